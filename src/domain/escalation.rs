@@ -1,0 +1,263 @@
+//! Variance and the three escalation tiers.
+//!
+//! Variance is actual against plan for one period, signed by the item's direction so that a
+//! negative signed variance is always bad. The tier follows from the run of bad periods:
+//! owner review (outside tolerance) → sponsor action (outside tolerance N periods running) →
+//! steering committee decision (a major gap, relative or in money).
+
+use super::{Direction, Num, Period};
+use rust_decimal::Decimal;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Tier {
+    OwnerReview = 1,
+    SponsorAction = 2,
+    SteeringCommittee = 3,
+}
+
+impl Tier {
+    pub const ALL: [Tier; 3] = [Tier::OwnerReview, Tier::SponsorAction, Tier::SteeringCommittee];
+    pub fn number(self) -> i64 {
+        self as i64
+    }
+    pub fn from_number(n: i64) -> Option<Tier> {
+        Tier::ALL.into_iter().find(|t| t.number() == n)
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Tier::OwnerReview => "owner review",
+            Tier::SponsorAction => "sponsor action",
+            Tier::SteeringCommittee => "steering committee",
+        }
+    }
+    pub fn slug(self) -> &'static str {
+        match self {
+            Tier::OwnerReview => "owner",
+            Tier::SponsorAction => "sponsor",
+            Tier::SteeringCommittee => "steering",
+        }
+    }
+    /// Accepts `1`..`3`, `owner`, `sponsor`, `steering` (and the full labels).
+    pub fn parse(s: &str) -> Option<Tier> {
+        let t = s.trim().to_ascii_lowercase().replace(['-', '_'], " ");
+        Tier::ALL.into_iter().find(|tier| {
+            t == tier.number().to_string() || t == tier.slug() || t == tier.label() || t == format!("t{}", tier.number())
+        })
+    }
+}
+
+impl serde::Serialize for Tier {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.slug())
+    }
+}
+
+/// The organisation's thresholds (stored in settings; these are the defaults).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Thresholds {
+    /// Relative gap beyond which a period is "out of tolerance" (0.05 = 5%).
+    pub tolerance: Num,
+    /// Consecutive out-of-tolerance periods that call for sponsor action.
+    pub repeated_periods: u32,
+    /// Relative gap that calls for the steering committee (0.20 = 20%).
+    pub major: Num,
+    /// Absolute money gap that calls for the steering committee, whatever the share.
+    pub major_money_gap: Num,
+    /// Days each tier has to be handled, by tier 1, 2, 3.
+    pub due_days: [i64; 3],
+    /// Potential status: forecast short of plan by more than this is amber…
+    pub amber: Num,
+    /// …and by more than this red.
+    pub red: Num,
+    /// A milestone overdue by more than this many days makes implementation critical.
+    pub critical_after_days: i64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            tolerance: Num::from(Decimal::new(5, 2)),
+            repeated_periods: 3,
+            major: Num::from(Decimal::new(20, 2)),
+            major_money_gap: Num::from_int(100_000),
+            due_days: [7, 5, 14],
+            amber: Num::from(Decimal::new(5, 2)),
+            red: Num::from(Decimal::new(15, 2)),
+            critical_after_days: 14,
+        }
+    }
+}
+
+/// One period of an item's numbers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Point {
+    pub period: Period,
+    pub planned: Option<Num>,
+    pub actual: Option<Num>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Variance {
+    #[serde(serialize_with = "ser_period")]
+    pub period: Period,
+    pub planned: Num,
+    pub actual: Num,
+    /// actual − planned, signed so that negative is bad.
+    pub signed_gap: Num,
+    /// signed_gap / |planned|; `None` when the plan is zero.
+    pub relative: Option<Num>,
+    pub out_of_tolerance: bool,
+}
+
+fn ser_period<S: serde::Serializer>(p: &Period, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&p.to_string())
+}
+
+pub fn variance(point: &Point, direction: Direction, tolerance: Num) -> Option<Variance> {
+    let (planned, actual) = (point.planned?, point.actual?);
+    let gap = actual.checked_sub(planned).ok()?;
+    let signed_gap = match direction {
+        Direction::HigherIsBetter => gap,
+        Direction::LowerIsBetter => gap.neg(),
+    };
+    let relative = signed_gap.ratio(planned.abs());
+    let out_of_tolerance = match relative {
+        Some(r) => r < tolerance.neg(),
+        None => signed_gap.is_negative(),
+    };
+    Some(Variance { period: point.period, planned, actual, signed_gap, relative, out_of_tolerance })
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Assessment {
+    pub tier: Option<Tier>,
+    pub latest: Variance,
+    /// Out-of-tolerance periods in a row, ending with the latest.
+    pub periods_out: u32,
+    /// A short sentence saying why, e.g. "3 periods below plan".
+    pub reason: String,
+}
+
+/// Assess an item's run of periods (oldest first). Only periods with both plan and actual count.
+/// `money` is true for measure values, where the absolute money gap also counts.
+pub fn assess(points: &[Point], direction: Direction, t: &Thresholds, money: bool) -> Option<Assessment> {
+    let variances: Vec<Variance> = points.iter().filter_map(|p| variance(p, direction, t.tolerance)).collect();
+    let latest = *variances.last()?;
+    let periods_out = variances.iter().rev().take_while(|v| v.out_of_tolerance).count() as u32;
+    let word = if direction == Direction::HigherIsBetter { "below" } else { "above" };
+    let major_share = latest.relative.is_some_and(|r| r <= t.major.neg());
+    let major_money = money && latest.signed_gap.is_negative() && latest.signed_gap.abs() >= t.major_money_gap;
+    let share = latest.relative.map(|r| r.abs().percent()).unwrap_or_else(|| latest.signed_gap.abs().grouped());
+    let (tier, reason) = if !latest.out_of_tolerance {
+        (None, format!("within tolerance in {}", latest.period))
+    } else if major_share || major_money {
+        let why = if major_share {
+            format!("{share} {word} plan in {}", latest.period)
+        } else {
+            format!("{} {word} plan in {}", latest.signed_gap.abs().grouped(), latest.period)
+        };
+        (Some(Tier::SteeringCommittee), why)
+    } else if periods_out >= t.repeated_periods {
+        (Some(Tier::SponsorAction), format!("{periods_out} periods {word} plan"))
+    } else {
+        (Some(Tier::OwnerReview), format!("{share} {word} plan in {}", latest.period))
+    };
+    Some(Assessment { tier, latest, periods_out, reason })
+}
+
+/// What must happen to an item's escalation record when its assessment changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transition {
+    Unchanged,
+    Open(Tier),
+    Raise { from: Tier, to: Tier },
+    Lower { from: Tier, to: Tier },
+    Close { from: Tier },
+}
+
+pub fn transition(open: Option<Tier>, computed: Option<Tier>) -> Transition {
+    match (open, computed) {
+        (None, None) => Transition::Unchanged,
+        (None, Some(t)) => Transition::Open(t),
+        (Some(from), None) => Transition::Close { from },
+        (Some(from), Some(to)) if to > from => Transition::Raise { from, to },
+        (Some(from), Some(to)) if to < from => Transition::Lower { from, to },
+        _ => Transition::Unchanged,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pts(rows: &[(&str, &str)]) -> Vec<Point> {
+        let mut p = Period::parse("2026-W40").unwrap();
+        rows.iter()
+            .map(|(plan, act)| {
+                let point = Point { period: p, planned: Num::parse(plan).ok(), actual: Num::parse(act).ok() };
+                p = p.next();
+                point
+            })
+            .collect()
+    }
+
+    fn tier(rows: &[(&str, &str)], dir: Direction, money: bool) -> Option<Tier> {
+        assess(&pts(rows), dir, &Thresholds::default(), money).and_then(|a| a.tier)
+    }
+
+    #[test]
+    fn tiers_table() {
+        use Direction::*;
+        use Tier::*;
+        let cases: &[(&[(&str, &str)], Direction, bool, Option<Tier>)] = &[
+            (&[("100", "100")], HigherIsBetter, false, None),
+            (&[("100", "96")], HigherIsBetter, false, None),
+            (&[("100", "94")], HigherIsBetter, false, Some(OwnerReview)),
+            (&[("100", "90"), ("100", "90"), ("100", "90")], HigherIsBetter, false, Some(SponsorAction)),
+            (&[("100", "90"), ("100", "100"), ("100", "90")], HigherIsBetter, false, Some(OwnerReview)),
+            (&[("100", "75")], HigherIsBetter, false, Some(SteeringCommittee)),
+            (&[("100", "80")], HigherIsBetter, false, Some(SteeringCommittee)),
+            // Lower is better: a rise is bad, a fall is good.
+            (&[("100", "110")], LowerIsBetter, false, Some(OwnerReview)),
+            (&[("100", "50")], LowerIsBetter, false, None),
+            // A money gap above the absolute threshold goes to the steering committee at 10%.
+            (&[("2000000", "1800000")], HigherIsBetter, true, Some(SteeringCommittee)),
+            (&[("2000000", "1800000")], HigherIsBetter, false, Some(OwnerReview)),
+            // Periods without an actual do not count.
+            (&[("100", "90"), ("100", "")], HigherIsBetter, false, Some(OwnerReview)),
+        ];
+        for (rows, dir, money, want) in cases {
+            assert_eq!(tier(rows, *dir, *money), *want, "{rows:?} {dir}");
+        }
+    }
+
+    #[test]
+    fn reason_says_why() {
+        let a = assess(&pts(&[("100", "90"), ("100", "90"), ("100", "90")]), Direction::HigherIsBetter, &Thresholds::default(), false).unwrap();
+        assert_eq!(a.reason, "3 periods below plan");
+        assert_eq!(a.periods_out, 3);
+    }
+
+    #[test]
+    fn transitions() {
+        use Tier::*;
+        assert_eq!(transition(None, Some(OwnerReview)), Transition::Open(OwnerReview));
+        assert_eq!(transition(Some(OwnerReview), Some(SponsorAction)), Transition::Raise { from: OwnerReview, to: SponsorAction });
+        assert_eq!(transition(Some(SteeringCommittee), Some(OwnerReview)), Transition::Lower { from: SteeringCommittee, to: OwnerReview });
+        assert_eq!(transition(Some(OwnerReview), None), Transition::Close { from: OwnerReview });
+        assert_eq!(transition(Some(OwnerReview), Some(OwnerReview)), Transition::Unchanged);
+    }
+
+    proptest::proptest! {
+        /// Flipping the direction flips the sign of the variance.
+        #[test]
+        fn variance_sign_follows_direction(plan in 1i64..100000, act in 0i64..200000) {
+            let p = Point { period: Period::parse("2026-W01").unwrap(), planned: Some(Num::from_int(plan)), actual: Some(Num::from_int(act)) };
+            let up = variance(&p, Direction::HigherIsBetter, Num::ZERO).unwrap();
+            let down = variance(&p, Direction::LowerIsBetter, Num::ZERO).unwrap();
+            proptest::prop_assert_eq!(up.signed_gap, down.signed_gap.neg());
+            proptest::prop_assert_eq!(up.signed_gap.is_negative(), act < plan);
+            proptest::prop_assert_eq!(down.signed_gap.is_negative(), act > plan);
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! Money roll-ups: a measure's totals from its values, and sums up the execution hierarchy and
+//! by DoI stage (the value funnel). Sums are exact, so adding a change's delta along the
+//! ancestor path gives the same result as summing everything again.
+
+use super::num::NumError;
+use super::{Num, ValueType};
+
+/// Planned, forecast and actual money of one measure or one node, as net value
+/// (benefits positive, costs negative).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Money {
+    pub planned: Num,
+    pub forecast: Num,
+    pub actual: Num,
+}
+
+impl Money {
+    pub fn add(self, o: Money) -> Result<Money, NumError> {
+        Ok(Money {
+            planned: self.planned.checked_add(o.planned)?,
+            forecast: self.forecast.checked_add(o.forecast)?,
+            actual: self.actual.checked_add(o.actual)?,
+        })
+    }
+    pub fn sub(self, o: Money) -> Result<Money, NumError> {
+        Ok(Money {
+            planned: self.planned.checked_sub(o.planned)?,
+            forecast: self.forecast.checked_sub(o.forecast)?,
+            actual: self.actual.checked_sub(o.actual)?,
+        })
+    }
+    pub fn is_zero(self) -> bool {
+        self.planned.is_zero() && self.forecast.is_zero() && self.actual.is_zero()
+    }
+}
+
+/// One period's money figures of a measure.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PeriodMoney {
+    pub planned: Option<Num>,
+    pub forecast: Option<Num>,
+    pub actual: Option<Num>,
+}
+
+/// A measure's totals over all its periods. The forecast is the expected landing: the actual
+/// where one exists, else the forecast, else the plan.
+pub fn measure_money(periods: &[PeriodMoney], value_type: ValueType) -> Result<Money, NumError> {
+    let mut m = Money::default();
+    for p in periods {
+        let landing = p.actual.or(p.forecast).or(p.planned);
+        m.planned = m.planned.checked_add(value_type.net(p.planned.unwrap_or_default()))?;
+        m.forecast = m.forecast.checked_add(value_type.net(landing.unwrap_or_default()))?;
+        m.actual = m.actual.checked_add(value_type.net(p.actual.unwrap_or_default()))?;
+    }
+    Ok(m)
+}
+
+/// Top-down target against the bottom-up sum: the gap is bottom-up minus target, so a negative
+/// gap means the measures do not add up to the ambition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct TargetGap {
+    pub target: Num,
+    pub bottom_up: Num,
+    pub gap: Num,
+}
+
+pub fn target_gap(target: Num, bottom_up: Num) -> Result<TargetGap, NumError> {
+    Ok(TargetGap { target, bottom_up, gap: bottom_up.checked_sub(target)? })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn n(s: &str) -> Option<Num> {
+        Num::parse(s).ok()
+    }
+
+    #[test]
+    fn forecast_lands_on_actuals_then_forecasts_then_plan() {
+        let periods = [
+            PeriodMoney { planned: n("100"), forecast: n("90"), actual: n("80") },
+            PeriodMoney { planned: n("100"), forecast: n("95"), actual: None },
+            PeriodMoney { planned: n("100"), forecast: None, actual: None },
+        ];
+        let m = measure_money(&periods, ValueType::RecurringBenefit).unwrap();
+        assert_eq!((m.planned, m.forecast, m.actual), (n("300").unwrap(), n("275").unwrap(), n("80").unwrap()));
+        let c = measure_money(&periods, ValueType::OneTimeCost).unwrap();
+        assert_eq!(c.planned, n("-300").unwrap());
+    }
+
+    proptest::proptest! {
+        /// Applying deltas one by one equals summing from scratch (exact arithmetic).
+        #[test]
+        fn delta_updates_equal_full_sums(values in proptest::collection::vec((-100000i64..100000, 0u32..4), 1..40)) {
+            let ms: Vec<Money> = values.iter().map(|(v, s)| {
+                let x = Num::from(rust_decimal::Decimal::new(*v, *s));
+                Money { planned: x, forecast: x.neg(), actual: x }
+            }).collect();
+            let full = ms.iter().try_fold(Money::default(), |a, b| a.add(*b)).unwrap();
+            let mut running = Money::default();
+            for (i, m) in ms.iter().enumerate() {
+                // Add a wrong value first, then correct it with a delta, as an edit would.
+                let wrong = Money { planned: Num::from_int(i as i64), ..Default::default() };
+                running = running.add(wrong).unwrap();
+                running = running.add(m.sub(wrong).unwrap()).unwrap();
+            }
+            proptest::prop_assert_eq!(running, full);
+        }
+    }
+}

@@ -1,0 +1,250 @@
+//! The two statuses keel keeps apart — implementation (is the work on schedule?) and potential
+//! (is the value still credible?) — and the red/amber/green of key results and objectives.
+
+use super::escalation::Thresholds;
+use super::{Direction, Num};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ImplLevel {
+    OnTrack,
+    Late,
+    Critical,
+}
+
+impl ImplLevel {
+    pub fn label(self) -> &'static str {
+        match self {
+            ImplLevel::OnTrack => "on track",
+            ImplLevel::Late => "late",
+            ImplLevel::Critical => "critical",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Implementation {
+    pub level: ImplLevel,
+    /// e.g. "'Pilot live' 9 days overdue" or "blocked by M-4".
+    pub detail: String,
+    pub blocked_by: Vec<String>,
+}
+
+pub struct MilestoneFacts<'a> {
+    pub title: &'a str,
+    pub due: NaiveDate,
+    pub done: Option<NaiveDate>,
+}
+
+/// Implementation status from milestones and from the measures this one depends on.
+/// `dependencies` gives each prerequisite's key and its own level.
+pub fn implementation(
+    milestones: &[MilestoneFacts],
+    dependencies: &[(String, ImplLevel)],
+    today: NaiveDate,
+    t: &Thresholds,
+) -> Implementation {
+    let worst = milestones
+        .iter()
+        .filter(|m| m.done.is_none() && m.due < today)
+        .map(|m| ((today - m.due).num_days(), m.title))
+        .max_by_key(|(days, _)| *days);
+    let blocked_by: Vec<String> =
+        dependencies.iter().filter(|(_, l)| *l != ImplLevel::OnTrack).map(|(k, _)| k.clone()).collect();
+    let (mut level, mut detail) = match worst {
+        Some((days, title)) if days > t.critical_after_days => (ImplLevel::Critical, format!("'{title}' {days} days overdue")),
+        Some((days, title)) => (ImplLevel::Late, format!("'{title}' {days} days overdue")),
+        None => (ImplLevel::OnTrack, String::new()),
+    };
+    if !blocked_by.is_empty() {
+        level = ImplLevel::Critical;
+        let b = format!("blocked by {}", blocked_by.join(", "));
+        detail = if detail.is_empty() { b } else { format!("{detail}; {b}") };
+    }
+    Implementation { level, detail, blocked_by }
+}
+
+/// Red/amber/green, plus the states that must never pass for green.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Rag {
+    Green,
+    Amber,
+    Red,
+    /// No update within the cadence: the data cannot be trusted to be green.
+    Stale,
+    /// Nothing to judge yet (no plan or no numbers).
+    NoData,
+}
+
+impl Rag {
+    pub fn label(self) -> &'static str {
+        match self {
+            Rag::Green => "green",
+            Rag::Amber => "amber",
+            Rag::Red => "red",
+            Rag::Stale => "stale",
+            Rag::NoData => "no data",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Rag> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "green" => Some(Rag::Green),
+            "amber" => Some(Rag::Amber),
+            "red" => Some(Rag::Red),
+            _ => None,
+        }
+    }
+    /// Severity for "worst of": red > amber > stale > no data > green.
+    pub fn severity(self) -> u8 {
+        match self {
+            Rag::Green => 0,
+            Rag::NoData => 1,
+            Rag::Stale => 2,
+            Rag::Amber => 3,
+            Rag::Red => 4,
+        }
+    }
+    pub fn worst(self, other: Rag) -> Rag {
+        if other.severity() > self.severity() {
+            other
+        } else {
+            self
+        }
+    }
+    /// Stale data never shows green.
+    pub fn unless_stale(self, stale: bool) -> Rag {
+        if stale && matches!(self, Rag::Green | Rag::NoData) {
+            Rag::Stale
+        } else {
+            self
+        }
+    }
+}
+
+/// Potential status: is the forecast value still credible against the plan?
+pub fn potential(planned: Num, forecast: Num, direction: Direction, t: &Thresholds) -> Rag {
+    if planned.is_zero() {
+        return Rag::NoData;
+    }
+    let gap = forecast.checked_sub(planned).unwrap_or(Num::ZERO);
+    let signed = if direction == Direction::HigherIsBetter { gap } else { gap.neg() };
+    let shortfall = signed.ratio(planned.abs()).unwrap_or(Num::ZERO).neg();
+    if shortfall > t.red {
+        Rag::Red
+    } else if shortfall > t.amber {
+        Rag::Amber
+    } else {
+        Rag::Green
+    }
+}
+
+/// A key result's computed status: its grade against where it should be by now. A stretch
+/// target is on course when it heads for 0.7 by the end of the cycle.
+pub fn key_result_rag(grade: Option<Num>, elapsed_share: Num, at_risk: bool, escalation_tier: Option<i64>) -> Rag {
+    let Some(grade) = grade else {
+        return if at_risk { Rag::Amber } else { Rag::NoData };
+    };
+    let expected = Num::from(Decimal::new(7, 1)).checked_mul(elapsed_share.clamp01()).unwrap_or(Num::ZERO);
+    let gap = expected.checked_sub(grade).unwrap_or(Num::ZERO);
+    let mut rag = if gap <= Num::from(Decimal::new(5, 2)) {
+        Rag::Green
+    } else if gap <= Num::from(Decimal::new(20, 2)) {
+        Rag::Amber
+    } else {
+        Rag::Red
+    };
+    if at_risk {
+        rag = rag.worst(Rag::Amber);
+    }
+    match escalation_tier {
+        Some(1) => rag.worst(Rag::Amber),
+        Some(_) => rag.worst(Rag::Red),
+        None => rag,
+    }
+}
+
+/// What is shown for an objective or key result that may carry a manual status.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Shown {
+    pub rag: Rag,
+    pub computed: Rag,
+    pub manual: bool,
+    /// A manual green over red, amber or late children with no written reason: flagged until
+    /// someone writes the explanation.
+    pub green_without_explanation: bool,
+}
+
+pub fn shown(computed: Rag, manual: Option<Rag>, explanation: Option<&str>) -> Shown {
+    match manual {
+        None => Shown { rag: computed, computed, manual: false, green_without_explanation: false },
+        Some(m) => {
+            let explained = explanation.is_some_and(|e| !e.trim().is_empty());
+            let over_bad = m == Rag::Green && matches!(computed, Rag::Amber | Rag::Red | Rag::Stale);
+            Shown { rag: m, computed, manual: true, green_without_explanation: over_bad && !explained }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn implementation_table() {
+        let t = Thresholds::default();
+        let today = d("2026-11-25");
+        let ms = |due: &str, done: Option<&str>| MilestoneFacts { title: "Pilot", due: d(due), done: done.map(d) };
+        let cases: Vec<(Vec<MilestoneFacts>, Vec<(String, ImplLevel)>, ImplLevel)> = vec![
+            (vec![ms("2026-12-01", None)], vec![], ImplLevel::OnTrack),
+            (vec![ms("2026-11-01", Some("2026-11-02"))], vec![], ImplLevel::OnTrack),
+            (vec![ms("2026-11-20", None)], vec![], ImplLevel::Late),
+            (vec![ms("2026-11-01", None)], vec![], ImplLevel::Critical),
+            (vec![], vec![("M-4".into(), ImplLevel::Late)], ImplLevel::Critical),
+            (vec![], vec![("M-4".into(), ImplLevel::OnTrack)], ImplLevel::OnTrack),
+        ];
+        for (m, deps, want) in cases {
+            assert_eq!(implementation(&m, &deps, today, &t).level, want);
+        }
+        let blocked = implementation(&[], &[("M-4".into(), ImplLevel::Late)], today, &t);
+        assert_eq!(blocked.detail, "blocked by M-4");
+    }
+
+    #[test]
+    fn potential_table() {
+        let t = Thresholds::default();
+        let n = |s: &str| Num::parse(s).unwrap();
+        use Direction::*;
+        assert_eq!(potential(n("1000"), n("1000"), HigherIsBetter, &t), Rag::Green);
+        assert_eq!(potential(n("1000"), n("940"), HigherIsBetter, &t), Rag::Amber);
+        assert_eq!(potential(n("1000"), n("800"), HigherIsBetter, &t), Rag::Red);
+        assert_eq!(potential(n("1000"), n("1200"), LowerIsBetter, &t), Rag::Red);
+        assert_eq!(potential(n("0"), n("5"), HigherIsBetter, &t), Rag::NoData);
+        assert_eq!(Rag::Green.unless_stale(true), Rag::Stale);
+        assert_eq!(Rag::Red.unless_stale(true), Rag::Red);
+    }
+
+    #[test]
+    fn manual_green_over_red_needs_a_reason() {
+        assert!(shown(Rag::Red, Some(Rag::Green), None).green_without_explanation);
+        assert!(shown(Rag::Red, Some(Rag::Green), Some("  ")).green_without_explanation);
+        assert!(!shown(Rag::Red, Some(Rag::Green), Some("Vendor fix lands next week")).green_without_explanation);
+        assert!(!shown(Rag::Green, Some(Rag::Green), None).green_without_explanation);
+    }
+
+    #[test]
+    fn key_result_rag_follows_expected_progress() {
+        let n = |s: &str| Num::parse(s).unwrap();
+        assert_eq!(key_result_rag(Some(n("0.35")), n("0.5"), false, None), Rag::Green);
+        assert_eq!(key_result_rag(Some(n("0.2")), n("0.5"), false, None), Rag::Amber);
+        assert_eq!(key_result_rag(Some(n("0.0")), n("0.8"), false, None), Rag::Red);
+        assert_eq!(key_result_rag(Some(n("0.9")), n("0.5"), true, None), Rag::Amber);
+        assert_eq!(key_result_rag(Some(n("0.9")), n("0.5"), false, Some(2)), Rag::Red);
+    }
+}
