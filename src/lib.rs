@@ -4,3 +4,7 @@
 //! formats at the edge, `tui` the terminal app, and `cli` the command line.
 
 pub mod domain;
+pub mod store;
+pub mod cli;
+pub mod io;
+pub mod tui;

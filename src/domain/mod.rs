@@ -5,6 +5,7 @@ pub mod gates;
 pub mod health;
 pub mod num;
 pub mod period;
+pub mod plan;
 pub mod rollup;
 pub mod scoring;
 pub mod status;

@@ -70,6 +70,12 @@ impl Num {
             .map_err(|_| NumError::Malformed(input.to_string()))
     }
 
+    /// Read a number keel itself stored (already validated when it was written, and derived
+    /// ratios may carry more digits than typed input is allowed).
+    pub fn from_stored(s: &str) -> Option<Num> {
+        Decimal::from_str(s.trim()).ok().map(Num)
+    }
+
     pub fn inner(self) -> Decimal {
         self.0
     }

@@ -1,0 +1,607 @@
+//! The command line: clap definitions and what each command does. `main.rs` only calls `run`.
+
+use crate::domain::escalation::Tier;
+use crate::domain::gates::GateAction;
+use crate::domain::{ItemKey, Period};
+use crate::store::edit::{EscalationAction, MilestoneAction};
+use crate::store::read::EscalationFilter;
+use crate::store::{Change, Edit, Store, StoreError};
+use anyhow::{anyhow, bail, Context, Result};
+use chrono::NaiveDate;
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+use std::path::{Path, PathBuf};
+
+const AFTER_HELP: &str = "\
+Items are named by short keys everywhere: O-3 objective, KR-12 key result, K-4 KPI, M-27 measure,
+PF-1 portfolio, PG-2 programme, PJ-5 project, MP-9 measure package, KRA-1 key result area,
+P-2 person, U-1 unit, C-1 cycle.
+
+The database: --db PATH, else $KEEL_DB, else the default file in your data directory
+(shown by `keel where`). `keel demo` uses its own file so it never touches real data.
+
+Exit codes:
+  0   success (for `keel check`: no escalation open)
+  1   `keel check`: owner-review or sponsor-action escalations are open
+  2   `keel check`: a steering-committee escalation is open
+  64  the command line is wrong (unknown flag, missing argument)
+  65  bad input: a value, period, key, field or file that keel refuses; nothing was changed
+  66  the database file does not exist
+  69  the file is not a keel database, or was written by a newer keel; nothing was changed
+  75  conflict: someone else changed the item since you read it; reload and try again
+  77  not permitted: your role does not allow this, or the file is read-only for you
+  70  anything else (a bug or an I/O error)";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "keel",
+    version,
+    about = "Governed OKRs, KPIs and measures in one local SQLite file.",
+    long_about = "keel connects an organisation's objectives and key results, the KPIs that watch its health and the \
+measures (initiatives) that deliver change, in one governed SQLite file. Run without a command to open the terminal \
+app; `keel demo` opens a demo organisation to try it safely.",
+    after_help = AFTER_HELP
+)]
+pub struct Cli {
+    /// The keel database file (else $KEEL_DB, else the default in your data directory).
+    #[arg(long, global = true, env = "KEEL_DB", value_name = "PATH")]
+    pub db: Option<PathBuf>,
+    /// Turn on mouse clicks and scrolling in the terminal app (off by default so text stays selectable over SSH).
+    #[arg(long, global = true)]
+    pub mouse: bool,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum ExportFormat {
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Create the demo organisation (if it is not there yet) and open it.
+    Demo {
+        /// Recreate the demo file even if it exists.
+        #[arg(long)]
+        force: bool,
+        /// Create it and print a summary instead of opening the terminal app.
+        #[arg(long)]
+        no_open: bool,
+    },
+    /// Create an empty keel database (file mode 0600).
+    Init,
+    /// Import a plan (JSON, as written by `keel export --format json`).
+    Import {
+        file: PathBuf,
+        /// Check the file and report what would happen, without changing anything.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Export the whole plan. JSON round-trips exactly through `keel import`.
+    Export {
+        #[arg(long, value_enum, default_value = "json")]
+        format: ExportFormat,
+        /// Write to FILE instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Show one item: its fields, statuses, links, recent values and history.
+    Show {
+        key: String,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+    /// Change fields or this period's numbers of an item, through the same rules as the app.
+    ///
+    /// Example: keel set M-27 actual=1200 forecast=1500 --period 2026-W47
+    Set {
+        key: String,
+        /// FIELD=VALUE pairs. Per-period numbers: planned, forecast, actual, baseline, comment.
+        #[arg(required = true, value_name = "FIELD=VALUE")]
+        assignments: Vec<String>,
+        /// The period for per-period numbers (2026-W47, 2026-11, 2026-Q4); default: the current one.
+        #[arg(long)]
+        period: Option<String>,
+        /// Why (kept in the audit log).
+        #[arg(long)]
+        reason: Option<String>,
+        /// Refuse if the row is no longer at this version (someone else changed it).
+        #[arg(long, value_name = "N")]
+        if_version: Option<i64>,
+    },
+    /// Move a measure through the stage gates, or list approvals waiting for you.
+    ///
+    /// Actions: request (owner asks for the next stage), approve (sponsor / controller), reject,
+    /// back, hold, resume, cancel. back, hold, cancel and reject need --reason.
+    Gate {
+        key: Option<String>,
+        action: Option<String>,
+        #[arg(long)]
+        reason: Option<String>,
+        /// List the gate requests waiting for your approval.
+        #[arg(long)]
+        pending: bool,
+    },
+    /// List open escalations, most severe first.
+    Escalations {
+        /// Only this tier: owner, sponsor, steering (or 1, 2, 3).
+        #[arg(long)]
+        tier: Option<String>,
+        /// Only items owned by this login.
+        #[arg(long)]
+        owner: Option<String>,
+        /// Only measures of this business unit (U-n).
+        #[arg(long)]
+        unit: Option<String>,
+        /// Include closed escalations.
+        #[arg(long)]
+        all: bool,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+    /// Act on one escalation: ack, assign P-n, decide TEXT, resolve TEXT, snooze DATE --reason TEXT.
+    Escalation {
+        id: i64,
+        action: String,
+        /// The person (assign), decision text (decide), resolution note (resolve) or date (snooze).
+        arg: Vec<String>,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Every status, escalation, roll-up and health check. Exit code 0, 1 or 2 (see below).
+    Check {
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+        /// Also recompute all derived state from scratch and compare.
+        #[arg(long)]
+        deep: bool,
+    },
+    /// The audit log, oldest first.
+    Log {
+        key: Option<String>,
+        /// Only changes on or after this date (YYYY-MM-DD).
+        #[arg(long)]
+        since: Option<String>,
+        #[arg(long, default_value_t = 200)]
+        limit: i64,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+    /// Verify the audit log's hash chain.
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
+    /// Add a milestone to a measure, or mark one done / open again (numbered as `keel show` lists them).
+    Milestone {
+        key: String,
+        /// add TITLE DUE | done N [DATE] | reopen N
+        action: String,
+        args: Vec<String>,
+    },
+    /// Link a measure to a key result or KPI it serves, or a KPI to a key result or objective it informs.
+    Link {
+        from: String,
+        to: String,
+        #[arg(long)]
+        remove: bool,
+    },
+    /// Record that a measure waits for another.
+    Depend {
+        key: String,
+        on: String,
+        #[arg(long)]
+        remove: bool,
+    },
+    /// Record a decision about an item.
+    Decide {
+        key: String,
+        text: String,
+        /// Who carries it out (P-n).
+        #[arg(long)]
+        owner: Option<String>,
+    },
+    /// Copy the database with SQLite's online backup (safe while others are writing).
+    Backup { dest: PathBuf },
+    /// Who keel thinks you are, and where the database is.
+    Whoami,
+    /// Print the default database path.
+    Where,
+    /// Print shell completions (bash, zsh, fish, elvish, powershell).
+    Completions { shell: clap_complete::Shell },
+    /// Print the manual page (roff).
+    Man,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuditAction {
+    /// Walk the hash chain and report the first broken row.
+    Verify,
+}
+
+/// An error that knows its exit code.
+#[derive(Debug)]
+pub struct Exit(pub i32);
+
+impl std::fmt::Display for Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "exit {}", self.0)
+    }
+}
+impl std::error::Error for Exit {}
+
+/// The exit code for an error, by what went wrong.
+pub fn exit_code(err: &anyhow::Error) -> i32 {
+    if let Some(Exit(code)) = err.downcast_ref::<Exit>() {
+        return *code;
+    }
+    match err.downcast_ref::<StoreError>() {
+        Some(StoreError::NotFound { .. }) => 66,
+        Some(StoreError::NotKeel { .. } | StoreError::Newer { .. } | StoreError::OldSqlite { .. }) => 69,
+        Some(StoreError::Conflict { .. }) => 75,
+        Some(StoreError::Permission(_) | StoreError::ReadOnly(_)) => 77,
+        Some(StoreError::Sqlite(_) | StoreError::Io(_)) => 70,
+        Some(_) => 65,
+        None => 65,
+    }
+}
+
+pub fn default_db() -> PathBuf {
+    directories::ProjectDirs::from("", "", "keel")
+        .map(|d| d.data_dir().join("keel.db"))
+        .unwrap_or_else(|| PathBuf::from("keel.db"))
+}
+
+pub fn default_demo_db() -> PathBuf {
+    directories::ProjectDirs::from("", "", "keel")
+        .map(|d| d.data_dir().join("demo.db"))
+        .unwrap_or_else(|| PathBuf::from("keel-demo.db"))
+}
+
+fn key(s: &str) -> Result<ItemKey> {
+    ItemKey::parse(s).map_err(|e| anyhow!(StoreError::Invalid { key: s.to_string(), field: "key".into(), why: e.to_string() }))
+}
+
+fn period(s: &str) -> Result<Period> {
+    Period::parse(s).map_err(|e| anyhow!(StoreError::Invalid { key: "--period".into(), field: s.to_string(), why: e.to_string() }))
+}
+
+fn parse_date(s: &str, what: &str) -> Result<NaiveDate> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| anyhow!(StoreError::Invalid { key: what.into(), field: s.to_string(), why: "is not a date: use YYYY-MM-DD".into() }))
+}
+
+fn print_effects(outcome: &crate::store::EditOutcome) {
+    for e in &outcome.effects {
+        println!("{e}");
+    }
+}
+
+pub fn open(db: &Path) -> Result<Store> {
+    Ok(Store::open(db)?)
+}
+
+/// Create the demo file if needed; returns its path.
+pub fn ensure_demo(db: &Path, force: bool) -> Result<bool> {
+    if db.exists() {
+        if !force {
+            return Ok(false);
+        }
+        // Only ever replace a demo: refuse to delete real data.
+        let existing = Store::open(db).context("--force replaces only a keel demo file")?;
+        if !existing.demo {
+            bail!(StoreError::Permission(format!("{} is not a demo database: --force refuses to replace real data", db.display())));
+        }
+        drop(existing);
+        for suffix in ["", "-wal", "-shm"] {
+            let p = PathBuf::from(format!("{}{suffix}", db.display()));
+            if p.exists() {
+                std::fs::remove_file(&p)?;
+            }
+        }
+    }
+    let mut store = Store::create(db, true)?;
+    let plan = crate::io::demo::plan(store.clock().today, &crate::store::os_login())?;
+    store.import_plan(plan)?;
+    Ok(true)
+}
+
+pub fn run(cli: Cli) -> Result<i32> {
+    let db = || cli.db.clone().unwrap_or_else(default_db);
+    match cli.command {
+        None => {
+            let store = open(&db())?;
+            crate::tui::run(store, cli.mouse)?;
+            Ok(0)
+        }
+        Some(Command::Demo { force, no_open }) => {
+            let path = cli.db.clone().unwrap_or_else(default_demo_db);
+            let created = ensure_demo(&path, force)?;
+            let store = open(&path)?;
+            if no_open {
+                let report = store.check()?;
+                println!("{} demo database: {}", if created { "created" } else { "using the existing" }, path.display());
+                println!("you act as: {}", store.actor.display());
+                println!(
+                    "open escalations: {} steering committee, {} sponsor action, {} owner review; {} stale, {} late milestones",
+                    report.escalations_by_tier[2],
+                    report.escalations_by_tier[1],
+                    report.escalations_by_tier[0],
+                    report.stale.len(),
+                    report.late_milestones.len()
+                );
+                println!("open it with: keel --db {}   (or: keel demo)", path.display());
+                Ok(0)
+            } else {
+                crate::tui::run(store, cli.mouse)?;
+                Ok(0)
+            }
+        }
+        Some(Command::Init) => {
+            let path = db();
+            let store = Store::create(&path, false)?;
+            println!("created {} (mode 0600); you are {}", path.display(), store.actor.login);
+            println!("next: keel import plan.json --db {}", path.display());
+            Ok(0)
+        }
+        Some(Command::Import { file, dry_run }) => {
+            let plan = crate::io::plan::read(&file).map_err(|e| anyhow!(StoreError::Import(e.to_string())))?;
+            if dry_run {
+                let (items, values) = (
+                    plan.cycles.len() + plan.units.len() + plan.people.len() + plan.kras.len() + plan.objectives.len() + plan.key_results.len() + plan.kpis.len() + plan.nodes.len() + plan.measures.len(),
+                    plan.values.len(),
+                );
+                // Apply in a scratch copy so every rule runs, then throw it away.
+                let scratch = tempfile_path(&db())?;
+                {
+                    let store = open(&db())?;
+                    store.backup_to(&scratch)?;
+                }
+                let result = (|| -> Result<crate::store::EditOutcome> {
+                    let mut s = Store::open(&scratch)?;
+                    Ok(s.import_plan(plan)?)
+                })();
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", scratch.display()));
+                }
+                let outcome = result?;
+                println!("dry run: would import {items} items and {values} values; nothing was changed");
+                print_effects(&outcome);
+                return Ok(0);
+            }
+            let mut store = open(&db())?;
+            let outcome = store.import_plan(plan)?;
+            print_effects(&outcome);
+            Ok(0)
+        }
+        Some(Command::Export { format: ExportFormat::Json, out }) => {
+            let store = open(&db())?;
+            let text = crate::io::plan::to_text(&store.export_plan()?)?;
+            match out {
+                Some(p) => std::fs::write(&p, text).with_context(|| format!("cannot write {}", p.display()))?,
+                None => print!("{text}"),
+            }
+            Ok(0)
+        }
+        Some(Command::Show { key: k, format }) => {
+            let store = open(&db())?;
+            let d = store.detail(&key(&k)?)?;
+            match format {
+                Format::Json => println!("{}", serde_json::to_string_pretty(&d)?),
+                Format::Text => print!("{}", crate::io::text::detail(&d)),
+            }
+            Ok(0)
+        }
+        Some(Command::Set { key: k, assignments, period: p, reason, if_version }) => {
+            let mut store = open(&db())?;
+            let item = key(&k)?;
+            let mut changes = Vec::new();
+            let mut per_period = None;
+            for a in &assignments {
+                let (field, value) = a
+                    .split_once('=')
+                    .ok_or_else(|| anyhow!(StoreError::Invalid { key: k.clone(), field: a.clone(), why: "use FIELD=VALUE, e.g. actual=1200".into() }))?;
+                if crate::store::fields::is_value_field(field) {
+                    let pp = match (&per_period, &p) {
+                        (Some(pp), _) => *pp,
+                        (None, Some(s)) => period(s)?,
+                        (None, None) => store.current_period(&item)?,
+                    };
+                    per_period = Some(pp);
+                    changes.push(Change::Value { key: item.clone(), period: pp, field: field.to_string(), value: value.to_string(), if_version });
+                } else {
+                    changes.push(Change::Set { key: item.clone(), field: field.to_string(), value: value.to_string(), if_version });
+                }
+            }
+            let outcome = store.edit(Edit { changes, reason })?;
+            if outcome.changes == 0 {
+                println!("{item}: nothing changed (the values were already so)");
+            } else {
+                println!("{item}: saved{}", per_period.map(|p| format!(" for {p}")).unwrap_or_default());
+            }
+            print_effects(&outcome);
+            Ok(0)
+        }
+        Some(Command::Gate { key: k, action, reason, pending }) => {
+            let mut store = open(&db())?;
+            if pending || k.is_none() {
+                return gate_pending(&store);
+            }
+            let item = key(k.as_deref().unwrap_or_default())?;
+            let action_s = action.ok_or_else(|| anyhow!(StoreError::Invalid { key: item.to_string(), field: "gate".into(), why: "name an action: request, approve, reject, back, hold, resume or cancel".into() }))?;
+            let action = GateAction::parse(&action_s).ok_or_else(|| anyhow!(StoreError::Invalid { key: item.to_string(), field: "gate".into(), why: format!("'{action_s}' is not an action: request, approve, reject, back, hold, resume or cancel") }))?;
+            let outcome = store.edit(Edit::one(Change::Gate { key: item, action, reason: reason.clone() }).with_reason(reason))?;
+            print_effects(&outcome);
+            Ok(0)
+        }
+        Some(Command::Escalations { tier, owner, unit, all, format }) => {
+            let store = open(&db())?;
+            let tier = match tier {
+                Some(t) => Some(Tier::parse(&t).ok_or_else(|| anyhow!(StoreError::Invalid { key: "--tier".into(), field: t.clone(), why: "use owner, sponsor or steering (or 1, 2, 3)".into() }))?),
+                None => None,
+            };
+            let rows = store.escalations(&EscalationFilter { tier, owner_login: owner, unit, include_closed: all })?;
+            match format {
+                Format::Json => println!("{}", serde_json::to_string_pretty(&rows)?),
+                Format::Text => print!("{}", crate::io::text::escalations(&rows)),
+            }
+            Ok(0)
+        }
+        Some(Command::Escalation { id, action, arg, reason }) => {
+            let mut store = open(&db())?;
+            let text = arg.join(" ");
+            let need = |what: &str| -> Result<String> {
+                if text.trim().is_empty() {
+                    bail!(StoreError::Invalid { key: format!("escalation {id}"), field: action.clone(), why: format!("needs {what}") })
+                }
+                Ok(text.clone())
+            };
+            let act = match action.as_str() {
+                "ack" | "acknowledge" => EscalationAction::Acknowledge,
+                "assign" => EscalationAction::Assign(key(&need("a person key, e.g. P-3")?)?),
+                "decide" => EscalationAction::Decide(need("the decision's text")?),
+                "resolve" => EscalationAction::Resolve(need("a note on how it was resolved")?),
+                "snooze" => EscalationAction::Snooze {
+                    until: parse_date(&need("a date, YYYY-MM-DD")?, "snooze")?,
+                    reason: reason.clone().unwrap_or_default(),
+                },
+                other => bail!(StoreError::Invalid { key: format!("escalation {id}"), field: other.to_string(), why: "is not an action: ack, assign, decide, resolve or snooze".into() }),
+            };
+            let outcome = store.edit(Edit::one(Change::Escalation { id, action: act }).with_reason(reason))?;
+            print_effects(&outcome);
+            Ok(0)
+        }
+        Some(Command::Check { format, deep }) => {
+            let store = open(&db())?;
+            let report = store.check()?;
+            let diffs = if deep { store.derived_differences()? } else { vec![] };
+            match format {
+                Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+                Format::Text => print!("{}", crate::io::text::check(&report)),
+            }
+            if !diffs.is_empty() {
+                eprintln!("derived state differs from a recompute:");
+                for d in &diffs {
+                    eprintln!("  {d}");
+                }
+                return Ok(70);
+            }
+            Ok(report.exit_code)
+        }
+        Some(Command::Log { key: k, since, limit, format }) => {
+            let store = open(&db())?;
+            let k = k.map(|k| key(&k)).transpose()?.map(|k| k.to_string());
+            let since = since.map(|s| parse_date(&s, "--since")).transpose()?.map(|d| d.to_string());
+            let rows = store.audit_log(k.as_deref(), since.as_deref(), Some(limit))?;
+            match format {
+                Format::Json => println!("{}", serde_json::to_string_pretty(&rows)?),
+                Format::Text => print!("{}", crate::io::text::log(&rows)),
+            }
+            Ok(0)
+        }
+        Some(Command::Audit { action: AuditAction::Verify }) => {
+            let store = open(&db())?;
+            let v = store.verify_audit()?;
+            match v.first_broken {
+                None => {
+                    println!("audit log intact: {} rows, hash chain verified", v.rows);
+                    Ok(0)
+                }
+                Some((seq, why)) => {
+                    eprintln!("audit log broken at row {seq}: {why}");
+                    Ok(65)
+                }
+            }
+        }
+        Some(Command::Milestone { key: k, action, args }) => {
+            let mut store = open(&db())?;
+            let item = key(&k)?;
+            let bad = |why: &str| anyhow!(StoreError::Invalid { key: k.clone(), field: "milestone".into(), why: why.into() });
+            let number = |s: Option<&String>| -> Result<usize> { s.and_then(|s| s.parse().ok()).ok_or_else(|| bad("give the milestone's number as `keel show` lists it")) };
+            let act = match action.as_str() {
+                "add" => {
+                    let [title, due] = args.as_slice() else { return Err(bad("use: keel milestone M-n add \"TITLE\" YYYY-MM-DD")) };
+                    MilestoneAction::Add { title: title.clone(), due: parse_date(due, "due")? }
+                }
+                "done" => MilestoneAction::Done { number: number(args.first())?, on: args.get(1).map(|d| parse_date(d, "done")).transpose()? },
+                "reopen" => MilestoneAction::Reopen { number: number(args.first())? },
+                _ => return Err(bad("actions are add, done and reopen")),
+            };
+            print_effects(&store.edit(Edit::one(Change::Milestone { key: item, action: act }))?);
+            Ok(0)
+        }
+        Some(Command::Link { from, to, remove }) => {
+            let mut store = open(&db())?;
+            print_effects(&store.edit(Edit::one(Change::Link { from: key(&from)?, to: key(&to)?, remove }))?);
+            println!("{} {from} → {to}", if remove { "unlinked" } else { "linked" });
+            Ok(0)
+        }
+        Some(Command::Depend { key: k, on, remove }) => {
+            let mut store = open(&db())?;
+            print_effects(&store.edit(Edit::one(Change::Depend { key: key(&k)?, on: key(&on)?, remove }))?);
+            println!("{k} {} {on}", if remove { "no longer waits for" } else { "waits for" });
+            Ok(0)
+        }
+        Some(Command::Decide { key: k, text, owner }) => {
+            let mut store = open(&db())?;
+            let owner = owner.map(|o| key(&o)).transpose()?;
+            print_effects(&store.edit(Edit::one(Change::Decision { key: key(&k)?, text, owner }))?);
+            println!("decision recorded on {k}");
+            Ok(0)
+        }
+        Some(Command::Backup { dest }) => {
+            let store = open(&db())?;
+            store.backup_to(&dest)?;
+            println!("backed up {} to {}", store.path().display(), dest.display());
+            Ok(0)
+        }
+        Some(Command::Whoami) => {
+            let path = db();
+            let store = open(&path)?;
+            println!("login: {}", store.actor.login);
+            match &store.actor.person_key {
+                Some(k) => println!("person: {k} {}{}", store.actor.name.clone().unwrap_or_default(), if store.actor.pmo_admin { " (PMO administrator)" } else { "" }),
+                None => println!("person: none — you can view but not edit"),
+            }
+            println!("database: {}{}", path.display(), if store.demo { " (demo)" } else { "" });
+            Ok(0)
+        }
+        Some(Command::Where) => {
+            println!("{}", db().display());
+            Ok(0)
+        }
+        Some(Command::Completions { shell }) => {
+            clap_complete::generate(shell, &mut Cli::command(), "keel", &mut std::io::stdout());
+            Ok(0)
+        }
+        Some(Command::Man) => {
+            clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
+            Ok(0)
+        }
+    }
+}
+
+fn tempfile_path(db: &Path) -> Result<PathBuf> {
+    let dir = std::env::temp_dir();
+    let name = format!("keel-dry-run-{}-{}.db", std::process::id(), db.file_name().and_then(|n| n.to_str()).unwrap_or("db"));
+    let p = dir.join(name);
+    let _ = std::fs::remove_file(&p);
+    Ok(p)
+}
+
+fn gate_pending(store: &Store) -> Result<i32> {
+    let rows = store.pending_approvals()?;
+    if rows.is_empty() {
+        println!("no gate requests wait for {}", store.actor.display());
+    }
+    for (key, title, pending, awaiting) in rows {
+        println!("{key:<6} {title} — requested {pending}; awaiting {awaiting}");
+    }
+    Ok(0)
+}

@@ -1,0 +1,5 @@
+//! Formats at the edge: the JSON plan, the demo organisation, CSV values and reports.
+
+pub mod demo;
+pub mod plan;
+pub mod text;

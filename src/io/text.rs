@@ -1,0 +1,253 @@
+//! Plain-text renderings for the terminal: `keel show`, `keel check`, `keel escalations`, `keel log`.
+
+use crate::domain::Num;
+use crate::store::audit::Row;
+use crate::store::check::CheckReport;
+use crate::store::read::{Detail, EscalationRow};
+use std::fmt::Write;
+
+fn opt(n: Option<Num>) -> String {
+    n.map(|x| x.grouped()).unwrap_or_else(|| "—".into())
+}
+
+pub fn detail(d: &Detail) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "{} {}  ({}, version {})", d.key, d.title, d.kind, d.version);
+    let st = &d.status;
+    let mut line = format!("status: {}", st.rag.label());
+    if let Some(p) = st.progress {
+        let _ = write!(line, "   progress {}", p.percent());
+    }
+    if let Some(stage) = st.stage {
+        let _ = write!(line, "   stage {stage}");
+    }
+    if let Some(side) = st.side_state {
+        let _ = write!(line, " ({side})");
+    }
+    if st.stale {
+        line.push_str("   STALE");
+    }
+    if st.flagged {
+        line.push_str("   FLAG: green without explanation");
+    }
+    let _ = writeln!(s, "{line}");
+    if let Some(m) = &d.measure {
+        let imp = if m.implementation.detail.is_empty() { String::new() } else { format!(" — {}", m.implementation.detail) };
+        let _ = writeln!(s, "implementation: {}{imp}", m.implementation.level.label());
+        let _ = writeln!(
+            s,
+            "potential: {}   planned {}  forecast {}  actual {}  ({})",
+            m.potential.label(),
+            m.money.planned.grouped(),
+            m.money.forecast.grouped(),
+            m.money.actual.grouped(),
+            m.value_type
+        );
+    }
+    if let Some(k) = &d.key_result {
+        if let Some(score) = k.score {
+            let _ = writeln!(s, "score: {} ({}; raw {})", score.grade.round_dp(2), score.zone.label(), score.raw.round_dp(3));
+        }
+        if !k.at_risk.is_empty() {
+            let _ = writeln!(s, "at risk: {}", k.at_risk.join(", "));
+        }
+    }
+    if let Some(k) = &d.kpi {
+        let _ = writeln!(s, "{} KPI, {} is better; latest {} against target {}", k.ipo_class, k.direction, opt(k.latest_actual), opt(k.target));
+        if !k.missing.is_empty() {
+            let _ = writeln!(s, "incomplete: missing {}", k.missing.join(", "));
+        }
+    }
+    if let Some(g) = &d.target_gap {
+        let _ = writeln!(s, "top-down target {}  bottom-up {}  gap {}", g.target.grouped(), g.bottom_up.grouped(), g.gap.grouped());
+    }
+    let mut group = "";
+    for f in &d.fields {
+        if f.group != group {
+            group = f.group;
+            let _ = writeln!(s, "\n[{group}]");
+        }
+        let _ = writeln!(s, "  {:<20} {}", f.name, f.value.as_deref().unwrap_or("—"));
+    }
+    if let Some(g) = &d.gate {
+        let _ = writeln!(s, "\n[gate]");
+        let _ = writeln!(s, "  stage                {}{}", g.stage, g.side_state.map(|x| format!(" ({x}: {})", g.side_reason.clone().unwrap_or_default())).unwrap_or_default());
+        if let Some(p) = g.pending {
+            let _ = writeln!(s, "  requested            {p}; awaiting {}", g.awaiting.join(" and "));
+        }
+        if let Some(n) = g.next {
+            if g.next_missing.is_empty() {
+                let _ = writeln!(s, "  next                 {n}: ready to request");
+            } else {
+                let _ = writeln!(s, "  next                 {n} still needs:");
+                for m in &g.next_missing {
+                    let _ = writeln!(s, "    - {m}");
+                }
+            }
+        }
+    }
+    if !d.milestones.is_empty() {
+        let _ = writeln!(s, "\n[milestones]");
+        for m in &d.milestones {
+            let state = match (&m.done, m.overdue_days) {
+                (Some(done), _) => format!("done {done}"),
+                (None, Some(days)) => format!("LATE by {days} days"),
+                (None, None) => "open".into(),
+            };
+            let _ = writeln!(s, "  {}. {} — due {} — {state}", m.number, m.title, m.due);
+        }
+    }
+    if !d.depends_on.is_empty() {
+        let _ = writeln!(s, "\n[waits for]");
+        for l in &d.depends_on {
+            let _ = writeln!(s, "  {} {}", l.key, l.title);
+        }
+    }
+    if !d.serves.is_empty() {
+        let _ = writeln!(s, "\n[serves]");
+        for l in &d.serves {
+            let _ = writeln!(s, "  {} {}", l.key, l.title);
+        }
+    }
+    if !d.served_by.is_empty() {
+        let _ = writeln!(s, "\n[served by]");
+        for l in &d.served_by {
+            let _ = writeln!(s, "  {} {}", l.key, l.title);
+        }
+    }
+    if !d.funnel.is_empty() {
+        let _ = writeln!(s, "\n[value funnel]            planned        forecast          actual");
+        for (stage, m) in &d.funnel {
+            let _ = writeln!(s, "  {:<14} {:>15} {:>15} {:>15}", stage.as_str(), m.planned.grouped(), m.forecast.grouped(), m.actual.grouped());
+        }
+    }
+    if !d.values.is_empty() {
+        let _ = writeln!(s, "\n[values]  period         planned        forecast          actual   version");
+        for v in &d.values {
+            let _ = writeln!(s, "          {:<9} {:>13} {:>15} {:>15}   {}", v.period, opt(v.planned), opt(v.forecast), opt(v.actual), v.version);
+        }
+    }
+    if let Some(e) = &d.escalation {
+        let _ = writeln!(s, "\n[escalation {}] {} — {} (assigned to {}, due {})", e.id, e.tier_label, e.reason, e.assignee.clone().unwrap_or(e.assignee_role.clone()), &e.due_at[..10.min(e.due_at.len())]);
+    }
+    if !d.decisions.is_empty() {
+        let _ = writeln!(s, "\n[decisions]");
+        for dec in &d.decisions {
+            let _ = writeln!(s, "  {} {}: {}", &dec.at[..10.min(dec.at.len())], dec.by, dec.text);
+        }
+    }
+    if !d.audit.is_empty() {
+        let _ = writeln!(s, "\n[recent changes]");
+        for r in &d.audit {
+            let _ = writeln!(s, "  {}", log_line(r));
+        }
+    }
+    s
+}
+
+pub fn escalations(rows: &[EscalationRow]) -> String {
+    let mut s = String::new();
+    if rows.is_empty() {
+        s.push_str("no open escalations\n");
+        return s;
+    }
+    let _ = writeln!(s, "{:>4}  {:<19} {:<6} {:<34} {:<18} {:>9} {:>3}  {:<10}", "id", "tier", "key", "title", "owner", "variance", "out", "due");
+    for e in rows {
+        let var = e.relative.map(|r| r.percent()).unwrap_or_else(|| e.gap.grouped());
+        let due = format!("{}{}", &e.due_at[..10.min(e.due_at.len())], if e.overdue { " OVERDUE" } else { "" });
+        let _ = writeln!(
+            s,
+            "{:>4}  {:<19} {:<6} {:<34} {:<18} {:>9} {:>3}  {}",
+            e.id,
+            e.tier_label,
+            e.key,
+            truncate(&e.title, 34),
+            truncate(e.owner.as_deref().unwrap_or("—"), 18),
+            var,
+            e.periods_out,
+            due
+        );
+    }
+    s
+}
+
+pub fn truncate(s: &str, width: usize) -> String {
+    if s.chars().count() <= width {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(width.saturating_sub(1)).collect();
+        t.push('…');
+        t
+    }
+}
+
+pub fn log_line(r: &Row) -> String {
+    let what = match (&r.entry.old_value, &r.entry.new_value) {
+        (Some(o), Some(n)) => format!("{o} → {n}"),
+        (None, Some(n)) => format!("→ {n}"),
+        (Some(o), None) => format!("{o} → (cleared)"),
+        (None, None) => String::new(),
+    };
+    let reason = r.entry.reason.as_ref().map(|x| format!("  ({x})")).unwrap_or_default();
+    format!("{} {:<10} {:<6} {} {what}{reason}", r.at, r.actor, r.entry.item_key, r.entry.field)
+}
+
+pub fn log(rows: &[Row]) -> String {
+    rows.iter().map(|r| log_line(r) + "\n").collect()
+}
+
+pub fn check(r: &CheckReport) -> String {
+    let mut s = String::new();
+    let t = r.escalations_by_tier;
+    let _ = writeln!(s, "keel check — {}", r.today);
+    let _ = writeln!(s, "\nESCALATIONS  steering committee {}  sponsor action {}  owner review {}", t[2], t[1], t[0]);
+    s.push_str(&escalations(&r.escalations));
+    let list = |s: &mut String, title: &str, items: Vec<String>| {
+        let _ = writeln!(s, "\n{title} ({})", items.len());
+        for i in items {
+            let _ = writeln!(s, "  {i}");
+        }
+    };
+    list(&mut s, "STALE (no update within the cadence)", r.stale.iter().map(|x| format!("{:<6} {} — owner {}, last update {} ({} days, {})", x.key, x.title, x.owner.as_deref().unwrap_or("—"), x.last_update.as_deref().map(|d| &d[..10.min(d.len())]).unwrap_or("never"), x.days_since_update.map(|d| d.to_string()).unwrap_or("—".into()), x.cadence)).collect());
+    list(&mut s, "LATE MILESTONES", r.late_milestones.iter().map(|x| format!("{:<6} {} — due {}, {} days overdue", x.key, x.milestone, x.due, x.days_overdue)).collect());
+    list(&mut s, "IMPLEMENTATION (late or critical)", r.implementation.iter().map(|x| format!("{:<6} {:<9} {} — {}", x.key, x.status, x.title, x.detail)).collect());
+    list(&mut s, "POTENTIAL (amber or red)", r.potential.iter().map(|x| format!("{:<6} {:<6} {} — {}", x.key, x.status, x.title, x.detail)).collect());
+    list(&mut s, "KEY RESULTS AT RISK", r.at_risk_key_results.iter().map(|x| format!("{:<6} {} — {}", x.key, x.title, x.detail)).collect());
+    list(&mut s, "GREEN WITHOUT EXPLANATION", r.green_without_explanation.iter().map(|x| format!("{:<6} {} — {}", x.key, x.title, x.detail)).collect());
+    let a = &r.alignment;
+    let _ = writeln!(
+        s,
+        "\nALIGNMENT  {} of {} objectives cascaded from a parent ({}){}",
+        a.cascaded,
+        a.objectives,
+        a.cascade_share.map(|x| x.percent()).unwrap_or("—".into()),
+        match a.ceiling {
+            Some(c) if a.above_ceiling => format!(" — ABOVE the ceiling of {}", c.percent()),
+            Some(c) => format!(" — within the ceiling of {}", c.percent()),
+            None => String::new(),
+        }
+    );
+    if !a.trend.is_empty() {
+        let _ = writeln!(s, "  trend: {}", a.trend.iter().map(|(w, v)| format!("{w} {}", v.percent())).collect::<Vec<_>>().join(", "));
+    }
+    let _ = writeln!(s, "  orphans: {}", if a.orphans.is_empty() { "none".into() } else { a.orphans.join(", ") });
+    let _ = writeln!(s, "  cross-functional: {}", if a.cross_functional.is_empty() { "none".into() } else { a.cross_functional.join(", ") });
+    let _ = writeln!(s, "  likely duplicates: {}", if a.likely_duplicates.is_empty() { "none".into() } else { a.likely_duplicates.iter().map(|(x, y)| format!("{x} ~ {y}")).collect::<Vec<_>>().join(", ") });
+    let _ = writeln!(s, "\nIPO CHECKS");
+    let _ = writeln!(s, "  outcome-only objectives: {}", if r.outcome_only_objectives.is_empty() { "none".into() } else { r.outcome_only_objectives.join(", ") });
+    let _ = writeln!(s, "  isolated KPIs: {}", if r.isolated_kpis.is_empty() { "none".into() } else { r.isolated_kpis.join(", ") });
+    list(&mut s, "INCOMPLETE KPIs", r.incomplete_kpis.iter().map(|g| format!("{:<6} missing {}", g.key, g.missing.join(", "))).collect());
+    list(&mut s, "OBJECTIVES NOT YET EXECUTABLE", r.not_executable.iter().map(|g| format!("{:<6} missing {}", g.key, g.missing.join(", "))).collect());
+    let _ = writeln!(s, "\nVALUE FUNNEL (net forecast by stage)");
+    for f in &r.funnel {
+        let stages: Vec<String> = f.by_stage.iter().filter(|(_, m)| !m.is_zero()).map(|(st, m)| format!("{} {}", st.short(), m.forecast.grouped())).collect();
+        let _ = writeln!(s, "  {:<5} {:<36} total {}  [{}]", f.key, truncate(&f.title, 36), f.total.forecast.grouped(), stages.join("  "));
+        if let Some(g) = &f.target_gap {
+            let _ = writeln!(s, "        top-down target {}  bottom-up {}  gap {}", g.target.grouped(), g.bottom_up.grouped(), g.gap.grouped());
+        }
+    }
+    for (k, g) in &r.objective_targets {
+        let _ = writeln!(s, "  {k:<5} objective target {}  bottom-up {}  gap {}", g.target.grouped(), g.bottom_up.grouped(), g.gap.grouped());
+    }
+    s
+}

@@ -1,0 +1,147 @@
+//! The audit log: one append-only row per change, each hash-chained to the one before, so that a
+//! row edited or removed outside keel (triggers refuse it inside SQLite) shows up on verify.
+
+use super::Result;
+use rusqlite::{Connection, OptionalExtension};
+use sha2::{Digest, Sha256};
+
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// One change as written to the log.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Entry {
+    pub item_key: String,
+    pub field: String,
+    pub old_value: Option<String>,
+    pub new_value: Option<String>,
+    pub reason: Option<String>,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Row {
+    pub seq: i64,
+    pub at: String,
+    pub actor: String,
+    #[serde(flatten)]
+    pub entry: Entry,
+}
+
+fn hash_row(prev: &str, seq: i64, at: &str, actor: &str, e: &Entry) -> String {
+    let mut h = Sha256::new();
+    // Length-prefix every field so that no two different rows can encode the same bytes.
+    let mut put = |s: Option<&str>| match s {
+        Some(s) => {
+            h.update((s.len() as u64).to_le_bytes());
+            h.update(s.as_bytes());
+        }
+        None => h.update(u64::MAX.to_le_bytes()),
+    };
+    put(Some(prev));
+    put(Some(&seq.to_string()));
+    put(Some(at));
+    put(Some(actor));
+    put(Some(&e.item_key));
+    put(Some(&e.field));
+    put(e.old_value.as_deref());
+    put(e.new_value.as_deref());
+    put(e.reason.as_deref());
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Append entries inside the caller's transaction.
+pub fn append(conn: &Connection, at: &str, actor: &str, entries: &[Entry]) -> Result<()> {
+    let last: Option<(i64, String)> = conn
+        .query_row("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let (mut seq, mut prev) = last.unwrap_or((0, GENESIS.to_string()));
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO audit (seq, at, actor, item_key, field, old_value, new_value, reason, prev_hash, hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?;
+    for e in entries {
+        seq += 1;
+        let hash = hash_row(&prev, seq, at, actor, e);
+        stmt.execute(rusqlite::params![seq, at, actor, e.item_key, e.field, e.old_value, e.new_value, e.reason, prev, hash])?;
+        prev = hash;
+    }
+    Ok(())
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Verification {
+    pub rows: i64,
+    /// The first row whose hash or link does not match, with what is wrong.
+    pub first_broken: Option<(i64, String)>,
+}
+
+/// Walk the whole chain.
+pub fn verify(conn: &Connection) -> Result<Verification> {
+    let mut stmt = conn.prepare(
+        "SELECT seq, at, actor, item_key, field, old_value, new_value, reason, prev_hash, hash FROM audit ORDER BY seq",
+    )?;
+    let mut rows = stmt.query([])?;
+    let mut prev = GENESIS.to_string();
+    let mut expected_seq = 1;
+    let mut count = 0;
+    while let Some(r) = rows.next()? {
+        count += 1;
+        let seq: i64 = r.get(0)?;
+        let at: String = r.get(1)?;
+        let actor: String = r.get(2)?;
+        let e = Entry { item_key: r.get(3)?, field: r.get(4)?, old_value: r.get(5)?, new_value: r.get(6)?, reason: r.get(7)? };
+        let prev_hash: String = r.get(8)?;
+        let hash: String = r.get(9)?;
+        let problem = if seq != expected_seq {
+            Some(format!("row {expected_seq} is missing (next row is {seq})"))
+        } else if prev_hash != prev {
+            Some("its link to the previous row does not match".to_string())
+        } else if hash_row(&prev, seq, &at, &actor, &e) != hash {
+            Some("its content does not match its hash (changed after it was written)".to_string())
+        } else {
+            None
+        };
+        if let Some(p) = problem {
+            return Ok(Verification { rows: count, first_broken: Some((seq, p)) });
+        }
+        prev = hash;
+        expected_seq += 1;
+    }
+    Ok(Verification { rows: count, first_broken: None })
+}
+
+/// Audit rows, newest last, optionally for one item and/or since a date.
+pub fn list(conn: &Connection, item_key: Option<&str>, since: Option<&str>, limit: Option<i64>) -> Result<Vec<Row>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, at, actor, item_key, field, old_value, new_value, reason FROM (
+            SELECT * FROM audit
+            WHERE (?1 IS NULL OR item_key = ?1) AND (?2 IS NULL OR at >= ?2)
+            ORDER BY seq DESC LIMIT ?3
+         ) ORDER BY seq",
+    )?;
+    let rows = stmt.query_map(rusqlite::params![item_key, since, limit.unwrap_or(-1)], |r| {
+        Ok(Row {
+            seq: r.get(0)?,
+            at: r.get(1)?,
+            actor: r.get(2)?,
+            entry: Entry {
+                item_key: r.get(3)?,
+                field: r.get(4)?,
+                old_value: r.get(5)?,
+                new_value: r.get(6)?,
+                reason: r.get(7)?,
+            },
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Who last changed an item's field (or any field when `field` is None), and when.
+pub fn last_change(conn: &Connection, item_key: &str, field: Option<&str>) -> Result<Option<(String, String)>> {
+    Ok(conn
+        .query_row(
+            "SELECT actor, at FROM audit WHERE item_key = ?1 AND (?2 IS NULL OR field = ?2) ORDER BY seq DESC LIMIT 1",
+            rusqlite::params![item_key, field],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?)
+}

@@ -1,0 +1,315 @@
+//! `keel check`: every status, escalation, roll-up and health check of the file in one read
+//! model, which the CLI prints, reports render and the TUI's lists draw from.
+
+use super::read::{self, EscalationFilter, EscalationRow};
+use super::{Result, Store};
+use crate::domain::health;
+use crate::domain::rollup::{self, Money, TargetGap};
+use crate::domain::status::{ImplLevel, Rag};
+use crate::domain::{Num, Period, Stage};
+use chrono::{Datelike, Duration, NaiveDate};
+use serde::Serialize;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct StaleItem {
+    pub key: String,
+    pub title: String,
+    pub owner: Option<String>,
+    pub owner_login: Option<String>,
+    pub cadence: String,
+    pub last_update: Option<String>,
+    pub days_since_update: Option<i64>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct LateMilestone {
+    pub key: String,
+    pub milestone: String,
+    pub due: String,
+    pub days_overdue: i64,
+    pub owner: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct StatusItem {
+    pub key: String,
+    pub title: String,
+    pub status: String,
+    pub detail: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Alignment {
+    pub objectives: usize,
+    pub cascaded: usize,
+    pub cascade_share: Option<Num>,
+    pub ceiling: Option<Num>,
+    pub above_ceiling: bool,
+    /// Share cascaded at the end of each week of the current cycle so far.
+    pub trend: Vec<(String, Num)>,
+    pub orphans: Vec<String>,
+    pub cross_functional: Vec<String>,
+    pub likely_duplicates: Vec<(String, String)>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct FunnelRow {
+    pub key: String,
+    pub title: String,
+    pub by_stage: Vec<(Stage, Money)>,
+    pub total: Money,
+    pub target_gap: Option<TargetGap>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Gaps {
+    pub key: String,
+    pub missing: Vec<&'static str>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CheckReport {
+    pub today: String,
+    pub escalations: Vec<EscalationRow>,
+    pub escalations_by_tier: [usize; 3],
+    pub stale: Vec<StaleItem>,
+    pub late_milestones: Vec<LateMilestone>,
+    pub implementation: Vec<StatusItem>,
+    pub potential: Vec<StatusItem>,
+    pub at_risk_key_results: Vec<StatusItem>,
+    pub green_without_explanation: Vec<StatusItem>,
+    pub alignment: Alignment,
+    pub outcome_only_objectives: Vec<String>,
+    pub isolated_kpis: Vec<String>,
+    pub incomplete_kpis: Vec<Gaps>,
+    pub not_executable: Vec<Gaps>,
+    pub funnel: Vec<FunnelRow>,
+    pub objective_targets: Vec<(String, TargetGap)>,
+    /// 0 nothing open, 1 owner or sponsor items open, 2 a steering committee item open.
+    pub exit_code: i32,
+}
+
+impl Store {
+    pub fn check(&self) -> Result<CheckReport> {
+        let c = self.conn();
+        let clock = self.clock();
+        let t = self.thresholds()?;
+        let escalations = read::escalations(c, clock, &EscalationFilter::default())?;
+        let mut by_tier = [0usize; 3];
+        for e in &escalations {
+            by_tier[(e.tier - 1).clamp(0, 2) as usize] += 1;
+        }
+        let exit_code = if by_tier[2] > 0 {
+            2
+        } else if by_tier[0] + by_tier[1] > 0 {
+            1
+        } else {
+            0
+        };
+
+        let mut stale = Vec::new();
+        let mut implementation = Vec::new();
+        let mut potential = Vec::new();
+        let measures: Vec<(i64, String, String, Option<String>, Option<String>)> = {
+            let mut s = c.prepare(
+                "SELECT m.id, i.key, m.title, p.name, p.login FROM measures m JOIN items i ON i.id = m.id LEFT JOIN people p ON p.id = m.owner_id ORDER BY i.num",
+            )?;
+            let r = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
+            r.collect::<rusqlite::Result<_>>()?
+        };
+        for (id, key, title, owner, login) in &measures {
+            let ms = read::measure_status(c, *id, clock, &t)?;
+            if ms.side_state.is_some() {
+                continue;
+            }
+            if ms.stale {
+                stale.push(StaleItem {
+                    key: key.clone(),
+                    title: title.clone(),
+                    owner: owner.clone(),
+                    owner_login: login.clone(),
+                    cadence: ms.cadence.as_str().into(),
+                    last_update: ms.last_update.clone(),
+                    days_since_update: ms.days_since_update,
+                });
+            }
+            if ms.implementation.level != ImplLevel::OnTrack {
+                implementation.push(StatusItem { key: key.clone(), title: title.clone(), status: ms.implementation.level.label().into(), detail: ms.implementation.detail.clone() });
+            }
+            if matches!(ms.potential, Rag::Amber | Rag::Red) {
+                let detail = format!("forecast {} against plan {}", ms.money.forecast.grouped(), ms.money.planned.grouped());
+                potential.push(StatusItem { key: key.clone(), title: title.clone(), status: ms.potential.label().into(), detail });
+            }
+        }
+        let late_milestones: Vec<LateMilestone> = {
+            let mut s = c.prepare(
+                "SELECT i.key, ms.title, ms.due_date, p.name FROM milestones ms JOIN measures m ON m.id = ms.measure_id JOIN items i ON i.id = m.id
+                 LEFT JOIN people p ON p.id = m.owner_id
+                 WHERE ms.done_date IS NULL AND ms.due_date < ?1 AND m.side_state IS NULL ORDER BY ms.due_date, i.num",
+            )?;
+            let r = s.query_map([clock.today.to_string()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<String>>(3)?)))?;
+            r.filter_map(|x| x.ok())
+                .map(|(key, milestone, due, owner)| {
+                    let days = NaiveDate::parse_from_str(&due, "%Y-%m-%d").map(|d| (clock.today - d).num_days()).unwrap_or(0);
+                    LateMilestone { key, milestone, due, days_overdue: days, owner }
+                })
+                .collect()
+        };
+        // Key results and objectives: at risk, and manual green over bad work.
+        let mut at_risk = Vec::new();
+        let mut unexplained = Vec::new();
+        let krs: Vec<(i64, String, String)> = {
+            let mut s = c.prepare("SELECT k.id, i.key, k.title FROM key_results k JOIN items i ON i.id = k.id ORDER BY i.num")?;
+            let r = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            r.collect::<rusqlite::Result<_>>()?
+        };
+        for (id, key, title) in &krs {
+            let s = read::kr_status(c, *id, clock, &t)?;
+            if !s.at_risk.is_empty() {
+                at_risk.push(StatusItem { key: key.clone(), title: title.clone(), status: "at risk".into(), detail: s.at_risk.join(", ") });
+            }
+            if s.shown.green_without_explanation {
+                unexplained.push(StatusItem { key: key.clone(), title: title.clone(), status: "green without explanation".into(), detail: format!("set green by hand; the numbers say {}", s.shown.computed.label()) });
+            }
+        }
+        let facts = self.objective_facts()?;
+        let mut objective_targets = Vec::new();
+        for (id, f) in &facts {
+            let s = read::objective_status(c, *id, clock, &t)?;
+            if s.shown.green_without_explanation {
+                unexplained.push(StatusItem { key: f.key.clone(), title: f.title.clone(), status: "green without explanation".into(), detail: format!("set green by hand; the work underneath is {}", s.shown.computed.label()) });
+            }
+            let target: Option<String> = c.query_row("SELECT target FROM objectives WHERE id = ?1", [id], |r| r.get(0))?;
+            if let Some(target) = target.and_then(|s| Num::parse(&s).ok()) {
+                let bu = read::objective_bottom_up(c, *id)?;
+                if let Ok(g) = rollup::target_gap(target, bu.forecast) {
+                    objective_targets.push((f.key.clone(), g));
+                }
+            }
+        }
+        let only: Vec<health::ObjectiveFacts> = facts.iter().map(|(_, f)| f.clone()).collect();
+        let ceiling = self.setting("cascade_ceiling")?.and_then(|s| Num::parse(&s).ok());
+        let share = health::cascade_share(&only);
+        let alignment = Alignment {
+            objectives: only.len(),
+            cascaded: only.iter().filter(|o| o.has_parent).count(),
+            cascade_share: share,
+            ceiling,
+            above_ceiling: matches!((share, ceiling), (Some(s), Some(c)) if s > c),
+            trend: self.cascade_trend()?,
+            orphans: only.iter().filter(|o| health::is_orphan(o)).map(|o| o.key.clone()).collect(),
+            cross_functional: only.iter().filter(|o| o.units.len() > 1).map(|o| o.key.clone()).collect(),
+            likely_duplicates: health::likely_duplicates(&only, 0.5).into_iter().map(|(a, b, _)| (a, b)).collect(),
+        };
+        let outcome_only = only.iter().filter(|o| health::outcome_only(o)).map(|o| o.key.clone()).collect();
+        let not_executable = only
+            .iter()
+            .filter(|o| !o.has_children)
+            .map(|o| Gaps { key: o.key.clone(), missing: health::executability_gaps(o) })
+            .filter(|g| !g.missing.is_empty())
+            .collect();
+        let isolated_kpis: Vec<String> = {
+            let mut s = c.prepare(
+                "SELECT i.key FROM kpis k JOIN items i ON i.id = k.id
+                 WHERE NOT EXISTS (SELECT 1 FROM links WHERE from_id = k.id) AND NOT EXISTS (SELECT 1 FROM links WHERE to_id = k.id) ORDER BY i.num",
+            )?;
+            let r = s.query_map([], |r| r.get(0))?;
+            r.collect::<rusqlite::Result<_>>()?
+        };
+        let mut incomplete_kpis = Vec::new();
+        let kpis: Vec<(i64, String)> = {
+            let mut s = c.prepare("SELECT k.id, i.key FROM kpis k JOIN items i ON i.id = k.id ORDER BY i.num")?;
+            let r = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            r.collect::<rusqlite::Result<_>>()?
+        };
+        for (id, key) in kpis {
+            let s = read::kpi_status(c, id, clock, &t)?;
+            if !s.missing.is_empty() {
+                incomplete_kpis.push(Gaps { key, missing: s.missing });
+            }
+        }
+        let mut funnel = Vec::new();
+        let nodes: Vec<(i64, String, String, Option<String>)> = {
+            let mut s = c.prepare("SELECT n.id, i.key, n.title, n.target FROM nodes n JOIN items i ON i.id = n.id WHERE n.kind IN ('portfolio', 'programme') ORDER BY i.kind DESC, i.num")?;
+            let r = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+            r.collect::<rusqlite::Result<_>>()?
+        };
+        for (id, key, title, target) in nodes {
+            let by_stage = read::node_funnel(c, id)?;
+            let total = read::node_total(c, id)?;
+            let target_gap = target.and_then(|s| Num::parse(&s).ok()).and_then(|t| rollup::target_gap(t, total.forecast).ok());
+            funnel.push(FunnelRow { key, title, by_stage, total, target_gap });
+        }
+        Ok(CheckReport {
+            today: clock.today.to_string(),
+            escalations,
+            escalations_by_tier: by_tier,
+            stale,
+            late_milestones,
+            implementation,
+            potential,
+            at_risk_key_results: at_risk,
+            green_without_explanation: unexplained,
+            alignment,
+            outcome_only_objectives: outcome_only,
+            isolated_kpis,
+            incomplete_kpis,
+            not_executable,
+            funnel,
+            objective_targets,
+            exit_code,
+        })
+    }
+
+    /// The cascade share at the end of each week of the current cycle, replayed from the audit
+    /// log (objective creations and parent changes), so the PMO can watch it over the cycle.
+    fn cascade_trend(&self) -> Result<Vec<(String, Num)>> {
+        let c = self.conn();
+        let today = self.clock().today;
+        let cycle: Option<(String, String)> = c
+            .query_row("SELECT start_date, end_date FROM cycles WHERE start_date <= ?1 ORDER BY start_date DESC LIMIT 1", [today.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
+            .ok();
+        let Some((start, end)) = cycle else { return Ok(vec![]) };
+        let (Ok(start), Ok(end)) = (NaiveDate::parse_from_str(&start, "%Y-%m-%d"), NaiveDate::parse_from_str(&end, "%Y-%m-%d")) else { return Ok(vec![]) };
+        // Current parent of each objective, and its history of changes.
+        let current: Vec<(String, bool)> = {
+            let mut s = c.prepare("SELECT i.key, o.parent_id IS NOT NULL FROM objectives o JOIN items i ON i.id = o.id")?;
+            let r = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            r.collect::<rusqlite::Result<_>>()?
+        };
+        let events: Vec<(String, String, String, Option<String>)> = {
+            let mut s = c.prepare("SELECT item_key, field, at, old_value FROM audit WHERE item_key LIKE 'O-%' AND field IN ('created', 'parent') ORDER BY seq")?;
+            let r = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+            r.collect::<rusqlite::Result<_>>()?
+        };
+        let mut out = Vec::new();
+        let mut week_end = start + Duration::days((6 - start.weekday().num_days_from_monday()) as i64);
+        let last = today.min(end);
+        while week_end <= last + Duration::days(6) {
+            let cutoff = format!("{}T23:59:59Z", week_end.min(last));
+            let mut total = 0;
+            let mut cascaded = 0;
+            for (key, has_parent_now) in &current {
+                let created = events.iter().find(|e| &e.0 == key && e.1 == "created").map(|e| e.2.clone());
+                if created.as_ref().is_some_and(|at| at > &cutoff) {
+                    continue;
+                }
+                total += 1;
+                // The parent at the cutoff is the old value of the first change after it.
+                let later = events.iter().find(|e| &e.0 == key && e.1 == "parent" && e.2 > cutoff);
+                let had_parent = match later {
+                    Some(e) => e.3.is_some(),
+                    None => *has_parent_now,
+                };
+                if had_parent {
+                    cascaded += 1;
+                }
+            }
+            if let Some(share) = Num::from_int(cascaded).ratio(Num::from_int(total)) {
+                out.push((Period::week_of(week_end).to_string(), share.round_dp(2)));
+            }
+            week_end += Duration::days(7);
+        }
+        Ok(out)
+    }
+}

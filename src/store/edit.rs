@@ -1,0 +1,669 @@
+//! The one write path. Every edit — from the TUI, `keel set`, `keel gate`, imports — is an
+//! [`Edit`] applied by [`Store::edit`] in one `BEGIN IMMEDIATE` transaction:
+//! validate → apply → domain rules on what was touched → audit rows → commit.
+//! Any error rolls the whole edit back: a refused edit leaves the file exactly as it was.
+
+use super::audit::{self, Entry};
+use super::fields::{self, FieldType};
+use super::{resolve, rules, Actor, Clock, Result, Store, StoreError};
+use crate::domain::gates::{self, Acting, GateAction};
+use crate::domain::plan::Plan;
+use crate::domain::{ItemKey, ItemKind, Num, Period};
+use chrono::NaiveDate;
+use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
+use std::collections::{BTreeSet, HashSet};
+
+#[derive(Clone, Debug)]
+pub enum EscalationAction {
+    Acknowledge,
+    Assign(ItemKey),
+    Decide(String),
+    Resolve(String),
+    Snooze { until: NaiveDate, reason: String },
+}
+
+#[derive(Clone, Debug)]
+pub enum MilestoneAction {
+    Add { title: String, due: NaiveDate },
+    /// Milestones are numbered 1.. in due-date order, as `keel show` lists them.
+    Done { number: usize, on: Option<NaiveDate> },
+    Reopen { number: usize },
+}
+
+#[derive(Clone, Debug)]
+pub enum Change {
+    /// Set a field of an item (`title`, `owner`, `narrative` …).
+    Set { key: ItemKey, field: String, value: String, if_version: Option<i64> },
+    /// Set one number (or the comment) of an item for one period.
+    Value { key: ItemKey, period: Period, field: String, value: String, if_version: Option<i64> },
+    Gate { key: ItemKey, action: GateAction, reason: Option<String> },
+    Escalation { id: i64, action: EscalationAction },
+    Milestone { key: ItemKey, action: MilestoneAction },
+    /// Measure → key result or KPI it contributes to; KPI → key result or objective it informs.
+    Link { from: ItemKey, to: ItemKey, remove: bool },
+    Depend { key: ItemKey, on: ItemKey, remove: bool },
+    Decision { key: ItemKey, text: String, owner: Option<ItemKey> },
+    ImportPlan(Box<Plan>),
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Edit {
+    pub changes: Vec<Change>,
+    pub reason: Option<String>,
+}
+
+impl Edit {
+    pub fn one(change: Change) -> Edit {
+        Edit { changes: vec![change], reason: None }
+    }
+    pub fn with_reason(mut self, reason: Option<String>) -> Edit {
+        self.reason = reason.filter(|r| !r.trim().is_empty());
+        self
+    }
+}
+
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct EditOutcome {
+    /// What the edit caused, one short line each: "M-27: sponsor action — 3 periods below plan".
+    pub effects: Vec<String>,
+    /// Audit rows written.
+    pub changes: usize,
+}
+
+/// State carried through one transaction.
+pub(crate) struct Ctx<'a> {
+    pub tx: &'a Transaction<'a>,
+    pub actor: &'a Actor,
+    pub clock: Clock,
+    pub reason: Option<String>,
+    pub audit: Vec<Entry>,
+    pub effects: Vec<String>,
+    /// Measures whose money must be re-summed and rolled up.
+    pub touched_money: BTreeSet<i64>,
+    /// Items whose variance and escalation must be reassessed.
+    pub touched_variance: BTreeSet<i64>,
+    /// Rows already changed by this edit (their version check has been done).
+    bumped: HashSet<String>,
+    /// Skip permission checks (creating a demo or importing a plan as its creator).
+    pub trusted: bool,
+}
+
+impl Ctx<'_> {
+    pub fn log(&mut self, key: &str, field: &str, old: Option<String>, new: Option<String>) {
+        self.audit.push(Entry {
+            item_key: key.to_string(),
+            field: field.to_string(),
+            old_value: old,
+            new_value: new,
+            reason: self.reason.clone(),
+        });
+    }
+}
+
+impl Store {
+    /// Apply an edit through the one write path.
+    pub fn edit(&mut self, edit: Edit) -> Result<EditOutcome> {
+        self.edit_inner(edit, false)
+    }
+
+    /// The write path for loading a plan into a fresh file (no person may exist yet to own it).
+    pub(crate) fn edit_trusted(&mut self, edit: Edit) -> Result<EditOutcome> {
+        self.edit_inner(edit, true)
+    }
+
+    fn edit_inner(&mut self, edit: Edit, trusted: bool) -> Result<EditOutcome> {
+        if !trusted {
+            if let Some(why) = self.read_only_reason() {
+                return Err(StoreError::ReadOnly(why));
+            }
+        }
+        let clock = self.clock();
+        let actor = self.actor.clone();
+        let gate_attempt = edit.changes.iter().find_map(|c| match c {
+            Change::Gate { key, action, .. } => Some((key.clone(), *action)),
+            _ => None,
+        });
+        let result = (|| {
+            let tx = self.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let outcome = {
+                let mut ctx = Ctx {
+                    tx: &tx,
+                    actor: &actor,
+                    clock,
+                    reason: edit.reason.clone(),
+                    audit: Vec::new(),
+                    effects: Vec::new(),
+                    touched_money: BTreeSet::new(),
+                    touched_variance: BTreeSet::new(),
+                    bumped: HashSet::new(),
+                    trusted,
+                };
+                for change in &edit.changes {
+                    apply(&mut ctx, change)?;
+                }
+                rules::run(&mut ctx)?;
+                audit::append(&tx, &clock.stamp(), &actor.login, &ctx.audit)?;
+                EditOutcome { effects: ctx.effects, changes: ctx.audit.len() }
+            };
+            tx.commit()?;
+            Ok(outcome)
+        })();
+        // A refused gate move is itself recorded (after the rollback), so the log shows attempts.
+        if let (Err(StoreError::Refused { missing, .. }), Some((key, action))) = (&result, gate_attempt) {
+            let _ = self.record_refusal(&key, action, missing, clock);
+        }
+        result
+    }
+
+    fn record_refusal(&mut self, key: &ItemKey, action: GateAction, missing: &[String], clock: Clock) -> Result<()> {
+        let login = self.actor.login.clone();
+        let tx = self.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let Some((id, stage)) = tx
+            .query_row("SELECT id, stage FROM measures WHERE id = (SELECT id FROM items WHERE key = ?1)", [key.to_string()], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+            })
+            .optional()?
+        else {
+            return Ok(());
+        };
+        let detail = missing.join("; ");
+        tx.execute(
+            "INSERT INTO gate_events (measure_id, at, actor, action, outcome, from_stage, to_stage, detail)
+             VALUES (?1, ?2, ?3, ?4, 'refused', ?5, NULL, ?6)",
+            params![id, clock.stamp(), login, action.as_str(), stage, detail],
+        )?;
+        let entry = Entry {
+            item_key: key.to_string(),
+            field: "gate".into(),
+            old_value: Some(stage),
+            new_value: Some(format!("{} refused", action.as_str())),
+            reason: Some(detail),
+        };
+        audit::append(&tx, &clock.stamp(), &login, &[entry])?;
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+fn apply(ctx: &mut Ctx, change: &Change) -> Result<()> {
+    match change {
+        Change::Set { key, field, value, if_version } => set_field(ctx, key, field, value, *if_version),
+        Change::Value { key, period, field, value, if_version } => set_value(ctx, key, *period, field, value, *if_version),
+        Change::Gate { key, action, reason } => gate(ctx, key, *action, reason.as_deref()),
+        Change::Escalation { id, action } => rules::escalation_action(ctx, *id, action),
+        Change::Milestone { key, action } => milestone(ctx, key, action),
+        Change::Link { from, to, remove } => link(ctx, from, to, *remove),
+        Change::Depend { key, on, remove } => depend(ctx, key, on, *remove),
+        Change::Decision { key, text, owner } => decision(ctx, key, text, owner.as_ref()),
+        Change::ImportPlan(plan) => super::plan::import(ctx, plan),
+    }
+}
+
+pub(crate) fn key_of(tx: &Transaction, id: i64) -> Result<String> {
+    Ok(tx.query_row("SELECT key FROM items WHERE id = ?1", [id], |r| r.get(0))?)
+}
+
+fn opt_key_of(tx: &Transaction, id: Option<i64>) -> Result<Option<String>> {
+    id.map(|i| key_of(tx, i)).transpose()
+}
+
+/// Who may change an item: its owner (for a key result also the objective's owner) or a PMO
+/// administrator; people, units, cycles and areas only a PMO administrator.
+pub(crate) fn may_edit(ctx: &Ctx, kind: ItemKind, id: i64, key: &ItemKey) -> Result<()> {
+    if ctx.trusted || ctx.actor.pmo_admin {
+        return Ok(());
+    }
+    let Some(me) = ctx.actor.person_id else {
+        return Err(StoreError::ReadOnly(format!("'{}' has no person record: viewing only", ctx.actor.login)));
+    };
+    let owners: Vec<Option<i64>> = match kind {
+        ItemKind::Measure => vec![ctx.tx.query_row("SELECT owner_id FROM measures WHERE id = ?1", [id], |r| r.get(0))?],
+        ItemKind::Objective => vec![ctx.tx.query_row("SELECT owner_id FROM objectives WHERE id = ?1", [id], |r| r.get(0))?],
+        ItemKind::KeyResult => ctx.tx.query_row(
+            "SELECT k.owner_id, o.owner_id FROM key_results k JOIN objectives o ON o.id = k.objective_id WHERE k.id = ?1",
+            [id],
+            |r| Ok(vec![r.get(0)?, r.get(1)?]),
+        )?,
+        ItemKind::Kpi => vec![ctx.tx.query_row("SELECT owner_id FROM kpis WHERE id = ?1", [id], |r| r.get(0))?],
+        ItemKind::Portfolio | ItemKind::Programme | ItemKind::Project | ItemKind::Package => {
+            vec![ctx.tx.query_row("SELECT owner_id FROM nodes WHERE id = ?1", [id], |r| r.get(0))?]
+        }
+        _ => vec![],
+    };
+    if owners.contains(&Some(me)) {
+        return Ok(());
+    }
+    Err(StoreError::Permission(format!(
+        "{key}: only its owner or a PMO administrator may change it (you are {})",
+        ctx.actor.display()
+    )))
+}
+
+fn check_version(ctx: &Ctx, row: &str, key: &ItemKey, field: &str, expected: Option<i64>, found: i64) -> Result<()> {
+    if ctx.bumped.contains(row) {
+        return Ok(());
+    }
+    if let Some(expected) = expected {
+        if expected != found {
+            let (who, when) = audit::last_change(ctx.tx, &key.to_string(), None)?
+                .unwrap_or_else(|| ("someone".to_string(), "an unknown time".to_string()));
+            return Err(StoreError::Conflict { key: key.to_string(), field: field.to_string(), expected, found, who, when });
+        }
+    }
+    Ok(())
+}
+
+/// A typed value ready for SQL, and how the audit log shows it.
+enum Typed {
+    Null,
+    Text(String),
+    Int(i64),
+}
+
+fn typed(ctx: &Ctx, key: &ItemKey, field: &fields::Field, raw: &str) -> Result<(Typed, Option<String>)> {
+    let invalid = |why: String| StoreError::Invalid { key: key.to_string(), field: field.name.to_string(), why };
+    let v = raw.trim();
+    if v.is_empty() {
+        if field.required {
+            return Err(invalid("cannot be empty".into()));
+        }
+        return Ok((Typed::Null, None));
+    }
+    let reference = |want: &[ItemKind]| -> Result<(Typed, Option<String>)> {
+        let k = ItemKey::parse(v).map_err(|e| invalid(e.to_string()))?;
+        if !want.contains(&k.kind) {
+            let names: Vec<&str> = want.iter().map(|w| w.as_str()).collect();
+            return Err(invalid(format!("'{k}' is a {}, not a {}", k.kind, names.join(" or "))));
+        }
+        let id = resolve(ctx.tx, &k)?;
+        Ok((Typed::Int(id), Some(k.to_string())))
+    };
+    match field.ty {
+        FieldType::Text => {
+            if v.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+                return Err(invalid("contains control characters".into()));
+            }
+            if v.len() > 10_000 {
+                return Err(invalid("is longer than 10,000 characters".into()));
+            }
+            Ok((Typed::Text(v.to_string()), Some(v.to_string())))
+        }
+        FieldType::Number => {
+            let n = Num::parse(v).map_err(|e| invalid(e.to_string()))?;
+            Ok((Typed::Text(n.to_string()), Some(n.to_string())))
+        }
+        FieldType::Person => reference(&[ItemKind::Person]),
+        FieldType::Unit => reference(&[ItemKind::Unit]),
+        FieldType::Kra => reference(&[ItemKind::Kra]),
+        FieldType::Objective => reference(&[ItemKind::Objective]),
+        FieldType::Cycle => reference(&[ItemKind::Cycle]),
+        FieldType::Node(kind) => reference(&[kind]),
+        FieldType::Choice(options) => {
+            let t = v.to_ascii_lowercase().replace([' ', '_'], "-");
+            match options.iter().find(|o| **o == t) {
+                Some(o) => Ok((Typed::Text(o.to_string()), Some(o.to_string()))),
+                None => Err(invalid(format!("'{v}' is not one of: {}", options.join(", ")))),
+            }
+        }
+        FieldType::Flag => match v.to_ascii_lowercase().as_str() {
+            "true" | "yes" | "1" | "done" => Ok((Typed::Int(1), Some("true".into()))),
+            "false" | "no" | "0" => Ok((Typed::Int(0), Some("false".into()))),
+            _ => Err(invalid(format!("'{v}' is not true or false"))),
+        },
+        FieldType::Date => {
+            let d = NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| invalid(format!("'{v}' is not a date: use YYYY-MM-DD")))?;
+            if d.year_ce().1 < 1900 {
+                return Err(invalid(format!("'{v}': dates before 1900 are not accepted")));
+            }
+            Ok((Typed::Text(d.to_string()), Some(d.to_string())))
+        }
+    }
+}
+
+use chrono::Datelike;
+
+fn old_display(ctx: &Ctx, field: &fields::Field, id: i64, table: &str) -> Result<(Option<String>, i64)> {
+    let sql = format!("SELECT {col}, version FROM {table} WHERE id = ?1", col = field.column);
+    let (old, version): (rusqlite::types::Value, i64) = ctx.tx.query_row(&sql, [id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let shown = match (old, field.ty) {
+        (rusqlite::types::Value::Null, _) => None,
+        (rusqlite::types::Value::Integer(i), FieldType::Flag) => Some(if i == 1 { "true" } else { "false" }.to_string()),
+        (rusqlite::types::Value::Integer(i), _) => opt_key_of(ctx.tx, Some(i))?,
+        (rusqlite::types::Value::Text(s), _) => Some(s),
+        (other, _) => Some(format!("{other:?}")),
+    };
+    Ok((shown, version))
+}
+
+fn set_field(ctx: &mut Ctx, key: &ItemKey, name: &str, raw: &str, if_version: Option<i64>) -> Result<()> {
+    let id = resolve(ctx.tx, key)?;
+    if fields::is_value_field(name) {
+        return Err(StoreError::Invalid {
+            key: key.to_string(),
+            field: name.to_string(),
+            why: "is a per-period number: give a period, e.g. --period 2026-W47".into(),
+        });
+    }
+    let field = fields::find(key.kind, name).ok_or_else(|| StoreError::UnknownField {
+        key: key.to_string(),
+        kind: key.kind.to_string(),
+        field: name.to_string(),
+        choices: fields::choices(key.kind),
+    })?;
+    let kind_check = if key.kind == ItemKind::Person || key.kind == ItemKind::Unit || key.kind == ItemKind::Cycle || key.kind == ItemKind::Kra {
+        if ctx.trusted || ctx.actor.pmo_admin {
+            Ok(())
+        } else {
+            Err(StoreError::Permission(format!("{key}: only a PMO administrator may change people, units, cycles and areas")))
+        }
+    } else {
+        may_edit(ctx, key.kind, id, key)
+    };
+    kind_check?;
+    let table = fields::table_of(key.kind);
+    let (typed_value, shown) = typed(ctx, key, field, raw)?;
+    let (old, version) = old_display(ctx, field, id, table)?;
+    let row = format!("{table}:{id}");
+    check_version(ctx, &row, key, field.name, if_version, version)?;
+    if old == shown {
+        return Ok(());
+    }
+    if let Typed::Int(target) = typed_value {
+        guard_structure(ctx, key, id, field.name, target)?;
+    }
+    let sql = format!("UPDATE {table} SET {col} = ?1, version = version + 1 WHERE id = ?2", col = field.column);
+    let n = match typed_value {
+        Typed::Null => ctx.tx.execute(&sql, params![rusqlite::types::Null, id])?,
+        Typed::Text(s) => ctx.tx.execute(&sql, params![s, id])?,
+        Typed::Int(i) => ctx.tx.execute(&sql, params![i, id])?,
+    };
+    debug_assert_eq!(n, 1);
+    ctx.bumped.insert(row);
+    ctx.log(&key.to_string(), field.name, old, shown);
+    match (key.kind, field.name) {
+        (ItemKind::Measure, "package" | "value_type") => {
+            ctx.touched_money.insert(id);
+            ctx.touched_variance.insert(id);
+        }
+        (ItemKind::Kpi, "direction" | "target" | "tolerance") | (ItemKind::KeyResult, "kind") => {
+            ctx.touched_variance.insert(id);
+        }
+        (ItemKind::Objective | ItemKind::KeyResult, "manual_status") => {
+            ctx.effects.push(format!("{key}: status set by hand — explain it if the work underneath is not green"));
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Refuse references that would break the structure: an objective aligned to itself or to one
+/// of its own descendants, or an objective moved to another cycle's parent.
+fn guard_structure(ctx: &Ctx, key: &ItemKey, id: i64, field: &str, target: i64) -> Result<()> {
+    if key.kind == ItemKind::Objective && field == "parent" {
+        let mut cursor = Some(target);
+        let mut steps = 0;
+        while let Some(c) = cursor {
+            if c == id {
+                return Err(StoreError::Invalid {
+                    key: key.to_string(),
+                    field: field.into(),
+                    why: "would make the objective tree a loop (an objective cannot align to itself or its own descendant)".into(),
+                });
+            }
+            cursor = ctx.tx.query_row("SELECT parent_id FROM objectives WHERE id = ?1", [c], |r| r.get(0))?;
+            steps += 1;
+            if steps > 10_000 {
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn set_value(ctx: &mut Ctx, key: &ItemKey, period: Period, name: &str, raw: &str, if_version: Option<i64>) -> Result<()> {
+    if !key.kind.has_values() {
+        return Err(StoreError::Invalid {
+            key: key.to_string(),
+            field: name.to_string(),
+            why: format!("a {} has no values per period; measures, key results and KPIs do", key.kind),
+        });
+    }
+    let field = name.trim().to_ascii_lowercase();
+    if !fields::is_value_field(&field) {
+        return Err(StoreError::UnknownField {
+            key: key.to_string(),
+            kind: key.kind.to_string(),
+            field: name.to_string(),
+            choices: fields::choices(key.kind),
+        });
+    }
+    let id = resolve(ctx.tx, key)?;
+    may_edit(ctx, key.kind, id, key)?;
+    let new: Option<String> = if raw.trim().is_empty() {
+        None
+    } else if field == "comment" {
+        Some(raw.trim().to_string())
+    } else {
+        let n = Num::parse(raw).map_err(|e| StoreError::Invalid { key: key.to_string(), field: field.clone(), why: e.to_string() })?;
+        Some(n.to_string())
+    };
+    let period_s = period.to_string();
+    let sql = format!("SELECT {field}, version FROM item_values WHERE item_id = ?1 AND period = ?2");
+    let existing: Option<(Option<String>, i64)> =
+        ctx.tx.query_row(&sql, params![id, period_s], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+    let row = format!("value:{id}:{period_s}");
+    let label = format!("{field}@{period_s}");
+    check_version(ctx, &row, key, &label, if_version, existing.as_ref().map(|e| e.1).unwrap_or(0))?;
+    let old = existing.as_ref().and_then(|e| e.0.clone());
+    if old == new {
+        return Ok(());
+    }
+    let stamp = ctx.clock.stamp();
+    if existing.is_some() {
+        let sql = format!(
+            "UPDATE item_values SET {field} = ?1, updated_by = ?2, updated_at = ?3, version = version + 1
+             WHERE item_id = ?4 AND period = ?5"
+        );
+        ctx.tx.execute(&sql, params![new, ctx.actor.login, stamp, id, period_s])?;
+    } else {
+        let sql = format!(
+            "INSERT INTO item_values (item_id, period, period_start, {field}, updated_by, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+        );
+        ctx.tx.execute(&sql, params![id, period_s, period.start().to_string(), new, ctx.actor.login, stamp])?;
+    }
+    ctx.bumped.insert(row);
+    ctx.log(&key.to_string(), &label, old, new);
+    if field != "comment" {
+        ctx.touched_variance.insert(id);
+        if key.kind == ItemKind::Measure {
+            ctx.touched_money.insert(id);
+            clear_validation(ctx, key, id, &field)?;
+        }
+    }
+    Ok(())
+}
+
+/// A changed value voids the controller's validation of realised value; a changed plan voids
+/// the sign-off on the planned value.
+fn clear_validation(ctx: &mut Ctx, key: &ItemKey, id: i64, field: &str) -> Result<()> {
+    let (validated, signed): (Option<i64>, Option<i64>) =
+        ctx.tx.query_row("SELECT validated_by, controller_signed_by FROM measures WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    if let Some(v) = validated {
+        ctx.tx.execute("UPDATE measures SET validated_by = NULL, version = version + 1 WHERE id = ?1", [id])?;
+        let who = key_of(ctx.tx, v)?;
+        ctx.log(&key.to_string(), "validated_by", Some(who), None);
+        ctx.effects.push(format!("{key}: controller validation cleared — a value changed after it was validated"));
+    }
+    if field == "planned" {
+        if let Some(s) = signed {
+            ctx.tx.execute("UPDATE measures SET controller_signed_by = NULL, version = version + 1 WHERE id = ?1", [id])?;
+            let who = key_of(ctx.tx, s)?;
+            ctx.log(&key.to_string(), "controller_signed_by", Some(who), None);
+            ctx.effects.push(format!("{key}: controller sign-off cleared — the plan changed after sign-off"));
+        }
+    }
+    Ok(())
+}
+
+fn require_kind(key: &ItemKey, kinds: &[ItemKind], what: &str) -> Result<()> {
+    if kinds.contains(&key.kind) {
+        Ok(())
+    } else {
+        Err(StoreError::Invalid { key: key.to_string(), field: what.into(), why: format!("is a {}, which cannot be used here", key.kind) })
+    }
+}
+
+fn gate(ctx: &mut Ctx, key: &ItemKey, action: GateAction, reason: Option<&str>) -> Result<()> {
+    require_kind(key, &[ItemKind::Measure], "gate")?;
+    let id = resolve(ctx.tx, key)?;
+    let (state, facts) = rules::gate_inputs(ctx.tx, id)?;
+    let who = Acting { person: ctx.actor.person_id, pmo_admin: ctx.actor.pmo_admin };
+    let outcome = gates::decide(&state, &facts, action, who, reason)
+        .map_err(|missing| StoreError::Refused { key: key.to_string(), action: format!("gate {}", action.as_str()), missing })?;
+    let from = state.stage.unwrap_or(crate::domain::Stage::Defined);
+    rules::write_gate_state(ctx, key, id, &state, &outcome.state)?;
+    let kind = match (action, outcome.moved) {
+        (_, Some(_)) => "moved",
+        (GateAction::Request, None) => "requested",
+        (GateAction::Approve, None) => "approved",
+        (GateAction::Reject, _) => "rejected",
+        (GateAction::Hold, _) => "held",
+        (GateAction::Resume, _) => "resumed",
+        (GateAction::Cancel, _) => "cancelled",
+        (GateAction::Back, None) => "moved",
+    };
+    ctx.tx.execute(
+        "INSERT INTO gate_events (measure_id, at, actor, action, outcome, from_stage, to_stage, detail)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            id,
+            ctx.clock.stamp(),
+            ctx.actor.login,
+            action.as_str(),
+            kind,
+            from.as_str(),
+            outcome.moved.map(|(_, t)| t.as_str()).or(outcome.state.pending.map(|p| p.as_str())),
+            outcome.summary
+        ],
+    )?;
+    ctx.effects.push(format!("{key}: {}", outcome.summary));
+    ctx.touched_money.insert(id);
+    Ok(())
+}
+
+fn milestone(ctx: &mut Ctx, key: &ItemKey, action: &MilestoneAction) -> Result<()> {
+    require_kind(key, &[ItemKind::Measure], "milestone")?;
+    let id = resolve(ctx.tx, key)?;
+    may_edit(ctx, key.kind, id, key)?;
+    let nth = |ctx: &Ctx, number: usize| -> Result<(i64, String, Option<String>)> {
+        let rows: Vec<(i64, String, Option<String>)> = {
+            let mut stmt = ctx.tx.prepare_cached("SELECT id, title, done_date FROM milestones WHERE measure_id = ?1 ORDER BY due_date, id")?;
+            let r = stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            r.collect::<rusqlite::Result<_>>()?
+        };
+        let count = rows.len();
+        rows.into_iter().nth(number.wrapping_sub(1)).ok_or_else(|| StoreError::Invalid {
+            key: key.to_string(),
+            field: "milestone".into(),
+            why: format!("there is no milestone {number} (it has {count})"),
+        })
+    };
+    match action {
+        MilestoneAction::Add { title, due } => {
+            if title.trim().is_empty() {
+                return Err(StoreError::Invalid { key: key.to_string(), field: "milestone".into(), why: "needs a title".into() });
+            }
+            ctx.tx.execute(
+                "INSERT INTO milestones (measure_id, title, due_date) VALUES (?1, ?2, ?3)",
+                params![id, title.trim(), due.to_string()],
+            )?;
+            ctx.log(&key.to_string(), "milestone", None, Some(format!("{} due {due}", title.trim())));
+        }
+        MilestoneAction::Done { number, on } => {
+            let (mid, title, done) = nth(ctx, *number)?;
+            let day = on.unwrap_or(ctx.clock.today).to_string();
+            ctx.tx.execute("UPDATE milestones SET done_date = ?1, version = version + 1 WHERE id = ?2", params![day, mid])?;
+            ctx.log(&key.to_string(), &format!("milestone '{title}'"), done.map(|d| format!("done {d}")).or(Some("open".into())), Some(format!("done {day}")));
+        }
+        MilestoneAction::Reopen { number } => {
+            let (mid, title, done) = nth(ctx, *number)?;
+            ctx.tx.execute("UPDATE milestones SET done_date = NULL, version = version + 1 WHERE id = ?1", [mid])?;
+            ctx.log(&key.to_string(), &format!("milestone '{title}'"), done.map(|d| format!("done {d}")), Some("open".into()));
+        }
+    }
+    Ok(())
+}
+
+fn link(ctx: &mut Ctx, from: &ItemKey, to: &ItemKey, remove: bool) -> Result<()> {
+    let allowed = match from.kind {
+        ItemKind::Measure => [ItemKind::KeyResult, ItemKind::Kpi].contains(&to.kind),
+        ItemKind::Kpi => [ItemKind::KeyResult, ItemKind::Objective].contains(&to.kind),
+        _ => false,
+    };
+    if !allowed {
+        return Err(StoreError::Invalid {
+            key: from.to_string(),
+            field: "link".into(),
+            why: format!("cannot link a {} to a {}: measures link to key results or KPIs; KPIs to key results or objectives", from.kind, to.kind),
+        });
+    }
+    let (fid, tid) = (resolve(ctx.tx, from)?, resolve(ctx.tx, to)?);
+    may_edit(ctx, from.kind, fid, from)?;
+    let n = if remove {
+        ctx.tx.execute("DELETE FROM links WHERE from_id = ?1 AND to_id = ?2", params![fid, tid])?
+    } else {
+        ctx.tx.execute("INSERT OR IGNORE INTO links (from_id, to_id) VALUES (?1, ?2)", params![fid, tid])?
+    };
+    if n > 0 {
+        let (old, new) = if remove { (Some(to.to_string()), None) } else { (None, Some(to.to_string())) };
+        ctx.log(&from.to_string(), "link", old, new);
+    }
+    Ok(())
+}
+
+fn depend(ctx: &mut Ctx, key: &ItemKey, on: &ItemKey, remove: bool) -> Result<()> {
+    require_kind(key, &[ItemKind::Measure], "depends_on")?;
+    require_kind(on, &[ItemKind::Measure], "depends_on")?;
+    let (id, on_id) = (resolve(ctx.tx, key)?, resolve(ctx.tx, on)?);
+    may_edit(ctx, key.kind, id, key)?;
+    if remove {
+        if ctx.tx.execute("DELETE FROM dependencies WHERE measure_id = ?1 AND depends_on_id = ?2", params![id, on_id])? > 0 {
+            ctx.log(&key.to_string(), "depends_on", Some(on.to_string()), None);
+        }
+        return Ok(());
+    }
+    // Refuse a loop: `on` must not (transitively) depend on `key`.
+    let loops: bool = ctx.tx.query_row(
+        "WITH RECURSIVE up(id) AS (SELECT ?1 UNION SELECT d.depends_on_id FROM dependencies d JOIN up ON d.measure_id = up.id)
+         SELECT EXISTS (SELECT 1 FROM up WHERE id = ?2)",
+        params![on_id, id],
+        |r| r.get(0),
+    )?;
+    if loops || id == on_id {
+        return Err(StoreError::Invalid { key: key.to_string(), field: "depends_on".into(), why: format!("{on} already waits for {key}: that would be a loop") });
+    }
+    if ctx.tx.execute("INSERT OR IGNORE INTO dependencies (measure_id, depends_on_id) VALUES (?1, ?2)", params![id, on_id])? > 0 {
+        ctx.log(&key.to_string(), "depends_on", None, Some(on.to_string()));
+    }
+    Ok(())
+}
+
+fn decision(ctx: &mut Ctx, key: &ItemKey, text: &str, owner: Option<&ItemKey>) -> Result<()> {
+    let id = resolve(ctx.tx, key)?;
+    if text.trim().is_empty() {
+        return Err(StoreError::Invalid { key: key.to_string(), field: "decision".into(), why: "needs the text of the decision".into() });
+    }
+    let owner_id = match owner {
+        Some(o) => {
+            require_kind(o, &[ItemKind::Person], "decision owner")?;
+            Some(resolve(ctx.tx, o)?)
+        }
+        None => None,
+    };
+    ctx.tx.execute(
+        "INSERT INTO decisions (item_id, text, decided_by, owner_id, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![id, text.trim(), ctx.actor.login, owner_id, ctx.clock.stamp()],
+    )?;
+    ctx.log(&key.to_string(), "decision", None, Some(text.trim().to_string()));
+    Ok(())
+}

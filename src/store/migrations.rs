@@ -1,0 +1,319 @@
+//! The schema and its forward migrations, tracked by `PRAGMA user_version`.
+//!
+//! Every table is STRICT; numbers are TEXT holding exact decimals (never REAL); every row a
+//! person can edit has an integer `version` that each update bumps, so a stale edit is refused.
+
+use rusqlite::Transaction;
+
+/// Identifies a keel file: "KEEL" in ASCII.
+pub const APPLICATION_ID: i64 = 0x4B45_454C;
+
+/// Each entry moves the schema from version `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[SCHEMA_V1];
+
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+pub fn migrate(tx: &Transaction, from: i64) -> rusqlite::Result<()> {
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(from as usize) {
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+    }
+    tx.pragma_update(None, "application_id", APPLICATION_ID)?;
+    Ok(())
+}
+
+const SCHEMA_V1: &str = r#"
+-- One registry of human keys (O-3, KR-12, M-27 …) shared by every kind of item, so that
+-- values, links, escalations and decisions can point at any item with a real foreign key.
+CREATE TABLE items (
+    id    INTEGER PRIMARY KEY,
+    kind  TEXT    NOT NULL,
+    num   INTEGER NOT NULL CHECK (num > 0),
+    key   TEXT    NOT NULL UNIQUE,
+    UNIQUE (kind, num)
+) STRICT;
+
+CREATE TABLE settings (
+    name    TEXT PRIMARY KEY,
+    value   TEXT NOT NULL,
+    version INTEGER NOT NULL DEFAULT 1
+) STRICT;
+
+CREATE TABLE cycles (
+    id         INTEGER PRIMARY KEY REFERENCES items(id),
+    name       TEXT NOT NULL UNIQUE,
+    start_date TEXT NOT NULL,
+    end_date   TEXT NOT NULL,
+    version    INTEGER NOT NULL DEFAULT 1,
+    CHECK (start_date <= end_date)
+) STRICT;
+
+CREATE TABLE units (
+    id        INTEGER PRIMARY KEY REFERENCES items(id),
+    name      TEXT NOT NULL,
+    kind      TEXT NOT NULL CHECK (kind IN ('business-unit', 'function')),
+    parent_id INTEGER REFERENCES units(id),
+    version   INTEGER NOT NULL DEFAULT 1
+) STRICT;
+
+CREATE TABLE people (
+    id        INTEGER PRIMARY KEY REFERENCES items(id),
+    name      TEXT NOT NULL,
+    login     TEXT UNIQUE,
+    email     TEXT,
+    unit_id   INTEGER REFERENCES units(id),
+    pmo_admin INTEGER NOT NULL DEFAULT 0 CHECK (pmo_admin IN (0, 1)),
+    version   INTEGER NOT NULL DEFAULT 1
+) STRICT;
+
+CREATE TABLE kras (
+    id       INTEGER PRIMARY KEY REFERENCES items(id),
+    name     TEXT NOT NULL,
+    owner_id INTEGER REFERENCES people(id),
+    version  INTEGER NOT NULL DEFAULT 1
+) STRICT;
+
+CREATE TABLE objectives (
+    id                 INTEGER PRIMARY KEY REFERENCES items(id),
+    cycle_id           INTEGER NOT NULL REFERENCES cycles(id),
+    title              TEXT NOT NULL,
+    description        TEXT,
+    owner_id           INTEGER REFERENCES people(id),
+    parent_id          INTEGER REFERENCES objectives(id),
+    level              TEXT NOT NULL CHECK (level IN ('company', 'department', 'team', 'individual')),
+    manual_status      TEXT CHECK (manual_status IN ('green', 'amber', 'red')),
+    status_explanation TEXT,
+    target             TEXT,
+    version            INTEGER NOT NULL DEFAULT 1
+) STRICT;
+CREATE INDEX objectives_parent ON objectives(parent_id);
+
+CREATE TABLE objective_units (
+    objective_id INTEGER NOT NULL REFERENCES objectives(id),
+    unit_id      INTEGER NOT NULL REFERENCES units(id),
+    PRIMARY KEY (objective_id, unit_id)
+) STRICT;
+
+CREATE TABLE key_results (
+    id                 INTEGER PRIMARY KEY REFERENCES items(id),
+    objective_id       INTEGER NOT NULL REFERENCES objectives(id),
+    title              TEXT NOT NULL,
+    kind               TEXT NOT NULL CHECK (kind IN ('increase-to', 'decrease-to', 'stay-above', 'stay-below', 'milestone')),
+    baseline           TEXT,
+    target             TEXT,
+    unit               TEXT,
+    weight             TEXT NOT NULL DEFAULT '1',
+    confidence         TEXT,
+    owner_id           INTEGER REFERENCES people(id),
+    milestone_done     INTEGER NOT NULL DEFAULT 0 CHECK (milestone_done IN (0, 1)),
+    manual_status      TEXT CHECK (manual_status IN ('green', 'amber', 'red')),
+    status_explanation TEXT,
+    version            INTEGER NOT NULL DEFAULT 1
+) STRICT;
+CREATE INDEX key_results_objective ON key_results(objective_id);
+
+CREATE TABLE kpis (
+    id          INTEGER PRIMARY KEY REFERENCES items(id),
+    title       TEXT NOT NULL,
+    ipo_class   TEXT NOT NULL CHECK (ipo_class IN ('input', 'process', 'outcome')),
+    unit        TEXT,
+    direction   TEXT NOT NULL CHECK (direction IN ('higher', 'lower')),
+    target      TEXT,
+    tolerance   TEXT,
+    timeframe   TEXT,
+    data_source TEXT,
+    frequency   TEXT CHECK (frequency IN ('weekly', 'biweekly', 'monthly', 'quarterly')),
+    owner_id    INTEGER REFERENCES people(id),
+    kra_id      INTEGER REFERENCES kras(id),
+    version     INTEGER NOT NULL DEFAULT 1
+) STRICT;
+
+-- Portfolio → programme → project → measure package.
+CREATE TABLE nodes (
+    id        INTEGER PRIMARY KEY REFERENCES items(id),
+    kind      TEXT NOT NULL CHECK (kind IN ('portfolio', 'programme', 'project', 'package')),
+    parent_id INTEGER REFERENCES nodes(id),
+    title     TEXT NOT NULL,
+    owner_id  INTEGER REFERENCES people(id),
+    target    TEXT,
+    version   INTEGER NOT NULL DEFAULT 1
+) STRICT;
+CREATE INDEX nodes_parent ON nodes(parent_id);
+
+CREATE TABLE measures (
+    id                   INTEGER PRIMARY KEY REFERENCES items(id),
+    package_id           INTEGER REFERENCES nodes(id),
+    title                TEXT NOT NULL,
+    description          TEXT,
+    owner_id             INTEGER REFERENCES people(id),
+    sponsor_id           INTEGER REFERENCES people(id),
+    controller_id        INTEGER REFERENCES people(id),
+    business_unit_id     INTEGER REFERENCES units(id),
+    function_id          INTEGER REFERENCES units(id),
+    kra_id               INTEGER REFERENCES kras(id),
+    stage                TEXT NOT NULL DEFAULT 'defined'
+        CHECK (stage IN ('defined', 'identified', 'detailed', 'decided', 'implemented', 'closed')),
+    side_state           TEXT CHECK (side_state IN ('on-hold', 'cancelled')),
+    side_reason          TEXT,
+    pending_stage        TEXT CHECK (pending_stage IN ('decided', 'implemented', 'closed')),
+    requested_by         INTEGER REFERENCES people(id),
+    sponsor_approved_by  INTEGER REFERENCES people(id),
+    controller_signed_by INTEGER REFERENCES people(id),
+    validated_by         INTEGER REFERENCES people(id),
+    cadence              TEXT NOT NULL DEFAULT 'weekly' CHECK (cadence IN ('weekly', 'biweekly', 'monthly', 'quarterly')),
+    value_type           TEXT NOT NULL DEFAULT 'recurring-benefit'
+        CHECK (value_type IN ('recurring-benefit', 'one-time-benefit', 'one-time-cost', 'recurring-cost')),
+    potential            TEXT,
+    narrative            TEXT,
+    decision_needed      TEXT,
+    risk                 TEXT,
+    next_steps           TEXT,
+    version              INTEGER NOT NULL DEFAULT 1
+) STRICT;
+CREATE INDEX measures_package ON measures(package_id);
+CREATE INDEX measures_owner ON measures(owner_id);
+
+CREATE TABLE milestones (
+    id         INTEGER PRIMARY KEY,
+    measure_id INTEGER NOT NULL REFERENCES measures(id),
+    title      TEXT NOT NULL,
+    due_date   TEXT NOT NULL,
+    done_date  TEXT,
+    version    INTEGER NOT NULL DEFAULT 1
+) STRICT;
+CREATE INDEX milestones_measure ON milestones(measure_id);
+
+CREATE TABLE dependencies (
+    measure_id    INTEGER NOT NULL REFERENCES measures(id),
+    depends_on_id INTEGER NOT NULL REFERENCES measures(id),
+    PRIMARY KEY (measure_id, depends_on_id),
+    CHECK (measure_id <> depends_on_id)
+) STRICT;
+CREATE INDEX dependencies_on ON dependencies(depends_on_id);
+
+-- Many-to-many: measure → key result or KPI it contributes to; KPI → key result or objective it informs.
+CREATE TABLE links (
+    from_id INTEGER NOT NULL REFERENCES items(id),
+    to_id   INTEGER NOT NULL REFERENCES items(id),
+    PRIMARY KEY (from_id, to_id)
+) STRICT;
+CREATE INDEX links_to ON links(to_id);
+
+-- One row per item and period. Numbers are exact decimals as text.
+CREATE TABLE item_values (
+    item_id      INTEGER NOT NULL REFERENCES items(id),
+    period       TEXT NOT NULL,
+    period_start TEXT NOT NULL,
+    baseline     TEXT,
+    planned      TEXT,
+    forecast     TEXT,
+    actual       TEXT,
+    comment      TEXT,
+    updated_by   TEXT NOT NULL,
+    updated_at   TEXT NOT NULL,
+    version      INTEGER NOT NULL DEFAULT 1,
+    PRIMARY KEY (item_id, period)
+) STRICT;
+CREATE INDEX item_values_order ON item_values(item_id, period_start);
+
+-- Derived, kept incrementally by the write path: each measure's money totals and what it last
+-- contributed to the hierarchy (stage and package), so an edit adds only its delta upwards.
+CREATE TABLE measure_money (
+    measure_id        INTEGER PRIMARY KEY REFERENCES measures(id),
+    planned           TEXT NOT NULL,
+    forecast          TEXT NOT NULL,
+    actual            TEXT NOT NULL,
+    counted_stage     TEXT,
+    counted_package   INTEGER REFERENCES nodes(id)
+) STRICT;
+
+-- Derived: money per node and DoI stage (the value funnel); a node's total is the sum of its rows.
+CREATE TABLE node_funnel (
+    node_id  INTEGER NOT NULL REFERENCES nodes(id),
+    stage    TEXT NOT NULL,
+    planned  TEXT NOT NULL,
+    forecast TEXT NOT NULL,
+    actual   TEXT NOT NULL,
+    PRIMARY KEY (node_id, stage)
+) STRICT;
+
+CREATE TABLE escalations (
+    id              INTEGER PRIMARY KEY,
+    item_id         INTEGER NOT NULL REFERENCES items(id),
+    tier            INTEGER NOT NULL CHECK (tier BETWEEN 1 AND 3),
+    state           TEXT NOT NULL CHECK (state IN ('open', 'closed')),
+    reason          TEXT NOT NULL,
+    period          TEXT NOT NULL,
+    relative        TEXT,
+    gap             TEXT NOT NULL,
+    periods_out     INTEGER NOT NULL,
+    assignee_role   TEXT NOT NULL,
+    assignee_id     INTEGER REFERENCES people(id),
+    opened_at       TEXT NOT NULL,
+    tier_changed_at TEXT NOT NULL,
+    due_at          TEXT NOT NULL,
+    acknowledged_by TEXT,
+    acknowledged_at TEXT,
+    snoozed_until   TEXT,
+    decision        TEXT,
+    closed_at       TEXT,
+    closed_by       TEXT,
+    version         INTEGER NOT NULL DEFAULT 1
+) STRICT;
+CREATE UNIQUE INDEX escalations_one_open ON escalations(item_id) WHERE state = 'open';
+CREATE INDEX escalations_state ON escalations(state, tier);
+
+CREATE TABLE escalation_events (
+    id            INTEGER PRIMARY KEY,
+    escalation_id INTEGER NOT NULL REFERENCES escalations(id),
+    at            TEXT NOT NULL,
+    actor         TEXT NOT NULL,
+    event         TEXT NOT NULL,
+    detail        TEXT NOT NULL
+) STRICT;
+CREATE INDEX escalation_events_esc ON escalation_events(escalation_id);
+
+CREATE TABLE decisions (
+    id         INTEGER PRIMARY KEY,
+    item_id    INTEGER NOT NULL REFERENCES items(id),
+    text       TEXT NOT NULL,
+    decided_by TEXT NOT NULL,
+    owner_id   INTEGER REFERENCES people(id),
+    at         TEXT NOT NULL,
+    version    INTEGER NOT NULL DEFAULT 1
+) STRICT;
+CREATE INDEX decisions_item ON decisions(item_id);
+
+CREATE TABLE gate_events (
+    id         INTEGER PRIMARY KEY,
+    measure_id INTEGER NOT NULL REFERENCES measures(id),
+    at         TEXT NOT NULL,
+    actor      TEXT NOT NULL,
+    action     TEXT NOT NULL,
+    outcome    TEXT NOT NULL,
+    from_stage TEXT NOT NULL,
+    to_stage   TEXT,
+    detail     TEXT NOT NULL
+) STRICT;
+CREATE INDEX gate_events_measure ON gate_events(measure_id);
+
+-- Append-only and hash-chained: each row's hash covers its fields and the previous row's hash.
+CREATE TABLE audit (
+    seq       INTEGER PRIMARY KEY,
+    at        TEXT NOT NULL,
+    actor     TEXT NOT NULL,
+    item_key  TEXT NOT NULL,
+    field     TEXT NOT NULL,
+    old_value TEXT,
+    new_value TEXT,
+    reason    TEXT,
+    prev_hash TEXT NOT NULL,
+    hash      TEXT NOT NULL
+) STRICT;
+CREATE INDEX audit_item ON audit(item_key, seq);
+CREATE INDEX audit_at ON audit(at);
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: rows cannot be changed'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: rows cannot be deleted'); END;
+"#;

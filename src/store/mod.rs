@@ -1,0 +1,411 @@
+//! The only place with SQL: opening a keel file, the one write path (`edit`), and read models.
+
+pub mod audit;
+pub mod check;
+pub mod edit;
+pub mod fields;
+pub mod migrations;
+pub mod plan;
+pub mod read;
+pub mod rules;
+
+use crate::domain::escalation::Thresholds;
+use crate::domain::{ItemKey, Num};
+use chrono::{DateTime, Local, NaiveDate, Utc};
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use edit::{Change, Edit, EditOutcome};
+
+/// The oldest SQLite keel trusts: earlier versions can corrupt a WAL file when several
+/// connections write at once.
+pub const MIN_SQLITE: i32 = 3_051_003;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{path}: no such file. Create one with `keel init --db {path}` or try `keel demo`.")]
+    NotFound { path: String },
+    #[error("{path}: not a keel database ({why}). Nothing was changed; check the --db path.")]
+    NotKeel { path: String, why: String },
+    #[error("{path}: written by a newer keel (schema {found}, this keel knows up to {supported}). Nothing was changed; upgrade keel to open it.")]
+    Newer { path: String, found: i64, supported: i64 },
+    #[error("{path}: a file already exists there. Use another path, or --force to replace a demo.")]
+    Exists { path: String },
+    #[error("SQLite {found} is too old: keel needs 3.51.3 or newer")]
+    OldSqlite { found: String },
+    #[error("no item {0}: check the key with `keel show` or the tree")]
+    UnknownKey(String),
+    #[error("{key}: no field '{field}'. Fields of a {kind}: {choices}")]
+    UnknownField { key: String, kind: String, field: String, choices: String },
+    #[error("{key} {field}: {why}")]
+    Invalid { key: String, field: String, why: String },
+    #[error("{key} {field}: conflict — changed by {who} at {when} (you edited version {expected}, it is now version {found}). Reload and try again; nothing was saved.")]
+    Conflict { key: String, field: String, expected: i64, found: i64, who: String, when: String },
+    #[error("{key}: {action} refused. Missing:\n{}", .missing.iter().map(|m| format!("  - {m}")).collect::<Vec<_>>().join("\n"))]
+    Refused { key: String, action: String, missing: Vec<String> },
+    #[error("{0}")]
+    Permission(String),
+    #[error("{0}")]
+    ReadOnly(String),
+    #[error("{0}")]
+    Import(String),
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// Who is acting: the OS login and, when the login has a person record, that person.
+#[derive(Clone, Debug, Default)]
+pub struct Actor {
+    pub login: String,
+    pub person_id: Option<i64>,
+    pub person_key: Option<String>,
+    pub name: Option<String>,
+    pub pmo_admin: bool,
+}
+
+impl Actor {
+    pub fn display(&self) -> String {
+        match &self.name {
+            Some(n) => format!("{n} ({})", self.login),
+            None => self.login.clone(),
+        }
+    }
+}
+
+/// The current time, passed into the rules (which never read a clock themselves).
+#[derive(Clone, Copy, Debug)]
+pub struct Clock {
+    pub now: DateTime<Utc>,
+    /// Today in the local calendar: period keys come from this, not from the UTC timestamp.
+    pub today: NaiveDate,
+}
+
+impl Clock {
+    pub fn system() -> Clock {
+        Clock { now: Utc::now(), today: Local::now().date_naive() }
+    }
+    pub fn at(today: NaiveDate) -> Clock {
+        Clock { now: today.and_hms_opt(12, 0, 0).expect("noon exists").and_utc(), today }
+    }
+    pub fn stamp(&self) -> String {
+        self.now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    }
+}
+
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+    pub actor: Actor,
+    pub demo: bool,
+    read_only: Option<String>,
+    clock_override: Option<NaiveDate>,
+}
+
+/// The OS login of whoever runs keel.
+pub fn os_login() -> String {
+    for var in ["USER", "LOGNAME"] {
+        if let Ok(v) = std::env::var(var) {
+            if !v.trim().is_empty() {
+                return v.trim().to_string();
+            }
+        }
+    }
+    std::process::Command::new("id")
+        .arg("-un")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
+fn check_sqlite_version() -> Result<()> {
+    if rusqlite::version_number() < MIN_SQLITE {
+        return Err(StoreError::OldSqlite { found: rusqlite::version().to_string() });
+    }
+    Ok(())
+}
+
+fn configure(conn: &Connection) -> Result<()> {
+    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    Ok(())
+}
+
+/// Read the first bytes to tell a SQLite file from anything else *before* SQLite touches it
+/// (SQLite would happily turn an empty file into a new database).
+fn sniff(path: &Path) -> Result<()> {
+    use std::io::Read;
+    let shown = path.display().to_string();
+    let mut header = [0u8; 16];
+    let mut f = std::fs::File::open(path)?;
+    let n = f.read(&mut header)?;
+    if n == 0 {
+        return Err(StoreError::NotKeel { path: shown, why: "the file is empty".into() });
+    }
+    if n < 16 || &header != b"SQLite format 3\0" {
+        return Err(StoreError::NotKeel { path: shown, why: "it is not a SQLite database".into() });
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Open an existing keel file. Anything that is not one is refused untouched.
+    pub fn open(path: &Path) -> Result<Store> {
+        check_sqlite_version()?;
+        let shown = path.display().to_string();
+        if !path.exists() {
+            return Err(StoreError::NotFound { path: shown });
+        }
+        sniff(path)?;
+        let writable = std::fs::OpenOptions::new().write(true).open(path).is_ok();
+        let flags = if writable { OpenFlags::SQLITE_OPEN_READ_WRITE } else { OpenFlags::SQLITE_OPEN_READ_ONLY }
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags)?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        let app: i64 = conn.pragma_query_value(None, "application_id", |r| r.get(0))?;
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if app != migrations::APPLICATION_ID {
+            return Err(StoreError::NotKeel { path: shown, why: "it is a SQLite database of another program".into() });
+        }
+        if version > migrations::SCHEMA_VERSION {
+            return Err(StoreError::Newer { path: shown, found: version, supported: migrations::SCHEMA_VERSION });
+        }
+        configure(&conn)?;
+        if writable {
+            conn.pragma_update(None, "journal_mode", "WAL")?;
+        }
+        let mut store = Store {
+            conn,
+            path: path.to_path_buf(),
+            actor: Actor::default(),
+            demo: false,
+            read_only: None,
+            clock_override: None,
+        };
+        if version < migrations::SCHEMA_VERSION {
+            if !writable {
+                return Err(StoreError::ReadOnly(format!("{shown}: needs a schema upgrade but the file is read-only")));
+            }
+            let tx = store.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            migrations::migrate(&tx, version)?;
+            tx.commit()?;
+        }
+        store.demo = store.setting("demo")?.as_deref() == Some("true");
+        store.identify(None)?;
+        if !writable {
+            store.read_only = Some(format!("{shown} is read-only for you: viewing only"));
+        }
+        Ok(store)
+    }
+
+    /// Create a new, empty keel file with mode 0600 (readable by its owner only).
+    pub fn create(path: &Path, demo: bool) -> Result<Store> {
+        check_sqlite_version()?;
+        if path.exists() {
+            return Err(StoreError::Exists { path: path.display().to_string() });
+        }
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+        }
+        let conn = Connection::open(path)?;
+        configure(&conn)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        let mut store = Store {
+            conn,
+            path: path.to_path_buf(),
+            actor: Actor::default(),
+            demo,
+            read_only: None,
+            clock_override: None,
+        };
+        let tx = store.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        migrations::migrate(&tx, 0)?;
+        tx.execute(
+            "INSERT INTO settings (name, value) VALUES ('demo', ?1), ('created_at', ?2)",
+            rusqlite::params![if demo { "true" } else { "false" }, Clock::system().stamp()],
+        )?;
+        tx.commit()?;
+        store.identify(None)?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub(crate) fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
+    /// Work out who is acting. `KEEL_USER` (or `as_login`) is honoured only on a demo database,
+    /// so that a newcomer can try every role there and nobody can pose as someone on real data.
+    pub fn identify(&mut self, as_login: Option<&str>) -> Result<()> {
+        let requested = as_login.map(str::to_string).or_else(|| std::env::var("KEEL_USER").ok().filter(|s| !s.is_empty()));
+        let login = match requested {
+            Some(l) if self.demo => l,
+            Some(_) => {
+                return Err(StoreError::Permission(
+                    "KEEL_USER is honoured only on demo databases; on real data keel acts as your OS login. Unset KEEL_USER."
+                        .into(),
+                ))
+            }
+            None => os_login(),
+        };
+        if self.demo {
+            if let Ok(d) = std::env::var("KEEL_TODAY") {
+                let day = NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d")
+                    .map_err(|_| StoreError::Permission(format!("KEEL_TODAY='{d}': use YYYY-MM-DD")))?;
+                self.clock_override = Some(day);
+            }
+        }
+        let person = self
+            .conn
+            .query_row(
+                "SELECT p.id, i.key, p.name, p.pmo_admin FROM people p JOIN items i ON i.id = p.id WHERE p.login = ?1",
+                [&login],
+                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)? == 1)),
+            )
+            .optional()?;
+        self.actor = match person {
+            Some((id, key, name, admin)) => {
+                Actor { login, person_id: Some(id), person_key: Some(key), name: Some(name), pmo_admin: admin }
+            }
+            None => Actor { login, ..Default::default() },
+        };
+        Ok(())
+    }
+
+    /// Why edits are refused, if they are: a read-only file, or a login with no person record.
+    pub fn read_only_reason(&self) -> Option<String> {
+        if let Some(r) = &self.read_only {
+            return Some(r.clone());
+        }
+        if self.actor.person_id.is_none() && self.has_people().unwrap_or(false) {
+            return Some(format!(
+                "'{}' has no person record in this file: viewing only. A PMO administrator can add you.",
+                self.actor.login
+            ));
+        }
+        None
+    }
+
+    fn has_people(&self) -> Result<bool> {
+        Ok(self.conn.query_row("SELECT EXISTS (SELECT 1 FROM people)", [], |r| r.get(0))?)
+    }
+
+    pub fn clock(&self) -> Clock {
+        match self.clock_override {
+            Some(day) => Clock::at(day),
+            None => Clock::system(),
+        }
+    }
+
+    pub fn set_clock(&mut self, today: NaiveDate) {
+        self.clock_override = Some(today);
+    }
+
+    pub fn setting(&self, name: &str) -> Result<Option<String>> {
+        Ok(self.conn.query_row("SELECT value FROM settings WHERE name = ?1", [name], |r| r.get(0)).optional()?)
+    }
+
+    /// The organisation's thresholds: settings where present, defaults elsewhere.
+    pub fn thresholds(&self) -> Result<Thresholds> {
+        thresholds_from(&self.conn)
+    }
+
+    /// A number that changes whenever any connection commits to the file: used to notice
+    /// other people's edits without re-reading anything.
+    pub fn data_version(&self) -> Result<i64> {
+        Ok(self.conn.pragma_query_value(None, "data_version", |r| r.get(0))?)
+    }
+
+    /// The total count of audit rows, which grows with every committed edit from any process.
+    pub fn change_counter(&self) -> Result<i64> {
+        Ok(self.conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM audit", [], |r| r.get(0))?)
+    }
+
+    pub fn integrity_check(&self) -> Result<String> {
+        Ok(self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+    }
+
+    /// Copy the database with SQLite's online backup API (consistent even while others write).
+    pub fn backup_to(&self, dest: &Path) -> Result<()> {
+        if dest.exists() {
+            return Err(StoreError::Exists { path: dest.display().to_string() });
+        }
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(dest)?;
+        }
+        let mut target = Connection::open(dest)?;
+        let backup = rusqlite::backup::Backup::new(&self.conn, &mut target)?;
+        backup.run_to_completion(256, Duration::from_millis(5), None)?;
+        Ok(())
+    }
+
+    /// Resolve a key to its row id and kind.
+    pub fn resolve(&self, key: &ItemKey) -> Result<i64> {
+        resolve(&self.conn, key)
+    }
+}
+
+pub(crate) fn resolve(conn: &Connection, key: &ItemKey) -> Result<i64> {
+    conn.query_row("SELECT id FROM items WHERE key = ?1", [key.to_string()], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| StoreError::UnknownKey(key.to_string()))
+}
+
+pub(crate) fn thresholds_from(conn: &Connection) -> Result<Thresholds> {
+    let mut t = Thresholds::default();
+    let mut stmt = conn.prepare_cached("SELECT name, value FROM settings")?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+    for row in rows {
+        let (name, value) = row?;
+        let num = || Num::parse(&value).ok();
+        match name.as_str() {
+            "tolerance" => t.tolerance = num().unwrap_or(t.tolerance),
+            "repeated_periods" => t.repeated_periods = value.parse().unwrap_or(t.repeated_periods),
+            "major" => t.major = num().unwrap_or(t.major),
+            "major_money_gap" => t.major_money_gap = num().unwrap_or(t.major_money_gap),
+            "amber" => t.amber = num().unwrap_or(t.amber),
+            "red" => t.red = num().unwrap_or(t.red),
+            "critical_after_days" => t.critical_after_days = value.parse().unwrap_or(t.critical_after_days),
+            "due_days_owner" => t.due_days[0] = value.parse().unwrap_or(t.due_days[0]),
+            "due_days_sponsor" => t.due_days[1] = value.parse().unwrap_or(t.due_days[1]),
+            "due_days_steering" => t.due_days[2] = value.parse().unwrap_or(t.due_days[2]),
+            _ => {}
+        }
+    }
+    Ok(t)
+}
+
+/// The settings an organisation may change, with what each means (for `keel settings`).
+pub const SETTINGS: &[(&str, &str)] = &[
+    ("tolerance", "relative gap outside which a period is off plan (default 0.05)"),
+    ("repeated_periods", "periods off plan in a row that call for sponsor action (default 3)"),
+    ("major", "relative gap that calls for the steering committee (default 0.20)"),
+    ("major_money_gap", "money gap in one period that calls for the steering committee (default 100000)"),
+    ("amber", "forecast shortfall against plan that makes potential amber (default 0.05)"),
+    ("red", "forecast shortfall against plan that makes potential red (default 0.15)"),
+    ("critical_after_days", "days a milestone may be overdue before implementation is critical (default 14)"),
+    ("due_days_owner", "days to handle an owner review (default 7)"),
+    ("due_days_sponsor", "days to handle a sponsor action (default 5)"),
+    ("due_days_steering", "days to handle a steering committee decision (default 14)"),
+    ("cascade_ceiling", "highest share of objectives that may be cascaded from a parent, e.g. 0.40 (optional)"),
+];

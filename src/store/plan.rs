@@ -1,0 +1,646 @@
+//! Loading a plan into the file (through the write path, as one change) and reading it back out.
+
+use super::edit::Ctx;
+use super::{rules, Result, Store, StoreError};
+use crate::domain::plan::{self as p, Plan};
+use crate::domain::{Cadence, Direction, IpoClass, ItemKey, ItemKind, KrKind, Level, NodeKind, Num, Period, SideState, Stage, UnitKind, ValueType};
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use std::collections::{BTreeMap, HashSet};
+
+/// Collects every problem in a plan so that all are reported at once.
+struct Problems(Vec<String>);
+
+impl Problems {
+    fn push(&mut self, at: &str, what: impl std::fmt::Display) {
+        self.0.push(format!("{at}: {what}"));
+    }
+}
+
+fn lookup(tx: &Transaction, key: &str) -> rusqlite::Result<Option<(i64, String)>> {
+    tx.query_row("SELECT id, kind FROM items WHERE key = ?1", [key], |r| Ok((r.get(0)?, r.get(1)?))).optional()
+}
+
+/// Resolve a reference in the plan, recording a problem when it is missing or of the wrong kind.
+fn reference(tx: &Transaction, problems: &mut Problems, at: &str, field: &str, key: Option<&str>, kinds: &[ItemKind]) -> Result<Option<i64>> {
+    let Some(raw) = key else { return Ok(None) };
+    let parsed = match ItemKey::parse(raw) {
+        Ok(k) => k,
+        Err(e) => {
+            problems.push(at, format!("{field}: {e}"));
+            return Ok(None);
+        }
+    };
+    match lookup(tx, &parsed.to_string())? {
+        Some((id, kind)) if kinds.iter().any(|k| k.as_str() == kind) => Ok(Some(id)),
+        Some((_, kind)) => {
+            let want: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
+            problems.push(at, format!("{field}: {parsed} is a {kind}, expected a {}", want.join(" or ")));
+            Ok(None)
+        }
+        None => {
+            problems.push(at, format!("{field}: {parsed} does not exist in the plan or the file"));
+            Ok(None)
+        }
+    }
+}
+
+fn register(tx: &Transaction, problems: &mut Problems, seen: &mut HashSet<String>, at: &str, key: &str, kind: ItemKind) -> Result<Option<i64>> {
+    let parsed = match ItemKey::parse(key) {
+        Ok(k) if k.kind == kind => k,
+        Ok(k) => {
+            problems.push(at, format!("key {k} has the prefix of a {}, but this is a {kind} (use {}-n)", k.kind, kind.prefix()));
+            return Ok(None);
+        }
+        Err(e) => {
+            problems.push(at, e);
+            return Ok(None);
+        }
+    };
+    let text = parsed.to_string();
+    if !seen.insert(text.clone()) {
+        problems.push(at, format!("key {text} appears twice in the plan"));
+        return Ok(None);
+    }
+    if lookup(tx, &text)?.is_some() {
+        problems.push(at, format!("key {text} already exists in this file; import into an empty file or renumber"));
+        return Ok(None);
+    }
+    tx.execute("INSERT INTO items (kind, num, key) VALUES (?1, ?2, ?3)", params![kind.as_str(), parsed.number, text])?;
+    Ok(Some(tx.last_insert_rowid()))
+}
+
+fn text_ok(problems: &mut Problems, at: &str, field: &str, v: &str) {
+    if v.trim().is_empty() {
+        problems.push(at, format!("{field} is empty"));
+    }
+}
+
+fn rag_ok(problems: &mut Problems, at: &str, v: &Option<String>) {
+    if let Some(s) = v {
+        if !["green", "amber", "red"].contains(&s.as_str()) {
+            problems.push(at, format!("manual_status '{s}' is not green, amber or red"));
+        }
+    }
+}
+
+fn n(v: &Option<Num>) -> Option<String> {
+    v.map(|x| x.to_string())
+}
+
+/// Insert a whole plan. Every problem is collected and reported together; any problem aborts the
+/// transaction, so the file is unchanged.
+pub(crate) fn import(ctx: &mut Ctx, plan: &Plan) -> Result<()> {
+    let tx = ctx.tx;
+    let mut problems = Problems(Vec::new());
+    if plan.format != p::FORMAT {
+        problems.push("format", format!("'{}' is not '{}'", plan.format, p::FORMAT));
+    }
+    if plan.version > p::FORMAT_VERSION {
+        problems.push("version", format!("plan version {} is newer than this keel understands ({})", plan.version, p::FORMAT_VERSION));
+    }
+    let mut seen = HashSet::new();
+    let mut ids: BTreeMap<String, i64> = BTreeMap::new();
+    // 1. Register every key first, so references may point forwards.
+    macro_rules! reg {
+        ($list:expr, $section:literal, $kind:expr) => {
+            for (i, it) in $list.iter().enumerate() {
+                let at = format!("{}[{}] ({})", $section, i, it.key);
+                if let Some(id) = register(tx, &mut problems, &mut seen, &at, &it.key, $kind)? {
+                    ids.insert(it.key.clone(), id);
+                }
+            }
+        };
+    }
+    reg!(plan.cycles, "cycles", ItemKind::Cycle);
+    reg!(plan.units, "units", ItemKind::Unit);
+    reg!(plan.people, "people", ItemKind::Person);
+    reg!(plan.kras, "kras", ItemKind::Kra);
+    reg!(plan.objectives, "objectives", ItemKind::Objective);
+    reg!(plan.key_results, "key_results", ItemKind::KeyResult);
+    reg!(plan.kpis, "kpis", ItemKind::Kpi);
+    for (i, node) in plan.nodes.iter().enumerate() {
+        let at = format!("nodes[{i}] ({})", node.key);
+        if let Some(id) = register(tx, &mut problems, &mut seen, &at, &node.key, ItemKind::from_node(node.kind))? {
+            ids.insert(node.key.clone(), id);
+        }
+    }
+    reg!(plan.measures, "measures", ItemKind::Measure);
+    if !problems.0.is_empty() {
+        return Err(StoreError::Import(problems.0.join("\n")));
+    }
+    let id = |k: &str| ids[k];
+
+    for (i, c) in plan.cycles.iter().enumerate() {
+        let at = format!("cycles[{i}] ({})", c.key);
+        text_ok(&mut problems, &at, "name", &c.name);
+        if c.start > c.end {
+            problems.push(&at, "start is after end");
+        }
+        tx.execute("INSERT INTO cycles (id, name, start_date, end_date) VALUES (?1, ?2, ?3, ?4)", params![id(&c.key), c.name, c.start.to_string(), c.end.to_string()])?;
+    }
+    for u in &plan.units {
+        tx.execute("INSERT INTO units (id, name, kind) VALUES (?1, ?2, ?3)", params![id(&u.key), u.name, u.kind.as_str()])?;
+    }
+    for (i, u) in plan.units.iter().enumerate() {
+        let at = format!("units[{i}] ({})", u.key);
+        text_ok(&mut problems, &at, "name", &u.name);
+        if let Some(parent) = reference(tx, &mut problems, &at, "parent", u.parent.as_deref(), &[ItemKind::Unit])? {
+            tx.execute("UPDATE units SET parent_id = ?1 WHERE id = ?2", params![parent, id(&u.key)])?;
+        }
+    }
+    let mut logins = HashSet::new();
+    for (i, person) in plan.people.iter().enumerate() {
+        let at = format!("people[{i}] ({})", person.key);
+        text_ok(&mut problems, &at, "name", &person.name);
+        if let Some(l) = &person.login {
+            if !logins.insert(l.clone()) {
+                problems.push(&at, format!("login '{l}' belongs to two people"));
+            }
+        }
+        let unit = reference(tx, &mut problems, &at, "unit", person.unit.as_deref(), &[ItemKind::Unit])?;
+        if let Some(l) = &person.login {
+            if tx.query_row("SELECT EXISTS (SELECT 1 FROM people WHERE login = ?1)", [l], |r| r.get::<_, bool>(0))? {
+                problems.push(&at, format!("login '{l}' is already taken in this file"));
+                continue;
+            }
+        }
+        tx.execute(
+            "INSERT INTO people (id, name, login, email, unit_id, pmo_admin) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![id(&person.key), person.name, person.login, person.email, unit, person.pmo_admin as i64],
+        )?;
+    }
+    for (i, k) in plan.kras.iter().enumerate() {
+        let at = format!("kras[{i}] ({})", k.key);
+        let owner = reference(tx, &mut problems, &at, "owner", k.owner.as_deref(), &[ItemKind::Person])?;
+        tx.execute("INSERT INTO kras (id, name, owner_id) VALUES (?1, ?2, ?3)", params![id(&k.key), k.name, owner])?;
+    }
+    for (i, o) in plan.objectives.iter().enumerate() {
+        let at = format!("objectives[{i}] ({})", o.key);
+        text_ok(&mut problems, &at, "title", &o.title);
+        rag_ok(&mut problems, &at, &o.manual_status);
+        let cycle = reference(tx, &mut problems, &at, "cycle", Some(&o.cycle), &[ItemKind::Cycle])?;
+        let owner = reference(tx, &mut problems, &at, "owner", o.owner.as_deref(), &[ItemKind::Person])?;
+        let Some(cycle) = cycle else { continue };
+        tx.execute(
+            "INSERT INTO objectives (id, cycle_id, title, description, owner_id, level, manual_status, status_explanation, target)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![id(&o.key), cycle, o.title, o.description, owner, o.level.as_str(), o.manual_status, o.status_explanation, n(&o.target)],
+        )?;
+        for u in &o.units {
+            if let Some(unit) = reference(tx, &mut problems, &at, "units", Some(u), &[ItemKind::Unit])? {
+                tx.execute("INSERT OR IGNORE INTO objective_units (objective_id, unit_id) VALUES (?1, ?2)", params![id(&o.key), unit])?;
+            }
+        }
+    }
+    for (i, o) in plan.objectives.iter().enumerate() {
+        let at = format!("objectives[{i}] ({})", o.key);
+        if let Some(parent) = reference(tx, &mut problems, &at, "parent", o.parent.as_deref(), &[ItemKind::Objective])? {
+            tx.execute("UPDATE objectives SET parent_id = ?1 WHERE id = ?2", params![parent, id(&o.key)])?;
+        }
+    }
+    // The alignment tree must not loop.
+    let looped: Vec<String> = {
+        let mut stmt = tx.prepare(
+            "WITH RECURSIVE walk(start, cur, depth) AS (
+                 SELECT id, parent_id, 1 FROM objectives WHERE parent_id IS NOT NULL
+                 UNION ALL SELECT w.start, o.parent_id, w.depth + 1 FROM walk w JOIN objectives o ON o.id = w.cur
+                 WHERE o.parent_id IS NOT NULL AND w.cur <> w.start AND w.depth < 1000)
+             SELECT DISTINCT i.key FROM walk w JOIN items i ON i.id = w.start WHERE w.cur = w.start ORDER BY i.num",
+        )?;
+        let r = stmt.query_map([], |r| r.get(0))?;
+        r.collect::<rusqlite::Result<_>>()?
+    };
+    if !looped.is_empty() {
+        problems.push("objectives", format!("the parent links form a loop through {}", looped.join(", ")));
+    }
+    for (i, k) in plan.key_results.iter().enumerate() {
+        let at = format!("key_results[{i}] ({})", k.key);
+        text_ok(&mut problems, &at, "title", &k.title);
+        rag_ok(&mut problems, &at, &k.manual_status);
+        let objective = reference(tx, &mut problems, &at, "objective", Some(&k.objective), &[ItemKind::Objective])?;
+        let owner = reference(tx, &mut problems, &at, "owner", k.owner.as_deref(), &[ItemKind::Person])?;
+        let Some(objective) = objective else { continue };
+        tx.execute(
+            "INSERT INTO key_results (id, objective_id, title, kind, baseline, target, unit, weight, confidence, owner_id, milestone_done, manual_status, status_explanation)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            params![id(&k.key), objective, k.title, k.kind.as_str(), n(&k.baseline), n(&k.target), k.unit, k.weight.to_string(), n(&k.confidence), owner, k.milestone_done as i64, k.manual_status, k.status_explanation],
+        )?;
+    }
+    for (i, k) in plan.kpis.iter().enumerate() {
+        let at = format!("kpis[{i}] ({})", k.key);
+        text_ok(&mut problems, &at, "title", &k.title);
+        let owner = reference(tx, &mut problems, &at, "owner", k.owner.as_deref(), &[ItemKind::Person])?;
+        let kra = reference(tx, &mut problems, &at, "kra", k.kra.as_deref(), &[ItemKind::Kra])?;
+        tx.execute(
+            "INSERT INTO kpis (id, title, ipo_class, unit, direction, target, tolerance, timeframe, data_source, frequency, owner_id, kra_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            params![id(&k.key), k.title, k.ipo_class.as_str(), k.unit, k.direction.as_str(), n(&k.target), n(&k.tolerance), k.timeframe, k.data_source, k.frequency.map(|f| f.as_str()), owner, kra],
+        )?;
+        for target in &k.informs {
+            if let Some(t) = reference(tx, &mut problems, &at, "informs", Some(target), &[ItemKind::KeyResult, ItemKind::Objective])? {
+                tx.execute("INSERT OR IGNORE INTO links (from_id, to_id) VALUES (?1, ?2)", params![id(&k.key), t])?;
+            }
+        }
+    }
+    for node in &plan.nodes {
+        tx.execute("INSERT INTO nodes (id, kind, title, target) VALUES (?1, ?2, ?3, ?4)", params![id(&node.key), node.kind.as_str(), node.title, n(&node.target)])?;
+    }
+    for (i, node) in plan.nodes.iter().enumerate() {
+        let at = format!("nodes[{i}] ({})", node.key);
+        text_ok(&mut problems, &at, "title", &node.title);
+        let owner = reference(tx, &mut problems, &at, "owner", node.owner.as_deref(), &[ItemKind::Person])?;
+        let parent = match node.kind.parent_kind() {
+            Some(pk) => {
+                let r = reference(tx, &mut problems, &at, "parent", node.parent.as_deref(), &[ItemKind::from_node(pk)])?;
+                if node.parent.is_none() {
+                    problems.push(&at, format!("a {} needs a parent {}", node.kind, pk));
+                }
+                r
+            }
+            None => {
+                if node.parent.is_some() {
+                    problems.push(&at, "a portfolio has no parent");
+                }
+                None
+            }
+        };
+        tx.execute("UPDATE nodes SET parent_id = ?1, owner_id = ?2 WHERE id = ?3", params![parent, owner, id(&node.key)])?;
+    }
+    for (i, m) in plan.measures.iter().enumerate() {
+        let at = format!("measures[{i}] ({})", m.key);
+        text_ok(&mut problems, &at, "title", &m.title);
+        let person = |problems: &mut Problems, field: &str, v: &Option<String>| reference(tx, problems, &at, field, v.as_deref(), &[ItemKind::Person]);
+        let owner = person(&mut problems, "owner", &m.owner)?;
+        let sponsor = person(&mut problems, "sponsor", &m.sponsor)?;
+        let controller = person(&mut problems, "controller", &m.controller)?;
+        let requested = person(&mut problems, "requested_by", &m.requested_by)?;
+        let approved = person(&mut problems, "sponsor_approved_by", &m.sponsor_approved_by)?;
+        let signed = person(&mut problems, "controller_signed_by", &m.controller_signed_by)?;
+        let validated = person(&mut problems, "validated_by", &m.validated_by)?;
+        let package = reference(tx, &mut problems, &at, "package", m.package.as_deref(), &[ItemKind::Package])?;
+        let bu = reference(tx, &mut problems, &at, "business_unit", m.business_unit.as_deref(), &[ItemKind::Unit])?;
+        let func = reference(tx, &mut problems, &at, "function", m.function.as_deref(), &[ItemKind::Unit])?;
+        let kra = reference(tx, &mut problems, &at, "kra", m.kra.as_deref(), &[ItemKind::Kra])?;
+        if m.pending_stage.is_some_and(|s| !matches!(s, Stage::Decided | Stage::Implemented | Stage::Closed)) {
+            problems.push(&at, "pending_stage can only be decided, implemented or closed");
+        }
+        tx.execute(
+            "INSERT INTO measures (id, package_id, title, description, owner_id, sponsor_id, controller_id, business_unit_id, function_id, kra_id,
+                 stage, side_state, side_reason, pending_stage, requested_by, sponsor_approved_by, controller_signed_by, validated_by,
+                 cadence, value_type, potential, narrative, decision_needed, risk, next_steps)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)",
+            params![
+                id(&m.key), package, m.title, m.description, owner, sponsor, controller, bu, func, kra,
+                m.stage.as_str(), m.side_state.map(|s| s.as_str()), m.side_reason, m.pending_stage.map(|s| s.as_str()).filter(|s| *s != "defined" && *s != "identified" && *s != "detailed"),
+                requested, approved, signed, validated, m.cadence.as_str(), m.value_type.as_str(), n(&m.potential),
+                m.narrative, m.decision_needed, m.risk, m.next_steps
+            ],
+        )?;
+        for ms in &m.milestones {
+            text_ok(&mut problems, &at, "milestone title", &ms.title);
+            tx.execute(
+                "INSERT INTO milestones (measure_id, title, due_date, done_date) VALUES (?1, ?2, ?3, ?4)",
+                params![id(&m.key), ms.title, ms.due.to_string(), ms.done.map(|d| d.to_string())],
+            )?;
+        }
+        for target in &m.contributes_to {
+            if let Some(t) = reference(tx, &mut problems, &at, "contributes_to", Some(target), &[ItemKind::KeyResult, ItemKind::Kpi])? {
+                tx.execute("INSERT OR IGNORE INTO links (from_id, to_id) VALUES (?1, ?2)", params![id(&m.key), t])?;
+            }
+        }
+    }
+    for (i, m) in plan.measures.iter().enumerate() {
+        let at = format!("measures[{i}] ({})", m.key);
+        for dep in &m.depends_on {
+            if let Some(d) = reference(tx, &mut problems, &at, "depends_on", Some(dep), &[ItemKind::Measure])? {
+                if d == id(&m.key) {
+                    problems.push(&at, "a measure cannot depend on itself");
+                    continue;
+                }
+                tx.execute("INSERT OR IGNORE INTO dependencies (measure_id, depends_on_id) VALUES (?1, ?2)", params![id(&m.key), d])?;
+            }
+        }
+    }
+    let mut value_rows = HashSet::new();
+    for (i, v) in plan.values.iter().enumerate() {
+        let at = format!("values[{i}] ({} {})", v.item, v.period);
+        let item = reference(tx, &mut problems, &at, "item", Some(&v.item), &[ItemKind::Measure, ItemKind::KeyResult, ItemKind::Kpi])?;
+        let period = match Period::parse(&v.period) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                problems.push(&at, e);
+                None
+            }
+        };
+        if chrono::DateTime::parse_from_rfc3339(&v.at).is_err() {
+            problems.push(&at, format!("at '{}' is not an RFC 3339 time like 2026-11-24T09:15:00Z", v.at));
+        }
+        let (Some(item), Some(period)) = (item, period) else { continue };
+        if !value_rows.insert((item, period.to_string())) {
+            problems.push(&at, "this item and period appear twice");
+            continue;
+        }
+        tx.execute(
+            "INSERT INTO item_values (item_id, period, period_start, baseline, planned, forecast, actual, comment, updated_by, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![item, period.to_string(), period.start().to_string(), n(&v.baseline), n(&v.planned), n(&v.forecast), n(&v.actual), v.comment, v.by, v.at],
+        )?;
+    }
+    for (i, d) in plan.decisions.iter().enumerate() {
+        let at = format!("decisions[{i}] ({})", d.item);
+        text_ok(&mut problems, &at, "text", &d.text);
+        let item = reference(tx, &mut problems, &at, "item", Some(&d.item), &ItemKind::ALL.to_vec())?;
+        let owner = reference(tx, &mut problems, &at, "owner", d.owner.as_deref(), &[ItemKind::Person])?;
+        if let Some(item) = item {
+            tx.execute("INSERT INTO decisions (item_id, text, decided_by, owner_id, at) VALUES (?1, ?2, ?3, ?4, ?5)", params![item, d.text, d.by, owner, d.at])?;
+        }
+    }
+    for (name, value) in &plan.settings {
+        if !super::SETTINGS.iter().any(|(s, _)| s == name) {
+            let known: Vec<&str> = super::SETTINGS.iter().map(|(s, _)| *s).collect();
+            problems.push("settings", format!("'{name}' is not a setting; known: {}", known.join(", ")));
+            continue;
+        }
+        tx.execute("INSERT INTO settings (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = excluded.value, version = version + 1", params![name, value])?;
+    }
+    if !problems.0.is_empty() {
+        let count = problems.0.len();
+        return Err(StoreError::Import(format!("{count} problem(s) in the plan; nothing was imported:\n  {}", problems.0.join("\n  "))));
+    }
+    let created = ids.len();
+    for key in ids.keys() {
+        ctx.log(key, "created", None, Some("imported".into()));
+    }
+    ctx.effects.push(format!("imported {created} items and {} values", plan.values.len()));
+    rules::rebuild_all(ctx)?;
+    Ok(())
+}
+
+fn kind_rank(kind: &str) -> usize {
+    ItemKind::ALL.iter().position(|k| k.as_str() == kind).unwrap_or(usize::MAX)
+}
+
+fn opt_num(s: Option<String>) -> Option<Num> {
+    s.and_then(|s| Num::parse(&s).ok())
+}
+
+fn keys_by_kind(conn: &Connection, kind: ItemKind) -> Result<Vec<(i64, String)>> {
+    let mut stmt = conn.prepare("SELECT id, key FROM items WHERE kind = ?1 ORDER BY num")?;
+    let rows = stmt.query_map([kind.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+impl Store {
+    /// The whole organisation as a plan, in a fixed order.
+    pub fn export_plan(&self) -> Result<Plan> {
+        let c = self.conn();
+        let key = |id: Option<i64>| -> rusqlite::Result<Option<String>> {
+            match id {
+                Some(i) => c.query_row("SELECT key FROM items WHERE id = ?1", [i], |r| r.get(0)).map(Some),
+                None => Ok(None),
+            }
+        };
+        let mut plan = Plan { format: p::FORMAT.into(), version: p::FORMAT_VERSION, ..Default::default() };
+        {
+            let mut stmt = c.prepare("SELECT name, value FROM settings ORDER BY name")?;
+            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+            for row in rows {
+                let (name, value) = row?;
+                if super::SETTINGS.iter().any(|(s, _)| *s == name) {
+                    plan.settings.insert(name, value);
+                }
+            }
+        }
+        for (id, k) in keys_by_kind(c, ItemKind::Cycle)? {
+            let (name, s, e): (String, String, String) = c.query_row("SELECT name, start_date, end_date FROM cycles WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            plan.cycles.push(p::Cycle { key: k, name, start: s.parse().unwrap_or_default(), end: e.parse().unwrap_or_default() });
+        }
+        for (id, k) in keys_by_kind(c, ItemKind::Unit)? {
+            let (name, kind, parent): (String, String, Option<i64>) = c.query_row("SELECT name, kind, parent_id FROM units WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            plan.units.push(p::Unit { key: k, name, kind: UnitKind::parse(&kind).unwrap_or(UnitKind::BusinessUnit), parent: key(parent)? });
+        }
+        for (id, k) in keys_by_kind(c, ItemKind::Person)? {
+            let (name, login, email, unit, admin): (String, Option<String>, Option<String>, Option<i64>, i64) =
+                c.query_row("SELECT name, login, email, unit_id, pmo_admin FROM people WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
+            plan.people.push(p::Person { key: k, name, login, email, unit: key(unit)?, pmo_admin: admin == 1 });
+        }
+        for (id, k) in keys_by_kind(c, ItemKind::Kra)? {
+            let (name, owner): (String, Option<i64>) = c.query_row("SELECT name, owner_id FROM kras WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            plan.kras.push(p::Kra { key: k, name, owner: key(owner)? });
+        }
+        let linked = |from: i64| -> Result<Vec<String>> {
+            let mut stmt = c.prepare_cached("SELECT i.key FROM links l JOIN items i ON i.id = l.to_id WHERE l.from_id = ?1")?;
+            let mut keys: Vec<(usize, u32, String)> = stmt
+                .query_map([from], |r| r.get::<_, String>(0))?
+                .filter_map(|k| k.ok())
+                .filter_map(|k| ItemKey::parse(&k).ok().map(|p| (kind_rank(p.kind.as_str()), p.number, k)))
+                .collect();
+            keys.sort();
+            Ok(keys.into_iter().map(|(_, _, k)| k).collect())
+        };
+        for (id, k) in keys_by_kind(c, ItemKind::Objective)? {
+            type Row = (i64, String, Option<String>, Option<i64>, Option<i64>, String, Option<String>, Option<String>, Option<String>);
+            let r: Row = c.query_row(
+                "SELECT cycle_id, title, description, owner_id, parent_id, level, manual_status, status_explanation, target FROM objectives WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?)),
+            )?;
+            let units: Vec<String> = {
+                let mut stmt = c.prepare_cached("SELECT i.key FROM objective_units ou JOIN items i ON i.id = ou.unit_id WHERE ou.objective_id = ?1 ORDER BY i.num")?;
+                let rows = stmt.query_map([id], |r| r.get(0))?;
+                rows.collect::<rusqlite::Result<_>>()?
+            };
+            plan.objectives.push(p::Objective {
+                key: k,
+                cycle: key(Some(r.0))?.unwrap_or_default(),
+                title: r.1,
+                description: r.2,
+                owner: key(r.3)?,
+                parent: key(r.4)?,
+                level: Level::parse(&r.5).unwrap_or(Level::Company),
+                units,
+                manual_status: r.6,
+                status_explanation: r.7,
+                target: opt_num(r.8),
+            });
+        }
+        for (id, k) in keys_by_kind(c, ItemKind::KeyResult)? {
+            type Row = (i64, String, String, Option<String>, Option<String>, Option<String>, String, Option<String>, Option<i64>, i64, Option<String>, Option<String>);
+            let r: Row = c.query_row(
+                "SELECT objective_id, title, kind, baseline, target, unit, weight, confidence, owner_id, milestone_done, manual_status, status_explanation FROM key_results WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?, r.get(10)?, r.get(11)?)),
+            )?;
+            plan.key_results.push(p::KeyResult {
+                key: k,
+                objective: key(Some(r.0))?.unwrap_or_default(),
+                title: r.1,
+                kind: KrKind::parse(&r.2).unwrap_or(KrKind::IncreaseTo),
+                baseline: opt_num(r.3),
+                target: opt_num(r.4),
+                unit: r.5,
+                weight: Num::parse(&r.6).unwrap_or(Num::ONE),
+                confidence: opt_num(r.7),
+                owner: key(r.8)?,
+                milestone_done: r.9 == 1,
+                manual_status: r.10,
+                status_explanation: r.11,
+            });
+        }
+        for (id, k) in keys_by_kind(c, ItemKind::Kpi)? {
+            type Row = (String, String, Option<String>, String, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>, Option<i64>, Option<i64>);
+            let r: Row = c.query_row(
+                "SELECT title, ipo_class, unit, direction, target, tolerance, timeframe, data_source, frequency, owner_id, kra_id FROM kpis WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?, r.get(10)?)),
+            )?;
+            plan.kpis.push(p::Kpi {
+                key: k,
+                title: r.0,
+                ipo_class: IpoClass::parse(&r.1).unwrap_or(IpoClass::Outcome),
+                unit: r.2,
+                direction: Direction::parse(&r.3).unwrap_or(Direction::HigherIsBetter),
+                target: opt_num(r.4),
+                tolerance: opt_num(r.5),
+                timeframe: r.6,
+                data_source: r.7,
+                frequency: r.8.as_deref().and_then(Cadence::parse),
+                owner: key(r.9)?,
+                kra: key(r.10)?,
+                informs: linked(id)?,
+            });
+        }
+        for kind in [ItemKind::Portfolio, ItemKind::Programme, ItemKind::Project, ItemKind::Package] {
+            for (id, k) in keys_by_kind(c, kind)? {
+                let (title, parent, owner, target): (String, Option<i64>, Option<i64>, Option<String>) =
+                    c.query_row("SELECT title, parent_id, owner_id, target FROM nodes WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+                plan.nodes.push(p::Node { key: k, kind: kind.node().unwrap_or(NodeKind::Package), title, parent: key(parent)?, owner: key(owner)?, target: opt_num(target) });
+            }
+        }
+        for (id, k) in keys_by_kind(c, ItemKind::Measure)? {
+            let m = c.query_row(
+                "SELECT package_id, title, description, owner_id, sponsor_id, controller_id, business_unit_id, function_id, kra_id, stage, side_state, side_reason,
+                        pending_stage, requested_by, sponsor_approved_by, controller_signed_by, validated_by, cadence, value_type, potential,
+                        narrative, decision_needed, risk, next_steps
+                 FROM measures WHERE id = ?1",
+                [id],
+                |r| {
+                    Ok(p::Measure {
+                        key: k.clone(),
+                        package: key(r.get(0)?)?,
+                        title: r.get(1)?,
+                        description: r.get(2)?,
+                        owner: key(r.get(3)?)?,
+                        sponsor: key(r.get(4)?)?,
+                        controller: key(r.get(5)?)?,
+                        business_unit: key(r.get(6)?)?,
+                        function: key(r.get(7)?)?,
+                        kra: key(r.get(8)?)?,
+                        stage: Stage::parse(&r.get::<_, String>(9)?).unwrap_or(Stage::Defined),
+                        side_state: r.get::<_, Option<String>>(10)?.as_deref().and_then(SideState::parse),
+                        side_reason: r.get(11)?,
+                        pending_stage: r.get::<_, Option<String>>(12)?.as_deref().and_then(Stage::parse),
+                        requested_by: key(r.get(13)?)?,
+                        sponsor_approved_by: key(r.get(14)?)?,
+                        controller_signed_by: key(r.get(15)?)?,
+                        validated_by: key(r.get(16)?)?,
+                        cadence: Cadence::parse(&r.get::<_, String>(17)?).unwrap_or(Cadence::Weekly),
+                        value_type: ValueType::parse(&r.get::<_, String>(18)?).unwrap_or(ValueType::RecurringBenefit),
+                        potential: opt_num(r.get(19)?),
+                        narrative: r.get(20)?,
+                        decision_needed: r.get(21)?,
+                        risk: r.get(22)?,
+                        next_steps: r.get(23)?,
+                        contributes_to: vec![],
+                        depends_on: vec![],
+                        milestones: vec![],
+                    })
+                },
+            )?;
+            let mut m = m;
+            m.contributes_to = linked(id)?;
+            m.depends_on = {
+                let mut stmt = c.prepare_cached("SELECT i.key FROM dependencies d JOIN items i ON i.id = d.depends_on_id WHERE d.measure_id = ?1 ORDER BY i.num")?;
+                let rows = stmt.query_map([id], |r| r.get(0))?;
+                rows.collect::<rusqlite::Result<_>>()?
+            };
+            m.milestones = {
+                let mut stmt = c.prepare_cached("SELECT title, due_date, done_date FROM milestones WHERE measure_id = ?1 ORDER BY due_date, id")?;
+                let rows = stmt.query_map([id], |r| {
+                    Ok(p::Milestone {
+                        title: r.get(0)?,
+                        due: r.get::<_, String>(1)?.parse().unwrap_or_default(),
+                        done: r.get::<_, Option<String>>(2)?.and_then(|d| d.parse().ok()),
+                    })
+                })?;
+                rows.collect::<rusqlite::Result<_>>()?
+            };
+            plan.measures.push(m);
+        }
+        {
+            let mut stmt = c.prepare(
+                "SELECT i.kind, i.num, i.key, v.period, v.baseline, v.planned, v.forecast, v.actual, v.comment, v.updated_by, v.updated_at
+                 FROM item_values v JOIN items i ON i.id = v.item_id",
+            )?;
+            let mut rows: Vec<(usize, i64, String, p::Value)> = stmt
+                .query_map([], |r| {
+                    let kind: String = r.get(0)?;
+                    let period: String = r.get(3)?;
+                    let start = Period::parse(&period).map(|p| p.start().to_string()).unwrap_or_default();
+                    Ok((
+                        kind_rank(&kind),
+                        r.get::<_, i64>(1)?,
+                        start,
+                        p::Value {
+                            item: r.get(2)?,
+                            period,
+                            baseline: opt_num(r.get(4)?),
+                            planned: opt_num(r.get(5)?),
+                            forecast: opt_num(r.get(6)?),
+                            actual: opt_num(r.get(7)?),
+                            comment: r.get(8)?,
+                            by: r.get(9)?,
+                            at: r.get(10)?,
+                        },
+                    ))
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            rows.sort_by(|a, b| (a.0, a.1, &a.2, &a.3.period).cmp(&(b.0, b.1, &b.2, &b.3.period)));
+            plan.values = rows.into_iter().map(|r| r.3).collect();
+        }
+        {
+            let mut stmt = c.prepare(
+                "SELECT i.key, d.text, d.decided_by, d.at, d.owner_id FROM decisions d JOIN items i ON i.id = d.item_id ORDER BY d.at, d.id",
+            )?;
+            let rows: Vec<(String, String, String, String, Option<i64>)> =
+                stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?.collect::<rusqlite::Result<_>>()?;
+            for (item, text, by, at, owner) in rows {
+                plan.decisions.push(p::Decision { item, text, by, at, owner: key(owner)? });
+            }
+        }
+        Ok(plan)
+    }
+}
+
+impl Store {
+    /// Load a plan through the write path. Into a file that has people already, only a PMO
+    /// administrator may import; an empty file accepts its first plan from whoever created it.
+    pub fn import_plan(&mut self, plan: Plan) -> Result<super::EditOutcome> {
+        let has_people: bool = self.conn().query_row("SELECT EXISTS (SELECT 1 FROM people)", [], |r| r.get(0))?;
+        if has_people && !self.actor.pmo_admin {
+            return Err(StoreError::Permission(format!(
+                "only a PMO administrator may import a plan into a file that has people (you are {})",
+                self.actor.display()
+            )));
+        }
+        let outcome = self.edit_trusted(super::Edit::one(super::Change::ImportPlan(Box::new(plan))))?;
+        // People now exist: find out again who the acting login is.
+        let login = self.actor.login.clone();
+        if self.demo {
+            self.identify(Some(&login))?;
+        } else {
+            self.identify(None)?;
+        }
+        Ok(outcome)
+    }
+}

@@ -1,0 +1,830 @@
+//! Read models: what the TUI panes, `keel show`, `keel check` and reports display. One set of
+//! functions computes each number, so every surface shows the same figures.
+
+use super::audit::{self, Row as AuditRow};
+use super::fields::{self, FieldType};
+use super::rules::{self, compute_measure_money};
+use super::{resolve, Clock, Result, Store};
+use crate::domain::escalation::{Thresholds, Tier};
+use crate::domain::gates;
+use crate::domain::health::{self, ObjectiveFacts};
+use crate::domain::rollup::{self, Money, TargetGap};
+use crate::domain::scoring::{self, KrNumbers, Score};
+use crate::domain::status::{self, ImplLevel, Implementation, MilestoneFacts, Rag, Shown};
+use crate::domain::{Cadence, Direction, IpoClass, ItemKey, ItemKind, KrKind, Num, Period, SideState, Stage, ValueType};
+use chrono::NaiveDate;
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+
+fn num(s: Option<String>) -> Option<Num> {
+    s.and_then(|s| Num::from_stored(&s))
+}
+
+fn date(s: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(s.get(..10)?, "%Y-%m-%d").ok()
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ValueRow {
+    pub period: String,
+    pub baseline: Option<Num>,
+    pub planned: Option<Num>,
+    pub forecast: Option<Num>,
+    pub actual: Option<Num>,
+    pub comment: Option<String>,
+    pub by: String,
+    pub at: String,
+    pub version: i64,
+}
+
+pub fn values_of(conn: &Connection, id: i64, last: Option<usize>) -> Result<Vec<ValueRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT period, baseline, planned, forecast, actual, comment, updated_by, updated_at, version FROM (
+             SELECT * FROM item_values WHERE item_id = ?1 ORDER BY period_start DESC LIMIT ?2
+         ) ORDER BY period_start",
+    )?;
+    let rows = stmt.query_map(params![id, last.map(|l| l as i64).unwrap_or(-1)], |r| {
+        Ok(ValueRow {
+            period: r.get(0)?,
+            baseline: num(r.get(1)?),
+            planned: num(r.get(2)?),
+            forecast: num(r.get(3)?),
+            actual: num(r.get(4)?),
+            comment: r.get(5)?,
+            by: r.get(6)?,
+            at: r.get(7)?,
+            version: r.get(8)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// When the item's numbers were last updated, if ever.
+fn last_update(conn: &Connection, id: i64) -> Result<Option<String>> {
+    Ok(conn
+        .query_row("SELECT MAX(updated_at) FROM item_values WHERE item_id = ?1 AND actual IS NOT NULL", [id], |r| r.get(0))
+        .optional()?
+        .flatten())
+}
+
+/// Stale: the last update is older than the cadence allows.
+fn is_stale(last: Option<&str>, cadence: Cadence, today: NaiveDate) -> (bool, Option<i64>) {
+    match last.and_then(date) {
+        Some(d) => {
+            let days = (today - d).num_days();
+            (days > cadence.stale_after_days(), Some(days))
+        }
+        None => (true, None),
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct MeasureStatus {
+    pub stage: Stage,
+    pub side_state: Option<SideState>,
+    pub implementation: Implementation,
+    pub potential: Rag,
+    pub money: Money,
+    pub value_type: ValueType,
+    pub cadence: Cadence,
+    pub stale: bool,
+    pub days_since_update: Option<i64>,
+    pub last_update: Option<String>,
+}
+
+fn implementation_of(conn: &Connection, id: i64, clock: Clock, t: &Thresholds, depth: u8) -> Result<Implementation> {
+    let milestones: Vec<(String, String, Option<String>)> = {
+        let mut stmt = conn.prepare_cached("SELECT title, due_date, done_date FROM milestones WHERE measure_id = ?1")?;
+        let r = stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        r.collect::<rusqlite::Result<_>>()?
+    };
+    let facts: Vec<MilestoneFacts> = milestones
+        .iter()
+        .filter_map(|(t, due, done)| Some(MilestoneFacts { title: t, due: date(due)?, done: done.as_deref().and_then(date) }))
+        .collect();
+    let mut deps = Vec::new();
+    if depth < 8 {
+        let ids: Vec<(i64, String)> = {
+            let mut stmt = conn.prepare_cached("SELECT d.depends_on_id, i.key FROM dependencies d JOIN items i ON i.id = d.depends_on_id WHERE d.measure_id = ?1")?;
+            let r = stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            r.collect::<rusqlite::Result<_>>()?
+        };
+        for (dep, key) in ids {
+            // A prerequisite counts only by its own milestones, so a late chain names its source.
+            let own = implementation_of(conn, dep, clock, t, depth + 1)?;
+            deps.push((key, own.level));
+        }
+    }
+    Ok(status::implementation(&facts, &deps, clock.today, t))
+}
+
+pub fn measure_status(conn: &Connection, id: i64, clock: Clock, t: &Thresholds) -> Result<MeasureStatus> {
+    let (stage, side, vt, cadence): (String, Option<String>, String, String) = conn.query_row(
+        "SELECT stage, side_state, value_type, cadence FROM measures WHERE id = ?1",
+        [id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )?;
+    let value_type = ValueType::parse(&vt).unwrap_or(ValueType::RecurringBenefit);
+    let cadence = Cadence::parse(&cadence).unwrap_or(Cadence::Weekly);
+    let money = compute_measure_money(conn, id, value_type)?;
+    let implementation = implementation_of(conn, id, clock, t, 0)?;
+    let last = last_update(conn, id)?;
+    let has_values: bool = conn.query_row("SELECT EXISTS (SELECT 1 FROM item_values WHERE item_id = ?1)", [id], |r| r.get(0))?;
+    let stage = Stage::parse(&stage).unwrap_or(Stage::Defined);
+    let side_state = side.as_deref().and_then(SideState::parse);
+    // Only measures being worked on owe updates: with values, past defined, not closed or stopped.
+    let reporting = has_values && stage != Stage::Closed && side_state.is_none();
+    let (stale, days) = if reporting { is_stale(last.as_deref(), cadence, clock.today) } else { (false, None) };
+    // Net money: compare the plan and the forecast in the measure's own direction.
+    let (planned, forecast) = if value_type.is_cost() { (money.planned.neg(), money.forecast.neg()) } else { (money.planned, money.forecast) };
+    let potential = status::potential(planned, forecast, value_type.direction(), t).unless_stale(stale);
+    Ok(MeasureStatus { stage, side_state, implementation, potential, money, value_type, cadence, stale, days_since_update: days, last_update: last })
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct KrStatus {
+    pub kind: KrKind,
+    pub score: Option<Score>,
+    pub shown: Shown,
+    pub at_risk: Vec<String>,
+    pub latest_actual: Option<Num>,
+    pub target: Option<Num>,
+    pub weight: Num,
+    pub stale: bool,
+}
+
+fn elapsed_share(conn: &Connection, objective: i64, today: NaiveDate) -> Result<Num> {
+    let (s, e): (String, String) = conn.query_row(
+        "SELECT c.start_date, c.end_date FROM objectives o JOIN cycles c ON c.id = o.cycle_id WHERE o.id = ?1",
+        [objective],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let (Some(s), Some(e)) = (date(&s), date(&e)) else { return Ok(Num::ONE) };
+    let total = (e - s).num_days().max(1);
+    let gone = (today - s).num_days().clamp(0, total);
+    Ok(Num::from_int(gone).ratio(Num::from_int(total)).unwrap_or(Num::ONE))
+}
+
+fn open_tier(conn: &Connection, id: i64) -> Result<Option<i64>> {
+    Ok(conn.query_row("SELECT tier FROM escalations WHERE item_id = ?1 AND state = 'open'", [id], |r| r.get(0)).optional()?)
+}
+
+pub fn kr_status(conn: &Connection, id: i64, clock: Clock, t: &Thresholds) -> Result<KrStatus> {
+    type Row = (i64, String, Option<String>, Option<String>, String, i64, Option<String>, Option<String>);
+    let r: Row = conn.query_row(
+        "SELECT objective_id, kind, baseline, target, weight, milestone_done, manual_status, status_explanation FROM key_results WHERE id = ?1",
+        [id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?)),
+    )?;
+    let kind = KrKind::parse(&r.1).unwrap_or(KrKind::IncreaseTo);
+    let actuals: Vec<Num> = values_of(conn, id, None)?.into_iter().filter_map(|v| v.actual).collect();
+    let target = num(r.3);
+    let score = scoring::score_key_result(&KrNumbers { kind, baseline: num(r.2), target, actuals: &actuals, milestone_done: r.5 == 1 });
+    // A late or red measure puts the key results it serves at risk.
+    let serving: Vec<(i64, String)> = {
+        let mut stmt = conn.prepare_cached("SELECT m.id, i.key FROM links l JOIN measures m ON m.id = l.from_id JOIN items i ON i.id = m.id WHERE l.to_id = ?1 ORDER BY i.num")?;
+        let rows = stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    let mut at_risk = Vec::new();
+    for (mid, key) in serving {
+        let ms = measure_status(conn, mid, clock, t)?;
+        if ms.side_state == Some(SideState::Cancelled) {
+            continue;
+        }
+        if ms.implementation.level != ImplLevel::OnTrack {
+            at_risk.push(format!("{key} {}", ms.implementation.level.label()));
+        } else if ms.potential == Rag::Red {
+            at_risk.push(format!("{key} value red"));
+        }
+    }
+    let elapsed = elapsed_share(conn, r.0, clock.today)?;
+    let last = last_update(conn, id)?;
+    let has_values = !actuals.is_empty();
+    let (stale, _) = if has_values && kind != KrKind::Milestone { is_stale(last.as_deref(), Cadence::Weekly, clock.today) } else { (false, None) };
+    let computed = status::key_result_rag(score.map(|s| s.grade), elapsed, !at_risk.is_empty(), open_tier(conn, id)?).unless_stale(stale);
+    let shown = status::shown(computed, r.6.as_deref().and_then(Rag::parse), r.7.as_deref());
+    Ok(KrStatus { kind, score, shown, at_risk, latest_actual: actuals.last().copied(), target, weight: Num::parse(&r.4).unwrap_or(Num::ONE), stale })
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ObjectiveStatus {
+    pub progress: Option<Num>,
+    pub shown: Shown,
+    pub key_results: usize,
+}
+
+pub fn objective_status(conn: &Connection, id: i64, clock: Clock, t: &Thresholds) -> Result<ObjectiveStatus> {
+    let krs: Vec<i64> = {
+        let mut stmt = conn.prepare_cached("SELECT id FROM key_results WHERE objective_id = ?1")?;
+        let r = stmt.query_map([id], |r| r.get(0))?;
+        r.collect::<rusqlite::Result<_>>()?
+    };
+    let mut grades = Vec::new();
+    let mut computed = Rag::NoData;
+    let mut any_green = false;
+    for kr in &krs {
+        let s = kr_status(conn, *kr, clock, t)?;
+        grades.push((s.score.map(|x| x.grade), s.weight));
+        // The objective follows what its key results really show, not their manual labels.
+        computed = computed.worst(s.shown.computed);
+        any_green |= s.shown.computed == Rag::Green;
+    }
+    if computed == Rag::NoData && any_green {
+        computed = Rag::Green;
+    }
+    // Child objectives that are red or amber pull the parent too.
+    let children: Vec<i64> = {
+        let mut stmt = conn.prepare_cached("SELECT id FROM objectives WHERE parent_id = ?1")?;
+        let r = stmt.query_map([id], |r| r.get(0))?;
+        r.collect::<rusqlite::Result<_>>()?
+    };
+    for c in children {
+        let cs = objective_status(conn, c, clock, t)?;
+        if matches!(cs.shown.rag, Rag::Red | Rag::Amber) {
+            computed = computed.worst(Rag::Amber);
+        }
+    }
+    let (manual, explanation): (Option<String>, Option<String>) =
+        conn.query_row("SELECT manual_status, status_explanation FROM objectives WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let shown = status::shown(computed, manual.as_deref().and_then(Rag::parse), explanation.as_deref());
+    Ok(ObjectiveStatus { progress: scoring::objective_progress(&grades), shown, key_results: krs.len() })
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct KpiStatus {
+    pub ipo_class: IpoClass,
+    pub direction: Direction,
+    pub latest_actual: Option<Num>,
+    pub target: Option<Num>,
+    pub rag: Rag,
+    pub stale: bool,
+    pub missing: Vec<&'static str>,
+}
+
+pub fn kpi_status(conn: &Connection, id: i64, clock: Clock, t: &Thresholds) -> Result<KpiStatus> {
+    type Row = (String, String, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>);
+    let r: Row = conn.query_row(
+        "SELECT ipo_class, direction, target, tolerance, timeframe, data_source, frequency FROM kpis WHERE id = ?1",
+        [id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)),
+    )?;
+    let missing = health::kpi_gaps(r.2.is_some(), r.4.is_some(), r.5.is_some(), r.6.is_some());
+    let values = values_of(conn, id, None)?;
+    let latest = values.iter().rev().find(|v| v.actual.is_some());
+    let target = num(r.2);
+    let direction = Direction::parse(&r.1).unwrap_or(Direction::HigherIsBetter);
+    let cadence = r.6.as_deref().and_then(Cadence::parse).unwrap_or(Cadence::Monthly);
+    let (stale, _) = if values.is_empty() { (false, None) } else { is_stale(last_update(conn, id)?.as_deref(), cadence, clock.today) };
+    let rag = match rules::computed_assessment(conn, id, t)? {
+        Some(a) => match a.tier {
+            None => Rag::Green,
+            Some(Tier::OwnerReview) => Rag::Amber,
+            Some(_) => Rag::Red,
+        },
+        None => Rag::NoData,
+    }
+    .unless_stale(stale);
+    Ok(KpiStatus {
+        ipo_class: IpoClass::parse(&r.0).unwrap_or(IpoClass::Outcome),
+        direction,
+        latest_actual: latest.and_then(|v| v.actual),
+        target,
+        rag,
+        stale,
+        missing,
+    })
+}
+
+/// The status of any item, for a tree row or a list.
+#[derive(Clone, Debug, Serialize)]
+pub struct ItemStatus {
+    pub rag: Rag,
+    /// Progress or score, 0–1, where it applies.
+    pub progress: Option<Num>,
+    pub stage: Option<Stage>,
+    pub side_state: Option<SideState>,
+    pub implementation: Option<ImplLevel>,
+    pub flagged: bool,
+    pub stale: bool,
+    pub tier: Option<i64>,
+}
+
+pub fn item_status(conn: &Connection, kind: ItemKind, id: i64, clock: Clock, t: &Thresholds) -> Result<ItemStatus> {
+    let tier = open_tier(conn, id)?;
+    let blank = ItemStatus { rag: Rag::NoData, progress: None, stage: None, side_state: None, implementation: None, flagged: false, stale: false, tier };
+    Ok(match kind {
+        ItemKind::Measure => {
+            let m = measure_status(conn, id, clock, t)?;
+            let mut rag = m.potential;
+            if tier.is_some_and(|t| t >= 2) {
+                rag = rag.worst(Rag::Red);
+            } else if tier == Some(1) {
+                rag = rag.worst(Rag::Amber);
+            }
+            ItemStatus { rag, stage: Some(m.stage), side_state: m.side_state, implementation: Some(m.implementation.level), stale: m.stale, ..blank }
+        }
+        ItemKind::KeyResult => {
+            let k = kr_status(conn, id, clock, t)?;
+            ItemStatus { rag: k.shown.rag, progress: k.score.map(|s| s.grade), flagged: k.shown.green_without_explanation, stale: k.stale, ..blank }
+        }
+        ItemKind::Objective => {
+            let o = objective_status(conn, id, clock, t)?;
+            ItemStatus { rag: o.shown.rag, progress: o.progress, flagged: o.shown.green_without_explanation, ..blank }
+        }
+        ItemKind::Kpi => {
+            let k = kpi_status(conn, id, clock, t)?;
+            ItemStatus { rag: k.rag, stale: k.stale, ..blank }
+        }
+        _ => blank,
+    })
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct EscalationRow {
+    pub id: i64,
+    pub key: String,
+    pub title: String,
+    pub kind: String,
+    pub owner: Option<String>,
+    pub tier: i64,
+    pub tier_label: &'static str,
+    pub reason: String,
+    pub period: String,
+    pub relative: Option<Num>,
+    pub gap: Num,
+    pub periods_out: i64,
+    pub assignee_role: String,
+    pub assignee: Option<String>,
+    pub opened_at: String,
+    pub due_at: String,
+    pub overdue: bool,
+    pub acknowledged_by: Option<String>,
+    pub snoozed_until: Option<String>,
+    pub decision: Option<String>,
+    pub unit: Option<String>,
+}
+
+/// A short title for any item with a key.
+pub fn title_of(conn: &Connection, id: i64) -> Result<String> {
+    Ok(conn.query_row(
+        "SELECT COALESCE((SELECT title FROM measures WHERE id = ?1), (SELECT title FROM key_results WHERE id = ?1),
+                (SELECT title FROM kpis WHERE id = ?1), (SELECT title FROM objectives WHERE id = ?1), (SELECT title FROM nodes WHERE id = ?1),
+                (SELECT name FROM people WHERE id = ?1), (SELECT name FROM units WHERE id = ?1), (SELECT name FROM cycles WHERE id = ?1),
+                (SELECT name FROM kras WHERE id = ?1), '')",
+        [id],
+        |r| r.get(0),
+    )?)
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct EscalationFilter {
+    pub tier: Option<Tier>,
+    pub owner_login: Option<String>,
+    pub unit: Option<String>,
+    pub include_closed: bool,
+}
+
+/// Open escalations, most severe first, then by size of the gap.
+pub fn escalations(conn: &Connection, clock: Clock, filter: &EscalationFilter) -> Result<Vec<EscalationRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT e.id, i.key, i.kind, e.tier, e.reason, e.period, e.relative, e.gap, e.periods_out, e.assignee_role,
+                (SELECT name FROM people WHERE id = e.assignee_id), e.opened_at, e.due_at, e.acknowledged_by, e.snoozed_until, e.decision,
+                COALESCE((SELECT p.name FROM measures m JOIN people p ON p.id = m.owner_id WHERE m.id = e.item_id),
+                         (SELECT p.name FROM key_results k JOIN people p ON p.id = k.owner_id WHERE k.id = e.item_id),
+                         (SELECT p.name FROM kpis k JOIN people p ON p.id = k.owner_id WHERE k.id = e.item_id)),
+                COALESCE((SELECT p.login FROM measures m JOIN people p ON p.id = m.owner_id WHERE m.id = e.item_id),
+                         (SELECT p.login FROM key_results k JOIN people p ON p.id = k.owner_id WHERE k.id = e.item_id),
+                         (SELECT p.login FROM kpis k JOIN people p ON p.id = k.owner_id WHERE k.id = e.item_id)),
+                (SELECT u.key FROM measures m JOIN items u ON u.id = m.business_unit_id WHERE m.id = e.item_id),
+                e.item_id
+         FROM escalations e JOIN items i ON i.id = e.item_id
+         WHERE (?1 OR e.state = 'open') AND (?2 IS NULL OR e.tier = ?2)",
+    )?;
+    let now = clock.stamp();
+    let mut rows: Vec<(EscalationRow, Option<String>, i64)> = stmt
+        .query_map(params![filter.include_closed, filter.tier.map(|t| t.number())], |r| {
+            let tier: i64 = r.get(3)?;
+            let due: String = r.get(12)?;
+            Ok((
+                EscalationRow {
+                    id: r.get(0)?,
+                    key: r.get(1)?,
+                    kind: r.get(2)?,
+                    title: String::new(),
+                    owner: r.get(16)?,
+                    tier,
+                    tier_label: Tier::from_number(tier).map(|t| t.label()).unwrap_or("?"),
+                    reason: r.get(4)?,
+                    period: r.get(5)?,
+                    relative: num(r.get(6)?),
+                    gap: num(r.get(7)?).unwrap_or_default(),
+                    periods_out: r.get(8)?,
+                    assignee_role: r.get(9)?,
+                    assignee: r.get(10)?,
+                    opened_at: r.get(11)?,
+                    overdue: due < now,
+                    due_at: due,
+                    acknowledged_by: r.get(13)?,
+                    snoozed_until: r.get(14)?,
+                    decision: r.get(15)?,
+                    unit: r.get(18)?,
+                },
+                r.get(17)?,
+                r.get(19)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    rows.retain(|(row, login, _)| {
+        filter.owner_login.as_ref().is_none_or(|l| login.as_ref() == Some(l)) && filter.unit.as_ref().is_none_or(|u| row.unit.as_ref() == Some(u))
+    });
+    for (row, _, id) in rows.iter_mut() {
+        row.title = title_of(conn, *id)?;
+    }
+    let mut out: Vec<EscalationRow> = rows.into_iter().map(|r| r.0).collect();
+    out.sort_by(|a, b| {
+        b.tier
+            .cmp(&a.tier)
+            .then_with(|| b.relative.map(|r| r.abs()).cmp(&a.relative.map(|r| r.abs())))
+            .then_with(|| b.gap.abs().cmp(&a.gap.abs()))
+            .then_with(|| a.key.cmp(&b.key))
+    });
+    Ok(out)
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Field {
+    pub group: &'static str,
+    pub name: &'static str,
+    pub value: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Link {
+    pub key: String,
+    pub title: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct MilestoneRow {
+    pub number: usize,
+    pub title: String,
+    pub due: String,
+    pub done: Option<String>,
+    pub overdue_days: Option<i64>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct GateView {
+    pub stage: Stage,
+    pub side_state: Option<SideState>,
+    pub side_reason: Option<String>,
+    pub pending: Option<Stage>,
+    pub awaiting: Vec<&'static str>,
+    pub next: Option<Stage>,
+    /// What the next gate still needs (empty when it could be requested now).
+    pub next_missing: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct DecisionRow {
+    pub text: String,
+    pub by: String,
+    pub at: String,
+    pub owner: Option<String>,
+}
+
+/// Everything the detail pane and `keel show` display about one item.
+#[derive(Clone, Debug, Serialize)]
+pub struct Detail {
+    pub key: String,
+    pub kind: ItemKind,
+    pub title: String,
+    pub version: i64,
+    pub fields: Vec<Field>,
+    pub status: ItemStatus,
+    pub measure: Option<MeasureStatus>,
+    pub key_result: Option<KrStatus>,
+    pub kpi: Option<KpiStatus>,
+    pub objective: Option<ObjectiveStatus>,
+    pub values: Vec<ValueRow>,
+    /// What this item serves (links up) and what serves it (links down).
+    pub serves: Vec<Link>,
+    pub served_by: Vec<Link>,
+    pub milestones: Vec<MilestoneRow>,
+    pub depends_on: Vec<Link>,
+    pub gate: Option<GateView>,
+    pub escalation: Option<EscalationRow>,
+    pub decisions: Vec<DecisionRow>,
+    pub target_gap: Option<TargetGap>,
+    pub funnel: Vec<(Stage, Money)>,
+    pub audit: Vec<AuditRow>,
+}
+
+fn links(conn: &Connection, sql: &str, id: i64) -> Result<Vec<Link>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let ids: Vec<(i64, String)> = stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+    ids.into_iter().map(|(i, key)| Ok(Link { key, title: title_of(conn, i)? })).collect()
+}
+
+/// Money per DoI stage under a node (the value funnel), from the incrementally kept table.
+pub fn node_funnel(conn: &Connection, node: i64) -> Result<Vec<(Stage, Money)>> {
+    let mut stmt = conn.prepare_cached("SELECT stage, planned, forecast, actual FROM node_funnel WHERE node_id = ?1")?;
+    let rows: Vec<(String, Money)> = stmt
+        .query_map([node], |r| {
+            Ok((r.get(0)?, Money { planned: num(r.get(1)?).unwrap_or_default(), forecast: num(r.get(2)?).unwrap_or_default(), actual: num(r.get(3)?).unwrap_or_default() }))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(Stage::ALL
+        .iter()
+        .map(|s| (*s, rows.iter().find(|(name, _)| name == s.as_str()).map(|(_, m)| *m).unwrap_or_default()))
+        .collect())
+}
+
+pub fn node_total(conn: &Connection, node: i64) -> Result<Money> {
+    node_funnel(conn, node)?.into_iter().try_fold(Money::default(), |a, (_, m)| a.add(m)).map_err(|e| super::StoreError::Invalid { key: "roll-up".into(), field: "sum".into(), why: e.to_string() })
+}
+
+/// The bottom-up value of an objective: the forecast of the distinct measures serving its key
+/// results (and those of the objectives cascaded from it).
+pub fn objective_bottom_up(conn: &Connection, id: i64) -> Result<Money> {
+    let mut stmt = conn.prepare_cached(
+        "WITH RECURSIVE tree(id) AS (SELECT ?1 UNION SELECT o.id FROM objectives o JOIN tree ON o.parent_id = tree.id)
+         SELECT DISTINCT mm.planned, mm.forecast, mm.actual, mm.measure_id FROM tree
+         JOIN key_results k ON k.objective_id = tree.id
+         JOIN links l ON l.to_id = k.id
+         JOIN measure_money mm ON mm.measure_id = l.from_id
+         JOIN measures m ON m.id = mm.measure_id WHERE m.side_state IS NOT 'cancelled'",
+    )?;
+    let rows: Vec<Money> = stmt
+        .query_map([id], |r| Ok(Money { planned: num(r.get(0)?).unwrap_or_default(), forecast: num(r.get(1)?).unwrap_or_default(), actual: num(r.get(2)?).unwrap_or_default() }))?
+        .collect::<rusqlite::Result<_>>()?;
+    rows.into_iter().try_fold(Money::default(), |a, m| a.add(m)).map_err(|e| super::StoreError::Invalid { key: "roll-up".into(), field: "sum".into(), why: e.to_string() })
+}
+
+impl Store {
+    pub fn detail(&self, key: &ItemKey) -> Result<Detail> {
+        let c = self.conn();
+        let id = resolve(c, key)?;
+        let clock = self.clock();
+        let t = self.thresholds()?;
+        let table = fields::table_of(key.kind);
+        let version: i64 = c.query_row(&format!("SELECT version FROM {table} WHERE id = ?1"), [id], |r| r.get(0))?;
+        let mut out_fields = Vec::new();
+        for f in fields::fields_of(key.kind) {
+            let v: rusqlite::types::Value = c.query_row(&format!("SELECT {} FROM {table} WHERE id = ?1", f.column), [id], |r| r.get(0))?;
+            let shown = match (v, f.ty) {
+                (rusqlite::types::Value::Null, _) => None,
+                (rusqlite::types::Value::Integer(i), FieldType::Flag) => Some(if i == 1 { "yes" } else { "no" }.to_string()),
+                (rusqlite::types::Value::Integer(i), _) => {
+                    let k: String = c.query_row("SELECT key FROM items WHERE id = ?1", [i], |r| r.get(0))?;
+                    Some(format!("{k} {}", title_of(c, i)?))
+                }
+                (rusqlite::types::Value::Text(s), _) => Some(s),
+                (other, _) => Some(format!("{other:?}")),
+            };
+            out_fields.push(Field { group: f.group, name: f.name, value: shown });
+        }
+        let title = title_of(c, id)?;
+        let status = item_status(c, key.kind, id, clock, &t)?;
+        let mut d = Detail {
+            key: key.to_string(),
+            kind: key.kind,
+            title,
+            version,
+            fields: out_fields,
+            status,
+            measure: None,
+            key_result: None,
+            kpi: None,
+            objective: None,
+            values: if key.kind.has_values() { values_of(c, id, Some(12))? } else { vec![] },
+            serves: vec![],
+            served_by: vec![],
+            milestones: vec![],
+            depends_on: vec![],
+            gate: None,
+            escalation: None,
+            decisions: vec![],
+            target_gap: None,
+            funnel: vec![],
+            audit: audit::list(c, Some(&key.to_string()), None, Some(8))?,
+        };
+        const UP: &str = "SELECT l.to_id, i.key FROM links l JOIN items i ON i.id = l.to_id WHERE l.from_id = ?1 ORDER BY i.kind, i.num";
+        const DOWN: &str = "SELECT l.from_id, i.key FROM links l JOIN items i ON i.id = l.from_id WHERE l.to_id = ?1 ORDER BY i.kind, i.num";
+        d.serves = links(c, UP, id)?;
+        d.served_by = links(c, DOWN, id)?;
+        match key.kind {
+            ItemKind::Measure => {
+                d.measure = Some(measure_status(c, id, clock, &t)?);
+                if let Some(pkg) = c.query_row("SELECT package_id FROM measures WHERE id = ?1", [id], |r| r.get::<_, Option<i64>>(0))? {
+                    let k: String = c.query_row("SELECT key FROM items WHERE id = ?1", [pkg], |r| r.get(0))?;
+                    d.serves.insert(0, Link { key: k, title: title_of(c, pkg)? });
+                }
+                let rows: Vec<(String, String, Option<String>)> = {
+                    let mut stmt = c.prepare_cached("SELECT title, due_date, done_date FROM milestones WHERE measure_id = ?1 ORDER BY due_date, id")?;
+                    let r = stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+                    r.collect::<rusqlite::Result<_>>()?
+                };
+                d.milestones = rows
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (title, due, done))| {
+                        let overdue_days = match (&done, date(&due)) {
+                            (None, Some(dd)) if dd < clock.today => Some((clock.today - dd).num_days()),
+                            _ => None,
+                        };
+                        MilestoneRow { number: i + 1, title, due, done, overdue_days }
+                    })
+                    .collect();
+                d.depends_on = links(c, "SELECT d.depends_on_id, i.key FROM dependencies d JOIN items i ON i.id = d.depends_on_id WHERE d.measure_id = ?1 ORDER BY i.num", id)?;
+                let (state, facts) = rules::gate_inputs(c, id)?;
+                let stage = state.stage.unwrap_or(Stage::Defined);
+                let next = stage.next();
+                d.gate = Some(GateView {
+                    stage,
+                    side_state: state.side_state,
+                    side_reason: state.side_reason.clone(),
+                    pending: state.pending,
+                    awaiting: state.pending.map(|p| gates::awaiting(p, &state, &facts)).unwrap_or_default(),
+                    next,
+                    next_missing: next.map(|n| gates::missing_for(n, &facts)).unwrap_or_default(),
+                });
+            }
+            ItemKind::KeyResult => d.key_result = Some(kr_status(c, id, clock, &t)?),
+            ItemKind::Kpi => d.kpi = Some(kpi_status(c, id, clock, &t)?),
+            ItemKind::Objective => {
+                d.objective = Some(objective_status(c, id, clock, &t)?);
+                let target: Option<String> = c.query_row("SELECT target FROM objectives WHERE id = ?1", [id], |r| r.get(0))?;
+                if let Some(target) = num(target) {
+                    let bu = objective_bottom_up(c, id)?;
+                    d.target_gap = rollup::target_gap(target, bu.forecast).ok();
+                }
+                let mut children = links(c, "SELECT k.id, i.key FROM key_results k JOIN items i ON i.id = k.id WHERE k.objective_id = ?1 ORDER BY i.num", id)?;
+                children.extend(links(c, "SELECT o.id, i.key FROM objectives o JOIN items i ON i.id = o.id WHERE o.parent_id = ?1 ORDER BY i.num", id)?);
+                d.served_by.splice(0..0, children);
+                if let Some(p) = c.query_row("SELECT parent_id FROM objectives WHERE id = ?1", [id], |r| r.get::<_, Option<i64>>(0))? {
+                    let k: String = c.query_row("SELECT key FROM items WHERE id = ?1", [p], |r| r.get(0))?;
+                    d.serves.insert(0, Link { key: k, title: title_of(c, p)? });
+                }
+            }
+            k if k.node().is_some() => {
+                d.funnel = node_funnel(c, id)?;
+                let target: Option<String> = c.query_row("SELECT target FROM nodes WHERE id = ?1", [id], |r| r.get(0))?;
+                if let Some(target) = num(target) {
+                    d.target_gap = rollup::target_gap(target, node_total(c, id)?.forecast).ok();
+                }
+                let children = links(
+                    c,
+                    "SELECT x.id, i.key FROM (SELECT id FROM nodes WHERE parent_id = ?1 UNION ALL SELECT id FROM measures WHERE package_id = ?1) x JOIN items i ON i.id = x.id ORDER BY i.kind, i.num",
+                    id,
+                )?;
+                d.served_by = children;
+            }
+            _ => {}
+        }
+        if key.kind == ItemKind::KeyResult {
+            let o: i64 = c.query_row("SELECT objective_id FROM key_results WHERE id = ?1", [id], |r| r.get(0))?;
+            let k: String = c.query_row("SELECT key FROM items WHERE id = ?1", [o], |r| r.get(0))?;
+            d.serves.insert(0, Link { key: k, title: title_of(c, o)? });
+        }
+        d.escalation = escalations(c, clock, &EscalationFilter::default())?.into_iter().find(|e| e.key == d.key);
+        d.decisions = {
+            let mut stmt = c.prepare_cached("SELECT text, decided_by, at, (SELECT name FROM people WHERE id = owner_id) FROM decisions WHERE item_id = ?1 ORDER BY at DESC, id DESC LIMIT 5")?;
+            let r = stmt.query_map([id], |r| Ok(DecisionRow { text: r.get(0)?, by: r.get(1)?, at: r.get(2)?, owner: r.get(3)? }))?;
+            r.collect::<rusqlite::Result<_>>()?
+        };
+        Ok(d)
+    }
+
+    pub fn escalations(&self, filter: &EscalationFilter) -> Result<Vec<EscalationRow>> {
+        escalations(self.conn(), self.clock(), filter)
+    }
+
+    pub fn audit_log(&self, key: Option<&str>, since: Option<&str>, limit: Option<i64>) -> Result<Vec<AuditRow>> {
+        audit::list(self.conn(), key, since, limit)
+    }
+
+    pub fn verify_audit(&self) -> Result<audit::Verification> {
+        audit::verify(self.conn())
+    }
+
+    pub fn derived_differences(&self) -> Result<Vec<String>> {
+        rules::derived_differences(self.conn())
+    }
+
+    pub fn item_status(&self, key: &ItemKey) -> Result<ItemStatus> {
+        let id = resolve(self.conn(), key)?;
+        item_status(self.conn(), key.kind, id, self.clock(), &self.thresholds()?)
+    }
+
+    /// The current period for an item, from its cadence and today's local date.
+    pub fn current_period(&self, key: &ItemKey) -> Result<Period> {
+        let c = self.conn();
+        let id = resolve(c, key)?;
+        let cadence: Option<String> = match key.kind {
+            ItemKind::Measure => c.query_row("SELECT cadence FROM measures WHERE id = ?1", [id], |r| r.get(0))?,
+            ItemKind::Kpi => c.query_row("SELECT frequency FROM kpis WHERE id = ?1", [id], |r| r.get(0))?,
+            _ => None,
+        };
+        // Follow the periods the item already uses, so a weekly KPI keeps weekly keys.
+        let latest: Option<String> = c.query_row("SELECT period FROM item_values WHERE item_id = ?1 ORDER BY period_start DESC LIMIT 1", [id], |r| r.get(0)).optional()?;
+        let today = self.clock().today;
+        if let Some(p) = latest.and_then(|p| Period::parse(&p).ok()) {
+            return Ok(match p {
+                Period::Week { .. } => Period::week_of(today),
+                Period::Month { .. } => Cadence::Monthly.period_of(today),
+                Period::Quarter { .. } => Cadence::Quarterly.period_of(today),
+            });
+        }
+        Ok(cadence.as_deref().and_then(Cadence::parse).unwrap_or(Cadence::Weekly).period_of(today))
+    }
+
+    /// Look up a person by key or login.
+    pub fn person_id(&self, key: &ItemKey) -> Result<i64> {
+        resolve(self.conn(), key)
+    }
+
+    /// Facts for the health checks, one per objective of the file.
+    pub fn objective_facts(&self) -> Result<Vec<(i64, ObjectiveFacts)>> {
+        let c = self.conn();
+        let mut stmt = c.prepare(
+            "SELECT o.id, i.key, o.title, o.parent_id IS NOT NULL, EXISTS (SELECT 1 FROM objectives x WHERE x.parent_id = o.id)
+             FROM objectives o JOIN items i ON i.id = o.id ORDER BY i.num",
+        )?;
+        let base: Vec<(i64, String, String, bool, bool)> = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?.collect::<rusqlite::Result<_>>()?;
+        let mut out = Vec::new();
+        for (id, key, title, has_parent, has_children) in base {
+            let units: Vec<String> = {
+                let mut s = c.prepare_cached("SELECT i.key FROM objective_units ou JOIN items i ON i.id = ou.unit_id WHERE ou.objective_id = ?1")?;
+                let r = s.query_map([id], |r| r.get(0))?;
+                r.collect::<rusqlite::Result<_>>()?
+            };
+            let kpi_classes: Vec<IpoClass> = {
+                let mut s = c.prepare_cached(
+                    "SELECT DISTINCT k.id, k.ipo_class FROM kpis k JOIN links l ON l.from_id = k.id
+                     WHERE l.to_id = ?1 OR l.to_id IN (SELECT id FROM key_results WHERE objective_id = ?1)",
+                )?;
+                let r = s.query_map([id], |r| r.get::<_, String>(1))?;
+                r.filter_map(|x| x.ok()).filter_map(|x| IpoClass::parse(&x)).collect()
+            };
+            let (measures, owners_missing, milestones, risks, deps, money, cadence): (i64, i64, i64, i64, i64, i64, i64) = c.query_row(
+                "WITH ms AS (SELECT DISTINCT m.* FROM measures m JOIN links l ON l.from_id = m.id JOIN key_results k ON k.id = l.to_id WHERE k.objective_id = ?1)
+                 SELECT COUNT(*), COUNT(*) FILTER (WHERE owner_id IS NULL),
+                        (SELECT COUNT(*) FROM milestones WHERE measure_id IN (SELECT id FROM ms)),
+                        COUNT(*) FILTER (WHERE risk IS NOT NULL AND risk <> ''),
+                        (SELECT COUNT(*) FROM dependencies WHERE measure_id IN (SELECT id FROM ms) OR depends_on_id IN (SELECT id FROM ms)),
+                        (SELECT COUNT(*) FROM item_values WHERE item_id IN (SELECT id FROM ms) AND planned IS NOT NULL),
+                        COUNT(*) FILTER (WHERE cadence IS NOT NULL)
+                 FROM ms",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)),
+            )?;
+            let key_results: i64 = c.query_row("SELECT COUNT(*) FROM key_results WHERE objective_id = ?1", [id], |r| r.get(0))?;
+            out.push((
+                id,
+                ObjectiveFacts {
+                    key,
+                    title,
+                    has_parent,
+                    has_children,
+                    units,
+                    kpi_classes,
+                    measures: measures as usize,
+                    measure_owners_missing: owners_missing as usize,
+                    milestones: milestones as usize,
+                    risks_written: risks as usize,
+                    dependencies: deps as usize,
+                    money_values: money as usize,
+                    cadence_set: cadence > 0,
+                    key_results: key_results as usize,
+                },
+            ));
+        }
+        Ok(out)
+    }
+}
+
+impl Store {
+    /// Gate requests waiting for the acting person: key, title, requested stage, what is awaited.
+    pub fn pending_approvals(&self) -> Result<Vec<(String, String, Stage, String)>> {
+        let c = self.conn();
+        let Some(me) = self.actor.person_id else { return Ok(vec![]) };
+        let ids: Vec<(i64, String, String)> = {
+            let mut s = c.prepare(
+                "SELECT m.id, i.key, m.title FROM measures m JOIN items i ON i.id = m.id
+                 WHERE m.pending_stage IS NOT NULL AND (m.sponsor_id = ?1 OR m.controller_id = ?1 OR ?2) ORDER BY i.num",
+            )?;
+            let r = s.query_map(params![me, self.actor.pmo_admin], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            r.collect::<rusqlite::Result<_>>()?
+        };
+        let mut out = Vec::new();
+        for (id, key, title) in ids {
+            let (state, facts) = rules::gate_inputs(c, id)?;
+            if let Some(p) = state.pending {
+                out.push((key, title, p, gates::awaiting(p, &state, &facts).join(" and ")));
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,536 @@
+//! Runs the domain rules inside the write path on what an edit touched: money roll-ups along the
+//! ancestor path, and the variance/escalation of each touched item. Also the from-scratch
+//! recompute that tests (and `keel check --deep`) compare the incremental state with.
+
+use super::audit::Entry;
+use super::edit::{key_of, Ctx, EscalationAction};
+use super::{resolve, thresholds_from, Result, StoreError};
+use crate::domain::escalation::{self, Point, Thresholds, Tier, Transition};
+use crate::domain::gates::{GateState, MeasureFacts};
+use crate::domain::rollup::{measure_money, Money, PeriodMoney};
+use crate::domain::{Direction, ItemKey, ItemKind, KrKind, Num, Period, SideState, Stage, ValueType};
+use chrono::Duration;
+use rusqlite::{params, Connection, OptionalExtension};
+use std::collections::BTreeMap;
+
+pub(crate) fn run(ctx: &mut Ctx) -> Result<()> {
+    let t = thresholds_from(ctx.tx)?;
+    for id in std::mem::take(&mut ctx.touched_money) {
+        refresh_money(ctx.tx, id)?;
+    }
+    for id in std::mem::take(&mut ctx.touched_variance) {
+        reassess(ctx, id, &t)?;
+    }
+    Ok(())
+}
+
+fn num(s: Option<String>) -> Option<Num> {
+    s.and_then(|s| Num::from_stored(&s))
+}
+
+fn money_row(conn: &Connection, sql: &str, id: i64) -> Result<Option<(Money, Option<String>, Option<i64>)>> {
+    Ok(conn
+        .query_row(sql, [id], |r| {
+            let m = Money {
+                planned: num(r.get(0)?).unwrap_or_default(),
+                forecast: num(r.get(1)?).unwrap_or_default(),
+                actual: num(r.get(2)?).unwrap_or_default(),
+            };
+            Ok((m, r.get(3)?, r.get(4)?))
+        })
+        .optional()?)
+}
+
+/// A measure's money from its values, computed by the domain rule.
+pub(crate) fn compute_measure_money(conn: &Connection, id: i64, value_type: ValueType) -> Result<Money> {
+    let mut stmt = conn.prepare_cached("SELECT planned, forecast, actual FROM item_values WHERE item_id = ?1 ORDER BY period_start")?;
+    let periods: Vec<PeriodMoney> = stmt
+        .query_map([id], |r| Ok(PeriodMoney { planned: num(r.get(0)?), forecast: num(r.get(1)?), actual: num(r.get(2)?) }))?
+        .collect::<rusqlite::Result<_>>()?;
+    measure_money(&periods, value_type).map_err(|e| StoreError::Invalid { key: key_of_conn(conn, id), field: "values".into(), why: e.to_string() })
+}
+
+fn key_of_conn(conn: &Connection, id: i64) -> String {
+    conn.query_row("SELECT key FROM items WHERE id = ?1", [id], |r| r.get(0)).unwrap_or_else(|_| format!("#{id}"))
+}
+
+/// The node and all its ancestors, nearest first.
+fn ancestors(conn: &Connection, node: i64) -> Result<Vec<i64>> {
+    let mut stmt = conn.prepare_cached(
+        "WITH RECURSIVE up(id, depth) AS (SELECT ?1, 0 UNION ALL SELECT n.parent_id, up.depth + 1 FROM nodes n JOIN up ON n.id = up.id WHERE n.parent_id IS NOT NULL AND up.depth < 16)
+         SELECT id FROM up ORDER BY depth",
+    )?;
+    let ids = stmt.query_map([node], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    Ok(ids)
+}
+
+fn funnel_add(conn: &Connection, node: i64, stage: &str, delta: Money) -> Result<()> {
+    let existing: Option<(String, String, String)> = conn
+        .query_row(
+            "SELECT planned, forecast, actual FROM node_funnel WHERE node_id = ?1 AND stage = ?2",
+            params![node, stage],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    let base = match existing {
+        Some((p, f, a)) => Money { planned: num(Some(p)).unwrap_or_default(), forecast: num(Some(f)).unwrap_or_default(), actual: num(Some(a)).unwrap_or_default() },
+        None => Money::default(),
+    };
+    let overflow = |e: crate::domain::num::NumError| StoreError::Invalid { key: key_of_conn(conn, node), field: "roll-up".into(), why: e.to_string() };
+    let sum = base.add(delta).map_err(overflow)?;
+    conn.execute(
+        "INSERT INTO node_funnel (node_id, stage, planned, forecast, actual) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (node_id, stage) DO UPDATE SET planned = excluded.planned, forecast = excluded.forecast, actual = excluded.actual",
+        params![node, stage, sum.planned.to_string(), sum.forecast.to_string(), sum.actual.to_string()],
+    )?;
+    Ok(())
+}
+
+/// Re-sum one measure and move only the difference up its ancestor path (O(depth)).
+pub(crate) fn refresh_money(conn: &Connection, id: i64) -> Result<()> {
+    let (stage, side, package, value_type): (String, Option<String>, Option<i64>, String) = conn.query_row(
+        "SELECT stage, side_state, package_id, value_type FROM measures WHERE id = ?1",
+        [id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )?;
+    let vt = ValueType::parse(&value_type).unwrap_or(ValueType::RecurringBenefit);
+    let new = compute_measure_money(conn, id, vt)?;
+    // A cancelled measure no longer counts towards the funnel.
+    let new_stage = if side.as_deref() == Some(SideState::Cancelled.as_str()) { None } else { Some(stage) };
+    let old = money_row(conn, "SELECT planned, forecast, actual, counted_stage, counted_package FROM measure_money WHERE measure_id = ?1", id)?;
+    let (old_money, old_stage, old_package) = old.unwrap_or((Money::default(), None, None));
+    let overflow = |e: crate::domain::num::NumError| StoreError::Invalid { key: key_of_conn(conn, id), field: "roll-up".into(), why: e.to_string() };
+    if old_stage == new_stage && old_package == package {
+        if let (Some(s), Some(p)) = (&new_stage, package) {
+            let delta = new.sub(old_money).map_err(overflow)?;
+            if !delta.is_zero() {
+                for n in ancestors(conn, p)? {
+                    funnel_add(conn, n, s, delta)?;
+                }
+            }
+        }
+    } else {
+        if let (Some(s), Some(p)) = (&old_stage, old_package) {
+            let minus = Money::default().sub(old_money).map_err(overflow)?;
+            for n in ancestors(conn, p)? {
+                funnel_add(conn, n, s, minus)?;
+            }
+        }
+        if let (Some(s), Some(p)) = (&new_stage, package) {
+            for n in ancestors(conn, p)? {
+                funnel_add(conn, n, s, new)?;
+            }
+        }
+    }
+    conn.execute(
+        "INSERT INTO measure_money (measure_id, planned, forecast, actual, counted_stage, counted_package) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (measure_id) DO UPDATE SET planned = excluded.planned, forecast = excluded.forecast, actual = excluded.actual,
+             counted_stage = excluded.counted_stage, counted_package = excluded.counted_package",
+        params![id, new.planned.to_string(), new.forecast.to_string(), new.actual.to_string(), new_stage, package],
+    )?;
+    Ok(())
+}
+
+/// How an item's numbers are judged: its periods, direction, thresholds, and whether money.
+pub(crate) struct VarianceInputs {
+    pub points: Vec<Point>,
+    pub direction: Direction,
+    pub thresholds: Thresholds,
+    pub money: bool,
+    /// False for items that are not judged (milestone key results, cancelled measures).
+    pub judged: bool,
+}
+
+pub(crate) fn variance_inputs(conn: &Connection, id: i64, t: &Thresholds) -> Result<VarianceInputs> {
+    let kind_s: String = conn.query_row("SELECT kind FROM items WHERE id = ?1", [id], |r| r.get(0))?;
+    let kind = ItemKind::parse(&kind_s).unwrap_or(ItemKind::Measure);
+    let mut thresholds = t.clone();
+    let mut fallback_plan: Option<Num> = None;
+    let (direction, money, judged) = match kind {
+        ItemKind::Measure => {
+            let (vt, side): (String, Option<String>) =
+                conn.query_row("SELECT value_type, side_state FROM measures WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            let vt = ValueType::parse(&vt).unwrap_or(ValueType::RecurringBenefit);
+            (vt.direction(), true, side.as_deref() != Some("cancelled"))
+        }
+        ItemKind::KeyResult => {
+            let k: String = conn.query_row("SELECT kind FROM key_results WHERE id = ?1", [id], |r| r.get(0))?;
+            let k = KrKind::parse(&k).unwrap_or(KrKind::IncreaseTo);
+            let dir = if matches!(k, KrKind::DecreaseTo | KrKind::StayBelow) { Direction::LowerIsBetter } else { Direction::HigherIsBetter };
+            (dir, false, k != KrKind::Milestone)
+        }
+        ItemKind::Kpi => {
+            let (dir, target, tol): (String, Option<String>, Option<String>) =
+                conn.query_row("SELECT direction, target, tolerance FROM kpis WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            fallback_plan = num(target);
+            if let Some(tol) = num(tol) {
+                thresholds.tolerance = tol;
+            }
+            (Direction::parse(&dir).unwrap_or(Direction::HigherIsBetter), false, true)
+        }
+        _ => (Direction::HigherIsBetter, false, false),
+    };
+    let mut stmt = conn.prepare_cached("SELECT period, planned, actual FROM item_values WHERE item_id = ?1 ORDER BY period_start")?;
+    let points = stmt
+        .query_map([id], |r| Ok((r.get::<_, String>(0)?, num(r.get(1)?), num(r.get(2)?))))?
+        .filter_map(|row| row.ok())
+        .filter_map(|(p, planned, actual)| {
+            Period::parse(&p).ok().map(|period| Point { period, planned: planned.or(fallback_plan), actual })
+        })
+        .collect();
+    Ok(VarianceInputs { points, direction, thresholds, money, judged })
+}
+
+/// The tier an item's numbers call for now.
+pub(crate) fn computed_assessment(conn: &Connection, id: i64, t: &Thresholds) -> Result<Option<escalation::Assessment>> {
+    let v = variance_inputs(conn, id, t)?;
+    if !v.judged {
+        return Ok(None);
+    }
+    Ok(escalation::assess(&v.points, v.direction, &v.thresholds, v.money))
+}
+
+/// Who handles a tier: the owner, the sponsor (or the objective's owner for a key result), or
+/// the steering committee.
+fn assignee(conn: &Connection, id: i64, tier: Tier) -> Result<(String, Option<i64>)> {
+    let role = match tier {
+        Tier::OwnerReview => "owner",
+        Tier::SponsorAction => "sponsor",
+        Tier::SteeringCommittee => return Ok(("steering committee".into(), None)),
+    };
+    let person: Option<i64> = conn
+        .query_row(
+            "SELECT CASE ?2
+                WHEN 'owner' THEN COALESCE((SELECT owner_id FROM measures WHERE id = ?1), (SELECT owner_id FROM key_results WHERE id = ?1), (SELECT owner_id FROM kpis WHERE id = ?1))
+                ELSE COALESCE((SELECT sponsor_id FROM measures WHERE id = ?1),
+                              (SELECT o.owner_id FROM key_results k JOIN objectives o ON o.id = k.objective_id WHERE k.id = ?1),
+                              (SELECT owner_id FROM kpis WHERE id = ?1))
+             END",
+            params![id, role],
+            |r| r.get(0),
+        )
+        .optional()?
+        .flatten();
+    Ok((role.to_string(), person))
+}
+
+fn reassess(ctx: &mut Ctx, id: i64, t: &Thresholds) -> Result<()> {
+    let assessment = computed_assessment(ctx.tx, id, t)?;
+    let computed = assessment.as_ref().and_then(|a| a.tier);
+    let open: Option<(i64, i64)> = ctx
+        .tx
+        .query_row("SELECT id, tier FROM escalations WHERE item_id = ?1 AND state = 'open'", [id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let key = key_of(ctx.tx, id)?;
+    let now = ctx.clock.stamp();
+    let due = |tier: Tier| (ctx.clock.now + Duration::days(t.due_days[(tier.number() - 1) as usize])).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let transition = escalation::transition(open.and_then(|(_, t)| Tier::from_number(t)), computed);
+    let event = |ctx: &Ctx, esc: i64, event: &str, detail: &str| -> Result<()> {
+        ctx.tx.execute(
+            "INSERT INTO escalation_events (escalation_id, at, actor, event, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![esc, now, ctx.actor.login, event, detail],
+        )?;
+        Ok(())
+    };
+    match (transition, &assessment) {
+        (Transition::Open(tier), Some(a)) => {
+            let (role, person) = assignee(ctx.tx, id, tier)?;
+            ctx.tx.execute(
+                "INSERT INTO escalations (item_id, tier, state, reason, period, relative, gap, periods_out, assignee_role, assignee_id, opened_at, tier_changed_at, due_at)
+                 VALUES (?1, ?2, 'open', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11)",
+                params![id, tier.number(), a.reason, a.latest.period.to_string(), a.latest.relative.map(|r| r.round_dp(6).to_string()), a.latest.signed_gap.to_string(), a.periods_out, role, person, now, due(tier)],
+            )?;
+            let esc = ctx.tx.last_insert_rowid();
+            event(ctx, esc, "opened", &format!("{} — {}", tier.label(), a.reason))?;
+            push_log(ctx, &key, None, Some(tier.label().to_string()));
+            ctx.effects.push(format!("{key}: {} — {}", tier.label(), a.reason));
+        }
+        (Transition::Raise { from, to } | Transition::Lower { from, to }, Some(a)) => {
+            let (esc, _) = open.expect("an open escalation to move");
+            let (role, person) = assignee(ctx.tx, id, to)?;
+            let raised = to > from;
+            ctx.tx.execute(
+                "UPDATE escalations SET tier = ?1, reason = ?2, period = ?3, relative = ?4, gap = ?5, periods_out = ?6, assignee_role = ?7, assignee_id = ?8,
+                     tier_changed_at = ?9, due_at = ?10, acknowledged_by = CASE WHEN ?11 THEN NULL ELSE acknowledged_by END,
+                     acknowledged_at = CASE WHEN ?11 THEN NULL ELSE acknowledged_at END, version = version + 1
+                 WHERE id = ?12",
+                params![to.number(), a.reason, a.latest.period.to_string(), a.latest.relative.map(|r| r.round_dp(6).to_string()), a.latest.signed_gap.to_string(), a.periods_out, role, person, now, due(to), raised, esc],
+            )?;
+            let word = if raised { "raised" } else { "lowered" };
+            event(ctx, esc, word, &format!("{} → {} — {}", from.label(), to.label(), a.reason))?;
+            push_log(ctx, &key, Some(from.label().to_string()), Some(to.label().to_string()));
+            ctx.effects.push(format!("{key}: {word} to {} — {}", to.label(), a.reason));
+        }
+        (Transition::Close { from }, _) => {
+            let (esc, _) = open.expect("an open escalation to close");
+            let why = assessment.as_ref().map(|a| a.reason.clone()).unwrap_or_else(|| "no numbers to judge".into());
+            ctx.tx.execute(
+                "UPDATE escalations SET state = 'closed', closed_at = ?1, closed_by = 'keel', version = version + 1 WHERE id = ?2",
+                params![now, esc],
+            )?;
+            event(ctx, esc, "closed", &format!("{} closed by itself — {why}", from.label()))?;
+            push_log(ctx, &key, Some(from.label().to_string()), None);
+            ctx.effects.push(format!("{key}: {} closed — {why}", from.label()));
+        }
+        (Transition::Unchanged, Some(a)) if open.is_some() => {
+            // Same tier: keep the figures current without a history entry.
+            ctx.tx.execute(
+                "UPDATE escalations SET reason = ?1, period = ?2, relative = ?3, gap = ?4, periods_out = ?5 WHERE id = ?6",
+                params![a.reason, a.latest.period.to_string(), a.latest.relative.map(|r| r.round_dp(6).to_string()), a.latest.signed_gap.to_string(), a.periods_out, open.unwrap().0],
+            )?;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn push_log(ctx: &mut Ctx, key: &str, old: Option<String>, new: Option<String>) {
+    ctx.audit.push(Entry { item_key: key.to_string(), field: "escalation".into(), old_value: old, new_value: new, reason: Some("rule".into()) });
+}
+
+pub(crate) fn escalation_action(ctx: &mut Ctx, esc: i64, action: &EscalationAction) -> Result<()> {
+    let row: Option<(i64, String, i64, Option<i64>)> = ctx
+        .tx
+        .query_row("SELECT item_id, state, tier, assignee_id FROM escalations WHERE id = ?1", [esc], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .optional()?;
+    let Some((item, state, _tier, assignee_id)) = row else {
+        return Err(StoreError::Invalid { key: format!("escalation {esc}"), field: "id".into(), why: "no such escalation: list them with `keel escalations`".into() });
+    };
+    let key = key_of(ctx.tx, item)?;
+    if state != "open" {
+        return Err(StoreError::Invalid { key: format!("escalation {esc}"), field: "state".into(), why: format!("is already closed (on {key})") });
+    }
+    // PMO administrators triage; the item's owner or sponsor and the assignee may act too.
+    let me = ctx.actor.person_id;
+    let involved: bool = match me {
+        Some(p) => ctx.tx.query_row(
+            "SELECT ?2 = ?3 OR EXISTS (SELECT 1 FROM measures WHERE id = ?1 AND (owner_id = ?2 OR sponsor_id = ?2))
+                 OR EXISTS (SELECT 1 FROM key_results WHERE id = ?1 AND owner_id = ?2) OR EXISTS (SELECT 1 FROM kpis WHERE id = ?1 AND owner_id = ?2)",
+            params![item, p, assignee_id],
+            |r| r.get(0),
+        )?,
+        None => false,
+    };
+    if !(ctx.trusted || ctx.actor.pmo_admin || involved) {
+        return Err(StoreError::Permission(format!(
+            "escalation {esc} on {key}: only a PMO administrator, the item's owner or sponsor, or the assignee may act on it"
+        )));
+    }
+    let now = ctx.clock.stamp();
+    let login = ctx.actor.login.clone();
+    let (event, detail) = match action {
+        EscalationAction::Acknowledge => {
+            ctx.tx.execute("UPDATE escalations SET acknowledged_by = ?1, acknowledged_at = ?2, version = version + 1 WHERE id = ?3", params![login, now, esc])?;
+            ("acknowledged", format!("acknowledged by {login}"))
+        }
+        EscalationAction::Assign(person) => {
+            if person.kind != ItemKind::Person {
+                return Err(StoreError::Invalid { key: format!("escalation {esc}"), field: "assignee".into(), why: format!("{person} is not a person (P-n)") });
+            }
+            let pid = resolve(ctx.tx, person)?;
+            ctx.tx.execute("UPDATE escalations SET assignee_id = ?1, version = version + 1 WHERE id = ?2", params![pid, esc])?;
+            ("assigned", format!("assigned to {person}"))
+        }
+        EscalationAction::Decide(text) => {
+            if text.trim().is_empty() {
+                return Err(StoreError::Invalid { key: format!("escalation {esc}"), field: "decision".into(), why: "needs the decision's text".into() });
+            }
+            ctx.tx.execute("UPDATE escalations SET decision = ?1, version = version + 1 WHERE id = ?2", params![text.trim(), esc])?;
+            ctx.tx.execute("INSERT INTO decisions (item_id, text, decided_by, at) VALUES (?1, ?2, ?3, ?4)", params![item, text.trim(), login, now])?;
+            ("decided", text.trim().to_string())
+        }
+        EscalationAction::Resolve(text) => {
+            if text.trim().is_empty() {
+                return Err(StoreError::Invalid { key: format!("escalation {esc}"), field: "resolution".into(), why: "needs a note saying how it was resolved".into() });
+            }
+            ctx.tx.execute("UPDATE escalations SET state = 'closed', closed_at = ?1, closed_by = ?2, version = version + 1 WHERE id = ?3", params![now, login, esc])?;
+            ("resolved", text.trim().to_string())
+        }
+        EscalationAction::Snooze { until, reason } => {
+            if reason.trim().is_empty() {
+                return Err(StoreError::Invalid { key: format!("escalation {esc}"), field: "snooze".into(), why: "needs a reason".into() });
+            }
+            ctx.tx.execute("UPDATE escalations SET snoozed_until = ?1, version = version + 1 WHERE id = ?2", params![until.to_string(), esc])?;
+            ("snoozed", format!("until {until}: {}", reason.trim()))
+        }
+    };
+    ctx.tx.execute(
+        "INSERT INTO escalation_events (escalation_id, at, actor, event, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![esc, now, login, event, detail],
+    )?;
+    ctx.audit.push(Entry { item_key: key.clone(), field: format!("escalation {esc}"), old_value: None, new_value: Some(format!("{event}: {detail}")), reason: ctx.reason.clone() });
+    ctx.effects.push(format!("{key}: escalation {esc} {event}"));
+    Ok(())
+}
+
+pub(crate) fn gate_inputs(conn: &Connection, id: i64) -> Result<(GateState, MeasureFacts)> {
+    type Row = (String, Option<String>, Option<String>, Option<String>, Option<i64>, Option<i64>, Option<i64>, Option<i64>, Option<i64>, Option<i64>, Option<i64>, bool, bool, Option<String>);
+    let r: Row = conn.query_row(
+        "SELECT stage, side_state, side_reason, pending_stage, requested_by, sponsor_approved_by, controller_signed_by, validated_by,
+                owner_id, sponsor_id, controller_id, business_unit_id IS NOT NULL, function_id IS NOT NULL, potential
+         FROM measures WHERE id = ?1",
+        [id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?, r.get(10)?, r.get(11)?, r.get(12)?, r.get(13)?)),
+    )?;
+    let state = GateState {
+        stage: Stage::parse(&r.0),
+        side_state: r.1.as_deref().and_then(SideState::parse),
+        side_reason: r.2,
+        pending: r.3.as_deref().and_then(Stage::parse),
+        requested_by: r.4,
+        sponsor_approved_by: r.5,
+        controller_signed_by: r.6,
+        validated_by: r.7,
+    };
+    let (milestones, open): (i64, i64) = conn.query_row(
+        "SELECT COUNT(*), COUNT(*) FILTER (WHERE done_date IS NULL) FROM milestones WHERE measure_id = ?1",
+        [id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let (planned, actual): (bool, bool) = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM item_values WHERE item_id = ?1 AND planned IS NOT NULL),
+                EXISTS (SELECT 1 FROM item_values WHERE item_id = ?1 AND actual IS NOT NULL)",
+        [id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let linked: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM links l JOIN items i ON i.id = l.to_id WHERE l.from_id = ?1 AND i.kind IN ('key-result', 'kpi'))",
+        [id],
+        |r| r.get(0),
+    )?;
+    let facts = MeasureFacts {
+        owner: r.8,
+        sponsor: r.9,
+        controller: r.10,
+        business_unit_set: r.11,
+        function_set: r.12,
+        potential: num(r.13),
+        milestones: milestones as usize,
+        milestones_open: open as usize,
+        has_planned_values: planned,
+        has_actual_values: actual,
+        linked_to_kr_or_kpi: linked,
+    };
+    Ok((state, facts))
+}
+
+pub(crate) fn write_gate_state(ctx: &mut Ctx, key: &ItemKey, id: i64, old: &GateState, new: &GateState) -> Result<()> {
+    let k = key.to_string();
+    let person = |ctx: &Ctx, p: Option<i64>| -> Result<Option<String>> { p.map(|i| key_of(ctx.tx, i)).transpose() };
+    let pairs: [(&str, Option<String>, Option<String>); 8] = [
+        ("stage", old.stage.map(|s| s.to_string()), new.stage.map(|s| s.to_string())),
+        ("side_state", old.side_state.map(|s| s.to_string()), new.side_state.map(|s| s.to_string())),
+        ("side_reason", old.side_reason.clone(), new.side_reason.clone()),
+        ("pending_stage", old.pending.map(|s| s.to_string()), new.pending.map(|s| s.to_string())),
+        ("requested_by", person(ctx, old.requested_by)?, person(ctx, new.requested_by)?),
+        ("sponsor_approved_by", person(ctx, old.sponsor_approved_by)?, person(ctx, new.sponsor_approved_by)?),
+        ("controller_signed_by", person(ctx, old.controller_signed_by)?, person(ctx, new.controller_signed_by)?),
+        ("validated_by", person(ctx, old.validated_by)?, person(ctx, new.validated_by)?),
+    ];
+    ctx.tx.execute(
+        "UPDATE measures SET stage = ?1, side_state = ?2, side_reason = ?3, pending_stage = ?4, requested_by = ?5,
+             sponsor_approved_by = ?6, controller_signed_by = ?7, validated_by = ?8, version = version + 1 WHERE id = ?9",
+        params![
+            new.stage.unwrap_or(Stage::Defined).as_str(),
+            new.side_state.map(|s| s.as_str()),
+            new.side_reason,
+            new.pending.map(|s| s.as_str()),
+            new.requested_by,
+            new.sponsor_approved_by,
+            new.controller_signed_by,
+            new.validated_by,
+            id
+        ],
+    )?;
+    for (field, o, n) in pairs {
+        if o != n {
+            ctx.log(&k, field, o, n);
+        }
+    }
+    Ok(())
+}
+
+/// Rebuild every derived row from the values (used after a plan import).
+pub(crate) fn rebuild_all(ctx: &mut Ctx) -> Result<()> {
+    ctx.tx.execute("DELETE FROM node_funnel", [])?;
+    ctx.tx.execute("DELETE FROM measure_money", [])?;
+    let ids: Vec<i64> = {
+        let mut stmt = ctx.tx.prepare("SELECT id FROM measures ORDER BY id")?;
+        let r = stmt.query_map([], |r| r.get(0))?;
+        r.collect::<rusqlite::Result<_>>()?
+    };
+    for id in ids {
+        ctx.touched_money.insert(id);
+    }
+    let valued: Vec<i64> = {
+        let mut stmt = ctx.tx.prepare("SELECT DISTINCT item_id FROM item_values ORDER BY item_id")?;
+        let r = stmt.query_map([], |r| r.get(0))?;
+        r.collect::<rusqlite::Result<_>>()?
+    };
+    for id in valued {
+        ctx.touched_variance.insert(id);
+    }
+    Ok(())
+}
+
+/// Compare the incrementally kept state with a recompute from scratch (in memory, through the
+/// domain rules only). Returns every difference; empty means they agree.
+pub fn derived_differences(conn: &Connection) -> Result<Vec<String>> {
+    let t = thresholds_from(conn)?;
+    let mut diffs = Vec::new();
+    // Funnel from scratch.
+    let mut expected: BTreeMap<(i64, String), Money> = BTreeMap::new();
+    let measures: Vec<(i64, String, Option<String>, Option<i64>, String)> = {
+        let mut stmt = conn.prepare("SELECT id, stage, side_state, package_id, value_type FROM measures")?;
+        let r = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
+        r.collect::<rusqlite::Result<_>>()?
+    };
+    for (id, stage, side, package, vt) in &measures {
+        let vt = ValueType::parse(vt).unwrap_or(ValueType::RecurringBenefit);
+        let m = compute_measure_money(conn, *id, vt)?;
+        let stored = money_row(conn, "SELECT planned, forecast, actual, counted_stage, counted_package FROM measure_money WHERE measure_id = ?1", *id)?;
+        if stored.as_ref().map(|s| s.0) != Some(m) {
+            diffs.push(format!("{}: stored money {:?} but values sum to {:?}", key_of_conn(conn, *id), stored.map(|s| s.0), m));
+        }
+        if side.as_deref() == Some("cancelled") {
+            continue;
+        }
+        if let Some(p) = package {
+            for n in ancestors(conn, *p)? {
+                let e = expected.entry((n, stage.clone())).or_default();
+                *e = e.add(m).map_err(|e| StoreError::Invalid { key: "funnel".into(), field: "sum".into(), why: e.to_string() })?;
+            }
+        }
+    }
+    let mut stored: BTreeMap<(i64, String), Money> = BTreeMap::new();
+    {
+        let mut stmt = conn.prepare("SELECT node_id, stage, planned, forecast, actual FROM node_funnel")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(((r.get::<_, i64>(0)?, r.get::<_, String>(1)?), Money { planned: num(r.get(2)?).unwrap_or_default(), forecast: num(r.get(3)?).unwrap_or_default(), actual: num(r.get(4)?).unwrap_or_default() }))
+        })?;
+        for row in rows {
+            let (k, m) = row?;
+            if !m.is_zero() {
+                stored.insert(k, m);
+            }
+        }
+    }
+    expected.retain(|_, m| !m.is_zero());
+    if stored != expected {
+        diffs.push(format!("value funnel differs: stored {stored:?}, from scratch {expected:?}"));
+    }
+    // Escalations from scratch: every item with values.
+    let items: Vec<i64> = {
+        let mut stmt = conn.prepare("SELECT DISTINCT item_id FROM item_values UNION SELECT item_id FROM escalations WHERE state = 'open'")?;
+        let r = stmt.query_map([], |r| r.get(0))?;
+        r.collect::<rusqlite::Result<_>>()?
+    };
+    for id in items {
+        let want = computed_assessment(conn, id, &t)?.and_then(|a| a.tier).map(|t| t.number());
+        let have: Option<i64> = conn.query_row("SELECT tier FROM escalations WHERE item_id = ?1 AND state = 'open'", [id], |r| r.get(0)).optional()?;
+        if want != have {
+            diffs.push(format!("{}: open escalation tier {have:?} but the numbers call for {want:?}", key_of_conn(conn, id)));
+        }
+    }
+    Ok(diffs)
+}
