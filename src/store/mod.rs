@@ -5,6 +5,7 @@ pub mod check;
 pub mod edit;
 pub mod fields;
 pub mod migrations;
+pub mod outline;
 pub mod plan;
 pub mod read;
 pub mod rules;

@@ -1,6 +1,151 @@
-//! The terminal app (placeholder until the TUI lands).
-use crate::store::Store;
+//! The terminal app, Elm-style: `app` is the model, `action` names every intent, `update`
+//! changes the model (saving through the store's one write path), `view` draws it.
 
-pub fn run(_store: Store, _mouse: bool) -> anyhow::Result<()> {
-    anyhow::bail!("the terminal app is not built yet: use `keel demo --no-open` and the CLI")
+pub mod action;
+pub mod app;
+pub mod keymap;
+pub mod theme;
+pub mod update;
+pub mod view;
+
+use crate::store::Store;
+use app::{App, Pane};
+use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event, KeyEventKind, MouseButton, MouseEventKind};
+use ratatui::crossterm::execute;
+use ratatui::crossterm::terminal::{disable_raw_mode, enable_raw_mode, EnterAlternateScreen, LeaveAlternateScreen};
+use ratatui::prelude::*;
+use std::io::stdout;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Put the terminal back as it was: cooked mode, main screen, no mouse capture, visible cursor.
+/// Safe to call more than once and when the terminal is gone.
+pub fn restore_terminal() {
+    let _ = disable_raw_mode();
+    let _ = execute!(stdout(), DisableMouseCapture, LeaveAlternateScreen, ratatui::crossterm::cursor::Show);
+}
+
+struct TerminalGuard;
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore_terminal();
+    }
+}
+
+/// Restore the terminal before any panic message is printed.
+fn install_panic_hook() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore_terminal();
+        previous(info);
+    }));
+}
+
+pub fn run(store: Store, mouse: bool) -> anyhow::Result<()> {
+    let (keymap, warnings) = keymap::Keymap::load(keymap::user_file().as_deref());
+    let mut app = App::new(store, keymap, theme::Theme::from_env())?;
+    if let Some(w) = warnings.first() {
+        app.warn(format!("keymap: {w}"));
+    }
+    // SIGTERM, SIGHUP (a closed SSH session) and SIGINT end the loop cleanly so the guard restores.
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP, signal_hook::consts::SIGINT] {
+        signal_hook::flag::register(sig, Arc::clone(&stop))?;
+    }
+    install_panic_hook();
+    enable_raw_mode()?;
+    let _guard = TerminalGuard;
+    execute!(stdout(), EnterAlternateScreen)?;
+    if mouse {
+        execute!(stdout(), EnableMouseCapture)?;
+    }
+    let mut terminal = Terminal::new(CrosstermBackend::new(stdout()))?;
+    terminal.clear()?;
+    event_loop(&mut terminal, &mut app, &stop)
+}
+
+fn event_loop<B: Backend>(terminal: &mut Terminal<B>, app: &mut App, stop: &AtomicBool) -> anyhow::Result<()>
+where
+    B::Error: Send + Sync + 'static,
+{
+    let mut areas = view::Areas::default();
+    let mut dirty = true;
+    let mut last_poll = Instant::now();
+    while !app.quit && !stop.load(Ordering::Relaxed) {
+        if dirty {
+            terminal.draw(|f| areas = view::draw(f, app))?;
+            dirty = false;
+        }
+        if event::poll(Duration::from_millis(250))? {
+            match event::read()? {
+                // Act on presses only: some terminals also report releases and repeats.
+                Event::Key(k) if k.kind == KeyEventKind::Press => {
+                    if let Err(e) = update::handle_key(app, k) {
+                        app.warn(format!("{e:#}"));
+                    }
+                    dirty = true;
+                }
+                Event::Mouse(m) => {
+                    dirty |= mouse(app, &areas, m.kind, m.column, m.row)?;
+                }
+                Event::Resize(_, _) => dirty = true,
+                _ => {}
+            }
+        }
+        // Someone else wrote to the file: refresh within about a second, keeping cursor and edit.
+        if last_poll.elapsed() >= Duration::from_millis(700) {
+            last_poll = Instant::now();
+            if app.changed_elsewhere() {
+                app.reload()?;
+                dirty = true;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn inside(r: Rect, x: u16, y: u16) -> bool {
+    x >= r.x && x < r.x + r.width && y >= r.y && y < r.y + r.height
+}
+
+fn mouse(app: &mut App, areas: &view::Areas, kind: MouseEventKind, x: u16, y: u16) -> anyhow::Result<bool> {
+    let pane = if inside(areas.tree, x, y) {
+        Pane::Tree
+    } else if inside(areas.detail, x, y) {
+        Pane::Detail
+    } else if inside(areas.variance, x, y) {
+        Pane::Variance
+    } else {
+        return Ok(false);
+    };
+    match kind {
+        MouseEventKind::Down(MouseButton::Left) => {
+            app.focus = pane;
+            match pane {
+                Pane::Tree => {
+                    let row = app.tree_offset + (y.saturating_sub(areas.tree.y + 1)) as usize;
+                    if row < app.rows.len() {
+                        app.tree_cursor = row;
+                    }
+                }
+                Pane::Variance => {
+                    let row = (y.saturating_sub(areas.variance.y + 2)) as usize + app.variance_cursor.saturating_sub(app.variance_height.saturating_sub(1));
+                    if row < app.variance.len() {
+                        app.variance_cursor = row;
+                    }
+                }
+                Pane::Detail => {}
+            }
+            app.load_detail()?;
+        }
+        MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
+            app.focus = pane;
+            let a = if kind == MouseEventKind::ScrollDown { action::Action::Down } else { action::Action::Up };
+            update::update(app, a)?;
+        }
+        _ => return Ok(false),
+    }
+    Ok(true)
 }

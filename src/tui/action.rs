@@ -1,0 +1,63 @@
+//! Every user intent as a named action. Keys map to these names (see keymap.toml); the help
+//! overlay and the command palette list them, so neither can drift from what the keys do.
+
+macro_rules! actions {
+    ($($variant:ident => $name:literal, $help:literal;)+) => {
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Action { $($variant),+ }
+        impl Action {
+            pub const ALL: &'static [Action] = &[$(Action::$variant),+];
+            pub fn name(self) -> &'static str {
+                match self { $(Action::$variant => $name),+ }
+            }
+            pub fn help(self) -> &'static str {
+                match self { $(Action::$variant => $help),+ }
+            }
+            pub fn from_name(s: &str) -> Option<Action> {
+                Action::ALL.iter().copied().find(|a| a.name() == s)
+            }
+        }
+    };
+}
+
+actions! {
+    Up => "up", "move up";
+    Down => "down", "move down";
+    Top => "top", "go to the first row";
+    Bottom => "bottom", "go to the last row";
+    PageUp => "page-up", "move up a page";
+    PageDown => "page-down", "move down a page";
+    Collapse => "collapse", "collapse the row, or go to its parent";
+    Expand => "expand", "expand the row";
+    Enter => "enter", "drill in: expand, or jump to the item";
+    Back => "back", "back out: close a popup, clear a filter";
+    NextPane => "next-pane", "focus the next pane";
+    PrevPane => "prev-pane", "focus the previous pane";
+    TreePane => "pane-tree", "focus the tree";
+    DetailPane => "pane-detail", "focus the detail pane";
+    VariancePane => "pane-variance", "focus the variance list";
+    ToggleView => "toggle-view", "switch tree: objectives / execution hierarchy";
+    FilterMine => "filter-mine", "tree: only my items";
+    FilterUnit => "filter-unit", "tree: only my unit's items";
+    FilterStale => "filter-stale", "tree: only stale items";
+    FilterEscalated => "filter-escalated", "tree: only escalated items";
+    CycleTier => "variance-tier", "variance list: cycle the tier filter";
+    VarianceMine => "variance-mine", "variance list: only items I own";
+    EditActual => "edit-actual", "enter this period's actual";
+    EditForecast => "edit-forecast", "enter this period's forecast";
+    EditNarrative => "edit-narrative", "write the status narrative";
+    EditField => "edit-field", "edit a field of the item";
+    GateRequest => "gate-request", "request the next stage gate";
+    GateApprove => "gate-approve", "approve / sign off the pending gate";
+    GateBack => "gate-back", "move the measure back a stage (with a reason)";
+    GateHold => "gate-hold", "put the measure on hold (with a reason)";
+    Acknowledge => "acknowledge", "acknowledge the selected escalation";
+    Search => "search", "search items by key or title";
+    SearchNext => "search-next", "next search match";
+    SearchPrev => "search-prev", "previous search match";
+    Reload => "reload", "reload from the file";
+    Help => "help", "show the keys";
+    Palette => "palette", "command palette: run any action by name";
+    Quit => "quit", "quit (asks if an edit is unsaved)";
+    ForceQuit => "force-quit", "quit at once";
+}

@@ -1,0 +1,298 @@
+//! The model: what is on screen and the caches the view draws from. Loading happens here, on
+//! selection or data change — never while drawing a frame.
+
+use super::keymap::Keymap;
+use super::theme::Theme;
+use crate::domain::ItemKey;
+use crate::store::outline::{Filter, OutlineItem, TreeView};
+use crate::store::read::{Detail, EscalationFilter, EscalationRow, ItemStatus};
+use crate::store::Store;
+use ratatui_textarea::TextArea;
+use std::collections::{HashMap, HashSet};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pane {
+    Tree,
+    Detail,
+    Variance,
+}
+
+impl Pane {
+    pub const ORDER: [Pane; 3] = [Pane::Tree, Pane::Detail, Pane::Variance];
+}
+
+/// One visible row of the tree.
+#[derive(Clone, Debug)]
+pub struct Row {
+    pub depth: usize,
+    pub item: OutlineItem,
+    pub expanded: bool,
+    /// A group label row (e.g. "input KPIs") has no item behind it.
+    pub label: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EditTarget {
+    /// A per-period number or the comment.
+    Value { field: &'static str, period: String, version: i64 },
+    /// A field of the item.
+    Field { name: &'static str, version: i64 },
+    /// A gate move that needs a reason.
+    GateReason { action: crate::domain::gates::GateAction },
+}
+
+pub struct Editor {
+    pub key: ItemKey,
+    pub target: EditTarget,
+    pub input: TextArea<'static>,
+    pub error: Option<String>,
+    /// Set when the save failed because someone else changed the row.
+    pub conflict: bool,
+    /// Enter on an empty number keeps the current value instead of clearing it.
+    pub keep_if_empty: bool,
+}
+
+impl Editor {
+    pub fn text(&self) -> String {
+        self.input.lines().join("\n")
+    }
+    pub fn label(&self) -> String {
+        match &self.target {
+            EditTarget::Value { field, period, .. } => format!("{} {field} for {period}", self.key),
+            EditTarget::Field { name, .. } => format!("{} {name}", self.key),
+            EditTarget::GateReason { action } => format!("{} gate {}: reason", self.key, action.as_str()),
+        }
+    }
+}
+
+pub enum Mode {
+    Normal,
+    Edit(Box<Editor>),
+    /// Choosing which field to edit.
+    FieldPicker { key: ItemKey, fields: Vec<&'static str>, cursor: usize },
+    Confirm { prompt: String, then: super::update::Pending },
+    Search(TextArea<'static>),
+    Palette { input: TextArea<'static>, cursor: usize },
+    /// A list to read, e.g. what a refused gate still needs.
+    Notice { title: String, lines: Vec<String> },
+    Help { scroll: u16 },
+}
+
+pub struct App {
+    pub store: Store,
+    pub keymap: Keymap,
+    pub theme: Theme,
+    pub focus: Pane,
+    pub view: TreeView,
+    pub filter: Option<Filter>,
+    pub mode: Mode,
+    pub rows: Vec<Row>,
+    pub tree_cursor: usize,
+    pub tree_offset: usize,
+    pub expanded: HashSet<String>,
+    pub detail: Option<Detail>,
+    pub detail_scroll: u16,
+    pub variance: Vec<EscalationRow>,
+    pub variance_cursor: usize,
+    pub variance_filter: EscalationFilter,
+    pub statuses: HashMap<String, ItemStatus>,
+    pub message: Option<(String, bool)>,
+    pub search_hits: Vec<String>,
+    pub search_index: usize,
+    pub last_data_version: i64,
+    pub last_change_counter: i64,
+    pub read_only: Option<String>,
+    pub quit: bool,
+    /// Rows that fit in the tree pane at the last draw (for paging).
+    pub tree_height: usize,
+    pub variance_height: usize,
+}
+
+impl App {
+    pub fn new(store: Store, keymap: Keymap, theme: Theme) -> anyhow::Result<App> {
+        let read_only = store.read_only_reason();
+        let mut app = App {
+            store,
+            keymap,
+            theme,
+            focus: Pane::Tree,
+            view: TreeView::Objectives,
+            filter: None,
+            mode: Mode::Normal,
+            rows: Vec::new(),
+            tree_cursor: 0,
+            tree_offset: 0,
+            expanded: HashSet::new(),
+            detail: None,
+            detail_scroll: 0,
+            variance: Vec::new(),
+            variance_cursor: 0,
+            variance_filter: EscalationFilter::default(),
+            statuses: HashMap::new(),
+            message: None,
+            search_hits: Vec::new(),
+            search_index: 0,
+            last_data_version: 0,
+            last_change_counter: 0,
+            read_only,
+            quit: false,
+            tree_height: 20,
+            variance_height: 8,
+        };
+        // Open the top level so the first screen shows the company objectives and their key results.
+        for root in app.store.outline_roots(app.view)? {
+            app.expanded.insert(root.key);
+        }
+        app.reload()?;
+        Ok(app)
+    }
+
+    pub fn selected_key(&self) -> Option<ItemKey> {
+        self.rows.get(self.tree_cursor).filter(|r| r.label.is_none()).and_then(|r| ItemKey::parse(&r.item.key).ok())
+    }
+
+    /// Rebuild every cache from the file, keeping the cursor on the same item.
+    pub fn reload(&mut self) -> anyhow::Result<()> {
+        let keep = self.rows.get(self.tree_cursor).map(|r| r.item.key.clone());
+        let keep_variance = self.variance.get(self.variance_cursor).map(|e| e.id);
+        self.statuses.clear();
+        self.rebuild_rows()?;
+        if let Some(k) = keep {
+            if let Some(i) = self.rows.iter().position(|r| r.item.key == k && r.label.is_none()) {
+                self.tree_cursor = i;
+            }
+        }
+        self.tree_cursor = self.tree_cursor.min(self.rows.len().saturating_sub(1));
+        self.variance = self.store.escalations(&self.variance_filter)?;
+        if let Some(id) = keep_variance {
+            if let Some(i) = self.variance.iter().position(|e| e.id == id) {
+                self.variance_cursor = i;
+            }
+        }
+        self.variance_cursor = self.variance_cursor.min(self.variance.len().saturating_sub(1));
+        self.load_detail()?;
+        self.last_data_version = self.store.data_version()?;
+        self.last_change_counter = self.store.change_counter()?;
+        self.read_only = self.store.read_only_reason();
+        Ok(())
+    }
+
+    pub fn rebuild_rows(&mut self) -> anyhow::Result<()> {
+        let mut rows = Vec::new();
+        if let Some(f) = self.filter {
+            for item in self.store.outline_filtered(f)? {
+                rows.push(Row { depth: 0, item, expanded: false, label: None });
+            }
+        } else {
+            let roots = self.store.outline_roots(self.view)?;
+            for item in roots {
+                self.push_row(&mut rows, item, 0)?;
+            }
+        }
+        self.rows = rows;
+        Ok(())
+    }
+
+    fn push_row(&mut self, rows: &mut Vec<Row>, item: OutlineItem, depth: usize) -> anyhow::Result<()> {
+        let expanded = item.has_children && self.expanded.contains(&item.key);
+        let key = item.key.clone();
+        rows.push(Row { depth, item, expanded, label: None });
+        if expanded {
+            let children = self.store.outline_children(&ItemKey::parse(&key)?)?;
+            let mut group = None;
+            for child in children {
+                // KPIs appear grouped input → process → outcome under a small label.
+                if child.ipo.is_some() && child.ipo != group {
+                    group = child.ipo;
+                    let label = format!("{} KPIs", child.ipo.map(|c| c.as_str()).unwrap_or(""));
+                    rows.push(Row { depth: depth + 1, item: OutlineItem { key: String::new(), title: String::new(), has_children: false, ipo: None }, expanded: false, label: Some(label) });
+                }
+                self.push_row(rows, child, depth + 1)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The status of a row, computed once per reload and only for rows that are drawn.
+    pub fn status_of(&mut self, key: &str) -> Option<ItemStatus> {
+        if let Some(s) = self.statuses.get(key) {
+            return Some(s.clone());
+        }
+        let k = ItemKey::parse(key).ok()?;
+        let s = self.store.row_status(&k).ok()?;
+        self.statuses.insert(key.to_string(), s.clone());
+        Some(s)
+    }
+
+    /// Statuses for the rows about to be drawn (so the view itself never touches the store).
+    pub fn warm_statuses(&mut self, first: usize, count: usize) {
+        let keys: Vec<String> = self.rows.iter().skip(first).take(count).filter(|r| r.label.is_none()).map(|r| r.item.key.clone()).collect();
+        for k in keys {
+            self.status_of(&k);
+        }
+    }
+
+    pub fn load_detail(&mut self) -> anyhow::Result<()> {
+        let key = match self.focus {
+            Pane::Variance => self.variance.get(self.variance_cursor).and_then(|e| ItemKey::parse(&e.key).ok()),
+            _ => self.selected_key(),
+        }
+        .or_else(|| self.selected_key());
+        let changed = self.detail.as_ref().map(|d| d.key.clone()) != key.as_ref().map(|k| k.to_string());
+        self.detail = match key {
+            Some(k) => Some(self.store.detail(&k)?),
+            None => None,
+        };
+        if changed {
+            self.detail_scroll = 0;
+        }
+        Ok(())
+    }
+
+    pub fn say(&mut self, text: impl Into<String>) {
+        self.message = Some((text.into(), false));
+    }
+
+    pub fn warn(&mut self, text: impl Into<String>) {
+        self.message = Some((text.into(), true));
+    }
+
+    /// Has another process committed since we last looked? Cheap: one pragma.
+    pub fn changed_elsewhere(&self) -> bool {
+        self.store.data_version().map(|v| v != self.last_data_version).unwrap_or(false)
+    }
+
+    /// Make `key` visible in the tree and select it.
+    pub fn reveal(&mut self, key: &ItemKey) -> anyhow::Result<bool> {
+        if self.filter.is_some() {
+            if let Some(i) = self.rows.iter().position(|r| r.item.key == key.to_string()) {
+                self.tree_cursor = i;
+                return Ok(true);
+            }
+            self.filter = None;
+        }
+        let view = match key.kind {
+            crate::domain::ItemKind::Measure if self.view == TreeView::Execution => TreeView::Execution,
+            k if k.node().is_some() => TreeView::Execution,
+            _ => TreeView::Objectives,
+        };
+        let mut path = self.store.outline_path(key, view)?;
+        if path.is_empty() && key.kind == crate::domain::ItemKind::Measure {
+            self.view = TreeView::Execution;
+            path = self.store.outline_path(key, TreeView::Execution)?;
+        } else {
+            self.view = view;
+        }
+        for p in path {
+            self.expanded.insert(p);
+        }
+        self.rebuild_rows()?;
+        match self.rows.iter().position(|r| r.item.key == key.to_string() && r.label.is_none()) {
+            Some(i) => {
+                self.tree_cursor = i;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+}

@@ -1,0 +1,183 @@
+//! The keymap is data: a TOML compiled in, with the user's file merged on top. Help and the
+//! footer are built from it by reverse lookup, so they always show the keys that work.
+
+use super::action::Action;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use std::collections::BTreeMap;
+
+const DEFAULT: &str = include_str!("keymap.toml");
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Key {
+    code: String,
+    ctrl: bool,
+    alt: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct Keymap {
+    bindings: BTreeMap<Key, Action>,
+    /// Spelling of each key as written in the file, for help.
+    spelling: BTreeMap<Key, String>,
+}
+
+#[derive(serde::Deserialize)]
+struct File {
+    #[serde(default)]
+    keys: BTreeMap<String, String>,
+}
+
+fn parse_key(spec: &str) -> Option<Key> {
+    let mut rest = spec;
+    let (mut ctrl, mut alt, mut shift) = (false, false, false);
+    loop {
+        if let Some(r) = rest.strip_prefix("ctrl-") {
+            ctrl = true;
+            rest = r;
+        } else if let Some(r) = rest.strip_prefix("alt-") {
+            alt = true;
+            rest = r;
+        } else if let Some(r) = rest.strip_prefix("shift-") {
+            shift = true;
+            rest = r;
+        } else {
+            break;
+        }
+    }
+    let named = ["enter", "esc", "tab", "backtab", "up", "down", "left", "right", "home", "end", "pgup", "pgdn", "space", "backspace", "delete"];
+    let code = if named.contains(&rest) {
+        if shift && rest == "tab" {
+            "backtab".to_string()
+        } else {
+            rest.to_string()
+        }
+    } else if rest.chars().count() == 1 {
+        let c = rest.chars().next()?;
+        if shift { c.to_uppercase().to_string() } else { c.to_string() }
+    } else {
+        return None;
+    };
+    Some(Key { code, ctrl, alt })
+}
+
+fn key_of_event(ev: &KeyEvent) -> Option<Key> {
+    let code = match ev.code {
+        KeyCode::Char(' ') => "space".to_string(),
+        KeyCode::Char(c) => c.to_string(),
+        KeyCode::Enter => "enter".into(),
+        KeyCode::Esc => "esc".into(),
+        KeyCode::Tab => "tab".into(),
+        KeyCode::BackTab => "backtab".into(),
+        KeyCode::Up => "up".into(),
+        KeyCode::Down => "down".into(),
+        KeyCode::Left => "left".into(),
+        KeyCode::Right => "right".into(),
+        KeyCode::Home => "home".into(),
+        KeyCode::End => "end".into(),
+        KeyCode::PageUp => "pgup".into(),
+        KeyCode::PageDown => "pgdn".into(),
+        KeyCode::Backspace => "backspace".into(),
+        KeyCode::Delete => "delete".into(),
+        _ => return None,
+    };
+    Some(Key { code, ctrl: ev.modifiers.contains(KeyModifiers::CONTROL), alt: ev.modifiers.contains(KeyModifiers::ALT) })
+}
+
+impl Keymap {
+    /// The compiled-in keys, with the user's file (if any) merged on top. Problems in the user
+    /// file are returned as warnings rather than stopping the app.
+    pub fn load(user_file: Option<&std::path::Path>) -> (Keymap, Vec<String>) {
+        let mut km = Keymap { bindings: BTreeMap::new(), spelling: BTreeMap::new() };
+        let mut warnings = Vec::new();
+        km.merge(DEFAULT, "built-in keymap", &mut warnings);
+        if let Some(path) = user_file {
+            if let Ok(text) = std::fs::read_to_string(path) {
+                km.merge(&text, &path.display().to_string(), &mut warnings);
+            }
+        }
+        (km, warnings)
+    }
+
+    pub fn default_only() -> Keymap {
+        Keymap::load(None).0
+    }
+
+    fn merge(&mut self, text: &str, source: &str, warnings: &mut Vec<String>) {
+        let file: File = match toml::from_str(text) {
+            Ok(f) => f,
+            Err(e) => {
+                warnings.push(format!("{source}: {e}"));
+                return;
+            }
+        };
+        for (spec, name) in file.keys {
+            match (parse_key(&spec), Action::from_name(&name)) {
+                (Some(k), Some(a)) => {
+                    self.bindings.insert(k.clone(), a);
+                    self.spelling.insert(k, spec);
+                }
+                (None, _) => warnings.push(format!("{source}: '{spec}' is not a key name")),
+                (_, None) => warnings.push(format!("{source}: '{name}' is not an action")),
+            }
+        }
+    }
+
+    pub fn action_for(&self, ev: &KeyEvent) -> Option<Action> {
+        let k = key_of_event(ev)?;
+        // Shifted letters arrive already upper-cased, so SHIFT itself is not part of the key.
+        self.bindings.get(&k).copied()
+    }
+
+    /// The keys bound to an action, as spelled in the keymap ("j", "down").
+    pub fn keys_for(&self, action: Action) -> Vec<String> {
+        let mut keys: Vec<String> = self.bindings.iter().filter(|(_, a)| **a == action).map(|(k, _)| self.spelling[k].clone()).collect();
+        keys.sort_by_key(|k| (k.len() > 1, k.clone()));
+        keys
+    }
+
+    pub fn first_key(&self, action: Action) -> String {
+        self.keys_for(action).into_iter().next().unwrap_or_else(|| format!(":{}", action.name()))
+    }
+}
+
+/// Where a user's keymap lives: `$XDG_CONFIG_HOME/keel/keymap.toml`.
+pub fn user_file() -> Option<std::path::PathBuf> {
+    directories::ProjectDirs::from("", "", "keel").map(|d| d.config_dir().join("keymap.toml"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(code: KeyCode, m: KeyModifiers) -> KeyEvent {
+        KeyEvent::new(code, m)
+    }
+
+    #[test]
+    fn default_keys_resolve() {
+        let km = Keymap::default_only();
+        assert_eq!(km.action_for(&ev(KeyCode::Char('j'), KeyModifiers::NONE)), Some(Action::Down));
+        assert_eq!(km.action_for(&ev(KeyCode::Char('G'), KeyModifiers::SHIFT)), Some(Action::Bottom));
+        assert_eq!(km.action_for(&ev(KeyCode::Char('c'), KeyModifiers::CONTROL)), Some(Action::ForceQuit));
+        assert_eq!(km.action_for(&ev(KeyCode::BackTab, KeyModifiers::SHIFT)), Some(Action::PrevPane));
+        assert_eq!(km.keys_for(Action::Down), vec!["j".to_string(), "down".to_string()]);
+    }
+
+    #[test]
+    fn user_keys_override_and_bad_lines_warn() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("k.toml");
+        std::fs::write(&p, "[keys]\n\"x\" = \"quit\"\n\"ctrl-zz\" = \"up\"\n\"y\" = \"fly\"\n").unwrap();
+        let (km, warnings) = Keymap::load(Some(&p));
+        assert_eq!(km.action_for(&ev(KeyCode::Char('x'), KeyModifiers::NONE)), Some(Action::Quit));
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+    }
+
+    #[test]
+    fn every_action_has_a_default_key() {
+        let km = Keymap::default_only();
+        for a in Action::ALL {
+            assert!(!km.keys_for(*a).is_empty(), "{} has no key", a.name());
+        }
+    }
+}

@@ -1,0 +1,570 @@
+//! Turns key presses into actions and actions into state changes and store calls. Every save
+//! goes through `Store::edit`, the same write path as the CLI.
+
+use super::action::Action;
+use super::app::{App, EditTarget, Editor, Mode, Pane};
+use crate::domain::gates::GateAction;
+use crate::domain::{ItemKey, ItemKind};
+use crate::store::edit::EscalationAction;
+use crate::store::outline::{Filter, TreeView};
+use crate::store::{fields, Change, Edit, StoreError};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui_textarea::TextArea;
+
+/// A confirmed action waiting for "y".
+#[derive(Clone, Debug)]
+pub enum Pending {
+    Gate { key: ItemKey, action: GateAction, reason: Option<String> },
+}
+
+fn single_line(initial: &str, placeholder: &str) -> TextArea<'static> {
+    let mut t = TextArea::new(vec![initial.to_string()]);
+    t.set_placeholder_text(placeholder.to_string());
+    t.move_cursor(ratatui_textarea::CursorMove::End);
+    t
+}
+
+pub fn handle_key(app: &mut App, ev: KeyEvent) -> anyhow::Result<()> {
+    if ev.code == KeyCode::Char('c') && ev.modifiers.contains(KeyModifiers::CONTROL) {
+        app.quit = true;
+        return Ok(());
+    }
+    let mode = std::mem::replace(&mut app.mode, Mode::Normal);
+    app.mode = match mode {
+        Mode::Normal => {
+            app.message = None;
+            if let Some(a) = app.keymap.action_for(&ev) {
+                update(app, a)?;
+            }
+            return Ok(());
+        }
+        Mode::Edit(mut ed) => match ev.code {
+            KeyCode::Esc => {
+                app.say("edit cancelled; nothing was saved");
+                Mode::Normal
+            }
+            KeyCode::Char('r') if ev.modifiers.contains(KeyModifiers::CONTROL) && ed.conflict => {
+                app.reload()?;
+                refresh_editor_version(app, &mut ed);
+                ed.conflict = false;
+                ed.error = Some("reloaded: the pane shows the current value; Enter saves your text over it".into());
+                Mode::Edit(ed)
+            }
+            KeyCode::Enter => return save(app, ed),
+            _ => {
+                ed.input.input(ev);
+                Mode::Edit(ed)
+            }
+        },
+        Mode::FieldPicker { key, fields, mut cursor } => match ev.code {
+            KeyCode::Esc => Mode::Normal,
+            KeyCode::Up | KeyCode::Char('k') => {
+                cursor = cursor.saturating_sub(1);
+                Mode::FieldPicker { key, fields, cursor }
+            }
+            KeyCode::Down | KeyCode::Char('j') => {
+                cursor = (cursor + 1).min(fields.len().saturating_sub(1));
+                Mode::FieldPicker { key, fields, cursor }
+            }
+            KeyCode::Enter => {
+                let name = fields[cursor];
+                open_editor(app, &key, name)?;
+                return Ok(());
+            }
+            _ => Mode::FieldPicker { key, fields, cursor },
+        },
+        Mode::Confirm { prompt, then } => match ev.code {
+            KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => {
+                run_pending(app, then)?;
+                return Ok(());
+            }
+            KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => {
+                app.say("cancelled");
+                Mode::Normal
+            }
+            _ => Mode::Confirm { prompt, then },
+        },
+        Mode::Notice { title, lines } => match ev.code {
+            KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') => Mode::Normal,
+            _ => Mode::Notice { title, lines },
+        },
+        Mode::Search(mut input) => match ev.code {
+            KeyCode::Esc => Mode::Normal,
+            KeyCode::Enter => {
+                let text = input.lines().join(" ");
+                app.search_hits = app.store.search(&text, 500)?.into_iter().map(|i| i.key).collect();
+                app.search_index = 0;
+                if app.search_hits.is_empty() {
+                    app.warn(format!("no item matches '{text}'"));
+                } else {
+                    jump_to_hit(app)?;
+                }
+                Mode::Normal
+            }
+            _ => {
+                input.input(ev);
+                Mode::Search(input)
+            }
+        },
+        Mode::Palette { mut input, mut cursor } => {
+            let matches = palette_matches(&input.lines().join(""));
+            match ev.code {
+                KeyCode::Esc => Mode::Normal,
+                KeyCode::Up => {
+                    cursor = cursor.saturating_sub(1);
+                    Mode::Palette { input, cursor }
+                }
+                KeyCode::Down => {
+                    cursor = (cursor + 1).min(matches.len().saturating_sub(1));
+                    Mode::Palette { input, cursor }
+                }
+                KeyCode::Tab => {
+                    if let Some(a) = matches.get(cursor) {
+                        input = single_line(a.name(), "");
+                    }
+                    Mode::Palette { input, cursor: 0 }
+                }
+                KeyCode::Enter => {
+                    if let Some(a) = matches.get(cursor).copied() {
+                        app.mode = Mode::Normal;
+                        update(app, a)?;
+                        return Ok(());
+                    }
+                    app.warn("no action by that name; Tab completes, ? lists the keys");
+                    Mode::Normal
+                }
+                _ => {
+                    input.input(ev);
+                    Mode::Palette { input, cursor: 0 }
+                }
+            }
+        }
+        Mode::Help { mut scroll } => match ev.code {
+            KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('?') | KeyCode::Enter => Mode::Normal,
+            KeyCode::Down | KeyCode::Char('j') => {
+                scroll = scroll.saturating_add(1);
+                Mode::Help { scroll }
+            }
+            KeyCode::Up | KeyCode::Char('k') => {
+                scroll = scroll.saturating_sub(1);
+                Mode::Help { scroll }
+            }
+            KeyCode::PageDown => Mode::Help { scroll: scroll.saturating_add(10) },
+            KeyCode::PageUp => Mode::Help { scroll: scroll.saturating_sub(10) },
+            _ => Mode::Help { scroll },
+        },
+    };
+    Ok(())
+}
+
+/// Actions whose name contains the typed text, in keymap order.
+pub fn palette_matches(text: &str) -> Vec<Action> {
+    let t = text.trim().to_ascii_lowercase();
+    Action::ALL.iter().copied().filter(|a| t.is_empty() || a.name().contains(&t) || a.help().contains(&t)).collect()
+}
+
+fn jump_to_hit(app: &mut App) -> anyhow::Result<()> {
+    let Some(hit) = app.search_hits.get(app.search_index).cloned() else { return Ok(()) };
+    let key = ItemKey::parse(&hit)?;
+    let shown = app.reveal(&key)?;
+    app.focus = Pane::Tree;
+    app.load_detail()?;
+    if !shown {
+        app.detail = Some(app.store.detail(&key)?);
+    }
+    app.say(format!("match {} of {}: {hit}", app.search_index + 1, app.search_hits.len()));
+    Ok(())
+}
+
+fn move_cursor(pos: &mut usize, len: usize, delta: isize) {
+    if len == 0 {
+        *pos = 0;
+        return;
+    }
+    let next = (*pos as isize + delta).clamp(0, len as isize - 1);
+    *pos = next as usize;
+}
+
+fn toggle_filter(app: &mut App, f: Filter) -> anyhow::Result<()> {
+    app.filter = if app.filter == Some(f) { None } else { Some(f) };
+    app.tree_cursor = 0;
+    app.tree_offset = 0;
+    app.rebuild_rows()?;
+    app.statuses.clear();
+    app.load_detail()?;
+    match app.filter {
+        Some(f) => app.say(format!("tree filter: {} ({} items) — Esc clears", f.label(), app.rows.len())),
+        None => app.say("tree filter cleared"),
+    }
+    Ok(())
+}
+
+pub fn update(app: &mut App, action: Action) -> anyhow::Result<()> {
+    let page = match app.focus {
+        Pane::Variance => app.variance_height.max(1) as isize,
+        _ => app.tree_height.max(1) as isize,
+    };
+    match action {
+        Action::Up | Action::Down | Action::PageUp | Action::PageDown | Action::Top | Action::Bottom => {
+            let delta = match action {
+                Action::Up => -1,
+                Action::Down => 1,
+                Action::PageUp => -page,
+                Action::PageDown => page,
+                Action::Top => isize::MIN / 2,
+                _ => isize::MAX / 2,
+            };
+            match app.focus {
+                Pane::Tree => {
+                    let len = app.rows.len();
+                    move_cursor(&mut app.tree_cursor, len, delta);
+                    app.load_detail()?;
+                }
+                Pane::Variance => {
+                    let len = app.variance.len();
+                    move_cursor(&mut app.variance_cursor, len, delta);
+                    app.load_detail()?;
+                }
+                Pane::Detail => {
+                    let d = delta.clamp(-1000, 1000);
+                    app.detail_scroll = (app.detail_scroll as isize + d).clamp(0, 1000) as u16;
+                }
+            }
+        }
+        Action::Expand | Action::Collapse | Action::Enter => match app.focus {
+            Pane::Tree => tree_expand(app, action)?,
+            Pane::Variance if action == Action::Enter => {
+                if let Some(e) = app.variance.get(app.variance_cursor).cloned() {
+                    let key = ItemKey::parse(&e.key)?;
+                    app.reveal(&key)?;
+                    app.focus = Pane::Tree;
+                    app.load_detail()?;
+                    app.say(format!("{}: {} — Tab or 3 goes back to the variance list", e.key, e.tier_label));
+                }
+            }
+            Pane::Detail if action == Action::Enter => update(app, Action::EditField)?,
+            _ => {}
+        },
+        Action::Back => {
+            if app.filter.is_some() {
+                toggle_filter(app, app.filter.unwrap())?;
+            } else if app.focus != Pane::Tree {
+                app.focus = Pane::Tree;
+                app.load_detail()?;
+            }
+        }
+        Action::NextPane | Action::PrevPane => {
+            let i = Pane::ORDER.iter().position(|p| *p == app.focus).unwrap_or(0);
+            let n = if action == Action::NextPane { (i + 1) % 3 } else { (i + 2) % 3 };
+            app.focus = Pane::ORDER[n];
+            app.load_detail()?;
+        }
+        Action::TreePane | Action::DetailPane | Action::VariancePane => {
+            app.focus = match action {
+                Action::TreePane => Pane::Tree,
+                Action::DetailPane => Pane::Detail,
+                _ => Pane::Variance,
+            };
+            app.load_detail()?;
+        }
+        Action::ToggleView => {
+            app.view = if app.view == TreeView::Objectives { TreeView::Execution } else { TreeView::Objectives };
+            app.filter = None;
+            for root in app.store.outline_roots(app.view)? {
+                app.expanded.insert(root.key);
+            }
+            app.tree_cursor = 0;
+            app.tree_offset = 0;
+            app.rebuild_rows()?;
+            app.load_detail()?;
+            app.say(match app.view {
+                TreeView::Objectives => "tree: objectives → key results → measures and KPIs",
+                TreeView::Execution => "tree: portfolio → programme → project → package → measure",
+            });
+        }
+        Action::FilterMine => toggle_filter(app, Filter::Mine)?,
+        Action::FilterUnit => toggle_filter(app, Filter::MyUnit)?,
+        Action::FilterStale => toggle_filter(app, Filter::Stale)?,
+        Action::FilterEscalated => toggle_filter(app, Filter::Escalated)?,
+        Action::CycleTier => {
+            use crate::domain::escalation::Tier;
+            app.variance_filter.tier = match app.variance_filter.tier {
+                None => Some(Tier::SteeringCommittee),
+                Some(Tier::SteeringCommittee) => Some(Tier::SponsorAction),
+                Some(Tier::SponsorAction) => Some(Tier::OwnerReview),
+                Some(Tier::OwnerReview) => None,
+            };
+            app.variance_cursor = 0;
+            app.reload()?;
+            app.say(format!("variance list: {}", app.variance_filter.tier.map(|t| t.label()).unwrap_or("all tiers")));
+        }
+        Action::VarianceMine => {
+            app.variance_filter.owner_login = match app.variance_filter.owner_login {
+                Some(_) => None,
+                None => Some(app.store.actor.login.clone()),
+            };
+            app.variance_cursor = 0;
+            app.reload()?;
+            app.say(if app.variance_filter.owner_login.is_some() { "variance list: only items I own" } else { "variance list: everyone's items" });
+        }
+        Action::EditActual => start_value_edit(app, "actual")?,
+        Action::EditForecast => start_value_edit(app, "forecast")?,
+        Action::EditNarrative => {
+            if let Some(key) = detail_key(app) {
+                match key.kind {
+                    ItemKind::Measure => open_editor(app, &key, "narrative")?,
+                    ItemKind::Objective | ItemKind::KeyResult => open_editor(app, &key, "status_explanation")?,
+                    _ => start_value_edit(app, "comment")?,
+                }
+            }
+        }
+        Action::EditField => {
+            if let Some(key) = detail_key(app) {
+                let mut names: Vec<&'static str> = fields::fields_of(key.kind).iter().map(|f| f.name).collect();
+                if key.kind.has_values() {
+                    names.splice(0..0, ["actual", "forecast", "planned", "comment"]);
+                }
+                app.mode = Mode::FieldPicker { key, fields: names, cursor: 0 };
+            }
+        }
+        Action::GateRequest | Action::GateApprove => {
+            let Some(key) = measure_key(app) else { return Ok(()) };
+            let gate = app.detail.as_ref().and_then(|d| d.gate.clone());
+            let (verb, act) = if action == Action::GateRequest { ("Request", GateAction::Request) } else { ("Approve", GateAction::Approve) };
+            let what = match (&gate, act) {
+                (Some(g), GateAction::Request) => g.next.map(|n| format!("{} → {n}", g.stage)).unwrap_or_else(|| "closed: no next stage".into()),
+                (Some(g), _) => g.pending.map(|p| format!("the pending move to {p}")).unwrap_or_else(|| "nothing pending".into()),
+                _ => String::new(),
+            };
+            app.mode = Mode::Confirm { prompt: format!("{verb} gate for {key} ({what})? y/n"), then: Pending::Gate { key, action: act, reason: None } };
+        }
+        Action::GateBack | Action::GateHold => {
+            let Some(key) = measure_key(app) else { return Ok(()) };
+            let act = if action == Action::GateBack { GateAction::Back } else { GateAction::Hold };
+            app.mode = Mode::Edit(Box::new(Editor {
+                key,
+                target: EditTarget::GateReason { action: act },
+                input: single_line("", "why? (required, kept in the audit log)"),
+                error: None,
+                conflict: false,
+                keep_if_empty: false,
+            }));
+        }
+        Action::Acknowledge => {
+            let Some(e) = app.variance.get(app.variance_cursor).cloned() else {
+                app.warn("no escalation selected: focus the variance list (3)");
+                return Ok(());
+            };
+            match app.store.edit(Edit::one(Change::Escalation { id: e.id, action: EscalationAction::Acknowledge })) {
+                Ok(o) => {
+                    app.reload()?;
+                    app.say(o.effects.join("; "));
+                }
+                Err(err) => app.warn(err.to_string()),
+            }
+        }
+        Action::Search => app.mode = Mode::Search(single_line("", "key or words of a title, Enter to search")),
+        Action::SearchNext | Action::SearchPrev => {
+            if app.search_hits.is_empty() {
+                app.warn("no search yet: press / to search");
+            } else {
+                let n = app.search_hits.len();
+                app.search_index = if action == Action::SearchNext { (app.search_index + 1) % n } else { (app.search_index + n - 1) % n };
+                jump_to_hit(app)?;
+            }
+        }
+        Action::Reload => {
+            app.reload()?;
+            app.say("reloaded");
+        }
+        Action::Help => app.mode = Mode::Help { scroll: 0 },
+        Action::Palette => app.mode = Mode::Palette { input: single_line("", "type an action, Tab completes, Enter runs"), cursor: 0 },
+        Action::Quit | Action::ForceQuit => app.quit = true,
+    }
+    Ok(())
+}
+
+fn tree_expand(app: &mut App, action: Action) -> anyhow::Result<()> {
+    let Some(row) = app.rows.get(app.tree_cursor).cloned() else { return Ok(()) };
+    if row.label.is_some() {
+        return Ok(());
+    }
+    match action {
+        Action::Collapse => {
+            if row.expanded {
+                app.expanded.remove(&row.item.key);
+                app.rebuild_rows()?;
+            } else if row.depth > 0 {
+                // Go to the parent row.
+                if let Some(i) = app.rows[..app.tree_cursor].iter().rposition(|r| r.depth < row.depth && r.label.is_none()) {
+                    app.tree_cursor = i;
+                    app.load_detail()?;
+                }
+            }
+        }
+        Action::Expand if row.item.has_children && !row.expanded => {
+            app.expanded.insert(row.item.key.clone());
+            app.rebuild_rows()?;
+        }
+        Action::Enter if row.item.has_children => {
+            if row.expanded {
+                app.expanded.remove(&row.item.key);
+            } else {
+                app.expanded.insert(row.item.key.clone());
+            }
+            app.rebuild_rows()?;
+        }
+        Action::Enter => {
+            app.focus = Pane::Detail;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn detail_key(app: &mut App) -> Option<ItemKey> {
+    let key = app.detail.as_ref().and_then(|d| ItemKey::parse(&d.key).ok());
+    if key.is_none() {
+        app.warn("select an item first");
+    }
+    key
+}
+
+fn measure_key(app: &mut App) -> Option<ItemKey> {
+    let key = detail_key(app)?;
+    if key.kind != ItemKind::Measure {
+        app.warn(format!("{key} is not a measure: stage gates apply to measures"));
+        return None;
+    }
+    Some(key)
+}
+
+fn start_value_edit(app: &mut App, field: &'static str) -> anyhow::Result<()> {
+    let Some(key) = detail_key(app) else { return Ok(()) };
+    if !key.kind.has_values() {
+        app.warn(format!("{key} has no numbers per period; measures, key results and KPIs do"));
+        return Ok(());
+    }
+    open_editor(app, &key, field)
+}
+
+/// Open the editor for a field or a per-period value, prefilled with the current text.
+fn open_editor(app: &mut App, key: &ItemKey, name: &'static str) -> anyhow::Result<()> {
+    if let Some(why) = &app.read_only {
+        app.warn(format!("read-only: {why}"));
+        return Ok(());
+    }
+    let detail = app.store.detail(key)?;
+    let (target, current) = if fields::is_value_field(name) {
+        let period = app.store.current_period(key)?.to_string();
+        let row = detail.values.iter().find(|v| v.period == period);
+        let current = row.and_then(|v| match name {
+            "actual" => v.actual.map(|n| n.to_string()),
+            "forecast" => v.forecast.map(|n| n.to_string()),
+            "planned" => v.planned.map(|n| n.to_string()),
+            "baseline" => v.baseline.map(|n| n.to_string()),
+            _ => v.comment.clone(),
+        });
+        (EditTarget::Value { field: name, period, version: row.map(|v| v.version).unwrap_or(0) }, current)
+    } else {
+        let current = detail.fields.iter().find(|f| f.name == name).and_then(|f| f.value.clone());
+        // References show "P-3 Name"; edit the key only.
+        let current = current.map(|c| match fields::find(key.kind, name).map(|f| f.ty) {
+            Some(fields::FieldType::Person | fields::FieldType::Unit | fields::FieldType::Kra | fields::FieldType::Objective | fields::FieldType::Cycle | fields::FieldType::Node(_)) => {
+                c.split_whitespace().next().unwrap_or_default().to_string()
+            }
+            Some(fields::FieldType::Flag) => (if c == "yes" { "true" } else { "false" }).to_string(),
+            _ => c,
+        });
+        (EditTarget::Field { name, version: detail.version }, current)
+    };
+    // Numbers start empty (typing replaces them; the placeholder shows the current value);
+    // text starts with the current text, to be corrected rather than retyped.
+    let number = matches!(name, "actual" | "forecast" | "planned" | "baseline");
+    let placeholder = match (number, &current) {
+        (true, Some(c)) => format!("now {c} — type the new number (Enter on empty keeps it)"),
+        (true, None) => "a number, e.g. 1200.50".to_string(),
+        (false, _) if name == "narrative" => "why it is off and what happens next".to_string(),
+        _ => String::new(),
+    };
+    let initial = if number { "" } else { current.as_deref().unwrap_or("") };
+    app.mode = Mode::Edit(Box::new(Editor { key: key.clone(), target, input: single_line(initial, &placeholder), error: None, conflict: false, keep_if_empty: number }));
+    Ok(())
+}
+
+fn refresh_editor_version(app: &mut App, ed: &mut Editor) {
+    if let Ok(d) = app.store.detail(&ed.key) {
+        match &mut ed.target {
+            EditTarget::Value { period, version, .. } => *version = d.values.iter().find(|v| &v.period == period).map(|v| v.version).unwrap_or(0),
+            EditTarget::Field { version, .. } => *version = d.version,
+            EditTarget::GateReason { .. } => {}
+        }
+    }
+}
+
+fn save(app: &mut App, mut ed: Box<Editor>) -> anyhow::Result<()> {
+    let text = ed.text();
+    if ed.keep_if_empty && text.trim().is_empty() {
+        app.say(format!("{}: unchanged", ed.label()));
+        return Ok(());
+    }
+    let edit = match &ed.target {
+        EditTarget::Value { field, period, version } => {
+            let period = crate::domain::Period::parse(period)?;
+            Edit::one(Change::Value { key: ed.key.clone(), period, field: field.to_string(), value: text, if_version: Some(*version) })
+        }
+        EditTarget::Field { name, version } => Edit::one(Change::Set { key: ed.key.clone(), field: name.to_string(), value: text, if_version: Some(*version) }),
+        EditTarget::GateReason { action } => {
+            if text.trim().is_empty() {
+                ed.error = Some("a reason is required".into());
+                app.mode = Mode::Edit(ed);
+                return Ok(());
+            }
+            let pending = Pending::Gate { key: ed.key.clone(), action: *action, reason: Some(text) };
+            return run_pending(app, pending);
+        }
+    };
+    match app.store.edit(edit) {
+        Ok(outcome) => {
+            app.reload()?;
+            let label = ed.label();
+            app.say(if outcome.effects.is_empty() { format!("saved {label}") } else { format!("saved {label} — {}", outcome.effects.join("; ")) });
+            app.mode = Mode::Normal;
+        }
+        Err(e @ StoreError::Conflict { .. }) => {
+            ed.error = Some(format!("{e} Press Ctrl-R to reload."));
+            ed.conflict = true;
+            app.mode = Mode::Edit(ed);
+        }
+        Err(e) => {
+            // Keep the text for correction; say what is wrong beside the field.
+            ed.error = Some(e.to_string());
+            app.mode = Mode::Edit(ed);
+        }
+    }
+    Ok(())
+}
+
+fn run_pending(app: &mut App, pending: Pending) -> anyhow::Result<()> {
+    match pending {
+        Pending::Gate { key, action, reason } => {
+            let edit = Edit::one(Change::Gate { key: key.clone(), action, reason: reason.clone() }).with_reason(reason);
+            match app.store.edit(edit) {
+                Ok(o) => {
+                    app.reload()?;
+                    app.say(o.effects.join("; "));
+                    app.mode = Mode::Normal;
+                }
+                Err(StoreError::Refused { key, action, missing }) => {
+                    app.reload()?;
+                    app.mode = Mode::Notice { title: format!("{key}: {action} refused — still missing"), lines: missing };
+                }
+                Err(e) => {
+                    app.mode = Mode::Normal;
+                    app.warn(e.to_string());
+                }
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,242 @@
+//! The detail pane: every field of the selected item, grouped, its two statuses side by side,
+//! recent values with a trend, the next gate's gaps, links, escalation and recent changes.
+
+use super::super::app::{App, Mode, Pane};
+use super::super::theme::{impl_symbol, rag_symbol};
+use crate::domain::Num;
+use crate::io::text::truncate;
+use crate::store::read::Detail;
+use ratatui::layout::Rect;
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::Frame;
+
+fn opt(n: Option<Num>) -> String {
+    n.map(|x| x.grouped()).unwrap_or_else(|| "—".into())
+}
+
+/// A one-line trend of numbers with block characters (relative to their own range).
+pub fn spark(values: &[Num]) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    if values.is_empty() {
+        return String::new();
+    }
+    let f: Vec<f64> = values.iter().map(|v| v.to_f64_for_chart()).collect();
+    let (lo, hi) = f.iter().fold((f64::MAX, f64::MIN), |(a, b), x| (a.min(*x), b.max(*x)));
+    f.iter()
+        .map(|x| if hi > lo { BARS[(((x - lo) / (hi - lo)) * 7.0).round() as usize] } else { BARS[3] })
+        .collect()
+}
+
+fn section<'a>(app: &App, title: &str) -> Line<'a> {
+    Line::from(Span::styled(format!("── {title} "), app.theme.title(false).add_modifier(Modifier::DIM)))
+}
+
+pub fn lines<'a>(app: &App, d: &Detail, width: usize) -> Vec<Line<'a>> {
+    let t = &app.theme;
+    let mut out: Vec<Line> = Vec::new();
+    out.push(Line::from(vec![
+        Span::styled(format!("{} ", d.key), t.key()),
+        Span::styled(d.title.clone(), t.title(true)),
+        Span::styled(format!("  ({}, v{})", d.kind, d.version), t.dim()),
+    ]));
+    // Statuses, kept apart: implementation and potential side by side.
+    let s = &d.status;
+    let mut status = vec![Span::styled(format!("{} {}", rag_symbol(s.rag), s.rag.label()), t.rag(s.rag))];
+    if let Some(m) = &d.measure {
+        let l = m.implementation.level;
+        status = vec![
+            Span::raw("implementation "),
+            Span::styled(format!("{} {}", impl_symbol(l), l.label()), t.implementation(l)),
+            Span::raw("  │  potential "),
+            Span::styled(format!("{} {}", rag_symbol(m.potential), m.potential.label()), t.rag(m.potential)),
+        ];
+    }
+    if let Some(p) = s.progress {
+        status.push(Span::raw(format!("  │  progress {}", p.percent())));
+    }
+    out.push(Line::from(status));
+    if let Some(m) = &d.measure {
+        if !m.implementation.detail.is_empty() {
+            out.push(Line::from(Span::styled(format!("  {}", m.implementation.detail), t.implementation(m.implementation.level))));
+        }
+        if m.stale {
+            out.push(Line::from(Span::styled(format!("  STALE: no update for {} days ({} cadence)", m.days_since_update.map(|x| x.to_string()).unwrap_or("ever".into()), m.cadence.as_str()), t.rag(crate::domain::status::Rag::Stale))));
+        }
+        out.push(Line::from(format!(
+            "  net value: planned {}  forecast {}  actual {}  ({})",
+            m.money.planned.grouped(),
+            m.money.forecast.grouped(),
+            m.money.actual.grouped(),
+            m.value_type
+        )));
+    }
+    if s.flagged {
+        out.push(Line::from(Span::styled("  ⚑ green set by hand over red or late work, with no explanation — write one (w)", t.error())));
+    }
+    if let Some(k) = &d.key_result {
+        if let Some(score) = k.score {
+            out.push(Line::from(format!("  score {} ({}), raw {}", score.grade.round_dp(2), score.zone.label(), score.raw.round_dp(2))));
+        }
+        if !k.at_risk.is_empty() {
+            out.push(Line::from(Span::styled(format!("  at risk: {}", k.at_risk.join(", ")), t.rag(crate::domain::status::Rag::Amber))));
+        }
+    }
+    if let Some(k) = &d.kpi {
+        out.push(Line::from(format!("  {} KPI, {} is better: latest {} vs target {}", k.ipo_class, k.direction, opt(k.latest_actual), opt(k.target))));
+        if !k.missing.is_empty() {
+            out.push(Line::from(Span::styled(format!("  incomplete: missing {}", k.missing.join(", ")), t.rag(crate::domain::status::Rag::Amber))));
+        }
+    }
+    if let Some(g) = &d.target_gap {
+        out.push(Line::from(format!("  top-down target {}  bottom-up {}  gap {}", g.target.grouped(), g.bottom_up.grouped(), g.gap.grouped())));
+    }
+    if let Some(e) = &d.escalation {
+        out.push(Line::from(vec![
+            Span::styled(format!("  escalation #{}: {} ", e.id, e.tier_label), t.tier(e.tier)),
+            Span::raw(format!("— {}; {} due {}{}", e.reason, e.assignee.clone().unwrap_or(e.assignee_role.clone()), &e.due_at[..10.min(e.due_at.len())], if e.overdue { " OVERDUE" } else { "" })),
+        ]));
+    }
+    if let Some(g) = &d.gate {
+        out.push(section(app, "stage gate"));
+        let side = g.side_state.map(|x| format!(" — {x}: {}", g.side_reason.clone().unwrap_or_default())).unwrap_or_default();
+        out.push(Line::from(format!("  {} ({}){side}", g.stage, g.stage.short())));
+        if let Some(p) = g.pending {
+            out.push(Line::from(format!("  requested {p}: awaiting {}", g.awaiting.join(" and "))));
+        } else if let Some(n) = g.next {
+            if g.next_missing.is_empty() {
+                out.push(Line::from(format!("  next: {n} — ready to request (r)")));
+            } else {
+                out.push(Line::from(format!("  next: {n} still needs:")));
+                for m in &g.next_missing {
+                    out.push(Line::from(format!("   • {m}")));
+                }
+            }
+        }
+    }
+    if !d.values.is_empty() {
+        out.push(section(app, "values"));
+        out.push(Line::from(Span::styled(format!("  {:<9} {:>12} {:>12} {:>12}", "period", "planned", "forecast", "actual"), t.dim())));
+        let shown = d.values.len().saturating_sub(6);
+        for v in &d.values[shown..] {
+            out.push(Line::from(format!("  {:<9} {:>12} {:>12} {:>12}", v.period, opt(v.planned), opt(v.forecast), opt(v.actual))));
+        }
+        let actuals: Vec<Num> = d.values.iter().filter_map(|v| v.actual).collect();
+        if !actuals.is_empty() {
+            out.push(Line::from(format!("  trend of actuals  {}", spark(&actuals))));
+        }
+    }
+    if !d.funnel.is_empty() {
+        out.push(section(app, "value funnel (net)"));
+        for (stage, m) in d.funnel.iter().filter(|(_, m)| !m.is_zero()) {
+            out.push(Line::from(format!("  {:<12} planned {:>12}  forecast {:>12}", stage.as_str(), m.planned.grouped(), m.forecast.grouped())));
+        }
+    }
+    let mut group = "";
+    for f in &d.fields {
+        if f.group != group {
+            group = f.group;
+            out.push(section(app, group));
+        }
+        let value = f.value.clone().unwrap_or_else(|| "—".into());
+        out.push(Line::from(vec![Span::styled(format!("  {:<18} ", f.name), t.dim()), Span::raw(truncate(&value.replace('\n', " "), width.saturating_sub(21)))]));
+    }
+    if !d.milestones.is_empty() {
+        out.push(section(app, "milestones"));
+        for m in &d.milestones {
+            let (state, style) = match (&m.done, m.overdue_days) {
+                (Some(done), _) => (format!("✓ done {done}"), t.rag(crate::domain::status::Rag::Green)),
+                (None, Some(days)) => (format!("⏱ LATE {days}d"), t.rag(crate::domain::status::Rag::Red)),
+                (None, None) => ("○ open".to_string(), t.dim()),
+            };
+            out.push(Line::from(vec![Span::raw(format!("  {}. {} — due {} ", m.number, m.title, m.due)), Span::styled(state, style)]));
+        }
+    }
+    if !d.depends_on.is_empty() {
+        out.push(section(app, "waits for"));
+        for l in &d.depends_on {
+            out.push(Line::from(format!("  {} {}", l.key, l.title)));
+        }
+    }
+    if !d.serves.is_empty() {
+        out.push(section(app, "serves"));
+        for l in &d.serves {
+            out.push(Line::from(format!("  {} {}", l.key, l.title)));
+        }
+    }
+    if !d.served_by.is_empty() {
+        out.push(section(app, "served by"));
+        for l in &d.served_by {
+            out.push(Line::from(format!("  {} {}", l.key, l.title)));
+        }
+    }
+    if !d.decisions.is_empty() {
+        out.push(section(app, "decisions"));
+        for dec in &d.decisions {
+            out.push(Line::from(format!("  {} {}: {}", &dec.at[..10.min(dec.at.len())], dec.by, dec.text)));
+        }
+    }
+    if !d.audit.is_empty() {
+        out.push(section(app, "recent changes"));
+        for r in d.audit.iter().rev().take(5) {
+            let change = match (&r.entry.old_value, &r.entry.new_value) {
+                (Some(o), Some(n)) => format!("{o} → {n}"),
+                (None, Some(n)) => n.clone(),
+                (Some(o), None) => format!("{o} → cleared"),
+                _ => String::new(),
+            };
+            out.push(Line::from(format!("  {} {} {} {}", &r.at[..10.min(r.at.len())], r.actor, r.entry.field, truncate(&change, 40))));
+        }
+    }
+    out
+}
+
+pub fn draw(frame: &mut Frame, app: &mut App, area: Rect) {
+    let title = app.detail.as_ref().map(|d| format!("{} detail", d.kind)).unwrap_or_else(|| "detail".into());
+    let block = super::block(app, Pane::Detail, title);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let body = match &app.detail {
+        Some(d) => lines(app, d, inner.width as usize),
+        None => vec![Line::from(Span::styled("select an item in the tree", app.theme.dim()))],
+    };
+    frame.render_widget(Paragraph::new(body).wrap(Wrap { trim: false }).scroll((app.detail_scroll, 0)), inner);
+}
+
+/// The editor (or field picker) over the lower part of the detail pane.
+pub fn draw_editor(frame: &mut Frame, app: &App, area: Rect) {
+    match &app.mode {
+        Mode::Edit(ed) => {
+            let height = if ed.error.is_some() { 7 } else { 5 };
+            let r = Rect { x: area.x + 1, y: area.y + area.height.saturating_sub(height + 1), width: area.width.saturating_sub(2), height };
+            frame.render_widget(Clear, r);
+            let block = Block::default().borders(Borders::ALL).title(Span::styled(format!(" edit {} — Enter saves, Esc cancels ", ed.label()), app.theme.title(true)));
+            let inner = block.inner(r);
+            frame.render_widget(block, r);
+            let input_area = Rect { height: 1, ..inner };
+            frame.render_widget(&ed.input, input_area);
+            if let Some(err) = &ed.error {
+                let err_area = Rect { y: inner.y + 1, height: inner.height.saturating_sub(1), ..inner };
+                frame.render_widget(Paragraph::new(Span::styled(format!("✖ {err}"), app.theme.error())).wrap(Wrap { trim: true }), err_area);
+            }
+        }
+        Mode::FieldPicker { key, fields, cursor } => {
+            let height = (fields.len() as u16 + 2).min(area.height.saturating_sub(2));
+            let r = Rect { x: area.x + 2, y: area.y + 1, width: area.width.saturating_sub(4).min(40), height };
+            frame.render_widget(Clear, r);
+            let visible = height.saturating_sub(2) as usize;
+            let start = cursor.saturating_sub(visible.saturating_sub(1));
+            let lines: Vec<Line> = fields
+                .iter()
+                .enumerate()
+                .skip(start)
+                .take(visible)
+                .map(|(i, f)| Line::from(Span::styled(format!(" {f} "), if i == *cursor { app.theme.selected(true) } else { ratatui::style::Style::default() })))
+                .collect();
+            let block = Block::default().borders(Borders::ALL).title(Span::styled(format!(" edit which field of {key}? "), app.theme.title(true)));
+            frame.render_widget(Paragraph::new(lines).block(block), r);
+        }
+        _ => {}
+    }
+}

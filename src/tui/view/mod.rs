@@ -1,0 +1,123 @@
+//! Drawing only: every function here reads the model and draws; none touches the store.
+
+pub mod detail;
+pub mod footer;
+pub mod help;
+pub mod palette;
+pub mod tree;
+pub mod variance;
+
+use super::app::{App, Mode, Pane};
+use ratatui::layout::{Constraint, Direction, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::Frame;
+
+pub const MIN_WIDTH: u16 = 60;
+pub const MIN_HEIGHT: u16 = 16;
+
+/// Where the panes were drawn, for mouse clicks.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Areas {
+    pub tree: Rect,
+    pub detail: Rect,
+    pub variance: Rect,
+}
+
+pub fn block<'a>(app: &App, pane: Pane, title: String) -> Block<'a> {
+    let focused = app.focus == pane;
+    let number = match pane {
+        Pane::Tree => 1,
+        Pane::Detail => 2,
+        Pane::Variance => 3,
+    };
+    Block::default()
+        .borders(Borders::ALL)
+        .border_type(if focused { ratatui::widgets::BorderType::Thick } else { ratatui::widgets::BorderType::Plain })
+        .title(Span::styled(format!(" {number} {title} "), app.theme.title(focused)))
+}
+
+/// Split the body: tree and detail side by side, the variance list below.
+pub fn body_layout(area: Rect) -> Areas {
+    let variance_height = (area.height * 3 / 10).clamp(5, 14);
+    let rows = Layout::default().direction(Direction::Vertical).constraints([Constraint::Min(6), Constraint::Length(variance_height)]).split(area);
+    let tree_share = if area.width >= 140 { 38 } else { 45 };
+    let cols = Layout::default()
+        .direction(Direction::Horizontal)
+        .constraints([Constraint::Percentage(tree_share), Constraint::Percentage(100 - tree_share)])
+        .split(rows[0]);
+    Areas { tree: cols[0], detail: cols[1], variance: rows[1] }
+}
+
+pub fn draw(frame: &mut Frame, app: &mut App) -> Areas {
+    let area = frame.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let msg = format!("terminal too small ({}×{}): keel needs at least {MIN_WIDTH}×{MIN_HEIGHT}. Enlarge the window, or press q to quit.", area.width, area.height);
+        frame.render_widget(Paragraph::new(msg).wrap(Wrap { trim: true }), area);
+        return Areas::default();
+    }
+    let banner = app.read_only.is_some() as u16;
+    let outer = Layout::default()
+        .direction(Direction::Vertical)
+        .constraints([Constraint::Length(1), Constraint::Length(banner), Constraint::Min(8), Constraint::Length(1), Constraint::Length(1)])
+        .split(area);
+    header(frame, app, outer[0]);
+    if let Some(why) = &app.read_only {
+        frame.render_widget(Paragraph::new(format!(" READ-ONLY: {why}")).style(app.theme.banner()), outer[1]);
+    }
+    let areas = body_layout(outer[2]);
+    tree::draw(frame, app, areas.tree);
+    detail::draw(frame, app, areas.detail);
+    variance::draw(frame, app, areas.variance);
+    footer::message(frame, app, outer[3]);
+    footer::draw(frame, app, outer[4]);
+    match &app.mode {
+        Mode::Help { .. } => help::draw(frame, app, area),
+        Mode::Palette { .. } => palette::draw(frame, app, area),
+        Mode::Edit(_) | Mode::FieldPicker { .. } => detail::draw_editor(frame, app, areas.detail),
+        Mode::Confirm { prompt, .. } => popup_text(frame, app, area, "confirm", vec![Line::from(prompt.clone())]),
+        Mode::Notice { title, lines } => {
+            let mut body: Vec<Line> = lines.iter().map(|l| Line::from(format!("  • {l}"))).collect();
+            body.push(Line::from(""));
+            body.push(Line::from(Span::styled("Esc or Enter closes", app.theme.dim())));
+            popup_text(frame, app, area, title, body)
+        }
+        Mode::Search(input) => footer::draw_input(frame, app, outer[4], "/", input),
+        Mode::Normal => {}
+    }
+    areas
+}
+
+fn header(frame: &mut Frame, app: &App, area: Rect) {
+    let file = app.store.path().file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default();
+    let cycle = app.store.current_cycle_name().ok().flatten().unwrap_or_else(|| "no cycle".into());
+    let who = app.store.actor.display();
+    let view = match app.view {
+        crate::store::outline::TreeView::Objectives => "objectives",
+        crate::store::outline::TreeView::Execution => "execution",
+    };
+    let demo = if app.store.demo { " [demo]" } else { "" };
+    let line = Line::from(vec![
+        Span::styled(" keel ", app.theme.title(true)),
+        Span::raw(format!("│ {file}{demo} │ cycle {cycle} │ {who} │ view: {view}")),
+        Span::styled(app.filter.map(|f| format!(" │ filter: {}", f.label())).unwrap_or_default(), app.theme.key()),
+    ]);
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+/// A centred box with text.
+pub fn popup_text(frame: &mut Frame, app: &App, area: Rect, title: &str, lines: Vec<Line>) {
+    let width = (lines.iter().map(|l| l.width()).max().unwrap_or(20) as u16 + 4).clamp(30, area.width.saturating_sub(4));
+    let height = (lines.len() as u16 + 2).min(area.height.saturating_sub(2));
+    let r = centered(area, width, height);
+    frame.render_widget(Clear, r);
+    let block = Block::default().borders(Borders::ALL).title(Span::styled(format!(" {title} "), app.theme.title(true)));
+    frame.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }).style(Style::default()), r);
+}
+
+pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let w = width.min(area.width);
+    let h = height.min(area.height);
+    Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h }
+}

@@ -1,0 +1,65 @@
+//! The variance list: open escalations by tier, then by size of gap.
+
+use super::super::app::{App, Pane};
+use super::super::theme::tier_symbol;
+use crate::io::text::truncate;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+pub fn draw(frame: &mut Frame, app: &mut App, area: Rect) {
+    let f = &app.variance_filter;
+    let mut title = format!("variance — {} open", app.variance.len());
+    if let Some(t) = f.tier {
+        title.push_str(&format!(", {} only", t.label()));
+    }
+    if f.owner_login.is_some() {
+        title.push_str(", mine");
+    }
+    let block = super::block(app, Pane::Variance, title);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let height = inner.height.saturating_sub(1) as usize;
+    app.variance_height = height;
+    let width = inner.width as usize;
+    // Columns: tier, key, title, owner, variance, periods out, due.
+    let fixed = 4 + 18 + 7 + 9 + 4 + 11;
+    let flexible = width.saturating_sub(fixed + 6);
+    let title_w = (flexible * 3 / 5).max(8);
+    let owner_w = flexible.saturating_sub(title_w).max(6);
+    let mut lines = vec![Line::from(Span::styled(
+        format!("{:<4}{:<18} {:<6} {:<tw$} {:<ow$} {:>8} {:>3} {:<10}", "", "tier", "key", "title", "owner", "variance", "out", "due", tw = title_w, ow = owner_w),
+        app.theme.dim(),
+    ))];
+    if app.variance.is_empty() {
+        lines.push(Line::from(Span::styled("no open escalations", app.theme.dim())));
+    }
+    let offset = app.variance_cursor.saturating_sub(height.saturating_sub(1));
+    for (i, e) in app.variance.iter().enumerate().skip(offset).take(height) {
+        let selected = i == app.variance_cursor;
+        let base = if selected { app.theme.selected(app.focus == Pane::Variance) } else { ratatui::style::Style::default() };
+        let var = e.relative.map(|r| r.percent()).unwrap_or_else(|| e.gap.grouped());
+        let due = if e.overdue { "OVERDUE".to_string() } else { e.due_at.get(5..10).unwrap_or("").to_string() };
+        let ack = if e.acknowledged_by.is_some() { "✓" } else { " " };
+        lines.push(Line::from(vec![
+            Span::styled(format!("{}{ack}", tier_symbol(e.tier)), if selected { base } else { app.theme.tier(e.tier) }),
+            Span::styled(format!("{:<18} ", e.tier_label), if selected { base } else { app.theme.tier(e.tier) }),
+            Span::styled(format!("{:<6} ", e.key), if selected { base } else { app.theme.key() }),
+            Span::styled(
+                format!(
+                    "{:<tw$} {:<ow$} {:>8} {:>3} {:<10}",
+                    truncate(&e.title, title_w),
+                    truncate(e.owner.as_deref().unwrap_or("—"), owner_w),
+                    var,
+                    e.periods_out,
+                    due,
+                    tw = title_w,
+                    ow = owner_w
+                ),
+                base,
+            ),
+        ]));
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+}
