@@ -64,3 +64,13 @@ pub fn shift(plan: &mut Plan, weeks: i64) {
         shift_stamp(&mut dec.at, weeks);
     }
 }
+
+/// Create a demo database at `path` as of `today`, with `login` as its PMO administrator.
+/// Tests use this to get the same demo, to the byte, on any day.
+pub fn create_at(path: &std::path::Path, today: NaiveDate, login: &str) -> Result<crate::store::Store> {
+    let mut store = crate::store::Store::create(path, true)?;
+    store.set_clock(today);
+    store.identify(Some(login))?;
+    store.import_plan(plan(today, login)?)?;
+    Ok(store)
+}

@@ -98,9 +98,11 @@ fn header(frame: &mut Frame, app: &App, area: Rect) {
         crate::store::outline::TreeView::Execution => "execution",
     };
     let demo = if app.store.demo { " [demo]" } else { "" };
+    // Narrow terminals drop the least useful parts first.
+    let who = if area.width < 100 { app.store.actor.person_key.clone().map(|k| format!("{k} {}", app.store.actor.login)).unwrap_or(who) } else { who };
     let line = Line::from(vec![
         Span::styled(" keel ", app.theme.title(true)),
-        Span::raw(format!("│ {file}{demo} │ cycle {cycle} │ {who} │ view: {view}")),
+        Span::raw(format!("│ {file}{demo} │ {cycle} │ {who} │ {view}")),
         Span::styled(app.filter.map(|f| format!(" │ filter: {}", f.label())).unwrap_or_default(), app.theme.key()),
     ]);
     frame.render_widget(Paragraph::new(line), area);
