@@ -253,15 +253,11 @@ pub fn exit_code(err: &anyhow::Error) -> i32 {
 }
 
 pub fn default_db() -> PathBuf {
-    directories::ProjectDirs::from("", "", "keel")
-        .map(|d| d.data_dir().join("keel.db"))
-        .unwrap_or_else(|| PathBuf::from("keel.db"))
+    directories::ProjectDirs::from("", "", "keel").map(|d| d.data_dir().join("keel.db")).unwrap_or_else(|| PathBuf::from("keel.db"))
 }
 
 pub fn default_demo_db() -> PathBuf {
-    directories::ProjectDirs::from("", "", "keel")
-        .map(|d| d.data_dir().join("demo.db"))
-        .unwrap_or_else(|| PathBuf::from("keel-demo.db"))
+    directories::ProjectDirs::from("", "", "keel").map(|d| d.data_dir().join("demo.db")).unwrap_or_else(|| PathBuf::from("keel-demo.db"))
 }
 
 fn key(s: &str) -> Result<ItemKey> {
@@ -354,7 +350,15 @@ pub fn run(cli: Cli) -> Result<i32> {
             let plan = crate::io::plan::read(&file).map_err(|e| anyhow!(StoreError::Import(e.to_string())))?;
             if dry_run {
                 let (items, values) = (
-                    plan.cycles.len() + plan.units.len() + plan.people.len() + plan.kras.len() + plan.objectives.len() + plan.key_results.len() + plan.kpis.len() + plan.nodes.len() + plan.measures.len(),
+                    plan.cycles.len()
+                        + plan.units.len()
+                        + plan.people.len()
+                        + plan.kras.len()
+                        + plan.objectives.len()
+                        + plan.key_results.len()
+                        + plan.kpis.len()
+                        + plan.nodes.len()
+                        + plan.measures.len(),
                     plan.values.len(),
                 );
                 // Apply in a scratch copy so every rule runs, then throw it away.
@@ -404,9 +408,9 @@ pub fn run(cli: Cli) -> Result<i32> {
             let mut changes = Vec::new();
             let mut per_period = None;
             for a in &assignments {
-                let (field, value) = a
-                    .split_once('=')
-                    .ok_or_else(|| anyhow!(StoreError::Invalid { key: k.clone(), field: a.clone(), why: "use FIELD=VALUE, e.g. actual=1200".into() }))?;
+                let (field, value) = a.split_once('=').ok_or_else(|| {
+                    anyhow!(StoreError::Invalid { key: k.clone(), field: a.clone(), why: "use FIELD=VALUE, e.g. actual=1200".into() })
+                })?;
                 if crate::store::fields::is_value_field(field) {
                     let pp = match (&per_period, &p) {
                         (Some(pp), _) => *pp,
@@ -414,7 +418,13 @@ pub fn run(cli: Cli) -> Result<i32> {
                         (None, None) => store.current_period(&item)?,
                     };
                     per_period = Some(pp);
-                    changes.push(Change::Value { key: item.clone(), period: pp, field: field.to_string(), value: value.to_string(), if_version });
+                    changes.push(Change::Value {
+                        key: item.clone(),
+                        period: pp,
+                        field: field.to_string(),
+                        value: value.to_string(),
+                        if_version,
+                    });
                 } else {
                     changes.push(Change::Set { key: item.clone(), field: field.to_string(), value: value.to_string(), if_version });
                 }
@@ -434,8 +444,20 @@ pub fn run(cli: Cli) -> Result<i32> {
                 return gate_pending(&store);
             }
             let item = key(k.as_deref().unwrap_or_default())?;
-            let action_s = action.ok_or_else(|| anyhow!(StoreError::Invalid { key: item.to_string(), field: "gate".into(), why: "name an action: request, approve, reject, back, hold, resume or cancel".into() }))?;
-            let action = GateAction::parse(&action_s).ok_or_else(|| anyhow!(StoreError::Invalid { key: item.to_string(), field: "gate".into(), why: format!("'{action_s}' is not an action: request, approve, reject, back, hold, resume or cancel") }))?;
+            let action_s = action.ok_or_else(|| {
+                anyhow!(StoreError::Invalid {
+                    key: item.to_string(),
+                    field: "gate".into(),
+                    why: "name an action: request, approve, reject, back, hold, resume or cancel".into()
+                })
+            })?;
+            let action = GateAction::parse(&action_s).ok_or_else(|| {
+                anyhow!(StoreError::Invalid {
+                    key: item.to_string(),
+                    field: "gate".into(),
+                    why: format!("'{action_s}' is not an action: request, approve, reject, back, hold, resume or cancel")
+                })
+            })?;
             let outcome = store.edit(Edit::one(Change::Gate { key: item, action, reason: reason.clone() }).with_reason(reason))?;
             print_effects(&outcome);
             Ok(0)
@@ -443,7 +465,13 @@ pub fn run(cli: Cli) -> Result<i32> {
         Some(Command::Escalations { tier, owner, unit, all, format }) => {
             let store = open(&db())?;
             let tier = match tier {
-                Some(t) => Some(Tier::parse(&t).ok_or_else(|| anyhow!(StoreError::Invalid { key: "--tier".into(), field: t.clone(), why: "use owner, sponsor or steering (or 1, 2, 3)".into() }))?),
+                Some(t) => Some(Tier::parse(&t).ok_or_else(|| {
+                    anyhow!(StoreError::Invalid {
+                        key: "--tier".into(),
+                        field: t.clone(),
+                        why: "use owner, sponsor or steering (or 1, 2, 3)".into()
+                    })
+                })?),
                 None => None,
             };
             let rows = store.escalations(&EscalationFilter { tier, owner_login: owner, unit, include_closed: all })?;
@@ -471,7 +499,11 @@ pub fn run(cli: Cli) -> Result<i32> {
                     until: parse_date(&need("a date, YYYY-MM-DD")?, "snooze")?,
                     reason: reason.clone().unwrap_or_default(),
                 },
-                other => bail!(StoreError::Invalid { key: format!("escalation {id}"), field: other.to_string(), why: "is not an action: ack, assign, decide, resolve or snooze".into() }),
+                other => bail!(StoreError::Invalid {
+                    key: format!("escalation {id}"),
+                    field: other.to_string(),
+                    why: "is not an action: ack, assign, decide, resolve or snooze".into()
+                }),
             };
             let outcome = store.edit(Edit::one(Change::Escalation { id, action: act }).with_reason(reason))?;
             print_effects(&outcome);
@@ -523,13 +555,17 @@ pub fn run(cli: Cli) -> Result<i32> {
             let mut store = open(&db())?;
             let item = key(&k)?;
             let bad = |why: &str| anyhow!(StoreError::Invalid { key: k.clone(), field: "milestone".into(), why: why.into() });
-            let number = |s: Option<&String>| -> Result<usize> { s.and_then(|s| s.parse().ok()).ok_or_else(|| bad("give the milestone's number as `keel show` lists it")) };
+            let number = |s: Option<&String>| -> Result<usize> {
+                s.and_then(|s| s.parse().ok()).ok_or_else(|| bad("give the milestone's number as `keel show` lists it"))
+            };
             let act = match action.as_str() {
                 "add" => {
                     let [title, due] = args.as_slice() else { return Err(bad("use: keel milestone M-n add \"TITLE\" YYYY-MM-DD")) };
                     MilestoneAction::Add { title: title.clone(), due: parse_date(due, "due")? }
                 }
-                "done" => MilestoneAction::Done { number: number(args.first())?, on: args.get(1).map(|d| parse_date(d, "done")).transpose()? },
+                "done" => {
+                    MilestoneAction::Done { number: number(args.first())?, on: args.get(1).map(|d| parse_date(d, "done")).transpose()? }
+                }
                 "reopen" => MilestoneAction::Reopen { number: number(args.first())? },
                 _ => return Err(bad("actions are add, done and reopen")),
             };
@@ -566,7 +602,11 @@ pub fn run(cli: Cli) -> Result<i32> {
             let store = open(&path)?;
             println!("login: {}", store.actor.login);
             match &store.actor.person_key {
-                Some(k) => println!("person: {k} {}{}", store.actor.name.clone().unwrap_or_default(), if store.actor.pmo_admin { " (PMO administrator)" } else { "" }),
+                Some(k) => println!(
+                    "person: {k} {}{}",
+                    store.actor.name.clone().unwrap_or_default(),
+                    if store.actor.pmo_admin { " (PMO administrator)" } else { "" }
+                ),
                 None => println!("person: none — you can view but not edit"),
             }
             println!("database: {}{}", path.display(), if store.demo { " (demo)" } else { "" });

@@ -6,9 +6,7 @@
 use keel::domain::escalation::{assess, Point, Thresholds, Tier};
 use keel::domain::plan::{Measure, Plan, Value};
 use keel::domain::status::{implementation, ImplLevel, MilestoneFacts};
-use keel::domain::{
-    Direction, IpoClass, ItemKey, ItemKind, KrKind, Level, NodeKind, Period, SideState, Stage, UnitKind,
-};
+use keel::domain::{Direction, IpoClass, ItemKey, ItemKind, KrKind, Level, NodeKind, Period, SideState, Stage, UnitKind};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 const DEMO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/demo-data/plan.json");
@@ -60,9 +58,7 @@ impl Refs {
         let Some(key) = key else { return };
         match self.keys.get(key) {
             None => self.problems.push(format!("{from}.{field} = {key}: no such item")),
-            Some(k) if !kinds.contains(k) => {
-                self.problems.push(format!("{from}.{field} = {key}: a {k}, expected one of {kinds:?}"))
-            }
+            Some(k) if !kinds.contains(k) => self.problems.push(format!("{from}.{field} = {key}: a {k}, expected one of {kinds:?}")),
             Some(_) => {}
         }
     }
@@ -167,10 +163,7 @@ fn keys_are_unique_contiguous_and_sorted_per_section() {
         for (prefix, numbers) in by_prefix {
             let expected: Vec<u32> = (1..=numbers.len() as u32).collect();
             if numbers != expected {
-                problems.push(format!(
-                    "{section}: {prefix}- keys should run 1..{} in order, got {numbers:?}",
-                    numbers.len()
-                ));
+                problems.push(format!("{section}: {prefix}- keys should run 1..{} in order, got {numbers:?}", numbers.len()));
             }
         }
     };
@@ -314,8 +307,7 @@ fn the_first_person_is_the_demo_pmo_administrator() {
 #[test]
 fn objectives_cascade_over_three_levels() {
     let p = plan();
-    let parent: HashMap<&str, Option<&str>> =
-        p.objectives.iter().map(|o| (o.key.as_str(), o.parent.as_deref())).collect();
+    let parent: HashMap<&str, Option<&str>> = p.objectives.iter().map(|o| (o.key.as_str(), o.parent.as_deref())).collect();
     // Levels in the chain from an objective up to its root (1 for a root).
     let depth = |start: &str| {
         let (mut d, mut key) = (1, start);
@@ -385,13 +377,8 @@ fn kpis_cover_every_ipo_class() {
         .kpis
         .iter()
         .filter(|k| {
-            !keel::domain::health::kpi_gaps(
-                k.target.is_some(),
-                k.timeframe.is_some(),
-                k.data_source.is_some(),
-                k.frequency.is_some(),
-            )
-            .is_empty()
+            !keel::domain::health::kpi_gaps(k.target.is_some(), k.timeframe.is_some(), k.data_source.is_some(), k.frequency.is_some())
+                .is_empty()
         })
         .map(|k| k.key.as_str())
         .collect();
@@ -401,21 +388,15 @@ fn kpis_cover_every_ipo_class() {
 #[test]
 fn one_kpi_is_isolated() {
     let p = plan();
-    let contributed: HashSet<&str> =
-        p.measures.iter().flat_map(|m| m.contributes_to.iter().map(String::as_str)).collect();
-    let isolated: Vec<&str> = p
-        .kpis
-        .iter()
-        .filter(|k| k.informs.is_empty() && !contributed.contains(k.key.as_str()))
-        .map(|k| k.key.as_str())
-        .collect();
+    let contributed: HashSet<&str> = p.measures.iter().flat_map(|m| m.contributes_to.iter().map(String::as_str)).collect();
+    let isolated: Vec<&str> =
+        p.kpis.iter().filter(|k| k.informs.is_empty() && !contributed.contains(k.key.as_str())).map(|k| k.key.as_str()).collect();
     assert_eq!(isolated.len(), 1, "exactly one isolated KPI, got {isolated:?}");
 }
 
 /// KPI classes watching each objective, directly or through its key results.
 fn kpi_classes_by_objective(p: &Plan) -> BTreeMap<String, Vec<IpoClass>> {
-    let kr_objective: HashMap<&str, &str> =
-        p.key_results.iter().map(|k| (k.key.as_str(), k.objective.as_str())).collect();
+    let kr_objective: HashMap<&str, &str> = p.key_results.iter().map(|k| (k.key.as_str(), k.objective.as_str())).collect();
     let mut out: BTreeMap<String, Vec<IpoClass>> = BTreeMap::new();
     for k in &p.kpis {
         for target in &k.informs {
@@ -440,20 +421,17 @@ fn one_objective_is_watched_only_by_outcome_kpis() {
 #[test]
 fn one_manual_green_hides_red_numbers_without_an_explanation() {
     let p = plan();
-    let flagged: Vec<&str> = p
-        .objectives
-        .iter()
-        .filter(|o| o.manual_status.as_deref() == Some("green") && o.status_explanation.is_none())
-        .filter(|o| {
-            p.key_results.iter().filter(|kr| kr.objective == o.key).any(|kr| {
-                matches!(
-                    tier(&p, &kr.key, kr_direction(kr.kind), false),
-                    Some(Tier::SponsorAction | Tier::SteeringCommittee)
-                )
+    let flagged: Vec<&str> =
+        p.objectives
+            .iter()
+            .filter(|o| o.manual_status.as_deref() == Some("green") && o.status_explanation.is_none())
+            .filter(|o| {
+                p.key_results.iter().filter(|kr| kr.objective == o.key).any(|kr| {
+                    matches!(tier(&p, &kr.key, kr_direction(kr.kind), false), Some(Tier::SponsorAction | Tier::SteeringCommittee))
+                })
             })
-        })
-        .map(|o| o.key.as_str())
-        .collect();
+            .map(|o| o.key.as_str())
+            .collect();
     assert_eq!(flagged.len(), 1, "one objective set green by hand over a red key result, got {flagged:?}");
 }
 
@@ -504,8 +482,7 @@ fn owners_sponsors_and_controllers_are_different_people() {
 #[test]
 fn each_measure_meets_the_gates_of_its_stage() {
     let p = plan();
-    let with_planned: HashSet<&str> =
-        p.values.iter().filter(|v| v.planned.is_some()).map(|v| v.item.as_str()).collect();
+    let with_planned: HashSet<&str> = p.values.iter().filter(|v| v.planned.is_some()).map(|v| v.item.as_str()).collect();
     let mut problems = Vec::new();
     for m in &p.measures {
         let mut need = |ok: bool, what: &str| {
@@ -528,10 +505,7 @@ fn each_measure_meets_the_gates_of_its_stage() {
         if stage_at_least(m, Stage::Decided) {
             need(m.sponsor.is_some(), "a sponsor");
             need(m.sponsor_approved_by.is_some() && m.sponsor_approved_by == m.sponsor, "the sponsor's approval");
-            need(
-                m.controller_signed_by.is_some() && m.controller_signed_by == m.controller,
-                "the controller's sign-off",
-            );
+            need(m.controller_signed_by.is_some() && m.controller_signed_by == m.controller, "the controller's sign-off");
         }
         if stage_at_least(m, Stage::Implemented) {
             need(m.milestones.iter().all(|x| x.done.is_some()), "every milestone done");
@@ -657,16 +631,11 @@ fn the_demo_shows_every_escalation_tier() {
         .collect();
     assert!(!cost_over.is_empty(), "a cost measure running over plan");
 
-    let kr_tiers: Vec<(&str, Tier)> = p
-        .key_results
-        .iter()
-        .filter_map(|kr| Some((kr.key.as_str(), tier(&p, &kr.key, kr_direction(kr.kind), false)?)))
-        .collect();
+    let kr_tiers: Vec<(&str, Tier)> =
+        p.key_results.iter().filter_map(|kr| Some((kr.key.as_str(), tier(&p, &kr.key, kr_direction(kr.kind), false)?))).collect();
     assert!(kr_tiers.iter().any(|(_, t)| *t == Tier::OwnerReview), "a key result just outside tolerance: {kr_tiers:?}");
     assert!(
-        p.key_results
-            .iter()
-            .any(|kr| kr.kind == KrKind::DecreaseTo && tier(&p, &kr.key, Direction::LowerIsBetter, false).is_some()),
+        p.key_results.iter().any(|kr| kr.kind == KrKind::DecreaseTo && tier(&p, &kr.key, Direction::LowerIsBetter, false).is_some()),
         "a decrease-to key result whose rise is escalated"
     );
 

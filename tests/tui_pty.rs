@@ -90,7 +90,8 @@ fn edit_an_actual_in_a_real_terminal() {
     screen.wait_for("edit M-9 actual");
     send("10000\r");
     let after = screen.wait_for("sponsor action closed");
-    let variance: String = after.lines().skip_while(|l| !l.contains("3 variance")).take_while(|l| !l.starts_with('└')).collect::<Vec<_>>().join("\n");
+    let variance: String =
+        after.lines().skip_while(|l| !l.contains("3 variance")).take_while(|l| !l.starts_with('└')).collect::<Vec<_>>().join("\n");
     assert!(!variance.contains("M-9 "), "M-9 left the variance list:\n{variance}");
 
     send("q");
@@ -115,6 +116,6 @@ fn edit_an_actual_in_a_real_terminal() {
     let show = std::process::Command::new(keel()).args(["show", "M-9", "--format", "json", "--db"]).arg(&db).output().unwrap();
     let json: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
     let values = json["values"].as_array().unwrap();
-    let latest_actual = values.iter().filter(|v| !v["actual"].is_null()).last().unwrap();
+    let latest_actual = values.iter().rfind(|v| !v["actual"].is_null()).unwrap();
     assert_eq!(latest_actual["actual"], "10000");
 }

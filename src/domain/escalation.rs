@@ -40,9 +40,9 @@ impl Tier {
     /// Accepts `1`..`3`, `owner`, `sponsor`, `steering` (and the full labels).
     pub fn parse(s: &str) -> Option<Tier> {
         let t = s.trim().to_ascii_lowercase().replace(['-', '_'], " ");
-        Tier::ALL.into_iter().find(|tier| {
-            t == tier.number().to_string() || t == tier.slug() || t == tier.label() || t == format!("t{}", tier.number())
-        })
+        Tier::ALL
+            .into_iter()
+            .find(|tier| t == tier.number().to_string() || t == tier.slug() || t == tier.label() || t == format!("t{}", tier.number()))
     }
 }
 
@@ -118,11 +118,11 @@ pub fn variance(point: &Point, direction: Direction, tolerance: Num) -> Option<V
     let gap = actual.checked_sub(planned).ok()?;
     let signed_gap = match direction {
         Direction::HigherIsBetter => gap,
-        Direction::LowerIsBetter => gap.neg(),
+        Direction::LowerIsBetter => gap.negated(),
     };
     let relative = signed_gap.ratio(planned.abs());
     let out_of_tolerance = match relative {
-        Some(r) => r < tolerance.neg(),
+        Some(r) => r < tolerance.negated(),
         None => signed_gap.is_negative(),
     };
     Some(Variance { period: point.period, planned, actual, signed_gap, relative, out_of_tolerance })
@@ -145,7 +145,7 @@ pub fn assess(points: &[Point], direction: Direction, t: &Thresholds, money: boo
     let latest = *variances.last()?;
     let periods_out = variances.iter().rev().take_while(|v| v.out_of_tolerance).count() as u32;
     let word = if direction == Direction::HigherIsBetter { "below" } else { "above" };
-    let major_share = latest.relative.is_some_and(|r| r <= t.major.neg());
+    let major_share = latest.relative.is_some_and(|r| r <= t.major.negated());
     let major_money = money && latest.signed_gap.is_negative() && latest.signed_gap.abs() >= t.major_money_gap;
     let share = latest.relative.map(|r| r.abs().percent()).unwrap_or_else(|| latest.signed_gap.abs().grouped());
     let (tier, reason) = if !latest.out_of_tolerance {
@@ -233,7 +233,8 @@ mod tests {
 
     #[test]
     fn reason_says_why() {
-        let a = assess(&pts(&[("100", "90"), ("100", "90"), ("100", "90")]), Direction::HigherIsBetter, &Thresholds::default(), false).unwrap();
+        let a =
+            assess(&pts(&[("100", "90"), ("100", "90"), ("100", "90")]), Direction::HigherIsBetter, &Thresholds::default(), false).unwrap();
         assert_eq!(a.reason, "3 periods below plan");
         assert_eq!(a.periods_out, 3);
     }
@@ -255,7 +256,7 @@ mod tests {
             let p = Point { period: Period::parse("2026-W01").unwrap(), planned: Some(Num::from_int(plan)), actual: Some(Num::from_int(act)) };
             let up = variance(&p, Direction::HigherIsBetter, Num::ZERO).unwrap();
             let down = variance(&p, Direction::LowerIsBetter, Num::ZERO).unwrap();
-            proptest::prop_assert_eq!(up.signed_gap, down.signed_gap.neg());
+            proptest::prop_assert_eq!(up.signed_gap, down.signed_gap.negated());
             proptest::prop_assert_eq!(up.signed_gap.is_negative(), act < plan);
             proptest::prop_assert_eq!(down.signed_gap.is_negative(), act > plan);
         }

@@ -133,16 +133,8 @@ pub fn awaiting(pending: Stage, s: &GateState, f: &MeasureFacts) -> Vec<&'static
                 w.push("controller sign-off on the planned value");
             }
         }
-        Stage::Implemented => {
-            if s.sponsor_approved_by.is_none() {
-                w.push("sponsor confirmation");
-            }
-        }
-        Stage::Closed => {
-            if s.validated_by.is_none() {
-                w.push("controller validation of the realised value");
-            }
-        }
+        Stage::Implemented if s.sponsor_approved_by.is_none() => w.push("sponsor confirmation"),
+        Stage::Closed if s.validated_by.is_none() => w.push("controller validation of the realised value"),
         _ => {}
     }
     w

@@ -127,7 +127,7 @@ impl ValueType {
     /// Benefits count positive and costs negative in net value.
     pub fn net(self, amount: Num) -> Num {
         if self.is_cost() {
-            amount.neg()
+            amount.negated()
         } else {
             amount
         }

@@ -45,11 +45,7 @@ impl Num {
             None => (body, ""),
         };
         let digits_ok = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
-        if body.is_empty()
-            || (int_part.is_empty() && frac_part.is_empty())
-            || !digits_ok(int_part)
-            || !digits_ok(frac_part)
-        {
+        if body.is_empty() || (int_part.is_empty() && frac_part.is_empty()) || !digits_ok(int_part) || !digits_ok(frac_part) {
             return Err(NumError::Malformed(input.to_string()));
         }
         if int_part.len() + frac_part.len() > MAX_DIGITS {
@@ -65,9 +61,7 @@ impl Num {
             if frac_part.is_empty() { "" } else { "." },
             frac_part
         );
-        Decimal::from_str(&canonical)
-            .map(Num)
-            .map_err(|_| NumError::Malformed(input.to_string()))
+        Decimal::from_str(&canonical).map(Num).map_err(|_| NumError::Malformed(input.to_string()))
     }
 
     /// Read a number keel itself stored (already validated when it was written, and derived
@@ -99,7 +93,7 @@ impl Num {
     pub fn abs(self) -> Num {
         Num(self.0.abs())
     }
-    pub fn neg(self) -> Num {
+    pub fn negated(self) -> Num {
         Num(-self.0)
     }
     pub fn is_zero(self) -> bool {
@@ -113,15 +107,11 @@ impl Num {
     }
     /// The one place keel rounds for display: half away from zero ("commercial" rounding).
     pub fn round_dp(self, dp: u32) -> Num {
-        Num(self
-            .0
-            .round_dp_with_strategy(dp, rust_decimal::RoundingStrategy::MidpointAwayFromZero))
+        Num(self.0.round_dp_with_strategy(dp, rust_decimal::RoundingStrategy::MidpointAwayFromZero))
     }
     /// A percentage for display, e.g. `-12.5%`.
     pub fn percent(self) -> String {
-        let p = (self.0 * Decimal::from(100))
-            .round_dp_with_strategy(1, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
-            .normalize();
+        let p = (self.0 * Decimal::from(100)).round_dp_with_strategy(1, rust_decimal::RoundingStrategy::MidpointAwayFromZero).normalize();
         format!("{p}%")
     }
     /// Money/metric display with thousands separators and the stored precision.
@@ -205,16 +195,10 @@ mod tests {
 
     #[test]
     fn refuses_ambiguous_or_lossy_input() {
-        for bad in [
-            "", "-", ".", "12,5", "1.23abc", "1e400", "1E3", "0x10", "1.2.3", "--1", "NaN", "inf",
-            "12,5x", "1 000",
-        ] {
+        for bad in ["", "-", ".", "12,5", "1.23abc", "1e400", "1E3", "0x10", "1.2.3", "--1", "NaN", "inf", "12,5x", "1 000"] {
             assert!(Num::parse(bad).is_err(), "{bad:?} should be refused");
         }
-        assert!(matches!(
-            Num::parse("12345678901234567890123456789"),
-            Err(NumError::TooManyDigits(_))
-        ));
+        assert!(matches!(Num::parse("12345678901234567890123456789"), Err(NumError::TooManyDigits(_))));
         assert!(matches!(Num::parse("0.123456789"), Err(NumError::TooPrecise(_))));
     }
 

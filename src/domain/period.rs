@@ -122,9 +122,7 @@ impl Period {
         match self {
             Period::Week { year, week } => NaiveDate::from_isoywd_opt(year, week, Weekday::Mon).expect("validated week"),
             Period::Month { year, month } => NaiveDate::from_ymd_opt(year, month, 1).expect("validated month"),
-            Period::Quarter { year, quarter } => {
-                NaiveDate::from_ymd_opt(year, (quarter - 1) * 3 + 1, 1).expect("validated quarter")
-            }
+            Period::Quarter { year, quarter } => NaiveDate::from_ymd_opt(year, (quarter - 1) * 3 + 1, 1).expect("validated quarter"),
         }
     }
 
@@ -136,9 +134,9 @@ impl Period {
     pub fn next(self) -> Period {
         match self {
             Period::Week { .. } => Period::week_of(self.start() + Duration::days(7)),
-            Period::Month { year, month } if month == 12 => Period::Month { year: year + 1, month: 1 },
+            Period::Month { year, month: 12 } => Period::Month { year: year + 1, month: 1 },
             Period::Month { year, month } => Period::Month { year, month: month + 1 },
-            Period::Quarter { year, quarter } if quarter == 4 => Period::Quarter { year: year + 1, quarter: 1 },
+            Period::Quarter { year, quarter: 4 } => Period::Quarter { year: year + 1, quarter: 1 },
             Period::Quarter { year, quarter } => Period::Quarter { year, quarter: quarter + 1 },
         }
     }
@@ -146,9 +144,9 @@ impl Period {
     pub fn prev(self) -> Period {
         match self {
             Period::Week { .. } => Period::week_of(self.start() - Duration::days(7)),
-            Period::Month { year, month } if month == 1 => Period::Month { year: year - 1, month: 12 },
+            Period::Month { year, month: 1 } => Period::Month { year: year - 1, month: 12 },
             Period::Month { year, month } => Period::Month { year, month: month - 1 },
-            Period::Quarter { year, quarter } if quarter == 1 => Period::Quarter { year: year - 1, quarter: 4 },
+            Period::Quarter { year, quarter: 1 } => Period::Quarter { year: year - 1, quarter: 4 },
             Period::Quarter { year, quarter } => Period::Quarter { year, quarter: quarter - 1 },
         }
     }

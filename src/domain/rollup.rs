@@ -15,14 +15,14 @@ pub struct Money {
 }
 
 impl Money {
-    pub fn add(self, o: Money) -> Result<Money, NumError> {
+    pub fn plus(self, o: Money) -> Result<Money, NumError> {
         Ok(Money {
             planned: self.planned.checked_add(o.planned)?,
             forecast: self.forecast.checked_add(o.forecast)?,
             actual: self.actual.checked_add(o.actual)?,
         })
     }
-    pub fn sub(self, o: Money) -> Result<Money, NumError> {
+    pub fn minus(self, o: Money) -> Result<Money, NumError> {
         Ok(Money {
             planned: self.planned.checked_sub(o.planned)?,
             forecast: self.forecast.checked_sub(o.forecast)?,
@@ -95,15 +95,15 @@ mod tests {
         fn delta_updates_equal_full_sums(values in proptest::collection::vec((-100000i64..100000, 0u32..4), 1..40)) {
             let ms: Vec<Money> = values.iter().map(|(v, s)| {
                 let x = Num::from(rust_decimal::Decimal::new(*v, *s));
-                Money { planned: x, forecast: x.neg(), actual: x }
+                Money { planned: x, forecast: x.negated(), actual: x }
             }).collect();
-            let full = ms.iter().try_fold(Money::default(), |a, b| a.add(*b)).unwrap();
+            let full = ms.iter().try_fold(Money::default(), |a, b| a.plus(*b)).unwrap();
             let mut running = Money::default();
             for (i, m) in ms.iter().enumerate() {
                 // Add a wrong value first, then correct it with a delta, as an edit would.
                 let wrong = Money { planned: Num::from_int(i as i64), ..Default::default() };
-                running = running.add(wrong).unwrap();
-                running = running.add(m.sub(wrong).unwrap()).unwrap();
+                running = running.plus(wrong).unwrap();
+                running = running.plus(m.minus(wrong).unwrap()).unwrap();
             }
             proptest::prop_assert_eq!(running, full);
         }

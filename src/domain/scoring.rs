@@ -97,11 +97,7 @@ pub fn score_key_result(kr: &KrNumbers) -> Option<Score> {
                 return None;
             }
             // The share of reported periods in which the line held.
-            let held = kr
-                .actuals
-                .iter()
-                .filter(|a| if kr.kind == KrKind::StayAbove { **a >= target } else { **a <= target })
-                .count();
+            let held = kr.actuals.iter().filter(|a| if kr.kind == KrKind::StayAbove { **a >= target } else { **a <= target }).count();
             let raw = Num::from_int(held as i64).ratio(Num::from_int(kr.actuals.len() as i64))?;
             Some(Score::from_raw(raw))
         }
@@ -130,13 +126,7 @@ mod tests {
 
     fn score(kind: KrKind, baseline: &str, target: &str, actuals: &[&str]) -> Option<Score> {
         let a: Vec<Num> = actuals.iter().map(|s| n(s)).collect();
-        score_key_result(&KrNumbers {
-            kind,
-            baseline: Some(n(baseline)),
-            target: Some(n(target)),
-            actuals: &a,
-            milestone_done: false,
-        })
+        score_key_result(&KrNumbers { kind, baseline: Some(n(baseline)), target: Some(n(target)), actuals: &a, milestone_done: false })
     }
 
     #[test]
@@ -173,7 +163,9 @@ mod tests {
 
     #[test]
     fn milestone_is_zero_or_one_and_missing_numbers_do_not_score() {
-        let m = |done| score_key_result(&KrNumbers { kind: KrKind::Milestone, baseline: None, target: None, actuals: &[], milestone_done: done });
+        let m = |done| {
+            score_key_result(&KrNumbers { kind: KrKind::Milestone, baseline: None, target: None, actuals: &[], milestone_done: done })
+        };
         assert_eq!(m(true).unwrap().grade, Num::ONE);
         assert_eq!(m(false).unwrap().grade, Num::ZERO);
         assert!(score(KrKind::IncreaseTo, "0", "10", &[]).is_none());

@@ -51,8 +51,7 @@ pub fn implementation(
         .filter(|m| m.done.is_none() && m.due < today)
         .map(|m| ((today - m.due).num_days(), m.title))
         .max_by_key(|(days, _)| *days);
-    let blocked_by: Vec<String> =
-        dependencies.iter().filter(|(_, l)| *l != ImplLevel::OnTrack).map(|(k, _)| k.clone()).collect();
+    let blocked_by: Vec<String> = dependencies.iter().filter(|(_, l)| *l != ImplLevel::OnTrack).map(|(k, _)| k.clone()).collect();
     let (mut level, mut detail) = match worst {
         Some((days, title)) if days > t.critical_after_days => (ImplLevel::Critical, format!("'{title}' {days} days overdue")),
         Some((days, title)) => (ImplLevel::Late, format!("'{title}' {days} days overdue")),
@@ -130,8 +129,8 @@ pub fn potential(planned: Num, forecast: Num, direction: Direction, t: &Threshol
         return Rag::NoData;
     }
     let gap = forecast.checked_sub(planned).unwrap_or(Num::ZERO);
-    let signed = if direction == Direction::HigherIsBetter { gap } else { gap.neg() };
-    let shortfall = signed.ratio(planned.abs()).unwrap_or(Num::ZERO).neg();
+    let signed = if direction == Direction::HigherIsBetter { gap } else { gap.negated() };
+    let shortfall = signed.ratio(planned.abs()).unwrap_or(Num::ZERO).negated();
     if shortfall > t.red {
         Rag::Red
     } else if shortfall > t.amber {

@@ -53,7 +53,8 @@ pub fn detail(d: &Detail) -> String {
         }
     }
     if let Some(k) = &d.kpi {
-        let _ = writeln!(s, "{} KPI, {} is better; latest {} against target {}", k.ipo_class, k.direction, opt(k.latest_actual), opt(k.target));
+        let _ =
+            writeln!(s, "{} KPI, {} is better; latest {} against target {}", k.ipo_class, k.direction, opt(k.latest_actual), opt(k.target));
         if !k.missing.is_empty() {
             let _ = writeln!(s, "incomplete: missing {}", k.missing.join(", "));
         }
@@ -71,7 +72,12 @@ pub fn detail(d: &Detail) -> String {
     }
     if let Some(g) = &d.gate {
         let _ = writeln!(s, "\n[gate]");
-        let _ = writeln!(s, "  stage                {}{}", g.stage, g.side_state.map(|x| format!(" ({x}: {})", g.side_reason.clone().unwrap_or_default())).unwrap_or_default());
+        let _ = writeln!(
+            s,
+            "  stage                {}{}",
+            g.stage,
+            g.side_state.map(|x| format!(" ({x}: {})", g.side_reason.clone().unwrap_or_default())).unwrap_or_default()
+        );
         if let Some(p) = g.pending {
             let _ = writeln!(s, "  requested            {p}; awaiting {}", g.awaiting.join(" and "));
         }
@@ -118,17 +124,34 @@ pub fn detail(d: &Detail) -> String {
     if !d.funnel.is_empty() {
         let _ = writeln!(s, "\n[value funnel]            planned        forecast          actual");
         for (stage, m) in &d.funnel {
-            let _ = writeln!(s, "  {:<14} {:>15} {:>15} {:>15}", stage.as_str(), m.planned.grouped(), m.forecast.grouped(), m.actual.grouped());
+            let _ =
+                writeln!(s, "  {:<14} {:>15} {:>15} {:>15}", stage.as_str(), m.planned.grouped(), m.forecast.grouped(), m.actual.grouped());
         }
     }
     if !d.values.is_empty() {
         let _ = writeln!(s, "\n[values]  period         planned        forecast          actual   version");
         for v in &d.values {
-            let _ = writeln!(s, "          {:<9} {:>13} {:>15} {:>15}   {}", v.period, opt(v.planned), opt(v.forecast), opt(v.actual), v.version);
+            let _ = writeln!(
+                s,
+                "          {:<9} {:>13} {:>15} {:>15}   {}",
+                v.period,
+                opt(v.planned),
+                opt(v.forecast),
+                opt(v.actual),
+                v.version
+            );
         }
     }
     if let Some(e) = &d.escalation {
-        let _ = writeln!(s, "\n[escalation {}] {} — {} (assigned to {}, due {})", e.id, e.tier_label, e.reason, e.assignee.clone().unwrap_or(e.assignee_role.clone()), &e.due_at[..10.min(e.due_at.len())]);
+        let _ = writeln!(
+            s,
+            "\n[escalation {}] {} — {} (assigned to {}, due {})",
+            e.id,
+            e.tier_label,
+            e.reason,
+            e.assignee.clone().unwrap_or(e.assignee_role.clone()),
+            &e.due_at[..10.min(e.due_at.len())]
+        );
     }
     if !d.decisions.is_empty() {
         let _ = writeln!(s, "\n[decisions]");
@@ -151,7 +174,11 @@ pub fn escalations(rows: &[EscalationRow]) -> String {
         s.push_str("no open escalations\n");
         return s;
     }
-    let _ = writeln!(s, "{:>4}  {:<19} {:<6} {:<34} {:<18} {:>9} {:>3}  {:<10}", "id", "tier", "key", "title", "owner", "variance", "out", "due");
+    let _ = writeln!(
+        s,
+        "{:>4}  {:<19} {:<6} {:<34} {:<18} {:>9} {:>3}  {:<10}",
+        "id", "tier", "key", "title", "owner", "variance", "out", "due"
+    );
     for e in rows {
         let var = e.relative.map(|r| r.percent()).unwrap_or_else(|| e.gap.grouped());
         let due = format!("{}{}", &e.due_at[..10.min(e.due_at.len())], if e.overdue { " OVERDUE" } else { "" });
@@ -208,12 +235,48 @@ pub fn check(r: &CheckReport) -> String {
             let _ = writeln!(s, "  {i}");
         }
     };
-    list(&mut s, "STALE (no update within the cadence)", r.stale.iter().map(|x| format!("{:<6} {} — owner {}, last update {} ({} days, {})", x.key, x.title, x.owner.as_deref().unwrap_or("—"), x.last_update.as_deref().map(|d| &d[..10.min(d.len())]).unwrap_or("never"), x.days_since_update.map(|d| d.to_string()).unwrap_or("—".into()), x.cadence)).collect());
-    list(&mut s, "LATE MILESTONES", r.late_milestones.iter().map(|x| format!("{:<6} {} — due {}, {} days overdue", x.key, x.milestone, x.due, x.days_overdue)).collect());
-    list(&mut s, "IMPLEMENTATION (late or critical)", r.implementation.iter().map(|x| format!("{:<6} {:<9} {} — {}", x.key, x.status, x.title, x.detail)).collect());
-    list(&mut s, "POTENTIAL (amber or red)", r.potential.iter().map(|x| format!("{:<6} {:<6} {} — {}", x.key, x.status, x.title, x.detail)).collect());
+    list(
+        &mut s,
+        "STALE (no update within the cadence)",
+        r.stale
+            .iter()
+            .map(|x| {
+                format!(
+                    "{:<6} {} — owner {}, last update {} ({} days, {})",
+                    x.key,
+                    x.title,
+                    x.owner.as_deref().unwrap_or("—"),
+                    x.last_update.as_deref().map(|d| &d[..10.min(d.len())]).unwrap_or("never"),
+                    x.days_since_update.map(|d| d.to_string()).unwrap_or("—".into()),
+                    x.cadence
+                )
+            })
+            .collect(),
+    );
+    list(
+        &mut s,
+        "LATE MILESTONES",
+        r.late_milestones
+            .iter()
+            .map(|x| format!("{:<6} {} — due {}, {} days overdue", x.key, x.milestone, x.due, x.days_overdue))
+            .collect(),
+    );
+    list(
+        &mut s,
+        "IMPLEMENTATION (late or critical)",
+        r.implementation.iter().map(|x| format!("{:<6} {:<9} {} — {}", x.key, x.status, x.title, x.detail)).collect(),
+    );
+    list(
+        &mut s,
+        "POTENTIAL (amber or red)",
+        r.potential.iter().map(|x| format!("{:<6} {:<6} {} — {}", x.key, x.status, x.title, x.detail)).collect(),
+    );
     list(&mut s, "KEY RESULTS AT RISK", r.at_risk_key_results.iter().map(|x| format!("{:<6} {} — {}", x.key, x.title, x.detail)).collect());
-    list(&mut s, "GREEN WITHOUT EXPLANATION", r.green_without_explanation.iter().map(|x| format!("{:<6} {} — {}", x.key, x.title, x.detail)).collect());
+    list(
+        &mut s,
+        "GREEN WITHOUT EXPLANATION",
+        r.green_without_explanation.iter().map(|x| format!("{:<6} {} — {}", x.key, x.title, x.detail)).collect(),
+    );
     let a = &r.alignment;
     let _ = writeln!(
         s,
@@ -231,23 +294,43 @@ pub fn check(r: &CheckReport) -> String {
         let _ = writeln!(s, "  trend: {}", a.trend.iter().map(|(w, v)| format!("{w} {}", v.percent())).collect::<Vec<_>>().join(", "));
     }
     let _ = writeln!(s, "  orphans: {}", if a.orphans.is_empty() { "none".into() } else { a.orphans.join(", ") });
-    let _ = writeln!(s, "  cross-functional: {}", if a.cross_functional.is_empty() { "none".into() } else { a.cross_functional.join(", ") });
-    let _ = writeln!(s, "  likely duplicates: {}", if a.likely_duplicates.is_empty() { "none".into() } else { a.likely_duplicates.iter().map(|(x, y)| format!("{x} ~ {y}")).collect::<Vec<_>>().join(", ") });
+    let _ =
+        writeln!(s, "  cross-functional: {}", if a.cross_functional.is_empty() { "none".into() } else { a.cross_functional.join(", ") });
+    let _ = writeln!(
+        s,
+        "  likely duplicates: {}",
+        if a.likely_duplicates.is_empty() {
+            "none".into()
+        } else {
+            a.likely_duplicates.iter().map(|(x, y)| format!("{x} ~ {y}")).collect::<Vec<_>>().join(", ")
+        }
+    );
     let _ = writeln!(s, "\nIPO CHECKS");
-    let _ = writeln!(s, "  outcome-only objectives: {}", if r.outcome_only_objectives.is_empty() { "none".into() } else { r.outcome_only_objectives.join(", ") });
+    let _ = writeln!(
+        s,
+        "  outcome-only objectives: {}",
+        if r.outcome_only_objectives.is_empty() { "none".into() } else { r.outcome_only_objectives.join(", ") }
+    );
     let _ = writeln!(s, "  isolated KPIs: {}", if r.isolated_kpis.is_empty() { "none".into() } else { r.isolated_kpis.join(", ") });
     list(&mut s, "INCOMPLETE KPIs", r.incomplete_kpis.iter().map(|g| format!("{:<6} missing {}", g.key, g.missing.join(", "))).collect());
-    list(&mut s, "OBJECTIVES NOT YET EXECUTABLE", r.not_executable.iter().map(|g| format!("{:<6} missing {}", g.key, g.missing.join(", "))).collect());
+    list(
+        &mut s,
+        "OBJECTIVES NOT YET EXECUTABLE",
+        r.not_executable.iter().map(|g| format!("{:<6} missing {}", g.key, g.missing.join(", "))).collect(),
+    );
     let _ = writeln!(s, "\nVALUE FUNNEL (net forecast by stage)");
     for f in &r.funnel {
-        let stages: Vec<String> = f.by_stage.iter().filter(|(_, m)| !m.is_zero()).map(|(st, m)| format!("{} {}", st.short(), m.forecast.grouped())).collect();
+        let stages: Vec<String> =
+            f.by_stage.iter().filter(|(_, m)| !m.is_zero()).map(|(st, m)| format!("{} {}", st.short(), m.forecast.grouped())).collect();
         let _ = writeln!(s, "  {:<5} {:<36} total {}  [{}]", f.key, truncate(&f.title, 36), f.total.forecast.grouped(), stages.join("  "));
         if let Some(g) = &f.target_gap {
-            let _ = writeln!(s, "        top-down target {}  bottom-up {}  gap {}", g.target.grouped(), g.bottom_up.grouped(), g.gap.grouped());
+            let _ =
+                writeln!(s, "        top-down target {}  bottom-up {}  gap {}", g.target.grouped(), g.bottom_up.grouped(), g.gap.grouped());
         }
     }
     for (k, g) in &r.objective_targets {
-        let _ = writeln!(s, "  {k:<5} objective target {}  bottom-up {}  gap {}", g.target.grouped(), g.bottom_up.grouped(), g.gap.grouped());
+        let _ =
+            writeln!(s, "  {k:<5} objective target {}  bottom-up {}  gap {}", g.target.grouped(), g.bottom_up.grouped(), g.gap.grouped());
     }
     s
 }

@@ -50,9 +50,8 @@ fn hash_row(prev: &str, seq: i64, at: &str, actor: &str, e: &Entry) -> String {
 
 /// Append entries inside the caller's transaction.
 pub fn append(conn: &Connection, at: &str, actor: &str, entries: &[Entry]) -> Result<()> {
-    let last: Option<(i64, String)> = conn
-        .query_row("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
+    let last: Option<(i64, String)> =
+        conn.query_row("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
     let (mut seq, mut prev) = last.unwrap_or((0, GENESIS.to_string()));
     let mut stmt = conn.prepare_cached(
         "INSERT INTO audit (seq, at, actor, item_key, field, old_value, new_value, reason, prev_hash, hash)
@@ -76,9 +75,8 @@ pub struct Verification {
 
 /// Walk the whole chain.
 pub fn verify(conn: &Connection) -> Result<Verification> {
-    let mut stmt = conn.prepare(
-        "SELECT seq, at, actor, item_key, field, old_value, new_value, reason, prev_hash, hash FROM audit ORDER BY seq",
-    )?;
+    let mut stmt =
+        conn.prepare("SELECT seq, at, actor, item_key, field, old_value, new_value, reason, prev_hash, hash FROM audit ORDER BY seq")?;
     let mut rows = stmt.query([])?;
     let mut prev = GENESIS.to_string();
     let mut expected_seq = 1;
@@ -123,16 +121,24 @@ pub fn list(conn: &Connection, item_key: Option<&str>, since: Option<&str>, limi
             seq: r.get(0)?,
             at: r.get(1)?,
             actor: r.get(2)?,
-            entry: Entry {
-                item_key: r.get(3)?,
-                field: r.get(4)?,
-                old_value: r.get(5)?,
-                new_value: r.get(6)?,
-                reason: r.get(7)?,
-            },
+            entry: Entry { item_key: r.get(3)?, field: r.get(4)?, old_value: r.get(5)?, new_value: r.get(6)?, reason: r.get(7)? },
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Who last changed one of an item's fields that `belongs` accepts, and when (newest first; only
+/// read when an edit conflicts, so walking the item's rows is fine).
+pub fn last_change_where(conn: &Connection, item_key: &str, belongs: &dyn Fn(&str) -> bool) -> Result<Option<(String, String)>> {
+    let mut stmt = conn.prepare_cached("SELECT actor, at, field FROM audit WHERE item_key = ?1 ORDER BY seq DESC")?;
+    let mut rows = stmt.query([item_key])?;
+    while let Some(r) = rows.next()? {
+        let field: String = r.get(2)?;
+        if belongs(&field) {
+            return Ok(Some((r.get(0)?, r.get(1)?)));
+        }
+    }
+    Ok(None)
 }
 
 /// Who last changed an item's field (or any field when `field` is None), and when.

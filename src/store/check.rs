@@ -134,7 +134,12 @@ impl Store {
                 });
             }
             if ms.implementation.level != ImplLevel::OnTrack {
-                implementation.push(StatusItem { key: key.clone(), title: title.clone(), status: ms.implementation.level.label().into(), detail: ms.implementation.detail.clone() });
+                implementation.push(StatusItem {
+                    key: key.clone(),
+                    title: title.clone(),
+                    status: ms.implementation.level.label().into(),
+                    detail: ms.implementation.detail.clone(),
+                });
             }
             if matches!(ms.potential, Rag::Amber | Rag::Red) {
                 let detail = format!("forecast {} against plan {}", ms.money.forecast.grouped(), ms.money.planned.grouped());
@@ -147,7 +152,9 @@ impl Store {
                  LEFT JOIN people p ON p.id = m.owner_id
                  WHERE ms.done_date IS NULL AND ms.due_date < ?1 AND m.side_state IS NULL ORDER BY ms.due_date, i.num",
             )?;
-            let r = s.query_map([clock.today.to_string()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<String>>(3)?)))?;
+            let r = s.query_map([clock.today.to_string()], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<String>>(3)?))
+            })?;
             r.filter_map(|x| x.ok())
                 .map(|(key, milestone, due, owner)| {
                     let days = NaiveDate::parse_from_str(&due, "%Y-%m-%d").map(|d| (clock.today - d).num_days()).unwrap_or(0);
@@ -169,7 +176,12 @@ impl Store {
                 at_risk.push(StatusItem { key: key.clone(), title: title.clone(), status: "at risk".into(), detail: s.at_risk.join(", ") });
             }
             if s.shown.green_without_explanation {
-                unexplained.push(StatusItem { key: key.clone(), title: title.clone(), status: "green without explanation".into(), detail: format!("set green by hand; the numbers say {}", s.shown.computed.label()) });
+                unexplained.push(StatusItem {
+                    key: key.clone(),
+                    title: title.clone(),
+                    status: "green without explanation".into(),
+                    detail: format!("set green by hand; the numbers say {}", s.shown.computed.label()),
+                });
             }
         }
         let facts = self.objective_facts()?;
@@ -177,7 +189,12 @@ impl Store {
         for (id, f) in &facts {
             let s = read::objective_status(c, *id, clock, &t)?;
             if s.shown.green_without_explanation {
-                unexplained.push(StatusItem { key: f.key.clone(), title: f.title.clone(), status: "green without explanation".into(), detail: format!("set green by hand; the work underneath is {}", s.shown.computed.label()) });
+                unexplained.push(StatusItem {
+                    key: f.key.clone(),
+                    title: f.title.clone(),
+                    status: "green without explanation".into(),
+                    detail: format!("set green by hand; the work underneath is {}", s.shown.computed.label()),
+                });
             }
             let target: Option<String> = c.query_row("SELECT target FROM objectives WHERE id = ?1", [id], |r| r.get(0))?;
             if let Some(target) = target.and_then(|s| Num::parse(&s).ok()) {
@@ -267,10 +284,16 @@ impl Store {
         let c = self.conn();
         let today = self.clock().today;
         let cycle: Option<(String, String)> = c
-            .query_row("SELECT start_date, end_date FROM cycles WHERE start_date <= ?1 ORDER BY start_date DESC LIMIT 1", [today.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row(
+                "SELECT start_date, end_date FROM cycles WHERE start_date <= ?1 ORDER BY start_date DESC LIMIT 1",
+                [today.to_string()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .ok();
         let Some((start, end)) = cycle else { return Ok(vec![]) };
-        let (Ok(start), Ok(end)) = (NaiveDate::parse_from_str(&start, "%Y-%m-%d"), NaiveDate::parse_from_str(&end, "%Y-%m-%d")) else { return Ok(vec![]) };
+        let (Ok(start), Ok(end)) = (NaiveDate::parse_from_str(&start, "%Y-%m-%d"), NaiveDate::parse_from_str(&end, "%Y-%m-%d")) else {
+            return Ok(vec![]);
+        };
         // Current parent of each objective, and its history of changes.
         let current: Vec<(String, bool)> = {
             let mut s = c.prepare("SELECT i.key, o.parent_id IS NOT NULL FROM objectives o JOIN items i ON i.id = o.id")?;

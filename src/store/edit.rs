@@ -24,25 +24,66 @@ pub enum EscalationAction {
 
 #[derive(Clone, Debug)]
 pub enum MilestoneAction {
-    Add { title: String, due: NaiveDate },
+    Add {
+        title: String,
+        due: NaiveDate,
+    },
     /// Milestones are numbered 1.. in due-date order, as `keel show` lists them.
-    Done { number: usize, on: Option<NaiveDate> },
-    Reopen { number: usize },
+    Done {
+        number: usize,
+        on: Option<NaiveDate>,
+    },
+    Reopen {
+        number: usize,
+    },
 }
 
 #[derive(Clone, Debug)]
 pub enum Change {
     /// Set a field of an item (`title`, `owner`, `narrative` …).
-    Set { key: ItemKey, field: String, value: String, if_version: Option<i64> },
+    Set {
+        key: ItemKey,
+        field: String,
+        value: String,
+        if_version: Option<i64>,
+    },
     /// Set one number (or the comment) of an item for one period.
-    Value { key: ItemKey, period: Period, field: String, value: String, if_version: Option<i64> },
-    Gate { key: ItemKey, action: GateAction, reason: Option<String> },
-    Escalation { id: i64, action: EscalationAction },
-    Milestone { key: ItemKey, action: MilestoneAction },
+    Value {
+        key: ItemKey,
+        period: Period,
+        field: String,
+        value: String,
+        if_version: Option<i64>,
+    },
+    Gate {
+        key: ItemKey,
+        action: GateAction,
+        reason: Option<String>,
+    },
+    Escalation {
+        id: i64,
+        action: EscalationAction,
+    },
+    Milestone {
+        key: ItemKey,
+        action: MilestoneAction,
+    },
     /// Measure → key result or KPI it contributes to; KPI → key result or objective it informs.
-    Link { from: ItemKey, to: ItemKey, remove: bool },
-    Depend { key: ItemKey, on: ItemKey, remove: bool },
-    Decision { key: ItemKey, text: String, owner: Option<ItemKey> },
+    Link {
+        from: ItemKey,
+        to: ItemKey,
+        remove: bool,
+    },
+    Depend {
+        key: ItemKey,
+        on: ItemKey,
+        remove: bool,
+    },
+    Decision {
+        key: ItemKey,
+        text: String,
+        owner: Option<ItemKey>,
+    },
     ImportPlan(Box<Plan>),
 }
 
@@ -233,19 +274,31 @@ pub(crate) fn may_edit(ctx: &Ctx, kind: ItemKind, id: i64, key: &ItemKey) -> Res
     if owners.contains(&Some(me)) {
         return Ok(());
     }
-    Err(StoreError::Permission(format!(
-        "{key}: only its owner or a PMO administrator may change it (you are {})",
-        ctx.actor.display()
-    )))
+    Err(StoreError::Permission(format!("{key}: only its owner or a PMO administrator may change it (you are {})", ctx.actor.display())))
 }
 
-fn check_version(ctx: &Ctx, row: &str, key: &ItemKey, field: &str, expected: Option<i64>, found: i64) -> Result<()> {
+/// Audit fields that record a change to a measure's gate columns (they bump its row's version).
+const GATE_FIELDS: &[&str] =
+    &["stage", "side_state", "side_reason", "pending_stage", "requested_by", "sponsor_approved_by", "controller_signed_by", "validated_by"];
+
+/// Does an audit row's field name a change to this row? A value row (`period` given) is changed
+/// by its own `FIELD@PERIOD` entries; an item's own row by its fields and gate columns — not by
+/// its values, links, milestones or escalations, which live in other rows.
+fn changes_row(kind: ItemKind, period: Option<&str>, audit_field: &str) -> bool {
+    match period {
+        Some(p) => audit_field.split_once('@').is_some_and(|(_, at)| at == p),
+        None => fields::fields_of(kind).iter().any(|f| f.name == audit_field) || GATE_FIELDS.contains(&audit_field),
+    }
+}
+
+fn check_version(ctx: &Ctx, row: &str, key: &ItemKey, field: &str, period: Option<&str>, expected: Option<i64>, found: i64) -> Result<()> {
     if ctx.bumped.contains(row) {
         return Ok(());
     }
     if let Some(expected) = expected {
         if expected != found {
-            let (who, when) = audit::last_change(ctx.tx, &key.to_string(), None)?
+            let belongs = |f: &str| changes_row(key.kind, period, f);
+            let (who, when) = audit::last_change_where(ctx.tx, &key.to_string(), &belongs)?
                 .unwrap_or_else(|| ("someone".to_string(), "an unknown time".to_string()));
             return Err(StoreError::Conflict { key: key.to_string(), field: field.to_string(), expected, found, who, when });
         }
@@ -350,21 +403,22 @@ fn set_field(ctx: &mut Ctx, key: &ItemKey, name: &str, raw: &str, if_version: Op
         field: name.to_string(),
         choices: fields::choices(key.kind),
     })?;
-    let kind_check = if key.kind == ItemKind::Person || key.kind == ItemKind::Unit || key.kind == ItemKind::Cycle || key.kind == ItemKind::Kra {
-        if ctx.trusted || ctx.actor.pmo_admin {
-            Ok(())
+    let kind_check =
+        if key.kind == ItemKind::Person || key.kind == ItemKind::Unit || key.kind == ItemKind::Cycle || key.kind == ItemKind::Kra {
+            if ctx.trusted || ctx.actor.pmo_admin {
+                Ok(())
+            } else {
+                Err(StoreError::Permission(format!("{key}: only a PMO administrator may change people, units, cycles and areas")))
+            }
         } else {
-            Err(StoreError::Permission(format!("{key}: only a PMO administrator may change people, units, cycles and areas")))
-        }
-    } else {
-        may_edit(ctx, key.kind, id, key)
-    };
+            may_edit(ctx, key.kind, id, key)
+        };
     kind_check?;
     let table = fields::table_of(key.kind);
     let (typed_value, shown) = typed(ctx, key, field, raw)?;
     let (old, version) = old_display(ctx, field, id, table)?;
     let row = format!("{table}:{id}");
-    check_version(ctx, &row, key, field.name, if_version, version)?;
+    check_version(ctx, &row, key, field.name, None, if_version, version)?;
     if old == shown {
         return Ok(());
     }
@@ -453,7 +507,7 @@ fn set_value(ctx: &mut Ctx, key: &ItemKey, period: Period, name: &str, raw: &str
         ctx.tx.query_row(&sql, params![id, period_s], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
     let row = format!("value:{id}:{period_s}");
     let label = format!("{field}@{period_s}");
-    check_version(ctx, &row, key, &label, if_version, existing.as_ref().map(|e| e.1).unwrap_or(0))?;
+    check_version(ctx, &row, key, &label, Some(&period_s), if_version, existing.as_ref().map(|e| e.1).unwrap_or(0))?;
     let old = existing.as_ref().and_then(|e| e.0.clone());
     if old == new {
         return Ok(());
@@ -518,8 +572,11 @@ fn gate(ctx: &mut Ctx, key: &ItemKey, action: GateAction, reason: Option<&str>) 
     let id = resolve(ctx.tx, key)?;
     let (state, facts) = rules::gate_inputs(ctx.tx, id)?;
     let who = Acting { person: ctx.actor.person_id, pmo_admin: ctx.actor.pmo_admin };
-    let outcome = gates::decide(&state, &facts, action, who, reason)
-        .map_err(|missing| StoreError::Refused { key: key.to_string(), action: format!("gate {}", action.as_str()), missing })?;
+    let outcome = gates::decide(&state, &facts, action, who, reason).map_err(|missing| StoreError::Refused {
+        key: key.to_string(),
+        action: format!("gate {}", action.as_str()),
+        missing,
+    })?;
     let from = state.stage.unwrap_or(crate::domain::Stage::Defined);
     rules::write_gate_state(ctx, key, id, &state, &outcome.state)?;
     let kind = match (action, outcome.moved) {
@@ -548,6 +605,8 @@ fn gate(ctx: &mut Ctx, key: &ItemKey, action: GateAction, reason: Option<&str>) 
     )?;
     ctx.effects.push(format!("{key}: {}", outcome.summary));
     ctx.touched_money.insert(id);
+    // Cancelling (or any side-state change) decides whether the measure's numbers are judged.
+    ctx.touched_variance.insert(id);
     Ok(())
 }
 
@@ -557,7 +616,8 @@ fn milestone(ctx: &mut Ctx, key: &ItemKey, action: &MilestoneAction) -> Result<(
     may_edit(ctx, key.kind, id, key)?;
     let nth = |ctx: &Ctx, number: usize| -> Result<(i64, String, Option<String>)> {
         let rows: Vec<(i64, String, Option<String>)> = {
-            let mut stmt = ctx.tx.prepare_cached("SELECT id, title, done_date FROM milestones WHERE measure_id = ?1 ORDER BY due_date, id")?;
+            let mut stmt =
+                ctx.tx.prepare_cached("SELECT id, title, done_date FROM milestones WHERE measure_id = ?1 ORDER BY due_date, id")?;
             let r = stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
             r.collect::<rusqlite::Result<_>>()?
         };
@@ -583,7 +643,12 @@ fn milestone(ctx: &mut Ctx, key: &ItemKey, action: &MilestoneAction) -> Result<(
             let (mid, title, done) = nth(ctx, *number)?;
             let day = on.unwrap_or(ctx.clock.today).to_string();
             ctx.tx.execute("UPDATE milestones SET done_date = ?1, version = version + 1 WHERE id = ?2", params![day, mid])?;
-            ctx.log(&key.to_string(), &format!("milestone '{title}'"), done.map(|d| format!("done {d}")).or(Some("open".into())), Some(format!("done {day}")));
+            ctx.log(
+                &key.to_string(),
+                &format!("milestone '{title}'"),
+                done.map(|d| format!("done {d}")).or(Some("open".into())),
+                Some(format!("done {day}")),
+            );
         }
         MilestoneAction::Reopen { number } => {
             let (mid, title, done) = nth(ctx, *number)?;
@@ -604,7 +669,10 @@ fn link(ctx: &mut Ctx, from: &ItemKey, to: &ItemKey, remove: bool) -> Result<()>
         return Err(StoreError::Invalid {
             key: from.to_string(),
             field: "link".into(),
-            why: format!("cannot link a {} to a {}: measures link to key results or KPIs; KPIs to key results or objectives", from.kind, to.kind),
+            why: format!(
+                "cannot link a {} to a {}: measures link to key results or KPIs; KPIs to key results or objectives",
+                from.kind, to.kind
+            ),
         });
     }
     let (fid, tid) = (resolve(ctx.tx, from)?, resolve(ctx.tx, to)?);
@@ -640,7 +708,11 @@ fn depend(ctx: &mut Ctx, key: &ItemKey, on: &ItemKey, remove: bool) -> Result<()
         |r| r.get(0),
     )?;
     if loops || id == on_id {
-        return Err(StoreError::Invalid { key: key.to_string(), field: "depends_on".into(), why: format!("{on} already waits for {key}: that would be a loop") });
+        return Err(StoreError::Invalid {
+            key: key.to_string(),
+            field: "depends_on".into(),
+            why: format!("{on} already waits for {key}: that would be a loop"),
+        });
     }
     if ctx.tx.execute("INSERT OR IGNORE INTO dependencies (measure_id, depends_on_id) VALUES (?1, ?2)", params![id, on_id])? > 0 {
         ctx.log(&key.to_string(), "depends_on", None, Some(on.to_string()));

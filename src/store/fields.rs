@@ -122,10 +122,7 @@ const PERSON: &[Field] = &[
     f("pmo_admin", "pmo_admin", Flag, true, "person"),
 ];
 
-const UNIT: &[Field] = &[
-    f("name", "name", Text, true, "unit"),
-    f("kind", "kind", Choice(&["business-unit", "function"]), true, "unit"),
-];
+const UNIT: &[Field] = &[f("name", "name", Text, true, "unit"), f("kind", "kind", Choice(&["business-unit", "function"]), true, "unit")];
 
 const CYCLE: &[Field] =
     &[f("name", "name", Text, true, "cycle"), f("start", "start_date", Date, true, "cycle"), f("end", "end_date", Date, true, "cycle")];

@@ -167,8 +167,8 @@ impl Store {
         }
         sniff(path)?;
         let writable = std::fs::OpenOptions::new().write(true).open(path).is_ok();
-        let flags = if writable { OpenFlags::SQLITE_OPEN_READ_WRITE } else { OpenFlags::SQLITE_OPEN_READ_ONLY }
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let flags =
+            if writable { OpenFlags::SQLITE_OPEN_READ_WRITE } else { OpenFlags::SQLITE_OPEN_READ_ONLY } | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags)?;
         conn.busy_timeout(Duration::from_secs(10))?;
         let app: i64 = conn.pragma_query_value(None, "application_id", |r| r.get(0))?;
@@ -183,14 +183,8 @@ impl Store {
         if writable {
             conn.pragma_update(None, "journal_mode", "WAL")?;
         }
-        let mut store = Store {
-            conn,
-            path: path.to_path_buf(),
-            actor: Actor::default(),
-            demo: false,
-            read_only: None,
-            clock_override: None,
-        };
+        let mut store =
+            Store { conn, path: path.to_path_buf(), actor: Actor::default(), demo: false, read_only: None, clock_override: None };
         if version < migrations::SCHEMA_VERSION {
             if !writable {
                 return Err(StoreError::ReadOnly(format!("{shown}: needs a schema upgrade but the file is read-only")));
@@ -223,14 +217,7 @@ impl Store {
         let conn = Connection::open(path)?;
         configure(&conn)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
-        let mut store = Store {
-            conn,
-            path: path.to_path_buf(),
-            actor: Actor::default(),
-            demo,
-            read_only: None,
-            clock_override: None,
-        };
+        let mut store = Store { conn, path: path.to_path_buf(), actor: Actor::default(), demo, read_only: None, clock_override: None };
         let tx = store.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         migrations::migrate(&tx, 0)?;
         tx.execute(
@@ -262,8 +249,7 @@ impl Store {
             Some(l) if self.demo => l,
             Some(_) => {
                 return Err(StoreError::Permission(
-                    "KEEL_USER is honoured only on demo databases; on real data keel acts as your OS login. Unset KEEL_USER."
-                        .into(),
+                    "KEEL_USER is honoured only on demo databases; on real data keel acts as your OS login. Unset KEEL_USER.".into(),
                 ))
             }
             None => os_login(),
@@ -284,9 +270,7 @@ impl Store {
             )
             .optional()?;
         self.actor = match person {
-            Some((id, key, name, admin)) => {
-                Actor { login, person_id: Some(id), person_key: Some(key), name: Some(name), pmo_admin: admin }
-            }
+            Some((id, key, name, admin)) => Actor { login, person_id: Some(id), person_key: Some(key), name: Some(name), pmo_admin: admin },
             None => Actor { login, ..Default::default() },
         };
         Ok(())

@@ -257,7 +257,9 @@ impl Store {
              WHERE i.key = upper(?1) OR x.title LIKE ?2 ESCAPE '\\' OR i.key LIKE ?2 ESCAPE '\\'
              ORDER BY i.key <> upper(?1), i.kind, i.num LIMIT ?3",
         )?;
-        let r = stmt.query_map(params![q, pattern, limit as i64], |r| Ok(OutlineItem { key: r.get(0)?, title: r.get(1)?, has_children: false, ipo: None }))?;
+        let r = stmt.query_map(params![q, pattern, limit as i64], |r| {
+            Ok(OutlineItem { key: r.get(0)?, title: r.get(1)?, has_children: false, ipo: None })
+        })?;
         Ok(r.collect::<rusqlite::Result<_>>()?)
     }
 

@@ -3,7 +3,9 @@
 use super::edit::Ctx;
 use super::{rules, Result, Store, StoreError};
 use crate::domain::plan::{self as p, Plan};
-use crate::domain::{Cadence, Direction, IpoClass, ItemKey, ItemKind, KrKind, Level, NodeKind, Num, Period, SideState, Stage, UnitKind, ValueType};
+use crate::domain::{
+    Cadence, Direction, IpoClass, ItemKey, ItemKind, KrKind, Level, NodeKind, Num, Period, SideState, Stage, UnitKind, ValueType,
+};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use std::collections::{BTreeMap, HashSet};
 
@@ -21,7 +23,14 @@ fn lookup(tx: &Transaction, key: &str) -> rusqlite::Result<Option<(i64, String)>
 }
 
 /// Resolve a reference in the plan, recording a problem when it is missing or of the wrong kind.
-fn reference(tx: &Transaction, problems: &mut Problems, at: &str, field: &str, key: Option<&str>, kinds: &[ItemKind]) -> Result<Option<i64>> {
+fn reference(
+    tx: &Transaction,
+    problems: &mut Problems,
+    at: &str,
+    field: &str,
+    key: Option<&str>,
+    kinds: &[ItemKind],
+) -> Result<Option<i64>> {
     let Some(raw) = key else { return Ok(None) };
     let parsed = match ItemKey::parse(raw) {
         Ok(k) => k,
@@ -44,7 +53,14 @@ fn reference(tx: &Transaction, problems: &mut Problems, at: &str, field: &str, k
     }
 }
 
-fn register(tx: &Transaction, problems: &mut Problems, seen: &mut HashSet<String>, at: &str, key: &str, kind: ItemKind) -> Result<Option<i64>> {
+fn register(
+    tx: &Transaction,
+    problems: &mut Problems,
+    seen: &mut HashSet<String>,
+    at: &str,
+    key: &str,
+    kind: ItemKind,
+) -> Result<Option<i64>> {
     let parsed = match ItemKey::parse(key) {
         Ok(k) if k.kind == kind => k,
         Ok(k) => {
@@ -136,7 +152,10 @@ pub(crate) fn import(ctx: &mut Ctx, plan: &Plan) -> Result<()> {
         if c.start > c.end {
             problems.push(&at, "start is after end");
         }
-        tx.execute("INSERT INTO cycles (id, name, start_date, end_date) VALUES (?1, ?2, ?3, ?4)", params![id(&c.key), c.name, c.start.to_string(), c.end.to_string()])?;
+        tx.execute(
+            "INSERT INTO cycles (id, name, start_date, end_date) VALUES (?1, ?2, ?3, ?4)",
+            params![id(&c.key), c.name, c.start.to_string(), c.end.to_string()],
+        )?;
     }
     for u in &plan.units {
         tx.execute("INSERT INTO units (id, name, kind) VALUES (?1, ?2, ?3)", params![id(&u.key), u.name, u.kind.as_str()])?;
@@ -184,7 +203,17 @@ pub(crate) fn import(ctx: &mut Ctx, plan: &Plan) -> Result<()> {
         tx.execute(
             "INSERT INTO objectives (id, cycle_id, title, description, owner_id, level, manual_status, status_explanation, target)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            params![id(&o.key), cycle, o.title, o.description, owner, o.level.as_str(), o.manual_status, o.status_explanation, n(&o.target)],
+            params![
+                id(&o.key),
+                cycle,
+                o.title,
+                o.description,
+                owner,
+                o.level.as_str(),
+                o.manual_status,
+                o.status_explanation,
+                n(&o.target)
+            ],
         )?;
         for u in &o.units {
             if let Some(unit) = reference(tx, &mut problems, &at, "units", Some(u), &[ItemKind::Unit])? {
@@ -243,7 +272,10 @@ pub(crate) fn import(ctx: &mut Ctx, plan: &Plan) -> Result<()> {
         }
     }
     for node in &plan.nodes {
-        tx.execute("INSERT INTO nodes (id, kind, title, target) VALUES (?1, ?2, ?3, ?4)", params![id(&node.key), node.kind.as_str(), node.title, n(&node.target)])?;
+        tx.execute(
+            "INSERT INTO nodes (id, kind, title, target) VALUES (?1, ?2, ?3, ?4)",
+            params![id(&node.key), node.kind.as_str(), node.title, n(&node.target)],
+        )?;
     }
     for (i, node) in plan.nodes.iter().enumerate() {
         let at = format!("nodes[{i}] ({})", node.key);
@@ -269,7 +301,9 @@ pub(crate) fn import(ctx: &mut Ctx, plan: &Plan) -> Result<()> {
     for (i, m) in plan.measures.iter().enumerate() {
         let at = format!("measures[{i}] ({})", m.key);
         text_ok(&mut problems, &at, "title", &m.title);
-        let person = |problems: &mut Problems, field: &str, v: &Option<String>| reference(tx, problems, &at, field, v.as_deref(), &[ItemKind::Person]);
+        let person = |problems: &mut Problems, field: &str, v: &Option<String>| {
+            reference(tx, problems, &at, field, v.as_deref(), &[ItemKind::Person])
+        };
         let owner = person(&mut problems, "owner", &m.owner)?;
         let sponsor = person(&mut problems, "sponsor", &m.sponsor)?;
         let controller = person(&mut problems, "controller", &m.controller)?;
@@ -343,16 +377,30 @@ pub(crate) fn import(ctx: &mut Ctx, plan: &Plan) -> Result<()> {
         tx.execute(
             "INSERT INTO item_values (item_id, period, period_start, baseline, planned, forecast, actual, comment, updated_by, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            params![item, period.to_string(), period.start().to_string(), n(&v.baseline), n(&v.planned), n(&v.forecast), n(&v.actual), v.comment, v.by, v.at],
+            params![
+                item,
+                period.to_string(),
+                period.start().to_string(),
+                n(&v.baseline),
+                n(&v.planned),
+                n(&v.forecast),
+                n(&v.actual),
+                v.comment,
+                v.by,
+                v.at
+            ],
         )?;
     }
     for (i, d) in plan.decisions.iter().enumerate() {
         let at = format!("decisions[{i}] ({})", d.item);
         text_ok(&mut problems, &at, "text", &d.text);
-        let item = reference(tx, &mut problems, &at, "item", Some(&d.item), &ItemKind::ALL.to_vec())?;
+        let item = reference(tx, &mut problems, &at, "item", Some(&d.item), ItemKind::ALL)?;
         let owner = reference(tx, &mut problems, &at, "owner", d.owner.as_deref(), &[ItemKind::Person])?;
         if let Some(item) = item {
-            tx.execute("INSERT INTO decisions (item_id, text, decided_by, owner_id, at) VALUES (?1, ?2, ?3, ?4, ?5)", params![item, d.text, d.by, owner, d.at])?;
+            tx.execute(
+                "INSERT INTO decisions (item_id, text, decided_by, owner_id, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![item, d.text, d.by, owner, d.at],
+            )?;
         }
     }
     for (name, value) in &plan.settings {
@@ -412,20 +460,27 @@ impl Store {
             }
         }
         for (id, k) in keys_by_kind(c, ItemKind::Cycle)? {
-            let (name, s, e): (String, String, String) = c.query_row("SELECT name, start_date, end_date FROM cycles WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            let (name, s, e): (String, String, String) =
+                c.query_row("SELECT name, start_date, end_date FROM cycles WHERE id = ?1", [id], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })?;
             plan.cycles.push(p::Cycle { key: k, name, start: s.parse().unwrap_or_default(), end: e.parse().unwrap_or_default() });
         }
         for (id, k) in keys_by_kind(c, ItemKind::Unit)? {
-            let (name, kind, parent): (String, String, Option<i64>) = c.query_row("SELECT name, kind, parent_id FROM units WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            let (name, kind, parent): (String, String, Option<i64>) =
+                c.query_row("SELECT name, kind, parent_id FROM units WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
             plan.units.push(p::Unit { key: k, name, kind: UnitKind::parse(&kind).unwrap_or(UnitKind::BusinessUnit), parent: key(parent)? });
         }
         for (id, k) in keys_by_kind(c, ItemKind::Person)? {
             let (name, login, email, unit, admin): (String, Option<String>, Option<String>, Option<i64>, i64) =
-                c.query_row("SELECT name, login, email, unit_id, pmo_admin FROM people WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
+                c.query_row("SELECT name, login, email, unit_id, pmo_admin FROM people WHERE id = ?1", [id], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                })?;
             plan.people.push(p::Person { key: k, name, login, email, unit: key(unit)?, pmo_admin: admin == 1 });
         }
         for (id, k) in keys_by_kind(c, ItemKind::Kra)? {
-            let (name, owner): (String, Option<i64>) = c.query_row("SELECT name, owner_id FROM kras WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            let (name, owner): (String, Option<i64>) =
+                c.query_row("SELECT name, owner_id FROM kras WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))?;
             plan.kras.push(p::Kra { key: k, name, owner: key(owner)? });
         }
         let linked = |from: i64| -> Result<Vec<String>> {
@@ -446,7 +501,9 @@ impl Store {
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?)),
             )?;
             let units: Vec<String> = {
-                let mut stmt = c.prepare_cached("SELECT i.key FROM objective_units ou JOIN items i ON i.id = ou.unit_id WHERE ou.objective_id = ?1 ORDER BY i.num")?;
+                let mut stmt = c.prepare_cached(
+                    "SELECT i.key FROM objective_units ou JOIN items i ON i.id = ou.unit_id WHERE ou.objective_id = ?1 ORDER BY i.num",
+                )?;
                 let rows = stmt.query_map([id], |r| r.get(0))?;
                 rows.collect::<rusqlite::Result<_>>()?
             };
@@ -465,7 +522,20 @@ impl Store {
             });
         }
         for (id, k) in keys_by_kind(c, ItemKind::KeyResult)? {
-            type Row = (i64, String, String, Option<String>, Option<String>, Option<String>, String, Option<String>, Option<i64>, i64, Option<String>, Option<String>);
+            type Row = (
+                i64,
+                String,
+                String,
+                Option<String>,
+                Option<String>,
+                Option<String>,
+                String,
+                Option<String>,
+                Option<i64>,
+                i64,
+                Option<String>,
+                Option<String>,
+            );
             let r: Row = c.query_row(
                 "SELECT objective_id, title, kind, baseline, target, unit, weight, confidence, owner_id, milestone_done, manual_status, status_explanation FROM key_results WHERE id = ?1",
                 [id],
@@ -488,7 +558,19 @@ impl Store {
             });
         }
         for (id, k) in keys_by_kind(c, ItemKind::Kpi)? {
-            type Row = (String, String, Option<String>, String, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>, Option<i64>, Option<i64>);
+            type Row = (
+                String,
+                String,
+                Option<String>,
+                String,
+                Option<String>,
+                Option<String>,
+                Option<String>,
+                Option<String>,
+                Option<String>,
+                Option<i64>,
+                Option<i64>,
+            );
             let r: Row = c.query_row(
                 "SELECT title, ipo_class, unit, direction, target, tolerance, timeframe, data_source, frequency, owner_id, kra_id FROM kpis WHERE id = ?1",
                 [id],
@@ -513,8 +595,17 @@ impl Store {
         for kind in [ItemKind::Portfolio, ItemKind::Programme, ItemKind::Project, ItemKind::Package] {
             for (id, k) in keys_by_kind(c, kind)? {
                 let (title, parent, owner, target): (String, Option<i64>, Option<i64>, Option<String>) =
-                    c.query_row("SELECT title, parent_id, owner_id, target FROM nodes WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
-                plan.nodes.push(p::Node { key: k, kind: kind.node().unwrap_or(NodeKind::Package), title, parent: key(parent)?, owner: key(owner)?, target: opt_num(target) });
+                    c.query_row("SELECT title, parent_id, owner_id, target FROM nodes WHERE id = ?1", [id], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                    })?;
+                plan.nodes.push(p::Node {
+                    key: k,
+                    kind: kind.node().unwrap_or(NodeKind::Package),
+                    title,
+                    parent: key(parent)?,
+                    owner: key(owner)?,
+                    target: opt_num(target),
+                });
             }
         }
         for (id, k) in keys_by_kind(c, ItemKind::Measure)? {
@@ -560,12 +651,15 @@ impl Store {
             let mut m = m;
             m.contributes_to = linked(id)?;
             m.depends_on = {
-                let mut stmt = c.prepare_cached("SELECT i.key FROM dependencies d JOIN items i ON i.id = d.depends_on_id WHERE d.measure_id = ?1 ORDER BY i.num")?;
+                let mut stmt = c.prepare_cached(
+                    "SELECT i.key FROM dependencies d JOIN items i ON i.id = d.depends_on_id WHERE d.measure_id = ?1 ORDER BY i.num",
+                )?;
                 let rows = stmt.query_map([id], |r| r.get(0))?;
                 rows.collect::<rusqlite::Result<_>>()?
             };
             m.milestones = {
-                let mut stmt = c.prepare_cached("SELECT title, due_date, done_date FROM milestones WHERE measure_id = ?1 ORDER BY due_date, id")?;
+                let mut stmt =
+                    c.prepare_cached("SELECT title, due_date, done_date FROM milestones WHERE measure_id = ?1 ORDER BY due_date, id")?;
                 let rows = stmt.query_map([id], |r| {
                     Ok(p::Milestone {
                         title: r.get(0)?,

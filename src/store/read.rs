@@ -105,7 +105,9 @@ fn implementation_of(conn: &Connection, id: i64, clock: Clock, t: &Thresholds, d
     let mut deps = Vec::new();
     if depth < 8 {
         let ids: Vec<(i64, String)> = {
-            let mut stmt = conn.prepare_cached("SELECT d.depends_on_id, i.key FROM dependencies d JOIN items i ON i.id = d.depends_on_id WHERE d.measure_id = ?1")?;
+            let mut stmt = conn.prepare_cached(
+                "SELECT d.depends_on_id, i.key FROM dependencies d JOIN items i ON i.id = d.depends_on_id WHERE d.measure_id = ?1",
+            )?;
             let r = stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
             r.collect::<rusqlite::Result<_>>()?
         };
@@ -119,11 +121,10 @@ fn implementation_of(conn: &Connection, id: i64, clock: Clock, t: &Thresholds, d
 }
 
 pub fn measure_status(conn: &Connection, id: i64, clock: Clock, t: &Thresholds) -> Result<MeasureStatus> {
-    let (stage, side, vt, cadence): (String, Option<String>, String, String) = conn.query_row(
-        "SELECT stage, side_state, value_type, cadence FROM measures WHERE id = ?1",
-        [id],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-    )?;
+    let (stage, side, vt, cadence): (String, Option<String>, String, String) =
+        conn.query_row("SELECT stage, side_state, value_type, cadence FROM measures WHERE id = ?1", [id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?;
     let value_type = ValueType::parse(&vt).unwrap_or(ValueType::RecurringBenefit);
     let cadence = Cadence::parse(&cadence).unwrap_or(Cadence::Weekly);
     let money = compute_measure_money(conn, id, value_type)?;
@@ -136,9 +137,21 @@ pub fn measure_status(conn: &Connection, id: i64, clock: Clock, t: &Thresholds) 
     let reporting = has_values && stage != Stage::Closed && side_state.is_none();
     let (stale, days) = if reporting { is_stale(last.as_deref(), cadence, clock.today) } else { (false, None) };
     // Net money: compare the plan and the forecast in the measure's own direction.
-    let (planned, forecast) = if value_type.is_cost() { (money.planned.neg(), money.forecast.neg()) } else { (money.planned, money.forecast) };
+    let (planned, forecast) =
+        if value_type.is_cost() { (money.planned.negated(), money.forecast.negated()) } else { (money.planned, money.forecast) };
     let potential = status::potential(planned, forecast, value_type.direction(), t).unless_stale(stale);
-    Ok(MeasureStatus { stage, side_state, implementation, potential, money, value_type, cadence, stale, days_since_update: days, last_update: last })
+    Ok(MeasureStatus {
+        stage,
+        side_state,
+        implementation,
+        potential,
+        money,
+        value_type,
+        cadence,
+        stale,
+        days_since_update: days,
+        last_update: last,
+    })
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -201,10 +214,20 @@ pub fn kr_status(conn: &Connection, id: i64, clock: Clock, t: &Thresholds) -> Re
     let elapsed = elapsed_share(conn, r.0, clock.today)?;
     let last = last_update(conn, id)?;
     let has_values = !actuals.is_empty();
-    let (stale, _) = if has_values && kind != KrKind::Milestone { is_stale(last.as_deref(), Cadence::Weekly, clock.today) } else { (false, None) };
+    let (stale, _) =
+        if has_values && kind != KrKind::Milestone { is_stale(last.as_deref(), Cadence::Weekly, clock.today) } else { (false, None) };
     let computed = status::key_result_rag(score.map(|s| s.grade), elapsed, !at_risk.is_empty(), open_tier(conn, id)?).unless_stale(stale);
     let shown = status::shown(computed, r.6.as_deref().and_then(Rag::parse), r.7.as_deref());
-    Ok(KrStatus { kind, score, shown, at_risk, latest_actual: actuals.last().copied(), target, weight: Num::parse(&r.4).unwrap_or(Num::ONE), stale })
+    Ok(KrStatus {
+        kind,
+        score,
+        shown,
+        at_risk,
+        latest_actual: actuals.last().copied(),
+        target,
+        weight: Num::parse(&r.4).unwrap_or(Num::ONE),
+        stale,
+    })
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -312,7 +335,16 @@ pub struct ItemStatus {
 
 pub fn item_status(conn: &Connection, kind: ItemKind, id: i64, clock: Clock, t: &Thresholds) -> Result<ItemStatus> {
     let tier = open_tier(conn, id)?;
-    let blank = ItemStatus { rag: Rag::NoData, progress: None, stage: None, side_state: None, implementation: None, flagged: false, stale: false, tier };
+    let blank = ItemStatus {
+        rag: Rag::NoData,
+        progress: None,
+        stage: None,
+        side_state: None,
+        implementation: None,
+        flagged: false,
+        stale: false,
+        tier,
+    };
     Ok(match kind {
         ItemKind::Measure => {
             let m = measure_status(conn, id, clock, t)?;
@@ -322,11 +354,24 @@ pub fn item_status(conn: &Connection, kind: ItemKind, id: i64, clock: Clock, t: 
             } else if tier == Some(1) {
                 rag = rag.worst(Rag::Amber);
             }
-            ItemStatus { rag, stage: Some(m.stage), side_state: m.side_state, implementation: Some(m.implementation.level), stale: m.stale, ..blank }
+            ItemStatus {
+                rag,
+                stage: Some(m.stage),
+                side_state: m.side_state,
+                implementation: Some(m.implementation.level),
+                stale: m.stale,
+                ..blank
+            }
         }
         ItemKind::KeyResult => {
             let k = kr_status(conn, id, clock, t)?;
-            ItemStatus { rag: k.shown.rag, progress: k.score.map(|s| s.grade), flagged: k.shown.green_without_explanation, stale: k.stale, ..blank }
+            ItemStatus {
+                rag: k.shown.rag,
+                progress: k.score.map(|s| s.grade),
+                flagged: k.shown.green_without_explanation,
+                stale: k.stale,
+                ..blank
+            }
         }
         ItemKind::Objective => {
             let o = objective_status(conn, id, clock, t)?;
@@ -436,7 +481,8 @@ pub fn escalations(conn: &Connection, clock: Clock, filter: &EscalationFilter) -
         })?
         .collect::<rusqlite::Result<_>>()?;
     rows.retain(|(row, login, _)| {
-        filter.owner_login.as_ref().is_none_or(|l| login.as_ref() == Some(l)) && filter.unit.as_ref().is_none_or(|u| row.unit.as_ref() == Some(u))
+        filter.owner_login.as_ref().is_none_or(|l| login.as_ref() == Some(l))
+            && filter.unit.as_ref().is_none_or(|u| row.unit.as_ref() == Some(u))
     });
     for (row, _, id) in rows.iter_mut() {
         row.title = title_of(conn, *id)?;
@@ -532,17 +578,25 @@ pub fn node_funnel(conn: &Connection, node: i64) -> Result<Vec<(Stage, Money)>> 
     let mut stmt = conn.prepare_cached("SELECT stage, planned, forecast, actual FROM node_funnel WHERE node_id = ?1")?;
     let rows: Vec<(String, Money)> = stmt
         .query_map([node], |r| {
-            Ok((r.get(0)?, Money { planned: num(r.get(1)?).unwrap_or_default(), forecast: num(r.get(2)?).unwrap_or_default(), actual: num(r.get(3)?).unwrap_or_default() }))
+            Ok((
+                r.get(0)?,
+                Money {
+                    planned: num(r.get(1)?).unwrap_or_default(),
+                    forecast: num(r.get(2)?).unwrap_or_default(),
+                    actual: num(r.get(3)?).unwrap_or_default(),
+                },
+            ))
         })?
         .collect::<rusqlite::Result<_>>()?;
-    Ok(Stage::ALL
-        .iter()
-        .map(|s| (*s, rows.iter().find(|(name, _)| name == s.as_str()).map(|(_, m)| *m).unwrap_or_default()))
-        .collect())
+    Ok(Stage::ALL.iter().map(|s| (*s, rows.iter().find(|(name, _)| name == s.as_str()).map(|(_, m)| *m).unwrap_or_default())).collect())
 }
 
 pub fn node_total(conn: &Connection, node: i64) -> Result<Money> {
-    node_funnel(conn, node)?.into_iter().try_fold(Money::default(), |a, (_, m)| a.add(m)).map_err(|e| super::StoreError::Invalid { key: "roll-up".into(), field: "sum".into(), why: e.to_string() })
+    node_funnel(conn, node)?.into_iter().try_fold(Money::default(), |a, (_, m)| a.plus(m)).map_err(|e| super::StoreError::Invalid {
+        key: "roll-up".into(),
+        field: "sum".into(),
+        why: e.to_string(),
+    })
 }
 
 /// The bottom-up value of an objective: the forecast of the distinct measures serving its key
@@ -557,9 +611,19 @@ pub fn objective_bottom_up(conn: &Connection, id: i64) -> Result<Money> {
          JOIN measures m ON m.id = mm.measure_id WHERE m.side_state IS NOT 'cancelled'",
     )?;
     let rows: Vec<Money> = stmt
-        .query_map([id], |r| Ok(Money { planned: num(r.get(0)?).unwrap_or_default(), forecast: num(r.get(1)?).unwrap_or_default(), actual: num(r.get(2)?).unwrap_or_default() }))?
+        .query_map([id], |r| {
+            Ok(Money {
+                planned: num(r.get(0)?).unwrap_or_default(),
+                forecast: num(r.get(1)?).unwrap_or_default(),
+                actual: num(r.get(2)?).unwrap_or_default(),
+            })
+        })?
         .collect::<rusqlite::Result<_>>()?;
-    rows.into_iter().try_fold(Money::default(), |a, m| a.add(m)).map_err(|e| super::StoreError::Invalid { key: "roll-up".into(), field: "sum".into(), why: e.to_string() })
+    rows.into_iter().try_fold(Money::default(), |a, m| a.plus(m)).map_err(|e| super::StoreError::Invalid {
+        key: "roll-up".into(),
+        field: "sum".into(),
+        why: e.to_string(),
+    })
 }
 
 impl Store {
@@ -611,7 +675,8 @@ impl Store {
             audit: audit::list(c, Some(&key.to_string()), None, Some(8))?,
         };
         const UP: &str = "SELECT l.to_id, i.key FROM links l JOIN items i ON i.id = l.to_id WHERE l.from_id = ?1 ORDER BY i.kind, i.num";
-        const DOWN: &str = "SELECT l.from_id, i.key FROM links l JOIN items i ON i.id = l.from_id WHERE l.to_id = ?1 ORDER BY i.kind, i.num";
+        const DOWN: &str =
+            "SELECT l.from_id, i.key FROM links l JOIN items i ON i.id = l.from_id WHERE l.to_id = ?1 ORDER BY i.kind, i.num";
         d.serves = links(c, UP, id)?;
         d.served_by = links(c, DOWN, id)?;
         match key.kind {
@@ -622,7 +687,8 @@ impl Store {
                     d.serves.insert(0, Link { key: k, title: title_of(c, pkg)? });
                 }
                 let rows: Vec<(String, String, Option<String>)> = {
-                    let mut stmt = c.prepare_cached("SELECT title, due_date, done_date FROM milestones WHERE measure_id = ?1 ORDER BY due_date, id")?;
+                    let mut stmt =
+                        c.prepare_cached("SELECT title, due_date, done_date FROM milestones WHERE measure_id = ?1 ORDER BY due_date, id")?;
                     let r = stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
                     r.collect::<rusqlite::Result<_>>()?
                 };
@@ -660,8 +726,16 @@ impl Store {
                     let bu = objective_bottom_up(c, id)?;
                     d.target_gap = rollup::target_gap(target, bu.forecast).ok();
                 }
-                let mut children = links(c, "SELECT k.id, i.key FROM key_results k JOIN items i ON i.id = k.id WHERE k.objective_id = ?1 ORDER BY i.num", id)?;
-                children.extend(links(c, "SELECT o.id, i.key FROM objectives o JOIN items i ON i.id = o.id WHERE o.parent_id = ?1 ORDER BY i.num", id)?);
+                let mut children = links(
+                    c,
+                    "SELECT k.id, i.key FROM key_results k JOIN items i ON i.id = k.id WHERE k.objective_id = ?1 ORDER BY i.num",
+                    id,
+                )?;
+                children.extend(links(
+                    c,
+                    "SELECT o.id, i.key FROM objectives o JOIN items i ON i.id = o.id WHERE o.parent_id = ?1 ORDER BY i.num",
+                    id,
+                )?);
                 d.served_by.splice(0..0, children);
                 if let Some(p) = c.query_row("SELECT parent_id FROM objectives WHERE id = ?1", [id], |r| r.get::<_, Option<i64>>(0))? {
                     let k: String = c.query_row("SELECT key FROM items WHERE id = ?1", [p], |r| r.get(0))?;
@@ -728,7 +802,9 @@ impl Store {
             _ => None,
         };
         // Follow the periods the item already uses, so a weekly KPI keeps weekly keys.
-        let latest: Option<String> = c.query_row("SELECT period FROM item_values WHERE item_id = ?1 ORDER BY period_start DESC LIMIT 1", [id], |r| r.get(0)).optional()?;
+        let latest: Option<String> = c
+            .query_row("SELECT period FROM item_values WHERE item_id = ?1 ORDER BY period_start DESC LIMIT 1", [id], |r| r.get(0))
+            .optional()?;
         let today = self.clock().today;
         if let Some(p) = latest.and_then(|p| Period::parse(&p).ok()) {
             return Ok(match p {
@@ -752,11 +828,13 @@ impl Store {
             "SELECT o.id, i.key, o.title, o.parent_id IS NOT NULL, EXISTS (SELECT 1 FROM objectives x WHERE x.parent_id = o.id)
              FROM objectives o JOIN items i ON i.id = o.id ORDER BY i.num",
         )?;
-        let base: Vec<(i64, String, String, bool, bool)> = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?.collect::<rusqlite::Result<_>>()?;
+        let base: Vec<(i64, String, String, bool, bool)> =
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?.collect::<rusqlite::Result<_>>()?;
         let mut out = Vec::new();
         for (id, key, title, has_parent, has_children) in base {
             let units: Vec<String> = {
-                let mut s = c.prepare_cached("SELECT i.key FROM objective_units ou JOIN items i ON i.id = ou.unit_id WHERE ou.objective_id = ?1")?;
+                let mut s =
+                    c.prepare_cached("SELECT i.key FROM objective_units ou JOIN items i ON i.id = ou.unit_id WHERE ou.objective_id = ?1")?;
                 let r = s.query_map([id], |r| r.get(0))?;
                 r.collect::<rusqlite::Result<_>>()?
             };

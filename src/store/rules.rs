@@ -47,7 +47,11 @@ pub(crate) fn compute_measure_money(conn: &Connection, id: i64, value_type: Valu
     let periods: Vec<PeriodMoney> = stmt
         .query_map([id], |r| Ok(PeriodMoney { planned: num(r.get(0)?), forecast: num(r.get(1)?), actual: num(r.get(2)?) }))?
         .collect::<rusqlite::Result<_>>()?;
-    measure_money(&periods, value_type).map_err(|e| StoreError::Invalid { key: key_of_conn(conn, id), field: "values".into(), why: e.to_string() })
+    measure_money(&periods, value_type).map_err(|e| StoreError::Invalid {
+        key: key_of_conn(conn, id),
+        field: "values".into(),
+        why: e.to_string(),
+    })
 }
 
 fn key_of_conn(conn: &Connection, id: i64) -> String {
@@ -66,18 +70,21 @@ fn ancestors(conn: &Connection, node: i64) -> Result<Vec<i64>> {
 
 fn funnel_add(conn: &Connection, node: i64, stage: &str, delta: Money) -> Result<()> {
     let existing: Option<(String, String, String)> = conn
-        .query_row(
-            "SELECT planned, forecast, actual FROM node_funnel WHERE node_id = ?1 AND stage = ?2",
-            params![node, stage],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
+        .query_row("SELECT planned, forecast, actual FROM node_funnel WHERE node_id = ?1 AND stage = ?2", params![node, stage], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
         .optional()?;
     let base = match existing {
-        Some((p, f, a)) => Money { planned: num(Some(p)).unwrap_or_default(), forecast: num(Some(f)).unwrap_or_default(), actual: num(Some(a)).unwrap_or_default() },
+        Some((p, f, a)) => Money {
+            planned: num(Some(p)).unwrap_or_default(),
+            forecast: num(Some(f)).unwrap_or_default(),
+            actual: num(Some(a)).unwrap_or_default(),
+        },
         None => Money::default(),
     };
-    let overflow = |e: crate::domain::num::NumError| StoreError::Invalid { key: key_of_conn(conn, node), field: "roll-up".into(), why: e.to_string() };
-    let sum = base.add(delta).map_err(overflow)?;
+    let overflow =
+        |e: crate::domain::num::NumError| StoreError::Invalid { key: key_of_conn(conn, node), field: "roll-up".into(), why: e.to_string() };
+    let sum = base.plus(delta).map_err(overflow)?;
     conn.execute(
         "INSERT INTO node_funnel (node_id, stage, planned, forecast, actual) VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (node_id, stage) DO UPDATE SET planned = excluded.planned, forecast = excluded.forecast, actual = excluded.actual",
@@ -88,21 +95,22 @@ fn funnel_add(conn: &Connection, node: i64, stage: &str, delta: Money) -> Result
 
 /// Re-sum one measure and move only the difference up its ancestor path (O(depth)).
 pub(crate) fn refresh_money(conn: &Connection, id: i64) -> Result<()> {
-    let (stage, side, package, value_type): (String, Option<String>, Option<i64>, String) = conn.query_row(
-        "SELECT stage, side_state, package_id, value_type FROM measures WHERE id = ?1",
-        [id],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-    )?;
+    let (stage, side, package, value_type): (String, Option<String>, Option<i64>, String) =
+        conn.query_row("SELECT stage, side_state, package_id, value_type FROM measures WHERE id = ?1", [id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?;
     let vt = ValueType::parse(&value_type).unwrap_or(ValueType::RecurringBenefit);
     let new = compute_measure_money(conn, id, vt)?;
     // A cancelled measure no longer counts towards the funnel.
     let new_stage = if side.as_deref() == Some(SideState::Cancelled.as_str()) { None } else { Some(stage) };
-    let old = money_row(conn, "SELECT planned, forecast, actual, counted_stage, counted_package FROM measure_money WHERE measure_id = ?1", id)?;
+    let old =
+        money_row(conn, "SELECT planned, forecast, actual, counted_stage, counted_package FROM measure_money WHERE measure_id = ?1", id)?;
     let (old_money, old_stage, old_package) = old.unwrap_or((Money::default(), None, None));
-    let overflow = |e: crate::domain::num::NumError| StoreError::Invalid { key: key_of_conn(conn, id), field: "roll-up".into(), why: e.to_string() };
+    let overflow =
+        |e: crate::domain::num::NumError| StoreError::Invalid { key: key_of_conn(conn, id), field: "roll-up".into(), why: e.to_string() };
     if old_stage == new_stage && old_package == package {
         if let (Some(s), Some(p)) = (&new_stage, package) {
-            let delta = new.sub(old_money).map_err(overflow)?;
+            let delta = new.minus(old_money).map_err(overflow)?;
             if !delta.is_zero() {
                 for n in ancestors(conn, p)? {
                     funnel_add(conn, n, s, delta)?;
@@ -111,7 +119,7 @@ pub(crate) fn refresh_money(conn: &Connection, id: i64) -> Result<()> {
         }
     } else {
         if let (Some(s), Some(p)) = (&old_stage, old_package) {
-            let minus = Money::default().sub(old_money).map_err(overflow)?;
+            let minus = Money::default().minus(old_money).map_err(overflow)?;
             for n in ancestors(conn, p)? {
                 funnel_add(conn, n, s, minus)?;
             }
@@ -156,12 +164,15 @@ pub(crate) fn variance_inputs(conn: &Connection, id: i64, t: &Thresholds) -> Res
         ItemKind::KeyResult => {
             let k: String = conn.query_row("SELECT kind FROM key_results WHERE id = ?1", [id], |r| r.get(0))?;
             let k = KrKind::parse(&k).unwrap_or(KrKind::IncreaseTo);
-            let dir = if matches!(k, KrKind::DecreaseTo | KrKind::StayBelow) { Direction::LowerIsBetter } else { Direction::HigherIsBetter };
+            let dir =
+                if matches!(k, KrKind::DecreaseTo | KrKind::StayBelow) { Direction::LowerIsBetter } else { Direction::HigherIsBetter };
             (dir, false, k != KrKind::Milestone)
         }
         ItemKind::Kpi => {
             let (dir, target, tol): (String, Option<String>, Option<String>) =
-                conn.query_row("SELECT direction, target, tolerance FROM kpis WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+                conn.query_row("SELECT direction, target, tolerance FROM kpis WHERE id = ?1", [id], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })?;
             fallback_plan = num(target);
             if let Some(tol) = num(tol) {
                 thresholds.tolerance = tol;
@@ -223,7 +234,9 @@ fn reassess(ctx: &mut Ctx, id: i64, t: &Thresholds) -> Result<()> {
         .optional()?;
     let key = key_of(ctx.tx, id)?;
     let now = ctx.clock.stamp();
-    let due = |tier: Tier| (ctx.clock.now + Duration::days(t.due_days[(tier.number() - 1) as usize])).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let due = |tier: Tier| {
+        (ctx.clock.now + Duration::days(t.due_days[(tier.number() - 1) as usize])).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    };
     let transition = escalation::transition(open.and_then(|(_, t)| Tier::from_number(t)), computed);
     let event = |ctx: &Ctx, esc: i64, event: &str, detail: &str| -> Result<()> {
         ctx.tx.execute(
@@ -276,7 +289,14 @@ fn reassess(ctx: &mut Ctx, id: i64, t: &Thresholds) -> Result<()> {
             // Same tier: keep the figures current without a history entry.
             ctx.tx.execute(
                 "UPDATE escalations SET reason = ?1, period = ?2, relative = ?3, gap = ?4, periods_out = ?5 WHERE id = ?6",
-                params![a.reason, a.latest.period.to_string(), a.latest.relative.map(|r| r.round_dp(6).to_string()), a.latest.signed_gap.to_string(), a.periods_out, open.unwrap().0],
+                params![
+                    a.reason,
+                    a.latest.period.to_string(),
+                    a.latest.relative.map(|r| r.round_dp(6).to_string()),
+                    a.latest.signed_gap.to_string(),
+                    a.periods_out,
+                    open.unwrap().0
+                ],
             )?;
         }
         _ => {}
@@ -285,26 +305,43 @@ fn reassess(ctx: &mut Ctx, id: i64, t: &Thresholds) -> Result<()> {
 }
 
 fn push_log(ctx: &mut Ctx, key: &str, old: Option<String>, new: Option<String>) {
-    ctx.audit.push(Entry { item_key: key.to_string(), field: "escalation".into(), old_value: old, new_value: new, reason: Some("rule".into()) });
+    ctx.audit.push(Entry {
+        item_key: key.to_string(),
+        field: "escalation".into(),
+        old_value: old,
+        new_value: new,
+        reason: Some("rule".into()),
+    });
 }
 
 pub(crate) fn escalation_action(ctx: &mut Ctx, esc: i64, action: &EscalationAction) -> Result<()> {
     let row: Option<(i64, String, i64, Option<i64>)> = ctx
         .tx
-        .query_row("SELECT item_id, state, tier, assignee_id FROM escalations WHERE id = ?1", [esc], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .query_row("SELECT item_id, state, tier, assignee_id FROM escalations WHERE id = ?1", [esc], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
         .optional()?;
     let Some((item, state, _tier, assignee_id)) = row else {
-        return Err(StoreError::Invalid { key: format!("escalation {esc}"), field: "id".into(), why: "no such escalation: list them with `keel escalations`".into() });
+        return Err(StoreError::Invalid {
+            key: format!("escalation {esc}"),
+            field: "id".into(),
+            why: "no such escalation: list them with `keel escalations`".into(),
+        });
     };
     let key = key_of(ctx.tx, item)?;
     if state != "open" {
-        return Err(StoreError::Invalid { key: format!("escalation {esc}"), field: "state".into(), why: format!("is already closed (on {key})") });
+        return Err(StoreError::Invalid {
+            key: format!("escalation {esc}"),
+            field: "state".into(),
+            why: format!("is already closed (on {key})"),
+        });
     }
     // PMO administrators triage; the item's owner or sponsor and the assignee may act too.
+    // (`IS`, not `=`: a steering committee escalation has no assignee, and NULL is not false.)
     let me = ctx.actor.person_id;
     let involved: bool = match me {
         Some(p) => ctx.tx.query_row(
-            "SELECT ?2 = ?3 OR EXISTS (SELECT 1 FROM measures WHERE id = ?1 AND (owner_id = ?2 OR sponsor_id = ?2))
+            "SELECT ?2 IS ?3 OR EXISTS (SELECT 1 FROM measures WHERE id = ?1 AND (owner_id = ?2 OR sponsor_id = ?2))
                  OR EXISTS (SELECT 1 FROM key_results WHERE id = ?1 AND owner_id = ?2) OR EXISTS (SELECT 1 FROM kpis WHERE id = ?1 AND owner_id = ?2)",
             params![item, p, assignee_id],
             |r| r.get(0),
@@ -320,12 +357,19 @@ pub(crate) fn escalation_action(ctx: &mut Ctx, esc: i64, action: &EscalationActi
     let login = ctx.actor.login.clone();
     let (event, detail) = match action {
         EscalationAction::Acknowledge => {
-            ctx.tx.execute("UPDATE escalations SET acknowledged_by = ?1, acknowledged_at = ?2, version = version + 1 WHERE id = ?3", params![login, now, esc])?;
+            ctx.tx.execute(
+                "UPDATE escalations SET acknowledged_by = ?1, acknowledged_at = ?2, version = version + 1 WHERE id = ?3",
+                params![login, now, esc],
+            )?;
             ("acknowledged", format!("acknowledged by {login}"))
         }
         EscalationAction::Assign(person) => {
             if person.kind != ItemKind::Person {
-                return Err(StoreError::Invalid { key: format!("escalation {esc}"), field: "assignee".into(), why: format!("{person} is not a person (P-n)") });
+                return Err(StoreError::Invalid {
+                    key: format!("escalation {esc}"),
+                    field: "assignee".into(),
+                    why: format!("{person} is not a person (P-n)"),
+                });
             }
             let pid = resolve(ctx.tx, person)?;
             ctx.tx.execute("UPDATE escalations SET assignee_id = ?1, version = version + 1 WHERE id = ?2", params![pid, esc])?;
@@ -333,24 +377,41 @@ pub(crate) fn escalation_action(ctx: &mut Ctx, esc: i64, action: &EscalationActi
         }
         EscalationAction::Decide(text) => {
             if text.trim().is_empty() {
-                return Err(StoreError::Invalid { key: format!("escalation {esc}"), field: "decision".into(), why: "needs the decision's text".into() });
+                return Err(StoreError::Invalid {
+                    key: format!("escalation {esc}"),
+                    field: "decision".into(),
+                    why: "needs the decision's text".into(),
+                });
             }
             ctx.tx.execute("UPDATE escalations SET decision = ?1, version = version + 1 WHERE id = ?2", params![text.trim(), esc])?;
-            ctx.tx.execute("INSERT INTO decisions (item_id, text, decided_by, at) VALUES (?1, ?2, ?3, ?4)", params![item, text.trim(), login, now])?;
+            ctx.tx.execute(
+                "INSERT INTO decisions (item_id, text, decided_by, at) VALUES (?1, ?2, ?3, ?4)",
+                params![item, text.trim(), login, now],
+            )?;
             ("decided", text.trim().to_string())
         }
         EscalationAction::Resolve(text) => {
             if text.trim().is_empty() {
-                return Err(StoreError::Invalid { key: format!("escalation {esc}"), field: "resolution".into(), why: "needs a note saying how it was resolved".into() });
+                return Err(StoreError::Invalid {
+                    key: format!("escalation {esc}"),
+                    field: "resolution".into(),
+                    why: "needs a note saying how it was resolved".into(),
+                });
             }
-            ctx.tx.execute("UPDATE escalations SET state = 'closed', closed_at = ?1, closed_by = ?2, version = version + 1 WHERE id = ?3", params![now, login, esc])?;
+            ctx.tx.execute(
+                "UPDATE escalations SET state = 'closed', closed_at = ?1, closed_by = ?2, version = version + 1 WHERE id = ?3",
+                params![now, login, esc],
+            )?;
             ("resolved", text.trim().to_string())
         }
         EscalationAction::Snooze { until, reason } => {
             if reason.trim().is_empty() {
                 return Err(StoreError::Invalid { key: format!("escalation {esc}"), field: "snooze".into(), why: "needs a reason".into() });
             }
-            ctx.tx.execute("UPDATE escalations SET snoozed_until = ?1, version = version + 1 WHERE id = ?2", params![until.to_string(), esc])?;
+            ctx.tx.execute(
+                "UPDATE escalations SET snoozed_until = ?1, version = version + 1 WHERE id = ?2",
+                params![until.to_string(), esc],
+            )?;
             ("snoozed", format!("until {until}: {}", reason.trim()))
         }
     };
@@ -358,19 +419,57 @@ pub(crate) fn escalation_action(ctx: &mut Ctx, esc: i64, action: &EscalationActi
         "INSERT INTO escalation_events (escalation_id, at, actor, event, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![esc, now, login, event, detail],
     )?;
-    ctx.audit.push(Entry { item_key: key.clone(), field: format!("escalation {esc}"), old_value: None, new_value: Some(format!("{event}: {detail}")), reason: ctx.reason.clone() });
+    ctx.audit.push(Entry {
+        item_key: key.clone(),
+        field: format!("escalation {esc}"),
+        old_value: None,
+        new_value: Some(format!("{event}: {detail}")),
+        reason: ctx.reason.clone(),
+    });
     ctx.effects.push(format!("{key}: escalation {esc} {event}"));
     Ok(())
 }
 
 pub(crate) fn gate_inputs(conn: &Connection, id: i64) -> Result<(GateState, MeasureFacts)> {
-    type Row = (String, Option<String>, Option<String>, Option<String>, Option<i64>, Option<i64>, Option<i64>, Option<i64>, Option<i64>, Option<i64>, Option<i64>, bool, bool, Option<String>);
+    type Row = (
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        bool,
+        bool,
+        Option<String>,
+    );
     let r: Row = conn.query_row(
         "SELECT stage, side_state, side_reason, pending_stage, requested_by, sponsor_approved_by, controller_signed_by, validated_by,
                 owner_id, sponsor_id, controller_id, business_unit_id IS NOT NULL, function_id IS NOT NULL, potential
          FROM measures WHERE id = ?1",
         [id],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?, r.get(10)?, r.get(11)?, r.get(12)?, r.get(13)?)),
+        |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
+                r.get(8)?,
+                r.get(9)?,
+                r.get(10)?,
+                r.get(11)?,
+                r.get(12)?,
+                r.get(13)?,
+            ))
+        },
     )?;
     let state = GateState {
         stage: Stage::parse(&r.0),
@@ -382,11 +481,10 @@ pub(crate) fn gate_inputs(conn: &Connection, id: i64) -> Result<(GateState, Meas
         controller_signed_by: r.6,
         validated_by: r.7,
     };
-    let (milestones, open): (i64, i64) = conn.query_row(
-        "SELECT COUNT(*), COUNT(*) FILTER (WHERE done_date IS NULL) FROM milestones WHERE measure_id = ?1",
-        [id],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
+    let (milestones, open): (i64, i64) =
+        conn.query_row("SELECT COUNT(*), COUNT(*) FILTER (WHERE done_date IS NULL) FROM milestones WHERE measure_id = ?1", [id], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
     let (planned, actual): (bool, bool) = conn.query_row(
         "SELECT EXISTS (SELECT 1 FROM item_values WHERE item_id = ?1 AND planned IS NOT NULL),
                 EXISTS (SELECT 1 FROM item_values WHERE item_id = ?1 AND actual IS NOT NULL)",
@@ -488,7 +586,11 @@ pub fn derived_differences(conn: &Connection) -> Result<Vec<String>> {
     for (id, stage, side, package, vt) in &measures {
         let vt = ValueType::parse(vt).unwrap_or(ValueType::RecurringBenefit);
         let m = compute_measure_money(conn, *id, vt)?;
-        let stored = money_row(conn, "SELECT planned, forecast, actual, counted_stage, counted_package FROM measure_money WHERE measure_id = ?1", *id)?;
+        let stored = money_row(
+            conn,
+            "SELECT planned, forecast, actual, counted_stage, counted_package FROM measure_money WHERE measure_id = ?1",
+            *id,
+        )?;
         if stored.as_ref().map(|s| s.0) != Some(m) {
             diffs.push(format!("{}: stored money {:?} but values sum to {:?}", key_of_conn(conn, *id), stored.map(|s| s.0), m));
         }
@@ -498,7 +600,7 @@ pub fn derived_differences(conn: &Connection) -> Result<Vec<String>> {
         if let Some(p) = package {
             for n in ancestors(conn, *p)? {
                 let e = expected.entry((n, stage.clone())).or_default();
-                *e = e.add(m).map_err(|e| StoreError::Invalid { key: "funnel".into(), field: "sum".into(), why: e.to_string() })?;
+                *e = e.plus(m).map_err(|e| StoreError::Invalid { key: "funnel".into(), field: "sum".into(), why: e.to_string() })?;
             }
         }
     }
@@ -506,7 +608,14 @@ pub fn derived_differences(conn: &Connection) -> Result<Vec<String>> {
     {
         let mut stmt = conn.prepare("SELECT node_id, stage, planned, forecast, actual FROM node_funnel")?;
         let rows = stmt.query_map([], |r| {
-            Ok(((r.get::<_, i64>(0)?, r.get::<_, String>(1)?), Money { planned: num(r.get(2)?).unwrap_or_default(), forecast: num(r.get(3)?).unwrap_or_default(), actual: num(r.get(4)?).unwrap_or_default() }))
+            Ok((
+                (r.get::<_, i64>(0)?, r.get::<_, String>(1)?),
+                Money {
+                    planned: num(r.get(2)?).unwrap_or_default(),
+                    forecast: num(r.get(3)?).unwrap_or_default(),
+                    actual: num(r.get(4)?).unwrap_or_default(),
+                },
+            ))
         })?;
         for row in rows {
             let (k, m) = row?;
@@ -521,14 +630,28 @@ pub fn derived_differences(conn: &Connection) -> Result<Vec<String>> {
     }
     // Escalations from scratch: every item with values.
     let items: Vec<i64> = {
-        let mut stmt = conn.prepare("SELECT DISTINCT item_id FROM item_values UNION SELECT item_id FROM escalations WHERE state = 'open'")?;
+        let mut stmt =
+            conn.prepare("SELECT DISTINCT item_id FROM item_values UNION SELECT item_id FROM escalations WHERE state = 'open'")?;
         let r = stmt.query_map([], |r| r.get(0))?;
         r.collect::<rusqlite::Result<_>>()?
     };
     for id in items {
         let want = computed_assessment(conn, id, &t)?.and_then(|a| a.tier).map(|t| t.number());
-        let have: Option<i64> = conn.query_row("SELECT tier FROM escalations WHERE item_id = ?1 AND state = 'open'", [id], |r| r.get(0)).optional()?;
-        if want != have {
+        let have: Option<i64> =
+            conn.query_row("SELECT tier FROM escalations WHERE item_id = ?1 AND state = 'open'", [id], |r| r.get(0)).optional()?;
+        // A person may resolve an escalation the numbers still call for: it stays closed until
+        // the item's numbers next change, when the write path assesses it again.
+        let resolved_by_person = || -> Result<bool> {
+            Ok(conn
+                .query_row(
+                    "SELECT closed_by IS NOT NULL AND closed_by <> 'keel' FROM escalations WHERE item_id = ?1 ORDER BY id DESC LIMIT 1",
+                    [id],
+                    |r| r.get(0),
+                )
+                .optional()?
+                .unwrap_or(false))
+        };
+        if want != have && !(have.is_none() && resolved_by_person()?) {
             diffs.push(format!("{}: open escalation tier {have:?} but the numbers call for {want:?}", key_of_conn(conn, id)));
         }
     }

@@ -69,13 +69,28 @@ pub enum Mode {
     Normal,
     Edit(Box<Editor>),
     /// Choosing which field to edit.
-    FieldPicker { key: ItemKey, fields: Vec<&'static str>, cursor: usize },
-    Confirm { prompt: String, then: super::update::Pending },
+    FieldPicker {
+        key: ItemKey,
+        fields: Vec<&'static str>,
+        cursor: usize,
+    },
+    Confirm {
+        prompt: String,
+        then: super::update::Pending,
+    },
     Search(TextArea<'static>),
-    Palette { input: TextArea<'static>, cursor: usize },
+    Palette {
+        input: TextArea<'static>,
+        cursor: usize,
+    },
     /// A list to read, e.g. what a refused gate still needs.
-    Notice { title: String, lines: Vec<String> },
-    Help { scroll: u16 },
+    Notice {
+        title: String,
+        lines: Vec<String>,
+    },
+    Help {
+        scroll: u16,
+    },
 }
 
 pub struct App {
@@ -205,7 +220,12 @@ impl App {
                 if child.ipo.is_some() && child.ipo != group {
                     group = child.ipo;
                     let label = format!("{} KPIs", child.ipo.map(|c| c.as_str()).unwrap_or(""));
-                    rows.push(Row { depth: depth + 1, item: OutlineItem { key: String::new(), title: String::new(), has_children: false, ipo: None }, expanded: false, label: Some(label) });
+                    rows.push(Row {
+                        depth: depth + 1,
+                        item: OutlineItem { key: String::new(), title: String::new(), has_children: false, ipo: None },
+                        expanded: false,
+                        label: Some(label),
+                    });
                 }
                 self.push_row(rows, child, depth + 1)?;
             }
@@ -226,7 +246,8 @@ impl App {
 
     /// Statuses for the rows about to be drawn (so the view itself never touches the store).
     pub fn warm_statuses(&mut self, first: usize, count: usize) {
-        let keys: Vec<String> = self.rows.iter().skip(first).take(count).filter(|r| r.label.is_none()).map(|r| r.item.key.clone()).collect();
+        let keys: Vec<String> =
+            self.rows.iter().skip(first).take(count).filter(|r| r.label.is_none()).map(|r| r.item.key.clone()).collect();
         for k in keys {
             self.status_of(&k);
         }

@@ -44,7 +44,8 @@ fn parse_key(spec: &str) -> Option<Key> {
             break;
         }
     }
-    let named = ["enter", "esc", "tab", "backtab", "up", "down", "left", "right", "home", "end", "pgup", "pgdn", "space", "backspace", "delete"];
+    let named =
+        ["enter", "esc", "tab", "backtab", "up", "down", "left", "right", "home", "end", "pgup", "pgdn", "space", "backspace", "delete"];
     let code = if named.contains(&rest) {
         if shift && rest == "tab" {
             "backtab".to_string()
@@ -53,7 +54,11 @@ fn parse_key(spec: &str) -> Option<Key> {
         }
     } else if rest.chars().count() == 1 {
         let c = rest.chars().next()?;
-        if shift { c.to_uppercase().to_string() } else { c.to_string() }
+        if shift {
+            c.to_uppercase().to_string()
+        } else {
+            c.to_string()
+        }
     } else {
         return None;
     };

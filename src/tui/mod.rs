@@ -131,7 +131,8 @@ fn mouse(app: &mut App, areas: &view::Areas, kind: MouseEventKind, x: u16, y: u1
                     }
                 }
                 Pane::Variance => {
-                    let row = (y.saturating_sub(areas.variance.y + 2)) as usize + app.variance_cursor.saturating_sub(app.variance_height.saturating_sub(1));
+                    let row = (y.saturating_sub(areas.variance.y + 2)) as usize
+                        + app.variance_cursor.saturating_sub(app.variance_height.saturating_sub(1));
                     if row < app.variance.len() {
                         app.variance_cursor = row;
                     }

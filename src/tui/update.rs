@@ -305,7 +305,11 @@ pub fn update(app: &mut App, action: Action) -> anyhow::Result<()> {
             };
             app.variance_cursor = 0;
             app.reload()?;
-            app.say(if app.variance_filter.owner_login.is_some() { "variance list: only items I own" } else { "variance list: everyone's items" });
+            app.say(if app.variance_filter.owner_login.is_some() {
+                "variance list: only items I own"
+            } else {
+                "variance list: everyone's items"
+            });
         }
         Action::EditActual => start_value_edit(app, "actual")?,
         Action::EditForecast => start_value_edit(app, "forecast")?,
@@ -330,13 +334,19 @@ pub fn update(app: &mut App, action: Action) -> anyhow::Result<()> {
         Action::GateRequest | Action::GateApprove => {
             let Some(key) = measure_key(app) else { return Ok(()) };
             let gate = app.detail.as_ref().and_then(|d| d.gate.clone());
-            let (verb, act) = if action == Action::GateRequest { ("Request", GateAction::Request) } else { ("Approve", GateAction::Approve) };
+            let (verb, act) =
+                if action == Action::GateRequest { ("Request", GateAction::Request) } else { ("Approve", GateAction::Approve) };
             let what = match (&gate, act) {
-                (Some(g), GateAction::Request) => g.next.map(|n| format!("{} → {n}", g.stage)).unwrap_or_else(|| "closed: no next stage".into()),
+                (Some(g), GateAction::Request) => {
+                    g.next.map(|n| format!("{} → {n}", g.stage)).unwrap_or_else(|| "closed: no next stage".into())
+                }
                 (Some(g), _) => g.pending.map(|p| format!("the pending move to {p}")).unwrap_or_else(|| "nothing pending".into()),
                 _ => String::new(),
             };
-            app.mode = Mode::Confirm { prompt: format!("{verb} gate for {key} ({what})? y/n"), then: Pending::Gate { key, action: act, reason: None } };
+            app.mode = Mode::Confirm {
+                prompt: format!("{verb} gate for {key} ({what})? y/n"),
+                then: Pending::Gate { key, action: act, reason: None },
+            };
         }
         Action::GateBack | Action::GateHold => {
             let Some(key) = measure_key(app) else { return Ok(()) };
@@ -470,9 +480,14 @@ fn open_editor(app: &mut App, key: &ItemKey, name: &'static str) -> anyhow::Resu
         let current = detail.fields.iter().find(|f| f.name == name).and_then(|f| f.value.clone());
         // References show "P-3 Name"; edit the key only.
         let current = current.map(|c| match fields::find(key.kind, name).map(|f| f.ty) {
-            Some(fields::FieldType::Person | fields::FieldType::Unit | fields::FieldType::Kra | fields::FieldType::Objective | fields::FieldType::Cycle | fields::FieldType::Node(_)) => {
-                c.split_whitespace().next().unwrap_or_default().to_string()
-            }
+            Some(
+                fields::FieldType::Person
+                | fields::FieldType::Unit
+                | fields::FieldType::Kra
+                | fields::FieldType::Objective
+                | fields::FieldType::Cycle
+                | fields::FieldType::Node(_),
+            ) => c.split_whitespace().next().unwrap_or_default().to_string(),
             Some(fields::FieldType::Flag) => (if c == "yes" { "true" } else { "false" }).to_string(),
             _ => c,
         });
@@ -488,14 +503,23 @@ fn open_editor(app: &mut App, key: &ItemKey, name: &'static str) -> anyhow::Resu
         _ => String::new(),
     };
     let initial = if number { "" } else { current.as_deref().unwrap_or("") };
-    app.mode = Mode::Edit(Box::new(Editor { key: key.clone(), target, input: single_line(initial, &placeholder), error: None, conflict: false, keep_if_empty: number }));
+    app.mode = Mode::Edit(Box::new(Editor {
+        key: key.clone(),
+        target,
+        input: single_line(initial, &placeholder),
+        error: None,
+        conflict: false,
+        keep_if_empty: number,
+    }));
     Ok(())
 }
 
 fn refresh_editor_version(app: &mut App, ed: &mut Editor) {
     if let Ok(d) = app.store.detail(&ed.key) {
         match &mut ed.target {
-            EditTarget::Value { period, version, .. } => *version = d.values.iter().find(|v| &v.period == period).map(|v| v.version).unwrap_or(0),
+            EditTarget::Value { period, version, .. } => {
+                *version = d.values.iter().find(|v| &v.period == period).map(|v| v.version).unwrap_or(0)
+            }
             EditTarget::Field { version, .. } => *version = d.version,
             EditTarget::GateReason { .. } => {}
         }
@@ -513,7 +537,9 @@ fn save(app: &mut App, mut ed: Box<Editor>) -> anyhow::Result<()> {
             let period = crate::domain::Period::parse(period)?;
             Edit::one(Change::Value { key: ed.key.clone(), period, field: field.to_string(), value: text, if_version: Some(*version) })
         }
-        EditTarget::Field { name, version } => Edit::one(Change::Set { key: ed.key.clone(), field: name.to_string(), value: text, if_version: Some(*version) }),
+        EditTarget::Field { name, version } => {
+            Edit::one(Change::Set { key: ed.key.clone(), field: name.to_string(), value: text, if_version: Some(*version) })
+        }
         EditTarget::GateReason { action } => {
             if text.trim().is_empty() {
                 ed.error = Some("a reason is required".into());
@@ -528,7 +554,11 @@ fn save(app: &mut App, mut ed: Box<Editor>) -> anyhow::Result<()> {
         Ok(outcome) => {
             app.reload()?;
             let label = ed.label();
-            app.say(if outcome.effects.is_empty() { format!("saved {label}") } else { format!("saved {label} — {}", outcome.effects.join("; ")) });
+            app.say(if outcome.effects.is_empty() {
+                format!("saved {label}")
+            } else {
+                format!("saved {label} — {}", outcome.effects.join("; "))
+            });
             app.mode = Mode::Normal;
         }
         Err(e @ StoreError::Conflict { .. }) => {

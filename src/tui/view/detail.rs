@@ -24,9 +24,7 @@ pub fn spark(values: &[Num]) -> String {
     }
     let f: Vec<f64> = values.iter().map(|v| v.to_f64_for_chart()).collect();
     let (lo, hi) = f.iter().fold((f64::MAX, f64::MIN), |(a, b), x| (a.min(*x), b.max(*x)));
-    f.iter()
-        .map(|x| if hi > lo { BARS[(((x - lo) / (hi - lo)) * 7.0).round() as usize] } else { BARS[3] })
-        .collect()
+    f.iter().map(|x| if hi > lo { BARS[(((x - lo) / (hi - lo)) * 7.0).round() as usize] } else { BARS[3] }).collect()
 }
 
 fn section<'a>(app: &App, title: &str) -> Line<'a> {
@@ -62,7 +60,14 @@ pub fn lines<'a>(app: &App, d: &Detail, width: usize) -> Vec<Line<'a>> {
             out.push(Line::from(Span::styled(format!("  {}", m.implementation.detail), t.implementation(m.implementation.level))));
         }
         if m.stale {
-            out.push(Line::from(Span::styled(format!("  STALE: no update for {} days ({} cadence)", m.days_since_update.map(|x| x.to_string()).unwrap_or("ever".into()), m.cadence.as_str()), t.rag(crate::domain::status::Rag::Stale))));
+            out.push(Line::from(Span::styled(
+                format!(
+                    "  STALE: no update for {} days ({} cadence)",
+                    m.days_since_update.map(|x| x.to_string()).unwrap_or("ever".into()),
+                    m.cadence.as_str()
+                ),
+                t.rag(crate::domain::status::Rag::Stale),
+            )));
         }
         out.push(Line::from(format!(
             "  net value: planned {}  forecast {}  actual {}  ({})",
@@ -84,18 +89,38 @@ pub fn lines<'a>(app: &App, d: &Detail, width: usize) -> Vec<Line<'a>> {
         }
     }
     if let Some(k) = &d.kpi {
-        out.push(Line::from(format!("  {} KPI, {} is better: latest {} vs target {}", k.ipo_class, k.direction, opt(k.latest_actual), opt(k.target))));
+        out.push(Line::from(format!(
+            "  {} KPI, {} is better: latest {} vs target {}",
+            k.ipo_class,
+            k.direction,
+            opt(k.latest_actual),
+            opt(k.target)
+        )));
         if !k.missing.is_empty() {
-            out.push(Line::from(Span::styled(format!("  incomplete: missing {}", k.missing.join(", ")), t.rag(crate::domain::status::Rag::Amber))));
+            out.push(Line::from(Span::styled(
+                format!("  incomplete: missing {}", k.missing.join(", ")),
+                t.rag(crate::domain::status::Rag::Amber),
+            )));
         }
     }
     if let Some(g) = &d.target_gap {
-        out.push(Line::from(format!("  top-down target {}  bottom-up {}  gap {}", g.target.grouped(), g.bottom_up.grouped(), g.gap.grouped())));
+        out.push(Line::from(format!(
+            "  top-down target {}  bottom-up {}  gap {}",
+            g.target.grouped(),
+            g.bottom_up.grouped(),
+            g.gap.grouped()
+        )));
     }
     if let Some(e) = &d.escalation {
         out.push(Line::from(vec![
             Span::styled(format!("  escalation #{}: {} ", e.id, e.tier_label), t.tier(e.tier)),
-            Span::raw(format!("— {}; {} due {}{}", e.reason, e.assignee.clone().unwrap_or(e.assignee_role.clone()), &e.due_at[..10.min(e.due_at.len())], if e.overdue { " OVERDUE" } else { "" })),
+            Span::raw(format!(
+                "— {}; {} due {}{}",
+                e.reason,
+                e.assignee.clone().unwrap_or(e.assignee_role.clone()),
+                &e.due_at[..10.min(e.due_at.len())],
+                if e.overdue { " OVERDUE" } else { "" }
+            )),
         ]));
     }
     if let Some(g) = &d.gate {
@@ -130,7 +155,12 @@ pub fn lines<'a>(app: &App, d: &Detail, width: usize) -> Vec<Line<'a>> {
     if !d.funnel.is_empty() {
         out.push(section(app, "value funnel (net)"));
         for (stage, m) in d.funnel.iter().filter(|(_, m)| !m.is_zero()) {
-            out.push(Line::from(format!("  {:<12} planned {:>12}  forecast {:>12}", stage.as_str(), m.planned.grouped(), m.forecast.grouped())));
+            out.push(Line::from(format!(
+                "  {:<12} planned {:>12}  forecast {:>12}",
+                stage.as_str(),
+                m.planned.grouped(),
+                m.forecast.grouped()
+            )));
         }
     }
     let mut group = "";
@@ -140,7 +170,10 @@ pub fn lines<'a>(app: &App, d: &Detail, width: usize) -> Vec<Line<'a>> {
             out.push(section(app, group));
         }
         let value = f.value.clone().unwrap_or_else(|| "—".into());
-        out.push(Line::from(vec![Span::styled(format!("  {:<18} ", f.name), t.dim()), Span::raw(truncate(&value.replace('\n', " "), width.saturating_sub(21)))]));
+        out.push(Line::from(vec![
+            Span::styled(format!("  {:<18} ", f.name), t.dim()),
+            Span::raw(truncate(&value.replace('\n', " "), width.saturating_sub(21))),
+        ]));
     }
     if !d.milestones.is_empty() {
         out.push(section(app, "milestones"));
@@ -211,14 +244,17 @@ pub fn draw_editor(frame: &mut Frame, app: &App, area: Rect) {
             let height = if ed.error.is_some() { 7 } else { 5 };
             let r = Rect { x: area.x + 1, y: area.y + area.height.saturating_sub(height + 1), width: area.width.saturating_sub(2), height };
             frame.render_widget(Clear, r);
-            let block = Block::default().borders(Borders::ALL).title(Span::styled(format!(" edit {} — Enter saves, Esc cancels ", ed.label()), app.theme.title(true)));
+            let block = Block::default()
+                .borders(Borders::ALL)
+                .title(Span::styled(format!(" edit {} — Enter saves, Esc cancels ", ed.label()), app.theme.title(true)));
             let inner = block.inner(r);
             frame.render_widget(block, r);
             let input_area = Rect { height: 1, ..inner };
             frame.render_widget(&ed.input, input_area);
             if let Some(err) = &ed.error {
                 let err_area = Rect { y: inner.y + 1, height: inner.height.saturating_sub(1), ..inner };
-                frame.render_widget(Paragraph::new(Span::styled(format!("✖ {err}"), app.theme.error())).wrap(Wrap { trim: true }), err_area);
+                frame
+                    .render_widget(Paragraph::new(Span::styled(format!("✖ {err}"), app.theme.error())).wrap(Wrap { trim: true }), err_area);
             }
         }
         Mode::FieldPicker { key, fields, cursor } => {
@@ -232,9 +268,15 @@ pub fn draw_editor(frame: &mut Frame, app: &App, area: Rect) {
                 .enumerate()
                 .skip(start)
                 .take(visible)
-                .map(|(i, f)| Line::from(Span::styled(format!(" {f} "), if i == *cursor { app.theme.selected(true) } else { ratatui::style::Style::default() })))
+                .map(|(i, f)| {
+                    Line::from(Span::styled(
+                        format!(" {f} "),
+                        if i == *cursor { app.theme.selected(true) } else { ratatui::style::Style::default() },
+                    ))
+                })
                 .collect();
-            let block = Block::default().borders(Borders::ALL).title(Span::styled(format!(" edit which field of {key}? "), app.theme.title(true)));
+            let block =
+                Block::default().borders(Borders::ALL).title(Span::styled(format!(" edit which field of {key}? "), app.theme.title(true)));
             frame.render_widget(Paragraph::new(lines).block(block), r);
         }
         _ => {}

@@ -12,7 +12,12 @@ pub fn hints(app: &App) -> Vec<(String, &'static str)> {
     let mut actions: Vec<(Action, &'static str)> = vec![(Action::Help, "help"), (Action::Search, "search")];
     match app.focus {
         Pane::Variance => actions.extend([(Action::Enter, "jump"), (Action::Acknowledge, "ack"), (Action::CycleTier, "tier")]),
-        _ => actions.extend([(Action::EditActual, "actual"), (Action::EditForecast, "forecast"), (Action::EditNarrative, "narrative"), (Action::GateRequest, "gate")]),
+        _ => actions.extend([
+            (Action::EditActual, "actual"),
+            (Action::EditForecast, "forecast"),
+            (Action::EditNarrative, "narrative"),
+            (Action::GateRequest, "gate"),
+        ]),
     }
     actions.extend([(Action::ToggleView, "view"), (Action::NextPane, "pane"), (Action::Palette, "cmd"), (Action::Quit, "quit")]);
     actions.into_iter().map(|(a, label)| (app.keymap.first_key(a), label)).collect()

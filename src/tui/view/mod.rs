@@ -41,7 +41,8 @@ pub fn block<'a>(app: &App, pane: Pane, title: String) -> Block<'a> {
 /// Split the body: tree and detail side by side, the variance list below.
 pub fn body_layout(area: Rect) -> Areas {
     let variance_height = (area.height * 3 / 10).clamp(5, 14);
-    let rows = Layout::default().direction(Direction::Vertical).constraints([Constraint::Min(6), Constraint::Length(variance_height)]).split(area);
+    let rows =
+        Layout::default().direction(Direction::Vertical).constraints([Constraint::Min(6), Constraint::Length(variance_height)]).split(area);
     let tree_share = if area.width >= 140 { 38 } else { 45 };
     let cols = Layout::default()
         .direction(Direction::Horizontal)
@@ -53,7 +54,10 @@ pub fn body_layout(area: Rect) -> Areas {
 pub fn draw(frame: &mut Frame, app: &mut App) -> Areas {
     let area = frame.area();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
-        let msg = format!("terminal too small ({}×{}): keel needs at least {MIN_WIDTH}×{MIN_HEIGHT}. Enlarge the window, or press q to quit.", area.width, area.height);
+        let msg = format!(
+            "terminal too small ({}×{}): keel needs at least {MIN_WIDTH}×{MIN_HEIGHT}. Enlarge the window, or press q to quit.",
+            area.width, area.height
+        );
         frame.render_widget(Paragraph::new(msg).wrap(Wrap { trim: true }), area);
         return Areas::default();
     }
@@ -99,7 +103,11 @@ fn header(frame: &mut Frame, app: &App, area: Rect) {
     };
     let demo = if app.store.demo { " [demo]" } else { "" };
     // Narrow terminals drop the least useful parts first.
-    let who = if area.width < 100 { app.store.actor.person_key.clone().map(|k| format!("{k} {}", app.store.actor.login)).unwrap_or(who) } else { who };
+    let who = if area.width < 100 {
+        app.store.actor.person_key.clone().map(|k| format!("{k} {}", app.store.actor.login)).unwrap_or(who)
+    } else {
+        who
+    };
     let line = Line::from(vec![
         Span::styled(" keel ", app.theme.title(true)),
         Span::raw(format!("│ {file}{demo} │ {cycle} │ {who} │ {view}")),

@@ -13,7 +13,9 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let height = (matches.len() as u16 + 3).clamp(5, area.height.saturating_sub(4));
     let r = super::centered(area, area.width.saturating_sub(8).min(80), height);
     frame.render_widget(Clear, r);
-    let block = Block::default().borders(Borders::ALL).title(Span::styled(" : command — Tab completes, Enter runs, Esc closes ", app.theme.title(true)));
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(Span::styled(" : command — Tab completes, Enter runs, Esc closes ", app.theme.title(true)));
     let inner = block.inner(r);
     frame.render_widget(block, r);
     frame.render_widget(input, Rect { height: 1, ..inner });

@@ -32,7 +32,11 @@ pub fn draw(frame: &mut Frame, app: &mut App, area: Rect) {
     let mut lines = Vec::with_capacity(height);
     if app.rows.is_empty() {
         lines.push(Line::from(Span::styled(
-            if app.filter.is_some() { "nothing matches this filter — Esc clears it" } else { "no items yet — import a plan with `keel import`" },
+            if app.filter.is_some() {
+                "nothing matches this filter — Esc clears it"
+            } else {
+                "no items yet — import a plan with `keel import`"
+            },
             app.theme.dim(),
         )));
     }
@@ -42,7 +46,15 @@ pub fn draw(frame: &mut Frame, app: &mut App, area: Rect) {
             lines.push(Line::from(Span::styled(format!("{indent}  ─ {label}"), app.theme.dim())));
             continue;
         }
-        let marker = if row.item.has_children { if row.expanded { "▾" } else { "▸" } } else { " " };
+        let marker = if row.item.has_children {
+            if row.expanded {
+                "▾"
+            } else {
+                "▸"
+            }
+        } else {
+            " "
+        };
         let status = app.statuses.get(&row.item.key);
         let (sym, sym_style) = match status {
             Some(s) => (rag_symbol(s.rag), app.theme.rag(s.rag)),

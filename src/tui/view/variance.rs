@@ -29,7 +29,19 @@ pub fn draw(frame: &mut Frame, app: &mut App, area: Rect) {
     let title_w = (flexible * 3 / 5).max(8);
     let owner_w = flexible.saturating_sub(title_w).max(6);
     let mut lines = vec![Line::from(Span::styled(
-        format!("{:<4}{:<18} {:<6} {:<tw$} {:<ow$} {:>8} {:>3} {:<10}", "", "tier", "key", "title", "owner", "variance", "out", "due", tw = title_w, ow = owner_w),
+        format!(
+            "{:<4}{:<18} {:<6} {:<tw$} {:<ow$} {:>8} {:>3} {:<10}",
+            "",
+            "tier",
+            "key",
+            "title",
+            "owner",
+            "variance",
+            "out",
+            "due",
+            tw = title_w,
+            ow = owner_w
+        ),
         app.theme.dim(),
     ))];
     if app.variance.is_empty() {

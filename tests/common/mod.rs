@@ -1,0 +1,209 @@
+//! Shared helpers for the CLI integration tests: each test gets its own temporary directory and
+//! database, and runs the real `keel` binary with a controlled environment (OS login, today).
+
+#![allow(dead_code)]
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use tempfile::TempDir;
+
+/// A Thursday in the demo's newest week with actuals (2026-W48): a demo created with this date is
+/// not shifted, so its periods and dates are exactly those in `demo-data/plan.json`.
+pub const TODAY: &str = "2026-11-26";
+/// The demo's newest week with actuals, and the two before it (when created on `TODAY`).
+pub const WEEK: &str = "2026-W48";
+pub const WEEK_1: &str = "2026-W47";
+pub const WEEK_2: &str = "2026-W46";
+/// The OS login the tests run as; in a demo it becomes P-1, the PMO administrator.
+pub const OS_USER: &str = "tester";
+
+/// What one run of keel gave back.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub args: Vec<String>,
+}
+
+impl Run {
+    /// Fails, showing everything, unless the exit code is `code`.
+    #[track_caller]
+    pub fn code(&self, code: i32) -> &Run {
+        assert_eq!(
+            self.code, code,
+            "keel {:?}: expected exit {code}, got {}\n--- stdout\n{}\n--- stderr\n{}",
+            self.args, self.code, self.stdout, self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn ok(&self) -> &Run {
+        self.code(0)
+    }
+
+    /// Fails unless stderr contains every fragment (case-sensitive).
+    #[track_caller]
+    pub fn stderr_has(&self, fragments: &[&str]) -> &Run {
+        for f in fragments {
+            assert!(self.stderr.contains(f), "keel {:?}: stderr lacks {f:?}\n--- stderr\n{}", self.args, self.stderr);
+        }
+        self
+    }
+
+    #[track_caller]
+    pub fn stdout_has(&self, fragments: &[&str]) -> &Run {
+        for f in fragments {
+            assert!(self.stdout.contains(f), "keel {:?}: stdout lacks {f:?}\n--- stdout\n{}", self.args, self.stdout);
+        }
+        self
+    }
+
+    #[track_caller]
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("keel {:?}: stdout is not JSON ({e}):\n{}", self.args, self.stdout))
+    }
+}
+
+/// A keel command with a clean environment: no KEEL_* variables from the caller, a fixed OS
+/// login and a private home, so nothing outside the test's directory is read or written.
+pub fn keel(home: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_keel"));
+    cmd.env_remove("KEEL_DB")
+        .env_remove("KEEL_USER")
+        .env_remove("KEEL_TODAY")
+        .env("USER", OS_USER)
+        .env("LOGNAME", OS_USER)
+        .env("HOME", home)
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("NO_COLOR", "1")
+        .current_dir(home);
+    cmd
+}
+
+pub fn run(mut cmd: Command, args: &[&str]) -> Run {
+    let out = cmd.args(args).output().expect("keel runs");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        args: args.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+/// One test's keel file in its own temporary directory.
+pub struct Keel {
+    pub dir: TempDir,
+    pub db: PathBuf,
+    /// KEEL_TODAY for every run (honoured on demo databases only).
+    pub today: Option<String>,
+}
+
+impl Keel {
+    /// The demo organisation, created as if today were `TODAY`.
+    pub fn demo() -> Keel {
+        Keel::demo_on(Some(TODAY))
+    }
+
+    /// The demo created (and used) on `today`, or on the real date when `None`.
+    pub fn demo_on(today: Option<&str>) -> Keel {
+        let k = Keel::blank(today);
+        let r = k.run(&["demo", "--no-open"]);
+        r.ok().stdout_has(&["created demo database"]);
+        k
+    }
+
+    /// An empty keel file made by `keel init`.
+    pub fn init() -> Keel {
+        let k = Keel::blank(None);
+        k.run(&["init"]).ok();
+        k
+    }
+
+    /// A directory with no database yet.
+    pub fn blank(today: Option<&str>) -> Keel {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = dir.path().join("keel.db");
+        Keel { dir, db, today: today.map(str::to_string) }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// `keel --db <this file> ARGS` acting as the OS user.
+    pub fn cmd(&self, user: Option<&str>) -> Command {
+        let mut c = keel(self.dir.path());
+        c.arg("--db").arg(&self.db);
+        if let Some(t) = &self.today {
+            c.env("KEEL_TODAY", t);
+        }
+        if let Some(u) = user {
+            c.env("KEEL_USER", u);
+        }
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        run(self.cmd(None), args)
+    }
+
+    /// Run as another person of the demo (KEEL_USER=login).
+    pub fn run_as(&self, login: &str, args: &[&str]) -> Run {
+        run(self.cmd(Some(login)), args)
+    }
+
+    /// `keel show KEY --format json`.
+    pub fn show(&self, key: &str) -> Value {
+        self.run(&["show", key, "--format", "json"]).ok().json()
+    }
+
+    /// The whole plan as `keel export` writes it.
+    pub fn export(&self) -> String {
+        let r = self.run(&["export"]);
+        r.ok();
+        r.stdout
+    }
+
+    pub fn escalations(&self) -> Vec<Value> {
+        let v = self.run(&["escalations", "--format", "json"]).ok().json();
+        v.as_array().expect("a list of escalations").clone()
+    }
+
+    /// The open escalation of one item, if any.
+    pub fn open_escalation(&self, key: &str) -> Option<Value> {
+        self.escalations().into_iter().find(|e| e["key"] == key)
+    }
+
+    pub fn sql(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open(&self.db).expect("open the keel file with rusqlite")
+    }
+
+    /// One text column of one row, straight from the file.
+    pub fn sql_text(&self, sql: &str) -> Option<String> {
+        self.sql().query_row(sql, [], |r| r.get(0)).expect(sql)
+    }
+}
+
+/// A field of `keel show --format json` by name.
+pub fn field<'a>(detail: &'a Value, name: &str) -> &'a Value {
+    detail["fields"]
+        .as_array()
+        .expect("fields")
+        .iter()
+        .find(|f| f["name"] == name)
+        .map(|f| &f["value"])
+        .unwrap_or_else(|| panic!("no field {name} in {detail}"))
+}
+
+/// The value row of one period in `keel show --format json`.
+pub fn value_row<'a>(detail: &'a Value, period: &str) -> &'a Value {
+    detail["values"]
+        .as_array()
+        .expect("values")
+        .iter()
+        .find(|v| v["period"] == period)
+        .unwrap_or_else(|| panic!("no value row for {period} in {}", detail["key"]))
+}
