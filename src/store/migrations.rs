@@ -9,7 +9,7 @@ use rusqlite::Transaction;
 pub const APPLICATION_ID: i64 = 0x4B45_454C;
 
 /// Each entry moves the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[SCHEMA_V1];
+const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
@@ -316,4 +316,18 @@ CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: rows cannot be changed'); END;
 CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: rows cannot be deleted'); END;
+"#;
+
+/// Check-in meetings, so "what changed since the last check-in" has a date to start from and
+/// decisions can be listed per meeting.
+const SCHEMA_V2: &str = r#"
+CREATE TABLE meetings (
+    id          INTEGER PRIMARY KEY,
+    started_at  TEXT NOT NULL,
+    ended_at    TEXT,
+    facilitator TEXT NOT NULL,
+    agenda      TEXT NOT NULL,
+    version     INTEGER NOT NULL DEFAULT 1
+) STRICT;
+ALTER TABLE decisions ADD COLUMN meeting_id INTEGER REFERENCES meetings(id);
 "#;
