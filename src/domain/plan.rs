@@ -264,6 +264,9 @@ pub struct Value {
     pub forecast: Option<Num>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actual: Option<Num>,
+    /// The owner's confidence in the forecast (0–1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<Num>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
     /// Login of whoever entered the value, and when (RFC 3339).

@@ -85,6 +85,16 @@ pub enum Change {
         owner: Option<ItemKey>,
     },
     ImportPlan(Box<Plan>),
+    /// Open a check-in meeting with its agenda (keys in order).
+    StartMeeting { agenda: Vec<ItemKey> },
+    EndMeeting { id: i64 },
+    /// A decision taken in a meeting, with who carries it out.
+    MeetingDecision { meeting: i64, key: ItemKey, text: String, owner: Option<ItemKey> },
+    /// Copy a cycle's objectives and key results (not values) into a new cycle.
+    CopyCycle { from: ItemKey, name: String, start: NaiveDate, end: NaiveDate },
+    /// Refuse the whole edit if, after the rules ran, the item is red or escalated and has no
+    /// narrative saying why and what happens next (the weekly update asks for one).
+    RequireNarrative(ItemKey),
 }
 
 #[derive(Clone, Debug, Default)]
@@ -109,6 +119,8 @@ pub struct EditOutcome {
     pub effects: Vec<String>,
     /// Audit rows written.
     pub changes: usize,
+    /// The meeting opened by this edit, if it opened one.
+    pub meeting: Option<i64>,
 }
 
 /// State carried through one transaction.
@@ -127,6 +139,10 @@ pub(crate) struct Ctx<'a> {
     bumped: HashSet<String>,
     /// Skip permission checks (creating a demo or importing a plan as its creator).
     pub trusted: bool,
+    /// Items that must carry a narrative if the rules leave them red or escalated.
+    pub narrative_required: Vec<ItemKey>,
+    /// The id of a meeting this edit opened, for the caller.
+    pub opened_meeting: Option<i64>,
 }
 
 impl Ctx<'_> {
@@ -178,13 +194,16 @@ impl Store {
                     touched_variance: BTreeSet::new(),
                     bumped: HashSet::new(),
                     trusted,
+                    narrative_required: Vec::new(),
+                    opened_meeting: None,
                 };
                 for change in &edit.changes {
                     apply(&mut ctx, change)?;
                 }
                 rules::run(&mut ctx)?;
+                super::rhythms::check_narratives(&mut ctx)?;
                 audit::append(&tx, &clock.stamp(), &actor.login, &ctx.audit)?;
-                EditOutcome { effects: ctx.effects, changes: ctx.audit.len() }
+                EditOutcome { effects: ctx.effects, changes: ctx.audit.len(), meeting: ctx.opened_meeting }
             };
             tx.commit()?;
             Ok(outcome)
@@ -237,6 +256,18 @@ fn apply(ctx: &mut Ctx, change: &Change) -> Result<()> {
         Change::Depend { key, on, remove } => depend(ctx, key, on, *remove),
         Change::Decision { key, text, owner } => decision(ctx, key, text, owner.as_ref()),
         Change::ImportPlan(plan) => super::plan::import(ctx, plan),
+        Change::StartMeeting { agenda } => super::rhythms::start_meeting(ctx, agenda),
+        Change::EndMeeting { id } => super::rhythms::end_meeting(ctx, *id),
+        Change::MeetingDecision { meeting, key, text, owner } => {
+            decision(ctx, key, text, owner.as_ref())?;
+            ctx.tx.execute("UPDATE decisions SET meeting_id = ?1 WHERE id = last_insert_rowid()", [meeting])?;
+            Ok(())
+        }
+        Change::CopyCycle { from, name, start, end } => super::rhythms::copy_cycle(ctx, from, name, *start, *end),
+        Change::RequireNarrative(key) => {
+            ctx.narrative_required.push(key.clone());
+            Ok(())
+        }
     }
 }
 
@@ -499,6 +530,9 @@ fn set_value(ctx: &mut Ctx, key: &ItemKey, period: Period, name: &str, raw: &str
         Some(raw.trim().to_string())
     } else {
         let n = Num::parse(raw).map_err(|e| StoreError::Invalid { key: key.to_string(), field: field.clone(), why: e.to_string() })?;
+        if field == "confidence" && (n < Num::ZERO || n > Num::ONE) {
+            return Err(StoreError::Invalid { key: key.to_string(), field, why: format!("{n} is not between 0 and 1 (0.7 = 70% confident)") });
+        }
         Some(n.to_string())
     };
     let period_s = period.to_string();
@@ -527,7 +561,8 @@ fn set_value(ctx: &mut Ctx, key: &ItemKey, period: Period, name: &str, raw: &str
     }
     ctx.bumped.insert(row);
     ctx.log(&key.to_string(), &label, old, new);
-    if field != "comment" {
+    // Comments and confidence describe the numbers; they do not move them.
+    if !matches!(field.as_str(), "comment" | "confidence") {
         ctx.touched_variance.insert(id);
         if key.kind == ItemKind::Measure {
             ctx.touched_money.insert(id);
@@ -720,7 +755,7 @@ fn depend(ctx: &mut Ctx, key: &ItemKey, on: &ItemKey, remove: bool) -> Result<()
     Ok(())
 }
 
-fn decision(ctx: &mut Ctx, key: &ItemKey, text: &str, owner: Option<&ItemKey>) -> Result<()> {
+pub(crate) fn decision(ctx: &mut Ctx, key: &ItemKey, text: &str, owner: Option<&ItemKey>) -> Result<()> {
     let id = resolve(ctx.tx, key)?;
     if text.trim().is_empty() {
         return Err(StoreError::Invalid { key: key.to_string(), field: "decision".into(), why: "needs the text of the decision".into() });

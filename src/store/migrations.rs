@@ -9,7 +9,7 @@ use rusqlite::Transaction;
 pub const APPLICATION_ID: i64 = 0x4B45_454C;
 
 /// Each entry moves the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2];
+const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
@@ -330,4 +330,9 @@ CREATE TABLE meetings (
     version     INTEGER NOT NULL DEFAULT 1
 ) STRICT;
 ALTER TABLE decisions ADD COLUMN meeting_id INTEGER REFERENCES meetings(id);
+"#;
+
+/// The owner's confidence in the forecast, per period (0–1), entered with the weekly update.
+const SCHEMA_V3: &str = r#"
+ALTER TABLE item_values ADD COLUMN confidence TEXT;
 "#;

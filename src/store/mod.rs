@@ -8,6 +8,7 @@ pub mod migrations;
 pub mod outline;
 pub mod plan;
 pub mod read;
+pub mod rhythms;
 pub mod rules;
 
 use crate::domain::escalation::Thresholds;

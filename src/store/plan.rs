@@ -375,8 +375,8 @@ pub(crate) fn import(ctx: &mut Ctx, plan: &Plan) -> Result<()> {
             continue;
         }
         tx.execute(
-            "INSERT INTO item_values (item_id, period, period_start, baseline, planned, forecast, actual, comment, updated_by, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            "INSERT INTO item_values (item_id, period, period_start, baseline, planned, forecast, actual, comment, updated_by, updated_at, confidence)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             params![
                 item,
                 period.to_string(),
@@ -387,7 +387,8 @@ pub(crate) fn import(ctx: &mut Ctx, plan: &Plan) -> Result<()> {
                 n(&v.actual),
                 v.comment,
                 v.by,
-                v.at
+                v.at,
+                n(&v.confidence)
             ],
         )?;
     }
@@ -673,7 +674,7 @@ impl Store {
         }
         {
             let mut stmt = c.prepare(
-                "SELECT i.kind, i.num, i.key, v.period, v.baseline, v.planned, v.forecast, v.actual, v.comment, v.updated_by, v.updated_at
+                "SELECT i.kind, i.num, i.key, v.period, v.baseline, v.planned, v.forecast, v.actual, v.comment, v.updated_by, v.updated_at, v.confidence
                  FROM item_values v JOIN items i ON i.id = v.item_id",
             )?;
             let mut rows: Vec<(usize, i64, String, p::Value)> = stmt
@@ -692,6 +693,7 @@ impl Store {
                             planned: opt_num(r.get(5)?),
                             forecast: opt_num(r.get(6)?),
                             actual: opt_num(r.get(7)?),
+                            confidence: opt_num(r.get(11)?),
                             comment: r.get(8)?,
                             by: r.get(9)?,
                             at: r.get(10)?,
