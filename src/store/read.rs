@@ -67,15 +67,22 @@ fn last_update(conn: &Connection, id: i64) -> Result<Option<String>> {
         .flatten())
 }
 
-/// Stale: the last update is older than the cadence allows.
-fn is_stale(last: Option<&str>, cadence: Cadence, today: NaiveDate) -> (bool, Option<i64>) {
-    match last.and_then(date) {
-        Some(d) => {
-            let days = (today - d).num_days();
-            (days > cadence.stale_after_days(), Some(days))
-        }
-        None => (true, None),
-    }
+/// The last day of the newest period that has an actual.
+fn latest_actual_period_end(conn: &Connection, id: i64) -> Result<Option<NaiveDate>> {
+    let p: Option<String> = conn
+        .query_row("SELECT period FROM item_values WHERE item_id = ?1 AND actual IS NOT NULL ORDER BY period_start DESC LIMIT 1", [id], |r| r.get(0))
+        .optional()?;
+    Ok(p.and_then(|p| Period::parse(&p).ok()).map(|p| p.end()))
+}
+
+/// Stale: the numbers describe a period that ended longer ago than the cadence allows, so a
+/// whole period has gone by without an update. Also says how many days since the last entry.
+fn is_stale(conn: &Connection, id: i64, last: Option<&str>, cadence: Cadence, today: NaiveDate) -> Result<(bool, Option<i64>)> {
+    let days = last.and_then(date).map(|d| (today - d).num_days());
+    Ok(match latest_actual_period_end(conn, id)? {
+        Some(end) => ((today - end).num_days() > cadence.stale_after_days(), days),
+        None => (true, days),
+    })
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -135,7 +142,7 @@ pub fn measure_status(conn: &Connection, id: i64, clock: Clock, t: &Thresholds) 
     let side_state = side.as_deref().and_then(SideState::parse);
     // Only measures being worked on owe updates: with values, past defined, not closed or stopped.
     let reporting = has_values && stage != Stage::Closed && side_state.is_none();
-    let (stale, days) = if reporting { is_stale(last.as_deref(), cadence, clock.today) } else { (false, None) };
+    let (stale, days) = if reporting { is_stale(conn, id, last.as_deref(), cadence, clock.today)? } else { (false, None) };
     // Net money: compare the plan and the forecast in the measure's own direction.
     let (planned, forecast) =
         if value_type.is_cost() { (money.planned.negated(), money.forecast.negated()) } else { (money.planned, money.forecast) };
@@ -215,7 +222,7 @@ pub fn kr_status(conn: &Connection, id: i64, clock: Clock, t: &Thresholds) -> Re
     let last = last_update(conn, id)?;
     let has_values = !actuals.is_empty();
     let (stale, _) =
-        if has_values && kind != KrKind::Milestone { is_stale(last.as_deref(), Cadence::Weekly, clock.today) } else { (false, None) };
+        if has_values && kind != KrKind::Milestone { is_stale(conn, id, last.as_deref(), Cadence::Weekly, clock.today)? } else { (false, None) };
     let computed = status::key_result_rag(score.map(|s| s.grade), elapsed, !at_risk.is_empty(), open_tier(conn, id)?).unless_stale(stale);
     let shown = status::shown(computed, r.6.as_deref().and_then(Rag::parse), r.7.as_deref());
     Ok(KrStatus {
@@ -298,7 +305,7 @@ pub fn kpi_status(conn: &Connection, id: i64, clock: Clock, t: &Thresholds) -> R
     let target = num(r.2);
     let direction = Direction::parse(&r.1).unwrap_or(Direction::HigherIsBetter);
     let cadence = r.6.as_deref().and_then(Cadence::parse).unwrap_or(Cadence::Monthly);
-    let (stale, _) = if values.is_empty() { (false, None) } else { is_stale(last_update(conn, id)?.as_deref(), cadence, clock.today) };
+    let (stale, _) = if values.is_empty() { (false, None) } else { is_stale(conn, id, last_update(conn, id)?.as_deref(), cadence, clock.today)? };
     let rag = match rules::computed_assessment(conn, id, t)? {
         Some(a) => match a.tier {
             None => Rag::Green,

@@ -322,3 +322,12 @@ impl Store {
         Ok(r.collect::<rusqlite::Result<_>>()?)
     }
 }
+
+impl Store {
+    /// Keys of all nodes of a kind (e.g. every programme), in key order.
+    pub fn outline_children_keys_of_kind(&self, kind: &str) -> Result<Vec<String>> {
+        let mut s = self.conn().prepare("SELECT key FROM items WHERE kind = ?1 ORDER BY num")?;
+        let r = s.query_map([kind], |r| r.get(0))?;
+        Ok(r.collect::<rusqlite::Result<_>>()?)
+    }
+}

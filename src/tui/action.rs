@@ -51,7 +51,16 @@ actions! {
     GateApprove => "gate-approve", "approve / sign off the pending gate";
     GateBack => "gate-back", "move the measure back a stage (with a reason)";
     GateHold => "gate-hold", "put the measure on hold (with a reason)";
-    Acknowledge => "acknowledge", "acknowledge the selected escalation";
+    Acknowledge => "acknowledge", "acknowledge the selected (or marked) escalations";
+    Mark => "mark", "variance list: mark or unmark the row, to act on several";
+    Assign => "assign", "assign the selected (or marked) escalations to a person";
+    Snooze => "snooze", "snooze the selected (or marked) escalations until a date, with a reason";
+    Decide => "decide", "record a decision on the selected (or marked) escalations";
+    Resolve => "resolve", "resolve the selected (or marked) escalations, with a note";
+    StaleList => "stale-list", "who has not updated what, and for how long";
+    WeeklyUpdate => "my-updates", "weekly update: my items that are due";
+    Meeting => "meeting", "check-in meeting mode for screen sharing";
+    Undo => "undo", "undo my last edit in this session";
     Search => "search", "search items by key or title";
     SearchNext => "search-next", "next search match";
     SearchPrev => "search-prev", "previous search match";

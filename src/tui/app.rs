@@ -48,6 +48,8 @@ pub struct Editor {
     pub error: Option<String>,
     /// Set when the save failed because someone else changed the row.
     pub conflict: bool,
+    /// The value before the edit, for undo.
+    pub original: String,
     /// Enter on an empty number keeps the current value instead of clearing it.
     pub keep_if_empty: bool,
 }
@@ -83,6 +85,13 @@ pub enum Mode {
         input: TextArea<'static>,
         cursor: usize,
     },
+    /// A one-line question, e.g. whom to assign the marked escalations to.
+    Prompt {
+        purpose: Prompt,
+        input: TextArea<'static>,
+    },
+    Weekly(Box<super::weekly::Weekly>),
+    Meeting(Box<super::meeting::Meeting>),
     /// A list to read, e.g. what a refused gate still needs.
     Notice {
         title: String,
@@ -91,6 +100,34 @@ pub enum Mode {
     Help {
         scroll: u16,
     },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Prompt {
+    Assign,
+    Snooze,
+    Decide,
+    Resolve,
+    MeetingAgenda,
+}
+
+impl Prompt {
+    pub fn question(self) -> &'static str {
+        match self {
+            Prompt::Assign => "assign to whom? (P-n)",
+            Prompt::Snooze => "snooze until (YYYY-MM-DD) and why, e.g. 2026-12-04 waiting for the vendor fix",
+            Prompt::Decide => "what was decided?",
+            Prompt::Resolve => "how was it resolved?",
+            Prompt::MeetingAgenda => "agenda: o = objectives in order, e = only escalated, or a unit key (U-n)",
+        }
+    }
+}
+
+/// The inverse of one of my own edits in this session.
+#[derive(Clone, Debug)]
+pub struct Undo {
+    pub label: String,
+    pub change: crate::store::Change,
 }
 
 pub struct App {
@@ -121,6 +158,11 @@ pub struct App {
     /// Rows that fit in the tree pane at the last draw (for paging).
     pub tree_height: usize,
     pub variance_height: usize,
+    /// Escalations marked in the variance list, to act on several at once.
+    pub marked: std::collections::BTreeSet<i64>,
+    pub undo: Vec<Undo>,
+    /// Set when Enter in the variance list jumped to an item, so Esc can go back.
+    pub jumped_from_variance: bool,
 }
 
 impl App {
@@ -153,6 +195,9 @@ impl App {
             quit: false,
             tree_height: 20,
             variance_height: 8,
+            marked: Default::default(),
+            undo: Vec::new(),
+            jumped_from_variance: false,
         };
         // Open the top level so the first screen shows the company objectives and their key results.
         for root in app.store.outline_roots(app.view)? {

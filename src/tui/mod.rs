@@ -4,9 +4,11 @@
 pub mod action;
 pub mod app;
 pub mod keymap;
+pub mod meeting;
 pub mod theme;
 pub mod update;
 pub mod view;
+pub mod weekly;
 
 use crate::store::Store;
 use app::{App, Pane};
@@ -48,6 +50,10 @@ pub fn run(store: Store, mouse: bool) -> anyhow::Result<()> {
     let mut app = App::new(store, keymap, theme::Theme::from_env())?;
     if let Some(w) = warnings.first() {
         app.warn(format!("keymap: {w}"));
+    }
+    // An owner with updates due lands in the weekly update; Esc leaves it for the panes.
+    if app.read_only.is_none() {
+        weekly::start(&mut app)?;
     }
     // SIGTERM, SIGHUP (a closed SSH session) and SIGINT end the loop cleanly so the guard restores.
     let stop = Arc::new(AtomicBool::new(false));

@@ -2,7 +2,7 @@
 //! goes through `Store::edit`, the same write path as the CLI.
 
 use super::action::Action;
-use super::app::{App, EditTarget, Editor, Mode, Pane};
+use super::app::{App, EditTarget, Editor, Mode, Pane, Prompt, Undo};
 use crate::domain::gates::GateAction;
 use crate::domain::{ItemKey, ItemKind};
 use crate::store::edit::EscalationAction;
@@ -83,6 +83,16 @@ pub fn handle_key(app: &mut App, ev: KeyEvent) -> anyhow::Result<()> {
                 Mode::Normal
             }
             _ => Mode::Confirm { prompt, then },
+        },
+        Mode::Weekly(w) => return super::weekly::handle_key(app, w, ev),
+        Mode::Meeting(m) => return super::meeting::handle_key(app, m, ev),
+        Mode::Prompt { purpose, mut input } => match ev.code {
+            KeyCode::Esc => Mode::Normal,
+            KeyCode::Enter => return answer_prompt(app, purpose, input.lines().join(" ")),
+            _ => {
+                input.input(ev);
+                Mode::Prompt { purpose, input }
+            }
         },
         Mode::Notice { title, lines } => match ev.code {
             KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') => Mode::Normal,
@@ -238,15 +248,20 @@ pub fn update(app: &mut App, action: Action) -> anyhow::Result<()> {
                     let key = ItemKey::parse(&e.key)?;
                     app.reveal(&key)?;
                     app.focus = Pane::Tree;
+                    app.jumped_from_variance = true;
                     app.load_detail()?;
-                    app.say(format!("{}: {} — Tab or 3 goes back to the variance list", e.key, e.tier_label));
+                    app.say(format!("{}: {} — Esc goes back to the variance list", e.key, e.tier_label));
                 }
             }
             Pane::Detail if action == Action::Enter => update(app, Action::EditField)?,
             _ => {}
         },
         Action::Back => {
-            if app.filter.is_some() {
+            if app.jumped_from_variance {
+                app.jumped_from_variance = false;
+                app.focus = Pane::Variance;
+                app.load_detail()?;
+            } else if app.filter.is_some() {
                 toggle_filter(app, app.filter.unwrap())?;
             } else if app.focus != Pane::Tree {
                 app.focus = Pane::Tree;
@@ -358,21 +373,65 @@ pub fn update(app: &mut App, action: Action) -> anyhow::Result<()> {
                 error: None,
                 conflict: false,
                 keep_if_empty: false,
+                original: String::new(),
             }));
         }
-        Action::Acknowledge => {
-            let Some(e) = app.variance.get(app.variance_cursor).cloned() else {
-                app.warn("no escalation selected: focus the variance list (3)");
-                return Ok(());
-            };
-            match app.store.edit(Edit::one(Change::Escalation { id: e.id, action: EscalationAction::Acknowledge })) {
-                Ok(o) => {
-                    app.reload()?;
-                    app.say(o.effects.join("; "));
+        Action::Acknowledge => triage(app, |_| Ok(EscalationAction::Acknowledge))?,
+        Action::Mark => {
+            if app.focus != Pane::Variance {
+                app.warn("marking works in the variance list (3)");
+            } else if let Some(e) = app.variance.get(app.variance_cursor) {
+                let id = e.id;
+                if !app.marked.remove(&id) {
+                    app.marked.insert(id);
                 }
-                Err(err) => app.warn(err.to_string()),
+                let len = app.variance.len();
+                move_cursor(&mut app.variance_cursor, len, 1);
+                app.say(format!("{} marked — K ack, o assign, z snooze, D decide, R resolve act on all of them", app.marked.len()));
             }
         }
+        Action::Assign | Action::Snooze | Action::Decide | Action::Resolve => {
+            if triage_targets(app).is_empty() {
+                app.warn("no escalation selected: focus the variance list (3)");
+            } else {
+                let purpose = match action {
+                    Action::Assign => Prompt::Assign,
+                    Action::Snooze => Prompt::Snooze,
+                    Action::Decide => Prompt::Decide,
+                    _ => Prompt::Resolve,
+                };
+                app.mode = Mode::Prompt { purpose, input: single_line("", purpose.question()) };
+            }
+        }
+        Action::StaleList => {
+            let report = app.store.check()?;
+            let lines: Vec<String> = report
+                .stale
+                .iter()
+                .map(|s| {
+                    format!(
+                        "{:<6} {} — {} — last update {} ({} days; {})",
+                        s.key,
+                        s.title,
+                        s.owner.clone().unwrap_or_else(|| "no owner".into()),
+                        s.last_update.as_deref().map(|d| &d[..10.min(d.len())]).unwrap_or("never"),
+                        s.days_since_update.map(|d| d.to_string()).unwrap_or_else(|| "—".into()),
+                        s.cadence
+                    )
+                })
+                .collect();
+            let title = format!("stale updates: {} items to chase", lines.len());
+            app.mode = Mode::Notice { title, lines: if lines.is_empty() { vec!["everyone is up to date".into()] } else { lines } };
+        }
+        Action::WeeklyUpdate => {
+            if let Some(why) = &app.read_only {
+                app.warn(format!("read-only: {why}"));
+            } else if !super::weekly::start(app)? {
+                app.say("nothing is due: all your items are up to date for this period");
+            }
+        }
+        Action::Meeting => app.mode = Mode::Prompt { purpose: Prompt::MeetingAgenda, input: single_line("o", Prompt::MeetingAgenda.question()) },
+        Action::Undo => undo(app)?,
         Action::Search => app.mode = Mode::Search(single_line("", "key or words of a title, Enter to search")),
         Action::SearchNext | Action::SearchPrev => {
             if app.search_hits.is_empty() {
@@ -510,6 +569,7 @@ fn open_editor(app: &mut App, key: &ItemKey, name: &'static str) -> anyhow::Resu
         error: None,
         conflict: false,
         keep_if_empty: number,
+        original: current.clone().unwrap_or_default(),
     }));
     Ok(())
 }
@@ -552,6 +612,7 @@ fn save(app: &mut App, mut ed: Box<Editor>) -> anyhow::Result<()> {
     };
     match app.store.edit(edit) {
         Ok(outcome) => {
+            remember_undo(app, &ed)?;
             app.reload()?;
             let label = ed.label();
             app.say(if outcome.effects.is_empty() {
@@ -595,6 +656,117 @@ fn run_pending(app: &mut App, pending: Pending) -> anyhow::Result<()> {
                 }
             }
         }
+    }
+    Ok(())
+}
+
+/// The escalations a triage action applies to: the marked ones, else the selected one.
+fn triage_targets(app: &App) -> Vec<i64> {
+    if app.focus != Pane::Variance {
+        return vec![];
+    }
+    if app.marked.is_empty() {
+        app.variance.get(app.variance_cursor).map(|e| vec![e.id]).unwrap_or_default()
+    } else {
+        app.marked.iter().copied().collect()
+    }
+}
+
+/// Apply one triage action to every target escalation, in one edit (all or none).
+fn triage(app: &mut App, action: impl Fn(i64) -> anyhow::Result<EscalationAction>) -> anyhow::Result<()> {
+    let ids = triage_targets(app);
+    if ids.is_empty() {
+        app.warn("no escalation selected: focus the variance list (3)");
+        return Ok(());
+    }
+    let mut changes = Vec::new();
+    for id in &ids {
+        changes.push(Change::Escalation { id: *id, action: action(*id)? });
+    }
+    match app.store.edit(Edit { changes, reason: None }) {
+        Ok(o) => {
+            app.marked.clear();
+            app.reload()?;
+            app.say(o.effects.join("; "));
+        }
+        Err(e) => app.warn(format!("{e} — nothing was changed")),
+    }
+    Ok(())
+}
+
+fn answer_prompt(app: &mut App, purpose: Prompt, text: String) -> anyhow::Result<()> {
+    let text = text.trim().to_string();
+    let retry = |app: &mut App, why: String| {
+        app.warn(why);
+        app.mode = Mode::Prompt { purpose, input: single_line(&text, purpose.question()) };
+    };
+    match purpose {
+        Prompt::Assign => match ItemKey::parse(&text) {
+            Ok(k) if k.kind == ItemKind::Person => triage(app, |_| Ok(EscalationAction::Assign(k.clone())))?,
+            _ => retry(app, format!("'{text}' is not a person key like P-3")),
+        },
+        Prompt::Snooze => {
+            let (date, reason) = text.split_once(' ').unwrap_or((&text, ""));
+            match chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d") {
+                Ok(until) if !reason.trim().is_empty() => {
+                    let reason = reason.trim().to_string();
+                    triage(app, |_| Ok(EscalationAction::Snooze { until, reason: reason.clone() }))?
+                }
+                Ok(_) => retry(app, "say why after the date".into()),
+                Err(_) => retry(app, format!("'{date}' is not a date: use YYYY-MM-DD")),
+            }
+        }
+        Prompt::Decide | Prompt::Resolve if text.is_empty() => retry(app, "write the text first".into()),
+        Prompt::Decide => triage(app, |_| Ok(EscalationAction::Decide(text.clone())))?,
+        Prompt::Resolve => triage(app, |_| Ok(EscalationAction::Resolve(text.clone())))?,
+        Prompt::MeetingAgenda => match text.as_str() {
+            "o" | "" => super::meeting::start(app, super::meeting::Agenda::Objectives, None)?,
+            "e" => super::meeting::start(app, super::meeting::Agenda::Escalated, None)?,
+            unit => match ItemKey::parse(unit) {
+                Ok(k) if k.kind == ItemKind::Unit => super::meeting::start(app, super::meeting::Agenda::Unit, Some(&k.to_string()))?,
+                _ => retry(app, format!("'{unit}': type o, e or a unit key like U-2")),
+            },
+        },
+    }
+    Ok(())
+}
+
+/// After a save, keep its inverse so `u` can take it back, guarded by the version it produced.
+fn remember_undo(app: &mut App, ed: &Editor) -> anyhow::Result<()> {
+    let change = match &ed.target {
+        EditTarget::Value { field, period, .. } => {
+            let version = app.store.period_values(&ed.key, period)?.version;
+            Change::Value {
+                key: ed.key.clone(),
+                period: crate::domain::Period::parse(period)?,
+                field: field.to_string(),
+                value: ed.original.clone(),
+                if_version: Some(version),
+            }
+        }
+        EditTarget::Field { name, .. } => {
+            let version = app.store.detail(&ed.key)?.version;
+            Change::Set { key: ed.key.clone(), field: name.to_string(), value: ed.original.clone(), if_version: Some(version) }
+        }
+        EditTarget::GateReason { .. } => return Ok(()),
+    };
+    app.undo.push(Undo { label: ed.label(), change });
+    Ok(())
+}
+
+fn undo(app: &mut App) -> anyhow::Result<()> {
+    let Some(u) = app.undo.pop() else {
+        app.warn("nothing to undo in this session");
+        return Ok(());
+    };
+    match app.store.edit(Edit::one(u.change.clone()).with_reason(Some("undo".into()))) {
+        Ok(o) => {
+            app.reload()?;
+            let caused = if o.effects.is_empty() { String::new() } else { format!(" — {}", o.effects.join("; ")) };
+            app.say(format!("undone: {}{caused}", u.label));
+        }
+        Err(e @ StoreError::Conflict { .. }) => app.warn(format!("cannot undo {}: {e}", u.label)),
+        Err(e) => app.warn(format!("cannot undo {}: {e}", u.label)),
     }
     Ok(())
 }

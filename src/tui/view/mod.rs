@@ -3,9 +3,11 @@
 pub mod detail;
 pub mod footer;
 pub mod help;
+pub mod meeting;
 pub mod palette;
 pub mod tree;
 pub mod variance;
+pub mod weekly;
 
 use super::app::{App, Mode, Pane};
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
@@ -61,6 +63,10 @@ pub fn draw(frame: &mut Frame, app: &mut App) -> Areas {
         frame.render_widget(Paragraph::new(msg).wrap(Wrap { trim: true }), area);
         return Areas::default();
     }
+    if let Mode::Meeting(_) = app.mode {
+        meeting::draw(frame, app);
+        return Areas::default();
+    }
     let banner = app.read_only.is_some() as u16;
     let outer = Layout::default()
         .direction(Direction::Vertical)
@@ -88,6 +94,13 @@ pub fn draw(frame: &mut Frame, app: &mut App) -> Areas {
             popup_text(frame, app, area, title, body)
         }
         Mode::Search(input) => footer::draw_input(frame, app, outer[4], "/", input),
+        Mode::Prompt { purpose, input } => {
+            footer::message(frame, app, outer[3]);
+            frame.render_widget(Paragraph::new(Span::styled(format!(" {}", purpose.question()), app.theme.key())), outer[3]);
+            footer::draw_input(frame, app, outer[4], ">", input)
+        }
+        Mode::Weekly(_) => weekly::draw(frame, app, outer[2]),
+        Mode::Meeting(_) => {}
         Mode::Normal => {}
     }
     areas

@@ -53,7 +53,13 @@ pub fn draw(frame: &mut Frame, app: &mut App, area: Rect) {
         let base = if selected { app.theme.selected(app.focus == Pane::Variance) } else { ratatui::style::Style::default() };
         let var = e.relative.map(|r| r.percent()).unwrap_or_else(|| e.gap.grouped());
         let due = if e.overdue { "OVERDUE".to_string() } else { e.due_at.get(5..10).unwrap_or("").to_string() };
-        let ack = if e.acknowledged_by.is_some() { "✓" } else { " " };
+        let ack = if app.marked.contains(&e.id) {
+            "◆"
+        } else if e.acknowledged_by.is_some() {
+            "✓"
+        } else {
+            " "
+        };
         lines.push(Line::from(vec![
             Span::styled(format!("{}{ack}", tier_symbol(e.tier)), if selected { base } else { app.theme.tier(e.tier) }),
             Span::styled(format!("{:<18} ", e.tier_label), if selected { base } else { app.theme.tier(e.tier) }),

@@ -1,0 +1,189 @@
+//! Check-in meeting mode: a clean, legible screen that steps through an agenda, records
+//! decisions as the meeting makes them, shows what changed since the last check-in, and ends
+//! with the list of decisions and owners.
+
+use super::app::{App, Mode};
+use crate::domain::ItemKey;
+use crate::store::read::{Detail, EscalationFilter};
+use crate::store::rhythms::{ItemChanges, MeetingDecision};
+use crate::store::{Change, Edit};
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
+use ratatui_textarea::TextArea;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Agenda {
+    Objectives,
+    Escalated,
+    Unit,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Screen {
+    Item,
+    Changes,
+    Summary,
+}
+
+pub struct Meeting {
+    pub id: i64,
+    pub agenda: Vec<String>,
+    pub kind: Agenda,
+    pub index: usize,
+    pub detail: Option<Detail>,
+    /// Details of the key results of an objective on the agenda (for their trend charts).
+    pub children: Vec<Detail>,
+    pub screen: Screen,
+    pub since: Option<String>,
+    pub changes: Vec<ItemChanges>,
+    pub decisions: Vec<MeetingDecision>,
+    /// A decision being typed: "text" or "text @P-3" to name who carries it out.
+    pub input: Option<TextArea<'static>>,
+    pub error: Option<String>,
+    pub scroll: u16,
+}
+
+/// Start a meeting on an agenda. `unit` narrows to one unit's objectives.
+pub fn start(app: &mut App, kind: Agenda, unit: Option<&str>) -> anyhow::Result<()> {
+    let agenda: Vec<String> = match kind {
+        Agenda::Objectives | Agenda::Unit => {
+            let mut a = app.store.agenda_objectives(unit)?;
+            if kind == Agenda::Objectives {
+                // Programmes close the agenda with their value funnels.
+                a.extend(app.store.outline_children_keys_of_kind("programme")?);
+            }
+            a
+        }
+        Agenda::Escalated => app.store.escalations(&EscalationFilter::default())?.into_iter().map(|e| e.key).collect(),
+    };
+    if agenda.is_empty() {
+        app.warn("the agenda is empty: nothing matches");
+        return Ok(());
+    }
+    let keys: Vec<ItemKey> = agenda.iter().filter_map(|k| ItemKey::parse(k).ok()).collect();
+    let previous = app.store.last_meeting(None)?;
+    let outcome = app.store.edit(Edit::one(Change::StartMeeting { agenda: keys }))?;
+    let id = outcome.meeting.unwrap_or_default();
+    let since = previous.map(|m| m.started_at);
+    let mut m = Meeting {
+        id,
+        agenda,
+        kind,
+        index: 0,
+        detail: None,
+        children: vec![],
+        screen: Screen::Item,
+        since,
+        changes: vec![],
+        decisions: vec![],
+        input: None,
+        error: None,
+        scroll: 0,
+    };
+    load(app, &mut m)?;
+    app.mode = Mode::Meeting(Box::new(m));
+    Ok(())
+}
+
+fn load(app: &mut App, m: &mut Meeting) -> anyhow::Result<()> {
+    m.scroll = 0;
+    let Some(key) = m.agenda.get(m.index) else { return Ok(()) };
+    let key = ItemKey::parse(key)?;
+    let d = app.store.detail(&key)?;
+    m.children = Vec::new();
+    if key.kind == crate::domain::ItemKind::Objective {
+        for l in d.served_by.iter().filter(|l| l.key.starts_with("KR-")) {
+            m.children.push(app.store.detail(&ItemKey::parse(&l.key)?)?);
+        }
+    }
+    m.detail = Some(d);
+    m.decisions = app.store.meeting_decisions(m.id)?;
+    Ok(())
+}
+
+fn record_decision(app: &mut App, m: &mut Meeting, text: &str) -> anyhow::Result<bool> {
+    let (text, owner) = match text.rsplit_once('@') {
+        Some((t, o)) if ItemKey::parse(o.trim()).is_ok() => (t.trim().to_string(), Some(ItemKey::parse(o.trim())?)),
+        _ => (text.trim().to_string(), None),
+    };
+    let Some(key) = m.agenda.get(m.index).and_then(|k| ItemKey::parse(k).ok()) else { return Ok(false) };
+    match app.store.edit(Edit::one(Change::MeetingDecision { meeting: m.id, key, text, owner })) {
+        Ok(_) => {
+            m.decisions = app.store.meeting_decisions(m.id)?;
+            m.error = None;
+            Ok(true)
+        }
+        Err(e) => {
+            m.error = Some(e.to_string());
+            Ok(false)
+        }
+    }
+}
+
+fn end(app: &mut App, m: &mut Meeting) -> anyhow::Result<()> {
+    if m.screen != Screen::Summary {
+        app.store.edit(Edit::one(Change::EndMeeting { id: m.id }))?;
+        m.decisions = app.store.meeting_decisions(m.id)?;
+        m.screen = Screen::Summary;
+        m.scroll = 0;
+    }
+    Ok(())
+}
+
+pub fn handle_key(app: &mut App, mut m: Box<Meeting>, ev: KeyEvent) -> anyhow::Result<()> {
+    if let Some(mut input) = m.input.take() {
+        match ev.code {
+            KeyCode::Esc => {}
+            KeyCode::Enter => {
+                let text = input.lines().join(" ");
+                if !text.trim().is_empty() && !record_decision(app, &mut m, &text)? {
+                    m.input = Some(input);
+                }
+            }
+            _ => {
+                input.input(ev);
+                m.input = Some(input);
+            }
+        }
+        app.mode = Mode::Meeting(m);
+        return Ok(());
+    }
+    match (m.screen, ev.code) {
+        (Screen::Summary, KeyCode::Esc | KeyCode::Char('q') | KeyCode::Enter) => {
+            app.reload()?;
+            app.say(format!("meeting ended: {} decisions recorded", m.decisions.len()));
+            return Ok(());
+        }
+        (_, KeyCode::Esc | KeyCode::Char('q')) => end(app, &mut m)?,
+        (Screen::Item, KeyCode::Right | KeyCode::Char('l') | KeyCode::Char('n') | KeyCode::Char(' ')) => {
+            if m.index + 1 < m.agenda.len() {
+                m.index += 1;
+                load(app, &mut m)?;
+            }
+        }
+        (Screen::Item, KeyCode::Left | KeyCode::Char('h') | KeyCode::Char('p')) => {
+            if m.index > 0 {
+                m.index -= 1;
+                load(app, &mut m)?;
+            }
+        }
+        (Screen::Item, KeyCode::Char('d')) => {
+            let mut t = TextArea::new(vec![String::new()]);
+            t.set_placeholder_text("the decision; end with @P-n to name who carries it out");
+            m.input = Some(t);
+        }
+        (Screen::Item, KeyCode::Char('c')) => {
+            let since = m.since.clone().unwrap_or_else(|| "0000".into());
+            m.changes = app.store.changes_since(&since)?;
+            m.screen = Screen::Changes;
+            m.scroll = 0;
+        }
+        (Screen::Changes, KeyCode::Char('c') | KeyCode::Backspace | KeyCode::Enter) => m.screen = Screen::Item,
+        (_, KeyCode::Down | KeyCode::Char('j')) => m.scroll = m.scroll.saturating_add(1),
+        (_, KeyCode::Up | KeyCode::Char('k')) => m.scroll = m.scroll.saturating_sub(1),
+        (_, KeyCode::PageDown) => m.scroll = m.scroll.saturating_add(10),
+        (_, KeyCode::PageUp) => m.scroll = m.scroll.saturating_sub(10),
+        _ => {}
+    }
+    app.mode = Mode::Meeting(m);
+    Ok(())
+}

@@ -1,0 +1,88 @@
+//! The weekly update screen: the due list on the left, the form for the current item on the right.
+
+use super::super::app::{App, Mode};
+use super::super::theme::rag_symbol;
+use super::super::weekly::FIELDS;
+use crate::domain::Num;
+use crate::io::text::truncate;
+use ratatui::layout::{Constraint, Direction, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::Frame;
+
+pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
+    let Mode::Weekly(w) = &app.mode else { return };
+    frame.render_widget(Clear, area);
+    let cols = Layout::default()
+        .direction(Direction::Horizontal)
+        .constraints([Constraint::Percentage(if area.width < 100 { 34 } else { 30 }), Constraint::Min(30)])
+        .split(area);
+    let t = &app.theme;
+    let list: Vec<Line> = w
+        .items
+        .iter()
+        .enumerate()
+        .map(|(i, it)| {
+            let mark = match (i == w.index, w.outcomes[i]) {
+                (true, _) => "▸",
+                (_, Some(true)) => "✓",
+                (_, Some(false)) => "→",
+                _ => " ",
+            };
+            let flag = if it.needs_narrative { "!" } else { " " };
+            let style = if i == w.index { t.selected(true) } else { ratatui::style::Style::default() };
+            Line::from(Span::styled(format!("{mark}{flag}{:<6} {}", it.key, truncate(&it.title, cols[0].width.saturating_sub(12) as usize)), style))
+        })
+        .collect();
+    let title = format!(" my updates — {} due ", w.items.len());
+    frame.render_widget(Paragraph::new(list).block(Block::default().borders(Borders::ALL).title(Span::styled(title, t.title(true)))), cols[0]);
+
+    let block = Block::default().borders(Borders::ALL).title(Span::styled(" Enter saves and moves on · Tab skips · ↑↓ field · Ctrl-D milestone done · Ctrl-G request gate · Esc ends ", t.title(true)));
+    let inner = block.inner(cols[1]);
+    frame.render_widget(block, cols[1]);
+    let Some(item) = w.current() else { return };
+    let mut lines = vec![Line::from(vec![Span::styled(format!("{} ", item.key), t.key()), Span::styled(item.title.clone(), t.title(true))])];
+    if let Some(d) = &w.detail {
+        let s = &d.status;
+        let mut status = vec![Span::styled(format!("{} {}", rag_symbol(s.rag), s.rag.label()), t.rag(s.rag))];
+        if let Some(e) = &d.escalation {
+            status.push(Span::styled(format!("   escalated: {} — {}", e.tier_label, e.reason), t.tier(e.tier)));
+        }
+        lines.push(Line::from(status));
+        let recent: Vec<String> = d
+            .values
+            .iter()
+            .filter(|v| v.actual.is_some())
+            .rev()
+            .take(4)
+            .map(|v| format!("{} {}/{}", v.period, v.actual.map(|a| a.grouped()).unwrap_or_default(), v.planned.map(|p: Num| p.grouped()).unwrap_or("—".into())))
+            .collect();
+        if !recent.is_empty() {
+            lines.push(Line::from(Span::styled(format!("recent actual/plan: {}", recent.join("  ")), t.dim())));
+        }
+        if let Some(m) = d.milestones.iter().find(|m| m.done.is_none()) {
+            lines.push(Line::from(Span::styled(format!("next milestone: {} due {}", m.title, m.due), t.dim())));
+        }
+    }
+    lines.push(Line::from(""));
+    frame.render_widget(Paragraph::new(lines.clone()), Rect { height: lines.len() as u16, ..inner });
+    let mut y = inner.y + lines.len() as u16;
+    for (i, name) in FIELDS.iter().enumerate() {
+        if y + 1 >= inner.y + inner.height {
+            break;
+        }
+        let focused = i == w.field;
+        let label = Span::styled(format!("{:>11} ", name), if focused { t.key() } else { t.dim() });
+        frame.render_widget(Paragraph::new(Line::from(label)), Rect { x: inner.x, y, width: 12, height: 1 });
+        let r = Rect { x: inner.x + 12, y, width: inner.width.saturating_sub(12), height: 1 };
+        frame.render_widget(&w.inputs[i], r);
+        if focused {
+            frame.render_widget(Paragraph::new("◂").style(t.key()), Rect { x: inner.x + inner.width.saturating_sub(1), y, width: 1, height: 1 });
+        }
+        y += 2;
+    }
+    if let Some(err) = &w.error {
+        let r = Rect { x: inner.x, y, width: inner.width, height: inner.height.saturating_sub(y - inner.y) };
+        frame.render_widget(Paragraph::new(Span::styled(format!("✖ {err}"), t.error())).wrap(Wrap { trim: true }), r);
+    }
+}

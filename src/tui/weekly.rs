@@ -1,0 +1,239 @@
+//! The weekly update: my items that are due, oldest first. For each, this period's actual,
+//! forecast, confidence and narrative; Enter saves and moves on, Tab skips. A narrative is
+//! required when the item is red or escalated (the store refuses the save otherwise).
+
+use super::app::{App, Mode};
+use crate::domain::gates::GateAction;
+use crate::domain::{ItemKey, ItemKind, Period};
+use crate::store::edit::MilestoneAction;
+use crate::store::read::Detail;
+use crate::store::rhythms::DueItem;
+use crate::store::{Change, Edit, StoreError};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui_textarea::TextArea;
+
+pub const FIELDS: [&str; 5] = ["period", "actual", "forecast", "confidence", "narrative"];
+
+pub struct Weekly {
+    pub items: Vec<DueItem>,
+    pub index: usize,
+    pub field: usize,
+    pub inputs: Vec<TextArea<'static>>,
+    pub detail: Option<Detail>,
+    pub error: Option<String>,
+    /// One line per item handled: what was saved and what it caused, or "skipped".
+    pub summary: Vec<String>,
+    pub outcomes: Vec<Option<bool>>,
+}
+
+fn input(text: &str, placeholder: &str) -> TextArea<'static> {
+    let mut t = TextArea::new(vec![text.to_string()]);
+    t.set_placeholder_text(placeholder.to_string());
+    t.move_cursor(ratatui_textarea::CursorMove::End);
+    t
+}
+
+impl Weekly {
+    /// Only the field being typed in shows a cursor.
+    fn show_focus(&mut self) {
+        use ratatui::style::{Modifier, Style};
+        for (i, t) in self.inputs.iter_mut().enumerate() {
+            t.set_cursor_style(if i == self.field { Style::default().add_modifier(Modifier::REVERSED) } else { Style::default() });
+            t.set_cursor_line_style(Style::default());
+        }
+    }
+    pub fn text(&self, field: usize) -> String {
+        self.inputs[field].lines().join(" ").trim().to_string()
+    }
+    pub fn current(&self) -> Option<&DueItem> {
+        self.items.get(self.index)
+    }
+}
+
+/// Open the flow on the acting person's due items; `None` when nothing is due.
+pub fn start(app: &mut App) -> anyhow::Result<bool> {
+    let items = app.store.due_updates()?;
+    if items.is_empty() {
+        return Ok(false);
+    }
+    let n = items.len();
+    let mut w = Weekly { items, index: 0, field: 1, inputs: vec![], detail: None, error: None, summary: vec![], outcomes: vec![None; n] };
+    load(app, &mut w)?;
+    app.mode = Mode::Weekly(Box::new(w));
+    Ok(true)
+}
+
+fn narrative_of(d: &Detail) -> String {
+    let name = match d.kind {
+        ItemKind::Measure => "narrative",
+        _ => "status_explanation",
+    };
+    d.fields.iter().find(|f| f.name == name).and_then(|f| f.value.clone()).unwrap_or_default()
+}
+
+fn load(app: &mut App, w: &mut Weekly) -> anyhow::Result<()> {
+    w.error = None;
+    w.field = 1;
+    let Some(item) = w.current().cloned() else { return Ok(()) };
+    let key = ItemKey::parse(&item.key)?;
+    let detail = app.store.detail(&key)?;
+    let pv = app.store.period_values(&key, &item.period)?;
+    let planned = pv.planned.map(|p| format!("plan {}", p.grouped())).unwrap_or_else(|| "a number".into());
+    let narrative = if key.kind == ItemKind::Kpi { pv.comment.clone().unwrap_or_default() } else { narrative_of(&detail) };
+    let needs = if item.needs_narrative { "required: why it is off and what happens next" } else { "optional: what moved, what is next" };
+    w.inputs = vec![
+        input(&item.period, "period, e.g. 2026-W48"),
+        input(&pv.actual.map(|a| a.to_string()).unwrap_or_default(), &planned),
+        input(&pv.forecast.map(|a| a.to_string()).unwrap_or_default(), "forecast for the period"),
+        input(&pv.confidence.map(|a| a.to_string()).unwrap_or_default(), "0–1, e.g. 0.8"),
+        input(&narrative, needs),
+    ];
+    w.detail = Some(detail);
+    w.show_focus();
+    Ok(())
+}
+
+fn advance(app: &mut App, mut w: Box<Weekly>) -> anyhow::Result<()> {
+    w.index += 1;
+    if w.index >= w.items.len() {
+        finish(app, *w)?;
+    } else {
+        load(app, &mut w)?;
+        app.mode = Mode::Weekly(w);
+    }
+    Ok(())
+}
+
+fn finish(app: &mut App, w: Weekly) -> anyhow::Result<()> {
+    app.reload()?;
+    let saved = w.outcomes.iter().filter(|o| **o == Some(true)).count();
+    let mut lines = w.summary;
+    if lines.is_empty() {
+        lines.push("nothing was saved".into());
+    }
+    app.mode = Mode::Notice { title: format!("weekly update: {saved} of {} saved", w.items.len()), lines };
+    Ok(())
+}
+
+/// The changes one Enter saves, in one edit.
+fn changes(app: &App, w: &Weekly, key: &ItemKey, period: Period) -> anyhow::Result<Vec<Change>> {
+    let mut out = Vec::new();
+    let pv = app.store.period_values(key, &period.to_string())?;
+    let value = |field: &str, text: String| Change::Value { key: key.clone(), period, field: field.to_string(), value: text, if_version: Some(pv.version) };
+    for (i, field) in [(1, "actual"), (2, "forecast"), (3, "confidence")] {
+        let text = w.text(i);
+        if !text.is_empty() {
+            out.push(value(field, text));
+        }
+    }
+    let narrative = w.text(4);
+    match key.kind {
+        ItemKind::Kpi => {
+            if !narrative.is_empty() {
+                out.push(value("comment", narrative));
+            }
+        }
+        kind => {
+            let field = if kind == ItemKind::Measure { "narrative" } else { "status_explanation" };
+            out.push(Change::Set { key: key.clone(), field: field.into(), value: narrative, if_version: None });
+        }
+    }
+    out.push(Change::RequireNarrative(key.clone()));
+    Ok(out)
+}
+
+fn save(app: &mut App, mut w: Box<Weekly>) -> anyhow::Result<()> {
+    let Some(item) = w.current().cloned() else { return finish(app, *w) };
+    let key = ItemKey::parse(&item.key)?;
+    let period = match Period::parse(&w.text(0)) {
+        Ok(p) => p,
+        Err(e) => {
+            w.error = Some(e.to_string());
+            w.field = 0;
+            app.mode = Mode::Weekly(w);
+            return Ok(());
+        }
+    };
+    if w.text(1).is_empty() {
+        w.error = Some("type this period's actual (Tab skips the item)".into());
+        w.field = 1;
+        app.mode = Mode::Weekly(w);
+        return Ok(());
+    }
+    let edit = Edit { changes: changes(app, &w, &key, period)?, reason: Some("weekly update".into()) };
+    match app.store.edit(edit) {
+        Ok(o) => {
+            let caused = if o.effects.is_empty() { String::new() } else { format!(" — {}", o.effects.join("; ")) };
+            w.summary.push(format!("{key} {period}: actual {}{caused}", w.text(1)));
+            w.outcomes[w.index] = Some(true);
+            advance(app, w)
+        }
+        Err(e) => {
+            if let StoreError::Invalid { field, .. } = &e {
+                w.field = FIELDS.iter().position(|f| field.starts_with(f)).unwrap_or(w.field);
+            }
+            w.error = Some(e.to_string());
+            w.show_focus();
+            app.mode = Mode::Weekly(w);
+            Ok(())
+        }
+    }
+}
+
+/// Move the item's next open milestone to done, or request its next gate, without leaving.
+fn side_action(app: &mut App, w: &mut Weekly, milestone: bool) -> anyhow::Result<()> {
+    let Some(item) = w.current() else { return Ok(()) };
+    let key = ItemKey::parse(&item.key)?;
+    if key.kind != ItemKind::Measure {
+        w.error = Some(format!("{key} is not a measure: milestones and gates belong to measures"));
+        return Ok(());
+    }
+    let change = if milestone {
+        let next = w.detail.as_ref().and_then(|d| d.milestones.iter().find(|m| m.done.is_none()).map(|m| m.number));
+        let Some(number) = next else {
+            w.error = Some("no open milestone".into());
+            return Ok(());
+        };
+        Change::Milestone { key: key.clone(), action: MilestoneAction::Done { number, on: None } }
+    } else {
+        Change::Gate { key: key.clone(), action: GateAction::Request, reason: None }
+    };
+    match app.store.edit(Edit::one(change)) {
+        Ok(o) => {
+            let what = if milestone { "milestone done".to_string() } else { o.effects.join("; ") };
+            w.summary.push(format!("{key}: {what}"));
+            w.error = None;
+            w.detail = Some(app.store.detail(&key)?);
+            app.say(format!("{key}: {what}"));
+        }
+        Err(StoreError::Refused { missing, .. }) => w.error = Some(format!("gate refused — missing: {}", missing.join("; "))),
+        Err(e) => w.error = Some(e.to_string()),
+    }
+    Ok(())
+}
+
+pub fn handle_key(app: &mut App, mut w: Box<Weekly>, ev: KeyEvent) -> anyhow::Result<()> {
+    let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
+    match ev.code {
+        KeyCode::Esc => return finish(app, *w),
+        KeyCode::Enter => return save(app, w),
+        KeyCode::Tab => {
+            if let Some(item) = w.current() {
+                w.summary.push(format!("{} skipped", item.key));
+            }
+            w.outcomes[w.index] = Some(false);
+            return advance(app, w);
+        }
+        KeyCode::Up | KeyCode::BackTab => w.field = w.field.saturating_sub(1),
+        KeyCode::Down => w.field = (w.field + 1).min(FIELDS.len() - 1),
+        KeyCode::Char('d') if ctrl => side_action(app, &mut w, true)?,
+        KeyCode::Char('g') if ctrl => side_action(app, &mut w, false)?,
+        _ => {
+            let f = w.field;
+            w.inputs[f].input(ev);
+        }
+    }
+    w.show_focus();
+    app.mode = Mode::Weekly(w);
+    Ok(())
+}
