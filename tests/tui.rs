@@ -1,70 +1,13 @@
 //! The terminal app on a TestBackend: snapshots of each pane at 80×24 and 120×40, and flows
 //! driven through key presses that check the model and the database afterwards.
 
-use chrono::NaiveDate;
+mod support;
+
 use keel::domain::ItemKey;
-use keel::store::{Change, Edit, Store};
-use keel::tui::app::{App, Mode, Pane};
-use keel::tui::keymap::Keymap;
-use keel::tui::theme::Theme;
-use keel::tui::{update, view};
-use ratatui::backend::TestBackend;
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ratatui::Terminal;
-
-const TODAY: &str = "2026-11-25";
-
-fn today() -> NaiveDate {
-    NaiveDate::parse_from_str(TODAY, "%Y-%m-%d").unwrap()
-}
-
-struct Fixture {
-    _dir: tempfile::TempDir,
-    path: std::path::PathBuf,
-    app: App,
-}
-
-fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("demo.db");
-    let store = keel::io::demo::create_at(&path, today(), "tester").unwrap();
-    let app = App::new(store, Keymap::default_only(), Theme { color: false }).unwrap();
-    Fixture { _dir: dir, path, app }
-}
-
-fn render(app: &mut App, w: u16, h: u16) -> String {
-    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| {
-        view::draw(f, app);
-    })
-    .unwrap();
-    t.backend().to_string()
-}
-
-fn key(app: &mut App, code: KeyCode) {
-    update::handle_key(app, KeyEvent::new(code, KeyModifiers::NONE)).unwrap();
-}
-
-fn chars(app: &mut App, s: &str) {
-    for c in s.chars() {
-        let m = if c.is_ascii_uppercase() { KeyModifiers::SHIFT } else { KeyModifiers::NONE };
-        update::handle_key(app, KeyEvent::new(KeyCode::Char(c), m)).unwrap();
-    }
-}
-
-fn search(app: &mut App, text: &str) {
-    chars(app, "/");
-    chars(app, text);
-    key(app, KeyCode::Enter);
-}
-
-/// A second connection, as another process would have.
-fn other(path: &std::path::Path, login: &str) -> Store {
-    let mut s = Store::open(path).unwrap();
-    s.set_clock(today());
-    s.identify(Some(login)).unwrap();
-    s
-}
+use keel::store::{Change, Edit};
+use keel::tui::app::{Mode, Pane};
+use ratatui::crossterm::event::KeyCode;
+use support::*;
 
 #[test]
 fn main_screen_120x40() {

@@ -1,23 +1,72 @@
-//! The real binary in a pseudo-terminal: open the demo, move to a measure, type a new actual,
-//! save, see the variance list change, quit — and find the terminal restored and the value stored.
+//! The real binary in a pseudo-terminal: a measure's actual edited in the panes, and a whole
+//! weekly update by one owner — each ending with the terminal restored and the values stored.
 
-use portable_pty::{native_pty_system, CommandBuilder, PtySize};
+use portable_pty::{native_pty_system, Child, CommandBuilder, MasterPty, PtySize};
 use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-fn keel() -> std::path::PathBuf {
+fn keel() -> PathBuf {
     assert_cmd::cargo::cargo_bin("keel")
 }
 
-struct Screen {
-    parser: Arc<Mutex<vt100::Parser>>,
+fn demo(dir: &Path) -> PathBuf {
+    let db = dir.join("demo.db");
+    let created = std::process::Command::new(keel()).args(["demo", "--no-open", "--db"]).arg(&db).env_remove("KEEL_USER").output().unwrap();
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    db
 }
 
-impl Screen {
+/// keel running in a 120×40 pseudo-terminal, its output parsed by vt100.
+struct Session {
+    parser: Arc<Mutex<vt100::Parser>>,
+    writer: Arc<Mutex<Box<dyn Write + Send>>>,
+    child: Box<dyn Child + Send + Sync>,
+    _master: Box<dyn MasterPty + Send>,
+    pump: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Session {
+    fn start(db: &Path, user: Option<&str>) -> Session {
+        let pair = native_pty_system().openpty(PtySize { rows: 40, cols: 120, pixel_width: 0, pixel_height: 0 }).unwrap();
+        let mut cmd = CommandBuilder::new(keel());
+        cmd.arg("--db");
+        cmd.arg(db);
+        cmd.env("TERM", "xterm-256color");
+        match user {
+            Some(u) => cmd.env("KEEL_USER", u),
+            None => cmd.env_remove("KEEL_USER"),
+        }
+        let child = pair.slave.spawn_command(cmd).unwrap();
+        drop(pair.slave);
+        let parser = Arc::new(Mutex::new(vt100::Parser::new(40, 120, 0)));
+        let mut reader = pair.master.try_clone_reader().unwrap();
+        let writer = Arc::new(Mutex::new(pair.master.take_writer().unwrap()));
+        let (feed, answer) = (Arc::clone(&parser), Arc::clone(&writer));
+        let pump = std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                let chunk = &buf[..n];
+                let mut p = feed.lock().unwrap();
+                p.process(chunk);
+                // Answer cursor-position queries as a real terminal would (vt100 only parses).
+                if chunk.windows(4).any(|w| w == b"\x1b[6n") {
+                    let (row, col) = p.screen().cursor_position();
+                    let _ = answer.lock().unwrap().write_all(format!("\x1b[{};{}R", row + 1, col + 1).as_bytes());
+                }
+            }
+        });
+        Session { parser, writer, child, _master: pair.master, pump: Some(pump) }
+    }
+
     fn text(&self) -> String {
         self.parser.lock().unwrap().screen().contents()
     }
+
     /// Wait until the screen shows `needle` (a terminal app draws when it is ready).
     fn wait_for(&self, needle: &str) -> String {
         let start = Instant::now();
@@ -26,96 +75,88 @@ impl Screen {
             if t.contains(needle) {
                 return t;
             }
-            if start.elapsed() > Duration::from_secs(20) {
-                panic!("screen never showed {needle:?}; it shows:\n{t}");
-            }
+            assert!(start.elapsed() < Duration::from_secs(20), "screen never showed {needle:?}; it shows:\n{t}");
             std::thread::sleep(Duration::from_millis(50));
         }
     }
+
+    fn send(&self, s: &str) {
+        let mut w = self.writer.lock().unwrap();
+        w.write_all(s.as_bytes()).unwrap();
+        w.flush().unwrap();
+        drop(w);
+        std::thread::sleep(Duration::from_millis(150));
+    }
+
+    /// Quit with q and check the terminal is back: main screen, visible cursor.
+    fn quit_and_check_restored(mut self) {
+        self.send("q");
+        let start = Instant::now();
+        let status = loop {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                break s;
+            }
+            assert!(start.elapsed() < Duration::from_secs(10), "keel did not quit");
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        assert!(status.success(), "keel exited with {status:?}");
+        std::thread::sleep(Duration::from_millis(200));
+        let p = self.parser.lock().unwrap();
+        assert!(!p.screen().alternate_screen(), "the main screen is back");
+        assert!(!p.screen().hide_cursor(), "the cursor is visible again");
+        drop(p);
+        drop(self.pump.take());
+    }
+}
+
+fn latest_actual(db: &Path, key: &str) -> serde_json::Value {
+    let show = std::process::Command::new(keel()).args(["show", key, "--format", "json", "--db"]).arg(db).output().unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
+    json["values"].as_array().unwrap().iter().rfind(|v| !v["actual"].is_null()).cloned().unwrap_or_default()
 }
 
 #[test]
 fn edit_an_actual_in_a_real_terminal() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("demo.db");
-    let created = std::process::Command::new(keel()).args(["demo", "--no-open", "--db"]).arg(&db).output().unwrap();
-    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
-
-    let pty = native_pty_system();
-    let pair = pty.openpty(PtySize { rows: 40, cols: 120, pixel_width: 0, pixel_height: 0 }).unwrap();
-    let mut cmd = CommandBuilder::new(keel());
-    cmd.arg("--db");
-    cmd.arg(&db);
-    cmd.env("TERM", "xterm-256color");
-    cmd.env_remove("KEEL_USER");
-    let mut child = pair.slave.spawn_command(cmd).unwrap();
-    drop(pair.slave);
-    let parser = Arc::new(Mutex::new(vt100::Parser::new(40, 120, 0)));
-    let mut reader = pair.master.try_clone_reader().unwrap();
-    let writer = Arc::new(Mutex::new(pair.master.take_writer().unwrap()));
-    let feed = Arc::clone(&parser);
-    let answer = Arc::clone(&writer);
-    let pump = std::thread::spawn(move || {
-        let mut buf = [0u8; 8192];
-        while let Ok(n) = reader.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            let chunk = &buf[..n];
-            let mut p = feed.lock().unwrap();
-            p.process(chunk);
-            // Answer cursor-position queries as a real terminal would (vt100 only parses).
-            if chunk.windows(4).any(|w| w == b"\x1b[6n") {
-                let (row, col) = p.screen().cursor_position();
-                let _ = answer.lock().unwrap().write_all(format!("\x1b[{};{}R", row + 1, col + 1).as_bytes());
-            }
-        }
-    });
-    let screen = Screen { parser: Arc::clone(&parser) };
-    let send = |s: &str| {
-        let mut w = writer.lock().unwrap();
-        w.write_all(s.as_bytes()).unwrap();
-        w.flush().unwrap();
-        drop(w);
-        std::thread::sleep(Duration::from_millis(150));
-    };
-
-    let first = screen.wait_for("3 variance");
-    assert!(parser.lock().unwrap().screen().alternate_screen(), "the app runs on the alternate screen");
+    let db = demo(dir.path());
+    let s = Session::start(&db, None);
+    let first = s.wait_for("3 variance");
+    assert!(s.parser.lock().unwrap().screen().alternate_screen(), "the app runs on the alternate screen");
     assert!(first.contains("M-9"), "M-9 is in the variance list at first:\n{first}");
 
-    send("/M-9\r");
-    screen.wait_for("M-9 Create service escalation workflow");
-    send("a");
-    screen.wait_for("edit M-9 actual");
-    send("10000\r");
-    let after = screen.wait_for("sponsor action closed");
+    s.send("/M-9\r");
+    s.wait_for("M-9 Create service escalation workflow");
+    s.send("a");
+    s.wait_for("edit M-9 actual");
+    s.send("10000\r");
+    let after = s.wait_for("sponsor action closed");
     let variance: String =
         after.lines().skip_while(|l| !l.contains("3 variance")).take_while(|l| !l.starts_with('└')).collect::<Vec<_>>().join("\n");
     assert!(!variance.contains("M-9 "), "M-9 left the variance list:\n{variance}");
+    s.quit_and_check_restored();
+    assert_eq!(latest_actual(&db, "M-9")["actual"], "10000");
+}
 
-    send("q");
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(start.elapsed() < Duration::from_secs(10), "keel did not quit");
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    assert!(status.success(), "keel exited with {status:?}");
-    drop(writer);
-    drop(pair.master);
-    let _ = pump.join();
-    {
-        let p = parser.lock().unwrap();
-        assert!(!p.screen().alternate_screen(), "the main screen is back");
-        assert!(!p.screen().hide_cursor(), "the cursor is visible again");
-    }
-
-    let show = std::process::Command::new(keel()).args(["show", "M-9", "--format", "json", "--db"]).arg(&db).output().unwrap();
-    let json: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
-    let values = json["values"].as_array().unwrap();
-    let latest_actual = values.iter().rfind(|v| !v["actual"].is_null()).unwrap();
-    assert_eq!(latest_actual["actual"], "10000");
+#[test]
+fn a_full_weekly_update_by_one_owner() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo(dir.path());
+    let s = Session::start(&db, Some("amara"));
+    // keel opens on the owner's due updates.
+    s.wait_for("my updates — 3 due");
+    s.send("6.2\r");
+    s.wait_for("▸ KR-2");
+    s.send("91");
+    s.send("\x1b[B"); // down: forecast
+    s.send("90\r");
+    s.wait_for("▸ M-10");
+    s.send("12000\r");
+    s.wait_for("weekly update: 3 of 3 saved");
+    s.send("\x1b");
+    s.wait_for("1 objectives");
+    s.quit_and_check_restored();
+    assert_eq!(latest_actual(&db, "K-2")["actual"], "6.2");
+    assert_eq!(latest_actual(&db, "KR-2")["actual"], "91");
+    assert_eq!(latest_actual(&db, "KR-2")["forecast"], "90");
+    assert_eq!(latest_actual(&db, "M-10")["actual"], "12000");
 }

@@ -44,7 +44,9 @@ pub(crate) fn check_narratives(ctx: &mut Ctx) -> Result<()> {
         let empty = narrative.as_deref().is_none_or(|n| n.trim().is_empty());
         if (red || escalated.is_some()) && empty {
             let state = match (escalated, red) {
-                (Some(t), _) => format!("escalated ({})", crate::domain::escalation::Tier::from_number(t).map(|t| t.label()).unwrap_or("?")),
+                (Some(t), _) => {
+                    format!("escalated ({})", crate::domain::escalation::Tier::from_number(t).map(|t| t.label()).unwrap_or("?"))
+                }
                 _ => "red".to_string(),
             };
             return Err(StoreError::Invalid {
@@ -70,7 +72,10 @@ pub(crate) fn start_meeting(ctx: &mut Ctx, agenda: &[ItemKey]) -> Result<()> {
 }
 
 pub(crate) fn end_meeting(ctx: &mut Ctx, id: i64) -> Result<()> {
-    let n = ctx.tx.execute("UPDATE meetings SET ended_at = ?1, version = version + 1 WHERE id = ?2 AND ended_at IS NULL", params![ctx.clock.stamp(), id])?;
+    let n = ctx.tx.execute(
+        "UPDATE meetings SET ended_at = ?1, version = version + 1 WHERE id = ?2 AND ended_at IS NULL",
+        params![ctx.clock.stamp(), id],
+    )?;
     if n == 0 {
         return Err(StoreError::Invalid { key: format!("MTG-{id}"), field: "meeting".into(), why: "is not an open meeting".into() });
     }
@@ -96,15 +101,26 @@ pub(crate) fn copy_cycle(ctx: &mut Ctx, from: &ItemKey, name: &str, start: Naive
         return Err(StoreError::Invalid { key: from.to_string(), field: "cycle".into(), why: "is not a cycle (C-n)".into() });
     }
     if start > end || name.trim().is_empty() {
-        return Err(StoreError::Invalid { key: name.to_string(), field: "cycle".into(), why: "needs a name and a start on or before its end".into() });
+        return Err(StoreError::Invalid {
+            key: name.to_string(),
+            field: "cycle".into(),
+            why: "needs a name and a start on or before its end".into(),
+        });
     }
     let old_cycle = resolve(ctx.tx, from)?;
     let taken: bool = ctx.tx.query_row("SELECT EXISTS (SELECT 1 FROM cycles WHERE name = ?1)", [name.trim()], |r| r.get(0))?;
     if taken {
-        return Err(StoreError::Invalid { key: name.to_string(), field: "cycle".into(), why: "a cycle with this name exists already".into() });
+        return Err(StoreError::Invalid {
+            key: name.to_string(),
+            field: "cycle".into(),
+            why: "a cycle with this name exists already".into(),
+        });
     }
     let (cycle_id, cycle_key) = next_key(ctx, ItemKind::Cycle)?;
-    ctx.tx.execute("INSERT INTO cycles (id, name, start_date, end_date) VALUES (?1, ?2, ?3, ?4)", params![cycle_id, name.trim(), start.to_string(), end.to_string()])?;
+    ctx.tx.execute(
+        "INSERT INTO cycles (id, name, start_date, end_date) VALUES (?1, ?2, ?3, ?4)",
+        params![cycle_id, name.trim(), start.to_string(), end.to_string()],
+    )?;
     ctx.log(&cycle_key.to_string(), "created", None, Some(format!("{} ({start} – {end}), copied from {from}", name.trim())));
     let objectives: Vec<i64> = {
         let mut s = ctx.tx.prepare("SELECT o.id FROM objectives o JOIN items i ON i.id = o.id WHERE o.cycle_id = ?1 ORDER BY i.num")?;
@@ -119,7 +135,10 @@ pub(crate) fn copy_cycle(ctx: &mut Ctx, from: &ItemKey, name: &str, start: Naive
              SELECT ?1, ?2, title, description, owner_id, level, target FROM objectives WHERE id = ?3",
             params![new, cycle_id, old],
         )?;
-        ctx.tx.execute("INSERT INTO objective_units (objective_id, unit_id) SELECT ?1, unit_id FROM objective_units WHERE objective_id = ?2", params![new, old])?;
+        ctx.tx.execute(
+            "INSERT INTO objective_units (objective_id, unit_id) SELECT ?1, unit_id FROM objective_units WHERE objective_id = ?2",
+            params![new, old],
+        )?;
         map.insert(*old, new);
         let old_key = key_of(ctx.tx, *old)?;
         ctx.log(&key.to_string(), "created", None, Some(format!("copied from {old_key} into {cycle_key}")));
@@ -133,7 +152,8 @@ pub(crate) fn copy_cycle(ctx: &mut Ctx, from: &ItemKey, name: &str, start: Naive
     }
     for old in &objectives {
         let krs: Vec<i64> = {
-            let mut s = ctx.tx.prepare("SELECT k.id FROM key_results k JOIN items i ON i.id = k.id WHERE k.objective_id = ?1 ORDER BY i.num")?;
+            let mut s =
+                ctx.tx.prepare("SELECT k.id FROM key_results k JOIN items i ON i.id = k.id WHERE k.objective_id = ?1 ORDER BY i.num")?;
             let r = s.query_map([old], |r| r.get(0))?;
             r.collect::<rusqlite::Result<_>>()?
         };
@@ -156,7 +176,11 @@ pub(crate) fn copy_cycle(ctx: &mut Ctx, from: &ItemKey, name: &str, start: Naive
             params![new, old],
         )?;
     }
-    ctx.effects.push(format!("{cycle_key} {name}: copied {} objectives and {} key results from {from}; review their targets", objectives.len(), map.len() - objectives.len()));
+    ctx.effects.push(format!(
+        "{cycle_key} {name}: copied {} objectives and {} key results from {from}; review their targets",
+        objectives.len(),
+        map.len() - objectives.len()
+    ));
     Ok(())
 }
 
@@ -227,14 +251,27 @@ impl Store {
         for (id, key) in ids {
             let k = ItemKey::parse(&key).map_err(|e| StoreError::Invalid { key: key.clone(), field: "key".into(), why: e.to_string() })?;
             let period = self.current_period(&k)?.to_string();
-            let done: bool = c.query_row("SELECT EXISTS (SELECT 1 FROM item_values WHERE item_id = ?1 AND period = ?2 AND actual IS NOT NULL)", params![id, period], |r| r.get(0))?;
+            let done: bool = c.query_row(
+                "SELECT EXISTS (SELECT 1 FROM item_values WHERE item_id = ?1 AND period = ?2 AND actual IS NOT NULL)",
+                params![id, period],
+                |r| r.get(0),
+            )?;
             if done {
                 continue;
             }
-            let last: Option<String> = c.query_row("SELECT MAX(updated_at) FROM item_values WHERE item_id = ?1 AND actual IS NOT NULL", [id], |r| r.get(0))?;
-            let tier: Option<i64> = c.query_row("SELECT tier FROM escalations WHERE item_id = ?1 AND state = 'open'", [id], |r| r.get(0)).optional()?;
+            let last: Option<String> =
+                c.query_row("SELECT MAX(updated_at) FROM item_values WHERE item_id = ?1 AND actual IS NOT NULL", [id], |r| r.get(0))?;
+            let tier: Option<i64> =
+                c.query_row("SELECT tier FROM escalations WHERE item_id = ?1 AND state = 'open'", [id], |r| r.get(0)).optional()?;
             let status = read::item_status(c, k.kind, id, self.clock(), &t)?;
-            out.push(DueItem { title: title_of(c, id)?, key, period, last_update: last, needs_narrative: tier.is_some() || status.rag == Rag::Red, tier });
+            out.push(DueItem {
+                title: title_of(c, id)?,
+                key,
+                period,
+                last_update: last,
+                needs_narrative: tier.is_some() || status.rag == Rag::Red,
+                tier,
+            });
         }
         out.sort_by(|a, b| a.last_update.cmp(&b.last_update).then_with(|| a.key.cmp(&b.key)));
         Ok(out)
@@ -248,7 +285,16 @@ impl Store {
         Ok(c.query_row(
             "SELECT actual, forecast, planned, confidence, comment, version FROM item_values WHERE item_id = ?1 AND period = ?2",
             params![id, period],
-            |r| Ok(PeriodValues { actual: n(r.get(0)?), forecast: n(r.get(1)?), planned: n(r.get(2)?), confidence: n(r.get(3)?), comment: r.get(4)?, version: r.get(5)? }),
+            |r| {
+                Ok(PeriodValues {
+                    actual: n(r.get(0)?),
+                    forecast: n(r.get(1)?),
+                    planned: n(r.get(2)?),
+                    confidence: n(r.get(3)?),
+                    comment: r.get(4)?,
+                    version: r.get(5)?,
+                })
+            },
         )
         .optional()?
         .unwrap_or_default())
@@ -274,6 +320,8 @@ impl Store {
                 }
             }
         }
+        // Most recently changed first.
+        groups.sort_by(|a, b| b.changes.last().map(|r| r.seq).cmp(&a.changes.last().map(|r| r.seq)));
         Ok(groups)
     }
 
@@ -302,7 +350,9 @@ impl Store {
 
     /// Cycles, newest first: key, name, start, end.
     pub fn cycles(&self) -> Result<Vec<(String, String, String, String)>> {
-        let mut s = self.conn().prepare("SELECT i.key, c.name, c.start_date, c.end_date FROM cycles c JOIN items i ON i.id = c.id ORDER BY c.start_date DESC")?;
+        let mut s = self.conn().prepare(
+            "SELECT i.key, c.name, c.start_date, c.end_date FROM cycles c JOIN items i ON i.id = c.id ORDER BY c.start_date DESC",
+        )?;
         let r = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
         Ok(r.collect::<rusqlite::Result<_>>()?)
     }

@@ -154,17 +154,13 @@ pub fn handle_key(app: &mut App, mut m: Box<Meeting>, ev: KeyEvent) -> anyhow::R
             return Ok(());
         }
         (_, KeyCode::Esc | KeyCode::Char('q')) => end(app, &mut m)?,
-        (Screen::Item, KeyCode::Right | KeyCode::Char('l') | KeyCode::Char('n') | KeyCode::Char(' ')) => {
-            if m.index + 1 < m.agenda.len() {
-                m.index += 1;
-                load(app, &mut m)?;
-            }
+        (Screen::Item, KeyCode::Right | KeyCode::Char('l') | KeyCode::Char('n') | KeyCode::Char(' ')) if m.index + 1 < m.agenda.len() => {
+            m.index += 1;
+            load(app, &mut m)?;
         }
-        (Screen::Item, KeyCode::Left | KeyCode::Char('h') | KeyCode::Char('p')) => {
-            if m.index > 0 {
-                m.index -= 1;
-                load(app, &mut m)?;
-            }
+        (Screen::Item, KeyCode::Left | KeyCode::Char('h') | KeyCode::Char('p')) if m.index > 0 => {
+            m.index -= 1;
+            load(app, &mut m)?;
         }
         (Screen::Item, KeyCode::Char('d')) => {
             let mut t = TextArea::new(vec![String::new()]);

@@ -430,7 +430,9 @@ pub fn update(app: &mut App, action: Action) -> anyhow::Result<()> {
                 app.say("nothing is due: all your items are up to date for this period");
             }
         }
-        Action::Meeting => app.mode = Mode::Prompt { purpose: Prompt::MeetingAgenda, input: single_line("o", Prompt::MeetingAgenda.question()) },
+        Action::Meeting => {
+            app.mode = Mode::Prompt { purpose: Prompt::MeetingAgenda, input: single_line("o", Prompt::MeetingAgenda.question()) }
+        }
         Action::Undo => undo(app)?,
         Action::Search => app.mode = Mode::Search(single_line("", "key or words of a title, Enter to search")),
         Action::SearchNext | Action::SearchPrev => {

@@ -119,7 +119,13 @@ fn finish(app: &mut App, w: Weekly) -> anyhow::Result<()> {
 fn changes(app: &App, w: &Weekly, key: &ItemKey, period: Period) -> anyhow::Result<Vec<Change>> {
     let mut out = Vec::new();
     let pv = app.store.period_values(key, &period.to_string())?;
-    let value = |field: &str, text: String| Change::Value { key: key.clone(), period, field: field.to_string(), value: text, if_version: Some(pv.version) };
+    let value = |field: &str, text: String| Change::Value {
+        key: key.clone(),
+        period,
+        field: field.to_string(),
+        value: text,
+        if_version: Some(pv.version),
+    };
     for (i, field) in [(1, "actual"), (2, "forecast"), (3, "confidence")] {
         let text = w.text(i);
         if !text.is_empty() {

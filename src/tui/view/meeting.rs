@@ -26,7 +26,8 @@ fn percent(p: Option<Num>) -> String {
 fn status_line<'a>(app: &App, d: &Detail) -> Line<'a> {
     let t = &app.theme;
     let s = &d.status;
-    let mut spans = vec![Span::styled(format!(" {} {} ", rag_symbol(s.rag), s.rag.label().to_uppercase()), t.rag(s.rag).add_modifier(Modifier::BOLD))];
+    let mut spans =
+        vec![Span::styled(format!(" {} {} ", rag_symbol(s.rag), s.rag.label().to_uppercase()), t.rag(s.rag).add_modifier(Modifier::BOLD))];
     if let Some(p) = s.progress {
         spans.push(Span::raw(format!("   score {}  {}", percent(Some(p)), bar(p, 20))));
     }
@@ -43,8 +44,12 @@ fn status_line<'a>(app: &App, d: &Detail) -> Line<'a> {
 
 /// Actuals against the plan line, period by period.
 fn trend(frame: &mut Frame, app: &App, d: &Detail, area: Rect) {
-    let points: Vec<(f64, Option<f64>, Option<f64>)> =
-        d.values.iter().enumerate().map(|(i, v)| (i as f64, v.actual.map(|a| a.to_f64_for_chart()), v.planned.map(|p| p.to_f64_for_chart()))).collect();
+    let points: Vec<(f64, Option<f64>, Option<f64>)> = d
+        .values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (i as f64, v.actual.map(|a| a.to_f64_for_chart()), v.planned.map(|p| p.to_f64_for_chart())))
+        .collect();
     let actual: Vec<(f64, f64)> = points.iter().filter_map(|(x, a, _)| a.map(|a| (*x, a))).collect();
     let planned: Vec<(f64, f64)> = points.iter().filter_map(|(x, _, p)| p.map(|p| (*x, p))).collect();
     if actual.is_empty() && planned.is_empty() {
@@ -59,8 +64,18 @@ fn trend(frame: &mut Frame, app: &App, d: &Detail, area: Rect) {
     let last = d.values.last().map(|v| v.period.clone()).unwrap_or_default();
     let color = |c| if app.theme.color { Style::default().fg(c) } else { Style::default() };
     let datasets = vec![
-        Dataset::default().name("plan ·").marker(Marker::Dot).graph_type(GraphType::Line).style(color(ratatui::style::Color::Gray)).data(&planned),
-        Dataset::default().name("actual ⣿").marker(Marker::Braille).graph_type(GraphType::Line).style(color(ratatui::style::Color::Cyan).add_modifier(Modifier::BOLD)).data(&actual),
+        Dataset::default()
+            .name("plan ·")
+            .marker(Marker::Dot)
+            .graph_type(GraphType::Line)
+            .style(color(ratatui::style::Color::Gray))
+            .data(&planned),
+        Dataset::default()
+            .name("actual ⣿")
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(color(ratatui::style::Color::Cyan).add_modifier(Modifier::BOLD))
+            .data(&actual),
     ];
     let chart = Chart::new(datasets)
         .block(Block::default().borders(Borders::ALL).title(format!(" {} — actual against plan ", d.key)))
@@ -92,7 +107,10 @@ fn text_block<'a>(app: &App, d: &Detail, m: &Meeting) -> Vec<Line<'a>> {
     let t = &app.theme;
     let mut out = Vec::new();
     if let Some(e) = &d.escalation {
-        out.push(Line::from(Span::styled(format!("ESCALATED — {}: {} (assigned to {})", e.tier_label, e.reason, e.assignee.clone().unwrap_or(e.assignee_role.clone())), t.tier(e.tier))));
+        out.push(Line::from(Span::styled(
+            format!("ESCALATED — {}: {} (assigned to {})", e.tier_label, e.reason, e.assignee.clone().unwrap_or(e.assignee_role.clone())),
+            t.tier(e.tier),
+        )));
     }
     for name in ["narrative", "status_explanation", "decision_needed", "risk", "next_steps"] {
         if let Some(v) = d.fields.iter().find(|f| f.name == name).and_then(|f| f.value.clone()) {
@@ -100,7 +118,12 @@ fn text_block<'a>(app: &App, d: &Detail, m: &Meeting) -> Vec<Line<'a>> {
         }
     }
     if let Some(g) = &d.target_gap {
-        out.push(Line::from(format!("top-down target {}  ·  bottom-up {}  ·  gap {}", g.target.grouped(), g.bottom_up.grouped(), g.gap.grouped())));
+        out.push(Line::from(format!(
+            "top-down target {}  ·  bottom-up {}  ·  gap {}",
+            g.target.grouped(),
+            g.bottom_up.grouped(),
+            g.gap.grouped()
+        )));
     }
     let mine: Vec<_> = m.decisions.iter().filter(|x| x.key == d.key).collect();
     if !mine.is_empty() {
@@ -119,7 +142,12 @@ pub fn draw(frame: &mut Frame, app: &App) {
     let t = &app.theme;
     let rows = Layout::default()
         .direction(Direction::Vertical)
-        .constraints([Constraint::Length(1), Constraint::Min(5), Constraint::Length(if m.input.is_some() { 3 } else { 0 }), Constraint::Length(1)])
+        .constraints([
+            Constraint::Length(1),
+            Constraint::Min(5),
+            Constraint::Length(if m.input.is_some() { 3 } else { 0 }),
+            Constraint::Length(1),
+        ])
         .split(area);
     let agenda = match m.kind {
         super::super::meeting::Agenda::Objectives => "objectives",
@@ -148,7 +176,8 @@ pub fn draw(frame: &mut Frame, app: &App) {
     let body = rows[1];
     match m.screen {
         Screen::Summary => {
-            let mut lines = vec![Line::from(Span::styled(format!("Decisions of this meeting ({})", m.decisions.len()), t.title(true))), Line::from("")];
+            let mut lines =
+                vec![Line::from(Span::styled(format!("Decisions of this meeting ({})", m.decisions.len()), t.title(true))), Line::from("")];
             for x in &m.decisions {
                 lines.push(Line::from(vec![
                     Span::styled(format!("{:<6} ", x.key), t.key()),
@@ -162,10 +191,17 @@ pub fn draw(frame: &mut Frame, app: &App) {
             frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).scroll((m.scroll, 0)), body);
         }
         Screen::Changes => {
-            let since = m.since.clone().map(|s| format!("since the last check-in ({})", &s[..16.min(s.len())])).unwrap_or_else(|| "since the start (no earlier check-in)".into());
+            let since = m
+                .since
+                .clone()
+                .map(|s| format!("since the last check-in ({})", &s[..16.min(s.len())]))
+                .unwrap_or_else(|| "since the start (no earlier check-in)".into());
             let mut lines = vec![Line::from(Span::styled(format!("What changed {since}: {} items", m.changes.len()), t.title(true)))];
             for g in &m.changes {
-                lines.push(Line::from(vec![Span::styled(format!("{} ", g.key), t.key()), Span::styled(truncate(&g.title, 60), t.title(false))]));
+                lines.push(Line::from(vec![
+                    Span::styled(format!("{} ", g.key), t.key()),
+                    Span::styled(truncate(&g.title, 60), t.title(false)),
+                ]));
                 for r in g.changes.iter().rev().take(6) {
                     let change = match (&r.entry.old_value, &r.entry.new_value) {
                         (Some(o), Some(n)) => format!("{o} → {n}"),
@@ -173,7 +209,13 @@ pub fn draw(frame: &mut Frame, app: &App) {
                         (Some(o), None) => format!("{o} → cleared"),
                         _ => String::new(),
                     };
-                    lines.push(Line::from(format!("    {} {} {}: {}", &r.at[..10.min(r.at.len())], r.actor, r.entry.field, truncate(&change, 70))));
+                    lines.push(Line::from(format!(
+                        "    {} {} {}: {}",
+                        &r.at[..10.min(r.at.len())],
+                        r.actor,
+                        r.entry.field,
+                        truncate(&change, 70)
+                    )));
                 }
             }
             frame.render_widget(Paragraph::new(lines).scroll((m.scroll, 0)), body);
@@ -205,7 +247,10 @@ pub fn draw(frame: &mut Frame, app: &App) {
             }
             frame.render_widget(Paragraph::new(text_block(app, d, m)).wrap(Wrap { trim: true }).scroll((m.scroll, 0)), parts[2]);
             if let Some(err) = &m.error {
-                frame.render_widget(Paragraph::new(Span::styled(format!("✖ {err}"), t.error())), Rect { y: parts[2].y, height: 1, ..parts[2] });
+                frame.render_widget(
+                    Paragraph::new(Span::styled(format!("✖ {err}"), t.error())),
+                    Rect { y: parts[2].y, height: 1, ..parts[2] },
+                );
             }
         }
     }

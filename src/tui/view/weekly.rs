@@ -31,17 +31,27 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             };
             let flag = if it.needs_narrative { "!" } else { " " };
             let style = if i == w.index { t.selected(true) } else { ratatui::style::Style::default() };
-            Line::from(Span::styled(format!("{mark}{flag}{:<6} {}", it.key, truncate(&it.title, cols[0].width.saturating_sub(12) as usize)), style))
+            Line::from(Span::styled(
+                format!("{mark}{flag}{:<6} {}", it.key, truncate(&it.title, cols[0].width.saturating_sub(12) as usize)),
+                style,
+            ))
         })
         .collect();
     let title = format!(" my updates — {} due ", w.items.len());
-    frame.render_widget(Paragraph::new(list).block(Block::default().borders(Borders::ALL).title(Span::styled(title, t.title(true)))), cols[0]);
+    frame.render_widget(
+        Paragraph::new(list).block(Block::default().borders(Borders::ALL).title(Span::styled(title, t.title(true)))),
+        cols[0],
+    );
 
-    let block = Block::default().borders(Borders::ALL).title(Span::styled(" Enter saves and moves on · Tab skips · ↑↓ field · Ctrl-D milestone done · Ctrl-G request gate · Esc ends ", t.title(true)));
+    let block = Block::default().borders(Borders::ALL).title(Span::styled(
+        " Enter saves and moves on · Tab skips · ↑↓ field · Ctrl-D milestone done · Ctrl-G request gate · Esc ends ",
+        t.title(true),
+    ));
     let inner = block.inner(cols[1]);
     frame.render_widget(block, cols[1]);
     let Some(item) = w.current() else { return };
-    let mut lines = vec![Line::from(vec![Span::styled(format!("{} ", item.key), t.key()), Span::styled(item.title.clone(), t.title(true))])];
+    let mut lines =
+        vec![Line::from(vec![Span::styled(format!("{} ", item.key), t.key()), Span::styled(item.title.clone(), t.title(true))])];
     if let Some(d) = &w.detail {
         let s = &d.status;
         let mut status = vec![Span::styled(format!("{} {}", rag_symbol(s.rag), s.rag.label()), t.rag(s.rag))];
@@ -55,7 +65,14 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             .filter(|v| v.actual.is_some())
             .rev()
             .take(4)
-            .map(|v| format!("{} {}/{}", v.period, v.actual.map(|a| a.grouped()).unwrap_or_default(), v.planned.map(|p: Num| p.grouped()).unwrap_or("—".into())))
+            .map(|v| {
+                format!(
+                    "{} {}/{}",
+                    v.period,
+                    v.actual.map(|a| a.grouped()).unwrap_or_default(),
+                    v.planned.map(|p: Num| p.grouped()).unwrap_or("—".into())
+                )
+            })
             .collect();
         if !recent.is_empty() {
             lines.push(Line::from(Span::styled(format!("recent actual/plan: {}", recent.join("  ")), t.dim())));
@@ -77,7 +94,10 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         let r = Rect { x: inner.x + 12, y, width: inner.width.saturating_sub(12), height: 1 };
         frame.render_widget(&w.inputs[i], r);
         if focused {
-            frame.render_widget(Paragraph::new("◂").style(t.key()), Rect { x: inner.x + inner.width.saturating_sub(1), y, width: 1, height: 1 });
+            frame.render_widget(
+                Paragraph::new("◂").style(t.key()),
+                Rect { x: inner.x + inner.width.saturating_sub(1), y, width: 1, height: 1 },
+            );
         }
         y += 2;
     }
