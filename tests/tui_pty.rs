@@ -160,3 +160,33 @@ fn a_full_weekly_update_by_one_owner() {
     assert_eq!(latest_actual(&db, "KR-2")["forecast"], "90");
     assert_eq!(latest_actual(&db, "M-10")["actual"], "12000");
 }
+
+#[test]
+fn a_closed_terminal_ends_keel_instead_of_leaving_it_running() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo(dir.path());
+    let mut s = Session::start(&db, None);
+    s.wait_for("3 variance");
+    let pid = s.child.process_id().expect("a pid");
+    // Hang up, as a dropped SSH connection does: the terminal goes away and SIGHUP arrives.
+    // SAFETY: kill(2) with a pid we spawned and a standard signal number.
+    let rc = unsafe { libc_kill(pid as i32, 1) };
+    assert_eq!(rc, 0);
+    let start = Instant::now();
+    loop {
+        if let Some(status) = s.child.try_wait().unwrap() {
+            assert!(!status.success(), "ended by the hang-up: {status:?}");
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "keel kept running after its terminal hung up");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // The file is intact afterwards.
+    let check = std::process::Command::new(keel()).args(["check", "--db"]).arg(&db).output().unwrap();
+    assert_eq!(check.status.code(), Some(2), "{}", String::from_utf8_lossy(&check.stderr));
+}
+
+extern "C" {
+    #[link_name = "kill"]
+    fn libc_kill(pid: i32, sig: i32) -> i32;
+}

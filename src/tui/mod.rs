@@ -17,8 +17,6 @@ use ratatui::crossterm::execute;
 use ratatui::crossterm::terminal::{disable_raw_mode, enable_raw_mode, EnterAlternateScreen, LeaveAlternateScreen};
 use ratatui::prelude::*;
 use std::io::stdout;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Put the terminal back as it was: cooked mode, main screen, no mouse capture, visible cursor.
@@ -55,11 +53,21 @@ pub fn run(store: Store, mouse: bool) -> anyhow::Result<()> {
     if app.read_only.is_none() {
         weekly::start(&mut app)?;
     }
-    // SIGTERM, SIGHUP (a closed SSH session) and SIGINT end the loop cleanly so the guard restores.
-    let stop = Arc::new(AtomicBool::new(false));
-    for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP, signal_hook::consts::SIGINT] {
-        signal_hook::flag::register(sig, Arc::clone(&stop))?;
-    }
+    // SIGTERM, SIGHUP (a closed SSH session), SIGINT and SIGQUIT end keel from a watcher thread:
+    // when the terminal has gone away the main thread may never get back from reading it.
+    // Writes are transactions, so stopping between them loses nothing.
+    let mut signals = signal_hook::iterator::Signals::new([
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGQUIT,
+    ])?;
+    std::thread::spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            restore_terminal();
+            std::process::exit(128 + signal);
+        }
+    });
     install_panic_hook();
     enable_raw_mode()?;
     let _guard = TerminalGuard;
@@ -69,17 +77,17 @@ pub fn run(store: Store, mouse: bool) -> anyhow::Result<()> {
     }
     let mut terminal = Terminal::new(CrosstermBackend::new(stdout()))?;
     terminal.clear()?;
-    event_loop(&mut terminal, &mut app, &stop)
+    event_loop(&mut terminal, &mut app)
 }
 
-fn event_loop<B: Backend>(terminal: &mut Terminal<B>, app: &mut App, stop: &AtomicBool) -> anyhow::Result<()>
+fn event_loop<B: Backend>(terminal: &mut Terminal<B>, app: &mut App) -> anyhow::Result<()>
 where
     B::Error: Send + Sync + 'static,
 {
     let mut areas = view::Areas::default();
     let mut dirty = true;
     let mut last_poll = Instant::now();
-    while !app.quit && !stop.load(Ordering::Relaxed) {
+    while !app.quit {
         if dirty {
             terminal.draw(|f| areas = view::draw(f, app))?;
             dirty = false;
