@@ -3,9 +3,11 @@
 
 pub mod action;
 pub mod app;
+pub mod editor;
 pub mod keymap;
 pub mod meeting;
 pub mod theme;
+pub mod triage;
 pub mod update;
 pub mod view;
 pub mod weekly;

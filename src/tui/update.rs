@@ -2,12 +2,12 @@
 //! goes through `Store::edit`, the same write path as the CLI.
 
 use super::action::Action;
-use super::app::{App, EditTarget, Editor, Mode, Pane, Prompt, Undo};
+use super::app::{App, EditTarget, Editor, Mode, Pane, Prompt};
 use crate::domain::gates::GateAction;
 use crate::domain::{ItemKey, ItemKind};
 use crate::store::edit::EscalationAction;
+use crate::store::fields;
 use crate::store::outline::{Filter, TreeView};
-use crate::store::{fields, Change, Edit, StoreError};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui_textarea::TextArea;
 
@@ -17,7 +17,7 @@ pub enum Pending {
     Gate { key: ItemKey, action: GateAction, reason: Option<String> },
 }
 
-fn single_line(initial: &str, placeholder: &str) -> TextArea<'static> {
+pub fn single_line(initial: &str, placeholder: &str) -> TextArea<'static> {
     let mut t = TextArea::new(vec![initial.to_string()]);
     t.set_placeholder_text(placeholder.to_string());
     t.move_cursor(ratatui_textarea::CursorMove::End);
@@ -45,12 +45,12 @@ pub fn handle_key(app: &mut App, ev: KeyEvent) -> anyhow::Result<()> {
             }
             KeyCode::Char('r') if ev.modifiers.contains(KeyModifiers::CONTROL) && ed.conflict => {
                 app.reload()?;
-                refresh_editor_version(app, &mut ed);
+                super::editor::refresh_editor_version(app, &mut ed);
                 ed.conflict = false;
                 ed.error = Some("reloaded: the pane shows the current value; Enter saves your text over it".into());
                 Mode::Edit(ed)
             }
-            KeyCode::Enter => return save(app, ed),
+            KeyCode::Enter => return super::editor::save(app, ed),
             _ => {
                 ed.input.input(ev);
                 Mode::Edit(ed)
@@ -68,14 +68,14 @@ pub fn handle_key(app: &mut App, ev: KeyEvent) -> anyhow::Result<()> {
             }
             KeyCode::Enter => {
                 let name = fields[cursor];
-                open_editor(app, &key, name)?;
+                super::editor::open_editor(app, &key, name)?;
                 return Ok(());
             }
             _ => Mode::FieldPicker { key, fields, cursor },
         },
         Mode::Confirm { prompt, then } => match ev.code {
             KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => {
-                run_pending(app, then)?;
+                super::editor::run_pending(app, then)?;
                 return Ok(());
             }
             KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => {
@@ -88,7 +88,7 @@ pub fn handle_key(app: &mut App, ev: KeyEvent) -> anyhow::Result<()> {
         Mode::Meeting(m) => return super::meeting::handle_key(app, m, ev),
         Mode::Prompt { purpose, mut input } => match ev.code {
             KeyCode::Esc => Mode::Normal,
-            KeyCode::Enter => return answer_prompt(app, purpose, input.lines().join(" ")),
+            KeyCode::Enter => return super::triage::answer_prompt(app, purpose, input.lines().join(" ")),
             _ => {
                 input.input(ev);
                 Mode::Prompt { purpose, input }
@@ -326,14 +326,14 @@ pub fn update(app: &mut App, action: Action) -> anyhow::Result<()> {
                 "variance list: everyone's items"
             });
         }
-        Action::EditActual => start_value_edit(app, "actual")?,
-        Action::EditForecast => start_value_edit(app, "forecast")?,
+        Action::EditActual => super::editor::start_value_edit(app, "actual")?,
+        Action::EditForecast => super::editor::start_value_edit(app, "forecast")?,
         Action::EditNarrative => {
             if let Some(key) = detail_key(app) {
                 match key.kind {
-                    ItemKind::Measure => open_editor(app, &key, "narrative")?,
-                    ItemKind::Objective | ItemKind::KeyResult => open_editor(app, &key, "status_explanation")?,
-                    _ => start_value_edit(app, "comment")?,
+                    ItemKind::Measure => super::editor::open_editor(app, &key, "narrative")?,
+                    ItemKind::Objective | ItemKind::KeyResult => super::editor::open_editor(app, &key, "status_explanation")?,
+                    _ => super::editor::start_value_edit(app, "comment")?,
                 }
             }
         }
@@ -376,7 +376,7 @@ pub fn update(app: &mut App, action: Action) -> anyhow::Result<()> {
                 original: String::new(),
             }));
         }
-        Action::Acknowledge => triage(app, |_| Ok(EscalationAction::Acknowledge))?,
+        Action::Acknowledge => super::triage::triage(app, |_| Ok(EscalationAction::Acknowledge))?,
         Action::Mark => {
             if app.focus != Pane::Variance {
                 app.warn("marking works in the variance list (3)");
@@ -391,7 +391,7 @@ pub fn update(app: &mut App, action: Action) -> anyhow::Result<()> {
             }
         }
         Action::Assign | Action::Snooze | Action::Decide | Action::Resolve => {
-            if triage_targets(app).is_empty() {
+            if super::triage::triage_targets(app).is_empty() {
                 app.warn("no escalation selected: focus the variance list (3)");
             } else {
                 let purpose = match action {
@@ -433,7 +433,7 @@ pub fn update(app: &mut App, action: Action) -> anyhow::Result<()> {
         Action::Meeting => {
             app.mode = Mode::Prompt { purpose: Prompt::MeetingAgenda, input: single_line("o", Prompt::MeetingAgenda.question()) }
         }
-        Action::Undo => undo(app)?,
+        Action::Undo => super::editor::undo(app)?,
         Action::Search => app.mode = Mode::Search(single_line("", "key or words of a title, Enter to search")),
         Action::SearchNext | Action::SearchPrev => {
             if app.search_hits.is_empty() {
@@ -493,7 +493,7 @@ fn tree_expand(app: &mut App, action: Action) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn detail_key(app: &mut App) -> Option<ItemKey> {
+pub fn detail_key(app: &mut App) -> Option<ItemKey> {
     let key = app.detail.as_ref().and_then(|d| ItemKey::parse(&d.key).ok());
     if key.is_none() {
         app.warn("select an item first");
@@ -508,267 +508,4 @@ fn measure_key(app: &mut App) -> Option<ItemKey> {
         return None;
     }
     Some(key)
-}
-
-fn start_value_edit(app: &mut App, field: &'static str) -> anyhow::Result<()> {
-    let Some(key) = detail_key(app) else { return Ok(()) };
-    if !key.kind.has_values() {
-        app.warn(format!("{key} has no numbers per period; measures, key results and KPIs do"));
-        return Ok(());
-    }
-    open_editor(app, &key, field)
-}
-
-/// Open the editor for a field or a per-period value, prefilled with the current text.
-fn open_editor(app: &mut App, key: &ItemKey, name: &'static str) -> anyhow::Result<()> {
-    if let Some(why) = &app.read_only {
-        app.warn(format!("read-only: {why}"));
-        return Ok(());
-    }
-    let detail = app.store.detail(key)?;
-    let (target, current) = if fields::is_value_field(name) {
-        let period = app.store.current_period(key)?.to_string();
-        let row = detail.values.iter().find(|v| v.period == period);
-        let current = row.and_then(|v| match name {
-            "actual" => v.actual.map(|n| n.to_string()),
-            "forecast" => v.forecast.map(|n| n.to_string()),
-            "planned" => v.planned.map(|n| n.to_string()),
-            "baseline" => v.baseline.map(|n| n.to_string()),
-            _ => v.comment.clone(),
-        });
-        (EditTarget::Value { field: name, period, version: row.map(|v| v.version).unwrap_or(0) }, current)
-    } else {
-        let current = detail.fields.iter().find(|f| f.name == name).and_then(|f| f.value.clone());
-        // References show "P-3 Name"; edit the key only.
-        let current = current.map(|c| match fields::find(key.kind, name).map(|f| f.ty) {
-            Some(
-                fields::FieldType::Person
-                | fields::FieldType::Unit
-                | fields::FieldType::Kra
-                | fields::FieldType::Objective
-                | fields::FieldType::Cycle
-                | fields::FieldType::Node(_),
-            ) => c.split_whitespace().next().unwrap_or_default().to_string(),
-            Some(fields::FieldType::Flag) => (if c == "yes" { "true" } else { "false" }).to_string(),
-            _ => c,
-        });
-        (EditTarget::Field { name, version: detail.version }, current)
-    };
-    // Numbers start empty (typing replaces them; the placeholder shows the current value);
-    // text starts with the current text, to be corrected rather than retyped.
-    let number = matches!(name, "actual" | "forecast" | "planned" | "baseline");
-    let placeholder = match (number, &current) {
-        (true, Some(c)) => format!("now {c} — type the new number (Enter on empty keeps it)"),
-        (true, None) => "a number, e.g. 1200.50".to_string(),
-        (false, _) if name == "narrative" => "why it is off and what happens next".to_string(),
-        _ => String::new(),
-    };
-    let initial = if number { "" } else { current.as_deref().unwrap_or("") };
-    app.mode = Mode::Edit(Box::new(Editor {
-        key: key.clone(),
-        target,
-        input: single_line(initial, &placeholder),
-        error: None,
-        conflict: false,
-        keep_if_empty: number,
-        original: current.clone().unwrap_or_default(),
-    }));
-    Ok(())
-}
-
-fn refresh_editor_version(app: &mut App, ed: &mut Editor) {
-    if let Ok(d) = app.store.detail(&ed.key) {
-        match &mut ed.target {
-            EditTarget::Value { period, version, .. } => {
-                *version = d.values.iter().find(|v| &v.period == period).map(|v| v.version).unwrap_or(0)
-            }
-            EditTarget::Field { version, .. } => *version = d.version,
-            EditTarget::GateReason { .. } => {}
-        }
-    }
-}
-
-fn save(app: &mut App, mut ed: Box<Editor>) -> anyhow::Result<()> {
-    let text = ed.text();
-    if ed.keep_if_empty && text.trim().is_empty() {
-        app.say(format!("{}: unchanged", ed.label()));
-        return Ok(());
-    }
-    let edit = match &ed.target {
-        EditTarget::Value { field, period, version } => {
-            let period = crate::domain::Period::parse(period)?;
-            Edit::one(Change::Value { key: ed.key.clone(), period, field: field.to_string(), value: text, if_version: Some(*version) })
-        }
-        EditTarget::Field { name, version } => {
-            Edit::one(Change::Set { key: ed.key.clone(), field: name.to_string(), value: text, if_version: Some(*version) })
-        }
-        EditTarget::GateReason { action } => {
-            if text.trim().is_empty() {
-                ed.error = Some("a reason is required".into());
-                app.mode = Mode::Edit(ed);
-                return Ok(());
-            }
-            let pending = Pending::Gate { key: ed.key.clone(), action: *action, reason: Some(text) };
-            return run_pending(app, pending);
-        }
-    };
-    match app.store.edit(edit) {
-        Ok(outcome) => {
-            remember_undo(app, &ed)?;
-            app.reload()?;
-            let label = ed.label();
-            app.say(if outcome.effects.is_empty() {
-                format!("saved {label}")
-            } else {
-                format!("saved {label} — {}", outcome.effects.join("; "))
-            });
-            app.mode = Mode::Normal;
-        }
-        Err(e @ StoreError::Conflict { .. }) => {
-            ed.error = Some(format!("{e} Press Ctrl-R to reload."));
-            ed.conflict = true;
-            app.mode = Mode::Edit(ed);
-        }
-        Err(e) => {
-            // Keep the text for correction; say what is wrong beside the field.
-            ed.error = Some(e.to_string());
-            app.mode = Mode::Edit(ed);
-        }
-    }
-    Ok(())
-}
-
-fn run_pending(app: &mut App, pending: Pending) -> anyhow::Result<()> {
-    match pending {
-        Pending::Gate { key, action, reason } => {
-            let edit = Edit::one(Change::Gate { key: key.clone(), action, reason: reason.clone() }).with_reason(reason);
-            match app.store.edit(edit) {
-                Ok(o) => {
-                    app.reload()?;
-                    app.say(o.effects.join("; "));
-                    app.mode = Mode::Normal;
-                }
-                Err(StoreError::Refused { key, action, missing }) => {
-                    app.reload()?;
-                    app.mode = Mode::Notice { title: format!("{key}: {action} refused — still missing"), lines: missing };
-                }
-                Err(e) => {
-                    app.mode = Mode::Normal;
-                    app.warn(e.to_string());
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
-/// The escalations a triage action applies to: the marked ones, else the selected one.
-fn triage_targets(app: &App) -> Vec<i64> {
-    if app.focus != Pane::Variance {
-        return vec![];
-    }
-    if app.marked.is_empty() {
-        app.variance.get(app.variance_cursor).map(|e| vec![e.id]).unwrap_or_default()
-    } else {
-        app.marked.iter().copied().collect()
-    }
-}
-
-/// Apply one triage action to every target escalation, in one edit (all or none).
-fn triage(app: &mut App, action: impl Fn(i64) -> anyhow::Result<EscalationAction>) -> anyhow::Result<()> {
-    let ids = triage_targets(app);
-    if ids.is_empty() {
-        app.warn("no escalation selected: focus the variance list (3)");
-        return Ok(());
-    }
-    let mut changes = Vec::new();
-    for id in &ids {
-        changes.push(Change::Escalation { id: *id, action: action(*id)? });
-    }
-    match app.store.edit(Edit { changes, reason: None }) {
-        Ok(o) => {
-            app.marked.clear();
-            app.reload()?;
-            app.say(o.effects.join("; "));
-        }
-        Err(e) => app.warn(format!("{e} — nothing was changed")),
-    }
-    Ok(())
-}
-
-fn answer_prompt(app: &mut App, purpose: Prompt, text: String) -> anyhow::Result<()> {
-    let text = text.trim().to_string();
-    let retry = |app: &mut App, why: String| {
-        app.warn(why);
-        app.mode = Mode::Prompt { purpose, input: single_line(&text, purpose.question()) };
-    };
-    match purpose {
-        Prompt::Assign => match ItemKey::parse(&text) {
-            Ok(k) if k.kind == ItemKind::Person => triage(app, |_| Ok(EscalationAction::Assign(k.clone())))?,
-            _ => retry(app, format!("'{text}' is not a person key like P-3")),
-        },
-        Prompt::Snooze => {
-            let (date, reason) = text.split_once(' ').unwrap_or((&text, ""));
-            match chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d") {
-                Ok(until) if !reason.trim().is_empty() => {
-                    let reason = reason.trim().to_string();
-                    triage(app, |_| Ok(EscalationAction::Snooze { until, reason: reason.clone() }))?
-                }
-                Ok(_) => retry(app, "say why after the date".into()),
-                Err(_) => retry(app, format!("'{date}' is not a date: use YYYY-MM-DD")),
-            }
-        }
-        Prompt::Decide | Prompt::Resolve if text.is_empty() => retry(app, "write the text first".into()),
-        Prompt::Decide => triage(app, |_| Ok(EscalationAction::Decide(text.clone())))?,
-        Prompt::Resolve => triage(app, |_| Ok(EscalationAction::Resolve(text.clone())))?,
-        Prompt::MeetingAgenda => match text.as_str() {
-            "o" | "" => super::meeting::start(app, super::meeting::Agenda::Objectives, None)?,
-            "e" => super::meeting::start(app, super::meeting::Agenda::Escalated, None)?,
-            unit => match ItemKey::parse(unit) {
-                Ok(k) if k.kind == ItemKind::Unit => super::meeting::start(app, super::meeting::Agenda::Unit, Some(&k.to_string()))?,
-                _ => retry(app, format!("'{unit}': type o, e or a unit key like U-2")),
-            },
-        },
-    }
-    Ok(())
-}
-
-/// After a save, keep its inverse so `u` can take it back, guarded by the version it produced.
-fn remember_undo(app: &mut App, ed: &Editor) -> anyhow::Result<()> {
-    let change = match &ed.target {
-        EditTarget::Value { field, period, .. } => {
-            let version = app.store.period_values(&ed.key, period)?.version;
-            Change::Value {
-                key: ed.key.clone(),
-                period: crate::domain::Period::parse(period)?,
-                field: field.to_string(),
-                value: ed.original.clone(),
-                if_version: Some(version),
-            }
-        }
-        EditTarget::Field { name, .. } => {
-            let version = app.store.detail(&ed.key)?.version;
-            Change::Set { key: ed.key.clone(), field: name.to_string(), value: ed.original.clone(), if_version: Some(version) }
-        }
-        EditTarget::GateReason { .. } => return Ok(()),
-    };
-    app.undo.push(Undo { label: ed.label(), change });
-    Ok(())
-}
-
-fn undo(app: &mut App) -> anyhow::Result<()> {
-    let Some(u) = app.undo.pop() else {
-        app.warn("nothing to undo in this session");
-        return Ok(());
-    };
-    match app.store.edit(Edit::one(u.change.clone()).with_reason(Some("undo".into()))) {
-        Ok(o) => {
-            app.reload()?;
-            let caused = if o.effects.is_empty() { String::new() } else { format!(" — {}", o.effects.join("; ")) };
-            app.say(format!("undone: {}{caused}", u.label));
-        }
-        Err(e @ StoreError::Conflict { .. }) => app.warn(format!("cannot undo {}: {e}", u.label)),
-        Err(e) => app.warn(format!("cannot undo {}: {e}", u.label)),
-    }
-    Ok(())
 }

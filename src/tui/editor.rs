@@ -1,0 +1,200 @@
+//! Editing in place: opening the editor on a field or this period's number, saving through
+//! the store's write path (errors and conflicts kept beside the text), gate moves that were
+//! confirmed, and undo of my own last edit.
+
+use super::app::{App, EditTarget, Editor, Mode, Undo};
+use super::update::{detail_key, single_line, Pending};
+use crate::domain::ItemKey;
+use crate::store::{fields, Change, Edit, StoreError};
+
+pub fn start_value_edit(app: &mut App, field: &'static str) -> anyhow::Result<()> {
+    let Some(key) = detail_key(app) else { return Ok(()) };
+    if !key.kind.has_values() {
+        app.warn(format!("{key} has no numbers per period; measures, key results and KPIs do"));
+        return Ok(());
+    }
+    open_editor(app, &key, field)
+}
+
+/// Open the editor for a field or a per-period value, prefilled with the current text.
+pub fn open_editor(app: &mut App, key: &ItemKey, name: &'static str) -> anyhow::Result<()> {
+    if let Some(why) = &app.read_only {
+        app.warn(format!("read-only: {why}"));
+        return Ok(());
+    }
+    let detail = app.store.detail(key)?;
+    let (target, current) = if fields::is_value_field(name) {
+        let period = app.store.current_period(key)?.to_string();
+        let row = detail.values.iter().find(|v| v.period == period);
+        let current = row.and_then(|v| match name {
+            "actual" => v.actual.map(|n| n.to_string()),
+            "forecast" => v.forecast.map(|n| n.to_string()),
+            "planned" => v.planned.map(|n| n.to_string()),
+            "baseline" => v.baseline.map(|n| n.to_string()),
+            _ => v.comment.clone(),
+        });
+        (EditTarget::Value { field: name, period, version: row.map(|v| v.version).unwrap_or(0) }, current)
+    } else {
+        let current = detail.fields.iter().find(|f| f.name == name).and_then(|f| f.value.clone());
+        // References show "P-3 Name"; edit the key only.
+        let current = current.map(|c| match fields::find(key.kind, name).map(|f| f.ty) {
+            Some(
+                fields::FieldType::Person
+                | fields::FieldType::Unit
+                | fields::FieldType::Kra
+                | fields::FieldType::Objective
+                | fields::FieldType::Cycle
+                | fields::FieldType::Node(_),
+            ) => c.split_whitespace().next().unwrap_or_default().to_string(),
+            Some(fields::FieldType::Flag) => (if c == "yes" { "true" } else { "false" }).to_string(),
+            _ => c,
+        });
+        (EditTarget::Field { name, version: detail.version }, current)
+    };
+    // Numbers start empty (typing replaces them; the placeholder shows the current value);
+    // text starts with the current text, to be corrected rather than retyped.
+    let number = matches!(name, "actual" | "forecast" | "planned" | "baseline");
+    let placeholder = match (number, &current) {
+        (true, Some(c)) => format!("now {c} — type the new number (Enter on empty keeps it)"),
+        (true, None) => "a number, e.g. 1200.50".to_string(),
+        (false, _) if name == "narrative" => "why it is off and what happens next".to_string(),
+        _ => String::new(),
+    };
+    let initial = if number { "" } else { current.as_deref().unwrap_or("") };
+    app.mode = Mode::Edit(Box::new(Editor {
+        key: key.clone(),
+        target,
+        input: single_line(initial, &placeholder),
+        error: None,
+        conflict: false,
+        keep_if_empty: number,
+        original: current.clone().unwrap_or_default(),
+    }));
+    Ok(())
+}
+
+pub fn refresh_editor_version(app: &mut App, ed: &mut Editor) {
+    if let Ok(d) = app.store.detail(&ed.key) {
+        match &mut ed.target {
+            EditTarget::Value { period, version, .. } => {
+                *version = d.values.iter().find(|v| &v.period == period).map(|v| v.version).unwrap_or(0)
+            }
+            EditTarget::Field { version, .. } => *version = d.version,
+            EditTarget::GateReason { .. } => {}
+        }
+    }
+}
+
+pub fn save(app: &mut App, mut ed: Box<Editor>) -> anyhow::Result<()> {
+    let text = ed.text();
+    if ed.keep_if_empty && text.trim().is_empty() {
+        app.say(format!("{}: unchanged", ed.label()));
+        return Ok(());
+    }
+    let edit = match &ed.target {
+        EditTarget::Value { field, period, version } => {
+            let period = crate::domain::Period::parse(period)?;
+            Edit::one(Change::Value { key: ed.key.clone(), period, field: field.to_string(), value: text, if_version: Some(*version) })
+        }
+        EditTarget::Field { name, version } => {
+            Edit::one(Change::Set { key: ed.key.clone(), field: name.to_string(), value: text, if_version: Some(*version) })
+        }
+        EditTarget::GateReason { action } => {
+            if text.trim().is_empty() {
+                ed.error = Some("a reason is required".into());
+                app.mode = Mode::Edit(ed);
+                return Ok(());
+            }
+            let pending = Pending::Gate { key: ed.key.clone(), action: *action, reason: Some(text) };
+            return run_pending(app, pending);
+        }
+    };
+    match app.store.edit(edit) {
+        Ok(outcome) => {
+            remember_undo(app, &ed)?;
+            app.reload()?;
+            let label = ed.label();
+            app.say(if outcome.effects.is_empty() {
+                format!("saved {label}")
+            } else {
+                format!("saved {label} — {}", outcome.effects.join("; "))
+            });
+            app.mode = Mode::Normal;
+        }
+        Err(e @ StoreError::Conflict { .. }) => {
+            ed.error = Some(format!("{e} Press Ctrl-R to reload."));
+            ed.conflict = true;
+            app.mode = Mode::Edit(ed);
+        }
+        Err(e) => {
+            // Keep the text for correction; say what is wrong beside the field.
+            ed.error = Some(e.to_string());
+            app.mode = Mode::Edit(ed);
+        }
+    }
+    Ok(())
+}
+
+pub fn run_pending(app: &mut App, pending: Pending) -> anyhow::Result<()> {
+    match pending {
+        Pending::Gate { key, action, reason } => {
+            let edit = Edit::one(Change::Gate { key: key.clone(), action, reason: reason.clone() }).with_reason(reason);
+            match app.store.edit(edit) {
+                Ok(o) => {
+                    app.reload()?;
+                    app.say(o.effects.join("; "));
+                    app.mode = Mode::Normal;
+                }
+                Err(StoreError::Refused { key, action, missing }) => {
+                    app.reload()?;
+                    app.mode = Mode::Notice { title: format!("{key}: {action} refused — still missing"), lines: missing };
+                }
+                Err(e) => {
+                    app.mode = Mode::Normal;
+                    app.warn(e.to_string());
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// After a save, keep its inverse so `u` can take it back, guarded by the version it produced.
+pub fn remember_undo(app: &mut App, ed: &Editor) -> anyhow::Result<()> {
+    let change = match &ed.target {
+        EditTarget::Value { field, period, .. } => {
+            let version = app.store.period_values(&ed.key, period)?.version;
+            Change::Value {
+                key: ed.key.clone(),
+                period: crate::domain::Period::parse(period)?,
+                field: field.to_string(),
+                value: ed.original.clone(),
+                if_version: Some(version),
+            }
+        }
+        EditTarget::Field { name, .. } => {
+            let version = app.store.detail(&ed.key)?.version;
+            Change::Set { key: ed.key.clone(), field: name.to_string(), value: ed.original.clone(), if_version: Some(version) }
+        }
+        EditTarget::GateReason { .. } => return Ok(()),
+    };
+    app.undo.push(Undo { label: ed.label(), change });
+    Ok(())
+}
+
+pub fn undo(app: &mut App) -> anyhow::Result<()> {
+    let Some(u) = app.undo.pop() else {
+        app.warn("nothing to undo in this session");
+        return Ok(());
+    };
+    match app.store.edit(Edit::one(u.change.clone()).with_reason(Some("undo".into()))) {
+        Ok(o) => {
+            app.reload()?;
+            let caused = if o.effects.is_empty() { String::new() } else { format!(" — {}", o.effects.join("; ")) };
+            app.say(format!("undone: {}{caused}", u.label));
+        }
+        Err(e @ StoreError::Conflict { .. }) => app.warn(format!("cannot undo {}: {e}", u.label)),
+        Err(e) => app.warn(format!("cannot undo {}: {e}", u.label)),
+    }
+    Ok(())
+}
