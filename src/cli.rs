@@ -11,6 +11,9 @@ use chrono::NaiveDate;
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use std::path::{Path, PathBuf};
 
+mod formats;
+pub use formats::{ExportWhat, ReportFormat};
+
 const AFTER_HELP: &str = "\
 Items are named by short keys everywhere: O-3 objective, KR-12 key result, K-4 KPI, M-27 measure,
 PF-1 portfolio, PG-2 programme, PJ-5 project, MP-9 measure package, KRA-1 key result area,
@@ -27,7 +30,7 @@ Exit codes:
   65  bad input: a value, period, key, field or file that keel refuses; nothing was changed
   66  the database file does not exist
   69  the file is not a keel database, or was written by a newer keel; nothing was changed
-  75  conflict: someone else changed the item since you read it; reload and try again
+  75  conflict: someone else changed the item since you read it, or the file stayed busy; try again
   77  not permitted: your role does not allow this, or the file is read-only for you
   70  anything else (a bug or an I/O error)";
 
@@ -61,6 +64,7 @@ pub enum Format {
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
 pub enum ExportFormat {
     Json,
+    Csv,
 }
 
 #[derive(Subcommand, Debug)]
@@ -74,19 +78,48 @@ pub enum Command {
         #[arg(long)]
         no_open: bool,
     },
-    /// Create an empty keel database (file mode 0600).
-    Init,
-    /// Import a plan (JSON, as written by `keel export --format json`).
+    /// Create an empty keel database (file mode 0600, or 0660 for a group with --shared).
+    Init {
+        /// Share the file with this group: mode 0660, group-owned, in a setgid folder of the group
+        /// (see "Sharing one file on an SSH host" in the README).
+        #[arg(long, value_name = "GROUP")]
+        shared: Option<String>,
+    },
+    /// Import a plan (JSON, as written by `keel export --format json`) or values (a .csv file).
+    ///
+    /// A values CSV has a header with `key`, `period` and any of `planned`, `forecast`, `actual`,
+    /// `comment` (also `baseline`, `confidence`; names in any case). Empty cells leave a value as
+    /// it is. Every row is checked first and all problems are reported with their line; then all
+    /// rows are applied in one transaction through the rules: all land or none do.
     Import {
         file: PathBuf,
         /// Check the file and report what would happen, without changing anything.
         #[arg(long)]
         dry_run: bool,
     },
-    /// Export the whole plan. JSON round-trips exactly through `keel import`.
+    /// Export the plan (JSON, round-trips exactly through `keel import`), or items or values as
+    /// CSV that is safe to open in a spreadsheet (or as JSON lists for scripts).
     Export {
         #[arg(long, value_enum, default_value = "json")]
         format: ExportFormat,
+        /// What to export: plan (JSON only; the default for JSON), items (the default for CSV), values.
+        #[arg(long, value_enum)]
+        what: Option<ExportWhat>,
+        /// Write to FILE instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// The steering committee report: objectives, key results and measures with both statuses,
+    /// escalations by tier, the value funnel, targets, stale items and health warnings.
+    Report {
+        #[arg(long, value_enum, default_value = "md")]
+        format: ReportFormat,
+        /// Only this cycle (C-n or its name).
+        #[arg(long)]
+        cycle: Option<String>,
+        /// Only this unit and its sub-units (U-n or its name).
+        #[arg(long)]
+        unit: Option<String>,
         /// Write to FILE instead of standard output.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
@@ -211,12 +244,60 @@ pub enum Command {
     Backup { dest: PathBuf },
     /// Who keel thinks you are, and where the database is.
     Whoami,
+    /// Cycles: list them, or start the next one from an old one (objectives and key results
+    /// are copied with their alignment, values are not; targets are left for review).
+    Cycle {
+        #[command(subcommand)]
+        action: CycleAction,
+    },
+    /// Every change since a date (or since the last check-in meeting), grouped by item.
+    Changes {
+        /// YYYY-MM-DD; default: the start of the last check-in meeting.
+        #[arg(long)]
+        since: Option<String>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
     /// Print the default database path.
     Where,
     /// Print shell completions (bash, zsh, fish, elvish, powershell).
     Completions { shell: clap_complete::Shell },
     /// Print the manual page (roff).
     Man,
+    /// Create a synthetic organisation of N measures (deterministic for a seed and week) in a new file.
+    Generate {
+        /// How many measures (with 10 weeks of values each).
+        #[arg(long, default_value_t = 1000)]
+        measures: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Measure keel on a generated organisation in a temporary file, against plain SQLite.
+    Bench {
+        #[arg(long, default_value_t = 100_000)]
+        measures: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Print one JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CycleAction {
+    /// List cycles, newest first.
+    List,
+    /// Start a new cycle from FROM (C-n): `keel cycle copy C-1 --name FY27-H1 --start 2027-01-01 --end 2027-06-30`.
+    Copy {
+        from: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        start: String,
+        #[arg(long)]
+        end: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -244,7 +325,7 @@ pub fn exit_code(err: &anyhow::Error) -> i32 {
     match err.downcast_ref::<StoreError>() {
         Some(StoreError::NotFound { .. }) => 66,
         Some(StoreError::NotKeel { .. } | StoreError::Newer { .. } | StoreError::OldSqlite { .. }) => 69,
-        Some(StoreError::Conflict { .. }) => 75,
+        Some(StoreError::Conflict { .. } | StoreError::Busy) => 75,
         Some(StoreError::Permission(_) | StoreError::ReadOnly(_)) => 77,
         Some(StoreError::Sqlite(_) | StoreError::Io(_)) => 70,
         Some(_) => 65,
@@ -269,8 +350,11 @@ fn period(s: &str) -> Result<Period> {
 }
 
 fn parse_date(s: &str, what: &str) -> Result<NaiveDate> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-        .map_err(|_| anyhow!(StoreError::Invalid { key: what.into(), field: s.to_string(), why: "is not a date: use YYYY-MM-DD".into() }))
+    let d = NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {
+        anyhow!(StoreError::Invalid { key: what.into(), field: s.to_string(), why: "is not a date: use YYYY-MM-DD".into() })
+    })?;
+    crate::domain::period::check_date(d)
+        .map_err(|e| anyhow!(StoreError::Invalid { key: what.into(), field: s.to_string(), why: e.to_string() }))
 }
 
 fn print_effects(outcome: &crate::store::EditOutcome) {
@@ -280,13 +364,20 @@ fn print_effects(outcome: &crate::store::EditOutcome) {
 }
 
 pub fn open(db: &Path) -> Result<Store> {
-    Ok(Store::open(db)?)
+    let store = Store::open(db)?;
+    for w in store.warnings() {
+        eprintln!("keel: warning: {w}");
+    }
+    Ok(store)
 }
 
 /// Create the demo file if needed; returns its path.
 pub fn ensure_demo(db: &Path, force: bool) -> Result<bool> {
     if db.exists() {
-        if !force {
+        // A demo cut off before its plan went in (keel killed right after creating the file) has
+        // no history at all: it is made again rather than opened empty.
+        let unfinished = Store::open(db).ok().is_some_and(|s| s.demo && s.change_counter().ok() == Some(0));
+        if !force && !unfinished {
             return Ok(false);
         }
         // Only ever replace a demo: refuse to delete real data.
@@ -339,13 +430,20 @@ pub fn run(cli: Cli) -> Result<i32> {
                 Ok(0)
             }
         }
-        Some(Command::Init) => {
+        Some(Command::Init { shared }) => {
             let path = db();
-            let store = Store::create(&path, false)?;
-            println!("created {} (mode 0600); you are {}", path.display(), store.actor.login);
+            let store = match &shared {
+                Some(group) => Store::create_shared(&path, group)?,
+                None => Store::create(&path, false)?,
+            };
+            match &shared {
+                Some(group) => println!("created {} (mode 0660, group {group}); you are {}", path.display(), store.actor.login),
+                None => println!("created {} (mode 0600); you are {}", path.display(), store.actor.login),
+            }
             println!("next: keel import plan.json --db {}", path.display());
             Ok(0)
         }
+        Some(Command::Import { file, dry_run }) if formats::is_csv(&file) => formats::import_values(&db(), &file, dry_run),
         Some(Command::Import { file, dry_run }) => {
             let plan = crate::io::plan::read(&file).map_err(|e| anyhow!(StoreError::Import(e.to_string())))?;
             if dry_run {
@@ -384,14 +482,9 @@ pub fn run(cli: Cli) -> Result<i32> {
             print_effects(&outcome);
             Ok(0)
         }
-        Some(Command::Export { format: ExportFormat::Json, out }) => {
-            let store = open(&db())?;
-            let text = crate::io::plan::to_text(&store.export_plan()?)?;
-            match out {
-                Some(p) => std::fs::write(&p, text).with_context(|| format!("cannot write {}", p.display()))?,
-                None => print!("{text}"),
-            }
-            Ok(0)
+        Some(Command::Export { format, what, out }) => formats::export(&db(), format == ExportFormat::Json, what, out.as_deref()),
+        Some(Command::Report { format, cycle, unit, out }) => {
+            formats::report(&db(), format, cycle.as_deref(), unit.as_deref(), out.as_deref())
         }
         Some(Command::Show { key: k, format }) => {
             let store = open(&db())?;
@@ -543,6 +636,9 @@ pub fn run(cli: Cli) -> Result<i32> {
             match v.first_broken {
                 None => {
                     println!("audit log intact: {} rows, hash chain verified", v.rows);
+                    if let Some(h) = &v.last_hash {
+                        println!("last hash: {h} (note it outside this file: a chain rewritten to the end would verify too)");
+                    }
                     Ok(0)
                 }
                 Some((seq, why)) => {
@@ -612,12 +708,71 @@ pub fn run(cli: Cli) -> Result<i32> {
             println!("database: {}{}", path.display(), if store.demo { " (demo)" } else { "" });
             Ok(0)
         }
+        Some(Command::Cycle { action: CycleAction::List }) => {
+            let store = open(&db())?;
+            for (key, name, start, end) in store.cycles()? {
+                println!("{key:<5} {name:<12} {start} – {end}");
+            }
+            Ok(0)
+        }
+        Some(Command::Cycle { action: CycleAction::Copy { from, name, start, end } }) => {
+            let mut store = open(&db())?;
+            let change =
+                Change::CopyCycle { from: key(&from)?, name, start: parse_date(&start, "--start")?, end: parse_date(&end, "--end")? };
+            print_effects(&store.edit(Edit::one(change))?);
+            Ok(0)
+        }
+        Some(Command::Changes { since, format }) => {
+            let store = open(&db())?;
+            let since = match since {
+                Some(s) => parse_date(&s, "--since")?.to_string(),
+                None => store.last_meeting(None)?.map(|m| m.started_at).unwrap_or_else(|| "0000".into()),
+            };
+            let groups = store.changes_since(&since)?;
+            match format {
+                Format::Json => println!("{}", serde_json::to_string_pretty(&groups)?),
+                Format::Text => {
+                    println!("changes since {since}: {} items", groups.len());
+                    for g in groups {
+                        println!("{} {}", g.key, g.title);
+                        for r in g.changes {
+                            println!("    {}", crate::io::text::log_line(&r));
+                        }
+                    }
+                }
+            }
+            Ok(0)
+        }
         Some(Command::Where) => {
             println!("{}", db().display());
             Ok(0)
         }
         Some(Command::Completions { shell }) => {
             clap_complete::generate(shell, &mut Cli::command(), "keel", &mut std::io::stdout());
+            Ok(0)
+        }
+        Some(Command::Generate { measures, seed }) => {
+            let path = db();
+            let mut store = Store::create(&path, false)?;
+            let spec = crate::io::generate::Spec { measures, seed, today: store.clock().today, admin_login: store.actor.login.clone() };
+            let bar = crate::io::progress::bar(measures as u64, "generating");
+            let spent = crate::io::generate::load(&mut store, &spec, |done| bar.set_position(done as u64))?;
+            bar.finish_and_clear();
+            println!(
+                "generated {measures} measures ({} values) into {} in {:.1} s; you are its PMO administrator",
+                spec.shape().values(),
+                path.display(),
+                spent.as_secs_f64()
+            );
+            Ok(0)
+        }
+        Some(Command::Bench { measures, seed, json }) => {
+            let figures = crate::io::bench::run(measures, seed)?;
+            if json {
+                println!("{}", serde_json::to_string(&figures)?);
+            } else {
+                print!("{}", figures.table());
+            }
             Ok(0)
         }
         Some(Command::Man) => {

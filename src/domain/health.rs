@@ -105,14 +105,17 @@ pub fn title_similarity(a: &str, b: &str) -> f64 {
 
 /// Pairs of objectives in different units whose titles look alike: possible duplicates.
 pub fn likely_duplicates(objectives: &[ObjectiveFacts], threshold: f64) -> Vec<(String, String, f64)> {
+    // Each title's words once, not once per pair: the same figures as `title_similarity`.
+    let sets: Vec<BTreeSet<String>> = objectives.iter().map(|o| words(&o.title)).collect();
     let mut out = Vec::new();
     for (i, a) in objectives.iter().enumerate() {
-        for b in &objectives[i + 1..] {
+        for (j, b) in objectives.iter().enumerate().skip(i + 1) {
             let share_unit = a.units.iter().any(|u| b.units.contains(u));
             if share_unit {
                 continue;
             }
-            let s = title_similarity(&a.title, &b.title);
+            let (wa, wb) = (&sets[i], &sets[j]);
+            let s = if wa.is_empty() || wb.is_empty() { 0.0 } else { wa.intersection(wb).count() as f64 / (wa.union(wb).count() as f64) };
             if s >= threshold {
                 out.push((a.key.clone(), b.key.clone(), s));
             }

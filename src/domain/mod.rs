@@ -252,14 +252,14 @@ impl ItemKey {
     }
     pub fn parse(s: &str) -> Result<ItemKey, KeyError> {
         let t = s.trim().to_ascii_uppercase();
-        let (prefix, num) = t.split_once('-').ok_or_else(|| KeyError(s.to_string()))?;
-        let kind = ItemKind::from_prefix(prefix).ok_or_else(|| KeyError(s.to_string()))?;
+        let (prefix, num) = t.split_once('-').ok_or_else(|| KeyError(self::num::echo(s)))?;
+        let kind = ItemKind::from_prefix(prefix).ok_or_else(|| KeyError(self::num::echo(s)))?;
         if num.is_empty() || num.len() > 9 || !num.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(KeyError(s.to_string()));
+            return Err(KeyError(self::num::echo(s)));
         }
-        let number: u32 = num.parse().map_err(|_| KeyError(s.to_string()))?;
+        let number: u32 = num.parse().map_err(|_| KeyError(self::num::echo(s)))?;
         if number == 0 {
-            return Err(KeyError(s.to_string()));
+            return Err(KeyError(self::num::echo(s)));
         }
         Ok(ItemKey { kind, number })
     }

@@ -16,6 +16,17 @@ pub const MAX_FRACTION_DIGITS: usize = 8;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Num(Decimal);
 
+/// Input as an error message repeats it: at most 40 characters (a 10 MB cell is not echoed
+/// whole), control characters escaped (a terminal escape in a file is shown, not played).
+pub fn echo(input: &str) -> String {
+    let mut out: String =
+        input.chars().take(40).flat_map(|c| if c.is_control() { c.escape_debug().collect::<Vec<_>>() } else { vec![c] }).collect();
+    if input.chars().nth(40).is_some() {
+        out.push_str(&format!("… ({} characters)", input.chars().count()));
+    }
+    out
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NumError {
     #[error("'{0}' is not a number: use digits with an optional '-' and '.' (e.g. 1200.50)")]
@@ -46,13 +57,13 @@ impl Num {
         };
         let digits_ok = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
         if body.is_empty() || (int_part.is_empty() && frac_part.is_empty()) || !digits_ok(int_part) || !digits_ok(frac_part) {
-            return Err(NumError::Malformed(input.to_string()));
+            return Err(NumError::Malformed(echo(input)));
         }
         if int_part.len() + frac_part.len() > MAX_DIGITS {
-            return Err(NumError::TooManyDigits(input.to_string()));
+            return Err(NumError::TooManyDigits(echo(input)));
         }
         if frac_part.len() > MAX_FRACTION_DIGITS {
-            return Err(NumError::TooPrecise(input.to_string()));
+            return Err(NumError::TooPrecise(echo(input)));
         }
         let canonical = format!(
             "{}{}{}{}",
@@ -61,7 +72,7 @@ impl Num {
             if frac_part.is_empty() { "" } else { "." },
             frac_part
         );
-        Decimal::from_str(&canonical).map(Num).map_err(|_| NumError::Malformed(input.to_string()))
+        Decimal::from_str(&canonical).map(Num).map_err(|_| NumError::Malformed(echo(input)))
     }
 
     /// Read a number keel itself stored (already validated when it was written, and derived
@@ -109,10 +120,13 @@ impl Num {
     pub fn round_dp(self, dp: u32) -> Num {
         Num(self.0.round_dp_with_strategy(dp, rust_decimal::RoundingStrategy::MidpointAwayFromZero))
     }
-    /// A percentage for display, e.g. `-12.5%`.
+    /// A percentage for display, e.g. `-12.5%`. Never panics: a ratio too large to multiply by
+    /// 100 (a huge value over a tiny plan) is shown as its whole part with "00" appended.
     pub fn percent(self) -> String {
-        let p = (self.0 * Decimal::from(100)).round_dp_with_strategy(1, rust_decimal::RoundingStrategy::MidpointAwayFromZero).normalize();
-        format!("{p}%")
+        match self.0.checked_mul(Decimal::from(100)) {
+            Some(p) => format!("{}%", p.round_dp_with_strategy(1, rust_decimal::RoundingStrategy::MidpointAwayFromZero).normalize()),
+            None => format!("{}00%", self.0.round_dp_with_strategy(0, rust_decimal::RoundingStrategy::MidpointAwayFromZero).normalize()),
+        }
     }
     /// Money/metric display with thousands separators and the stored precision.
     pub fn grouped(self) -> String {
@@ -200,6 +214,11 @@ mod tests {
         }
         assert!(matches!(Num::parse("12345678901234567890123456789"), Err(NumError::TooManyDigits(_))));
         assert!(matches!(Num::parse("0.123456789"), Err(NumError::TooPrecise(_))));
+        // Errors repeat hostile input briefly and harmlessly.
+        let long = Num::parse(&"9".repeat(1_000_000)).unwrap_err().to_string();
+        assert!(long.len() < 200 && long.contains("(1000000 characters)"), "{long}");
+        let escaped = Num::parse("1\u{1b}[2J").unwrap_err().to_string();
+        assert!(!escaped.contains('\u{1b}') && escaped.contains("\\u{1b}[2J"), "{escaped}");
     }
 
     #[test]
@@ -214,6 +233,10 @@ mod tests {
         assert_eq!(Num::parse("-1234567.5").unwrap().grouped(), "-1,234,567.5");
         assert_eq!(Num::parse("0.125").unwrap().percent(), "12.5%");
         assert_eq!(Num::parse("2.5").unwrap().round_dp(0).to_string(), "3");
+        // A huge ratio (a big actual over a plan of 0.00000001) is shown, not a panic.
+        let huge = Num::parse("700000000000000000000").unwrap().ratio(Num::parse("0.00000001").unwrap()).unwrap();
+        assert_eq!(huge.percent(), "7000000000000000000000000000000%");
+        assert_eq!(Num::from(Decimal::MIN).percent(), format!("{}00%", Decimal::MIN));
     }
 
     proptest::proptest! {

@@ -3,6 +3,7 @@
 //! A period key is always derived from a local calendar date (never a UTC timestamp), and weeks use
 //! the ISO week-year (`%G-W%V`), which differs from the calendar year around New Year.
 
+use super::num::echo;
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
 use std::fmt;
 
@@ -68,6 +69,15 @@ pub enum PeriodError {
     YearOutOfRange(String),
 }
 
+/// A date keel accepts: years 1900 to 9999, as for periods (an earlier date is a typo).
+pub fn check_date(date: NaiveDate) -> Result<NaiveDate, PeriodError> {
+    if (1900..=9999).contains(&date.year()) {
+        Ok(date)
+    } else {
+        Err(PeriodError::YearOutOfRange(date.to_string()))
+    }
+}
+
 fn iso_weeks_in(year: i32) -> u32 {
     // 28 December is always in the last ISO week of its year.
     NaiveDate::from_ymd_opt(year, 12, 28).map(|d| d.iso_week().week()).unwrap_or(52)
@@ -81,14 +91,14 @@ impl Period {
 
     pub fn parse(input: &str) -> Result<Period, PeriodError> {
         let s = input.trim();
-        let bad = || PeriodError::Malformed(input.to_string());
+        let bad = || PeriodError::Malformed(echo(input));
         let (year_s, rest) = s.split_once('-').ok_or_else(bad)?;
         if year_s.len() != 4 || !year_s.bytes().all(|b| b.is_ascii_digit()) {
             return Err(bad());
         }
         let year: i32 = year_s.parse().map_err(|_| bad())?;
         if !(1900..=9999).contains(&year) {
-            return Err(PeriodError::YearOutOfRange(input.to_string()));
+            return Err(PeriodError::YearOutOfRange(echo(input)));
         }
         let number = |t: &str| -> Result<u32, PeriodError> {
             if t.is_empty() || t.len() > 2 || !t.bytes().all(|b| b.is_ascii_digit()) {
@@ -100,19 +110,19 @@ impl Period {
             let week = number(w)?;
             let max = iso_weeks_in(year);
             if week == 0 || week > max {
-                return Err(PeriodError::NoSuchWeek { input: input.to_string(), year, max });
+                return Err(PeriodError::NoSuchWeek { input: echo(input), year, max });
             }
             Ok(Period::Week { year, week })
         } else if let Some(q) = rest.strip_prefix('Q').or_else(|| rest.strip_prefix('q')) {
             let quarter = number(q)?;
             if !(1..=4).contains(&quarter) {
-                return Err(PeriodError::NoSuchQuarter(input.to_string()));
+                return Err(PeriodError::NoSuchQuarter(echo(input)));
             }
             Ok(Period::Quarter { year, quarter })
         } else {
             let month = number(rest)?;
             if rest.len() != 2 || !(1..=12).contains(&month) {
-                return Err(PeriodError::NoSuchMonth(input.to_string()));
+                return Err(PeriodError::NoSuchMonth(echo(input)));
             }
             Ok(Period::Month { year, month })
         }

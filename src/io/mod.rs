@@ -1,5 +1,11 @@
 //! Formats at the edge: the JSON plan, the demo organisation, CSV values and reports.
 
+pub mod baseline;
+pub mod bench;
+pub mod csv;
 pub mod demo;
+pub mod generate;
 pub mod plan;
+pub mod progress;
+pub mod report;
 pub mod text;

@@ -71,6 +71,9 @@ pub struct Verification {
     pub rows: i64,
     /// The first row whose hash or link does not match, with what is wrong.
     pub first_broken: Option<(i64, String)>,
+    /// The hash of the last row when the chain is whole. Kept somewhere the file's writers cannot
+    /// reach, it shows a chain rewritten from some row to the end (which verifies on its own).
+    pub last_hash: Option<String>,
 }
 
 /// Walk the whole chain.
@@ -99,12 +102,12 @@ pub fn verify(conn: &Connection) -> Result<Verification> {
             None
         };
         if let Some(p) = problem {
-            return Ok(Verification { rows: count, first_broken: Some((seq, p)) });
+            return Ok(Verification { rows: count, first_broken: Some((seq, p)), last_hash: None });
         }
         prev = hash;
         expected_seq += 1;
     }
-    Ok(Verification { rows: count, first_broken: None })
+    Ok(Verification { rows: count, first_broken: None, last_hash: (count > 0).then_some(prev) })
 }
 
 /// Audit rows, newest last, optionally for one item and/or since a date.

@@ -1,7 +1,12 @@
 //! `keel check`: every status, escalation, roll-up and health check of the file in one read
 //! model, which the CLI prints, reports render and the TUI's lists draw from.
+//!
+//! It reads the file in a few bulk queries (see `statuses` and `facts`) and computes every status
+//! with the same domain functions as the per-item read models; `check_ref` keeps the per-item
+//! version for the tests that prove both give the same report.
 
 use super::read::{self, EscalationFilter, EscalationRow};
+use super::statuses::Engine;
 use super::{Result, Store};
 use crate::domain::health;
 use crate::domain::rollup::{self, Money, TargetGap};
@@ -9,6 +14,7 @@ use crate::domain::status::{ImplLevel, Rag};
 use crate::domain::{Num, Period, Stage};
 use chrono::{Datelike, Duration, NaiveDate};
 use serde::Serialize;
+use std::collections::HashMap;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct StaleItem {
@@ -91,9 +97,12 @@ pub struct CheckReport {
 
 impl Store {
     pub fn check(&self) -> Result<CheckReport> {
+        self.all_statuses(|e| self.check_with(e))
+    }
+
+    fn check_with(&self, e: &mut Engine) -> Result<CheckReport> {
         let c = self.conn();
         let clock = self.clock();
-        let t = self.thresholds()?;
         let escalations = read::escalations(c, clock, &EscalationFilter::default())?;
         let mut by_tier = [0usize; 3];
         for e in &escalations {
@@ -110,15 +119,16 @@ impl Store {
         let mut stale = Vec::new();
         let mut implementation = Vec::new();
         let mut potential = Vec::new();
-        let measures: Vec<(i64, String, String, Option<String>, Option<String>)> = {
-            let mut s = c.prepare(
-                "SELECT m.id, i.key, m.title, p.name, p.login FROM measures m JOIN items i ON i.id = m.id LEFT JOIN people p ON p.id = m.owner_id ORDER BY i.num",
-            )?;
-            let r = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
-            r.collect::<rusqlite::Result<_>>()?
-        };
-        for (id, key, title, owner, login) in &measures {
-            let ms = read::measure_status(c, *id, clock, &t)?;
+        e.load_measures(&[])?;
+        // Streamed, not collected: at 100,000 measures the list alone would be tens of megabytes.
+        let mut list = c.prepare(
+            "SELECT m.id, i.key, m.title, p.name, p.login FROM measures m JOIN items i ON i.id = m.id LEFT JOIN people p ON p.id = m.owner_id ORDER BY i.num",
+        )?;
+        let mut rows = list.query([])?;
+        while let Some(r) = rows.next()? {
+            let (id, key, title, owner, login): (i64, String, String, Option<String>, Option<String>) =
+                (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?);
+            let ms = e.measure_ref(id)?;
             if ms.side_state.is_some() {
                 continue;
             }
@@ -126,8 +136,8 @@ impl Store {
                 stale.push(StaleItem {
                     key: key.clone(),
                     title: title.clone(),
-                    owner: owner.clone(),
-                    owner_login: login.clone(),
+                    owner,
+                    owner_login: login,
                     cadence: ms.cadence.as_str().into(),
                     last_update: ms.last_update.clone(),
                     days_since_update: ms.days_since_update,
@@ -143,9 +153,11 @@ impl Store {
             }
             if matches!(ms.potential, Rag::Amber | Rag::Red) {
                 let detail = format!("forecast {} against plan {}", ms.money.forecast.grouped(), ms.money.planned.grouped());
-                potential.push(StatusItem { key: key.clone(), title: title.clone(), status: ms.potential.label().into(), detail });
+                potential.push(StatusItem { key, title, status: ms.potential.label().into(), detail });
             }
         }
+        drop(rows);
+        drop(list);
         let late_milestones: Vec<LateMilestone> = {
             let mut s = c.prepare(
                 "SELECT i.key, ms.title, ms.due_date, p.name FROM milestones ms JOIN measures m ON m.id = ms.measure_id JOIN items i ON i.id = m.id
@@ -170,41 +182,42 @@ impl Store {
             let r = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
             r.collect::<rusqlite::Result<_>>()?
         };
-        for (id, key, title) in &krs {
-            let s = read::kr_status(c, *id, clock, &t)?;
+        e.load_krs(&[])?;
+        for (id, key, title) in krs {
+            let s = e.kr(id)?;
             if !s.at_risk.is_empty() {
                 at_risk.push(StatusItem { key: key.clone(), title: title.clone(), status: "at risk".into(), detail: s.at_risk.join(", ") });
             }
             if s.shown.green_without_explanation {
                 unexplained.push(StatusItem {
-                    key: key.clone(),
-                    title: title.clone(),
+                    key,
+                    title,
                     status: "green without explanation".into(),
                     detail: format!("set green by hand; the numbers say {}", s.shown.computed.label()),
                 });
             }
         }
-        let facts = self.objective_facts()?;
+        let facts = super::facts::objective_facts(c, &e.memo.planned_values)?;
+        let bottom_up = super::facts::bottom_up(c, facts.iter().filter(|(_, f)| f.target.is_some()).map(|(id, _)| *id))?;
         let mut objective_targets = Vec::new();
         for (id, f) in &facts {
-            let s = read::objective_status(c, *id, clock, &t)?;
+            let s = e.objective(*id)?;
             if s.shown.green_without_explanation {
                 unexplained.push(StatusItem {
-                    key: f.key.clone(),
-                    title: f.title.clone(),
+                    key: f.health.key.clone(),
+                    title: f.health.title.clone(),
                     status: "green without explanation".into(),
                     detail: format!("set green by hand; the work underneath is {}", s.shown.computed.label()),
                 });
             }
-            let target: Option<String> = c.query_row("SELECT target FROM objectives WHERE id = ?1", [id], |r| r.get(0))?;
-            if let Some(target) = target.and_then(|s| Num::parse(&s).ok()) {
-                let bu = read::objective_bottom_up(c, *id)?;
+            if let Some(target) = f.target {
+                let bu = bottom_up.get(id).copied().unwrap_or_default();
                 if let Ok(g) = rollup::target_gap(target, bu.forecast) {
-                    objective_targets.push((f.key.clone(), g));
+                    objective_targets.push((f.health.key.clone(), g));
                 }
             }
         }
-        let only: Vec<health::ObjectiveFacts> = facts.iter().map(|(_, f)| f.clone()).collect();
+        let only: Vec<health::ObjectiveFacts> = facts.into_iter().map(|(_, f)| f.health).collect();
         let ceiling = self.setting("cascade_ceiling")?.and_then(|s| Num::parse(&s).ok());
         let share = health::cascade_share(&only);
         let alignment = Alignment {
@@ -239,8 +252,9 @@ impl Store {
             let r = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
             r.collect::<rusqlite::Result<_>>()?
         };
+        e.load_kpis(&[])?;
         for (id, key) in kpis {
-            let s = read::kpi_status(c, id, clock, &t)?;
+            let s = e.kpi(id)?;
             if !s.missing.is_empty() {
                 incomplete_kpis.push(Gaps { key, missing: s.missing });
             }
@@ -278,8 +292,8 @@ impl Store {
         })
     }
 
-    /// The cascade share at the end of each week of the current cycle, replayed from the audit
-    /// log (objective creations and parent changes), so the PMO can watch it over the cycle.
+    /// The cascade share at the end of each week of the current cycle so far, replayed from the
+    /// audit log (objective creations and parent changes), so the PMO can watch it over the cycle.
     fn cascade_trend(&self) -> Result<Vec<(String, Num)>> {
         let c = self.conn();
         let today = self.clock().today;
@@ -300,11 +314,25 @@ impl Store {
             let r = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
             r.collect::<rusqlite::Result<_>>()?
         };
-        let events: Vec<(String, String, String, Option<String>)> = {
-            let mut s = c.prepare("SELECT item_key, field, at, old_value FROM audit WHERE item_key LIKE 'O-%' AND field IN ('created', 'parent') ORDER BY seq")?;
-            let r = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
-            r.collect::<rusqlite::Result<_>>()?
-        };
+        // Keys are upper case, so the range 'O-' ≤ key < 'O.' is exactly LIKE 'O-%', and it
+        // reads only objectives' rows through the audit_item index.
+        let mut created: HashMap<String, String> = HashMap::new();
+        let mut parents: HashMap<String, Vec<(String, bool)>> = HashMap::new();
+        {
+            let mut s = c.prepare(
+                "SELECT item_key, field, at, old_value IS NOT NULL FROM audit
+                 WHERE item_key >= 'O-' AND item_key < 'O.' AND field IN ('created', 'parent') ORDER BY seq",
+            )?;
+            let mut rows = s.query([])?;
+            while let Some(r) = rows.next()? {
+                let (key, field, at): (String, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
+                if field == "created" {
+                    created.entry(key).or_insert(at);
+                } else {
+                    parents.entry(key).or_default().push((at, r.get(3)?));
+                }
+            }
+        }
         let mut out = Vec::new();
         let mut week_end = start + Duration::days((6 - start.weekday().num_days_from_monday()) as i64);
         let last = today.min(end);
@@ -313,15 +341,14 @@ impl Store {
             let mut total = 0;
             let mut cascaded = 0;
             for (key, has_parent_now) in &current {
-                let created = events.iter().find(|e| &e.0 == key && e.1 == "created").map(|e| e.2.clone());
-                if created.as_ref().is_some_and(|at| at > &cutoff) {
+                if created.get(key).is_some_and(|at| at > &cutoff) {
                     continue;
                 }
                 total += 1;
                 // The parent at the cutoff is the old value of the first change after it.
-                let later = events.iter().find(|e| &e.0 == key && e.1 == "parent" && e.2 > cutoff);
+                let later = parents.get(key).and_then(|p| p.iter().find(|(at, _)| at > &cutoff));
                 let had_parent = match later {
-                    Some(e) => e.3.is_some(),
+                    Some((_, had)) => *had,
                     None => *has_parent_now,
                 };
                 if had_parent {

@@ -86,12 +86,26 @@ pub enum Change {
     },
     ImportPlan(Box<Plan>),
     /// Open a check-in meeting with its agenda (keys in order).
-    StartMeeting { agenda: Vec<ItemKey> },
-    EndMeeting { id: i64 },
+    StartMeeting {
+        agenda: Vec<ItemKey>,
+    },
+    EndMeeting {
+        id: i64,
+    },
     /// A decision taken in a meeting, with who carries it out.
-    MeetingDecision { meeting: i64, key: ItemKey, text: String, owner: Option<ItemKey> },
+    MeetingDecision {
+        meeting: i64,
+        key: ItemKey,
+        text: String,
+        owner: Option<ItemKey>,
+    },
     /// Copy a cycle's objectives and key results (not values) into a new cycle.
-    CopyCycle { from: ItemKey, name: String, start: NaiveDate, end: NaiveDate },
+    CopyCycle {
+        from: ItemKey,
+        name: String,
+        start: NaiveDate,
+        end: NaiveDate,
+    },
     /// Refuse the whole edit if, after the rules ran, the item is red or escalated and has no
     /// narrative saying why and what happens next (the weekly update asks for one).
     RequireNarrative(ItemKey),
@@ -531,7 +545,11 @@ fn set_value(ctx: &mut Ctx, key: &ItemKey, period: Period, name: &str, raw: &str
     } else {
         let n = Num::parse(raw).map_err(|e| StoreError::Invalid { key: key.to_string(), field: field.clone(), why: e.to_string() })?;
         if field == "confidence" && (n < Num::ZERO || n > Num::ONE) {
-            return Err(StoreError::Invalid { key: key.to_string(), field, why: format!("{n} is not between 0 and 1 (0.7 = 70% confident)") });
+            return Err(StoreError::Invalid {
+                key: key.to_string(),
+                field,
+                why: format!("{n} is not between 0 and 1 (0.7 = 70% confident)"),
+            });
         }
         Some(n.to_string())
     };
@@ -663,8 +681,16 @@ fn milestone(ctx: &mut Ctx, key: &ItemKey, action: &MilestoneAction) -> Result<(
             why: format!("there is no milestone {number} (it has {count})"),
         })
     };
+    let dated = |d: NaiveDate| {
+        crate::domain::period::check_date(d).map_err(|e| StoreError::Invalid {
+            key: key.to_string(),
+            field: "milestone".into(),
+            why: e.to_string(),
+        })
+    };
     match action {
         MilestoneAction::Add { title, due } => {
+            dated(*due)?;
             if title.trim().is_empty() {
                 return Err(StoreError::Invalid { key: key.to_string(), field: "milestone".into(), why: "needs a title".into() });
             }
@@ -676,7 +702,7 @@ fn milestone(ctx: &mut Ctx, key: &ItemKey, action: &MilestoneAction) -> Result<(
         }
         MilestoneAction::Done { number, on } => {
             let (mid, title, done) = nth(ctx, *number)?;
-            let day = on.unwrap_or(ctx.clock.today).to_string();
+            let day = dated(on.unwrap_or(ctx.clock.today))?.to_string();
             ctx.tx.execute("UPDATE milestones SET done_date = ?1, version = version + 1 WHERE id = ?2", params![day, mid])?;
             ctx.log(
                 &key.to_string(),

@@ -9,7 +9,7 @@ use rusqlite::Transaction;
 pub const APPLICATION_ID: i64 = 0x4B45_454C;
 
 /// Each entry moves the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3];
+const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
@@ -335,4 +335,14 @@ ALTER TABLE decisions ADD COLUMN meeting_id INTEGER REFERENCES meetings(id);
 /// The owner's confidence in the forecast, per period (0–1), entered with the weekly update.
 const SCHEMA_V3: &str = r#"
 ALTER TABLE item_values ADD COLUMN confidence TEXT;
+"#;
+
+/// Indexes for large files (issue 7), each one used by a query plan (`EXPLAIN QUERY PLAN`):
+/// - one item's escalations (the detail pane, on every cursor move), which otherwise scans every
+///   escalation ever raised;
+/// - open milestones by due date (`keel check`'s late milestones), which otherwise scans every
+///   milestone and sorts them.
+const SCHEMA_V4: &str = r#"
+CREATE INDEX escalations_item ON escalations(item_id);
+CREATE INDEX milestones_open_due ON milestones(due_date) WHERE done_date IS NULL;
 "#;

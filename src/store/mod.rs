@@ -2,14 +2,20 @@
 
 pub mod audit;
 pub mod check;
+#[cfg(test)]
+mod check_ref;
 pub mod edit;
+mod facts;
 pub mod fields;
+pub mod files;
 pub mod migrations;
 pub mod outline;
 pub mod plan;
 pub mod read;
+pub mod report;
 pub mod rhythms;
 pub mod rules;
+pub mod statuses;
 
 use crate::domain::escalation::Thresholds;
 use crate::domain::{ItemKey, Num};
@@ -52,13 +58,29 @@ pub enum StoreError {
     ReadOnly(String),
     #[error("{0}")]
     Import(String),
+    #[error("the keel file is busy: another keel has been writing to it for more than {BUSY_SECS} seconds. Nothing was saved; try again.")]
+    Busy,
     #[error("database: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(rusqlite::Error),
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// How long a connection waits for another's write lock before giving up with [`StoreError::Busy`].
+pub const BUSY_SECS: u64 = 10;
+
+/// SQLite's "database is locked" never reaches a user as such: it becomes [`StoreError::Busy`],
+/// which says what happened and that nothing was saved (exit 75, try again).
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> StoreError {
+        match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => StoreError::Busy,
+            _ => StoreError::Sqlite(e),
+        }
+    }
+}
 
 /// Who is acting: the OS login and, when the login has a person record, that person.
 #[derive(Clone, Debug, Default)]
@@ -106,6 +128,8 @@ pub struct Store {
     pub demo: bool,
     read_only: Option<String>,
     clock_override: Option<NaiveDate>,
+    /// Statuses computed for the screen, kept until the file or the day changes.
+    memo: std::cell::RefCell<statuses::Memo>,
 }
 
 /// The OS login of whoever runs keel.
@@ -117,14 +141,20 @@ pub fn os_login() -> String {
             }
         }
     }
-    std::process::Command::new("id")
-        .arg("-un")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "unknown".to_string())
+    // Asked once per process: every edit and import identifies the actor again.
+    static FROM_ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    FROM_ID
+        .get_or_init(|| {
+            std::process::Command::new("id")
+                .arg("-un")
+                .output()
+                .ok()
+                .and_then(|o| String::from_utf8(o.stdout).ok())
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| "unknown".to_string())
+        })
+        .clone()
 }
 
 fn check_sqlite_version() -> Result<()> {
@@ -135,7 +165,7 @@ fn check_sqlite_version() -> Result<()> {
 }
 
 fn configure(conn: &Connection) -> Result<()> {
-    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.busy_timeout(Duration::from_secs(BUSY_SECS))?;
     conn.pragma_update(None, "foreign_keys", true)?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     Ok(())
@@ -171,7 +201,7 @@ impl Store {
         let flags =
             if writable { OpenFlags::SQLITE_OPEN_READ_WRITE } else { OpenFlags::SQLITE_OPEN_READ_ONLY } | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags)?;
-        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.busy_timeout(Duration::from_secs(BUSY_SECS))?;
         let app: i64 = conn.pragma_query_value(None, "application_id", |r| r.get(0))?;
         let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
         if app != migrations::APPLICATION_ID {
@@ -184,8 +214,15 @@ impl Store {
         if writable {
             conn.pragma_update(None, "journal_mode", "WAL")?;
         }
-        let mut store =
-            Store { conn, path: path.to_path_buf(), actor: Actor::default(), demo: false, read_only: None, clock_override: None };
+        let mut store = Store {
+            conn,
+            path: path.to_path_buf(),
+            actor: Actor::default(),
+            demo: false,
+            read_only: None,
+            clock_override: None,
+            memo: Default::default(),
+        };
         if version < migrations::SCHEMA_VERSION {
             if !writable {
                 return Err(StoreError::ReadOnly(format!("{shown}: needs a schema upgrade but the file is read-only")));
@@ -211,21 +248,31 @@ impl Store {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
-        }
+        // Built under a temporary name and linked into place only when whole: a crash or a full
+        // disk never leaves a half-made file at `path` that keel would then refuse to open.
+        files::create_whole(path, |conn| {
+            configure(conn)?;
+            conn.pragma_update(None, "journal_mode", "WAL")?;
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            migrations::migrate(&tx, 0)?;
+            tx.execute(
+                "INSERT INTO settings (name, value) VALUES ('demo', ?1), ('created_at', ?2)",
+                rusqlite::params![if demo { "true" } else { "false" }, Clock::system().stamp()],
+            )?;
+            tx.commit()?;
+            Ok(())
+        })?;
         let conn = Connection::open(path)?;
         configure(&conn)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        let mut store = Store { conn, path: path.to_path_buf(), actor: Actor::default(), demo, read_only: None, clock_override: None };
-        let tx = store.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        migrations::migrate(&tx, 0)?;
-        tx.execute(
-            "INSERT INTO settings (name, value) VALUES ('demo', ?1), ('created_at', ?2)",
-            rusqlite::params![if demo { "true" } else { "false" }, Clock::system().stamp()],
-        )?;
-        tx.commit()?;
+        let mut store = Store {
+            conn,
+            path: path.to_path_buf(),
+            actor: Actor::default(),
+            demo,
+            read_only: None,
+            clock_override: None,
+            memo: Default::default(),
+        };
         store.identify(None)?;
         Ok(store)
     }
@@ -335,14 +382,19 @@ impl Store {
         if dest.exists() {
             return Err(StoreError::Exists { path: dest.display().to_string() });
         }
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(dest)?;
-        }
-        let mut target = Connection::open(dest)?;
-        let backup = rusqlite::backup::Backup::new(&self.conn, &mut target)?;
-        backup.run_to_completion(256, Duration::from_millis(5), None)?;
-        Ok(())
+        // One step copies every page inside one read transaction: a consistent snapshot while
+        // others keep writing (readers do not block writers in WAL mode), never restarted by
+        // their commits. Built under a temporary name, so an interrupted backup leaves nothing.
+        files::create_whole(dest, |target| {
+            let backup = rusqlite::backup::Backup::new(&self.conn, target)?;
+            for _ in 0..BUSY_SECS * 200 {
+                match backup.step(-1)? {
+                    rusqlite::backup::StepResult::Done => return Ok(()),
+                    _ => std::thread::sleep(Duration::from_millis(5)),
+                }
+            }
+            Err(StoreError::Busy)
+        })
     }
 
     /// Resolve a key to its row id and kind.

@@ -7,7 +7,7 @@ use crate::domain::{
     Cadence, Direction, IpoClass, ItemKey, ItemKind, KrKind, Level, NodeKind, Num, Period, SideState, Stage, UnitKind, ValueType,
 };
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Collects every problem in a plan so that all are reported at once.
 struct Problems(Vec<String>);
@@ -18,8 +18,23 @@ impl Problems {
     }
 }
 
+thread_local! {
+    /// Keys already found during the import running on this thread, with their id and kind. A
+    /// plan refers to the same people, packages and key results thousands of times; items are
+    /// never removed inside an import, so a key once found stays right until the import ends.
+    static FOUND: std::cell::RefCell<HashMap<String, (i64, String)>> = std::cell::RefCell::new(HashMap::new());
+}
+
 fn lookup(tx: &Transaction, key: &str) -> rusqlite::Result<Option<(i64, String)>> {
-    tx.query_row("SELECT id, kind FROM items WHERE key = ?1", [key], |r| Ok((r.get(0)?, r.get(1)?))).optional()
+    if let Some(hit) = FOUND.with(|f| f.borrow().get(key).cloned()) {
+        return Ok(Some(hit));
+    }
+    let found: Option<(i64, String)> =
+        tx.prepare_cached("SELECT id, kind FROM items WHERE key = ?1")?.query_row([key], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+    if let Some(hit) = &found {
+        FOUND.with(|f| f.borrow_mut().insert(key.to_string(), hit.clone()));
+    }
+    Ok(found)
 }
 
 /// Resolve a reference in the plan, recording a problem when it is missing or of the wrong kind.
@@ -81,8 +96,10 @@ fn register(
         problems.push(at, format!("key {text} already exists in this file; import into an empty file or renumber"));
         return Ok(None);
     }
-    tx.execute("INSERT INTO items (kind, num, key) VALUES (?1, ?2, ?3)", params![kind.as_str(), parsed.number, text])?;
-    Ok(Some(tx.last_insert_rowid()))
+    tx.prepare_cached("INSERT INTO items (kind, num, key) VALUES (?1, ?2, ?3)")?.execute(params![kind.as_str(), parsed.number, text])?;
+    let id = tx.last_insert_rowid();
+    FOUND.with(|f| f.borrow_mut().insert(text, (id, kind.as_str().to_string())));
+    Ok(Some(id))
 }
 
 fn text_ok(problems: &mut Problems, at: &str, field: &str, v: &str) {
@@ -103,11 +120,57 @@ fn n(v: &Option<Num>) -> Option<String> {
     v.map(|x| x.to_string())
 }
 
+/// Text in a plan meets the limits of text typed into `keel set`: no control characters (a
+/// terminal would play them back to every analyst who views the item) and at most 10,000 bytes
+/// in one field. Problems name the section, the item and the field.
+fn check_text(plan: &Plan, problems: &mut Problems) {
+    fn walk(v: &serde_json::Value, field: &str, at: &str, problems: &mut Problems) {
+        match v {
+            serde_json::Value::String(s) => {
+                if s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+                    problems.push(at, format!("{field}: contains control characters"));
+                }
+                if s.len() > 10_000 {
+                    problems.push(at, format!("{field}: is longer than 10,000 characters"));
+                }
+            }
+            serde_json::Value::Array(list) => list.iter().enumerate().for_each(|(i, x)| walk(x, &format!("{field}[{i}]"), at, problems)),
+            serde_json::Value::Object(map) => {
+                for (k, x) in map {
+                    walk(x, &if field.is_empty() { k.clone() } else { format!("{field}.{k}") }, at, problems);
+                }
+            }
+            _ => {}
+        }
+    }
+    let Ok(serde_json::Value::Object(sections)) = serde_json::to_value(plan) else { return };
+    for (section, content) in &sections {
+        match content {
+            serde_json::Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    let text = |k: &str| item.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+                    let name = if section == "values" { format!("{} {}", text("item"), text("period")) } else { text("key") };
+                    walk(item, "", &format!("{section}[{i}] ({name})"), problems);
+                }
+            }
+            other => walk(other, section, section, problems),
+        }
+    }
+}
+
 /// Insert a whole plan. Every problem is collected and reported together; any problem aborts the
 /// transaction, so the file is unchanged.
 pub(crate) fn import(ctx: &mut Ctx, plan: &Plan) -> Result<()> {
+    FOUND.with(|f| f.borrow_mut().clear());
+    let result = import_inner(ctx, plan);
+    FOUND.with(|f| f.borrow_mut().clear());
+    result
+}
+
+fn import_inner(ctx: &mut Ctx, plan: &Plan) -> Result<()> {
     let tx = ctx.tx;
     let mut problems = Problems(Vec::new());
+    check_text(plan, &mut problems);
     if plan.format != p::FORMAT {
         problems.push("format", format!("'{}' is not '{}'", plan.format, p::FORMAT));
     }
@@ -152,19 +215,30 @@ pub(crate) fn import(ctx: &mut Ctx, plan: &Plan) -> Result<()> {
         if c.start > c.end {
             problems.push(&at, "start is after end");
         }
-        tx.execute(
-            "INSERT INTO cycles (id, name, start_date, end_date) VALUES (?1, ?2, ?3, ?4)",
-            params![id(&c.key), c.name, c.start.to_string(), c.end.to_string()],
-        )?;
+        for d in [c.start, c.end] {
+            if let Err(e) = crate::domain::period::check_date(d) {
+                problems.push(&at, e);
+            }
+        }
+        tx.prepare_cached("INSERT INTO cycles (id, name, start_date, end_date) VALUES (?1, ?2, ?3, ?4)")?.execute(params![
+            id(&c.key),
+            c.name,
+            c.start.to_string(),
+            c.end.to_string()
+        ])?;
     }
     for u in &plan.units {
-        tx.execute("INSERT INTO units (id, name, kind) VALUES (?1, ?2, ?3)", params![id(&u.key), u.name, u.kind.as_str()])?;
+        tx.prepare_cached("INSERT INTO units (id, name, kind) VALUES (?1, ?2, ?3)")?.execute(params![
+            id(&u.key),
+            u.name,
+            u.kind.as_str()
+        ])?;
     }
     for (i, u) in plan.units.iter().enumerate() {
         let at = format!("units[{i}] ({})", u.key);
         text_ok(&mut problems, &at, "name", &u.name);
         if let Some(parent) = reference(tx, &mut problems, &at, "parent", u.parent.as_deref(), &[ItemKind::Unit])? {
-            tx.execute("UPDATE units SET parent_id = ?1 WHERE id = ?2", params![parent, id(&u.key)])?;
+            tx.prepare_cached("UPDATE units SET parent_id = ?1 WHERE id = ?2")?.execute(params![parent, id(&u.key)])?;
         }
     }
     let mut logins = HashSet::new();
@@ -178,20 +252,18 @@ pub(crate) fn import(ctx: &mut Ctx, plan: &Plan) -> Result<()> {
         }
         let unit = reference(tx, &mut problems, &at, "unit", person.unit.as_deref(), &[ItemKind::Unit])?;
         if let Some(l) = &person.login {
-            if tx.query_row("SELECT EXISTS (SELECT 1 FROM people WHERE login = ?1)", [l], |r| r.get::<_, bool>(0))? {
+            if tx.prepare_cached("SELECT EXISTS (SELECT 1 FROM people WHERE login = ?1)")?.query_row([l], |r| r.get::<_, bool>(0))? {
                 problems.push(&at, format!("login '{l}' is already taken in this file"));
                 continue;
             }
         }
-        tx.execute(
-            "INSERT INTO people (id, name, login, email, unit_id, pmo_admin) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![id(&person.key), person.name, person.login, person.email, unit, person.pmo_admin as i64],
-        )?;
+        tx.prepare_cached("INSERT INTO people (id, name, login, email, unit_id, pmo_admin) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?
+            .execute(params![id(&person.key), person.name, person.login, person.email, unit, person.pmo_admin as i64])?;
     }
     for (i, k) in plan.kras.iter().enumerate() {
         let at = format!("kras[{i}] ({})", k.key);
         let owner = reference(tx, &mut problems, &at, "owner", k.owner.as_deref(), &[ItemKind::Person])?;
-        tx.execute("INSERT INTO kras (id, name, owner_id) VALUES (?1, ?2, ?3)", params![id(&k.key), k.name, owner])?;
+        tx.prepare_cached("INSERT INTO kras (id, name, owner_id) VALUES (?1, ?2, ?3)")?.execute(params![id(&k.key), k.name, owner])?;
     }
     for (i, o) in plan.objectives.iter().enumerate() {
         let at = format!("objectives[{i}] ({})", o.key);
@@ -200,31 +272,32 @@ pub(crate) fn import(ctx: &mut Ctx, plan: &Plan) -> Result<()> {
         let cycle = reference(tx, &mut problems, &at, "cycle", Some(&o.cycle), &[ItemKind::Cycle])?;
         let owner = reference(tx, &mut problems, &at, "owner", o.owner.as_deref(), &[ItemKind::Person])?;
         let Some(cycle) = cycle else { continue };
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO objectives (id, cycle_id, title, description, owner_id, level, manual_status, status_explanation, target)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            params![
-                id(&o.key),
-                cycle,
-                o.title,
-                o.description,
-                owner,
-                o.level.as_str(),
-                o.manual_status,
-                o.status_explanation,
-                n(&o.target)
-            ],
-        )?;
+        )?
+        .execute(params![
+            id(&o.key),
+            cycle,
+            o.title,
+            o.description,
+            owner,
+            o.level.as_str(),
+            o.manual_status,
+            o.status_explanation,
+            n(&o.target)
+        ])?;
         for u in &o.units {
             if let Some(unit) = reference(tx, &mut problems, &at, "units", Some(u), &[ItemKind::Unit])? {
-                tx.execute("INSERT OR IGNORE INTO objective_units (objective_id, unit_id) VALUES (?1, ?2)", params![id(&o.key), unit])?;
+                tx.prepare_cached("INSERT OR IGNORE INTO objective_units (objective_id, unit_id) VALUES (?1, ?2)")?
+                    .execute(params![id(&o.key), unit])?;
             }
         }
     }
     for (i, o) in plan.objectives.iter().enumerate() {
         let at = format!("objectives[{i}] ({})", o.key);
         if let Some(parent) = reference(tx, &mut problems, &at, "parent", o.parent.as_deref(), &[ItemKind::Objective])? {
-            tx.execute("UPDATE objectives SET parent_id = ?1 WHERE id = ?2", params![parent, id(&o.key)])?;
+            tx.prepare_cached("UPDATE objectives SET parent_id = ?1 WHERE id = ?2")?.execute(params![parent, id(&o.key)])?;
         }
     }
     // The alignment tree must not loop.
@@ -249,10 +322,8 @@ pub(crate) fn import(ctx: &mut Ctx, plan: &Plan) -> Result<()> {
         let objective = reference(tx, &mut problems, &at, "objective", Some(&k.objective), &[ItemKind::Objective])?;
         let owner = reference(tx, &mut problems, &at, "owner", k.owner.as_deref(), &[ItemKind::Person])?;
         let Some(objective) = objective else { continue };
-        tx.execute(
-            "INSERT INTO key_results (id, objective_id, title, kind, baseline, target, unit, weight, confidence, owner_id, milestone_done, manual_status, status_explanation)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-            params![id(&k.key), objective, k.title, k.kind.as_str(), n(&k.baseline), n(&k.target), k.unit, k.weight.to_string(), n(&k.confidence), owner, k.milestone_done as i64, k.manual_status, k.status_explanation],
+        tx.prepare_cached("INSERT INTO key_results (id, objective_id, title, kind, baseline, target, unit, weight, confidence, owner_id, milestone_done, manual_status, status_explanation)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)")?.execute(params![id(&k.key), objective, k.title, k.kind.as_str(), n(&k.baseline), n(&k.target), k.unit, k.weight.to_string(), n(&k.confidence), owner, k.milestone_done as i64, k.manual_status, k.status_explanation],
         )?;
     }
     for (i, k) in plan.kpis.iter().enumerate() {
@@ -260,22 +331,22 @@ pub(crate) fn import(ctx: &mut Ctx, plan: &Plan) -> Result<()> {
         text_ok(&mut problems, &at, "title", &k.title);
         let owner = reference(tx, &mut problems, &at, "owner", k.owner.as_deref(), &[ItemKind::Person])?;
         let kra = reference(tx, &mut problems, &at, "kra", k.kra.as_deref(), &[ItemKind::Kra])?;
-        tx.execute(
-            "INSERT INTO kpis (id, title, ipo_class, unit, direction, target, tolerance, timeframe, data_source, frequency, owner_id, kra_id)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-            params![id(&k.key), k.title, k.ipo_class.as_str(), k.unit, k.direction.as_str(), n(&k.target), n(&k.tolerance), k.timeframe, k.data_source, k.frequency.map(|f| f.as_str()), owner, kra],
+        tx.prepare_cached("INSERT INTO kpis (id, title, ipo_class, unit, direction, target, tolerance, timeframe, data_source, frequency, owner_id, kra_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)")?.execute(params![id(&k.key), k.title, k.ipo_class.as_str(), k.unit, k.direction.as_str(), n(&k.target), n(&k.tolerance), k.timeframe, k.data_source, k.frequency.map(|f| f.as_str()), owner, kra],
         )?;
         for target in &k.informs {
             if let Some(t) = reference(tx, &mut problems, &at, "informs", Some(target), &[ItemKind::KeyResult, ItemKind::Objective])? {
-                tx.execute("INSERT OR IGNORE INTO links (from_id, to_id) VALUES (?1, ?2)", params![id(&k.key), t])?;
+                tx.prepare_cached("INSERT OR IGNORE INTO links (from_id, to_id) VALUES (?1, ?2)")?.execute(params![id(&k.key), t])?;
             }
         }
     }
     for node in &plan.nodes {
-        tx.execute(
-            "INSERT INTO nodes (id, kind, title, target) VALUES (?1, ?2, ?3, ?4)",
-            params![id(&node.key), node.kind.as_str(), node.title, n(&node.target)],
-        )?;
+        tx.prepare_cached("INSERT INTO nodes (id, kind, title, target) VALUES (?1, ?2, ?3, ?4)")?.execute(params![
+            id(&node.key),
+            node.kind.as_str(),
+            node.title,
+            n(&node.target)
+        ])?;
     }
     for (i, node) in plan.nodes.iter().enumerate() {
         let at = format!("nodes[{i}] ({})", node.key);
@@ -296,7 +367,11 @@ pub(crate) fn import(ctx: &mut Ctx, plan: &Plan) -> Result<()> {
                 None
             }
         };
-        tx.execute("UPDATE nodes SET parent_id = ?1, owner_id = ?2 WHERE id = ?3", params![parent, owner, id(&node.key)])?;
+        tx.prepare_cached("UPDATE nodes SET parent_id = ?1, owner_id = ?2 WHERE id = ?3")?.execute(params![
+            parent,
+            owner,
+            id(&node.key)
+        ])?;
     }
     for (i, m) in plan.measures.iter().enumerate() {
         let at = format!("measures[{i}] ({})", m.key);
@@ -318,12 +393,10 @@ pub(crate) fn import(ctx: &mut Ctx, plan: &Plan) -> Result<()> {
         if m.pending_stage.is_some_and(|s| !matches!(s, Stage::Decided | Stage::Implemented | Stage::Closed)) {
             problems.push(&at, "pending_stage can only be decided, implemented or closed");
         }
-        tx.execute(
-            "INSERT INTO measures (id, package_id, title, description, owner_id, sponsor_id, controller_id, business_unit_id, function_id, kra_id,
+        tx.prepare_cached("INSERT INTO measures (id, package_id, title, description, owner_id, sponsor_id, controller_id, business_unit_id, function_id, kra_id,
                  stage, side_state, side_reason, pending_stage, requested_by, sponsor_approved_by, controller_signed_by, validated_by,
                  cadence, value_type, potential, narrative, decision_needed, risk, next_steps)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)",
-            params![
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)")?.execute(params![
                 id(&m.key), package, m.title, m.description, owner, sponsor, controller, bu, func, kra,
                 m.stage.as_str(), m.side_state.map(|s| s.as_str()), m.side_reason, m.pending_stage.map(|s| s.as_str()).filter(|s| *s != "defined" && *s != "identified" && *s != "detailed"),
                 requested, approved, signed, validated, m.cadence.as_str(), m.value_type.as_str(), n(&m.potential),
@@ -332,14 +405,17 @@ pub(crate) fn import(ctx: &mut Ctx, plan: &Plan) -> Result<()> {
         )?;
         for ms in &m.milestones {
             text_ok(&mut problems, &at, "milestone title", &ms.title);
-            tx.execute(
-                "INSERT INTO milestones (measure_id, title, due_date, done_date) VALUES (?1, ?2, ?3, ?4)",
-                params![id(&m.key), ms.title, ms.due.to_string(), ms.done.map(|d| d.to_string())],
-            )?;
+            for d in std::iter::once(ms.due).chain(ms.done) {
+                if let Err(e) = crate::domain::period::check_date(d) {
+                    problems.push(&at, format!("milestone '{}': {e}", ms.title));
+                }
+            }
+            tx.prepare_cached("INSERT INTO milestones (measure_id, title, due_date, done_date) VALUES (?1, ?2, ?3, ?4)")?
+                .execute(params![id(&m.key), ms.title, ms.due.to_string(), ms.done.map(|d| d.to_string())])?;
         }
         for target in &m.contributes_to {
             if let Some(t) = reference(tx, &mut problems, &at, "contributes_to", Some(target), &[ItemKind::KeyResult, ItemKind::Kpi])? {
-                tx.execute("INSERT OR IGNORE INTO links (from_id, to_id) VALUES (?1, ?2)", params![id(&m.key), t])?;
+                tx.prepare_cached("INSERT OR IGNORE INTO links (from_id, to_id) VALUES (?1, ?2)")?.execute(params![id(&m.key), t])?;
             }
         }
     }
@@ -351,7 +427,8 @@ pub(crate) fn import(ctx: &mut Ctx, plan: &Plan) -> Result<()> {
                     problems.push(&at, "a measure cannot depend on itself");
                     continue;
                 }
-                tx.execute("INSERT OR IGNORE INTO dependencies (measure_id, depends_on_id) VALUES (?1, ?2)", params![id(&m.key), d])?;
+                tx.prepare_cached("INSERT OR IGNORE INTO dependencies (measure_id, depends_on_id) VALUES (?1, ?2)")?
+                    .execute(params![id(&m.key), d])?;
             }
         }
     }
@@ -374,10 +451,8 @@ pub(crate) fn import(ctx: &mut Ctx, plan: &Plan) -> Result<()> {
             problems.push(&at, "this item and period appear twice");
             continue;
         }
-        tx.execute(
-            "INSERT INTO item_values (item_id, period, period_start, baseline, planned, forecast, actual, comment, updated_by, updated_at, confidence)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            params![
+        tx.prepare_cached("INSERT INTO item_values (item_id, period, period_start, baseline, planned, forecast, actual, comment, updated_by, updated_at, confidence)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)")?.execute(params![
                 item,
                 period.to_string(),
                 period.start().to_string(),
@@ -398,10 +473,8 @@ pub(crate) fn import(ctx: &mut Ctx, plan: &Plan) -> Result<()> {
         let item = reference(tx, &mut problems, &at, "item", Some(&d.item), ItemKind::ALL)?;
         let owner = reference(tx, &mut problems, &at, "owner", d.owner.as_deref(), &[ItemKind::Person])?;
         if let Some(item) = item {
-            tx.execute(
-                "INSERT INTO decisions (item_id, text, decided_by, owner_id, at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![item, d.text, d.by, owner, d.at],
-            )?;
+            tx.prepare_cached("INSERT INTO decisions (item_id, text, decided_by, owner_id, at) VALUES (?1, ?2, ?3, ?4, ?5)")?
+                .execute(params![item, d.text, d.by, owner, d.at])?;
         }
     }
     for (name, value) in &plan.settings {
@@ -410,7 +483,7 @@ pub(crate) fn import(ctx: &mut Ctx, plan: &Plan) -> Result<()> {
             problems.push("settings", format!("'{name}' is not a setting; known: {}", known.join(", ")));
             continue;
         }
-        tx.execute("INSERT INTO settings (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = excluded.value, version = version + 1", params![name, value])?;
+        tx.prepare_cached("INSERT INTO settings (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = excluded.value, version = version + 1")?.execute(params![name, value])?;
     }
     if !problems.0.is_empty() {
         let count = problems.0.len();
@@ -421,7 +494,9 @@ pub(crate) fn import(ctx: &mut Ctx, plan: &Plan) -> Result<()> {
         ctx.log(key, "created", None, Some("imported".into()));
     }
     ctx.effects.push(format!("imported {created} items and {} values", plan.values.len()));
-    rules::rebuild_all(ctx)?;
+    let measures: Vec<i64> = plan.measures.iter().filter_map(|m| ids.get(&m.key).copied()).collect();
+    let valued: std::collections::BTreeSet<i64> = value_rows.iter().map(|(item, _)| *item).collect();
+    rules::rebuild_after_import(ctx, &measures, &valued, !plan.settings.is_empty())?;
     Ok(())
 }
 

@@ -70,7 +70,11 @@ fn last_update(conn: &Connection, id: i64) -> Result<Option<String>> {
 /// The last day of the newest period that has an actual.
 fn latest_actual_period_end(conn: &Connection, id: i64) -> Result<Option<NaiveDate>> {
     let p: Option<String> = conn
-        .query_row("SELECT period FROM item_values WHERE item_id = ?1 AND actual IS NOT NULL ORDER BY period_start DESC LIMIT 1", [id], |r| r.get(0))
+        .query_row(
+            "SELECT period FROM item_values WHERE item_id = ?1 AND actual IS NOT NULL ORDER BY period_start DESC LIMIT 1",
+            [id],
+            |r| r.get(0),
+        )
         .optional()?;
     Ok(p.and_then(|p| Period::parse(&p).ok()).map(|p| p.end()))
 }
@@ -221,8 +225,11 @@ pub fn kr_status(conn: &Connection, id: i64, clock: Clock, t: &Thresholds) -> Re
     let elapsed = elapsed_share(conn, r.0, clock.today)?;
     let last = last_update(conn, id)?;
     let has_values = !actuals.is_empty();
-    let (stale, _) =
-        if has_values && kind != KrKind::Milestone { is_stale(conn, id, last.as_deref(), Cadence::Weekly, clock.today)? } else { (false, None) };
+    let (stale, _) = if has_values && kind != KrKind::Milestone {
+        is_stale(conn, id, last.as_deref(), Cadence::Weekly, clock.today)?
+    } else {
+        (false, None)
+    };
     let computed = status::key_result_rag(score.map(|s| s.grade), elapsed, !at_risk.is_empty(), open_tier(conn, id)?).unless_stale(stale);
     let shown = status::shown(computed, r.6.as_deref().and_then(Rag::parse), r.7.as_deref());
     Ok(KrStatus {
@@ -305,7 +312,8 @@ pub fn kpi_status(conn: &Connection, id: i64, clock: Clock, t: &Thresholds) -> R
     let target = num(r.2);
     let direction = Direction::parse(&r.1).unwrap_or(Direction::HigherIsBetter);
     let cadence = r.6.as_deref().and_then(Cadence::parse).unwrap_or(Cadence::Monthly);
-    let (stale, _) = if values.is_empty() { (false, None) } else { is_stale(conn, id, last_update(conn, id)?.as_deref(), cadence, clock.today)? };
+    let (stale, _) =
+        if values.is_empty() { (false, None) } else { is_stale(conn, id, last_update(conn, id)?.as_deref(), cadence, clock.today)? };
     let rag = match rules::computed_assessment(conn, id, t)? {
         Some(a) => match a.tier {
             None => Rag::Green,
@@ -439,8 +447,18 @@ pub struct EscalationFilter {
 
 /// Open escalations, most severe first, then by size of the gap.
 pub fn escalations(conn: &Connection, clock: Clock, filter: &EscalationFilter) -> Result<Vec<EscalationRow>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT e.id, i.key, i.kind, e.tier, e.reason, e.period, e.relative, e.gap, e.periods_out, e.assignee_role,
+    escalations_where(conn, clock, filter, None)
+}
+
+/// The same list, optionally for one item only. One statement: names, owner, unit and title
+/// come from correlated lookups by primary key (the title as [`title_of`] gives it).
+pub(crate) fn escalations_where(
+    conn: &Connection,
+    clock: Clock,
+    filter: &EscalationFilter,
+    item: Option<i64>,
+) -> Result<Vec<EscalationRow>> {
+    let sql = "SELECT e.id, i.key, i.kind, e.tier, e.reason, e.period, e.relative, e.gap, e.periods_out, e.assignee_role,
                 (SELECT name FROM people WHERE id = e.assignee_id), e.opened_at, e.due_at, e.acknowledged_by, e.snoozed_until, e.decision,
                 COALESCE((SELECT p.name FROM measures m JOIN people p ON p.id = m.owner_id WHERE m.id = e.item_id),
                          (SELECT p.name FROM key_results k JOIN people p ON p.id = k.owner_id WHERE k.id = e.item_id),
@@ -449,13 +467,22 @@ pub fn escalations(conn: &Connection, clock: Clock, filter: &EscalationFilter) -
                          (SELECT p.login FROM key_results k JOIN people p ON p.id = k.owner_id WHERE k.id = e.item_id),
                          (SELECT p.login FROM kpis k JOIN people p ON p.id = k.owner_id WHERE k.id = e.item_id)),
                 (SELECT u.key FROM measures m JOIN items u ON u.id = m.business_unit_id WHERE m.id = e.item_id),
-                e.item_id
+                COALESCE((SELECT title FROM measures WHERE id = e.item_id), (SELECT title FROM key_results WHERE id = e.item_id),
+                         (SELECT title FROM kpis WHERE id = e.item_id), (SELECT title FROM objectives WHERE id = e.item_id),
+                         (SELECT title FROM nodes WHERE id = e.item_id), (SELECT name FROM people WHERE id = e.item_id),
+                         (SELECT name FROM units WHERE id = e.item_id), (SELECT name FROM cycles WHERE id = e.item_id),
+                         (SELECT name FROM kras WHERE id = e.item_id), '')
          FROM escalations e JOIN items i ON i.id = e.item_id
-         WHERE (?1 OR e.state = 'open') AND (?2 IS NULL OR e.tier = ?2)",
-    )?;
+         WHERE (?1 OR e.state = 'open') AND (?2 IS NULL OR e.tier = ?2)";
+    // One item's: through the escalations_item index, not a scan of every escalation.
+    let sql = match item {
+        Some(_) => format!("{sql} AND e.item_id = ?3"),
+        None => format!("{sql} AND ?3 IS NULL"),
+    };
+    let mut stmt = conn.prepare_cached(&sql)?;
     let now = clock.stamp();
-    let mut rows: Vec<(EscalationRow, Option<String>, i64)> = stmt
-        .query_map(params![filter.include_closed, filter.tier.map(|t| t.number())], |r| {
+    let mut rows: Vec<(EscalationRow, Option<String>)> = stmt
+        .query_map(params![filter.include_closed, filter.tier.map(|t| t.number()), item], |r| {
             let tier: i64 = r.get(3)?;
             let due: String = r.get(12)?;
             Ok((
@@ -463,7 +490,7 @@ pub fn escalations(conn: &Connection, clock: Clock, filter: &EscalationFilter) -
                     id: r.get(0)?,
                     key: r.get(1)?,
                     kind: r.get(2)?,
-                    title: String::new(),
+                    title: r.get(19)?,
                     owner: r.get(16)?,
                     tier,
                     tier_label: Tier::from_number(tier).map(|t| t.label()).unwrap_or("?"),
@@ -483,17 +510,13 @@ pub fn escalations(conn: &Connection, clock: Clock, filter: &EscalationFilter) -
                     unit: r.get(18)?,
                 },
                 r.get(17)?,
-                r.get(19)?,
             ))
         })?
         .collect::<rusqlite::Result<_>>()?;
-    rows.retain(|(row, login, _)| {
+    rows.retain(|(row, login)| {
         filter.owner_login.as_ref().is_none_or(|l| login.as_ref() == Some(l))
             && filter.unit.as_ref().is_none_or(|u| row.unit.as_ref() == Some(u))
     });
-    for (row, _, id) in rows.iter_mut() {
-        row.title = title_of(conn, *id)?;
-    }
     let mut out: Vec<EscalationRow> = rows.into_iter().map(|r| r.0).collect();
     out.sort_by(|a, b| {
         b.tier
@@ -503,6 +526,25 @@ pub fn escalations(conn: &Connection, clock: Clock, filter: &EscalationFilter) -
             .then_with(|| a.key.cmp(&b.key))
     });
     Ok(out)
+}
+
+/// An item's newest audit rows (oldest of them first), found through the `audit_item` index
+/// rather than by walking the whole log backwards.
+fn recent_audit(conn: &Connection, key: &str, limit: i64) -> Result<Vec<AuditRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, at, actor, item_key, field, old_value, new_value, reason FROM (
+             SELECT * FROM audit WHERE item_key = ?1 ORDER BY seq DESC LIMIT ?2
+         ) ORDER BY seq",
+    )?;
+    let rows = stmt.query_map(params![key, limit], |r| {
+        Ok(AuditRow {
+            seq: r.get(0)?,
+            at: r.get(1)?,
+            actor: r.get(2)?,
+            entry: audit::Entry { item_key: r.get(3)?, field: r.get(4)?, old_value: r.get(5)?, new_value: r.get(6)?, reason: r.get(7)? },
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -638,7 +680,6 @@ impl Store {
         let c = self.conn();
         let id = resolve(c, key)?;
         let clock = self.clock();
-        let t = self.thresholds()?;
         let table = fields::table_of(key.kind);
         let version: i64 = c.query_row(&format!("SELECT version FROM {table} WHERE id = ?1"), [id], |r| r.get(0))?;
         let mut out_fields = Vec::new();
@@ -657,7 +698,7 @@ impl Store {
             out_fields.push(Field { group: f.group, name: f.name, value: shown });
         }
         let title = title_of(c, id)?;
-        let status = item_status(c, key.kind, id, clock, &t)?;
+        let status = self.with_statuses(|e| e.item(key.kind, id))?;
         let mut d = Detail {
             key: key.to_string(),
             kind: key.kind,
@@ -679,7 +720,7 @@ impl Store {
             decisions: vec![],
             target_gap: None,
             funnel: vec![],
-            audit: audit::list(c, Some(&key.to_string()), None, Some(8))?,
+            audit: recent_audit(c, &key.to_string(), 8)?,
         };
         const UP: &str = "SELECT l.to_id, i.key FROM links l JOIN items i ON i.id = l.to_id WHERE l.from_id = ?1 ORDER BY i.kind, i.num";
         const DOWN: &str =
@@ -688,7 +729,7 @@ impl Store {
         d.served_by = links(c, DOWN, id)?;
         match key.kind {
             ItemKind::Measure => {
-                d.measure = Some(measure_status(c, id, clock, &t)?);
+                d.measure = Some(self.with_statuses(|e| e.measure(id))?);
                 if let Some(pkg) = c.query_row("SELECT package_id FROM measures WHERE id = ?1", [id], |r| r.get::<_, Option<i64>>(0))? {
                     let k: String = c.query_row("SELECT key FROM items WHERE id = ?1", [pkg], |r| r.get(0))?;
                     d.serves.insert(0, Link { key: k, title: title_of(c, pkg)? });
@@ -724,13 +765,13 @@ impl Store {
                     next_missing: next.map(|n| gates::missing_for(n, &facts)).unwrap_or_default(),
                 });
             }
-            ItemKind::KeyResult => d.key_result = Some(kr_status(c, id, clock, &t)?),
-            ItemKind::Kpi => d.kpi = Some(kpi_status(c, id, clock, &t)?),
+            ItemKind::KeyResult => d.key_result = Some(self.with_statuses(|e| e.kr(id))?),
+            ItemKind::Kpi => d.kpi = Some(self.with_statuses(|e| e.kpi(id))?),
             ItemKind::Objective => {
-                d.objective = Some(objective_status(c, id, clock, &t)?);
+                d.objective = Some(self.with_statuses(|e| e.objective(id))?);
                 let target: Option<String> = c.query_row("SELECT target FROM objectives WHERE id = ?1", [id], |r| r.get(0))?;
                 if let Some(target) = num(target) {
-                    let bu = objective_bottom_up(c, id)?;
+                    let bu = self.with_statuses(|e| e.bottom_up(id))?;
                     d.target_gap = rollup::target_gap(target, bu.forecast).ok();
                 }
                 let mut children = links(
@@ -769,7 +810,7 @@ impl Store {
             let k: String = c.query_row("SELECT key FROM items WHERE id = ?1", [o], |r| r.get(0))?;
             d.serves.insert(0, Link { key: k, title: title_of(c, o)? });
         }
-        d.escalation = escalations(c, clock, &EscalationFilter::default())?.into_iter().find(|e| e.key == d.key);
+        d.escalation = escalations_where(c, clock, &EscalationFilter::default(), Some(id))?.into_iter().next();
         d.decisions = {
             let mut stmt = c.prepare_cached("SELECT text, decided_by, at, (SELECT name FROM people WHERE id = owner_id) FROM decisions WHERE item_id = ?1 ORDER BY at DESC, id DESC LIMIT 5")?;
             let r = stmt.query_map([id], |r| Ok(DecisionRow { text: r.get(0)?, by: r.get(1)?, at: r.get(2)?, owner: r.get(3)? }))?;
@@ -794,9 +835,11 @@ impl Store {
         rules::derived_differences(self.conn())
     }
 
+    /// The status of any item, computed in bulk for its subtree and remembered until the file
+    /// changes (the same figures as [`item_status`]).
     pub fn item_status(&self, key: &ItemKey) -> Result<ItemStatus> {
         let id = resolve(self.conn(), key)?;
-        item_status(self.conn(), key.kind, id, self.clock(), &self.thresholds()?)
+        self.with_statuses(|e| e.item(key.kind, id))
     }
 
     /// The current period for an item, from its cadence and today's local date.

@@ -11,13 +11,12 @@ use crate::domain::rollup::{measure_money, Money, PeriodMoney};
 use crate::domain::{Direction, ItemKey, ItemKind, KrKind, Num, Period, SideState, Stage, ValueType};
 use chrono::Duration;
 use rusqlite::{params, Connection, OptionalExtension};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 pub(crate) fn run(ctx: &mut Ctx) -> Result<()> {
     let t = thresholds_from(ctx.tx)?;
-    for id in std::mem::take(&mut ctx.touched_money) {
-        refresh_money(ctx.tx, id)?;
-    }
+    let money = std::mem::take(&mut ctx.touched_money);
+    refresh_money_many(ctx.tx, &money)?;
     for id in std::mem::take(&mut ctx.touched_variance) {
         reassess(ctx, id, &t)?;
     }
@@ -30,7 +29,8 @@ fn num(s: Option<String>) -> Option<Num> {
 
 fn money_row(conn: &Connection, sql: &str, id: i64) -> Result<Option<(Money, Option<String>, Option<i64>)>> {
     Ok(conn
-        .query_row(sql, [id], |r| {
+        .prepare_cached(sql)?
+        .query_row([id], |r| {
             let m = Money {
                 planned: num(r.get(0)?).unwrap_or_default(),
                 forecast: num(r.get(1)?).unwrap_or_default(),
@@ -70,9 +70,8 @@ fn ancestors(conn: &Connection, node: i64) -> Result<Vec<i64>> {
 
 fn funnel_add(conn: &Connection, node: i64, stage: &str, delta: Money) -> Result<()> {
     let existing: Option<(String, String, String)> = conn
-        .query_row("SELECT planned, forecast, actual FROM node_funnel WHERE node_id = ?1 AND stage = ?2", params![node, stage], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })
+        .prepare_cached("SELECT planned, forecast, actual FROM node_funnel WHERE node_id = ?1 AND stage = ?2")?
+        .query_row(params![node, stage], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()?;
     let base = match existing {
         Some((p, f, a)) => Money {
@@ -85,20 +84,33 @@ fn funnel_add(conn: &Connection, node: i64, stage: &str, delta: Money) -> Result
     let overflow =
         |e: crate::domain::num::NumError| StoreError::Invalid { key: key_of_conn(conn, node), field: "roll-up".into(), why: e.to_string() };
     let sum = base.plus(delta).map_err(overflow)?;
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO node_funnel (node_id, stage, planned, forecast, actual) VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (node_id, stage) DO UPDATE SET planned = excluded.planned, forecast = excluded.forecast, actual = excluded.actual",
-        params![node, stage, sum.planned.to_string(), sum.forecast.to_string(), sum.actual.to_string()],
-    )?;
+    )?
+    .execute(params![node, stage, sum.planned.to_string(), sum.forecast.to_string(), sum.actual.to_string()])?;
     Ok(())
 }
 
-/// Re-sum one measure and move only the difference up its ancestor path (O(depth)).
-pub(crate) fn refresh_money(conn: &Connection, id: i64) -> Result<()> {
-    let (stage, side, package, value_type): (String, Option<String>, Option<i64>, String) =
-        conn.query_row("SELECT stage, side_state, package_id, value_type FROM measures WHERE id = ?1", [id], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })?;
+/// Re-sum these measures, and move the differences up their ancestor paths. The deltas of all
+/// of them are added up per node and stage first, so each funnel row is written once however
+/// many of its measures changed (exact sums: the same result as one measure at a time).
+pub(crate) fn refresh_money_many(conn: &Connection, ids: &BTreeSet<i64>) -> Result<()> {
+    let mut deltas: BTreeMap<(i64, String), Money> = BTreeMap::new();
+    let mut paths: HashMap<i64, Vec<i64>> = HashMap::new();
+    for &id in ids {
+        refresh_one(conn, id, &mut deltas, &mut paths)?;
+    }
+    for ((node, stage), delta) in deltas {
+        funnel_add(conn, node, &stage, delta)?;
+    }
+    Ok(())
+}
+
+fn refresh_one(conn: &Connection, id: i64, deltas: &mut BTreeMap<(i64, String), Money>, paths: &mut HashMap<i64, Vec<i64>>) -> Result<()> {
+    let (stage, side, package, value_type): (String, Option<String>, Option<i64>, String) = conn
+        .prepare_cached("SELECT stage, side_state, package_id, value_type FROM measures WHERE id = ?1")?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
     let vt = ValueType::parse(&value_type).unwrap_or(ValueType::RecurringBenefit);
     let new = compute_measure_money(conn, id, vt)?;
     // A cancelled measure no longer counts towards the funnel.
@@ -108,34 +120,38 @@ pub(crate) fn refresh_money(conn: &Connection, id: i64) -> Result<()> {
     let (old_money, old_stage, old_package) = old.unwrap_or((Money::default(), None, None));
     let overflow =
         |e: crate::domain::num::NumError| StoreError::Invalid { key: key_of_conn(conn, id), field: "roll-up".into(), why: e.to_string() };
+    let mut add = |package: i64, stage: &str, delta: Money| -> Result<()> {
+        if let std::collections::hash_map::Entry::Vacant(v) = paths.entry(package) {
+            v.insert(ancestors(conn, package)?);
+        }
+        for n in &paths[&package] {
+            let e = deltas.entry((*n, stage.to_string())).or_default();
+            *e = e.plus(delta).map_err(overflow)?;
+        }
+        Ok(())
+    };
     if old_stage == new_stage && old_package == package {
         if let (Some(s), Some(p)) = (&new_stage, package) {
             let delta = new.minus(old_money).map_err(overflow)?;
             if !delta.is_zero() {
-                for n in ancestors(conn, p)? {
-                    funnel_add(conn, n, s, delta)?;
-                }
+                add(p, s, delta)?;
             }
         }
     } else {
         if let (Some(s), Some(p)) = (&old_stage, old_package) {
             let minus = Money::default().minus(old_money).map_err(overflow)?;
-            for n in ancestors(conn, p)? {
-                funnel_add(conn, n, s, minus)?;
-            }
+            add(p, s, minus)?;
         }
         if let (Some(s), Some(p)) = (&new_stage, package) {
-            for n in ancestors(conn, p)? {
-                funnel_add(conn, n, s, new)?;
-            }
+            add(p, s, new)?;
         }
     }
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO measure_money (measure_id, planned, forecast, actual, counted_stage, counted_package) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT (measure_id) DO UPDATE SET planned = excluded.planned, forecast = excluded.forecast, actual = excluded.actual,
              counted_stage = excluded.counted_stage, counted_package = excluded.counted_package",
-        params![id, new.planned.to_string(), new.forecast.to_string(), new.actual.to_string(), new_stage, package],
-    )?;
+    )?
+    .execute(params![id, new.planned.to_string(), new.forecast.to_string(), new.actual.to_string(), new_stage, package])?;
     Ok(())
 }
 
@@ -150,29 +166,29 @@ pub(crate) struct VarianceInputs {
 }
 
 pub(crate) fn variance_inputs(conn: &Connection, id: i64, t: &Thresholds) -> Result<VarianceInputs> {
-    let kind_s: String = conn.query_row("SELECT kind FROM items WHERE id = ?1", [id], |r| r.get(0))?;
+    let kind_s: String = conn.prepare_cached("SELECT kind FROM items WHERE id = ?1")?.query_row([id], |r| r.get(0))?;
     let kind = ItemKind::parse(&kind_s).unwrap_or(ItemKind::Measure);
     let mut thresholds = t.clone();
     let mut fallback_plan: Option<Num> = None;
     let (direction, money, judged) = match kind {
         ItemKind::Measure => {
-            let (vt, side): (String, Option<String>) =
-                conn.query_row("SELECT value_type, side_state FROM measures WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            let (vt, side): (String, Option<String>) = conn
+                .prepare_cached("SELECT value_type, side_state FROM measures WHERE id = ?1")?
+                .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
             let vt = ValueType::parse(&vt).unwrap_or(ValueType::RecurringBenefit);
             (vt.direction(), true, side.as_deref() != Some("cancelled"))
         }
         ItemKind::KeyResult => {
-            let k: String = conn.query_row("SELECT kind FROM key_results WHERE id = ?1", [id], |r| r.get(0))?;
+            let k: String = conn.prepare_cached("SELECT kind FROM key_results WHERE id = ?1")?.query_row([id], |r| r.get(0))?;
             let k = KrKind::parse(&k).unwrap_or(KrKind::IncreaseTo);
             let dir =
                 if matches!(k, KrKind::DecreaseTo | KrKind::StayBelow) { Direction::LowerIsBetter } else { Direction::HigherIsBetter };
             (dir, false, k != KrKind::Milestone)
         }
         ItemKind::Kpi => {
-            let (dir, target, tol): (String, Option<String>, Option<String>) =
-                conn.query_row("SELECT direction, target, tolerance FROM kpis WHERE id = ?1", [id], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-                })?;
+            let (dir, target, tol): (String, Option<String>, Option<String>) = conn
+                .prepare_cached("SELECT direction, target, tolerance FROM kpis WHERE id = ?1")?
+                .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
             fallback_plan = num(target);
             if let Some(tol) = num(tol) {
                 thresholds.tolerance = tol;
@@ -210,14 +226,12 @@ fn assignee(conn: &Connection, id: i64, tier: Tier) -> Result<(String, Option<i6
         Tier::SteeringCommittee => return Ok(("steering committee".into(), None)),
     };
     let person: Option<i64> = conn
-        .query_row(
-            "SELECT CASE ?2
+        .prepare_cached("SELECT CASE ?2
                 WHEN 'owner' THEN COALESCE((SELECT owner_id FROM measures WHERE id = ?1), (SELECT owner_id FROM key_results WHERE id = ?1), (SELECT owner_id FROM kpis WHERE id = ?1))
                 ELSE COALESCE((SELECT sponsor_id FROM measures WHERE id = ?1),
                               (SELECT o.owner_id FROM key_results k JOIN objectives o ON o.id = k.objective_id WHERE k.id = ?1),
                               (SELECT owner_id FROM kpis WHERE id = ?1))
-             END",
-            params![id, role],
+             END")?.query_row(params![id, role],
             |r| r.get(0),
         )
         .optional()?
@@ -230,7 +244,8 @@ fn reassess(ctx: &mut Ctx, id: i64, t: &Thresholds) -> Result<()> {
     let computed = assessment.as_ref().and_then(|a| a.tier);
     let open: Option<(i64, i64)> = ctx
         .tx
-        .query_row("SELECT id, tier FROM escalations WHERE item_id = ?1 AND state = 'open'", [id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .prepare_cached("SELECT id, tier FROM escalations WHERE item_id = ?1 AND state = 'open'")?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     let key = key_of(ctx.tx, id)?;
     let now = ctx.clock.stamp();
@@ -239,19 +254,16 @@ fn reassess(ctx: &mut Ctx, id: i64, t: &Thresholds) -> Result<()> {
     };
     let transition = escalation::transition(open.and_then(|(_, t)| Tier::from_number(t)), computed);
     let event = |ctx: &Ctx, esc: i64, event: &str, detail: &str| -> Result<()> {
-        ctx.tx.execute(
-            "INSERT INTO escalation_events (escalation_id, at, actor, event, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![esc, now, ctx.actor.login, event, detail],
-        )?;
+        ctx.tx
+            .prepare_cached("INSERT INTO escalation_events (escalation_id, at, actor, event, detail) VALUES (?1, ?2, ?3, ?4, ?5)")?
+            .execute(params![esc, now, ctx.actor.login, event, detail])?;
         Ok(())
     };
     match (transition, &assessment) {
         (Transition::Open(tier), Some(a)) => {
             let (role, person) = assignee(ctx.tx, id, tier)?;
-            ctx.tx.execute(
-                "INSERT INTO escalations (item_id, tier, state, reason, period, relative, gap, periods_out, assignee_role, assignee_id, opened_at, tier_changed_at, due_at)
-                 VALUES (?1, ?2, 'open', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11)",
-                params![id, tier.number(), a.reason, a.latest.period.to_string(), a.latest.relative.map(|r| r.round_dp(6).to_string()), a.latest.signed_gap.to_string(), a.periods_out, role, person, now, due(tier)],
+            ctx.tx.prepare_cached("INSERT INTO escalations (item_id, tier, state, reason, period, relative, gap, periods_out, assignee_role, assignee_id, opened_at, tier_changed_at, due_at)
+                 VALUES (?1, ?2, 'open', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11)")?.execute(params![id, tier.number(), a.reason, a.latest.period.to_string(), a.latest.relative.map(|r| r.round_dp(6).to_string()), a.latest.signed_gap.to_string(), a.periods_out, role, person, now, due(tier)],
             )?;
             let esc = ctx.tx.last_insert_rowid();
             event(ctx, esc, "opened", &format!("{} — {}", tier.label(), a.reason))?;
@@ -262,12 +274,10 @@ fn reassess(ctx: &mut Ctx, id: i64, t: &Thresholds) -> Result<()> {
             let (esc, _) = open.expect("an open escalation to move");
             let (role, person) = assignee(ctx.tx, id, to)?;
             let raised = to > from;
-            ctx.tx.execute(
-                "UPDATE escalations SET tier = ?1, reason = ?2, period = ?3, relative = ?4, gap = ?5, periods_out = ?6, assignee_role = ?7, assignee_id = ?8,
+            ctx.tx.prepare_cached("UPDATE escalations SET tier = ?1, reason = ?2, period = ?3, relative = ?4, gap = ?5, periods_out = ?6, assignee_role = ?7, assignee_id = ?8,
                      tier_changed_at = ?9, due_at = ?10, acknowledged_by = CASE WHEN ?11 THEN NULL ELSE acknowledged_by END,
                      acknowledged_at = CASE WHEN ?11 THEN NULL ELSE acknowledged_at END, version = version + 1
-                 WHERE id = ?12",
-                params![to.number(), a.reason, a.latest.period.to_string(), a.latest.relative.map(|r| r.round_dp(6).to_string()), a.latest.signed_gap.to_string(), a.periods_out, role, person, now, due(to), raised, esc],
+                 WHERE id = ?12")?.execute(params![to.number(), a.reason, a.latest.period.to_string(), a.latest.relative.map(|r| r.round_dp(6).to_string()), a.latest.signed_gap.to_string(), a.periods_out, role, person, now, due(to), raised, esc],
             )?;
             let word = if raised { "raised" } else { "lowered" };
             event(ctx, esc, word, &format!("{} → {} — {}", from.label(), to.label(), a.reason))?;
@@ -277,27 +287,27 @@ fn reassess(ctx: &mut Ctx, id: i64, t: &Thresholds) -> Result<()> {
         (Transition::Close { from }, _) => {
             let (esc, _) = open.expect("an open escalation to close");
             let why = assessment.as_ref().map(|a| a.reason.clone()).unwrap_or_else(|| "no numbers to judge".into());
-            ctx.tx.execute(
-                "UPDATE escalations SET state = 'closed', closed_at = ?1, closed_by = 'keel', version = version + 1 WHERE id = ?2",
-                params![now, esc],
-            )?;
+            ctx.tx
+                .prepare_cached(
+                    "UPDATE escalations SET state = 'closed', closed_at = ?1, closed_by = 'keel', version = version + 1 WHERE id = ?2",
+                )?
+                .execute(params![now, esc])?;
             event(ctx, esc, "closed", &format!("{} closed by itself — {why}", from.label()))?;
             push_log(ctx, &key, Some(from.label().to_string()), None);
             ctx.effects.push(format!("{key}: {} closed — {why}", from.label()));
         }
         (Transition::Unchanged, Some(a)) if open.is_some() => {
             // Same tier: keep the figures current without a history entry.
-            ctx.tx.execute(
-                "UPDATE escalations SET reason = ?1, period = ?2, relative = ?3, gap = ?4, periods_out = ?5 WHERE id = ?6",
-                params![
+            ctx.tx
+                .prepare_cached("UPDATE escalations SET reason = ?1, period = ?2, relative = ?3, gap = ?4, periods_out = ?5 WHERE id = ?6")?
+                .execute(params![
                     a.reason,
                     a.latest.period.to_string(),
                     a.latest.relative.map(|r| r.round_dp(6).to_string()),
                     a.latest.signed_gap.to_string(),
                     a.periods_out,
                     open.unwrap().0
-                ],
-            )?;
+                ])?;
         }
         _ => {}
     }
@@ -405,6 +415,11 @@ pub(crate) fn escalation_action(ctx: &mut Ctx, esc: i64, action: &EscalationActi
             ("resolved", text.trim().to_string())
         }
         EscalationAction::Snooze { until, reason } => {
+            crate::domain::period::check_date(*until).map_err(|e| StoreError::Invalid {
+                key: format!("escalation {esc}"),
+                field: "snooze".into(),
+                why: e.to_string(),
+            })?;
             if reason.trim().is_empty() {
                 return Err(StoreError::Invalid { key: format!("escalation {esc}"), field: "snooze".into(), why: "needs a reason".into() });
             }
@@ -545,6 +560,40 @@ pub(crate) fn write_gate_state(ctx: &mut Ctx, key: &ItemKey, id: i64, old: &Gate
             ctx.log(&k, field, o, n);
         }
     }
+    Ok(())
+}
+
+/// After a plan import, run the rules on what it brought: the measures it created and the items
+/// it gave values to, as every edit runs them on what it touched. This is what rebuilding every
+/// derived row would give, without reading the whole file: the rest of the file was consistent
+/// and its numbers did not change. Two things a full rebuild would also change are covered:
+/// new settings (thresholds) reassess everything, and items whose escalation a person resolved
+/// while their numbers still call for one are reassessed (and so reopened) as a rebuild would.
+pub(crate) fn rebuild_after_import(ctx: &mut Ctx, measures: &[i64], valued: &BTreeSet<i64>, settings_changed: bool) -> Result<()> {
+    if settings_changed {
+        return rebuild_all(ctx);
+    }
+    let new: BTreeSet<i64> = measures.iter().copied().collect();
+    ctx.touched_money.extend(&new);
+    for &id in valued {
+        let is_measure = new.contains(&id)
+            || ctx.tx.prepare_cached("SELECT EXISTS (SELECT 1 FROM measures WHERE id = ?1)")?.query_row([id], |r| r.get::<_, bool>(0))?;
+        if is_measure {
+            ctx.touched_money.insert(id);
+        }
+        ctx.touched_variance.insert(id);
+    }
+    let resolved: Vec<i64> = {
+        let mut stmt = ctx.tx.prepare(
+            "SELECT DISTINCT e.item_id FROM escalations e
+             WHERE e.closed_by IS NOT NULL AND e.closed_by <> 'keel'
+               AND NOT EXISTS (SELECT 1 FROM escalations o WHERE o.item_id = e.item_id AND o.state = 'open')
+               AND EXISTS (SELECT 1 FROM item_values v WHERE v.item_id = e.item_id)",
+        )?;
+        let r = stmt.query_map([], |r| r.get(0))?;
+        r.collect::<rusqlite::Result<_>>()?
+    };
+    ctx.touched_variance.extend(resolved);
     Ok(())
 }
 

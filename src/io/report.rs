@@ -1,0 +1,576 @@
+//! The steering committee report (`keel report`) in Markdown, HTML and XLSX.
+//!
+//! All three render one [`ReportModel`], which the store builds from the read models that
+//! `keel check` and the TUI use, so the numbers agree everywhere. Renderers only format: they
+//! never add, round for sums or recompute a status. Statuses are always a word and a symbol, so
+//! the report reads the same in black and white, and implementation and potential are never
+//! blended into one colour.
+
+pub mod html;
+pub mod xlsx;
+
+use crate::domain::escalation::Tier;
+use crate::domain::rollup::Money;
+use crate::domain::status::{ImplLevel, Rag};
+use crate::domain::{Num, Stage};
+use crate::store::report::{KpiBlock, KrBlock, MeasureBlock, ReportModel};
+use std::fmt::Write;
+
+/// A symbol for each status (the TUI's, so a report and the screen look alike).
+pub fn rag_symbol(r: Rag) -> &'static str {
+    match r {
+        Rag::Green => "●",
+        Rag::Amber => "▲",
+        Rag::Red => "■",
+        Rag::Stale => "?",
+        Rag::NoData => "·",
+    }
+}
+
+pub fn impl_symbol(l: ImplLevel) -> &'static str {
+    match l {
+        ImplLevel::OnTrack => "→",
+        ImplLevel::Late => "⏱",
+        ImplLevel::Critical => "⚠",
+    }
+}
+
+pub fn tier_symbol(tier: i64) -> &'static str {
+    match tier {
+        3 => "!!!",
+        2 => "!!",
+        _ => "!",
+    }
+}
+
+pub fn tier_label(tier: i64) -> &'static str {
+    Tier::from_number(tier).map(|t| t.label()).unwrap_or("escalation")
+}
+
+/// "▲ amber" — symbol and word together.
+pub fn rag(r: Rag) -> String {
+    format!("{} {}", rag_symbol(r), r.label())
+}
+
+pub fn implementation(l: ImplLevel) -> String {
+    format!("{} {}", impl_symbol(l), l.label())
+}
+
+pub fn tier(t: i64) -> String {
+    format!("{} {}", tier_symbol(t), tier_label(t))
+}
+
+pub const LEGEND: &str = "Statuses are words with symbols: ● green · ▲ amber · ■ red · ? stale · · no data. \
+Implementation (is the work on schedule?): → on track · ⏱ late · ⚠ critical. Potential (is the value still credible?) \
+is judged apart from it. Escalation tiers: ! owner review · !! sponsor action · !!! steering committee.";
+
+/// A number as the app shows it (thousands separators, stored precision), or a dash.
+pub fn num(n: Option<Num>) -> String {
+    n.map(|x| x.grouped()).unwrap_or_else(|| "—".into())
+}
+
+/// A key result's score: the grade with two decimals and its zone.
+pub fn score(k: &KrBlock) -> String {
+    match k.status.score {
+        Some(s) => format!("{} ({})", s.grade.round_dp(2), s.zone.label()),
+        None => "—".into(),
+    }
+}
+
+/// The status of a key result with what puts it at risk.
+pub fn kr_status(k: &KrBlock) -> String {
+    let mut s = rag(k.status.shown.rag);
+    if k.status.shown.manual {
+        s.push_str(&format!(" (set by hand; numbers say {})", k.status.shown.computed.label()));
+    }
+    if !k.status.at_risk.is_empty() {
+        s.push_str(&format!(" — at risk: {}", k.status.at_risk.join(", ")));
+    }
+    s
+}
+
+pub fn potential(m: &MeasureBlock) -> String {
+    rag(m.status.potential)
+}
+
+pub fn stage(m: &MeasureBlock) -> String {
+    let mut s = format!("{} {}", m.status.stage.short(), m.status.stage);
+    if let Some(side) = m.status.side_state {
+        s.push_str(&format!(" ({side})"));
+    }
+    s
+}
+
+/// Where a report is written: Markdown and HTML receive the same walk through the model, as
+/// plain text; each escapes it for its own format.
+pub trait Sink {
+    fn heading(&mut self, level: u8, text: &str);
+    fn para(&mut self, text: &str);
+    /// A quiet note such as "nothing is stale".
+    fn muted(&mut self, text: &str);
+    /// A table; the columns in `right` hold numbers and are right-aligned.
+    fn table(&mut self, header: &[&str], right: &[usize], rows: &[Vec<String>]);
+    /// A list of (lead, rest) items, the lead emphasised.
+    fn bullets(&mut self, items: &[(String, String)]);
+    /// A chart of the value funnel (only the HTML draws one).
+    fn funnel_chart(&mut self, _title: &str, _by_stage: &[(Stage, Money)]) {}
+    /// Trend charts of the KPIs (only the HTML draws them).
+    fn kpi_charts(&mut self, _kpis: &[KpiBlock]) {}
+}
+
+fn or_dash(s: Option<&str>) -> String {
+    s.filter(|x| !x.trim().is_empty()).map(str::to_string).unwrap_or_else(|| "—".into())
+}
+
+fn day(s: &str) -> String {
+    s.get(..10).unwrap_or(s).to_string()
+}
+
+fn measure_row(m: &MeasureBlock) -> Vec<String> {
+    vec![
+        format!("{} {}", m.key, m.title),
+        or_dash(m.owner.as_deref()),
+        stage(m),
+        implementation(m.status.implementation.level),
+        potential(m),
+        m.status.money.planned.grouped(),
+        m.status.money.forecast.grouped(),
+        m.status.money.actual.grouped(),
+        m.tier.map(tier).unwrap_or_else(|| "—".into()),
+    ]
+}
+
+const MEASURE_HEADER: [&str; 9] =
+    ["Measure", "Owner", "Stage", "Implementation", "Potential", "Target (planned)", "Forecast", "Actual", "Escalation"];
+const MEASURE_RIGHT: [usize; 3] = [5, 6, 7];
+
+/// Does a measure have anything to say beyond its numbers (a narrative, a decision, …)?
+fn has_notes(m: &MeasureBlock) -> bool {
+    let said = |s: &Option<String>| s.as_deref().is_some_and(|x| !x.trim().is_empty());
+    said(&m.narrative)
+        || said(&m.decision_needed)
+        || said(&m.risk)
+        || said(&m.next_steps)
+        || !m.status.implementation.detail.is_empty()
+        || m.status.stale
+}
+
+fn measure_notes(m: &MeasureBlock) -> (String, String) {
+    let mut parts = vec![format!("owner {}, sponsor {}", or_dash(m.owner.as_deref()), or_dash(m.sponsor.as_deref()))];
+    if !m.status.implementation.detail.is_empty() {
+        parts.push(format!("implementation {} ({})", implementation(m.status.implementation.level), m.status.implementation.detail));
+    }
+    if m.status.stale {
+        let last = m.status.last_update.as_deref().map(day).unwrap_or_else(|| "never".into());
+        parts.push(format!("? stale: last update {last} ({} cadence)", m.status.cadence.as_str()));
+    }
+    parts.push(format!("status narrative: {}", or_dash(m.narrative.as_deref())));
+    parts.push(format!("decision needed: {}", or_dash(m.decision_needed.as_deref())));
+    parts.push(format!("risk: {}", or_dash(m.risk.as_deref())));
+    parts.push(format!("next steps: {}", or_dash(m.next_steps.as_deref())));
+    (format!("{} {}", m.key, m.title), parts.join(" · "))
+}
+
+/// Walk the model in report order and hand every section to the sink.
+pub fn render(r: &ReportModel, source: &str, out: &mut dyn Sink) {
+    let c = &r.check;
+    out.heading(1, "Steering committee report");
+    out.para(&format!("Date: {} · Scope: {} · File: {}", r.today, r.scope.describe(), source));
+    out.muted(LEGEND);
+
+    out.heading(2, "Summary");
+    let t = c.escalations_by_tier;
+    let health = health_lines(r);
+    out.table(
+        &["What", "Count"],
+        &[1],
+        &[
+            vec!["Open escalations".into(), (t[0] + t[1] + t[2]).to_string()],
+            vec![tier(3), t[2].to_string()],
+            vec![tier(2), t[1].to_string()],
+            vec![tier(1), t[0].to_string()],
+            vec!["Stale items".into(), c.stale.len().to_string()],
+            vec!["Late milestones".into(), c.late_milestones.len().to_string()],
+            vec!["Measures late or critical".into(), c.implementation.len().to_string()],
+            vec!["Measures with amber or red potential".into(), c.potential.len().to_string()],
+            vec!["Key results at risk".into(), c.at_risk_key_results.len().to_string()],
+            vec!["Health warnings".into(), health.len().to_string()],
+        ],
+    );
+
+    out.heading(2, "Objectives, key results and measures");
+    if r.objectives.is_empty() {
+        out.muted("No objective in scope.");
+    }
+    for o in &r.objectives {
+        out.heading(3, &format!("{} {}", o.key, o.title));
+        let progress = o.status.progress.map(|p| p.percent()).unwrap_or_else(|| "—".into());
+        let mut line = format!(
+            "{} · progress {progress} · owner {} · {} · {} level",
+            rag(o.status.shown.rag),
+            or_dash(o.owner.as_deref()),
+            o.cycle,
+            o.level
+        );
+        if o.status.shown.manual {
+            line.push_str(&format!(" · set by hand (the work underneath is {})", o.status.shown.computed.label()));
+        }
+        if o.status.shown.green_without_explanation {
+            line.push_str(" · ⚑ green without explanation");
+        }
+        if let Some(p) = &o.parent {
+            line.push_str(&format!(" · aligned to {p}"));
+        }
+        out.para(&line);
+        if let Some(e) = o.explanation.as_deref().filter(|e| !e.trim().is_empty()) {
+            out.para(&format!("Status explanation: {e}"));
+        }
+        if let Some(g) = &o.target_gap {
+            out.para(&format!(
+                "Top-down target {} · bottom-up forecast {} · gap {} ({})",
+                g.target.grouped(),
+                g.bottom_up.grouped(),
+                g.gap.grouped(),
+                gap_word(g.gap)
+            ));
+        }
+        let rows: Vec<Vec<String>> = o
+            .key_results
+            .iter()
+            .map(|k| {
+                vec![
+                    format!("{} {}", k.key, k.title),
+                    or_dash(k.owner.as_deref()),
+                    num(k.baseline),
+                    num(k.status.target),
+                    num(k.forecast),
+                    num(k.status.latest_actual),
+                    score(k),
+                    kr_status(k),
+                ]
+            })
+            .collect();
+        if rows.is_empty() {
+            out.muted("No key results yet.");
+        } else {
+            out.table(&["Key result", "Owner", "Baseline", "Target", "Forecast", "Actual", "Score", "Status"], &[2, 3, 4, 5, 6], &rows);
+        }
+        let mut noted: Vec<&str> = Vec::new();
+        for k in &o.key_results {
+            out.heading(4, &format!("{} — measures", k.key));
+            let ms: Vec<&MeasureBlock> = k.measures.iter().filter_map(|m| r.measure(m)).collect();
+            if ms.is_empty() {
+                out.muted("No measure in scope serves this key result.");
+                continue;
+            }
+            out.table(&MEASURE_HEADER, &MEASURE_RIGHT, &ms.iter().map(|m| measure_row(m)).collect::<Vec<_>>());
+            for m in ms {
+                if !noted.contains(&m.key.as_str()) {
+                    noted.push(&m.key);
+                }
+            }
+        }
+        let notes: Vec<(String, String)> = noted.iter().filter_map(|k| r.measure(k)).filter(|m| has_notes(m)).map(measure_notes).collect();
+        if !notes.is_empty() {
+            out.heading(4, &format!("{} — narrative, decisions, risks and next steps", o.key));
+            out.bullets(&notes);
+        }
+        if !o.kpis.is_empty() {
+            let list: Vec<String> = o
+                .kpis
+                .iter()
+                .filter_map(|k| r.kpi(k))
+                .map(|k| {
+                    format!(
+                        "{} {} ({}, latest {} against target {})",
+                        k.key,
+                        k.title,
+                        rag(k.status.rag),
+                        num(k.status.latest_actual),
+                        num(k.status.target)
+                    )
+                })
+                .collect();
+            out.para(&format!("KPIs watching {}: {}", o.key, list.join("; ")));
+        }
+    }
+    if !r.unlinked_measures.is_empty() {
+        out.heading(2, "Measures not linked to a key result");
+        let ms: Vec<&MeasureBlock> = r.unlinked_measures.iter().filter_map(|m| r.measure(m)).collect();
+        out.table(&MEASURE_HEADER, &MEASURE_RIGHT, &ms.iter().map(|m| measure_row(m)).collect::<Vec<_>>());
+        let notes: Vec<(String, String)> = ms.into_iter().filter(|m| has_notes(m)).map(measure_notes).collect();
+        if !notes.is_empty() {
+            out.bullets(&notes);
+        }
+    }
+
+    out.heading(2, "KPIs");
+    if r.kpis.is_empty() {
+        out.muted("No KPI in scope.");
+    } else {
+        let rows: Vec<Vec<String>> = r
+            .kpis
+            .iter()
+            .map(|k| {
+                vec![
+                    format!("{} {}", k.key, k.title),
+                    k.status.ipo_class.to_string(),
+                    format!("{} is better", k.status.direction),
+                    num(k.status.target),
+                    num(k.status.latest_actual),
+                    rag(k.status.rag),
+                    or_dash(k.owner.as_deref()),
+                ]
+            })
+            .collect();
+        out.table(&["KPI", "IPO class", "Direction", "Target", "Latest actual", "Status", "Owner"], &[3, 4], &rows);
+        out.kpi_charts(&r.kpis);
+    }
+
+    out.heading(2, "Open escalations by tier");
+    for t in [3, 2, 1] {
+        let list: Vec<_> = c.escalations.iter().filter(|e| e.tier == t).collect();
+        out.heading(3, &format!("{} ({})", tier(t), list.len()));
+        if list.is_empty() {
+            out.muted("None open.");
+            continue;
+        }
+        let rows: Vec<Vec<String>> = list
+            .iter()
+            .map(|e| {
+                vec![
+                    format!("{} {}", e.key, e.title),
+                    or_dash(e.owner.as_deref()),
+                    e.reason.clone(),
+                    e.period.clone(),
+                    e.relative.map(|x| x.percent()).unwrap_or_else(|| "—".into()),
+                    e.gap.grouped(),
+                    e.periods_out.to_string(),
+                    or_dash(e.assignee.as_deref()),
+                    format!("{}{}", day(&e.due_at), if e.overdue { " (overdue)" } else { "" }),
+                    or_dash(e.decision.as_deref()),
+                ]
+            })
+            .collect();
+        out.table(
+            &["Item", "Owner", "Reason", "Period", "Variance", "Gap", "Periods out", "Assigned to", "Due", "Decision"],
+            &[4, 5, 6],
+            &rows,
+        );
+    }
+
+    out.heading(2, "Value funnel by DoI stage");
+    if let Some(f) = &r.scoped_funnel {
+        out.para("Net money of the measures in scope by stage (benefits less costs; cancelled measures do not count).");
+        let rows: Vec<Vec<String>> = f
+            .iter()
+            .map(|(s, m)| vec![format!("{} {s}", s.short()), m.planned.grouped(), m.forecast.grouped(), m.actual.grouped()])
+            .collect();
+        out.table(&["Stage", "Planned", "Forecast", "Actual"], &[1, 2, 3], &rows);
+        out.funnel_chart("Measures in scope", f);
+    } else if c.funnel.is_empty() {
+        out.muted("No portfolio or programme yet.");
+    } else {
+        out.para("Net forecast (benefits less costs) by stage, per portfolio and programme.");
+        let stages: Vec<String> = Stage::ALL.iter().map(|s| format!("{} {s}", s.short())).collect();
+        let mut header: Vec<&str> = vec!["Node"];
+        header.extend(stages.iter().map(String::as_str));
+        header.push("Total");
+        let rows: Vec<Vec<String>> = c
+            .funnel
+            .iter()
+            .map(|f| {
+                let mut row = vec![format!("{} {}", f.key, f.title)];
+                row.extend(f.by_stage.iter().map(|(_, m)| m.forecast.grouped()));
+                row.push(f.total.forecast.grouped());
+                row
+            })
+            .collect();
+        out.table(&header, &[1, 2, 3, 4, 5, 6, 7], &rows);
+        let rows: Vec<Vec<String>> = c
+            .funnel
+            .iter()
+            .map(|f| {
+                vec![format!("{} {}", f.key, f.title), f.total.planned.grouped(), f.total.forecast.grouped(), f.total.actual.grouped()]
+            })
+            .collect();
+        out.table(&["Node", "Planned", "Forecast", "Actual"], &[1, 2, 3], &rows);
+        for f in &c.funnel {
+            out.funnel_chart(&format!("{} {}", f.key, f.title), &f.by_stage);
+        }
+    }
+
+    out.heading(2, "Top-down targets against bottom-up value");
+    let targets = target_rows(r);
+    if targets.is_empty() {
+        out.muted("No top-down target set in scope.");
+    } else {
+        let rows: Vec<Vec<String>> = targets
+            .iter()
+            .map(|(k, title, g)| {
+                vec![format!("{k} {title}"), g.target.grouped(), g.bottom_up.grouped(), g.gap.grouped(), gap_word(g.gap).into()]
+            })
+            .collect();
+        out.table(&["Item", "Top-down target", "Bottom-up forecast", "Gap", "Covered?"], &[1, 2, 3], &rows);
+    }
+
+    out.heading(2, "Stale items");
+    if c.stale.is_empty() {
+        out.muted("Nothing is stale.");
+    } else {
+        let rows: Vec<Vec<String>> = c
+            .stale
+            .iter()
+            .map(|s| {
+                vec![
+                    format!("? {} {}", s.key, s.title),
+                    or_dash(s.owner.as_deref()),
+                    s.cadence.clone(),
+                    s.last_update.as_deref().map(day).unwrap_or_else(|| "never".into()),
+                    s.days_since_update.map(|d| d.to_string()).unwrap_or_else(|| "—".into()),
+                ]
+            })
+            .collect();
+        out.table(&["Item", "Owner", "Cadence", "Last update", "Days since"], &[4], &rows);
+    }
+    if !c.late_milestones.is_empty() {
+        out.heading(3, "Late milestones");
+        let rows: Vec<Vec<String>> = c
+            .late_milestones
+            .iter()
+            .map(|m| vec![m.key.clone(), m.milestone.clone(), m.due.clone(), m.days_overdue.to_string(), or_dash(m.owner.as_deref())])
+            .collect();
+        out.table(&["Measure", "Milestone", "Due", "Days overdue", "Owner"], &[3], &rows);
+    }
+
+    out.heading(2, "Health warnings");
+    if health.is_empty() {
+        out.muted("No warnings.");
+    } else {
+        out.bullets(
+            &health
+                .into_iter()
+                .map(|(what, key, detail)| (what, if detail.is_empty() { key } else { format!("{key} — {detail}") }))
+                .collect::<Vec<_>>(),
+        );
+    }
+}
+
+/// Markdown: escapes anything in a title that could start a table column, a link, emphasis or
+/// raw HTML.
+struct Markdown(String);
+
+fn md(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '\\' | '|' | '*' | '_' | '`' | '[' | ']' | '<' | '>' | '#' => {
+                out.push('\\');
+                out.push(ch);
+            }
+            '\n' | '\r' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+impl Sink for Markdown {
+    fn heading(&mut self, level: u8, text: &str) {
+        let _ = writeln!(self.0, "{} {}\n", "#".repeat(level as usize), md(text));
+    }
+    fn para(&mut self, text: &str) {
+        let _ = writeln!(self.0, "{}\n", md(text));
+    }
+    fn muted(&mut self, text: &str) {
+        let _ = writeln!(self.0, "_{}_\n", md(text));
+    }
+    fn table(&mut self, header: &[&str], right: &[usize], rows: &[Vec<String>]) {
+        let _ = writeln!(self.0, "| {} |", header.iter().map(|h| md(h)).collect::<Vec<_>>().join(" | "));
+        let sep: Vec<&str> = (0..header.len()).map(|i| if right.contains(&i) { "---:" } else { "---" }).collect();
+        let _ = writeln!(self.0, "|{}|", sep.join("|"));
+        for r in rows {
+            let _ = writeln!(self.0, "| {} |", r.iter().map(|c| md(c)).collect::<Vec<_>>().join(" | "));
+        }
+        self.0.push('\n');
+    }
+    fn bullets(&mut self, items: &[(String, String)]) {
+        for (lead, rest) in items {
+            let _ = writeln!(self.0, "- **{}**{}", md(lead), if rest.is_empty() { String::new() } else { format!(" — {}", md(rest)) });
+        }
+        self.0.push('\n');
+    }
+}
+
+/// The report in Markdown.
+pub fn markdown(r: &ReportModel, source: &str) -> String {
+    let mut sink = Markdown(String::new());
+    render(r, source, &mut sink);
+    let mut s = sink.0;
+    while s.ends_with("\n\n") {
+        s.pop();
+    }
+    s
+}
+
+/// "above" / "short": whether the bottom-up value covers the top-down target.
+pub fn gap_word(gap: Num) -> &'static str {
+    if gap.is_negative() {
+        "■ short of target"
+    } else {
+        "● covers target"
+    }
+}
+
+/// Top-down targets in scope: programmes and portfolios, then objectives.
+pub fn target_rows(r: &ReportModel) -> Vec<(String, String, crate::domain::rollup::TargetGap)> {
+    let mut out: Vec<_> = r.check.funnel.iter().filter_map(|f| f.target_gap.map(|g| (f.key.clone(), f.title.clone(), g))).collect();
+    for (key, g) in &r.check.objective_targets {
+        let title = r.objectives.iter().find(|o| &o.key == key).map(|o| o.title.clone()).unwrap_or_default();
+        out.push((key.clone(), title, *g));
+    }
+    out
+}
+
+/// Every health warning as (check, key, detail), in a fixed order.
+pub fn health_lines(r: &ReportModel) -> Vec<(String, String, String)> {
+    let c = &r.check;
+    let mut out = Vec::new();
+    for s in &c.implementation {
+        out.push((format!("implementation {}", s.status), s.key.clone(), format!("{} — {}", s.title, s.detail)));
+    }
+    for s in &c.potential {
+        out.push((format!("potential {}", s.status), s.key.clone(), format!("{} — {}", s.title, s.detail)));
+    }
+    for s in &c.at_risk_key_results {
+        out.push(("key result at risk".into(), s.key.clone(), format!("{} — {}", s.title, s.detail)));
+    }
+    for s in &c.green_without_explanation {
+        out.push(("⚑ green without explanation".into(), s.key.clone(), s.detail.clone()));
+    }
+    let a = &c.alignment;
+    if a.above_ceiling {
+        let share = a.cascade_share.map(|s| s.percent()).unwrap_or_default();
+        let ceiling = a.ceiling.map(|s| s.percent()).unwrap_or_default();
+        out.push(("cascade above ceiling".into(), String::new(), format!("{share} of objectives cascaded; the ceiling is {ceiling}")));
+    }
+    for k in &a.orphans {
+        out.push(("orphan objective".into(), k.clone(), "no parent and no link".into()));
+    }
+    for (x, y) in &a.likely_duplicates {
+        out.push(("likely duplicate objectives".into(), format!("{x} ~ {y}"), String::new()));
+    }
+    for k in &c.outcome_only_objectives {
+        out.push(("outcome-only objective".into(), k.clone(), "watched only by outcome KPIs: no input or process KPI".into()));
+    }
+    for k in &c.isolated_kpis {
+        out.push(("isolated KPI".into(), k.clone(), "linked to nothing".into()));
+    }
+    for g in &c.incomplete_kpis {
+        out.push(("incomplete KPI".into(), g.key.clone(), format!("missing {}", g.missing.join(", "))));
+    }
+    for g in &c.not_executable {
+        out.push(("objective not yet executable".into(), g.key.clone(), format!("missing {}", g.missing.join(", "))));
+    }
+    out
+}

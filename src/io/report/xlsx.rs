@@ -1,0 +1,442 @@
+//! The report as an XLSX workbook for finance: one sheet per section, a bold frozen header row
+//! with an autofilter on every sheet, and real numeric cells with number formats, so the sheets
+//! can be sorted, filtered and pivoted as they are.
+//!
+//! A spreadsheet number is a binary double. Each number goes from keel's exact decimal through its
+//! text to the double, and is written as a number only when that double reads back as the same
+//! decimal; anything more precise than a double can hold (beyond ~15 significant digits) is
+//! written as text, so a cell never shows a figure keel does not hold.
+
+use super::{gap_word, health_lines, implementation, rag, stage, target_rows, tier, LEGEND};
+use crate::domain::{Num, Stage};
+use crate::store::report::ReportModel;
+use rust_xlsxwriter::{DocProperties, Format, FormatAlign, Workbook, Worksheet, XlsxError};
+
+/// One cell of a sheet.
+enum Cell {
+    Text(String),
+    /// Money: `#,##0.00`.
+    Money(Num),
+    /// A metric (key result or KPI value): `#,##0.00##`.
+    Metric(Num),
+    /// A share shown as a percentage: `0.0%` (rounded to six decimals).
+    Percent(Num),
+    /// A grade 0–1: `0.00` (rounded to six decimals).
+    Grade(Num),
+    Int(i64),
+    Empty,
+}
+
+use Cell::*;
+
+fn text(s: impl Into<String>) -> Cell {
+    Text(s.into())
+}
+
+fn opt_text(s: Option<&str>) -> Cell {
+    s.map(text).unwrap_or(Empty)
+}
+
+fn opt(n: Option<Num>, make: fn(Num) -> Cell) -> Cell {
+    n.map(make).unwrap_or(Empty)
+}
+
+/// The double for a decimal, if it holds the decimal exactly as written (see the module note).
+pub fn exact_f64(n: Num) -> Option<f64> {
+    let f: f64 = n.to_string().parse().ok()?;
+    let back = Num::from_stored(&format!("{f}"))?;
+    (f.is_finite() && back == n).then_some(f)
+}
+
+struct Formats {
+    header: Format,
+    money: Format,
+    metric: Format,
+    percent: Format,
+    grade: Format,
+    int: Format,
+    wrap: Format,
+}
+
+fn sheet(wb: &mut Workbook, f: &Formats, name: &str, header: &[(&str, f64)], rows: Vec<Vec<Cell>>) -> Result<(), XlsxError> {
+    let ws: &mut Worksheet = wb.add_worksheet();
+    ws.set_name(name)?;
+    for (c, (h, width)) in header.iter().enumerate() {
+        ws.write_string_with_format(0, c as u16, *h, &f.header)?;
+        ws.set_column_width(c as u16, *width)?;
+    }
+    for (r, row) in rows.iter().enumerate() {
+        let r = r as u32 + 1;
+        for (c, cell) in row.iter().enumerate() {
+            let c = c as u16;
+            let number = |n: &Num, fmt: &Format, ws: &mut Worksheet| -> Result<(), XlsxError> {
+                match exact_f64(*n) {
+                    Some(x) => ws.write_number_with_format(r, c, x, fmt).map(|_| ()),
+                    None => ws.write_string(r, c, n.to_string()).map(|_| ()),
+                }
+            };
+            match cell {
+                Text(s) if s.len() > 60 => ws.write_string_with_format(r, c, s, &f.wrap).map(|_| ())?,
+                Text(s) => ws.write_string(r, c, s).map(|_| ())?,
+                Money(n) => number(n, &f.money, ws)?,
+                Metric(n) => number(n, &f.metric, ws)?,
+                // Derived ratios (progress, scores, variances) carry up to 28 decimals: six suffice.
+                Percent(n) => number(&n.round_dp(6), &f.percent, ws)?,
+                Grade(n) => number(&n.round_dp(6), &f.grade, ws)?,
+                Int(i) => ws.write_number_with_format(r, c, *i as f64, &f.int).map(|_| ())?,
+                Empty => {}
+            }
+        }
+    }
+    ws.set_freeze_panes(1, 0)?;
+    ws.autofilter(0, 0, rows.len().max(1) as u32, header.len().saturating_sub(1) as u16)?;
+    Ok(())
+}
+
+/// The report as XLSX bytes.
+pub fn xlsx(r: &ReportModel, source: &str) -> Result<Vec<u8>, XlsxError> {
+    let mut wb = Workbook::new();
+    wb.set_properties(&DocProperties::new().set_title("Steering committee report").set_subject(r.scope.describe()).set_comment(LEGEND));
+    let f = Formats {
+        header: Format::new().set_bold().set_background_color("F2F4F7").set_align(FormatAlign::Top),
+        money: Format::new().set_num_format("#,##0.00"),
+        metric: Format::new().set_num_format("#,##0.00##"),
+        percent: Format::new().set_num_format("0.0%"),
+        grade: Format::new().set_num_format("0.00"),
+        int: Format::new().set_num_format("0"),
+        wrap: Format::new().set_text_wrap().set_align(FormatAlign::Top),
+    };
+    let c = &r.check;
+    let t = c.escalations_by_tier;
+    let health = health_lines(r);
+    let summary = vec![
+        vec![text("Report date"), text(&r.today)],
+        vec![text("Scope"), text(r.scope.describe())],
+        vec![text("File"), text(source)],
+        vec![text("Open escalations"), Int((t[0] + t[1] + t[2]) as i64)],
+        vec![text(tier(3)), Int(t[2] as i64)],
+        vec![text(tier(2)), Int(t[1] as i64)],
+        vec![text(tier(1)), Int(t[0] as i64)],
+        vec![text("Stale items"), Int(c.stale.len() as i64)],
+        vec![text("Late milestones"), Int(c.late_milestones.len() as i64)],
+        vec![text("Measures late or critical"), Int(c.implementation.len() as i64)],
+        vec![text("Measures with amber or red potential"), Int(c.potential.len() as i64)],
+        vec![text("Key results at risk"), Int(c.at_risk_key_results.len() as i64)],
+        vec![text("Health warnings"), Int(health.len() as i64)],
+        vec![text("Legend"), text(LEGEND)],
+    ];
+    sheet(&mut wb, &f, "Summary", &[("What", 38.0), ("Value", 60.0)], summary)?;
+
+    let rows = r
+        .objectives
+        .iter()
+        .map(|o| {
+            let g = o.target_gap;
+            vec![
+                text(&o.key),
+                text(&o.title),
+                text(&o.cycle),
+                opt_text(o.owner.as_deref()),
+                text(&o.level),
+                opt_text(o.parent.as_deref()),
+                text(rag(o.status.shown.rag)),
+                text(rag(o.status.shown.computed)),
+                text(if o.status.shown.manual { "yes" } else { "no" }),
+                opt(o.status.progress, Percent),
+                opt(g.map(|g| g.target), Money),
+                opt(g.map(|g| g.bottom_up), Money),
+                opt(g.map(|g| g.gap), Money),
+                opt_text(o.explanation.as_deref()),
+            ]
+        })
+        .collect();
+    let header = [
+        ("Key", 8.0),
+        ("Objective", 44.0),
+        ("Cycle", 10.0),
+        ("Owner", 18.0),
+        ("Level", 12.0),
+        ("Aligned to", 10.0),
+        ("Status", 12.0),
+        ("Computed status", 14.0),
+        ("Set by hand", 10.0),
+        ("Progress", 10.0),
+        ("Top-down target", 16.0),
+        ("Bottom-up forecast", 16.0),
+        ("Gap", 14.0),
+        ("Status explanation", 40.0),
+    ];
+    sheet(&mut wb, &f, "Objectives", &header, rows)?;
+
+    let rows = r
+        .objectives
+        .iter()
+        .flat_map(|o| o.key_results.iter().map(move |k| (o, k)))
+        .map(|(o, k)| {
+            vec![
+                text(&o.key),
+                text(&k.key),
+                text(&k.title),
+                opt_text(k.owner.as_deref()),
+                opt_text(k.unit.as_deref()),
+                opt(k.baseline, Metric),
+                opt(k.status.target, Metric),
+                opt(k.forecast, Metric),
+                opt(k.status.latest_actual, Metric),
+                opt(k.status.score.map(|s| s.grade), Grade),
+                opt(k.status.score.map(|s| s.raw), Grade),
+                opt_text(k.status.score.map(|s| s.zone.label())),
+                text(rag(k.status.shown.rag)),
+                text(rag(k.status.shown.computed)),
+                text(k.status.at_risk.join(", ")),
+                text(if k.status.stale { "yes" } else { "no" }),
+                text(k.measures.join(", ")),
+            ]
+        })
+        .collect();
+    let header = [
+        ("Objective", 10.0),
+        ("Key", 8.0),
+        ("Key result", 44.0),
+        ("Owner", 18.0),
+        ("Unit", 8.0),
+        ("Baseline", 12.0),
+        ("Target", 12.0),
+        ("Forecast", 12.0),
+        ("Actual", 12.0),
+        ("Score", 8.0),
+        ("Raw score", 10.0),
+        ("Zone", 14.0),
+        ("Status", 12.0),
+        ("Computed status", 14.0),
+        ("At risk from", 24.0),
+        ("Stale", 8.0),
+        ("Measures", 24.0),
+    ];
+    sheet(&mut wb, &f, "Key results", &header, rows)?;
+
+    let rows = r
+        .measures
+        .iter()
+        .map(|m| {
+            let s = &m.status;
+            vec![
+                text(&m.key),
+                text(&m.title),
+                text(m.serves.join(", ")),
+                opt_text(m.owner.as_deref()),
+                opt_text(m.sponsor.as_deref()),
+                opt_text(m.business_unit.as_deref()),
+                text(stage(m)),
+                text(implementation(s.implementation.level)),
+                text(&s.implementation.detail),
+                text(rag(s.potential)),
+                text(s.value_type.as_str()),
+                Money(s.money.planned),
+                Money(s.money.forecast),
+                Money(s.money.actual),
+                text(if s.stale { "yes" } else { "no" }),
+                opt_text(s.last_update.as_deref().map(|d| d.get(..10).unwrap_or(d))),
+                m.tier.map(|t| text(tier(t))).unwrap_or(Empty),
+                opt_text(m.narrative.as_deref()),
+                opt_text(m.decision_needed.as_deref()),
+                opt_text(m.risk.as_deref()),
+                opt_text(m.next_steps.as_deref()),
+            ]
+        })
+        .collect();
+    let header = [
+        ("Key", 8.0),
+        ("Measure", 40.0),
+        ("Serves", 16.0),
+        ("Owner", 18.0),
+        ("Sponsor", 18.0),
+        ("Business unit", 18.0),
+        ("Stage", 18.0),
+        ("Implementation", 14.0),
+        ("Implementation detail", 30.0),
+        ("Potential", 12.0),
+        ("Value type", 16.0),
+        ("Target (planned)", 16.0),
+        ("Forecast", 16.0),
+        ("Actual", 16.0),
+        ("Stale", 8.0),
+        ("Last update", 12.0),
+        ("Escalation", 22.0),
+        ("Status narrative", 40.0),
+        ("Decision needed", 30.0),
+        ("Risk", 30.0),
+        ("Next steps", 30.0),
+    ];
+    sheet(&mut wb, &f, "Measures", &header, rows)?;
+
+    let rows = r
+        .kpis
+        .iter()
+        .map(|k| {
+            let s = &k.status;
+            vec![
+                text(&k.key),
+                text(&k.title),
+                text(s.ipo_class.as_str()),
+                text(format!("{} is better", s.direction)),
+                opt_text(k.unit.as_deref()),
+                opt(s.target, Metric),
+                opt(s.latest_actual, Metric),
+                text(rag(s.rag)),
+                text(if s.stale { "yes" } else { "no" }),
+                text(s.missing.join(", ")),
+                opt_text(k.owner.as_deref()),
+            ]
+        })
+        .collect();
+    let header = [
+        ("Key", 8.0),
+        ("KPI", 40.0),
+        ("IPO class", 10.0),
+        ("Direction", 16.0),
+        ("Unit", 8.0),
+        ("Target", 12.0),
+        ("Latest actual", 14.0),
+        ("Status", 12.0),
+        ("Stale", 8.0),
+        ("Missing", 24.0),
+        ("Owner", 18.0),
+    ];
+    sheet(&mut wb, &f, "KPIs", &header, rows)?;
+
+    let rows = r
+        .kpis
+        .iter()
+        .flat_map(|k| k.values.iter().map(move |v| (k, v)))
+        .map(|(k, v)| vec![text(&k.key), text(&v.period), opt(v.planned, Metric), opt(v.forecast, Metric), opt(v.actual, Metric)])
+        .collect();
+    sheet(&mut wb, &f, "KPI trends", &[("KPI", 8.0), ("Period", 10.0), ("Planned", 12.0), ("Forecast", 12.0), ("Actual", 12.0)], rows)?;
+
+    let rows = c
+        .escalations
+        .iter()
+        .map(|e| {
+            vec![
+                Int(e.tier),
+                text(tier(e.tier)),
+                text(&e.key),
+                text(&e.title),
+                text(&e.kind),
+                opt_text(e.owner.as_deref()),
+                text(&e.reason),
+                text(&e.period),
+                opt(e.relative, Percent),
+                Money(e.gap),
+                Int(e.periods_out),
+                text(&e.assignee_role),
+                opt_text(e.assignee.as_deref()),
+                text(e.opened_at.get(..10).unwrap_or(&e.opened_at)),
+                text(e.due_at.get(..10).unwrap_or(&e.due_at)),
+                text(if e.overdue { "yes" } else { "no" }),
+                opt_text(e.acknowledged_by.as_deref()),
+                opt_text(e.decision.as_deref()),
+            ]
+        })
+        .collect();
+    let header = [
+        ("Tier", 6.0),
+        ("Tier name", 22.0),
+        ("Key", 8.0),
+        ("Item", 36.0),
+        ("Kind", 10.0),
+        ("Owner", 18.0),
+        ("Reason", 40.0),
+        ("Period", 10.0),
+        ("Variance", 10.0),
+        ("Gap", 14.0),
+        ("Periods out", 11.0),
+        ("Assigned role", 14.0),
+        ("Assigned to", 18.0),
+        ("Opened", 11.0),
+        ("Due", 11.0),
+        ("Overdue", 9.0),
+        ("Acknowledged by", 16.0),
+        ("Decision", 30.0),
+    ];
+    sheet(&mut wb, &f, "Escalations", &header, rows)?;
+
+    let funnel_rows: Vec<Vec<Cell>> = match &r.scoped_funnel {
+        Some(by_stage) => by_stage.iter().map(|(s, m)| funnel_row("scope", &r.scope.describe(), *s, m)).collect(),
+        None => c.funnel.iter().flat_map(|row| row.by_stage.iter().map(move |(s, m)| funnel_row(&row.key, &row.title, *s, m))).collect(),
+    };
+    let header = [("Node", 8.0), ("Title", 36.0), ("DoI", 6.0), ("Stage", 14.0), ("Planned", 16.0), ("Forecast", 16.0), ("Actual", 16.0)];
+    sheet(&mut wb, &f, "Value funnel", &header, funnel_rows)?;
+
+    let rows = target_rows(r)
+        .into_iter()
+        .map(|(k, title, g)| vec![text(k), text(title), Money(g.target), Money(g.bottom_up), Money(g.gap), text(gap_word(g.gap))])
+        .collect();
+    let header =
+        [("Key", 8.0), ("Title", 40.0), ("Top-down target", 16.0), ("Bottom-up forecast", 18.0), ("Gap", 16.0), ("Covered?", 18.0)];
+    sheet(&mut wb, &f, "Targets", &header, rows)?;
+
+    let rows = c
+        .stale
+        .iter()
+        .map(|s| {
+            vec![
+                text(&s.key),
+                text(&s.title),
+                opt_text(s.owner.as_deref()),
+                text(&s.cadence),
+                opt_text(s.last_update.as_deref().map(|d| d.get(..10).unwrap_or(d))),
+                s.days_since_update.map(Int).unwrap_or(Empty),
+            ]
+        })
+        .collect();
+    let header = [("Key", 8.0), ("Item", 40.0), ("Owner", 18.0), ("Cadence", 10.0), ("Last update", 12.0), ("Days since", 10.0)];
+    sheet(&mut wb, &f, "Stale", &header, rows)?;
+
+    let rows = c
+        .late_milestones
+        .iter()
+        .map(|m| vec![text(&m.key), text(&m.milestone), text(&m.due), Int(m.days_overdue), opt_text(m.owner.as_deref())])
+        .collect();
+    let header = [("Measure", 8.0), ("Milestone", 40.0), ("Due", 12.0), ("Days overdue", 12.0), ("Owner", 18.0)];
+    sheet(&mut wb, &f, "Late milestones", &header, rows)?;
+
+    let rows = health.into_iter().map(|(what, key, detail)| vec![text(what), text(key), text(detail)]).collect();
+    sheet(&mut wb, &f, "Health", &[("Check", 28.0), ("Item", 12.0), ("Detail", 70.0)], rows)?;
+
+    wb.save_to_buffer()
+}
+
+fn funnel_row(key: &str, title: &str, s: Stage, m: &crate::domain::rollup::Money) -> Vec<Cell> {
+    vec![text(key), text(title), text(s.short()), text(s.as_str()), Money(m.planned), Money(m.forecast), Money(m.actual)]
+}
+
+/// The sheet names, in order (for tests and documentation).
+pub const SHEETS: &[&str] = &[
+    "Summary",
+    "Objectives",
+    "Key results",
+    "Measures",
+    "KPIs",
+    "KPI trends",
+    "Escalations",
+    "Value funnel",
+    "Targets",
+    "Stale",
+    "Late milestones",
+    "Health",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_go_through_their_text_and_refuse_lossy_doubles() {
+        let n = |s: &str| Num::parse(s).unwrap();
+        assert_eq!(exact_f64(n("-1200")), Some(-1200.0));
+        assert_eq!(exact_f64(n("0.1")), Some(0.1));
+        assert_eq!(exact_f64(n("151220.50")), Some(151220.5));
+        assert_eq!(exact_f64(n("12345678901234567.89")), None, "beyond a double: written as text");
+    }
+}

@@ -1,0 +1,156 @@
+//! The facts `keel check` judges objectives by (health checks, top-down targets), for every
+//! objective at once from a few whole-table queries. The same figures as
+//! `Store::objective_facts` and `read::objective_bottom_up`, which ask several queries per
+//! objective.
+
+use super::Result;
+use crate::domain::health::ObjectiveFacts;
+use crate::domain::rollup::Money;
+use crate::domain::{IpoClass, Num};
+use rusqlite::Connection;
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+/// An objective's health facts and its top-down target, if it has a valid one.
+pub(crate) struct Facts {
+    pub health: ObjectiveFacts,
+    pub target: Option<Num>,
+}
+
+fn all<T>(c: &Connection, sql: &str, f: impl FnMut(&rusqlite::Row) -> rusqlite::Result<T>) -> Result<Vec<T>> {
+    let mut s = c.prepare(sql)?;
+    let r = s.query_map([], f)?;
+    Ok(r.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Facts for every objective, in key order. `planned_values` gives, per measure, how many of
+/// its values carry a plan (counted while its statuses were computed).
+pub(crate) fn objective_facts(c: &Connection, planned_values: &HashMap<i64, usize>) -> Result<Vec<(i64, Facts)>> {
+    let base: Vec<(i64, String, String, bool, bool, Option<String>)> = all(
+        c,
+        "SELECT o.id, i.key, o.title, o.parent_id IS NOT NULL, EXISTS (SELECT 1 FROM objectives x WHERE x.parent_id = o.id), o.target
+         FROM objectives o JOIN items i ON i.id = o.id ORDER BY i.num",
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+    )?;
+    let mut units: HashMap<i64, Vec<String>> = HashMap::new();
+    for (o, key) in all(
+        c,
+        "SELECT ou.objective_id, i.key FROM objective_units ou JOIN items i ON i.id = ou.unit_id ORDER BY ou.objective_id, ou.unit_id",
+        |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)),
+    )? {
+        units.entry(o).or_default().push(key);
+    }
+    let kr_objective: HashMap<i64, i64> =
+        all(c, "SELECT id, objective_id FROM key_results", |r| Ok((r.get(0)?, r.get(1)?)))?.into_iter().collect();
+    let mut key_results: HashMap<i64, usize> = HashMap::new();
+    for o in kr_objective.values() {
+        *key_results.entry(*o).or_default() += 1;
+    }
+    // KPIs informing the objective or one of its key results, each KPI once.
+    let mut kpis: HashMap<i64, BTreeSet<(i64, String)>> = HashMap::new();
+    for (to, kpi, class) in all(c, "SELECT l.to_id, k.id, k.ipo_class FROM kpis k JOIN links l ON l.from_id = k.id", |r| {
+        Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?))
+    })? {
+        let objective = kr_objective.get(&to).copied().unwrap_or(to);
+        kpis.entry(objective).or_default().insert((kpi, class));
+    }
+    // The distinct measures serving each objective's key results.
+    let mut serving: HashMap<i64, HashSet<i64>> = HashMap::new();
+    for (o, m) in all(
+        c,
+        "SELECT k.objective_id, l.from_id FROM links l JOIN key_results k ON k.id = l.to_id JOIN measures m ON m.id = l.from_id",
+        |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
+    )? {
+        serving.entry(o).or_default().insert(m);
+    }
+    let measure: HashMap<i64, (bool, bool, bool)> =
+        all(c, "SELECT id, owner_id IS NULL, risk IS NOT NULL AND risk <> '', cadence IS NOT NULL FROM measures", |r| {
+            Ok((r.get::<_, i64>(0)?, (r.get(1)?, r.get(2)?, r.get(3)?)))
+        })?
+        .into_iter()
+        .collect();
+    let milestones: HashMap<i64, usize> = all(c, "SELECT measure_id, COUNT(*) FROM milestones GROUP BY measure_id", |r| {
+        Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)? as usize))
+    })?
+    .into_iter()
+    .collect();
+    let deps: Vec<(i64, i64)> = all(c, "SELECT measure_id, depends_on_id FROM dependencies", |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let empty = HashSet::new();
+    let mut out = Vec::with_capacity(base.len());
+    for (id, key, title, has_parent, has_children, target) in base {
+        let ms = serving.get(&id).unwrap_or(&empty);
+        let mut f = ObjectiveFacts {
+            key,
+            title,
+            has_parent,
+            has_children,
+            units: units.remove(&id).unwrap_or_default(),
+            kpi_classes: kpis.get(&id).into_iter().flatten().filter_map(|(_, c)| IpoClass::parse(c)).collect(),
+            measures: ms.len(),
+            key_results: key_results.get(&id).copied().unwrap_or(0),
+            ..Default::default()
+        };
+        let mut cadence = 0;
+        for m in ms {
+            let (no_owner, risk, has_cadence) = measure.get(m).copied().unwrap_or_default();
+            f.measure_owners_missing += no_owner as usize;
+            f.risks_written += risk as usize;
+            cadence += has_cadence as usize;
+            f.milestones += milestones.get(m).copied().unwrap_or(0);
+            f.money_values += planned_values.get(m).copied().unwrap_or(0);
+        }
+        f.cadence_set = cadence > 0;
+        f.dependencies = deps.iter().filter(|(a, b)| ms.contains(a) || ms.contains(b)).count();
+        out.push((id, Facts { health: f, target: target.and_then(|s| Num::parse(&s).ok()) }));
+    }
+    Ok(out)
+}
+
+/// The bottom-up value of these objectives: the money (from `measure_money`) of the distinct,
+/// not cancelled measures serving the key results of the objective and of those cascaded from it.
+pub(crate) fn bottom_up(c: &Connection, ids: impl Iterator<Item = i64>) -> Result<HashMap<i64, Money>> {
+    let wanted: Vec<i64> = ids.collect();
+    let mut out = HashMap::new();
+    if wanted.is_empty() {
+        return Ok(out);
+    }
+    let mut children: HashMap<i64, Vec<i64>> = HashMap::new();
+    for (id, parent) in
+        all(c, "SELECT id, parent_id FROM objectives WHERE parent_id IS NOT NULL", |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))?
+    {
+        children.entry(parent).or_default().push(id);
+    }
+    let mut serving: HashMap<i64, Vec<i64>> = HashMap::new();
+    for (o, m) in all(
+        c,
+        "SELECT k.objective_id, l.from_id FROM links l JOIN key_results k ON k.id = l.to_id
+         JOIN measures m ON m.id = l.from_id WHERE m.side_state IS NOT 'cancelled'",
+        |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
+    )? {
+        serving.entry(o).or_default().push(m);
+    }
+    let num = |s: Option<String>| s.and_then(|s| Num::from_stored(&s)).unwrap_or_default();
+    let money: HashMap<i64, Money> = all(c, "SELECT measure_id, planned, forecast, actual FROM measure_money", |r| {
+        Ok((r.get::<_, i64>(0)?, Money { planned: num(r.get(1)?), forecast: num(r.get(2)?), actual: num(r.get(3)?) }))
+    })?
+    .into_iter()
+    .collect();
+    for id in wanted {
+        let mut seen = HashSet::new();
+        let mut stack = vec![id];
+        let mut measures = HashSet::new();
+        while let Some(o) = stack.pop() {
+            if !seen.insert(o) {
+                continue;
+            }
+            measures.extend(serving.get(&o).into_iter().flatten().copied());
+            stack.extend(children.get(&o).into_iter().flatten().copied());
+        }
+        let sum = measures
+            .iter()
+            .filter_map(|m| money.get(m))
+            .try_fold(Money::default(), |a, m| a.plus(*m))
+            .map_err(|e| super::StoreError::Invalid { key: "roll-up".into(), field: "sum".into(), why: e.to_string() })?;
+        out.insert(id, sum);
+    }
+    Ok(out)
+}

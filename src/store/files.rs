@@ -1,0 +1,201 @@
+//! The keel file on disk: warnings about who else can write it, and setting a file up to be
+//! shared by a group of analysts on one host (`keel init --shared GROUP`).
+//!
+//! SQLite gives a new `-wal` or `-shm` file the permission bits of the database file itself,
+//! whatever the umask; its group is the creator's primary group unless the folder is setgid, in
+//! which case it is the folder's group. So a shared file needs mode 0660, the group, and a
+//! setgid folder of that group that members may write — then whoever opens it first creates
+//! `-wal`/`-shm` files that every member can write too.
+
+use super::{Result, Store, StoreError};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+const WORLD_WRITE: u32 = 0o002;
+const GROUP_WRITE: u32 = 0o020;
+const SETGID: u32 = 0o2000;
+
+fn sibling(path: &Path, suffix: &str) -> PathBuf {
+    PathBuf::from(format!("{}{suffix}", path.display()))
+}
+
+/// The folder a database path lives in ("." for a bare file name).
+pub fn folder_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// Warnings about a keel file that others could change: the file, its `-wal`/`-shm` or its
+/// folder writable by every user, or a group-shared file whose folder would give new `-wal`/`-shm`
+/// files the wrong group.
+pub fn warnings(path: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let shown = path.display();
+    for suffix in ["", "-wal", "-shm"] {
+        let p = sibling(path, suffix);
+        if let Ok(m) = std::fs::metadata(&p) {
+            if m.mode() & WORLD_WRITE != 0 {
+                out.push(format!(
+                    "{} is writable by every user on this machine (mode {:04o}): anyone could change the data, and the audit \
+                     chain would only show it afterwards. Fix: chmod o-w {}",
+                    p.display(),
+                    m.mode() & 0o7777,
+                    p.display()
+                ));
+            }
+        }
+    }
+    let dir = folder_of(path);
+    if let Ok(d) = std::fs::metadata(&dir) {
+        if d.mode() & WORLD_WRITE != 0 {
+            out.push(format!(
+                "the folder {} is writable by every user: anyone could replace {shown} or plant -wal/-shm files beside it. \
+                 Keep keel files in a folder only you or your group can write",
+                dir.display()
+            ));
+        }
+        if let Ok(f) = std::fs::metadata(path) {
+            let shared = f.mode() & GROUP_WRITE != 0;
+            if shared && (d.mode() & SETGID == 0 || d.gid() != f.gid()) {
+                out.push(format!(
+                    "{shown} is shared with its group, but its folder {} is not a setgid folder of that group: -wal/-shm files \
+                     made by one member may be unwritable for the others. Fix (as the folder's owner): chgrp {} {} && chmod 2770 {}",
+                    dir.display(),
+                    f.gid(),
+                    dir.display(),
+                    dir.display()
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// The numeric id of a group given by name or number (through `getent`, so directory-service
+/// groups work too, then /etc/group).
+pub fn group_id(group: &str) -> Result<u32> {
+    let bad = |why: &str| StoreError::Invalid { key: "--shared".into(), field: group.to_string(), why: why.to_string() };
+    let name = group.trim();
+    if name.is_empty() || name.contains([':', '\n']) {
+        return Err(bad("is not a group name"));
+    }
+    if let Ok(n) = name.parse::<u32>() {
+        return Ok(n);
+    }
+    let from_line = |line: &str| -> Option<u32> {
+        let mut parts = line.split(':');
+        (parts.next()? == name).then_some(())?;
+        parts.nth(1)?.trim().parse().ok()
+    };
+    let getent = std::process::Command::new("getent").args(["group", name]).output().ok();
+    if let Some(gid) = getent.as_ref().filter(|o| o.status.success()).and_then(|o| from_line(String::from_utf8_lossy(&o.stdout).trim())) {
+        return Ok(gid);
+    }
+    std::fs::read_to_string("/etc/group")
+        .ok()
+        .and_then(|text| text.lines().find_map(from_line))
+        .ok_or_else(|| bad("no such group on this machine (see `getent group`)"))
+}
+
+/// The effective user id of this process.
+fn my_uid() -> Option<u32> {
+    std::fs::metadata("/proc/self").ok().map(|m| m.uid())
+}
+
+/// Make `dir` a setgid folder of `gid` that the group may write, if it is not one already. Only
+/// the folder's owner may change it; anyone else gets the commands to ask for.
+fn prepare_folder(dir: &Path, gid: u32, group: &str) -> Result<()> {
+    let m = std::fs::metadata(dir)?;
+    let ready = m.gid() == gid && m.mode() & SETGID != 0 && m.mode() & 0o070 == 0o070;
+    if ready {
+        return Ok(());
+    }
+    if my_uid() != Some(m.uid()) && my_uid() != Some(0) {
+        return Err(StoreError::Permission(format!(
+            "{}: a shared keel file needs a folder of group {group} that the group may write, with the setgid bit so that \
+             -wal/-shm files get the group too. Ask its owner to run: chgrp {group} {} && chmod 2770 {}. Nothing was created.",
+            dir.display(),
+            dir.display(),
+            dir.display()
+        )));
+    }
+    std::os::unix::fs::chown(dir, None, Some(gid))?;
+    let mode = (m.mode() & 0o7777) | SETGID | 0o070;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode))?;
+    Ok(())
+}
+
+/// Give a file the group and mode 0660 (set explicitly, so the umask does not matter).
+fn share_file(path: &Path, gid: u32) -> Result<()> {
+    std::os::unix::fs::chown(path, None, Some(gid))?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))?;
+    Ok(())
+}
+
+impl Store {
+    /// Create a new keel file shared by `group`: mode 0660, owned by the group, in a setgid folder
+    /// of the group (set up here when this user owns the folder), so that the `-wal`/`-shm` files
+    /// any member's keel creates later are group-owned and group-writable as well.
+    pub fn create_shared(path: &Path, group: &str) -> Result<Store> {
+        let gid = group_id(group)?;
+        if path.exists() {
+            return Err(StoreError::Exists { path: path.display().to_string() });
+        }
+        let dir = folder_of(path);
+        std::fs::create_dir_all(&dir)?;
+        prepare_folder(&dir, gid, group)?;
+        let store = Store::create(path, false)?;
+        // The connection is open, so -wal and -shm exist now: share them too. Every later one
+        // takes the database file's mode from SQLite and the group from the setgid folder.
+        for suffix in ["", "-wal", "-shm"] {
+            let p = sibling(path, suffix);
+            if p.exists() {
+                share_file(&p, gid)?;
+            }
+        }
+        Ok(store)
+    }
+
+    /// Warnings about who else could change this file (see [`warnings`]); the CLI prints them on
+    /// stderr, the terminal app shows them on opening.
+    pub fn warnings(&self) -> Vec<String> {
+        warnings(self.path())
+    }
+}
+
+/// Create a database at `path` whole or not at all: `init` builds it in a hidden file beside
+/// `path` (mode 0600), which is then hard-linked into place (refusing to replace anything that
+/// appeared there meanwhile) and removed. A process killed half-way leaves only the hidden file.
+pub(crate) fn create_whole(path: &Path, init: impl FnOnce(&mut rusqlite::Connection) -> Result<()>) -> Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let dir = folder_of(path);
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "keel.db".into());
+    let temp = dir.join(format!(".{name}.creating-{}", std::process::id()));
+    let clean = |p: &Path| {
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let _ = std::fs::remove_file(sibling(p, suffix));
+        }
+    };
+    clean(&temp);
+    std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&temp)?;
+    let result = (|| -> Result<()> {
+        let mut conn = rusqlite::Connection::open(&temp)?;
+        init(&mut conn)?;
+        // Closing the only connection folds the WAL into the file and removes it.
+        conn.close().map_err(|(_, e)| e)?;
+        match std::fs::hard_link(&temp, path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(StoreError::Exists { path: path.display().to_string() }),
+            // A file system without hard links: rename, having checked nothing is in the way.
+            Err(_) if !path.exists() => Ok(std::fs::rename(&temp, path)?),
+            Err(e) => Err(e.into()),
+        }
+    })();
+    clean(&temp);
+    if let Ok(d) = std::fs::File::open(&dir) {
+        let _ = d.sync_all();
+    }
+    result
+}

@@ -1,0 +1,563 @@
+//! Read models for reports and exports: the steering committee report's tree (objective → key
+//! result → measure), the flat item and value lists the CSV exports write, and the lookups the
+//! values import checks its rows against.
+//!
+//! Every status and number here comes from the read functions in `read.rs` and from
+//! [`Store::check`], the same ones the TUI and `keel check` use, so a report never shows a figure
+//! that the app would not. This file only selects and groups.
+
+use super::check::CheckReport;
+use super::read::{self, KpiStatus, KrStatus, MeasureStatus, ObjectiveStatus, ValueRow};
+use super::{resolve, Result, Store, StoreError};
+use crate::domain::rollup::{Money, TargetGap};
+use crate::domain::{ItemKey, ItemKind, Num, SideState, Stage};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What a report covers: everything, or one cycle and/or one unit (with its sub-units).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Scope {
+    /// (key, name) of the cycle, when the report is limited to one.
+    pub cycle: Option<(String, String)>,
+    /// (key, name) of the unit, when the report is limited to one.
+    pub unit: Option<(String, String)>,
+}
+
+impl Scope {
+    pub fn is_whole_file(&self) -> bool {
+        self.cycle.is_none() && self.unit.is_none()
+    }
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some((k, n)) = &self.cycle {
+            parts.push(format!("cycle {k} {n}"));
+        }
+        if let Some((k, n)) = &self.unit {
+            parts.push(format!("unit {k} {n} (with its sub-units)"));
+        }
+        if parts.is_empty() {
+            "the whole file".into()
+        } else {
+            parts.join(", ")
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct KrBlock {
+    pub key: String,
+    pub title: String,
+    pub owner: Option<String>,
+    /// What the numbers count, e.g. `%` or `EUR`.
+    pub unit: Option<String>,
+    pub baseline: Option<Num>,
+    pub status: KrStatus,
+    /// The newest forecast entered for the key result, if any.
+    pub forecast: Option<Num>,
+    pub explanation: Option<String>,
+    /// Measures in scope serving this key result, by key.
+    pub measures: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ObjectiveBlock {
+    pub key: String,
+    pub title: String,
+    pub cycle: String,
+    pub owner: Option<String>,
+    pub level: String,
+    pub parent: Option<String>,
+    pub units: Vec<String>,
+    pub status: ObjectiveStatus,
+    pub explanation: Option<String>,
+    /// Top-down target against the bottom-up forecast of the measures serving it.
+    pub target_gap: Option<TargetGap>,
+    pub key_results: Vec<KrBlock>,
+    /// KPIs that inform the objective or one of its key results.
+    pub kpis: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct MeasureBlock {
+    pub key: String,
+    pub title: String,
+    pub owner: Option<String>,
+    pub sponsor: Option<String>,
+    pub business_unit: Option<String>,
+    pub status: MeasureStatus,
+    pub narrative: Option<String>,
+    pub decision_needed: Option<String>,
+    pub risk: Option<String>,
+    pub next_steps: Option<String>,
+    /// Key results and KPIs it contributes to.
+    pub serves: Vec<String>,
+    /// The tier of its open escalation (1–3), if one is open.
+    pub tier: Option<i64>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct KpiBlock {
+    pub key: String,
+    pub title: String,
+    pub owner: Option<String>,
+    pub unit: Option<String>,
+    pub status: KpiStatus,
+    /// The last twelve periods, oldest first (for the trend charts).
+    pub values: Vec<ValueRow>,
+}
+
+/// Everything the steering committee report shows, for one scope.
+#[derive(Clone, Debug, Serialize)]
+pub struct ReportModel {
+    pub today: String,
+    pub scope: Scope,
+    /// `keel check`'s read model; when the report is scoped, only the rows of items in scope.
+    pub check: CheckReport,
+    pub objectives: Vec<ObjectiveBlock>,
+    /// Every measure in scope, by key number.
+    pub measures: Vec<MeasureBlock>,
+    /// Measures in scope that serve none of the key results in the report.
+    pub unlinked_measures: Vec<String>,
+    pub kpis: Vec<KpiBlock>,
+    /// For a scoped report, the value funnel of the measures in scope (net money by DoI stage);
+    /// the whole-file report uses the programme and portfolio funnel of `check` instead.
+    pub scoped_funnel: Option<Vec<(Stage, Money)>>,
+}
+
+impl ReportModel {
+    pub fn measure(&self, key: &str) -> Option<&MeasureBlock> {
+        self.measures.iter().find(|m| m.key == key)
+    }
+    pub fn kpi(&self, key: &str) -> Option<&KpiBlock> {
+        self.kpis.iter().find(|k| k.key == key)
+    }
+}
+
+fn ids(conn: &Connection, sql: &str, p: impl rusqlite::Params) -> Result<Vec<i64>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map(p, |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+fn key_of(conn: &Connection, id: i64) -> Result<String> {
+    Ok(conn.query_row("SELECT key FROM items WHERE id = ?1", [id], |r| r.get(0))?)
+}
+
+fn person(conn: &Connection, id: Option<i64>) -> Result<Option<String>> {
+    match id {
+        Some(i) => Ok(conn.query_row("SELECT name FROM people WHERE id = ?1", [i], |r| r.get(0)).optional()?),
+        None => Ok(None),
+    }
+}
+
+/// Find a cycle or unit by key (`C-1`) or by name (`FY26-Q4`), case-insensitively.
+fn find_named(conn: &Connection, kind: ItemKind, table: &str, given: &str) -> Result<(i64, String, String)> {
+    let by_key = ItemKey::parse(given).ok().filter(|k| k.kind == kind).map(|k| k.to_string());
+    let sql = format!(
+        "SELECT t.id, i.key, t.name FROM {table} t JOIN items i ON i.id = t.id
+         WHERE i.key = ?1 OR lower(t.name) = lower(?2) ORDER BY i.num LIMIT 1"
+    );
+    conn.query_row(&sql, params![by_key.unwrap_or_default(), given.trim()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?
+        .ok_or_else(|| StoreError::Invalid {
+            key: format!("--{}", if kind == ItemKind::Cycle { "cycle" } else { "unit" }),
+            field: given.to_string(),
+            why: format!("no {kind} with that key or name"),
+        })
+}
+
+/// The newest non-empty forecast among an item's values.
+fn latest_forecast(values: &[ValueRow]) -> Option<Num> {
+    values.iter().rev().find_map(|v| v.forecast)
+}
+
+impl Store {
+    /// The steering committee report's model for a scope (`cycle` and `unit` by key or name).
+    pub fn report(&self, cycle: Option<&str>, unit: Option<&str>) -> Result<ReportModel> {
+        let c = self.conn();
+        let clock = self.clock();
+        let t = self.thresholds()?;
+        let cycle = cycle.map(|s| find_named(c, ItemKind::Cycle, "cycles", s)).transpose()?;
+        let unit = unit.map(|s| find_named(c, ItemKind::Unit, "units", s)).transpose()?;
+        let scope = Scope {
+            cycle: cycle.as_ref().map(|(_, k, n)| (k.clone(), n.clone())),
+            unit: unit.as_ref().map(|(_, k, n)| (k.clone(), n.clone())),
+        };
+        let units: Option<BTreeSet<i64>> = match &unit {
+            Some((id, _, _)) => Some(
+                ids(
+                    c,
+                    "WITH RECURSIVE sub(id, depth) AS (SELECT ?1, 0 UNION SELECT u.id, sub.depth + 1 FROM units u JOIN sub ON u.parent_id = sub.id WHERE sub.depth < 16)
+                     SELECT id FROM sub",
+                    [id],
+                )?
+                .into_iter()
+                .collect(),
+            ),
+            None => None,
+        };
+        let cycle_id = cycle.as_ref().map(|x| x.0);
+
+        // Measures in scope: of the unit (business unit or function), serving the cycle's key results.
+        let all_measures: Vec<(i64, Option<i64>, Option<i64>)> = {
+            let mut s =
+                c.prepare("SELECT m.id, m.business_unit_id, m.function_id FROM measures m JOIN items i ON i.id = m.id ORDER BY i.num")?;
+            let r = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            r.collect::<rusqlite::Result<_>>()?
+        };
+        let mut measure_ids = Vec::new();
+        for (id, bu, func) in all_measures {
+            let unit_ok = units.as_ref().is_none_or(|u| bu.is_some_and(|b| u.contains(&b)) || func.is_some_and(|f| u.contains(&f)));
+            let cycle_ok = match cycle_id {
+                None => true,
+                Some(cy) => c.query_row(
+                    "SELECT EXISTS (SELECT 1 FROM links l JOIN key_results k ON k.id = l.to_id JOIN objectives o ON o.id = k.objective_id
+                     WHERE l.from_id = ?1 AND o.cycle_id = ?2)",
+                    params![id, cy],
+                    |r| r.get(0),
+                )?,
+            };
+            if unit_ok && cycle_ok {
+                measure_ids.push(id);
+            }
+        }
+        let measure_set: BTreeSet<i64> = measure_ids.iter().copied().collect();
+
+        // Objectives in scope: of the cycle, and tagged with the unit or served by its measures.
+        let mut objectives = Vec::new();
+        let all_objectives = ids(c, "SELECT o.id FROM objectives o JOIN items i ON i.id = o.id ORDER BY i.num", [])?;
+        for oid in all_objectives {
+            type Row = (i64, String, Option<i64>, String, Option<i64>, Option<String>, Option<String>);
+            let r: Row = c.query_row(
+                "SELECT o.cycle_id, o.title, o.owner_id, o.level, o.parent_id, o.status_explanation, o.target FROM objectives o WHERE o.id = ?1",
+                [oid],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)),
+            )?;
+            if cycle_id.is_some_and(|cy| cy != r.0) {
+                continue;
+            }
+            let unit_ids = ids(c, "SELECT unit_id FROM objective_units WHERE objective_id = ?1", [oid])?;
+            let kr_ids =
+                ids(c, "SELECT k.id FROM key_results k JOIN items i ON i.id = k.id WHERE k.objective_id = ?1 ORDER BY i.num", [oid])?;
+            if let Some(u) = &units {
+                let tagged = unit_ids.iter().any(|x| u.contains(x));
+                let served = kr_ids.iter().try_fold(false, |acc, kr| -> Result<bool> {
+                    Ok(acc || ids(c, "SELECT from_id FROM links WHERE to_id = ?1", [kr])?.iter().any(|m| measure_set.contains(m)))
+                })?;
+                if !tagged && !served {
+                    continue;
+                }
+            }
+            let mut key_results = Vec::new();
+            for kr in &kr_ids {
+                let (title, owner, unit, baseline, explanation): (String, Option<i64>, Option<String>, Option<String>, Option<String>) = c
+                    .query_row("SELECT title, owner_id, unit, baseline, status_explanation FROM key_results WHERE id = ?1", [kr], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                    })?;
+                let serving = ids(
+                    c,
+                    "SELECT l.from_id FROM links l JOIN items i ON i.id = l.from_id WHERE l.to_id = ?1 AND i.kind = 'measure' ORDER BY i.num",
+                    [kr],
+                )?;
+                let measures = serving.into_iter().filter(|m| measure_set.contains(m)).map(|m| key_of(c, m)).collect::<Result<_>>()?;
+                key_results.push(KrBlock {
+                    key: key_of(c, *kr)?,
+                    title,
+                    owner: person(c, owner)?,
+                    unit,
+                    baseline: baseline.as_deref().and_then(Num::from_stored),
+                    status: read::kr_status(c, *kr, clock, &t)?,
+                    forecast: latest_forecast(&read::values_of(c, *kr, None)?),
+                    explanation,
+                    measures,
+                });
+            }
+            let target_gap = match r.6.as_deref().and_then(Num::from_stored) {
+                Some(target) => crate::domain::rollup::target_gap(target, read::objective_bottom_up(c, oid)?.forecast).ok(),
+                None => None,
+            };
+            let kpis = ids(
+                c,
+                "SELECT DISTINCT k.id FROM kpis k JOIN links l ON l.from_id = k.id JOIN items i ON i.id = k.id
+                 WHERE l.to_id = ?1 OR l.to_id IN (SELECT id FROM key_results WHERE objective_id = ?1) ORDER BY i.num",
+                [oid],
+            )?
+            .into_iter()
+            .map(|k| key_of(c, k))
+            .collect::<Result<_>>()?;
+            objectives.push(ObjectiveBlock {
+                key: key_of(c, oid)?,
+                title: r.1,
+                cycle: c.query_row("SELECT name FROM cycles WHERE id = ?1", [r.0], |x| x.get(0))?,
+                owner: person(c, r.2)?,
+                level: r.3,
+                parent: r.4.map(|p| key_of(c, p)).transpose()?,
+                units: unit_ids.into_iter().map(|u| key_of(c, u)).collect::<Result<_>>()?,
+                status: read::objective_status(c, oid, clock, &t)?,
+                explanation: r.5,
+                target_gap,
+                key_results,
+                kpis,
+            });
+        }
+
+        let open = self.escalations(&read::EscalationFilter::default())?;
+        let mut measures = Vec::new();
+        for id in &measure_ids {
+            type Row = (String, Option<i64>, Option<i64>, Option<i64>, Option<String>, Option<String>, Option<String>, Option<String>);
+            let r: Row = c.query_row(
+                "SELECT title, owner_id, sponsor_id, business_unit_id, narrative, decision_needed, risk, next_steps FROM measures WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?)),
+            )?;
+            let key = key_of(c, *id)?;
+            let serves =
+                ids(c, "SELECT l.to_id FROM links l JOIN items i ON i.id = l.to_id WHERE l.from_id = ?1 ORDER BY i.kind, i.num", [id])?
+                    .into_iter()
+                    .map(|x| key_of(c, x))
+                    .collect::<Result<_>>()?;
+            let business_unit = match r.3 {
+                Some(u) => Some(c.query_row("SELECT name FROM units WHERE id = ?1", [u], |x| x.get(0))?),
+                None => None,
+            };
+            measures.push(MeasureBlock {
+                tier: open.iter().find(|e| e.key == key).map(|e| e.tier),
+                key,
+                title: r.0,
+                owner: person(c, r.1)?,
+                sponsor: person(c, r.2)?,
+                business_unit,
+                status: read::measure_status(c, *id, clock, &t)?,
+                narrative: r.4,
+                decision_needed: r.5,
+                risk: r.6,
+                next_steps: r.7,
+                serves,
+            });
+        }
+        let shown: BTreeSet<&str> =
+            objectives.iter().flat_map(|o| o.key_results.iter().flat_map(|k| k.measures.iter())).map(String::as_str).collect();
+        let unlinked_measures = measures.iter().filter(|m| !shown.contains(m.key.as_str())).map(|m| m.key.clone()).collect();
+
+        // KPIs: those informing the objectives in scope (every KPI for the whole file).
+        let kpi_ids: Vec<i64> = if scope.is_whole_file() {
+            ids(c, "SELECT k.id FROM kpis k JOIN items i ON i.id = k.id ORDER BY i.num", [])?
+        } else {
+            let wanted: BTreeSet<String> = objectives.iter().flat_map(|o| o.kpis.iter().cloned()).collect();
+            let mut v = Vec::new();
+            for k in &wanted {
+                v.push(resolve(
+                    c,
+                    &ItemKey::parse(k).map_err(|e| StoreError::Invalid { key: k.clone(), field: "key".into(), why: e.to_string() })?,
+                )?);
+            }
+            v
+        };
+        let mut kpis = Vec::new();
+        for id in kpi_ids {
+            let (title, owner, unit): (String, Option<i64>, Option<String>) =
+                c.query_row("SELECT title, owner_id, unit FROM kpis WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            kpis.push(KpiBlock {
+                key: key_of(c, id)?,
+                title,
+                owner: person(c, owner)?,
+                unit,
+                status: read::kpi_status(c, id, clock, &t)?,
+                values: read::values_of(c, id, Some(12))?,
+            });
+        }
+        kpis.sort_by_key(|k| ItemKey::parse(&k.key).map(|x| x.number).unwrap_or(0));
+
+        let mut check = self.check()?;
+        let mut scoped_funnel = None;
+        if !scope.is_whole_file() {
+            let mut keys: BTreeSet<String> = objectives.iter().map(|o| o.key.clone()).collect();
+            keys.extend(objectives.iter().flat_map(|o| o.key_results.iter().map(|k| k.key.clone())));
+            keys.extend(measures.iter().map(|m| m.key.clone()));
+            keys.extend(kpis.iter().map(|k| k.key.clone()));
+            restrict(&mut check, &keys);
+            let mut by_stage: Vec<(Stage, Money)> = Stage::ALL.iter().map(|s| (*s, Money::default())).collect();
+            for m in measures.iter().filter(|m| m.status.side_state != Some(SideState::Cancelled)) {
+                let slot = &mut by_stage[m.status.stage.index()].1;
+                *slot = slot.plus(m.status.money).map_err(|e| StoreError::Invalid {
+                    key: m.key.clone(),
+                    field: "roll-up".into(),
+                    why: e.to_string(),
+                })?;
+            }
+            scoped_funnel = Some(by_stage);
+        }
+        Ok(ReportModel { today: clock.today.to_string(), scope, check, objectives, measures, unlinked_measures, kpis, scoped_funnel })
+    }
+}
+
+/// Keep only the rows of `check` that name an item in `keys` (for a scoped report). The
+/// programme funnel and the alignment figures describe the whole file and are left out.
+fn restrict(check: &mut CheckReport, keys: &BTreeSet<String>) {
+    let has = |k: &String| keys.contains(k);
+    check.escalations.retain(|e| has(&e.key));
+    check.escalations_by_tier = [0; 3];
+    for e in &check.escalations {
+        check.escalations_by_tier[(e.tier - 1).clamp(0, 2) as usize] += 1;
+    }
+    check.exit_code = if check.escalations_by_tier[2] > 0 {
+        2
+    } else if check.escalations_by_tier[0] + check.escalations_by_tier[1] > 0 {
+        1
+    } else {
+        0
+    };
+    check.stale.retain(|s| has(&s.key));
+    check.late_milestones.retain(|s| has(&s.key));
+    check.implementation.retain(|s| has(&s.key));
+    check.potential.retain(|s| has(&s.key));
+    check.at_risk_key_results.retain(|s| has(&s.key));
+    check.green_without_explanation.retain(|s| has(&s.key));
+    check.outcome_only_objectives.retain(has);
+    check.isolated_kpis.retain(has);
+    check.incomplete_kpis.retain(|g| has(&g.key));
+    check.not_executable.retain(|g| has(&g.key));
+    check.objective_targets.retain(|(k, _)| has(k));
+    check.funnel.clear();
+    check.alignment.orphans.retain(has);
+    check.alignment.cross_functional.retain(has);
+    check.alignment.likely_duplicates.retain(|(a, b)| has(a) || has(b));
+}
+
+/// One row of the items export.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ItemRow {
+    pub key: String,
+    pub kind: String,
+    pub title: String,
+    /// Objective of a key result, parent objective, parent node, or package of a measure.
+    pub parent: Option<String>,
+    pub owner: Option<String>,
+    pub cycle: Option<String>,
+    pub stage: Option<String>,
+    pub side_state: Option<String>,
+    /// The status shown in the tree (red/amber/green/stale/no data).
+    pub status: String,
+    pub implementation: Option<String>,
+    pub potential: Option<String>,
+    /// Score of a key result, progress of an objective (0–1).
+    pub progress: Option<Num>,
+    pub target: Option<Num>,
+    pub planned: Option<Num>,
+    pub forecast: Option<Num>,
+    pub actual: Option<Num>,
+    pub stale: bool,
+    pub escalation_tier: Option<i64>,
+}
+
+impl Store {
+    /// Objectives, key results, KPIs, the execution hierarchy and measures, with the statuses
+    /// and numbers the tree shows.
+    pub fn item_rows(&self) -> Result<Vec<ItemRow>> {
+        let c = self.conn();
+        let clock = self.clock();
+        let t = self.thresholds()?;
+        let kinds = ["objective", "key-result", "kpi", "portfolio", "programme", "project", "package", "measure"];
+        let mut out = Vec::new();
+        for kind_s in kinds {
+            let kind = ItemKind::parse(kind_s).expect("a known kind");
+            let rows: Vec<(i64, String)> = {
+                let mut s = c.prepare_cached("SELECT id, key FROM items WHERE kind = ?1 ORDER BY num")?;
+                let r = s.query_map([kind_s], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                r.collect::<rusqlite::Result<_>>()?
+            };
+            for (id, key) in rows {
+                let st = read::item_status(c, kind, id, clock, &t)?;
+                let mut row = ItemRow {
+                    key,
+                    kind: kind_s.to_string(),
+                    title: read::title_of(c, id)?,
+                    status: st.rag.label().to_string(),
+                    stage: st.stage.map(|s| s.as_str().to_string()),
+                    side_state: st.side_state.map(|s| s.as_str().to_string()),
+                    implementation: st.implementation.map(|l| l.label().to_string()),
+                    progress: st.progress,
+                    stale: st.stale,
+                    escalation_tier: st.tier,
+                    ..Default::default()
+                };
+                let (parent, owner, cycle): (Option<i64>, Option<i64>, Option<i64>) = match kind {
+                    ItemKind::Objective => {
+                        c.query_row("SELECT parent_id, owner_id, cycle_id FROM objectives WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                    }
+                    ItemKind::KeyResult => c.query_row(
+                        "SELECT k.objective_id, k.owner_id, o.cycle_id FROM key_results k JOIN objectives o ON o.id = k.objective_id WHERE k.id = ?1",
+                        [id],
+                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                    )?,
+                    ItemKind::Kpi => (None, c.query_row("SELECT owner_id FROM kpis WHERE id = ?1", [id], |r| r.get(0))?, None),
+                    ItemKind::Measure => {
+                        c.query_row("SELECT package_id, owner_id, NULL FROM measures WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                    }
+                    _ => c.query_row("SELECT parent_id, owner_id, NULL FROM nodes WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?,
+                };
+                row.parent = parent.map(|p| key_of(c, p)).transpose()?;
+                row.owner = person(c, owner)?;
+                row.cycle = match cycle {
+                    Some(cy) => Some(c.query_row("SELECT name FROM cycles WHERE id = ?1", [cy], |r| r.get(0))?),
+                    None => None,
+                };
+                match kind {
+                    ItemKind::Measure => {
+                        let m = read::measure_status(c, id, clock, &t)?;
+                        row.potential = Some(m.potential.label().to_string());
+                        (row.planned, row.forecast, row.actual) = (Some(m.money.planned), Some(m.money.forecast), Some(m.money.actual));
+                    }
+                    ItemKind::KeyResult => {
+                        let k = read::kr_status(c, id, clock, &t)?;
+                        (row.target, row.actual) = (k.target, k.latest_actual);
+                        row.forecast = latest_forecast(&read::values_of(c, id, None)?);
+                    }
+                    ItemKind::Kpi => {
+                        let k = read::kpi_status(c, id, clock, &t)?;
+                        (row.target, row.actual) = (k.target, k.latest_actual);
+                        row.forecast = latest_forecast(&read::values_of(c, id, None)?);
+                    }
+                    ItemKind::Objective => {
+                        let target: Option<String> = c.query_row("SELECT target FROM objectives WHERE id = ?1", [id], |r| r.get(0))?;
+                        row.target = target.as_deref().and_then(Num::from_stored);
+                        let bu = read::objective_bottom_up(c, id)?;
+                        (row.planned, row.forecast, row.actual) = (Some(bu.planned), Some(bu.forecast), Some(bu.actual));
+                    }
+                    _ => {
+                        let target: Option<String> = c.query_row("SELECT target FROM nodes WHERE id = ?1", [id], |r| r.get(0))?;
+                        row.target = target.as_deref().and_then(Num::from_stored);
+                        let total = read::node_total(c, id)?;
+                        (row.planned, row.forecast, row.actual) = (Some(total.planned), Some(total.forecast), Some(total.actual));
+                    }
+                }
+                out.push(row);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every item's title by key (for the values export).
+    pub fn titles(&self) -> Result<BTreeMap<String, String>> {
+        let c = self.conn();
+        let pairs: Vec<(i64, String)> = {
+            let mut s = c.prepare("SELECT id, key FROM items")?;
+            let r = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            r.collect::<rusqlite::Result<_>>()?
+        };
+        pairs.into_iter().map(|(id, key)| Ok((key, read::title_of(c, id)?))).collect()
+    }
+
+    /// Which of these keys name an item in the file (for checking an import before it runs).
+    pub fn existing_keys(&self, keys: &BTreeSet<String>) -> Result<BTreeSet<String>> {
+        let c = self.conn();
+        let mut out = BTreeSet::new();
+        for k in keys {
+            if c.query_row("SELECT EXISTS (SELECT 1 FROM items WHERE key = ?1)", [k], |r| r.get::<_, bool>(0))? {
+                out.insert(k.clone());
+            }
+        }
+        Ok(out)
+    }
+}

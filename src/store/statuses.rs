@@ -1,0 +1,558 @@
+//! Statuses of many items at once. The read models of `read.rs` (`measure_status`, `kr_status`,
+//! `objective_status`, `kpi_status`, `item_status`) ask a few queries per item; an objective's
+//! status needs every measure under it, so on a large file that is tens of thousands of queries.
+//! Here the same figures come from a few bulk queries per batch of items, computed in memory by
+//! the same domain functions, and remembered until the file changes (any commit, by this
+//! connection or another) or the day does. `keel check` uses it for the whole file at once.
+//!
+//! The per-item functions stay the reference: tests compare the two on the demo and on a
+//! generated organisation.
+
+use super::read::{KpiStatus, KrStatus, MeasureStatus, ObjectiveStatus};
+use super::{Clock, Result, StoreError};
+use crate::domain::escalation::{self, Point, Thresholds, Tier};
+use crate::domain::health;
+use crate::domain::num::NumError;
+use crate::domain::rollup::{measure_money, Money, PeriodMoney};
+use crate::domain::scoring::{self, KrNumbers};
+use crate::domain::status::{self, ImplLevel, Implementation, MilestoneFacts, Rag};
+use crate::domain::{Cadence, Direction, IpoClass, KrKind, Num, Period, SideState, Stage, ValueType};
+use chrono::NaiveDate;
+use rusqlite::types::ValueRef;
+use rusqlite::{Connection, Row};
+use std::collections::{HashMap, HashSet};
+
+fn text(v: ValueRef<'_>) -> Option<&str> {
+    match v {
+        ValueRef::Text(t) => std::str::from_utf8(t).ok(),
+        _ => None,
+    }
+}
+
+fn num_ref(v: ValueRef) -> Option<Num> {
+    text(v).and_then(Num::from_stored)
+}
+
+fn num(s: Option<String>) -> Option<Num> {
+    s.and_then(|s| Num::from_stored(&s))
+}
+
+fn date(s: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(s.get(..10)?, "%Y-%m-%d").ok()
+}
+
+/// As the read models judge staleness: the newest period with an actual ended longer ago than the
+/// cadence allows (never reported counts as stale). Also the days since the last entry.
+fn stale_from(latest_period: Option<&str>, last: Option<&str>, cadence: Cadence, today: NaiveDate) -> (bool, Option<i64>) {
+    let days = last.and_then(date).map(|d| (today - d).num_days());
+    match latest_period.and_then(|p| Period::parse(p).ok()).map(|p| p.end()) {
+        Some(end) => ((today - end).num_days() > cadence.stale_after_days(), days),
+        None => (true, days),
+    }
+}
+
+/// `[1,2,3]`: a list of ids for `json_each`, so one statement serves any batch.
+fn ids_json(ids: &[i64]) -> String {
+    let mut s = String::with_capacity(ids.len() * 8 + 2);
+    s.push('[');
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push_str(&id.to_string());
+    }
+    s.push(']');
+    s
+}
+
+/// What is remembered between calls, valid for one state of the file and one day.
+#[derive(Default)]
+pub(crate) struct Memo {
+    pub key: Option<(i64, u64, NaiveDate)>,
+    measures: HashMap<i64, MeasureStatus>,
+    krs: HashMap<i64, KrStatus>,
+    objectives: HashMap<i64, ObjectiveStatus>,
+    kpis: HashMap<i64, KpiStatus>,
+    milestones: HashMap<i64, Vec<(String, String, Option<String>)>>,
+    deps: HashMap<i64, Vec<(i64, String)>>,
+    tiers: Option<HashMap<i64, i64>>,
+    /// Per measure: how many of its values carry a plan (for the health checks).
+    pub planned_values: HashMap<i64, usize>,
+    /// Per key result, the measures serving it; per objective, its key results and children.
+    serving: HashMap<i64, Vec<i64>>,
+    tree: HashMap<i64, (Vec<i64>, Vec<i64>)>,
+    /// Whole tables already read (in `all` mode).
+    all_measures: bool,
+    all_krs: bool,
+    all_kpis: bool,
+}
+
+/// Computes statuses in batches. `all` reads whole tables (for `keel check`) instead of lists.
+pub(crate) struct Engine<'a> {
+    pub conn: &'a Connection,
+    pub clock: Clock,
+    pub t: Thresholds,
+    pub memo: &'a mut Memo,
+    pub all: bool,
+}
+
+/// Append `WHERE col IN (the batch)` unless the whole table is wanted.
+fn scoped(sql: &str, col: &str, all: bool, order: &str) -> String {
+    if all {
+        format!("{sql} {order}")
+    } else if sql.contains(" WHERE ") {
+        format!("{sql} AND {col} IN (SELECT value FROM json_each(?1)) {order}")
+    } else {
+        format!("{sql} WHERE {col} IN (SELECT value FROM json_each(?1)) {order}")
+    }
+}
+
+impl Engine<'_> {
+    fn each(&self, sql: &str, ids: &[i64], mut f: impl FnMut(&Row) -> rusqlite::Result<()>) -> Result<()> {
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let mut rows = if self.all { stmt.query([])? } else { stmt.query([ids_json(ids)])? };
+        while let Some(r) = rows.next()? {
+            f(r)?;
+        }
+        Ok(())
+    }
+
+    /// Open escalation tier per item.
+    pub fn tier(&mut self, id: i64) -> Result<Option<i64>> {
+        if self.memo.tiers.is_none() {
+            let mut map = HashMap::new();
+            let mut stmt = self.conn.prepare_cached("SELECT item_id, tier FROM escalations WHERE state = 'open'")?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                map.insert(r.get(0)?, r.get(1)?);
+            }
+            self.memo.tiers = Some(map);
+        }
+        Ok(self.memo.tiers.as_ref().and_then(|m| m.get(&id).copied()))
+    }
+
+    /// A measure computed by an earlier `load_measures`.
+    pub fn measure_ref(&self, id: i64) -> Result<&MeasureStatus> {
+        self.memo.measures.get(&id).ok_or(StoreError::Sqlite(rusqlite::Error::QueryReturnedNoRows))
+    }
+
+    pub fn measure(&mut self, id: i64) -> Result<MeasureStatus> {
+        self.load_measures(&[id])?;
+        self.memo.measures.get(&id).cloned().ok_or(StoreError::Sqlite(rusqlite::Error::QueryReturnedNoRows))
+    }
+
+    /// Compute the statuses of these measures (all of them when `all`) that are not known yet.
+    pub fn load_measures(&mut self, ids: &[i64]) -> Result<()> {
+        let todo: Vec<i64> = ids.iter().copied().filter(|id| !self.memo.measures.contains_key(id)).collect();
+        if if self.all { self.memo.all_measures } else { todo.is_empty() } {
+            return Ok(());
+        }
+        self.memo.all_measures |= self.all;
+        type MRow = (Stage, Option<SideState>, ValueType, Cadence);
+        let mut rows: HashMap<i64, MRow> = HashMap::new();
+        let mut order = Vec::new();
+        let sql = scoped("SELECT id, stage, side_state, value_type, cadence FROM measures", "id", self.all, "");
+        self.each(&sql, &todo, |r| {
+            let id: i64 = r.get(0)?;
+            let stage = text(r.get_ref(1)?).and_then(Stage::parse).unwrap_or(Stage::Defined);
+            let side = text(r.get_ref(2)?).and_then(SideState::parse);
+            let vt = text(r.get_ref(3)?).and_then(ValueType::parse).unwrap_or(ValueType::RecurringBenefit);
+            let cadence = text(r.get_ref(4)?).and_then(Cadence::parse).unwrap_or(Cadence::Weekly);
+            rows.insert(id, (stage, side, vt, cadence));
+            order.push(id);
+            Ok(())
+        })?;
+        // One pass over their values, item by item: money, the last update, whether there are any.
+        struct Acc {
+            id: i64,
+            periods: Vec<PeriodMoney>,
+            last: Option<String>,
+            latest: Option<String>,
+            planned: usize,
+        }
+        type Done = (std::result::Result<Money, NumError>, Option<String>, Option<String>, usize);
+        let mut numbers: HashMap<i64, Done> = HashMap::with_capacity(rows.len());
+        let finish = |acc: &mut Acc, numbers: &mut HashMap<i64, Done>| {
+            let vt = rows.get(&acc.id).map(|r| r.2).unwrap_or(ValueType::RecurringBenefit);
+            numbers.insert(acc.id, (measure_money(&acc.periods, vt), acc.last.take(), acc.latest.take(), acc.planned));
+            acc.periods.clear();
+            acc.planned = 0;
+        };
+        let sql = scoped(
+            "SELECT v.item_id, v.planned, v.forecast, v.actual, v.updated_at, v.period FROM item_values v",
+            "v.item_id",
+            self.all,
+            "ORDER BY v.item_id, v.period_start",
+        );
+        let sql = if self.all { sql.replace(" ORDER BY", " WHERE v.item_id IN (SELECT id FROM measures) ORDER BY") } else { sql };
+        let mut acc = Acc { id: i64::MIN, periods: Vec::with_capacity(16), last: None, latest: None, planned: 0 };
+        self.each(&sql, &todo, |r| {
+            let id: i64 = r.get(0)?;
+            if id != acc.id {
+                if acc.id != i64::MIN {
+                    finish(&mut acc, &mut numbers);
+                }
+                acc.id = id;
+            }
+            let p = PeriodMoney { planned: num_ref(r.get_ref(1)?), forecast: num_ref(r.get_ref(2)?), actual: num_ref(r.get_ref(3)?) };
+            acc.planned += p.planned.is_some() as usize;
+            if !matches!(r.get_ref(3)?, ValueRef::Null) {
+                let at = text(r.get_ref(4)?).unwrap_or("");
+                if acc.last.as_deref().is_none_or(|l| at > l) {
+                    acc.last = Some(at.to_string());
+                }
+                let period = text(r.get_ref(5)?).unwrap_or("");
+                match &mut acc.latest {
+                    Some(l) => {
+                        l.clear();
+                        l.push_str(period);
+                    }
+                    None => acc.latest = Some(period.to_string()),
+                }
+            }
+            acc.periods.push(p);
+            Ok(())
+        })?;
+        if acc.id != i64::MIN {
+            finish(&mut acc, &mut numbers);
+        }
+        self.load_implementation_inputs(&order)?;
+        let today = self.clock.today;
+        for id in order {
+            let (stage, side_state, value_type, cadence) = rows[&id];
+            let done = numbers.remove(&id);
+            let money = match done.as_ref().map(|d| d.0.clone()) {
+                None => measure_money(&[], value_type),
+                Some(m) => m,
+            }
+            .map_err(|e| StoreError::Invalid { key: format!("#{id}"), field: "values".into(), why: e.to_string() })?;
+            let implementation = self.implementation(id, 0);
+            let has_values = done.is_some();
+            let (last, latest, planned_values) = done.map(|d| (d.1, d.2, d.3)).unwrap_or((None, None, 0));
+            self.memo.planned_values.insert(id, planned_values);
+            let reporting = has_values && stage != Stage::Closed && side_state.is_none();
+            let (stale, days) = if reporting { stale_from(latest.as_deref(), last.as_deref(), cadence, today) } else { (false, None) };
+            let (planned, forecast) =
+                if value_type.is_cost() { (money.planned.negated(), money.forecast.negated()) } else { (money.planned, money.forecast) };
+            let potential = status::potential(planned, forecast, value_type.direction(), &self.t).unless_stale(stale);
+            self.memo.measures.insert(
+                id,
+                MeasureStatus {
+                    stage,
+                    side_state,
+                    implementation,
+                    potential,
+                    money,
+                    value_type,
+                    cadence,
+                    stale,
+                    days_since_update: days,
+                    last_update: last,
+                },
+            );
+        }
+        if self.all {
+            // Every measure is done: the milestones and dependencies are not needed again.
+            self.memo.milestones = HashMap::new();
+            self.memo.deps = HashMap::new();
+        }
+        Ok(())
+    }
+
+    /// Milestones and dependencies of these measures and, transitively, of what they wait for.
+    fn load_implementation_inputs(&mut self, ids: &[i64]) -> Result<()> {
+        let mut frontier: Vec<i64> = ids.iter().copied().filter(|id| !self.memo.deps.contains_key(id)).collect();
+        let all = self.all;
+        for round in 0..10 {
+            if frontier.is_empty() && !(all && round == 0) {
+                break;
+            }
+            let sql = scoped(
+                "SELECT measure_id, title, due_date, done_date FROM milestones",
+                "measure_id",
+                all && round == 0,
+                "ORDER BY measure_id, id",
+            );
+            let mut ms: HashMap<i64, Vec<(String, String, Option<String>)>> = HashMap::new();
+            self.all = all && round == 0;
+            self.each(&sql, &frontier, |r| {
+                ms.entry(r.get(0)?).or_default().push((r.get(1)?, r.get(2)?, r.get(3)?));
+                Ok(())
+            })?;
+            let sql = scoped(
+                "SELECT d.measure_id, d.depends_on_id, i.key FROM dependencies d JOIN items i ON i.id = d.depends_on_id",
+                "d.measure_id",
+                all && round == 0,
+                "ORDER BY d.measure_id, d.depends_on_id",
+            );
+            let mut deps: HashMap<i64, Vec<(i64, String)>> = HashMap::new();
+            self.each(&sql, &frontier, |r| {
+                deps.entry(r.get(0)?).or_default().push((r.get(1)?, r.get(2)?));
+                Ok(())
+            })?;
+            self.all = all;
+            let loaded: Vec<i64> = if all && round == 0 {
+                let mut v: Vec<i64> = ms.keys().chain(deps.keys()).chain(ids).copied().collect();
+                v.sort_unstable();
+                v.dedup();
+                v
+            } else {
+                frontier.clone()
+            };
+            let mut next = HashSet::new();
+            for id in loaded {
+                let m = ms.remove(&id).unwrap_or_default();
+                let d = deps.remove(&id).unwrap_or_default();
+                for (dep, _) in &d {
+                    if !self.memo.deps.contains_key(dep) {
+                        next.insert(*dep);
+                    }
+                }
+                self.memo.milestones.insert(id, m);
+                self.memo.deps.insert(id, d);
+            }
+            next.retain(|d| !self.memo.deps.contains_key(d));
+            frontier = next.into_iter().collect();
+            frontier.sort_unstable();
+        }
+        Ok(())
+    }
+
+    /// As `read::implementation_of`: own milestones, and prerequisites by their own level.
+    fn implementation(&self, id: i64, depth: u8) -> Implementation {
+        let empty = Vec::new();
+        let milestones = self.memo.milestones.get(&id).unwrap_or(&empty);
+        let facts: Vec<MilestoneFacts> = milestones
+            .iter()
+            .filter_map(|(t, due, done)| Some(MilestoneFacts { title: t, due: date(due)?, done: done.as_deref().and_then(date) }))
+            .collect();
+        let mut deps = Vec::new();
+        if depth < 8 {
+            for (dep, key) in self.memo.deps.get(&id).map(|d| d.as_slice()).unwrap_or(&[]) {
+                deps.push((key.clone(), self.implementation(*dep, depth + 1).level));
+            }
+        }
+        status::implementation(&facts, &deps, self.clock.today, &self.t)
+    }
+
+    pub fn kr(&mut self, id: i64) -> Result<KrStatus> {
+        self.load_krs(&[id])?;
+        self.memo.krs.get(&id).cloned().ok_or(StoreError::Sqlite(rusqlite::Error::QueryReturnedNoRows))
+    }
+
+    /// Compute these key results (all when `all`) and the measures serving them.
+    pub fn load_krs(&mut self, ids: &[i64]) -> Result<()> {
+        let todo: Vec<i64> = ids.iter().copied().filter(|id| !self.memo.krs.contains_key(id)).collect();
+        if if self.all { self.memo.all_krs } else { todo.is_empty() } {
+            return Ok(());
+        }
+        self.memo.all_krs |= self.all;
+        type KRow = (KrKind, Option<String>, Option<String>, String, bool, Option<String>, Option<String>, String, String);
+        let mut rows: Vec<(i64, KRow)> = Vec::new();
+        let sql = scoped(
+            "SELECT k.id, k.kind, k.baseline, k.target, k.weight, k.milestone_done, k.manual_status, k.status_explanation, c.start_date, c.end_date
+             FROM key_results k JOIN objectives o ON o.id = k.objective_id JOIN cycles c ON c.id = o.cycle_id",
+            "k.id",
+            self.all,
+            "",
+        );
+        self.each(&sql, &todo, |r| {
+            let kind = text(r.get_ref(1)?).and_then(KrKind::parse).unwrap_or(KrKind::IncreaseTo);
+            rows.push((
+                r.get(0)?,
+                (kind, r.get(2)?, r.get(3)?, r.get(4)?, r.get::<_, i64>(5)? == 1, r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?),
+            ));
+            Ok(())
+        })?;
+        // Serving measures in key order, sorted here: sorting every link in SQL spills to disk.
+        let mut serving: HashMap<i64, Vec<(i64, String)>> = HashMap::new();
+        {
+            let mut by_num: HashMap<i64, Vec<(i64, i64, String)>> = HashMap::new();
+            let sql = scoped(
+                "SELECT l.to_id, m.id, i.key, i.num FROM links l JOIN measures m ON m.id = l.from_id JOIN items i ON i.id = m.id",
+                "l.to_id",
+                self.all,
+                "",
+            );
+            self.each(&sql, &todo, |r| {
+                by_num.entry(r.get(0)?).or_default().push((r.get(3)?, r.get(1)?, r.get(2)?));
+                Ok(())
+            })?;
+            for (kr, mut list) in by_num {
+                list.sort_unstable_by_key(|x| x.0);
+                self.memo.serving.insert(kr, list.iter().map(|x| x.1).collect());
+                serving.insert(kr, list.into_iter().map(|(_, id, key)| (id, key)).collect());
+            }
+        }
+        let mut numbers: HashMap<i64, (Vec<Num>, Option<String>, Option<String>)> = HashMap::new();
+        let sql = scoped(
+            "SELECT v.item_id, v.actual, v.updated_at, v.period FROM item_values v",
+            "v.item_id",
+            self.all,
+            "ORDER BY v.item_id, v.period_start",
+        );
+        let sql = if self.all { sql.replace(" ORDER BY", " WHERE v.item_id IN (SELECT id FROM key_results) ORDER BY") } else { sql };
+        self.each(&sql, &todo, |r| {
+            if let Some(a) = num_ref(r.get_ref(1)?) {
+                let e = numbers.entry(r.get(0)?).or_default();
+                e.0.push(a);
+                let at = text(r.get_ref(2)?).unwrap_or("");
+                if e.1.as_deref().is_none_or(|l| at > l) {
+                    e.1 = Some(at.to_string());
+                }
+                e.2 = r.get(3)?;
+            }
+            Ok(())
+        })?;
+        let mut measures: Vec<i64> = serving.values().flatten().map(|(m, _)| *m).collect();
+        measures.sort_unstable();
+        measures.dedup();
+        self.load_measures(&measures)?;
+        let today = self.clock.today;
+        for (id, r) in rows {
+            let (kind, baseline, target, weight, done, manual, explanation, start, end) = r;
+            let (actuals, last, latest) = numbers.remove(&id).unwrap_or_default();
+            let target = num(target);
+            let score =
+                scoring::score_key_result(&KrNumbers { kind, baseline: num(baseline), target, actuals: &actuals, milestone_done: done });
+            let mut at_risk = Vec::new();
+            for (mid, key) in serving.get(&id).map(|v| v.as_slice()).unwrap_or(&[]) {
+                let ms = &self.memo.measures[mid];
+                if ms.side_state == Some(SideState::Cancelled) {
+                    continue;
+                }
+                if ms.implementation.level != ImplLevel::OnTrack {
+                    at_risk.push(format!("{key} {}", ms.implementation.level.label()));
+                } else if ms.potential == Rag::Red {
+                    at_risk.push(format!("{key} value red"));
+                }
+            }
+            let elapsed = match (date(&start), date(&end)) {
+                (Some(s), Some(e)) => {
+                    let total = (e - s).num_days().max(1);
+                    let gone = (today - s).num_days().clamp(0, total);
+                    Num::from_int(gone).ratio(Num::from_int(total)).unwrap_or(Num::ONE)
+                }
+                _ => Num::ONE,
+            };
+            let has_values = !actuals.is_empty();
+            let (stale, _) = if has_values && kind != KrKind::Milestone {
+                stale_from(latest.as_deref(), last.as_deref(), Cadence::Weekly, today)
+            } else {
+                (false, None)
+            };
+            let tier = self.tier(id)?;
+            let computed = status::key_result_rag(score.map(|s| s.grade), elapsed, !at_risk.is_empty(), tier).unless_stale(stale);
+            let shown = status::shown(computed, manual.as_deref().and_then(Rag::parse), explanation.as_deref());
+            self.memo.krs.insert(
+                id,
+                KrStatus {
+                    kind,
+                    score,
+                    shown,
+                    at_risk,
+                    latest_actual: actuals.last().copied(),
+                    target,
+                    weight: Num::parse(&weight).unwrap_or(Num::ONE),
+                    stale,
+                },
+            );
+        }
+        Ok(())
+    }
+
+    /// Prepare an objective's whole subtree in a few queries, then compute it.
+    pub fn objective(&mut self, id: i64) -> Result<ObjectiveStatus> {
+        if let Some(s) = self.memo.objectives.get(&id) {
+            return Ok(s.clone());
+        }
+        if !self.all {
+            let krs: Vec<i64> = {
+                let mut stmt = self.conn.prepare_cached(
+                    "WITH RECURSIVE tree(id) AS (SELECT ?1 UNION SELECT o.id FROM objectives o JOIN tree ON o.parent_id = tree.id)
+                     SELECT k.id FROM tree JOIN key_results k ON k.objective_id = tree.id",
+                )?;
+                let r = stmt.query_map([id], |r| r.get(0))?;
+                r.collect::<rusqlite::Result<_>>()?
+            };
+            self.load_krs(&krs)?;
+        }
+        self.objective_rec(id, &mut HashSet::new())
+    }
+
+    fn objective_rec(&mut self, id: i64, visiting: &mut HashSet<i64>) -> Result<ObjectiveStatus> {
+        if let Some(s) = self.memo.objectives.get(&id) {
+            return Ok(s.clone());
+        }
+        visiting.insert(id);
+        let (krs, children, manual, explanation) = {
+            let mut stmt = self.conn.prepare_cached("SELECT id FROM key_results WHERE objective_id = ?1")?;
+            let krs: Vec<i64> = stmt.query_map([id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+            let mut stmt = self.conn.prepare_cached("SELECT id FROM objectives WHERE parent_id = ?1")?;
+            let children: Vec<i64> = stmt.query_map([id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+            let mut stmt = self.conn.prepare_cached("SELECT manual_status, status_explanation FROM objectives WHERE id = ?1")?;
+            let (m, e): (Option<String>, Option<String>) = stmt.query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            (krs, children, m, e)
+        };
+        self.load_krs(&krs)?;
+        self.memo.tree.insert(id, (krs.clone(), children.clone()));
+        let mut grades = Vec::new();
+        let mut computed = Rag::NoData;
+        let mut any_green = false;
+        for kr in &krs {
+            let s = &self.memo.krs[kr];
+            grades.push((s.score.map(|x| x.grade), s.weight));
+            computed = computed.worst(s.shown.computed);
+            any_green |= s.shown.computed == Rag::Green;
+        }
+        if computed == Rag::NoData && any_green {
+            computed = Rag::Green;
+        }
+        for c in children {
+            if visiting.contains(&c) {
+                continue;
+            }
+            let cs = self.objective_rec(c, visiting)?;
+            if matches!(cs.shown.rag, Rag::Red | Rag::Amber) {
+                computed = computed.worst(Rag::Amber);
+            }
+        }
+        let shown = status::shown(computed, manual.as_deref().and_then(Rag::parse), explanation.as_deref());
+        let s = ObjectiveStatus { progress: scoring::objective_progress(&grades), shown, key_results: krs.len() };
+        self.memo.objectives.insert(id, s.clone());
+        Ok(s)
+    }
+
+    /// As `read::objective_bottom_up`: the money of the distinct, not cancelled measures serving
+    /// the key results of the objective and of those cascaded from it — from the statuses already
+    /// computed for its subtree instead of another walk of the links (a measure's money is the
+    /// same figure the write path keeps in `measure_money`).
+    pub fn bottom_up(&mut self, id: i64) -> Result<Money> {
+        self.objective(id)?;
+        let (mut seen, mut stack, mut measures) = (HashSet::new(), vec![id], HashSet::new());
+        while let Some(o) = stack.pop() {
+            if !seen.insert(o) {
+                continue;
+            }
+            let Some((krs, children)) = self.memo.tree.get(&o) else { continue };
+            for kr in krs {
+                measures.extend(self.memo.serving.get(kr).into_iter().flatten().copied());
+            }
+            stack.extend(children.iter().copied());
+        }
+        let mut sum = Money::default();
+        for m in measures {
+            let ms = self.measure_ref(m)?;
+            if ms.side_state != Some(SideState::Cancelled) {
+                sum = sum.plus(ms.money).map_err(|e| StoreError::Invalid {
+                    key: "roll-up".into(),
+                    field: "sum".into(),
+                    why: e.to_string(),
+                })?;
+            }
+        }
+        Ok(sum)
+    }
+}
+
+mod items;

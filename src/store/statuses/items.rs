@@ -1,0 +1,169 @@
+//! KPI statuses and the status of any item (a tree row), computed by the engine of
+//! `statuses.rs`; with the `Store` entry points that remember them.
+
+use super::*;
+use crate::store::read::ItemStatus;
+
+impl Engine<'_> {
+    pub fn kpi(&mut self, id: i64) -> Result<KpiStatus> {
+        self.load_kpis(&[id])?;
+        self.memo.kpis.get(&id).cloned().ok_or(StoreError::Sqlite(rusqlite::Error::QueryReturnedNoRows))
+    }
+
+    pub fn load_kpis(&mut self, ids: &[i64]) -> Result<()> {
+        let todo: Vec<i64> = ids.iter().copied().filter(|id| !self.memo.kpis.contains_key(id)).collect();
+        if if self.all { self.memo.all_kpis } else { todo.is_empty() } {
+            return Ok(());
+        }
+        self.memo.all_kpis |= self.all;
+        type Row7 = (String, String, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>);
+        let mut rows: Vec<(i64, Row7)> = Vec::new();
+        let sql =
+            scoped("SELECT id, ipo_class, direction, target, tolerance, timeframe, data_source, frequency FROM kpis", "id", self.all, "");
+        self.each(&sql, &todo, |r| {
+            rows.push((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?)));
+            Ok(())
+        })?;
+        type Val = (String, Option<Num>, Option<Num>, Option<String>);
+        let mut values: HashMap<i64, Vec<Val>> = HashMap::new();
+        let sql = scoped(
+            "SELECT v.item_id, v.period, v.planned, v.actual, v.updated_at FROM item_values v",
+            "v.item_id",
+            self.all,
+            "ORDER BY v.item_id, v.period_start",
+        );
+        let sql = if self.all { sql.replace(" ORDER BY", " WHERE v.item_id IN (SELECT id FROM kpis) ORDER BY") } else { sql };
+        self.each(&sql, &todo, |r| {
+            let has_actual = !matches!(r.get_ref(3)?, ValueRef::Null);
+            values.entry(r.get(0)?).or_default().push((
+                r.get(1)?,
+                num_ref(r.get_ref(2)?),
+                num_ref(r.get_ref(3)?),
+                if has_actual { r.get(4)? } else { None },
+            ));
+            Ok(())
+        })?;
+        for (id, r) in rows {
+            let (ipo, dir, target, tol, timeframe, source, freq) = r;
+            let missing = health::kpi_gaps(target.is_some(), timeframe.is_some(), source.is_some(), freq.is_some());
+            let vals = values.remove(&id).unwrap_or_default();
+            let target = num(target);
+            let direction = Direction::parse(&dir).unwrap_or(Direction::HigherIsBetter);
+            let cadence = freq.as_deref().and_then(Cadence::parse).unwrap_or(Cadence::Monthly);
+            let last = vals.iter().filter_map(|v| v.3.as_deref()).max();
+            let latest = vals.iter().rev().find(|v| v.2.is_some()).map(|v| v.0.as_str());
+            let (stale, _) = if vals.is_empty() { (false, None) } else { stale_from(latest, last, cadence, self.clock.today) };
+            let mut thresholds = self.t.clone();
+            if let Some(tol) = num(tol) {
+                thresholds.tolerance = tol;
+            }
+            let points: Vec<Point> = vals
+                .iter()
+                .filter_map(|(p, planned, actual, _)| {
+                    Period::parse(p).ok().map(|period| Point { period, planned: planned.or(target), actual: *actual })
+                })
+                .collect();
+            let rag = match escalation::assess(&points, direction, &thresholds, false) {
+                Some(a) => match a.tier {
+                    None => Rag::Green,
+                    Some(Tier::OwnerReview) => Rag::Amber,
+                    Some(_) => Rag::Red,
+                },
+                None => Rag::NoData,
+            }
+            .unless_stale(stale);
+            self.memo.kpis.insert(
+                id,
+                KpiStatus {
+                    ipo_class: IpoClass::parse(&ipo).unwrap_or(IpoClass::Outcome),
+                    direction,
+                    latest_actual: vals.iter().rev().find_map(|v| v.2),
+                    target,
+                    rag,
+                    stale,
+                    missing,
+                },
+            );
+        }
+        Ok(())
+    }
+}
+
+impl crate::store::Store {
+    /// Run `f` with the remembered statuses, forgetting them first if the file or the day
+    /// changed since they were computed. Cheap to check: one pragma and a counter.
+    pub(crate) fn with_statuses<R>(&self, f: impl FnOnce(&mut Engine) -> Result<R>) -> Result<R> {
+        let clock = self.clock();
+        let key = (self.data_version()?, self.conn().total_changes(), clock.today);
+        let mut memo = self.memo.borrow_mut();
+        if memo.key != Some(key) {
+            *memo = Memo { key: Some(key), ..Memo::default() };
+        }
+        let t = self.thresholds()?;
+        let mut engine = Engine { conn: self.conn(), clock, t, memo: &mut memo, all: false };
+        f(&mut engine)
+    }
+
+    /// Statuses of the whole file at once (for `keel check`), not remembered.
+    pub(crate) fn all_statuses<R>(&self, f: impl FnOnce(&mut Engine) -> Result<R>) -> Result<R> {
+        let mut memo = Memo::default();
+        let mut engine = Engine { conn: self.conn(), clock: self.clock(), t: self.thresholds()?, memo: &mut memo, all: true };
+        f(&mut engine)
+    }
+}
+
+impl Engine<'_> {
+    /// As `read::item_status`.
+    pub fn item(&mut self, kind: crate::domain::ItemKind, id: i64) -> Result<ItemStatus> {
+        use crate::domain::ItemKind;
+        let tier = self.tier(id)?;
+        let blank = ItemStatus {
+            rag: Rag::NoData,
+            progress: None,
+            stage: None,
+            side_state: None,
+            implementation: None,
+            flagged: false,
+            stale: false,
+            tier,
+        };
+        Ok(match kind {
+            ItemKind::Measure => {
+                let m = self.measure(id)?;
+                let mut rag = m.potential;
+                if tier.is_some_and(|t| t >= 2) {
+                    rag = rag.worst(Rag::Red);
+                } else if tier == Some(1) {
+                    rag = rag.worst(Rag::Amber);
+                }
+                ItemStatus {
+                    rag,
+                    stage: Some(m.stage),
+                    side_state: m.side_state,
+                    implementation: Some(m.implementation.level),
+                    stale: m.stale,
+                    ..blank
+                }
+            }
+            ItemKind::KeyResult => {
+                let k = self.kr(id)?;
+                ItemStatus {
+                    rag: k.shown.rag,
+                    progress: k.score.map(|s| s.grade),
+                    flagged: k.shown.green_without_explanation,
+                    stale: k.stale,
+                    ..blank
+                }
+            }
+            ItemKind::Objective => {
+                let o = self.objective(id)?;
+                ItemStatus { rag: o.shown.rag, progress: o.progress, flagged: o.shown.green_without_explanation, ..blank }
+            }
+            ItemKind::Kpi => {
+                let k = self.kpi(id)?;
+                ItemStatus { rag: k.rag, stale: k.stale, ..blank }
+            }
+            _ => blank,
+        })
+    }
+}
