@@ -2,14 +2,6 @@
 //! press (KEEL_DEBUG_PANIC, a test hook in src/tui/mod.rs), and afterwards the main screen is
 //! back, the cursor visible, mouse reporting off, and the panic message is printed in cooked mode
 //! (each line starting at the left margin, which raw mode would not do).
-//!
-//! Ignored until the hook exists: in `src/tui/mod.rs`, in `event_loop`, as the first statement
-//! of the `Event::Key(k) if k.kind == KeyEventKind::Press` arm:
-//!
-//! ```text
-//! // Test hook (tests/tui_panic.rs): a deliberate panic, to check the terminal is restored.
-//! if std::env::var_os("KEEL_DEBUG_PANIC").is_some() { panic!("KEEL_DEBUG_PANIC: deliberate panic"); }
-//! ```
 
 use portable_pty::{native_pty_system, CommandBuilder, PtySize};
 use std::io::{Read, Write};
@@ -21,7 +13,6 @@ fn keel() -> std::path::PathBuf {
 }
 
 #[test]
-#[ignore = "needs the KEEL_DEBUG_PANIC hook in src/tui/mod.rs (see the module comment)"]
 fn a_panic_restores_the_terminal() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("demo.db");

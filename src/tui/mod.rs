@@ -98,6 +98,10 @@ where
             match event::read()? {
                 // Act on presses only: some terminals also report releases and repeats.
                 Event::Key(k) if k.kind == KeyEventKind::Press => {
+                    // Test hook (tests/tui_panic.rs): a deliberate panic, to check the terminal is restored.
+                    if std::env::var_os("KEEL_DEBUG_PANIC").is_some() {
+                        panic!("KEEL_DEBUG_PANIC: deliberate panic");
+                    }
                     if let Err(e) = update::handle_key(app, k) {
                         app.warn(format!("{e:#}"));
                     }
