@@ -40,9 +40,11 @@ pub fn block<'a>(app: &App, pane: Pane, title: String) -> Block<'a> {
         .title(Span::styled(format!(" {number} {title} "), app.theme.title(focused)))
 }
 
-/// Split the body: tree and detail side by side, the variance list below.
-pub fn body_layout(area: Rect) -> Areas {
-    let variance_height = (area.height * 3 / 10).clamp(5, 14);
+/// Split the body: tree and detail side by side, the variance list below. The variance list
+/// grows when it has the focus, so triage on a small terminal sees more than three rows.
+pub fn body_layout(area: Rect, focus: Pane) -> Areas {
+    let share = if focus == Pane::Variance { 6 } else { 3 };
+    let variance_height = (area.height * share / 10).clamp(5, if focus == Pane::Variance { 40 } else { 14 });
     let rows =
         Layout::default().direction(Direction::Vertical).constraints([Constraint::Min(6), Constraint::Length(variance_height)]).split(area);
     let tree_share = if area.width >= 140 { 38 } else { 45 };
@@ -76,7 +78,7 @@ pub fn draw(frame: &mut Frame, app: &mut App) -> Areas {
     if let Some(why) = &app.read_only {
         frame.render_widget(Paragraph::new(format!(" READ-ONLY: {why}")).style(app.theme.banner()), outer[1]);
     }
-    let areas = body_layout(outer[2]);
+    let areas = body_layout(outer[2], app.focus);
     tree::draw(frame, app, areas.tree);
     detail::draw(frame, app, areas.detail);
     variance::draw(frame, app, areas.variance);

@@ -24,13 +24,13 @@ pub fn draw(frame: &mut Frame, app: &mut App, area: Rect) {
     app.variance_height = height;
     let width = inner.width as usize;
     // Columns: tier, key, title, owner, variance, periods out, due.
-    let fixed = 4 + 18 + 9 + 9 + 4 + 11;
+    let fixed = 4 + 18 + 9 + 9 + 4 + 8;
     let flexible = width.saturating_sub(fixed + 6);
     let title_w = (flexible * 3 / 5).max(8);
     let owner_w = flexible.saturating_sub(title_w).max(6);
     let mut lines = vec![Line::from(Span::styled(
         format!(
-            "{:<4}{:<18} {:<8} {:<tw$} {:<ow$} {:>8} {:>3} {:<10}",
+            "{:<4}{:<18} {:<8} {:<tw$} {:<ow$} {:>8} {:>3} {:<7}",
             "",
             "tier",
             "key",
@@ -66,7 +66,7 @@ pub fn draw(frame: &mut Frame, app: &mut App, area: Rect) {
             Span::styled(format!("{:<8} ", e.key), if selected { base } else { app.theme.key() }),
             Span::styled(
                 format!(
-                    "{:<tw$} {:<ow$} {:>8} {:>3} {:<10}",
+                    "{:<tw$} {:<ow$} {:>8} {:>3} {:<7}",
                     truncate(&e.title, title_w),
                     truncate(e.owner.as_deref().unwrap_or("—"), owner_w),
                     var,
