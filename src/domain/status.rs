@@ -15,6 +15,14 @@ pub enum ImplLevel {
 }
 
 impl ImplLevel {
+    /// A distinct shape per level, so status survives without colour (screens and reports).
+    pub fn symbol(self) -> &'static str {
+        match self {
+            ImplLevel::OnTrack => "→",
+            ImplLevel::Late => "⏱",
+            ImplLevel::Critical => "⚠",
+        }
+    }
     pub fn label(self) -> &'static str {
         match self {
             ImplLevel::OnTrack => "on track",
@@ -79,6 +87,16 @@ pub enum Rag {
 }
 
 impl Rag {
+    /// A distinct shape per status, so it survives without colour (screens and reports).
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Rag::Green => "●",
+            Rag::Amber => "▲",
+            Rag::Red => "■",
+            Rag::Stale => "?",
+            Rag::NoData => "·",
+        }
+    }
     pub fn label(self) -> &'static str {
         match self {
             Rag::Green => "green",

@@ -16,23 +16,13 @@ use crate::domain::{Num, Stage};
 use crate::store::report::{KpiBlock, KrBlock, MeasureBlock, ReportModel};
 use std::fmt::Write;
 
-/// A symbol for each status (the TUI's, so a report and the screen look alike).
+/// A symbol for each status (the same shapes as on screen, so a report and the TUI look alike).
 pub fn rag_symbol(r: Rag) -> &'static str {
-    match r {
-        Rag::Green => "●",
-        Rag::Amber => "▲",
-        Rag::Red => "■",
-        Rag::Stale => "?",
-        Rag::NoData => "·",
-    }
+    r.symbol()
 }
 
 pub fn impl_symbol(l: ImplLevel) -> &'static str {
-    match l {
-        ImplLevel::OnTrack => "→",
-        ImplLevel::Late => "⏱",
-        ImplLevel::Critical => "⚠",
-    }
+    l.symbol()
 }
 
 pub fn tier_symbol(tier: i64) -> &'static str {

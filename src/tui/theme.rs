@@ -82,21 +82,11 @@ impl Theme {
 
 /// A symbol for each status; distinct shapes, not only colours.
 pub fn rag_symbol(r: Rag) -> &'static str {
-    match r {
-        Rag::Green => "●",
-        Rag::Amber => "▲",
-        Rag::Red => "■",
-        Rag::Stale => "?",
-        Rag::NoData => "·",
-    }
+    r.symbol()
 }
 
 pub fn impl_symbol(l: ImplLevel) -> &'static str {
-    match l {
-        ImplLevel::OnTrack => "→",
-        ImplLevel::Late => "⏱",
-        ImplLevel::Critical => "⚠",
-    }
+    l.symbol()
 }
 
 pub fn tier_symbol(tier: i64) -> &'static str {
