@@ -51,6 +51,10 @@ pub fn run(store: Store, mouse: bool) -> anyhow::Result<()> {
     if let Some(w) = warnings.first() {
         app.warn(format!("keymap: {w}"));
     }
+    // A file or folder others could tamper with is said on screen too, not only on stderr.
+    if let Some(w) = app.store.warnings().into_iter().next() {
+        app.warn(format!("warning: {w}"));
+    }
     // An owner with updates due lands in the weekly update; Esc leaves it for the panes.
     if app.read_only.is_none() {
         weekly::start(&mut app)?;
