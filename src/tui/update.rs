@@ -152,14 +152,14 @@ pub fn handle_key(app: &mut App, ev: KeyEvent) -> anyhow::Result<()> {
         Mode::Help { mut scroll } => match ev.code {
             KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('?') | KeyCode::Enter => Mode::Normal,
             KeyCode::Down | KeyCode::Char('j') => {
-                scroll = scroll.saturating_add(1);
+                scroll = scroll.saturating_add(1).min(Action::ALL.len() as u16);
                 Mode::Help { scroll }
             }
             KeyCode::Up | KeyCode::Char('k') => {
                 scroll = scroll.saturating_sub(1);
                 Mode::Help { scroll }
             }
-            KeyCode::PageDown => Mode::Help { scroll: scroll.saturating_add(10) },
+            KeyCode::PageDown => Mode::Help { scroll: scroll.saturating_add(10).min(Action::ALL.len() as u16) },
             KeyCode::PageUp => Mode::Help { scroll: scroll.saturating_sub(10) },
             _ => Mode::Help { scroll },
         },

@@ -27,5 +27,8 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let r = super::centered(area, area.width.saturating_sub(4).min(110), area.height.saturating_sub(2));
     frame.render_widget(Clear, r);
     let block = Block::default().borders(Borders::ALL).title(Span::styled(" keys — j/k scroll, Esc closes ", app.theme.title(true)));
-    frame.render_widget(Paragraph::new(lines(app)).block(block).scroll((scroll, 0)), r);
+    // Never scroll past the last line.
+    let body = lines(app);
+    let max = (body.len() as u16).saturating_sub(r.height.saturating_sub(2));
+    frame.render_widget(Paragraph::new(body).block(block).scroll((scroll.min(max), 0)), r);
 }
