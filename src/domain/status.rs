@@ -158,6 +158,23 @@ pub fn potential(planned: Num, forecast: Num, direction: Direction, t: &Threshol
     }
 }
 
+/// A measure's potential status from its net money (benefits positive, costs negative): plan
+/// and forecast are compared in the measure's own direction, and stale data never shows green.
+pub fn measure_potential(money: super::rollup::Money, value_type: super::ValueType, t: &Thresholds, stale: bool) -> Rag {
+    let (planned, forecast) =
+        if value_type.is_cost() { (money.planned.negated(), money.forecast.negated()) } else { (money.planned, money.forecast) };
+    potential(planned, forecast, value_type.direction(), t).unless_stale(stale)
+}
+
+/// The colour an escalated item shows: at least amber for an owner review, red above it.
+pub fn with_escalation(rag: Rag, tier: Option<i64>) -> Rag {
+    match tier {
+        Some(t) if t >= 2 => rag.worst(Rag::Red),
+        Some(_) => rag.worst(Rag::Amber),
+        None => rag,
+    }
+}
+
 /// A key result's computed status: its grade against where it should be by now. A stretch
 /// target is on course when it heads for 0.7 by the end of the cycle.
 pub fn key_result_rag(grade: Option<Num>, elapsed_share: Num, at_risk: bool, escalation_tier: Option<i64>) -> Rag {
@@ -245,6 +262,21 @@ mod tests {
         assert_eq!(potential(n("0"), n("5"), HigherIsBetter, &t), Rag::NoData);
         assert_eq!(Rag::Green.unless_stale(true), Rag::Stale);
         assert_eq!(Rag::Red.unless_stale(true), Rag::Red);
+    }
+
+    #[test]
+    fn escalation_colours_and_cost_direction() {
+        assert_eq!(with_escalation(Rag::Green, None), Rag::Green);
+        assert_eq!(with_escalation(Rag::Green, Some(1)), Rag::Amber);
+        assert_eq!(with_escalation(Rag::Amber, Some(3)), Rag::Red);
+        let n = |s: &str| Num::parse(s).unwrap();
+        let t = Thresholds::default();
+        // Costs are negative net money; a cost forecast 20% over plan is red, under plan green.
+        let over = crate::domain::rollup::Money { planned: n("-1000"), forecast: n("-1200"), actual: n("0") };
+        let under = crate::domain::rollup::Money { planned: n("-1000"), forecast: n("-900"), actual: n("0") };
+        assert_eq!(measure_potential(over, crate::domain::ValueType::OneTimeCost, &t, false), Rag::Red);
+        assert_eq!(measure_potential(under, crate::domain::ValueType::OneTimeCost, &t, false), Rag::Green);
+        assert_eq!(measure_potential(under, crate::domain::ValueType::OneTimeCost, &t, true), Rag::Stale);
     }
 
     #[test]

@@ -148,9 +148,7 @@ pub fn measure_status(conn: &Connection, id: i64, clock: Clock, t: &Thresholds) 
     let reporting = has_values && stage != Stage::Closed && side_state.is_none();
     let (stale, days) = if reporting { is_stale(conn, id, last.as_deref(), cadence, clock.today)? } else { (false, None) };
     // Net money: compare the plan and the forecast in the measure's own direction.
-    let (planned, forecast) =
-        if value_type.is_cost() { (money.planned.negated(), money.forecast.negated()) } else { (money.planned, money.forecast) };
-    let potential = status::potential(planned, forecast, value_type.direction(), t).unless_stale(stale);
+    let potential = status::measure_potential(money, value_type, t, stale);
     Ok(MeasureStatus {
         stage,
         side_state,
@@ -363,12 +361,7 @@ pub fn item_status(conn: &Connection, kind: ItemKind, id: i64, clock: Clock, t: 
     Ok(match kind {
         ItemKind::Measure => {
             let m = measure_status(conn, id, clock, t)?;
-            let mut rag = m.potential;
-            if tier.is_some_and(|t| t >= 2) {
-                rag = rag.worst(Rag::Red);
-            } else if tier == Some(1) {
-                rag = rag.worst(Rag::Amber);
-            }
+            let rag = status::with_escalation(m.potential, tier);
             ItemStatus {
                 rag,
                 stage: Some(m.stage),

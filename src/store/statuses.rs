@@ -232,9 +232,7 @@ impl Engine<'_> {
             self.memo.planned_values.insert(id, planned_values);
             let reporting = has_values && stage != Stage::Closed && side_state.is_none();
             let (stale, days) = if reporting { stale_from(latest.as_deref(), last.as_deref(), cadence, today) } else { (false, None) };
-            let (planned, forecast) =
-                if value_type.is_cost() { (money.planned.negated(), money.forecast.negated()) } else { (money.planned, money.forecast) };
-            let potential = status::potential(planned, forecast, value_type.direction(), &self.t).unless_stale(stale);
+            let potential = status::measure_potential(money, value_type, &self.t, stale);
             self.memo.measures.insert(
                 id,
                 MeasureStatus {

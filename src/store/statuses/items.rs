@@ -130,12 +130,7 @@ impl Engine<'_> {
         Ok(match kind {
             ItemKind::Measure => {
                 let m = self.measure(id)?;
-                let mut rag = m.potential;
-                if tier.is_some_and(|t| t >= 2) {
-                    rag = rag.worst(Rag::Red);
-                } else if tier == Some(1) {
-                    rag = rag.worst(Rag::Amber);
-                }
+                let rag = status::with_escalation(m.potential, tier);
                 ItemStatus {
                     rag,
                     stage: Some(m.stage),
