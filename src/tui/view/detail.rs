@@ -154,13 +154,10 @@ pub fn lines<'a>(app: &App, d: &Detail, width: usize) -> Vec<Line<'a>> {
     }
     if !d.funnel.is_empty() {
         out.push(section(app, "value funnel (net)"));
+        // Columns, not labels on every row, so the funnel fits a 40-column pane at 80×24.
+        out.push(Line::from(Span::styled(format!("  {:<12} {:>12} {:>12}", "stage", "planned", "forecast"), t.dim())));
         for (stage, m) in d.funnel.iter().filter(|(_, m)| !m.is_zero()) {
-            out.push(Line::from(format!(
-                "  {:<12} planned {:>12}  forecast {:>12}",
-                stage.as_str(),
-                m.planned.grouped(),
-                m.forecast.grouped()
-            )));
+            out.push(Line::from(format!("  {:<12} {:>12} {:>12}", stage.as_str(), m.planned.grouped(), m.forecast.grouped())));
         }
     }
     let mut group = "";
