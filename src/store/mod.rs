@@ -281,6 +281,26 @@ impl Store {
         &self.path
     }
 
+    /// A second connection to the same file, for reading on another thread: the same clock and
+    /// identity, its own remembered statuses. It never writes, and holds no transaction between
+    /// statements, so it never stands in a writer's way.
+    pub fn open_reader(&self) -> Result<Store> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let flags = if self.read_only.is_some() { OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX } else { flags };
+        let conn = Connection::open_with_flags(&self.path, flags)?;
+        configure(&conn)?;
+        conn.pragma_update(None, "query_only", true)?;
+        Ok(Store {
+            conn,
+            path: self.path.clone(),
+            actor: self.actor.clone(),
+            demo: self.demo,
+            read_only: Some("a reader".into()),
+            clock_override: self.clock_override,
+            memo: Default::default(),
+        })
+    }
+
     pub(crate) fn conn(&self) -> &Connection {
         &self.conn
     }

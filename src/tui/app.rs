@@ -1,6 +1,7 @@
 //! The model: what is on screen and the caches the view draws from. Loading happens here, on
 //! selection or data change — never while drawing a frame.
 
+use super::background::{Background, Got, Reply, Want};
 use super::keymap::Keymap;
 use super::theme::Theme;
 use crate::domain::ItemKey;
@@ -163,10 +164,34 @@ pub struct App {
     pub undo: Vec<Undo>,
     /// Set when Enter in the variance list jumped to an item, so Esc can go back.
     pub jumped_from_variance: bool,
+    /// The item the detail pane is for; `detail` catches up with it when read in the background.
+    pub detail_target: Option<ItemKey>,
+    /// The readers computing statuses, details and the variance list off the keystroke path
+    /// (none: computed on the spot, as tests and small tools want).
+    pub background: Option<Background>,
+    /// Bumped whenever what was read may be out of date; older answers are ignored.
+    pub generation: u64,
+    detail_generation: u64,
+    /// Statuses asked of the readers in this generation.
+    requested: HashSet<String>,
+    /// The variance list is being read (the one shown is the previous one, if any).
+    pub variance_loading: bool,
 }
 
 impl App {
+    /// An app that reads everything on the spot: statuses and details are complete as soon as
+    /// an update returns (tests, snapshots).
     pub fn new(store: Store, keymap: Keymap, theme: Theme) -> anyhow::Result<App> {
+        App::build(store, keymap, theme, 0)
+    }
+
+    /// An app with `readers` background readers: keystrokes never wait for a large subtree.
+    pub fn with_readers(store: Store, keymap: Keymap, theme: Theme, readers: usize) -> anyhow::Result<App> {
+        App::build(store, keymap, theme, readers)
+    }
+
+    fn build(store: Store, keymap: Keymap, theme: Theme, readers: usize) -> anyhow::Result<App> {
+        let background = if readers > 0 { Some(Background::start(&store, readers)?) } else { None };
         let read_only = store.read_only_reason();
         let mut app = App {
             store,
@@ -198,6 +223,12 @@ impl App {
             marked: Default::default(),
             undo: Vec::new(),
             jumped_from_variance: false,
+            detail_target: None,
+            background,
+            generation: 0,
+            detail_generation: 0,
+            requested: HashSet::new(),
+            variance_loading: false,
         };
         // Open the top level so the first screen shows the company objectives and their key results.
         for root in app.store.outline_roots(app.view)? {
@@ -214,8 +245,7 @@ impl App {
     /// Rebuild every cache from the file, keeping the cursor on the same item.
     pub fn reload(&mut self) -> anyhow::Result<()> {
         let keep = self.rows.get(self.tree_cursor).map(|r| r.item.key.clone());
-        let keep_variance = self.variance.get(self.variance_cursor).map(|e| e.id);
-        self.statuses.clear();
+        self.forget_statuses();
         self.rebuild_rows()?;
         if let Some(k) = keep {
             if let Some(i) = self.rows.iter().position(|r| r.item.key == k && r.label.is_none()) {
@@ -223,13 +253,7 @@ impl App {
             }
         }
         self.tree_cursor = self.tree_cursor.min(self.rows.len().saturating_sub(1));
-        self.variance = self.store.escalations(&self.variance_filter)?;
-        if let Some(id) = keep_variance {
-            if let Some(i) = self.variance.iter().position(|e| e.id == id) {
-                self.variance_cursor = i;
-            }
-        }
-        self.variance_cursor = self.variance_cursor.min(self.variance.len().saturating_sub(1));
+        self.load_variance()?;
         self.load_detail()?;
         self.last_data_version = self.store.data_version()?;
         self.last_change_counter = self.store.change_counter()?;
@@ -289,30 +313,212 @@ impl App {
         Some(s)
     }
 
-    /// Statuses for the rows about to be drawn (so the view itself never touches the store).
+    /// Forget every status shown (the file or the rows changed): they are read again when drawn.
+    pub fn forget_statuses(&mut self) {
+        self.statuses.clear();
+        self.requested.clear();
+        self.generation += 1;
+    }
+
+    /// Statuses for the rows about to be drawn (so the view itself never touches the store). With
+    /// readers, the missing ones are asked for and arrive through [`App::pump`].
     pub fn warm_statuses(&mut self, first: usize, count: usize) {
-        let keys: Vec<String> =
-            self.rows.iter().skip(first).take(count).filter(|r| r.label.is_none()).map(|r| r.item.key.clone()).collect();
-        for k in keys {
-            self.status_of(&k);
+        if self.background.is_none() {
+            let keys: Vec<String> =
+                self.rows.iter().skip(first).take(count).filter(|r| r.label.is_none()).map(|r| r.item.key.clone()).collect();
+            for k in keys {
+                self.status_of(&k);
+            }
+            return;
+        }
+        // Grouped by the root of each row's subtree, so one reader computes a subtree once.
+        let mut by_root: Vec<(String, Vec<Want>)> = Vec::new();
+        for i in first..(first + count).min(self.rows.len()) {
+            let row = &self.rows[i];
+            if row.label.is_some() || self.statuses.contains_key(&row.item.key) || self.requested.contains(&row.item.key) {
+                continue;
+            }
+            let Ok(key) = ItemKey::parse(&row.item.key) else { continue };
+            self.requested.insert(row.item.key.clone());
+            let root = self.root_of(i);
+            match by_root.iter_mut().find(|(r, _)| *r == root) {
+                Some((_, wants)) => wants.push(Want::Status(key)),
+                None => by_root.push((root, vec![Want::Status(key)])),
+            }
+        }
+        if let Some(bg) = self.background.as_mut() {
+            for (root, wants) in by_root {
+                bg.ask(self.generation, &root, wants);
+            }
         }
     }
 
+    /// Has this row's status been asked for and not arrived yet?
+    pub fn status_pending(&self, key: &str) -> bool {
+        self.requested.contains(key) && !self.statuses.contains_key(key)
+    }
+
+    /// The key of the top-level row above row `i` (itself at the top level).
+    fn root_of(&self, i: usize) -> String {
+        let mut j = i.min(self.rows.len().saturating_sub(1));
+        while j > 0 && self.rows[j].depth > 0 {
+            j -= 1;
+        }
+        self.rows.get(j).map(|r| r.item.key.clone()).unwrap_or_default()
+    }
+
+    /// Point the detail pane at the selected item (in the focused pane) and read it — on the spot,
+    /// or by a reader, showing the previous item until it arrives.
     pub fn load_detail(&mut self) -> anyhow::Result<()> {
+        let from_tree = self.focus != Pane::Variance;
         let key = match self.focus {
             Pane::Variance => self.variance.get(self.variance_cursor).and_then(|e| ItemKey::parse(&e.key).ok()),
             _ => self.selected_key(),
         }
         .or_else(|| self.selected_key());
-        let changed = self.detail.as_ref().map(|d| d.key.clone()) != key.as_ref().map(|k| k.to_string());
-        self.detail = match key {
-            Some(k) => Some(self.store.detail(&k)?),
-            None => None,
+        let Some(key) = key else {
+            self.detail_target = None;
+            self.detail = None;
+            self.detail_scroll = 0;
+            return Ok(());
         };
-        if changed {
+        if self.detail_target.as_ref() != Some(&key) {
             self.detail_scroll = 0;
         }
+        self.detail_target = Some(key.clone());
+        let current = self.detail.as_ref().is_some_and(|d| d.key == key.to_string()) && self.detail_generation == self.generation;
+        if current {
+            return Ok(());
+        }
+        if self.background.is_none() {
+            return self.show_detail(key);
+        }
+        let route = if from_tree { self.root_of(self.tree_cursor) } else { key.to_string() };
+        let generation = self.generation;
+        if let Some(bg) = self.background.as_mut() {
+            bg.ask(generation, &route, vec![Want::Detail(key)]);
+        }
         Ok(())
+    }
+
+    /// Read `key`'s detail now, on this thread, and show it.
+    pub fn show_detail(&mut self, key: ItemKey) -> anyhow::Result<()> {
+        let d = self.store.detail(&key)?;
+        if self.detail_target.as_ref() != Some(&key) {
+            self.detail_scroll = 0;
+        }
+        self.detail_target = Some(key);
+        self.detail = Some(d);
+        self.detail_generation = self.generation;
+        Ok(())
+    }
+
+    /// The detail of the targeted item, read now if the reader has not delivered it yet (for
+    /// actions that need its facts, such as the gate prompt).
+    pub fn detail_now(&mut self) -> anyhow::Result<Option<&Detail>> {
+        let Some(key) = self.detail_target.clone() else { return Ok(None) };
+        let current = self.detail.as_ref().is_some_and(|d| d.key == key.to_string()) && self.detail_generation == self.generation;
+        if !current {
+            self.show_detail(key)?;
+        }
+        Ok(self.detail.as_ref())
+    }
+
+    /// Is the detail pane waiting for another item's detail?
+    pub fn detail_pending(&self) -> Option<&ItemKey> {
+        self.detail_target.as_ref().filter(|k| self.detail.as_ref().is_none_or(|d| d.key != k.to_string()))
+    }
+
+    /// Read the variance list again with the current filter, keeping the cursor on its escalation.
+    pub fn load_variance(&mut self) -> anyhow::Result<()> {
+        let generation = self.generation;
+        match self.background.as_mut() {
+            Some(bg) => {
+                self.variance_loading = true;
+                bg.ask(generation, "variance", vec![Want::Variance(self.variance_filter.clone())]);
+            }
+            None => {
+                let list = self.store.escalations(&self.variance_filter)?;
+                self.set_variance(list);
+            }
+        }
+        Ok(())
+    }
+
+    fn set_variance(&mut self, list: Vec<EscalationRow>) {
+        let keep = self.variance.get(self.variance_cursor).map(|e| e.id);
+        self.variance = list;
+        self.variance_loading = false;
+        if let Some(id) = keep {
+            if let Some(i) = self.variance.iter().position(|e| e.id == id) {
+                self.variance_cursor = i;
+            }
+        }
+        self.variance_cursor = self.variance_cursor.min(self.variance.len().saturating_sub(1));
+    }
+
+    /// Take what the readers have delivered. True when the screen should be drawn again.
+    pub fn pump(&mut self) -> bool {
+        let Some(bg) = self.background.as_mut() else { return false };
+        let replies = bg.ready();
+        self.apply(replies)
+    }
+
+    /// Wait until every question asked of the readers is answered, drawing nothing (benchmarks
+    /// and tests; the event loop never waits). Gives up after `limit`.
+    pub fn settle(&mut self, limit: std::time::Duration) -> bool {
+        let deadline = std::time::Instant::now() + limit;
+        let mut changed = false;
+        while let Some(bg) = self.background.as_mut() {
+            if bg.outstanding == 0 {
+                break;
+            }
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            let replies = bg.wait(left);
+            changed |= self.apply(replies);
+        }
+        changed
+    }
+
+    /// Are answers still to come?
+    pub fn waiting(&self) -> bool {
+        self.background.as_ref().is_some_and(|bg| bg.outstanding > 0)
+    }
+
+    fn apply(&mut self, replies: Vec<Reply>) -> bool {
+        let mut changed = false;
+        for Reply { generation, got } in replies {
+            if generation != self.generation {
+                continue;
+            }
+            changed = true;
+            match got {
+                Got::Status(key, Ok(s)) => {
+                    self.statuses.insert(key.to_string(), s);
+                }
+                Got::Status(key, Err(e)) => self.warn(format!("status of {key}: {e}")),
+                Got::Detail(key, Ok(d)) => {
+                    if self.detail_target.as_ref() == Some(&key) {
+                        self.detail = Some(*d);
+                        self.detail_generation = generation;
+                    }
+                }
+                Got::Detail(key, Err(e)) => {
+                    if self.detail_target.as_ref() == Some(&key) {
+                        self.warn(format!("{key}: {e}"));
+                    }
+                }
+                Got::Variance(Ok(list)) => self.set_variance(list),
+                Got::Variance(Err(e)) => {
+                    self.variance_loading = false;
+                    self.warn(format!("variance list: {e}"));
+                }
+            }
+        }
+        changed
     }
 
     pub fn say(&mut self, text: impl Into<String>) {

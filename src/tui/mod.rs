@@ -3,6 +3,7 @@
 
 pub mod action;
 pub mod app;
+pub mod background;
 pub mod editor;
 pub mod keymap;
 pub mod meeting;
@@ -40,6 +41,10 @@ impl Drop for TerminalGuard {
 fn install_panic_hook() {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
+        // A reader's panic is caught and shown on the message line; the session goes on.
+        if std::thread::current().name().is_some_and(|n| n.starts_with(background::READER_THREAD)) {
+            return;
+        }
         restore_terminal();
         previous(info);
     }));
@@ -47,7 +52,7 @@ fn install_panic_hook() {
 
 pub fn run(store: Store, mouse: bool) -> anyhow::Result<()> {
     let (keymap, warnings) = keymap::Keymap::load(keymap::user_file().as_deref());
-    let mut app = App::new(store, keymap, theme::Theme::from_env())?;
+    let mut app = App::with_readers(store, keymap, theme::Theme::from_env(), background::READERS)?;
     if let Some(w) = warnings.first() {
         app.warn(format!("keymap: {w}"));
     }
@@ -98,7 +103,13 @@ where
             terminal.draw(|f| areas = view::draw(f, app))?;
             dirty = false;
         }
-        if event::poll(Duration::from_millis(250))? {
+        // Answers from the readers (statuses, details, the variance list): draw them when they come.
+        if app.pump() {
+            dirty = true;
+            continue;
+        }
+        let wait = if app.waiting() { Duration::from_millis(10) } else { Duration::from_millis(250) };
+        if event::poll(wait)? {
             match event::read()? {
                 // Act on presses only: some terminals also report releases and repeats.
                 Event::Key(k) if k.kind == KeyEventKind::Press => {

@@ -180,7 +180,7 @@ fn jump_to_hit(app: &mut App) -> anyhow::Result<()> {
     app.focus = Pane::Tree;
     app.load_detail()?;
     if !shown {
-        app.detail = Some(app.store.detail(&key)?);
+        app.show_detail(key)?;
     }
     app.say(format!("match {} of {}: {hit}", app.search_index + 1, app.search_hits.len()));
     Ok(())
@@ -200,7 +200,7 @@ fn toggle_filter(app: &mut App, f: Filter) -> anyhow::Result<()> {
     app.tree_cursor = 0;
     app.tree_offset = 0;
     app.rebuild_rows()?;
-    app.statuses.clear();
+    app.forget_statuses();
     app.load_detail()?;
     match app.filter {
         Some(f) => app.say(format!("tree filter: {} ({} items) — Esc clears", f.label(), app.rows.len())),
@@ -348,7 +348,7 @@ pub fn update(app: &mut App, action: Action) -> anyhow::Result<()> {
         }
         Action::GateRequest | Action::GateApprove => {
             let Some(key) = measure_key(app) else { return Ok(()) };
-            let gate = app.detail.as_ref().and_then(|d| d.gate.clone());
+            let gate = app.detail_now()?.and_then(|d| d.gate.clone());
             let (verb, act) =
                 if action == Action::GateRequest { ("Request", GateAction::Request) } else { ("Approve", GateAction::Approve) };
             let what = match (&gate, act) {
@@ -494,7 +494,7 @@ fn tree_expand(app: &mut App, action: Action) -> anyhow::Result<()> {
 }
 
 pub fn detail_key(app: &mut App) -> Option<ItemKey> {
-    let key = app.detail.as_ref().and_then(|d| ItemKey::parse(&d.key).ok());
+    let key = app.detail_target.clone();
     if key.is_none() {
         app.warn("select an item first");
     }

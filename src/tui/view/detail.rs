@@ -227,9 +227,14 @@ pub fn draw(frame: &mut Frame, app: &mut App, area: Rect) {
     let block = super::block(app, Pane::Detail, title);
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let body = match &app.detail {
-        Some(d) => lines(app, d, inner.width as usize),
-        None => vec![Line::from(Span::styled("select an item in the tree", app.theme.dim()))],
+    let body = match (app.detail_pending(), &app.detail) {
+        (Some(key), _) => {
+            let key = key.to_string();
+            let title = app.rows.iter().find(|r| r.item.key == key).map(|r| r.item.title.as_str()).unwrap_or("");
+            vec![Line::from(Span::styled(format!("{key} {title} — reading…"), app.theme.dim()))]
+        }
+        (None, Some(d)) => lines(app, d, inner.width as usize),
+        (None, None) => vec![Line::from(Span::styled("select an item in the tree", app.theme.dim()))],
     };
     frame.render_widget(Paragraph::new(body).wrap(Wrap { trim: false }).scroll((app.detail_scroll, 0)), inner);
 }

@@ -58,6 +58,8 @@ pub fn draw(frame: &mut Frame, app: &mut App, area: Rect) {
         let status = app.statuses.get(&row.item.key);
         let (sym, sym_style) = match status {
             Some(s) => (rag_symbol(s.rag), app.theme.rag(s.rag)),
+            // Still being computed by a reader (a large subtree): drawn as soon as it arrives.
+            None if app.status_pending(&row.item.key) => ("…", app.theme.dim()),
             None => (" ", app.theme.dim()),
         };
         let mut right = String::new();

@@ -10,7 +10,11 @@ use ratatui::Frame;
 
 pub fn draw(frame: &mut Frame, app: &mut App, area: Rect) {
     let f = &app.variance_filter;
-    let mut title = format!("variance — {} open", app.variance.len());
+    let mut title = if app.variance_loading && app.variance.is_empty() {
+        "variance — reading…".to_string()
+    } else {
+        format!("variance — {} open", app.variance.len())
+    };
     if let Some(t) = f.tier {
         title.push_str(&format!(", {} only", t.label()));
     }

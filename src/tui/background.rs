@@ -1,0 +1,227 @@
+//! Reading off the keystroke path. A company objective's status is the worst of every measure
+//! under it — thousands of rows at scale — and the variance list holds every open escalation.
+//! Computing those between a key press and the next frame would make the cursor stutter, so the
+//! app asks for them here and draws "…" until they arrive.
+//!
+//! Each reader is a thread with its own read connection to the same file (no read transaction is
+//! held between requests, so writers are never blocked and every answer reflects the latest
+//! commit). Requests carry the app's generation: after the file changes, the app starts a new one
+//! and ignores older answers. A reader serves the newest requests first — what the screen shows
+//! now — and never drops one, so nothing the app waits for is lost. Statuses and details are
+//! routed to a reader by the root of their subtree, so one reader's remembered statuses serve the
+//! whole subtree; with two readers two company subtrees are computed at once.
+
+use crate::domain::ItemKey;
+use crate::store::read::{Detail, EscalationFilter, EscalationRow, ItemStatus};
+use crate::store::Store;
+use std::collections::VecDeque;
+use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// Readers the app starts: two subtrees computed at once on a two-core host (the keystroke path
+/// itself is light: a lookup and a redraw).
+pub const READERS: usize = 2;
+
+/// What the app asks for.
+#[derive(Debug, Clone)]
+pub enum Want {
+    Status(ItemKey),
+    Detail(ItemKey),
+    Variance(EscalationFilter),
+}
+
+/// What comes back. Errors travel as text: the app shows them and carries on.
+pub enum Got {
+    Status(ItemKey, Result<ItemStatus, String>),
+    Detail(ItemKey, Result<Box<Detail>, String>),
+    Variance(Result<Vec<EscalationRow>, String>),
+}
+
+pub struct Reply {
+    pub generation: u64,
+    pub got: Got,
+}
+
+struct Job {
+    generation: u64,
+    wants: Vec<Want>,
+}
+
+struct Reader {
+    jobs: Sender<Job>,
+    thread: Option<JoinHandle<()>>,
+}
+
+/// The app's readers, or none: tests and small tools compute on the calling thread instead.
+pub struct Background {
+    readers: Vec<Reader>,
+    replies: Receiver<Reply>,
+    /// Requests sent and not answered yet (any generation).
+    pub outstanding: usize,
+}
+
+impl Background {
+    /// Start `count` readers on the file behind `store` (same clock, same identity).
+    pub fn start(store: &Store, count: usize) -> anyhow::Result<Background> {
+        let (reply_tx, replies) = channel();
+        let mut readers = Vec::new();
+        for n in 0..count.max(1) {
+            let reader = store.open_reader()?;
+            let (jobs, inbox) = channel::<Job>();
+            let out = reply_tx.clone();
+            let thread = std::thread::Builder::new().name(format!("{READER_THREAD}-{n}")).spawn(move || serve(reader, inbox, out))?;
+            readers.push(Reader { jobs, thread: Some(thread) });
+        }
+        Ok(Background { readers, replies, outstanding: 0 })
+    }
+
+    /// Send wants to the reader chosen by `route` (the key of the subtree's root, say).
+    pub fn ask(&mut self, generation: u64, route: &str, wants: Vec<Want>) {
+        if wants.is_empty() || self.readers.is_empty() {
+            return;
+        }
+        let n = route_to(route, self.readers.len());
+        let count = wants.len();
+        if self.readers[n].jobs.send(Job { generation, wants }).is_ok() {
+            self.outstanding += count;
+        }
+    }
+
+    /// Answers that have arrived, without waiting.
+    pub fn ready(&mut self) -> Vec<Reply> {
+        let mut out = Vec::new();
+        while let Ok(r) = self.replies.try_recv() {
+            out.push(r);
+        }
+        self.outstanding = self.outstanding.saturating_sub(out.len());
+        out
+    }
+
+    /// Wait up to `limit` for at least one answer (then take whatever else has arrived).
+    pub fn wait(&mut self, limit: Duration) -> Vec<Reply> {
+        let deadline = Instant::now() + limit;
+        let mut out = Vec::new();
+        match self.replies.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok(r) => out.push(r),
+            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => return out,
+        }
+        self.outstanding = self.outstanding.saturating_sub(1);
+        out.extend(self.ready());
+        out
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        // Closing the job channels ends each reader after its current request.
+        let threads: Vec<JoinHandle<()>> = self
+            .readers
+            .drain(..)
+            .filter_map(|mut r| {
+                drop(r.jobs);
+                r.thread.take()
+            })
+            .collect();
+        for t in threads {
+            let _ = t.join();
+        }
+    }
+}
+
+/// A stable spread of routes over readers (FNV-1a: std's hasher is randomly seeded).
+fn route_to(route: &str, readers: usize) -> usize {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in route.bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    (h % readers as u64) as usize
+}
+
+/// Threads whose panics the app reports on screen instead of ending the session.
+pub const READER_THREAD: &str = "keel-reader";
+
+fn serve(mut store: Store, inbox: Receiver<Job>, out: Sender<Reply>) {
+    // Newest first: each new batch goes to the front, in its own order.
+    let mut queue: VecDeque<(u64, Want)> = VecDeque::new();
+    let mut newest = 0;
+    loop {
+        let take = |job: Job, queue: &mut VecDeque<(u64, Want)>, newest: &mut u64| {
+            *newest = (*newest).max(job.generation);
+            for w in job.wants.into_iter().rev() {
+                queue.push_front((job.generation, w));
+            }
+        };
+        if queue.is_empty() {
+            match inbox.recv() {
+                Ok(job) => take(job, &mut queue, &mut newest),
+                Err(_) => return,
+            }
+        }
+        while let Ok(job) = inbox.try_recv() {
+            take(job, &mut queue, &mut newest);
+        }
+        let Some((generation, want)) = queue.pop_front() else { continue };
+        // An older generation's answer would be thrown away: say so without computing it.
+        let got = if generation < newest {
+            stale(want)
+        } else {
+            // A bug in one computation costs that answer, not the session: it comes back as an
+            // error, and the reader starts again on a fresh connection with nothing remembered.
+            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| answer(&store, want.clone()))) {
+                Ok(got) => got,
+                Err(panic) => {
+                    let what = panic.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| panic.downcast_ref::<String>().cloned());
+                    if let Ok(fresh) = store.open_reader() {
+                        store = fresh;
+                    }
+                    failed(want, format!("internal error: {}", what.unwrap_or_default()))
+                }
+            }
+        };
+        if out.send(Reply { generation, got }).is_err() {
+            return;
+        }
+    }
+}
+
+fn stale(want: Want) -> Got {
+    failed(want, "superseded".to_string())
+}
+
+fn failed(want: Want, why: String) -> Got {
+    match want {
+        Want::Status(k) => Got::Status(k, Err(why)),
+        Want::Detail(k) => Got::Detail(k, Err(why)),
+        Want::Variance(_) => Got::Variance(Err(why)),
+    }
+}
+
+/// Compute one want on `store` — on a reader thread, or inline on the app's own store.
+pub fn answer(store: &Store, want: Want) -> Got {
+    match want {
+        Want::Status(k) => {
+            let r = store.row_status(&k).map_err(|e| e.to_string());
+            Got::Status(k, r)
+        }
+        Want::Detail(k) => {
+            let r = store.detail(&k).map(Box::new).map_err(|e| e.to_string());
+            Got::Detail(k, r)
+        }
+        Want::Variance(f) => Got::Variance(store.escalations(&f).map_err(|e| e.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::route_to;
+
+    #[test]
+    fn routes_are_stable_and_spread() {
+        assert_eq!(route_to("O-1", 2), route_to("O-1", 2));
+        let spread: std::collections::HashSet<usize> = (1..20).map(|i| route_to(&format!("O-{i}"), 2)).collect();
+        assert_eq!(spread.len(), 2, "twenty roots all went to one reader");
+        assert_eq!(route_to("anything", 1), 0);
+    }
+}
