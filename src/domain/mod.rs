@@ -9,6 +9,7 @@ pub mod plan;
 pub mod rollup;
 pub mod scoring;
 pub mod status;
+pub mod text_check;
 
 pub use num::Num;
 pub use period::{Cadence, Period};

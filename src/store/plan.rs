@@ -124,37 +124,8 @@ fn n(v: &Option<Num>) -> Option<String> {
 /// terminal would play them back to every analyst who views the item) and at most 10,000 bytes
 /// in one field. Problems name the section, the item and the field.
 fn check_text(plan: &Plan, problems: &mut Problems) {
-    fn walk(v: &serde_json::Value, field: &str, at: &str, problems: &mut Problems) {
-        match v {
-            serde_json::Value::String(s) => {
-                if s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-                    problems.push(at, format!("{field}: contains control characters"));
-                }
-                if s.len() > 10_000 {
-                    problems.push(at, format!("{field}: is longer than 10,000 characters"));
-                }
-            }
-            serde_json::Value::Array(list) => list.iter().enumerate().for_each(|(i, x)| walk(x, &format!("{field}[{i}]"), at, problems)),
-            serde_json::Value::Object(map) => {
-                for (k, x) in map {
-                    walk(x, &if field.is_empty() { k.clone() } else { format!("{field}.{k}") }, at, problems);
-                }
-            }
-            _ => {}
-        }
-    }
-    let Ok(serde_json::Value::Object(sections)) = serde_json::to_value(plan) else { return };
-    for (section, content) in &sections {
-        match content {
-            serde_json::Value::Array(items) => {
-                for (i, item) in items.iter().enumerate() {
-                    let text = |k: &str| item.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_string();
-                    let name = if section == "values" { format!("{} {}", text("item"), text("period")) } else { text("key") };
-                    walk(item, "", &format!("{section}[{i}] ({name})"), problems);
-                }
-            }
-            other => walk(other, section, section, problems),
-        }
+    for p in crate::domain::text_check::check(plan) {
+        problems.push(&p.at, p.what);
     }
 }
 
