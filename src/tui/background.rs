@@ -142,7 +142,20 @@ fn route_to(route: &str, readers: usize) -> usize {
 /// Threads whose panics the app reports on screen instead of ending the session.
 pub const READER_THREAD: &str = "keel-reader";
 
+/// Readers yield the CPU to the thread that draws: on a small host the keystroke, not the
+/// status of a subtree below the fold, decides how the app feels (and other users of a shared
+/// host keep their share). Linux schedules threads one by one, so this touches only the reader.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: gettid and setpriority have no memory effects; a refusal only leaves the priority be.
+    unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        libc::setpriority(libc::PRIO_PROCESS, tid, 10);
+    }
+}
+
 fn serve(mut store: Store, inbox: Receiver<Job>, out: Sender<Reply>) {
+    lower_priority();
     // Newest first: each new batch goes to the front, in its own order.
     let mut queue: VecDeque<(u64, Want)> = VecDeque::new();
     let mut newest = 0;
