@@ -169,7 +169,7 @@ macro_rules! nothing_to_check {
     };
 }
 
-impl<'a> ser::Serializer for &'a mut Walker {
+impl ser::Serializer for &mut Walker {
     type Ok = ();
     type Error = Stop;
     type SerializeSeq = Self;
