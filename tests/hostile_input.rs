@@ -179,6 +179,23 @@ fn cycles_and_dangling_links_in_a_plan_are_refused_naming_the_items() {
     import_refused(&p, &["key_results[0] (KR-1)", "O-42", "does not exist"]);
     let p = broken(|v| v["values"][0]["item"] = json!("M-77"));
     import_refused(&p, &["values[0]", "M-77"]);
+    // Values name their item and period; a value row is checked even when its item was already
+    // found for an earlier row (the import remembers keys it has found).
+    let with_second = |change: fn(&mut serde_json::Value)| {
+        broken(move |v| {
+            let mut second = v["values"][0].clone();
+            change(&mut second);
+            v["values"].as_array_mut().unwrap().push(second);
+        })
+    };
+    let p = with_second(|x| x["item"] = json!("P-1"));
+    import_refused(&p, &["values[1] (P-1 ", "P-1 is a person, expected a measure or key-result or kpi"]);
+    let p = with_second(|_| {});
+    import_refused(&p, &["values[1] (", "this item and period appear twice"]);
+    let p = with_second(|x| x["at"] = json!("yesterday"));
+    import_refused(&p, &["values[1] (", "at 'yesterday' is not an RFC 3339 time"]);
+    let p = with_second(|x| x["period"] = json!("2026-W99"));
+    import_refused(&p, &["values[1] (", "2026-W99"]);
     let p = broken(|v| v["measures"][0]["owner"] = json!("U-1"));
     import_refused(&p, &["measures[0] (M-1)", "U-1 is a unit"]);
     let p = broken(|v| v["measures"][0]["package"] = json!("PJ-1"));

@@ -38,8 +38,8 @@ struct Walker {
     /// Position in each list being walked.
     counters: Vec<usize>,
     /// Problems of the item being walked, named once the item is done (its key may come later).
-    pending: Vec<(String, String)>,
-    name: [Option<String>; 3],
+    pending: Vec<String>,
+    name: [String; 3],
     problems: Vec<TextProblem>,
 }
 
@@ -54,7 +54,9 @@ impl Walker {
                     _ => None,
                 };
                 if let Some(i) = slot {
-                    self.name[i] = Some(s.to_string());
+                    // Reused buffers: a plan has a million values, each named by two strings.
+                    self.name[i].clear();
+                    self.name[i].push_str(s);
                 }
             }
         }
@@ -64,10 +66,10 @@ impl Walker {
         }
         let field = self.field();
         if control {
-            self.pending.push((field.clone(), format!("{field}: contains control characters")));
+            self.pending.push(format!("{field}: contains control characters"));
         }
         if s.len() > MAX_TEXT {
-            self.pending.push((field.clone(), format!("{field}: is longer than 10,000 characters")));
+            self.pending.push(format!("{field}: is longer than 10,000 characters"));
         }
         if !self.in_item() {
             self.flush_item();
@@ -104,23 +106,23 @@ impl Walker {
     }
 
     fn flush_item(&mut self) {
-        let name = [&self.name[0], &self.name[1], &self.name[2]];
+        if self.pending.is_empty() {
+            self.name.iter_mut().for_each(String::clear);
+            return;
+        }
+        let name = &self.name;
         let at = match (self.path.first(), self.path.get(1)) {
             (Some(Seg::Field(section)), Some(Seg::Index(i))) => {
-                let shown = if *section == "values" {
-                    format!("{} {}", name[1].as_deref().unwrap_or(""), name[2].as_deref().unwrap_or(""))
-                } else {
-                    name[0].clone().unwrap_or_default()
-                };
+                let shown = if *section == "values" { format!("{} {}", name[1], name[2]) } else { name[0].clone() };
                 format!("{section}[{i}] ({shown})")
             }
             (Some(Seg::Field(section)), _) => section.to_string(),
             _ => String::new(),
         };
-        for (_, what) in self.pending.drain(..) {
+        for what in self.pending.drain(..) {
             self.problems.push(TextProblem { at: at.clone(), what });
         }
-        self.name = Default::default();
+        self.name.iter_mut().for_each(String::clear);
     }
 
     fn element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), Stop> {

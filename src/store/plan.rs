@@ -22,19 +22,27 @@ thread_local! {
     /// Keys already found during the import running on this thread, with their id and kind. A
     /// plan refers to the same people, packages and key results thousands of times; items are
     /// never removed inside an import, so a key once found stays right until the import ends.
-    static FOUND: std::cell::RefCell<HashMap<String, (i64, String)>> = std::cell::RefCell::new(HashMap::new());
+    static FOUND: std::cell::RefCell<HashMap<String, (i64, &'static str)>> = std::cell::RefCell::new(HashMap::new());
 }
 
-fn lookup(tx: &Transaction, key: &str) -> rusqlite::Result<Option<(i64, String)>> {
-    if let Some(hit) = FOUND.with(|f| f.borrow().get(key).cloned()) {
+fn lookup(tx: &Transaction, key: &str) -> rusqlite::Result<Option<(i64, &'static str)>> {
+    if let Some(hit) = FOUND.with(|f| f.borrow().get(key).copied()) {
         return Ok(Some(hit));
     }
     let found: Option<(i64, String)> =
         tx.prepare_cached("SELECT id, kind FROM items WHERE key = ?1")?.query_row([key], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
-    if let Some(hit) = &found {
-        FOUND.with(|f| f.borrow_mut().insert(key.to_string(), hit.clone()));
+    let found = found.map(|(id, kind)| (id, ItemKind::parse(&kind).map(ItemKind::as_str).unwrap_or("unknown item")));
+    if let Some(hit) = found {
+        FOUND.with(|f| f.borrow_mut().insert(key.to_string(), hit));
     }
     Ok(found)
+}
+
+/// A reference already found in this import, written exactly as it was found, of one of `kinds`
+/// (the common case, checked without parsing the key again; anything else takes `reference`).
+fn known(raw: &str, kinds: &[ItemKind]) -> Option<i64> {
+    let (id, kind) = FOUND.with(|f| f.borrow().get(raw).copied())?;
+    kinds.iter().any(|k| k.as_str() == kind).then_some(id)
 }
 
 /// Resolve a reference in the plan, recording a problem when it is missing or of the wrong kind.
@@ -98,7 +106,7 @@ fn register(
     }
     tx.prepare_cached("INSERT INTO items (kind, num, key) VALUES (?1, ?2, ?3)")?.execute(params![kind.as_str(), parsed.number, text])?;
     let id = tx.last_insert_rowid();
-    FOUND.with(|f| f.borrow_mut().insert(text, (id, kind.as_str().to_string())));
+    FOUND.with(|f| f.borrow_mut().insert(text, (id, kind.as_str())));
     Ok(Some(id))
 }
 
@@ -403,23 +411,34 @@ fn import_inner(ctx: &mut Ctx, plan: &Plan) -> Result<()> {
             }
         }
     }
+    // A plan can hold a million values: each is checked and written without building anything
+    // it does not need (the place for an error message is made only for an error).
     let mut value_rows = HashSet::new();
+    let mut good_at = String::new();
+    const VALUED: [ItemKind; 3] = [ItemKind::Measure, ItemKind::KeyResult, ItemKind::Kpi];
     for (i, v) in plan.values.iter().enumerate() {
-        let at = format!("values[{i}] ({} {})", v.item, v.period);
-        let item = reference(tx, &mut problems, &at, "item", Some(&v.item), &[ItemKind::Measure, ItemKind::KeyResult, ItemKind::Kpi])?;
+        let at = || format!("values[{i}] ({} {})", v.item, v.period);
+        let item = match known(&v.item, &VALUED) {
+            Some(id) => Some(id),
+            None => reference(tx, &mut problems, &at(), "item", Some(&v.item), &VALUED)?,
+        };
         let period = match Period::parse(&v.period) {
             Ok(p) => Some(p),
             Err(e) => {
-                problems.push(&at, e);
+                problems.push(&at(), e);
                 None
             }
         };
-        if chrono::DateTime::parse_from_rfc3339(&v.at).is_err() {
-            problems.push(&at, format!("at '{}' is not an RFC 3339 time like 2026-11-24T09:15:00Z", v.at));
+        if v.at != good_at {
+            if chrono::DateTime::parse_from_rfc3339(&v.at).is_err() {
+                problems.push(&at(), format!("at '{}' is not an RFC 3339 time like 2026-11-24T09:15:00Z", v.at));
+            } else {
+                good_at.clone_from(&v.at);
+            }
         }
         let (Some(item), Some(period)) = (item, period) else { continue };
-        if !value_rows.insert((item, period.to_string())) {
-            problems.push(&at, "this item and period appear twice");
+        if !value_rows.insert((item, period)) {
+            problems.push(&at(), "this item and period appear twice");
             continue;
         }
         tx.prepare_cached("INSERT INTO item_values (item_id, period, period_start, baseline, planned, forecast, actual, comment, updated_by, updated_at, confidence)
