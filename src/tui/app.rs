@@ -176,6 +176,9 @@ pub struct App {
     requested: HashSet<String>,
     /// The variance list is being read (the one shown is the previous one, if any).
     pub variance_loading: bool,
+    /// The tree filter's items are being read; say how many when they come.
+    pub filter_loading: bool,
+    announce_filter: bool,
 }
 
 impl App {
@@ -229,6 +232,8 @@ impl App {
             detail_generation: 0,
             requested: HashSet::new(),
             variance_loading: false,
+            filter_loading: false,
+            announce_filter: false,
         };
         // Open the top level so the first screen shows the company objectives and their key results.
         for root in app.store.outline_roots(app.view)? {
@@ -261,8 +266,15 @@ impl App {
         Ok(())
     }
 
+    /// The tree's rows from the file. A filter's items are read by a reader when there is one:
+    /// the rows shown stay until they come (a new filter starts from none).
     pub fn rebuild_rows(&mut self) -> anyhow::Result<()> {
         let mut rows = Vec::new();
+        if let (Some(f), Some(bg)) = (self.filter, self.background.as_mut()) {
+            self.filter_loading = true;
+            bg.ask(self.generation, "filter", vec![Want::Filter(f)]);
+            return Ok(());
+        }
         if let Some(f) = self.filter {
             for item in self.store.outline_filtered(f)? {
                 rows.push(Row { depth: 0, item, expanded: false, label: None });
@@ -457,6 +469,43 @@ impl App {
         self.variance_cursor = self.variance_cursor.min(self.variance.len().saturating_sub(1));
     }
 
+    /// Turn tree filter `f` on or off. With readers, its items come later (see [`App::set_filtered`]).
+    pub fn toggle_filter(&mut self, f: Filter) -> anyhow::Result<()> {
+        self.filter = if self.filter == Some(f) { None } else { Some(f) };
+        self.tree_cursor = 0;
+        self.tree_offset = 0;
+        self.forget_statuses();
+        if self.filter.is_some() && self.background.is_some() {
+            self.rows.clear();
+            self.announce_filter = true;
+        }
+        self.rebuild_rows()?;
+        self.load_detail()?;
+        match self.filter {
+            Some(f) if self.filter_loading => self.say(format!("tree filter: {} — reading…", f.label())),
+            Some(f) => self.say(format!("tree filter: {} ({} items) — Esc clears", f.label(), self.rows.len())),
+            None => self.say("tree filter cleared"),
+        }
+        Ok(())
+    }
+
+    /// A filter's items have come: show them, keeping the cursor on the same item.
+    fn set_filtered(&mut self, f: Filter, items: Vec<OutlineItem>) {
+        let keep = self.rows.get(self.tree_cursor).map(|r| r.item.key.clone());
+        self.rows = items.into_iter().map(|item| Row { depth: 0, item, expanded: false, label: None }).collect();
+        self.filter_loading = false;
+        if let Some(i) = keep.and_then(|k| self.rows.iter().position(|r| r.item.key == k)) {
+            self.tree_cursor = i;
+        }
+        self.tree_cursor = self.tree_cursor.min(self.rows.len().saturating_sub(1));
+        if let Err(e) = self.load_detail() {
+            self.warn(format!("{e:#}"));
+        }
+        if std::mem::take(&mut self.announce_filter) {
+            self.say(format!("tree filter: {} ({} items) — Esc clears", f.label(), self.rows.len()));
+        }
+    }
+
     /// Take what the readers have delivered. True when the screen should be drawn again.
     pub fn pump(&mut self) -> bool {
         let Some(bg) = self.background.as_mut() else { return false };
@@ -512,6 +561,8 @@ impl App {
                     }
                 }
                 Got::Variance(Ok(list)) => self.set_variance(list),
+                Got::Filter(f, Ok(items)) if self.filter == Some(f) => self.set_filtered(f, items),
+                Got::Filter(..) => self.filter_loading = false,
                 Got::Variance(Err(e)) => {
                     self.variance_loading = false;
                     self.warn(format!("variance list: {e}"));

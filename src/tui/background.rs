@@ -12,6 +12,7 @@
 //! whole subtree; with two readers two company subtrees are computed at once.
 
 use crate::domain::ItemKey;
+use crate::store::outline::{Filter, OutlineItem};
 use crate::store::read::{Detail, EscalationFilter, EscalationRow, ItemStatus};
 use crate::store::Store;
 use std::collections::VecDeque;
@@ -29,6 +30,8 @@ pub enum Want {
     Status(ItemKey),
     Detail(ItemKey),
     Variance(EscalationFilter),
+    /// The items of a tree filter (the stale one judges every item in the file).
+    Filter(Filter),
 }
 
 /// What comes back. Errors travel as text: the app shows them and carries on.
@@ -36,6 +39,7 @@ pub enum Got {
     Status(ItemKey, Result<ItemStatus, String>),
     Detail(ItemKey, Result<Box<Detail>, String>),
     Variance(Result<Vec<EscalationRow>, String>),
+    Filter(Filter, Result<Vec<OutlineItem>, String>),
 }
 
 pub struct Reply {
@@ -208,6 +212,7 @@ fn failed(want: Want, why: String) -> Got {
         Want::Status(k) => Got::Status(k, Err(why)),
         Want::Detail(k) => Got::Detail(k, Err(why)),
         Want::Variance(_) => Got::Variance(Err(why)),
+        Want::Filter(f) => Got::Filter(f, Err(why)),
     }
 }
 
@@ -223,6 +228,7 @@ pub fn answer(store: &Store, want: Want) -> Got {
             Got::Detail(k, r)
         }
         Want::Variance(f) => Got::Variance(store.escalations(&f).map_err(|e| e.to_string())),
+        Want::Filter(f) => Got::Filter(f, store.outline_filtered(f).map_err(|e| e.to_string())),
     }
 }
 

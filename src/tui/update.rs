@@ -196,17 +196,7 @@ fn move_cursor(pos: &mut usize, len: usize, delta: isize) {
 }
 
 fn toggle_filter(app: &mut App, f: Filter) -> anyhow::Result<()> {
-    app.filter = if app.filter == Some(f) { None } else { Some(f) };
-    app.tree_cursor = 0;
-    app.tree_offset = 0;
-    app.rebuild_rows()?;
-    app.forget_statuses();
-    app.load_detail()?;
-    match app.filter {
-        Some(f) => app.say(format!("tree filter: {} ({} items) — Esc clears", f.label(), app.rows.len())),
-        None => app.say("tree filter cleared"),
-    }
-    Ok(())
+    app.toggle_filter(f)
 }
 
 pub fn update(app: &mut App, action: Action) -> anyhow::Result<()> {

@@ -11,6 +11,7 @@ use ratatui::Frame;
 
 pub fn draw(frame: &mut Frame, app: &mut App, area: Rect) {
     let title = match (app.filter, app.view) {
+        (Some(f), _) if app.filter_loading && app.rows.is_empty() => format!("{} items (reading…)", f.label()),
         (Some(f), _) => format!("{} items ({})", f.label(), app.rows.len()),
         (None, TreeView::Objectives) => "objectives".to_string(),
         (None, TreeView::Execution) => "execution hierarchy".to_string(),
@@ -32,7 +33,9 @@ pub fn draw(frame: &mut Frame, app: &mut App, area: Rect) {
     let mut lines = Vec::with_capacity(height);
     if app.rows.is_empty() {
         lines.push(Line::from(Span::styled(
-            if app.filter.is_some() {
+            if app.filter_loading {
+                "reading…"
+            } else if app.filter.is_some() {
                 "nothing matches this filter — Esc clears it"
             } else {
                 "no items yet — import a plan with `keel import`"
