@@ -116,7 +116,7 @@ fn triage_acts_on_several_marked_escalations_at_once() {
     assert!(matches!(f.app.mode, Mode::Prompt { .. }));
     chars(&mut f.app, "P-3");
     key(&mut f.app, KeyCode::Enter);
-    let top = f.app.variance[0].clone();
+    let top = f.app.variance.get(0).unwrap().clone();
     assert!(top.assignee.is_some(), "{top:?}");
     // Snooze needs a date and a reason.
     chars(&mut f.app, "z");
@@ -125,7 +125,7 @@ fn triage_acts_on_several_marked_escalations_at_once() {
     assert!(matches!(f.app.mode, Mode::Prompt { .. }), "a reason is required");
     chars(&mut f.app, " waiting for the vendor fix");
     key(&mut f.app, KeyCode::Enter);
-    assert_eq!(f.app.variance[0].snoozed_until.as_deref(), Some("2026-12-04"));
+    assert_eq!(f.app.variance.get(0).unwrap().snoozed_until.as_deref(), Some("2026-12-04"));
     let log = audit_actors(&f.path, &top.key);
     assert!(log.iter().filter(|(a, fld)| a == "tester" && fld.starts_with("escalation ")).count() >= 3, "{log:?}");
 }

@@ -147,7 +147,7 @@ fn panes_follow_each_other() {
     let mut f = fixture();
     chars(&mut f.app, "3");
     assert_eq!(f.app.focus, Pane::Variance);
-    let first = f.app.variance[0].key.clone();
+    let first = f.app.variance.get(0).unwrap().key.clone();
     assert_eq!(f.app.detail.as_ref().unwrap().key, first, "the detail follows the variance row");
     key(&mut f.app, KeyCode::Enter);
     assert_eq!(f.app.focus, Pane::Tree);

@@ -9,7 +9,7 @@ use rusqlite::Transaction;
 pub const APPLICATION_ID: i64 = 0x4B45_454C;
 
 /// Each entry moves the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4];
+const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
@@ -345,4 +345,15 @@ ALTER TABLE item_values ADD COLUMN confidence TEXT;
 const SCHEMA_V4: &str = r#"
 CREATE INDEX escalations_item ON escalations(item_id);
 CREATE INDEX milestones_open_due ON milestones(due_date) WHERE done_date IS NULL;
+"#;
+
+/// The variance list's order as columns SQLite computes (virtual: nothing stored, nothing for the
+/// write path to keep), and an index of the open escalations in that order, so the app reads the
+/// list a page at a time by keyset (`store/escalation_list.rs`). Most severe first: tier, then
+/// the size of the relative gap (none last), then of the absolute gap, then id.
+const SCHEMA_V5: &str = r#"
+ALTER TABLE escalations ADD COLUMN rank_tier INTEGER GENERATED ALWAYS AS (-tier) VIRTUAL;
+ALTER TABLE escalations ADD COLUMN rank_relative REAL GENERATED ALWAYS AS (COALESCE(-abs(CAST(relative AS REAL)), 1e308)) VIRTUAL;
+ALTER TABLE escalations ADD COLUMN rank_gap REAL GENERATED ALWAYS AS (COALESCE(-abs(CAST(gap AS REAL)), 0)) VIRTUAL;
+CREATE INDEX escalations_open_order ON escalations(rank_tier, rank_relative, rank_gap, id) WHERE state = 'open';
 "#;

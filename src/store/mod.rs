@@ -5,6 +5,7 @@ pub mod check;
 #[cfg(test)]
 mod check_ref;
 pub mod edit;
+pub mod escalation_list;
 mod facts;
 pub mod fields;
 pub mod files;

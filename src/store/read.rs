@@ -2,6 +2,7 @@
 //! functions computes each number, so every surface shows the same figures.
 
 use super::audit::{self, Row as AuditRow};
+use super::escalation_list;
 use super::fields::{self, FieldType};
 use super::rules::{self, compute_measure_money};
 use super::{resolve, Clock, Result, Store};
@@ -438,87 +439,16 @@ pub struct EscalationFilter {
     pub include_closed: bool,
 }
 
-/// Open escalations, most severe first, then by size of the gap.
+/// Open escalations (closed too with `include_closed`), most severe first: by tier, then by the
+/// size of the relative gap, then of the absolute gap — the variance list's order everywhere.
 pub fn escalations(conn: &Connection, clock: Clock, filter: &EscalationFilter) -> Result<Vec<EscalationRow>> {
-    escalations_where(conn, clock, filter, None)
+    Ok(escalation_list::query(conn, clock, filter, escalation_list::Scope::All)?.into_iter().map(|(_, row)| row).collect())
 }
 
-/// The same list, optionally for one item only. One statement: names, owner, unit and title
-/// come from correlated lookups by primary key (the title as [`title_of`] gives it).
-pub(crate) fn escalations_where(
-    conn: &Connection,
-    clock: Clock,
-    filter: &EscalationFilter,
-    item: Option<i64>,
-) -> Result<Vec<EscalationRow>> {
-    let sql = "SELECT e.id, i.key, i.kind, e.tier, e.reason, e.period, e.relative, e.gap, e.periods_out, e.assignee_role,
-                (SELECT name FROM people WHERE id = e.assignee_id), e.opened_at, e.due_at, e.acknowledged_by, e.snoozed_until, e.decision,
-                COALESCE((SELECT p.name FROM measures m JOIN people p ON p.id = m.owner_id WHERE m.id = e.item_id),
-                         (SELECT p.name FROM key_results k JOIN people p ON p.id = k.owner_id WHERE k.id = e.item_id),
-                         (SELECT p.name FROM kpis k JOIN people p ON p.id = k.owner_id WHERE k.id = e.item_id)),
-                COALESCE((SELECT p.login FROM measures m JOIN people p ON p.id = m.owner_id WHERE m.id = e.item_id),
-                         (SELECT p.login FROM key_results k JOIN people p ON p.id = k.owner_id WHERE k.id = e.item_id),
-                         (SELECT p.login FROM kpis k JOIN people p ON p.id = k.owner_id WHERE k.id = e.item_id)),
-                (SELECT u.key FROM measures m JOIN items u ON u.id = m.business_unit_id WHERE m.id = e.item_id),
-                COALESCE((SELECT title FROM measures WHERE id = e.item_id), (SELECT title FROM key_results WHERE id = e.item_id),
-                         (SELECT title FROM kpis WHERE id = e.item_id), (SELECT title FROM objectives WHERE id = e.item_id),
-                         (SELECT title FROM nodes WHERE id = e.item_id), (SELECT name FROM people WHERE id = e.item_id),
-                         (SELECT name FROM units WHERE id = e.item_id), (SELECT name FROM cycles WHERE id = e.item_id),
-                         (SELECT name FROM kras WHERE id = e.item_id), '')
-         FROM escalations e JOIN items i ON i.id = e.item_id
-         WHERE (?1 OR e.state = 'open') AND (?2 IS NULL OR e.tier = ?2)";
-    // One item's: through the escalations_item index, not a scan of every escalation.
-    let sql = match item {
-        Some(_) => format!("{sql} AND e.item_id = ?3"),
-        None => format!("{sql} AND ?3 IS NULL"),
-    };
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let now = clock.stamp();
-    let mut rows: Vec<(EscalationRow, Option<String>)> = stmt
-        .query_map(params![filter.include_closed, filter.tier.map(|t| t.number()), item], |r| {
-            let tier: i64 = r.get(3)?;
-            let due: String = r.get(12)?;
-            Ok((
-                EscalationRow {
-                    id: r.get(0)?,
-                    key: r.get(1)?,
-                    kind: r.get(2)?,
-                    title: r.get(19)?,
-                    owner: r.get(16)?,
-                    tier,
-                    tier_label: Tier::from_number(tier).map(|t| t.label()).unwrap_or("?"),
-                    reason: r.get(4)?,
-                    period: r.get(5)?,
-                    relative: num(r.get(6)?),
-                    gap: num(r.get(7)?).unwrap_or_default(),
-                    periods_out: r.get(8)?,
-                    assignee_role: r.get(9)?,
-                    assignee: r.get(10)?,
-                    opened_at: r.get(11)?,
-                    overdue: due < now,
-                    due_at: due,
-                    acknowledged_by: r.get(13)?,
-                    snoozed_until: r.get(14)?,
-                    decision: r.get(15)?,
-                    unit: r.get(18)?,
-                },
-                r.get(17)?,
-            ))
-        })?
-        .collect::<rusqlite::Result<_>>()?;
-    rows.retain(|(row, login)| {
-        filter.owner_login.as_ref().is_none_or(|l| login.as_ref() == Some(l))
-            && filter.unit.as_ref().is_none_or(|u| row.unit.as_ref() == Some(u))
-    });
-    let mut out: Vec<EscalationRow> = rows.into_iter().map(|r| r.0).collect();
-    out.sort_by(|a, b| {
-        b.tier
-            .cmp(&a.tier)
-            .then_with(|| b.relative.map(|r| r.abs()).cmp(&a.relative.map(|r| r.abs())))
-            .then_with(|| b.gap.abs().cmp(&a.gap.abs()))
-            .then_with(|| a.key.cmp(&b.key))
-    });
-    Ok(out)
+/// One item's open escalation (through the `escalations_item` index).
+pub(crate) fn escalation_of(conn: &Connection, clock: Clock, id: i64) -> Result<Option<EscalationRow>> {
+    let rows = escalation_list::query(conn, clock, &EscalationFilter::default(), escalation_list::Scope::Item(id))?;
+    Ok(rows.into_iter().next().map(|(_, row)| row))
 }
 
 /// An item's newest audit rows (oldest of them first), found through the `audit_item` index
@@ -803,7 +733,7 @@ impl Store {
             let k: String = c.query_row("SELECT key FROM items WHERE id = ?1", [o], |r| r.get(0))?;
             d.serves.insert(0, Link { key: k, title: title_of(c, o)? });
         }
-        d.escalation = escalations_where(c, clock, &EscalationFilter::default(), Some(id))?.into_iter().next();
+        d.escalation = escalation_of(c, clock, id)?;
         d.decisions = {
             let mut stmt = c.prepare_cached("SELECT text, decided_by, at, (SELECT name FROM people WHERE id = owner_id) FROM decisions WHERE item_id = ?1 ORDER BY at DESC, id DESC LIMIT 5")?;
             let r = stmt.query_map([id], |r| Ok(DecisionRow { text: r.get(0)?, by: r.get(1)?, at: r.get(2)?, owner: r.get(3)? }))?;
@@ -814,6 +744,20 @@ impl Store {
 
     pub fn escalations(&self, filter: &EscalationFilter) -> Result<Vec<EscalationRow>> {
         escalations(self.conn(), self.clock(), filter)
+    }
+
+    /// A page of the variance list (see [`escalation_list`]), each row with its rank.
+    pub fn escalation_page(
+        &self,
+        filter: &EscalationFilter,
+        scope: escalation_list::Scope,
+    ) -> Result<Vec<(escalation_list::Rank, EscalationRow)>> {
+        escalation_list::query(self.conn(), self.clock(), filter, scope)
+    }
+
+    /// How many escalations pass `filter`, or how many of them come before `rank`.
+    pub fn escalation_count(&self, filter: &EscalationFilter, before: Option<&escalation_list::Rank>) -> Result<usize> {
+        escalation_list::count(self.conn(), filter, before)
     }
 
     pub fn audit_log(&self, key: Option<&str>, since: Option<&str>, limit: Option<i64>) -> Result<Vec<AuditRow>> {

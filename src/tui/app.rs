@@ -4,9 +4,10 @@
 use super::background::{Background, Got, Reply, Want};
 use super::keymap::Keymap;
 use super::theme::Theme;
+use super::variance_list::VarianceList;
 use crate::domain::ItemKey;
 use crate::store::outline::{Filter, OutlineItem, TreeView};
-use crate::store::read::{Detail, EscalationFilter, EscalationRow, ItemStatus};
+use crate::store::read::{Detail, EscalationFilter, ItemStatus};
 use crate::store::Store;
 use ratatui_textarea::TextArea;
 use std::collections::{HashMap, HashSet};
@@ -145,7 +146,7 @@ pub struct App {
     pub expanded: HashSet<String>,
     pub detail: Option<Detail>,
     pub detail_scroll: u16,
-    pub variance: Vec<EscalationRow>,
+    pub variance: VarianceList,
     pub variance_cursor: usize,
     pub variance_filter: EscalationFilter,
     pub statuses: HashMap<String, ItemStatus>,
@@ -174,8 +175,6 @@ pub struct App {
     detail_generation: u64,
     /// Statuses asked of the readers in this generation.
     requested: HashSet<String>,
-    /// The variance list is being read (the one shown is the previous one, if any).
-    pub variance_loading: bool,
     /// The tree filter's items are being read; say how many when they come.
     pub filter_loading: bool,
     announce_filter: bool,
@@ -210,7 +209,7 @@ impl App {
             expanded: HashSet::new(),
             detail: None,
             detail_scroll: 0,
-            variance: Vec::new(),
+            variance: VarianceList::default(),
             variance_cursor: 0,
             variance_filter: EscalationFilter::default(),
             statuses: HashMap::new(),
@@ -231,7 +230,6 @@ impl App {
             generation: 0,
             detail_generation: 0,
             requested: HashSet::new(),
-            variance_loading: false,
             filter_loading: false,
             announce_filter: false,
         };
@@ -383,6 +381,9 @@ impl App {
     /// or by a reader, showing the previous item until it arrives.
     pub fn load_detail(&mut self) -> anyhow::Result<()> {
         let from_tree = self.focus != Pane::Variance;
+        if !from_tree {
+            self.cover_variance()?;
+        }
         let key = match self.focus {
             Pane::Variance => self.variance.get(self.variance_cursor).and_then(|e| ItemKey::parse(&e.key).ok()),
             _ => self.selected_key(),
@@ -442,31 +443,19 @@ impl App {
     }
 
     /// Read the variance list again with the current filter, keeping the cursor on its escalation.
+    /// A page read by keyset: cheap enough for the keystroke path at any size.
     pub fn load_variance(&mut self) -> anyhow::Result<()> {
-        let generation = self.generation;
-        match self.background.as_mut() {
-            Some(bg) => {
-                self.variance_loading = true;
-                bg.ask(generation, "variance", vec![Want::Variance(self.variance_filter.clone())]);
-            }
-            None => {
-                let list = self.store.escalations(&self.variance_filter)?;
-                self.set_variance(list);
-            }
-        }
-        Ok(())
+        self.variance.reload(&self.store, &self.variance_filter, &mut self.variance_cursor)?;
+        self.cover_variance()
     }
 
-    fn set_variance(&mut self, list: Vec<EscalationRow>) {
-        let keep = self.variance.get(self.variance_cursor).map(|e| e.id);
-        self.variance = list;
-        self.variance_loading = false;
-        if let Some(id) = keep {
-            if let Some(i) = self.variance.iter().position(|e| e.id == id) {
-                self.variance_cursor = i;
-            }
-        }
-        self.variance_cursor = self.variance_cursor.min(self.variance.len().saturating_sub(1));
+    /// Read the variance rows the pane shows (the cursor is its last row once it has moved
+    /// past the first screenful).
+    pub fn cover_variance(&mut self) -> anyhow::Result<()> {
+        let height = self.variance_height.max(1);
+        let offset = self.variance_cursor.saturating_sub(height - 1);
+        self.variance.cover(&self.store, &self.variance_filter, offset, height)?;
+        Ok(())
     }
 
     /// Turn tree filter `f` on or off. With readers, its items come later (see [`App::set_filtered`]).
@@ -560,13 +549,8 @@ impl App {
                         self.warn(format!("{key}: {e}"));
                     }
                 }
-                Got::Variance(Ok(list)) => self.set_variance(list),
                 Got::Filter(f, Ok(items)) if self.filter == Some(f) => self.set_filtered(f, items),
                 Got::Filter(..) => self.filter_loading = false,
-                Got::Variance(Err(e)) => {
-                    self.variance_loading = false;
-                    self.warn(format!("variance list: {e}"));
-                }
             }
         }
         changed

@@ -1,5 +1,5 @@
 //! Reading off the keystroke path. A company objective's status is the worst of every measure
-//! under it — thousands of rows at scale — and the variance list holds every open escalation.
+//! under it — thousands of rows at scale — and the stale filter judges every item in the file.
 //! Computing those between a key press and the next frame would make the cursor stutter, so the
 //! app asks for them here and draws "…" until they arrive.
 //!
@@ -13,7 +13,7 @@
 
 use crate::domain::ItemKey;
 use crate::store::outline::{Filter, OutlineItem};
-use crate::store::read::{Detail, EscalationFilter, EscalationRow, ItemStatus};
+use crate::store::read::{Detail, ItemStatus};
 use crate::store::Store;
 use std::collections::VecDeque;
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
@@ -29,7 +29,6 @@ pub const READERS: usize = 2;
 pub enum Want {
     Status(ItemKey),
     Detail(ItemKey),
-    Variance(EscalationFilter),
     /// The items of a tree filter (the stale one judges every item in the file).
     Filter(Filter),
 }
@@ -38,7 +37,6 @@ pub enum Want {
 pub enum Got {
     Status(ItemKey, Result<ItemStatus, String>),
     Detail(ItemKey, Result<Box<Detail>, String>),
-    Variance(Result<Vec<EscalationRow>, String>),
     Filter(Filter, Result<Vec<OutlineItem>, String>),
 }
 
@@ -211,7 +209,6 @@ fn failed(want: Want, why: String) -> Got {
     match want {
         Want::Status(k) => Got::Status(k, Err(why)),
         Want::Detail(k) => Got::Detail(k, Err(why)),
-        Want::Variance(_) => Got::Variance(Err(why)),
         Want::Filter(f) => Got::Filter(f, Err(why)),
     }
 }
@@ -227,7 +224,6 @@ pub fn answer(store: &Store, want: Want) -> Got {
             let r = store.detail(&k).map(Box::new).map_err(|e| e.to_string());
             Got::Detail(k, r)
         }
-        Want::Variance(f) => Got::Variance(store.escalations(&f).map_err(|e| e.to_string())),
         Want::Filter(f) => Got::Filter(f, store.outline_filtered(f).map_err(|e| e.to_string())),
     }
 }

@@ -10,6 +10,7 @@ pub mod meeting;
 pub mod theme;
 pub mod triage;
 pub mod update;
+pub mod variance_list;
 pub mod view;
 pub mod weekly;
 

@@ -10,11 +10,7 @@ use ratatui::Frame;
 
 pub fn draw(frame: &mut Frame, app: &mut App, area: Rect) {
     let f = &app.variance_filter;
-    let mut title = if app.variance_loading && app.variance.is_empty() {
-        "variance — reading…".to_string()
-    } else {
-        format!("variance — {} open", app.variance.len())
-    };
+    let mut title = format!("variance — {} open", app.variance.len());
     if let Some(t) = f.tier {
         title.push_str(&format!(", {} only", t.label()));
     }
@@ -52,7 +48,11 @@ pub fn draw(frame: &mut Frame, app: &mut App, area: Rect) {
         lines.push(Line::from(Span::styled("no open escalations", app.theme.dim())));
     }
     let offset = app.variance_cursor.saturating_sub(height.saturating_sub(1));
-    for (i, e) in app.variance.iter().enumerate().skip(offset).take(height) {
+    // The pane may have grown since the last read: read what it shows now (a page at most).
+    if let Err(e) = app.cover_variance() {
+        lines.push(Line::from(Span::styled(format!("could not read the list: {e:#}"), app.theme.error())));
+    }
+    for (i, e) in app.variance.visible(offset, height) {
         let selected = i == app.variance_cursor;
         let base = if selected { app.theme.selected(app.focus == Pane::Variance) } else { ratatui::style::Style::default() };
         let var = e.relative.map(|r| r.percent()).unwrap_or_else(|| e.gap.grouped());
