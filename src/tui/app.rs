@@ -178,6 +178,8 @@ pub struct App {
     /// The tree filter's items are being read; say how many when they come.
     pub filter_loading: bool,
     announce_filter: bool,
+    /// The search a reader is running, if any (its hits replace the last search's).
+    pub searching: Option<String>,
 }
 
 impl App {
@@ -232,6 +234,7 @@ impl App {
             requested: HashSet::new(),
             filter_loading: false,
             announce_filter: false,
+            searching: None,
         };
         // Open the top level so the first screen shows the company objectives and their key results.
         for root in app.store.outline_roots(app.view)? {
@@ -495,6 +498,50 @@ impl App {
         }
     }
 
+    /// Search keys and titles for `text` (every title in the file: a reader does it when there is one).
+    pub fn search(&mut self, text: String) -> anyhow::Result<()> {
+        let generation = self.generation;
+        if self.background.is_some() {
+            self.searching = Some(text.clone());
+            self.say(format!("searching for '{text}'…"));
+        }
+        match self.background.as_mut() {
+            Some(bg) => {
+                bg.ask(generation, "search", vec![Want::Search(text)]);
+                Ok(())
+            }
+            None => {
+                let hits = self.store.search(&text, super::background::SEARCH_HITS)?.into_iter().map(|i| i.key).collect();
+                self.show_search_hits(&text, hits)
+            }
+        }
+    }
+
+    fn show_search_hits(&mut self, text: &str, hits: Vec<String>) -> anyhow::Result<()> {
+        self.search_hits = hits;
+        self.search_index = 0;
+        if self.search_hits.is_empty() {
+            self.warn(format!("no item matches '{text}'"));
+            Ok(())
+        } else {
+            self.jump_to_search_hit()
+        }
+    }
+
+    /// Select the current search hit: in the tree when it has a place there, else in the detail.
+    pub fn jump_to_search_hit(&mut self) -> anyhow::Result<()> {
+        let Some(hit) = self.search_hits.get(self.search_index).cloned() else { return Ok(()) };
+        let key = ItemKey::parse(&hit)?;
+        let shown = self.reveal(&key)?;
+        self.focus = Pane::Tree;
+        self.load_detail()?;
+        if !shown {
+            self.show_detail(key)?;
+        }
+        self.say(format!("match {} of {}: {hit}", self.search_index + 1, self.search_hits.len()));
+        Ok(())
+    }
+
     /// Take what the readers have delivered. True when the screen should be drawn again.
     pub fn pump(&mut self) -> bool {
         let Some(bg) = self.background.as_mut() else { return false };
@@ -529,6 +576,22 @@ impl App {
     fn apply(&mut self, replies: Vec<Reply>) -> bool {
         let mut changed = false;
         for Reply { generation, got } in replies {
+            // Search hits are keys: still worth showing after the file changed.
+            if let Got::Search(text, hits) = got {
+                if self.searching.as_ref() == Some(&text) {
+                    self.searching = None;
+                    changed = true;
+                    match hits {
+                        Ok(hits) => {
+                            if let Err(e) = self.show_search_hits(&text, hits) {
+                                self.warn(format!("{e:#}"));
+                            }
+                        }
+                        Err(e) => self.warn(format!("search: {e}")),
+                    }
+                }
+                continue;
+            }
             if generation != self.generation {
                 continue;
             }
@@ -551,6 +614,7 @@ impl App {
                 }
                 Got::Filter(f, Ok(items)) if self.filter == Some(f) => self.set_filtered(f, items),
                 Got::Filter(..) => self.filter_loading = false,
+                Got::Search(..) => {}
             }
         }
         changed

@@ -24,6 +24,9 @@ use std::time::{Duration, Instant};
 /// itself is light: a lookup and a redraw).
 pub const READERS: usize = 2;
 
+/// The most search hits kept (n and N cycle through them).
+pub const SEARCH_HITS: usize = 500;
+
 /// What the app asks for.
 #[derive(Debug, Clone)]
 pub enum Want {
@@ -31,6 +34,8 @@ pub enum Want {
     Detail(ItemKey),
     /// The items of a tree filter (the stale one judges every item in the file).
     Filter(Filter),
+    /// Keys and titles containing the text (every title in the file).
+    Search(String),
 }
 
 /// What comes back. Errors travel as text: the app shows them and carries on.
@@ -38,6 +43,7 @@ pub enum Got {
     Status(ItemKey, Result<ItemStatus, String>),
     Detail(ItemKey, Result<Box<Detail>, String>),
     Filter(Filter, Result<Vec<OutlineItem>, String>),
+    Search(String, Result<Vec<String>, String>),
 }
 
 pub struct Reply {
@@ -210,6 +216,7 @@ fn failed(want: Want, why: String) -> Got {
         Want::Status(k) => Got::Status(k, Err(why)),
         Want::Detail(k) => Got::Detail(k, Err(why)),
         Want::Filter(f) => Got::Filter(f, Err(why)),
+        Want::Search(text) => Got::Search(text, Err(why)),
     }
 }
 
@@ -225,6 +232,10 @@ pub fn answer(store: &Store, want: Want) -> Got {
             Got::Detail(k, r)
         }
         Want::Filter(f) => Got::Filter(f, store.outline_filtered(f).map_err(|e| e.to_string())),
+        Want::Search(text) => {
+            let hits = store.search(&text, SEARCH_HITS).map(|items| items.into_iter().map(|i| i.key).collect());
+            Got::Search(text, hits.map_err(|e| e.to_string()))
+        }
     }
 }
 

@@ -101,14 +101,7 @@ pub fn handle_key(app: &mut App, ev: KeyEvent) -> anyhow::Result<()> {
         Mode::Search(mut input) => match ev.code {
             KeyCode::Esc => Mode::Normal,
             KeyCode::Enter => {
-                let text = input.lines().join(" ");
-                app.search_hits = app.store.search(&text, 500)?.into_iter().map(|i| i.key).collect();
-                app.search_index = 0;
-                if app.search_hits.is_empty() {
-                    app.warn(format!("no item matches '{text}'"));
-                } else {
-                    jump_to_hit(app)?;
-                }
+                app.search(input.lines().join(" "))?;
                 Mode::Normal
             }
             _ => {
@@ -171,19 +164,6 @@ pub fn handle_key(app: &mut App, ev: KeyEvent) -> anyhow::Result<()> {
 pub fn palette_matches(text: &str) -> Vec<Action> {
     let t = text.trim().to_ascii_lowercase();
     Action::ALL.iter().copied().filter(|a| t.is_empty() || a.name().contains(&t) || a.help().contains(&t)).collect()
-}
-
-fn jump_to_hit(app: &mut App) -> anyhow::Result<()> {
-    let Some(hit) = app.search_hits.get(app.search_index).cloned() else { return Ok(()) };
-    let key = ItemKey::parse(&hit)?;
-    let shown = app.reveal(&key)?;
-    app.focus = Pane::Tree;
-    app.load_detail()?;
-    if !shown {
-        app.show_detail(key)?;
-    }
-    app.say(format!("match {} of {}: {hit}", app.search_index + 1, app.search_hits.len()));
-    Ok(())
 }
 
 fn move_cursor(pos: &mut usize, len: usize, delta: isize) {
@@ -431,7 +411,7 @@ pub fn update(app: &mut App, action: Action) -> anyhow::Result<()> {
             } else {
                 let n = app.search_hits.len();
                 app.search_index = if action == Action::SearchNext { (app.search_index + 1) % n } else { (app.search_index + n - 1) % n };
-                jump_to_hit(app)?;
+                app.jump_to_search_hit()?;
             }
         }
         Action::Reload => {
