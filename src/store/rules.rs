@@ -13,14 +13,47 @@ use chrono::Duration;
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+/// Every touched item's values are read once, for both its money and its variance. The money
+/// deltas of all touched measures are added up per node and stage first, so each funnel row is
+/// written once however many of its measures changed (exact sums: the same result as one
+/// measure at a time).
 pub(crate) fn run(ctx: &mut Ctx) -> Result<()> {
     let t = thresholds_from(ctx.tx)?;
     let money = std::mem::take(&mut ctx.touched_money);
-    refresh_money_many(ctx.tx, &money)?;
-    for id in std::mem::take(&mut ctx.touched_variance) {
-        reassess(ctx, id, &t)?;
+    let variance = std::mem::take(&mut ctx.touched_variance);
+    let mut deltas: BTreeMap<(i64, String), Money> = BTreeMap::new();
+    let mut paths: HashMap<i64, Vec<i64>> = HashMap::new();
+    for &id in money.union(&variance) {
+        let values = read_values(ctx.tx, id)?;
+        if money.contains(&id) {
+            refresh_one(ctx.tx, id, &values, &mut deltas, &mut paths)?;
+        }
+        if variance.contains(&id) {
+            reassess(ctx, id, &t, &values)?;
+        }
+    }
+    for ((node, stage), delta) in deltas {
+        funnel_add(ctx.tx, node, &stage, delta)?;
     }
     Ok(())
+}
+
+/// One period of an item's values, as the rules read them.
+pub(crate) struct ValueRow {
+    period: String,
+    planned: Option<Num>,
+    forecast: Option<Num>,
+    actual: Option<Num>,
+}
+
+/// An item's values, oldest period first.
+pub(crate) fn read_values(conn: &Connection, id: i64) -> Result<Vec<ValueRow>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT period, planned, forecast, actual FROM item_values WHERE item_id = ?1 ORDER BY period_start")?;
+    let rows = stmt.query_map([id], |r| {
+        Ok(ValueRow { period: r.get(0)?, planned: num(r.get(1)?), forecast: num(r.get(2)?), actual: num(r.get(3)?) })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 fn num(s: Option<String>) -> Option<Num> {
@@ -43,10 +76,12 @@ fn money_row(conn: &Connection, sql: &str, id: i64) -> Result<Option<(Money, Opt
 
 /// A measure's money from its values, computed by the domain rule.
 pub(crate) fn compute_measure_money(conn: &Connection, id: i64, value_type: ValueType) -> Result<Money> {
-    let mut stmt = conn.prepare_cached("SELECT planned, forecast, actual FROM item_values WHERE item_id = ?1 ORDER BY period_start")?;
-    let periods: Vec<PeriodMoney> = stmt
-        .query_map([id], |r| Ok(PeriodMoney { planned: num(r.get(0)?), forecast: num(r.get(1)?), actual: num(r.get(2)?) }))?
-        .collect::<rusqlite::Result<_>>()?;
+    money_of(conn, id, &read_values(conn, id)?, value_type)
+}
+
+fn money_of(conn: &Connection, id: i64, values: &[ValueRow], value_type: ValueType) -> Result<Money> {
+    let periods: Vec<PeriodMoney> =
+        values.iter().map(|v| PeriodMoney { planned: v.planned, forecast: v.forecast, actual: v.actual }).collect();
     measure_money(&periods, value_type).map_err(|e| StoreError::Invalid {
         key: key_of_conn(conn, id),
         field: "values".into(),
@@ -92,27 +127,19 @@ fn funnel_add(conn: &Connection, node: i64, stage: &str, delta: Money) -> Result
     Ok(())
 }
 
-/// Re-sum these measures, and move the differences up their ancestor paths. The deltas of all
-/// of them are added up per node and stage first, so each funnel row is written once however
-/// many of its measures changed (exact sums: the same result as one measure at a time).
-pub(crate) fn refresh_money_many(conn: &Connection, ids: &BTreeSet<i64>) -> Result<()> {
-    let mut deltas: BTreeMap<(i64, String), Money> = BTreeMap::new();
-    let mut paths: HashMap<i64, Vec<i64>> = HashMap::new();
-    for &id in ids {
-        refresh_one(conn, id, &mut deltas, &mut paths)?;
-    }
-    for ((node, stage), delta) in deltas {
-        funnel_add(conn, node, &stage, delta)?;
-    }
-    Ok(())
-}
-
-fn refresh_one(conn: &Connection, id: i64, deltas: &mut BTreeMap<(i64, String), Money>, paths: &mut HashMap<i64, Vec<i64>>) -> Result<()> {
+/// Re-sum a measure from its values, and add the difference to the deltas of its ancestor path.
+fn refresh_one(
+    conn: &Connection,
+    id: i64,
+    values: &[ValueRow],
+    deltas: &mut BTreeMap<(i64, String), Money>,
+    paths: &mut HashMap<i64, Vec<i64>>,
+) -> Result<()> {
     let (stage, side, package, value_type): (String, Option<String>, Option<i64>, String) = conn
         .prepare_cached("SELECT stage, side_state, package_id, value_type FROM measures WHERE id = ?1")?
         .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
     let vt = ValueType::parse(&value_type).unwrap_or(ValueType::RecurringBenefit);
-    let new = compute_measure_money(conn, id, vt)?;
+    let new = money_of(conn, id, values, vt)?;
     // A cancelled measure no longer counts towards the funnel.
     let new_stage = if side.as_deref() == Some(SideState::Cancelled.as_str()) { None } else { Some(stage) };
     let old =
@@ -165,7 +192,7 @@ pub(crate) struct VarianceInputs {
     pub judged: bool,
 }
 
-pub(crate) fn variance_inputs(conn: &Connection, id: i64, t: &Thresholds) -> Result<VarianceInputs> {
+fn variance_inputs(conn: &Connection, id: i64, t: &Thresholds, values: &[ValueRow]) -> Result<VarianceInputs> {
     let kind_s: String = conn.prepare_cached("SELECT kind FROM items WHERE id = ?1")?.query_row([id], |r| r.get(0))?;
     let kind = ItemKind::parse(&kind_s).unwrap_or(ItemKind::Measure);
     let mut thresholds = t.clone();
@@ -197,12 +224,10 @@ pub(crate) fn variance_inputs(conn: &Connection, id: i64, t: &Thresholds) -> Res
         }
         _ => (Direction::HigherIsBetter, false, false),
     };
-    let mut stmt = conn.prepare_cached("SELECT period, planned, actual FROM item_values WHERE item_id = ?1 ORDER BY period_start")?;
-    let points = stmt
-        .query_map([id], |r| Ok((r.get::<_, String>(0)?, num(r.get(1)?), num(r.get(2)?))))?
-        .filter_map(|row| row.ok())
-        .filter_map(|(p, planned, actual)| {
-            Period::parse(&p).ok().map(|period| Point { period, planned: planned.or(fallback_plan), actual })
+    let points = values
+        .iter()
+        .filter_map(|v| {
+            Period::parse(&v.period).ok().map(|period| Point { period, planned: v.planned.or(fallback_plan), actual: v.actual })
         })
         .collect();
     Ok(VarianceInputs { points, direction, thresholds, money, judged })
@@ -210,7 +235,11 @@ pub(crate) fn variance_inputs(conn: &Connection, id: i64, t: &Thresholds) -> Res
 
 /// The tier an item's numbers call for now.
 pub(crate) fn computed_assessment(conn: &Connection, id: i64, t: &Thresholds) -> Result<Option<escalation::Assessment>> {
-    let v = variance_inputs(conn, id, t)?;
+    assessment_of(conn, id, t, &read_values(conn, id)?)
+}
+
+fn assessment_of(conn: &Connection, id: i64, t: &Thresholds, values: &[ValueRow]) -> Result<Option<escalation::Assessment>> {
+    let v = variance_inputs(conn, id, t, values)?;
     if !v.judged {
         return Ok(None);
     }
@@ -239,8 +268,8 @@ fn assignee(conn: &Connection, id: i64, tier: Tier) -> Result<(String, Option<i6
     Ok((role.to_string(), person))
 }
 
-fn reassess(ctx: &mut Ctx, id: i64, t: &Thresholds) -> Result<()> {
-    let assessment = computed_assessment(ctx.tx, id, t)?;
+fn reassess(ctx: &mut Ctx, id: i64, t: &Thresholds, values: &[ValueRow]) -> Result<()> {
+    let assessment = assessment_of(ctx.tx, id, t, values)?;
     let computed = assessment.as_ref().and_then(|a| a.tier);
     let open: Option<(i64, i64)> = ctx
         .tx
