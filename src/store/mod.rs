@@ -162,7 +162,24 @@ fn check_sqlite_version() -> Result<()> {
     if rusqlite::version_number() < MIN_SQLITE {
         return Err(StoreError::OldSqlite { found: rusqlite::version().to_string() });
     }
+    configure_sqlite();
     Ok(())
+}
+
+/// Process-wide SQLite settings, once, before the first connection. Memory statistics off:
+/// SQLite otherwise takes one global mutex around every allocation, and the app's readers, each
+/// on its own connection, spent their time waiting on it (two subtrees computed at once took
+/// nearly as long as one after the other). keel never asks SQLite for its memory figures.
+fn configure_sqlite() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: sqlite3_config with SQLITE_CONFIG_MEMSTATUS takes one int. It must come before
+        // SQLite initialises; if a connection was opened earlier it returns SQLITE_MISUSE and
+        // changes nothing, which is harmless.
+        unsafe {
+            rusqlite::ffi::sqlite3_config(rusqlite::ffi::SQLITE_CONFIG_MEMSTATUS, 0 as std::ffi::c_int);
+        }
+    });
 }
 
 fn configure(conn: &Connection) -> Result<()> {
