@@ -1,5 +1,7 @@
 //! The model: what is on screen and the caches the view draws from. Loading happens here, on
-//! selection or data change — never while drawing a frame.
+//! selection or data change. While drawing, the view only asks the model for what its visible
+//! rows need (`warm_statuses`, `cover_variance`): bounded by the pane's height, and whatever is
+//! large goes to the background readers.
 
 use super::background::{Background, Got, Reply, Want};
 use super::keymap::Keymap;
