@@ -163,3 +163,36 @@ fn the_apps_window_follows_the_cursor_through_the_whole_list() {
     list.reload(&store, &filter, &mut cursor).unwrap();
     assert_eq!(list.get(cursor).map(|r| r.id), Some(id));
 }
+
+/// Someone opens an escalation more severe than the one under the cursor: after the reload the
+/// cursor is still on the same escalation (a triage key must never act on its neighbour).
+#[test]
+fn the_cursor_keeps_its_escalation_when_others_open_above_it() {
+    use keel::domain::{ItemKind, Period};
+    use keel::store::{Change, Edit};
+    use keel::tui::variance_list::VarianceList;
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = generated(&dir);
+    let filter = EscalationFilter::default();
+    let mut list = VarianceList::default();
+    let mut cursor = 0;
+    list.reload(&store, &filter, &mut cursor).unwrap();
+    cursor = 150;
+    list.cover(&store, &filter, cursor - 11, 12).unwrap();
+    let under_cursor = list.get(cursor).unwrap().id;
+    // A measure with no open escalation falls to nothing this week: a steering-committee gap.
+    let open: std::collections::HashSet<String> = store.escalations(&filter).unwrap().into_iter().map(|e| e.key).collect();
+    let calm = (1..3_000).map(|n| ItemKey::new(ItemKind::Measure, n)).find(|k| !open.contains(&k.to_string())).unwrap();
+    // The generated organisation's newest week is today's.
+    let period = Period::week_of(today());
+    store
+        .edit(Edit::one(Change::Value { key: calm.clone(), period, field: "actual".into(), value: "0".into(), if_version: None }))
+        .unwrap();
+    let now: Vec<i64> = store.escalations(&filter).unwrap().iter().map(|e| e.id).collect();
+    let moved_to = now.iter().position(|id| *id == under_cursor).unwrap();
+    assert_eq!(moved_to, 151, "the new escalation should rank above the one under the cursor");
+    list.reload(&store, &filter, &mut cursor).unwrap();
+    assert_eq!(cursor, 151);
+    assert_eq!(list.get(cursor).map(|r| r.id), Some(under_cursor));
+    assert_eq!(list.len(), now.len());
+}

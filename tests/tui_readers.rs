@@ -146,3 +146,18 @@ fn rows_waiting_for_a_reader_say_so() {
     settled(&mut app, 120, 40);
     assert_every_visible_status_in(&app);
 }
+
+#[test]
+fn leaving_a_filter_before_its_items_come_leaves_nothing_waiting() {
+    let f = fixture();
+    let mut app = with_readers(&f.path);
+    settled(&mut app, 120, 40);
+    chars(&mut app, "s");
+    assert!(app.filter.is_some());
+    // The execution view, before the stale items have come.
+    chars(&mut app, "v");
+    let screen = settled(&mut app, 120, 40);
+    assert!(app.filter.is_none() && !app.filter_loading);
+    assert!(screen.contains("execution hierarchy") && !screen.contains("reading…"), "{screen}");
+    assert!(app.rows.iter().any(|r| r.item.key == "PF-1"), "the execution tree should be shown");
+}

@@ -31,6 +31,8 @@ pub enum Scope {
     All,
     /// One item's escalations.
     Item(i64),
+    /// One escalation, if it passes the filter (to find where it stands now).
+    Escalation(i64),
     /// A page: the first rows, the last rows, or the rows after / before a rank, or from a rank on.
     First(usize),
     Last(usize),
@@ -69,8 +71,8 @@ const RANK: &str = "(e.rank_tier, e.rank_relative, e.rank_gap, e.id)";
 /// The rows of `scope` that pass `filter`, in the list's order, each with its rank.
 pub fn query(conn: &Connection, clock: Clock, filter: &EscalationFilter, scope: Scope) -> Result<Vec<(Rank, EscalationRow)>> {
     // Pages walk the order index (open escalations only); one item's rows come through
-    // `escalations_item`; the whole list is read in one pass and sorted.
-    let paged = !matches!(scope, Scope::All | Scope::Item(_)) && !filter.include_closed;
+    // `escalations_item`, one escalation by its id; the whole list is read in one pass and sorted.
+    let paged = !matches!(scope, Scope::All | Scope::Item(_) | Scope::Escalation(_)) && !filter.include_closed;
     let mut sql = String::from(SELECT);
     sql.push_str(if paged { " FROM escalations e INDEXED BY escalations_open_order" } else { " FROM escalations e" });
     sql.push_str(" JOIN items i ON i.id = e.item_id WHERE ");
@@ -83,6 +85,11 @@ pub fn query(conn: &Connection, clock: Clock, filter: &EscalationFilter, scope: 
         Scope::Item(id) => {
             sql.push_str(" AND e.item_id = :item");
             params.push((":item", id));
+            (None, false, None)
+        }
+        Scope::Escalation(id) => {
+            sql.push_str(" AND e.id = :escalation");
+            params.push((":escalation", id));
             (None, false, None)
         }
         Scope::First(n) => (None, false, Some(*n)),

@@ -175,8 +175,11 @@ pub struct App {
     /// Bumped whenever what was read may be out of date; older answers are ignored.
     pub generation: u64,
     detail_generation: u64,
-    /// Statuses asked of the readers in this generation.
+    /// Statuses asked of the readers in this generation, and those they could not work out.
     requested: HashSet<String>,
+    failed: HashSet<String>,
+    /// The detail the readers could not read, and why (shown in the pane instead of "reading…").
+    pub detail_error: Option<(ItemKey, String)>,
     /// The tree filter's items are being read; say how many when they come.
     pub filter_loading: bool,
     announce_filter: bool,
@@ -234,6 +237,8 @@ impl App {
             generation: 0,
             detail_generation: 0,
             requested: HashSet::new(),
+            failed: HashSet::new(),
+            detail_error: None,
             filter_loading: false,
             announce_filter: false,
             searching: None,
@@ -252,6 +257,9 @@ impl App {
 
     /// Rebuild every cache from the file, keeping the cursor on the same item.
     pub fn reload(&mut self) -> anyhow::Result<()> {
+        // Noted first: a commit made while reading below is then noticed by the next check.
+        self.last_data_version = self.store.data_version()?;
+        self.last_change_counter = self.store.change_counter()?;
         let keep = self.rows.get(self.tree_cursor).map(|r| r.item.key.clone());
         self.forget_statuses();
         self.rebuild_rows()?;
@@ -263,8 +271,6 @@ impl App {
         self.tree_cursor = self.tree_cursor.min(self.rows.len().saturating_sub(1));
         self.load_variance()?;
         self.load_detail()?;
-        self.last_data_version = self.store.data_version()?;
-        self.last_change_counter = self.store.change_counter()?;
         self.read_only = self.store.read_only_reason();
         Ok(())
     }
@@ -278,6 +284,7 @@ impl App {
             bg.ask(self.generation, "filter", vec![Want::Filter(f)]);
             return Ok(());
         }
+        self.filter_loading = false;
         if let Some(f) = self.filter {
             for item in self.store.outline_filtered(f)? {
                 rows.push(Row { depth: 0, item, expanded: false, label: None });
@@ -332,6 +339,8 @@ impl App {
     pub fn forget_statuses(&mut self) {
         self.statuses.clear();
         self.requested.clear();
+        self.failed.clear();
+        self.detail_error = None;
         self.generation += 1;
     }
 
@@ -370,7 +379,7 @@ impl App {
 
     /// Has this row's status been asked for and not arrived yet?
     pub fn status_pending(&self, key: &str) -> bool {
-        self.requested.contains(key) && !self.statuses.contains_key(key)
+        self.requested.contains(key) && !self.statuses.contains_key(key) && !self.failed.contains(key)
     }
 
     /// The key of the top-level row above row `i` (itself at the top level).
@@ -411,6 +420,9 @@ impl App {
         if self.background.is_none() {
             return self.show_detail(key);
         }
+        if self.detail_error.as_ref().is_some_and(|(failed, _)| *failed == key) {
+            self.detail_error = None;
+        }
         let route = if from_tree { self.root_of(self.tree_cursor) } else { key.to_string() };
         let generation = self.generation;
         if let Some(bg) = self.background.as_mut() {
@@ -444,7 +456,10 @@ impl App {
 
     /// Is the detail pane waiting for another item's detail?
     pub fn detail_pending(&self) -> Option<&ItemKey> {
-        self.detail_target.as_ref().filter(|k| self.detail.as_ref().is_none_or(|d| d.key != k.to_string()))
+        self.detail_target
+            .as_ref()
+            .filter(|k| self.detail.as_ref().is_none_or(|d| d.key != k.to_string()))
+            .filter(|k| self.detail_error.as_ref().is_none_or(|(failed, _)| failed != *k))
     }
 
     /// Read the variance list again with the current filter, keeping the cursor on its escalation.
@@ -460,6 +475,8 @@ impl App {
         let height = self.variance_height.max(1);
         let offset = self.variance_cursor.saturating_sub(height - 1);
         self.variance.cover(&self.store, &self.variance_filter, offset, height)?;
+        // Reading may have found the list shorter than counted (it changed since).
+        self.variance_cursor = self.variance_cursor.min(self.variance.len().saturating_sub(1));
         Ok(())
     }
 
@@ -584,6 +601,13 @@ impl App {
                     self.searching = None;
                     changed = true;
                     match hits {
+                        // Hits that come while an editor or a prompt is open do not move the
+                        // screen under it: `n` goes to the first.
+                        Ok(hits) if !matches!(self.mode, Mode::Normal) && !hits.is_empty() => {
+                            self.search_index = hits.len() - 1;
+                            self.say(format!("{} matches for '{text}' — n goes to the first", hits.len()));
+                            self.search_hits = hits;
+                        }
                         Ok(hits) => {
                             if let Err(e) = self.show_search_hits(&text, hits) {
                                 self.warn(format!("{e:#}"));
@@ -594,7 +618,7 @@ impl App {
                 }
                 continue;
             }
-            if generation != self.generation {
+            if generation != self.generation || matches!(got, Got::Skipped) {
                 continue;
             }
             changed = true;
@@ -602,21 +626,30 @@ impl App {
                 Got::Status(key, Ok(s)) => {
                     self.statuses.insert(key.to_string(), s);
                 }
-                Got::Status(key, Err(e)) => self.warn(format!("status of {key}: {e}")),
+                // Not asked again until the file changes; the row says it has no status.
+                Got::Status(key, Err(e)) => {
+                    self.failed.insert(key.to_string());
+                    self.warn(format!("status of {key}: {e}"));
+                }
                 Got::Detail(key, Ok(d)) => {
                     if self.detail_target.as_ref() == Some(&key) {
                         self.detail = Some(*d);
                         self.detail_generation = generation;
+                        self.detail_error = None;
                     }
                 }
                 Got::Detail(key, Err(e)) => {
                     if self.detail_target.as_ref() == Some(&key) {
                         self.warn(format!("{key}: {e}"));
+                        self.detail_error = Some((key, e));
                     }
                 }
                 Got::Filter(f, Ok(items)) if self.filter == Some(f) => self.set_filtered(f, items),
-                Got::Filter(..) => self.filter_loading = false,
-                Got::Search(..) => {}
+                Got::Filter(f, Err(e)) if self.filter == Some(f) => {
+                    self.filter_loading = false;
+                    self.warn(format!("tree filter {}: {e}", f.label()));
+                }
+                Got::Filter(..) | Got::Search(..) | Got::Skipped => {}
             }
         }
         changed

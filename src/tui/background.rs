@@ -44,6 +44,8 @@ pub enum Got {
     Detail(ItemKey, Result<Box<Detail>, String>),
     Filter(Filter, Result<Vec<OutlineItem>, String>),
     Search(String, Result<Vec<String>, String>),
+    /// Not computed: its generation is over, or a newer detail was asked for since.
+    Skipped,
 }
 
 pub struct Reply {
@@ -54,6 +56,13 @@ pub struct Reply {
 struct Job {
     generation: u64,
     wants: Vec<Want>,
+}
+
+/// A want in a reader's queue: its generation, and the reader's count of jobs when it came.
+struct Queued {
+    generation: u64,
+    job: u64,
+    want: Want,
 }
 
 struct Reader {
@@ -122,7 +131,11 @@ impl Background {
 
 impl Drop for Background {
     fn drop(&mut self) {
-        // Closing the job channels ends each reader after its current request.
+        // Nobody will read the answers: a reader stops when it next tries to send one, so quitting
+        // waits for at most the computation under way, not for the whole queue.
+        let (_, unread) = channel();
+        drop(std::mem::replace(&mut self.replies, unread));
+        // Closing the job channels ends each idle reader.
         let threads: Vec<JoinHandle<()>> = self
             .readers
             .drain(..)
@@ -162,32 +175,58 @@ fn lower_priority() {
     }
 }
 
+/// What a reader has been asked, newest first: each new batch goes to the front, in its own order.
+#[derive(Default)]
+struct Queue {
+    wants: VecDeque<Queued>,
+    /// The newest generation seen, the jobs taken, and the job of the newest detail asked for.
+    generation: u64,
+    jobs: u64,
+    newest_detail: u64,
+}
+
+impl Queue {
+    fn take(&mut self, job: Job) {
+        self.jobs += 1;
+        self.generation = self.generation.max(job.generation);
+        if job.wants.iter().any(|w| matches!(w, Want::Detail(_))) {
+            self.newest_detail = self.jobs;
+        }
+        for want in job.wants.into_iter().rev() {
+            self.wants.push_front(Queued { generation: job.generation, job: self.jobs, want });
+        }
+    }
+
+    /// Would this answer be thrown away? Then it is not worth computing. Searches are kept
+    /// whatever changed since: their hits are keys.
+    fn outdated(&self, q: &Queued) -> bool {
+        match q.want {
+            Want::Search(_) => false,
+            Want::Detail(_) => q.generation < self.generation || q.job < self.newest_detail,
+            _ => q.generation < self.generation,
+        }
+    }
+}
+
 fn serve(mut store: Store, inbox: Receiver<Job>, out: Sender<Reply>) {
     lower_priority();
-    // Newest first: each new batch goes to the front, in its own order.
-    let mut queue: VecDeque<(u64, Want)> = VecDeque::new();
-    let mut newest = 0;
+    let mut queue = Queue::default();
     loop {
-        let take = |job: Job, queue: &mut VecDeque<(u64, Want)>, newest: &mut u64| {
-            *newest = (*newest).max(job.generation);
-            for w in job.wants.into_iter().rev() {
-                queue.push_front((job.generation, w));
-            }
-        };
-        if queue.is_empty() {
+        if queue.wants.is_empty() {
             match inbox.recv() {
-                Ok(job) => take(job, &mut queue, &mut newest),
+                Ok(job) => queue.take(job),
                 Err(_) => return,
             }
         }
         while let Ok(job) = inbox.try_recv() {
-            take(job, &mut queue, &mut newest);
+            queue.take(job);
         }
-        let Some((generation, want)) = queue.pop_front() else { continue };
-        // An older generation's answer would be thrown away: say so without computing it.
-        let got = if generation < newest {
-            stale(want)
+        let Some(q) = queue.wants.pop_front() else { continue };
+        let generation = q.generation;
+        let got = if queue.outdated(&q) {
+            Got::Skipped
         } else {
+            let want = q.want;
             // A bug in one computation costs that answer, not the session: it comes back as an
             // error, and the reader starts again on a fresh connection with nothing remembered.
             match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| answer(&store, want.clone()))) {
@@ -205,10 +244,6 @@ fn serve(mut store: Store, inbox: Receiver<Job>, out: Sender<Reply>) {
             return;
         }
     }
-}
-
-fn stale(want: Want) -> Got {
-    failed(want, "superseded".to_string())
 }
 
 fn failed(want: Want, why: String) -> Got {
@@ -241,7 +276,33 @@ pub fn answer(store: &Store, want: Want) -> Got {
 
 #[cfg(test)]
 mod tests {
-    use super::route_to;
+    use super::{route_to, Job, Queue, Want};
+    use crate::domain::ItemKey;
+
+    fn key(k: &str) -> ItemKey {
+        ItemKey::parse(k).unwrap()
+    }
+
+    #[test]
+    fn a_reader_serves_the_newest_first_and_skips_what_would_be_thrown_away() {
+        let mut q = Queue::default();
+        q.take(Job { generation: 1, wants: vec![Want::Status(key("O-1")), Want::Detail(key("O-1")), Want::Search("pricing".into())] });
+        q.take(Job { generation: 1, wants: vec![Want::Detail(key("M-5"))] });
+        q.take(Job { generation: 2, wants: vec![Want::Status(key("O-2"))] });
+        let name = |w: &Want| match w {
+            Want::Status(k) => format!("status {k}"),
+            Want::Detail(k) => format!("detail {k}"),
+            Want::Filter(f) => format!("filter {}", f.label()),
+            Want::Search(t) => format!("search {t}"),
+        };
+        let order: Vec<String> = q.wants.iter().map(|w| name(&w.want)).collect();
+        assert_eq!(order, ["status O-2", "detail M-5", "status O-1", "detail O-1", "search pricing"]);
+        let outdated: Vec<bool> = q.wants.iter().map(|w| q.outdated(w)).collect();
+        // The newest generation's status: computed. M-5's detail: older generation, skipped. O-1's
+        // status: older generation. O-1's detail: a newer detail was asked for. The search: kept,
+        // whatever changed (its hits are keys).
+        assert_eq!(outdated, vec![false, true, true, true, false]);
+    }
 
     #[test]
     fn routes_are_stable_and_spread() {

@@ -280,6 +280,7 @@ pub fn update(app: &mut App, action: Action) -> anyhow::Result<()> {
                 Some(Tier::OwnerReview) => None,
             };
             app.variance_cursor = 0;
+            app.variance.reset();
             app.reload()?;
             app.say(format!("variance list: {}", app.variance_filter.tier.map(|t| t.label()).unwrap_or("all tiers")));
         }
@@ -289,6 +290,7 @@ pub fn update(app: &mut App, action: Action) -> anyhow::Result<()> {
                 None => Some(app.store.actor.login.clone()),
             };
             app.variance_cursor = 0;
+            app.variance.reset();
             app.reload()?;
             app.say(if app.variance_filter.owner_login.is_some() {
                 "variance list: only items I own"

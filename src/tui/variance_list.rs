@@ -49,14 +49,28 @@ impl VarianceList {
         (offset..offset + count).filter_map(move |i| self.get(i).map(|row| (i, row)))
     }
 
-    /// Read the list again (the file or the filter changed), keeping its place: from the first row
-    /// read before, by rank, and the cursor on the escalation it was on when that is still listed.
+    /// Forget every row read (the filter changed): the next read starts from the top.
+    pub fn reset(&mut self) {
+        *self = VarianceList::default();
+    }
+
+    /// Read the list again (the file changed), keeping the cursor on the escalation it was on —
+    /// where that stands now, as its rank moves with its numbers — or, when it has left the list,
+    /// the window where it was.
     pub fn reload(&mut self, store: &Store, filter: &EscalationFilter, cursor: &mut usize) -> Result<()> {
         let keep = self.get(*cursor).map(|row| row.id);
-        self.total = store.escalation_count(filter, None)?;
         let anchor = self.window.first().filter(|_| self.start > 0).map(|(rank, _)| rank.clone());
+        self.total = store.escalation_count(filter, None)?;
         self.window.clear();
         self.start = 0;
+        if let Some(id) = keep {
+            if let Some((rank, _)) = store.escalation_page(filter, Scope::Escalation(id))?.into_iter().next() {
+                self.start = store.escalation_count(filter, Some(&rank))?;
+                self.window = store.escalation_page(filter, Scope::From(rank, PAGE))?;
+                *cursor = self.start;
+                return Ok(());
+            }
+        }
         if let Some(rank) = anchor {
             self.window = store.escalation_page(filter, Scope::From(rank.clone(), PAGE))?;
             self.start = store.escalation_count(filter, Some(&rank))?;
@@ -64,9 +78,6 @@ impl VarianceList {
         if self.window.is_empty() {
             self.window = store.escalation_page(filter, Scope::First(PAGE))?;
             self.start = 0;
-        }
-        if let Some(i) = keep.and_then(|id| self.window.iter().position(|(_, row)| row.id == id)) {
-            *cursor = self.start + i;
         }
         *cursor = (*cursor).min(self.total.saturating_sub(1));
         Ok(())
@@ -122,8 +133,10 @@ impl VarianceList {
         if self.window.len() <= KEEP {
             return;
         }
-        let keep_from = want_start.saturating_sub(PAGE).max(self.start);
-        let keep_to = (want_end + PAGE).min(self.start + self.window.len());
+        // Clamped to the window: a list that changed since it was counted can leave it shorter.
+        let end = self.start + self.window.len();
+        let keep_from = want_start.saturating_sub(PAGE).clamp(self.start, end);
+        let keep_to = (want_end + PAGE).clamp(keep_from, end);
         self.window.truncate(keep_to - self.start);
         self.window.drain(..keep_from - self.start);
         self.start = keep_from;

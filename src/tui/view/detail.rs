@@ -233,6 +233,10 @@ pub fn draw(frame: &mut Frame, app: &mut App, area: Rect) {
             let title = app.rows.iter().find(|r| r.item.key == key).map(|r| r.item.title.as_str()).unwrap_or("");
             vec![Line::from(Span::styled(format!("{key} {title} — reading…"), app.theme.dim()))]
         }
+        (None, _) if app.detail_error.as_ref().is_some_and(|(k, _)| Some(k) == app.detail_target.as_ref()) => {
+            let (key, why) = app.detail_error.as_ref().map(|(k, e)| (k.to_string(), e.clone())).unwrap_or_default();
+            vec![Line::from(Span::styled(format!("could not read {key}: {why}"), app.theme.error()))]
+        }
         (None, Some(d)) => lines(app, d, inner.width as usize),
         (None, None) => vec![Line::from(Span::styled("select an item in the tree", app.theme.dim()))],
     };
