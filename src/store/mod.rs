@@ -12,6 +12,8 @@ pub mod files;
 pub mod migrations;
 pub mod outline;
 pub mod plan;
+#[cfg(test)]
+mod query_plans;
 pub mod read;
 pub mod report;
 pub mod rhythms;
