@@ -166,6 +166,14 @@ pub fn measure_potential(money: super::rollup::Money, value_type: super::ValueTy
     potential(planned, forecast, value_type.direction(), t).unless_stale(stale)
 }
 
+/// A node of the execution hierarchy (portfolio, programme, project, package): the potential
+/// status of its value funnel — the net forecast of the measures under it against their net plan
+/// (benefits positive, costs negative), by the same thresholds as a measure. Nothing planned: no
+/// data.
+pub fn node_potential(total: super::rollup::Money, t: &Thresholds) -> Rag {
+    potential(total.planned, total.forecast, Direction::HigherIsBetter, t)
+}
+
 /// The colour an escalated item shows: at least amber for an owner review, red above it.
 pub fn with_escalation(rag: Rag, tier: Option<i64>) -> Rag {
     match tier {
@@ -228,6 +236,26 @@ mod tests {
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn a_node_is_judged_by_its_net_forecast_against_its_net_plan() {
+        use crate::domain::rollup::Money;
+        let t = Thresholds::default();
+        let n = |s: &str| Num::parse(s).unwrap();
+        let money = |planned: &str, forecast: &str| Money { planned: n(planned), forecast: n(forecast), actual: Num::ZERO };
+        // Benefits: short of plan by 1% is green, by more than the amber share amber, the red share red.
+        assert_eq!(node_potential(money("1000000", "990000"), &t), Rag::Green);
+        assert_eq!(node_potential(money("1000000", "1000000"), &t), Rag::Green);
+        let amber = Num::ONE.checked_sub(t.amber).unwrap().checked_sub(n("0.01")).unwrap().checked_mul(n("1000000")).unwrap();
+        assert_eq!(node_potential(Money { planned: n("1000000"), forecast: amber, actual: Num::ZERO }, &t), Rag::Amber);
+        let red = Num::ONE.checked_sub(t.red).unwrap().checked_sub(n("0.01")).unwrap().checked_mul(n("1000000")).unwrap();
+        assert_eq!(node_potential(Money { planned: n("1000000"), forecast: red, actual: Num::ZERO }, &t), Rag::Red);
+        // A cost programme (net negative): spending more than planned is the shortfall.
+        assert_eq!(node_potential(money("-100000", "-150000"), &t), Rag::Red);
+        assert_eq!(node_potential(money("-100000", "-90000"), &t), Rag::Green);
+        // Nothing planned: nothing to judge.
+        assert_eq!(node_potential(money("0", "5000"), &t), Rag::NoData);
     }
 
     #[test]

@@ -390,6 +390,7 @@ pub fn item_status(conn: &Connection, kind: ItemKind, id: i64, clock: Clock, t: 
             let k = kpi_status(conn, id, clock, t)?;
             ItemStatus { rag: k.rag, stale: k.stale, ..blank }
         }
+        k if k.node().is_some() => ItemStatus { rag: status::node_potential(node_total(conn, id)?, t), ..blank },
         _ => blank,
     })
 }
@@ -536,6 +537,8 @@ pub struct Detail {
     pub decisions: Vec<DecisionRow>,
     pub target_gap: Option<TargetGap>,
     pub funnel: Vec<(Stage, Money)>,
+    /// A node's net value: its funnel summed over the stages.
+    pub node_value: Option<Money>,
     pub audit: Vec<AuditRow>,
 }
 
@@ -643,6 +646,7 @@ impl Store {
             decisions: vec![],
             target_gap: None,
             funnel: vec![],
+            node_value: None,
             audit: recent_audit(c, &key.to_string(), 8)?,
         };
         const UP: &str = "SELECT l.to_id, i.key FROM links l JOIN items i ON i.id = l.to_id WHERE l.from_id = ?1 ORDER BY i.kind, i.num";
@@ -715,9 +719,11 @@ impl Store {
             }
             k if k.node().is_some() => {
                 d.funnel = node_funnel(c, id)?;
+                let total = node_total(c, id)?;
+                d.node_value = Some(total);
                 let target: Option<String> = c.query_row("SELECT target FROM nodes WHERE id = ?1", [id], |r| r.get(0))?;
                 if let Some(target) = num(target) {
-                    d.target_gap = rollup::target_gap(target, node_total(c, id)?.forecast).ok();
+                    d.target_gap = rollup::target_gap(target, total.forecast).ok();
                 }
                 let children = links(
                     c,

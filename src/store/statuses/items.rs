@@ -158,6 +158,10 @@ impl Engine<'_> {
                 let k = self.kpi(id)?;
                 ItemStatus { rag: k.rag, stale: k.stale, ..blank }
             }
+            k if k.node().is_some() => {
+                let total = super::super::read::node_total(self.conn, id)?;
+                ItemStatus { rag: status::node_potential(total, &self.t), ..blank }
+            }
             _ => blank,
         })
     }

@@ -51,6 +51,9 @@ pub fn lines<'a>(app: &App, d: &Detail, width: usize) -> Vec<Line<'a>> {
             Span::styled(format!("{} {}", rag_symbol(m.potential), m.potential.label()), t.rag(m.potential)),
         ];
     }
+    if d.node_value.is_some() {
+        status.insert(0, Span::raw("potential "));
+    }
     if let Some(p) = s.progress {
         status.push(Span::raw(format!("  │  progress {}", p.percent())));
     }
@@ -158,6 +161,13 @@ pub fn lines<'a>(app: &App, d: &Detail, width: usize) -> Vec<Line<'a>> {
         out.push(Line::from(Span::styled(format!("  {:<12} {:>12} {:>12}", "stage", "planned", "forecast"), t.dim())));
         for (stage, m) in d.funnel.iter().filter(|(_, m)| !m.is_zero()) {
             out.push(Line::from(format!("  {:<12} {:>12} {:>12}", stage.as_str(), m.planned.grouped(), m.forecast.grouped())));
+        }
+        // The total is what the node's potential status judges.
+        if let Some(v) = &d.node_value {
+            out.push(Line::from(Span::styled(
+                format!("  {:<12} {:>12} {:>12}", "total", v.planned.grouped(), v.forecast.grouped()),
+                t.rag(d.status.rag),
+            )));
         }
     }
     let mut group = "";
