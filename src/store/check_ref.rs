@@ -3,6 +3,7 @@
 
 use super::check::*;
 use super::read::{self, EscalationFilter};
+use super::reference;
 use super::{Result, Store};
 use crate::domain::health;
 use crate::domain::rollup;
@@ -39,7 +40,7 @@ impl Store {
             r.collect::<rusqlite::Result<_>>()?
         };
         for (id, key, title, owner, login) in &measures {
-            let ms = read::measure_status(c, *id, clock, &t)?;
+            let ms = reference::measure_status(c, *id, clock, &t)?;
             if ms.side_state.is_some() {
                 continue;
             }
@@ -92,7 +93,7 @@ impl Store {
             r.collect::<rusqlite::Result<_>>()?
         };
         for (id, key, title) in &krs {
-            let s = read::kr_status(c, *id, clock, &t)?;
+            let s = reference::kr_status(c, *id, clock, &t)?;
             if !s.at_risk.is_empty() {
                 at_risk.push(StatusItem { key: key.clone(), title: title.clone(), status: "at risk".into(), detail: s.at_risk.join(", ") });
             }
@@ -108,7 +109,7 @@ impl Store {
         let facts = self.objective_facts()?;
         let mut objective_targets = Vec::new();
         for (id, f) in &facts {
-            let s = read::objective_status(c, *id, clock, &t)?;
+            let s = reference::objective_status(c, *id, clock, &t)?;
             if s.shown.green_without_explanation {
                 unexplained.push(StatusItem {
                     key: f.key.clone(),
@@ -161,7 +162,7 @@ impl Store {
             r.collect::<rusqlite::Result<_>>()?
         };
         for (id, key) in kpis {
-            let s = read::kpi_status(c, id, clock, &t)?;
+            let s = reference::kpi_status(c, id, clock, &t)?;
             if !s.missing.is_empty() {
                 incomplete_kpis.push(Gaps { key, missing: s.missing });
             }
@@ -261,6 +262,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::super::read;
+    use super::super::reference;
     use super::super::Store;
     use crate::domain::{ItemKey, ItemKind};
     use chrono::NaiveDate;
@@ -305,22 +307,26 @@ mod tests {
         let (c, clock, t) = (store.conn(), store.clock(), store.thresholds().unwrap());
         for kind in [ItemKind::Measure, ItemKind::KeyResult, ItemKind::Kpi, ItemKind::Objective, ItemKind::Package] {
             for (id, key) in ids(store, kind) {
-                let want = read::item_status(c, kind, id, clock, &t).unwrap();
+                let want = reference::item_status(c, kind, id, clock, &t).unwrap();
                 assert_eq!(json(&store.item_status(&key).unwrap()), json(&want), "item status of {key}");
                 let (bulk, per_item) = match kind {
-                    ItemKind::Measure => {
-                        (json(&store.with_statuses(|e| e.measure(id)).unwrap()), json(&read::measure_status(c, id, clock, &t).unwrap()))
-                    }
+                    ItemKind::Measure => (
+                        json(&store.with_statuses(|e| e.measure(id)).unwrap()),
+                        json(&reference::measure_status(c, id, clock, &t).unwrap()),
+                    ),
                     ItemKind::KeyResult => {
-                        (json(&store.with_statuses(|e| e.kr(id)).unwrap()), json(&read::kr_status(c, id, clock, &t).unwrap()))
+                        (json(&store.with_statuses(|e| e.kr(id)).unwrap()), json(&reference::kr_status(c, id, clock, &t).unwrap()))
                     }
                     ItemKind::Kpi => {
-                        (json(&store.with_statuses(|e| e.kpi(id)).unwrap()), json(&read::kpi_status(c, id, clock, &t).unwrap()))
+                        (json(&store.with_statuses(|e| e.kpi(id)).unwrap()), json(&reference::kpi_status(c, id, clock, &t).unwrap()))
                     }
                     ItemKind::Objective => {
                         let bottom_up = store.with_statuses(|e| e.bottom_up(id)).unwrap();
                         assert_eq!(bottom_up, read::objective_bottom_up(c, id).unwrap(), "bottom-up value of {key}");
-                        (json(&store.with_statuses(|e| e.objective(id)).unwrap()), json(&read::objective_status(c, id, clock, &t).unwrap()))
+                        (
+                            json(&store.with_statuses(|e| e.objective(id)).unwrap()),
+                            json(&reference::objective_status(c, id, clock, &t).unwrap()),
+                        )
                     }
                     _ => continue,
                 };
@@ -361,7 +367,7 @@ mod tests {
         store.edit(super::super::Edit::one(change)).unwrap();
         let after = store.item_status(&key).unwrap();
         let id = store.resolve(&key).unwrap();
-        let want = read::item_status(store.conn(), ItemKind::Measure, id, store.clock(), &store.thresholds().unwrap()).unwrap();
+        let want = reference::item_status(store.conn(), ItemKind::Measure, id, store.clock(), &store.thresholds().unwrap()).unwrap();
         assert_eq!(json(&after), json(&want));
         assert_ne!(json(&before), json(&after), "a 99% shortfall must change the status");
     }

@@ -15,6 +15,8 @@ pub mod plan;
 #[cfg(test)]
 mod query_plans;
 pub mod read;
+#[cfg(test)]
+mod reference;
 pub mod report;
 pub mod rhythms;
 pub mod rules;

@@ -177,7 +177,6 @@ impl Store {
     pub fn report(&self, cycle: Option<&str>, unit: Option<&str>) -> Result<ReportModel> {
         let c = self.conn();
         let clock = self.clock();
-        let t = self.thresholds()?;
         let cycle = cycle.map(|s| find_named(c, ItemKind::Cycle, "cycles", s)).transpose()?;
         let unit = unit.map(|s| find_named(c, ItemKind::Unit, "units", s)).transpose()?;
         let scope = Scope {
@@ -267,7 +266,7 @@ impl Store {
                     owner: person(c, owner)?,
                     unit,
                     baseline: baseline.as_deref().and_then(Num::from_stored),
-                    status: read::kr_status(c, *kr, clock, &t)?,
+                    status: self.with_statuses(|e| e.kr(*kr))?,
                     forecast: latest_forecast(&read::values_of(c, *kr, None)?),
                     explanation,
                     measures,
@@ -294,7 +293,7 @@ impl Store {
                 level: r.3,
                 parent: r.4.map(|p| key_of(c, p)).transpose()?,
                 units: unit_ids.into_iter().map(|u| key_of(c, u)).collect::<Result<_>>()?,
-                status: read::objective_status(c, oid, clock, &t)?,
+                status: self.with_statuses(|e| e.objective(oid))?,
                 explanation: r.5,
                 target_gap,
                 key_results,
@@ -328,7 +327,7 @@ impl Store {
                 owner: person(c, r.1)?,
                 sponsor: person(c, r.2)?,
                 business_unit,
-                status: read::measure_status(c, *id, clock, &t)?,
+                status: self.with_statuses(|e| e.measure(*id))?,
                 narrative: r.4,
                 decision_needed: r.5,
                 risk: r.6,
@@ -363,7 +362,7 @@ impl Store {
                 title,
                 owner: person(c, owner)?,
                 unit,
-                status: read::kpi_status(c, id, clock, &t)?,
+                status: self.with_statuses(|e| e.kpi(id))?,
                 values: read::values_of(c, id, Some(12))?,
             });
         }
@@ -456,8 +455,6 @@ impl Store {
     /// and numbers the tree shows.
     pub fn item_rows(&self) -> Result<Vec<ItemRow>> {
         let c = self.conn();
-        let clock = self.clock();
-        let t = self.thresholds()?;
         let kinds = ["objective", "key-result", "kpi", "portfolio", "programme", "project", "package", "measure"];
         let mut out = Vec::new();
         for kind_s in kinds {
@@ -468,7 +465,7 @@ impl Store {
                 r.collect::<rusqlite::Result<_>>()?
             };
             for (id, key) in rows {
-                let st = read::item_status(c, kind, id, clock, &t)?;
+                let st = self.with_statuses(|e| e.item(kind, id))?;
                 let mut row = ItemRow {
                     key,
                     kind: kind_s.to_string(),
@@ -505,17 +502,17 @@ impl Store {
                 };
                 match kind {
                     ItemKind::Measure => {
-                        let m = read::measure_status(c, id, clock, &t)?;
+                        let m = self.with_statuses(|e| e.measure(id))?;
                         row.potential = Some(m.potential.label().to_string());
                         (row.planned, row.forecast, row.actual) = (Some(m.money.planned), Some(m.money.forecast), Some(m.money.actual));
                     }
                     ItemKind::KeyResult => {
-                        let k = read::kr_status(c, id, clock, &t)?;
+                        let k = self.with_statuses(|e| e.kr(id))?;
                         (row.target, row.actual) = (k.target, k.latest_actual);
                         row.forecast = latest_forecast(&read::values_of(c, id, None)?);
                     }
                     ItemKind::Kpi => {
-                        let k = read::kpi_status(c, id, clock, &t)?;
+                        let k = self.with_statuses(|e| e.kpi(id))?;
                         (row.target, row.actual) = (k.target, k.latest_actual);
                         row.forecast = latest_forecast(&read::values_of(c, id, None)?);
                     }

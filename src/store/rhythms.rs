@@ -3,7 +3,7 @@
 
 use super::audit::{self, Row as AuditRow};
 use super::edit::{key_of, Ctx};
-use super::read::{self, title_of};
+use super::read::title_of;
 use super::{resolve, thresholds_from, Result, Store, StoreError};
 use crate::domain::status::Rag;
 use crate::domain::{ItemKey, ItemKind, Num};
@@ -18,21 +18,24 @@ pub(crate) fn check_narratives(ctx: &mut Ctx) -> Result<()> {
         return Ok(());
     }
     let t = thresholds_from(ctx.tx)?;
+    // Statuses as the file stands inside this edit (the transaction's own connection).
+    let mut memo = super::statuses::Memo::default();
+    let mut engine = super::statuses::Engine { conn: ctx.tx, clock: ctx.clock, t, memo: &mut memo, all: false };
     for key in keys {
         let id = resolve(ctx.tx, &key)?;
         let escalated: Option<i64> =
             ctx.tx.query_row("SELECT tier FROM escalations WHERE item_id = ?1 AND state = 'open'", [id], |r| r.get(0)).optional()?;
         let (red, narrative): (bool, Option<String>) = match key.kind {
             ItemKind::Measure => {
-                let s = read::measure_status(ctx.tx, id, ctx.clock, &t)?;
+                let s = engine.measure(id)?;
                 (s.potential == Rag::Red, ctx.tx.query_row("SELECT narrative FROM measures WHERE id = ?1", [id], |r| r.get(0))?)
             }
             ItemKind::KeyResult => {
-                let s = read::kr_status(ctx.tx, id, ctx.clock, &t)?;
+                let s = engine.kr(id)?;
                 (s.shown.rag == Rag::Red, ctx.tx.query_row("SELECT status_explanation FROM key_results WHERE id = ?1", [id], |r| r.get(0))?)
             }
             _ => {
-                let s = read::kpi_status(ctx.tx, id, ctx.clock, &t)?;
+                let s = engine.kpi(id)?;
                 let comment = ctx
                     .tx
                     .query_row("SELECT comment FROM item_values WHERE item_id = ?1 ORDER BY period_start DESC LIMIT 1", [id], |r| r.get(0))
@@ -246,7 +249,6 @@ impl Store {
             let r = s.query_map([me], |r| Ok((r.get(0)?, r.get(1)?)))?;
             r.collect::<rusqlite::Result<_>>()?
         };
-        let t = self.thresholds()?;
         let mut out = Vec::new();
         for (id, key) in ids {
             let k = ItemKey::parse(&key).map_err(|e| StoreError::Invalid { key: key.clone(), field: "key".into(), why: e.to_string() })?;
@@ -263,7 +265,7 @@ impl Store {
                 c.query_row("SELECT MAX(updated_at) FROM item_values WHERE item_id = ?1 AND actual IS NOT NULL", [id], |r| r.get(0))?;
             let tier: Option<i64> =
                 c.query_row("SELECT tier FROM escalations WHERE item_id = ?1 AND state = 'open'", [id], |r| r.get(0)).optional()?;
-            let status = read::item_status(c, k.kind, id, self.clock(), &t)?;
+            let status = self.with_statuses(|e| e.item(k.kind, id))?;
             out.push(DueItem {
                 title: title_of(c, id)?,
                 key,

@@ -1,12 +1,12 @@
-//! Statuses of many items at once. The read models of `read.rs` (`measure_status`, `kr_status`,
-//! `objective_status`, `kpi_status`, `item_status`) ask a few queries per item; an objective's
-//! status needs every measure under it, so on a large file that is tens of thousands of queries.
-//! Here the same figures come from a few bulk queries per batch of items, computed in memory by
-//! the same domain functions, and remembered until the file changes (any commit, by this
-//! connection or another) or the day does. `keel check` uses it for the whole file at once.
+//! Statuses, for one item, a subtree or the whole file. An objective's status needs every measure
+//! under it, so on a large file asking a few queries per item would be tens of thousands of
+//! queries; here the figures come from a few bulk queries per batch of items, computed in memory
+//! by the domain functions, and remembered until the file changes (any commit, by this
+//! connection or another) or the day does. The app, the CLI, reports and the write path's
+//! narrative check use it; `keel check` for the whole file at once.
 //!
-//! The per-item functions stay the reference: tests compare the two on the demo and on a
-//! generated organisation.
+//! `reference.rs` (tests only) works the same statuses out item by item, straight from the rules;
+//! tests compare the two on the demo and on a generated organisation.
 
 use super::read::{KpiStatus, KrStatus, MeasureStatus, ObjectiveStatus};
 use super::{Clock, Result, StoreError};
@@ -19,7 +19,7 @@ use crate::domain::status::{self, ImplLevel, Implementation, MilestoneFacts, Rag
 use crate::domain::{Cadence, Direction, IpoClass, KrKind, Num, Period, SideState, Stage, ValueType};
 use chrono::NaiveDate;
 use rusqlite::types::ValueRef;
-use rusqlite::{Connection, Row};
+use rusqlite::{Connection, OptionalExtension, Row};
 use std::collections::{HashMap, HashSet};
 
 fn text(v: ValueRef<'_>) -> Option<&str> {
@@ -76,6 +76,7 @@ pub(crate) struct Memo {
     milestones: HashMap<i64, Vec<(String, String, Option<String>)>>,
     deps: HashMap<i64, Vec<(i64, String)>>,
     tiers: Option<HashMap<i64, i64>>,
+    tier_of: HashMap<i64, Option<i64>>,
     /// Per measure: how many of its values carry a plan (for the health checks).
     pub planned_values: HashMap<i64, usize>,
     /// Per key result, the measures serving it; per objective, its key results and children.
@@ -117,9 +118,10 @@ impl Engine<'_> {
         Ok(())
     }
 
-    /// Open escalation tier per item.
+    /// Open escalation tier per item: every open escalation at once for the whole file, else one
+    /// item's through the index (a subtree or one item never reads the whole list).
     pub fn tier(&mut self, id: i64) -> Result<Option<i64>> {
-        if self.memo.tiers.is_none() {
+        if self.all && self.memo.tiers.is_none() {
             let mut map = HashMap::new();
             let mut stmt = self.conn.prepare_cached("SELECT item_id, tier FROM escalations WHERE state = 'open'")?;
             let mut rows = stmt.query([])?;
@@ -128,7 +130,19 @@ impl Engine<'_> {
             }
             self.memo.tiers = Some(map);
         }
-        Ok(self.memo.tiers.as_ref().and_then(|m| m.get(&id).copied()))
+        if let Some(all) = &self.memo.tiers {
+            return Ok(all.get(&id).copied());
+        }
+        if let Some(known) = self.memo.tier_of.get(&id) {
+            return Ok(*known);
+        }
+        let tier: Option<i64> = self
+            .conn
+            .prepare_cached("SELECT tier FROM escalations WHERE item_id = ?1 AND state = 'open'")?
+            .query_row([id], |r| r.get(0))
+            .optional()?;
+        self.memo.tier_of.insert(id, tier);
+        Ok(tier)
     }
 
     /// A measure computed by an earlier `load_measures`.
@@ -316,7 +330,7 @@ impl Engine<'_> {
         Ok(())
     }
 
-    /// As `read::implementation_of`: own milestones, and prerequisites by their own level.
+    /// Own milestones, and prerequisites by their own level (so a late chain names its source).
     fn implementation(&self, id: i64, depth: u8) -> Implementation {
         let empty = Vec::new();
         let milestones = self.memo.milestones.get(&id).unwrap_or(&empty);

@@ -113,7 +113,7 @@ impl crate::store::Store {
 }
 
 impl Engine<'_> {
-    /// As `read::item_status`.
+    /// The status a tree row shows, for any kind of item.
     pub fn item(&mut self, kind: crate::domain::ItemKind, id: i64) -> Result<ItemStatus> {
         use crate::domain::ItemKind;
         let tier = self.tier(id)?;
