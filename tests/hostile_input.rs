@@ -194,6 +194,8 @@ fn cycles_and_dangling_links_in_a_plan_are_refused_naming_the_items() {
     import_refused(&p, &["values[1] (", "this item and period appear twice"]);
     let p = with_second(|x| x["at"] = json!("yesterday"));
     import_refused(&p, &["values[1] (", "at 'yesterday' is not an RFC 3339 time"]);
+    let p = broken(|v| v["values"][0]["at"] = json!(""));
+    import_refused(&p, &["values[0] (", "at '' is not an RFC 3339 time"]);
     let p = with_second(|x| x["period"] = json!("2026-W99"));
     import_refused(&p, &["values[1] (", "2026-W99"]);
     let p = broken(|v| v["measures"][0]["owner"] = json!("U-1"));

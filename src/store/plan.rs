@@ -414,7 +414,7 @@ fn import_inner(ctx: &mut Ctx, plan: &Plan) -> Result<()> {
     // A plan can hold a million values: each is checked and written without building anything
     // it does not need (the place for an error message is made only for an error).
     let mut value_rows = HashSet::new();
-    let mut good_at = String::new();
+    let mut good_at: Option<&str> = None;
     const VALUED: [ItemKind; 3] = [ItemKind::Measure, ItemKind::KeyResult, ItemKind::Kpi];
     for (i, v) in plan.values.iter().enumerate() {
         let at = || format!("values[{i}] ({} {})", v.item, v.period);
@@ -429,11 +429,11 @@ fn import_inner(ctx: &mut Ctx, plan: &Plan) -> Result<()> {
                 None
             }
         };
-        if v.at != good_at {
+        if good_at != Some(v.at.as_str()) {
             if chrono::DateTime::parse_from_rfc3339(&v.at).is_err() {
                 problems.push(&at(), format!("at '{}' is not an RFC 3339 time like 2026-11-24T09:15:00Z", v.at));
             } else {
-                good_at.clone_from(&v.at);
+                good_at = Some(&v.at);
             }
         }
         let (Some(item), Some(period)) = (item, period) else { continue };
