@@ -200,7 +200,8 @@ impl App {
     }
 
     fn build(store: Store, keymap: Keymap, theme: Theme, readers: usize) -> anyhow::Result<App> {
-        let background = if readers > 0 { Some(Background::start(&store, readers)?) } else { None };
+        // Without readers (they could not open the file) the app still works, reading on the spot.
+        let background = if readers > 0 { Background::start(&store, readers).ok() } else { None };
         let read_only = store.read_only_reason();
         let mut app = App {
             store,
