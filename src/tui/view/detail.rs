@@ -233,7 +233,11 @@ pub fn lines<'a>(app: &App, d: &Detail, width: usize) -> Vec<Line<'a>> {
 }
 
 pub fn draw(frame: &mut Frame, app: &mut App, area: Rect) {
-    let title = app.detail.as_ref().map(|d| format!("{} detail", d.kind)).unwrap_or_else(|| "detail".into());
+    let title = match (app.detail_pending(), &app.detail) {
+        (Some(key), _) => format!("{} detail", key.kind),
+        (None, Some(d)) => format!("{} detail", d.kind),
+        (None, None) => "detail".into(),
+    };
     let block = super::block(app, Pane::Detail, title);
     let inner = block.inner(area);
     frame.render_widget(block, area);
