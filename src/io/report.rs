@@ -245,7 +245,9 @@ pub fn render(r: &ReportModel, source: &str, out: &mut dyn Sink) {
         } else {
             out.table(&["Key result", "Owner", "Baseline", "Target", "Forecast", "Actual", "Score", "Status"], &[2, 3, 4, 5, 6], &rows);
         }
+        // In the order first met, and a set to ask: an objective can have thousands of measures.
         let mut noted: Vec<&str> = Vec::new();
+        let mut noted_set: std::collections::HashSet<&str> = std::collections::HashSet::new();
         for k in &o.key_results {
             out.heading(4, &format!("{} — measures", k.key));
             let ms: Vec<&MeasureBlock> = k.measures.iter().filter_map(|m| r.measure(m)).collect();
@@ -255,7 +257,7 @@ pub fn render(r: &ReportModel, source: &str, out: &mut dyn Sink) {
             }
             out.table(&MEASURE_HEADER, &MEASURE_RIGHT, &ms.iter().map(|m| measure_row(m)).collect::<Vec<_>>());
             for m in ms {
-                if !noted.contains(&m.key.as_str()) {
+                if noted_set.insert(m.key.as_str()) {
                     noted.push(&m.key);
                 }
             }

@@ -158,7 +158,7 @@ impl Store {
         };
         let first_link = |kind: &str| -> Result<Option<i64>> {
             Ok(c.query_row(
-                "SELECT l.to_id FROM links l JOIN items i ON i.id = l.to_id WHERE l.from_id = ?1 AND i.kind = ?2 ORDER BY i.num LIMIT 1",
+                "SELECT l.to_id FROM links l JOIN items i ON i.id = l.to_id WHERE l.from_id = ?1 AND +i.kind = ?2 ORDER BY i.num LIMIT 1",
                 params![id, kind],
                 |r| r.get(0),
             )

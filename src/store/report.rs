@@ -13,7 +13,7 @@ use crate::domain::rollup::{Money, TargetGap};
 use crate::domain::{ItemKey, ItemKind, Num, SideState, Stage};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// What a report covers: everything, or one cycle and/or one unit (with its sub-units).
 #[derive(Clone, Debug, Default, Serialize)]
@@ -123,14 +123,27 @@ pub struct ReportModel {
     /// For a scoped report, the value funnel of the measures in scope (net money by DoI stage);
     /// the whole-file report uses the programme and portfolio funnel of `check` instead.
     pub scoped_funnel: Option<Vec<(Stage, Money)>>,
+    /// Where each measure and KPI stands in its list, by key (made on first use: a report of
+    /// 100,000 measures looks each one up several times).
+    #[serde(skip)]
+    index: std::sync::OnceLock<HashMap<String, usize>>,
 }
 
 impl ReportModel {
-    pub fn measure(&self, key: &str) -> Option<&MeasureBlock> {
-        self.measures.iter().find(|m| m.key == key)
+    fn position(&self, key: &str) -> Option<usize> {
+        let index = self.index.get_or_init(|| {
+            let measures = self.measures.iter().enumerate().map(|(i, m)| (m.key.clone(), i));
+            measures.chain(self.kpis.iter().enumerate().map(|(i, k)| (k.key.clone(), i))).collect()
+        });
+        index.get(key).copied()
     }
+
+    pub fn measure(&self, key: &str) -> Option<&MeasureBlock> {
+        self.position(key).and_then(|i| self.measures.get(i)).filter(|m| m.key == key)
+    }
+
     pub fn kpi(&self, key: &str) -> Option<&KpiBlock> {
-        self.kpis.iter().find(|k| k.key == key)
+        self.position(key).and_then(|i| self.kpis.get(i)).filter(|k| k.key == key)
     }
 }
 
@@ -256,7 +269,7 @@ impl Store {
                     })?;
                 let serving = ids(
                     c,
-                    "SELECT l.from_id FROM links l JOIN items i ON i.id = l.from_id WHERE l.to_id = ?1 AND i.kind = 'measure' ORDER BY i.num",
+                    "SELECT l.from_id FROM links l JOIN items i ON i.id = l.from_id WHERE l.to_id = ?1 AND +i.kind = 'measure' ORDER BY i.num",
                     [kr],
                 )?;
                 let measures = serving.into_iter().filter(|m| measure_set.contains(m)).map(|m| key_of(c, m)).collect::<Result<_>>()?;
@@ -301,7 +314,8 @@ impl Store {
             });
         }
 
-        let open = self.escalations(&read::EscalationFilter::default())?;
+        let open: HashMap<String, i64> =
+            self.escalations(&read::EscalationFilter::default())?.into_iter().map(|e| (e.key, e.tier)).collect();
         let mut measures = Vec::new();
         for id in &measure_ids {
             type Row = (String, Option<i64>, Option<i64>, Option<i64>, Option<String>, Option<String>, Option<String>, Option<String>);
@@ -321,7 +335,7 @@ impl Store {
                 None => None,
             };
             measures.push(MeasureBlock {
-                tier: open.iter().find(|e| e.key == key).map(|e| e.tier),
+                tier: open.get(&key).copied(),
                 key,
                 title: r.0,
                 owner: person(c, r.1)?,
@@ -387,7 +401,17 @@ impl Store {
             }
             scoped_funnel = Some(by_stage);
         }
-        Ok(ReportModel { today: clock.today.to_string(), scope, check, objectives, measures, unlinked_measures, kpis, scoped_funnel })
+        Ok(ReportModel {
+            today: clock.today.to_string(),
+            scope,
+            check,
+            objectives,
+            measures,
+            unlinked_measures,
+            kpis,
+            scoped_funnel,
+            index: Default::default(),
+        })
     }
 }
 
