@@ -306,13 +306,16 @@ impl Store {
     pub fn changes_since(&self, since: &str) -> Result<Vec<ItemChanges>> {
         let rows = audit::list(self.conn(), None, Some(since), None)?;
         let mut groups: Vec<ItemChanges> = Vec::new();
+        // Where each item's group is: a busy week touches tens of thousands of items.
+        let mut group_of: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
         for r in rows {
             if r.entry.item_key.starts_with("MTG-") {
                 continue;
             }
-            match groups.iter_mut().find(|g| g.key == r.entry.item_key) {
-                Some(g) => g.changes.push(r),
+            match group_of.get(&r.entry.item_key) {
+                Some(&g) => groups[g].changes.push(r),
                 None => {
+                    group_of.insert(r.entry.item_key.clone(), groups.len());
                     let title = ItemKey::parse(&r.entry.item_key)
                         .ok()
                         .and_then(|k| resolve(self.conn(), &k).ok())
