@@ -370,3 +370,23 @@ fn demo_rollup_moves_by_the_exact_delta() {
     let shown = funnel_stage(&after, "decided")["actual"].as_str().unwrap().to_string();
     assert!(!shown.contains("0000000") && !shown.contains('e'), "not an exact decimal: {shown}");
 }
+
+#[test]
+fn the_same_amount_written_differently_is_not_a_change() {
+    let demo = Keel::demo();
+    let audit_rows = |demo: &Keel| -> i64 { demo.sql().query_row("SELECT COUNT(*) FROM audit", [], |r| r.get(0)).unwrap() };
+    demo.run(&["set", "M-5", "actual=22000", "--period", WEEK]).ok();
+    let (rows, version) = (audit_rows(&demo), value_row(&demo.show("M-5"), WEEK)["version"].clone());
+    // 22000.00 is 22000: no new version, no audit row.
+    demo.run(&["set", "M-5", "actual=22000.00", "--period", WEEK]).ok();
+    assert_eq!(audit_rows(&demo), rows, "an unchanged amount was logged");
+    assert_eq!(value_row(&demo.show("M-5"), WEEK)["version"], version);
+    // The same for a number field of the item itself.
+    demo.run(&["set", "KR-1", "target=90"]).ok();
+    let (rows, version) = (audit_rows(&demo), demo.show("KR-1")["version"].clone());
+    demo.run(&["set", "KR-1", "target=90.0"]).ok();
+    assert_eq!((audit_rows(&demo), demo.show("KR-1")["version"].clone()), (rows, version));
+    // A different amount is still a change.
+    demo.run(&["set", "M-5", "actual=22000.01", "--period", WEEK]).ok();
+    assert!(audit_rows(&demo) > rows, "a changed amount was not logged");
+}

@@ -433,6 +433,18 @@ fn old_display(ctx: &Ctx, field: &fields::Field, id: i64, table: &str) -> Result
     Ok((shown, version))
 }
 
+/// Is the new text the same as the old? Numbers are compared as numbers: 22000 and 22000.00
+/// are one amount, and writing one over the other changes nothing (no version, no audit row).
+fn unchanged(old: Option<&str>, new: Option<&str>, numeric: bool) -> bool {
+    match (old, new) {
+        (Some(a), Some(b)) if numeric => match (Num::from_stored(a), Num::from_stored(b)) {
+            (Some(x), Some(y)) => x == y,
+            _ => a == b,
+        },
+        _ => old == new,
+    }
+}
+
 fn set_field(ctx: &mut Ctx, key: &ItemKey, name: &str, raw: &str, if_version: Option<i64>) -> Result<()> {
     let id = resolve(ctx.tx, key)?;
     if fields::is_value_field(name) {
@@ -464,7 +476,7 @@ fn set_field(ctx: &mut Ctx, key: &ItemKey, name: &str, raw: &str, if_version: Op
     let (old, version) = old_display(ctx, field, id, table)?;
     let row = format!("{table}:{id}");
     check_version(ctx, &row, key, field.name, None, if_version, version)?;
-    if old == shown {
+    if unchanged(old.as_deref(), shown.as_deref(), field.ty == FieldType::Number) {
         return Ok(());
     }
     if let Typed::Int(target) = typed_value {
@@ -561,7 +573,7 @@ fn set_value(ctx: &mut Ctx, key: &ItemKey, period: Period, name: &str, raw: &str
     let label = format!("{field}@{period_s}");
     check_version(ctx, &row, key, &label, Some(&period_s), if_version, existing.as_ref().map(|e| e.1).unwrap_or(0))?;
     let old = existing.as_ref().and_then(|e| e.0.clone());
-    if old == new {
+    if unchanged(old.as_deref(), new.as_deref(), field != "comment") {
         return Ok(());
     }
     let stamp = ctx.clock.stamp();
