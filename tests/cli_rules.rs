@@ -71,8 +71,8 @@ fn four_eyes_then_sponsor_approval_and_controller_sign_off_move_a_measure() {
     assert_eq!((g["stage"].as_str(), g["pending"].as_str()), (Some("detailed"), Some("decided")));
 
     // The owner cannot approve their own request; neither can a bystander.
-    demo.run_as("fatima", &["gate", "M-17", "approve"]).code(65).stderr_has(&["four eyes"]);
-    demo.run_as("amara", &["gate", "M-17", "approve"]).code(65).stderr_has(&["the sponsor's approval or the controller's sign-off"]);
+    demo.run_as("fatima", &["gate", "M-17", "approve"]).code(77).stderr_has(&["four eyes"]);
+    demo.run_as("amara", &["gate", "M-17", "approve"]).code(77).stderr_has(&["the sponsor's approval or the controller's sign-off"]);
     assert_eq!(gate(&demo, "M-17")["pending"], "decided");
 
     // The sponsor approves: still waiting for the controller.
@@ -94,7 +94,7 @@ fn four_eyes_then_sponsor_approval_and_controller_sign_off_move_a_measure() {
 
     // The demo's M-24 already has the sponsor's approval and waits for its controller.
     assert_eq!(gate(&demo, "M-24")["awaiting"], serde_json::json!(["controller sign-off on the planned value"]));
-    demo.run_as("tomas", &["gate", "M-24", "approve"]).code(65).stderr_has(&["four eyes"]);
+    demo.run_as("tomas", &["gate", "M-24", "approve"]).code(77).stderr_has(&["four eyes"]);
     assert_eq!(stage(&demo, "M-24"), "detailed");
     demo.run_as("kwame", &["gate", "M-24", "approve"]).ok().stdout_has(&["moved detailed → decided"]);
     assert_eq!(stage(&demo, "M-24"), "decided");

@@ -11,8 +11,9 @@
 //!
 //! Already covered in cli_rules.rs and not repeated: a bystander entering numbers, a bystander
 //! approving, the owner approving their own request, `nobody` setting a value or approving.
-//! Refused permission checks (exit 77) leave the file byte for byte as it was; refused gate moves
-//! (exit 65) change nothing in the plan but are recorded as attempts in the log, by design.
+//! Refused permission checks (exit 77) leave the file byte for byte as it was; gate moves refused
+//! for a missing role (exit 77 too; 65 when the measure lacks something) change nothing in the
+//! plan but are recorded as attempts in the log, by design.
 //!
 //! Demo people (login → person): tester P-1 (PMO administrator), amara P-2, jonas P-3, li P-4,
 //! priya P-5, tomas P-6, fatima P-7, elena P-9, kwame P-10. M-17: owner fatima, sponsor elena,
@@ -35,13 +36,13 @@ fn not_permitted(k: &Keel, login: &str, args: &[&str], fragments: &[&str]) {
     assert!(bytes(k) == before, "{login}: keel {args:?} was refused but changed the file");
 }
 
-/// A refused gate move: exit 65 with the reason, nothing in the plan changed, and the attempt
-/// on the record under the person's login.
+/// A gate move refused for the person's role: exit 77 (not permitted) with the reason, nothing in
+/// the plan changed, and the attempt on the record under the person's login.
 #[track_caller]
 fn gate_refused(k: &Keel, login: &str, key: &str, action: &str, fragments: &[&str]) {
     let plan = k.export();
     let r = if login == OS_USER { k.run(&["gate", key, action]) } else { k.run_as(login, &["gate", key, action]) };
-    r.code(65).stderr_has(fragments);
+    r.code(77).stderr_has(fragments);
     assert!(k.export() == plan, "{login}: a refused `gate {key} {action}` changed the plan");
     let last = k.run(&["log", key, "--format", "json"]).ok().json();
     let row = last.as_array().unwrap().last().cloned().unwrap();

@@ -155,6 +155,33 @@ fn needs_reason(reason: Option<&str>, action: GateAction) -> Result<String, Vec<
     }
 }
 
+/// Why a gate action is refused: what is missing, and whether it is who is acting (a role the
+/// person does not hold) rather than something about the measure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub missing: Vec<String>,
+    pub by_role: bool,
+}
+
+impl Refusal {
+    fn role(what: impl Into<String>) -> Refusal {
+        Refusal { missing: vec![what.into()], by_role: true }
+    }
+}
+
+impl From<Vec<String>> for Refusal {
+    fn from(missing: Vec<String>) -> Refusal {
+        Refusal { missing, by_role: false }
+    }
+}
+
+impl std::ops::Deref for Refusal {
+    type Target = [String];
+    fn deref(&self) -> &[String] {
+        &self.missing
+    }
+}
+
 /// Apply a gate action. `Err` lists every reason it is refused.
 pub fn decide(
     state: &GateState,
@@ -162,14 +189,14 @@ pub fn decide(
     action: GateAction,
     who: Acting,
     reason: Option<&str>,
-) -> Result<GateOutcome, Vec<String>> {
+) -> Result<GateOutcome, Refusal> {
     let stage = state.stage.unwrap_or(Stage::Defined);
     let mut next = state.clone();
     let is_owner = who.person.is_some() && who.person == facts.owner;
     let is_sponsor = who.person.is_some() && who.person == facts.sponsor;
     let is_controller = who.person.is_some() && who.person == facts.controller;
     if who.person.is_none() {
-        return Err(vec!["a person record for you: ask a PMO administrator to add your login".into()]);
+        return Err(Refusal::role("a person record for you: ask a PMO administrator to add your login"));
     }
     let clear_approvals = |s: &mut GateState| {
         s.pending = None;
@@ -177,9 +204,9 @@ pub fn decide(
         s.sponsor_approved_by = None;
         s.controller_signed_by = None;
     };
-    let blocked_by_side = |s: &GateState| -> Result<(), Vec<String>> {
+    let blocked_by_side = |s: &GateState| -> Result<(), Refusal> {
         match s.side_state {
-            Some(side) => Err(vec![format!("the measure is {side}: resume it first")]),
+            Some(side) => Err(vec![format!("the measure is {side}: resume it first")].into()),
             None => Ok(()),
         }
     };
@@ -187,15 +214,15 @@ pub fn decide(
         GateAction::Request => {
             blocked_by_side(state)?;
             if !(is_owner || who.pmo_admin) {
-                return Err(vec!["the measure's owner (or a PMO administrator) to request the next gate".into()]);
+                return Err(Refusal::role("the measure's owner (or a PMO administrator) to request the next gate"));
             }
             if let Some(p) = state.pending {
-                return Err(vec![format!("no pending request: '{p}' is already awaiting approval")]);
+                return Err(vec![format!("no pending request: '{p}' is already awaiting approval")].into());
             }
             let target = stage.next().ok_or_else(|| vec!["a next stage: the measure is closed".to_string()])?;
             let missing = missing_for(target, facts);
             if !missing.is_empty() {
-                return Err(missing);
+                return Err(missing.into());
             }
             match target {
                 Stage::Identified | Stage::Detailed => {
@@ -229,7 +256,7 @@ pub fn decide(
                 });
             }
             if !refusals.is_empty() {
-                return Err(refusals);
+                return Err(Refusal { missing: refusals, by_role: true });
             }
             if may_sponsor {
                 next.sponsor_approved_by = who.person;
@@ -257,7 +284,7 @@ pub fn decide(
             let reason = needs_reason(reason, action)?;
             let target = state.pending.ok_or_else(|| vec!["a pending request to reject".to_string()])?;
             if !(is_sponsor || is_controller || who.pmo_admin) || is_owner {
-                return Err(vec!["the sponsor, the controller or a PMO administrator (not the owner) to reject".into()]);
+                return Err(Refusal::role("the sponsor, the controller or a PMO administrator (not the owner) to reject"));
             }
             clear_approvals(&mut next);
             Ok(GateOutcome { state: next, summary: format!("rejected the request for {target}: {reason}"), moved: None })
@@ -265,7 +292,7 @@ pub fn decide(
         GateAction::Back => {
             let reason = needs_reason(reason, action)?;
             if !(is_owner || is_sponsor || who.pmo_admin) {
-                return Err(vec!["the owner, the sponsor or a PMO administrator to move a measure back".into()]);
+                return Err(Refusal::role("the owner, the sponsor or a PMO administrator to move a measure back"));
             }
             let to = stage.prev().ok_or_else(|| vec!["an earlier stage: the measure is at 'defined'".to_string()])?;
             clear_approvals(&mut next);
@@ -278,10 +305,10 @@ pub fn decide(
         GateAction::Hold | GateAction::Cancel => {
             let reason = needs_reason(reason, action)?;
             if !(is_owner || is_sponsor || who.pmo_admin) {
-                return Err(vec![format!("the owner, the sponsor or a PMO administrator to {} a measure", action.as_str())]);
+                return Err(Refusal::role(format!("the owner, the sponsor or a PMO administrator to {} a measure", action.as_str())));
             }
             if state.side_state == Some(SideState::Cancelled) {
-                return Err(vec!["a live measure: this one is cancelled".into()]);
+                return Err(vec!["a live measure: this one is cancelled".to_string()].into());
             }
             let side = if action == GateAction::Hold { SideState::OnHold } else { SideState::Cancelled };
             next.side_state = Some(side);
@@ -291,10 +318,10 @@ pub fn decide(
         }
         GateAction::Resume => {
             if state.side_state != Some(SideState::OnHold) {
-                return Err(vec!["a measure on hold to resume".into()]);
+                return Err(vec!["a measure on hold to resume".to_string()].into());
             }
             if !(is_owner || is_sponsor || who.pmo_admin) {
-                return Err(vec!["the owner, the sponsor or a PMO administrator to resume a measure".into()]);
+                return Err(Refusal::role("the owner, the sponsor or a PMO administrator to resume a measure"));
             }
             next.side_state = None;
             next.side_reason = None;
@@ -342,6 +369,19 @@ mod tests {
         assert!(err.iter().any(|e| e.contains("business unit")));
         assert!(err.iter().any(|e| e.contains("milestones")));
         assert!(err.iter().any(|e| e.contains("link")));
+    }
+
+    #[test]
+    fn a_refusal_says_whether_it_is_about_who_acts() {
+        // Something missing on the measure: not a question of role.
+        let facts = MeasureFacts { owner: Some(OWNER), ..Default::default() };
+        assert!(!decide(&at(Stage::Identified), &facts, GateAction::Request, by(OWNER), None).unwrap_err().by_role);
+        // Someone who is not the owner asks; the owner approves their own request.
+        assert!(decide(&at(Stage::Defined), &ready(), GateAction::Request, by(OTHER), None).unwrap_err().by_role);
+        let pending = GateState { pending: Some(Stage::Decided), requested_by: Some(OWNER), ..at(Stage::Detailed) };
+        assert!(decide(&pending, &ready(), GateAction::Approve, by(OWNER), None).unwrap_err().by_role);
+        // Nothing pending to approve: about the measure, whoever asks.
+        assert!(!decide(&at(Stage::Detailed), &ready(), GateAction::Approve, by(SPONSOR), None).unwrap_err().by_role);
     }
 
     #[test]

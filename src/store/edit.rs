@@ -637,10 +637,11 @@ fn gate(ctx: &mut Ctx, key: &ItemKey, action: GateAction, reason: Option<&str>) 
     let id = resolve(ctx.tx, key)?;
     let (state, facts) = rules::gate_inputs(ctx.tx, id)?;
     let who = Acting { person: ctx.actor.person_id, pmo_admin: ctx.actor.pmo_admin };
-    let outcome = gates::decide(&state, &facts, action, who, reason).map_err(|missing| StoreError::Refused {
+    let outcome = gates::decide(&state, &facts, action, who, reason).map_err(|refusal| StoreError::Refused {
         key: key.to_string(),
         action: format!("gate {}", action.as_str()),
-        missing,
+        missing: refusal.missing,
+        by_role: refusal.by_role,
     })?;
     let from = state.stage.unwrap_or(crate::domain::Stage::Defined);
     rules::write_gate_state(ctx, key, id, &state, &outcome.state)?;

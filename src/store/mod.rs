@@ -56,7 +56,8 @@ pub enum StoreError {
     #[error("{key} {field}: conflict — changed by {who} at {when} (you edited version {expected}, it is now version {found}). Reload and try again; nothing was saved.")]
     Conflict { key: String, field: String, expected: i64, found: i64, who: String, when: String },
     #[error("{key}: {action} refused. Missing:\n{}", .missing.iter().map(|m| format!("  - {m}")).collect::<Vec<_>>().join("\n"))]
-    Refused { key: String, action: String, missing: Vec<String> },
+    /// `by_role`: refused for who is acting (a role they do not hold), not for the item.
+    Refused { key: String, action: String, missing: Vec<String>, by_role: bool },
     #[error("{0}")]
     Permission(String),
     #[error("{0}")]

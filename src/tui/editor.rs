@@ -145,7 +145,7 @@ pub fn run_pending(app: &mut App, pending: Pending) -> anyhow::Result<()> {
                     app.say(o.effects.join("; "));
                     app.mode = Mode::Normal;
                 }
-                Err(StoreError::Refused { key, action, missing }) => {
+                Err(StoreError::Refused { key, action, missing, .. }) => {
                     app.reload()?;
                     app.mode = Mode::Notice { title: format!("{key}: {action} refused — still missing"), lines: missing };
                 }
