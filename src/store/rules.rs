@@ -24,7 +24,7 @@ pub(crate) fn run(ctx: &mut Ctx) -> Result<()> {
     let mut deltas: BTreeMap<(i64, String), Money> = BTreeMap::new();
     let mut paths: HashMap<i64, Vec<i64>> = HashMap::new();
     for &id in money.union(&variance) {
-        let values = read_values(ctx.tx, id)?;
+        let values = read_figures(ctx.tx, id)?;
         if money.contains(&id) {
             refresh_one(ctx.tx, id, &values, &mut deltas, &mut paths)?;
         }
@@ -38,8 +38,9 @@ pub(crate) fn run(ctx: &mut Ctx) -> Result<()> {
     Ok(())
 }
 
-/// One period of an item's values, as the rules read them.
-pub(crate) struct ValueRow {
+/// One period of an item's numbers, as the rules need them: a lean read for the write path
+/// (`read::values_of` also carries comments and authors, for display).
+struct PeriodFigures {
     period: String,
     planned: Option<Num>,
     forecast: Option<Num>,
@@ -47,11 +48,11 @@ pub(crate) struct ValueRow {
 }
 
 /// An item's values, oldest period first.
-pub(crate) fn read_values(conn: &Connection, id: i64) -> Result<Vec<ValueRow>> {
+fn read_figures(conn: &Connection, id: i64) -> Result<Vec<PeriodFigures>> {
     let mut stmt =
         conn.prepare_cached("SELECT period, planned, forecast, actual FROM item_values WHERE item_id = ?1 ORDER BY period_start")?;
     let rows = stmt.query_map([id], |r| {
-        Ok(ValueRow { period: r.get(0)?, planned: num(r.get(1)?), forecast: num(r.get(2)?), actual: num(r.get(3)?) })
+        Ok(PeriodFigures { period: r.get(0)?, planned: num(r.get(1)?), forecast: num(r.get(2)?), actual: num(r.get(3)?) })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
@@ -76,10 +77,10 @@ fn money_row(conn: &Connection, sql: &str, id: i64) -> Result<Option<(Money, Opt
 
 /// A measure's money from its values, computed by the domain rule.
 pub(crate) fn compute_measure_money(conn: &Connection, id: i64, value_type: ValueType) -> Result<Money> {
-    money_of(conn, id, &read_values(conn, id)?, value_type)
+    money_of(conn, id, &read_figures(conn, id)?, value_type)
 }
 
-fn money_of(conn: &Connection, id: i64, values: &[ValueRow], value_type: ValueType) -> Result<Money> {
+fn money_of(conn: &Connection, id: i64, values: &[PeriodFigures], value_type: ValueType) -> Result<Money> {
     let periods: Vec<PeriodMoney> =
         values.iter().map(|v| PeriodMoney { planned: v.planned, forecast: v.forecast, actual: v.actual }).collect();
     measure_money(&periods, value_type).map_err(|e| StoreError::Invalid {
@@ -131,7 +132,7 @@ fn funnel_add(conn: &Connection, node: i64, stage: &str, delta: Money) -> Result
 fn refresh_one(
     conn: &Connection,
     id: i64,
-    values: &[ValueRow],
+    values: &[PeriodFigures],
     deltas: &mut BTreeMap<(i64, String), Money>,
     paths: &mut HashMap<i64, Vec<i64>>,
 ) -> Result<()> {
@@ -192,7 +193,7 @@ pub(crate) struct VarianceInputs {
     pub judged: bool,
 }
 
-fn variance_inputs(conn: &Connection, id: i64, t: &Thresholds, values: &[ValueRow]) -> Result<VarianceInputs> {
+fn variance_inputs(conn: &Connection, id: i64, t: &Thresholds, values: &[PeriodFigures]) -> Result<VarianceInputs> {
     let kind_s: String = conn.prepare_cached("SELECT kind FROM items WHERE id = ?1")?.query_row([id], |r| r.get(0))?;
     let kind = ItemKind::parse(&kind_s).unwrap_or(ItemKind::Measure);
     let mut thresholds = t.clone();
@@ -235,10 +236,10 @@ fn variance_inputs(conn: &Connection, id: i64, t: &Thresholds, values: &[ValueRo
 
 /// The tier an item's numbers call for now.
 pub(crate) fn computed_assessment(conn: &Connection, id: i64, t: &Thresholds) -> Result<Option<escalation::Assessment>> {
-    assessment_of(conn, id, t, &read_values(conn, id)?)
+    assessment_of(conn, id, t, &read_figures(conn, id)?)
 }
 
-fn assessment_of(conn: &Connection, id: i64, t: &Thresholds, values: &[ValueRow]) -> Result<Option<escalation::Assessment>> {
+fn assessment_of(conn: &Connection, id: i64, t: &Thresholds, values: &[PeriodFigures]) -> Result<Option<escalation::Assessment>> {
     let v = variance_inputs(conn, id, t, values)?;
     if !v.judged {
         return Ok(None);
@@ -268,7 +269,7 @@ fn assignee(conn: &Connection, id: i64, tier: Tier) -> Result<(String, Option<i6
     Ok((role.to_string(), person))
 }
 
-fn reassess(ctx: &mut Ctx, id: i64, t: &Thresholds, values: &[ValueRow]) -> Result<()> {
+fn reassess(ctx: &mut Ctx, id: i64, t: &Thresholds, values: &[PeriodFigures]) -> Result<()> {
     let assessment = assessment_of(ctx.tx, id, t, values)?;
     let computed = assessment.as_ref().and_then(|a| a.tier);
     let open: Option<(i64, i64)> = ctx
