@@ -414,8 +414,7 @@ impl App {
             self.detail_scroll = 0;
         }
         self.detail_target = Some(key.clone());
-        let current = self.detail.as_ref().is_some_and(|d| d.key == key.to_string()) && self.detail_generation == self.generation;
-        if current {
+        if self.detail_is_current(&key) {
             return Ok(());
         }
         if self.background.is_none() {
@@ -448,11 +447,15 @@ impl App {
     /// actions that need its facts, such as the gate prompt).
     pub fn detail_now(&mut self) -> anyhow::Result<Option<&Detail>> {
         let Some(key) = self.detail_target.clone() else { return Ok(None) };
-        let current = self.detail.as_ref().is_some_and(|d| d.key == key.to_string()) && self.detail_generation == self.generation;
-        if !current {
+        if !self.detail_is_current(&key) {
             self.show_detail(key)?;
         }
         Ok(self.detail.as_ref())
+    }
+
+    /// Is `key`'s detail shown, read since the file last changed?
+    fn detail_is_current(&self, key: &ItemKey) -> bool {
+        self.detail.as_ref().is_some_and(|d| d.key == key.to_string()) && self.detail_generation == self.generation
     }
 
     /// Is the detail pane waiting for another item's detail?
@@ -520,21 +523,17 @@ impl App {
 
     /// Search keys and titles for `text` (every title in the file: a reader does it when there is one).
     pub fn search(&mut self, text: String) -> anyhow::Result<()> {
+        if self.background.is_none() {
+            let hits = self.store.search(&text, super::background::SEARCH_HITS)?.into_iter().map(|i| i.key).collect();
+            return self.show_search_hits(&text, hits);
+        }
+        self.say(format!("searching for '{text}'…"));
+        self.searching = Some(text.clone());
         let generation = self.generation;
-        if self.background.is_some() {
-            self.searching = Some(text.clone());
-            self.say(format!("searching for '{text}'…"));
+        if let Some(bg) = self.background.as_mut() {
+            bg.ask(generation, "search", vec![Want::Search(text)]);
         }
-        match self.background.as_mut() {
-            Some(bg) => {
-                bg.ask(generation, "search", vec![Want::Search(text)]);
-                Ok(())
-            }
-            None => {
-                let hits = self.store.search(&text, super::background::SEARCH_HITS)?.into_iter().map(|i| i.key).collect();
-                self.show_search_hits(&text, hits)
-            }
-        }
+        Ok(())
     }
 
     fn show_search_hits(&mut self, text: &str, hits: Vec<String>) -> anyhow::Result<()> {

@@ -255,8 +255,8 @@ fn failed(want: Want, why: String) -> Got {
     }
 }
 
-/// Compute one want on `store` — on a reader thread, or inline on the app's own store.
-pub fn answer(store: &Store, want: Want) -> Got {
+/// Compute one want on the reader's own store.
+fn answer(store: &Store, want: Want) -> Got {
     match want {
         Want::Status(k) => {
             let r = store.row_status(&k).map_err(|e| e.to_string());

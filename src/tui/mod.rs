@@ -104,7 +104,7 @@ where
             terminal.draw(|f| areas = view::draw(f, app))?;
             dirty = false;
         }
-        // Answers from the readers (statuses, details, the variance list): draw them when they come.
+        // Answers from the readers (statuses, details, filters, searches): draw them when they come.
         if app.pump() {
             dirty = true;
             continue;

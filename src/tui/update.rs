@@ -175,10 +175,6 @@ fn move_cursor(pos: &mut usize, len: usize, delta: isize) {
     *pos = next as usize;
 }
 
-fn toggle_filter(app: &mut App, f: Filter) -> anyhow::Result<()> {
-    app.toggle_filter(f)
-}
-
 pub fn update(app: &mut App, action: Action) -> anyhow::Result<()> {
     let page = match app.focus {
         Pane::Variance => app.variance_height.max(1) as isize,
@@ -232,7 +228,7 @@ pub fn update(app: &mut App, action: Action) -> anyhow::Result<()> {
                 app.focus = Pane::Variance;
                 app.load_detail()?;
             } else if app.filter.is_some() {
-                toggle_filter(app, app.filter.unwrap())?;
+                app.toggle_filter(app.filter.unwrap())?;
             } else if app.focus != Pane::Tree {
                 app.focus = Pane::Tree;
                 app.load_detail()?;
@@ -267,10 +263,10 @@ pub fn update(app: &mut App, action: Action) -> anyhow::Result<()> {
                 TreeView::Execution => "tree: portfolio → programme → project → package → measure",
             });
         }
-        Action::FilterMine => toggle_filter(app, Filter::Mine)?,
-        Action::FilterUnit => toggle_filter(app, Filter::MyUnit)?,
-        Action::FilterStale => toggle_filter(app, Filter::Stale)?,
-        Action::FilterEscalated => toggle_filter(app, Filter::Escalated)?,
+        Action::FilterMine => app.toggle_filter(Filter::Mine)?,
+        Action::FilterUnit => app.toggle_filter(Filter::MyUnit)?,
+        Action::FilterStale => app.toggle_filter(Filter::Stale)?,
+        Action::FilterEscalated => app.toggle_filter(Filter::Escalated)?,
         Action::CycleTier => {
             use crate::domain::escalation::Tier;
             app.variance_filter.tier = match app.variance_filter.tier {
