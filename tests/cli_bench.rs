@@ -1,0 +1,67 @@
+//! `keel generate` and `keel bench` as a script sees them: piped output is quiet (no progress
+//! bars), `generate` makes a file keel checks cleanly, and `bench --json` prints one JSON object
+//! with exactly the figures the issue names. The figures' values are not judged here — speed is
+//! proven by running the benchmark, never by timed tests.
+
+mod common;
+
+use common::*;
+
+const FIGURES: [&str; 14] = [
+    "measures",
+    "values",
+    "load_s",
+    "load_baseline_s",
+    "load_ratio",
+    "open_first_frame_ms",
+    "frame_p50_ms",
+    "frame_p99_ms",
+    "edit_p50_ms",
+    "edit_p99_ms",
+    "check_s",
+    "check_baseline_s",
+    "check_ratio",
+    "peak_rss_mb",
+];
+
+#[test]
+fn bench_json_prints_exactly_the_figures_and_nothing_on_a_pipe() {
+    let k = Keel::blank(None);
+    let r = run(keel(k.dir.path()), &["bench", "--measures", "200", "--json"]);
+    r.ok();
+    assert_eq!(r.stderr, "", "stderr is a pipe here: no progress bar, no spinner");
+    let json = r.json();
+    let object = json.as_object().expect("one JSON object");
+    let keys: Vec<&str> = object.keys().map(String::as_str).collect();
+    assert_eq!(keys, FIGURES, "exactly these keys, in this order");
+    assert_eq!(object["measures"], 200);
+    assert!(object["values"].as_i64().unwrap() >= 2_000, "10 periods of values per measure");
+    for name in &FIGURES[2..] {
+        let v = object[*name].as_f64().unwrap_or_else(|| panic!("{name} is not a number"));
+        assert!(v.is_finite() && v >= 0.0, "{name} = {v}");
+    }
+    // The ratios are the figures over their baselines (within the rounding of tiny figures).
+    for (ratio, over, base) in [("load_ratio", "load_s", "load_baseline_s"), ("check_ratio", "check_s", "check_baseline_s")] {
+        let (r, a, b) = (object[ratio].as_f64().unwrap(), object[over].as_f64().unwrap(), object[base].as_f64().unwrap());
+        assert!(b > 0.0 && (a / b - r).abs() <= 0.15 * r + 0.05, "{ratio} = {r}, but {over} / {base} = {a} / {b}");
+    }
+}
+
+#[test]
+fn generate_makes_a_deterministic_organisation_keel_can_check() {
+    let k = Keel::blank(None);
+    let r = k.run(&["generate", "--measures", "300", "--seed", "4"]);
+    r.ok().stdout_has(&["300 measures"]);
+    assert_eq!(r.stderr, "", "stderr is a pipe here: no progress bar");
+    // Every escalation tier occurs, and the file passes its own checks (exit 2: a steering
+    // committee escalation is open, as the generator means it to be).
+    let tiers: Vec<i64> = k.escalations().iter().map(|e| e["tier"].as_i64().unwrap()).collect();
+    for tier in 1..=3 {
+        assert!(tiers.contains(&tier), "no tier-{tier} escalation among {} open", tiers.len());
+    }
+    k.run(&["check"]).code(2);
+    // The same seed and week make the same organisation.
+    let again = Keel::blank(None);
+    again.run(&["generate", "--measures", "300", "--seed", "4"]).ok();
+    assert!(again.export() == k.export(), "the same seed gave a different organisation");
+}
