@@ -75,8 +75,8 @@ pub(crate) struct Memo {
     kpis: HashMap<i64, KpiStatus>,
     milestones: HashMap<i64, Vec<(String, String, Option<String>)>>,
     deps: HashMap<i64, Vec<(i64, String)>>,
-    tiers: Option<HashMap<i64, i64>>,
-    tier_of: HashMap<i64, Option<i64>>,
+    /// Open escalation tier per item read so far (every item's once `all_tiers`).
+    tiers: HashMap<i64, Option<i64>>,
     /// Per measure: how many of its values carry a plan (for the health checks).
     pub planned_values: HashMap<i64, usize>,
     /// Per key result, the measures serving it; per objective, its key results and children.
@@ -86,6 +86,7 @@ pub(crate) struct Memo {
     all_measures: bool,
     all_krs: bool,
     all_kpis: bool,
+    all_tiers: bool,
 }
 
 /// Computes statuses in batches. `all` reads whole tables (for `keel check`) instead of lists.
@@ -121,27 +122,26 @@ impl Engine<'_> {
     /// Open escalation tier per item: every open escalation at once for the whole file, else one
     /// item's through the index (a subtree or one item never reads the whole list).
     pub fn tier(&mut self, id: i64) -> Result<Option<i64>> {
-        if self.all && self.memo.tiers.is_none() {
-            let mut map = HashMap::new();
+        if self.all && !self.memo.all_tiers {
             let mut stmt = self.conn.prepare_cached("SELECT item_id, tier FROM escalations WHERE state = 'open'")?;
             let mut rows = stmt.query([])?;
             while let Some(r) = rows.next()? {
-                map.insert(r.get(0)?, r.get(1)?);
+                self.memo.tiers.insert(r.get(0)?, Some(r.get(1)?));
             }
-            self.memo.tiers = Some(map);
+            self.memo.all_tiers = true;
         }
-        if let Some(all) = &self.memo.tiers {
-            return Ok(all.get(&id).copied());
-        }
-        if let Some(known) = self.memo.tier_of.get(&id) {
+        if let Some(known) = self.memo.tiers.get(&id) {
             return Ok(*known);
+        }
+        if self.memo.all_tiers {
+            return Ok(None);
         }
         let tier: Option<i64> = self
             .conn
             .prepare_cached("SELECT tier FROM escalations WHERE item_id = ?1 AND state = 'open'")?
             .query_row([id], |r| r.get(0))
             .optional()?;
-        self.memo.tier_of.insert(id, tier);
+        self.memo.tiers.insert(id, tier);
         Ok(tier)
     }
 
