@@ -88,6 +88,13 @@ impl Default for Thresholds {
     }
 }
 
+/// DOMAIN "Variance and escalation": the target of a period is its planned value where one was
+/// set; otherwise the item's own line (a KPI's target; a key result's line, see
+/// `key_result::line_for`).
+pub fn period_target(planned: Option<Num>, line: Option<Num>) -> Option<Num> {
+    planned.or(line)
+}
+
 /// One period of an item's numbers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Point {

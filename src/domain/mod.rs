@@ -3,6 +3,7 @@
 pub mod escalation;
 pub mod gates;
 pub mod health;
+pub mod key_result;
 pub mod num;
 pub mod period;
 pub mod plan;

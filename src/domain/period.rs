@@ -55,6 +55,17 @@ impl Cadence {
     }
 }
 
+/// DOMAIN "Variance and escalation": actuals are for periods that have begun (plans and
+/// forecasts may look ahead). The refusal, in words, or `None` when the actual may be given.
+pub fn actual_refusal(period: Period, today: NaiveDate) -> Option<String> {
+    (period.start() > today).then(|| {
+        format!(
+            "{period} begins on {}, after today ({today}): an actual is for a period that has begun (plan or forecast it instead)",
+            period.start()
+        )
+    })
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PeriodError {
     #[error("'{0}' is not a period: use an ISO week like 2026-W47, a month like 2026-11 or a quarter like 2026-Q4")]

@@ -43,12 +43,29 @@ pub struct Score {
     /// The grade, clamped to 0.0–1.0.
     pub grade: Num,
     pub zone: Zone,
+    /// For a stay-above/below key result: in how many of its reported periods the line held.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub held: Option<Held>,
+}
+
+/// "held N of M periods", shown beside a stay-above/below key result's grade.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Held {
+    pub held: u32,
+    pub of: u32,
+}
+
+impl std::fmt::Display for Held {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = if self.of == 1 { "" } else { "s" };
+        write!(f, "held {} of {} period{s}", self.held, self.of)
+    }
 }
 
 impl Score {
     fn from_raw(raw: Num) -> Score {
         let grade = raw.clamp01();
-        Score { raw, grade, zone: Zone::of(grade) }
+        Score { raw, grade, zone: Zone::of(grade), held: None }
     }
 }
 
@@ -62,14 +79,18 @@ pub struct KrNumbers<'a> {
     pub milestone_done: bool,
 }
 
-/// Score a key result. `None` when there is nothing to score yet (no actual, no target).
+/// Score a key result. `None` when there is nothing to score yet (no actual) or its definition is
+/// incomplete (a numeric key result without its baseline or target is never graded).
 pub fn score_key_result(kr: &KrNumbers) -> Option<Score> {
+    if !super::key_result::definition_problems(kr.kind, kr.baseline, kr.target).is_empty() && kr.kind != KrKind::Milestone {
+        return None;
+    }
     match kr.kind {
         KrKind::Milestone => Some(Score::from_raw(if kr.milestone_done { Num::ONE } else { Num::ZERO })),
         KrKind::IncreaseTo | KrKind::DecreaseTo => {
             let latest = *kr.actuals.last()?;
             let target = kr.target?;
-            let baseline = kr.baseline.unwrap_or(Num::ZERO);
+            let baseline = kr.baseline?;
             // The same formula serves both directions: (actual - baseline) / (target - baseline).
             // For a decrease from 200 to 0 with actual 100 this gives -100 / -200 = 0.5.
             let span = target.checked_sub(baseline).ok()?;
@@ -96,10 +117,14 @@ pub fn score_key_result(kr: &KrNumbers) -> Option<Score> {
             if kr.actuals.is_empty() {
                 return None;
             }
-            // The share of reported periods in which the line held.
-            let held = kr.actuals.iter().filter(|a| if kr.kind == KrKind::StayAbove { **a >= target } else { **a <= target }).count();
-            let raw = Num::from_int(held as i64).ratio(Num::from_int(kr.actuals.len() as i64))?;
-            Some(Score::from_raw(raw))
+            // The grade is the latest period's: a line broken this week is not made good by the
+            // weeks before it. How often it held is kept beside it.
+            let holds = |a: &Num| super::key_result::holds_line(kr.kind, *a, target);
+            let latest = kr.actuals.last()?;
+            let held = Held { held: kr.actuals.iter().filter(|a| holds(a)).count() as u32, of: kr.actuals.len() as u32 };
+            let mut score = Score::from_raw(if holds(latest) { Num::ONE } else { Num::ZERO });
+            score.held = Some(held);
+            Some(score)
         }
     }
 }
@@ -140,14 +165,33 @@ mod tests {
             (DecreaseTo, "200", "0", &["100"], "0.5", "0.5"),
             (DecreaseTo, "40", "20", &["35"], "0.25", "0.25"),
             (DecreaseTo, "40", "20", &["45"], "-0.25", "0"),
-            (StayAbove, "0", "90", &["91", "89", "95", "90"], "0.75", "0.75"),
-            (StayBelow, "0", "4", &["3", "5"], "0.5", "0.5"),
+            // Stay kinds: the latest period decides (1 held, 0 broken).
+            (StayAbove, "0", "90", &["91", "89", "95", "90"], "1", "1"),
+            (StayAbove, "100", "99.5", &["99.9", "99.8", "90"], "0", "0"),
+            (StayBelow, "0", "4", &["3", "5"], "0", "0"),
         ];
         for (kind, b, t, a, raw, grade) in cases {
             let s = score(*kind, b, t, a).unwrap();
             assert_eq!(s.raw.inner().normalize().to_string(), *raw, "{kind} {b}->{t} {a:?}");
             assert_eq!(s.grade.inner().normalize().to_string(), *grade, "{kind} {b}->{t} {a:?}");
         }
+    }
+
+    #[test]
+    fn stay_kinds_say_how_often_the_line_held() {
+        let s = score(KrKind::StayAbove, "100", "99.5", &["99.9", "99.8", "90"]).unwrap();
+        assert_eq!(s.held.unwrap().to_string(), "held 2 of 3 periods");
+        assert_eq!(s.grade, Num::ZERO);
+    }
+
+    #[test]
+    fn an_incomplete_definition_is_never_graded() {
+        let a = [n("4")];
+        let no_baseline = KrNumbers { kind: KrKind::DecreaseTo, baseline: None, target: Some(n("3")), actuals: &a, milestone_done: false };
+        assert!(score_key_result(&no_baseline).is_none());
+        let wrong_side =
+            KrNumbers { kind: KrKind::IncreaseTo, baseline: Some(n("10")), target: Some(n("5")), actuals: &a, milestone_done: false };
+        assert!(score_key_result(&wrong_side).is_none());
     }
 
     #[test]

@@ -183,28 +183,78 @@ pub fn with_escalation(rag: Rag, tier: Option<i64>) -> Rag {
     }
 }
 
-/// A key result's computed status: its grade against where it should be by now. A stretch
-/// target is on course when it heads for 0.7 by the end of the cycle.
-pub fn key_result_rag(grade: Option<Num>, elapsed_share: Num, at_risk: bool, escalation_tier: Option<i64>) -> Rag {
+/// A key result's computed status. A numeric key result heading for a stretch target is on
+/// course when its grade heads for 0.7 by the end of the cycle; a stay-above/below key result is
+/// green only while its latest period holds the line (`grade` 1), never while it is off it.
+pub fn key_result_rag(kind: super::KrKind, grade: Option<Num>, elapsed_share: Num, at_risk: bool, escalation_tier: Option<i64>) -> Rag {
     let Some(grade) = grade else {
-        return if at_risk { Rag::Amber } else { Rag::NoData };
+        let rag = if at_risk { Rag::Amber } else { Rag::NoData };
+        return with_escalation(rag, escalation_tier);
     };
-    let expected = Num::from(Decimal::new(7, 1)).checked_mul(elapsed_share.clamp01()).unwrap_or(Num::ZERO);
-    let gap = expected.checked_sub(grade).unwrap_or(Num::ZERO);
-    let mut rag = if gap <= Num::from(Decimal::new(5, 2)) {
-        Rag::Green
-    } else if gap <= Num::from(Decimal::new(20, 2)) {
-        Rag::Amber
+    let mut rag = if matches!(kind, super::KrKind::StayAbove | super::KrKind::StayBelow) {
+        if grade >= Num::ONE {
+            Rag::Green
+        } else {
+            Rag::Amber
+        }
     } else {
-        Rag::Red
+        let expected = Num::from(Decimal::new(7, 1)).checked_mul(elapsed_share.clamp01()).unwrap_or(Num::ZERO);
+        let gap = expected.checked_sub(grade).unwrap_or(Num::ZERO);
+        if gap <= Num::from(Decimal::new(5, 2)) {
+            Rag::Green
+        } else if gap <= Num::from(Decimal::new(20, 2)) {
+            Rag::Amber
+        } else {
+            Rag::Red
+        }
     };
     if at_risk {
         rag = rag.worst(Rag::Amber);
     }
-    match escalation_tier {
-        Some(1) => rag.worst(Rag::Amber),
-        Some(_) => rag.worst(Rag::Red),
-        None => rag,
+    with_escalation(rag, escalation_tier)
+}
+
+/// Why a key result is at risk: each measure serving it that is late or critical, or whose value
+/// is red ("M-4 late", "M-9 value red"). Cancelled measures serve nothing.
+pub fn key_result_at_risk<'a>(serving: impl IntoIterator<Item = (&'a str, ImplLevel, Rag, bool)>) -> Vec<String> {
+    let mut reasons = Vec::new();
+    for (key, implementation, potential, cancelled) in serving {
+        if cancelled {
+            continue;
+        }
+        if implementation != ImplLevel::OnTrack {
+            reasons.push(format!("{key} {}", implementation.label()));
+        } else if potential == Rag::Red {
+            reasons.push(format!("{key} value red"));
+        }
+    }
+    reasons
+}
+
+/// An objective's computed colour: the worst *computed* status of its key results (green when
+/// some are green and the rest have no data yet), made at least amber by a child objective whose
+/// computed status is amber or red. Manual statuses never enter a roll-up: a hand-set green on a
+/// child is shown and flagged there, and cannot launder its parent.
+pub fn objective_colour(key_results: &[Rag], child_objectives: &[Rag]) -> Rag {
+    let mut colour = key_results.iter().fold(Rag::NoData, |acc, r| acc.worst(*r));
+    if colour == Rag::NoData && key_results.contains(&Rag::Green) {
+        colour = Rag::Green;
+    }
+    if child_objectives.iter().any(|c| matches!(c, Rag::Red | Rag::Amber | Rag::Stale)) {
+        colour = colour.worst(Rag::Amber);
+    }
+    colour
+}
+
+/// DOMAIN "Cadence and freshness": an item whose last update is older than its cadence allows is
+/// stale. `latest_actual` is the newest period with an actual, `first` the item's first period
+/// with any number. Only periods that have begun count: an actual typed for a future period never
+/// makes an item fresh, and an item whose first period has not begun is not yet due. An item
+/// with numbers but no actual yet is stale once its first period has begun.
+pub fn is_stale(latest_actual: Option<super::Period>, first: Option<super::Period>, cadence: super::Cadence, today: NaiveDate) -> bool {
+    match latest_actual.filter(|p| p.start() <= today) {
+        Some(p) => (today - p.end()).num_days() > cadence.stale_after_days(),
+        None => first.is_some_and(|f| f.start() <= today),
     }
 }
 
@@ -318,10 +368,38 @@ mod tests {
     #[test]
     fn key_result_rag_follows_expected_progress() {
         let n = |s: &str| Num::parse(s).unwrap();
-        assert_eq!(key_result_rag(Some(n("0.35")), n("0.5"), false, None), Rag::Green);
-        assert_eq!(key_result_rag(Some(n("0.2")), n("0.5"), false, None), Rag::Amber);
-        assert_eq!(key_result_rag(Some(n("0.0")), n("0.8"), false, None), Rag::Red);
-        assert_eq!(key_result_rag(Some(n("0.9")), n("0.5"), true, None), Rag::Amber);
-        assert_eq!(key_result_rag(Some(n("0.9")), n("0.5"), false, Some(2)), Rag::Red);
+        use crate::domain::KrKind::*;
+        assert_eq!(key_result_rag(IncreaseTo, Some(n("0.35")), n("0.5"), false, None), Rag::Green);
+        assert_eq!(key_result_rag(IncreaseTo, Some(n("0.2")), n("0.5"), false, None), Rag::Amber);
+        assert_eq!(key_result_rag(DecreaseTo, Some(n("0.0")), n("0.8"), false, None), Rag::Red);
+        assert_eq!(key_result_rag(IncreaseTo, Some(n("0.9")), n("0.5"), true, None), Rag::Amber);
+        assert_eq!(key_result_rag(IncreaseTo, Some(n("0.9")), n("0.5"), false, Some(2)), Rag::Red);
+        // A stay-above key result off its line is never green, however early in the cycle.
+        assert_eq!(key_result_rag(StayAbove, Some(Num::ZERO), Num::ZERO, false, None), Rag::Amber);
+        assert_eq!(key_result_rag(StayBelow, Some(Num::ONE), n("0.9"), false, None), Rag::Green);
+        assert_eq!(key_result_rag(StayAbove, Some(Num::ZERO), n("0.1"), false, Some(2)), Rag::Red);
+    }
+
+    #[test]
+    fn objectives_roll_up_computed_statuses_only() {
+        assert_eq!(objective_colour(&[Rag::Green, Rag::NoData], &[]), Rag::Green);
+        assert_eq!(objective_colour(&[Rag::Green], &[Rag::Red]), Rag::Amber);
+        assert_eq!(objective_colour(&[], &[Rag::Green]), Rag::NoData);
+        assert_eq!(objective_colour(&[Rag::Red], &[Rag::Green]), Rag::Red);
+    }
+
+    #[test]
+    fn stale_follows_the_cadence_and_ignores_periods_not_begun() {
+        use crate::domain::{Cadence, Period};
+        let p = |s: &str| Some(Period::parse(s).unwrap());
+        let today = d("2026-11-26"); // Thursday of 2026-W48
+        assert!(!is_stale(p("2026-W47"), p("2026-W40"), Cadence::Weekly, today));
+        assert!(is_stale(p("2026-W46"), p("2026-W40"), Cadence::Weekly, today));
+        // A future actual is no update: the item is judged as if it had none.
+        assert!(is_stale(p("2026-W52"), p("2026-W40"), Cadence::Weekly, today));
+        // First period not begun: not due yet.
+        assert!(!is_stale(None, p("2026-W50"), Cadence::Weekly, today));
+        assert!(is_stale(None, p("2026-W45"), Cadence::Weekly, today));
+        assert!(!is_stale(None, None, Cadence::Weekly, today));
     }
 }

@@ -46,7 +46,8 @@ pub fn detail(d: &Detail) -> String {
     }
     if let Some(k) = &d.key_result {
         if let Some(score) = k.score {
-            let _ = writeln!(s, "score: {} ({}; raw {})", score.grade.round_dp(2), score.zone.label(), score.raw.round_dp(3));
+            let held = score.held.map(|h| format!("; {h}")).unwrap_or_default();
+            let _ = writeln!(s, "score: {} ({}; raw {}{held})", score.grade.round_dp(2), score.zone.label(), score.raw.round_dp(3));
         }
         if !k.at_risk.is_empty() {
             let _ = writeln!(s, "at risk: {}", k.at_risk.join(", "));

@@ -177,14 +177,32 @@ impl Store {
         // Key results and objectives: at risk, and manual green over bad work.
         let mut at_risk = Vec::new();
         let mut unexplained = Vec::new();
-        let krs: Vec<(i64, String, String)> = {
-            let mut s = c.prepare("SELECT k.id, i.key, k.title FROM key_results k JOIN items i ON i.id = k.id ORDER BY i.num")?;
-            let r = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        type Owned = (i64, String, String, Option<String>, Option<String>);
+        let krs: Vec<Owned> = {
+            let mut s = c.prepare(
+                "SELECT k.id, i.key, k.title, p.name, p.login FROM key_results k JOIN items i ON i.id = k.id
+                 LEFT JOIN people p ON p.id = k.owner_id ORDER BY i.num",
+            )?;
+            let r = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
             r.collect::<rusqlite::Result<_>>()?
         };
         e.load_krs(&[])?;
-        for (id, key, title) in krs {
+        for (id, key, title, owner, owner_login) in krs {
             let s = e.kr(id)?;
+            if s.stale {
+                // A key result's cadence is weekly (DOMAIN: "a key result's defaults to weekly").
+                let cadence = crate::domain::Cadence::Weekly.as_str().into();
+                let (last_update, days_since_update) = (s.last_update.clone(), s.days_since_update);
+                stale.push(StaleItem {
+                    key: key.clone(),
+                    title: title.clone(),
+                    owner,
+                    owner_login,
+                    cadence,
+                    last_update,
+                    days_since_update,
+                });
+            }
             if !s.at_risk.is_empty() {
                 at_risk.push(StatusItem { key: key.clone(), title: title.clone(), status: "at risk".into(), detail: s.at_risk.join(", ") });
             }
@@ -247,14 +265,21 @@ impl Store {
             r.collect::<rusqlite::Result<_>>()?
         };
         let mut incomplete_kpis = Vec::new();
-        let kpis: Vec<(i64, String)> = {
-            let mut s = c.prepare("SELECT k.id, i.key FROM kpis k JOIN items i ON i.id = k.id ORDER BY i.num")?;
-            let r = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let kpis: Vec<Owned> = {
+            let mut s = c.prepare(
+                "SELECT k.id, i.key, k.title, p.name, p.login FROM kpis k JOIN items i ON i.id = k.id
+                 LEFT JOIN people p ON p.id = k.owner_id ORDER BY i.num",
+            )?;
+            let r = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
             r.collect::<rusqlite::Result<_>>()?
         };
         e.load_kpis(&[])?;
-        for (id, key) in kpis {
+        for (id, key, title, owner, owner_login) in kpis {
             let s = e.kpi(id)?;
+            if s.stale {
+                let (cadence, last_update, days_since_update) = (s.cadence.as_str().into(), s.last_update.clone(), s.days_since_update);
+                stale.push(StaleItem { key: key.clone(), title, owner, owner_login, cadence, last_update, days_since_update });
+            }
             if !s.missing.is_empty() {
                 incomplete_kpis.push(Gaps { key, missing: s.missing });
             }

@@ -87,13 +87,28 @@ impl Store {
         // Key results and objectives: at risk, and manual green over bad work.
         let mut at_risk = Vec::new();
         let mut unexplained = Vec::new();
-        let krs: Vec<(i64, String, String)> = {
-            let mut s = c.prepare("SELECT k.id, i.key, k.title FROM key_results k JOIN items i ON i.id = k.id ORDER BY i.num")?;
-            let r = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-            r.collect::<rusqlite::Result<_>>()?
+        type Owned = (i64, String, String, Option<String>, Option<String>);
+        let owned = |sql: &str| -> Result<Vec<Owned>> {
+            let mut s = c.prepare(sql)?;
+            let r = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
+            Ok(r.collect::<rusqlite::Result<_>>()?)
         };
-        for (id, key, title) in &krs {
+        let krs = owned(
+            "SELECT k.id, i.key, k.title, p.name, p.login FROM key_results k JOIN items i ON i.id = k.id LEFT JOIN people p ON p.id = k.owner_id ORDER BY i.num",
+        )?;
+        for (id, key, title, owner, owner_login) in &krs {
             let s = reference::kr_status(c, *id, clock, &t)?;
+            if s.stale {
+                stale.push(StaleItem {
+                    key: key.clone(),
+                    title: title.clone(),
+                    owner: owner.clone(),
+                    owner_login: owner_login.clone(),
+                    cadence: "weekly".into(),
+                    last_update: s.last_update.clone(),
+                    days_since_update: s.days_since_update,
+                });
+            }
             if !s.at_risk.is_empty() {
                 at_risk.push(StatusItem { key: key.clone(), title: title.clone(), status: "at risk".into(), detail: s.at_risk.join(", ") });
             }
@@ -156,13 +171,23 @@ impl Store {
             r.collect::<rusqlite::Result<_>>()?
         };
         let mut incomplete_kpis = Vec::new();
-        let kpis: Vec<(i64, String)> = {
-            let mut s = c.prepare("SELECT k.id, i.key FROM kpis k JOIN items i ON i.id = k.id ORDER BY i.num")?;
-            let r = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            r.collect::<rusqlite::Result<_>>()?
-        };
-        for (id, key) in kpis {
+        let kpis = owned(
+            "SELECT k.id, i.key, k.title, p.name, p.login FROM kpis k JOIN items i ON i.id = k.id LEFT JOIN people p ON p.id = k.owner_id ORDER BY i.num",
+        )?;
+        for (id, key, title, owner, owner_login) in kpis {
             let s = reference::kpi_status(c, id, clock, &t)?;
+            if s.stale {
+                let cadence = s.cadence.as_str().into();
+                stale.push(StaleItem {
+                    key: key.clone(),
+                    title,
+                    owner,
+                    owner_login,
+                    cadence,
+                    last_update: s.last_update.clone(),
+                    days_since_update: s.days_since_update,
+                });
+            }
             if !s.missing.is_empty() {
                 incomplete_kpis.push(Gaps { key, missing: s.missing });
             }

@@ -84,6 +84,8 @@ pub struct KrStatus {
     pub target: Option<Num>,
     pub weight: Num,
     pub stale: bool,
+    pub days_since_update: Option<i64>,
+    pub last_update: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -101,6 +103,9 @@ pub struct KpiStatus {
     pub target: Option<Num>,
     pub rag: Rag,
     pub stale: bool,
+    pub cadence: Cadence,
+    pub days_since_update: Option<i64>,
+    pub last_update: Option<String>,
     pub missing: Vec<&'static str>,
 }
 

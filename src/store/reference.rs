@@ -9,8 +9,8 @@ use super::{Clock, Result};
 use crate::domain::escalation::{Thresholds, Tier};
 use crate::domain::health;
 use crate::domain::scoring::{self, KrNumbers};
-use crate::domain::status::{self, ImplLevel, Implementation, MilestoneFacts, Rag};
-use crate::domain::{Cadence, Direction, IpoClass, ItemKind, KrKind, Num, Period, SideState, Stage, ValueType};
+use crate::domain::status::{self, Implementation, MilestoneFacts, Rag};
+use crate::domain::{key_result, Cadence, Direction, IpoClass, ItemKind, KrKind, Num, Period, SideState, Stage, ValueType};
 use chrono::NaiveDate;
 use rusqlite::{Connection, OptionalExtension};
 
@@ -22,34 +22,31 @@ fn date(s: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(s.get(..10)?, "%Y-%m-%d").ok()
 }
 
-/// When the item's numbers were last updated, if ever.
-fn last_update(conn: &Connection, id: i64) -> Result<Option<String>> {
+/// When the item's actuals (of periods that have begun) were last updated, if ever.
+fn last_update(conn: &Connection, id: i64, today: NaiveDate) -> Result<Option<String>> {
     Ok(conn
-        .query_row("SELECT MAX(updated_at) FROM item_values WHERE item_id = ?1 AND actual IS NOT NULL", [id], |r| r.get(0))
+        .query_row(
+            "SELECT MAX(updated_at) FROM item_values WHERE item_id = ?1 AND actual IS NOT NULL AND period_start <= ?2",
+            rusqlite::params![id, today.to_string()],
+            |r| r.get(0),
+        )
         .optional()?
         .flatten())
 }
 
-/// The last day of the newest period that has an actual.
-fn latest_actual_period_end(conn: &Connection, id: i64) -> Result<Option<NaiveDate>> {
-    let p: Option<String> = conn
-        .query_row(
-            "SELECT period FROM item_values WHERE item_id = ?1 AND actual IS NOT NULL ORDER BY period_start DESC LIMIT 1",
-            [id],
-            |r| r.get(0),
-        )
-        .optional()?;
-    Ok(p.and_then(|p| Period::parse(&p).ok()).map(|p| p.end()))
-}
-
-/// Stale: the numbers describe a period that ended longer ago than the cadence allows, so a
-/// whole period has gone by without an update. Also says how many days since the last entry.
+/// Staleness by the domain rule: the newest period with an actual that has begun, and the
+/// item's first period. Also how many days since the last entry.
 fn is_stale(conn: &Connection, id: i64, last: Option<&str>, cadence: Cadence, today: NaiveDate) -> Result<(bool, Option<i64>)> {
     let days = last.and_then(date).map(|d| (today - d).num_days());
-    Ok(match latest_actual_period_end(conn, id)? {
-        Some(end) => ((today - end).num_days() > cadence.stale_after_days(), days),
-        None => (true, days),
-    })
+    let period = |sql: &str| -> Result<Option<Period>> {
+        let p: Option<String> = conn.query_row(sql, rusqlite::params![id, today.to_string()], |r| r.get(0)).optional()?.flatten();
+        Ok(p.and_then(|p| Period::parse(&p).ok()))
+    };
+    let latest = period(
+        "SELECT period FROM item_values WHERE item_id = ?1 AND actual IS NOT NULL AND period_start <= ?2 ORDER BY period_start DESC LIMIT 1",
+    )?;
+    let first = period("SELECT period FROM item_values WHERE item_id = ?1 AND ?2 = ?2 ORDER BY period_start LIMIT 1")?;
+    Ok((status::is_stale(latest, first, cadence, today), days))
 }
 
 fn implementation_of(conn: &Connection, id: i64, clock: Clock, t: &Thresholds, depth: u8) -> Result<Implementation> {
@@ -89,7 +86,7 @@ pub fn measure_status(conn: &Connection, id: i64, clock: Clock, t: &Thresholds) 
     let cadence = Cadence::parse(&cadence).unwrap_or(Cadence::Weekly);
     let money = compute_measure_money(conn, id, value_type)?;
     let implementation = implementation_of(conn, id, clock, t, 0)?;
-    let last = last_update(conn, id)?;
+    let last = last_update(conn, id, clock.today)?;
     let has_values: bool = conn.query_row("SELECT EXISTS (SELECT 1 FROM item_values WHERE item_id = ?1)", [id], |r| r.get(0))?;
     let stage = Stage::parse(&stage).unwrap_or(Stage::Defined);
     let side_state = side.as_deref().and_then(SideState::parse);
@@ -119,9 +116,7 @@ fn elapsed_share(conn: &Connection, objective: i64, today: NaiveDate) -> Result<
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
     let (Some(s), Some(e)) = (date(&s), date(&e)) else { return Ok(Num::ONE) };
-    let total = (e - s).num_days().max(1);
-    let gone = (today - s).num_days().clamp(0, total);
-    Ok(Num::from_int(gone).ratio(Num::from_int(total)).unwrap_or(Num::ONE))
+    Ok(key_result::elapsed_share(s, e, today))
 }
 
 fn open_tier(conn: &Connection, id: i64) -> Result<Option<i64>> {
@@ -136,7 +131,9 @@ pub fn kr_status(conn: &Connection, id: i64, clock: Clock, t: &Thresholds) -> Re
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?)),
     )?;
     let kind = KrKind::parse(&r.1).unwrap_or(KrKind::IncreaseTo);
-    let actuals: Vec<Num> = values_of(conn, id, None)?.into_iter().filter_map(|v| v.actual).collect();
+    let values = values_of(conn, id, None)?;
+    let actuals: Vec<Num> =
+        values.iter().filter(|v| Period::parse(&v.period).is_ok_and(|p| p.start() <= clock.today)).filter_map(|v| v.actual).collect();
     let target = num(r.3);
     let score = scoring::score_key_result(&KrNumbers { kind, baseline: num(r.2), target, actuals: &actuals, milestone_done: r.5 == 1 });
     // A late or red measure puts the key results it serves at risk.
@@ -145,27 +142,21 @@ pub fn kr_status(conn: &Connection, id: i64, clock: Clock, t: &Thresholds) -> Re
         let rows = stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
         rows.collect::<rusqlite::Result<_>>()?
     };
-    let mut at_risk = Vec::new();
+    let mut facts = Vec::new();
     for (mid, key) in serving {
         let ms = measure_status(conn, mid, clock, t)?;
-        if ms.side_state == Some(SideState::Cancelled) {
-            continue;
-        }
-        if ms.implementation.level != ImplLevel::OnTrack {
-            at_risk.push(format!("{key} {}", ms.implementation.level.label()));
-        } else if ms.potential == Rag::Red {
-            at_risk.push(format!("{key} value red"));
-        }
+        facts.push((key, ms.implementation.level, ms.potential, ms.side_state == Some(SideState::Cancelled)));
     }
+    let at_risk = status::key_result_at_risk(facts.iter().map(|(k, l, p, c)| (k.as_str(), *l, *p, *c)));
     let elapsed = elapsed_share(conn, r.0, clock.today)?;
-    let last = last_update(conn, id)?;
-    let has_values = !actuals.is_empty();
-    let (stale, _) = if has_values && kind != KrKind::Milestone {
+    let last = last_update(conn, id, clock.today)?;
+    let (stale, days) = if !values.is_empty() && kind != KrKind::Milestone {
         is_stale(conn, id, last.as_deref(), Cadence::Weekly, clock.today)?
     } else {
         (false, None)
     };
-    let computed = status::key_result_rag(score.map(|s| s.grade), elapsed, !at_risk.is_empty(), open_tier(conn, id)?).unless_stale(stale);
+    let computed =
+        status::key_result_rag(kind, score.map(|s| s.grade), elapsed, !at_risk.is_empty(), open_tier(conn, id)?).unless_stale(stale);
     let shown = status::shown(computed, r.6.as_deref().and_then(Rag::parse), r.7.as_deref());
     Ok(KrStatus {
         kind,
@@ -176,6 +167,8 @@ pub fn kr_status(conn: &Connection, id: i64, clock: Clock, t: &Thresholds) -> Re
         target,
         weight: Num::parse(&r.4).unwrap_or(Num::ONE),
         stale,
+        days_since_update: days,
+        last_update: last,
     })
 }
 
@@ -186,30 +179,22 @@ pub fn objective_status(conn: &Connection, id: i64, clock: Clock, t: &Thresholds
         r.collect::<rusqlite::Result<_>>()?
     };
     let mut grades = Vec::new();
-    let mut computed = Rag::NoData;
-    let mut any_green = false;
+    let mut kr_colours = Vec::new();
     for kr in &krs {
         let s = kr_status(conn, *kr, clock, t)?;
         grades.push((s.score.map(|x| x.grade), s.weight));
-        // The objective follows what its key results really show, not their manual labels.
-        computed = computed.worst(s.shown.computed);
-        any_green |= s.shown.computed == Rag::Green;
+        kr_colours.push(s.shown.computed);
     }
-    if computed == Rag::NoData && any_green {
-        computed = Rag::Green;
-    }
-    // Child objectives that are red or amber pull the parent too.
     let children: Vec<i64> = {
         let mut stmt = conn.prepare_cached("SELECT id FROM objectives WHERE parent_id = ?1")?;
         let r = stmt.query_map([id], |r| r.get(0))?;
         r.collect::<rusqlite::Result<_>>()?
     };
+    let mut child_colours = Vec::new();
     for c in children {
-        let cs = objective_status(conn, c, clock, t)?;
-        if matches!(cs.shown.rag, Rag::Red | Rag::Amber) {
-            computed = computed.worst(Rag::Amber);
-        }
+        child_colours.push(objective_status(conn, c, clock, t)?.shown.computed);
     }
+    let computed = status::objective_colour(&kr_colours, &child_colours);
     let (manual, explanation): (Option<String>, Option<String>) =
         conn.query_row("SELECT manual_status, status_explanation FROM objectives WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))?;
     let shown = status::shown(computed, manual.as_deref().and_then(Rag::parse), explanation.as_deref());
@@ -229,8 +214,8 @@ pub fn kpi_status(conn: &Connection, id: i64, clock: Clock, t: &Thresholds) -> R
     let target = num(r.2);
     let direction = Direction::parse(&r.1).unwrap_or(Direction::HigherIsBetter);
     let cadence = r.6.as_deref().and_then(Cadence::parse).unwrap_or(Cadence::Monthly);
-    let (stale, _) =
-        if values.is_empty() { (false, None) } else { is_stale(conn, id, last_update(conn, id)?.as_deref(), cadence, clock.today)? };
+    let last = last_update(conn, id, clock.today)?;
+    let (stale, days) = if values.is_empty() { (false, None) } else { is_stale(conn, id, last.as_deref(), cadence, clock.today)? };
     let rag = match rules::computed_assessment(conn, id, t)? {
         Some(a) => match a.tier {
             None => Rag::Green,
@@ -247,6 +232,9 @@ pub fn kpi_status(conn: &Connection, id: i64, clock: Clock, t: &Thresholds) -> R
         target,
         rag,
         stale,
+        cadence,
+        days_since_update: days,
+        last_update: last,
         missing,
     })
 }

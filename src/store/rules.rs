@@ -8,8 +8,8 @@ use super::{resolve, thresholds_from, Result, StoreError};
 use crate::domain::escalation::{self, Point, Thresholds, Tier, Transition};
 use crate::domain::gates::{GateState, MeasureFacts};
 use crate::domain::rollup::{measure_money, Money, PeriodMoney};
-use crate::domain::{Direction, ItemKey, ItemKind, KrKind, Num, Period, SideState, Stage, ValueType};
-use chrono::Duration;
+use crate::domain::{key_result, Direction, ItemKey, ItemKind, KrKind, Num, Period, SideState, Stage, ValueType};
+use chrono::{Duration, NaiveDate};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -197,7 +197,8 @@ fn variance_inputs(conn: &Connection, id: i64, t: &Thresholds, values: &[PeriodF
     let kind_s: String = conn.prepare_cached("SELECT kind FROM items WHERE id = ?1")?.query_row([id], |r| r.get(0))?;
     let kind = ItemKind::parse(&kind_s).unwrap_or(ItemKind::Measure);
     let mut thresholds = t.clone();
-    let mut fallback_plan: Option<Num> = None;
+    // The line a period is judged against when no plan was typed for it.
+    let mut line: Box<dyn Fn(Period) -> Option<Num>> = Box::new(|_| None);
     let (direction, money, judged) = match kind {
         ItemKind::Measure => {
             let (vt, side): (String, Option<String>) = conn
@@ -207,17 +208,28 @@ fn variance_inputs(conn: &Connection, id: i64, t: &Thresholds, values: &[PeriodF
             (vt.direction(), true, side.as_deref() != Some("cancelled"))
         }
         ItemKind::KeyResult => {
-            let k: String = conn.prepare_cached("SELECT kind FROM key_results WHERE id = ?1")?.query_row([id], |r| r.get(0))?;
+            type KrRow = (String, Option<String>, Option<String>, String, String);
+            let (k, baseline, target, start, end): KrRow = conn
+                .prepare_cached(
+                    "SELECT k.kind, k.baseline, k.target, c.start_date, c.end_date
+                     FROM key_results k JOIN objectives o ON o.id = k.objective_id JOIN cycles c ON c.id = o.cycle_id WHERE k.id = ?1",
+                )?
+                .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
             let k = KrKind::parse(&k).unwrap_or(KrKind::IncreaseTo);
-            let dir =
-                if matches!(k, KrKind::DecreaseTo | KrKind::StayBelow) { Direction::LowerIsBetter } else { Direction::HigherIsBetter };
-            (dir, false, k != KrKind::Milestone)
+            let (baseline, target) = (num(baseline), num(target));
+            let complete = key_result::definition_problems(k, baseline, target).is_empty();
+            if let (Ok(s), Ok(e)) = (NaiveDate::parse_from_str(&start, "%Y-%m-%d"), NaiveDate::parse_from_str(&end, "%Y-%m-%d")) {
+                line = Box::new(move |p| key_result::line_for(k, baseline, target, (s, e), p));
+            }
+            // A key result whose definition is incomplete is never judged (nor graded).
+            (key_result::direction(k).unwrap_or(Direction::HigherIsBetter), false, key_result::direction(k).is_some() && complete)
         }
         ItemKind::Kpi => {
             let (dir, target, tol): (String, Option<String>, Option<String>) = conn
                 .prepare_cached("SELECT direction, target, tolerance FROM kpis WHERE id = ?1")?
                 .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-            fallback_plan = num(target);
+            let target = num(target);
+            line = Box::new(move |_| target);
             if let Some(tol) = num(tol) {
                 thresholds.tolerance = tol;
             }
@@ -228,7 +240,8 @@ fn variance_inputs(conn: &Connection, id: i64, t: &Thresholds, values: &[PeriodF
     let points = values
         .iter()
         .filter_map(|v| {
-            Period::parse(&v.period).ok().map(|period| Point { period, planned: v.planned.or(fallback_plan), actual: v.actual })
+            let period = Period::parse(&v.period).ok()?;
+            Some(Point { period, planned: escalation::period_target(v.planned, line(period)), actual: v.actual })
         })
         .collect();
     Ok(VarianceInputs { points, direction, thresholds, money, judged })

@@ -12,10 +12,11 @@ use super::read::{KpiStatus, KrStatus, MeasureStatus, ObjectiveStatus};
 use super::{Clock, Result, StoreError};
 use crate::domain::escalation::{self, Point, Thresholds, Tier};
 use crate::domain::health;
+use crate::domain::key_result;
 use crate::domain::num::NumError;
 use crate::domain::rollup::{measure_money, Money, PeriodMoney};
 use crate::domain::scoring::{self, KrNumbers};
-use crate::domain::status::{self, ImplLevel, Implementation, MilestoneFacts, Rag};
+use crate::domain::status::{self, Implementation, MilestoneFacts, Rag};
 use crate::domain::{Cadence, Direction, IpoClass, KrKind, Num, Period, SideState, Stage, ValueType};
 use chrono::NaiveDate;
 use rusqlite::types::ValueRef;
@@ -41,14 +42,23 @@ fn date(s: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(s.get(..10)?, "%Y-%m-%d").ok()
 }
 
-/// As the read models judge staleness: the newest period with an actual ended longer ago than the
-/// cadence allows (never reported counts as stale). Also the days since the last entry.
-fn stale_from(latest_period: Option<&str>, last: Option<&str>, cadence: Cadence, today: NaiveDate) -> (bool, Option<i64>) {
+/// Staleness by the domain rule, from the newest period with an actual that has begun and the
+/// item's first period; also the days since the last entry.
+fn stale_from(
+    latest_period: Option<&str>,
+    first_period: Option<&str>,
+    last: Option<&str>,
+    cadence: Cadence,
+    today: NaiveDate,
+) -> (bool, Option<i64>) {
     let days = last.and_then(date).map(|d| (today - d).num_days());
-    match latest_period.and_then(|p| Period::parse(p).ok()).map(|p| p.end()) {
-        Some(end) => ((today - end).num_days() > cadence.stale_after_days(), days),
-        None => (true, days),
-    }
+    let period = |p: Option<&str>| p.and_then(|p| Period::parse(p).ok());
+    (status::is_stale(period(latest_period), period(first_period), cadence, today), days)
+}
+
+/// Has a period (given by its stored start date, `YYYY-MM-DD`) begun by `today`?
+fn begun(period_start: Option<&str>, today: &str) -> bool {
+    period_start.is_some_and(|s| s <= today)
 }
 
 /// `[1,2,3]`: a list of ids for `json_each`, so one statement serves any batch.
@@ -182,24 +192,26 @@ impl Engine<'_> {
             periods: Vec<PeriodMoney>,
             last: Option<String>,
             latest: Option<String>,
+            first: Option<String>,
             planned: usize,
         }
-        type Done = (std::result::Result<Money, NumError>, Option<String>, Option<String>, usize);
+        type Done = (std::result::Result<Money, NumError>, Option<String>, Option<String>, usize, Option<String>);
         let mut numbers: HashMap<i64, Done> = HashMap::with_capacity(rows.len());
         let finish = |acc: &mut Acc, numbers: &mut HashMap<i64, Done>| {
             let vt = rows.get(&acc.id).map(|r| r.2).unwrap_or(ValueType::RecurringBenefit);
-            numbers.insert(acc.id, (measure_money(&acc.periods, vt), acc.last.take(), acc.latest.take(), acc.planned));
+            numbers.insert(acc.id, (measure_money(&acc.periods, vt), acc.last.take(), acc.latest.take(), acc.planned, acc.first.take()));
             acc.periods.clear();
             acc.planned = 0;
         };
         let sql = scoped(
-            "SELECT v.item_id, v.planned, v.forecast, v.actual, v.updated_at, v.period FROM item_values v",
+            "SELECT v.item_id, v.planned, v.forecast, v.actual, v.updated_at, v.period, v.period_start FROM item_values v",
             "v.item_id",
             self.all,
             "ORDER BY v.item_id, v.period_start",
         );
         let sql = if self.all { sql.replace(" ORDER BY", " WHERE v.item_id IN (SELECT id FROM measures) ORDER BY") } else { sql };
-        let mut acc = Acc { id: i64::MIN, periods: Vec::with_capacity(16), last: None, latest: None, planned: 0 };
+        let mut acc = Acc { id: i64::MIN, periods: Vec::with_capacity(16), last: None, latest: None, first: None, planned: 0 };
+        let today_s = self.clock.today.to_string();
         self.each(&sql, &todo, |r| {
             let id: i64 = r.get(0)?;
             if id != acc.id {
@@ -207,10 +219,11 @@ impl Engine<'_> {
                     finish(&mut acc, &mut numbers);
                 }
                 acc.id = id;
+                acc.first = text(r.get_ref(5)?).map(str::to_string);
             }
             let p = PeriodMoney { planned: num_ref(r.get_ref(1)?), forecast: num_ref(r.get_ref(2)?), actual: num_ref(r.get_ref(3)?) };
             acc.planned += p.planned.is_some() as usize;
-            if !matches!(r.get_ref(3)?, ValueRef::Null) {
+            if !matches!(r.get_ref(3)?, ValueRef::Null) && begun(text(r.get_ref(6)?), &today_s) {
                 let at = text(r.get_ref(4)?).unwrap_or("");
                 if acc.last.as_deref().is_none_or(|l| at > l) {
                     acc.last = Some(at.to_string());
@@ -242,10 +255,11 @@ impl Engine<'_> {
             .map_err(|e| StoreError::Invalid { key: format!("#{id}"), field: "values".into(), why: e.to_string() })?;
             let implementation = self.implementation(id, 0);
             let has_values = done.is_some();
-            let (last, latest, planned_values) = done.map(|d| (d.1, d.2, d.3)).unwrap_or((None, None, 0));
+            let (last, latest, planned_values, first) = done.map(|d| (d.1, d.2, d.3, d.4)).unwrap_or((None, None, 0, None));
             self.memo.planned_values.insert(id, planned_values);
             let reporting = has_values && stage != Stage::Closed && side_state.is_none();
-            let (stale, days) = if reporting { stale_from(latest.as_deref(), last.as_deref(), cadence, today) } else { (false, None) };
+            let (stale, days) =
+                if reporting { stale_from(latest.as_deref(), first.as_deref(), last.as_deref(), cadence, today) } else { (false, None) };
             let potential = status::measure_potential(money, value_type, &self.t, stale);
             self.memo.measures.insert(
                 id,
@@ -396,17 +410,24 @@ impl Engine<'_> {
                 serving.insert(kr, list.into_iter().map(|(_, id, key)| (id, key)).collect());
             }
         }
-        let mut numbers: HashMap<i64, (Vec<Num>, Option<String>, Option<String>)> = HashMap::new();
+        // Actuals of periods that have begun (oldest first), the last entry, the newest period
+        // with an actual and the first period with any number.
+        type KrNumbersRow = (Vec<Num>, Option<String>, Option<String>, Option<String>);
+        let mut numbers: HashMap<i64, KrNumbersRow> = HashMap::new();
         let sql = scoped(
-            "SELECT v.item_id, v.actual, v.updated_at, v.period FROM item_values v",
+            "SELECT v.item_id, v.actual, v.updated_at, v.period, v.period_start FROM item_values v",
             "v.item_id",
             self.all,
             "ORDER BY v.item_id, v.period_start",
         );
         let sql = if self.all { sql.replace(" ORDER BY", " WHERE v.item_id IN (SELECT id FROM key_results) ORDER BY") } else { sql };
+        let today_s = self.clock.today.to_string();
         self.each(&sql, &todo, |r| {
-            if let Some(a) = num_ref(r.get_ref(1)?) {
-                let e = numbers.entry(r.get(0)?).or_default();
+            let e = numbers.entry(r.get(0)?).or_default();
+            if e.3.is_none() {
+                e.3 = r.get(3)?;
+            }
+            if let Some(a) = num_ref(r.get_ref(1)?).filter(|_| begun(text(r.get_ref(4).unwrap_or(ValueRef::Null)), &today_s)) {
                 e.0.push(a);
                 let at = text(r.get_ref(2)?).unwrap_or("");
                 if e.1.as_deref().is_none_or(|l| at > l) {
@@ -423,38 +444,26 @@ impl Engine<'_> {
         let today = self.clock.today;
         for (id, r) in rows {
             let (kind, baseline, target, weight, done, manual, explanation, start, end) = r;
-            let (actuals, last, latest) = numbers.remove(&id).unwrap_or_default();
+            let (actuals, last, latest, first) = numbers.remove(&id).unwrap_or_default();
             let target = num(target);
             let score =
                 scoring::score_key_result(&KrNumbers { kind, baseline: num(baseline), target, actuals: &actuals, milestone_done: done });
-            let mut at_risk = Vec::new();
-            for (mid, key) in serving.get(&id).map(|v| v.as_slice()).unwrap_or(&[]) {
+            let serving_now = serving.get(&id).map(|v| v.as_slice()).unwrap_or(&[]).iter().map(|(mid, key)| {
                 let ms = &self.memo.measures[mid];
-                if ms.side_state == Some(SideState::Cancelled) {
-                    continue;
-                }
-                if ms.implementation.level != ImplLevel::OnTrack {
-                    at_risk.push(format!("{key} {}", ms.implementation.level.label()));
-                } else if ms.potential == Rag::Red {
-                    at_risk.push(format!("{key} value red"));
-                }
-            }
+                (key.as_str(), ms.implementation.level, ms.potential, ms.side_state == Some(SideState::Cancelled))
+            });
+            let at_risk = status::key_result_at_risk(serving_now);
             let elapsed = match (date(&start), date(&end)) {
-                (Some(s), Some(e)) => {
-                    let total = (e - s).num_days().max(1);
-                    let gone = (today - s).num_days().clamp(0, total);
-                    Num::from_int(gone).ratio(Num::from_int(total)).unwrap_or(Num::ONE)
-                }
+                (Some(s), Some(e)) => key_result::elapsed_share(s, e, today),
                 _ => Num::ONE,
             };
-            let has_values = !actuals.is_empty();
-            let (stale, _) = if has_values && kind != KrKind::Milestone {
-                stale_from(latest.as_deref(), last.as_deref(), Cadence::Weekly, today)
+            let (stale, days) = if kind != KrKind::Milestone && first.is_some() {
+                stale_from(latest.as_deref(), first.as_deref(), last.as_deref(), Cadence::Weekly, today)
             } else {
                 (false, None)
             };
             let tier = self.tier(id)?;
-            let computed = status::key_result_rag(score.map(|s| s.grade), elapsed, !at_risk.is_empty(), tier).unless_stale(stale);
+            let computed = status::key_result_rag(kind, score.map(|s| s.grade), elapsed, !at_risk.is_empty(), tier).unless_stale(stale);
             let shown = status::shown(computed, manual.as_deref().and_then(Rag::parse), explanation.as_deref());
             self.memo.krs.insert(
                 id,
@@ -467,6 +476,8 @@ impl Engine<'_> {
                     target,
                     weight: Num::parse(&weight).unwrap_or(Num::ONE),
                     stale,
+                    days_since_update: days,
+                    last_update: last,
                 },
             );
         }
@@ -509,26 +520,20 @@ impl Engine<'_> {
         self.load_krs(&krs)?;
         self.memo.tree.insert(id, (krs.clone(), children.clone()));
         let mut grades = Vec::new();
-        let mut computed = Rag::NoData;
-        let mut any_green = false;
+        let mut kr_colours = Vec::with_capacity(krs.len());
         for kr in &krs {
             let s = &self.memo.krs[kr];
             grades.push((s.score.map(|x| x.grade), s.weight));
-            computed = computed.worst(s.shown.computed);
-            any_green |= s.shown.computed == Rag::Green;
+            kr_colours.push(s.shown.computed);
         }
-        if computed == Rag::NoData && any_green {
-            computed = Rag::Green;
-        }
+        let mut child_colours = Vec::with_capacity(children.len());
         for c in children {
             if visiting.contains(&c) {
                 continue;
             }
-            let cs = self.objective_rec(c, visiting)?;
-            if matches!(cs.shown.rag, Rag::Red | Rag::Amber) {
-                computed = computed.worst(Rag::Amber);
-            }
+            child_colours.push(self.objective_rec(c, visiting)?.shown.computed);
         }
+        let computed = status::objective_colour(&kr_colours, &child_colours);
         let shown = status::shown(computed, manual.as_deref().and_then(Rag::parse), explanation.as_deref());
         let s = ObjectiveStatus { progress: scoring::objective_progress(&grades), shown, key_results: krs.len() };
         self.memo.objectives.insert(id, s.clone());

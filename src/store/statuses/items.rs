@@ -26,19 +26,21 @@ impl Engine<'_> {
         })?;
         type Val = (String, Option<Num>, Option<Num>, Option<String>);
         let mut values: HashMap<i64, Vec<Val>> = HashMap::new();
+        let today_s = self.clock.today.to_string();
         let sql = scoped(
-            "SELECT v.item_id, v.period, v.planned, v.actual, v.updated_at FROM item_values v",
+            "SELECT v.item_id, v.period, v.planned, v.actual, v.updated_at, v.period_start FROM item_values v",
             "v.item_id",
             self.all,
             "ORDER BY v.item_id, v.period_start",
         );
         let sql = if self.all { sql.replace(" ORDER BY", " WHERE v.item_id IN (SELECT id FROM kpis) ORDER BY") } else { sql };
         self.each(&sql, &todo, |r| {
-            let has_actual = !matches!(r.get_ref(3)?, ValueRef::Null);
+            // An actual for a period that has not begun is no update (and is refused today).
+            let has_actual = !matches!(r.get_ref(3)?, ValueRef::Null) && begun(text(r.get_ref(5)?), &today_s);
             values.entry(r.get(0)?).or_default().push((
                 r.get(1)?,
                 num_ref(r.get_ref(2)?),
-                num_ref(r.get_ref(3)?),
+                if has_actual { num_ref(r.get_ref(3)?) } else { None },
                 if has_actual { r.get(4)? } else { None },
             ));
             Ok(())
@@ -52,7 +54,9 @@ impl Engine<'_> {
             let cadence = freq.as_deref().and_then(Cadence::parse).unwrap_or(Cadence::Monthly);
             let last = vals.iter().filter_map(|v| v.3.as_deref()).max();
             let latest = vals.iter().rev().find(|v| v.2.is_some()).map(|v| v.0.as_str());
-            let (stale, _) = if vals.is_empty() { (false, None) } else { stale_from(latest, last, cadence, self.clock.today) };
+            let first = vals.first().map(|v| v.0.as_str());
+            let (stale, days) = if vals.is_empty() { (false, None) } else { stale_from(latest, first, last, cadence, self.clock.today) };
+            let last_update = last.map(str::to_string);
             let mut thresholds = self.t.clone();
             if let Some(tol) = num(tol) {
                 thresholds.tolerance = tol;
@@ -60,7 +64,11 @@ impl Engine<'_> {
             let points: Vec<Point> = vals
                 .iter()
                 .filter_map(|(p, planned, actual, _)| {
-                    Period::parse(p).ok().map(|period| Point { period, planned: planned.or(target), actual: *actual })
+                    Period::parse(p).ok().map(|period| Point {
+                        period,
+                        planned: escalation::period_target(*planned, target),
+                        actual: *actual,
+                    })
                 })
                 .collect();
             let rag = match escalation::assess(&points, direction, &thresholds, false) {
@@ -81,6 +89,9 @@ impl Engine<'_> {
                     target,
                     rag,
                     stale,
+                    cadence,
+                    days_since_update: days,
+                    last_update,
                     missing,
                 },
             );

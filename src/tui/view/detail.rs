@@ -85,7 +85,13 @@ pub fn lines<'a>(app: &App, d: &Detail, width: usize) -> Vec<Line<'a>> {
     }
     if let Some(k) = &d.key_result {
         if let Some(score) = k.score {
-            out.push(Line::from(format!("  score {} ({}), raw {}", score.grade.round_dp(2), score.zone.label(), score.raw.round_dp(2))));
+            let held = score.held.map(|h| format!(", {h}")).unwrap_or_default();
+            out.push(Line::from(format!(
+                "  score {} ({}), raw {}{held}",
+                score.grade.round_dp(2),
+                score.zone.label(),
+                score.raw.round_dp(2)
+            )));
         }
         if !k.at_risk.is_empty() {
             out.push(Line::from(Span::styled(format!("  at risk: {}", k.at_risk.join(", ")), t.rag(crate::domain::status::Rag::Amber))));
