@@ -504,7 +504,7 @@ pub fn run(cli: Cli) -> Result<i32> {
                 let (field, value) = a.split_once('=').ok_or_else(|| {
                     anyhow!(StoreError::Invalid { key: k.clone(), field: a.clone(), why: "use FIELD=VALUE, e.g. actual=1200".into() })
                 })?;
-                if crate::store::fields::is_value_field(field) {
+                if crate::store::fields::is_period_value(item.kind, field, p.is_some()) {
                     let pp = match (&per_period, &p) {
                         (Some(pp), _) => *pp,
                         (None, Some(s)) => period(s)?,

@@ -245,18 +245,19 @@ fn small_plan(values: &[(&str, &str, &str)]) -> String {
     let values: Vec<Value> = values
         .iter()
         .map(|(item, period, actual)| {
-            serde_json::json!({"item": item, "period": period, "planned": "0.1", "actual": actual, "by": "olga", "at": "2027-01-04T09:00:00Z"})
+            serde_json::json!({"item": item, "period": period, "planned": "0.1", "actual": actual, "by": "olga", "at": "2026-01-04T09:00:00Z"})
         })
         .collect();
     let measure = |key: &str| {
         serde_json::json!({"key": key, "title": format!("Measure {key}"), "package": "MP-1", "owner": "P-2",
+            "business_unit": "U-1", "function": "U-2", "potential": "1",
             "stage": "identified", "cadence": "weekly", "value_type": "recurring-benefit"})
     };
     let plan = serde_json::json!({
         "format": "keel-plan",
         "version": 1,
-        "cycles": [{"key": "C-1", "name": "FY27", "start": "2027-01-01", "end": "2027-12-31"}],
-        "units": [{"key": "U-1", "name": "Operations", "kind": "business-unit"}],
+        "cycles": [{"key": "C-1", "name": "FY26", "start": "2026-01-01", "end": "2026-12-31"}],
+        "units": [{"key": "U-1", "name": "Operations", "kind": "business-unit"}, {"key": "U-2", "name": "Finance", "kind": "function"}],
         "people": [
             {"key": "P-1", "name": "Test Admin", "login": OS_USER, "pmo_admin": true},
             {"key": "P-2", "name": "Olga Owner", "login": "olga"}
@@ -324,11 +325,11 @@ fn funnel_stage<'a>(detail: &'a Value, stage: &str) -> &'a Value {
 
 #[test]
 fn money_rolls_up_exactly() {
-    let k = real_file(&[("M-1", "2027-W01", "0.1"), ("M-1", "2027-W02", "0.2"), ("M-2", "2027-W01", "12345678901234567.1")]);
+    let k = real_file(&[("M-1", "2026-W01", "0.1"), ("M-1", "2026-W02", "0.2"), ("M-2", "2026-W01", "12345678901234567.1")]);
     // 0.1 + 0.2 is 0.3 exactly; a binary float would give 0.30000000000000004.
     let pj = k.show("PJ-1");
     assert_eq!(funnel_stage(&pj, "identified")["actual"], "12345678901234567.4");
-    k.run(&["set", "M-2", "actual=", "--period", "2027-W01"]).ok();
+    k.run(&["set", "M-2", "actual=", "--period", "2026-W01"]).ok();
     for node in ["MP-1", "PJ-1", "PG-1", "PF-1"] {
         let d = k.show(node);
         let row = funnel_stage(&d, "identified");
@@ -337,7 +338,7 @@ fn money_rolls_up_exactly() {
         assert_eq!(row["planned"], "0.3", "{node} planned: {row}");
     }
     // Tenths typed one by one through the write path still add up exactly.
-    for (i, week) in ["2027-W03", "2027-W04", "2027-W05", "2027-W06", "2027-W07", "2027-W08", "2027-W09"].iter().enumerate() {
+    for (i, week) in ["2026-W03", "2026-W04", "2026-W05", "2026-W06", "2026-W07", "2026-W08", "2026-W09"].iter().enumerate() {
         let m = if i % 2 == 0 { "M-3" } else { "M-1" };
         k.run(&["set", m, "actual=0.1", "--period", week]).ok();
     }

@@ -276,8 +276,15 @@ fn editing_a_validated_value_clears_the_validation() {
     // M-21 is closed and validated by its controller, kwame (P-10).
     assert_eq!(stage(&demo, "M-21"), "closed");
     assert_eq!(measure_person(&demo, "M-21", "validated_by").as_deref(), Some("P-10"));
-    demo.run_as("fatima", &["set", "M-21", "actual=35000", "--period", WEEK]).ok().stdout_has(&["controller validation cleared"]);
+    demo.run_as("fatima", &["set", "M-21", "actual=35000", "--period", WEEK])
+        .ok()
+        .stdout_has(&["controller validation cleared", "moved back closed → implemented by the rules"]);
     assert_eq!(measure_person(&demo, "M-21", "validated_by"), None);
+    // Closed stands on a validated actual: without one the measure is implemented again, and the
+    // funnel no longer counts its new, unchecked money as closed.
+    assert_eq!(stage(&demo, "M-21"), "implemented");
+    let events = demo.sql_text("SELECT group_concat(action || ':' || to_stage) FROM gate_events WHERE measure_id = (SELECT id FROM items WHERE key = 'M-21') AND action = 'rule'");
+    assert_eq!(events.as_deref(), Some("rule:implemented"));
     let log = demo.run(&["log", "M-21", "--format", "json"]).ok().json();
     let row = log.as_array().unwrap().iter().rev().find(|r| r["field"] == "validated_by").expect("the clearing is audited");
     assert_eq!((row["old_value"].as_str(), row["new_value"].as_str(), row["actor"].as_str()), (Some("P-10"), None, Some("fatima")));
@@ -288,8 +295,11 @@ fn editing_a_validated_value_clears_the_validation() {
     assert_eq!(measure_person(&demo, "M-5", "controller_signed_by").as_deref(), Some("P-4"), "a comment keeps the sign-off");
     demo.run_as("ravi", &["set", "M-5", "forecast=11000", "--period", "2026-W50"]).ok();
     assert_eq!(measure_person(&demo, "M-5", "controller_signed_by").as_deref(), Some("P-4"), "a forecast keeps the sign-off");
-    demo.run_as("ravi", &["set", "M-5", "planned=13000", "--period", "2026-W50"]).ok().stdout_has(&["sign-off cleared"]);
+    demo.run_as("ravi", &["set", "M-5", "planned=13000", "--period", "2026-W50"])
+        .ok()
+        .stdout_has(&["sign-off cleared", "moved back decided → detailed by the rules"]);
     assert_eq!(measure_person(&demo, "M-5", "controller_signed_by"), None);
+    assert_eq!(stage(&demo, "M-5"), "detailed", "decided money nobody signed off");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -315,7 +325,7 @@ fn deep_check_agrees_after_a_series_of_edits() {
         ("ravi", &["set", "M-5", "actual=12000", "--period", WEEK]),
         ("ravi", &["set", "M-5", "planned=0", "--period", "2026-W52"]),
         ("elena", &["set", "M-16", "actual=14000", "--period", WEEK]),
-        ("elena", &["set", "M-16", "actual=1000", "--period", "2026-W49"]),
+        ("elena", &["set", "M-16", "planned=1000", "--period", "2026-W49"]),
         ("tester", &["set", "M-5", "package=MP-1"]),
         ("tester", &["set", "M-18", "value_type=one-time-cost"]),
         ("tester", &["set", "K-5", "tolerance=0.5"]),

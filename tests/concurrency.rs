@@ -36,9 +36,10 @@ const PLANS: [Plan; WORKERS] = [
 ];
 /// A field of an item row, and a value row, that every worker edits with `--if-version`.
 const HOT_ITEM: &str = "M-7";
-const HOT_VALUE: (&str, &str) = ("M-32", "2026-W49");
-/// Private value rows are in this (future) week, so no escalation depends on them.
-const OWN_WEEK: &str = "2026-W50";
+const HOT_VALUE: (&str, &str) = ("M-32", "2026-W42");
+/// Private value rows are in this past week, which no escalation's tier depends on (actuals are
+/// for periods that have begun).
+const OWN_WEEK: &str = "2026-W42";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {

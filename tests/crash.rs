@@ -87,17 +87,17 @@ fn big_plan(measures: usize) -> String {
     for m in 1..=measures {
         let key = format!("M-{m}");
         ms.push(serde_json::json!({"key": key, "title": format!("Measure {m}"), "package": "MP-1", "owner": "P-2",
-            "stage": "identified", "cadence": "weekly", "value_type": "recurring-benefit",
+            "stage": "defined", "cadence": "weekly", "value_type": "recurring-benefit",
             "narrative": format!("Narrative of measure {m}")}));
         for w in 1..=26 {
-            values.push(serde_json::json!({"item": key, "period": format!("2027-W{w:02}"), "planned": "100.5",
-                "actual": format!("{}.25", 90 + (m * w) % 20), "by": "olga", "at": "2027-01-04T09:00:00Z"}));
+            values.push(serde_json::json!({"item": key, "period": format!("2026-W{w:02}"), "planned": "100.5",
+                "actual": format!("{}.25", 90 + (m * w) % 20), "by": "olga", "at": "2026-01-04T09:00:00Z"}));
         }
     }
     serde_json::to_string(&serde_json::json!({
         "format": "keel-plan",
         "version": 1,
-        "cycles": [{"key": "C-1", "name": "FY27", "start": "2027-01-01", "end": "2027-12-31"}],
+        "cycles": [{"key": "C-1", "name": "FY26", "start": "2026-01-01", "end": "2026-12-31"}],
         "people": [
             {"key": "P-1", "name": "Test Admin", "login": OS_USER, "pmo_admin": true},
             {"key": "P-2", "name": "Olga Owner", "login": "olga"}

@@ -34,7 +34,7 @@ fn base() -> Value {
     json!({
         "format": "keel-plan",
         "version": 1,
-        "cycles": [{"key": "C-1", "name": "FY27", "start": "2027-01-01", "end": "2027-12-31"}],
+        "cycles": [{"key": "C-1", "name": "FY26", "start": "2026-01-01", "end": "2026-12-31"}],
         "units": [{"key": "U-1", "name": "Operations", "kind": "business-unit"}],
         "people": [
             {"key": "P-1", "name": "Test Admin", "login": OS_USER, "pmo_admin": true},
@@ -53,10 +53,10 @@ fn base() -> Value {
             {"key": "PJ-1", "kind": "project", "title": "Project", "parent": "PG-1"},
             {"key": "MP-1", "kind": "package", "title": "Package", "parent": "PJ-1"}
         ],
-        "measures": [{"key": "M-1", "title": "Measure one", "package": "MP-1", "owner": "P-2", "stage": "identified",
+        "measures": [{"key": "M-1", "title": "Measure one", "package": "MP-1", "owner": "P-2", "stage": "defined",
             "cadence": "weekly", "value_type": "recurring-benefit", "contributes_to": ["KR-1"],
-            "milestones": [{"title": "Kick-off", "due": "2027-02-01"}]}],
-        "values": [{"item": "M-1", "period": "2027-W01", "planned": "100", "actual": "90", "by": "olga", "at": "2027-01-04T09:00:00Z"}],
+            "milestones": [{"title": "Kick-off", "due": "2026-02-01"}]}],
+        "values": [{"item": "M-1", "period": "2026-W01", "planned": "100", "actual": "90", "by": "olga", "at": "2026-01-04T09:00:00Z"}],
     })
 }
 
@@ -162,7 +162,7 @@ fn hostile_periods_and_dates_in_a_plan_are_refused_where_they_are() {
     import_refused(&p, &["cycles[0] (C-1)", "1899-12-31", "before 1900"]);
     let p = broken(|v| v["measures"][0]["milestones"][0]["due"] = json!("1850-06-01"));
     import_refused(&p, &["measures[0] (M-1)", "1850-06-01", "before 1900"]);
-    let p = broken(|v| v["cycles"][0]["start"] = json!("2027-02-30"));
+    let p = broken(|v| v["cycles"][0]["start"] = json!("2026-02-30"));
     import_refused(&p, &["plan.json:", "input is out of range"]);
 }
 

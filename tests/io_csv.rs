@@ -172,13 +172,13 @@ fn column(rows: &[Vec<String>], name: &str) -> usize {
 fn exports_keep_formulas_as_text_and_numbers_as_numbers() {
     let demo = Keel::demo();
     demo.run(&["set", "M-1", "title==HYPERLINK(\"x\")"]).ok();
-    demo.run(&["set", "M-1", "actual=-1200", "comment=-5 days: @finance to check", "--period", "2026-W49"]).ok();
+    demo.run(&["set", "M-1", "actual=-1200", "comment=-5 days: @finance to check", "--period", "2026-W48"]).ok();
 
     let values = demo.run(&["export", "--format", "csv", "--what", "values"]);
     values.ok();
     assert!(values.stdout.contains("\"'=HYPERLINK(\"\"x\"\")\""), "the title is quoted text with a leading apostrophe");
     let rows = records(&values.stdout);
-    let row = rows.iter().find(|r| r[0] == "M-1" && r[1] == "2026-W49").expect("M-1 2026-W49 exported");
+    let row = rows.iter().find(|r| r[0] == "M-1" && r[1] == "2026-W48").expect("M-1 2026-W48 exported");
     assert_eq!(row[column(&rows, "title")], "'=HYPERLINK(\"x\")");
     assert_eq!(row[column(&rows, "actual")], "-1200", "a negative number stays a plain negative number");
     assert_eq!(row[column(&rows, "comment")], "'-5 days: @finance to check", "text that starts with '-' is neutralised");
@@ -256,9 +256,12 @@ prop_compose! {
         let kinds = [KrKind::IncreaseTo, KrKind::DecreaseTo, KrKind::StayAbove, KrKind::StayBelow, KrKind::Milestone];
         for (i, (o, title, kind, baseline, target)) in krs.iter().enumerate() {
             let kind = kinds[*kind];
+            // A consistent definition: the target lies on the side the kind names.
+            let (low, high) = if baseline < target { (*baseline, *target) } else { (*target, baseline.checked_add(Num::ONE).unwrap()) };
+            let (baseline, target) = if kind == KrKind::DecreaseTo { (high, low) } else { (low, high) };
             plan.key_results.push(p::KeyResult {
                 key: format!("KR-{}", i + 1), objective: format!("O-{}", (o % objectives.len()) + 1), title: title.clone(), kind,
-                baseline: (kind != KrKind::Milestone).then_some(*baseline), target: (kind != KrKind::Milestone).then_some(*target),
+                baseline: (kind != KrKind::Milestone).then_some(baseline), target: (kind != KrKind::Milestone).then_some(target),
                 unit: None, weight: Num::ONE, confidence: None, owner: Some("P-1".into()), milestone_done: false, manual_status: None, status_explanation: None,
             });
         }

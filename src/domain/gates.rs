@@ -121,6 +121,92 @@ pub fn missing_for(target: Stage, f: &MeasureFacts) -> Vec<String> {
     missing
 }
 
+/// Everything a measure at `stage` lacks of the criteria that must hold for as long as it is
+/// there: the facts each stage up to it asked for, the controller's sign-off on the planned value
+/// from Decided on (where value is claimed), and the validated realised value at Closed.
+pub fn stage_lacks(stage: Stage, state: &GateState, f: &MeasureFacts) -> Vec<String> {
+    let mut lacks: Vec<String> = Vec::new();
+    for s in Stage::ALL.iter().copied().filter(|s| *s > Stage::Defined && *s <= stage) {
+        for m in missing_for(s, f) {
+            if !lacks.contains(&m) {
+                lacks.push(m);
+            }
+        }
+    }
+    if stage >= Stage::Decided && f.claims_value() && state.controller_signed_by.is_none() {
+        lacks.push("the controller's sign-off on the planned value".into());
+    }
+    if stage == Stage::Closed && state.validated_by.is_none() {
+        lacks.push("the controller's validation of the realised value".into());
+    }
+    lacks
+}
+
+/// The highest stage, at or below the measure's own, whose criteria all hold — where a measure
+/// drops back to when an edit voids what its stage stood on.
+pub fn supported_stage(state: &GateState, f: &MeasureFacts) -> Stage {
+    let mut stage = state.stage.unwrap_or(Stage::Defined);
+    while stage > Stage::Defined && !stage_lacks(stage, state, f).is_empty() {
+        stage = stage.prev().unwrap_or(Stage::Defined);
+    }
+    stage
+}
+
+/// The gate state after dropping back to `to`: the pending request and the approvals above `to`
+/// are void.
+pub fn dropped_to(state: &GateState, to: Stage) -> GateState {
+    let mut next = state.clone();
+    next.stage = Some(to);
+    next.pending = None;
+    next.requested_by = None;
+    if to < Stage::Decided {
+        next.sponsor_approved_by = None;
+        next.controller_signed_by = None;
+    }
+    if to < Stage::Closed {
+        next.validated_by = None;
+    }
+    next
+}
+
+/// The role fields (owner, sponsor, controller) stay as they are while a gate request is pending:
+/// otherwise an owner could hand the measure to someone else, make themselves sponsor and approve
+/// their own request.
+pub fn role_change_refusal(state: &GateState, role: &str) -> Option<String> {
+    let pending = state.pending?;
+    matches!(role, "owner" | "sponsor" | "controller").then(|| {
+        format!("cannot change the {role} while the request for '{pending}' is pending: cancel or decide the request first (keel gate KEY reject --reason …)")
+    })
+}
+
+/// What a measure arriving at `stage` from a plan must show: the stage's criteria (as
+/// `stage_lacks`), the approvals that moved it there, and approvals named for the people who
+/// hold those roles on the measure.
+pub fn imported_stage_problems(state: &GateState, f: &MeasureFacts) -> Vec<String> {
+    let stage = state.stage.unwrap_or(Stage::Defined);
+    let mut problems = stage_lacks(stage, state, f);
+    // A pending request names the stage above; the approvals seen so far belong to it.
+    let approved_here = state.pending.is_none();
+    if stage >= Stage::Decided && approved_here && state.sponsor_approved_by.is_none() {
+        problems.push("the sponsor's approval (sponsor_approved_by) that moved it to decided".into());
+    }
+    let role = |who: Option<i64>, holder: Option<i64>, field: &str, role: &str, problems: &mut Vec<String>| {
+        if who.is_some() && who != holder {
+            problems.push(format!("{field} must name the measure's {role}"));
+        }
+    };
+    role(state.sponsor_approved_by, f.sponsor, "sponsor_approved_by", "sponsor", &mut problems);
+    role(state.controller_signed_by, f.controller, "controller_signed_by", "controller", &mut problems);
+    role(state.validated_by, f.controller, "validated_by", "controller", &mut problems);
+    if state.validated_by.is_some() && stage < Stage::Closed && state.pending != Some(Stage::Closed) {
+        problems.push(format!("validated_by is set, but the measure is only {stage}"));
+    }
+    if state.requested_by.is_some() && state.pending.is_none() {
+        problems.push("requested_by is set, but no stage is pending".into());
+    }
+    problems
+}
+
 /// The approvals a pending move still waits for, in words.
 pub fn awaiting(pending: Stage, s: &GateState, f: &MeasureFacts) -> Vec<&'static str> {
     let mut w = Vec::new();
@@ -198,11 +284,20 @@ pub fn decide(
     if who.person.is_none() {
         return Err(Refusal::role("a person record for you: ask a PMO administrator to add your login"));
     }
+    // Withdraw the pending request and the approvals it had collected; those of the stages
+    // already reached stay.
     let clear_approvals = |s: &mut GateState| {
+        match s.pending {
+            Some(Stage::Decided) => {
+                s.sponsor_approved_by = None;
+                s.controller_signed_by = None;
+            }
+            Some(Stage::Implemented) => s.sponsor_approved_by = None,
+            Some(Stage::Closed) => s.validated_by = None,
+            _ => {}
+        }
         s.pending = None;
         s.requested_by = None;
-        s.sponsor_approved_by = None;
-        s.controller_signed_by = None;
     };
     let blocked_by_side = |s: &GateState| -> Result<(), Refusal> {
         match s.side_state {
@@ -232,8 +327,16 @@ pub fn decide(
                 _ => {
                     next.pending = Some(target);
                     next.requested_by = who.person;
-                    next.sponsor_approved_by = None;
-                    next.controller_signed_by = None;
+                    // Each request collects its own approvals; the controller's sign-off on the
+                    // plan stays, since the stages above Decided stand on it.
+                    match target {
+                        Stage::Decided => {
+                            next.sponsor_approved_by = None;
+                            next.controller_signed_by = None;
+                        }
+                        Stage::Implemented => next.sponsor_approved_by = None,
+                        _ => next.validated_by = None,
+                    }
                     let wait = awaiting(target, &next, facts).join(" and ");
                     Ok(GateOutcome { state: next, summary: format!("requested {target}; awaiting {wait}"), moved: None })
                 }
@@ -270,6 +373,14 @@ pub fn decide(
             }
             let remaining = awaiting(target, &next, facts);
             if remaining.is_empty() {
+                // The last approval moves the measure: its criteria must hold now, not only when
+                // the request was made.
+                let mut arrived = next.clone();
+                arrived.stage = Some(target);
+                let lacks = stage_lacks(target, &arrived, facts);
+                if !lacks.is_empty() {
+                    return Err(lacks.into());
+                }
                 // The approvals stay on the record; a new request clears them.
                 next.pending = None;
                 next.requested_by = None;
@@ -295,11 +406,7 @@ pub fn decide(
                 return Err(Refusal::role("the owner, the sponsor or a PMO administrator to move a measure back"));
             }
             let to = stage.prev().ok_or_else(|| vec!["an earlier stage: the measure is at 'defined'".to_string()])?;
-            clear_approvals(&mut next);
-            if stage == Stage::Closed {
-                next.validated_by = None;
-            }
-            next.stage = Some(to);
+            next = dropped_to(state, to);
             Ok(GateOutcome { state: next, summary: format!("moved back {stage} → {to}: {reason}"), moved: Some((stage, to)) })
         }
         GateAction::Hold | GateAction::Cancel => {
@@ -420,11 +527,62 @@ mod tests {
     fn implemented_needs_every_milestone_and_closed_needs_validation() {
         let open = MeasureFacts { milestones_open: 1, ..ready() };
         assert!(decide(&at(Stage::Decided), &open, GateAction::Request, by(OWNER), None).unwrap_err()[0].contains("1 still open"));
-        let req = decide(&at(Stage::Implemented), &ready(), GateAction::Request, by(OWNER), None).unwrap();
+        let req = decide(&signed(Stage::Implemented), &ready(), GateAction::Request, by(OWNER), None).unwrap();
         assert!(decide(&req.state, &ready(), GateAction::Approve, by(SPONSOR), None).is_err());
         let done = decide(&req.state, &ready(), GateAction::Approve, by(CONTROLLER), None).unwrap();
         assert_eq!(done.state.stage, Some(Stage::Closed));
         assert_eq!(done.state.validated_by, Some(CONTROLLER));
+    }
+
+    fn signed(stage: Stage) -> GateState {
+        GateState { stage: Some(stage), sponsor_approved_by: Some(SPONSOR), controller_signed_by: Some(CONTROLLER), ..Default::default() }
+    }
+
+    #[test]
+    fn a_stage_drops_back_to_where_its_criteria_hold() {
+        // The plan changed after sign-off: Decided money nobody checked falls back to Detailed.
+        let unsigned = GateState { controller_signed_by: None, ..signed(Stage::Implemented) };
+        assert_eq!(supported_stage(&unsigned, &ready()), Stage::Detailed);
+        assert!(stage_lacks(Stage::Implemented, &unsigned, &ready()).iter().any(|l| l.contains("sign-off")));
+        // A validated actual changed: Closed falls back to Implemented.
+        assert_eq!(supported_stage(&signed(Stage::Closed), &ready()), Stage::Implemented);
+        // A milestone reopened: Implemented falls back to Decided.
+        let reopened = MeasureFacts { milestones_open: 1, ..ready() };
+        assert_eq!(supported_stage(&signed(Stage::Implemented), &reopened), Stage::Decided);
+        assert_eq!(supported_stage(&signed(Stage::Implemented), &ready()), Stage::Implemented);
+        let dropped = dropped_to(&signed(Stage::Implemented), Stage::Detailed);
+        assert_eq!((dropped.sponsor_approved_by, dropped.controller_signed_by), (None, None));
+    }
+
+    #[test]
+    fn the_last_approval_rechecks_the_criteria() {
+        let req = decide(&signed(Stage::Decided), &ready(), GateAction::Request, by(OWNER), None).unwrap();
+        // A milestone was reopened while the request waited.
+        let reopened = MeasureFacts { milestones_open: 1, ..ready() };
+        let err = decide(&req.state, &reopened, GateAction::Approve, by(SPONSOR), None).unwrap_err();
+        assert!(err.iter().any(|e| e.contains("1 still open")), "{err:?}");
+        // The request for Implemented kept the controller's sign-off on the plan.
+        assert_eq!(req.state.controller_signed_by, Some(CONTROLLER));
+    }
+
+    #[test]
+    fn roles_stay_put_under_a_pending_request() {
+        let pending = GateState { pending: Some(Stage::Decided), requested_by: Some(OWNER), ..at(Stage::Detailed) };
+        for role in ["owner", "sponsor", "controller"] {
+            assert!(role_change_refusal(&pending, role).unwrap().contains("pending"));
+        }
+        assert_eq!(role_change_refusal(&pending, "title"), None);
+        assert_eq!(role_change_refusal(&at(Stage::Detailed), "owner"), None);
+    }
+
+    #[test]
+    fn imported_stages_need_their_approvals_by_the_role_holders() {
+        assert!(imported_stage_problems(&signed(Stage::Decided), &ready()).is_empty());
+        let bare = at(Stage::Closed);
+        let problems = imported_stage_problems(&bare, &ready()).join("; ");
+        assert!(problems.contains("validation") && problems.contains("sign-off") && problems.contains("sponsor's approval"), "{problems}");
+        let forged = GateState { sponsor_approved_by: Some(OTHER), ..signed(Stage::Decided) };
+        assert!(imported_stage_problems(&forged, &ready()).iter().any(|p| p.contains("must name the measure's sponsor")));
     }
 
     #[test]

@@ -465,6 +465,9 @@ impl Spec {
                 _ => ValueType::RecurringCost,
             };
             let owner = self.person(n);
+            // Four eyes: the sponsor and the controller are never the owner.
+            let other = |k: usize| (k..).map(|k| self.person(k)).find(|p| *p != owner).expect("more than one person");
+            let (sponsor, controller) = (other(n * 3 + 1), other(n * 5 + 2));
             let decided = stage.index() >= Stage::Decided.index();
             let mut contributes = Vec::new();
             if r.below(10) < 7 {
@@ -485,9 +488,11 @@ impl Spec {
                 Some(days) => self.today - Duration::days(days),
                 None => self.today + Duration::days(r.between(7, 120)),
             };
+            // An implemented or closed measure has every milestone done (its stage says so).
+            let live_done = (stage >= Stage::Implemented).then(|| live_due.min(self.today));
             let milestones = vec![
                 p::Milestone { title: "Design signed off".into(), due: design_due, done: Some(design_due) },
-                p::Milestone { title: "Live in production".into(), due: live_due, done: None },
+                p::Milestone { title: "Live in production".into(), due: live_due, done: live_done },
             ];
             let prof = profile(&mut r);
             let short = shortfalls(prof, &mut r);
@@ -509,8 +514,8 @@ impl Spec {
                 package: Some(format!("MP-{}", 1 + i / PER_PACKAGE)),
                 description: None,
                 owner: Some(owner),
-                sponsor: Some(self.person(n * 3 + 1)),
-                controller: Some(self.person(n * 5 + 2)),
+                sponsor: Some(sponsor.clone()),
+                controller: Some(controller.clone()),
                 business_unit: Some(format!("U-{}", 1 + n % s.business_units)),
                 function: Some(format!("U-{}", 1 + s.business_units + n % s.functions)),
                 kra: Some(format!("KRA-{}", 1 + n % s.kras)),
@@ -519,9 +524,9 @@ impl Spec {
                 side_reason: side.map(|_| "waiting for budget".into()),
                 pending_stage: None,
                 requested_by: None,
-                sponsor_approved_by: decided.then(|| self.person(n * 3 + 1)),
-                controller_signed_by: decided.then(|| self.person(n * 5 + 2)),
-                validated_by: None,
+                sponsor_approved_by: decided.then(|| sponsor.clone()),
+                controller_signed_by: decided.then(|| controller.clone()),
+                validated_by: (stage == Stage::Closed).then(|| controller.clone()),
                 cadence: if n % 10 == 0 { Cadence::Biweekly } else { Cadence::Weekly },
                 value_type,
                 potential: Some(num(plan_total * 11 / 10)),

@@ -149,6 +149,12 @@ pub(crate) struct Ctx<'a> {
     pub touched_money: BTreeSet<i64>,
     /// Items whose variance and escalation must be reassessed.
     pub touched_variance: BTreeSet<i64>,
+    /// Key results whose definition (kind, baseline, target) must be checked.
+    pub touched_definitions: BTreeSet<i64>,
+    /// Objectives whose key results' weights must be checked.
+    pub touched_objectives: BTreeSet<i64>,
+    /// Measures whose stage criteria must be checked (and that drop back if they fail).
+    pub touched_gates: BTreeSet<i64>,
     /// Rows already changed by this edit (their version check has been done).
     bumped: HashSet<String>,
     /// Skip permission checks (creating a demo or importing a plan as its creator).
@@ -206,6 +212,9 @@ impl Store {
                     effects: Vec::new(),
                     touched_money: BTreeSet::new(),
                     touched_variance: BTreeSet::new(),
+                    touched_definitions: BTreeSet::new(),
+                    touched_objectives: BTreeSet::new(),
+                    touched_gates: BTreeSet::new(),
                     bumped: HashSet::new(),
                     trusted,
                     narrative_required: Vec::new(),
@@ -214,6 +223,7 @@ impl Store {
                 for change in &edit.changes {
                     apply(&mut ctx, change)?;
                 }
+                super::invariants::enforce(&mut ctx)?;
                 rules::run(&mut ctx)?;
                 super::rhythms::check_narratives(&mut ctx)?;
                 audit::append(&tx, &clock.stamp(), &actor.login, &ctx.audit)?;
@@ -447,7 +457,7 @@ fn unchanged(old: Option<&str>, new: Option<&str>, numeric: bool) -> bool {
 
 fn set_field(ctx: &mut Ctx, key: &ItemKey, name: &str, raw: &str, if_version: Option<i64>) -> Result<()> {
     let id = resolve(ctx.tx, key)?;
-    if fields::is_value_field(name) {
+    if fields::is_period_value(key.kind, name, false) {
         return Err(StoreError::Invalid {
             key: key.to_string(),
             field: name.to_string(),
@@ -472,6 +482,12 @@ fn set_field(ctx: &mut Ctx, key: &ItemKey, name: &str, raw: &str, if_version: Op
         };
     kind_check?;
     let table = fields::table_of(key.kind);
+    if key.kind == ItemKind::Measure {
+        let (state, _) = rules::gate_inputs(ctx.tx, id)?;
+        if let Some(why) = gates::role_change_refusal(&state, field.name) {
+            return Err(StoreError::Invalid { key: key.to_string(), field: field.name.into(), why });
+        }
+    }
     let (typed_value, shown) = typed(ctx, key, field, raw)?;
     let (old, version) = old_display(ctx, field, id, table)?;
     let row = format!("{table}:{id}");
@@ -481,6 +497,15 @@ fn set_field(ctx: &mut Ctx, key: &ItemKey, name: &str, raw: &str, if_version: Op
     }
     if let Typed::Int(target) = typed_value {
         guard_structure(ctx, key, id, field.name, target)?;
+    }
+    if key.kind == ItemKind::KeyResult && field.name == "objective" {
+        // The objective it leaves must keep sound weights too.
+        let old: i64 = ctx.tx.query_row("SELECT objective_id FROM key_results WHERE id = ?1", [id], |r| r.get(0))?;
+        ctx.touched_objectives.insert(old);
+    }
+    if key.kind == ItemKind::Measure {
+        // Any of its fields may be one its stage stands on (owner, units, potential …).
+        ctx.touched_gates.insert(id);
     }
     let sql = format!("UPDATE {table} SET {col} = ?1, version = version + 1 WHERE id = ?2", col = field.column);
     let n = match typed_value {
@@ -496,8 +521,23 @@ fn set_field(ctx: &mut Ctx, key: &ItemKey, name: &str, raw: &str, if_version: Op
             ctx.touched_money.insert(id);
             ctx.touched_variance.insert(id);
         }
-        (ItemKind::Kpi, "direction" | "target" | "tolerance") | (ItemKind::KeyResult, "kind") => {
+        (ItemKind::Kpi, "direction" | "target" | "tolerance") => {
             ctx.touched_variance.insert(id);
+        }
+        (ItemKind::KeyResult, "kind" | "baseline" | "target" | "objective") => {
+            ctx.touched_variance.insert(id);
+            ctx.touched_definitions.insert(id);
+        }
+        (ItemKind::KeyResult, "weight") => {
+            let objective: i64 = ctx.tx.query_row("SELECT objective_id FROM key_results WHERE id = ?1", [id], |r| r.get(0))?;
+            ctx.touched_objectives.insert(objective);
+        }
+        (ItemKind::Cycle, "start" | "end") => {
+            // The plan line of every key result in the cycle moves with its dates.
+            let mut stmt =
+                ctx.tx.prepare_cached("SELECT k.id FROM key_results k JOIN objectives o ON o.id = k.objective_id WHERE o.cycle_id = ?1")?;
+            let krs: Vec<i64> = stmt.query_map([id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+            ctx.touched_variance.extend(krs);
         }
         (ItemKind::Objective | ItemKind::KeyResult, "manual_status") => {
             ctx.effects.push(format!("{key}: status set by hand — explain it if the work underneath is not green"));
@@ -550,6 +590,11 @@ fn set_value(ctx: &mut Ctx, key: &ItemKey, period: Period, name: &str, raw: &str
     }
     let id = resolve(ctx.tx, key)?;
     may_edit(ctx, key.kind, id, key)?;
+    if field == "actual" && !raw.trim().is_empty() {
+        if let Some(why) = crate::domain::period::actual_refusal(period, ctx.clock.today) {
+            return Err(StoreError::Invalid { key: key.to_string(), field, why });
+        }
+    }
     let new: Option<String> = if raw.trim().is_empty() {
         None
     } else if field == "comment" {
@@ -596,6 +641,7 @@ fn set_value(ctx: &mut Ctx, key: &ItemKey, period: Period, name: &str, raw: &str
         ctx.touched_variance.insert(id);
         if key.kind == ItemKind::Measure {
             ctx.touched_money.insert(id);
+            ctx.touched_gates.insert(id);
             clear_validation(ctx, key, id, &field)?;
         }
     }
@@ -680,6 +726,8 @@ fn milestone(ctx: &mut Ctx, key: &ItemKey, action: &MilestoneAction) -> Result<(
     require_kind(key, &[ItemKind::Measure], "milestone")?;
     let id = resolve(ctx.tx, key)?;
     may_edit(ctx, key.kind, id, key)?;
+    // A reopened milestone voids Implemented; a removed date may void Detailed.
+    ctx.touched_gates.insert(id);
     let nth = |ctx: &Ctx, number: usize| -> Result<(i64, String, Option<String>)> {
         let rows: Vec<(i64, String, Option<String>)> = {
             let mut stmt =
@@ -751,6 +799,10 @@ fn link(ctx: &mut Ctx, from: &ItemKey, to: &ItemKey, remove: bool) -> Result<()>
     }
     let (fid, tid) = (resolve(ctx.tx, from)?, resolve(ctx.tx, to)?);
     may_edit(ctx, from.kind, fid, from)?;
+    if from.kind == ItemKind::Measure {
+        // Detailed needs a link to a key result or KPI.
+        ctx.touched_gates.insert(fid);
+    }
     let n = if remove {
         ctx.tx.execute("DELETE FROM links WHERE from_id = ?1 AND to_id = ?2", params![fid, tid])?
     } else {

@@ -170,6 +170,13 @@ pub fn is_value_field(name: &str) -> bool {
     VALUE_FIELDS.contains(&name.trim().to_ascii_lowercase().as_str())
 }
 
+/// Does `name` on an item of `kind` mean a number of one period? Names that are both an item
+/// field and a per-period value (`baseline`, `confidence` of a key result) mean the item's field
+/// unless a period is given; the file formats keep their own names.
+pub fn is_period_value(kind: ItemKind, name: &str, period_given: bool) -> bool {
+    is_value_field(name) && (period_given || find(kind, name).is_none())
+}
+
 pub fn choices(kind: ItemKind) -> String {
     let mut names: Vec<&str> = fields_of(kind).iter().map(|f| f.name).collect();
     if kind.has_values() {

@@ -9,6 +9,7 @@ pub mod escalation_list;
 mod facts;
 pub mod fields;
 pub mod files;
+mod invariants;
 pub mod migrations;
 pub mod outline;
 pub mod plan;

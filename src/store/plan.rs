@@ -7,7 +7,7 @@ use crate::domain::{
     Cadence, Direction, IpoClass, ItemKey, ItemKind, KrKind, Level, NodeKind, Num, Period, SideState, Stage, UnitKind, ValueType,
 };
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// Collects every problem in a plan so that all are reported at once.
 struct Problems(Vec<String>);
@@ -139,6 +139,49 @@ fn check_text(plan: &Plan, problems: &mut Problems) {
 
 /// Insert a whole plan. Every problem is collected and reported together; any problem aborts the
 /// transaction, so the file is unchanged.
+/// The rules a plan's items must meet as much as any edit's: consistent key results, sound
+/// weights, stages whose criteria and approvals hold, and no actual for a period not yet begun.
+/// Each problem names its item; one problem refuses the whole plan.
+fn check_imported_rules(ctx: &Ctx, plan: &Plan, ids: &BTreeMap<String, i64>, problems: &mut Problems) -> Result<()> {
+    let mut objectives = BTreeSet::new();
+    for (i, k) in plan.key_results.iter().enumerate() {
+        let Some(&id) = ids.get(&k.key) else { continue };
+        let at = format!("key_results[{i}] ({})", k.key);
+        for p in crate::domain::key_result::definition_problems(k.kind, k.baseline, k.target) {
+            problems.push(&at, p);
+        }
+        if let Some(o) = ctx.tx.query_row("SELECT objective_id FROM key_results WHERE id = ?1", [id], |r| r.get::<_, i64>(0)).optional()? {
+            objectives.insert(o);
+        }
+    }
+    for o in objectives {
+        if let Some(why) = super::invariants::weight_problem(ctx.tx, o)? {
+            let key: String = ctx.tx.query_row("SELECT key FROM items WHERE id = ?1", [o], |r| r.get(0))?;
+            problems.push(&format!("objective {key}"), why);
+        }
+    }
+    for (i, m) in plan.measures.iter().enumerate() {
+        let Some(&id) = ids.get(&m.key) else { continue };
+        if m.stage == Stage::Defined && m.pending_stage.is_none() && m.validated_by.is_none() && m.requested_by.is_none() {
+            continue;
+        }
+        let (state, facts) = rules::gate_inputs(ctx.tx, id)?;
+        let at = format!("measures[{i}] ({})", m.key);
+        for p in crate::domain::gates::imported_stage_problems(&state, &facts) {
+            problems.push(&at, format!("stage {}: {p}", m.stage));
+        }
+    }
+    let today = ctx.clock.today;
+    for (i, v) in plan.values.iter().enumerate() {
+        if let (Some(_), Ok(period)) = (v.actual, Period::parse(&v.period)) {
+            if let Some(why) = crate::domain::period::actual_refusal(period, today) {
+                problems.push(&format!("values[{i}] ({} {})", v.item, v.period), why);
+            }
+        }
+    }
+    Ok(())
+}
+
 pub(crate) fn import(ctx: &mut Ctx, plan: &Plan) -> Result<()> {
     FOUND.with(|f| f.borrow_mut().clear());
     let result = import_inner(ctx, plan);
@@ -475,6 +518,7 @@ fn import_inner(ctx: &mut Ctx, plan: &Plan) -> Result<()> {
         }
         tx.prepare_cached("INSERT INTO settings (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = excluded.value, version = version + 1")?.execute(params![name, value])?;
     }
+    check_imported_rules(ctx, plan, &ids, &mut problems)?;
     if !problems.0.is_empty() {
         let count = problems.0.len();
         return Err(StoreError::Import(format!("{count} problem(s) in the plan; nothing was imported:\n  {}", problems.0.join("\n  "))));
@@ -482,6 +526,21 @@ fn import_inner(ctx: &mut Ctx, plan: &Plan) -> Result<()> {
     let created = ids.len();
     for key in ids.keys() {
         ctx.log(key, "created", None, Some("imported".into()));
+    }
+    // Stages and approvals that arrive with a plan are the plan's word, not a gate decision made
+    // here: the audit says so, and names who imported them.
+    for m in plan.measures.iter().filter(|m| m.stage > Stage::Defined || m.pending_stage.is_some()) {
+        let approvals: Vec<String> = [
+            ("sponsor_approved_by", &m.sponsor_approved_by),
+            ("controller_signed_by", &m.controller_signed_by),
+            ("validated_by", &m.validated_by),
+            ("requested_by", &m.requested_by),
+        ]
+        .iter()
+        .filter_map(|(f, v)| v.as_ref().map(|v| format!("{f} {v}")))
+        .collect();
+        let detail = if approvals.is_empty() { String::new() } else { format!(" with {}", approvals.join(", ")) };
+        ctx.log(&m.key, "stage", None, Some(format!("{} imported{detail}", m.stage)));
     }
     ctx.effects.push(format!("imported {created} items and {} values", plan.values.len()));
     let measures: Vec<i64> = plan.measures.iter().filter_map(|m| ids.get(&m.key).copied()).collect();

@@ -23,7 +23,7 @@ pub fn open_editor(app: &mut App, key: &ItemKey, name: &'static str) -> anyhow::
         return Ok(());
     }
     let detail = app.store.detail(key)?;
-    let (target, current) = if fields::is_value_field(name) {
+    let (target, current) = if fields::is_period_value(key.kind, name, false) {
         let period = app.store.current_period(key)?.to_string();
         let row = detail.values.iter().find(|v| v.period == period);
         let current = row.and_then(|v| match name {
