@@ -89,7 +89,7 @@ fn init_shared_makes_a_file_every_member_of_the_group_can_write() {
     std::fs::write(
         &plan,
         serde_json::json!({"format": "keel-plan", "version": 1,
-        "people": [{"key": "P-1", "name": "Test Admin", "login": OS_USER, "pmo_admin": true}]})
+        "people": [{"key": "P-1", "name": "Test Admin", "login": os_user(), "pmo_admin": true}]})
         .to_string(),
     )
     .unwrap();

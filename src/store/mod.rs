@@ -9,6 +9,7 @@ pub mod escalation_list;
 mod facts;
 pub mod fields;
 pub mod files;
+pub mod identity;
 pub mod migrations;
 pub mod outline;
 pub mod plan;
@@ -30,6 +31,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use edit::{Change, Edit, EditOutcome};
+pub use identity::os_login;
 
 /// The oldest SQLite keel trusts: earlier versions can corrupt a WAL file when several
 /// connections write at once.
@@ -136,31 +138,6 @@ pub struct Store {
     clock_override: Option<NaiveDate>,
     /// Statuses computed for the screen, kept until the file or the day changes.
     memo: std::cell::RefCell<statuses::Memo>,
-}
-
-/// The OS login of whoever runs keel.
-pub fn os_login() -> String {
-    for var in ["USER", "LOGNAME"] {
-        if let Ok(v) = std::env::var(var) {
-            if !v.trim().is_empty() {
-                return v.trim().to_string();
-            }
-        }
-    }
-    // Asked once per process: every edit and import identifies the actor again.
-    static FROM_ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    FROM_ID
-        .get_or_init(|| {
-            std::process::Command::new("id")
-                .arg("-un")
-                .output()
-                .ok()
-                .and_then(|o| String::from_utf8(o.stdout).ok())
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-                .unwrap_or_else(|| "unknown".to_string())
-        })
-        .clone()
 }
 
 fn check_sqlite_version() -> Result<()> {
@@ -332,8 +309,9 @@ impl Store {
         &mut self.conn
     }
 
-    /// Work out who is acting. `KEEL_USER` (or `as_login`) is honoured only on a demo database,
-    /// so that a newcomer can try every role there and nobody can pose as someone on real data.
+    /// Work out who is acting: the real uid's login (see [`identity`]). `KEEL_USER` (or `as_login`)
+    /// is honoured only on a demo database, so that a newcomer can try every role there and nobody
+    /// can pose as someone on real data.
     pub fn identify(&mut self, as_login: Option<&str>) -> Result<()> {
         let requested = as_login.map(str::to_string).or_else(|| std::env::var("KEEL_USER").ok().filter(|s| !s.is_empty()));
         let login = match requested {
@@ -352,14 +330,20 @@ impl Store {
                 self.clock_override = Some(day);
             }
         }
-        let person = self
-            .conn
-            .query_row(
-                "SELECT p.id, i.key, p.name, p.pmo_admin FROM people p JOIN items i ON i.id = p.id WHERE p.login = ?1",
-                [&login],
-                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)? == 1)),
-            )
-            .optional()?;
+        // A uid with no name matches no person on real data: a `uid:N` login planted in a plan
+        // must not make a stranger someone.
+        let nameless = identity::is_unnamed(&login) && !self.demo;
+        let person = if nameless {
+            None
+        } else {
+            self.conn
+                .query_row(
+                    "SELECT p.id, i.key, p.name, p.pmo_admin FROM people p JOIN items i ON i.id = p.id WHERE p.login = ?1",
+                    [&login],
+                    |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)? == 1)),
+                )
+                .optional()?
+        };
         self.actor = match person {
             Some((id, key, name, admin)) => Actor { login, person_id: Some(id), person_key: Some(key), name: Some(name), pmo_admin: admin },
             None => Actor { login, ..Default::default() },
@@ -371,6 +355,13 @@ impl Store {
     pub fn read_only_reason(&self) -> Option<String> {
         if let Some(r) = &self.read_only {
             return Some(r.clone());
+        }
+        if identity::is_unnamed(&self.actor.login) && !self.demo {
+            return Some(format!(
+                "your user id ({}) has no entry in this host's password database: viewing only. Ask an administrator \
+                 for an account with a name.",
+                self.actor.login
+            ));
         }
         if self.actor.person_id.is_none() && self.has_people().unwrap_or(false) {
             return Some(format!(

@@ -15,8 +15,18 @@ pub const TODAY: &str = "2026-11-26";
 pub const WEEK: &str = "2026-W48";
 pub const WEEK_1: &str = "2026-W47";
 pub const WEEK_2: &str = "2026-W46";
-/// The OS login the tests run as; in a demo it becomes P-1, the PMO administrator.
-pub const OS_USER: &str = "tester";
+/// The login the tests run as: the real uid's name, as keel takes it from the password database
+/// (environment variables never change who keel thinks you are). In a demo it becomes P-1, the PMO
+/// administrator; a plan for a real file names it as the person who may edit.
+pub fn os_user() -> &'static str {
+    static LOGIN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    LOGIN.get_or_init(|| {
+        let out = std::process::Command::new("id").arg("-un").output().expect("id runs");
+        let name = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        assert!(out.status.success() && !name.is_empty(), "the tests need a user id with a name in the password database");
+        name
+    })
+}
 
 /// What one run of keel gave back.
 #[derive(Debug)]
@@ -67,15 +77,14 @@ impl Run {
     }
 }
 
-/// A keel command with a clean environment: no KEEL_* variables from the caller, a fixed OS
-/// login and a private home, so nothing outside the test's directory is read or written.
+/// A keel command with a clean environment: no KEEL_* variables from the caller and a private
+/// home, so nothing outside the test's directory is read or written. It runs as the real login
+/// (`os_user()`); other people of a demo are played with KEEL_USER (`Keel::run_as`).
 pub fn keel(home: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_keel"));
     cmd.env_remove("KEEL_DB")
         .env_remove("KEEL_USER")
         .env_remove("KEEL_TODAY")
-        .env("USER", OS_USER)
-        .env("LOGNAME", OS_USER)
         .env("HOME", home)
         .env("XDG_DATA_HOME", home.join("data"))
         .env("NO_COLOR", "1")
