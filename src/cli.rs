@@ -12,6 +12,8 @@ use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use std::path::{Path, PathBuf};
 
 mod formats;
+mod out_file;
+pub mod stdout;
 pub use formats::{ExportWhat, ReportFormat};
 
 const AFTER_HELP: &str = "\
@@ -105,9 +107,12 @@ pub enum Command {
         /// What to export: plan (JSON only; the default for JSON), items (the default for CSV), values.
         #[arg(long, value_enum)]
         what: Option<ExportWhat>,
-        /// Write to FILE instead of standard output.
+        /// Write to FILE instead of standard output (mode 0600; an existing FILE only with --force).
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// Replace FILE if it exists (never the database keel has open).
+        #[arg(long, requires = "out")]
+        force: bool,
     },
     /// The steering committee report: objectives, key results and measures with both statuses,
     /// escalations by tier, the value funnel, targets, stale items and health warnings.
@@ -120,9 +125,12 @@ pub enum Command {
         /// Only this unit and its sub-units (U-n or its name).
         #[arg(long)]
         unit: Option<String>,
-        /// Write to FILE instead of standard output.
+        /// Write to FILE instead of standard output (mode 0600; an existing FILE only with --force).
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// Replace FILE if it exists (never the database keel has open).
+        #[arg(long, requires = "out")]
+        force: bool,
     },
     /// Show one item: its fields, statuses, links, recent values and history.
     Show {
@@ -482,9 +490,11 @@ pub fn run(cli: Cli) -> Result<i32> {
             print_effects(&outcome);
             Ok(0)
         }
-        Some(Command::Export { format, what, out }) => formats::export(&db(), format == ExportFormat::Json, what, out.as_deref()),
-        Some(Command::Report { format, cycle, unit, out }) => {
-            formats::report(&db(), format, cycle.as_deref(), unit.as_deref(), out.as_deref())
+        Some(Command::Export { format, what, out, force }) => {
+            formats::export(&db(), format == ExportFormat::Json, what, out.as_deref(), force)
+        }
+        Some(Command::Report { format, cycle, unit, out, force }) => {
+            formats::report(&db(), format, cycle.as_deref(), unit.as_deref(), out.as_deref(), force)
         }
         Some(Command::Show { key: k, format }) => {
             let store = open(&db())?;
@@ -748,7 +758,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Some(Command::Completions { shell }) => {
-            clap_complete::generate(shell, &mut Cli::command(), "keel", &mut std::io::stdout());
+            clap_complete::generate(shell, &mut Cli::command(), "keel", &mut stdout::Stdout);
             Ok(0)
         }
         Some(Command::Generate { measures, seed }) => {
@@ -776,7 +786,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Some(Command::Man) => {
-            clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
+            clap_mangen::Man::new(Cli::command()).render(&mut stdout::Stdout)?;
             Ok(0)
         }
     }

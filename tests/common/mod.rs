@@ -216,3 +216,66 @@ pub fn value_row<'a>(detail: &'a Value, period: &str) -> &'a Value {
         .find(|v| v["period"] == period)
         .unwrap_or_else(|| panic!("no value row for {period} in {}", detail["key"]))
 }
+
+/// A small tmpfs (2 MiB) mounted on a fresh folder, for what keel does on a full disk; unmounted
+/// when dropped. `None` (with the reason printed) where mounting is not allowed (not root).
+pub struct Tmpfs {
+    pub dir: TempDir,
+}
+
+impl Tmpfs {
+    pub fn mount() -> Option<Tmpfs> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let out = std::process::Command::new("mount").args(["-t", "tmpfs", "-o", "size=2m", "tmpfs"]).arg(dir.path()).output();
+        match out {
+            Ok(o) if o.status.success() => Some(Tmpfs { dir }),
+            Ok(o) => {
+                println!("skipped: cannot mount a tmpfs ({}); CI runs as root", String::from_utf8_lossy(&o.stderr).trim());
+                None
+            }
+            Err(e) => {
+                println!("skipped: cannot run mount ({e})");
+                None
+            }
+        }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Fill the file system to its last byte, less `leave` bytes.
+    pub fn fill(&self, leave: u64) {
+        use std::io::Write;
+        let stat = std::process::Command::new("df").args(["-B1", "--output=avail"]).arg(self.dir.path()).output().expect("df runs");
+        let avail: u64 = String::from_utf8_lossy(&stat.stdout).lines().nth(1).and_then(|l| l.trim().parse().ok()).expect("df says");
+        let mut f = std::fs::File::create(self.path("filler")).expect("filler");
+        let chunk = vec![0xA5u8; 4096];
+        let mut left = avail.saturating_sub(leave);
+        while left > 0 {
+            let n = left.min(chunk.len() as u64) as usize;
+            if f.write_all(&chunk[..n]).is_err() {
+                break;
+            }
+            left -= n as u64;
+        }
+        let _ = f.sync_all();
+    }
+
+    /// The names in the folder, but the filler.
+    pub fn names(&self) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(self.dir.path())
+            .expect("read the tmpfs")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .filter(|n| n != "filler")
+            .collect();
+        v.sort();
+        v
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(self.dir.path()).status();
+    }
+}
