@@ -332,7 +332,7 @@ pub fn exit_code(err: &anyhow::Error) -> i32 {
     }
     match err.downcast_ref::<StoreError>() {
         Some(StoreError::NotFound { .. }) => 66,
-        Some(StoreError::NotKeel { .. } | StoreError::Newer { .. } | StoreError::OldSqlite { .. }) => 69,
+        Some(StoreError::NotKeel { .. } | StoreError::Damaged { .. } | StoreError::Newer { .. } | StoreError::OldSqlite { .. }) => 69,
         Some(StoreError::Conflict { .. } | StoreError::Busy) => 75,
         Some(StoreError::Permission(_) | StoreError::ReadOnly(_) | StoreError::Refused { by_role: true, .. }) => 77,
         Some(StoreError::Sqlite(_) | StoreError::Io(_)) => 70,
@@ -614,6 +614,14 @@ pub fn run(cli: Cli) -> Result<i32> {
         }
         Some(Command::Check { format, deep }) => {
             let store = open(&db())?;
+            if deep {
+                // Pages are checked first: damage can make the checks below fail or, worse, pass.
+                let damage = store.quick_check()?;
+                if !damage.is_empty() {
+                    let why = format!("PRAGMA quick_check found damage:\n  {}", damage.join("\n  "));
+                    bail!(StoreError::Damaged { path: store.path().display().to_string(), why });
+                }
+            }
             let report = store.check()?;
             let diffs = if deep { store.derived_differences()? } else { vec![] };
             match format {

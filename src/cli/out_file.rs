@@ -67,7 +67,7 @@ fn io_error(path: &Path, e: std::io::Error) -> anyhow::Error {
             why: format!("the folder {} does not exist. Nothing was written", folder_of(path).display())
         }),
         std::io::ErrorKind::PermissionDenied => anyhow!(StoreError::Permission(what)),
-        _ => anyhow!(StoreError::Io(e)).context(what),
+        _ => anyhow!(StoreError::Io(std::io::Error::new(e.kind(), what))),
     }
 }
 

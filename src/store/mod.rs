@@ -43,6 +43,8 @@ pub enum StoreError {
     NotFound { path: String },
     #[error("{path}: not a keel database ({why}). Nothing was changed; check the --db path.")]
     NotKeel { path: String, why: String },
+    #[error("{path}: not a readable keel database: {why}. Nothing was changed; restore it from a backup (or check the --db path).")]
+    Damaged { path: String, why: String },
     #[error("{path}: written by a newer keel (schema {found}, this keel knows up to {supported}). Nothing was changed; upgrade keel to open it.")]
     Newer { path: String, found: i64, supported: i64 },
     #[error("{path}: a file already exists there. Use another path, or --force to replace a demo.")]
@@ -70,7 +72,8 @@ pub enum StoreError {
     Busy,
     #[error("database: {0}")]
     Sqlite(rusqlite::Error),
-    #[error("{0}")]
+    // Transparent: the OS's words once, not again as the error's source.
+    #[error(transparent)]
     Io(#[from] std::io::Error),
 }
 
@@ -85,6 +88,10 @@ impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> StoreError {
         match e.sqlite_error_code() {
             Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => StoreError::Busy,
+            // Damage found while reading (a truncated file, smashed pages) is the file's, not a bug.
+            Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase) => {
+                StoreError::Damaged { path: "the keel file".into(), why: format!("SQLite reports {e}") }
+            }
             _ => StoreError::Sqlite(e),
         }
     }
@@ -176,21 +183,57 @@ fn configure(conn: &Connection) -> Result<()> {
 fn sniff(path: &Path) -> Result<()> {
     use std::io::Read;
     let shown = path.display().to_string();
-    let mut header = [0u8; 16];
+    if path.is_dir() {
+        return Err(StoreError::NotKeel { path: shown, why: "it is a folder; give the path of a keel file in it".into() });
+    }
+    let mut header = [0u8; 100];
     let mut f = std::fs::File::open(path)?;
     let n = f.read(&mut header)?;
     if n == 0 {
         return Err(StoreError::NotKeel { path: shown, why: "the file is empty".into() });
     }
-    if n < 16 || &header != b"SQLite format 3\0" {
+    if n < 16 || &header[..16] != b"SQLite format 3\0" {
         return Err(StoreError::NotKeel { path: shown, why: "it is not a SQLite database".into() });
     }
+    if n < 100 {
+        return Err(StoreError::Damaged { path: shown, why: format!("it is cut off after {n} bytes, inside the SQLite header") });
+    }
+    if let Some((needs, has)) = truncated(path, &header, f.metadata()?.len()) {
+        return Err(StoreError::Damaged {
+            path: shown,
+            why: format!("it is truncated: its header counts {needs} bytes, the file has {has}"),
+        });
+    }
     Ok(())
+}
+
+/// Whether the file is shorter than its header says. Only trusted when the header's page count is
+/// current (its version-valid-for number matches the change counter) and no -wal holds pages yet
+/// to be copied in: a checkpoint writes page 1 before the pages that lengthen the file.
+fn truncated(path: &Path, header: &[u8; 100], len: u64) -> Option<(u64, u64)> {
+    let be32 = |at: usize| u32::from_be_bytes([header[at], header[at + 1], header[at + 2], header[at + 3]]);
+    let page_size = match u16::from_be_bytes([header[16], header[17]]) {
+        1 => 65536,
+        n => u64::from(n),
+    };
+    let wal_pending = std::fs::metadata(format!("{}-wal", path.display())).map(|m| m.len() > 0).unwrap_or(false);
+    if wal_pending || be32(24) != be32(92) {
+        return None;
+    }
+    let needs = u64::from(be32(28)) * page_size;
+    (needs > len).then_some((needs, len))
 }
 
 impl Store {
     /// Open an existing keel file. Anything that is not one is refused untouched.
     pub fn open(path: &Path) -> Result<Store> {
+        Store::open_checked(path).map_err(|e| match e {
+            StoreError::Damaged { why, .. } => StoreError::Damaged { path: path.display().to_string(), why },
+            e => e,
+        })
+    }
+
+    fn open_checked(path: &Path) -> Result<Store> {
         check_sqlite_version()?;
         let shown = path.display().to_string();
         if !path.exists() {
@@ -405,6 +448,13 @@ impl Store {
     /// The total count of audit rows, which grows with every committed edit from any process.
     pub fn change_counter(&self) -> Result<i64> {
         Ok(self.conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM audit", [], |r| r.get(0))?)
+    }
+
+    /// SQLite's quick structural check of every page: what it found, or nothing when the file is whole.
+    pub fn quick_check(&self) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare("PRAGMA quick_check")?;
+        let found = stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(found.into_iter().filter(|l| l != "ok").collect())
     }
 
     pub fn integrity_check(&self) -> Result<String> {
