@@ -310,8 +310,14 @@ pub enum CycleAction {
 
 #[derive(Subcommand, Debug)]
 pub enum AuditAction {
-    /// Walk the hash chain and report the first broken row.
-    Verify,
+    /// Walk the hash chain, check the append-only triggers and the log against the data, and
+    /// print the head (row count and last hash) to note somewhere the file's writers cannot reach.
+    Verify {
+        /// A head noted earlier: fail unless it is the chain's last hash or the hash of an earlier
+        /// row (the log grew since). A chain cut back or rewritten before it fails.
+        #[arg(long, value_name = "HASH")]
+        expect: Option<String>,
+    },
 }
 
 /// An error that knows its exit code.
@@ -648,22 +654,9 @@ pub fn run(cli: Cli) -> Result<i32> {
             }
             Ok(0)
         }
-        Some(Command::Audit { action: AuditAction::Verify }) => {
+        Some(Command::Audit { action: AuditAction::Verify { expect } }) => {
             let store = open(&db())?;
-            let v = store.verify_audit()?;
-            match v.first_broken {
-                None => {
-                    println!("audit log intact: {} rows, hash chain verified", v.rows);
-                    if let Some(h) = &v.last_hash {
-                        println!("last hash: {h} (note it outside this file: a chain rewritten to the end would verify too)");
-                    }
-                    Ok(0)
-                }
-                Some((seq, why)) => {
-                    eprintln!("audit log broken at row {seq}: {why}");
-                    Ok(65)
-                }
-            }
+            audit_verify(&store, expect.as_deref())
         }
         Some(Command::Milestone { key: k, action, args }) => {
             let mut store = open(&db())?;
@@ -806,6 +799,45 @@ fn tempfile_path(db: &Path) -> Result<PathBuf> {
     let p = dir.join(name);
     let _ = std::fs::remove_file(&p);
     Ok(p)
+}
+
+/// `keel audit verify [--expect HASH]`: 0 when the chain, its triggers and the data agree (and
+/// the expected head is in the chain), else 65 with every problem on stderr.
+fn audit_verify(store: &Store, expect: Option<&str>) -> Result<i32> {
+    let v = store.verify_audit()?;
+    let mut failed = false;
+    if let Some((seq, why)) = &v.first_broken {
+        eprintln!("audit log broken at row {seq}: {why}");
+        failed = true;
+    }
+    for p in &v.problems {
+        eprintln!("audit log: {p}");
+        failed = true;
+    }
+    if let Some(hash) = expect {
+        match store.audit_row_with_hash(hash)? {
+            Some(seq) if seq == v.rows && v.last_hash.as_deref() == Some(hash.trim()) => {
+                println!("expected head found: it is the last row ({seq})")
+            }
+            Some(seq) => println!("expected head found at row {seq}: the log grew by {} since", v.rows - seq),
+            None => {
+                eprintln!(
+                    "audit log: the expected head {hash} is not in the chain: the log was cut back or rewritten before it, or it \
+                     is another file's"
+                );
+                failed = true;
+            }
+        }
+    }
+    if failed {
+        return Ok(65);
+    }
+    println!("audit log intact: {} rows, hash chain verified, append-only triggers in place", v.rows);
+    if let Some(h) = &v.last_hash {
+        println!("last hash: {h} (row {})", v.rows);
+        println!("note it outside this file: `keel audit verify --expect {h}` later shows whether anything up to it was changed");
+    }
+    Ok(0)
 }
 
 fn gate_pending(store: &Store) -> Result<i32> {
