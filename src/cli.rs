@@ -86,6 +86,9 @@ pub enum Command {
         /// (see "Sharing one file on an SSH host" in the README).
         #[arg(long, value_name = "GROUP")]
         shared: Option<String>,
+        /// Replace a damaged keel file at the path (one that cannot be read); never a readable one.
+        #[arg(long)]
+        force: bool,
     },
     /// Import a plan (JSON, as written by `keel export --format json`) or values (a .csv file).
     ///
@@ -394,18 +397,15 @@ pub fn ensure_demo(db: &Path, force: bool) -> Result<bool> {
         if !force && !unfinished {
             return Ok(false);
         }
-        // Only ever replace a demo: refuse to delete real data.
-        let existing = Store::open(db).context("--force replaces only a keel demo file")?;
-        if !existing.demo {
-            bail!(StoreError::Permission(format!("{} is not a demo database: --force refuses to replace real data", db.display())));
-        }
-        drop(existing);
-        for suffix in ["", "-wal", "-shm"] {
-            let p = PathBuf::from(format!("{}{suffix}", db.display()));
-            if p.exists() {
-                std::fs::remove_file(&p)?;
+        // Only ever replace a demo, or a file nobody can read (a demo cut off by a full disk):
+        // refuse to delete real data.
+        if !crate::store::files::unreadable(db) {
+            let existing = Store::open(db).context("--force replaces only a keel demo file")?;
+            if !existing.demo {
+                bail!(StoreError::Permission(format!("{} is not a demo database: --force refuses to replace real data", db.display())));
             }
         }
+        crate::store::files::remove_with_journals(db)?;
     }
     let mut store = Store::create(db, true)?;
     let plan = crate::io::demo::plan(store.clock().today, &crate::store::os_login())?;
@@ -444,8 +444,14 @@ pub fn run(cli: Cli) -> Result<i32> {
                 Ok(0)
             }
         }
-        Some(Command::Init { shared }) => {
+        Some(Command::Init { shared, force }) => {
             let path = db();
+            if force && path.exists() {
+                if !crate::store::files::unreadable(&path) {
+                    bail!(StoreError::Exists { path: path.display().to_string() });
+                }
+                crate::store::files::remove_with_journals(&path)?;
+            }
             let store = match &shared {
                 Some(group) => Store::create_shared(&path, group)?,
                 None => Store::create(&path, false)?,

@@ -183,7 +183,7 @@ pub(crate) fn create_whole(path: &Path, init: impl FnOnce(&mut rusqlite::Connect
     let result = (|| -> Result<()> {
         let mut conn = rusqlite::Connection::open(&temp)?;
         init(&mut conn)?;
-        // Closing the only connection folds the WAL into the file and removes it.
+        fold_and_check(&conn)?;
         conn.close().map_err(|(_, e)| e)?;
         match std::fs::hard_link(&temp, path) {
             Ok(()) => Ok(()),
@@ -198,4 +198,40 @@ pub(crate) fn create_whole(path: &Path, init: impl FnOnce(&mut rusqlite::Connect
         let _ = d.sync_all();
     }
     result
+}
+
+/// Fold the WAL into the file and make sure the file is whole before anyone sees it. Closing the
+/// connection would fold it too, but does not report a checkpoint that failed (a full disk), and
+/// a truncated file would then be linked into place.
+fn fold_and_check(conn: &rusqlite::Connection) -> Result<()> {
+    // (busy, frames in the WAL, frames copied); -1 frames when the file is not in WAL mode.
+    let (busy, frames, copied): (i64, i64, i64) =
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    if busy != 0 || frames != copied {
+        return Err(StoreError::Io(std::io::Error::other(format!(
+            "the new file could not be completed ({copied} of {frames} pages written into it); nothing was created"
+        ))));
+    }
+    let found: String = conn.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
+    if found != "ok" {
+        return Err(StoreError::Io(std::io::Error::other(format!("the new file is damaged ({found}); nothing was created"))));
+    }
+    Ok(())
+}
+
+/// Whether `path` is a keel file nobody can read any more (damaged, truncated, or empty), so
+/// that replacing it (`keel init --force`, `keel demo --force`) loses nothing that could be read.
+pub fn unreadable(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == 0) || matches!(Store::open(path), Err(StoreError::Damaged { .. }))
+}
+
+/// Remove a database file and its `-wal`/`-shm` (to replace it).
+pub fn remove_with_journals(path: &Path) -> Result<()> {
+    for suffix in ["", "-wal", "-shm"] {
+        match std::fs::remove_file(sibling(path, suffix)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+            _ => {}
+        }
+    }
+    Ok(())
 }

@@ -47,7 +47,7 @@ pub enum StoreError {
     Damaged { path: String, why: String },
     #[error("{path}: written by a newer keel (schema {found}, this keel knows up to {supported}). Nothing was changed; upgrade keel to open it.")]
     Newer { path: String, found: i64, supported: i64 },
-    #[error("{path}: a file already exists there. Use another path, or --force to replace a demo.")]
+    #[error("{path}: a file already exists there. Use another path; --force replaces only a demo or a damaged keel file.")]
     Exists { path: String },
     #[error("SQLite {found} is too old: keel needs 3.51.3 or newer")]
     OldSqlite { found: String },
