@@ -638,7 +638,16 @@ pub fn run(cli: Cli) -> Result<i32> {
             let diffs = if deep { store.derived_differences()? } else { vec![] };
             match format {
                 Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-                Format::Text => print!("{}", crate::io::text::check(&report)),
+                Format::Text => {
+                    print!("{}", crate::io::text::check(&report));
+                    let leftovers = crate::store::files::stale_leftovers(&crate::store::files::folder_of(store.path()));
+                    if !leftovers.is_empty() {
+                        println!("\nWARNING: files left by a keel that was killed (safe to remove; the next backup or init here does):");
+                        for f in leftovers {
+                            println!("  {}", f.display());
+                        }
+                    }
+                }
             }
             if !diffs.is_empty() {
                 eprintln!("derived state differs from a recompute:");

@@ -178,6 +178,10 @@ pub(crate) fn create_whole(path: &Path, init: impl FnOnce(&mut rusqlite::Connect
             let _ = std::fs::remove_file(sibling(p, suffix));
         }
     };
+    // What keels killed half-way through left here (their process is gone) goes now.
+    for stale in stale_leftovers(&dir) {
+        let _ = std::fs::remove_file(stale);
+    }
     clean(&temp);
     std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&temp)?;
     let result = (|| -> Result<()> {
@@ -234,4 +238,55 @@ pub fn remove_with_journals(path: &Path) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Files a keel killed while creating a database or a backup left in `dir`: `.NAME.creating-PID`
+/// and its `-wal`/`-shm`/`-journal`, whose process no longer runs.
+pub fn stale_leftovers(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return vec![] };
+    let mut found: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .filter(|e| creator_pid(&e.file_name().to_string_lossy()).is_some_and(|pid| !process_runs(pid)))
+        .map(|e| e.path())
+        .collect();
+    found.sort();
+    found
+}
+
+/// The process id in a name `create_whole` gives its temporary files, if it is one.
+fn creator_pid(name: &str) -> Option<i32> {
+    let (head, tail) = name.strip_prefix('.')?.rsplit_once(".creating-")?;
+    if head.is_empty() {
+        return None;
+    }
+    let digits = ["-wal", "-shm", "-journal"].iter().find_map(|s| tail.strip_suffix(s)).unwrap_or(tail);
+    digits.parse().ok().filter(|pid| *pid > 0)
+}
+
+/// Whether a process runs (or may: one of another user, which we may not signal, counts).
+fn process_runs(pid: i32) -> bool {
+    // SAFETY: signal 0 only asks whether the process exists; nothing is sent.
+    let rc = unsafe { libc::kill(pid, 0) };
+    rc == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leftover_names_give_their_creator() {
+        assert_eq!(creator_pid(".keel.db.creating-123"), Some(123));
+        assert_eq!(creator_pid(".copy.db.creating-77-journal"), Some(77));
+        assert_eq!(creator_pid(".a.creating-b.creating-9-wal"), Some(9));
+        assert_eq!(creator_pid("keel.db.creating-123"), None);
+        assert_eq!(creator_pid(".keel.db.creating-12x"), None);
+        assert_eq!(creator_pid(".creating-5"), None);
+    }
+
+    #[test]
+    fn this_process_runs() {
+        assert!(process_runs(std::process::id() as i32));
+    }
 }
