@@ -104,27 +104,59 @@ fn my_uid() -> Option<u32> {
     std::fs::metadata("/proc/self").ok().map(|m| m.uid())
 }
 
-/// Make `dir` a setgid folder of `gid` that the group may write, if it is not one already. Only
-/// the folder's owner may change it; anyone else gets the commands to ask for.
-fn prepare_folder(dir: &Path, gid: u32, group: &str) -> Result<()> {
+/// Make `dir` a setgid folder of `gid` that the group may write, if it is not one already. keel
+/// changes a folder only when that is plainly safe (see [`why_not_prepare`]); otherwise it says
+/// how to prepare one, and creates nothing.
+fn prepare_folder(dir: &Path, gid: u32, group: &str, db_name: &str) -> Result<()> {
     let m = std::fs::metadata(dir)?;
     let ready = m.gid() == gid && m.mode() & SETGID != 0 && m.mode() & 0o070 == 0o070;
     if ready {
         return Ok(());
     }
-    if my_uid() != Some(m.uid()) && my_uid() != Some(0) {
+    if let Some(why) = why_not_prepare(dir, &m, db_name) {
+        let shown = dir.display();
         return Err(StoreError::Permission(format!(
-            "{}: a shared keel file needs a folder of group {group} that the group may write, with the setgid bit so that \
-             -wal/-shm files get the group too. Ask its owner to run: chgrp {group} {} && chmod 2770 {}. Nothing was created.",
-            dir.display(),
-            dir.display(),
-            dir.display()
+            "{shown}: keel will not make this a group folder: {why}. A shared keel file needs a folder of its own, of group \
+             {group}, that the group may write, with the setgid bit so that -wal/-shm files get the group too. Prepare one \
+             (as its owner): mkdir NEWDIR && chgrp {group} NEWDIR && chmod 2770 NEWDIR, then: keel init --shared {group} \
+             --db NEWDIR/{db_name}. Nothing was created."
         )));
     }
     std::os::unix::fs::chown(dir, None, Some(gid))?;
     let mode = (m.mode() & 0o7777) | SETGID | 0o070;
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode))?;
     Ok(())
+}
+
+/// Why keel must not turn `dir` into a group folder, if it must not: it is someone else's (root
+/// included: owning every folder is no reason to open one), a home folder or one above a home
+/// folder, or it holds files other than this database's.
+fn why_not_prepare(dir: &Path, m: &std::fs::Metadata, db_name: &str) -> Option<String> {
+    if my_uid() != Some(m.uid()) {
+        return Some(format!("it belongs to uid {}, not to you", m.uid()));
+    }
+    let real = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let homes: Vec<PathBuf> = super::identity::home_folders().iter().filter_map(|h| std::fs::canonicalize(h).ok()).collect();
+    if let Some(home) = home_at_or_below(&real, &homes) {
+        return Some(if *home == real {
+            "it is a home folder".to_string()
+        } else {
+            format!("the home folder {} is inside it", home.display())
+        });
+    }
+    let ours = |n: &str| {
+        n == db_name
+            || ["-wal", "-shm", "-journal"].iter().any(|s| n.strip_suffix(s) == Some(db_name))
+            || n.starts_with(&format!(".{db_name}.creating-"))
+    };
+    let other =
+        std::fs::read_dir(dir).ok()?.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).find(|n| !ours(n));
+    other.map(|n| format!("it holds other files ({n})"))
+}
+
+/// The first home folder that is `dir` or lies inside it.
+fn home_at_or_below<'a>(dir: &Path, homes: &'a [PathBuf]) -> Option<&'a PathBuf> {
+    homes.iter().find(|h| h.starts_with(dir))
 }
 
 /// Give a file the group and mode 0660 (set explicitly, so the umask does not matter).
@@ -145,7 +177,8 @@ impl Store {
         }
         let dir = folder_of(path);
         std::fs::create_dir_all(&dir)?;
-        prepare_folder(&dir, gid, group)?;
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "keel.db".into());
+        prepare_folder(&dir, gid, group, &name)?;
         let store = Store::create(path, false)?;
         // The connection is open, so -wal and -shm exist now: share them too. Every later one
         // takes the database file's mode from SQLite and the group from the setgid folder.
@@ -283,6 +316,18 @@ mod tests {
         assert_eq!(creator_pid("keel.db.creating-123"), None);
         assert_eq!(creator_pid(".keel.db.creating-12x"), None);
         assert_eq!(creator_pid(".creating-5"), None);
+    }
+
+    #[test]
+    fn a_home_folder_and_the_folders_above_it_are_not_prepared() {
+        let homes = [PathBuf::from("/home/ann"), PathBuf::from("/srv/users/bob")];
+        assert!(home_at_or_below(Path::new("/home/ann"), &homes).is_some());
+        assert!(home_at_or_below(Path::new("/home"), &homes).is_some());
+        assert!(home_at_or_below(Path::new("/"), &homes).is_some());
+        assert!(home_at_or_below(Path::new("/srv"), &homes).is_some());
+        assert!(home_at_or_below(Path::new("/home/ann/team"), &homes).is_none());
+        assert!(home_at_or_below(Path::new("/home/annex"), &homes).is_none());
+        assert!(home_at_or_below(Path::new("/srv/keel"), &homes).is_none());
     }
 
     #[test]
