@@ -31,7 +31,7 @@ Exit codes:
   64  the command line is wrong (unknown flag, missing argument)
   65  bad input: a value, period, key, field or file that keel refuses; nothing was changed
   66  the database file does not exist
-  69  the file is not a keel database, or was written by a newer keel; nothing was changed
+  69  the file is not a readable keel database (damaged, or not keel's), or is from a newer keel; nothing was changed
   75  conflict: someone else changed the item since you read it, or the file stayed busy; try again
   77  not permitted: your role does not allow this, or the file is read-only for you
   70  anything else (a bug or an I/O error)";
