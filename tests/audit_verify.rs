@@ -14,9 +14,11 @@ fn head(r: &Run) -> (String, i64) {
     (hash, rows)
 }
 
-/// The chain's hash of one row, as keel computes it (length-prefixed fields).
-fn row_hash(prev: &str, seq: i64, at: &str, actor: &str, key: &str, field: &str, old: Option<&str>, new: Option<&str>) -> String {
+/// The chain's hash of one row, as keel computes it (length-prefixed fields): the previous hash,
+/// seq, at, actor, item key, field, old and new value, then the reason (none here).
+fn row_hash(prev: &str, seq: i64, fields: [&str; 4], old: Option<&str>, new: Option<&str>) -> String {
     let mut h = Sha256::new();
+    let [at, actor, key, field] = fields;
     for part in [Some(prev), Some(&seq.to_string()), Some(at), Some(actor), Some(key), Some(field), old, new, None] {
         match part {
             Some(s) => {
@@ -80,7 +82,7 @@ fn a_forged_row_appended_with_a_correct_hash_is_found_when_it_claims_a_value() {
     let c = k.sql();
     let (seq, at): (i64, String) = c.query_row("SELECT MAX(seq), MAX(at) FROM audit", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
     let (key, field, old, new) = ("M-7", "actual@2026-11", Some("1300"), Some("999999"));
-    let hash = row_hash(&last, seq + 1, &at, "amara", key, field, old, new);
+    let hash = row_hash(&last, seq + 1, [&at, "amara", key, field], old, new);
     c.execute(
         "INSERT INTO audit (seq, at, actor, item_key, field, old_value, new_value, reason, prev_hash, hash)
          VALUES (?1, ?2, 'amara', ?3, ?4, ?5, ?6, NULL, ?7, ?8)",
