@@ -12,6 +12,8 @@ use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use std::path::{Path, PathBuf};
 
 mod formats;
+mod out_file;
+pub mod stdout;
 pub use formats::{ExportWhat, ReportFormat};
 
 const AFTER_HELP: &str = "\
@@ -29,7 +31,7 @@ Exit codes:
   64  the command line is wrong (unknown flag, missing argument)
   65  bad input: a value, period, key, field or file that keel refuses; nothing was changed
   66  the database file does not exist
-  69  the file is not a keel database, or was written by a newer keel; nothing was changed
+  69  the file is not a readable keel database (damaged, or not keel's), or is from a newer keel; nothing was changed
   75  conflict: someone else changed the item since you read it, or the file stayed busy; try again
   77  not permitted: your role does not allow this, or the file is read-only for you
   70  anything else (a bug or an I/O error)";
@@ -84,6 +86,9 @@ pub enum Command {
         /// (see "Sharing one file on an SSH host" in the README).
         #[arg(long, value_name = "GROUP")]
         shared: Option<String>,
+        /// Replace a damaged keel file at the path (one that cannot be read); never a readable one.
+        #[arg(long)]
+        force: bool,
     },
     /// Import a plan (JSON, as written by `keel export --format json`) or values (a .csv file).
     ///
@@ -105,9 +110,12 @@ pub enum Command {
         /// What to export: plan (JSON only; the default for JSON), items (the default for CSV), values.
         #[arg(long, value_enum)]
         what: Option<ExportWhat>,
-        /// Write to FILE instead of standard output.
+        /// Write to FILE instead of standard output (mode 0600; an existing FILE only with --force).
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// Replace FILE if it exists (never the database keel has open).
+        #[arg(long, requires = "out")]
+        force: bool,
     },
     /// The steering committee report: objectives, key results and measures with both statuses,
     /// escalations by tier, the value funnel, targets, stale items and health warnings.
@@ -120,9 +128,12 @@ pub enum Command {
         /// Only this unit and its sub-units (U-n or its name).
         #[arg(long)]
         unit: Option<String>,
-        /// Write to FILE instead of standard output.
+        /// Write to FILE instead of standard output (mode 0600; an existing FILE only with --force).
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// Replace FILE if it exists (never the database keel has open).
+        #[arg(long, requires = "out")]
+        force: bool,
     },
     /// Show one item: its fields, statuses, links, recent values and history.
     Show {
@@ -302,8 +313,14 @@ pub enum CycleAction {
 
 #[derive(Subcommand, Debug)]
 pub enum AuditAction {
-    /// Walk the hash chain and report the first broken row.
-    Verify,
+    /// Walk the hash chain, check the append-only triggers and the log against the data, and
+    /// print the head (row count and last hash) to note somewhere the file's writers cannot reach.
+    Verify {
+        /// A head noted earlier: fail unless it is the chain's last hash or the hash of an earlier
+        /// row (the log grew since). A chain cut back or rewritten before it fails.
+        #[arg(long, value_name = "HASH")]
+        expect: Option<String>,
+    },
 }
 
 /// An error that knows its exit code.
@@ -324,7 +341,7 @@ pub fn exit_code(err: &anyhow::Error) -> i32 {
     }
     match err.downcast_ref::<StoreError>() {
         Some(StoreError::NotFound { .. }) => 66,
-        Some(StoreError::NotKeel { .. } | StoreError::Newer { .. } | StoreError::OldSqlite { .. }) => 69,
+        Some(StoreError::NotKeel { .. } | StoreError::Damaged { .. } | StoreError::Newer { .. } | StoreError::OldSqlite { .. }) => 69,
         Some(StoreError::Conflict { .. } | StoreError::Busy) => 75,
         Some(StoreError::Permission(_) | StoreError::ReadOnly(_) | StoreError::Refused { by_role: true, .. }) => 77,
         Some(StoreError::Sqlite(_) | StoreError::Io(_)) => 70,
@@ -380,18 +397,15 @@ pub fn ensure_demo(db: &Path, force: bool) -> Result<bool> {
         if !force && !unfinished {
             return Ok(false);
         }
-        // Only ever replace a demo: refuse to delete real data.
-        let existing = Store::open(db).context("--force replaces only a keel demo file")?;
-        if !existing.demo {
-            bail!(StoreError::Permission(format!("{} is not a demo database: --force refuses to replace real data", db.display())));
-        }
-        drop(existing);
-        for suffix in ["", "-wal", "-shm"] {
-            let p = PathBuf::from(format!("{}{suffix}", db.display()));
-            if p.exists() {
-                std::fs::remove_file(&p)?;
+        // Only ever replace a demo, or a file nobody can read (a demo cut off by a full disk):
+        // refuse to delete real data.
+        if !crate::store::files::unreadable(db) {
+            let existing = Store::open(db).context("--force replaces only a keel demo file")?;
+            if !existing.demo {
+                bail!(StoreError::Permission(format!("{} is not a demo database: --force refuses to replace real data", db.display())));
             }
         }
+        crate::store::files::remove_with_journals(db)?;
     }
     let mut store = Store::create(db, true)?;
     let plan = crate::io::demo::plan(store.clock().today, &crate::store::os_login())?;
@@ -430,8 +444,14 @@ pub fn run(cli: Cli) -> Result<i32> {
                 Ok(0)
             }
         }
-        Some(Command::Init { shared }) => {
+        Some(Command::Init { shared, force }) => {
             let path = db();
+            if force && path.exists() {
+                if !crate::store::files::unreadable(&path) {
+                    bail!(StoreError::Exists { path: path.display().to_string() });
+                }
+                crate::store::files::remove_with_journals(&path)?;
+            }
             let store = match &shared {
                 Some(group) => Store::create_shared(&path, group)?,
                 None => Store::create(&path, false)?,
@@ -482,9 +502,11 @@ pub fn run(cli: Cli) -> Result<i32> {
             print_effects(&outcome);
             Ok(0)
         }
-        Some(Command::Export { format, what, out }) => formats::export(&db(), format == ExportFormat::Json, what, out.as_deref()),
-        Some(Command::Report { format, cycle, unit, out }) => {
-            formats::report(&db(), format, cycle.as_deref(), unit.as_deref(), out.as_deref())
+        Some(Command::Export { format, what, out, force }) => {
+            formats::export(&db(), format == ExportFormat::Json, what, out.as_deref(), force)
+        }
+        Some(Command::Report { format, cycle, unit, out, force }) => {
+            formats::report(&db(), format, cycle.as_deref(), unit.as_deref(), out.as_deref(), force)
         }
         Some(Command::Show { key: k, format }) => {
             let store = open(&db())?;
@@ -604,11 +626,28 @@ pub fn run(cli: Cli) -> Result<i32> {
         }
         Some(Command::Check { format, deep }) => {
             let store = open(&db())?;
+            if deep {
+                // Pages are checked first: damage can make the checks below fail or, worse, pass.
+                let damage = store.quick_check()?;
+                if !damage.is_empty() {
+                    let why = format!("PRAGMA quick_check found damage:\n  {}", damage.join("\n  "));
+                    bail!(StoreError::Damaged { path: store.path().display().to_string(), why });
+                }
+            }
             let report = store.check()?;
             let diffs = if deep { store.derived_differences()? } else { vec![] };
             match format {
                 Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-                Format::Text => print!("{}", crate::io::text::check(&report)),
+                Format::Text => {
+                    print!("{}", crate::io::text::check(&report));
+                    let leftovers = crate::store::files::stale_leftovers(&crate::store::files::folder_of(store.path()));
+                    if !leftovers.is_empty() {
+                        println!("\nWARNING: files left by a keel that was killed (safe to remove; the next backup or init here does):");
+                        for f in leftovers {
+                            println!("  {}", f.display());
+                        }
+                    }
+                }
             }
             if !diffs.is_empty() {
                 eprintln!("derived state differs from a recompute:");
@@ -630,22 +669,9 @@ pub fn run(cli: Cli) -> Result<i32> {
             }
             Ok(0)
         }
-        Some(Command::Audit { action: AuditAction::Verify }) => {
+        Some(Command::Audit { action: AuditAction::Verify { expect } }) => {
             let store = open(&db())?;
-            let v = store.verify_audit()?;
-            match v.first_broken {
-                None => {
-                    println!("audit log intact: {} rows, hash chain verified", v.rows);
-                    if let Some(h) = &v.last_hash {
-                        println!("last hash: {h} (note it outside this file: a chain rewritten to the end would verify too)");
-                    }
-                    Ok(0)
-                }
-                Some((seq, why)) => {
-                    eprintln!("audit log broken at row {seq}: {why}");
-                    Ok(65)
-                }
-            }
+            audit_verify(&store, expect.as_deref())
         }
         Some(Command::Milestone { key: k, action, args }) => {
             let mut store = open(&db())?;
@@ -748,7 +774,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Some(Command::Completions { shell }) => {
-            clap_complete::generate(shell, &mut Cli::command(), "keel", &mut std::io::stdout());
+            clap_complete::generate(shell, &mut Cli::command(), "keel", &mut stdout::Stdout);
             Ok(0)
         }
         Some(Command::Generate { measures, seed }) => {
@@ -776,7 +802,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Some(Command::Man) => {
-            clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
+            clap_mangen::Man::new(Cli::command()).render(&mut stdout::Stdout)?;
             Ok(0)
         }
     }
@@ -788,6 +814,45 @@ fn tempfile_path(db: &Path) -> Result<PathBuf> {
     let p = dir.join(name);
     let _ = std::fs::remove_file(&p);
     Ok(p)
+}
+
+/// `keel audit verify [--expect HASH]`: 0 when the chain, its triggers and the data agree (and
+/// the expected head is in the chain), else 65 with every problem on stderr.
+fn audit_verify(store: &Store, expect: Option<&str>) -> Result<i32> {
+    let v = store.verify_audit()?;
+    let mut failed = false;
+    if let Some((seq, why)) = &v.first_broken {
+        eprintln!("audit log broken at row {seq}: {why}");
+        failed = true;
+    }
+    for p in &v.problems {
+        eprintln!("audit log: {p}");
+        failed = true;
+    }
+    if let Some(hash) = expect {
+        match store.audit_row_with_hash(hash)? {
+            Some(seq) if seq == v.rows && v.last_hash.as_deref() == Some(hash.trim()) => {
+                println!("expected head found: it is the last row ({seq})")
+            }
+            Some(seq) => println!("expected head found at row {seq}: the log grew by {} since", v.rows - seq),
+            None => {
+                eprintln!(
+                    "audit log: the expected head {hash} is not in the chain: the log was cut back or rewritten before it, or it \
+                     is another file's"
+                );
+                failed = true;
+            }
+        }
+    }
+    if failed {
+        return Ok(65);
+    }
+    println!("audit log intact: {} rows, hash chain verified, append-only triggers in place", v.rows);
+    if let Some(h) = &v.last_hash {
+        println!("last hash: {h} (row {})", v.rows);
+        println!("note it outside this file: `keel audit verify --expect {h}` later shows whether anything up to it was changed");
+    }
+    Ok(0)
 }
 
 fn gate_pending(store: &Store) -> Result<i32> {

@@ -6,6 +6,17 @@
 // SQL rows are read into tuples, and table-driven tests list their cases as tuples.
 #![allow(clippy::type_complexity)]
 
+/// keel's own `print!` and `println!`, which shadow std's in the whole crate: they write through
+/// [`cli::stdout`], so a reader that closes the pipe early (`keel show M-7 | head -1`) ends the
+/// output quietly instead of panicking, and a command keeps the exit code of what it did.
+macro_rules! print {
+    ($($arg:tt)*) => { $crate::cli::stdout::print(format_args!($($arg)*)) };
+}
+macro_rules! println {
+    () => { $crate::cli::stdout::print(format_args!("\n")) };
+    ($($arg:tt)*) => { $crate::cli::stdout::print(format_args!("{}\n", format_args!($($arg)*))) };
+}
+
 pub mod cli;
 pub mod domain;
 pub mod io;

@@ -10,7 +10,7 @@ fn main() {
         }
     };
     match keel::cli::run(cli) {
-        Ok(code) => std::process::exit(code),
+        Ok(code) => std::process::exit(keel::cli::stdout::exit_code(code)),
         Err(err) => {
             eprintln!("keel: {err:#}");
             std::process::exit(keel::cli::exit_code(&err));

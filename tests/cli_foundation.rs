@@ -259,7 +259,7 @@ fn small_plan(values: &[(&str, &str, &str)]) -> String {
         "cycles": [{"key": "C-1", "name": "FY26", "start": "2026-01-01", "end": "2026-12-31"}],
         "units": [{"key": "U-1", "name": "Operations", "kind": "business-unit"}, {"key": "U-2", "name": "Finance", "kind": "function"}],
         "people": [
-            {"key": "P-1", "name": "Test Admin", "login": OS_USER, "pmo_admin": true},
+            {"key": "P-1", "name": "Test Admin", "login": os_user(), "pmo_admin": true},
             {"key": "P-2", "name": "Olga Owner", "login": "olga"}
         ],
         "nodes": [
@@ -286,7 +286,7 @@ fn real_file(values: &[(&str, &str, &str)]) -> Keel {
 fn keel_user_is_refused_on_real_data() {
     let k = real_file(&[]);
     let before = k.export();
-    k.run(&["whoami"]).ok().stdout_has(&["login: tester", "P-1", "PMO administrator"]);
+    k.run(&["whoami"]).ok().stdout_has(&[&format!("login: {}", os_user()), "P-1", "PMO administrator"]);
     for args in [vec!["whoami"], vec!["show", "M-1"], vec!["set", "M-1", "narrative=posing as olga"]] {
         let r = k.run_as("olga", &args);
         r.code(77).stderr_has(&["KEEL_USER is honoured only on demo databases"]);

@@ -99,7 +99,7 @@ fn big_plan(measures: usize) -> String {
         "version": 1,
         "cycles": [{"key": "C-1", "name": "FY26", "start": "2026-01-01", "end": "2026-12-31"}],
         "people": [
-            {"key": "P-1", "name": "Test Admin", "login": OS_USER, "pmo_admin": true},
+            {"key": "P-1", "name": "Test Admin", "login": os_user(), "pmo_admin": true},
             {"key": "P-2", "name": "Olga Owner", "login": "olga"}
         ],
         "nodes": [

@@ -89,7 +89,7 @@ fn init_shared_makes_a_file_every_member_of_the_group_can_write() {
     std::fs::write(
         &plan,
         serde_json::json!({"format": "keel-plan", "version": 1,
-        "people": [{"key": "P-1", "name": "Test Admin", "login": OS_USER, "pmo_admin": true}]})
+        "people": [{"key": "P-1", "name": "Test Admin", "login": os_user(), "pmo_admin": true}]})
         .to_string(),
     )
     .unwrap();
@@ -205,8 +205,8 @@ fn a_backup_taken_while_another_process_writes_is_consistent() {
 }
 
 /// What the hash chain does not do, shown rather than claimed: someone who can write the file
-/// and rewrites the log from a row to the end, recomputing every hash, gets a chain that verifies.
-/// Only the last hash, noted outside the file beforehand, tells.
+/// and rewrites the log from a row to the end, recomputing every hash and putting the trigger
+/// back, gets a chain that verifies. Only the head noted outside the file beforehand tells.
 #[test]
 fn a_chain_rewritten_to_the_end_verifies_but_its_last_hash_differs() {
     use sha2::{Digest, Sha256};
@@ -254,7 +254,15 @@ fn a_chain_rewritten_to_the_end_verifies_but_its_last_hash_differs() {
         c.execute("UPDATE audit SET prev_hash = ?1, hash = ?2 WHERE seq = ?3", rusqlite::params![prev, hash, seq]).unwrap();
         prev = hash;
     }
+    // With the trigger gone, verify says so.
+    demo.run(&["audit", "verify"]).code(65).stderr_has(&["audit_no_update is missing"]);
+    c.execute_batch(
+        "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: rows cannot be changed'); END;",
+    )
+    .unwrap();
     drop(c);
     let after = demo.run(&["audit", "verify"]);
     assert_ne!(last_hash(after.ok()), noted, "the rewritten chain verifies, but its last hash is not the one noted");
+    demo.run(&["audit", "verify", "--expect", &noted]).code(65).stderr_has(&["is not in the chain"]);
 }

@@ -182,7 +182,7 @@ fn plan(measure: Value, key_result: Value, values: Value) -> String {
         "cycles": [{"key": "C-1", "name": "FY26", "start": "2026-01-01", "end": "2026-12-31"}],
         "units": [{"key": "U-1", "name": "Operations", "kind": "business-unit"}, {"key": "U-2", "name": "Finance", "kind": "function"}],
         "people": [
-            {"key": "P-1", "name": "Test Admin", "login": OS_USER, "pmo_admin": true},
+            {"key": "P-1", "name": "Test Admin", "login": os_user(), "pmo_admin": true},
             {"key": "P-2", "name": "Olga Owner", "login": "olga"},
             {"key": "P-3", "name": "Sam Sponsor", "login": "sam"},
             {"key": "P-4", "name": "Cora Controller", "login": "cora"}

@@ -31,7 +31,7 @@ fn bytes(k: &Keel) -> Vec<Vec<u8>> {
 #[track_caller]
 fn not_permitted(k: &Keel, login: &str, args: &[&str], fragments: &[&str]) {
     let before = bytes(k);
-    let r = if login == OS_USER { k.run(args) } else { k.run_as(login, args) };
+    let r = if login == os_user() { k.run(args) } else { k.run_as(login, args) };
     r.code(77).stderr_has(fragments);
     assert!(bytes(k) == before, "{login}: keel {args:?} was refused but changed the file");
 }
@@ -41,7 +41,7 @@ fn not_permitted(k: &Keel, login: &str, args: &[&str], fragments: &[&str]) {
 #[track_caller]
 fn gate_refused(k: &Keel, login: &str, key: &str, action: &str, fragments: &[&str]) {
     let plan = k.export();
-    let r = if login == OS_USER { k.run(&["gate", key, action]) } else { k.run_as(login, &["gate", key, action]) };
+    let r = if login == os_user() { k.run(&["gate", key, action]) } else { k.run_as(login, &["gate", key, action]) };
     r.code(77).stderr_has(fragments);
     assert!(k.export() == plan, "{login}: a refused `gate {key} {action}` changed the plan");
     let last = k.run(&["log", key, "--format", "json"]).ok().json();
@@ -88,7 +88,7 @@ fn only_the_sponsor_approves_decided() {
     let demo = Keel::demo();
     demo.run_as("fatima", &["gate", "M-17", "request"]).ok();
     // The PMO administrator is not the sponsor: administration does not stand in for approval.
-    gate_refused(&demo, OS_USER, "M-17", "approve", &["the sponsor's approval or the controller's sign-off"]);
+    gate_refused(&demo, os_user(), "M-17", "approve", &["the sponsor's approval or the controller's sign-off"]);
     // The sponsor of another measure is not this one's sponsor.
     gate_refused(&demo, "amara", "M-17", "approve", &["the sponsor's approval"]);
     // The controller's sign-off does not count as the sponsor's approval.
@@ -109,7 +109,7 @@ fn only_the_controller_validates_realised_value() {
     assert_eq!(gate(&demo, "M-1")["stage"], "implemented");
     demo.run_as("priya", &["gate", "M-1", "request"]).ok().stdout_has(&["controller validation"]);
     gate_refused(&demo, "amara", "M-1", "approve", &["the controller's validation"]);
-    gate_refused(&demo, OS_USER, "M-1", "approve", &["the controller's validation"]);
+    gate_refused(&demo, os_user(), "M-1", "approve", &["the controller's validation"]);
     // Another measure's controller is not this one's.
     gate_refused(&demo, "kwame", "M-1", "approve", &["the controller's validation"]);
     assert_eq!(gate(&demo, "M-1")["stage"], "implemented");
@@ -125,14 +125,14 @@ fn nobody_approves_their_own_request_even_as_sponsor_or_controller() {
     // the request is theirs, so their approval as sponsor is refused.
     demo.run(&["set", "M-17", "sponsor=P-1"]).ok();
     demo.run(&["gate", "M-17", "request"]).ok();
-    gate_refused(&demo, OS_USER, "M-17", "approve", &["four eyes"]);
+    gate_refused(&demo, os_user(), "M-17", "approve", &["four eyes"]);
     assert_eq!(gate(&demo, "M-17")["pending"], "decided");
     assert!(demo.show("M-17")["gate"]["awaiting"].as_array().unwrap().iter().any(|a| a == "sponsor approval"));
 
     // The same for a controller who requested Closed.
     demo.run(&["set", "M-1", "controller=P-1"]).ok();
     demo.run(&["gate", "M-1", "request"]).ok();
-    gate_refused(&demo, OS_USER, "M-1", "approve", &["four eyes"]);
+    gate_refused(&demo, os_user(), "M-1", "approve", &["four eyes"]);
     assert_eq!(gate(&demo, "M-1")["stage"], "implemented");
 }
 

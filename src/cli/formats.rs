@@ -8,7 +8,7 @@ use crate::store::{Change, Edit, EditOutcome, Store, StoreError};
 use anyhow::{anyhow, bail, Context, Result};
 use clap::ValueEnum;
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -31,45 +31,34 @@ pub enum ExportWhat {
     Values,
 }
 
-/// Write to FILE (atomically: a temporary file beside it, then a rename) or to standard output.
-fn write_out(out: Option<&Path>, bytes: &[u8], binary: bool) -> Result<()> {
+/// Write to FILE (see [`super::out_file`]) or to standard output.
+fn write_out(out: Option<&Path>, bytes: &[u8], binary: bool, store: &Store, force: bool) -> Result<()> {
     match out {
-        Some(path) => {
-            let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
-            let tmp = dir.join(format!(".{name}.keel-{}.tmp", std::process::id()));
-            std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
-            std::fs::rename(&tmp, path).map_err(|e| {
-                let _ = std::fs::remove_file(&tmp);
-                anyhow!(e).context(format!("cannot write {}", path.display()))
-            })?;
-        }
+        Some(path) => super::out_file::write(path, bytes, store.path(), force)?,
         None => {
-            let mut stdout = std::io::stdout().lock();
-            if binary && stdout.is_terminal() {
+            if binary && std::io::stdout().is_terminal() {
                 bail!(StoreError::Invalid {
                     key: "--format xlsx".into(),
                     field: "--out".into(),
                     why: "a workbook is binary: give --out FILE.xlsx (or redirect standard output)".into()
                 });
             }
-            stdout.write_all(bytes)?;
-            stdout.flush()?;
+            super::stdout::write_bytes(bytes);
         }
     }
     Ok(())
 }
 
-pub fn report(db: &Path, format: ReportFormat, cycle: Option<&str>, unit: Option<&str>, out: Option<&Path>) -> Result<i32> {
+pub fn report(db: &Path, format: ReportFormat, cycle: Option<&str>, unit: Option<&str>, out: Option<&Path>, force: bool) -> Result<i32> {
     let store = Store::open(db)?;
     let model = store.report(cycle, unit)?;
     let source = db.file_name().and_then(|n| n.to_str()).unwrap_or("keel.db").to_string();
     match format {
-        ReportFormat::Md => write_out(out, crate::io::report::markdown(&model, &source).as_bytes(), false)?,
-        ReportFormat::Html => write_out(out, crate::io::report::html::html(&model, &source).as_bytes(), false)?,
+        ReportFormat::Md => write_out(out, crate::io::report::markdown(&model, &source).as_bytes(), false, &store, force)?,
+        ReportFormat::Html => write_out(out, crate::io::report::html::html(&model, &source).as_bytes(), false, &store, force)?,
         ReportFormat::Xlsx => {
             let bytes = crate::io::report::xlsx::xlsx(&model, &source).map_err(|e| anyhow!("cannot build the workbook: {e}"))?;
-            write_out(out, &bytes, true)?
+            write_out(out, &bytes, true, &store, force)?
         }
     }
     if let Some(p) = out {
@@ -78,7 +67,7 @@ pub fn report(db: &Path, format: ReportFormat, cycle: Option<&str>, unit: Option
     Ok(0)
 }
 
-pub fn export(db: &Path, json: bool, what: Option<ExportWhat>, out: Option<&Path>) -> Result<i32> {
+pub fn export(db: &Path, json: bool, what: Option<ExportWhat>, out: Option<&Path>, force: bool) -> Result<i32> {
     let store = Store::open(db)?;
     let text = match (json, what.unwrap_or(if json { ExportWhat::Plan } else { ExportWhat::Items })) {
         (true, ExportWhat::Plan) => crate::io::plan::to_text(&store.export_plan()?)?,
@@ -92,7 +81,7 @@ pub fn export(db: &Path, json: bool, what: Option<ExportWhat>, out: Option<&Path
         (true, ExportWhat::Values) => format!("{}\n", serde_json::to_string_pretty(&values_csv::value_lines(&store)?)?),
         (false, ExportWhat::Values) => values_csv::values_csv(&values_csv::value_lines(&store)?)?,
     };
-    write_out(out, text.as_bytes(), false)?;
+    write_out(out, text.as_bytes(), false, &store, force)?;
     Ok(0)
 }
 

@@ -74,6 +74,8 @@ pub struct Verification {
     /// The hash of the last row when the chain is whole. Kept somewhere the file's writers cannot
     /// reach, it shows a chain rewritten from some row to the end (which verifies on its own).
     pub last_hash: Option<String>,
+    /// What else is wrong around a chain that may itself be whole (see [`around_the_chain`]).
+    pub problems: Vec<String>,
 }
 
 /// Walk the whole chain.
@@ -102,12 +104,96 @@ pub fn verify(conn: &Connection) -> Result<Verification> {
             None
         };
         if let Some(p) = problem {
-            return Ok(Verification { rows: count, first_broken: Some((seq, p)), last_hash: None });
+            return Ok(Verification { rows: count, first_broken: Some((seq, p)), last_hash: None, problems: around_the_chain(conn)? });
         }
         prev = hash;
         expected_seq += 1;
     }
-    Ok(Verification { rows: count, first_broken: None, last_hash: (count > 0).then_some(prev) })
+    Ok(Verification { rows: count, first_broken: None, last_hash: (count > 0).then_some(prev), problems: around_the_chain(conn)? })
+}
+
+/// The row whose hash is `hash`, if the chain has one (for `keel audit verify --expect`).
+pub fn row_with_hash(conn: &Connection, hash: &str) -> Result<Option<i64>> {
+    Ok(conn.query_row("SELECT seq FROM audit WHERE hash = ?1", [hash.trim().to_ascii_lowercase()], |r| r.get(0)).optional()?)
+}
+
+/// The value fields whose every change the write path logs as `FIELD@PERIOD` with the new value.
+const LOGGED_VALUE_FIELDS: &[&str] = &["baseline", "planned", "forecast", "actual", "comment", "confidence"];
+
+/// Checks a whole chain cannot make by itself, each against what the write path guarantees:
+/// - the append-only triggers are there (dropped, they let rows be changed or removed);
+/// - nothing in the data is newer than the last row: a value changed after it was first written,
+///   and every escalation time, are written in the same transaction as their audit rows, so a
+///   newer one means rows were cut from the end;
+/// - the last logged change of each value is the value there now: a row added to the end that
+///   claims a change which did not happen, or a value changed outside keel, disagrees.
+pub fn around_the_chain(conn: &Connection) -> Result<Vec<String>> {
+    let mut problems = Vec::new();
+    for (name, verb) in [("audit_no_update", "changed"), ("audit_no_delete", "removed")] {
+        let sql: Option<String> = conn
+            .query_row("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?1 AND tbl_name = 'audit'", [name], |r| r.get(0))
+            .optional()?;
+        if !sql.is_some_and(|s| s.contains("RAISE(ABORT")) {
+            problems.push(format!(
+                "the append-only trigger {name} is missing or altered: audit rows could be {verb} without SQLite refusing it"
+            ));
+        }
+    }
+    let last_at: Option<String> = conn.query_row("SELECT at FROM audit ORDER BY seq DESC LIMIT 1", [], |r| r.get(0)).optional()?;
+    let newest: Option<(String, String)> = conn
+        .query_row(
+            "SELECT t, what FROM (
+                 SELECT v.updated_at AS t, i.key || ' ' || v.period || ' values' AS what
+                   FROM item_values v JOIN items i ON i.id = v.item_id WHERE v.version > 1
+                 UNION ALL SELECT opened_at, 'escalation ' || id || ' opened' FROM escalations
+                 UNION ALL SELECT tier_changed_at, 'escalation ' || id || ' changed tier' FROM escalations
+                 UNION ALL SELECT acknowledged_at, 'escalation ' || id || ' acknowledged' FROM escalations WHERE acknowledged_at IS NOT NULL
+                 UNION ALL SELECT closed_at, 'escalation ' || id || ' closed' FROM escalations WHERE closed_at IS NOT NULL
+             ) ORDER BY t DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    if let Some((t, what)) = newest {
+        if last_at.as_ref().is_none_or(|last| &t > last) {
+            problems.push(format!(
+                "the data was changed at {t} ({what}), after the log's last row ({}): rows were cut from the end of the log",
+                last_at.as_deref().unwrap_or("no rows")
+            ));
+        }
+    }
+    for field in LOGGED_VALUE_FIELDS {
+        let sql = format!(
+            "SELECT a.seq, a.item_key, a.field, a.new_value, v.{field}
+               FROM audit a
+               JOIN (SELECT item_key, field, MAX(seq) AS seq FROM audit WHERE field LIKE '{field}@%' GROUP BY item_key, field) last
+                 ON last.seq = a.seq
+               LEFT JOIN items i ON i.key = a.item_key
+               LEFT JOIN item_values v ON v.item_id = i.id AND v.period = substr(a.field, {})
+              WHERE a.new_value IS NOT v.{field}
+              ORDER BY a.seq LIMIT 3",
+            field.len() + 2
+        );
+        let mut stmt = conn.prepare(&sql)?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Option<String>>(3)?,
+                r.get::<_, Option<String>>(4)?,
+            ))
+        })?;
+        for row in rows {
+            let (seq, key, label, logged, now) = row?;
+            problems.push(format!(
+                "row {seq} logs {key} {label} = {} as its last change, but the file holds {}: a row was added, or the value changed, outside keel",
+                logged.as_deref().unwrap_or("(empty)"),
+                now.as_deref().unwrap_or("(empty)")
+            ));
+        }
+    }
+    Ok(problems)
 }
 
 /// Audit rows, newest last, optionally for one item and/or since a date.

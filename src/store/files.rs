@@ -104,27 +104,59 @@ fn my_uid() -> Option<u32> {
     std::fs::metadata("/proc/self").ok().map(|m| m.uid())
 }
 
-/// Make `dir` a setgid folder of `gid` that the group may write, if it is not one already. Only
-/// the folder's owner may change it; anyone else gets the commands to ask for.
-fn prepare_folder(dir: &Path, gid: u32, group: &str) -> Result<()> {
+/// Make `dir` a setgid folder of `gid` that the group may write, if it is not one already. keel
+/// changes a folder only when that is plainly safe (see [`why_not_prepare`]); otherwise it says
+/// how to prepare one, and creates nothing.
+fn prepare_folder(dir: &Path, gid: u32, group: &str, db_name: &str) -> Result<()> {
     let m = std::fs::metadata(dir)?;
     let ready = m.gid() == gid && m.mode() & SETGID != 0 && m.mode() & 0o070 == 0o070;
     if ready {
         return Ok(());
     }
-    if my_uid() != Some(m.uid()) && my_uid() != Some(0) {
+    if let Some(why) = why_not_prepare(dir, &m, db_name) {
+        let shown = dir.display();
         return Err(StoreError::Permission(format!(
-            "{}: a shared keel file needs a folder of group {group} that the group may write, with the setgid bit so that \
-             -wal/-shm files get the group too. Ask its owner to run: chgrp {group} {} && chmod 2770 {}. Nothing was created.",
-            dir.display(),
-            dir.display(),
-            dir.display()
+            "{shown}: keel will not make this a group folder: {why}. A shared keel file needs a folder of its own, of group \
+             {group}, that the group may write, with the setgid bit so that -wal/-shm files get the group too. Prepare one \
+             (as its owner): mkdir NEWDIR && chgrp {group} NEWDIR && chmod 2770 NEWDIR, then: keel init --shared {group} \
+             --db NEWDIR/{db_name}. Nothing was created."
         )));
     }
     std::os::unix::fs::chown(dir, None, Some(gid))?;
     let mode = (m.mode() & 0o7777) | SETGID | 0o070;
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode))?;
     Ok(())
+}
+
+/// Why keel must not turn `dir` into a group folder, if it must not: it is someone else's (root
+/// included: owning every folder is no reason to open one), a home folder or one above a home
+/// folder, or it holds files other than this database's.
+fn why_not_prepare(dir: &Path, m: &std::fs::Metadata, db_name: &str) -> Option<String> {
+    if my_uid() != Some(m.uid()) {
+        return Some(format!("it belongs to uid {}, not to you", m.uid()));
+    }
+    let real = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let homes: Vec<PathBuf> = super::identity::home_folders().iter().filter_map(|h| std::fs::canonicalize(h).ok()).collect();
+    if let Some(home) = home_at_or_below(&real, &homes) {
+        return Some(if *home == real {
+            "it is a home folder".to_string()
+        } else {
+            format!("the home folder {} is inside it", home.display())
+        });
+    }
+    let ours = |n: &str| {
+        n == db_name
+            || ["-wal", "-shm", "-journal"].iter().any(|s| n.strip_suffix(s) == Some(db_name))
+            || n.starts_with(&format!(".{db_name}.creating-"))
+    };
+    let other =
+        std::fs::read_dir(dir).ok()?.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).find(|n| !ours(n));
+    other.map(|n| format!("it holds other files ({n})"))
+}
+
+/// The first home folder that is `dir` or lies inside it.
+fn home_at_or_below<'a>(dir: &Path, homes: &'a [PathBuf]) -> Option<&'a PathBuf> {
+    homes.iter().find(|h| h.starts_with(dir))
 }
 
 /// Give a file the group and mode 0660 (set explicitly, so the umask does not matter).
@@ -145,7 +177,8 @@ impl Store {
         }
         let dir = folder_of(path);
         std::fs::create_dir_all(&dir)?;
-        prepare_folder(&dir, gid, group)?;
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "keel.db".into());
+        prepare_folder(&dir, gid, group, &name)?;
         let store = Store::create(path, false)?;
         // The connection is open, so -wal and -shm exist now: share them too. Every later one
         // takes the database file's mode from SQLite and the group from the setgid folder.
@@ -178,12 +211,16 @@ pub(crate) fn create_whole(path: &Path, init: impl FnOnce(&mut rusqlite::Connect
             let _ = std::fs::remove_file(sibling(p, suffix));
         }
     };
+    // What keels killed half-way through left here (their process is gone) goes now.
+    for stale in stale_leftovers(&dir) {
+        let _ = std::fs::remove_file(stale);
+    }
     clean(&temp);
     std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&temp)?;
     let result = (|| -> Result<()> {
         let mut conn = rusqlite::Connection::open(&temp)?;
         init(&mut conn)?;
-        // Closing the only connection folds the WAL into the file and removes it.
+        fold_and_check(&conn)?;
         conn.close().map_err(|(_, e)| e)?;
         match std::fs::hard_link(&temp, path) {
             Ok(()) => Ok(()),
@@ -198,4 +235,103 @@ pub(crate) fn create_whole(path: &Path, init: impl FnOnce(&mut rusqlite::Connect
         let _ = d.sync_all();
     }
     result
+}
+
+/// Fold the WAL into the file and make sure the file is whole before anyone sees it. Closing the
+/// connection would fold it too, but does not report a checkpoint that failed (a full disk), and
+/// a truncated file would then be linked into place.
+fn fold_and_check(conn: &rusqlite::Connection) -> Result<()> {
+    // (busy, frames in the WAL, frames copied); -1 frames when the file is not in WAL mode.
+    let (busy, frames, copied): (i64, i64, i64) =
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    if busy != 0 || frames != copied {
+        return Err(StoreError::Io(std::io::Error::other(format!(
+            "the new file could not be completed ({copied} of {frames} pages written into it); nothing was created"
+        ))));
+    }
+    let found: String = conn.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
+    if found != "ok" {
+        return Err(StoreError::Io(std::io::Error::other(format!("the new file is damaged ({found}); nothing was created"))));
+    }
+    Ok(())
+}
+
+/// Whether `path` is a keel file nobody can read any more (damaged, truncated, or empty), so
+/// that replacing it (`keel init --force`, `keel demo --force`) loses nothing that could be read.
+pub fn unreadable(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == 0) || matches!(Store::open(path), Err(StoreError::Damaged { .. }))
+}
+
+/// Remove a database file and its `-wal`/`-shm` (to replace it).
+pub fn remove_with_journals(path: &Path) -> Result<()> {
+    for suffix in ["", "-wal", "-shm"] {
+        match std::fs::remove_file(sibling(path, suffix)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Files a keel killed while creating a database or a backup left in `dir`: `.NAME.creating-PID`
+/// and its `-wal`/`-shm`/`-journal`, whose process no longer runs.
+pub fn stale_leftovers(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return vec![] };
+    let mut found: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .filter(|e| creator_pid(&e.file_name().to_string_lossy()).is_some_and(|pid| !process_runs(pid)))
+        .map(|e| e.path())
+        .collect();
+    found.sort();
+    found
+}
+
+/// The process id in a name `create_whole` gives its temporary files, if it is one.
+fn creator_pid(name: &str) -> Option<i32> {
+    let (head, tail) = name.strip_prefix('.')?.rsplit_once(".creating-")?;
+    if head.is_empty() {
+        return None;
+    }
+    let digits = ["-wal", "-shm", "-journal"].iter().find_map(|s| tail.strip_suffix(s)).unwrap_or(tail);
+    digits.parse().ok().filter(|pid| *pid > 0)
+}
+
+/// Whether a process runs (or may: one of another user, which we may not signal, counts).
+fn process_runs(pid: i32) -> bool {
+    // SAFETY: signal 0 only asks whether the process exists; nothing is sent.
+    let rc = unsafe { libc::kill(pid, 0) };
+    rc == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leftover_names_give_their_creator() {
+        assert_eq!(creator_pid(".keel.db.creating-123"), Some(123));
+        assert_eq!(creator_pid(".copy.db.creating-77-journal"), Some(77));
+        assert_eq!(creator_pid(".a.creating-b.creating-9-wal"), Some(9));
+        assert_eq!(creator_pid("keel.db.creating-123"), None);
+        assert_eq!(creator_pid(".keel.db.creating-12x"), None);
+        assert_eq!(creator_pid(".creating-5"), None);
+    }
+
+    #[test]
+    fn a_home_folder_and_the_folders_above_it_are_not_prepared() {
+        let homes = [PathBuf::from("/home/ann"), PathBuf::from("/srv/users/bob")];
+        assert!(home_at_or_below(Path::new("/home/ann"), &homes).is_some());
+        assert!(home_at_or_below(Path::new("/home"), &homes).is_some());
+        assert!(home_at_or_below(Path::new("/"), &homes).is_some());
+        assert!(home_at_or_below(Path::new("/srv"), &homes).is_some());
+        assert!(home_at_or_below(Path::new("/home/ann/team"), &homes).is_none());
+        assert!(home_at_or_below(Path::new("/home/annex"), &homes).is_none());
+        assert!(home_at_or_below(Path::new("/srv/keel"), &homes).is_none());
+    }
+
+    #[test]
+    fn this_process_runs() {
+        assert!(process_runs(std::process::id() as i32));
+    }
 }

@@ -9,6 +9,7 @@ pub mod escalation_list;
 mod facts;
 pub mod fields;
 pub mod files;
+pub mod identity;
 mod invariants;
 pub mod migrations;
 pub mod outline;
@@ -31,6 +32,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use edit::{Change, Edit, EditOutcome};
+pub use identity::os_login;
 
 /// The oldest SQLite keel trusts: earlier versions can corrupt a WAL file when several
 /// connections write at once.
@@ -42,9 +44,11 @@ pub enum StoreError {
     NotFound { path: String },
     #[error("{path}: not a keel database ({why}). Nothing was changed; check the --db path.")]
     NotKeel { path: String, why: String },
+    #[error("{path}: not a readable keel database: {why}. Nothing was changed; restore it from a backup (or check the --db path).")]
+    Damaged { path: String, why: String },
     #[error("{path}: written by a newer keel (schema {found}, this keel knows up to {supported}). Nothing was changed; upgrade keel to open it.")]
     Newer { path: String, found: i64, supported: i64 },
-    #[error("{path}: a file already exists there. Use another path, or --force to replace a demo.")]
+    #[error("{path}: a file already exists there. Use another path; --force replaces only a demo or a damaged keel file.")]
     Exists { path: String },
     #[error("SQLite {found} is too old: keel needs 3.51.3 or newer")]
     OldSqlite { found: String },
@@ -69,7 +73,8 @@ pub enum StoreError {
     Busy,
     #[error("database: {0}")]
     Sqlite(rusqlite::Error),
-    #[error("{0}")]
+    // Transparent: the OS's words once, not again as the error's source.
+    #[error(transparent)]
     Io(#[from] std::io::Error),
 }
 
@@ -84,6 +89,10 @@ impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> StoreError {
         match e.sqlite_error_code() {
             Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => StoreError::Busy,
+            // Damage found while reading (a truncated file, smashed pages) is the file's, not a bug.
+            Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase) => {
+                StoreError::Damaged { path: "the keel file".into(), why: format!("SQLite reports {e}") }
+            }
             _ => StoreError::Sqlite(e),
         }
     }
@@ -139,31 +148,6 @@ pub struct Store {
     memo: std::cell::RefCell<statuses::Memo>,
 }
 
-/// The OS login of whoever runs keel.
-pub fn os_login() -> String {
-    for var in ["USER", "LOGNAME"] {
-        if let Ok(v) = std::env::var(var) {
-            if !v.trim().is_empty() {
-                return v.trim().to_string();
-            }
-        }
-    }
-    // Asked once per process: every edit and import identifies the actor again.
-    static FROM_ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    FROM_ID
-        .get_or_init(|| {
-            std::process::Command::new("id")
-                .arg("-un")
-                .output()
-                .ok()
-                .and_then(|o| String::from_utf8(o.stdout).ok())
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-                .unwrap_or_else(|| "unknown".to_string())
-        })
-        .clone()
-}
-
 fn check_sqlite_version() -> Result<()> {
     if rusqlite::version_number() < MIN_SQLITE {
         return Err(StoreError::OldSqlite { found: rusqlite::version().to_string() });
@@ -200,21 +184,57 @@ fn configure(conn: &Connection) -> Result<()> {
 fn sniff(path: &Path) -> Result<()> {
     use std::io::Read;
     let shown = path.display().to_string();
-    let mut header = [0u8; 16];
+    if path.is_dir() {
+        return Err(StoreError::NotKeel { path: shown, why: "it is a folder; give the path of a keel file in it".into() });
+    }
+    let mut header = [0u8; 100];
     let mut f = std::fs::File::open(path)?;
     let n = f.read(&mut header)?;
     if n == 0 {
         return Err(StoreError::NotKeel { path: shown, why: "the file is empty".into() });
     }
-    if n < 16 || &header != b"SQLite format 3\0" {
+    if n < 16 || &header[..16] != b"SQLite format 3\0" {
         return Err(StoreError::NotKeel { path: shown, why: "it is not a SQLite database".into() });
     }
+    if n < 100 {
+        return Err(StoreError::Damaged { path: shown, why: format!("it is cut off after {n} bytes, inside the SQLite header") });
+    }
+    if let Some((needs, has)) = truncated(path, &header, f.metadata()?.len()) {
+        return Err(StoreError::Damaged {
+            path: shown,
+            why: format!("it is truncated: its header counts {needs} bytes, the file has {has}"),
+        });
+    }
     Ok(())
+}
+
+/// Whether the file is shorter than its header says. Only trusted when the header's page count is
+/// current (its version-valid-for number matches the change counter) and no -wal holds pages yet
+/// to be copied in: a checkpoint writes page 1 before the pages that lengthen the file.
+fn truncated(path: &Path, header: &[u8; 100], len: u64) -> Option<(u64, u64)> {
+    let be32 = |at: usize| u32::from_be_bytes([header[at], header[at + 1], header[at + 2], header[at + 3]]);
+    let page_size = match u16::from_be_bytes([header[16], header[17]]) {
+        1 => 65536,
+        n => u64::from(n),
+    };
+    let wal_pending = std::fs::metadata(format!("{}-wal", path.display())).map(|m| m.len() > 0).unwrap_or(false);
+    if wal_pending || be32(24) != be32(92) {
+        return None;
+    }
+    let needs = u64::from(be32(28)) * page_size;
+    (needs > len).then_some((needs, len))
 }
 
 impl Store {
     /// Open an existing keel file. Anything that is not one is refused untouched.
     pub fn open(path: &Path) -> Result<Store> {
+        Store::open_checked(path).map_err(|e| match e {
+            StoreError::Damaged { why, .. } => StoreError::Damaged { path: path.display().to_string(), why },
+            e => e,
+        })
+    }
+
+    fn open_checked(path: &Path) -> Result<Store> {
         check_sqlite_version()?;
         let shown = path.display().to_string();
         if !path.exists() {
@@ -333,8 +353,9 @@ impl Store {
         &mut self.conn
     }
 
-    /// Work out who is acting. `KEEL_USER` (or `as_login`) is honoured only on a demo database,
-    /// so that a newcomer can try every role there and nobody can pose as someone on real data.
+    /// Work out who is acting: the real uid's login (see [`identity`]). `KEEL_USER` (or `as_login`)
+    /// is honoured only on a demo database, so that a newcomer can try every role there and nobody
+    /// can pose as someone on real data.
     pub fn identify(&mut self, as_login: Option<&str>) -> Result<()> {
         let requested = as_login.map(str::to_string).or_else(|| std::env::var("KEEL_USER").ok().filter(|s| !s.is_empty()));
         let login = match requested {
@@ -353,14 +374,20 @@ impl Store {
                 self.clock_override = Some(day);
             }
         }
-        let person = self
-            .conn
-            .query_row(
-                "SELECT p.id, i.key, p.name, p.pmo_admin FROM people p JOIN items i ON i.id = p.id WHERE p.login = ?1",
-                [&login],
-                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)? == 1)),
-            )
-            .optional()?;
+        // A uid with no name matches no person on real data: a `uid:N` login planted in a plan
+        // must not make a stranger someone.
+        let nameless = identity::is_unnamed(&login) && !self.demo;
+        let person = if nameless {
+            None
+        } else {
+            self.conn
+                .query_row(
+                    "SELECT p.id, i.key, p.name, p.pmo_admin FROM people p JOIN items i ON i.id = p.id WHERE p.login = ?1",
+                    [&login],
+                    |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)? == 1)),
+                )
+                .optional()?
+        };
         self.actor = match person {
             Some((id, key, name, admin)) => Actor { login, person_id: Some(id), person_key: Some(key), name: Some(name), pmo_admin: admin },
             None => Actor { login, ..Default::default() },
@@ -372,6 +399,13 @@ impl Store {
     pub fn read_only_reason(&self) -> Option<String> {
         if let Some(r) = &self.read_only {
             return Some(r.clone());
+        }
+        if identity::is_unnamed(&self.actor.login) && !self.demo {
+            return Some(format!(
+                "your user id ({}) has no entry in this host's password database: viewing only. Ask an administrator \
+                 for an account with a name.",
+                self.actor.login
+            ));
         }
         if self.actor.person_id.is_none() && self.has_people().unwrap_or(false) {
             return Some(format!(
@@ -415,6 +449,13 @@ impl Store {
     /// The total count of audit rows, which grows with every committed edit from any process.
     pub fn change_counter(&self) -> Result<i64> {
         Ok(self.conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM audit", [], |r| r.get(0))?)
+    }
+
+    /// SQLite's quick structural check of every page: what it found, or nothing when the file is whole.
+    pub fn quick_check(&self) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare("PRAGMA quick_check")?;
+        let found = stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(found.into_iter().filter(|l| l != "ok").collect())
     }
 
     pub fn integrity_check(&self) -> Result<String> {

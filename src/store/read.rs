@@ -502,6 +502,10 @@ impl Store {
         audit::verify(self.conn())
     }
 
+    pub fn audit_row_with_hash(&self, hash: &str) -> Result<Option<i64>> {
+        audit::row_with_hash(self.conn(), hash)
+    }
+
     pub fn derived_differences(&self) -> Result<Vec<String>> {
         rules::derived_differences(self.conn())
     }

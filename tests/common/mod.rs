@@ -15,8 +15,18 @@ pub const TODAY: &str = "2026-11-26";
 pub const WEEK: &str = "2026-W48";
 pub const WEEK_1: &str = "2026-W47";
 pub const WEEK_2: &str = "2026-W46";
-/// The OS login the tests run as; in a demo it becomes P-1, the PMO administrator.
-pub const OS_USER: &str = "tester";
+/// The login the tests run as: the real uid's name, as keel takes it from the password database
+/// (environment variables never change who keel thinks you are). In a demo it becomes P-1, the PMO
+/// administrator; a plan for a real file names it as the person who may edit.
+pub fn os_user() -> &'static str {
+    static LOGIN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    LOGIN.get_or_init(|| {
+        let out = std::process::Command::new("id").arg("-un").output().expect("id runs");
+        let name = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        assert!(out.status.success() && !name.is_empty(), "the tests need a user id with a name in the password database");
+        name
+    })
+}
 
 /// What one run of keel gave back.
 #[derive(Debug)]
@@ -67,15 +77,14 @@ impl Run {
     }
 }
 
-/// A keel command with a clean environment: no KEEL_* variables from the caller, a fixed OS
-/// login and a private home, so nothing outside the test's directory is read or written.
+/// A keel command with a clean environment: no KEEL_* variables from the caller and a private
+/// home, so nothing outside the test's directory is read or written. It runs as the real login
+/// (`os_user()`); other people of a demo are played with KEEL_USER (`Keel::run_as`).
 pub fn keel(home: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_keel"));
     cmd.env_remove("KEEL_DB")
         .env_remove("KEEL_USER")
         .env_remove("KEEL_TODAY")
-        .env("USER", OS_USER)
-        .env("LOGNAME", OS_USER)
         .env("HOME", home)
         .env("XDG_DATA_HOME", home.join("data"))
         .env("NO_COLOR", "1")
@@ -206,4 +215,67 @@ pub fn value_row<'a>(detail: &'a Value, period: &str) -> &'a Value {
         .iter()
         .find(|v| v["period"] == period)
         .unwrap_or_else(|| panic!("no value row for {period} in {}", detail["key"]))
+}
+
+/// A small tmpfs (2 MiB) mounted on a fresh folder, for what keel does on a full disk; unmounted
+/// when dropped. `None` (with the reason printed) where mounting is not allowed (not root).
+pub struct Tmpfs {
+    pub dir: TempDir,
+}
+
+impl Tmpfs {
+    pub fn mount() -> Option<Tmpfs> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let out = std::process::Command::new("mount").args(["-t", "tmpfs", "-o", "size=2m", "tmpfs"]).arg(dir.path()).output();
+        match out {
+            Ok(o) if o.status.success() => Some(Tmpfs { dir }),
+            Ok(o) => {
+                println!("skipped: cannot mount a tmpfs ({}); CI runs as root", String::from_utf8_lossy(&o.stderr).trim());
+                None
+            }
+            Err(e) => {
+                println!("skipped: cannot run mount ({e})");
+                None
+            }
+        }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Fill the file system to its last byte, less `leave` bytes.
+    pub fn fill(&self, leave: u64) {
+        use std::io::Write;
+        let stat = std::process::Command::new("df").args(["-B1", "--output=avail"]).arg(self.dir.path()).output().expect("df runs");
+        let avail: u64 = String::from_utf8_lossy(&stat.stdout).lines().nth(1).and_then(|l| l.trim().parse().ok()).expect("df says");
+        let mut f = std::fs::File::create(self.path("filler")).expect("filler");
+        let chunk = vec![0xA5u8; 4096];
+        let mut left = avail.saturating_sub(leave);
+        while left > 0 {
+            let n = left.min(chunk.len() as u64) as usize;
+            if f.write_all(&chunk[..n]).is_err() {
+                break;
+            }
+            left -= n as u64;
+        }
+        let _ = f.sync_all();
+    }
+
+    /// The names in the folder, but the filler.
+    pub fn names(&self) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(self.dir.path())
+            .expect("read the tmpfs")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .filter(|n| n != "filler")
+            .collect();
+        v.sort();
+        v
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(self.dir.path()).status();
+    }
 }
