@@ -12,6 +12,7 @@ use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use std::path::{Path, PathBuf};
 
 mod formats;
+mod settings;
 pub use formats::{ExportWhat, ReportFormat};
 
 const AFTER_HELP: &str = "\
@@ -240,6 +241,9 @@ pub enum Command {
         #[arg(long)]
         owner: Option<String>,
     },
+    /// The organisation's settings: list them, show one, or change one (PMO administrators).
+    /// Shares are written 0.4 or 40%. Example: keel settings tolerance 4%
+    Settings { name: Option<String>, value: Option<String> },
     /// Copy the database with SQLite's online backup (safe while others are writing).
     Backup { dest: PathBuf },
     /// Who keel thinks you are, and where the database is.
@@ -687,6 +691,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             println!("decision recorded on {k}");
             Ok(0)
         }
+        Some(Command::Settings { name, value }) => settings::run(&mut open(&db())?, name, value),
         Some(Command::Backup { dest }) => {
             let store = open(&db())?;
             store.backup_to(&dest)?;

@@ -175,3 +175,26 @@ fn filters_narrow_the_tree() {
     let keys: Vec<String> = f.app.rows.iter().map(|r| r.item.key.clone()).collect();
     assert_eq!(keys, ["M-12"]);
 }
+
+#[test]
+fn a_bad_setting_in_the_file_is_named_on_the_message_line_until_fixed() {
+    let f = fixture();
+    rusqlite::Connection::open(&f.path)
+        .unwrap()
+        .execute("INSERT INTO settings (name, value) VALUES ('tolerance', 'five percent')", [])
+        .unwrap();
+    let mut app = keel::tui::app::App::new(
+        other(&f.path, "tester"),
+        keel::tui::keymap::Keymap::default_only(),
+        keel::tui::theme::Theme { color: false },
+    )
+    .unwrap();
+    let screen = render(&mut app, 120, 40);
+    assert!(screen.contains("ERROR setting tolerance = 'five percent'"), "{screen}");
+    // A key press clears other messages, not this one.
+    chars(&mut app, "j");
+    assert!(render(&mut app, 120, 40).contains("ERROR setting tolerance"));
+    app.store.edit(Edit::one(Change::Setting { name: "tolerance".into(), value: "5%".into() })).unwrap();
+    app.reload().unwrap();
+    assert!(!render(&mut app, 120, 40).contains("ERROR setting"));
+}

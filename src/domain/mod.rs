@@ -8,6 +8,7 @@ pub mod period;
 pub mod plan;
 pub mod rollup;
 pub mod scoring;
+pub mod settings;
 pub mod status;
 pub mod text_check;
 

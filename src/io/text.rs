@@ -227,6 +227,16 @@ pub fn check(r: &CheckReport) -> String {
     let mut s = String::new();
     let t = r.escalations_by_tier;
     let _ = writeln!(s, "keel check — {}", r.today);
+    if !r.settings_errors.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nSETTINGS ERRORS ({}) — the default is used for each until it is fixed with `keel settings NAME VALUE`",
+            r.settings_errors.len()
+        );
+        for p in &r.settings_errors {
+            let _ = writeln!(s, "  ERROR {p}");
+        }
+    }
     let _ = writeln!(s, "\nESCALATIONS  steering committee {}  sponsor action {}  owner review {}", t[2], t[1], t[0]);
     s.push_str(&escalations(&r.escalations));
     let list = |s: &mut String, title: &str, items: Vec<String>| {

@@ -106,6 +106,12 @@ pub enum Change {
         start: NaiveDate,
         end: NaiveDate,
     },
+    /// Change one of the organisation's settings (PMO administrators only); checked by the
+    /// domain's settings parser against the settings already stored.
+    Setting {
+        name: String,
+        value: String,
+    },
     /// Refuse the whole edit if, after the rules ran, the item is red or escalated and has no
     /// narrative saying why and what happens next (the weekly update asks for one).
     RequireNarrative(ItemKey),
@@ -278,6 +284,7 @@ fn apply(ctx: &mut Ctx, change: &Change) -> Result<()> {
             Ok(())
         }
         Change::CopyCycle { from, name, start, end } => super::rhythms::copy_cycle(ctx, from, name, *start, *end),
+        Change::Setting { name, value } => setting(ctx, name, value),
         Change::RequireNarrative(key) => {
             ctx.narrative_required.push(key.clone());
             Ok(())
@@ -792,6 +799,38 @@ fn depend(ctx: &mut Ctx, key: &ItemKey, on: &ItemKey, remove: bool) -> Result<()
         ctx.log(&key.to_string(), "depends_on", None, Some(on.to_string()));
     }
     Ok(())
+}
+
+fn setting(ctx: &mut Ctx, name: &str, value: &str) -> Result<()> {
+    if !(ctx.trusted || ctx.actor.pmo_admin) {
+        return Err(StoreError::Permission(format!("only a PMO administrator may change settings (you are {})", ctx.actor.display())));
+    }
+    let value = value.trim();
+    let current: Vec<(String, String)> = ctx
+        .tx
+        .prepare("SELECT name, value FROM settings")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let pairs = current.iter().map(|(n, v)| (n.as_str(), v.as_str()));
+    if let Some(p) = crate::domain::settings::check_change(pairs, [(name, value)]).into_iter().next() {
+        return Err(StoreError::Invalid {
+            key: format!("setting {}", p.name),
+            field: format!("'{}'", crate::domain::num::echo(&p.value)),
+            why: p.why,
+        });
+    }
+    let old = current.into_iter().find(|(n, _)| n == name).map(|(_, v)| v);
+    if old.as_deref() == Some(value) {
+        return Ok(());
+    }
+    ctx.tx.execute(
+        "INSERT INTO settings (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = excluded.value, version = version + 1",
+        params![name, value],
+    )?;
+    ctx.log("settings", name, old, Some(value.to_string()));
+    ctx.effects.push(format!("setting {name} = {value}"));
+    // Thresholds decide every item's escalation: reassess all of them under the new ones.
+    rules::rebuild_all(ctx)
 }
 
 pub(crate) fn decision(ctx: &mut Ctx, key: &ItemKey, text: &str, owner: Option<&ItemKey>) -> Result<()> {

@@ -23,7 +23,8 @@ pub mod rules;
 pub mod statuses;
 
 use crate::domain::escalation::Thresholds;
-use crate::domain::{ItemKey, Num};
+use crate::domain::settings::{self, SettingProblem, Settings};
+use crate::domain::ItemKey;
 use chrono::{DateTime, Local, NaiveDate, Utc};
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use std::path::{Path, PathBuf};
@@ -400,9 +401,14 @@ impl Store {
         Ok(self.conn.query_row("SELECT value FROM settings WHERE name = ?1", [name], |r| r.get(0)).optional()?)
     }
 
-    /// The organisation's thresholds: settings where present, defaults elsewhere.
+    /// The organisation's thresholds: settings where present and good, defaults elsewhere.
     pub fn thresholds(&self) -> Result<Thresholds> {
         thresholds_from(&self.conn)
+    }
+
+    /// Every setting, typed, and the stored ones that are bad (see [`settings::parse`]).
+    pub fn settings(&self) -> Result<(Settings, Vec<SettingProblem>)> {
+        settings_from(&self.conn)
     }
 
     /// A number that changes whenever any connection commits to the file: used to notice
@@ -453,40 +459,16 @@ pub(crate) fn resolve(conn: &Connection, key: &ItemKey) -> Result<i64> {
 }
 
 pub(crate) fn thresholds_from(conn: &Connection) -> Result<Thresholds> {
-    let mut t = Thresholds::default();
-    let mut stmt = conn.prepare_cached("SELECT name, value FROM settings")?;
-    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
-    for row in rows {
-        let (name, value) = row?;
-        let num = || Num::parse(&value).ok();
-        match name.as_str() {
-            "tolerance" => t.tolerance = num().unwrap_or(t.tolerance),
-            "repeated_periods" => t.repeated_periods = value.parse().unwrap_or(t.repeated_periods),
-            "major" => t.major = num().unwrap_or(t.major),
-            "major_money_gap" => t.major_money_gap = num().unwrap_or(t.major_money_gap),
-            "amber" => t.amber = num().unwrap_or(t.amber),
-            "red" => t.red = num().unwrap_or(t.red),
-            "critical_after_days" => t.critical_after_days = value.parse().unwrap_or(t.critical_after_days),
-            "due_days_owner" => t.due_days[0] = value.parse().unwrap_or(t.due_days[0]),
-            "due_days_sponsor" => t.due_days[1] = value.parse().unwrap_or(t.due_days[1]),
-            "due_days_steering" => t.due_days[2] = value.parse().unwrap_or(t.due_days[2]),
-            _ => {}
-        }
-    }
-    Ok(t)
+    Ok(settings_from(conn)?.0.thresholds)
+}
+
+/// The organisation's settings as the domain parses them, with every stored value that is bad
+/// (shown by `keel check` and the app until someone fixes it; its default is used meanwhile).
+pub(crate) fn settings_from(conn: &Connection) -> Result<(Settings, Vec<SettingProblem>)> {
+    let mut stmt = conn.prepare_cached("SELECT name, value FROM settings ORDER BY name")?;
+    let rows: Vec<(String, String)> = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+    Ok(settings::parse(rows.iter().map(|(n, v)| (n.as_str(), v.as_str()))))
 }
 
 /// The settings an organisation may change, with what each means (for `keel settings`).
-pub const SETTINGS: &[(&str, &str)] = &[
-    ("tolerance", "relative gap outside which a period is off plan (default 0.05)"),
-    ("repeated_periods", "periods off plan in a row that call for sponsor action (default 3)"),
-    ("major", "relative gap that calls for the steering committee (default 0.20)"),
-    ("major_money_gap", "money gap in one period that calls for the steering committee (default 100000)"),
-    ("amber", "forecast shortfall against plan that makes potential amber (default 0.05)"),
-    ("red", "forecast shortfall against plan that makes potential red (default 0.15)"),
-    ("critical_after_days", "days a milestone may be overdue before implementation is critical (default 14)"),
-    ("due_days_owner", "days to handle an owner review (default 7)"),
-    ("due_days_sponsor", "days to handle a sponsor action (default 5)"),
-    ("due_days_steering", "days to handle a steering committee decision (default 14)"),
-    ("cascade_ceiling", "highest share of objectives that may be cascaded from a parent, e.g. 0.40 (optional)"),
-];
+pub use crate::domain::settings::KNOWN as SETTINGS;

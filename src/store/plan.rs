@@ -467,10 +467,17 @@ fn import_inner(ctx: &mut Ctx, plan: &Plan) -> Result<()> {
                 .execute(params![item, d.text, d.by, owner, d.at])?;
         }
     }
+    let current: Vec<(String, String)> =
+        tx.prepare("SELECT name, value FROM settings")?.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+    let bad = crate::domain::settings::check_change(
+        current.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+        plan.settings.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+    );
+    for p in &bad {
+        problems.push(&format!("settings.{}", p.name), format!("'{}' {}", crate::domain::num::echo(&p.value), p.why));
+    }
     for (name, value) in &plan.settings {
-        if !super::SETTINGS.iter().any(|(s, _)| s == name) {
-            let known: Vec<&str> = super::SETTINGS.iter().map(|(s, _)| *s).collect();
-            problems.push("settings", format!("'{name}' is not a setting; known: {}", known.join(", ")));
+        if bad.iter().any(|p| &p.name == name) {
             continue;
         }
         tx.prepare_cached("INSERT INTO settings (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = excluded.value, version = version + 1")?.execute(params![name, value])?;
