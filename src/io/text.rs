@@ -180,7 +180,7 @@ pub fn escalations(rows: &[EscalationRow]) -> String {
         "id", "tier", "key", "title", "owner", "variance", "out", "due"
     );
     for e in rows {
-        let var = e.relative.map(|r| r.percent()).unwrap_or_else(|| e.gap.grouped());
+        let var = e.relative.map(crate::domain::escalation::relative_percent).unwrap_or_else(|| e.gap.grouped());
         let due = format!("{}{}", &e.due_at[..10.min(e.due_at.len())], if e.overdue { " OVERDUE" } else { "" });
         let _ = writeln!(
             s,
