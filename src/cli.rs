@@ -363,7 +363,7 @@ fn parse_date(s: &str, what: &str) -> Result<NaiveDate> {
 
 fn print_effects(outcome: &crate::store::EditOutcome) {
     for e in &outcome.effects {
-        println!("{e}");
+        println!("{}", crate::domain::text_check::printable(e));
     }
 }
 

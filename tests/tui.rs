@@ -198,3 +198,21 @@ fn a_bad_setting_in_the_file_is_named_on_the_message_line_until_fixed() {
     app.reload().unwrap();
     assert!(!render(&mut app, 120, 40).contains("ERROR setting"));
 }
+
+#[test]
+fn stored_control_characters_never_reach_the_terminal() {
+    let f = fixture();
+    rusqlite::Connection::open(&f.path)
+        .unwrap()
+        .execute("UPDATE objectives SET title = 'Grow\u{1b}]0;pwned\u{7}' WHERE id = (SELECT MIN(id) FROM objectives)", [])
+        .unwrap();
+    let mut app = keel::tui::app::App::new(
+        other(&f.path, "tester"),
+        keel::tui::keymap::Keymap::default_only(),
+        keel::tui::theme::Theme { color: false },
+    )
+    .unwrap();
+    let screen = render(&mut app, 120, 40);
+    assert!(screen.contains("Grow"), "{screen}");
+    assert!(!screen.chars().any(|c| c.is_control() && c != '\n'), "{screen:?}");
+}

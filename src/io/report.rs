@@ -502,7 +502,7 @@ pub fn markdown(r: &ReportModel, source: &str) -> String {
     while s.ends_with("\n\n") {
         s.pop();
     }
-    s
+    crate::io::text::printable(s)
 }
 
 /// "above" / "short": whether the bottom-up value covers the top-down target.

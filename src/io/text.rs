@@ -1,4 +1,5 @@
 //! Plain-text renderings for the terminal: `keel show`, `keel check`, `keel escalations`, `keel log`.
+//! Each public renderer's output passes [`printable`]: stored text is never played by a terminal.
 
 use crate::domain::Num;
 use crate::store::audit::Row;
@@ -11,6 +12,10 @@ fn opt(n: Option<Num>) -> String {
 }
 
 pub fn detail(d: &Detail) -> String {
+    printable(detail_raw(d))
+}
+
+fn detail_raw(d: &Detail) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "{} {}  ({}, version {})", d.key, d.title, d.kind, d.version);
     let st = &d.status;
@@ -169,6 +174,10 @@ pub fn detail(d: &Detail) -> String {
 }
 
 pub fn escalations(rows: &[EscalationRow]) -> String {
+    printable(escalations_raw(rows))
+}
+
+fn escalations_raw(rows: &[EscalationRow]) -> String {
     let mut s = String::new();
     if rows.is_empty() {
         s.push_str("no open escalations\n");
@@ -198,6 +207,15 @@ pub fn escalations(rows: &[EscalationRow]) -> String {
     s
 }
 
+/// Stored text as a terminal may show it: control characters other than newline and tab escaped
+/// (the write path refuses them; this is for anything already in a file).
+pub fn printable(s: String) -> String {
+    match crate::domain::text_check::printable(&s) {
+        std::borrow::Cow::Borrowed(_) => s,
+        std::borrow::Cow::Owned(clean) => clean,
+    }
+}
+
 pub fn truncate(s: &str, width: usize) -> String {
     if s.chars().count() <= width {
         s.to_string()
@@ -209,6 +227,10 @@ pub fn truncate(s: &str, width: usize) -> String {
 }
 
 pub fn log_line(r: &Row) -> String {
+    printable(log_line_raw(r))
+}
+
+fn log_line_raw(r: &Row) -> String {
     let what = match (&r.entry.old_value, &r.entry.new_value) {
         (Some(o), Some(n)) => format!("{o} → {n}"),
         (None, Some(n)) => format!("→ {n}"),
@@ -224,6 +246,10 @@ pub fn log(rows: &[Row]) -> String {
 }
 
 pub fn check(r: &CheckReport) -> String {
+    printable(check_raw(r))
+}
+
+fn check_raw(r: &CheckReport) -> String {
     let mut s = String::new();
     let t = r.escalations_by_tier;
     let _ = writeln!(s, "keel check — {}", r.today);

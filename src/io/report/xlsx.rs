@@ -30,8 +30,9 @@ enum Cell {
 
 use Cell::*;
 
+/// Stored text for a cell, control characters escaped (they would not survive as XML either).
 fn text(s: impl Into<String>) -> Cell {
-    Text(s.into())
+    Text(crate::io::text::printable(s.into()))
 }
 
 fn opt_text(s: Option<&str>) -> Cell {
