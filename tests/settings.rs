@@ -109,3 +109,30 @@ fn a_negative_tolerance_written_into_the_file_does_not_escalate_items_on_plan() 
     k.run(&["settings", "major", "0.2"]).ok();
     assert_eq!(k.escalations().len(), before, "the bad tolerance is not used: its default is");
 }
+
+/// `keel check --format json`'s "today" at the instant `now`, run in the user's zone `tz`.
+fn today_at(k: &Keel, now: &str, tz: &str) -> String {
+    let mut cmd = k.cmd(None);
+    cmd.env("KEEL_NOW", now).env("TZ", tz);
+    let r = run(cmd, &["check", "--format", "json"]);
+    r.json()["today"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn the_organisations_timezone_decides_today_for_everyone() {
+    let mut k = Keel::demo();
+    k.today = None;
+    // Sunday 20:30 UTC is already Monday 09:30 in Auckland.
+    let now = "2026-11-29T20:30:00Z";
+    assert_eq!(today_at(&k, now, "Pacific/Auckland"), "2026-11-29", "UTC by default, whatever the user's zone");
+    assert_eq!(today_at(&k, now, "America/Los_Angeles"), "2026-11-29");
+    k.run(&["settings", "timezone", "Mars/Olympus"]).code(65).stderr_has(&["setting timezone", "not an IANA time zone"]);
+    k.run(&["settings", "timezone", "Pacific/Auckland"]).ok();
+    for user_zone in ["America/Los_Angeles", "UTC", "Asia/Kolkata"] {
+        assert_eq!(today_at(&k, now, user_zone), "2026-11-30", "analyst in {user_zone}");
+    }
+    // The current period follows: a value typed without --period lands in Auckland's week.
+    let mut cmd = k.cmd(None);
+    cmd.env("KEEL_NOW", now).env("TZ", "America/Los_Angeles");
+    run(cmd, &["set", "M-1", "comment=typed on Monday in Auckland"]).ok().stdout_has(&["2026-W49"]);
+}

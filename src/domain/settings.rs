@@ -54,6 +54,12 @@ impl std::fmt::Display for SettingProblem {
     }
 }
 
+/// Today's date in the organisation's time zone at the instant `now`: one calendar for every
+/// user, wherever their terminal is (the current period follows from it).
+pub fn today_in(now: chrono::DateTime<chrono::Utc>, timezone: Tz) -> chrono::NaiveDate {
+    now.with_timezone(&timezone).date_naive()
+}
+
 /// Is `name` a setting an organisation may change?
 pub fn is_known(name: &str) -> bool {
     KNOWN.iter().any(|(n, _)| *n == name)
@@ -303,6 +309,17 @@ mod tests {
         let current = [("repeated_periods", "0"), ("tolerance", "-1")];
         assert!(check_change(current, [("major", "0.3")]).is_empty());
         assert_eq!(check_change(current, [("colour", "blue")])[0].why.split(';').next(), Some("is not a setting"));
+    }
+
+    #[test]
+    fn today_follows_the_organisations_zone_not_the_users() {
+        let now = chrono::DateTime::parse_from_rfc3339("2026-11-29T20:30:00Z").unwrap().with_timezone(&chrono::Utc);
+        let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        assert_eq!(today_in(now, Tz::UTC), day("2026-11-29"));
+        assert_eq!(today_in(now, chrono_tz::Pacific::Auckland), day("2026-11-30"));
+        assert_eq!(today_in(now, chrono_tz::America::Los_Angeles), day("2026-11-29"));
+        let sunday_night = chrono::DateTime::parse_from_rfc3339("2026-11-30T03:00:00Z").unwrap().with_timezone(&chrono::Utc);
+        assert_eq!(today_in(sunday_night, chrono_tz::America::New_York), day("2026-11-29"));
     }
 
     proptest::proptest! {

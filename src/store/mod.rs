@@ -25,7 +25,7 @@ pub mod statuses;
 use crate::domain::escalation::Thresholds;
 use crate::domain::settings::{self, SettingProblem, Settings};
 use crate::domain::ItemKey;
-use chrono::{DateTime, Local, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -112,13 +112,19 @@ impl Actor {
 #[derive(Clone, Copy, Debug)]
 pub struct Clock {
     pub now: DateTime<Utc>,
-    /// Today in the local calendar: period keys come from this, not from the UTC timestamp.
+    /// Today in the organisation's calendar (its `timezone` setting), the same for every user
+    /// and for cron: period keys come from this, not from the UTC timestamp or a user's zone.
     pub today: NaiveDate,
 }
 
 impl Clock {
+    /// Now, with today in UTC (for time stamps that need no calendar date).
     pub fn system() -> Clock {
-        Clock { now: Utc::now(), today: Local::now().date_naive() }
+        Clock::in_zone(Utc::now(), chrono_tz::Tz::UTC)
+    }
+    /// The instant `now`, with today as the organisation's time zone has it.
+    pub fn in_zone(now: DateTime<Utc>, timezone: chrono_tz::Tz) -> Clock {
+        Clock { now, today: settings::today_in(now, timezone) }
     }
     pub fn at(today: NaiveDate) -> Clock {
         Clock { now: today.and_hms_opt(12, 0, 0).expect("noon exists").and_utc(), today }
@@ -135,6 +141,8 @@ pub struct Store {
     pub demo: bool,
     read_only: Option<String>,
     clock_override: Option<NaiveDate>,
+    /// A demo's KEEL_NOW: the instant keel judges by (today then follows the `timezone` setting).
+    now_override: Option<DateTime<Utc>>,
     /// Statuses computed for the screen, kept until the file or the day changes.
     memo: std::cell::RefCell<statuses::Memo>,
 }
@@ -245,6 +253,7 @@ impl Store {
             demo: false,
             read_only: None,
             clock_override: None,
+            now_override: None,
             memo: Default::default(),
         };
         if version < migrations::SCHEMA_VERSION {
@@ -295,6 +304,7 @@ impl Store {
             demo,
             read_only: None,
             clock_override: None,
+            now_override: None,
             memo: Default::default(),
         };
         store.identify(None)?;
@@ -321,6 +331,7 @@ impl Store {
             demo: self.demo,
             read_only: Some("a reader".into()),
             clock_override: self.clock_override,
+            now_override: self.now_override,
             memo: Default::default(),
         })
     }
@@ -347,6 +358,12 @@ impl Store {
             None => os_login(),
         };
         if self.demo {
+            // An instant, for trying the organisation's time zone: today is taken from it there.
+            if let Ok(t) = std::env::var("KEEL_NOW") {
+                let now = DateTime::parse_from_rfc3339(t.trim())
+                    .map_err(|_| StoreError::Permission(format!("KEEL_NOW='{t}': use an RFC 3339 time like 2026-11-29T23:30:00Z")))?;
+                self.now_override = Some(now.with_timezone(&Utc));
+            }
             if let Ok(d) = std::env::var("KEEL_TODAY") {
                 let day = NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d")
                     .map_err(|_| StoreError::Permission(format!("KEEL_TODAY='{d}': use YYYY-MM-DD")))?;
@@ -386,11 +403,25 @@ impl Store {
         Ok(self.conn.query_row("SELECT EXISTS (SELECT 1 FROM people)", [], |r| r.get(0))?)
     }
 
+    /// The one clock: a demo's KEEL_TODAY (or set_clock) wins; else now (a demo's KEEL_NOW, or
+    /// the system's), with today in the organisation's `timezone` setting — never the user's zone.
     pub fn clock(&self) -> Clock {
         match self.clock_override {
             Some(day) => Clock::at(day),
-            None => Clock::system(),
+            None => Clock::in_zone(self.now_override.unwrap_or_else(Utc::now), self.timezone()),
         }
+    }
+
+    /// The organisation's time zone, as the settings parser reads it (UTC when unset or bad;
+    /// a bad one is reported with the other settings).
+    fn timezone(&self) -> chrono_tz::Tz {
+        let stored: Option<String> = self
+            .conn
+            .prepare_cached("SELECT value FROM settings WHERE name = 'timezone'")
+            .and_then(|mut s| s.query_row([], |r| r.get(0)).optional())
+            .ok()
+            .flatten();
+        stored.map(|v| settings::parse([("timezone", v.as_str())]).0.timezone).unwrap_or(chrono_tz::Tz::UTC)
     }
 
     pub fn set_clock(&mut self, today: NaiveDate) {
