@@ -184,11 +184,11 @@ pub fn gap_percent(share: Num, thresholds: &[Num]) -> String {
     format!("{}%", cut.normalize())
 }
 
-/// A relative variance as a percentage for lists, e.g. `-19.99%`: exact to the 4 decimals of a
-/// percentage that keel stores (cut toward zero beyond them, so it never rounds up to a threshold).
+/// A relative variance as a percentage for list columns, e.g. `-19.99%`: two decimals cut toward
+/// zero, so a gap never rounds up to a threshold it has not reached (the reason says it exactly).
 pub fn relative_percent(relative: Num) -> String {
     match relative.inner().checked_mul(Decimal::ONE_HUNDRED) {
-        Some(p) => format!("{}%", p.round_dp_with_strategy(4, RoundingStrategy::ToZero).normalize()),
+        Some(p) => format!("{}%", p.round_dp_with_strategy(2, RoundingStrategy::ToZero).normalize()),
         None => relative.percent(),
     }
 }
@@ -303,7 +303,8 @@ mod tests {
         assert_eq!(relative_json(n("-0.2")), "-0.2000");
         assert_eq!(relative_json(n("0.05")), "0.0500");
         assert_eq!(relative_json(n("-0.00001")), "0.0000");
-        assert_eq!(relative_percent(n("-0.199999")), "-19.9999%");
+        assert_eq!(relative_percent(n("-0.199999")), "-19.99%");
+        assert_eq!(relative_percent(n("-0.051549")), "-5.15%");
         assert_eq!(relative_percent(n("-0.2")), "-20%");
     }
 
