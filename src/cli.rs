@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 mod formats;
 mod out_file;
+mod settings;
 pub mod stdout;
 pub use formats::{ExportWhat, ReportFormat};
 
@@ -251,6 +252,9 @@ pub enum Command {
         #[arg(long)]
         owner: Option<String>,
     },
+    /// The organisation's settings: list them, show one, or change one (PMO administrators).
+    /// Shares are written 0.4 or 40%. Example: keel settings tolerance 4%
+    Settings { name: Option<String>, value: Option<String> },
     /// Copy the database with SQLite's online backup (safe while others are writing).
     Backup { dest: PathBuf },
     /// Who keel thinks you are, and where the database is.
@@ -376,7 +380,7 @@ fn parse_date(s: &str, what: &str) -> Result<NaiveDate> {
 
 fn print_effects(outcome: &crate::store::EditOutcome) {
     for e in &outcome.effects {
-        println!("{e}");
+        println!("{}", crate::domain::text_check::printable(e));
     }
 }
 
@@ -713,6 +717,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             println!("decision recorded on {k}");
             Ok(0)
         }
+        Some(Command::Settings { name, value }) => settings::run(&mut open(&db())?, name, value),
         Some(Command::Backup { dest }) => {
             let store = open(&db())?;
             store.backup_to(&dest)?;

@@ -168,7 +168,7 @@ fn repeated_and_major_variances_escalate_and_an_on_target_actual_closes() {
     demo.run_as("priya", &["set", "M-1", "actual=6750", "--period", WEEK]).ok().stdout_has(&["raised to steering committee"]);
     let e = demo.open_escalation("M-1").unwrap();
     assert_eq!((e["tier"].as_i64(), e["tier_label"].as_str()), (Some(3), Some("steering committee")));
-    assert_eq!(e["relative"], "-0.25");
+    assert_eq!(e["relative"], "-0.2500", "four decimals, always");
     assert_eq!(demo.run(&["check"]).code, 2);
 
     // On target in the latest week: it closes by itself.

@@ -175,3 +175,44 @@ fn filters_narrow_the_tree() {
     let keys: Vec<String> = f.app.rows.iter().map(|r| r.item.key.clone()).collect();
     assert_eq!(keys, ["M-12"]);
 }
+
+#[test]
+fn a_bad_setting_in_the_file_is_named_on_the_message_line_until_fixed() {
+    let f = fixture();
+    rusqlite::Connection::open(&f.path)
+        .unwrap()
+        .execute("INSERT INTO settings (name, value) VALUES ('tolerance', 'five percent')", [])
+        .unwrap();
+    let mut app = keel::tui::app::App::new(
+        other(&f.path, "tester"),
+        keel::tui::keymap::Keymap::default_only(),
+        keel::tui::theme::Theme { color: false },
+    )
+    .unwrap();
+    let screen = render(&mut app, 120, 40);
+    assert!(screen.contains("ERROR setting tolerance = 'five percent'"), "{screen}");
+    // A key press clears other messages, not this one.
+    chars(&mut app, "j");
+    assert!(render(&mut app, 120, 40).contains("ERROR setting tolerance"));
+    app.store.edit(Edit::one(Change::Setting { name: "tolerance".into(), value: "5%".into() })).unwrap();
+    app.reload().unwrap();
+    assert!(!render(&mut app, 120, 40).contains("ERROR setting"));
+}
+
+#[test]
+fn stored_control_characters_never_reach_the_terminal() {
+    let f = fixture();
+    rusqlite::Connection::open(&f.path)
+        .unwrap()
+        .execute("UPDATE objectives SET title = 'Grow\u{1b}]0;pwned\u{7}' WHERE id = (SELECT MIN(id) FROM objectives)", [])
+        .unwrap();
+    let mut app = keel::tui::app::App::new(
+        other(&f.path, "tester"),
+        keel::tui::keymap::Keymap::default_only(),
+        keel::tui::theme::Theme { color: false },
+    )
+    .unwrap();
+    let screen = render(&mut app, 120, 40);
+    assert!(screen.contains("Grow"), "{screen}");
+    assert!(!screen.chars().any(|c| c.is_control() && c != '\n'), "{screen:?}");
+}

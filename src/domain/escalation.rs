@@ -6,7 +6,7 @@
 //! steering committee decision (a major gap, relative or in money).
 
 use super::{Direction, Num, Period};
-use rust_decimal::Decimal;
+use rust_decimal::{Decimal, RoundingStrategy};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Tier {
@@ -154,7 +154,7 @@ pub fn assess(points: &[Point], direction: Direction, t: &Thresholds, money: boo
     let word = if direction == Direction::HigherIsBetter { "below" } else { "above" };
     let major_share = latest.relative.is_some_and(|r| r <= t.major.negated());
     let major_money = money && latest.signed_gap.is_negative() && latest.signed_gap.abs() >= t.major_money_gap;
-    let share = latest.relative.map(|r| r.abs().percent()).unwrap_or_else(|| latest.signed_gap.abs().grouped());
+    let share = latest.relative.map(|r| gap_percent(r.abs(), &[t.tolerance, t.major])).unwrap_or_else(|| latest.signed_gap.abs().grouped());
     let (tier, reason) = if !latest.out_of_tolerance {
         (None, format!("within tolerance in {}", latest.period))
     } else if major_share || major_money {
@@ -170,6 +170,45 @@ pub fn assess(points: &[Point], direction: Direction, t: &Thresholds, money: boo
         (Some(Tier::OwnerReview), format!("{share} {word} plan in {}", latest.period))
     };
     Some(Assessment { tier, latest, periods_out, reason })
+}
+
+/// The size of a relative gap (a share ≥ 0) as a percentage for a reason: the exact value when it
+/// has at most 2 decimals, else cut toward zero at 2 decimals — with more digits while a
+/// threshold lies between the cut value and the true one, so that the text never reads as the
+/// other side of a threshold: 19.999% is "19.99%", never "20%"; 5.001% is "5.001%", never "5%".
+pub fn gap_percent(share: Num, thresholds: &[Num]) -> String {
+    let Some(exact) = share.inner().checked_mul(Decimal::ONE_HUNDRED) else { return share.percent() };
+    let marks: Vec<Decimal> = thresholds.iter().filter_map(|t| t.inner().checked_mul(Decimal::ONE_HUNDRED)).collect();
+    let mut dp = 2;
+    let cut = loop {
+        let cut = exact.round_dp_with_strategy(dp, RoundingStrategy::ToZero);
+        let misleads = marks.iter().any(|m| cut <= *m && *m < exact);
+        if cut == exact || !misleads || dp >= 12 {
+            break cut;
+        }
+        dp += 1;
+    };
+    format!("{}%", cut.normalize())
+}
+
+/// A relative variance as a percentage for list columns, e.g. `-19.99%`: two decimals cut toward
+/// zero, so a gap never rounds up to a threshold it has not reached (the reason says it exactly).
+pub fn relative_percent(relative: Num) -> String {
+    match relative.inner().checked_mul(Decimal::ONE_HUNDRED) {
+        Some(p) => format!("{}%", p.round_dp_with_strategy(2, RoundingStrategy::ToZero).normalize()),
+        None => relative.percent(),
+    }
+}
+
+/// A relative variance as JSON gives it: a string with exactly four decimals, cut toward zero
+/// (`-0.199999` is `"-0.1999"`, never `"-0.2000"`, which would read as the steering threshold).
+pub fn relative_json(relative: Num) -> String {
+    let mut r = relative.inner().round_dp_with_strategy(4, RoundingStrategy::ToZero);
+    r.rescale(4);
+    if r.is_zero() {
+        r.set_sign_positive(true);
+    }
+    r.to_string()
 }
 
 /// What must happen to an item's escalation record when its assessment changes.
@@ -244,6 +283,51 @@ mod tests {
             assess(&pts(&[("100", "90"), ("100", "90"), ("100", "90")]), Direction::HigherIsBetter, &Thresholds::default(), false).unwrap();
         assert_eq!(a.reason, "3 periods below plan");
         assert_eq!(a.periods_out, 3);
+    }
+
+    fn reason(plan: &str, actual: &str) -> (Option<Tier>, String) {
+        let a = assess(&pts(&[(plan, actual)]), Direction::HigherIsBetter, &Thresholds::default(), false).unwrap();
+        (a.tier, a.reason)
+    }
+
+    #[test]
+    fn reasons_never_read_as_the_other_side_of_a_threshold() {
+        use Tier::*;
+        assert_eq!(reason("100", "80.01"), (Some(OwnerReview), "19.99% below plan in 2026-W40".into()));
+        assert_eq!(reason("100", "80"), (Some(SteeringCommittee), "20% below plan in 2026-W40".into()));
+        assert_eq!(reason("100000", "80001"), (Some(OwnerReview), "19.99% below plan in 2026-W40".into()));
+        assert_eq!(reason("100", "94.99"), (Some(OwnerReview), "5.01% below plan in 2026-W40".into()));
+        assert_eq!(reason("100000", "94999"), (Some(OwnerReview), "5.001% below plan in 2026-W40".into()));
+        assert_eq!(reason("3", "2"), (Some(SteeringCommittee), "33.33% below plan in 2026-W40".into()));
+        assert_eq!(reason("100", "87.5"), (Some(OwnerReview), "12.5% below plan in 2026-W40".into()));
+    }
+
+    #[test]
+    fn relative_in_json_has_four_decimals_cut_toward_zero() {
+        let n = |s: &str| Num::parse(s).unwrap();
+        assert_eq!(relative_json(n("-0.1999")), "-0.1999");
+        assert_eq!(relative_json(n("-0.199999")), "-0.1999");
+        assert_eq!(relative_json(n("-0.2")), "-0.2000");
+        assert_eq!(relative_json(n("0.05")), "0.0500");
+        assert_eq!(relative_json(n("-0.00001")), "0.0000");
+        assert_eq!(relative_percent(n("-0.199999")), "-19.99%");
+        assert_eq!(relative_percent(n("-0.051549")), "-5.15%");
+        assert_eq!(relative_percent(n("-0.2")), "-20%");
+    }
+
+    proptest::proptest! {
+        /// The percentage in a reason is on the same side of every threshold as the true gap.
+        #[test]
+        fn gap_percent_keeps_the_side_of_each_threshold(gap in 0i64..1_000_000, mark in 1i64..10_000) {
+            let share = Num::from(Decimal::new(gap, 6));
+            let threshold = Num::from(Decimal::new(mark, 4));
+            let shown = gap_percent(share, &[threshold]);
+            let shown = Decimal::from_str_exact(shown.trim_end_matches('%')).unwrap();
+            let true_pct = share.inner() * Decimal::ONE_HUNDRED;
+            let mark_pct = threshold.inner() * Decimal::ONE_HUNDRED;
+            proptest::prop_assert_eq!(shown > mark_pct, true_pct > mark_pct);
+            proptest::prop_assert_eq!(shown >= mark_pct, true_pct >= mark_pct);
+        }
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod period;
 pub mod plan;
 pub mod rollup;
 pub mod scoring;
+pub mod settings;
 pub mod status;
 pub mod text_check;
 

@@ -9,6 +9,41 @@ use std::fmt;
 
 pub const MAX_TEXT: usize = 10_000;
 
+/// The one rule for free text that keel stores (titles, narratives, comments, reasons,
+/// decisions, milestone titles …), on every path: no control characters other than newline and
+/// tab — an escape sequence in a title would be played by every terminal that shows it — and at
+/// most [`MAX_TEXT`] characters (characters, not bytes: "é" is one).
+pub fn free_text(s: &str) -> Result<(), String> {
+    if s.chars().any(is_forbidden) {
+        return Err("contains control characters (terminal escapes and the like): remove them".into());
+    }
+    if s.chars().nth(MAX_TEXT).is_some() {
+        return Err(format!("is longer than 10,000 characters ({})", s.chars().count()));
+    }
+    Ok(())
+}
+
+fn is_forbidden(c: char) -> bool {
+    c.is_control() && c != '\n' && c != '\t'
+}
+
+/// Text already stored, made safe to print: control characters other than newline and tab are
+/// shown escaped (`\u{1b}`), never played. For every renderer, in case older files hold some.
+pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(is_forbidden) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    std::borrow::Cow::Owned(s.chars().map(|c| if is_forbidden(c) { c.escape_unicode().to_string() } else { c.to_string() }).collect())
+}
+
+/// A confidence (that an item reaches its target) is a share from 0 to 1, on every path.
+pub fn confidence(n: super::Num) -> Result<(), String> {
+    if n < super::Num::ZERO || n > super::Num::ONE {
+        return Err(format!("{n} is not between 0 and 1 (0.7 = 70% confident)"));
+    }
+    Ok(())
+}
+
 /// One problem: where (`values[3] (M-1 2026-W48)`, or a section name) and what (`comment: …`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TextProblem {
@@ -60,17 +95,13 @@ impl Walker {
                 }
             }
         }
-        let control = s.chars().any(|c| c.is_control() && c != '\n' && c != '\t');
-        if !control && s.len() <= MAX_TEXT {
+        // Bytes bound characters from above: most strings are short and need no count.
+        if s.len() <= MAX_TEXT && !s.chars().any(is_forbidden) {
             return;
         }
+        let Err(why) = free_text(s) else { return };
         let field = self.field();
-        if control {
-            self.pending.push(format!("{field}: contains control characters"));
-        }
-        if s.len() > MAX_TEXT {
-            self.pending.push(format!("{field}: is longer than 10,000 characters"));
-        }
+        self.pending.push(format!("{field}: {why}"));
         if !self.in_item() {
             self.flush_item();
         }
@@ -335,6 +366,27 @@ mod tests {
         settings: BTreeMap<String, String>,
     }
 
+    const CONTROL: &str = "contains control characters (terminal escapes and the like): remove them";
+
+    #[test]
+    fn limits_count_characters_not_bytes() {
+        assert_eq!(free_text(&"é".repeat(MAX_TEXT)), Ok(()));
+        assert!(free_text(&"é".repeat(MAX_TEXT + 1)).unwrap_err().contains("longer than 10,000 characters"));
+        let plan = Plan { measures: vec![item("M-1", &"é".repeat(MAX_TEXT))], values: vec![], settings: BTreeMap::new() };
+        assert_eq!(check(&plan), vec![]);
+    }
+
+    #[test]
+    fn escapes_and_c1_controls_are_refused_and_printed_escaped() {
+        for bad in ["\u{1b}]0;pwned\u{7}", "a\rb", "\u{9b}2J", "nul\0"] {
+            assert_eq!(free_text(bad), Err(CONTROL.to_string()), "{bad:?}");
+            assert!(!printable(bad).chars().any(|c| c.is_control()), "{bad:?}");
+        }
+        assert_eq!(printable("\u{1b}[2J"), "\\u{1b}[2J");
+        assert_eq!(free_text("line\nnext\ttab"), Ok(()));
+        assert!(matches!(printable("line\nnext"), std::borrow::Cow::Borrowed(_)));
+    }
+
     fn item(key: &str, title: &str) -> Item {
         Item { key: key.into(), title: title.into(), tags: vec!["ok".into()], note: None }
     }
@@ -363,11 +415,11 @@ mod tests {
         assert_eq!(
             found,
             vec![
-                "measures[1] (M-2): tags[1]: contains control characters",
-                "measures[1] (M-2): note: is longer than 10,000 characters",
-                "measures[2] (M-3): title: contains control characters",
-                "values[0] (M-1 2026-W48): comment: contains control characters",
-                "settings: settings.label: contains control characters",
+                format!("measures[1] (M-2): tags[1]: {CONTROL}"),
+                "measures[1] (M-2): note: is longer than 10,000 characters (10001)".into(),
+                format!("measures[2] (M-3): title: {CONTROL}"),
+                format!("values[0] (M-1 2026-W48): comment: {CONTROL}"),
+                format!("settings: settings.label: {CONTROL}"),
             ]
         );
     }
@@ -384,6 +436,6 @@ mod tests {
             objectives: Vec<Late>,
         }
         let plan = P { objectives: vec![Late { title: "\u{7}".into(), key: "O-9".into() }] };
-        assert_eq!(check(&plan), vec![TextProblem { at: "objectives[0] (O-9)".into(), what: "title: contains control characters".into() }]);
+        assert_eq!(check(&plan), vec![TextProblem { at: "objectives[0] (O-9)".into(), what: format!("title: {CONTROL}") }]);
     }
 }

@@ -181,17 +181,14 @@ pub fn read_values(text: &str) -> (Vec<Row>, Vec<Problem>) {
                 Col::Value(_) if v.is_empty() => {}
                 Col::Value("comment") => {
                     let text = unneutralise(v).replace("\r\n", "\n");
-                    if text.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-                        problems.push(bad("contains control characters".into()));
-                    } else if text.len() > 10_000 {
-                        problems.push(bad("is longer than 10,000 characters".into()));
-                    } else {
-                        cells.push(("comment", text));
+                    match crate::domain::text_check::free_text(&text) {
+                        Err(why) => problems.push(bad(why)),
+                        Ok(()) => cells.push(("comment", text)),
                     }
                 }
                 Col::Value(field) => match Num::parse(v) {
-                    Ok(n) if *field == "confidence" && (n < Num::ZERO || n > Num::ONE) => {
-                        problems.push(bad(format!("{n} is not between 0 and 1 (0.7 = 70% confident)")))
+                    Ok(n) if *field == "confidence" && crate::domain::text_check::confidence(n).is_err() => {
+                        problems.push(bad(crate::domain::text_check::confidence(n).unwrap_err()))
                     }
                     Ok(n) => cells.push((field, n.to_string())),
                     Err(e) => problems.push(bad(e.to_string())),

@@ -335,7 +335,7 @@ pub fn render(r: &ReportModel, source: &str, out: &mut dyn Sink) {
                     or_dash(e.owner.as_deref()),
                     e.reason.clone(),
                     e.period.clone(),
-                    e.relative.map(|x| x.percent()).unwrap_or_else(|| "—".into()),
+                    e.relative.map(crate::domain::escalation::relative_percent).unwrap_or_else(|| "—".into()),
                     e.gap.grouped(),
                     e.periods_out.to_string(),
                     or_dash(e.assignee.as_deref()),
@@ -502,7 +502,7 @@ pub fn markdown(r: &ReportModel, source: &str) -> String {
     while s.ends_with("\n\n") {
         s.pop();
     }
-    s
+    crate::io::text::printable(s)
 }
 
 /// "above" / "short": whether the bottom-up value covers the top-down target.

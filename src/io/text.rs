@@ -1,4 +1,5 @@
 //! Plain-text renderings for the terminal: `keel show`, `keel check`, `keel escalations`, `keel log`.
+//! Each public renderer's output passes [`printable`]: stored text is never played by a terminal.
 
 use crate::domain::Num;
 use crate::store::audit::Row;
@@ -11,6 +12,10 @@ fn opt(n: Option<Num>) -> String {
 }
 
 pub fn detail(d: &Detail) -> String {
+    printable(detail_raw(d))
+}
+
+fn detail_raw(d: &Detail) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "{} {}  ({}, version {})", d.key, d.title, d.kind, d.version);
     let st = &d.status;
@@ -170,6 +175,10 @@ pub fn detail(d: &Detail) -> String {
 }
 
 pub fn escalations(rows: &[EscalationRow]) -> String {
+    printable(escalations_raw(rows))
+}
+
+fn escalations_raw(rows: &[EscalationRow]) -> String {
     let mut s = String::new();
     if rows.is_empty() {
         s.push_str("no open escalations\n");
@@ -181,7 +190,7 @@ pub fn escalations(rows: &[EscalationRow]) -> String {
         "id", "tier", "key", "title", "owner", "variance", "out", "due"
     );
     for e in rows {
-        let var = e.relative.map(|r| r.percent()).unwrap_or_else(|| e.gap.grouped());
+        let var = e.relative.map(crate::domain::escalation::relative_percent).unwrap_or_else(|| e.gap.grouped());
         let due = format!("{}{}", &e.due_at[..10.min(e.due_at.len())], if e.overdue { " OVERDUE" } else { "" });
         let _ = writeln!(
             s,
@@ -199,6 +208,15 @@ pub fn escalations(rows: &[EscalationRow]) -> String {
     s
 }
 
+/// Stored text as a terminal may show it: control characters other than newline and tab escaped
+/// (the write path refuses them; this is for anything already in a file).
+pub fn printable(s: String) -> String {
+    match crate::domain::text_check::printable(&s) {
+        std::borrow::Cow::Borrowed(_) => s,
+        std::borrow::Cow::Owned(clean) => clean,
+    }
+}
+
 pub fn truncate(s: &str, width: usize) -> String {
     if s.chars().count() <= width {
         s.to_string()
@@ -210,6 +228,10 @@ pub fn truncate(s: &str, width: usize) -> String {
 }
 
 pub fn log_line(r: &Row) -> String {
+    printable(log_line_raw(r))
+}
+
+fn log_line_raw(r: &Row) -> String {
     let what = match (&r.entry.old_value, &r.entry.new_value) {
         (Some(o), Some(n)) => format!("{o} → {n}"),
         (None, Some(n)) => format!("→ {n}"),
@@ -225,9 +247,23 @@ pub fn log(rows: &[Row]) -> String {
 }
 
 pub fn check(r: &CheckReport) -> String {
+    printable(check_raw(r))
+}
+
+fn check_raw(r: &CheckReport) -> String {
     let mut s = String::new();
     let t = r.escalations_by_tier;
     let _ = writeln!(s, "keel check — {}", r.today);
+    if !r.settings_errors.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nSETTINGS ERRORS ({}) — the default is used for each until it is fixed with `keel settings NAME VALUE`",
+            r.settings_errors.len()
+        );
+        for p in &r.settings_errors {
+            let _ = writeln!(s, "  ERROR {p}");
+        }
+    }
     let _ = writeln!(s, "\nESCALATIONS  steering committee {}  sponsor action {}  owner review {}", t[2], t[1], t[0]);
     s.push_str(&escalations(&r.escalations));
     let list = |s: &mut String, title: &str, items: Vec<String>| {

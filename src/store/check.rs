@@ -10,6 +10,7 @@ use super::statuses::Engine;
 use super::{Result, Store};
 use crate::domain::health;
 use crate::domain::rollup::{self, Money, TargetGap};
+use crate::domain::settings::SettingProblem;
 use crate::domain::status::{ImplLevel, Rag};
 use crate::domain::{Num, Period, Stage};
 use chrono::{Datelike, Duration, NaiveDate};
@@ -91,9 +92,15 @@ pub struct CheckReport {
     pub not_executable: Vec<Gaps>,
     pub funnel: Vec<FunnelRow>,
     pub objective_targets: Vec<(String, TargetGap)>,
-    /// 0 nothing open, 1 owner or sponsor items open, 2 a steering committee item open.
+    /// Stored settings that are bad (their defaults are in use until they are fixed).
+    pub settings_errors: Vec<SettingProblem>,
+    /// 0 nothing open, 1 owner or sponsor items open, 2 a steering committee item open,
+    /// [`SETTINGS_EXIT`] a setting is bad (whatever is open).
     pub exit_code: i32,
 }
+
+/// `keel check`'s exit code while a stored setting is bad: EX_CONFIG, a configuration error.
+pub const SETTINGS_EXIT: i32 = 78;
 
 impl Store {
     pub fn check(&self) -> Result<CheckReport> {
@@ -236,7 +243,8 @@ impl Store {
             }
         }
         let only: Vec<health::ObjectiveFacts> = facts.into_iter().map(|(_, f)| f.health).collect();
-        let ceiling = self.setting("cascade_ceiling")?.and_then(|s| Num::parse(&s).ok());
+        let (settings, settings_errors) = self.settings()?;
+        let ceiling = settings.cascade_ceiling;
         let share = health::cascade_share(&only);
         let alignment = Alignment {
             objectives: only.len(),
@@ -313,7 +321,8 @@ impl Store {
             not_executable,
             funnel,
             objective_targets,
-            exit_code,
+            exit_code: if settings_errors.is_empty() { exit_code } else { SETTINGS_EXIT },
+            settings_errors,
         })
     }
 

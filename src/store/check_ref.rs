@@ -142,7 +142,8 @@ impl Store {
             }
         }
         let only: Vec<health::ObjectiveFacts> = facts.iter().map(|(_, f)| f.clone()).collect();
-        let ceiling = self.setting("cascade_ceiling")?.and_then(|s| Num::parse(&s).ok());
+        let (settings, settings_errors) = self.settings()?;
+        let ceiling = settings.cascade_ceiling;
         let share = health::cascade_share(&only);
         let alignment = Alignment {
             objectives: only.len(),
@@ -221,7 +222,8 @@ impl Store {
             not_executable,
             funnel,
             objective_targets,
-            exit_code,
+            exit_code: if settings_errors.is_empty() { exit_code } else { SETTINGS_EXIT },
+            settings_errors,
         })
     }
 

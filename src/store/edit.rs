@@ -8,6 +8,7 @@ use super::fields::{self, FieldType};
 use super::{resolve, rules, Actor, Clock, Result, Store, StoreError};
 use crate::domain::gates::{self, Acting, GateAction};
 use crate::domain::plan::Plan;
+use crate::domain::text_check;
 use crate::domain::{ItemKey, ItemKind, Num, Period};
 use chrono::NaiveDate;
 use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
@@ -105,6 +106,12 @@ pub enum Change {
         name: String,
         start: NaiveDate,
         end: NaiveDate,
+    },
+    /// Change one of the organisation's settings (PMO administrators only); checked by the
+    /// domain's settings parser against the settings already stored.
+    Setting {
+        name: String,
+        value: String,
     },
     /// Refuse the whole edit if, after the rules ran, the item is red or escalated and has no
     /// narrative saying why and what happens next (the weekly update asks for one).
@@ -220,6 +227,7 @@ impl Store {
                     narrative_required: Vec::new(),
                     opened_meeting: None,
                 };
+                check_texts(&edit)?;
                 for change in &edit.changes {
                     apply(&mut ctx, change)?;
                 }
@@ -269,6 +277,50 @@ impl Store {
     }
 }
 
+impl Change {
+    /// The free text this change would store, as (where, field, text), for the one text rule.
+    /// A plan's strings are checked by the plan import, which names each item and field.
+    fn texts(&self) -> Vec<(String, &str, &str)> {
+        match self {
+            Change::Set { key, field, value, .. } => vec![(key.to_string(), field.as_str(), value.as_str())],
+            Change::Value { key, field, value, .. } => {
+                vec![(key.to_string(), if field == "comment" { "comment" } else { "value" }, value.as_str())]
+            }
+            Change::Gate { key, reason, .. } => reason.iter().map(|r| (key.to_string(), "reason", r.as_str())).collect(),
+            Change::Escalation { id, action } => match action {
+                EscalationAction::Decide(t) => vec![(format!("escalation {id}"), "decision", t.as_str())],
+                EscalationAction::Resolve(t) => vec![(format!("escalation {id}"), "resolution", t.as_str())],
+                EscalationAction::Snooze { reason, .. } => vec![(format!("escalation {id}"), "reason", reason.as_str())],
+                EscalationAction::Acknowledge | EscalationAction::Assign(_) => vec![],
+            },
+            Change::Milestone { key, action: MilestoneAction::Add { title, .. } } => {
+                vec![(key.to_string(), "milestone title", title.as_str())]
+            }
+            Change::Decision { key, text, .. } | Change::MeetingDecision { key, text, .. } => {
+                vec![(key.to_string(), "decision", text.as_str())]
+            }
+            Change::CopyCycle { from, name, .. } => vec![(from.to_string(), "name", name.as_str())],
+            Change::Setting { name, value } => vec![(format!("setting {name}"), "value", value.as_str())],
+            Change::Milestone { .. }
+            | Change::Link { .. }
+            | Change::Depend { .. }
+            | Change::ImportPlan(_)
+            | Change::StartMeeting { .. }
+            | Change::EndMeeting { .. }
+            | Change::RequireNarrative(_) => vec![],
+        }
+    }
+}
+
+/// Every piece of free text an edit carries meets the one text rule, before anything is written.
+fn check_texts(edit: &Edit) -> Result<()> {
+    let reason = edit.reason.iter().map(|r| ("--reason".to_string(), "reason", r.as_str()));
+    for (at, field, text) in edit.changes.iter().flat_map(Change::texts).chain(reason) {
+        text_check::free_text(text).map_err(|why| StoreError::Invalid { key: at, field: field.into(), why })?;
+    }
+    Ok(())
+}
+
 fn apply(ctx: &mut Ctx, change: &Change) -> Result<()> {
     match change {
         Change::Set { key, field, value, if_version } => set_field(ctx, key, field, value, *if_version),
@@ -288,6 +340,7 @@ fn apply(ctx: &mut Ctx, change: &Change) -> Result<()> {
             Ok(())
         }
         Change::CopyCycle { from, name, start, end } => super::rhythms::copy_cycle(ctx, from, name, *start, *end),
+        Change::Setting { name, value } => setting(ctx, name, value),
         Change::RequireNarrative(key) => {
             ctx.narrative_required.push(key.clone());
             Ok(())
@@ -388,12 +441,7 @@ fn typed(ctx: &Ctx, key: &ItemKey, field: &fields::Field, raw: &str) -> Result<(
     };
     match field.ty {
         FieldType::Text => {
-            if v.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-                return Err(invalid("contains control characters".into()));
-            }
-            if v.len() > 10_000 {
-                return Err(invalid("is longer than 10,000 characters".into()));
-            }
+            text_check::free_text(v).map_err(invalid)?;
             Ok((Typed::Text(v.to_string()), Some(v.to_string())))
         }
         FieldType::Number => {
@@ -601,12 +649,8 @@ fn set_value(ctx: &mut Ctx, key: &ItemKey, period: Period, name: &str, raw: &str
         Some(raw.trim().to_string())
     } else {
         let n = Num::parse(raw).map_err(|e| StoreError::Invalid { key: key.to_string(), field: field.clone(), why: e.to_string() })?;
-        if field == "confidence" && (n < Num::ZERO || n > Num::ONE) {
-            return Err(StoreError::Invalid {
-                key: key.to_string(),
-                field,
-                why: format!("{n} is not between 0 and 1 (0.7 = 70% confident)"),
-            });
+        if field == "confidence" {
+            text_check::confidence(n).map_err(|why| StoreError::Invalid { key: key.to_string(), field: field.clone(), why })?;
         }
         Some(n.to_string())
     };
@@ -844,6 +888,38 @@ fn depend(ctx: &mut Ctx, key: &ItemKey, on: &ItemKey, remove: bool) -> Result<()
         ctx.log(&key.to_string(), "depends_on", None, Some(on.to_string()));
     }
     Ok(())
+}
+
+fn setting(ctx: &mut Ctx, name: &str, value: &str) -> Result<()> {
+    if !(ctx.trusted || ctx.actor.pmo_admin) {
+        return Err(StoreError::Permission(format!("only a PMO administrator may change settings (you are {})", ctx.actor.display())));
+    }
+    let value = value.trim();
+    let current: Vec<(String, String)> = ctx
+        .tx
+        .prepare("SELECT name, value FROM settings")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let pairs = current.iter().map(|(n, v)| (n.as_str(), v.as_str()));
+    if let Some(p) = crate::domain::settings::check_change(pairs, [(name, value)]).into_iter().next() {
+        return Err(StoreError::Invalid {
+            key: format!("setting {}", p.name),
+            field: format!("'{}'", crate::domain::num::echo(&p.value)),
+            why: p.why,
+        });
+    }
+    let old = current.into_iter().find(|(n, _)| n == name).map(|(_, v)| v);
+    if old.as_deref() == Some(value) {
+        return Ok(());
+    }
+    ctx.tx.execute(
+        "INSERT INTO settings (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = excluded.value, version = version + 1",
+        params![name, value],
+    )?;
+    ctx.log("settings", name, old, Some(value.to_string()));
+    ctx.effects.push(format!("setting {name} = {value}"));
+    // Thresholds decide every item's escalation: reassess all of them under the new ones.
+    rules::rebuild_all(ctx)
 }
 
 pub(crate) fn decision(ctx: &mut Ctx, key: &ItemKey, text: &str, owner: Option<&ItemKey>) -> Result<()> {

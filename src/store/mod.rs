@@ -25,8 +25,9 @@ pub mod rules;
 pub mod statuses;
 
 use crate::domain::escalation::Thresholds;
-use crate::domain::{ItemKey, Num};
-use chrono::{DateTime, Local, NaiveDate, Utc};
+use crate::domain::settings::{self, SettingProblem, Settings};
+use crate::domain::ItemKey;
+use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -121,13 +122,19 @@ impl Actor {
 #[derive(Clone, Copy, Debug)]
 pub struct Clock {
     pub now: DateTime<Utc>,
-    /// Today in the local calendar: period keys come from this, not from the UTC timestamp.
+    /// Today in the organisation's calendar (its `timezone` setting), the same for every user
+    /// and for cron: period keys come from this, not from the UTC timestamp or a user's zone.
     pub today: NaiveDate,
 }
 
 impl Clock {
+    /// Now, with today in UTC (for time stamps that need no calendar date).
     pub fn system() -> Clock {
-        Clock { now: Utc::now(), today: Local::now().date_naive() }
+        Clock::in_zone(Utc::now(), chrono_tz::Tz::UTC)
+    }
+    /// The instant `now`, with today as the organisation's time zone has it.
+    pub fn in_zone(now: DateTime<Utc>, timezone: chrono_tz::Tz) -> Clock {
+        Clock { now, today: settings::today_in(now, timezone) }
     }
     pub fn at(today: NaiveDate) -> Clock {
         Clock { now: today.and_hms_opt(12, 0, 0).expect("noon exists").and_utc(), today }
@@ -144,6 +151,8 @@ pub struct Store {
     pub demo: bool,
     read_only: Option<String>,
     clock_override: Option<NaiveDate>,
+    /// A demo's KEEL_NOW: the instant keel judges by (today then follows the `timezone` setting).
+    now_override: Option<DateTime<Utc>>,
     /// Statuses computed for the screen, kept until the file or the day changes.
     memo: std::cell::RefCell<statuses::Memo>,
 }
@@ -265,6 +274,7 @@ impl Store {
             demo: false,
             read_only: None,
             clock_override: None,
+            now_override: None,
             memo: Default::default(),
         };
         if version < migrations::SCHEMA_VERSION {
@@ -315,6 +325,7 @@ impl Store {
             demo,
             read_only: None,
             clock_override: None,
+            now_override: None,
             memo: Default::default(),
         };
         store.identify(None)?;
@@ -341,6 +352,7 @@ impl Store {
             demo: self.demo,
             read_only: Some("a reader".into()),
             clock_override: self.clock_override,
+            now_override: self.now_override,
             memo: Default::default(),
         })
     }
@@ -368,6 +380,12 @@ impl Store {
             None => os_login(),
         };
         if self.demo {
+            // An instant, for trying the organisation's time zone: today is taken from it there.
+            if let Ok(t) = std::env::var("KEEL_NOW") {
+                let now = DateTime::parse_from_rfc3339(t.trim())
+                    .map_err(|_| StoreError::Permission(format!("KEEL_NOW='{t}': use an RFC 3339 time like 2026-11-29T23:30:00Z")))?;
+                self.now_override = Some(now.with_timezone(&Utc));
+            }
             if let Ok(d) = std::env::var("KEEL_TODAY") {
                 let day = NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d")
                     .map_err(|_| StoreError::Permission(format!("KEEL_TODAY='{d}': use YYYY-MM-DD")))?;
@@ -420,11 +438,25 @@ impl Store {
         Ok(self.conn.query_row("SELECT EXISTS (SELECT 1 FROM people)", [], |r| r.get(0))?)
     }
 
+    /// The one clock: a demo's KEEL_TODAY (or set_clock) wins; else now (a demo's KEEL_NOW, or
+    /// the system's), with today in the organisation's `timezone` setting — never the user's zone.
     pub fn clock(&self) -> Clock {
         match self.clock_override {
             Some(day) => Clock::at(day),
-            None => Clock::system(),
+            None => Clock::in_zone(self.now_override.unwrap_or_else(Utc::now), self.timezone()),
         }
+    }
+
+    /// The organisation's time zone, as the settings parser reads it (UTC when unset or bad;
+    /// a bad one is reported with the other settings).
+    fn timezone(&self) -> chrono_tz::Tz {
+        let stored: Option<String> = self
+            .conn
+            .prepare_cached("SELECT value FROM settings WHERE name = 'timezone'")
+            .and_then(|mut s| s.query_row([], |r| r.get(0)).optional())
+            .ok()
+            .flatten();
+        stored.map(|v| settings::parse([("timezone", v.as_str())]).0.timezone).unwrap_or(chrono_tz::Tz::UTC)
     }
 
     pub fn set_clock(&mut self, today: NaiveDate) {
@@ -435,9 +467,14 @@ impl Store {
         Ok(self.conn.query_row("SELECT value FROM settings WHERE name = ?1", [name], |r| r.get(0)).optional()?)
     }
 
-    /// The organisation's thresholds: settings where present, defaults elsewhere.
+    /// The organisation's thresholds: settings where present and good, defaults elsewhere.
     pub fn thresholds(&self) -> Result<Thresholds> {
         thresholds_from(&self.conn)
+    }
+
+    /// Every setting, typed, and the stored ones that are bad (see [`settings::parse`]).
+    pub fn settings(&self) -> Result<(Settings, Vec<SettingProblem>)> {
+        settings_from(&self.conn)
     }
 
     /// A number that changes whenever any connection commits to the file: used to notice
@@ -495,40 +532,16 @@ pub(crate) fn resolve(conn: &Connection, key: &ItemKey) -> Result<i64> {
 }
 
 pub(crate) fn thresholds_from(conn: &Connection) -> Result<Thresholds> {
-    let mut t = Thresholds::default();
-    let mut stmt = conn.prepare_cached("SELECT name, value FROM settings")?;
-    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
-    for row in rows {
-        let (name, value) = row?;
-        let num = || Num::parse(&value).ok();
-        match name.as_str() {
-            "tolerance" => t.tolerance = num().unwrap_or(t.tolerance),
-            "repeated_periods" => t.repeated_periods = value.parse().unwrap_or(t.repeated_periods),
-            "major" => t.major = num().unwrap_or(t.major),
-            "major_money_gap" => t.major_money_gap = num().unwrap_or(t.major_money_gap),
-            "amber" => t.amber = num().unwrap_or(t.amber),
-            "red" => t.red = num().unwrap_or(t.red),
-            "critical_after_days" => t.critical_after_days = value.parse().unwrap_or(t.critical_after_days),
-            "due_days_owner" => t.due_days[0] = value.parse().unwrap_or(t.due_days[0]),
-            "due_days_sponsor" => t.due_days[1] = value.parse().unwrap_or(t.due_days[1]),
-            "due_days_steering" => t.due_days[2] = value.parse().unwrap_or(t.due_days[2]),
-            _ => {}
-        }
-    }
-    Ok(t)
+    Ok(settings_from(conn)?.0.thresholds)
+}
+
+/// The organisation's settings as the domain parses them, with every stored value that is bad
+/// (shown by `keel check` and the app until someone fixes it; its default is used meanwhile).
+pub(crate) fn settings_from(conn: &Connection) -> Result<(Settings, Vec<SettingProblem>)> {
+    let mut stmt = conn.prepare_cached("SELECT name, value FROM settings ORDER BY name")?;
+    let rows: Vec<(String, String)> = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+    Ok(settings::parse(rows.iter().map(|(n, v)| (n.as_str(), v.as_str()))))
 }
 
 /// The settings an organisation may change, with what each means (for `keel settings`).
-pub const SETTINGS: &[(&str, &str)] = &[
-    ("tolerance", "relative gap outside which a period is off plan (default 0.05)"),
-    ("repeated_periods", "periods off plan in a row that call for sponsor action (default 3)"),
-    ("major", "relative gap that calls for the steering committee (default 0.20)"),
-    ("major_money_gap", "money gap in one period that calls for the steering committee (default 100000)"),
-    ("amber", "forecast shortfall against plan that makes potential amber (default 0.05)"),
-    ("red", "forecast shortfall against plan that makes potential red (default 0.15)"),
-    ("critical_after_days", "days a milestone may be overdue before implementation is critical (default 14)"),
-    ("due_days_owner", "days to handle an owner review (default 7)"),
-    ("due_days_sponsor", "days to handle a sponsor action (default 5)"),
-    ("due_days_steering", "days to handle a steering committee decision (default 14)"),
-    ("cascade_ceiling", "highest share of objectives that may be cascaded from a parent, e.g. 0.40 (optional)"),
-];
+pub use crate::domain::settings::KNOWN as SETTINGS;

@@ -124,13 +124,20 @@ fn rag_ok(problems: &mut Problems, at: &str, v: &Option<String>) {
     }
 }
 
+/// A confidence in a plan obeys the rule it obeys when typed into the app.
+fn confidence_ok(problems: &mut Problems, at: &str, v: Option<Num>) {
+    if let Some(Err(why)) = v.map(crate::domain::text_check::confidence) {
+        problems.push(at, format!("confidence: {why}"));
+    }
+}
+
 fn n(v: &Option<Num>) -> Option<String> {
     v.map(|x| x.to_string())
 }
 
 /// Text in a plan meets the limits of text typed into `keel set`: no control characters (a
-/// terminal would play them back to every analyst who views the item) and at most 10,000 bytes
-/// in one field. Problems name the section, the item and the field.
+/// terminal would play them back to every analyst who views the item) and at most 10,000
+/// characters in one field. Problems name the section, the item and the field.
 fn check_text(plan: &Plan, problems: &mut Problems) {
     for p in crate::domain::text_check::check(plan) {
         problems.push(&p.at, p.what);
@@ -341,6 +348,7 @@ fn import_inner(ctx: &mut Ctx, plan: &Plan) -> Result<()> {
         let at = format!("key_results[{i}] ({})", k.key);
         text_ok(&mut problems, &at, "title", &k.title);
         rag_ok(&mut problems, &at, &k.manual_status);
+        confidence_ok(&mut problems, &at, k.confidence);
         let objective = reference(tx, &mut problems, &at, "objective", Some(&k.objective), &[ItemKind::Objective])?;
         let owner = reference(tx, &mut problems, &at, "owner", k.owner.as_deref(), &[ItemKind::Person])?;
         let Some(objective) = objective else { continue };
@@ -479,6 +487,9 @@ fn import_inner(ctx: &mut Ctx, plan: &Plan) -> Result<()> {
                 good_at = Some(&v.at);
             }
         }
+        if let Some(c) = v.confidence.filter(|c| crate::domain::text_check::confidence(*c).is_err()) {
+            confidence_ok(&mut problems, &at(), Some(c));
+        }
         let (Some(item), Some(period)) = (item, period) else { continue };
         if !value_rows.insert((item, period)) {
             problems.push(&at(), "this item and period appear twice");
@@ -510,10 +521,17 @@ fn import_inner(ctx: &mut Ctx, plan: &Plan) -> Result<()> {
                 .execute(params![item, d.text, d.by, owner, d.at])?;
         }
     }
+    let current: Vec<(String, String)> =
+        tx.prepare("SELECT name, value FROM settings")?.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+    let bad = crate::domain::settings::check_change(
+        current.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+        plan.settings.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+    );
+    for p in &bad {
+        problems.push(&format!("settings.{}", p.name), format!("'{}' {}", crate::domain::num::echo(&p.value), p.why));
+    }
     for (name, value) in &plan.settings {
-        if !super::SETTINGS.iter().any(|(s, _)| s == name) {
-            let known: Vec<&str> = super::SETTINGS.iter().map(|(s, _)| *s).collect();
-            problems.push("settings", format!("'{name}' is not a setting; known: {}", known.join(", ")));
+        if bad.iter().any(|p| &p.name == name) {
             continue;
         }
         tx.prepare_cached("INSERT INTO settings (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = excluded.value, version = version + 1")?.execute(params![name, value])?;

@@ -123,6 +123,13 @@ pub struct ItemStatus {
     pub tier: Option<i64>,
 }
 
+fn relative_4dp<S: serde::Serializer>(r: &Option<Num>, s: S) -> std::result::Result<S::Ok, S::Error> {
+    match r {
+        Some(r) => s.serialize_str(&crate::domain::escalation::relative_json(*r)),
+        None => s.serialize_none(),
+    }
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct EscalationRow {
     pub id: i64,
@@ -134,6 +141,8 @@ pub struct EscalationRow {
     pub tier_label: &'static str,
     pub reason: String,
     pub period: String,
+    /// Four decimals, cut toward zero (see [`escalation::relative_json`]).
+    #[serde(serialize_with = "relative_4dp")]
     pub relative: Option<Num>,
     pub gap: Num,
     pub periods_out: i64,

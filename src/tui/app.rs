@@ -158,6 +158,8 @@ pub struct App {
     pub last_data_version: i64,
     pub last_change_counter: i64,
     pub read_only: Option<String>,
+    /// A stored setting that is bad, shown on the message line until someone fixes it.
+    pub settings_error: Option<String>,
     pub quit: bool,
     /// Rows that fit in the tree pane at the last draw (for paging).
     pub tree_height: usize,
@@ -227,6 +229,7 @@ impl App {
             last_data_version: 0,
             last_change_counter: 0,
             read_only,
+            settings_error: None,
             quit: false,
             tree_height: 20,
             variance_height: 8,
@@ -273,6 +276,7 @@ impl App {
         self.load_variance()?;
         self.load_detail()?;
         self.read_only = self.store.read_only_reason();
+        self.settings_error = settings_error(&self.store)?;
         Ok(())
     }
 
@@ -655,6 +659,15 @@ impl App {
         changed
     }
 
+    /// The message line when nothing else is said: a bad stored setting stays in view.
+    pub fn standing_message(&self) -> Option<(&str, bool)> {
+        match (&self.message, &self.settings_error) {
+            (Some((text, warn)), _) => Some((text.as_str(), *warn)),
+            (None, Some(e)) => Some((e.as_str(), true)),
+            (None, None) => None,
+        }
+    }
+
     pub fn say(&mut self, text: impl Into<String>) {
         self.message = Some((text.into(), false));
     }
@@ -701,4 +714,13 @@ impl App {
             None => Ok(false),
         }
     }
+}
+
+/// "ERROR setting …" for the first bad stored setting (and how many more), or none.
+fn settings_error(store: &Store) -> anyhow::Result<Option<String>> {
+    let (_, problems) = store.settings()?;
+    Ok(problems.first().map(|p| {
+        let more = if problems.len() > 1 { format!(" (and {} more)", problems.len() - 1) } else { String::new() };
+        format!("ERROR {p}{more}: the default is used; fix it with `keel settings {} VALUE`", p.name)
+    }))
 }

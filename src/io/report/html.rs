@@ -299,6 +299,10 @@ fn compact(v: f64) -> String {
 
 /// The report as one HTML document.
 pub fn html(r: &ReportModel, source: &str) -> String {
+    crate::io::text::printable(html_raw(r, source))
+}
+
+fn html_raw(r: &ReportModel, source: &str) -> String {
     let mut sink = Html { body: String::new(), open_section: false };
     render(r, source, &mut sink);
     if sink.open_section {

@@ -19,7 +19,8 @@ enum Cell {
     Money(Num),
     /// A metric (key result or KPI value): `#,##0.00##`.
     Metric(Num),
-    /// A share shown as a percentage: `0.0%` (rounded to six decimals).
+    /// A share shown as a percentage: `0.0#%` (rounded to six decimals; two decimals of a
+    /// percentage, so a 19.99% variance does not read as the 20% steering threshold).
     Percent(Num),
     /// A grade 0–1: `0.00` (rounded to six decimals).
     Grade(Num),
@@ -29,8 +30,9 @@ enum Cell {
 
 use Cell::*;
 
+/// Stored text for a cell, control characters escaped (they would not survive as XML either).
 fn text(s: impl Into<String>) -> Cell {
-    Text(s.into())
+    Text(crate::io::text::printable(s.into()))
 }
 
 fn opt_text(s: Option<&str>) -> Cell {
@@ -101,7 +103,7 @@ pub fn xlsx(r: &ReportModel, source: &str) -> Result<Vec<u8>, XlsxError> {
         header: Format::new().set_bold().set_background_color("F2F4F7").set_align(FormatAlign::Top),
         money: Format::new().set_num_format("#,##0.00"),
         metric: Format::new().set_num_format("#,##0.00##"),
-        percent: Format::new().set_num_format("0.0%"),
+        percent: Format::new().set_num_format("0.0#%"),
         grade: Format::new().set_num_format("0.00"),
         int: Format::new().set_num_format("0"),
         wrap: Format::new().set_text_wrap().set_align(FormatAlign::Top),
@@ -326,7 +328,8 @@ pub fn xlsx(r: &ReportModel, source: &str) -> Result<Vec<u8>, XlsxError> {
                 opt_text(e.owner.as_deref()),
                 text(&e.reason),
                 text(&e.period),
-                opt(e.relative, Percent),
+                // Cut toward zero to what the format shows, so Excel cannot round 19.999% to 20%.
+                opt(e.relative.map(|r| Num::from(r.inner().round_dp_with_strategy(4, rust_decimal::RoundingStrategy::ToZero))), Percent),
                 Money(e.gap),
                 Int(e.periods_out),
                 text(&e.assignee_role),

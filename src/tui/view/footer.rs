@@ -33,8 +33,8 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
 }
 
 pub fn message(frame: &mut Frame, app: &App, area: Rect) {
-    if let Some((text, warn)) = &app.message {
-        let style = if *warn { app.theme.error() } else { app.theme.key() };
+    if let Some((text, warn)) = app.standing_message() {
+        let style = if warn { app.theme.error() } else { app.theme.key() };
         frame.render_widget(Paragraph::new(Span::styled(format!(" {text}"), style)), area);
     }
 }

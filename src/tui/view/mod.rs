@@ -56,6 +56,22 @@ pub fn body_layout(area: Rect, focus: Pane) -> Areas {
 }
 
 pub fn draw(frame: &mut Frame, app: &mut App) -> Areas {
+    let areas = draw_panes(frame, app);
+    defuse_controls(frame.buffer_mut());
+    areas
+}
+
+/// Stored text never reaches the terminal as a control sequence: the write path refuses control
+/// characters, and any already in a file are drawn as "�" here, whichever pane drew them.
+fn defuse_controls(buf: &mut ratatui::buffer::Buffer) {
+    for cell in buf.content.iter_mut() {
+        if cell.symbol().chars().any(char::is_control) {
+            cell.set_symbol("\u{fffd}");
+        }
+    }
+}
+
+fn draw_panes(frame: &mut Frame, app: &mut App) -> Areas {
     let area = frame.area();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         let msg = format!(

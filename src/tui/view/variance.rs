@@ -55,7 +55,7 @@ pub fn draw(frame: &mut Frame, app: &mut App, area: Rect) {
     for (i, e) in app.variance.visible(offset, height) {
         let selected = i == app.variance_cursor;
         let base = if selected { app.theme.selected(app.focus == Pane::Variance) } else { ratatui::style::Style::default() };
-        let var = e.relative.map(|r| r.percent()).unwrap_or_else(|| e.gap.grouped());
+        let var = e.relative.map(crate::domain::escalation::relative_percent).unwrap_or_else(|| e.gap.grouped());
         let due = if e.overdue { "OVERDUE".to_string() } else { e.due_at.get(5..10).unwrap_or("").to_string() };
         let ack = if app.marked.contains(&e.id) {
             "◆"
