@@ -272,3 +272,31 @@ fn a_plan_with_inconsistent_key_results_or_future_actuals_is_refused() {
     k.run(&["import", path.to_str().unwrap()]).code(65).stderr_has(&["values[0] (KR-1 2099-W10)", "has begun"]);
     k.run(&["show", "KR-1"]).code(65);
 }
+
+// ---------------------------------------------------------------------------------------------
+// 16: red or escalated needs this period's narrative, on every path
+
+#[test]
+fn the_narrative_rule_holds_for_set_and_csv_import_and_a_note_is_not_an_excuse() {
+    // The demo created last week: its narratives were written before this week began.
+    let demo = Keel::demo_on(Some("2026-11-19"));
+    let later_as = |login: &str, args: &[&str]| demo.cmd(Some(login)).env("KEEL_TODAY", TODAY).args(args).output().unwrap();
+    let later = |args: &[&str]| later_as("priya", args);
+    // M-1 (priya) collapses this week: refused until she says why and what next.
+    let r = later(&["set", "M-1", "actual=100", "--period", WEEK]);
+    assert_eq!(r.status.code(), Some(65), "{}", String::from_utf8_lossy(&r.stderr));
+    assert!(String::from_utf8_lossy(&r.stderr).contains("narrative"), "{}", String::from_utf8_lossy(&r.stderr));
+    // The same through a values CSV.
+    let csv = demo.path("values.csv");
+    std::fs::write(&csv, format!("key,period,actual\nM-1,{WEEK},100\n")).unwrap();
+    let r = later(&["import", csv.to_str().unwrap()]);
+    assert_eq!(r.status.code(), Some(65), "{}", String::from_utf8_lossy(&r.stderr));
+    // Confirming last week's words (setting the same text) is an answer too.
+    let old = field(&demo.show("M-1"), "narrative").as_str().unwrap().to_string();
+    let r = later(&["set", "M-1", &format!("narrative={old}"), "actual=100", "--period", WEEK]);
+    assert_eq!(r.status.code(), Some(0), "{}", String::from_utf8_lossy(&r.stderr));
+    // A key result's weekly note is its narrative, never the explanation that excuses a manual green.
+    let r = later_as("jonas", &["set", "KR-1", "narrative=Two renewals slipped; both re-engaged"]);
+    assert_eq!(r.status.code(), Some(0), "{}", String::from_utf8_lossy(&r.stderr));
+    assert!(field(&demo.show("KR-1"), "status_explanation").is_null());
+}

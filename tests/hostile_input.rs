@@ -55,6 +55,7 @@ fn base() -> Value {
         ],
         "measures": [{"key": "M-1", "title": "Measure one", "package": "MP-1", "owner": "P-2", "stage": "defined",
             "cadence": "weekly", "value_type": "recurring-benefit", "contributes_to": ["KR-1"],
+            "narrative": "Behind plan in the first week: supplier late; catching up by week 3.",
             "milestones": [{"title": "Kick-off", "due": "2026-02-01"}]}],
         "values": [{"item": "M-1", "period": "2026-W01", "planned": "100", "actual": "90", "by": "olga", "at": "2026-01-04T09:00:00Z"}],
     })

@@ -262,13 +262,13 @@ prop_compose! {
             plan.key_results.push(p::KeyResult {
                 key: format!("KR-{}", i + 1), objective: format!("O-{}", (o % objectives.len()) + 1), title: title.clone(), kind,
                 baseline: (kind != KrKind::Milestone).then_some(baseline), target: (kind != KrKind::Milestone).then_some(target),
-                unit: None, weight: Num::ONE, confidence: None, owner: Some("P-1".into()), milestone_done: false, manual_status: None, status_explanation: None,
+                unit: None, weight: Num::ONE, confidence: None, owner: Some("P-1".into()), milestone_done: false, manual_status: None, status_explanation: None, narrative: Some("Reviewed weekly".into()),
             });
         }
         plan.kpis.push(p::Kpi {
             key: "K-1".into(), title: "Cost per order".into(), ipo_class: IpoClass::Process, unit: None, direction: Direction::LowerIsBetter,
             target: Some(Num::from_int(40)), tolerance: None, timeframe: Some("FY26".into()), data_source: Some("ERP".into()),
-            frequency: Some(Cadence::Weekly), owner: Some("P-1".into()), kra: None, informs: vec!["O-1".into()],
+            frequency: Some(Cadence::Weekly), owner: Some("P-1".into()), kra: None, informs: vec!["O-1".into()], narrative: Some("Reviewed weekly".into()),
         });
         for (i, (kind, title)) in [(NodeKind::Portfolio, "Portfolio"), (NodeKind::Programme, "Programme"), (NodeKind::Project, "Project"), (NodeKind::Package, "Package")].iter().enumerate() {
             let key = format!("{}-1", kind.prefix());
@@ -282,7 +282,7 @@ prop_compose! {
                 sponsor: None, controller: None, business_unit: Some("U-1".into()), function: None, kra: None, stage: Stage::Defined,
                 side_state: None, side_reason: None, pending_stage: None, requested_by: None, sponsor_approved_by: None,
                 controller_signed_by: None, validated_by: None, cadence: Cadence::Weekly, value_type: types[*vt], potential: None,
-                narrative: narrative.clone(), decision_needed: None, risk: None, next_steps: None,
+                narrative: Some(narrative.clone().unwrap_or_else(|| "Reviewed weekly".into())), decision_needed: None, risk: None, next_steps: None,
                 contributes_to: if plan.key_results.is_empty() { vec![] } else { vec!["KR-1".into()] }, depends_on: vec![], milestones: vec![],
             });
         }

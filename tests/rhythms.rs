@@ -53,6 +53,10 @@ fn weekly_update_saves_each_item_and_summarises() {
 #[test]
 fn an_escalated_item_needs_a_narrative_and_nothing_is_saved_without_one() {
     let mut f = fixture_as("amara");
+    // K-2 has said nothing yet (its narrative is empty).
+    let clear =
+        keel::store::Change::Set { key: ItemKey::parse("K-2").unwrap(), field: "narrative".into(), value: String::new(), if_version: None };
+    other(&f.path, "amara").edit(keel::store::Edit::one(clear)).unwrap();
     keel::tui::weekly::start(&mut f.app).unwrap();
     // Churn far above target escalates K-2 to the steering committee.
     chars(&mut f.app, "9");

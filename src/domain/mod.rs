@@ -4,6 +4,7 @@ pub mod escalation;
 pub mod gates;
 pub mod health;
 pub mod key_result;
+pub mod narrative;
 pub mod num;
 pub mod period;
 pub mod plan;

@@ -140,6 +140,9 @@ pub struct KeyResult {
     pub manual_status: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_explanation: Option<String>,
+    /// Why the number is off and what happens next (the weekly note).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub narrative: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -169,6 +172,9 @@ pub struct Kpi {
     /// Key results and objectives this KPI informs.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub informs: Vec<String>,
+    /// Why the number is off and what happens next.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub narrative: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

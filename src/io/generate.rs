@@ -351,6 +351,9 @@ impl Spec {
             milestone_done: kind == KrKind::Milestone && r.below(3) == 0,
             manual_status: None,
             status_explanation: None,
+            // Every numeric key result reports with a note, so an import never leaves one that
+            // is off its line without saying why (the narrative rule).
+            narrative: (kind != KrKind::Milestone).then(|| "Weekly review with the team; actions agreed where behind.".into()),
         });
         if kind == KrKind::Milestone {
             return;
@@ -394,6 +397,7 @@ impl Spec {
                 owner: Some(self.person(k * 11)),
                 kra: Some(format!("KRA-{}", 1 + k % s.kras)),
                 informs,
+                narrative: Some("Reviewed weekly; causes of any gap named with the next step.".into()),
             });
             let prof = profile(&mut r);
             let short = shortfalls(prof, &mut r);
@@ -530,7 +534,11 @@ impl Spec {
                 cadence: if n % 10 == 0 { Cadence::Biweekly } else { Cadence::Weekly },
                 value_type,
                 potential: Some(num(plan_total * 11 / 10)),
-                narrative: escalated.then(|| "Behind plan: supplier delay; recovery plan agreed with the sponsor.".into()),
+                narrative: Some(if escalated {
+                    "Behind plan: supplier delay; recovery plan agreed with the sponsor.".into()
+                } else {
+                    "On course; next milestone prepared.".into()
+                }),
                 decision_needed: None,
                 risk: (r.below(10) < 6).then(|| "Adoption slower than planned".into()),
                 next_steps: None,

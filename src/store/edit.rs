@@ -168,6 +168,8 @@ pub(crate) struct Ctx<'a> {
     pub trusted: bool,
     /// Items that must carry a narrative if the rules leave them red or escalated.
     pub narrative_required: Vec<ItemKey>,
+    /// Items whose numbers this edit changed (the narrative rule looks at them).
+    pub valued: BTreeSet<i64>,
     /// The id of a meeting this edit opened, for the caller.
     pub opened_meeting: Option<i64>,
 }
@@ -225,6 +227,7 @@ impl Store {
                     bumped: HashSet::new(),
                     trusted,
                     narrative_required: Vec::new(),
+                    valued: BTreeSet::new(),
                     opened_meeting: None,
                 };
                 check_texts(&edit)?;
@@ -233,7 +236,7 @@ impl Store {
                 }
                 super::invariants::enforce(&mut ctx)?;
                 rules::run(&mut ctx)?;
-                super::rhythms::check_narratives(&mut ctx)?;
+                super::narratives::check(&mut ctx)?;
                 audit::append(&tx, &clock.stamp(), &actor.login, &ctx.audit)?;
                 EditOutcome { effects: ctx.effects, changes: ctx.audit.len(), meeting: ctx.opened_meeting }
             };
@@ -541,6 +544,11 @@ fn set_field(ctx: &mut Ctx, key: &ItemKey, name: &str, raw: &str, if_version: Op
     let row = format!("{table}:{id}");
     check_version(ctx, &row, key, field.name, None, if_version, version)?;
     if unchanged(old.as_deref(), shown.as_deref(), field.ty == FieldType::Number) {
+        if field.name == "narrative" && shown.is_some() {
+            // Setting the same narrative again confirms it for this period (the narrative rule
+            // reads the audit log): logged, but the row itself does not change.
+            ctx.log(&key.to_string(), "narrative", old, shown);
+        }
         return Ok(());
     }
     if let Typed::Int(target) = typed_value {
@@ -683,6 +691,7 @@ fn set_value(ctx: &mut Ctx, key: &ItemKey, period: Period, name: &str, raw: &str
     // Comments and confidence describe the numbers; they do not move them.
     if !matches!(field.as_str(), "comment" | "confidence") {
         ctx.touched_variance.insert(id);
+        ctx.valued.insert(id);
         if key.kind == ItemKind::Measure {
             ctx.touched_money.insert(id);
             ctx.touched_gates.insert(id);

@@ -92,6 +92,7 @@ const KEY_RESULT: &[Field] = &[
     f("milestone_done", "milestone_done", Flag, true, "numbers"),
     f("manual_status", "manual_status", Choice(RAG), false, "status"),
     f("status_explanation", "status_explanation", Text, false, "status"),
+    f("narrative", "narrative", Text, false, "status"),
 ];
 
 const KPI: &[Field] = &[
@@ -106,6 +107,7 @@ const KPI: &[Field] = &[
     f("tolerance", "tolerance", Number, false, "kpi"),
     f("owner", "owner_id", Person, false, "kpi"),
     f("kra", "kra_id", Kra, false, "kpi"),
+    f("narrative", "narrative", Text, false, "status"),
 ];
 
 const NODE: &[Field] = &[

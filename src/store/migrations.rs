@@ -9,7 +9,7 @@ use rusqlite::Transaction;
 pub const APPLICATION_ID: i64 = 0x4B45_454C;
 
 /// Each entry moves the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5];
+const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
@@ -356,4 +356,11 @@ ALTER TABLE escalations ADD COLUMN rank_tier INTEGER GENERATED ALWAYS AS (-tier)
 ALTER TABLE escalations ADD COLUMN rank_relative REAL GENERATED ALWAYS AS (COALESCE(-abs(CAST(relative AS REAL)), 1e308)) VIRTUAL;
 ALTER TABLE escalations ADD COLUMN rank_gap REAL GENERATED ALWAYS AS (COALESCE(-abs(CAST(gap AS REAL)), 0)) VIRTUAL;
 CREATE INDEX escalations_open_order ON escalations(rank_tier, rank_relative, rank_gap, id) WHERE state = 'open';
+"#;
+
+/// Key results and KPIs carry a narrative of their own (why a number is off, what happens next),
+/// kept apart from a key result's status explanation, which excuses a manual status.
+const SCHEMA_V6: &str = r#"
+ALTER TABLE key_results ADD COLUMN narrative TEXT;
+ALTER TABLE kpis ADD COLUMN narrative TEXT;
 "#;

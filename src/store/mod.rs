@@ -12,6 +12,7 @@ pub mod files;
 pub mod identity;
 mod invariants;
 pub mod migrations;
+mod narratives;
 pub mod outline;
 pub mod plan;
 #[cfg(test)]

@@ -355,6 +355,10 @@ fn import_inner(ctx: &mut Ctx, plan: &Plan) -> Result<()> {
         tx.prepare_cached("INSERT INTO key_results (id, objective_id, title, kind, baseline, target, unit, weight, confidence, owner_id, milestone_done, manual_status, status_explanation)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)")?.execute(params![id(&k.key), objective, k.title, k.kind.as_str(), n(&k.baseline), n(&k.target), k.unit, k.weight.to_string(), n(&k.confidence), owner, k.milestone_done as i64, k.manual_status, k.status_explanation],
         )?;
+        if let Some(text) = &k.narrative {
+            text_ok(&mut problems, &at, "narrative", text);
+            tx.prepare_cached("UPDATE key_results SET narrative = ?1 WHERE id = ?2")?.execute(params![text, id(&k.key)])?;
+        }
     }
     for (i, k) in plan.kpis.iter().enumerate() {
         let at = format!("kpis[{i}] ({})", k.key);
@@ -364,6 +368,10 @@ fn import_inner(ctx: &mut Ctx, plan: &Plan) -> Result<()> {
         tx.prepare_cached("INSERT INTO kpis (id, title, ipo_class, unit, direction, target, tolerance, timeframe, data_source, frequency, owner_id, kra_id)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)")?.execute(params![id(&k.key), k.title, k.ipo_class.as_str(), k.unit, k.direction.as_str(), n(&k.target), n(&k.tolerance), k.timeframe, k.data_source, k.frequency.map(|f| f.as_str()), owner, kra],
         )?;
+        if let Some(text) = &k.narrative {
+            text_ok(&mut problems, &at, "narrative", text);
+            tx.prepare_cached("UPDATE kpis SET narrative = ?1 WHERE id = ?2")?.execute(params![text, id(&k.key)])?;
+        }
         for target in &k.informs {
             if let Some(t) = reference(tx, &mut problems, &at, "informs", Some(target), &[ItemKind::KeyResult, ItemKind::Objective])? {
                 tx.prepare_cached("INSERT OR IGNORE INTO links (from_id, to_id) VALUES (?1, ?2)")?.execute(params![id(&k.key), t])?;
@@ -563,6 +571,7 @@ fn import_inner(ctx: &mut Ctx, plan: &Plan) -> Result<()> {
     ctx.effects.push(format!("imported {created} items and {} values", plan.values.len()));
     let measures: Vec<i64> = plan.measures.iter().filter_map(|m| ids.get(&m.key).copied()).collect();
     let valued: std::collections::BTreeSet<i64> = value_rows.iter().map(|(item, _)| *item).collect();
+    ctx.valued.extend(valued.iter().copied());
     rules::rebuild_after_import(ctx, &measures, &valued, !plan.settings.is_empty())?;
     Ok(())
 }
@@ -698,6 +707,7 @@ impl Store {
                 milestone_done: r.9 == 1,
                 manual_status: r.10,
                 status_explanation: r.11,
+                narrative: c.query_row("SELECT narrative FROM key_results WHERE id = ?1", [id], |r| r.get(0))?,
             });
         }
         for (id, k) in keys_by_kind(c, ItemKind::Kpi)? {
@@ -733,6 +743,7 @@ impl Store {
                 owner: key(r.9)?,
                 kra: key(r.10)?,
                 informs: linked(id)?,
+                narrative: c.query_row("SELECT narrative FROM kpis WHERE id = ?1", [id], |r| r.get(0))?,
             });
         }
         for kind in [ItemKind::Portfolio, ItemKind::Programme, ItemKind::Project, ItemKind::Package] {

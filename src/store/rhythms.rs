@@ -4,63 +4,12 @@
 use super::audit::{self, Row as AuditRow};
 use super::edit::{key_of, Ctx};
 use super::read::title_of;
-use super::{resolve, thresholds_from, Result, Store, StoreError};
+use super::{resolve, Result, Store, StoreError};
 use crate::domain::status::Rag;
 use crate::domain::{ItemKey, ItemKind, Num};
 use chrono::NaiveDate;
 use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
-
-/// After the rules ran: an item that is red or escalated must say why and what happens next.
-pub(crate) fn check_narratives(ctx: &mut Ctx) -> Result<()> {
-    let keys = std::mem::take(&mut ctx.narrative_required);
-    if keys.is_empty() {
-        return Ok(());
-    }
-    let t = thresholds_from(ctx.tx)?;
-    // Statuses as the file stands inside this edit (the transaction's own connection).
-    let mut memo = super::statuses::Memo::default();
-    let mut engine = super::statuses::Engine { conn: ctx.tx, clock: ctx.clock, t, memo: &mut memo, all: false };
-    for key in keys {
-        let id = resolve(ctx.tx, &key)?;
-        let escalated: Option<i64> =
-            ctx.tx.query_row("SELECT tier FROM escalations WHERE item_id = ?1 AND state = 'open'", [id], |r| r.get(0)).optional()?;
-        let (red, narrative): (bool, Option<String>) = match key.kind {
-            ItemKind::Measure => {
-                let s = engine.measure(id)?;
-                (s.potential == Rag::Red, ctx.tx.query_row("SELECT narrative FROM measures WHERE id = ?1", [id], |r| r.get(0))?)
-            }
-            ItemKind::KeyResult => {
-                let s = engine.kr(id)?;
-                (s.shown.rag == Rag::Red, ctx.tx.query_row("SELECT status_explanation FROM key_results WHERE id = ?1", [id], |r| r.get(0))?)
-            }
-            _ => {
-                let s = engine.kpi(id)?;
-                let comment = ctx
-                    .tx
-                    .query_row("SELECT comment FROM item_values WHERE item_id = ?1 ORDER BY period_start DESC LIMIT 1", [id], |r| r.get(0))
-                    .optional()?
-                    .flatten();
-                (s.rag == Rag::Red, comment)
-            }
-        };
-        let empty = narrative.as_deref().is_none_or(|n| n.trim().is_empty());
-        if (red || escalated.is_some()) && empty {
-            let state = match (escalated, red) {
-                (Some(t), _) => {
-                    format!("escalated ({})", crate::domain::escalation::Tier::from_number(t).map(|t| t.label()).unwrap_or("?"))
-                }
-                _ => "red".to_string(),
-            };
-            return Err(StoreError::Invalid {
-                key: key.to_string(),
-                field: "narrative".into(),
-                why: format!("is required: the item is {state} — say why it is off and what happens next"),
-            });
-        }
-    }
-    Ok(())
-}
 
 pub(crate) fn start_meeting(ctx: &mut Ctx, agenda: &[ItemKey]) -> Result<()> {
     let keys: Vec<String> = agenda.iter().map(|k| k.to_string()).collect();

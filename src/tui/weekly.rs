@@ -63,12 +63,10 @@ pub fn start(app: &mut App) -> anyhow::Result<bool> {
     Ok(true)
 }
 
+/// The item's narrative (measures, key results and KPIs each have one, apart from a key
+/// result's status explanation, which excuses a manual status).
 fn narrative_of(d: &Detail) -> String {
-    let name = match d.kind {
-        ItemKind::Measure => "narrative",
-        _ => "status_explanation",
-    };
-    d.fields.iter().find(|f| f.name == name).and_then(|f| f.value.clone()).unwrap_or_default()
+    d.fields.iter().find(|f| f.name == "narrative").and_then(|f| f.value.clone()).unwrap_or_default()
 }
 
 fn load(app: &mut App, w: &mut Weekly) -> anyhow::Result<()> {
@@ -79,7 +77,7 @@ fn load(app: &mut App, w: &mut Weekly) -> anyhow::Result<()> {
     let detail = app.store.detail(&key)?;
     let pv = app.store.period_values(&key, &item.period)?;
     let planned = pv.planned.map(|p| format!("plan {}", p.grouped())).unwrap_or_else(|| "a number".into());
-    let narrative = if key.kind == ItemKind::Kpi { pv.comment.clone().unwrap_or_default() } else { narrative_of(&detail) };
+    let narrative = narrative_of(&detail);
     let needs = if item.needs_narrative { "required: why it is off and what happens next" } else { "optional: what moved, what is next" };
     w.inputs = vec![
         input(&item.period, "period, e.g. 2026-W48"),
@@ -132,18 +130,7 @@ fn changes(app: &App, w: &Weekly, key: &ItemKey, period: Period) -> anyhow::Resu
             out.push(value(field, text));
         }
     }
-    let narrative = w.text(4);
-    match key.kind {
-        ItemKind::Kpi => {
-            if !narrative.is_empty() {
-                out.push(value("comment", narrative));
-            }
-        }
-        kind => {
-            let field = if kind == ItemKind::Measure { "narrative" } else { "status_explanation" };
-            out.push(Change::Set { key: key.clone(), field: field.into(), value: narrative, if_version: None });
-        }
-    }
+    out.push(Change::Set { key: key.clone(), field: "narrative".into(), value: w.text(4), if_version: None });
     out.push(Change::RequireNarrative(key.clone()));
     Ok(out)
 }

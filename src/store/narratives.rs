@@ -1,0 +1,88 @@
+//! The narrative rule on every path (`keel set`, both imports, the app): after an edit's rules
+//! ran, each item whose numbers it changed — and each the weekly form names — that is red or
+//! escalated must carry a narrative written or confirmed since its current period began (per the
+//! audit log, or by this very edit). The rule is the domain's; this gathers the facts in bulk.
+
+use super::edit::Ctx;
+use super::{resolve, thresholds_from, Result, StoreError};
+use crate::domain::escalation::Tier;
+use crate::domain::narrative::{narrative_refusal, NarrativeFacts};
+use crate::domain::status::Rag;
+use crate::domain::{Cadence, ItemKind};
+use rusqlite::OptionalExtension;
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+pub(crate) fn check(ctx: &mut Ctx) -> Result<()> {
+    let mut ids: BTreeSet<i64> = std::mem::take(&mut ctx.valued);
+    for key in std::mem::take(&mut ctx.narrative_required) {
+        ids.insert(resolve(ctx.tx, &key)?);
+    }
+    if ids.is_empty() {
+        return Ok(());
+    }
+    // Items whose narrative this edit wrote (or created with the item).
+    let written_now: HashSet<&str> =
+        ctx.audit.iter().filter(|e| matches!(e.field.as_str(), "narrative" | "created")).map(|e| e.item_key.as_str()).collect();
+    let mut by_kind: HashMap<ItemKind, Vec<(i64, String)>> = HashMap::new();
+    for id in ids {
+        let (key, kind): (String, String) =
+            ctx.tx.prepare_cached("SELECT key, kind FROM items WHERE id = ?1")?.query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        if let Some(kind) = ItemKind::parse(&kind).filter(|k| k.has_values()) {
+            by_kind.entry(kind).or_default().push((id, key));
+        }
+    }
+    let t = thresholds_from(ctx.tx)?;
+    let mut memo = super::statuses::Memo::default();
+    let mut engine = super::statuses::Engine { conn: ctx.tx, clock: ctx.clock, t, memo: &mut memo, all: false };
+    let today = ctx.clock.today;
+    for (kind, items) in by_kind {
+        let ids: Vec<i64> = items.iter().map(|(id, _)| *id).collect();
+        let (table, cadence_sql) = match kind {
+            ItemKind::Measure => {
+                engine.load_measures(&ids)?;
+                ("measures", "SELECT cadence FROM measures WHERE id = ?1")
+            }
+            ItemKind::KeyResult => {
+                engine.load_krs(&ids)?;
+                ("key_results", "SELECT 'weekly'")
+            }
+            _ => {
+                engine.load_kpis(&ids)?;
+                ("kpis", "SELECT COALESCE(frequency, 'monthly') FROM kpis WHERE id = ?1")
+            }
+        };
+        for (id, key) in items {
+            let red = match kind {
+                ItemKind::Measure => engine.measure_ref(id)?.potential == Rag::Red,
+                ItemKind::KeyResult => engine.kr(id)?.shown.computed == Rag::Red,
+                _ => engine.kpi(id)?.rag == Rag::Red,
+            };
+            let escalation = engine.tier(id)?.and_then(Tier::from_number);
+            if !red && escalation.is_none() {
+                continue;
+            }
+            let text: Option<String> =
+                ctx.tx.prepare_cached(&format!("SELECT narrative FROM {table} WHERE id = ?1"))?.query_row([id], |r| r.get(0))?;
+            let cadence: String = if kind == ItemKind::KeyResult {
+                "weekly".into()
+            } else {
+                ctx.tx.prepare_cached(cadence_sql)?.query_row([id], |r| r.get(0))?
+            };
+            let period = Cadence::parse(&cadence).unwrap_or(Cadence::Weekly).period_of(today);
+            let current = written_now.contains(key.as_str()) || {
+                let last: Option<String> = ctx
+                    .tx
+                    .prepare_cached("SELECT MAX(at) FROM audit WHERE item_key = ?1 AND field IN ('narrative', 'created')")?
+                    .query_row([&key], |r| r.get(0))
+                    .optional()?
+                    .flatten();
+                last.is_some_and(|at| at.as_str() >= period.start().to_string().as_str())
+            };
+            let facts = NarrativeFacts { red, escalation, written: text.as_deref().is_some_and(|t| !t.trim().is_empty()), current };
+            if let Some(why) = narrative_refusal(facts, period) {
+                return Err(StoreError::Invalid { key, field: "narrative".into(), why });
+            }
+        }
+    }
+    Ok(())
+}
