@@ -98,3 +98,66 @@ fn the_audit_chain_verifies_after_edits() {
     assert!(v.first_broken.is_none(), "{v:?}");
     assert!(v.rows > 100);
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+    /// After any sequence of edits: no key result or objective shows green over a red measure
+    /// unless it is a flagged manual status, every measure meets its stage's criteria (checked by
+    /// `derived_differences`), and the bottom-up money of `keel show` and `keel check` agree.
+    #[test]
+    fn governance_holds_after_random_edits(ops in proptest::collection::vec(op(), 1..15)) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("demo.db");
+        let today = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
+        drop(keel::io::demo::create_at(&path, today, "tester").unwrap());
+        let mut store = Store::open(&path).unwrap();
+        store.set_clock(today);
+        store.identify(Some("tester")).unwrap();
+        for op in &ops {
+            let _ = store.edit(Edit { changes: change(op), reason: Some("property test".into()) });
+        }
+        prop_assert_eq!(store.derived_differences().unwrap(), Vec::<String>::new());
+        let sql = rusqlite::Connection::open(&path).unwrap();
+        let keys = |q: &str| -> Vec<String> {
+            let mut s = sql.prepare(q).unwrap();
+            let r = s.query_map([], |r| r.get(0)).unwrap();
+            r.map(|k| k.unwrap()).collect()
+        };
+        let json = |key: &str| serde_json::to_value(store.detail(&ItemKey::parse(key).unwrap()).unwrap()).unwrap();
+        // A red measure serving a key result leaves the key result, and every objective above it, not green.
+        for kr in keys("SELECT i.key FROM key_results k JOIN items i ON i.id = k.id") {
+            let d = json(&kr);
+            let served_by_red = d["served_by"].as_array().unwrap().iter().any(|m| {
+                let key = m["key"].as_str().unwrap();
+                key.starts_with("M-") && {
+                    let md = json(key);
+                    md["measure"]["potential"] == "red" && md["measure"]["side_state"] != "cancelled"
+                }
+            });
+            if served_by_red {
+                let shown = &d["key_result"]["shown"];
+                prop_assert!(shown["computed"] != "green", "{kr} computed green over a red measure");
+                prop_assert!(shown["rag"] != "green" || shown["manual"] == true, "{kr} shows green over a red measure unflagged");
+            }
+        }
+        for o in keys("SELECT i.key FROM objectives o JOIN items i ON i.id = o.id") {
+            let d = json(&o);
+            let shown = &d["objective"]["shown"];
+            let below_not_green = d["served_by"].as_array().unwrap().iter().any(|c| {
+                let key = c["key"].as_str().unwrap();
+                (key.starts_with("KR-") && json(key)["key_result"]["shown"]["computed"] == "red")
+                    || (key.starts_with("O-") && json(key)["objective"]["shown"]["computed"] == "red")
+            });
+            if below_not_green {
+                prop_assert!(shown["computed"] != "green", "{o} computed green over red work");
+                prop_assert!(shown["rag"] != "green" || shown["manual"] == true, "{o} shows green over red work unflagged");
+            }
+        }
+        // Bottom-up money: the per-subtree figure (show, the app, reports) equals keel check's.
+        let check = serde_json::to_value(store.check().unwrap()).unwrap();
+        for pair in check["objective_targets"].as_array().unwrap() {
+            let key = pair[0].as_str().unwrap();
+            prop_assert_eq!(&json(key)["target_gap"], &pair[1], "bottom-up of {}", key);
+        }
+    }
+}

@@ -68,6 +68,28 @@ pub fn target_gap(target: Num, bottom_up: Num) -> Result<TargetGap, NumError> {
     Ok(TargetGap { target, bottom_up, gap: bottom_up.checked_sub(target)? })
 }
 
+/// DOMAIN "Top-down target, bottom-up validation": an objective's bottom-up value is the money
+/// of the distinct measures that serve the key results of the objective and of every objective
+/// cascaded from it, each counted once and cancelled ones not at all. The store supplies the
+/// tree (`children`), the links (`serving`: the measures serving an objective's key results) and
+/// each measure's money (`None` for a cancelled one). Walked iteratively, so a deep or looping
+/// cascade cannot overflow the stack.
+pub fn objective_bottom_up<'a, C, S, M>(root: i64, children: C, serving: S, money: M) -> Result<Money, NumError>
+where
+    C: Fn(i64) -> &'a [i64],
+    S: Fn(i64) -> &'a [i64],
+    M: Fn(i64) -> Option<Money>,
+{
+    let (mut seen, mut stack, mut measures) = (std::collections::HashSet::new(), vec![root], std::collections::BTreeSet::new());
+    while let Some(o) = stack.pop() {
+        if seen.insert(o) {
+            measures.extend(serving(o).iter().copied());
+            stack.extend(children(o).iter().copied());
+        }
+    }
+    measures.into_iter().filter_map(money).try_fold(Money::default(), |sum, m| sum.plus(m))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,7 @@
 //! The facts `keel check` judges objectives by (health checks, top-down targets), for every
 //! objective at once from a few whole-table queries. The same figures as
-//! `Store::objective_facts` and `read::objective_bottom_up`, which ask several queries per
-//! objective.
+//! `Store::objective_facts` and `Engine::bottom_up`, which gather them per objective; the
+//! bottom-up sum itself is the domain's `rollup::objective_bottom_up`.
 
 use super::Result;
 use crate::domain::health::ObjectiveFacts;
@@ -134,22 +134,15 @@ pub(crate) fn bottom_up(c: &Connection, ids: impl Iterator<Item = i64>) -> Resul
     })?
     .into_iter()
     .collect();
+    let none: &[i64] = &[];
     for id in wanted {
-        let mut seen = HashSet::new();
-        let mut stack = vec![id];
-        let mut measures = HashSet::new();
-        while let Some(o) = stack.pop() {
-            if !seen.insert(o) {
-                continue;
-            }
-            measures.extend(serving.get(&o).into_iter().flatten().copied());
-            stack.extend(children.get(&o).into_iter().flatten().copied());
-        }
-        let sum = measures
-            .iter()
-            .filter_map(|m| money.get(m))
-            .try_fold(Money::default(), |a, m| a.plus(*m))
-            .map_err(|e| super::StoreError::Invalid { key: "roll-up".into(), field: "sum".into(), why: e.to_string() })?;
+        let sum = crate::domain::rollup::objective_bottom_up(
+            id,
+            |o| children.get(&o).map_or(none, Vec::as_slice),
+            |o| serving.get(&o).map_or(none, Vec::as_slice),
+            |m| money.get(&m).copied(),
+        )
+        .map_err(|e| super::StoreError::Invalid { key: "roll-up".into(), field: "sum".into(), why: e.to_string() })?;
         out.insert(id, sum);
     }
     Ok(out)

@@ -311,33 +311,6 @@ pub fn node_total(conn: &Connection, node: i64) -> Result<Money> {
     })
 }
 
-/// The bottom-up value of an objective: the forecast of the distinct measures serving its key
-/// results (and those of the objectives cascaded from it).
-pub fn objective_bottom_up(conn: &Connection, id: i64) -> Result<Money> {
-    let mut stmt = conn.prepare_cached(
-        "WITH RECURSIVE tree(id) AS (SELECT ?1 UNION SELECT o.id FROM objectives o JOIN tree ON o.parent_id = tree.id)
-         SELECT DISTINCT mm.planned, mm.forecast, mm.actual, mm.measure_id FROM tree
-         JOIN key_results k ON k.objective_id = tree.id
-         JOIN links l ON l.to_id = k.id
-         JOIN measure_money mm ON mm.measure_id = l.from_id
-         JOIN measures m ON m.id = mm.measure_id WHERE m.side_state IS NOT 'cancelled'",
-    )?;
-    let rows: Vec<Money> = stmt
-        .query_map([id], |r| {
-            Ok(Money {
-                planned: num(r.get(0)?).unwrap_or_default(),
-                forecast: num(r.get(1)?).unwrap_or_default(),
-                actual: num(r.get(2)?).unwrap_or_default(),
-            })
-        })?
-        .collect::<rusqlite::Result<_>>()?;
-    rows.into_iter().try_fold(Money::default(), |a, m| a.plus(m)).map_err(|e| super::StoreError::Invalid {
-        key: "roll-up".into(),
-        field: "sum".into(),
-        why: e.to_string(),
-    })
-}
-
 impl Store {
     pub fn detail(&self, key: &ItemKey) -> Result<Detail> {
         let c = self.conn();

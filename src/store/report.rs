@@ -286,7 +286,7 @@ impl Store {
                 });
             }
             let target_gap = match r.6.as_deref().and_then(Num::from_stored) {
-                Some(target) => crate::domain::rollup::target_gap(target, read::objective_bottom_up(c, oid)?.forecast).ok(),
+                Some(target) => crate::domain::rollup::target_gap(target, self.with_statuses(|e| e.bottom_up(oid))?.forecast).ok(),
                 None => None,
             };
             let kpis = ids(
@@ -543,7 +543,7 @@ impl Store {
                     ItemKind::Objective => {
                         let target: Option<String> = c.query_row("SELECT target FROM objectives WHERE id = ?1", [id], |r| r.get(0))?;
                         row.target = target.as_deref().and_then(Num::from_stored);
-                        let bu = read::objective_bottom_up(c, id)?;
+                        let bu = self.with_statuses(|e| e.bottom_up(id))?;
                         (row.planned, row.forecast, row.actual) = (Some(bu.planned), Some(bu.forecast), Some(bu.actual));
                     }
                     _ => {

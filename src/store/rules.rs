@@ -676,6 +676,12 @@ pub fn derived_differences(conn: &Connection) -> Result<Vec<String>> {
         r.collect::<rusqlite::Result<_>>()?
     };
     for (id, stage, side, package, vt) in &measures {
+        // Every measure's stage criteria hold for as long as it is there.
+        let (state, facts) = gate_inputs(conn, *id)?;
+        let lacks = crate::domain::gates::stage_lacks(state.stage.unwrap_or(Stage::Defined), &state, &facts);
+        if !lacks.is_empty() {
+            diffs.push(format!("{}: {stage} but lacks {}", key_of_conn(conn, *id), lacks.join("; ")));
+        }
         let vt = ValueType::parse(vt).unwrap_or(ValueType::RecurringBenefit);
         let m = compute_measure_money(conn, *id, vt)?;
         let stored = money_row(

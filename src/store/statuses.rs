@@ -14,7 +14,7 @@ use crate::domain::escalation::{self, Point, Thresholds, Tier};
 use crate::domain::health;
 use crate::domain::key_result;
 use crate::domain::num::NumError;
-use crate::domain::rollup::{measure_money, Money, PeriodMoney};
+use crate::domain::rollup::{self, measure_money, Money, PeriodMoney};
 use crate::domain::scoring::{self, KrNumbers};
 use crate::domain::status::{self, Implementation, MilestoneFacts, Rag};
 use crate::domain::{Cadence, Direction, IpoClass, KrKind, Num, Period, SideState, Stage, ValueType};
@@ -540,35 +540,34 @@ impl Engine<'_> {
         Ok(s)
     }
 
-    /// As `read::objective_bottom_up`: the money of the distinct, not cancelled measures serving
-    /// the key results of the objective and of those cascaded from it — from the statuses already
-    /// computed for its subtree instead of another walk of the links (a measure's money is the
-    /// same figure the write path keeps in `measure_money`).
+    /// The bottom-up value of an objective (the domain's `rollup::objective_bottom_up`), from
+    /// the statuses already computed for its subtree instead of another walk of the links (a
+    /// measure's money is the same figure the write path keeps in `measure_money`).
     pub fn bottom_up(&mut self, id: i64) -> Result<Money> {
         self.objective(id)?;
-        let (mut seen, mut stack, mut measures) = (HashSet::new(), vec![id], HashSet::new());
+        // The subtree's objectives and, for each, the measures serving its key results.
+        let mut serving: HashMap<i64, Vec<i64>> = HashMap::new();
+        let mut stack = vec![id];
         while let Some(o) = stack.pop() {
-            if !seen.insert(o) {
+            if serving.contains_key(&o) {
                 continue;
             }
             let Some((krs, children)) = self.memo.tree.get(&o) else { continue };
-            for kr in krs {
-                measures.extend(self.memo.serving.get(kr).into_iter().flatten().copied());
-            }
+            let measures = krs.iter().flat_map(|kr| self.memo.serving.get(kr).into_iter().flatten().copied()).collect();
+            serving.insert(o, measures);
             stack.extend(children.iter().copied());
         }
-        let mut sum = Money::default();
-        for m in measures {
-            let ms = self.measure_ref(m)?;
-            if ms.side_state != Some(SideState::Cancelled) {
-                sum = sum.plus(ms.money).map_err(|e| StoreError::Invalid {
-                    key: "roll-up".into(),
-                    field: "sum".into(),
-                    why: e.to_string(),
-                })?;
-            }
-        }
-        Ok(sum)
+        let measures: Vec<i64> = serving.values().flatten().copied().collect();
+        self.load_measures(&measures)?;
+        let memo = &*self.memo;
+        let none: &[i64] = &[];
+        rollup::objective_bottom_up(
+            id,
+            |o| memo.tree.get(&o).map_or(none, |(_, children)| children.as_slice()),
+            |o| serving.get(&o).map_or(none, Vec::as_slice),
+            |m| memo.measures.get(&m).filter(|ms| ms.side_state != Some(SideState::Cancelled)).map(|ms| ms.money),
+        )
+        .map_err(|e| StoreError::Invalid { key: "roll-up".into(), field: "sum".into(), why: e.to_string() })
     }
 }
 
