@@ -55,17 +55,23 @@ fn change(op: &Op) -> Vec<Change> {
     }
 }
 
+/// A demo file of its own, open as its administrator on a fixed day.
+fn fresh_demo() -> (tempfile::TempDir, std::path::PathBuf, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("demo.db");
+    let today = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
+    drop(keel::io::demo::create_at(&path, today, "tester").unwrap());
+    let mut store = Store::open(&path).unwrap();
+    store.set_clock(today);
+    store.identify(Some("tester")).unwrap();
+    (dir, path, store)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
     #[test]
     fn incremental_state_equals_a_recompute(ops in proptest::collection::vec(op(), 1..25)) {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("demo.db");
-        let today = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
-        drop(keel::io::demo::create_at(&path, today, "tester").unwrap());
-        let mut store = Store::open(&path).unwrap();
-        store.set_clock(today);
-        store.identify(Some("tester")).unwrap();
+        let (_dir, _path, mut store) = fresh_demo();
         prop_assert_eq!(store.derived_differences().unwrap(), Vec::<String>::new());
         for op in &ops {
             // Some moves are refused by the rules (e.g. back from 'defined'); that is fine, as
@@ -106,13 +112,7 @@ proptest! {
     /// `derived_differences`), and the bottom-up money of `keel show` and `keel check` agree.
     #[test]
     fn governance_holds_after_random_edits(ops in proptest::collection::vec(op(), 1..15)) {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("demo.db");
-        let today = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
-        drop(keel::io::demo::create_at(&path, today, "tester").unwrap());
-        let mut store = Store::open(&path).unwrap();
-        store.set_clock(today);
-        store.identify(Some("tester")).unwrap();
+        let (_dir, path, mut store) = fresh_demo();
         for op in &ops {
             let _ = store.edit(Edit { changes: change(op), reason: Some("property test".into()) });
         }

@@ -102,6 +102,16 @@ pub struct CheckReport {
 /// `keel check`'s exit code while a stored setting is bad: EX_CONFIG, a configuration error.
 pub const SETTINGS_EXIT: i32 = 78;
 
+/// Every key result or KPI (`table`) in key order: id, key, title, owner's name and login.
+pub(crate) fn owned_items(c: &rusqlite::Connection, table: &str) -> Result<Vec<(i64, String, String, Option<String>, Option<String>)>> {
+    let mut s = c.prepare(&format!(
+        "SELECT t.id, i.key, t.title, p.name, p.login FROM {table} t JOIN items i ON i.id = t.id
+         LEFT JOIN people p ON p.id = t.owner_id ORDER BY i.num"
+    ))?;
+    let r = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
+    Ok(r.collect::<rusqlite::Result<_>>()?)
+}
+
 impl Store {
     pub fn check(&self) -> Result<CheckReport> {
         self.all_statuses(|e| self.check_with(e))
@@ -184,15 +194,7 @@ impl Store {
         // Key results and objectives: at risk, and manual green over bad work.
         let mut at_risk = Vec::new();
         let mut unexplained = Vec::new();
-        type Owned = (i64, String, String, Option<String>, Option<String>);
-        let krs: Vec<Owned> = {
-            let mut s = c.prepare(
-                "SELECT k.id, i.key, k.title, p.name, p.login FROM key_results k JOIN items i ON i.id = k.id
-                 LEFT JOIN people p ON p.id = k.owner_id ORDER BY i.num",
-            )?;
-            let r = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
-            r.collect::<rusqlite::Result<_>>()?
-        };
+        let krs = owned_items(c, "key_results")?;
         e.load_krs(&[])?;
         for (id, key, title, owner, owner_login) in krs {
             let s = e.kr(id)?;
@@ -273,14 +275,7 @@ impl Store {
             r.collect::<rusqlite::Result<_>>()?
         };
         let mut incomplete_kpis = Vec::new();
-        let kpis: Vec<Owned> = {
-            let mut s = c.prepare(
-                "SELECT k.id, i.key, k.title, p.name, p.login FROM kpis k JOIN items i ON i.id = k.id
-                 LEFT JOIN people p ON p.id = k.owner_id ORDER BY i.num",
-            )?;
-            let r = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
-            r.collect::<rusqlite::Result<_>>()?
-        };
+        let kpis = owned_items(c, "kpis")?;
         e.load_kpis(&[])?;
         for (id, key, title, owner, owner_login) in kpis {
             let s = e.kpi(id)?;

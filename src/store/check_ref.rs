@@ -87,15 +87,7 @@ impl Store {
         // Key results and objectives: at risk, and manual green over bad work.
         let mut at_risk = Vec::new();
         let mut unexplained = Vec::new();
-        type Owned = (i64, String, String, Option<String>, Option<String>);
-        let owned = |sql: &str| -> Result<Vec<Owned>> {
-            let mut s = c.prepare(sql)?;
-            let r = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
-            Ok(r.collect::<rusqlite::Result<_>>()?)
-        };
-        let krs = owned(
-            "SELECT k.id, i.key, k.title, p.name, p.login FROM key_results k JOIN items i ON i.id = k.id LEFT JOIN people p ON p.id = k.owner_id ORDER BY i.num",
-        )?;
+        let krs = super::check::owned_items(c, "key_results")?;
         for (id, key, title, owner, owner_login) in &krs {
             let s = reference::kr_status(c, *id, clock, &t)?;
             if s.stale {
@@ -172,9 +164,7 @@ impl Store {
             r.collect::<rusqlite::Result<_>>()?
         };
         let mut incomplete_kpis = Vec::new();
-        let kpis = owned(
-            "SELECT k.id, i.key, k.title, p.name, p.login FROM kpis k JOIN items i ON i.id = k.id LEFT JOIN people p ON p.id = k.owner_id ORDER BY i.num",
-        )?;
+        let kpis = super::check::owned_items(c, "kpis")?;
         for (id, key, title, owner, owner_login) in kpis {
             let s = reference::kpi_status(c, id, clock, &t)?;
             if s.stale {
