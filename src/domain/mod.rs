@@ -146,6 +146,29 @@ impl ValueType {
 }
 
 vocabulary!(
+    /// The numbers (and the comment) an item with values carries per period. The one list of
+    /// them: the write path, the values CSV and the audit checks all read it.
+    ValueField {
+        Planned => "planned",
+        Forecast => "forecast",
+        Actual => "actual",
+        Comment => "comment",
+        Baseline => "baseline",
+        Confidence => "confidence",
+    }
+);
+
+impl ValueField {
+    /// The names, in the values file's column order.
+    pub const NAMES: [&'static str; 6] = ["planned", "forecast", "actual", "comment", "baseline", "confidence"];
+    /// Does it move the item's numbers (and so its variance)? A comment or a confidence
+    /// describes them.
+    pub fn moves_numbers(self) -> bool {
+        !matches!(self, ValueField::Comment | ValueField::Confidence)
+    }
+}
+
+vocabulary!(
     Level { Company => "company", Department => "department", Team => "team", Individual => "individual" }
 );
 
@@ -296,6 +319,13 @@ mod tests {
         assert_eq!(Stage::Closed.next(), None);
         assert_eq!(Stage::Defined.prev(), None);
         assert_eq!(Stage::parse("Implemented"), Some(Stage::Implemented));
+    }
+
+    #[test]
+    fn value_field_names_are_the_vocabulary() {
+        let names: Vec<&str> = ValueField::ALL.iter().map(|f| f.as_str()).collect();
+        assert_eq!(names, ValueField::NAMES);
+        assert!(ValueField::Actual.moves_numbers() && !ValueField::Comment.moves_numbers());
     }
 
     #[test]

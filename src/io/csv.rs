@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 /// The per-period fields a values file may set, as the write path names them.
-pub const VALUE_COLUMNS: &[&str] = &["planned", "forecast", "actual", "comment", "baseline", "confidence"];
+pub const VALUE_COLUMNS: &[&str] = &crate::domain::ValueField::NAMES;
 /// Columns the values export writes for reading only; the import accepts and ignores them.
 pub const INFORMATION_COLUMNS: &[&str] = &["kind", "title", "by", "at"];
 

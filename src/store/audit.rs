@@ -118,7 +118,7 @@ pub fn row_with_hash(conn: &Connection, hash: &str) -> Result<Option<i64>> {
 }
 
 /// The value fields whose every change the write path logs as `FIELD@PERIOD` with the new value.
-const LOGGED_VALUE_FIELDS: &[&str] = &["baseline", "planned", "forecast", "actual", "comment", "confidence"];
+const LOGGED_VALUE_FIELDS: &[&str] = &crate::domain::ValueField::NAMES;
 
 /// Checks a whole chain cannot make by itself, each against what the write path guarantees:
 /// - the append-only triggers are there (dropped, they let rows be changed or removed);

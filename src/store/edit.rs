@@ -688,8 +688,7 @@ fn set_value(ctx: &mut Ctx, key: &ItemKey, period: Period, name: &str, raw: &str
     }
     ctx.bumped.insert(row);
     ctx.log(&key.to_string(), &label, old, new);
-    // Comments and confidence describe the numbers; they do not move them.
-    if !matches!(field.as_str(), "comment" | "confidence") {
+    if crate::domain::ValueField::parse(&field).is_some_and(|f| f.moves_numbers()) {
         ctx.touched_variance.insert(id);
         ctx.valued.insert(id);
         if key.kind == ItemKind::Measure {

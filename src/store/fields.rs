@@ -166,7 +166,7 @@ pub fn find(kind: ItemKind, name: &str) -> Option<&'static Field> {
 }
 
 /// Per-period value fields (need a period).
-pub const VALUE_FIELDS: &[&str] = &["planned", "forecast", "actual", "baseline", "confidence", "comment"];
+pub const VALUE_FIELDS: &[&str] = &crate::domain::ValueField::NAMES;
 
 pub fn is_value_field(name: &str) -> bool {
     VALUE_FIELDS.contains(&name.trim().to_ascii_lowercase().as_str())

@@ -23,6 +23,7 @@ mod reference;
 pub mod report;
 pub mod rhythms;
 pub mod rules;
+mod sql_types;
 pub mod statuses;
 
 use crate::domain::escalation::Thresholds;

@@ -17,10 +17,6 @@ use chrono::NaiveDate;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
-fn num(s: Option<String>) -> Option<Num> {
-    s.and_then(|s| Num::from_stored(&s))
-}
-
 fn date(s: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(s.get(..10)?, "%Y-%m-%d").ok()
 }
@@ -47,10 +43,10 @@ pub fn values_of(conn: &Connection, id: i64, last: Option<usize>) -> Result<Vec<
     let rows = stmt.query_map(params![id, last.map(|l| l as i64).unwrap_or(-1)], |r| {
         Ok(ValueRow {
             period: r.get(0)?,
-            baseline: num(r.get(1)?),
-            planned: num(r.get(2)?),
-            forecast: num(r.get(3)?),
-            actual: num(r.get(4)?),
+            baseline: r.get(1)?,
+            planned: r.get(2)?,
+            forecast: r.get(3)?,
+            actual: r.get(4)?,
             comment: r.get(5)?,
             by: r.get(6)?,
             at: r.get(7)?,
@@ -293,9 +289,9 @@ pub fn node_funnel(conn: &Connection, node: i64) -> Result<Vec<(Stage, Money)>> 
             Ok((
                 r.get(0)?,
                 Money {
-                    planned: num(r.get(1)?).unwrap_or_default(),
-                    forecast: num(r.get(2)?).unwrap_or_default(),
-                    actual: num(r.get(3)?).unwrap_or_default(),
+                    planned: r.get::<_, Option<Num>>(1)?.unwrap_or_default(),
+                    forecast: r.get::<_, Option<Num>>(2)?.unwrap_or_default(),
+                    actual: r.get::<_, Option<Num>>(3)?.unwrap_or_default(),
                 },
             ))
         })?
@@ -406,8 +402,8 @@ impl Store {
             ItemKind::Kpi => d.kpi = Some(self.with_statuses(|e| e.kpi(id))?),
             ItemKind::Objective => {
                 d.objective = Some(self.with_statuses(|e| e.objective(id))?);
-                let target: Option<String> = c.query_row("SELECT target FROM objectives WHERE id = ?1", [id], |r| r.get(0))?;
-                if let Some(target) = num(target) {
+                let target: Option<Num> = c.query_row("SELECT target FROM objectives WHERE id = ?1", [id], |r| r.get(0))?;
+                if let Some(target) = target {
                     let bu = self.with_statuses(|e| e.bottom_up(id))?;
                     d.target_gap = rollup::target_gap(target, bu.forecast).ok();
                 }
@@ -431,8 +427,8 @@ impl Store {
                 d.funnel = node_funnel(c, id)?;
                 let total = node_total(c, id)?;
                 d.node_value = Some(total);
-                let target: Option<String> = c.query_row("SELECT target FROM nodes WHERE id = ?1", [id], |r| r.get(0))?;
-                if let Some(target) = num(target) {
+                let target: Option<Num> = c.query_row("SELECT target FROM nodes WHERE id = ?1", [id], |r| r.get(0))?;
+                if let Some(target) = target {
                     d.target_gap = rollup::target_gap(target, total.forecast).ok();
                 }
                 let children = links(

@@ -14,10 +14,6 @@ use crate::domain::{key_result, Cadence, Direction, IpoClass, ItemKind, KrKind, 
 use chrono::NaiveDate;
 use rusqlite::{Connection, OptionalExtension};
 
-fn num(s: Option<String>) -> Option<Num> {
-    s.and_then(|s| Num::from_stored(&s))
-}
-
 fn date(s: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(s.get(..10)?, "%Y-%m-%d").ok()
 }
@@ -124,7 +120,7 @@ fn open_tier(conn: &Connection, id: i64) -> Result<Option<i64>> {
 }
 
 pub fn kr_status(conn: &Connection, id: i64, clock: Clock, t: &Thresholds) -> Result<KrStatus> {
-    type Row = (i64, String, Option<String>, Option<String>, String, i64, Option<String>, Option<String>);
+    type Row = (i64, String, Option<Num>, Option<Num>, String, i64, Option<String>, Option<String>);
     let r: Row = conn.query_row(
         "SELECT objective_id, kind, baseline, target, weight, milestone_done, manual_status, status_explanation FROM key_results WHERE id = ?1",
         [id],
@@ -134,8 +130,8 @@ pub fn kr_status(conn: &Connection, id: i64, clock: Clock, t: &Thresholds) -> Re
     let values = values_of(conn, id, None)?;
     let actuals: Vec<Num> =
         values.iter().filter(|v| Period::parse(&v.period).is_ok_and(|p| p.start() <= clock.today)).filter_map(|v| v.actual).collect();
-    let target = num(r.3);
-    let score = scoring::score_key_result(&KrNumbers { kind, baseline: num(r.2), target, actuals: &actuals, milestone_done: r.5 == 1 });
+    let target = r.3;
+    let score = scoring::score_key_result(&KrNumbers { kind, baseline: r.2, target, actuals: &actuals, milestone_done: r.5 == 1 });
     // A late or red measure puts the key results it serves at risk.
     let serving: Vec<(i64, String)> = {
         let mut stmt = conn.prepare_cached("SELECT m.id, i.key FROM links l JOIN measures m ON m.id = l.from_id JOIN items i ON i.id = m.id WHERE l.to_id = ?1 ORDER BY i.num")?;
@@ -202,7 +198,7 @@ pub fn objective_status(conn: &Connection, id: i64, clock: Clock, t: &Thresholds
 }
 
 pub fn kpi_status(conn: &Connection, id: i64, clock: Clock, t: &Thresholds) -> Result<KpiStatus> {
-    type Row = (String, String, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>);
+    type Row = (String, String, Option<Num>, Option<Num>, Option<String>, Option<String>, Option<String>);
     let r: Row = conn.query_row(
         "SELECT ipo_class, direction, target, tolerance, timeframe, data_source, frequency FROM kpis WHERE id = ?1",
         [id],
@@ -211,7 +207,7 @@ pub fn kpi_status(conn: &Connection, id: i64, clock: Clock, t: &Thresholds) -> R
     let missing = health::kpi_gaps(r.2.is_some(), r.4.is_some(), r.5.is_some(), r.6.is_some());
     let values = values_of(conn, id, None)?;
     let latest = values.iter().rev().find(|v| v.actual.is_some());
-    let target = num(r.2);
+    let target = r.2;
     let direction = Direction::parse(&r.1).unwrap_or(Direction::HigherIsBetter);
     let cadence = r.6.as_deref().and_then(Cadence::parse).unwrap_or(Cadence::Monthly);
     let last = last_update(conn, id, clock.today)?;

@@ -51,14 +51,9 @@ struct PeriodFigures {
 fn read_figures(conn: &Connection, id: i64) -> Result<Vec<PeriodFigures>> {
     let mut stmt =
         conn.prepare_cached("SELECT period, planned, forecast, actual FROM item_values WHERE item_id = ?1 ORDER BY period_start")?;
-    let rows = stmt.query_map([id], |r| {
-        Ok(PeriodFigures { period: r.get(0)?, planned: num(r.get(1)?), forecast: num(r.get(2)?), actual: num(r.get(3)?) })
-    })?;
+    let rows =
+        stmt.query_map([id], |r| Ok(PeriodFigures { period: r.get(0)?, planned: r.get(1)?, forecast: r.get(2)?, actual: r.get(3)? }))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
-
-fn num(s: Option<String>) -> Option<Num> {
-    s.and_then(|s| Num::from_stored(&s))
 }
 
 fn money_row(conn: &Connection, sql: &str, id: i64) -> Result<Option<(Money, Option<String>, Option<i64>)>> {
@@ -66,9 +61,9 @@ fn money_row(conn: &Connection, sql: &str, id: i64) -> Result<Option<(Money, Opt
         .prepare_cached(sql)?
         .query_row([id], |r| {
             let m = Money {
-                planned: num(r.get(0)?).unwrap_or_default(),
-                forecast: num(r.get(1)?).unwrap_or_default(),
-                actual: num(r.get(2)?).unwrap_or_default(),
+                planned: r.get::<_, Option<Num>>(0)?.unwrap_or_default(),
+                forecast: r.get::<_, Option<Num>>(1)?.unwrap_or_default(),
+                actual: r.get::<_, Option<Num>>(2)?.unwrap_or_default(),
             };
             Ok((m, r.get(3)?, r.get(4)?))
         })
@@ -105,16 +100,12 @@ fn ancestors(conn: &Connection, node: i64) -> Result<Vec<i64>> {
 }
 
 fn funnel_add(conn: &Connection, node: i64, stage: &str, delta: Money) -> Result<()> {
-    let existing: Option<(String, String, String)> = conn
+    let existing: Option<(Num, Num, Num)> = conn
         .prepare_cached("SELECT planned, forecast, actual FROM node_funnel WHERE node_id = ?1 AND stage = ?2")?
         .query_row(params![node, stage], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()?;
     let base = match existing {
-        Some((p, f, a)) => Money {
-            planned: num(Some(p)).unwrap_or_default(),
-            forecast: num(Some(f)).unwrap_or_default(),
-            actual: num(Some(a)).unwrap_or_default(),
-        },
+        Some((planned, forecast, actual)) => Money { planned, forecast, actual },
         None => Money::default(),
     };
     let overflow =
@@ -208,7 +199,7 @@ fn variance_inputs(conn: &Connection, id: i64, t: &Thresholds, values: &[PeriodF
             (vt.direction(), true, side.as_deref() != Some("cancelled"))
         }
         ItemKind::KeyResult => {
-            type KrRow = (String, Option<String>, Option<String>, String, String);
+            type KrRow = (String, Option<Num>, Option<Num>, String, String);
             let (k, baseline, target, start, end): KrRow = conn
                 .prepare_cached(
                     "SELECT k.kind, k.baseline, k.target, c.start_date, c.end_date
@@ -216,7 +207,6 @@ fn variance_inputs(conn: &Connection, id: i64, t: &Thresholds, values: &[PeriodF
                 )?
                 .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
             let k = KrKind::parse(&k).unwrap_or(KrKind::IncreaseTo);
-            let (baseline, target) = (num(baseline), num(target));
             let complete = key_result::definition_problems(k, baseline, target).is_empty();
             if let (Ok(s), Ok(e)) = (NaiveDate::parse_from_str(&start, "%Y-%m-%d"), NaiveDate::parse_from_str(&end, "%Y-%m-%d")) {
                 line = Box::new(move |p| key_result::line_for(k, baseline, target, (s, e), p));
@@ -225,12 +215,11 @@ fn variance_inputs(conn: &Connection, id: i64, t: &Thresholds, values: &[PeriodF
             (key_result::direction(k).unwrap_or(Direction::HigherIsBetter), false, key_result::direction(k).is_some() && complete)
         }
         ItemKind::Kpi => {
-            let (dir, target, tol): (String, Option<String>, Option<String>) = conn
+            let (dir, target, tol): (String, Option<Num>, Option<Num>) = conn
                 .prepare_cached("SELECT direction, target, tolerance FROM kpis WHERE id = ?1")?
                 .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-            let target = num(target);
             line = Box::new(move |_| target);
-            if let Some(tol) = num(tol) {
+            if let Some(tol) = tol {
                 thresholds.tolerance = tol;
             }
             (Direction::parse(&dir).unwrap_or(Direction::HigherIsBetter), false, true)
@@ -503,7 +492,7 @@ pub(crate) fn gate_inputs(conn: &Connection, id: i64) -> Result<(GateState, Meas
         Option<i64>,
         bool,
         bool,
-        Option<String>,
+        Option<Num>,
     );
     let r: Row = conn.query_row(
         "SELECT stage, side_state, side_reason, pending_stage, requested_by, sponsor_approved_by, controller_signed_by, validated_by,
@@ -560,7 +549,7 @@ pub(crate) fn gate_inputs(conn: &Connection, id: i64) -> Result<(GateState, Meas
         controller: r.10,
         business_unit_set: r.11,
         function_set: r.12,
-        potential: num(r.13),
+        potential: r.13,
         milestones: milestones as usize,
         milestones_open: open as usize,
         has_planned_values: planned,
@@ -709,9 +698,9 @@ pub fn derived_differences(conn: &Connection) -> Result<Vec<String>> {
             Ok((
                 (r.get::<_, i64>(0)?, r.get::<_, String>(1)?),
                 Money {
-                    planned: num(r.get(2)?).unwrap_or_default(),
-                    forecast: num(r.get(3)?).unwrap_or_default(),
-                    actual: num(r.get(4)?).unwrap_or_default(),
+                    planned: r.get::<_, Option<Num>>(2)?.unwrap_or_default(),
+                    forecast: r.get::<_, Option<Num>>(3)?.unwrap_or_default(),
+                    actual: r.get::<_, Option<Num>>(4)?.unwrap_or_default(),
                 },
             ))
         })?;
