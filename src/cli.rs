@@ -346,7 +346,7 @@ pub fn exit_code(err: &anyhow::Error) -> i32 {
     match err.downcast_ref::<StoreError>() {
         Some(StoreError::NotFound { .. }) => 66,
         Some(StoreError::NotKeel { .. } | StoreError::Damaged { .. } | StoreError::Newer { .. } | StoreError::OldSqlite { .. }) => 69,
-        Some(StoreError::Conflict { .. } | StoreError::Busy) => 75,
+        Some(StoreError::Conflict { .. } | StoreError::Busy | StoreError::Replaced { .. }) => 75,
         Some(StoreError::Permission(_) | StoreError::ReadOnly(_) | StoreError::Refused { by_role: true, .. }) => 77,
         Some(StoreError::Sqlite(_) | StoreError::Io(_)) => 70,
         Some(_) => 65,

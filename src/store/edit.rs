@@ -198,6 +198,9 @@ impl Store {
     }
 
     fn edit_inner(&mut self, edit: Edit, trusted: bool) -> Result<EditOutcome> {
+        if let Some(why) = self.file_replaced() {
+            return Err(StoreError::Replaced { path: self.path().display().to_string(), why });
+        }
         if !trusted {
             if let Some(why) = self.read_only_reason() {
                 return Err(StoreError::ReadOnly(why));
@@ -243,6 +246,13 @@ impl Store {
             tx.commit()?;
             Ok(outcome)
         })();
+        // Someone else's -wal/-shm the write cannot use: say whose and what to do.
+        let result = match result {
+            Err(StoreError::Sqlite(e)) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::ReadOnly) => {
+                Err(super::files::foreign_wal_files(self.path()).map(StoreError::ReadOnly).unwrap_or(StoreError::Sqlite(e)))
+            }
+            other => other,
+        };
         // A refused gate move is itself recorded (after the rollback), so the log shows attempts.
         if let (Err(StoreError::Refused { missing, .. }), Some((key, action))) = (&result, gate_attempt) {
             let _ = self.record_refusal(&key, action, missing, clock);

@@ -335,3 +335,49 @@ mod tests {
         assert!(process_runs(std::process::id() as i32));
     }
 }
+
+/// A reader without write access to a WAL file that nobody has open would create its `-wal` and
+/// `-shm` files itself, owned by it: every colleague's save then fails until someone deletes
+/// them. Such a view is refused (exit 77) with the reason and the fix; when a writer has the file
+/// open (its `-shm` is there), viewing reads through it and leaves nothing behind.
+pub(crate) fn refuse_blocking_view(path: &Path) -> Result<()> {
+    let shm = PathBuf::from(format!("{}-shm", path.display()));
+    if shm.exists() {
+        return Ok(());
+    }
+    let folder = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let folder_c = std::ffi::CString::new(folder.as_os_str().as_encoded_bytes()).map_err(|e| StoreError::Io(e.into()))?;
+    // SAFETY: access(2) reads a NUL-terminated path and returns an int; nothing else is touched.
+    let may_create = unsafe { libc::access(folder_c.as_ptr(), libc::W_OK) } == 0;
+    if !may_create {
+        return Ok(());
+    }
+    Err(StoreError::Permission(format!(
+        "{} is read-only for you, and no keel that can write it has it open: viewing it now would leave {}-wal and -shm files owned by you that stop everyone else from saving. Ask its owner for write access (e.g. chmod g+w, same group), or view it while a colleague has keel open on it",
+        path.display(),
+        path.display()
+    )))
+}
+
+/// Why a write was refused as "read-only" when the file itself is writable: another user's
+/// `-wal`/`-shm` that this user cannot write. Names the files, their owner and the fix.
+pub(crate) fn foreign_wal_files(path: &Path) -> Option<String> {
+    // SAFETY: geteuid(2) cannot fail and touches nothing.
+    let me = unsafe { libc::geteuid() };
+    let blocking: Vec<String> = ["-wal", "-shm"]
+        .iter()
+        .map(|ext| PathBuf::from(format!("{}{ext}", path.display())))
+        .filter_map(|f| {
+            let m = std::fs::metadata(&f).ok()?;
+            let writable = std::fs::OpenOptions::new().write(true).open(&f).is_ok();
+            (!writable && m.uid() != me).then(|| format!("{} (owned by uid {})", f.display(), m.uid()))
+        })
+        .collect();
+    (!blocking.is_empty()).then(|| {
+        format!(
+            "{} cannot be saved: {} belong to someone else and are not writable for you. Ask that person to close keel; when nobody has keel open on it, the owner of the folder may delete them (they hold nothing once every keel is closed)",
+            path.display(),
+            blocking.join(" and ")
+        )
+    })
+}

@@ -74,6 +74,8 @@ pub enum StoreError {
     Import(String),
     #[error("the keel file is busy: another keel has been writing to it for more than {BUSY_SECS} seconds. Nothing was saved; try again.")]
     Busy,
+    #[error("{path}: {why} since keel opened it. Nothing was saved; reopen keel to work on the file that is there now.")]
+    Replaced { path: String, why: String },
     #[error("database: {0}")]
     Sqlite(rusqlite::Error),
     // Transparent: the OS's words once, not again as the error's source.
@@ -152,6 +154,9 @@ pub struct Store {
     pub actor: Actor,
     pub demo: bool,
     read_only: Option<String>,
+    /// The device and inode of the file when it was opened: a write into a file swapped or
+    /// deleted under an open keel would land in the wrong place (or nowhere).
+    opened_file: Option<(u64, u64)>,
     clock_override: Option<NaiveDate>,
     /// A demo's KEEL_NOW: the instant keel judges by (today then follows the `timezone` setting).
     now_override: Option<DateTime<Utc>>,
@@ -236,7 +241,24 @@ fn truncated(path: &Path, header: &[u8; 100], len: u64) -> Option<(u64, u64)> {
     (needs > len).then_some((needs, len))
 }
 
+/// The device and inode a path names now, if it names a file.
+fn file_identity(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+
 impl Store {
+    /// Has the file at this store's path been replaced (a restore, `mv backup.keel keel.keel`) or
+    /// deleted since it was opened? Checked before every write, and by the app on each refresh.
+    pub fn file_replaced(&self) -> Option<String> {
+        let opened = self.opened_file?;
+        match file_identity(&self.path) {
+            None => Some("the file was deleted or moved away".into()),
+            Some(now) if now != opened => Some("the file was replaced by another (a restore or a move)".into()),
+            Some(_) => None,
+        }
+    }
+
     /// Open an existing keel file. Anything that is not one is refused untouched.
     pub fn open(path: &Path) -> Result<Store> {
         Store::open_checked(path).map_err(|e| match e {
@@ -253,6 +275,9 @@ impl Store {
         }
         sniff(path)?;
         let writable = std::fs::OpenOptions::new().write(true).open(path).is_ok();
+        if !writable {
+            files::refuse_blocking_view(path)?;
+        }
         let flags =
             if writable { OpenFlags::SQLITE_OPEN_READ_WRITE } else { OpenFlags::SQLITE_OPEN_READ_ONLY } | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags)?;
@@ -275,6 +300,7 @@ impl Store {
             actor: Actor::default(),
             demo: false,
             read_only: None,
+            opened_file: file_identity(path),
             clock_override: None,
             now_override: None,
             memo: Default::default(),
@@ -326,6 +352,7 @@ impl Store {
             actor: Actor::default(),
             demo,
             read_only: None,
+            opened_file: file_identity(path),
             clock_override: None,
             now_override: None,
             memo: Default::default(),
@@ -353,6 +380,7 @@ impl Store {
             actor: self.actor.clone(),
             demo: self.demo,
             read_only: Some("a reader".into()),
+            opened_file: self.opened_file,
             clock_override: self.clock_override,
             now_override: self.now_override,
             memo: Default::default(),
