@@ -304,38 +304,6 @@ fn process_runs(pid: i32) -> bool {
     rc == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn leftover_names_give_their_creator() {
-        assert_eq!(creator_pid(".keel.db.creating-123"), Some(123));
-        assert_eq!(creator_pid(".copy.db.creating-77-journal"), Some(77));
-        assert_eq!(creator_pid(".a.creating-b.creating-9-wal"), Some(9));
-        assert_eq!(creator_pid("keel.db.creating-123"), None);
-        assert_eq!(creator_pid(".keel.db.creating-12x"), None);
-        assert_eq!(creator_pid(".creating-5"), None);
-    }
-
-    #[test]
-    fn a_home_folder_and_the_folders_above_it_are_not_prepared() {
-        let homes = [PathBuf::from("/home/ann"), PathBuf::from("/srv/users/bob")];
-        assert!(home_at_or_below(Path::new("/home/ann"), &homes).is_some());
-        assert!(home_at_or_below(Path::new("/home"), &homes).is_some());
-        assert!(home_at_or_below(Path::new("/"), &homes).is_some());
-        assert!(home_at_or_below(Path::new("/srv"), &homes).is_some());
-        assert!(home_at_or_below(Path::new("/home/ann/team"), &homes).is_none());
-        assert!(home_at_or_below(Path::new("/home/annex"), &homes).is_none());
-        assert!(home_at_or_below(Path::new("/srv/keel"), &homes).is_none());
-    }
-
-    #[test]
-    fn this_process_runs() {
-        assert!(process_runs(std::process::id() as i32));
-    }
-}
-
 /// A reader without write access to a WAL file that nobody has open would create its `-wal` and
 /// `-shm` files itself, owned by it: every colleague's save then fails until someone deletes
 /// them. Such a view is refused (exit 77) with the reason and the fix; when a writer has the file
@@ -380,4 +348,36 @@ pub(crate) fn foreign_wal_files(path: &Path) -> Option<String> {
             blocking.join(" and ")
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leftover_names_give_their_creator() {
+        assert_eq!(creator_pid(".keel.db.creating-123"), Some(123));
+        assert_eq!(creator_pid(".copy.db.creating-77-journal"), Some(77));
+        assert_eq!(creator_pid(".a.creating-b.creating-9-wal"), Some(9));
+        assert_eq!(creator_pid("keel.db.creating-123"), None);
+        assert_eq!(creator_pid(".keel.db.creating-12x"), None);
+        assert_eq!(creator_pid(".creating-5"), None);
+    }
+
+    #[test]
+    fn a_home_folder_and_the_folders_above_it_are_not_prepared() {
+        let homes = [PathBuf::from("/home/ann"), PathBuf::from("/srv/users/bob")];
+        assert!(home_at_or_below(Path::new("/home/ann"), &homes).is_some());
+        assert!(home_at_or_below(Path::new("/home"), &homes).is_some());
+        assert!(home_at_or_below(Path::new("/"), &homes).is_some());
+        assert!(home_at_or_below(Path::new("/srv"), &homes).is_some());
+        assert!(home_at_or_below(Path::new("/home/ann/team"), &homes).is_none());
+        assert!(home_at_or_below(Path::new("/home/annex"), &homes).is_none());
+        assert!(home_at_or_below(Path::new("/srv/keel"), &homes).is_none());
+    }
+
+    #[test]
+    fn this_process_runs() {
+        assert!(process_runs(std::process::id() as i32));
+    }
 }
