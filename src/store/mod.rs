@@ -72,7 +72,7 @@ pub enum StoreError {
     ReadOnly(String),
     #[error("{0}")]
     Import(String),
-    #[error("the keel file is busy: another keel has been writing to it for more than {BUSY_SECS} seconds. Nothing was saved; try again.")]
+    #[error("the keel file is busy: another keel is writing to it. Nothing was saved; try again in a moment.")]
     Busy,
     #[error("{path}: {why} since keel opened it. Nothing was saved; reopen keel to work on the file that is there now.")]
     Replaced { path: String, why: String },
@@ -257,6 +257,13 @@ impl Store {
             Some(now) if now != opened => Some("the file was replaced by another (a restore or a move)".into()),
             Some(_) => None,
         }
+    }
+
+    /// How long a write waits for another keel's write lock before giving up with
+    /// [`StoreError::Busy`]. The CLI waits [`BUSY_SECS`]; the app waits briefly and says so, so a
+    /// colleague's long import never freezes its keys.
+    pub fn wait_for_writers(&self, wait: Duration) -> Result<()> {
+        Ok(self.conn.busy_timeout(wait)?)
     }
 
     /// Open an existing keel file. Anything that is not one is refused untouched.

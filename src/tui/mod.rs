@@ -51,7 +51,12 @@ fn install_panic_hook() {
     }));
 }
 
+/// How long a save from the app waits for another keel's write lock: the keys wait for it, so
+/// briefly; a save that finds the file busy says so and the person tries again.
+const APP_WAITS_FOR_WRITERS: Duration = Duration::from_millis(300);
+
 pub fn run(store: Store, mouse: bool) -> anyhow::Result<()> {
+    store.wait_for_writers(APP_WAITS_FOR_WRITERS)?;
     let (keymap, warnings) = keymap::Keymap::load(keymap::user_file().as_deref());
     let mut app = App::with_readers(store, keymap, theme::Theme::from_env(), background::READERS)?;
     if let Some(w) = warnings.first() {
