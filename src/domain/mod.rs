@@ -11,6 +11,7 @@ pub mod rollup;
 pub mod scoring;
 pub mod settings;
 pub mod status;
+pub mod structure;
 pub mod text_check;
 
 pub use num::Num;

@@ -615,6 +615,7 @@ fn guard_structure(ctx: &Ctx, key: &ItemKey, id: i64, field: &str, target: i64) 
                 break;
             }
         }
+        super::structure::guard_objective_depth(ctx.tx, key, id, target)?;
     }
     Ok(())
 }
@@ -871,18 +872,8 @@ fn depend(ctx: &mut Ctx, key: &ItemKey, on: &ItemKey, remove: bool) -> Result<()
         return Ok(());
     }
     // Refuse a loop: `on` must not (transitively) depend on `key`.
-    let loops: bool = ctx.tx.query_row(
-        "WITH RECURSIVE up(id) AS (SELECT ?1 UNION SELECT d.depends_on_id FROM dependencies d JOIN up ON d.measure_id = up.id)
-         SELECT EXISTS (SELECT 1 FROM up WHERE id = ?2)",
-        params![on_id, id],
-        |r| r.get(0),
-    )?;
-    if loops || id == on_id {
-        return Err(StoreError::Invalid {
-            key: key.to_string(),
-            field: "depends_on".into(),
-            why: format!("{on} already waits for {key}: that would be a loop"),
-        });
+    if let Some(why) = super::structure::dependency_refusal(ctx.tx, key, id, on, on_id)? {
+        return Err(StoreError::Invalid { key: key.to_string(), field: "depends_on".into(), why });
     }
     if ctx.tx.execute("INSERT OR IGNORE INTO dependencies (measure_id, depends_on_id) VALUES (?1, ?2)", params![id, on_id])? > 0 {
         ctx.log(&key.to_string(), "depends_on", None, Some(on.to_string()));

@@ -23,6 +23,7 @@ pub mod report;
 pub mod rhythms;
 pub mod rules;
 pub mod statuses;
+mod structure;
 
 use crate::domain::escalation::Thresholds;
 use crate::domain::settings::{self, SettingProblem, Settings};

@@ -329,20 +329,16 @@ fn import_inner(ctx: &mut Ctx, plan: &Plan) -> Result<()> {
             tx.prepare_cached("UPDATE objectives SET parent_id = ?1 WHERE id = ?2")?.execute(params![parent, id(&o.key)])?;
         }
     }
-    // The alignment tree must not loop.
-    let looped: Vec<String> = {
-        let mut stmt = tx.prepare(
-            "WITH RECURSIVE walk(start, cur, depth) AS (
-                 SELECT id, parent_id, 1 FROM objectives WHERE parent_id IS NOT NULL
-                 UNION ALL SELECT w.start, o.parent_id, w.depth + 1 FROM walk w JOIN objectives o ON o.id = w.cur
-                 WHERE o.parent_id IS NOT NULL AND w.cur <> w.start AND w.depth < 1000)
-             SELECT DISTINCT i.key FROM walk w JOIN items i ON i.id = w.start WHERE w.cur = w.start ORDER BY i.num",
-        )?;
-        let r = stmt.query_map([], |r| r.get(0))?;
-        r.collect::<rusqlite::Result<_>>()?
-    };
+    // The alignment tree must not loop, nor nest deeper than keel's limit.
+    let plan_parents: Vec<(String, Option<String>)> = plan.objectives.iter().map(|o| (o.key.clone(), o.parent.clone())).collect();
+    let (looped, too_deep) = super::structure::imported_objective_tree(tx, &plan_parents)?;
     if !looped.is_empty() {
         problems.push("objectives", format!("the parent links form a loop through {}", looped.join(", ")));
+    }
+    for (key, levels) in too_deep {
+        let i = plan.objectives.iter().position(|o| o.key == key).unwrap_or_default();
+        let why = crate::domain::structure::objective_depth_refusal(levels).unwrap_or_default();
+        problems.push(&format!("objectives[{i}] ({key})"), format!("parent: {why}"));
     }
     for (i, k) in plan.key_results.iter().enumerate() {
         let at = format!("key_results[{i}] ({})", k.key);
