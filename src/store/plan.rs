@@ -238,6 +238,9 @@ fn import_inner(ctx: &mut Ctx, plan: &Plan) -> Result<()> {
     }
     let id = |k: &str| ids[k];
 
+    // What the file's constraints would refuse is found first and named; the row is still written
+    // (in a form the constraints accept) so that references to it resolve, and the import fails.
+    let mut cycle_names = HashSet::new();
     for (i, c) in plan.cycles.iter().enumerate() {
         let at = format!("cycles[{i}] ({})", c.key);
         text_ok(&mut problems, &at, "name", &c.name);
@@ -249,11 +252,22 @@ fn import_inner(ctx: &mut Ctx, plan: &Plan) -> Result<()> {
                 problems.push(&at, e);
             }
         }
+        let mut name = c.name.clone();
+        if !cycle_names.insert(c.name.clone()) {
+            problems.push(&at, format!("name '{}' belongs to two cycles", c.name));
+            name = format!("{} ({})", c.name, c.key);
+        } else if tx
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM cycles WHERE name = ?1)")?
+            .query_row([&c.name], |r| r.get::<_, bool>(0))?
+        {
+            problems.push(&at, format!("name '{}' is already taken in this file", c.name));
+            name = format!("{} ({})", c.name, c.key);
+        }
         tx.prepare_cached("INSERT INTO cycles (id, name, start_date, end_date) VALUES (?1, ?2, ?3, ?4)")?.execute(params![
             id(&c.key),
-            c.name,
+            name,
             c.start.to_string(),
-            c.end.to_string()
+            c.end.max(c.start).to_string()
         ])?;
     }
     for u in &plan.units {
@@ -274,20 +288,24 @@ fn import_inner(ctx: &mut Ctx, plan: &Plan) -> Result<()> {
     for (i, person) in plan.people.iter().enumerate() {
         let at = format!("people[{i}] ({})", person.key);
         text_ok(&mut problems, &at, "name", &person.name);
-        if let Some(l) = &person.login {
-            if !logins.insert(l.clone()) {
+        // A login that cannot be written is left out of the row (the import fails anyway), so
+        // that references to the person still resolve.
+        let mut login = person.login.as_deref();
+        if let Some(l) = login {
+            if l.trim().is_empty() {
+                problems.push(&at, "login is empty: give the person's OS login, or leave login out for someone who does not use keel");
+                login = None;
+            } else if !logins.insert(l.to_string()) {
                 problems.push(&at, format!("login '{l}' belongs to two people"));
+                login = None;
+            } else if tx.prepare_cached("SELECT EXISTS (SELECT 1 FROM people WHERE login = ?1)")?.query_row([l], |r| r.get::<_, bool>(0))? {
+                problems.push(&at, format!("login '{l}' is already taken in this file"));
+                login = None;
             }
         }
         let unit = reference(tx, &mut problems, &at, "unit", person.unit.as_deref(), &[ItemKind::Unit])?;
-        if let Some(l) = &person.login {
-            if tx.prepare_cached("SELECT EXISTS (SELECT 1 FROM people WHERE login = ?1)")?.query_row([l], |r| r.get::<_, bool>(0))? {
-                problems.push(&at, format!("login '{l}' is already taken in this file"));
-                continue;
-            }
-        }
         tx.prepare_cached("INSERT INTO people (id, name, login, email, unit_id, pmo_admin) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?
-            .execute(params![id(&person.key), person.name, person.login, person.email, unit, person.pmo_admin as i64])?;
+            .execute(params![id(&person.key), person.name, login, person.email, unit, person.pmo_admin as i64])?;
     }
     for (i, k) in plan.kras.iter().enumerate() {
         let at = format!("kras[{i}] ({})", k.key);
@@ -457,6 +475,14 @@ fn import_inner(ctx: &mut Ctx, plan: &Plan) -> Result<()> {
                     .execute(params![id(&m.key), d])?;
             }
         }
+    }
+    // Measures may not wait for each other in a loop, as `keel depend` refuses one.
+    if let Some(path) = super::structure::dependency_loop(tx)? {
+        let at = match plan.measures.iter().position(|m| m.key == path[0]) {
+            Some(i) => format!("measures[{i}] ({})", path[0]),
+            None => "measures".to_string(),
+        };
+        problems.push(&at, format!("depends_on: {} is a loop; a measure cannot wait, through others, for itself", path.join(" → ")));
     }
     // A plan can hold a million values: each is checked and written without building anything
     // it does not need (the place for an error message is made only for an error).
