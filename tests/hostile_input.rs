@@ -237,6 +237,13 @@ fn plans_that_break_the_files_constraints_are_refused_naming_the_item() {
         v["measures"].as_array_mut().unwrap().push(second);
     });
     import_refused(&p, &["measures[0] (M-1)", "M-1 → M-2 → M-1", "loop"]);
+    // A measure's business unit is a unit of kind business-unit, its function one of kind function.
+    let p = broken(|v| {
+        v["units"].as_array_mut().unwrap().push(json!({"key": "U-2", "name": "Sales", "kind": "function"}));
+        v["measures"][0]["business_unit"] = json!("U-2");
+        v["measures"][0]["function"] = json!("U-1");
+    });
+    import_refused(&p, &["measures[0] (M-1)", "U-2 is a function unit", "U-1 is a business-unit unit"]);
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! The vocabulary and the rules of keel. Pure: no SQL, no terminal, no clock (dates are passed in).
 
+pub mod authority;
 pub mod escalation;
 pub mod gates;
 pub mod health;

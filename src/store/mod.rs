@@ -1,6 +1,7 @@
 //! The only place with SQL: opening a keel file, the one write path (`edit`), and read models.
 
 pub mod audit;
+mod authority;
 pub mod check;
 #[cfg(test)]
 mod check_ref;

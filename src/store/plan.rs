@@ -434,6 +434,13 @@ fn import_inner(ctx: &mut Ctx, plan: &Plan) -> Result<()> {
         let bu = reference(tx, &mut problems, &at, "business_unit", m.business_unit.as_deref(), &[ItemKind::Unit])?;
         let func = reference(tx, &mut problems, &at, "function", m.function.as_deref(), &[ItemKind::Unit])?;
         let kra = reference(tx, &mut problems, &at, "kra", m.kra.as_deref(), &[ItemKind::Kra])?;
+        for (field, unit, named) in [("business_unit", bu, &m.business_unit), ("function", func, &m.function)] {
+            if let (Some(unit), Some(named)) = (unit, named) {
+                if let Some(why) = super::structure::unit_kind_refusal(tx, field, named, unit)? {
+                    problems.push(&at, why);
+                }
+            }
+        }
         if m.pending_stage.is_some_and(|s| !matches!(s, Stage::Decided | Stage::Implemented | Stage::Closed)) {
             problems.push(&at, "pending_stage can only be decided, implemented or closed");
         }

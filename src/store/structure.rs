@@ -127,3 +127,39 @@ pub(crate) fn unit_kind_refusal(tx: &Transaction, field: &str, unit: &str, unit_
         None => None,
     })
 }
+
+/// Refuse a measure's business unit or function naming a unit of the other kind.
+pub(crate) fn guard_measure_unit(tx: &Transaction, key: &ItemKey, field: &str, unit_id: i64) -> Result<()> {
+    if key.kind != crate::domain::ItemKind::Measure || !matches!(field, "business_unit" | "function") {
+        return Ok(());
+    }
+    let unit: String = tx.query_row("SELECT key FROM items WHERE id = ?1", [unit_id], |r| r.get(0))?;
+    match unit_kind_refusal(tx, field, &unit, unit_id)? {
+        Some(why) => Err(StoreError::Invalid { key: key.to_string(), field: field.into(), why }),
+        None => Ok(()),
+    }
+}
+
+/// Refuse changing a unit's kind while measures name it in the role of the old kind.
+pub(crate) fn guard_unit_kind_change(tx: &Transaction, key: &ItemKey, id: i64, new_kind: Option<&str>) -> Result<()> {
+    let (field, column) = match new_kind.and_then(UnitKind::parse) {
+        Some(UnitKind::BusinessUnit) => ("function", "function_id"),
+        Some(UnitKind::Function) => ("business_unit", "business_unit_id"),
+        None => return Ok(()),
+    };
+    let sql = format!("SELECT i.key FROM measures m JOIN items i ON i.id = m.id WHERE m.{column} = ?1 ORDER BY i.num");
+    let mut stmt = tx.prepare(&sql)?;
+    let users: Vec<String> = stmt.query_map([id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    if users.is_empty() {
+        return Ok(());
+    }
+    let shown = if users.len() > 5 { format!("{} and {} more", users[..5].join(", "), users.len() - 5) } else { users.join(", ") };
+    Err(StoreError::Invalid {
+        key: key.to_string(),
+        field: "kind".into(),
+        why: format!(
+            "{key} is the {field} of {shown}; a {field} must be a unit of kind {}: give those measures another {field} first",
+            if field == "function" { "function" } else { "business-unit" }
+        ),
+    })
+}
