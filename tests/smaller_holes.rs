@@ -69,3 +69,57 @@ fn only_people_with_a_role_the_facilitator_or_a_pmo_admin_record_decisions() {
     k.sql().execute("UPDATE meetings SET ended_at = '2026-11-26T10:00:00Z'", []).unwrap();
     k.run_as("tomas", &["decide", "M-1", "Stop it again"]).code(77);
 }
+
+/// A plan whose one value says it was reported by olga on 4 January.
+fn plan_with_a_reported_value() -> String {
+    serde_json::to_string_pretty(&serde_json::json!({
+        "format": "keel-plan",
+        "version": 1,
+        "cycles": [{"key": "C-1", "name": "FY26", "start": "2026-01-01", "end": "2026-12-31"}],
+        "people": [
+            {"key": "P-1", "name": "Test Admin", "login": os_user(), "pmo_admin": true},
+            {"key": "P-2", "name": "Olga Owner", "login": "olga"}
+        ],
+        "nodes": [
+            {"key": "PF-1", "kind": "portfolio", "title": "Portfolio"},
+            {"key": "PG-1", "kind": "programme", "title": "Programme", "parent": "PF-1"},
+            {"key": "PJ-1", "kind": "project", "title": "Project", "parent": "PG-1"},
+            {"key": "MP-1", "kind": "package", "title": "Package", "parent": "PJ-1"}
+        ],
+        "measures": [{"key": "M-1", "title": "Measure one", "package": "MP-1", "owner": "P-2", "stage": "defined",
+            "cadence": "weekly", "value_type": "recurring-benefit"}],
+        "values": [{"item": "M-1", "period": "2026-W01", "planned": "100", "actual": "90", "by": "olga (from the ERP)", "at": "2026-01-04T09:00:00Z"}],
+    }))
+    .unwrap()
+}
+
+#[test]
+fn an_imported_values_by_and_at_are_kept_as_reported_apart_from_the_importer() {
+    let k = Keel::init();
+    let file = k.path("plan.json");
+    std::fs::write(&file, plan_with_a_reported_value()).unwrap();
+    k.run(&["import", file.to_str().unwrap()]).ok();
+    let v = value_row(&k.show("M-1"), "2026-W01").clone();
+    assert_eq!(v["reported_by"], "olga (from the ERP)");
+    assert_eq!(v["reported_at"], "2026-01-04T09:00:00Z");
+    assert_eq!(v["by"], os_user(), "whoever imported the plan entered the value");
+    assert_ne!(v["at"], "2026-01-04T09:00:00Z");
+    k.run(&["show", "M-1"]).ok().stdout_has(&["reported by olga (from the ERP) 2026-01-04, entered by", os_user()]);
+    // The audit log's actor is the importer.
+    let log = k.run(&["log", "M-1"]);
+    log.ok().stdout_has(&[os_user(), "imported"]);
+    assert!(!log.stdout.contains("olga (from the ERP)"), "the reporter is not the audit actor:\n{}", log.stdout);
+    // The plan still round-trips byte for byte: export → import → export.
+    let first = k.export();
+    assert!(first.contains("\"by\": \"olga (from the ERP)\"") && first.contains("\"at\": \"2026-01-04T09:00:00Z\""), "{first}");
+    let again = Keel::init();
+    let file2 = again.path("plan.json");
+    std::fs::write(&file2, &first).unwrap();
+    again.run(&["import", file2.to_str().unwrap()]).ok();
+    assert_eq!(again.export(), first);
+    // Someone who edits the value makes it theirs: no reporter any more.
+    k.run(&["set", "M-1", "actual=95", "--period", "2026-W01"]).ok();
+    let v = value_row(&k.show("M-1"), "2026-W01").clone();
+    assert_eq!((v["reported_by"].clone(), v["by"].as_str()), (serde_json::Value::Null, Some(os_user())));
+    assert!(k.export().contains(&format!("\"by\": \"{}\"", os_user())));
+}

@@ -673,7 +673,7 @@ fn set_value(ctx: &mut Ctx, key: &ItemKey, period: Period, name: &str, raw: &str
     let stamp = ctx.clock.stamp();
     if existing.is_some() {
         let sql = format!(
-            "UPDATE item_values SET {field} = ?1, updated_by = ?2, updated_at = ?3, version = version + 1
+            "UPDATE item_values SET {field} = ?1, updated_by = ?2, updated_at = ?3, reported_by = NULL, reported_at = NULL, version = version + 1
              WHERE item_id = ?4 AND period = ?5"
         );
         ctx.tx.execute(&sql, params![new, ctx.actor.login, stamp, id, period_s])?;

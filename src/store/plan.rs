@@ -495,6 +495,7 @@ fn import_inner(ctx: &mut Ctx, plan: &Plan) -> Result<()> {
     // it does not need (the place for an error message is made only for an error).
     let mut value_rows = HashSet::new();
     let mut good_at: Option<&str> = None;
+    let stamp = ctx.clock.stamp();
     const VALUED: [ItemKind; 3] = [ItemKind::Measure, ItemKind::KeyResult, ItemKind::Kpi];
     for (i, v) in plan.values.iter().enumerate() {
         let at = || format!("values[{i}] ({} {})", v.item, v.period);
@@ -524,8 +525,9 @@ fn import_inner(ctx: &mut Ctx, plan: &Plan) -> Result<()> {
             problems.push(&at(), "this item and period appear twice");
             continue;
         }
-        tx.prepare_cached("INSERT INTO item_values (item_id, period, period_start, baseline, planned, forecast, actual, comment, updated_by, updated_at, confidence)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)")?.execute(params![
+        // The plan's by/at is who reported the value and when; the importer entered it.
+        tx.prepare_cached("INSERT INTO item_values (item_id, period, period_start, baseline, planned, forecast, actual, comment, reported_by, reported_at, confidence, updated_by, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)")?.execute(params![
                 item,
                 period.to_string(),
                 period.start().to_string(),
@@ -536,7 +538,9 @@ fn import_inner(ctx: &mut Ctx, plan: &Plan) -> Result<()> {
                 v.comment,
                 v.by,
                 v.at,
-                n(&v.confidence)
+                n(&v.confidence),
+                ctx.actor.login,
+                stamp
             ],
         )?;
     }
@@ -845,7 +849,7 @@ impl Store {
         }
         {
             let mut stmt = c.prepare(
-                "SELECT i.kind, i.num, i.key, v.period, v.baseline, v.planned, v.forecast, v.actual, v.comment, v.updated_by, v.updated_at, v.confidence
+                "SELECT i.kind, i.num, i.key, v.period, v.baseline, v.planned, v.forecast, v.actual, v.comment, COALESCE(v.reported_by, v.updated_by), COALESCE(v.reported_at, v.updated_at), v.confidence
                  FROM item_values v JOIN items i ON i.id = v.item_id",
             )?;
             let mut rows: Vec<(usize, i64, String, p::Value)> = stmt

@@ -26,7 +26,7 @@ fn date(s: &str) -> Option<NaiveDate> {
 fn last_update(conn: &Connection, id: i64, today: NaiveDate) -> Result<Option<String>> {
     Ok(conn
         .query_row(
-            "SELECT MAX(updated_at) FROM item_values WHERE item_id = ?1 AND actual IS NOT NULL AND period_start <= ?2",
+            "SELECT MAX(COALESCE(reported_at, updated_at)) FROM item_values WHERE item_id = ?1 AND actual IS NOT NULL AND period_start <= ?2",
             rusqlite::params![id, today.to_string()],
             |r| r.get(0),
         )

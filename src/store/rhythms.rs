@@ -261,8 +261,11 @@ impl Store {
             if done {
                 continue;
             }
-            let last: Option<String> =
-                c.query_row("SELECT MAX(updated_at) FROM item_values WHERE item_id = ?1 AND actual IS NOT NULL", [id], |r| r.get(0))?;
+            let last: Option<String> = c.query_row(
+                "SELECT MAX(COALESCE(reported_at, updated_at)) FROM item_values WHERE item_id = ?1 AND actual IS NOT NULL",
+                [id],
+                |r| r.get(0),
+            )?;
             let tier: Option<i64> =
                 c.query_row("SELECT tier FROM escalations WHERE item_id = ?1 AND state = 'open'", [id], |r| r.get(0)).optional()?;
             let status = self.with_statuses(|e| e.item(k.kind, id))?;

@@ -204,7 +204,7 @@ impl Engine<'_> {
             acc.planned = 0;
         };
         let sql = scoped(
-            "SELECT v.item_id, v.planned, v.forecast, v.actual, v.updated_at, v.period, v.period_start FROM item_values v",
+            "SELECT v.item_id, v.planned, v.forecast, v.actual, COALESCE(v.reported_at, v.updated_at), v.period, v.period_start FROM item_values v",
             "v.item_id",
             self.all,
             "ORDER BY v.item_id, v.period_start",
@@ -415,7 +415,7 @@ impl Engine<'_> {
         type KrNumbersRow = (Vec<Num>, Option<String>, Option<String>, Option<String>);
         let mut numbers: HashMap<i64, KrNumbersRow> = HashMap::new();
         let sql = scoped(
-            "SELECT v.item_id, v.actual, v.updated_at, v.period, v.period_start FROM item_values v",
+            "SELECT v.item_id, v.actual, COALESCE(v.reported_at, v.updated_at), v.period, v.period_start FROM item_values v",
             "v.item_id",
             self.all,
             "ORDER BY v.item_id, v.period_start",
