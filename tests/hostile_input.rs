@@ -211,6 +211,42 @@ fn cycles_and_dangling_links_in_a_plan_are_refused_naming_the_items() {
     import_refused(&p, &["measures[0] (M-1)", "cannot depend on itself"]);
 }
 
+/// What SQLite's constraints would catch is checked first, so the refusal names the item (exit
+/// 65) instead of surfacing a raw constraint failure (exit 70).
+#[test]
+fn plans_that_break_the_files_constraints_are_refused_naming_the_item() {
+    let p = broken(|v| v["people"][1]["login"] = json!(os_user()));
+    import_refused(&p, &["people[1] (P-2)", &format!("login '{}' belongs to two people", os_user())]);
+    let p = broken(|v| v["cycles"][0]["end"] = json!("2025-12-31"));
+    import_refused(&p, &["cycles[0] (C-1)", "start is after end"]);
+    let p = broken(|v| v["people"][1]["login"] = json!(""));
+    import_refused(&p, &["people[1] (P-2)", "login is empty"]);
+    let p = broken(|v| v["people"][1]["login"] = json!("   "));
+    import_refused(&p, &["people[1] (P-2)", "login is empty"]);
+    let p = broken(|v| {
+        let mut second = v["cycles"][0].clone();
+        second["key"] = json!("C-2");
+        v["cycles"].as_array_mut().unwrap().push(second);
+    });
+    import_refused(&p, &["cycles[1] (C-2)", "name 'FY26' belongs to two cycles"]);
+    // M-1 → M-2 → M-1: `keel depend` refuses this loop, and so does the import.
+    let p = broken(|v| {
+        let mut second = v["measures"][0].clone();
+        second["key"] = json!("M-2");
+        second["depends_on"] = json!(["M-1"]);
+        v["measures"][0]["depends_on"] = json!(["M-2"]);
+        v["measures"].as_array_mut().unwrap().push(second);
+    });
+    import_refused(&p, &["measures[0] (M-1)", "M-1 → M-2 → M-1", "loop"]);
+    // A measure's business unit is a unit of kind business-unit, its function one of kind function.
+    let p = broken(|v| {
+        v["units"].as_array_mut().unwrap().push(json!({"key": "U-2", "name": "Sales", "kind": "function"}));
+        v["measures"][0]["business_unit"] = json!("U-2");
+        v["measures"][0]["function"] = json!("U-1");
+    });
+    import_refused(&p, &["measures[0] (M-1)", "U-2 is a function unit", "U-1 is a business-unit unit"]);
+}
+
 #[test]
 fn huge_fields_and_terminal_escapes_in_a_plan_are_refused() {
     // A 10 MB narrative: refused like one typed into `keel set` (10,000 characters at most).

@@ -107,9 +107,27 @@ pub fn title_similarity(a: &str, b: &str) -> f64 {
 pub fn likely_duplicates(objectives: &[ObjectiveFacts], threshold: f64) -> Vec<(String, String, f64)> {
     // Each title's words once, not once per pair: the same figures as `title_similarity`.
     let sets: Vec<BTreeSet<String>> = objectives.iter().map(|o| words(&o.title)).collect();
+    // Titles with no word in common have similarity 0: compare only pairs that share a word (in
+    // the order of the pairs), so thousands of unlike titles are not compared pairwise.
+    let mut by_word: std::collections::HashMap<&str, Vec<usize>> = std::collections::HashMap::new();
+    for (i, set) in sets.iter().enumerate() {
+        for w in set {
+            by_word.entry(w.as_str()).or_default().push(i);
+        }
+    }
+    let mut pairs: BTreeSet<(usize, usize)> = BTreeSet::new();
+    if threshold <= 0.0 {
+        pairs.extend((0..objectives.len()).flat_map(|i| (i + 1..objectives.len()).map(move |j| (i, j))));
+    }
+    for list in by_word.values() {
+        for (n, &i) in list.iter().enumerate() {
+            pairs.extend(list[n + 1..].iter().map(|&j| (i, j)));
+        }
+    }
     let mut out = Vec::new();
-    for (i, a) in objectives.iter().enumerate() {
-        for (j, b) in objectives.iter().enumerate().skip(i + 1) {
+    for (i, j) in pairs {
+        let (a, b) = (&objectives[i], &objectives[j]);
+        {
             let share_unit = a.units.iter().any(|u| b.units.contains(u));
             if share_unit {
                 continue;

@@ -1,5 +1,6 @@
 //! The vocabulary and the rules of keel. Pure: no SQL, no terminal, no clock (dates are passed in).
 
+pub mod authority;
 pub mod escalation;
 pub mod gates;
 pub mod health;
@@ -12,6 +13,7 @@ pub mod rollup;
 pub mod scoring;
 pub mod settings;
 pub mod status;
+pub mod structure;
 pub mod text_check;
 
 pub use num::Num;

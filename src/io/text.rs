@@ -139,12 +139,13 @@ fn detail_raw(d: &Detail) -> String {
         for v in &d.values {
             let _ = writeln!(
                 s,
-                "          {:<9} {:>13} {:>15} {:>15}   {}",
+                "          {:<9} {:>13} {:>15} {:>15}   {}{}",
                 v.period,
                 opt(v.planned),
                 opt(v.forecast),
                 opt(v.actual),
-                v.version
+                v.version,
+                reported(v)
             );
         }
     }
@@ -210,6 +211,17 @@ fn escalations_raw(rows: &[EscalationRow]) -> String {
 
 /// Stored text as a terminal may show it: control characters other than newline and tab escaped
 /// (the write path refuses them; this is for anything already in a file).
+/// A value that came with a plan: who reported it and when, apart from who entered it (the
+/// importer, as the audit log says).
+fn reported(v: &crate::store::read::ValueRow) -> String {
+    match (&v.reported_by, &v.reported_at) {
+        (Some(by), Some(at)) => {
+            format!("   reported by {by} {}, entered by {} {}", at.get(..10).unwrap_or(at), v.by, v.at.get(..10).unwrap_or(&v.at))
+        }
+        _ => String::new(),
+    }
+}
+
 pub fn printable(s: String) -> String {
     match crate::domain::text_check::printable(&s) {
         std::borrow::Cow::Borrowed(_) => s,

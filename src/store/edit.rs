@@ -564,6 +564,9 @@ fn set_field(ctx: &mut Ctx, key: &ItemKey, name: &str, raw: &str, if_version: Op
     if let Typed::Int(target) = typed_value {
         guard_structure(ctx, key, id, field.name, target)?;
     }
+    if key.kind == ItemKind::Unit && field.name == "kind" {
+        super::structure::guard_unit_kind_change(ctx.tx, key, id, shown.as_deref())?;
+    }
     if key.kind == ItemKind::KeyResult && field.name == "objective" {
         // The objective it leaves must keep sound weights too.
         let old: i64 = ctx.tx.query_row("SELECT objective_id FROM key_results WHERE id = ?1", [id], |r| r.get(0))?;
@@ -633,7 +636,9 @@ fn guard_structure(ctx: &Ctx, key: &ItemKey, id: i64, field: &str, target: i64) 
                 break;
             }
         }
+        super::structure::guard_objective_depth(ctx.tx, key, id, target)?;
     }
+    super::structure::guard_measure_unit(ctx.tx, key, field, target)?;
     Ok(())
 }
 
@@ -686,7 +691,7 @@ fn set_value(ctx: &mut Ctx, key: &ItemKey, period: Period, name: &str, raw: &str
     let stamp = ctx.clock.stamp();
     if existing.is_some() {
         let sql = format!(
-            "UPDATE item_values SET {field} = ?1, updated_by = ?2, updated_at = ?3, version = version + 1
+            "UPDATE item_values SET {field} = ?1, updated_by = ?2, updated_at = ?3, reported_by = NULL, reported_at = NULL, version = version + 1
              WHERE item_id = ?4 AND period = ?5"
         );
         ctx.tx.execute(&sql, params![new, ctx.actor.login, stamp, id, period_s])?;
@@ -821,7 +826,15 @@ fn milestone(ctx: &mut Ctx, key: &ItemKey, action: &MilestoneAction) -> Result<(
                 "INSERT INTO milestones (measure_id, title, due_date) VALUES (?1, ?2, ?3)",
                 params![id, title.trim(), due.to_string()],
             )?;
+            let added = ctx.tx.last_insert_rowid();
             ctx.log(&key.to_string(), "milestone", None, Some(format!("{} due {due}", title.trim())));
+            // Its number as `keel show` lists milestones: in due-date order.
+            let number: i64 = ctx.tx.query_row(
+                "SELECT COUNT(*) FROM milestones WHERE measure_id = ?1 AND (due_date < ?2 OR (due_date = ?2 AND id <= ?3))",
+                params![id, due.to_string(), added],
+                |r| r.get(0),
+            )?;
+            ctx.effects.push(format!("{key}: milestone {number} '{}' added, due {due}", title.trim()));
         }
         MilestoneAction::Done { number, on } => {
             let (mid, title, done) = nth(ctx, *number)?;
@@ -833,11 +846,13 @@ fn milestone(ctx: &mut Ctx, key: &ItemKey, action: &MilestoneAction) -> Result<(
                 done.map(|d| format!("done {d}")).or(Some("open".into())),
                 Some(format!("done {day}")),
             );
+            ctx.effects.push(format!("{key}: milestone {number} '{title}' done {day}"));
         }
         MilestoneAction::Reopen { number } => {
             let (mid, title, done) = nth(ctx, *number)?;
             ctx.tx.execute("UPDATE milestones SET done_date = NULL, version = version + 1 WHERE id = ?1", [mid])?;
             ctx.log(&key.to_string(), &format!("milestone '{title}'"), done.map(|d| format!("done {d}")), Some("open".into()));
+            ctx.effects.push(format!("{key}: milestone {number} '{title}' reopened"));
         }
     }
     Ok(())
@@ -889,18 +904,8 @@ fn depend(ctx: &mut Ctx, key: &ItemKey, on: &ItemKey, remove: bool) -> Result<()
         return Ok(());
     }
     // Refuse a loop: `on` must not (transitively) depend on `key`.
-    let loops: bool = ctx.tx.query_row(
-        "WITH RECURSIVE up(id) AS (SELECT ?1 UNION SELECT d.depends_on_id FROM dependencies d JOIN up ON d.measure_id = up.id)
-         SELECT EXISTS (SELECT 1 FROM up WHERE id = ?2)",
-        params![on_id, id],
-        |r| r.get(0),
-    )?;
-    if loops || id == on_id {
-        return Err(StoreError::Invalid {
-            key: key.to_string(),
-            field: "depends_on".into(),
-            why: format!("{on} already waits for {key}: that would be a loop"),
-        });
+    if let Some(why) = super::structure::dependency_refusal(ctx.tx, key, id, on, on_id)? {
+        return Err(StoreError::Invalid { key: key.to_string(), field: "depends_on".into(), why });
     }
     if ctx.tx.execute("INSERT OR IGNORE INTO dependencies (measure_id, depends_on_id) VALUES (?1, ?2)", params![id, on_id])? > 0 {
         ctx.log(&key.to_string(), "depends_on", None, Some(on.to_string()));
@@ -942,6 +947,7 @@ fn setting(ctx: &mut Ctx, name: &str, value: &str) -> Result<()> {
 
 pub(crate) fn decision(ctx: &mut Ctx, key: &ItemKey, text: &str, owner: Option<&ItemKey>) -> Result<()> {
     let id = resolve(ctx.tx, key)?;
+    super::authority::guard_decision(ctx, key, id)?;
     if text.trim().is_empty() {
         return Err(StoreError::Invalid { key: key.to_string(), field: "decision".into(), why: "needs the text of the decision".into() });
     }

@@ -9,7 +9,7 @@ use rusqlite::Transaction;
 pub const APPLICATION_ID: i64 = 0x4B45_454C;
 
 /// Each entry moves the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6];
+const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6, SCHEMA_V7];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
@@ -358,9 +358,19 @@ ALTER TABLE escalations ADD COLUMN rank_gap REAL GENERATED ALWAYS AS (COALESCE(-
 CREATE INDEX escalations_open_order ON escalations(rank_tier, rank_relative, rank_gap, id) WHERE state = 'open';
 "#;
 
+/// Who reported a value and when, as a plan (or another system) says, kept apart from who entered
+/// it into keel (`updated_by`/`updated_at`: the importer, or the person who typed it). NULL for a
+/// value typed into keel, and cleared when someone edits the value: it is then theirs. A value's
+/// time for freshness is `COALESCE(reported_at, updated_at)`; the plan export writes the reported
+/// pair where there is one, so a plan round-trips byte for byte.
+const SCHEMA_V6: &str = r#"
+ALTER TABLE item_values ADD COLUMN reported_by TEXT;
+ALTER TABLE item_values ADD COLUMN reported_at TEXT;
+"#;
+
 /// Key results and KPIs carry a narrative of their own (why a number is off, what happens next),
 /// kept apart from a key result's status explanation, which excuses a manual status.
-const SCHEMA_V6: &str = r#"
+const SCHEMA_V7: &str = r#"
 ALTER TABLE key_results ADD COLUMN narrative TEXT;
 ALTER TABLE kpis ADD COLUMN narrative TEXT;
 "#;

@@ -1,6 +1,7 @@
 //! The only place with SQL: opening a keel file, the one write path (`edit`), and read models.
 
 pub mod audit;
+mod authority;
 pub mod check;
 #[cfg(test)]
 mod check_ref;
@@ -25,6 +26,7 @@ pub mod rhythms;
 pub mod rules;
 mod sql_types;
 pub mod statuses;
+mod structure;
 
 use crate::domain::escalation::Thresholds;
 use crate::domain::settings::{self, SettingProblem, Settings};

@@ -238,6 +238,9 @@ fn import_inner(ctx: &mut Ctx, plan: &Plan) -> Result<()> {
     }
     let id = |k: &str| ids[k];
 
+    // What the file's constraints would refuse is found first and named; the row is still written
+    // (in a form the constraints accept) so that references to it resolve, and the import fails.
+    let mut cycle_names = HashSet::new();
     for (i, c) in plan.cycles.iter().enumerate() {
         let at = format!("cycles[{i}] ({})", c.key);
         text_ok(&mut problems, &at, "name", &c.name);
@@ -249,11 +252,22 @@ fn import_inner(ctx: &mut Ctx, plan: &Plan) -> Result<()> {
                 problems.push(&at, e);
             }
         }
+        let mut name = c.name.clone();
+        if !cycle_names.insert(c.name.clone()) {
+            problems.push(&at, format!("name '{}' belongs to two cycles", c.name));
+            name = format!("{} ({})", c.name, c.key);
+        } else if tx
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM cycles WHERE name = ?1)")?
+            .query_row([&c.name], |r| r.get::<_, bool>(0))?
+        {
+            problems.push(&at, format!("name '{}' is already taken in this file", c.name));
+            name = format!("{} ({})", c.name, c.key);
+        }
         tx.prepare_cached("INSERT INTO cycles (id, name, start_date, end_date) VALUES (?1, ?2, ?3, ?4)")?.execute(params![
             id(&c.key),
-            c.name,
+            name,
             c.start.to_string(),
-            c.end.to_string()
+            c.end.max(c.start).to_string()
         ])?;
     }
     for u in &plan.units {
@@ -274,20 +288,24 @@ fn import_inner(ctx: &mut Ctx, plan: &Plan) -> Result<()> {
     for (i, person) in plan.people.iter().enumerate() {
         let at = format!("people[{i}] ({})", person.key);
         text_ok(&mut problems, &at, "name", &person.name);
-        if let Some(l) = &person.login {
-            if !logins.insert(l.clone()) {
+        // A login that cannot be written is left out of the row (the import fails anyway), so
+        // that references to the person still resolve.
+        let mut login = person.login.as_deref();
+        if let Some(l) = login {
+            if l.trim().is_empty() {
+                problems.push(&at, "login is empty: give the person's OS login, or leave login out for someone who does not use keel");
+                login = None;
+            } else if !logins.insert(l.to_string()) {
                 problems.push(&at, format!("login '{l}' belongs to two people"));
+                login = None;
+            } else if tx.prepare_cached("SELECT EXISTS (SELECT 1 FROM people WHERE login = ?1)")?.query_row([l], |r| r.get::<_, bool>(0))? {
+                problems.push(&at, format!("login '{l}' is already taken in this file"));
+                login = None;
             }
         }
         let unit = reference(tx, &mut problems, &at, "unit", person.unit.as_deref(), &[ItemKind::Unit])?;
-        if let Some(l) = &person.login {
-            if tx.prepare_cached("SELECT EXISTS (SELECT 1 FROM people WHERE login = ?1)")?.query_row([l], |r| r.get::<_, bool>(0))? {
-                problems.push(&at, format!("login '{l}' is already taken in this file"));
-                continue;
-            }
-        }
         tx.prepare_cached("INSERT INTO people (id, name, login, email, unit_id, pmo_admin) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?
-            .execute(params![id(&person.key), person.name, person.login, person.email, unit, person.pmo_admin as i64])?;
+            .execute(params![id(&person.key), person.name, login, person.email, unit, person.pmo_admin as i64])?;
     }
     for (i, k) in plan.kras.iter().enumerate() {
         let at = format!("kras[{i}] ({})", k.key);
@@ -329,20 +347,16 @@ fn import_inner(ctx: &mut Ctx, plan: &Plan) -> Result<()> {
             tx.prepare_cached("UPDATE objectives SET parent_id = ?1 WHERE id = ?2")?.execute(params![parent, id(&o.key)])?;
         }
     }
-    // The alignment tree must not loop.
-    let looped: Vec<String> = {
-        let mut stmt = tx.prepare(
-            "WITH RECURSIVE walk(start, cur, depth) AS (
-                 SELECT id, parent_id, 1 FROM objectives WHERE parent_id IS NOT NULL
-                 UNION ALL SELECT w.start, o.parent_id, w.depth + 1 FROM walk w JOIN objectives o ON o.id = w.cur
-                 WHERE o.parent_id IS NOT NULL AND w.cur <> w.start AND w.depth < 1000)
-             SELECT DISTINCT i.key FROM walk w JOIN items i ON i.id = w.start WHERE w.cur = w.start ORDER BY i.num",
-        )?;
-        let r = stmt.query_map([], |r| r.get(0))?;
-        r.collect::<rusqlite::Result<_>>()?
-    };
+    // The alignment tree must not loop, nor nest deeper than keel's limit.
+    let plan_parents: Vec<(String, Option<String>)> = plan.objectives.iter().map(|o| (o.key.clone(), o.parent.clone())).collect();
+    let (looped, too_deep) = super::structure::imported_objective_tree(tx, &plan_parents)?;
     if !looped.is_empty() {
         problems.push("objectives", format!("the parent links form a loop through {}", looped.join(", ")));
+    }
+    for (key, levels) in too_deep {
+        let i = plan.objectives.iter().position(|o| o.key == key).unwrap_or_default();
+        let why = crate::domain::structure::objective_depth_refusal(levels).unwrap_or_default();
+        problems.push(&format!("objectives[{i}] ({key})"), format!("parent: {why}"));
     }
     for (i, k) in plan.key_results.iter().enumerate() {
         let at = format!("key_results[{i}] ({})", k.key);
@@ -428,6 +442,13 @@ fn import_inner(ctx: &mut Ctx, plan: &Plan) -> Result<()> {
         let bu = reference(tx, &mut problems, &at, "business_unit", m.business_unit.as_deref(), &[ItemKind::Unit])?;
         let func = reference(tx, &mut problems, &at, "function", m.function.as_deref(), &[ItemKind::Unit])?;
         let kra = reference(tx, &mut problems, &at, "kra", m.kra.as_deref(), &[ItemKind::Kra])?;
+        for (field, unit, named) in [("business_unit", bu, &m.business_unit), ("function", func, &m.function)] {
+            if let (Some(unit), Some(named)) = (unit, named) {
+                if let Some(why) = super::structure::unit_kind_refusal(tx, field, named, unit)? {
+                    problems.push(&at, why);
+                }
+            }
+        }
         if m.pending_stage.is_some_and(|s| !matches!(s, Stage::Decided | Stage::Implemented | Stage::Closed)) {
             problems.push(&at, "pending_stage can only be decided, implemented or closed");
         }
@@ -470,10 +491,19 @@ fn import_inner(ctx: &mut Ctx, plan: &Plan) -> Result<()> {
             }
         }
     }
+    // Measures may not wait for each other in a loop, as `keel depend` refuses one.
+    if let Some(path) = super::structure::dependency_loop(tx)? {
+        let at = match plan.measures.iter().position(|m| m.key == path[0]) {
+            Some(i) => format!("measures[{i}] ({})", path[0]),
+            None => "measures".to_string(),
+        };
+        problems.push(&at, format!("depends_on: {} is a loop; a measure cannot wait, through others, for itself", path.join(" → ")));
+    }
     // A plan can hold a million values: each is checked and written without building anything
     // it does not need (the place for an error message is made only for an error).
     let mut value_rows = HashSet::new();
     let mut good_at: Option<&str> = None;
+    let stamp = ctx.clock.stamp();
     const VALUED: [ItemKind; 3] = [ItemKind::Measure, ItemKind::KeyResult, ItemKind::Kpi];
     for (i, v) in plan.values.iter().enumerate() {
         let at = || format!("values[{i}] ({} {})", v.item, v.period);
@@ -503,8 +533,9 @@ fn import_inner(ctx: &mut Ctx, plan: &Plan) -> Result<()> {
             problems.push(&at(), "this item and period appear twice");
             continue;
         }
-        tx.prepare_cached("INSERT INTO item_values (item_id, period, period_start, baseline, planned, forecast, actual, comment, updated_by, updated_at, confidence)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)")?.execute(params![
+        // The plan's by/at is who reported the value and when; the importer entered it.
+        tx.prepare_cached("INSERT INTO item_values (item_id, period, period_start, baseline, planned, forecast, actual, comment, reported_by, reported_at, confidence, updated_by, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)")?.execute(params![
                 item,
                 period.to_string(),
                 period.start().to_string(),
@@ -515,7 +546,9 @@ fn import_inner(ctx: &mut Ctx, plan: &Plan) -> Result<()> {
                 v.comment,
                 v.by,
                 v.at,
-                n(&v.confidence)
+                n(&v.confidence),
+                ctx.actor.login,
+                stamp
             ],
         )?;
     }
@@ -827,7 +860,7 @@ impl Store {
         }
         {
             let mut stmt = c.prepare(
-                "SELECT i.kind, i.num, i.key, v.period, v.baseline, v.planned, v.forecast, v.actual, v.comment, v.updated_by, v.updated_at, v.confidence
+                "SELECT i.kind, i.num, i.key, v.period, v.baseline, v.planned, v.forecast, v.actual, v.comment, COALESCE(v.reported_by, v.updated_by), COALESCE(v.reported_at, v.updated_at), v.confidence
                  FROM item_values v JOIN items i ON i.id = v.item_id",
             )?;
             let mut rows: Vec<(usize, i64, String, p::Value)> = stmt

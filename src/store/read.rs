@@ -29,14 +29,18 @@ pub struct ValueRow {
     pub forecast: Option<Num>,
     pub actual: Option<Num>,
     pub comment: Option<String>,
+    /// Who entered the value into keel, and when (for an imported value: the importer).
     pub by: String,
     pub at: String,
+    /// Who reported it and when, as the plan it came from says (`None` when typed into keel).
+    pub reported_by: Option<String>,
+    pub reported_at: Option<String>,
     pub version: i64,
 }
 
 pub fn values_of(conn: &Connection, id: i64, last: Option<usize>) -> Result<Vec<ValueRow>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT period, baseline, planned, forecast, actual, comment, updated_by, updated_at, version FROM (
+        "SELECT period, baseline, planned, forecast, actual, comment, updated_by, updated_at, version, reported_by, reported_at FROM (
              SELECT * FROM item_values WHERE item_id = ?1 ORDER BY period_start DESC LIMIT ?2
          ) ORDER BY period_start",
     )?;
@@ -51,6 +55,8 @@ pub fn values_of(conn: &Connection, id: i64, last: Option<usize>) -> Result<Vec<
             by: r.get(6)?,
             at: r.get(7)?,
             version: r.get(8)?,
+            reported_by: r.get(9)?,
+            reported_at: r.get(10)?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)

@@ -22,7 +22,7 @@ fn date(s: &str) -> Option<NaiveDate> {
 fn last_update(conn: &Connection, id: i64, today: NaiveDate) -> Result<Option<String>> {
     Ok(conn
         .query_row(
-            "SELECT MAX(updated_at) FROM item_values WHERE item_id = ?1 AND actual IS NOT NULL AND period_start <= ?2",
+            "SELECT MAX(COALESCE(reported_at, updated_at)) FROM item_values WHERE item_id = ?1 AND actual IS NOT NULL AND period_start <= ?2",
             rusqlite::params![id, today.to_string()],
             |r| r.get(0),
         )
@@ -168,33 +168,45 @@ pub fn kr_status(conn: &Connection, id: i64, clock: Clock, t: &Thresholds) -> Re
     })
 }
 
+/// An objective's status, from its subtree computed children first with an explicit stack (no
+/// recursion, so any depth of alignment is safe).
 pub fn objective_status(conn: &Connection, id: i64, clock: Clock, t: &Thresholds) -> Result<ObjectiveStatus> {
-    let krs: Vec<i64> = {
-        let mut stmt = conn.prepare_cached("SELECT id FROM key_results WHERE objective_id = ?1")?;
-        let r = stmt.query_map([id], |r| r.get(0))?;
-        r.collect::<rusqlite::Result<_>>()?
-    };
-    let mut grades = Vec::new();
-    let mut kr_colours = Vec::new();
-    for kr in &krs {
-        let s = kr_status(conn, *kr, clock, t)?;
-        grades.push((s.score.map(|x| x.grade), s.weight));
-        kr_colours.push(s.shown.computed);
-    }
-    let children: Vec<i64> = {
+    let children_of = |o: i64| -> Result<Vec<i64>> {
         let mut stmt = conn.prepare_cached("SELECT id FROM objectives WHERE parent_id = ?1")?;
-        let r = stmt.query_map([id], |r| r.get(0))?;
-        r.collect::<rusqlite::Result<_>>()?
+        let r = stmt.query_map([o], |r| r.get(0))?;
+        Ok(r.collect::<rusqlite::Result<_>>()?)
     };
-    let mut child_colours = Vec::new();
-    for c in children {
-        child_colours.push(objective_status(conn, c, clock, t)?.shown.computed);
+    // Pre-order with children pushed after their parent; computed in reverse, children first.
+    let (mut order, mut stack, mut seen) = (Vec::new(), vec![id], std::collections::HashSet::new());
+    while let Some(o) = stack.pop() {
+        if seen.insert(o) {
+            let children = children_of(o)?;
+            stack.extend(children.iter().copied());
+            order.push((o, children));
+        }
     }
-    let computed = status::objective_colour(&kr_colours, &child_colours);
-    let (manual, explanation): (Option<String>, Option<String>) =
-        conn.query_row("SELECT manual_status, status_explanation FROM objectives WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    let shown = status::shown(computed, manual.as_deref().and_then(Rag::parse), explanation.as_deref());
-    Ok(ObjectiveStatus { progress: scoring::objective_progress(&grades), shown, key_results: krs.len() })
+    let mut done: std::collections::HashMap<i64, ObjectiveStatus> = std::collections::HashMap::new();
+    for (o, children) in order.into_iter().rev() {
+        let krs: Vec<i64> = {
+            let mut stmt = conn.prepare_cached("SELECT id FROM key_results WHERE objective_id = ?1")?;
+            let r = stmt.query_map([o], |r| r.get(0))?;
+            r.collect::<rusqlite::Result<_>>()?
+        };
+        let mut grades = Vec::new();
+        let mut kr_colours = Vec::new();
+        for kr in &krs {
+            let s = kr_status(conn, *kr, clock, t)?;
+            grades.push((s.score.map(|x| x.grade), s.weight));
+            kr_colours.push(s.shown.computed);
+        }
+        let child_colours: Vec<Rag> = children.iter().filter_map(|c| done.get(c)).map(|s| s.shown.computed).collect();
+        let computed = status::objective_colour(&kr_colours, &child_colours);
+        let (manual, explanation): (Option<String>, Option<String>) =
+            conn.query_row("SELECT manual_status, status_explanation FROM objectives WHERE id = ?1", [o], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let shown = status::shown(computed, manual.as_deref().and_then(Rag::parse), explanation.as_deref());
+        done.insert(o, ObjectiveStatus { progress: scoring::objective_progress(&grades), shown, key_results: krs.len() });
+    }
+    Ok(done.remove(&id).expect("the root is computed last"))
 }
 
 pub fn kpi_status(conn: &Connection, id: i64, clock: Clock, t: &Thresholds) -> Result<KpiStatus> {

@@ -210,8 +210,11 @@ impl Store {
             if done {
                 continue;
             }
-            let last: Option<String> =
-                c.query_row("SELECT MAX(updated_at) FROM item_values WHERE item_id = ?1 AND actual IS NOT NULL", [id], |r| r.get(0))?;
+            let last: Option<String> = c.query_row(
+                "SELECT MAX(COALESCE(reported_at, updated_at)) FROM item_values WHERE item_id = ?1 AND actual IS NOT NULL",
+                [id],
+                |r| r.get(0),
+            )?;
             let tier: Option<i64> =
                 c.query_row("SELECT tier FROM escalations WHERE item_id = ?1 AND state = 'open'", [id], |r| r.get(0)).optional()?;
             let status = self.with_statuses(|e| e.item(k.kind, id))?;
@@ -311,19 +314,33 @@ impl Store {
         Ok(r.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// Objectives in agenda order: parents before children, by key.
+    /// Objectives in agenda order: parents before children, by key. Walked with an explicit stack
+    /// (no path strings that grow with depth, no recursion), so any depth of alignment is safe.
     pub fn agenda_objectives(&self, unit: Option<&str>) -> Result<Vec<String>> {
         let mut s = self.conn().prepare(
-            "WITH RECURSIVE walk(id, path) AS (
-                 SELECT o.id, printf('%08d', i.num) FROM objectives o JOIN items i ON i.id = o.id WHERE o.parent_id IS NULL
-                 UNION ALL SELECT o.id, walk.path || '/' || printf('%08d', i.num) FROM objectives o JOIN items i ON i.id = o.id JOIN walk ON o.parent_id = walk.id
-             )
-             SELECT i.key FROM walk JOIN items i ON i.id = walk.id
-             WHERE ?1 IS NULL OR EXISTS (SELECT 1 FROM objective_units ou JOIN items u ON u.id = ou.unit_id WHERE ou.objective_id = walk.id AND u.key = ?1)
-             ORDER BY walk.path",
+            "SELECT o.id, o.parent_id, i.key,
+                    ?1 IS NULL OR EXISTS (SELECT 1 FROM objective_units ou JOIN items u ON u.id = ou.unit_id WHERE ou.objective_id = o.id AND u.key = ?1)
+             FROM objectives o JOIN items i ON i.id = o.id ORDER BY i.num DESC",
         )?;
-        let r = s.query_map([unit], |r| r.get(0))?;
-        Ok(r.collect::<rusqlite::Result<_>>()?)
+        let mut roots = Vec::new();
+        let mut children: std::collections::HashMap<i64, Vec<(i64, String, bool)>> = std::collections::HashMap::new();
+        let mut rows = s.query([unit])?;
+        while let Some(r) = rows.next()? {
+            let node = (r.get(0)?, r.get(2)?, r.get(3)?);
+            match r.get::<_, Option<i64>>(1)? {
+                Some(p) => children.entry(p).or_default().push(node),
+                None => roots.push(node),
+            }
+        }
+        // Lists are in descending key order, so popping the stack visits them ascending.
+        let (mut out, mut stack) = (Vec::new(), roots);
+        while let Some((id, key, shown)) = stack.pop() {
+            if shown {
+                out.push(key);
+            }
+            stack.extend(children.remove(&id).unwrap_or_default());
+        }
+        Ok(out)
     }
 }
 

@@ -204,7 +204,7 @@ impl Engine<'_> {
             acc.planned = 0;
         };
         let sql = scoped(
-            "SELECT v.item_id, v.planned, v.forecast, v.actual, v.updated_at, v.period, v.period_start FROM item_values v",
+            "SELECT v.item_id, v.planned, v.forecast, v.actual, COALESCE(v.reported_at, v.updated_at), v.period, v.period_start FROM item_values v",
             "v.item_id",
             self.all,
             "ORDER BY v.item_id, v.period_start",
@@ -415,7 +415,7 @@ impl Engine<'_> {
         type KrNumbersRow = (Vec<Num>, Option<String>, Option<String>, Option<String>);
         let mut numbers: HashMap<i64, KrNumbersRow> = HashMap::new();
         let sql = scoped(
-            "SELECT v.item_id, v.actual, v.updated_at, v.period, v.period_start FROM item_values v",
+            "SELECT v.item_id, v.actual, COALESCE(v.reported_at, v.updated_at), v.period, v.period_start FROM item_values v",
             "v.item_id",
             self.all,
             "ORDER BY v.item_id, v.period_start",
@@ -503,41 +503,55 @@ impl Engine<'_> {
         self.objective_rec(id, &mut HashSet::new())
     }
 
-    fn objective_rec(&mut self, id: i64, visiting: &mut HashSet<i64>) -> Result<ObjectiveStatus> {
-        if let Some(s) = self.memo.objectives.get(&id) {
-            return Ok(s.clone());
+    /// The subtree under `root`, children before their parent, with an explicit stack: an
+    /// objective chain of any depth cannot overflow the thread's stack. A child already on the
+    /// walk (a loop of parent links) is left out of its parent's colour.
+    fn objective_rec(&mut self, root: i64, visiting: &mut HashSet<i64>) -> Result<ObjectiveStatus> {
+        enum Step {
+            Enter(i64),
+            Leave(i64, Option<String>, Option<String>),
         }
-        visiting.insert(id);
-        let (krs, children, manual, explanation) = {
-            let mut stmt = self.conn.prepare_cached("SELECT id FROM key_results WHERE objective_id = ?1")?;
-            let krs: Vec<i64> = stmt.query_map([id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
-            let mut stmt = self.conn.prepare_cached("SELECT id FROM objectives WHERE parent_id = ?1")?;
-            let children: Vec<i64> = stmt.query_map([id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
-            let mut stmt = self.conn.prepare_cached("SELECT manual_status, status_explanation FROM objectives WHERE id = ?1")?;
-            let (m, e): (Option<String>, Option<String>) = stmt.query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            (krs, children, m, e)
-        };
-        self.load_krs(&krs)?;
-        self.memo.tree.insert(id, (krs.clone(), children.clone()));
-        let mut grades = Vec::new();
-        let mut kr_colours = Vec::with_capacity(krs.len());
-        for kr in &krs {
-            let s = &self.memo.krs[kr];
-            grades.push((s.score.map(|x| x.grade), s.weight));
-            kr_colours.push(s.shown.computed);
-        }
-        let mut child_colours = Vec::with_capacity(children.len());
-        for c in children {
-            if visiting.contains(&c) {
-                continue;
+        let mut stack = vec![Step::Enter(root)];
+        while let Some(step) = stack.pop() {
+            match step {
+                Step::Enter(id) => {
+                    if self.memo.objectives.contains_key(&id) || !visiting.insert(id) {
+                        continue;
+                    }
+                    let (krs, children, manual, explanation) = {
+                        let mut stmt = self.conn.prepare_cached("SELECT id FROM key_results WHERE objective_id = ?1")?;
+                        let krs: Vec<i64> = stmt.query_map([id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+                        let mut stmt = self.conn.prepare_cached("SELECT id FROM objectives WHERE parent_id = ?1")?;
+                        let children: Vec<i64> = stmt.query_map([id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+                        let mut stmt =
+                            self.conn.prepare_cached("SELECT manual_status, status_explanation FROM objectives WHERE id = ?1")?;
+                        let (m, e): (Option<String>, Option<String>) = stmt.query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                        (krs, children, m, e)
+                    };
+                    self.load_krs(&krs)?;
+                    stack.push(Step::Leave(id, manual, explanation));
+                    stack.extend(children.iter().rev().filter(|c| !visiting.contains(c)).map(|c| Step::Enter(*c)));
+                    self.memo.tree.insert(id, (krs, children));
+                }
+                Step::Leave(id, manual, explanation) => {
+                    let (krs, children) = &self.memo.tree[&id];
+                    let mut grades = Vec::new();
+                    let mut kr_colours = Vec::with_capacity(krs.len());
+                    for kr in krs {
+                        let s = &self.memo.krs[kr];
+                        grades.push((s.score.map(|x| x.grade), s.weight));
+                        kr_colours.push(s.shown.computed);
+                    }
+                    let child_colours: Vec<Rag> =
+                        children.iter().filter_map(|c| self.memo.objectives.get(c)).map(|s| s.shown.computed).collect();
+                    let computed = status::objective_colour(&kr_colours, &child_colours);
+                    let shown = status::shown(computed, manual.as_deref().and_then(Rag::parse), explanation.as_deref());
+                    let s = ObjectiveStatus { progress: scoring::objective_progress(&grades), shown, key_results: krs.len() };
+                    self.memo.objectives.insert(id, s);
+                }
             }
-            child_colours.push(self.objective_rec(c, visiting)?.shown.computed);
         }
-        let computed = status::objective_colour(&kr_colours, &child_colours);
-        let shown = status::shown(computed, manual.as_deref().and_then(Rag::parse), explanation.as_deref());
-        let s = ObjectiveStatus { progress: scoring::objective_progress(&grades), shown, key_results: krs.len() };
-        self.memo.objectives.insert(id, s.clone());
-        Ok(s)
+        self.memo.objectives.get(&root).cloned().ok_or(StoreError::Sqlite(rusqlite::Error::QueryReturnedNoRows))
     }
 
     /// The bottom-up value of an objective (the domain's `rollup::objective_bottom_up`), from

@@ -304,27 +304,36 @@ impl App {
         Ok(())
     }
 
+    /// A row and, when it is expanded, the rows under it, depth first with an explicit stack (an
+    /// expanded chain of any depth cannot overflow the stack).
     fn push_row(&mut self, rows: &mut Vec<Row>, item: OutlineItem, depth: usize) -> anyhow::Result<()> {
-        let expanded = item.has_children && self.expanded.contains(&item.key);
-        let key = item.key.clone();
-        rows.push(Row { depth, item, expanded, label: None });
-        if expanded {
+        let mut stack = vec![(item, depth)];
+        while let Some((mut item, depth)) = stack.pop() {
+            if item.key.is_empty() {
+                let label = std::mem::take(&mut item.title);
+                rows.push(Row { depth, item, expanded: false, label: Some(label) });
+                continue;
+            }
+            let expanded = item.has_children && self.expanded.contains(&item.key);
+            let key = item.key.clone();
+            rows.push(Row { depth, item, expanded, label: None });
+            if !expanded {
+                continue;
+            }
             let children = self.store.outline_children(&ItemKey::parse(&key)?)?;
+            // KPIs appear grouped input → process → outcome under a small label: a label travels on
+            // the stack as an item with no key, its text in the title.
             let mut group = None;
+            let mut under = Vec::with_capacity(children.len());
             for child in children {
-                // KPIs appear grouped input → process → outcome under a small label.
                 if child.ipo.is_some() && child.ipo != group {
                     group = child.ipo;
                     let label = format!("{} KPIs", child.ipo.map(|c| c.as_str()).unwrap_or(""));
-                    rows.push(Row {
-                        depth: depth + 1,
-                        item: OutlineItem { key: String::new(), title: String::new(), has_children: false, ipo: None },
-                        expanded: false,
-                        label: Some(label),
-                    });
+                    under.push((OutlineItem { key: String::new(), title: label, has_children: false, ipo: None }, depth + 1));
                 }
-                self.push_row(rows, child, depth + 1)?;
+                under.push((child, depth + 1));
             }
+            stack.extend(under.into_iter().rev());
         }
         Ok(())
     }

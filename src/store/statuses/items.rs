@@ -28,7 +28,7 @@ impl Engine<'_> {
         let mut values: HashMap<i64, Vec<Val>> = HashMap::new();
         let today_s = self.clock.today.to_string();
         let sql = scoped(
-            "SELECT v.item_id, v.period, v.planned, v.actual, v.updated_at, v.period_start FROM item_values v",
+            "SELECT v.item_id, v.period, v.planned, v.actual, COALESCE(v.reported_at, v.updated_at), v.period_start FROM item_values v",
             "v.item_id",
             self.all,
             "ORDER BY v.item_id, v.period_start",
