@@ -5,6 +5,7 @@ pub mod action;
 pub mod app;
 pub mod background;
 pub mod editor;
+pub mod frame;
 pub mod keymap;
 pub mod meeting;
 pub mod theme;
@@ -101,7 +102,7 @@ where
     let mut last_poll = Instant::now();
     while !app.quit {
         if dirty {
-            terminal.draw(|f| areas = view::draw(f, app))?;
+            terminal.draw(|f| areas = frame::render(f, app))?;
             dirty = false;
         }
         // Answers from the readers (statuses, details, filters, searches): draw them when they come.
@@ -161,16 +162,16 @@ fn mouse(app: &mut App, areas: &view::Areas, kind: MouseEventKind, x: u16, y: u1
             app.focus = pane;
             match pane {
                 Pane::Tree => {
-                    let row = app.tree_offset + (y.saturating_sub(areas.tree.y + 1)) as usize;
-                    if row < app.rows.len() {
-                        app.tree_cursor = row;
+                    let row = app.tree.offset + (y.saturating_sub(areas.tree.y + 1)) as usize;
+                    if app.tree.rows.get(row).is_some_and(|r| !r.is_heading()) {
+                        app.tree.cursor = row;
                     }
                 }
                 Pane::Variance => {
                     let row = (y.saturating_sub(areas.variance.y + 2)) as usize
-                        + app.variance_cursor.saturating_sub(app.variance_height.saturating_sub(1));
-                    if row < app.variance.len() {
-                        app.variance_cursor = row;
+                        + app.variance.cursor.saturating_sub(app.variance.height.saturating_sub(1));
+                    if row < app.variance.list.len() {
+                        app.variance.cursor = row;
                     }
                 }
                 Pane::Detail => {}

@@ -12,10 +12,10 @@ pub fn triage_targets(app: &App) -> Vec<i64> {
     if app.focus != Pane::Variance {
         return vec![];
     }
-    if app.marked.is_empty() {
-        app.variance.get(app.variance_cursor).map(|e| vec![e.id]).unwrap_or_default()
+    if app.variance.marked.is_empty() {
+        app.variance.list.get(app.variance.cursor).map(|e| vec![e.id]).unwrap_or_default()
     } else {
-        app.marked.iter().copied().collect()
+        app.variance.marked.iter().copied().collect()
     }
 }
 
@@ -32,7 +32,7 @@ pub fn triage(app: &mut App, action: impl Fn(i64) -> anyhow::Result<EscalationAc
     }
     match app.store.edit(Edit { changes, reason: None }) {
         Ok(o) => {
-            app.marked.clear();
+            app.variance.marked.clear();
             app.reload()?;
             app.say(o.effects.join("; "));
         }

@@ -101,7 +101,7 @@ pub fn handle_key(app: &mut App, ev: KeyEvent) -> anyhow::Result<()> {
         Mode::Search(mut input) => match ev.code {
             KeyCode::Esc => Mode::Normal,
             KeyCode::Enter => {
-                app.search(input.lines().join(" "))?;
+                app.run_search(input.lines().join(" "))?;
                 Mode::Normal
             }
             _ => {
@@ -177,8 +177,8 @@ fn move_cursor(pos: &mut usize, len: usize, delta: isize) {
 
 pub fn update(app: &mut App, action: Action) -> anyhow::Result<()> {
     let page = match app.focus {
-        Pane::Variance => app.variance_height.max(1) as isize,
-        _ => app.tree_height.max(1) as isize,
+        Pane::Variance => app.variance.height.max(1) as isize,
+        _ => app.tree.height.max(1) as isize,
     };
     match action {
         Action::Up | Action::Down | Action::PageUp | Action::PageDown | Action::Top | Action::Bottom => {
@@ -192,29 +192,30 @@ pub fn update(app: &mut App, action: Action) -> anyhow::Result<()> {
             };
             match app.focus {
                 Pane::Tree => {
-                    let len = app.rows.len();
-                    move_cursor(&mut app.tree_cursor, len, delta);
+                    let len = app.tree.rows.len();
+                    move_cursor(&mut app.tree.cursor, len, delta);
+                    app.tree.step_off_heading(delta);
                     app.load_detail()?;
                 }
                 Pane::Variance => {
-                    let len = app.variance.len();
-                    move_cursor(&mut app.variance_cursor, len, delta);
+                    let len = app.variance.list.len();
+                    move_cursor(&mut app.variance.cursor, len, delta);
                     app.load_detail()?;
                 }
                 Pane::Detail => {
                     let d = delta.clamp(-1000, 1000);
-                    app.detail_scroll = (app.detail_scroll as isize + d).clamp(0, 1000) as u16;
+                    app.detail.scroll = (app.detail.scroll as isize + d).clamp(0, 1000) as u16;
                 }
             }
         }
         Action::Expand | Action::Collapse | Action::Enter => match app.focus {
             Pane::Tree => tree_expand(app, action)?,
             Pane::Variance if action == Action::Enter => {
-                if let Some(e) = app.variance.get(app.variance_cursor).cloned() {
+                if let Some(e) = app.variance.list.get(app.variance.cursor).cloned() {
                     let key = ItemKey::parse(&e.key)?;
                     app.reveal(&key)?;
                     app.focus = Pane::Tree;
-                    app.jumped_from_variance = true;
+                    app.variance.jumped = true;
                     app.load_detail()?;
                     app.say(format!("{}: {} — Esc goes back to the variance list", e.key, e.tier_label));
                 }
@@ -223,12 +224,12 @@ pub fn update(app: &mut App, action: Action) -> anyhow::Result<()> {
             _ => {}
         },
         Action::Back => {
-            if app.jumped_from_variance {
-                app.jumped_from_variance = false;
+            if app.variance.jumped {
+                app.variance.jumped = false;
                 app.focus = Pane::Variance;
                 app.load_detail()?;
-            } else if app.filter.is_some() {
-                app.toggle_filter(app.filter.unwrap())?;
+            } else if app.tree.filter.is_some() {
+                app.toggle_filter(app.tree.filter.unwrap())?;
             } else if app.focus != Pane::Tree {
                 app.focus = Pane::Tree;
                 app.load_detail()?;
@@ -249,16 +250,16 @@ pub fn update(app: &mut App, action: Action) -> anyhow::Result<()> {
             app.load_detail()?;
         }
         Action::ToggleView => {
-            app.view = if app.view == TreeView::Objectives { TreeView::Execution } else { TreeView::Objectives };
-            app.filter = None;
-            for root in app.store.outline_roots(app.view)? {
-                app.expanded.insert(root.key);
+            app.tree.view = if app.tree.view == TreeView::Objectives { TreeView::Execution } else { TreeView::Objectives };
+            app.tree.filter = None;
+            for root in app.store.outline_roots(app.tree.view)? {
+                app.tree.expanded.insert(root.key);
             }
-            app.tree_cursor = 0;
-            app.tree_offset = 0;
+            app.tree.cursor = 0;
+            app.tree.offset = 0;
             app.rebuild_rows()?;
             app.load_detail()?;
-            app.say(match app.view {
+            app.say(match app.tree.view {
                 TreeView::Objectives => "tree: objectives → key results → measures and KPIs",
                 TreeView::Execution => "tree: portfolio → programme → project → package → measure",
             });
@@ -269,26 +270,26 @@ pub fn update(app: &mut App, action: Action) -> anyhow::Result<()> {
         Action::FilterEscalated => app.toggle_filter(Filter::Escalated)?,
         Action::CycleTier => {
             use crate::domain::escalation::Tier;
-            app.variance_filter.tier = match app.variance_filter.tier {
+            app.variance.filter.tier = match app.variance.filter.tier {
                 None => Some(Tier::SteeringCommittee),
                 Some(Tier::SteeringCommittee) => Some(Tier::SponsorAction),
                 Some(Tier::SponsorAction) => Some(Tier::OwnerReview),
                 Some(Tier::OwnerReview) => None,
             };
-            app.variance_cursor = 0;
-            app.variance.reset();
+            app.variance.cursor = 0;
+            app.variance.list.reset();
             app.reload()?;
-            app.say(format!("variance list: {}", app.variance_filter.tier.map(|t| t.label()).unwrap_or("all tiers")));
+            app.say(format!("variance list: {}", app.variance.filter.tier.map(|t| t.label()).unwrap_or("all tiers")));
         }
         Action::VarianceMine => {
-            app.variance_filter.owner_login = match app.variance_filter.owner_login {
+            app.variance.filter.owner_login = match app.variance.filter.owner_login {
                 Some(_) => None,
                 None => Some(app.store.actor.login.clone()),
             };
-            app.variance_cursor = 0;
-            app.variance.reset();
+            app.variance.cursor = 0;
+            app.variance.list.reset();
             app.reload()?;
-            app.say(if app.variance_filter.owner_login.is_some() {
+            app.say(if app.variance.filter.owner_login.is_some() {
                 "variance list: only items I own"
             } else {
                 "variance list: everyone's items"
@@ -348,14 +349,17 @@ pub fn update(app: &mut App, action: Action) -> anyhow::Result<()> {
         Action::Mark => {
             if app.focus != Pane::Variance {
                 app.warn("marking works in the variance list (3)");
-            } else if let Some(e) = app.variance.get(app.variance_cursor) {
+            } else if let Some(e) = app.variance.list.get(app.variance.cursor) {
                 let id = e.id;
-                if !app.marked.remove(&id) {
-                    app.marked.insert(id);
+                if !app.variance.marked.remove(&id) {
+                    app.variance.marked.insert(id);
                 }
-                let len = app.variance.len();
-                move_cursor(&mut app.variance_cursor, len, 1);
-                app.say(format!("{} marked — K ack, o assign, z snooze, D decide, R resolve act on all of them", app.marked.len()));
+                let len = app.variance.list.len();
+                move_cursor(&mut app.variance.cursor, len, 1);
+                app.say(format!(
+                    "{} marked — K ack, o assign, z snooze, D decide, R resolve act on all of them",
+                    app.variance.marked.len()
+                ));
             }
         }
         Action::Assign | Action::Snooze | Action::Decide | Action::Resolve => {
@@ -404,11 +408,11 @@ pub fn update(app: &mut App, action: Action) -> anyhow::Result<()> {
         Action::Undo => super::editor::undo(app)?,
         Action::Search => app.mode = Mode::Search(single_line("", "key or words of a title, Enter to search")),
         Action::SearchNext | Action::SearchPrev => {
-            if app.search_hits.is_empty() {
+            if app.search.hits.is_empty() {
                 app.warn("no search yet: press / to search");
             } else {
-                let n = app.search_hits.len();
-                app.search_index = if action == Action::SearchNext { (app.search_index + 1) % n } else { (app.search_index + n - 1) % n };
+                let n = app.search.hits.len();
+                app.search.index = if action == Action::SearchNext { (app.search.index + 1) % n } else { (app.search.index + n - 1) % n };
                 app.jump_to_search_hit()?;
             }
         }
@@ -424,32 +428,31 @@ pub fn update(app: &mut App, action: Action) -> anyhow::Result<()> {
 }
 
 fn tree_expand(app: &mut App, action: Action) -> anyhow::Result<()> {
-    let Some(row) = app.rows.get(app.tree_cursor).cloned() else { return Ok(()) };
-    if row.label.is_some() {
-        return Ok(());
-    }
+    let Some(row) = app.tree.rows.get(app.tree.cursor) else { return Ok(()) };
+    let (depth, expanded) = (row.depth, row.expanded());
+    let Some(item) = row.outline().cloned() else { return Ok(()) };
     match action {
         Action::Collapse => {
-            if row.expanded {
-                app.expanded.remove(&row.item.key);
+            if expanded {
+                app.tree.expanded.remove(&item.key);
                 app.rebuild_rows()?;
-            } else if row.depth > 0 {
+            } else if depth > 0 {
                 // Go to the parent row.
-                if let Some(i) = app.rows[..app.tree_cursor].iter().rposition(|r| r.depth < row.depth && r.label.is_none()) {
-                    app.tree_cursor = i;
+                if let Some(i) = app.tree.rows[..app.tree.cursor].iter().rposition(|r| r.depth < depth && !r.is_heading()) {
+                    app.tree.cursor = i;
                     app.load_detail()?;
                 }
             }
         }
-        Action::Expand if row.item.has_children && !row.expanded => {
-            app.expanded.insert(row.item.key.clone());
+        Action::Expand if item.has_children && !expanded => {
+            app.tree.expanded.insert(item.key.clone());
             app.rebuild_rows()?;
         }
-        Action::Enter if row.item.has_children => {
-            if row.expanded {
-                app.expanded.remove(&row.item.key);
+        Action::Enter if item.has_children => {
+            if expanded {
+                app.tree.expanded.remove(&item.key);
             } else {
-                app.expanded.insert(row.item.key.clone());
+                app.tree.expanded.insert(item.key.clone());
             }
             app.rebuild_rows()?;
         }
@@ -462,7 +465,7 @@ fn tree_expand(app: &mut App, action: Action) -> anyhow::Result<()> {
 }
 
 pub fn detail_key(app: &mut App) -> Option<ItemKey> {
-    let key = app.detail_target.clone();
+    let key = app.detail.target.clone();
     if key.is_none() {
         app.warn("select an item first");
     }

@@ -238,8 +238,8 @@ pub fn lines<'a>(app: &App, d: &Detail, width: usize) -> Vec<Line<'a>> {
     out
 }
 
-pub fn draw(frame: &mut Frame, app: &mut App, area: Rect) {
-    let title = match (app.detail_pending(), &app.detail) {
+pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
+    let title = match (app.detail_pending(), &app.detail.shown) {
         (Some(key), _) => format!("{} detail", key.kind),
         (None, Some(d)) => format!("{} detail", d.kind),
         (None, None) => "detail".into(),
@@ -247,20 +247,20 @@ pub fn draw(frame: &mut Frame, app: &mut App, area: Rect) {
     let block = super::block(app, Pane::Detail, title);
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let body = match (app.detail_pending(), &app.detail) {
+    let body = match (app.detail_pending(), &app.detail.shown) {
         (Some(key), _) => {
             let key = key.to_string();
-            let title = app.rows.iter().find(|r| r.item.key == key).map(|r| r.item.title.as_str()).unwrap_or("");
+            let title = app.tree.rows.iter().filter_map(|r| r.outline()).find(|i| i.key == key).map(|i| i.title.as_str()).unwrap_or("");
             vec![Line::from(Span::styled(format!("{key} {title} — reading…"), app.theme.dim()))]
         }
-        (None, _) if app.detail_error.as_ref().is_some_and(|(k, _)| Some(k) == app.detail_target.as_ref()) => {
-            let (key, why) = app.detail_error.as_ref().map(|(k, e)| (k.to_string(), e.clone())).unwrap_or_default();
+        (None, _) if app.detail.error.as_ref().is_some_and(|(k, _)| Some(k) == app.detail.target.as_ref()) => {
+            let (key, why) = app.detail.error.as_ref().map(|(k, e)| (k.to_string(), e.clone())).unwrap_or_default();
             vec![Line::from(Span::styled(format!("could not read {key}: {why}"), app.theme.error()))]
         }
         (None, Some(d)) => lines(app, d, inner.width as usize),
         (None, None) => vec![Line::from(Span::styled("select an item in the tree", app.theme.dim()))],
     };
-    frame.render_widget(Paragraph::new(body).wrap(Wrap { trim: false }).scroll((app.detail_scroll, 0)), inner);
+    frame.render_widget(Paragraph::new(body).wrap(Wrap { trim: false }).scroll((app.detail.scroll, 0)), inner);
 }
 
 /// The editor (or field picker) over the lower part of the detail pane.
@@ -307,4 +307,10 @@ pub fn draw_editor(frame: &mut Frame, app: &App, area: Rect) {
         }
         _ => {}
     }
+}
+
+/// How many screen rows the detail takes at `width` (its lines wrapped).
+pub fn rows(app: &App, d: &Detail, width: usize) -> usize {
+    let width = width.max(1);
+    lines(app, d, width).iter().map(|l| l.width().div_ceil(width).max(1)).sum()
 }

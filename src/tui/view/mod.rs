@@ -55,7 +55,43 @@ pub fn body_layout(area: Rect, focus: Pane) -> Areas {
     Areas { tree: cols[0], detail: cols[1], variance: rows[1] }
 }
 
-pub fn draw(frame: &mut Frame, app: &mut App) -> Areas {
+/// The parts of the main screen, for a terminal of size `area` (none: too small to draw on).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Screen {
+    pub header: Rect,
+    pub banner: Rect,
+    pub body: Rect,
+    pub panes: Areas,
+    pub message: Rect,
+    pub keys: Rect,
+}
+
+pub fn too_small(area: Rect) -> bool {
+    area.width < MIN_WIDTH || area.height < MIN_HEIGHT
+}
+
+pub fn screen(app: &App, area: Rect) -> Option<Screen> {
+    if too_small(area) {
+        return None;
+    }
+    let banner = app.read_only.is_some() as u16;
+    let outer = Layout::default()
+        .direction(Direction::Vertical)
+        .constraints([Constraint::Length(1), Constraint::Length(banner), Constraint::Min(8), Constraint::Length(1), Constraint::Length(1)])
+        .split(area);
+    Some(Screen {
+        header: outer[0],
+        banner: outer[1],
+        body: outer[2],
+        panes: body_layout(outer[2], app.focus),
+        message: outer[3],
+        keys: outer[4],
+    })
+}
+
+/// Draw the whole screen from the model. Nothing here changes the model or reads the store:
+/// `prepare_frame` has settled scroll offsets and asked for what the rows need.
+pub fn draw(frame: &mut Frame, app: &App) -> Areas {
     let areas = draw_panes(frame, app);
     defuse_controls(frame.buffer_mut());
     areas
@@ -71,30 +107,26 @@ fn defuse_controls(buf: &mut ratatui::buffer::Buffer) {
     }
 }
 
-fn draw_panes(frame: &mut Frame, app: &mut App) -> Areas {
+fn draw_panes(frame: &mut Frame, app: &App) -> Areas {
     let area = frame.area();
-    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+    let Some(s) = screen(app, area) else {
         let msg = format!(
             "terminal too small ({}×{}): keel needs at least {MIN_WIDTH}×{MIN_HEIGHT}. Enlarge the window, or press q to quit.",
             area.width, area.height
         );
         frame.render_widget(Paragraph::new(msg).wrap(Wrap { trim: true }), area);
         return Areas::default();
-    }
+    };
     if let Mode::Meeting(_) = app.mode {
         meeting::draw(frame, app);
         return Areas::default();
     }
-    let banner = app.read_only.is_some() as u16;
-    let outer = Layout::default()
-        .direction(Direction::Vertical)
-        .constraints([Constraint::Length(1), Constraint::Length(banner), Constraint::Min(8), Constraint::Length(1), Constraint::Length(1)])
-        .split(area);
+    let outer = [s.header, s.banner, s.body, s.message, s.keys];
     header(frame, app, outer[0]);
     if let Some(why) = &app.read_only {
         frame.render_widget(Paragraph::new(format!(" READ-ONLY: {why}")).style(app.theme.banner()), outer[1]);
     }
-    let areas = body_layout(outer[2], app.focus);
+    let areas = s.panes;
     tree::draw(frame, app, areas.tree);
     detail::draw(frame, app, areas.detail);
     variance::draw(frame, app, areas.variance);
@@ -126,9 +158,9 @@ fn draw_panes(frame: &mut Frame, app: &mut App) -> Areas {
 
 fn header(frame: &mut Frame, app: &App, area: Rect) {
     let file = app.store.path().file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default();
-    let cycle = app.store.current_cycle_name().ok().flatten().unwrap_or_else(|| "no cycle".into());
+    let cycle = &app.cycle_name;
     let who = app.store.actor.display();
-    let view = match app.view {
+    let view = match app.tree.view {
         crate::store::outline::TreeView::Objectives => "objectives",
         crate::store::outline::TreeView::Execution => "execution",
     };
@@ -142,7 +174,7 @@ fn header(frame: &mut Frame, app: &App, area: Rect) {
     let line = Line::from(vec![
         Span::styled(" keel ", app.theme.title(true)),
         Span::raw(format!("│ {file}{demo} │ {cycle} │ {who} │ {view}")),
-        Span::styled(app.filter.map(|f| format!(" │ filter: {}", f.label())).unwrap_or_default(), app.theme.key()),
+        Span::styled(app.tree.filter.map(|f| format!(" │ filter: {}", f.label())).unwrap_or_default(), app.theme.key()),
     ]);
     frame.render_widget(Paragraph::new(line), area);
 }

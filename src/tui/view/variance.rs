@@ -8,9 +8,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-pub fn draw(frame: &mut Frame, app: &mut App, area: Rect) {
-    let f = &app.variance_filter;
-    let mut title = format!("variance — {} open", app.variance.len());
+pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
+    let f = &app.variance.filter;
+    let mut title = format!("variance — {} open", app.variance.list.len());
     if let Some(t) = f.tier {
         title.push_str(&format!(", {} only", t.label()));
     }
@@ -21,7 +21,6 @@ pub fn draw(frame: &mut Frame, app: &mut App, area: Rect) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let height = inner.height.saturating_sub(1) as usize;
-    app.variance_height = height;
     let width = inner.width as usize;
     // Columns: tier, key, title, owner, variance, periods out, due.
     let fixed = 4 + 18 + 9 + 9 + 4 + 8;
@@ -44,20 +43,16 @@ pub fn draw(frame: &mut Frame, app: &mut App, area: Rect) {
         ),
         app.theme.dim(),
     ))];
-    if app.variance.is_empty() {
+    if app.variance.list.is_empty() {
         lines.push(Line::from(Span::styled("no open escalations", app.theme.dim())));
     }
-    let offset = app.variance_cursor.saturating_sub(height.saturating_sub(1));
-    // The pane may have grown since the last read: read what it shows now (a page at most).
-    if let Err(e) = app.cover_variance() {
-        lines.push(Line::from(Span::styled(format!("could not read the list: {e:#}"), app.theme.error())));
-    }
-    for (i, e) in app.variance.visible(offset, height) {
-        let selected = i == app.variance_cursor;
+    let offset = app.variance.cursor.saturating_sub(height.saturating_sub(1));
+    for (i, e) in app.variance.list.visible(offset, height) {
+        let selected = i == app.variance.cursor;
         let base = if selected { app.theme.selected(app.focus == Pane::Variance) } else { ratatui::style::Style::default() };
         let var = e.relative.map(crate::domain::escalation::relative_percent).unwrap_or_else(|| e.gap.grouped());
         let due = if e.overdue { "OVERDUE".to_string() } else { e.due_at.get(5..10).unwrap_or("").to_string() };
-        let ack = if app.marked.contains(&e.id) {
+        let ack = if app.variance.marked.contains(&e.id) {
             "◆"
         } else if e.acknowledged_by.is_some() {
             "✓"
