@@ -134,9 +134,14 @@ fn triage_acts_on_several_marked_escalations_at_once() {
 fn the_stale_list_names_owners_to_chase() {
     let mut f = fixture();
     chars(&mut f.app, "S");
-    let Mode::Notice { lines, .. } = &f.app.mode else { panic!("stale list") };
+    let Mode::Stale(list) = &f.app.mode else { panic!("stale list") };
+    let lines: Vec<&str> = list.rows.iter().map(|(_, l)| l.as_str()).collect();
     assert_eq!(lines.len(), 1);
     assert!(lines[0].starts_with("M-12") && lines[0].contains("Priya Raman"), "{lines:?}");
+    // Enter jumps to the item.
+    key(&mut f.app, KeyCode::Enter);
+    assert!(matches!(f.app.mode, Mode::Normal));
+    assert_eq!(f.app.selected_key().map(|k| k.to_string()).as_deref(), Some("M-12"));
 }
 
 #[test]

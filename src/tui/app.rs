@@ -5,13 +5,14 @@
 
 use super::background::{Background, Got, Reply, Want};
 use super::keymap::Keymap;
+pub use super::modes::editor::{EditTarget, Editor};
+pub use super::modes::{Mode, Prompt};
 use super::theme::Theme;
 use super::variance_list::VarianceList;
 use crate::domain::ItemKey;
 use crate::store::outline::{Filter, OutlineItem, TreeView};
 use crate::store::read::{Detail, EscalationFilter, ItemStatus};
 use crate::store::Store;
-use ratatui_textarea::TextArea;
 use std::collections::{HashMap, HashSet};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,98 +60,6 @@ impl Row {
     }
     pub fn expanded(&self) -> bool {
         matches!(self.kind, RowKind::Item { expanded: true, .. })
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum EditTarget {
-    /// A per-period number or the comment.
-    Value { field: &'static str, period: String, version: i64 },
-    /// A field of the item.
-    Field { name: &'static str, version: i64 },
-    /// A gate move that needs a reason.
-    GateReason { action: crate::domain::gates::GateAction },
-}
-
-pub struct Editor {
-    pub key: ItemKey,
-    pub target: EditTarget,
-    pub input: TextArea<'static>,
-    pub error: Option<String>,
-    /// Set when the save failed because someone else changed the row.
-    pub conflict: bool,
-    /// The value before the edit, for undo.
-    pub original: String,
-    /// Enter on an empty number keeps the current value instead of clearing it.
-    pub keep_if_empty: bool,
-}
-
-impl Editor {
-    pub fn text(&self) -> String {
-        self.input.lines().join("\n")
-    }
-    pub fn label(&self) -> String {
-        match &self.target {
-            EditTarget::Value { field, period, .. } => format!("{} {field} for {period}", self.key),
-            EditTarget::Field { name, .. } => format!("{} {name}", self.key),
-            EditTarget::GateReason { action } => format!("{} gate {}: reason", self.key, action.as_str()),
-        }
-    }
-}
-
-pub enum Mode {
-    Normal,
-    Edit(Box<Editor>),
-    /// Choosing which field to edit.
-    FieldPicker {
-        key: ItemKey,
-        fields: Vec<&'static str>,
-        cursor: usize,
-    },
-    Confirm {
-        prompt: String,
-        then: super::update::Pending,
-    },
-    Search(TextArea<'static>),
-    Palette {
-        input: TextArea<'static>,
-        cursor: usize,
-    },
-    /// A one-line question, e.g. whom to assign the marked escalations to.
-    Prompt {
-        purpose: Prompt,
-        input: TextArea<'static>,
-    },
-    Weekly(Box<super::weekly::Weekly>),
-    Meeting(Box<super::meeting::Meeting>),
-    /// A list to read, e.g. what a refused gate still needs.
-    Notice {
-        title: String,
-        lines: Vec<String>,
-    },
-    Help {
-        scroll: u16,
-    },
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Prompt {
-    Assign,
-    Snooze,
-    Decide,
-    Resolve,
-    MeetingAgenda,
-}
-
-impl Prompt {
-    pub fn question(self) -> &'static str {
-        match self {
-            Prompt::Assign => "assign to whom? (P-n)",
-            Prompt::Snooze => "snooze until (YYYY-MM-DD) and why, e.g. 2026-12-04 waiting for the vendor fix",
-            Prompt::Decide => "what was decided?",
-            Prompt::Resolve => "how was it resolved?",
-            Prompt::MeetingAgenda => "agenda: o = objectives in order, e = only escalated, or a unit key (U-n)",
-        }
     }
 }
 

@@ -4,20 +4,22 @@
 pub mod action;
 pub mod app;
 pub mod background;
-pub mod editor;
 pub mod frame;
 pub mod keymap;
-pub mod meeting;
+pub mod modes;
 pub mod theme;
-pub mod triage;
 pub mod update;
 pub mod variance_list;
 pub mod view;
-pub mod weekly;
+
+pub use modes::{editor, meeting, triage, weekly};
 
 use crate::store::Store;
 use app::{App, Pane};
-use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event, KeyEventKind, MouseButton, MouseEventKind};
+use ratatui::crossterm::event::{
+    self, DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture, Event, KeyEventKind, MouseButton,
+    MouseEventKind,
+};
 use ratatui::crossterm::execute;
 use ratatui::crossterm::terminal::{disable_raw_mode, enable_raw_mode, EnterAlternateScreen, LeaveAlternateScreen};
 use ratatui::prelude::*;
@@ -28,7 +30,7 @@ use std::time::{Duration, Instant};
 /// Safe to call more than once and when the terminal is gone.
 pub fn restore_terminal() {
     let _ = disable_raw_mode();
-    let _ = execute!(stdout(), DisableMouseCapture, LeaveAlternateScreen, ratatui::crossterm::cursor::Show);
+    let _ = execute!(stdout(), DisableBracketedPaste, DisableMouseCapture, LeaveAlternateScreen, ratatui::crossterm::cursor::Show);
 }
 
 struct TerminalGuard;
@@ -84,16 +86,37 @@ pub fn run(store: Store, mouse: bool) -> anyhow::Result<()> {
     install_panic_hook();
     enable_raw_mode()?;
     let _guard = TerminalGuard;
-    execute!(stdout(), EnterAlternateScreen)?;
+    enter_screen(mouse)?;
+    let mut terminal = Terminal::new(CrosstermBackend::new(stdout()))?;
+    terminal.clear()?;
+    event_loop(&mut terminal, &mut app, mouse)
+}
+
+/// The app's screen: alternate screen, bracketed paste (a paste arrives whole, never as keys),
+/// and the mouse when asked for.
+fn enter_screen(mouse: bool) -> std::io::Result<()> {
+    execute!(stdout(), EnterAlternateScreen, EnableBracketedPaste)?;
     if mouse {
         execute!(stdout(), EnableMouseCapture)?;
     }
-    let mut terminal = Terminal::new(CrosstermBackend::new(stdout()))?;
-    terminal.clear()?;
-    event_loop(&mut terminal, &mut app)
+    Ok(())
 }
 
-fn event_loop<B: Backend>(terminal: &mut Terminal<B>, app: &mut App) -> anyhow::Result<()>
+/// Ctrl-Z: give the terminal back to the shell and stop, as htop and lazygit do; on `fg`,
+/// take it again. Raw mode turns off the terminal's own SIGTSTP, so keel sends it itself.
+fn suspend(mouse: bool) -> anyhow::Result<()> {
+    restore_terminal();
+    // SAFETY: raising a standard signal in our own process; the default action stops it and
+    // returns here when the shell continues it.
+    unsafe {
+        libc::raise(libc::SIGTSTP);
+    }
+    enable_raw_mode()?;
+    enter_screen(mouse)?;
+    Ok(())
+}
+
+fn event_loop<B: Backend>(terminal: &mut Terminal<B>, app: &mut App, with_mouse: bool) -> anyhow::Result<()>
 where
     B::Error: Send + Sync + 'static,
 {
@@ -119,9 +142,32 @@ where
                     if std::env::var_os("KEEL_DEBUG_PANIC").is_some() {
                         panic!("KEEL_DEBUG_PANIC: deliberate panic");
                     }
-                    if let Err(e) = update::handle_key(app, k) {
-                        app.warn(format!("{e:#}"));
+                    // Behind "terminal too small" only the global keys and quitting work.
+                    let size = terminal.size()?;
+                    let small = view::too_small(Rect::new(0, 0, size.width, size.height));
+                    let effect = if small && !matches!(app.keymap.action_in(keymap::KeyMode::Global, &k), Some(_)) {
+                        if app.keymap.action_for(&k) == Some(action::Action::Quit) {
+                            app.quit = true;
+                        }
+                        update::Effect::None
+                    } else {
+                        update::handle_key_effect(app, k).unwrap_or_else(|e| {
+                            app.warn(format!("{e:#}"));
+                            update::Effect::None
+                        })
+                    };
+                    match effect {
+                        update::Effect::Suspend => {
+                            suspend(with_mouse)?;
+                            terminal.clear()?;
+                        }
+                        update::Effect::Redraw => terminal.clear()?,
+                        update::Effect::None => {}
                     }
+                    dirty = true;
+                }
+                Event::Paste(text) => {
+                    update::handle_paste(app, &text);
                     dirty = true;
                 }
                 Event::Mouse(m) => {

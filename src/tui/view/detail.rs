@@ -265,7 +265,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
 
 /// The editor (or field picker) over the lower part of the detail pane.
 pub fn draw_editor(frame: &mut Frame, app: &App, area: Rect) {
-    match &app.mode {
+    match app.mode.base() {
         Mode::Edit(ed) => {
             let height = if ed.error.is_some() { 7 } else { 5 };
             let r = Rect { x: area.x + 1, y: area.y + area.height.saturating_sub(height + 1), width: area.width.saturating_sub(2), height };

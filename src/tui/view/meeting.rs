@@ -1,7 +1,9 @@
 //! The check-in meeting screen: names and numbers first, large and uncluttered, with the trend
 //! drawn as a chart against the plan line, and programmes' value funnels as bars.
 
+use super::super::action::Action;
 use super::super::app::{App, Mode};
+use super::super::keymap::KeyMode;
 use super::super::meeting::{Meeting, Screen};
 use super::super::theme::{impl_symbol, rag_symbol};
 use crate::domain::Num;
@@ -136,7 +138,7 @@ fn text_block<'a>(app: &App, d: &Detail, m: &Meeting) -> Vec<Line<'a>> {
 }
 
 pub fn draw(frame: &mut Frame, app: &App) {
-    let Mode::Meeting(m) = &app.mode else { return };
+    let Mode::Meeting(m) = app.mode.base() else { return };
     let area = frame.area();
     frame.render_widget(Clear, area);
     let t = &app.theme;
@@ -161,14 +163,10 @@ pub fn draw(frame: &mut Frame, app: &App) {
         ])),
         rows[0],
     );
-    let keys = match m.screen {
-        Screen::Item => " ← → item   d decide   c what changed since the last check-in   j/k scroll   q end the meeting",
-        Screen::Changes => " c back to the item   j/k scroll   q end the meeting",
-        Screen::Summary => " Esc or Enter closes",
-    };
-    frame.render_widget(Paragraph::new(Span::styled(keys, t.key())), rows[3]);
+    frame.render_widget(Paragraph::new(Line::from(super::footer::spans(app))), rows[3]);
     if let Some(input) = &m.input {
-        let block = Block::default().borders(Borders::ALL).title(" decision — Enter records, Esc cancels ");
+        let keys = super::footer::title_keys(app, KeyMode::Prompt, &[(Action::Save, "records"), (Action::Cancel, "cancels")]);
+        let block = Block::default().borders(Borders::ALL).title(format!(" decision — {keys} "));
         let inner = block.inner(rows[2]);
         frame.render_widget(block, rows[2]);
         frame.render_widget(input, inner);

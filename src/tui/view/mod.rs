@@ -117,8 +117,12 @@ fn draw_panes(frame: &mut Frame, app: &App) -> Areas {
         frame.render_widget(Paragraph::new(msg).wrap(Wrap { trim: true }), area);
         return Areas::default();
     };
-    if let Mode::Meeting(_) = app.mode {
+    let base = app.mode.base();
+    if let Mode::Meeting(_) = base {
         meeting::draw(frame, app);
+        if let Mode::Help { .. } = app.mode {
+            help::draw(frame, app, area);
+        }
         return Areas::default();
     }
     let outer = [s.header, s.banner, s.body, s.message, s.keys];
@@ -132,8 +136,7 @@ fn draw_panes(frame: &mut Frame, app: &App) -> Areas {
     variance::draw(frame, app, areas.variance);
     footer::message(frame, app, outer[3]);
     footer::draw(frame, app, outer[4]);
-    match &app.mode {
-        Mode::Help { .. } => help::draw(frame, app, area),
+    match base {
         Mode::Palette { .. } => palette::draw(frame, app, area),
         Mode::Edit(_) | Mode::FieldPicker { .. } => detail::draw_editor(frame, app, areas.detail),
         Mode::Confirm { prompt, .. } => popup_text(frame, app, area, "confirm", vec![Line::from(prompt.clone())]),
@@ -143,15 +146,15 @@ fn draw_panes(frame: &mut Frame, app: &App) -> Areas {
             body.push(Line::from(Span::styled("Esc or Enter closes", app.theme.dim())));
             popup_text(frame, app, area, title, body)
         }
-        Mode::Search(input) => footer::draw_input(frame, app, outer[4], "/", input),
-        Mode::Prompt { purpose, input } => {
-            footer::message(frame, app, outer[3]);
-            frame.render_widget(Paragraph::new(Span::styled(format!(" {}", purpose.question()), app.theme.key())), outer[3]);
-            footer::draw_input(frame, app, outer[4], ">", input)
+        Mode::Stale(list) => stale(frame, app, area, list),
+        Mode::Prompt { purpose, input, error } => {
+            footer::draw_prompt(frame, app, purpose.question(), error.as_deref(), input, [outer[3], outer[4]])
         }
         Mode::Weekly(_) => weekly::draw(frame, app, outer[2]),
-        Mode::Meeting(_) => {}
-        Mode::Normal => {}
+        Mode::Meeting(_) | Mode::Normal | Mode::Help { .. } => {}
+    }
+    if let Mode::Help { .. } = app.mode {
+        help::draw(frame, app, area);
     }
     areas
 }
@@ -187,6 +190,29 @@ pub fn popup_text(frame: &mut Frame, app: &App, area: Rect, title: &str, lines: 
     frame.render_widget(Clear, r);
     let block = Block::default().borders(Borders::ALL).title(Span::styled(format!(" {title} "), app.theme.title(true)));
     frame.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }).style(Style::default()), r);
+}
+
+/// The stale list, with its cursor.
+fn stale(frame: &mut Frame, app: &App, area: Rect, list: &super::modes::stale::StaleList) {
+    let r = centered(area, area.width.saturating_sub(4).min(120), area.height.saturating_sub(4));
+    frame.render_widget(Clear, r);
+    let block = Block::default().borders(Borders::ALL).title(Span::styled(format!(" {} ", list.title), app.theme.title(true)));
+    let inner = block.inner(r);
+    frame.render_widget(block, r);
+    let height = inner.height as usize;
+    let start = list.cursor.saturating_sub(height.saturating_sub(1));
+    let lines: Vec<Line> = list
+        .rows
+        .iter()
+        .enumerate()
+        .skip(start)
+        .take(height)
+        .map(|(i, (_, text))| {
+            let style = if i == list.cursor { app.theme.selected(true) } else { Style::default() };
+            Line::from(Span::styled(crate::io::text::truncate(text, inner.width as usize), style))
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
 }
 
 pub fn centered(area: Rect, width: u16, height: u16) -> Rect {

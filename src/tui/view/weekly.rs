@@ -1,6 +1,8 @@
 //! The weekly update screen: the due list on the left, the form for the current item on the right.
 
+use super::super::action::Action;
 use super::super::app::{App, Mode};
+use super::super::keymap::KeyMode;
 use super::super::theme::rag_symbol;
 use super::super::weekly::FIELDS;
 use crate::domain::Num;
@@ -11,7 +13,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
-    let Mode::Weekly(w) = &app.mode else { return };
+    let Mode::Weekly(w) = app.mode.base() else { return };
     frame.render_widget(Clear, area);
     let cols = Layout::default()
         .direction(Direction::Horizontal)
@@ -43,10 +45,13 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         cols[0],
     );
 
-    let block = Block::default().borders(Borders::ALL).title(Span::styled(
-        " Enter saves and moves on · Tab skips · ↑↓ field · Ctrl-D milestone done · Ctrl-G request gate · Esc ends ",
-        t.title(true),
-    ));
+    // How to leave comes first, so it shows however narrow the form.
+    let keys = super::footer::title_keys(
+        app,
+        KeyMode::Weekly,
+        &[(Action::Leave, "leaves"), (Action::Save, "saves and moves on"), (Action::Skip, "skips"), (Action::Help, "all keys")],
+    );
+    let block = Block::default().borders(Borders::ALL).title(Span::styled(format!(" {keys} "), t.title(true)));
     let inner = block.inner(cols[1]);
     frame.render_widget(block, cols[1]);
     let Some(item) = w.current() else { return };

@@ -2,17 +2,21 @@
 //! forecast, confidence and narrative; Enter saves and moves on, Tab skips. A narrative is
 //! required when the item is red or escalated (the store refuses the save otherwise).
 
-use super::app::{App, Mode};
+use super::super::action::Action;
+use super::super::app::App;
+use super::Mode;
 use crate::domain::gates::GateAction;
 use crate::domain::{ItemKey, ItemKind, Period};
 use crate::store::edit::MilestoneAction;
 use crate::store::read::Detail;
 use crate::store::rhythms::DueItem;
 use crate::store::{Change, Edit, StoreError};
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::crossterm::event::KeyEvent;
 use ratatui_textarea::TextArea;
 
 pub const FIELDS: [&str; 5] = ["period", "actual", "forecast", "confidence", "narrative"];
+/// The narrative's place among the fields (it alone takes several lines).
+pub const NARRATIVE: usize = 4;
 
 pub struct Weekly {
     pub items: Vec<DueItem>,
@@ -43,7 +47,8 @@ impl Weekly {
         }
     }
     pub fn text(&self, field: usize) -> String {
-        self.inputs[field].lines().join(" ").trim().to_string()
+        let sep = if field == NARRATIVE { "\n" } else { " " };
+        self.inputs[field].lines().join(sep).trim().to_string()
     }
     pub fn current(&self) -> Option<&DueItem> {
         self.items.get(self.index)
@@ -218,28 +223,55 @@ fn side_action(app: &mut App, w: &mut Weekly, milestone: bool) -> anyhow::Result
     Ok(())
 }
 
-pub fn handle_key(app: &mut App, mut w: Box<Weekly>, ev: KeyEvent) -> anyhow::Result<()> {
-    let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
-    match ev.code {
-        KeyCode::Esc => return finish(app, *w),
-        KeyCode::Enter => return save(app, w),
-        KeyCode::Tab => {
+pub fn handle_key(app: &mut App, mut w: Box<Weekly>, action: Option<Action>, ev: KeyEvent) -> anyhow::Result<()> {
+    match action {
+        // Leaving early: the summary goes on the message line, and the next key is the main
+        // screen's (the first q quits).
+        Some(Action::Leave) => return leave(app, *w),
+        Some(Action::Save) => return save(app, w),
+        Some(Action::Skip) => {
             if let Some(item) = w.current() {
                 w.summary.push(format!("{} skipped", item.key));
             }
             w.outcomes[w.index] = Some(false);
             return advance(app, w);
         }
-        KeyCode::Up | KeyCode::BackTab => w.field = w.field.saturating_sub(1),
-        KeyCode::Down => w.field = (w.field + 1).min(FIELDS.len() - 1),
-        KeyCode::Char('d') if ctrl => side_action(app, &mut w, true)?,
-        KeyCode::Char('g') if ctrl => side_action(app, &mut w, false)?,
-        _ => {
+        Some(Action::PrevField) => w.field = w.field.saturating_sub(1),
+        Some(Action::NextField) => w.field = (w.field + 1).min(FIELDS.len() - 1),
+        Some(Action::MilestoneDone) => side_action(app, &mut w, true)?,
+        Some(Action::GateRequest) => side_action(app, &mut w, false)?,
+        Some(Action::ClearField) => {
+            let f = w.field;
+            let placeholder = w.inputs[f].placeholder_text().to_string();
+            w.inputs[f] = input("", &placeholder);
+        }
+        Some(Action::NewLine) if w.field == NARRATIVE => w.inputs[NARRATIVE].insert_newline(),
+        Some(Action::Help) => {
+            w.show_focus();
+            super::help::open(app, Mode::Weekly(w));
+            return Ok(());
+        }
+        Some(_) => {}
+        None => {
             let f = w.field;
             w.inputs[f].input(ev);
         }
     }
     w.show_focus();
     app.mode = Mode::Weekly(w);
+    Ok(())
+}
+
+/// Esc: back to the panes, saying what was saved.
+fn leave(app: &mut App, w: Weekly) -> anyhow::Result<()> {
+    app.reload()?;
+    let saved = w.outcomes.iter().filter(|o| **o == Some(true)).count();
+    let mut text = format!("weekly update left: {saved} of {} saved", w.items.len());
+    if !w.summary.is_empty() {
+        text.push_str(&format!(" — {}", w.summary.join("; ")));
+    }
+    text.push_str(" — W opens it again");
+    app.mode = Mode::Normal;
+    app.say(text);
     Ok(())
 }
