@@ -7,6 +7,7 @@ pub mod background;
 pub mod frame;
 pub mod keymap;
 pub mod modes;
+mod replies;
 pub mod theme;
 pub mod update;
 pub mod variance_list;
