@@ -111,8 +111,10 @@ pub struct VarianceState {
     pub cursor: usize,
     pub filter: EscalationFilter,
     pub height: usize,
-    /// Escalations marked, to act on several at once.
+    /// Escalations marked, to act on several at once, and their items' keys (to name them
+    /// once they have left the list).
     pub marked: std::collections::BTreeSet<i64>,
+    pub marked_keys: HashMap<i64, String>,
     /// Set when Enter jumped to an item, so Esc can go back.
     pub jumped: bool,
 }
@@ -209,6 +211,7 @@ impl App {
                 filter: EscalationFilter::default(),
                 height: 8,
                 marked: Default::default(),
+                marked_keys: HashMap::new(),
                 jumped: false,
             },
             detail: DetailState::default(),
@@ -252,6 +255,10 @@ impl App {
         self.tree.cursor = self.tree.cursor.min(self.tree.rows.len().saturating_sub(1));
         self.tree.step_off_heading(1);
         self.load_variance()?;
+        let dropped = self.prune_marks()?;
+        if !dropped.is_empty() {
+            self.say(unmarked_message(&dropped, self.variance.marked.len()));
+        }
         self.load_detail()?;
         self.read_only = self.store.read_only_reason();
         self.cycle_name = self.store.current_cycle_name().ok().flatten().unwrap_or_else(|| "no cycle".into());
@@ -463,6 +470,20 @@ impl App {
         Ok(())
     }
 
+    /// Marks follow the list: escalations closed or gone from it since they were marked (by
+    /// someone else, or a filter) are unmarked. The keys of those dropped. One lookup a mark.
+    pub fn prune_marks(&mut self) -> anyhow::Result<Vec<String>> {
+        let mut dropped = Vec::new();
+        for id in self.variance.marked.clone() {
+            let open = self.store.escalation_page(&self.variance.filter, crate::store::escalation_list::Scope::Escalation(id))?;
+            if open.is_empty() {
+                self.variance.marked.remove(&id);
+                dropped.push(self.variance.marked_keys.remove(&id).unwrap_or_else(|| format!("escalation #{id}")));
+            }
+        }
+        Ok(dropped)
+    }
+
     /// Turn tree filter `f` on or off. With readers, its items come later (see [`App::set_filtered`]).
     pub fn toggle_filter(&mut self, f: Filter) -> anyhow::Result<()> {
         self.tree.filter = if self.tree.filter == Some(f) { None } else { Some(f) };
@@ -521,6 +542,16 @@ impl App {
     pub fn changed_elsewhere(&self) -> bool {
         self.store.data_version().map(|v| v != self.last_data_version).unwrap_or(false)
     }
+}
+
+/// "M-3 and M-9 are no longer open: unmarked; 1 still marked".
+pub fn unmarked_message(dropped: &[String], left: usize) -> String {
+    let (what, verb) = if dropped.len() == 1 { (dropped[0].clone(), "is") } else { (dropped.join(", "), "are") };
+    let left = match left {
+        0 => "nothing is marked now".to_string(),
+        n => format!("{n} still marked"),
+    };
+    format!("{what} {verb} no longer open (closed or changed elsewhere): unmarked; {left}")
 }
 
 /// "ERROR setting …" for the first bad stored setting (and how many more), or none.

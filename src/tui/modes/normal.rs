@@ -195,16 +195,20 @@ pub fn update(app: &mut App, action: Action) -> anyhow::Result<()> {
             if app.focus != Pane::Variance {
                 app.warn("marking works in the variance list (3)");
             } else if let Some(e) = app.variance.list.get(app.variance.cursor) {
-                let id = e.id;
-                if !app.variance.marked.remove(&id) {
+                let (id, key) = (e.id, e.key.clone());
+                if app.variance.marked.remove(&id) {
+                    app.variance.marked_keys.remove(&id);
+                } else {
                     app.variance.marked.insert(id);
+                    app.variance.marked_keys.insert(id, key);
                 }
                 let len = app.variance.list.len();
                 move_cursor(&mut app.variance.cursor, len, 1);
-                app.say(format!(
-                    "{} marked — K ack, o assign, z snooze, D decide, R resolve act on all of them",
-                    app.variance.marked.len()
-                ));
+                let keys: Vec<String> = [Action::Acknowledge, Action::Assign, Action::Snooze, Action::Decide, Action::Resolve]
+                    .iter()
+                    .map(|a| format!("{} {}", app.keymap.first_key(*a), a.name()))
+                    .collect();
+                app.say(format!("{} marked — {} act on all of them", app.variance.marked.len(), keys.join(", ")));
             }
         }
         Action::Assign | Action::Snooze | Action::Decide | Action::Resolve => {

@@ -19,9 +19,15 @@ pub fn triage_targets(app: &App) -> Vec<i64> {
 
 /// Apply one triage action to every target escalation, in one edit (all or none).
 pub fn triage(app: &mut App, action: impl Fn(i64) -> anyhow::Result<EscalationAction>) -> anyhow::Result<()> {
+    // What was marked and has closed since is skipped, and said so.
+    let skipped = if app.focus == Pane::Variance { app.prune_marks()? } else { vec![] };
     let ids = triage_targets(app);
     if ids.is_empty() {
-        app.warn("no escalation selected: focus the variance list (3)");
+        if skipped.is_empty() {
+            app.warn("no escalation selected: focus the variance list (3)");
+        } else {
+            app.warn(format!("nothing done: {}", super::super::app::unmarked_message(&skipped, 0)));
+        }
         return Ok(());
     }
     let mut changes = Vec::new();
@@ -31,8 +37,13 @@ pub fn triage(app: &mut App, action: impl Fn(i64) -> anyhow::Result<EscalationAc
     match app.store.edit(Edit { changes, reason: None }) {
         Ok(o) => {
             app.variance.marked.clear();
+            app.variance.marked_keys.clear();
             app.reload()?;
-            app.say(o.effects.join("; "));
+            let mut text = o.effects.join("; ");
+            if !skipped.is_empty() {
+                text.push_str(&format!(" — skipped {}: no longer open", skipped.join(", ")));
+            }
+            app.say(text);
         }
         Err(e) => app.warn(format!("{e} — nothing was changed")),
     }
