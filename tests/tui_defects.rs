@@ -55,3 +55,156 @@ fn a_bulk_action_skips_what_closed_before_a_refresh_and_says_so() {
     assert!(!msg.contains("nothing was changed"), "{msg}");
     assert!(msg.contains(&format!("skipped {gone}: no longer open")), "{msg}");
 }
+
+fn last_lines(screen: &str, n: usize) -> Vec<String> {
+    let lines: Vec<String> = screen.lines().map(str::to_string).collect();
+    lines[lines.len() - n..].to_vec()
+}
+
+#[test]
+fn a_prompt_clears_its_lines_and_shows_a_refusal_beside_the_question() {
+    let mut f = fixture();
+    chars(&mut f.app, "3o");
+    let screen = render(&mut f.app, 120, 40);
+    let [ask, answer] = <[String; 2]>::try_from(last_lines(&screen, 2)).unwrap();
+    assert!(ask.contains("assign to whom?"), "{ask}");
+    assert!(!answer.contains("search") && !answer.contains("help"), "the main key bar is gone: {answer}");
+    assert!(answer.contains("enter answer") && answer.contains("esc cancel"), "the prompt's own keys: {answer}");
+    chars(&mut f.app, "x");
+    key(&mut f.app, KeyCode::Enter);
+    let Mode::Prompt { error, .. } = &f.app.mode else { panic!("the prompt stays open") };
+    assert!(error.as_deref().unwrap().contains("'x' is not a person key"));
+    let screen = render(&mut f.app, 120, 40);
+    let [ask, answer] = <[String; 2]>::try_from(last_lines(&screen, 2)).unwrap();
+    assert!(ask.contains("assign to whom?") && ask.contains("✖ 'x' is not a person key like P-3"), "{ask}");
+    assert!(answer.starts_with("\"> x "), "{answer}");
+    insta::assert_snapshot!("assign_prompt_refused_80x24", render(&mut f.app, 80, 24));
+    // Ctrl-U clears the field.
+    ctrl(&mut f.app, 'u');
+    let Mode::Prompt { input, .. } = &f.app.mode else { panic!("still open") };
+    assert_eq!(input.lines().join(""), "");
+}
+
+#[test]
+fn triage_results_show_in_the_list_and_the_detail() {
+    let mut f = fixture();
+    chars(&mut f.app, "3o");
+    chars(&mut f.app, "P-3");
+    key(&mut f.app, KeyCode::Enter);
+    assert!(matches!(f.app.mode, Mode::Normal), "{:?}", f.app.message);
+    let assigned = f.app.variance.list.get(f.app.variance.cursor).unwrap().clone();
+    let who = assigned.assignee.clone().expect("assigned");
+    let screen = render(&mut f.app, 120, 40);
+    let first = who.split_whitespace().next().unwrap();
+    let row = screen.lines().find(|l| l.contains(&format!(" {} ", assigned.key)) && !l.contains("variance") && l.contains('!'));
+    assert!(row.is_some_and(|l| l.contains(&format!("→{first}"))), "the list shows the assignee:\n{screen}");
+    assert!(screen.contains(&format!("assigned to {who}")), "the detail says it:\n{screen}");
+    chars(&mut f.app, "D");
+    chars(&mut f.app, "fund the fix");
+    key(&mut f.app, KeyCode::Enter);
+    chars(&mut f.app, "z");
+    chars(&mut f.app, "2026-12-04 waiting for the vendor");
+    key(&mut f.app, KeyCode::Enter);
+    let screen = render(&mut f.app, 120, 40);
+    assert!(screen.contains("z12-04"), "the list shows the snooze:\n{screen}");
+    assert!(screen.contains("snoozed until 2026-12-04"), "{screen}");
+    assert!(screen.contains("decision: fund the fix"), "{screen}");
+}
+
+#[test]
+fn snooze_refuses_a_date_in_the_past() {
+    let mut f = fixture();
+    chars(&mut f.app, "3z");
+    chars(&mut f.app, "2026-11-01 too late");
+    key(&mut f.app, KeyCode::Enter);
+    let Mode::Prompt { error, .. } = &f.app.mode else { panic!("the prompt stays open") };
+    assert!(error.as_deref().unwrap().contains("not in the future"), "{error:?}");
+    assert!(f.app.variance.list.get(f.app.variance.cursor).unwrap().snoozed_until.is_none());
+}
+
+#[test]
+fn the_first_q_after_leaving_the_weekly_update_quits() {
+    let mut f = fixture_as("amara");
+    assert!(keel::tui::weekly::start(&mut f.app).unwrap());
+    key(&mut f.app, KeyCode::Esc);
+    assert!(matches!(f.app.mode, Mode::Normal));
+    assert!(message(&f).contains("weekly update left: 0 of 3 saved"), "{}", message(&f));
+    chars(&mut f.app, "q");
+    assert!(f.app.quit);
+}
+
+#[test]
+fn the_weekly_key_bar_shows_the_forms_keys() {
+    let mut f = fixture_as("amara");
+    keel::tui::weekly::start(&mut f.app).unwrap();
+    let screen = render(&mut f.app, 80, 24);
+    let bar = last_lines(&screen, 1).remove(0);
+    assert!(bar.contains("enter save & next") && bar.contains("tab skip"), "{bar}");
+    assert!(screen.contains("esc leaves"), "how to leave is in the form's title:\n{screen}");
+}
+
+#[test]
+fn pgdn_and_pgup_step_through_the_meeting() {
+    let mut f = fixture();
+    chars(&mut f.app, "P");
+    key(&mut f.app, KeyCode::Enter);
+    key(&mut f.app, KeyCode::PageDown);
+    let Mode::Meeting(m) = &f.app.mode else { panic!("meeting mode") };
+    assert_eq!(m.index, 1);
+    key(&mut f.app, KeyCode::PageUp);
+    let Mode::Meeting(m) = &f.app.mode else { panic!("meeting mode") };
+    assert_eq!(m.index, 0);
+    let screen = render(&mut f.app, 120, 40);
+    assert!(screen.contains("l next") && screen.contains("h previous"), "the meeting's own key bar:\n{screen}");
+}
+
+#[test]
+fn keys_are_inert_behind_terminal_too_small_except_quit() {
+    let mut f = fixture();
+    assert!(render(&mut f.app, 50, 12).contains("terminal too small"));
+    chars(&mut f.app, "3a");
+    assert_eq!(f.app.focus, keel::tui::app::Pane::Tree);
+    assert!(matches!(f.app.mode, Mode::Normal));
+    chars(&mut f.app, "q");
+    assert!(f.app.quit);
+}
+
+#[test]
+fn ctrl_l_redraws_and_ctrl_z_suspends() {
+    use keel::tui::update::{handle_key_effect, Effect};
+    use ratatui::crossterm::event::{KeyEvent, KeyModifiers};
+    let mut f = fixture();
+    let ev = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL);
+    assert_eq!(handle_key_effect(&mut f.app, ev('l')).unwrap(), Effect::Redraw);
+    assert_eq!(handle_key_effect(&mut f.app, ev('z')).unwrap(), Effect::Suspend);
+}
+
+#[test]
+fn headings_are_never_selected() {
+    let mut f = fixture();
+    for _ in 0..60 {
+        chars(&mut f.app, "j");
+        assert!(!f.app.tree.rows[f.app.tree.cursor].is_heading(), "the cursor is on a heading");
+    }
+    for _ in 0..60 {
+        chars(&mut f.app, "k");
+        assert!(!f.app.tree.rows[f.app.tree.cursor].is_heading(), "the cursor is on a heading");
+    }
+}
+
+#[test]
+fn numbers_in_fields_are_grouped_and_counts_agree_with_their_nouns() {
+    let mut f = fixture();
+    chars(&mut f.app, "s");
+    assert!(message(&f).contains("(1 item)"), "{}", message(&f));
+}
+
+#[test]
+fn a_filter_that_hides_escalations_says_so() {
+    let mut f = fixture_as("amara");
+    chars(&mut f.app, "M");
+    if f.app.variance.list.is_empty() {
+        let screen = render(&mut f.app, 120, 40);
+        assert!(screen.contains("no open escalations match this filter"), "{screen}");
+    }
+}

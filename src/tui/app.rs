@@ -153,6 +153,8 @@ pub struct App {
     pub detail: DetailState,
     pub search: SearchState,
     pub message: Option<(String, bool)>,
+    /// The terminal's size at the last frame (keys do nothing while it is too small).
+    pub size: ratatui::layout::Rect,
     /// The current cycle's name, read on reload (the header draws it).
     pub cycle_name: String,
     pub last_data_version: i64,
@@ -218,6 +220,7 @@ impl App {
             search: SearchState::default(),
             message: None,
             cycle_name: String::new(),
+            size: ratatui::layout::Rect::new(0, 0, 120, 40),
             last_data_version: 0,
             last_change_counter: 0,
             read_only,
@@ -498,7 +501,9 @@ impl App {
         self.load_detail()?;
         match self.tree.filter {
             Some(f) if self.tree.filter_loading => self.say(format!("tree filter: {} — reading…", f.label())),
-            Some(f) => self.say(format!("tree filter: {} ({} items) — Esc clears", f.label(), self.tree.rows.len())),
+            Some(f) => {
+                self.say(format!("tree filter: {} ({}) — Esc clears", f.label(), super::count(self.tree.rows.len(), "item", "items")))
+            }
             None => self.say("tree filter cleared"),
         }
         Ok(())
@@ -517,7 +522,7 @@ impl App {
             self.warn(format!("{e:#}"));
         }
         if std::mem::take(&mut self.tree.announce_filter) {
-            self.say(format!("tree filter: {} ({} items) — Esc clears", f.label(), self.tree.rows.len()));
+            self.say(format!("tree filter: {} ({}) — Esc clears", f.label(), super::count(self.tree.rows.len(), "item", "items")));
         }
     }
 

@@ -10,6 +10,7 @@ use ratatui::Frame;
 /// Settle the model for a frame of size `area`. Bounded by what is on screen: never more than
 /// a screenful of statuses and a page of variance rows.
 pub fn prepare_frame(app: &mut App, area: Rect) {
+    app.size = area;
     let Some(screen) = view::screen(app, area) else { return };
     if matches!(app.mode, Mode::Meeting(_)) {
         return;

@@ -27,6 +27,15 @@ use ratatui::prelude::*;
 use std::io::stdout;
 use std::time::{Duration, Instant};
 
+/// "1 item", "3 items".
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
 /// Put the terminal back as it was: cooked mode, main screen, no mouse capture, visible cursor.
 /// Safe to call more than once and when the terminal is gone.
 pub fn restore_terminal() {
@@ -143,20 +152,10 @@ where
                     if std::env::var_os("KEEL_DEBUG_PANIC").is_some() {
                         panic!("KEEL_DEBUG_PANIC: deliberate panic");
                     }
-                    // Behind "terminal too small" only the global keys and quitting work.
-                    let size = terminal.size()?;
-                    let small = view::too_small(Rect::new(0, 0, size.width, size.height));
-                    let effect = if small && !matches!(app.keymap.action_in(keymap::KeyMode::Global, &k), Some(_)) {
-                        if app.keymap.action_for(&k) == Some(action::Action::Quit) {
-                            app.quit = true;
-                        }
+                    let effect = update::handle_key_effect(app, k).unwrap_or_else(|e| {
+                        app.warn(format!("{e:#}"));
                         update::Effect::None
-                    } else {
-                        update::handle_key_effect(app, k).unwrap_or_else(|e| {
-                            app.warn(format!("{e:#}"));
-                            update::Effect::None
-                        })
-                    };
+                    });
                     match effect {
                         update::Effect::Suspend => {
                             suspend(with_mouse)?;
@@ -174,7 +173,10 @@ where
                 Event::Mouse(m) => {
                     dirty |= mouse(app, &areas, m.kind, m.column, m.row)?;
                 }
-                Event::Resize(_, _) => dirty = true,
+                Event::Resize(w, h) => {
+                    app.size = Rect::new(0, 0, w, h);
+                    dirty = true;
+                }
                 _ => {}
             }
         }

@@ -54,6 +54,13 @@ pub fn handle_key_effect(app: &mut App, ev: KeyEvent) -> anyhow::Result<Effect> 
         Some(Action::Redraw) => return Ok(Effect::Redraw),
         _ => {}
     }
+    // Behind "terminal too small" nothing acts but quitting.
+    if super::view::too_small(app.size) {
+        if app.keymap.action_in(app.mode.keys(), &ev).or(app.keymap.action_for(&ev)) == Some(Action::Quit) {
+            app.quit = true;
+        }
+        return Ok(Effect::None);
+    }
     let mode = std::mem::replace(&mut app.mode, Mode::Normal);
     let action = app.keymap.action_in(mode.keys(), &ev);
     match mode {

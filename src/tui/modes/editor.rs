@@ -26,6 +26,8 @@ pub struct Editor {
     pub target: EditTarget,
     pub input: TextArea<'static>,
     pub error: Option<String>,
+    /// Something to know that is not an error (e.g. "reloaded").
+    pub note: Option<String>,
     /// Set when the save failed because someone else changed the row.
     pub conflict: bool,
     /// The value before the edit, for undo.
@@ -70,7 +72,8 @@ pub fn handle_key(app: &mut App, mut ed: Box<Editor>, action: Option<Action>, ev
             app.reload()?;
             refresh_editor_version(app, &mut ed);
             ed.conflict = false;
-            ed.error = Some("reloaded: the pane shows the current value; Enter saves your text over it".into());
+            ed.error = None;
+            ed.note = Some("reloaded: the pane shows the current value; Enter saves your text over it".into());
         }
         Some(Action::Save) => return save(app, ed),
         Some(Action::ClearField) => {
@@ -165,6 +168,7 @@ pub fn open_editor(app: &mut App, key: &ItemKey, name: &'static str) -> anyhow::
     input.move_cursor(ratatui_textarea::CursorMove::End);
     app.mode = Mode::Edit(Box::new(Editor {
         placeholder,
+        note: None,
         key: key.clone(),
         target,
         input,

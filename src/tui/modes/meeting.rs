@@ -156,7 +156,7 @@ pub fn handle_key(app: &mut App, mut m: Box<Meeting>, action: Option<Action>, ev
         (Screen::Summary, Some(Action::EndMeeting | Action::Enter)) => {
             app.reload()?;
             let n = m.decisions.len();
-            app.say(format!("meeting ended: {}", plural(n, "decision", "decisions")) + " recorded");
+            app.say(format!("meeting ended: {} recorded", super::super::count(n, "decision", "decisions")));
             return Ok(());
         }
         (_, Some(Action::EndMeeting)) => end(app, &mut m)?,
@@ -192,13 +192,4 @@ fn decision_input() -> TextArea<'static> {
     let mut t = TextArea::new(vec![String::new()]);
     t.set_placeholder_text("the decision; end with @P-n to name who carries it out");
     t
-}
-
-/// "1 decision", "3 decisions".
-pub fn plural(n: usize, one: &str, many: &str) -> String {
-    if n == 1 {
-        format!("1 {one}")
-    } else {
-        format!("{n} {many}")
-    }
 }

@@ -184,6 +184,7 @@ pub fn update(app: &mut App, action: Action) -> anyhow::Result<()> {
                 target: EditTarget::GateReason { action: act },
                 input: single_line("", "why? (required, kept in the audit log)"),
                 placeholder: "why? (required, kept in the audit log)".into(),
+                note: None,
                 error: None,
                 conflict: false,
                 keep_if_empty: false,

@@ -211,11 +211,12 @@ fn side_action(app: &mut App, w: &mut Weekly, milestone: bool) -> anyhow::Result
     };
     match app.store.edit(Edit::one(change)) {
         Ok(o) => {
-            let what = if milestone { "milestone done".to_string() } else { o.effects.join("; ") };
-            w.summary.push(format!("{key}: {what}"));
+            // The effects name the item already ("M-1: requested closed").
+            let what = if milestone { format!("{key}: milestone done") } else { o.effects.join("; ") };
+            w.summary.push(what.clone());
             w.error = None;
             w.detail = Some(app.store.detail(&key)?);
-            app.say(format!("{key}: {what}"));
+            app.say(what);
         }
         Err(StoreError::Refused { missing, .. }) => w.error = Some(format!("gate refused — missing: {}", missing.join("; "))),
         Err(e) => w.error = Some(e.to_string()),

@@ -123,14 +123,22 @@ pub fn lines<'a>(app: &App, d: &Detail, width: usize) -> Vec<Line<'a>> {
     if let Some(e) = &d.escalation {
         out.push(Line::from(vec![
             Span::styled(format!("  escalation #{}: {} ", e.id, e.tier_label), t.tier(e.tier)),
-            Span::raw(format!(
-                "— {}; {} due {}{}",
-                e.reason,
-                e.assignee.clone().unwrap_or(e.assignee_role.clone()),
-                &e.due_at[..10.min(e.due_at.len())],
-                if e.overdue { " OVERDUE" } else { "" }
-            )),
+            Span::raw(format!("— {}; due {}{}", e.reason, &e.due_at[..10.min(e.due_at.len())], if e.overdue { " OVERDUE" } else { "" })),
         ]));
+        // What triage has done, in words.
+        if let Some(by) = &e.acknowledged_by {
+            out.push(Line::from(format!("  acknowledged by {by}")));
+        }
+        match &e.assignee {
+            Some(a) => out.push(Line::from(format!("  assigned to {a}"))),
+            None => out.push(Line::from(format!("  not assigned: with the {}", e.assignee_role))),
+        }
+        if let Some(z) = &e.snoozed_until {
+            out.push(Line::from(format!("  snoozed until {}", z.get(..10).unwrap_or(z))));
+        }
+        if let Some(d) = &e.decision {
+            out.push(Line::from(format!("  decision: {d}")));
+        }
     }
     if let Some(g) = &d.gate {
         out.push(section(app, "stage gate"));
@@ -182,7 +190,16 @@ pub fn lines<'a>(app: &App, d: &Detail, width: usize) -> Vec<Line<'a>> {
             group = f.group;
             out.push(section(app, group));
         }
-        let value = f.value.clone().unwrap_or_else(|| "—".into());
+        // Numbers read as numbers everywhere: "1,200,000", as the values table has them.
+        let number = crate::domain::ItemKey::parse(&d.key)
+            .ok()
+            .and_then(|k| crate::store::fields::find(k.kind, f.name))
+            .is_some_and(|x| matches!(x.ty, crate::store::fields::FieldType::Number));
+        let value = match &f.value {
+            Some(v) if number => Num::parse(v).map(|n| n.grouped()).unwrap_or_else(|_| v.clone()),
+            Some(v) => v.clone(),
+            None => "—".into(),
+        };
         out.push(Line::from(vec![
             Span::styled(format!("  {:<18} ", f.name), t.dim()),
             Span::raw(truncate(&value.replace('\n', " "), width.saturating_sub(21))),
@@ -267,7 +284,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
 pub fn draw_editor(frame: &mut Frame, app: &App, area: Rect) {
     match app.mode.base() {
         Mode::Edit(ed) => {
-            let height = if ed.error.is_some() { 7 } else { 5 };
+            let height = if ed.error.is_some() || ed.note.is_some() { 7 } else { 5 };
             let r = Rect { x: area.x + 1, y: area.y + area.height.saturating_sub(height + 1), width: area.width.saturating_sub(2), height };
             frame.render_widget(Clear, r);
             let block = Block::default()
@@ -277,6 +294,10 @@ pub fn draw_editor(frame: &mut Frame, app: &App, area: Rect) {
             frame.render_widget(block, r);
             let input_area = Rect { height: 1, ..inner };
             frame.render_widget(&ed.input, input_area);
+            if let Some(note) = &ed.note {
+                let note_area = Rect { y: inner.y + 1, height: inner.height.saturating_sub(1), ..inner };
+                frame.render_widget(Paragraph::new(Span::styled(note.clone(), app.theme.dim())).wrap(Wrap { trim: true }), note_area);
+            }
             if let Some(err) = &ed.error {
                 let err_area = Rect { y: inner.y + 1, height: inner.height.saturating_sub(1), ..inner };
                 frame

@@ -159,7 +159,12 @@ pub fn draw(frame: &mut Frame, app: &App) {
     frame.render_widget(
         Paragraph::new(Line::from(vec![
             Span::styled(" CHECK-IN ", t.banner()),
-            Span::raw(format!("  item {} of {} · agenda: {agenda} · {} decisions so far", m.index + 1, m.agenda.len(), m.decisions.len())),
+            Span::raw(format!(
+                "  item {} of {} · agenda: {agenda} · {} so far",
+                m.index + 1,
+                m.agenda.len(),
+                super::super::count(m.decisions.len(), "decision", "decisions")
+            )),
         ])),
         rows[0],
     );
@@ -194,7 +199,10 @@ pub fn draw(frame: &mut Frame, app: &App) {
                 .clone()
                 .map(|s| format!("since the last check-in ({})", &s[..16.min(s.len())]))
                 .unwrap_or_else(|| "since the start (no earlier check-in)".into());
-            let mut lines = vec![Line::from(Span::styled(format!("What changed {since}: {} items", m.changes.len()), t.title(true)))];
+            let mut lines = vec![Line::from(Span::styled(
+                format!("What changed {since}: {}", super::super::count(m.changes.len(), "item", "items")),
+                t.title(true),
+            ))];
             for g in &m.changes {
                 lines.push(Line::from(vec![
                     Span::styled(format!("{} ", g.key), t.key()),
