@@ -208,3 +208,66 @@ fn a_filter_that_hides_escalations_says_so() {
         assert!(screen.contains("no open escalations match this filter"), "{screen}");
     }
 }
+
+#[test]
+fn a_paste_goes_into_the_field_whole_and_never_runs_as_keys() {
+    let mut f = fixture();
+    search(&mut f.app, "M-9");
+    chars(&mut f.app, "w");
+    let Mode::Edit(ed) = &f.app.mode else { panic!("the narrative editor") };
+    assert!(ed.multi_line());
+    // Clear the old text, then paste two lines: both land in the narrative, nothing runs.
+    ctrl(&mut f.app, 'u');
+    keel::tui::update::handle_paste(&mut f.app, "Vendor fix slipped.\nq\nNew date: 2026-12-04");
+    let Mode::Edit(ed) = &f.app.mode else { panic!("still editing") };
+    assert_eq!(ed.text(), "Vendor fix slipped.\nq\nNew date: 2026-12-04");
+    key(&mut f.app, KeyCode::Enter);
+    assert!(matches!(f.app.mode, Mode::Normal), "{:?}", f.app.message);
+    assert!(!f.app.quit);
+    let d = other(&f.path, "tester").detail(&keel::domain::ItemKey::parse("M-9").unwrap()).unwrap();
+    let n = d.fields.iter().find(|x| x.name == "narrative").unwrap().value.clone().unwrap();
+    assert_eq!(n, "Vendor fix slipped.\nq\nNew date: 2026-12-04");
+    // A one-line field takes the lines joined; on the main screen a paste does nothing.
+    chars(&mut f.app, "/");
+    keel::tui::update::handle_paste(&mut f.app, "M-9\nq");
+    let Mode::Prompt { input, .. } = &f.app.mode else { panic!("search prompt") };
+    assert_eq!(input.lines(), ["M-9 q"]);
+    key(&mut f.app, KeyCode::Esc);
+    keel::tui::update::handle_paste(&mut f.app, "q");
+    assert!(!f.app.quit && matches!(f.app.mode, Mode::Normal));
+}
+
+#[test]
+fn the_weekly_form_shows_the_old_narrative_as_a_reference_not_an_answer() {
+    let mut f = fixture_as("amara");
+    keel::tui::weekly::start(&mut f.app).unwrap();
+    key(&mut f.app, KeyCode::Tab); // K-2 skipped: KR-2 now
+    let Mode::Weekly(w) = &f.app.mode else { panic!("weekly") };
+    assert_eq!(w.current().unwrap().key, "KR-2");
+    assert!(w.text(keel::tui::weekly::NARRATIVE).is_empty(), "the narrative starts empty");
+    let previous = w.previous.clone();
+    let screen = render(&mut f.app, 120, 40);
+    if previous.is_some() {
+        assert!(screen.contains("last narrative (reference):"), "{screen}");
+    }
+}
+
+#[test]
+fn placeholders_are_dim_italic_and_the_cursor_shows_without_colour() {
+    use ratatui::backend::TestBackend;
+    use ratatui::style::Modifier;
+    let mut f = fixture();
+    chars(&mut f.app, "/");
+    let mut t = ratatui::Terminal::new(TestBackend::new(120, 40)).unwrap();
+    t.draw(|fr| {
+        keel::tui::frame::render(fr, &mut f.app);
+    })
+    .unwrap();
+    let buf = t.backend().buffer();
+    // The answer line: "> " then the cursor, then the placeholder.
+    let cursor = &buf[(2, 39)];
+    assert!(cursor.modifier.contains(Modifier::REVERSED), "the cursor is drawn: {cursor:?}");
+    let placeholder = &buf[(3, 39)];
+    assert_eq!(placeholder.symbol(), "k");
+    assert!(placeholder.modifier.contains(Modifier::ITALIC | Modifier::DIM), "{placeholder:?}");
+}

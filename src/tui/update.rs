@@ -35,7 +35,17 @@ pub fn single_line(initial: &str, placeholder: &str) -> TextArea<'static> {
     let mut t = TextArea::new(vec![initial.to_string()]);
     t.set_placeholder_text(placeholder.to_string());
     t.move_cursor(ratatui_textarea::CursorMove::End);
+    style_field(&mut t);
     t
+}
+
+/// Every text field looks the same: a placeholder dim and italic (it never looks like a value,
+/// colour or not: NO_COLOR drops the textarea's grey), and a reversed block for the cursor.
+pub fn style_field(t: &mut TextArea<'static>) {
+    use ratatui::style::{Modifier, Style};
+    t.set_placeholder_style(Style::default().add_modifier(Modifier::DIM | Modifier::ITALIC));
+    t.set_cursor_style(Style::default().add_modifier(Modifier::REVERSED));
+    t.set_cursor_line_style(Style::default());
 }
 
 /// A key press, in whatever mode the app is in.

@@ -79,6 +79,7 @@ pub fn handle_key(app: &mut App, mut ed: Box<Editor>, action: Option<Action>, ev
         Some(Action::ClearField) => {
             ed.input = TextArea::default();
             ed.input.set_placeholder_text(ed.placeholder.clone());
+            super::super::update::style_field(&mut ed.input);
         }
         Some(Action::NewLine) if ed.multi_line() => ed.input.insert_newline(),
         Some(_) => {}
@@ -166,6 +167,7 @@ pub fn open_editor(app: &mut App, key: &ItemKey, name: &'static str) -> anyhow::
     input.set_placeholder_text(placeholder.clone());
     input.move_cursor(ratatui_textarea::CursorMove::Bottom);
     input.move_cursor(ratatui_textarea::CursorMove::End);
+    super::super::update::style_field(&mut input);
     app.mode = Mode::Edit(Box::new(Editor {
         placeholder,
         note: None,

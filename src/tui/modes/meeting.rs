@@ -191,5 +191,6 @@ pub fn handle_key(app: &mut App, mut m: Box<Meeting>, action: Option<Action>, ev
 fn decision_input() -> TextArea<'static> {
     let mut t = TextArea::new(vec![String::new()]);
     t.set_placeholder_text("the decision; end with @P-n to name who carries it out");
+    super::super::update::style_field(&mut t);
     t
 }

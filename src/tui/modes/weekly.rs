@@ -28,12 +28,17 @@ pub struct Weekly {
     /// One line per item handled: what was saved and what it caused, or "skipped".
     pub summary: Vec<String>,
     pub outcomes: Vec<Option<bool>>,
+    /// The narrative as it stands, shown as a reference above the form — never pre-filled as
+    /// this period's answer.
+    pub previous: Option<String>,
 }
 
 fn input(text: &str, placeholder: &str) -> TextArea<'static> {
-    let mut t = TextArea::new(vec![text.to_string()]);
+    let mut t = TextArea::new(text.split('\n').map(str::to_string).collect());
     t.set_placeholder_text(placeholder.to_string());
+    t.move_cursor(ratatui_textarea::CursorMove::Bottom);
     t.move_cursor(ratatui_textarea::CursorMove::End);
+    super::super::update::style_field(&mut t);
     t
 }
 
@@ -62,7 +67,17 @@ pub fn start(app: &mut App) -> anyhow::Result<bool> {
         return Ok(false);
     }
     let n = items.len();
-    let mut w = Weekly { items, index: 0, field: 1, inputs: vec![], detail: None, error: None, summary: vec![], outcomes: vec![None; n] };
+    let mut w = Weekly {
+        items,
+        index: 0,
+        field: 1,
+        inputs: vec![],
+        detail: None,
+        error: None,
+        summary: vec![],
+        outcomes: vec![None; n],
+        previous: None,
+    };
     load(app, &mut w)?;
     app.mode = Mode::Weekly(Box::new(w));
     Ok(true)
@@ -84,7 +99,14 @@ fn load(app: &mut App, w: &mut Weekly) -> anyhow::Result<()> {
     let detail = app.store.detail(&key)?;
     let pv = app.store.period_values(&key, &item.period)?;
     let planned = pv.planned.map(|p| format!("plan {}", p.grouped())).unwrap_or_else(|| "a number".into());
-    let narrative = if key.kind == ItemKind::Kpi { pv.comment.clone().unwrap_or_default() } else { narrative_of(&detail) };
+    // A KPI's comment belongs to this period: it is what was written already. A narrative
+    // outlives periods: last time's is a reference, and this period's starts empty.
+    let (narrative, previous) = if key.kind == ItemKind::Kpi {
+        (pv.comment.clone().unwrap_or_default(), None)
+    } else {
+        (String::new(), Some(narrative_of(&detail)).filter(|n| !n.trim().is_empty()))
+    };
+    w.previous = previous;
     let needs = if item.needs_narrative { "required: why it is off and what happens next" } else { "optional: what moved, what is next" };
     w.inputs = vec![
         input(&item.period, "period, e.g. 2026-W48"),
@@ -144,10 +166,12 @@ fn changes(app: &App, w: &Weekly, key: &ItemKey, period: Period) -> anyhow::Resu
                 out.push(value("comment", narrative));
             }
         }
-        kind => {
+        // Left empty, the narrative stays as it was (the store says when one is required).
+        kind if !narrative.is_empty() => {
             let field = if kind == ItemKind::Measure { "narrative" } else { "status_explanation" };
             out.push(Change::Set { key: key.clone(), field: field.into(), value: narrative, if_version: None });
         }
+        _ => {}
     }
     out.push(Change::RequireNarrative(key.clone()));
     Ok(out)
@@ -165,6 +189,14 @@ fn save(app: &mut App, mut w: Box<Weekly>) -> anyhow::Result<()> {
             return Ok(());
         }
     };
+    if item.needs_narrative && key.kind != ItemKind::Kpi && w.text(NARRATIVE).is_empty() {
+        let reference = if w.previous.is_some() { " (the last one is shown above, for reference)" } else { "" };
+        w.error = Some(format!("narrative: is required — {key} is red or escalated: write why it is off and what happens next{reference}"));
+        w.field = NARRATIVE;
+        w.show_focus();
+        app.mode = Mode::Weekly(w);
+        return Ok(());
+    }
     if w.text(1).is_empty() {
         w.error = Some("type this period's actual (Tab skips the item)".into());
         w.field = 1;

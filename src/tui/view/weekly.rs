@@ -4,7 +4,7 @@ use super::super::action::Action;
 use super::super::app::{App, Mode};
 use super::super::keymap::KeyMode;
 use super::super::theme::rag_symbol;
-use super::super::weekly::FIELDS;
+use super::super::weekly::{FIELDS, NARRATIVE};
 use crate::domain::Num;
 use crate::io::text::truncate;
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
@@ -86,6 +86,13 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             lines.push(Line::from(Span::styled(format!("next milestone: {} due {}", m.title, m.due), t.dim())));
         }
     }
+    if let Some(prev) = &w.previous {
+        let width = inner.width.saturating_sub(20) as usize;
+        lines.push(Line::from(Span::styled(
+            format!("last narrative (reference): {}", truncate(&prev.replace('\n', " / "), width)),
+            t.dim(),
+        )));
+    }
     lines.push(Line::from(""));
     frame.render_widget(Paragraph::new(lines.clone()), Rect { height: lines.len() as u16, ..inner });
     let mut y = inner.y + lines.len() as u16;
@@ -96,7 +103,10 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         let focused = i == w.field;
         let label = Span::styled(format!("{:>11} ", name), if focused { t.key() } else { t.dim() });
         frame.render_widget(Paragraph::new(Line::from(label)), Rect { x: inner.x, y, width: 12, height: 1 });
-        let r = Rect { x: inner.x + 12, y, width: inner.width.saturating_sub(12), height: 1 };
+        // The narrative grows to four lines as it is written.
+        let room = (inner.y + inner.height).saturating_sub(y + 1).max(1);
+        let height = if i == NARRATIVE { (w.inputs[i].lines().len() as u16).clamp(1, 4).min(room) } else { 1 };
+        let r = Rect { x: inner.x + 12, y, width: inner.width.saturating_sub(12), height };
         frame.render_widget(&w.inputs[i], r);
         if focused {
             frame.render_widget(
@@ -104,7 +114,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                 Rect { x: inner.x + inner.width.saturating_sub(1), y, width: 1, height: 1 },
             );
         }
-        y += 2;
+        y += height + 1;
     }
     if let Some(err) = &w.error {
         let r = Rect { x: inner.x, y, width: inner.width, height: inner.height.saturating_sub(y - inner.y) };
