@@ -111,6 +111,17 @@ pub enum Prompt {
 }
 
 impl Prompt {
+    /// What the empty answer field says: the shape of an answer (the question is above it).
+    pub fn hint(self) -> &'static str {
+        match self {
+            Prompt::Assign => "P-3",
+            Prompt::Snooze => "2026-12-04 waiting for the vendor fix",
+            Prompt::Decide => "the decision",
+            Prompt::Resolve => "how it was resolved",
+            Prompt::MeetingAgenda => "o, e or U-2",
+            Prompt::Search => "a key or words of a title",
+        }
+    }
     pub fn question(self) -> &'static str {
         match self {
             Prompt::Assign => "assign to whom? (P-n)",

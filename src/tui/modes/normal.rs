@@ -222,7 +222,7 @@ pub fn update(app: &mut App, action: Action) -> anyhow::Result<()> {
                     Action::Decide => Prompt::Decide,
                     _ => Prompt::Resolve,
                 };
-                app.mode = Mode::Prompt { purpose, input: single_line("", purpose.question()), error: None };
+                app.mode = Mode::Prompt { purpose, input: single_line("", purpose.hint()), error: None };
             }
         }
         Action::StaleList => super::stale::open(app)?,
@@ -234,14 +234,10 @@ pub fn update(app: &mut App, action: Action) -> anyhow::Result<()> {
             }
         }
         Action::Meeting => {
-            app.mode =
-                Mode::Prompt { purpose: Prompt::MeetingAgenda, input: single_line("o", Prompt::MeetingAgenda.question()), error: None }
+            app.mode = Mode::Prompt { purpose: Prompt::MeetingAgenda, input: single_line("o", Prompt::MeetingAgenda.hint()), error: None }
         }
         Action::Undo => super::editor::undo(app)?,
-        Action::Search => {
-            app.mode =
-                Mode::Prompt { purpose: Prompt::Search, input: single_line("", "key or words of a title, Enter to search"), error: None }
-        }
+        Action::Search => app.mode = Mode::Prompt { purpose: Prompt::Search, input: single_line("", Prompt::Search.hint()), error: None },
         Action::SearchNext | Action::SearchPrev => {
             if app.search.hits.is_empty() {
                 app.warn("no search yet: press / to search");

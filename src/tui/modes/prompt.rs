@@ -23,7 +23,7 @@ pub fn handle_key(
         Some(Action::Cancel) => return Ok(()),
         Some(Action::Save) => return answer(app, purpose, input.lines().join(" ")),
         Some(Action::ClearField) => {
-            input = single_line("", purpose.question());
+            input = single_line("", purpose.hint());
             error = None;
         }
         _ => {
@@ -38,7 +38,7 @@ pub fn handle_key(
 pub fn answer(app: &mut App, purpose: Prompt, text: String) -> anyhow::Result<()> {
     let text = text.trim().to_string();
     let retry = |app: &mut App, why: String| {
-        app.mode = Mode::Prompt { purpose, input: single_line(&text, purpose.question()), error: Some(why) };
+        app.mode = Mode::Prompt { purpose, input: single_line(&text, purpose.hint()), error: Some(why) };
     };
     match purpose {
         Prompt::Assign => match ItemKey::parse(&text) {

@@ -111,10 +111,12 @@ pub fn draw_prompt(frame: &mut Frame, app: &App, question: &str, error: Option<&
     let [ask, answer] = lines;
     frame.render_widget(Clear, ask);
     frame.render_widget(Clear, answer);
-    let mut q = vec![Span::styled(format!(" {question}"), app.theme.key())];
+    // A refusal first, so a narrow terminal cuts the question rather than the reason.
+    let mut q = Vec::new();
     if let Some(e) = error {
-        q.push(Span::styled(format!("  ✖ {e}"), app.theme.error()));
+        q.push(Span::styled(format!(" ✖ {e} —"), app.theme.error()));
     }
+    q.push(Span::styled(format!(" {question}"), app.theme.key()));
     frame.render_widget(Paragraph::new(Line::from(q)), ask);
     let keys = Line::from(spans(app));
     let keys_w = (keys.width() as u16).min(answer.width / 2);
