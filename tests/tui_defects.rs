@@ -271,3 +271,22 @@ fn placeholders_are_dim_italic_and_the_cursor_shows_without_colour() {
     assert_eq!(placeholder.symbol(), "a");
     assert!(placeholder.modifier.contains(Modifier::ITALIC | Modifier::DIM), "{placeholder:?}");
 }
+
+#[test]
+fn the_weekly_summary_lists_everything_saved_not_only_actuals() {
+    let mut f = fixture_as("amara");
+    keel::tui::weekly::start(&mut f.app).unwrap();
+    chars(&mut f.app, "6.2");
+    key(&mut f.app, KeyCode::Down);
+    chars(&mut f.app, "6.1");
+    key(&mut f.app, KeyCode::Down);
+    chars(&mut f.app, "0.8");
+    key(&mut f.app, KeyCode::Down);
+    chars(&mut f.app, "trial accounts removed");
+    key(&mut f.app, KeyCode::Enter);
+    key(&mut f.app, KeyCode::Tab);
+    key(&mut f.app, KeyCode::Tab);
+    let Mode::Notice { lines, .. } = &f.app.mode else { panic!("a summary at the end") };
+    let k2 = lines.iter().find(|l| l.starts_with("K-2")).unwrap();
+    assert!(k2.contains("actual 6.2, forecast 6.1, confidence 0.8, comment written"), "{k2}");
+}

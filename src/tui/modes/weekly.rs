@@ -159,19 +159,15 @@ fn changes(app: &App, w: &Weekly, key: &ItemKey, period: Period) -> anyhow::Resu
             out.push(value(field, text));
         }
     }
-    let narrative = w.text(4);
+    let narrative = w.text(NARRATIVE);
     match key.kind {
-        ItemKind::Kpi => {
-            if !narrative.is_empty() {
-                out.push(value("comment", narrative));
-            }
-        }
         // Left empty, the narrative stays as it was (the store says when one is required).
-        kind if !narrative.is_empty() => {
+        _ if narrative.is_empty() => {}
+        ItemKind::Kpi => out.push(value("comment", narrative)),
+        kind => {
             let field = if kind == ItemKind::Measure { "narrative" } else { "status_explanation" };
             out.push(Change::Set { key: key.clone(), field: field.into(), value: narrative, if_version: None });
         }
-        _ => {}
     }
     out.push(Change::RequireNarrative(key.clone()));
     Ok(out)
@@ -207,7 +203,17 @@ fn save(app: &mut App, mut w: Box<Weekly>) -> anyhow::Result<()> {
     match app.store.edit(edit) {
         Ok(o) => {
             let caused = if o.effects.is_empty() { String::new() } else { format!(" — {}", o.effects.join("; ")) };
-            w.summary.push(format!("{key} {period}: actual {}{caused}", w.text(1)));
+            // Everything this save wrote, not only the actual.
+            let mut saved = vec![format!("actual {}", w.text(1))];
+            for (i, name) in [(2, "forecast"), (3, "confidence")] {
+                if !w.text(i).is_empty() {
+                    saved.push(format!("{name} {}", w.text(i)));
+                }
+            }
+            if !w.text(NARRATIVE).is_empty() {
+                saved.push(if key.kind == ItemKind::Kpi { "comment written" } else { "narrative written" }.into());
+            }
+            w.summary.push(format!("{key} {period}: {}{caused}", saved.join(", ")));
             w.outcomes[w.index] = Some(true);
             advance(app, w)
         }
