@@ -290,3 +290,36 @@ fn the_weekly_summary_lists_everything_saved_not_only_actuals() {
     let k2 = lines.iter().find(|l| l.starts_with("K-2")).unwrap();
     assert!(k2.contains("actual 6.2, forecast 6.1, confidence 0.8, comment written"), "{k2}");
 }
+
+#[test]
+fn wide_characters_are_cut_by_their_width_with_an_ellipsis() {
+    let f = fixture();
+    rusqlite::Connection::open(&f.path)
+        .unwrap()
+        .execute(
+            "UPDATE objectives SET title = '顧客データ品質を改善する全社的な取り組み 🚀 拡大' WHERE id = (SELECT MIN(id) FROM objectives)",
+            [],
+        )
+        .unwrap();
+    let mut app = keel::tui::app::App::new(
+        other(&f.path, "tester"),
+        keel::tui::keymap::Keymap::default_only(),
+        keel::tui::theme::Theme { color: false },
+    )
+    .unwrap();
+    for (w, h) in [(80u16, 24u16), (120, 40)] {
+        let screen = render(&mut app, w, h);
+        let row = screen.lines().find(|l| l.contains("O-1")).unwrap();
+        assert!(row.contains('…'), "cut with an ellipsis: {row}");
+        // The tree's right border stays where it belongs, right before the detail pane's.
+        assert!(row.contains("…┃│") || row.contains("… ┃│") || row.contains("┃│"), "borders intact at {w}x{h}: {row}");
+    }
+}
+
+#[test]
+fn the_key_bar_ends_in_an_ellipsis_when_it_does_not_fit() {
+    let mut f = fixture();
+    let screen = render(&mut f.app, 80, 24);
+    let bar = last_lines(&screen, 1).remove(0);
+    assert!(bar.contains('…') && !bar.contains(" q quit"), "{bar}");
+}

@@ -92,16 +92,31 @@ pub fn spans(app: &App) -> Vec<Span<'static>> {
     spans
 }
 
+/// The key bar, whole keys only: what does not fit ends in "…" (help has them all).
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     frame.render_widget(Clear, area);
-    frame.render_widget(Paragraph::new(Line::from(spans(app))), area);
+    let all = spans(app);
+    let width = area.width as usize;
+    let mut shown = Vec::new();
+    let mut used = 0;
+    for pair in all.chunks(2) {
+        let w: usize = pair.iter().map(|s| s.width()).sum();
+        if used + w > width.saturating_sub(1) && shown.len() < all.len() {
+            shown.push(Span::styled("…", app.theme.dim()));
+            break;
+        }
+        used += w;
+        shown.extend(pair.iter().cloned());
+    }
+    frame.render_widget(Paragraph::new(Line::from(shown)), area);
 }
 
 pub fn message(frame: &mut Frame, app: &App, area: Rect) {
     frame.render_widget(Clear, area);
     if let Some((text, warn)) = app.standing_message() {
         let (glyph, style) = if warn { ("✖ ", app.theme.error()) } else { ("", app.theme.key()) };
-        frame.render_widget(Paragraph::new(Span::styled(format!(" {glyph}{text}"), style)), area);
+        let text = super::fit(&format!(" {glyph}{text}"), area.width as usize);
+        frame.render_widget(Paragraph::new(Span::styled(text, style)), area);
     }
 }
 

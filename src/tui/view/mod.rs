@@ -182,6 +182,39 @@ fn header(frame: &mut Frame, app: &App, area: Rect) {
     frame.render_widget(Paragraph::new(line), area);
 }
 
+/// Display width of text on a terminal (wide characters take two columns, emoji too).
+pub fn width_of(s: &str) -> usize {
+    Span::raw(s).width()
+}
+
+/// `s` cut to `width` columns with "…" when it does not fit, measured by display width.
+pub fn fit(s: &str, width: usize) -> String {
+    if width_of(s) <= width {
+        return s.to_string();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    let mut buf = [0u8; 4];
+    for c in s.chars() {
+        let w = width_of(c.encode_utf8(&mut buf));
+        if used + w + 1 > width {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    out.push('…');
+    out
+}
+
+/// `s` fitted to exactly `width` columns: cut with "…", or padded with spaces.
+pub fn fit_pad(s: &str, width: usize) -> String {
+    let mut t = fit(s, width);
+    let w = width_of(&t);
+    t.push_str(&" ".repeat(width.saturating_sub(w)));
+    t
+}
+
 /// A centred box with text.
 pub fn popup_text(frame: &mut Frame, app: &App, area: Rect, title: &str, lines: Vec<Line>) {
     let width = (lines.iter().map(|l| l.width()).max().unwrap_or(20) as u16 + 4).clamp(30, area.width.saturating_sub(4));

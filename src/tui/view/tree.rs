@@ -2,7 +2,6 @@
 
 use super::super::app::{App, Pane, RowKind};
 use super::super::theme::{impl_symbol, rag_symbol, tier_symbol};
-use crate::io::text::truncate;
 use crate::store::outline::TreeView;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -89,9 +88,9 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             }
         }
         let left_fixed = indent.chars().count() + 2 + 2 + item.key.len() + 1;
-        let title_width = width.saturating_sub(left_fixed + right.chars().count() + 1);
-        let title = truncate(&item.title, title_width);
-        let pad = title_width.saturating_sub(title.chars().count());
+        let title_width = width.saturating_sub(left_fixed + super::width_of(&right) + 1);
+        let title = super::fit(&item.title, title_width);
+        let pad = title_width.saturating_sub(super::width_of(&title));
         let selected = i == app.tree.cursor;
         let base = if selected { app.theme.selected(app.focus == Pane::Tree) } else { ratatui::style::Style::default() };
         lines.push(Line::from(vec![

@@ -2,7 +2,6 @@
 
 use super::super::app::{App, Pane};
 use super::super::theme::tier_symbol;
-use crate::io::text::truncate;
 use crate::store::read::EscalationRow;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -83,16 +82,13 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             Span::styled(format!("{:<8} ", e.key), if selected { base } else { app.theme.key() }),
             Span::styled(
                 format!(
-                    "{:<tw$} {:<ow$} {:<sw$} {:>8} {:>3} {:<7}",
-                    truncate(&e.title, title_w),
-                    truncate(e.owner.as_deref().unwrap_or("—"), owner_w),
-                    truncate(&triage_state(e), state_w),
+                    "{} {} {} {:>8} {:>3} {:<7}",
+                    super::fit_pad(&e.title, title_w),
+                    super::fit_pad(e.owner.as_deref().unwrap_or("—"), owner_w),
+                    super::fit_pad(&triage_state(e), state_w),
                     var,
                     e.periods_out,
                     due,
-                    tw = title_w,
-                    ow = owner_w,
-                    sw = state_w
                 ),
                 base,
             ),
