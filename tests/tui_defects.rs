@@ -323,3 +323,29 @@ fn the_key_bar_ends_in_an_ellipsis_when_it_does_not_fit() {
     let bar = last_lines(&screen, 1).remove(0);
     assert!(bar.contains('…') && !bar.contains(" q quit"), "{bar}");
 }
+
+#[test]
+fn at_80x24_value_rows_do_not_wrap_and_the_detail_stops_at_its_end() {
+    let mut f = fixture();
+    search(&mut f.app, "M-9");
+    chars(&mut f.app, "2");
+    let mut row = None;
+    for _ in 0..60 {
+        let screen = render(&mut f.app, 80, 24);
+        if let Some(r) = screen.lines().find(|l| l.contains("2026-W47")) {
+            row = Some(r.to_string());
+            break;
+        }
+        chars(&mut f.app, "j");
+    }
+    let row = row.expect("a values row");
+    assert!(row.contains("10,000") && row.contains("8,900"), "the whole row on one line: {row}");
+    // Scroll far past the end: the pane stops with its last lines in view, never blank.
+    for _ in 0..200 {
+        chars(&mut f.app, "j");
+    }
+    let screen = render(&mut f.app, 80, 24);
+    let pane: Vec<&str> = screen.lines().skip(2).take(6).collect();
+    assert!(pane.iter().any(|l| l.chars().skip(36).any(|c| c.is_alphanumeric())), "the detail pane is not blank:\n{screen}");
+    assert!(f.app.detail.scroll as usize <= f.app.detail.lines, "{} > {}", f.app.detail.scroll, f.app.detail.lines);
+}

@@ -58,6 +58,28 @@ pub fn lines<'a>(app: &App, d: &Detail, width: usize) -> Vec<Line<'a>> {
         status.push(Span::raw(format!("  │  progress {}", p.percent())));
     }
     out.push(Line::from(status));
+    // The tree shows one symbol for a measure: say which status it is and why, keeping
+    // implementation and potential apart.
+    if let Some(m) = &d.measure {
+        let why = if s.rag == m.potential {
+            "its potential".to_string()
+        } else if let Some(e) = &d.escalation {
+            format!(
+                "potential {} {}, raised to {} by the open {}",
+                rag_symbol(m.potential),
+                m.potential.label(),
+                s.rag.label(),
+                e.tier_label
+            )
+        } else {
+            format!("potential {} {}, with its stage and staleness", rag_symbol(m.potential), m.potential.label())
+        };
+        out.push(Line::from(vec![
+            Span::styled("  in the tree: ", t.dim()),
+            Span::styled(format!("{} {}", rag_symbol(s.rag), s.rag.label()), t.rag(s.rag)),
+            Span::styled(format!(" — {why}"), t.dim()),
+        ]));
+    }
     if let Some(m) = &d.measure {
         if !m.implementation.detail.is_empty() {
             out.push(Line::from(Span::styled(format!("  {}", m.implementation.detail), t.implementation(m.implementation.level))));
@@ -159,10 +181,12 @@ pub fn lines<'a>(app: &App, d: &Detail, width: usize) -> Vec<Line<'a>> {
     }
     if !d.values.is_empty() {
         out.push(section(app, "values"));
-        out.push(Line::from(Span::styled(format!("  {:<9} {:>12} {:>12} {:>12}", "period", "planned", "forecast", "actual"), t.dim())));
+        // Columns narrow with the pane, so a row never wraps (80×24 leaves about 40 columns).
+        let c = width.saturating_sub(13).div_ceil(3).saturating_sub(1).clamp(7, 12);
+        out.push(Line::from(Span::styled(format!("  {:<9} {:>c$} {:>c$} {:>c$}", "period", "planned", "forecast", "actual"), t.dim())));
         let shown = d.values.len().saturating_sub(6);
         for v in &d.values[shown..] {
-            out.push(Line::from(format!("  {:<9} {:>12} {:>12} {:>12}", v.period, opt(v.planned), opt(v.forecast), opt(v.actual))));
+            out.push(Line::from(format!("  {:<9} {:>c$} {:>c$} {:>c$}", v.period, opt(v.planned), opt(v.forecast), opt(v.actual))));
         }
         let actuals: Vec<Num> = d.values.iter().filter_map(|v| v.actual).collect();
         if !actuals.is_empty() {
