@@ -349,3 +349,23 @@ fn at_80x24_value_rows_do_not_wrap_and_the_detail_stops_at_its_end() {
     assert!(pane.iter().any(|l| l.chars().skip(36).any(|c| c.is_alphanumeric())), "the detail pane is not blank:\n{screen}");
     assert!(f.app.detail.scroll as usize <= f.app.detail.lines, "{} > {}", f.app.detail.scroll, f.app.detail.lines);
 }
+
+#[test]
+fn a_decision_owned_by_a_login_is_refused_with_the_reason() {
+    let mut f = fixture();
+    chars(&mut f.app, "P");
+    key(&mut f.app, KeyCode::Enter);
+    chars(&mut f.app, "d");
+    chars(&mut f.app, "fund the pilot @amara");
+    key(&mut f.app, KeyCode::Enter);
+    let Mode::Meeting(m) = &f.app.mode else { panic!("meeting mode") };
+    assert!(m.input.is_some(), "the text stays for correction");
+    assert!(m.error.as_deref().unwrap().contains("'@amara' is not a person key"), "{:?}", m.error);
+    assert!(m.decisions.is_empty());
+    ctrl(&mut f.app, 'u');
+    chars(&mut f.app, "fund the pilot @P-2");
+    key(&mut f.app, KeyCode::Enter);
+    let Mode::Meeting(m) = &f.app.mode else { panic!("meeting mode") };
+    assert_eq!(m.decisions.len(), 1);
+    assert!(m.decisions[0].owner.is_some());
+}

@@ -104,7 +104,14 @@ fn load(app: &mut App, m: &mut Meeting) -> anyhow::Result<()> {
 
 fn record_decision(app: &mut App, m: &mut Meeting, text: &str) -> anyhow::Result<bool> {
     let (text, owner) = match text.rsplit_once('@') {
-        Some((t, o)) if ItemKey::parse(o.trim()).is_ok() => (t.trim().to_string(), Some(ItemKey::parse(o.trim())?)),
+        Some((t, o)) if ItemKey::parse(o.trim()).is_ok_and(|k| k.kind == crate::domain::ItemKind::Person) => {
+            (t.trim().to_string(), Some(ItemKey::parse(o.trim())?))
+        }
+        // "@amara" or "@U-2" would be kept as text and leave the decision with no owner: say so.
+        Some((_, o)) if !o.trim().is_empty() && !o.trim().contains(' ') => {
+            m.error = Some(format!("'@{}' is not a person key: end with @P-n (e.g. @P-3) to name who carries it out", o.trim()));
+            return Ok(false);
+        }
         _ => (text.trim().to_string(), None),
     };
     let Some(key) = m.agenda.get(m.index).and_then(|k| ItemKey::parse(k).ok()) else { return Ok(false) };
