@@ -629,7 +629,18 @@ pub fn run(cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Some(Command::Check { format, deep }) => {
-            let store = open(&db())?;
+            let store = match open(&db()) {
+                // Damage in a page keel reads at open: still say what a page check finds.
+                Err(e) if deep && matches!(e.downcast_ref::<StoreError>(), Some(StoreError::Damaged { .. })) => {
+                    let damage = Store::quick_check_file(&db()).unwrap_or_default();
+                    if damage.is_empty() {
+                        return Err(e);
+                    }
+                    let why = format!("PRAGMA quick_check found damage:\n  {}", damage.join("\n  "));
+                    bail!(StoreError::Damaged { path: db().display().to_string(), why });
+                }
+                other => other?,
+            };
             if deep {
                 // Pages are checked first: damage can make the checks below fail or, worse, pass.
                 let damage = store.quick_check()?;

@@ -103,14 +103,14 @@ fn triage_acts_on_several_marked_escalations_at_once() {
     let mut f = fixture();
     chars(&mut f.app, "3");
     assert_eq!(f.app.focus, Pane::Variance);
-    let first_two: Vec<i64> = f.app.variance.iter().take(2).map(|e| e.id).collect();
+    let first_two: Vec<i64> = f.app.variance.list.iter().take(2).map(|e| e.id).collect();
     key(&mut f.app, KeyCode::Char(' '));
     key(&mut f.app, KeyCode::Char(' '));
-    assert_eq!(f.app.marked.iter().copied().collect::<Vec<_>>(), first_two);
+    assert_eq!(f.app.variance.marked.iter().copied().collect::<Vec<_>>(), first_two);
     chars(&mut f.app, "K");
-    assert!(f.app.marked.is_empty());
+    assert!(f.app.variance.marked.is_empty());
     for id in &first_two {
-        let e = f.app.variance.iter().find(|e| e.id == *id).unwrap();
+        let e = f.app.variance.list.iter().find(|e| e.id == *id).unwrap();
         assert_eq!(e.acknowledged_by.as_deref(), Some("tester"));
     }
     // Assign the selected one to P-3 through the prompt.
@@ -120,7 +120,7 @@ fn triage_acts_on_several_marked_escalations_at_once() {
     assert!(matches!(f.app.mode, Mode::Prompt { .. }));
     chars(&mut f.app, "P-3");
     key(&mut f.app, KeyCode::Enter);
-    let top = f.app.variance.get(0).unwrap().clone();
+    let top = f.app.variance.list.get(0).unwrap().clone();
     assert!(top.assignee.is_some(), "{top:?}");
     // Snooze needs a date and a reason.
     chars(&mut f.app, "z");
@@ -129,7 +129,7 @@ fn triage_acts_on_several_marked_escalations_at_once() {
     assert!(matches!(f.app.mode, Mode::Prompt { .. }), "a reason is required");
     chars(&mut f.app, " waiting for the vendor fix");
     key(&mut f.app, KeyCode::Enter);
-    assert_eq!(f.app.variance.get(0).unwrap().snoozed_until.as_deref(), Some("2026-12-04"));
+    assert_eq!(f.app.variance.list.get(0).unwrap().snoozed_until.as_deref(), Some("2026-12-04"));
     let log = audit_actors(&f.path, &top.key);
     assert!(log.iter().filter(|(a, fld)| a == "tester" && fld.starts_with("escalation ")).count() >= 3, "{log:?}");
 }
@@ -138,9 +138,14 @@ fn triage_acts_on_several_marked_escalations_at_once() {
 fn the_stale_list_names_owners_to_chase() {
     let mut f = fixture();
     chars(&mut f.app, "S");
-    let Mode::Notice { lines, .. } = &f.app.mode else { panic!("stale list") };
+    let Mode::Stale(list) = &f.app.mode else { panic!("stale list") };
+    let lines: Vec<&str> = list.rows.iter().map(|(_, l)| l.as_str()).collect();
     assert_eq!(lines.len(), 1);
     assert!(lines[0].starts_with("M-12") && lines[0].contains("Priya Raman"), "{lines:?}");
+    // Enter jumps to the item.
+    key(&mut f.app, KeyCode::Enter);
+    assert!(matches!(f.app.mode, Mode::Normal));
+    assert_eq!(f.app.selected_key().map(|k| k.to_string()).as_deref(), Some("M-12"));
 }
 
 #[test]

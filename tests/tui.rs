@@ -57,10 +57,10 @@ fn too_small_says_so() {
 #[test]
 fn typing_an_actual_saves_through_the_rules_and_updates_the_variance_list() {
     let mut f = fixture();
-    let before: Vec<String> = f.app.variance.iter().map(|e| format!("{} {}", e.key, e.tier)).collect();
+    let before: Vec<String> = f.app.variance.list.iter().map(|e| format!("{} {}", e.key, e.tier)).collect();
     assert!(before.contains(&"M-9 2".to_string()), "{before:?}");
     search(&mut f.app, "M-9");
-    assert_eq!(f.app.detail.as_ref().unwrap().key, "M-9");
+    assert_eq!(f.app.detail.shown.as_ref().unwrap().key, "M-9");
     chars(&mut f.app, "a");
     assert!(matches!(f.app.mode, Mode::Edit(_)));
     chars(&mut f.app, "10000");
@@ -68,7 +68,7 @@ fn typing_an_actual_saves_through_the_rules_and_updates_the_variance_list() {
     assert!(matches!(f.app.mode, Mode::Normal));
     let msg = f.app.message.clone().unwrap().0;
     assert!(msg.contains("sponsor action closed"), "{msg}");
-    assert!(!f.app.variance.iter().any(|e| e.key == "M-9"), "M-9 should have left the variance list");
+    assert!(!f.app.variance.list.iter().any(|e| e.key == "M-9"), "M-9 should have left the variance list");
     let d = other(&f.path, "tester").detail(&ItemKey::parse("M-9").unwrap()).unwrap();
     let w48 = d.values.iter().find(|v| v.period == "2026-W48").unwrap();
     assert_eq!(w48.actual.unwrap().to_string(), "10000");
@@ -147,8 +147,8 @@ fn panes_follow_each_other() {
     let mut f = fixture();
     chars(&mut f.app, "3");
     assert_eq!(f.app.focus, Pane::Variance);
-    let first = f.app.variance.get(0).unwrap().key.clone();
-    assert_eq!(f.app.detail.as_ref().unwrap().key, first, "the detail follows the variance row");
+    let first = f.app.variance.list.get(0).unwrap().key.clone();
+    assert_eq!(f.app.detail.shown.as_ref().unwrap().key, first, "the detail follows the variance row");
     key(&mut f.app, KeyCode::Enter);
     assert_eq!(f.app.focus, Pane::Tree);
     assert_eq!(f.app.selected_key().unwrap().to_string(), first, "Enter jumps the tree to the item");
@@ -159,20 +159,20 @@ fn palette_runs_actions_by_name() {
     let mut f = fixture();
     chars(&mut f.app, ":toggle-v");
     key(&mut f.app, KeyCode::Enter);
-    assert_eq!(f.app.view, keel::store::outline::TreeView::Execution);
+    assert_eq!(f.app.tree.view, keel::store::outline::TreeView::Execution);
 }
 
 #[test]
 fn filters_narrow_the_tree() {
     let mut f = fixture();
     chars(&mut f.app, "x");
-    let keys: Vec<String> = f.app.rows.iter().map(|r| r.item.key.clone()).collect();
+    let keys: Vec<String> = f.app.tree.rows.iter().filter_map(|r| r.key()).map(str::to_string).collect();
     assert!(keys.contains(&"M-16".to_string()) && keys.contains(&"KR-16".to_string()), "{keys:?}");
     assert!(!keys.contains(&"M-1".to_string()));
     key(&mut f.app, KeyCode::Esc);
-    assert!(f.app.filter.is_none());
+    assert!(f.app.tree.filter.is_none());
     chars(&mut f.app, "s");
-    let keys: Vec<String> = f.app.rows.iter().map(|r| r.item.key.clone()).collect();
+    let keys: Vec<String> = f.app.tree.rows.iter().filter_map(|r| r.key()).map(str::to_string).collect();
     assert_eq!(keys, ["M-12"]);
 }
 

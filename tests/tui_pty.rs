@@ -29,7 +29,6 @@ struct Session {
 
 impl Session {
     fn start(db: &Path, user: Option<&str>) -> Session {
-        let pair = native_pty_system().openpty(PtySize { rows: 40, cols: 120, pixel_width: 0, pixel_height: 0 }).unwrap();
         let mut cmd = CommandBuilder::new(keel());
         cmd.arg("--db");
         cmd.arg(db);
@@ -38,6 +37,22 @@ impl Session {
             Some(u) => cmd.env("KEEL_USER", u),
             None => cmd.env_remove("KEEL_USER"),
         }
+        Session::spawn(cmd)
+    }
+
+    /// An interactive shell with job control, to run keel in (Ctrl-Z needs one: an orphaned
+    /// process group ignores SIGTSTP).
+    fn shell() -> Session {
+        let mut cmd = CommandBuilder::new("bash");
+        cmd.args(["--norc", "--noprofile", "-i"]);
+        cmd.env("TERM", "xterm-256color");
+        cmd.env("PS1", "shell$ ");
+        cmd.env_remove("KEEL_USER");
+        Session::spawn(cmd)
+    }
+
+    fn spawn(cmd: CommandBuilder) -> Session {
+        let pair = native_pty_system().openpty(PtySize { rows: 40, cols: 120, pixel_width: 0, pixel_height: 0 }).unwrap();
         let child = pair.slave.spawn_command(cmd).unwrap();
         drop(pair.slave);
         let parser = Arc::new(Mutex::new(vt100::Parser::new(40, 120, 0)));
@@ -184,6 +199,56 @@ fn a_closed_terminal_ends_keel_instead_of_leaving_it_running() {
     // The file is intact afterwards.
     let check = std::process::Command::new(keel()).args(["check", "--db"]).arg(&db).output().unwrap();
     assert_eq!(check.status.code(), Some(2), "{}", String::from_utf8_lossy(&check.stderr));
+}
+
+#[test]
+fn a_bracketed_paste_lands_in_the_narrative_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo(dir.path());
+    let s = Session::start(&db, None);
+    s.wait_for("3 variance");
+    s.send("/M-9\r");
+    s.wait_for("M-9 Create service escalation workflow");
+    s.send("w");
+    s.wait_for("edit M-9 narrative");
+    s.send("\x15"); // Ctrl-U: clear the old text
+                    // Two lines, the second a key that would quit if it ran as one.
+    s.send("\x1b[200~Vendor fix slipped.\nq\x1b[201~");
+    let screen = s.text();
+    assert!(screen.contains("edit M-9 narrative"), "the editor is still open:\n{screen}");
+    s.send("\r");
+    s.wait_for("saved M-9 narrative");
+    s.quit_and_check_restored();
+    let show = std::process::Command::new(keel()).args(["show", "M-9", "--format", "json", "--db"]).arg(&db).output().unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
+    let text = json.to_string();
+    assert!(text.contains("Vendor fix slipped.\\nq"), "the narrative holds both lines: {text}");
+}
+
+#[test]
+fn ctrl_z_suspends_to_the_shell_and_fg_brings_keel_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo(dir.path());
+    let s = Session::shell();
+    s.wait_for("shell$");
+    s.send(&format!("{} --db '{}'\r", keel().display(), db.display()));
+    s.wait_for("3 variance");
+    s.send("\x1a");
+    let screen = s.wait_for("Stopped");
+    {
+        let p = s.parser.lock().unwrap();
+        assert!(!p.screen().alternate_screen(), "the shell's screen is back while keel is stopped:\n{screen}");
+        assert!(!p.screen().hide_cursor(), "the cursor is visible in the shell");
+    }
+    s.send("fg\r");
+    s.wait_for("3 variance");
+    assert!(s.parser.lock().unwrap().screen().alternate_screen(), "keel is back on its screen");
+    s.send("q");
+    s.wait_for("shell$");
+    let mut s = s;
+    s.send("exit\r");
+    let _ = s.child.wait();
+    drop(s.pump.take());
 }
 
 extern "C" {

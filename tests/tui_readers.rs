@@ -117,7 +117,7 @@ fn answers_for_an_older_generation_are_ignored() {
     app.forget_statuses();
     app.settle(LIMIT);
     assert!(!app.waiting());
-    assert!(app.statuses.is_empty(), "an answer from before the change was kept: {:?}", app.statuses.keys().collect::<Vec<_>>());
+    assert!(app.tree.statuses.is_empty(), "an answer from before the change was kept: {:?}", app.tree.statuses.keys().collect::<Vec<_>>());
     // Drawn again, the rows are asked for afresh and filled in.
     settled(&mut app, 120, 40);
     assert_every_visible_status_in(&app);
@@ -125,10 +125,10 @@ fn answers_for_an_older_generation_are_ignored() {
 
 /// Every item row on screen (the tree pane at its last draw) has its status.
 fn assert_every_visible_status_in(app: &App) {
-    let visible = app.rows.iter().skip(app.tree_offset).take(app.tree_height).filter(|r| r.label.is_none());
+    let visible = app.tree.rows.iter().skip(app.tree.offset).take(app.tree.height).filter_map(|r| r.key());
     for r in visible {
-        assert!(app.statuses.contains_key(&r.item.key), "{} has no status after settling", r.item.key);
-        assert!(!app.status_pending(&r.item.key));
+        assert!(app.tree.statuses.contains_key(r), "{r} has no status after settling");
+        assert!(!app.status_pending(r));
     }
 }
 
@@ -138,7 +138,7 @@ fn rows_waiting_for_a_reader_say_so() {
     let mut app = with_readers(&f.path);
     let first = render(&mut app, 120, 40);
     // Whatever had not arrived by the first draw is drawn as "…", never as a blank or a guess.
-    let pending: Vec<String> = app.rows.iter().filter(|r| app.status_pending(&r.item.key)).map(|r| r.item.key.clone()).collect();
+    let pending: Vec<String> = app.tree.rows.iter().filter_map(|r| r.key()).filter(|k| app.status_pending(k)).map(str::to_string).collect();
     // Answers are taken only between frames, so the first frame has every row it asked about.
     assert!(!pending.is_empty(), "the first frame asked the readers for nothing");
     for key in &pending {
@@ -155,11 +155,11 @@ fn leaving_a_filter_before_its_items_come_leaves_nothing_waiting() {
     let mut app = with_readers(&f.path);
     settled(&mut app, 120, 40);
     chars(&mut app, "s");
-    assert!(app.filter.is_some());
+    assert!(app.tree.filter.is_some());
     // The execution view, before the stale items have come.
     chars(&mut app, "v");
     let screen = settled(&mut app, 120, 40);
-    assert!(app.filter.is_none() && !app.filter_loading);
+    assert!(app.tree.filter.is_none() && !app.tree.filter_loading);
     assert!(screen.contains("execution hierarchy") && !screen.contains("reading…"), "{screen}");
-    assert!(app.rows.iter().any(|r| r.item.key == "PF-1"), "the execution tree should be shown");
+    assert!(app.tree.rows.iter().any(|r| r.key() == Some("PF-1")), "the execution tree should be shown");
 }

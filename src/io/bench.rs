@@ -169,7 +169,7 @@ pub fn run(measures: usize, seed: u64) -> Result<Figures> {
     let mut terminal = Terminal::new(TestBackend::new(200, 50))?;
     loop {
         terminal.draw(|f| {
-            crate::tui::view::draw(f, &mut app);
+            crate::tui::frame::render(f, &mut app);
         })?;
         if !app.waiting() {
             break;
@@ -225,7 +225,7 @@ fn step(app: &mut App, terminal: &mut Terminal<TestBackend>, action: Action, sam
     let t = Instant::now();
     if app.pump() {
         terminal.draw(|f| {
-            crate::tui::view::draw(f, app);
+            crate::tui::frame::render(f, app);
         })?;
         samples.push(t.elapsed());
     }
@@ -233,14 +233,14 @@ fn step(app: &mut App, terminal: &mut Terminal<TestBackend>, action: Action, sam
     crate::tui::update::update(app, action)?;
     let updated = t.elapsed();
     terminal.draw(|f| {
-        crate::tui::view::draw(f, app);
+        crate::tui::frame::render(f, app);
     })?;
     let took = t.elapsed();
     samples.push(took);
     // KEEL_BENCH_SLOW=MS names the moves slower than MS milliseconds (update, then draw).
     if let Some(limit) = std::env::var("KEEL_BENCH_SLOW").ok().and_then(|v| v.parse::<f64>().ok()) {
         if ms(took) > limit {
-            let row = app.rows.get(app.tree_cursor).map(|r| r.item.key.clone()).unwrap_or_default();
+            let row = app.tree.rows.get(app.tree.cursor).and_then(|r| r.key()).unwrap_or_default().to_string();
             eprintln!("slow {action:?} to {row}: update {:.1} ms, draw {:.1} ms", ms(updated), ms(took - updated));
         }
     }
@@ -278,12 +278,12 @@ fn walk_tree(app: &mut App, terminal: &mut Terminal<TestBackend>) -> Result<Vec<
         if view == 1 {
             step(app, terminal, Action::ToggleView, &mut samples)?;
         }
-        let rows = app.rows.len();
+        let rows = app.tree.rows.len();
         for _ in 1..rows.min(MAX_MOVES / 2) {
             step(app, terminal, Action::Down, &mut samples)?;
         }
         step(app, terminal, Action::Top, &mut samples)?;
-        while app.tree_cursor + 1 < app.rows.len() && samples.len() < MAX_MOVES {
+        while app.tree.cursor + 1 < app.tree.rows.len() && samples.len() < MAX_MOVES {
             step(app, terminal, Action::PageDown, &mut samples)?;
         }
     }

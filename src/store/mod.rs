@@ -243,6 +243,12 @@ fn truncated(path: &Path, header: &[u8; 100], len: u64) -> Option<(u64, u64)> {
     (needs > len).then_some((needs, len))
 }
 
+fn quick_check_conn(conn: &Connection) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare("PRAGMA quick_check")?;
+    let found = stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(found.into_iter().filter(|l| l != "ok").collect())
+}
+
 /// The device and inode a path names now, if it names a file.
 fn file_identity(path: &Path) -> Option<(u64, u64)> {
     use std::os::unix::fs::MetadataExt;
@@ -529,9 +535,14 @@ impl Store {
 
     /// SQLite's quick structural check of every page: what it found, or nothing when the file is whole.
     pub fn quick_check(&self) -> Result<Vec<String>> {
-        let mut stmt = self.conn.prepare("PRAGMA quick_check")?;
-        let found = stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(found.into_iter().filter(|l| l != "ok").collect())
+        quick_check_conn(&self.conn)
+    }
+
+    /// `PRAGMA quick_check` of a file keel could not open (damage in a page read at open), read
+    /// only, so `keel check --deep` can still say what is damaged.
+    pub fn quick_check_file(path: &Path) -> Result<Vec<String>> {
+        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+        quick_check_conn(&conn)
     }
 
     pub fn integrity_check(&self) -> Result<String> {

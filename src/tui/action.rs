@@ -2,16 +2,18 @@
 //! overlay and the command palette list them, so neither can drift from what the keys do.
 
 macro_rules! actions {
-    ($($variant:ident => $name:literal, $help:literal;)+) => {
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-        pub enum Action { $($variant),+ }
+    (main: { $($variant:ident => $name:literal, $help:literal;)+ } modes: { $($mvariant:ident => $mname:literal, $mhelp:literal;)+ }) => {
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Action { $($variant,)+ $($mvariant),+ }
         impl Action {
-            pub const ALL: &'static [Action] = &[$(Action::$variant),+];
+            pub const ALL: &'static [Action] = &[$(Action::$variant,)+ $(Action::$mvariant),+];
+            /// The main screen's actions: what the palette offers.
+            pub const MAIN: &'static [Action] = &[$(Action::$variant),+];
             pub fn name(self) -> &'static str {
-                match self { $(Action::$variant => $name),+ }
+                match self { $(Action::$variant => $name,)+ $(Action::$mvariant => $mname),+ }
             }
             pub fn help(self) -> &'static str {
-                match self { $(Action::$variant => $help),+ }
+                match self { $(Action::$variant => $help,)+ $(Action::$mvariant => $mhelp),+ }
             }
             pub fn from_name(s: &str) -> Option<Action> {
                 Action::ALL.iter().copied().find(|a| a.name() == s)
@@ -21,6 +23,7 @@ macro_rules! actions {
 }
 
 actions! {
+main: {
     Up => "up", "move up";
     Down => "down", "move down";
     Top => "top", "go to the first row";
@@ -69,4 +72,26 @@ actions! {
     Palette => "palette", "command palette: run any action by name";
     Quit => "quit", "quit (asks if an edit is unsaved)";
     ForceQuit => "force-quit", "quit at once";
+    Suspend => "suspend", "suspend keel to the shell (fg brings it back)";
+    Redraw => "redraw", "redraw the whole screen";
+}
+modes: {
+    Save => "save", "save / answer, and move on";
+    Cancel => "cancel", "cancel: close without saving";
+    ClearField => "clear-field", "clear the field";
+    NewLine => "new-line", "a new line in a narrative";
+    NextField => "next-field", "the next field";
+    PrevField => "prev-field", "the previous field";
+    Skip => "skip", "skip this item (nothing is saved for it)";
+    MilestoneDone => "milestone-done", "mark the next open milestone done";
+    Leave => "leave", "leave, with a summary of what was saved";
+    Yes => "yes", "yes, do it";
+    No => "no", "no, cancel";
+    Complete => "complete", "complete the action's name";
+    NextItem => "next-item", "the next agenda item";
+    PrevItem => "prev-item", "the previous agenda item";
+    Changes => "changes", "what changed since the last check-in (again: back to the item)";
+    EndMeeting => "end-meeting", "end the meeting and show its decisions";
+    Close => "close", "close";
+}
 }

@@ -1,5 +1,6 @@
-//! The keymap is data: a TOML compiled in, with the user's file merged on top. Help and the
-//! footer are built from it by reverse lookup, so they always show the keys that work.
+//! The keymap is data: a TOML compiled in, with the user's file merged on top, one section per
+//! screen mode (`[keys]` is the main screen, `[global]` works everywhere). Help, the palette
+//! and the key bar are built from it by reverse lookup, so they always show the keys that work.
 
 use super::action::Action;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -14,18 +15,88 @@ pub struct Key {
     alt: bool,
 }
 
+/// The screen modes, each with its own keys.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum KeyMode {
+    Global,
+    Normal,
+    Editor,
+    Picker,
+    Prompt,
+    Confirm,
+    Palette,
+    Weekly,
+    Meeting,
+    Stale,
+    Notice,
+    Help,
+}
+
+impl KeyMode {
+    pub const ALL: [KeyMode; 12] = [
+        KeyMode::Normal,
+        KeyMode::Global,
+        KeyMode::Editor,
+        KeyMode::Picker,
+        KeyMode::Prompt,
+        KeyMode::Confirm,
+        KeyMode::Palette,
+        KeyMode::Weekly,
+        KeyMode::Meeting,
+        KeyMode::Stale,
+        KeyMode::Notice,
+        KeyMode::Help,
+    ];
+    /// The section of the keymap file.
+    pub fn section(self) -> &'static str {
+        match self {
+            KeyMode::Global => "global",
+            KeyMode::Normal => "keys",
+            KeyMode::Editor => "editor",
+            KeyMode::Picker => "picker",
+            KeyMode::Prompt => "prompt",
+            KeyMode::Confirm => "confirm",
+            KeyMode::Palette => "palette",
+            KeyMode::Weekly => "weekly",
+            KeyMode::Meeting => "meeting",
+            KeyMode::Stale => "stale",
+            KeyMode::Notice => "notice",
+            KeyMode::Help => "help",
+        }
+    }
+    /// What help calls it.
+    pub fn title(self) -> &'static str {
+        match self {
+            KeyMode::Global => "everywhere",
+            KeyMode::Normal => "main screen",
+            KeyMode::Editor => "editing a field",
+            KeyMode::Picker => "choosing a field",
+            KeyMode::Prompt => "a question on the bottom line (assign, snooze, decide, resolve, search, agenda)",
+            KeyMode::Confirm => "a confirmation",
+            KeyMode::Palette => "command palette",
+            KeyMode::Weekly => "weekly update form",
+            KeyMode::Meeting => "check-in meeting",
+            KeyMode::Stale => "stale list",
+            KeyMode::Notice => "a notice",
+            KeyMode::Help => "this help",
+        }
+    }
+    fn from_section(s: &str) -> Option<KeyMode> {
+        if s == "normal" {
+            return Some(KeyMode::Normal);
+        }
+        KeyMode::ALL.into_iter().find(|m| m.section() == s)
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Keymap {
-    bindings: BTreeMap<Key, Action>,
+    bindings: BTreeMap<(KeyMode, Key), Action>,
     /// Spelling of each key as written in the file, for help.
     spelling: BTreeMap<Key, String>,
 }
 
-#[derive(serde::Deserialize)]
-struct File {
-    #[serde(default)]
-    keys: BTreeMap<String, String>,
-}
+type File = BTreeMap<String, BTreeMap<String, String>>;
 
 fn parse_key(spec: &str) -> Option<Key> {
     let mut rest = spec;
@@ -44,8 +115,24 @@ fn parse_key(spec: &str) -> Option<Key> {
             break;
         }
     }
-    let named =
-        ["enter", "esc", "tab", "backtab", "up", "down", "left", "right", "home", "end", "pgup", "pgdn", "space", "backspace", "delete"];
+    let named = [
+        "enter",
+        "esc",
+        "tab",
+        "backtab",
+        "up",
+        "down",
+        "left",
+        "right",
+        "home",
+        "end",
+        "pgup",
+        "pgdn",
+        "space",
+        "backspace",
+        "delete",
+        "f1",
+    ];
     let code = if named.contains(&rest) {
         if shift && rest == "tab" {
             "backtab".to_string()
@@ -83,6 +170,7 @@ fn key_of_event(ev: &KeyEvent) -> Option<Key> {
         KeyCode::PageDown => "pgdn".into(),
         KeyCode::Backspace => "backspace".into(),
         KeyCode::Delete => "delete".into(),
+        KeyCode::F(1) => "f1".into(),
         _ => return None,
     };
     Some(Key { code, ctrl: ev.modifiers.contains(KeyModifiers::CONTROL), alt: ev.modifiers.contains(KeyModifiers::ALT) })
@@ -115,34 +203,68 @@ impl Keymap {
                 return;
             }
         };
-        for (spec, name) in file.keys {
-            match (parse_key(&spec), Action::from_name(&name)) {
-                (Some(k), Some(a)) => {
-                    self.bindings.insert(k.clone(), a);
-                    self.spelling.insert(k, spec);
+        for (section, keys) in file {
+            let Some(mode) = KeyMode::from_section(&section) else {
+                warnings.push(format!("{source}: [{section}] is not a mode (one of: {})", sections()));
+                continue;
+            };
+            for (spec, name) in keys {
+                match (parse_key(&spec), Action::from_name(&name)) {
+                    (Some(k), Some(a)) => {
+                        self.spelling.insert(k.clone(), spec);
+                        self.bindings.insert((mode, k), a);
+                    }
+                    (None, _) => warnings.push(format!("{source}: '{spec}' is not a key name")),
+                    (_, None) => warnings.push(format!("{source}: '{name}' is not an action")),
                 }
-                (None, _) => warnings.push(format!("{source}: '{spec}' is not a key name")),
-                (_, None) => warnings.push(format!("{source}: '{name}' is not an action")),
             }
         }
     }
 
+    /// The main screen's action for a key.
     pub fn action_for(&self, ev: &KeyEvent) -> Option<Action> {
-        let k = key_of_event(ev)?;
-        // Shifted letters arrive already upper-cased, so SHIFT itself is not part of the key.
-        self.bindings.get(&k).copied()
+        self.action_in(KeyMode::Normal, ev)
     }
 
-    /// The keys bound to an action, as spelled in the keymap ("j", "down").
+    /// The action a key has in `mode` (without the global keys).
+    pub fn action_in(&self, mode: KeyMode, ev: &KeyEvent) -> Option<Action> {
+        let k = key_of_event(ev)?;
+        // Shifted letters arrive already upper-cased, so SHIFT itself is not part of the key.
+        self.bindings.get(&(mode, k)).copied()
+    }
+
+    /// The keys bound to an action on the main screen, as spelled in the keymap ("j", "down").
     pub fn keys_for(&self, action: Action) -> Vec<String> {
-        let mut keys: Vec<String> = self.bindings.iter().filter(|(_, a)| **a == action).map(|(k, _)| self.spelling[k].clone()).collect();
+        self.keys_in(KeyMode::Normal, action)
+    }
+
+    /// The keys bound to an action in `mode`.
+    pub fn keys_in(&self, mode: KeyMode, action: Action) -> Vec<String> {
+        let mut keys: Vec<String> =
+            self.bindings.iter().filter(|((m, _), a)| *m == mode && **a == action).map(|((_, k), _)| self.spelling[k].clone()).collect();
         keys.sort_by_key(|k| (k.len() > 1, k.clone()));
         keys
     }
 
-    pub fn first_key(&self, action: Action) -> String {
-        self.keys_for(action).into_iter().next().unwrap_or_else(|| format!(":{}", action.name()))
+    /// The actions bound in `mode`, in the order of [`Action::ALL`].
+    pub fn actions_in(&self, mode: KeyMode) -> Vec<Action> {
+        let mut out: Vec<Action> = self.bindings.iter().filter(|((m, _), _)| *m == mode).map(|(_, a)| *a).collect();
+        out.sort();
+        out.dedup();
+        out
     }
+
+    pub fn first_key(&self, action: Action) -> String {
+        self.first_key_in(KeyMode::Normal, action)
+    }
+
+    pub fn first_key_in(&self, mode: KeyMode, action: Action) -> String {
+        self.keys_in(mode, action).into_iter().next().unwrap_or_else(|| format!(":{}", action.name()))
+    }
+}
+
+fn sections() -> String {
+    KeyMode::ALL.iter().map(|m| m.section()).collect::<Vec<_>>().join(", ")
 }
 
 /// Where a user's keymap lives: `$XDG_CONFIG_HOME/keel/keymap.toml`.
@@ -163,7 +285,9 @@ mod tests {
         let km = Keymap::default_only();
         assert_eq!(km.action_for(&ev(KeyCode::Char('j'), KeyModifiers::NONE)), Some(Action::Down));
         assert_eq!(km.action_for(&ev(KeyCode::Char('G'), KeyModifiers::SHIFT)), Some(Action::Bottom));
-        assert_eq!(km.action_for(&ev(KeyCode::Char('c'), KeyModifiers::CONTROL)), Some(Action::ForceQuit));
+        assert_eq!(km.action_in(KeyMode::Global, &ev(KeyCode::Char('c'), KeyModifiers::CONTROL)), Some(Action::ForceQuit));
+        assert_eq!(km.action_in(KeyMode::Meeting, &ev(KeyCode::PageDown, KeyModifiers::NONE)), Some(Action::NextItem));
+        assert_eq!(km.action_in(KeyMode::Editor, &ev(KeyCode::Char('u'), KeyModifiers::CONTROL)), Some(Action::ClearField));
         assert_eq!(km.action_for(&ev(KeyCode::BackTab, KeyModifiers::SHIFT)), Some(Action::PrevPane));
         assert_eq!(km.keys_for(Action::Down), vec!["j".to_string(), "down".to_string()]);
     }
@@ -181,8 +305,20 @@ mod tests {
     #[test]
     fn every_action_has_a_default_key() {
         let km = Keymap::default_only();
-        for a in Action::ALL {
-            assert!(!km.keys_for(*a).is_empty(), "{} has no key", a.name());
+        for a in Action::MAIN {
+            let global = !km.keys_in(KeyMode::Global, *a).is_empty();
+            assert!(global || !km.keys_for(*a).is_empty(), "{} has no key", a.name());
+        }
+        // Every mode has keys, and a way out.
+        for m in KeyMode::ALL {
+            assert!(!km.actions_in(m).is_empty(), "[{}] has no keys", m.section());
+        }
+        // Text fields never lose a printable key to a binding.
+        for m in [KeyMode::Editor, KeyMode::Prompt, KeyMode::Weekly, KeyMode::Palette] {
+            for c in ' '..='~' {
+                let e = ev(KeyCode::Char(c), KeyModifiers::NONE);
+                assert_eq!(km.action_in(m, &e), None, "'{c}' is bound in [{}]", m.section());
+            }
         }
     }
 }

@@ -4,30 +4,43 @@
 pub mod action;
 pub mod app;
 pub mod background;
-pub mod editor;
+pub mod frame;
 pub mod keymap;
-pub mod meeting;
+pub mod modes;
+mod replies;
 pub mod theme;
-pub mod triage;
 pub mod update;
 pub mod variance_list;
 pub mod view;
-pub mod weekly;
+
+pub use modes::{editor, meeting, triage, weekly};
 
 use crate::store::Store;
 use app::{App, Pane};
-use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event, KeyEventKind, MouseButton, MouseEventKind};
+use ratatui::crossterm::event::{
+    self, DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture, Event, KeyEventKind, MouseButton,
+    MouseEventKind,
+};
 use ratatui::crossterm::execute;
 use ratatui::crossterm::terminal::{disable_raw_mode, enable_raw_mode, EnterAlternateScreen, LeaveAlternateScreen};
 use ratatui::prelude::*;
 use std::io::stdout;
 use std::time::{Duration, Instant};
 
+/// "1 item", "3 items".
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
 /// Put the terminal back as it was: cooked mode, main screen, no mouse capture, visible cursor.
 /// Safe to call more than once and when the terminal is gone.
 pub fn restore_terminal() {
     let _ = disable_raw_mode();
-    let _ = execute!(stdout(), DisableMouseCapture, LeaveAlternateScreen, ratatui::crossterm::cursor::Show);
+    let _ = execute!(stdout(), DisableBracketedPaste, DisableMouseCapture, LeaveAlternateScreen, ratatui::crossterm::cursor::Show);
 }
 
 struct TerminalGuard;
@@ -88,16 +101,37 @@ pub fn run(store: Store, mouse: bool) -> anyhow::Result<()> {
     install_panic_hook();
     enable_raw_mode()?;
     let _guard = TerminalGuard;
-    execute!(stdout(), EnterAlternateScreen)?;
+    enter_screen(mouse)?;
+    let mut terminal = Terminal::new(CrosstermBackend::new(stdout()))?;
+    terminal.clear()?;
+    event_loop(&mut terminal, &mut app, mouse)
+}
+
+/// The app's screen: alternate screen, bracketed paste (a paste arrives whole, never as keys),
+/// and the mouse when asked for.
+fn enter_screen(mouse: bool) -> std::io::Result<()> {
+    execute!(stdout(), EnterAlternateScreen, EnableBracketedPaste)?;
     if mouse {
         execute!(stdout(), EnableMouseCapture)?;
     }
-    let mut terminal = Terminal::new(CrosstermBackend::new(stdout()))?;
-    terminal.clear()?;
-    event_loop(&mut terminal, &mut app)
+    Ok(())
 }
 
-fn event_loop<B: Backend>(terminal: &mut Terminal<B>, app: &mut App) -> anyhow::Result<()>
+/// Ctrl-Z: give the terminal back to the shell and stop, as htop and lazygit do; on `fg`,
+/// take it again. Raw mode turns off the terminal's own SIGTSTP, so keel sends it itself.
+fn suspend(mouse: bool) -> anyhow::Result<()> {
+    restore_terminal();
+    // SAFETY: raising a standard signal in our own process; the default action stops it and
+    // returns here when the shell continues it.
+    unsafe {
+        libc::raise(libc::SIGTSTP);
+    }
+    enable_raw_mode()?;
+    enter_screen(mouse)?;
+    Ok(())
+}
+
+fn event_loop<B: Backend>(terminal: &mut Terminal<B>, app: &mut App, with_mouse: bool) -> anyhow::Result<()>
 where
     B::Error: Send + Sync + 'static,
 {
@@ -106,7 +140,7 @@ where
     let mut last_poll = Instant::now();
     while !app.quit {
         if dirty {
-            terminal.draw(|f| areas = view::draw(f, app))?;
+            terminal.draw(|f| areas = frame::render(f, app))?;
             dirty = false;
         }
         // Answers from the readers (statuses, details, filters, searches): draw them when they come.
@@ -123,15 +157,31 @@ where
                     if std::env::var_os("KEEL_DEBUG_PANIC").is_some() {
                         panic!("KEEL_DEBUG_PANIC: deliberate panic");
                     }
-                    if let Err(e) = update::handle_key(app, k) {
+                    let effect = update::handle_key_effect(app, k).unwrap_or_else(|e| {
                         app.warn(format!("{e:#}"));
+                        update::Effect::None
+                    });
+                    match effect {
+                        update::Effect::Suspend => {
+                            suspend(with_mouse)?;
+                            terminal.clear()?;
+                        }
+                        update::Effect::Redraw => terminal.clear()?,
+                        update::Effect::None => {}
                     }
+                    dirty = true;
+                }
+                Event::Paste(text) => {
+                    update::handle_paste(app, &text);
                     dirty = true;
                 }
                 Event::Mouse(m) => {
                     dirty |= mouse(app, &areas, m.kind, m.column, m.row)?;
                 }
-                Event::Resize(_, _) => dirty = true,
+                Event::Resize(w, h) => {
+                    app.size = Rect::new(0, 0, w, h);
+                    dirty = true;
+                }
                 _ => {}
             }
         }
@@ -166,16 +216,16 @@ fn mouse(app: &mut App, areas: &view::Areas, kind: MouseEventKind, x: u16, y: u1
             app.focus = pane;
             match pane {
                 Pane::Tree => {
-                    let row = app.tree_offset + (y.saturating_sub(areas.tree.y + 1)) as usize;
-                    if row < app.rows.len() {
-                        app.tree_cursor = row;
+                    let row = app.tree.offset + (y.saturating_sub(areas.tree.y + 1)) as usize;
+                    if app.tree.rows.get(row).is_some_and(|r| !r.is_heading()) {
+                        app.tree.cursor = row;
                     }
                 }
                 Pane::Variance => {
                     let row = (y.saturating_sub(areas.variance.y + 2)) as usize
-                        + app.variance_cursor.saturating_sub(app.variance_height.saturating_sub(1));
-                    if row < app.variance.len() {
-                        app.variance_cursor = row;
+                        + app.variance.cursor.saturating_sub(app.variance.height.saturating_sub(1));
+                    if row < app.variance.list.len() {
+                        app.variance.cursor = row;
                     }
                 }
                 Pane::Detail => {}

@@ -6,7 +6,7 @@ use keel::store::Store;
 use keel::tui::app::App;
 use keel::tui::keymap::Keymap;
 use keel::tui::theme::Theme;
-use keel::tui::{update, view};
+use keel::tui::update;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
@@ -40,7 +40,7 @@ pub fn fixture() -> Fixture {
 pub fn render(app: &mut App, w: u16, h: u16) -> String {
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
     t.draw(|f| {
-        view::draw(f, app);
+        keel::tui::frame::render(f, app);
     })
     .unwrap();
     t.backend().to_string()

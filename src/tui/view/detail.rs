@@ -58,6 +58,28 @@ pub fn lines<'a>(app: &App, d: &Detail, width: usize) -> Vec<Line<'a>> {
         status.push(Span::raw(format!("  │  progress {}", p.percent())));
     }
     out.push(Line::from(status));
+    // The tree shows one symbol for a measure: say which status it is and why, keeping
+    // implementation and potential apart.
+    if let Some(m) = &d.measure {
+        let why = if s.rag == m.potential {
+            "its potential".to_string()
+        } else if let Some(e) = &d.escalation {
+            format!(
+                "potential {} {}, raised to {} by the open {}",
+                rag_symbol(m.potential),
+                m.potential.label(),
+                s.rag.label(),
+                e.tier_label
+            )
+        } else {
+            format!("potential {} {}, with its stage and staleness", rag_symbol(m.potential), m.potential.label())
+        };
+        out.push(Line::from(vec![
+            Span::styled("  in the tree: ", t.dim()),
+            Span::styled(format!("{} {}", rag_symbol(s.rag), s.rag.label()), t.rag(s.rag)),
+            Span::styled(format!(" — {why}"), t.dim()),
+        ]));
+    }
     if let Some(m) = &d.measure {
         if !m.implementation.detail.is_empty() {
             out.push(Line::from(Span::styled(format!("  {}", m.implementation.detail), t.implementation(m.implementation.level))));
@@ -123,14 +145,22 @@ pub fn lines<'a>(app: &App, d: &Detail, width: usize) -> Vec<Line<'a>> {
     if let Some(e) = &d.escalation {
         out.push(Line::from(vec![
             Span::styled(format!("  escalation #{}: {} ", e.id, e.tier_label), t.tier(e.tier)),
-            Span::raw(format!(
-                "— {}; {} due {}{}",
-                e.reason,
-                e.assignee.clone().unwrap_or(e.assignee_role.clone()),
-                &e.due_at[..10.min(e.due_at.len())],
-                if e.overdue { " OVERDUE" } else { "" }
-            )),
+            Span::raw(format!("— {}; due {}{}", e.reason, &e.due_at[..10.min(e.due_at.len())], if e.overdue { " OVERDUE" } else { "" })),
         ]));
+        // What triage has done, in words.
+        if let Some(by) = &e.acknowledged_by {
+            out.push(Line::from(format!("  acknowledged by {by}")));
+        }
+        match &e.assignee {
+            Some(a) => out.push(Line::from(format!("  assigned to {a}"))),
+            None => out.push(Line::from(format!("  not assigned: with the {}", e.assignee_role))),
+        }
+        if let Some(z) = &e.snoozed_until {
+            out.push(Line::from(format!("  snoozed until {}", z.get(..10).unwrap_or(z))));
+        }
+        if let Some(d) = &e.decision {
+            out.push(Line::from(format!("  decision: {d}")));
+        }
     }
     if let Some(g) = &d.gate {
         out.push(section(app, "stage gate"));
@@ -151,10 +181,12 @@ pub fn lines<'a>(app: &App, d: &Detail, width: usize) -> Vec<Line<'a>> {
     }
     if !d.values.is_empty() {
         out.push(section(app, "values"));
-        out.push(Line::from(Span::styled(format!("  {:<9} {:>12} {:>12} {:>12}", "period", "planned", "forecast", "actual"), t.dim())));
+        // Columns narrow with the pane, so a row never wraps (80×24 leaves about 40 columns).
+        let c = width.saturating_sub(13).div_ceil(3).saturating_sub(1).clamp(7, 12);
+        out.push(Line::from(Span::styled(format!("  {:<9} {:>c$} {:>c$} {:>c$}", "period", "planned", "forecast", "actual"), t.dim())));
         let shown = d.values.len().saturating_sub(6);
         for v in &d.values[shown..] {
-            out.push(Line::from(format!("  {:<9} {:>12} {:>12} {:>12}", v.period, opt(v.planned), opt(v.forecast), opt(v.actual))));
+            out.push(Line::from(format!("  {:<9} {:>c$} {:>c$} {:>c$}", v.period, opt(v.planned), opt(v.forecast), opt(v.actual))));
         }
         let actuals: Vec<Num> = d.values.iter().filter_map(|v| v.actual).collect();
         if !actuals.is_empty() {
@@ -182,7 +214,16 @@ pub fn lines<'a>(app: &App, d: &Detail, width: usize) -> Vec<Line<'a>> {
             group = f.group;
             out.push(section(app, group));
         }
-        let value = f.value.clone().unwrap_or_else(|| "—".into());
+        // Numbers read as numbers everywhere: "1,200,000", as the values table has them.
+        let number = crate::domain::ItemKey::parse(&d.key)
+            .ok()
+            .and_then(|k| crate::store::fields::find(k.kind, f.name))
+            .is_some_and(|x| matches!(x.ty, crate::store::fields::FieldType::Number));
+        let value = match &f.value {
+            Some(v) if number => Num::parse(v).map(|n| n.grouped()).unwrap_or_else(|_| v.clone()),
+            Some(v) => v.clone(),
+            None => "—".into(),
+        };
         out.push(Line::from(vec![
             Span::styled(format!("  {:<18} ", f.name), t.dim()),
             Span::raw(truncate(&value.replace('\n', " "), width.saturating_sub(21))),
@@ -238,8 +279,8 @@ pub fn lines<'a>(app: &App, d: &Detail, width: usize) -> Vec<Line<'a>> {
     out
 }
 
-pub fn draw(frame: &mut Frame, app: &mut App, area: Rect) {
-    let title = match (app.detail_pending(), &app.detail) {
+pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
+    let title = match (app.detail_pending(), &app.detail.shown) {
         (Some(key), _) => format!("{} detail", key.kind),
         (None, Some(d)) => format!("{} detail", d.kind),
         (None, None) => "detail".into(),
@@ -247,27 +288,27 @@ pub fn draw(frame: &mut Frame, app: &mut App, area: Rect) {
     let block = super::block(app, Pane::Detail, title);
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let body = match (app.detail_pending(), &app.detail) {
+    let body = match (app.detail_pending(), &app.detail.shown) {
         (Some(key), _) => {
             let key = key.to_string();
-            let title = app.rows.iter().find(|r| r.item.key == key).map(|r| r.item.title.as_str()).unwrap_or("");
+            let title = app.tree.rows.iter().filter_map(|r| r.outline()).find(|i| i.key == key).map(|i| i.title.as_str()).unwrap_or("");
             vec![Line::from(Span::styled(format!("{key} {title} — reading…"), app.theme.dim()))]
         }
-        (None, _) if app.detail_error.as_ref().is_some_and(|(k, _)| Some(k) == app.detail_target.as_ref()) => {
-            let (key, why) = app.detail_error.as_ref().map(|(k, e)| (k.to_string(), e.clone())).unwrap_or_default();
+        (None, _) if app.detail.error.as_ref().is_some_and(|(k, _)| Some(k) == app.detail.target.as_ref()) => {
+            let (key, why) = app.detail.error.as_ref().map(|(k, e)| (k.to_string(), e.clone())).unwrap_or_default();
             vec![Line::from(Span::styled(format!("could not read {key}: {why}"), app.theme.error()))]
         }
         (None, Some(d)) => lines(app, d, inner.width as usize),
         (None, None) => vec![Line::from(Span::styled("select an item in the tree", app.theme.dim()))],
     };
-    frame.render_widget(Paragraph::new(body).wrap(Wrap { trim: false }).scroll((app.detail_scroll, 0)), inner);
+    frame.render_widget(Paragraph::new(body).wrap(Wrap { trim: false }).scroll((app.detail.scroll, 0)), inner);
 }
 
 /// The editor (or field picker) over the lower part of the detail pane.
 pub fn draw_editor(frame: &mut Frame, app: &App, area: Rect) {
-    match &app.mode {
+    match app.mode.base() {
         Mode::Edit(ed) => {
-            let height = if ed.error.is_some() { 7 } else { 5 };
+            let height = if ed.error.is_some() || ed.note.is_some() { 7 } else { 5 };
             let r = Rect { x: area.x + 1, y: area.y + area.height.saturating_sub(height + 1), width: area.width.saturating_sub(2), height };
             frame.render_widget(Clear, r);
             let block = Block::default()
@@ -277,6 +318,10 @@ pub fn draw_editor(frame: &mut Frame, app: &App, area: Rect) {
             frame.render_widget(block, r);
             let input_area = Rect { height: 1, ..inner };
             frame.render_widget(&ed.input, input_area);
+            if let Some(note) = &ed.note {
+                let note_area = Rect { y: inner.y + 1, height: inner.height.saturating_sub(1), ..inner };
+                frame.render_widget(Paragraph::new(Span::styled(note.clone(), app.theme.dim())).wrap(Wrap { trim: true }), note_area);
+            }
             if let Some(err) = &ed.error {
                 let err_area = Rect { y: inner.y + 1, height: inner.height.saturating_sub(1), ..inner };
                 frame
@@ -307,4 +352,10 @@ pub fn draw_editor(frame: &mut Frame, app: &App, area: Rect) {
         }
         _ => {}
     }
+}
+
+/// How many screen rows the detail takes at `width` (its lines wrapped).
+pub fn rows(app: &App, d: &Detail, width: usize) -> usize {
+    let width = width.max(1);
+    lines(app, d, width).iter().map(|l| l.width().div_ceil(width).max(1)).sum()
 }

@@ -1,7 +1,9 @@
 //! The check-in meeting screen: names and numbers first, large and uncluttered, with the trend
 //! drawn as a chart against the plan line, and programmes' value funnels as bars.
 
+use super::super::action::Action;
 use super::super::app::{App, Mode};
+use super::super::keymap::KeyMode;
 use super::super::meeting::{Meeting, Screen};
 use super::super::theme::{impl_symbol, rag_symbol};
 use crate::domain::Num;
@@ -136,7 +138,7 @@ fn text_block<'a>(app: &App, d: &Detail, m: &Meeting) -> Vec<Line<'a>> {
 }
 
 pub fn draw(frame: &mut Frame, app: &App) {
-    let Mode::Meeting(m) = &app.mode else { return };
+    let Mode::Meeting(m) = app.mode.base() else { return };
     let area = frame.area();
     frame.render_widget(Clear, area);
     let t = &app.theme;
@@ -157,18 +159,19 @@ pub fn draw(frame: &mut Frame, app: &App) {
     frame.render_widget(
         Paragraph::new(Line::from(vec![
             Span::styled(" CHECK-IN ", t.banner()),
-            Span::raw(format!("  item {} of {} · agenda: {agenda} · {} decisions so far", m.index + 1, m.agenda.len(), m.decisions.len())),
+            Span::raw(format!(
+                "  item {} of {} · agenda: {agenda} · {} so far",
+                m.index + 1,
+                m.agenda.len(),
+                super::super::count(m.decisions.len(), "decision", "decisions")
+            )),
         ])),
         rows[0],
     );
-    let keys = match m.screen {
-        Screen::Item => " ← → item   d decide   c what changed since the last check-in   j/k scroll   q end the meeting",
-        Screen::Changes => " c back to the item   j/k scroll   q end the meeting",
-        Screen::Summary => " Esc or Enter closes",
-    };
-    frame.render_widget(Paragraph::new(Span::styled(keys, t.key())), rows[3]);
+    frame.render_widget(Paragraph::new(Line::from(super::footer::spans(app))), rows[3]);
     if let Some(input) = &m.input {
-        let block = Block::default().borders(Borders::ALL).title(" decision — Enter records, Esc cancels ");
+        let keys = super::footer::title_keys(app, KeyMode::Prompt, &[(Action::Save, "records"), (Action::Cancel, "cancels")]);
+        let block = Block::default().borders(Borders::ALL).title(format!(" decision — {keys} "));
         let inner = block.inner(rows[2]);
         frame.render_widget(block, rows[2]);
         frame.render_widget(input, inner);
@@ -196,7 +199,10 @@ pub fn draw(frame: &mut Frame, app: &App) {
                 .clone()
                 .map(|s| format!("since the last check-in ({})", &s[..16.min(s.len())]))
                 .unwrap_or_else(|| "since the start (no earlier check-in)".into());
-            let mut lines = vec![Line::from(Span::styled(format!("What changed {since}: {} items", m.changes.len()), t.title(true)))];
+            let mut lines = vec![Line::from(Span::styled(
+                format!("What changed {since}: {}", super::super::count(m.changes.len(), "item", "items")),
+                t.title(true),
+            ))];
             for g in &m.changes {
                 lines.push(Line::from(vec![
                     Span::styled(format!("{} ", g.key), t.key()),

@@ -55,7 +55,43 @@ pub fn body_layout(area: Rect, focus: Pane) -> Areas {
     Areas { tree: cols[0], detail: cols[1], variance: rows[1] }
 }
 
-pub fn draw(frame: &mut Frame, app: &mut App) -> Areas {
+/// The parts of the main screen, for a terminal of size `area` (none: too small to draw on).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Screen {
+    pub header: Rect,
+    pub banner: Rect,
+    pub body: Rect,
+    pub panes: Areas,
+    pub message: Rect,
+    pub keys: Rect,
+}
+
+pub fn too_small(area: Rect) -> bool {
+    area.width < MIN_WIDTH || area.height < MIN_HEIGHT
+}
+
+pub fn screen(app: &App, area: Rect) -> Option<Screen> {
+    if too_small(area) {
+        return None;
+    }
+    let banner = app.read_only.is_some() as u16;
+    let outer = Layout::default()
+        .direction(Direction::Vertical)
+        .constraints([Constraint::Length(1), Constraint::Length(banner), Constraint::Min(8), Constraint::Length(1), Constraint::Length(1)])
+        .split(area);
+    Some(Screen {
+        header: outer[0],
+        banner: outer[1],
+        body: outer[2],
+        panes: body_layout(outer[2], app.focus),
+        message: outer[3],
+        keys: outer[4],
+    })
+}
+
+/// Draw the whole screen from the model. Nothing here changes the model or reads the store:
+/// `prepare_frame` has settled scroll offsets and asked for what the rows need.
+pub fn draw(frame: &mut Frame, app: &App) -> Areas {
     let areas = draw_panes(frame, app);
     defuse_controls(frame.buffer_mut());
     areas
@@ -71,37 +107,36 @@ fn defuse_controls(buf: &mut ratatui::buffer::Buffer) {
     }
 }
 
-fn draw_panes(frame: &mut Frame, app: &mut App) -> Areas {
+fn draw_panes(frame: &mut Frame, app: &App) -> Areas {
     let area = frame.area();
-    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+    let Some(s) = screen(app, area) else {
         let msg = format!(
             "terminal too small ({}×{}): keel needs at least {MIN_WIDTH}×{MIN_HEIGHT}. Enlarge the window, or press q to quit.",
             area.width, area.height
         );
         frame.render_widget(Paragraph::new(msg).wrap(Wrap { trim: true }), area);
         return Areas::default();
-    }
-    if let Mode::Meeting(_) = app.mode {
+    };
+    let base = app.mode.base();
+    if let Mode::Meeting(_) = base {
         meeting::draw(frame, app);
+        if let Mode::Help { .. } = app.mode {
+            help::draw(frame, app, area);
+        }
         return Areas::default();
     }
-    let banner = app.read_only.is_some() as u16;
-    let outer = Layout::default()
-        .direction(Direction::Vertical)
-        .constraints([Constraint::Length(1), Constraint::Length(banner), Constraint::Min(8), Constraint::Length(1), Constraint::Length(1)])
-        .split(area);
+    let outer = [s.header, s.banner, s.body, s.message, s.keys];
     header(frame, app, outer[0]);
     if let Some(why) = &app.read_only {
         frame.render_widget(Paragraph::new(format!(" READ-ONLY: {why}")).style(app.theme.banner()), outer[1]);
     }
-    let areas = body_layout(outer[2], app.focus);
+    let areas = s.panes;
     tree::draw(frame, app, areas.tree);
     detail::draw(frame, app, areas.detail);
     variance::draw(frame, app, areas.variance);
     footer::message(frame, app, outer[3]);
     footer::draw(frame, app, outer[4]);
-    match &app.mode {
-        Mode::Help { .. } => help::draw(frame, app, area),
+    match base {
         Mode::Palette { .. } => palette::draw(frame, app, area),
         Mode::Edit(_) | Mode::FieldPicker { .. } => detail::draw_editor(frame, app, areas.detail),
         Mode::Confirm { prompt, .. } => popup_text(frame, app, area, "confirm", vec![Line::from(prompt.clone())]),
@@ -111,24 +146,24 @@ fn draw_panes(frame: &mut Frame, app: &mut App) -> Areas {
             body.push(Line::from(Span::styled("Esc or Enter closes", app.theme.dim())));
             popup_text(frame, app, area, title, body)
         }
-        Mode::Search(input) => footer::draw_input(frame, app, outer[4], "/", input),
-        Mode::Prompt { purpose, input } => {
-            footer::message(frame, app, outer[3]);
-            frame.render_widget(Paragraph::new(Span::styled(format!(" {}", purpose.question()), app.theme.key())), outer[3]);
-            footer::draw_input(frame, app, outer[4], ">", input)
+        Mode::Stale(list) => stale(frame, app, area, list),
+        Mode::Prompt { purpose, input, error } => {
+            footer::draw_prompt(frame, app, purpose.question(), error.as_deref(), input, [outer[3], outer[4]])
         }
         Mode::Weekly(_) => weekly::draw(frame, app, outer[2]),
-        Mode::Meeting(_) => {}
-        Mode::Normal => {}
+        Mode::Meeting(_) | Mode::Normal | Mode::Help { .. } => {}
+    }
+    if let Mode::Help { .. } = app.mode {
+        help::draw(frame, app, area);
     }
     areas
 }
 
 fn header(frame: &mut Frame, app: &App, area: Rect) {
     let file = app.store.path().file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default();
-    let cycle = app.store.current_cycle_name().ok().flatten().unwrap_or_else(|| "no cycle".into());
+    let cycle = &app.cycle_name;
     let who = app.store.actor.display();
-    let view = match app.view {
+    let view = match app.tree.view {
         crate::store::outline::TreeView::Objectives => "objectives",
         crate::store::outline::TreeView::Execution => "execution",
     };
@@ -142,9 +177,42 @@ fn header(frame: &mut Frame, app: &App, area: Rect) {
     let line = Line::from(vec![
         Span::styled(" keel ", app.theme.title(true)),
         Span::raw(format!("│ {file}{demo} │ {cycle} │ {who} │ {view}")),
-        Span::styled(app.filter.map(|f| format!(" │ filter: {}", f.label())).unwrap_or_default(), app.theme.key()),
+        Span::styled(app.tree.filter.map(|f| format!(" │ filter: {}", f.label())).unwrap_or_default(), app.theme.key()),
     ]);
     frame.render_widget(Paragraph::new(line), area);
+}
+
+/// Display width of text on a terminal (wide characters take two columns, emoji too).
+pub fn width_of(s: &str) -> usize {
+    Span::raw(s).width()
+}
+
+/// `s` cut to `width` columns with "…" when it does not fit, measured by display width.
+pub fn fit(s: &str, width: usize) -> String {
+    if width_of(s) <= width {
+        return s.to_string();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    let mut buf = [0u8; 4];
+    for c in s.chars() {
+        let w = width_of(c.encode_utf8(&mut buf));
+        if used + w + 1 > width {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    out.push('…');
+    out
+}
+
+/// `s` fitted to exactly `width` columns: cut with "…", or padded with spaces.
+pub fn fit_pad(s: &str, width: usize) -> String {
+    let mut t = fit(s, width);
+    let w = width_of(&t);
+    t.push_str(&" ".repeat(width.saturating_sub(w)));
+    t
 }
 
 /// A centred box with text.
@@ -155,6 +223,29 @@ pub fn popup_text(frame: &mut Frame, app: &App, area: Rect, title: &str, lines: 
     frame.render_widget(Clear, r);
     let block = Block::default().borders(Borders::ALL).title(Span::styled(format!(" {title} "), app.theme.title(true)));
     frame.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }).style(Style::default()), r);
+}
+
+/// The stale list, with its cursor.
+fn stale(frame: &mut Frame, app: &App, area: Rect, list: &super::modes::stale::StaleList) {
+    let r = centered(area, area.width.saturating_sub(4).min(120), area.height.saturating_sub(4));
+    frame.render_widget(Clear, r);
+    let block = Block::default().borders(Borders::ALL).title(Span::styled(format!(" {} ", list.title), app.theme.title(true)));
+    let inner = block.inner(r);
+    frame.render_widget(block, r);
+    let height = inner.height as usize;
+    let start = list.cursor.saturating_sub(height.saturating_sub(1));
+    let lines: Vec<Line> = list
+        .rows
+        .iter()
+        .enumerate()
+        .skip(start)
+        .take(height)
+        .map(|(i, (_, text))| {
+            let style = if i == list.cursor { app.theme.selected(true) } else { Style::default() };
+            Line::from(Span::styled(crate::io::text::truncate(text, inner.width as usize), style))
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
 }
 
 pub fn centered(area: Rect, width: u16, height: u16) -> Rect {

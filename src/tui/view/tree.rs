@@ -1,41 +1,33 @@
 //! The tree pane: objectives → key results → measures and KPIs, or the execution hierarchy.
 
-use super::super::app::{App, Pane};
+use super::super::app::{App, Pane, RowKind};
 use super::super::theme::{impl_symbol, rag_symbol, tier_symbol};
-use crate::io::text::truncate;
 use crate::store::outline::TreeView;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-pub fn draw(frame: &mut Frame, app: &mut App, area: Rect) {
-    let title = match (app.filter, app.view) {
-        (Some(f), _) if app.filter_loading && app.rows.is_empty() => format!("{} items (reading…)", f.label()),
-        (Some(f), _) => format!("{} items ({})", f.label(), app.rows.len()),
+pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
+    let title = match (app.tree.filter, app.tree.view) {
+        (Some(f), _) if app.tree.filter_loading && app.tree.rows.is_empty() => format!("{} items (reading…)", f.label()),
+        (Some(f), _) => format!("{} items ({})", f.label(), app.tree.rows.len()),
         (None, TreeView::Objectives) => "objectives".to_string(),
         (None, TreeView::Execution) => "execution hierarchy".to_string(),
     };
     let block = super::block(app, Pane::Tree, title);
     let inner = block.inner(area);
     frame.render_widget(block, area);
+    // prepare_frame kept the cursor in view and asked for these rows' statuses; build only them.
     let height = inner.height as usize;
-    app.tree_height = height;
-    // Keep the cursor in view; build only the visible rows.
-    if app.tree_cursor < app.tree_offset {
-        app.tree_offset = app.tree_cursor;
-    } else if app.tree_cursor >= app.tree_offset + height {
-        app.tree_offset = app.tree_cursor + 1 - height;
-    }
-    let offset = app.tree_offset;
-    app.warm_statuses(offset, height);
+    let offset = app.tree.offset;
     let width = inner.width as usize;
     let mut lines = Vec::with_capacity(height);
-    if app.rows.is_empty() {
+    if app.tree.rows.is_empty() {
         lines.push(Line::from(Span::styled(
-            if app.filter_loading {
+            if app.tree.filter_loading {
                 "reading…"
-            } else if app.filter.is_some() {
+            } else if app.tree.filter.is_some() {
                 "nothing matches this filter — Esc clears it"
             } else {
                 "no items yet — import a plan with `keel import`"
@@ -43,14 +35,17 @@ pub fn draw(frame: &mut Frame, app: &mut App, area: Rect) {
             app.theme.dim(),
         )));
     }
-    for (i, row) in app.rows.iter().enumerate().skip(offset).take(height) {
+    for (i, row) in app.tree.rows.iter().enumerate().skip(offset).take(height) {
         let indent = "  ".repeat(row.depth);
-        if let Some(label) = &row.label {
-            lines.push(Line::from(Span::styled(format!("{indent}  ─ {label}"), app.theme.dim())));
-            continue;
-        }
-        let marker = if row.item.has_children {
-            if row.expanded {
+        let item = match &row.kind {
+            RowKind::Heading(label) => {
+                lines.push(Line::from(Span::styled(format!("{indent}  ─ {label}"), app.theme.dim())));
+                continue;
+            }
+            RowKind::Item { item, .. } => item,
+        };
+        let marker = if item.has_children {
+            if row.expanded() {
                 "▾"
             } else {
                 "▸"
@@ -58,11 +53,11 @@ pub fn draw(frame: &mut Frame, app: &mut App, area: Rect) {
         } else {
             " "
         };
-        let status = app.statuses.get(&row.item.key);
+        let status = app.tree.statuses.get(&item.key);
         let (sym, sym_style) = match status {
             Some(s) => (rag_symbol(s.rag), app.theme.rag(s.rag)),
             // Still being computed by a reader (a large subtree): drawn as soon as it arrives.
-            None if app.status_pending(&row.item.key) => ("…", app.theme.dim()),
+            None if app.status_pending(&item.key) => ("…", app.theme.dim()),
             None => (" ", app.theme.dim()),
         };
         let mut right = String::new();
@@ -92,16 +87,16 @@ pub fn draw(frame: &mut Frame, app: &mut App, area: Rect) {
                 right.push_str(&format!("{:>3}%", (p.round_dp(2).inner() * rust_decimal::Decimal::from(100)).round()));
             }
         }
-        let left_fixed = indent.chars().count() + 2 + 2 + row.item.key.len() + 1;
-        let title_width = width.saturating_sub(left_fixed + right.chars().count() + 1);
-        let title = truncate(&row.item.title, title_width);
-        let pad = title_width.saturating_sub(title.chars().count());
-        let selected = i == app.tree_cursor;
+        let left_fixed = indent.chars().count() + 2 + 2 + item.key.len() + 1;
+        let title_width = width.saturating_sub(left_fixed + super::width_of(&right) + 1);
+        let title = super::fit(&item.title, title_width);
+        let pad = title_width.saturating_sub(super::width_of(&title));
+        let selected = i == app.tree.cursor;
         let base = if selected { app.theme.selected(app.focus == Pane::Tree) } else { ratatui::style::Style::default() };
         lines.push(Line::from(vec![
             Span::styled(format!("{indent}{marker} "), base),
             Span::styled(format!("{sym} "), if selected { base } else { sym_style }),
-            Span::styled(format!("{} ", row.item.key), if selected { base } else { app.theme.key() }),
+            Span::styled(format!("{} ", item.key), if selected { base } else { app.theme.key() }),
             Span::styled(format!("{title}{} ", " ".repeat(pad)), base),
             Span::styled(right, base),
         ]));

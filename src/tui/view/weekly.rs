@@ -1,8 +1,10 @@
 //! The weekly update screen: the due list on the left, the form for the current item on the right.
 
+use super::super::action::Action;
 use super::super::app::{App, Mode};
+use super::super::keymap::KeyMode;
 use super::super::theme::rag_symbol;
-use super::super::weekly::FIELDS;
+use super::super::weekly::{FIELDS, NARRATIVE};
 use crate::domain::Num;
 use crate::io::text::truncate;
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
@@ -11,7 +13,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
-    let Mode::Weekly(w) = &app.mode else { return };
+    let Mode::Weekly(w) = app.mode.base() else { return };
     frame.render_widget(Clear, area);
     let cols = Layout::default()
         .direction(Direction::Horizontal)
@@ -43,10 +45,13 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         cols[0],
     );
 
-    let block = Block::default().borders(Borders::ALL).title(Span::styled(
-        " Enter saves and moves on · Tab skips · ↑↓ field · Ctrl-D milestone done · Ctrl-G request gate · Esc ends ",
-        t.title(true),
-    ));
+    // How to leave comes first, so it shows however narrow the form.
+    let keys = super::footer::title_keys(
+        app,
+        KeyMode::Weekly,
+        &[(Action::Leave, "leaves"), (Action::Save, "saves and moves on"), (Action::Skip, "skips"), (Action::Help, "all keys")],
+    );
+    let block = Block::default().borders(Borders::ALL).title(Span::styled(format!(" {keys} "), t.title(true)));
     let inner = block.inner(cols[1]);
     frame.render_widget(block, cols[1]);
     let Some(item) = w.current() else { return };
@@ -81,6 +86,13 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             lines.push(Line::from(Span::styled(format!("next milestone: {} due {}", m.title, m.due), t.dim())));
         }
     }
+    if let Some(prev) = &w.previous {
+        let width = inner.width.saturating_sub(20) as usize;
+        lines.push(Line::from(Span::styled(
+            format!("last narrative (reference): {}", truncate(&prev.replace('\n', " / "), width)),
+            t.dim(),
+        )));
+    }
     lines.push(Line::from(""));
     frame.render_widget(Paragraph::new(lines.clone()), Rect { height: lines.len() as u16, ..inner });
     let mut y = inner.y + lines.len() as u16;
@@ -91,7 +103,10 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         let focused = i == w.field;
         let label = Span::styled(format!("{:>11} ", name), if focused { t.key() } else { t.dim() });
         frame.render_widget(Paragraph::new(Line::from(label)), Rect { x: inner.x, y, width: 12, height: 1 });
-        let r = Rect { x: inner.x + 12, y, width: inner.width.saturating_sub(12), height: 1 };
+        // The narrative grows to four lines as it is written.
+        let room = (inner.y + inner.height).saturating_sub(y + 1).max(1);
+        let height = if i == NARRATIVE { (w.inputs[i].lines().len() as u16).clamp(1, 4).min(room) } else { 1 };
+        let r = Rect { x: inner.x + 12, y, width: inner.width.saturating_sub(12), height };
         frame.render_widget(&w.inputs[i], r);
         if focused {
             frame.render_widget(
@@ -99,7 +114,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                 Rect { x: inner.x + inner.width.saturating_sub(1), y, width: 1, height: 1 },
             );
         }
-        y += 2;
+        y += height + 1;
     }
     if let Some(err) = &w.error {
         let r = Rect { x: inner.x, y, width: inner.width, height: inner.height.saturating_sub(y - inner.y) };

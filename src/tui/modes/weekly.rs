@@ -2,17 +2,21 @@
 //! forecast, confidence and narrative; Enter saves and moves on, Tab skips. A narrative is
 //! required when the item is red or escalated (the store refuses the save otherwise).
 
-use super::app::{App, Mode};
+use super::super::action::Action;
+use super::super::app::App;
+use super::Mode;
 use crate::domain::gates::GateAction;
 use crate::domain::{ItemKey, ItemKind, Period};
 use crate::store::edit::MilestoneAction;
 use crate::store::read::Detail;
 use crate::store::rhythms::DueItem;
 use crate::store::{Change, Edit, StoreError};
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::crossterm::event::KeyEvent;
 use ratatui_textarea::TextArea;
 
 pub const FIELDS: [&str; 5] = ["period", "actual", "forecast", "confidence", "narrative"];
+/// The narrative's place among the fields (it alone takes several lines).
+pub const NARRATIVE: usize = 4;
 
 pub struct Weekly {
     pub items: Vec<DueItem>,
@@ -24,12 +28,17 @@ pub struct Weekly {
     /// One line per item handled: what was saved and what it caused, or "skipped".
     pub summary: Vec<String>,
     pub outcomes: Vec<Option<bool>>,
+    /// The narrative as it stands, shown as a reference above the form — never pre-filled as
+    /// this period's answer.
+    pub previous: Option<String>,
 }
 
 fn input(text: &str, placeholder: &str) -> TextArea<'static> {
-    let mut t = TextArea::new(vec![text.to_string()]);
+    let mut t = TextArea::new(text.split('\n').map(str::to_string).collect());
     t.set_placeholder_text(placeholder.to_string());
+    t.move_cursor(ratatui_textarea::CursorMove::Bottom);
     t.move_cursor(ratatui_textarea::CursorMove::End);
+    super::super::update::style_field(&mut t);
     t
 }
 
@@ -43,7 +52,8 @@ impl Weekly {
         }
     }
     pub fn text(&self, field: usize) -> String {
-        self.inputs[field].lines().join(" ").trim().to_string()
+        let sep = if field == NARRATIVE { "\n" } else { " " };
+        self.inputs[field].lines().join(sep).trim().to_string()
     }
     pub fn current(&self) -> Option<&DueItem> {
         self.items.get(self.index)
@@ -57,7 +67,17 @@ pub fn start(app: &mut App) -> anyhow::Result<bool> {
         return Ok(false);
     }
     let n = items.len();
-    let mut w = Weekly { items, index: 0, field: 1, inputs: vec![], detail: None, error: None, summary: vec![], outcomes: vec![None; n] };
+    let mut w = Weekly {
+        items,
+        index: 0,
+        field: 1,
+        inputs: vec![],
+        detail: None,
+        error: None,
+        summary: vec![],
+        outcomes: vec![None; n],
+        previous: None,
+    };
     load(app, &mut w)?;
     app.mode = Mode::Weekly(Box::new(w));
     Ok(true)
@@ -77,7 +97,9 @@ fn load(app: &mut App, w: &mut Weekly) -> anyhow::Result<()> {
     let detail = app.store.detail(&key)?;
     let pv = app.store.period_values(&key, &item.period)?;
     let planned = pv.planned.map(|p| format!("plan {}", p.grouped())).unwrap_or_else(|| "a number".into());
-    let narrative = narrative_of(&detail);
+    // A narrative outlives periods: last time's is a reference, and this period's starts empty.
+    let (narrative, previous) = (String::new(), Some(narrative_of(&detail)).filter(|n| !n.trim().is_empty()));
+    w.previous = previous;
     let needs = if item.needs_narrative { "required: why it is off and what happens next" } else { "optional: what moved, what is next" };
     w.inputs = vec![
         input(&item.period, "period, e.g. 2026-W48"),
@@ -130,7 +152,12 @@ fn changes(app: &App, w: &Weekly, key: &ItemKey, period: Period) -> anyhow::Resu
             out.push(value(field, text));
         }
     }
-    out.push(Change::Set { key: key.clone(), field: "narrative".into(), value: w.text(4), if_version: None });
+    // Left empty, the narrative stays as it was (the store says when one is required). Measures,
+    // key results and KPIs each have one, apart from a key result's status explanation.
+    let narrative = w.text(NARRATIVE);
+    if !narrative.is_empty() {
+        out.push(Change::Set { key: key.clone(), field: "narrative".into(), value: narrative, if_version: None });
+    }
     out.push(Change::RequireNarrative(key.clone()));
     Ok(out)
 }
@@ -147,6 +174,14 @@ fn save(app: &mut App, mut w: Box<Weekly>) -> anyhow::Result<()> {
             return Ok(());
         }
     };
+    if item.needs_narrative && key.kind != ItemKind::Kpi && w.text(NARRATIVE).is_empty() {
+        let reference = if w.previous.is_some() { " (the last one is shown above, for reference)" } else { "" };
+        w.error = Some(format!("narrative: is required — {key} is red or escalated: write why it is off and what happens next{reference}"));
+        w.field = NARRATIVE;
+        w.show_focus();
+        app.mode = Mode::Weekly(w);
+        return Ok(());
+    }
     if w.text(1).is_empty() {
         w.error = Some("type this period's actual (Tab skips the item)".into());
         w.field = 1;
@@ -157,7 +192,17 @@ fn save(app: &mut App, mut w: Box<Weekly>) -> anyhow::Result<()> {
     match app.store.edit(edit) {
         Ok(o) => {
             let caused = if o.effects.is_empty() { String::new() } else { format!(" — {}", o.effects.join("; ")) };
-            w.summary.push(format!("{key} {period}: actual {}{caused}", w.text(1)));
+            // Everything this save wrote, not only the actual.
+            let mut saved = vec![format!("actual {}", w.text(1))];
+            for (i, name) in [(2, "forecast"), (3, "confidence")] {
+                if !w.text(i).is_empty() {
+                    saved.push(format!("{name} {}", w.text(i)));
+                }
+            }
+            if !w.text(NARRATIVE).is_empty() {
+                saved.push(if key.kind == ItemKind::Kpi { "comment written" } else { "narrative written" }.into());
+            }
+            w.summary.push(format!("{key} {period}: {}{caused}", saved.join(", ")));
             w.outcomes[w.index] = Some(true);
             advance(app, w)
         }
@@ -193,11 +238,12 @@ fn side_action(app: &mut App, w: &mut Weekly, milestone: bool) -> anyhow::Result
     };
     match app.store.edit(Edit::one(change)) {
         Ok(o) => {
-            let what = if milestone { "milestone done".to_string() } else { o.effects.join("; ") };
-            w.summary.push(format!("{key}: {what}"));
+            // The effects name the item already ("M-1: requested closed").
+            let what = if milestone { format!("{key}: milestone done") } else { o.effects.join("; ") };
+            w.summary.push(what.clone());
             w.error = None;
             w.detail = Some(app.store.detail(&key)?);
-            app.say(format!("{key}: {what}"));
+            app.say(what);
         }
         Err(StoreError::Refused { missing, .. }) => w.error = Some(format!("gate refused — missing: {}", missing.join("; "))),
         Err(e) => w.error = Some(e.to_string()),
@@ -205,28 +251,55 @@ fn side_action(app: &mut App, w: &mut Weekly, milestone: bool) -> anyhow::Result
     Ok(())
 }
 
-pub fn handle_key(app: &mut App, mut w: Box<Weekly>, ev: KeyEvent) -> anyhow::Result<()> {
-    let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
-    match ev.code {
-        KeyCode::Esc => return finish(app, *w),
-        KeyCode::Enter => return save(app, w),
-        KeyCode::Tab => {
+pub fn handle_key(app: &mut App, mut w: Box<Weekly>, action: Option<Action>, ev: KeyEvent) -> anyhow::Result<()> {
+    match action {
+        // Leaving early: the summary goes on the message line, and the next key is the main
+        // screen's (the first q quits).
+        Some(Action::Leave) => return leave(app, *w),
+        Some(Action::Save) => return save(app, w),
+        Some(Action::Skip) => {
             if let Some(item) = w.current() {
                 w.summary.push(format!("{} skipped", item.key));
             }
             w.outcomes[w.index] = Some(false);
             return advance(app, w);
         }
-        KeyCode::Up | KeyCode::BackTab => w.field = w.field.saturating_sub(1),
-        KeyCode::Down => w.field = (w.field + 1).min(FIELDS.len() - 1),
-        KeyCode::Char('d') if ctrl => side_action(app, &mut w, true)?,
-        KeyCode::Char('g') if ctrl => side_action(app, &mut w, false)?,
-        _ => {
+        Some(Action::PrevField) => w.field = w.field.saturating_sub(1),
+        Some(Action::NextField) => w.field = (w.field + 1).min(FIELDS.len() - 1),
+        Some(Action::MilestoneDone) => side_action(app, &mut w, true)?,
+        Some(Action::GateRequest) => side_action(app, &mut w, false)?,
+        Some(Action::ClearField) => {
+            let f = w.field;
+            let placeholder = w.inputs[f].placeholder_text().to_string();
+            w.inputs[f] = input("", &placeholder);
+        }
+        Some(Action::NewLine) if w.field == NARRATIVE => w.inputs[NARRATIVE].insert_newline(),
+        Some(Action::Help) => {
+            w.show_focus();
+            super::help::open(app, Mode::Weekly(w));
+            return Ok(());
+        }
+        Some(_) => {}
+        None => {
             let f = w.field;
             w.inputs[f].input(ev);
         }
     }
     w.show_focus();
     app.mode = Mode::Weekly(w);
+    Ok(())
+}
+
+/// Esc: back to the panes, saying what was saved.
+fn leave(app: &mut App, w: Weekly) -> anyhow::Result<()> {
+    app.reload()?;
+    let saved = w.outcomes.iter().filter(|o| **o == Some(true)).count();
+    let mut text = format!("weekly update left: {saved} of {} saved", w.items.len());
+    if !w.summary.is_empty() {
+        text.push_str(&format!(" — {}", w.summary.join("; ")));
+    }
+    text.push_str(" — W opens it again");
+    app.mode = Mode::Normal;
+    app.say(text);
     Ok(())
 }

@@ -2,12 +2,14 @@
 //! decisions as the meeting makes them, shows what changed since the last check-in, and ends
 //! with the list of decisions and owners.
 
-use super::app::{App, Mode};
+use super::super::action::Action;
+use super::super::app::App;
+use super::Mode;
 use crate::domain::ItemKey;
 use crate::store::read::{Detail, EscalationFilter};
 use crate::store::rhythms::{ItemChanges, MeetingDecision};
 use crate::store::{Change, Edit};
-use ratatui::crossterm::event::{KeyCode, KeyEvent};
+use ratatui::crossterm::event::KeyEvent;
 use ratatui_textarea::TextArea;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -102,7 +104,14 @@ fn load(app: &mut App, m: &mut Meeting) -> anyhow::Result<()> {
 
 fn record_decision(app: &mut App, m: &mut Meeting, text: &str) -> anyhow::Result<bool> {
     let (text, owner) = match text.rsplit_once('@') {
-        Some((t, o)) if ItemKey::parse(o.trim()).is_ok() => (t.trim().to_string(), Some(ItemKey::parse(o.trim())?)),
+        Some((t, o)) if ItemKey::parse(o.trim()).is_ok_and(|k| k.kind == crate::domain::ItemKind::Person) => {
+            (t.trim().to_string(), Some(ItemKey::parse(o.trim())?))
+        }
+        // "@amara" or "@U-2" would be kept as text and leave the decision with no owner: say so.
+        Some((_, o)) if !o.trim().is_empty() && !o.trim().contains(' ') => {
+            m.error = Some(format!("'@{}' is not a person key: end with @P-n (e.g. @P-3) to name who carries it out", o.trim()));
+            return Ok(false);
+        }
         _ => (text.trim().to_string(), None),
     };
     let Some(key) = m.agenda.get(m.index).and_then(|k| ItemKey::parse(k).ok()) else { return Ok(false) };
@@ -129,17 +138,20 @@ fn end(app: &mut App, m: &mut Meeting) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn handle_key(app: &mut App, mut m: Box<Meeting>, ev: KeyEvent) -> anyhow::Result<()> {
+pub fn handle_key(app: &mut App, mut m: Box<Meeting>, action: Option<Action>, ev: KeyEvent) -> anyhow::Result<()> {
+    // A decision being typed takes the prompt's keys.
     if let Some(mut input) = m.input.take() {
-        match ev.code {
-            KeyCode::Esc => {}
-            KeyCode::Enter => {
+        match action {
+            Some(Action::Cancel) => m.error = None,
+            Some(Action::Save) => {
                 let text = input.lines().join(" ");
                 if !text.trim().is_empty() && !record_decision(app, &mut m, &text)? {
                     m.input = Some(input);
                 }
             }
-            _ => {
+            Some(Action::ClearField) => m.input = Some(decision_input()),
+            Some(_) => m.input = Some(input),
+            None => {
                 input.input(ev);
                 m.input = Some(input);
             }
@@ -147,39 +159,45 @@ pub fn handle_key(app: &mut App, mut m: Box<Meeting>, ev: KeyEvent) -> anyhow::R
         app.mode = Mode::Meeting(m);
         return Ok(());
     }
-    match (m.screen, ev.code) {
-        (Screen::Summary, KeyCode::Esc | KeyCode::Char('q') | KeyCode::Enter) => {
+    match (m.screen, action) {
+        (Screen::Summary, Some(Action::EndMeeting | Action::Enter)) => {
             app.reload()?;
-            app.say(format!("meeting ended: {} decisions recorded", m.decisions.len()));
+            let n = m.decisions.len();
+            app.say(format!("meeting ended: {} recorded", super::super::count(n, "decision", "decisions")));
             return Ok(());
         }
-        (_, KeyCode::Esc | KeyCode::Char('q')) => end(app, &mut m)?,
-        (Screen::Item, KeyCode::Right | KeyCode::Char('l') | KeyCode::Char('n') | KeyCode::Char(' ')) if m.index + 1 < m.agenda.len() => {
+        (_, Some(Action::EndMeeting)) => end(app, &mut m)?,
+        (_, Some(Action::Help)) => {
+            super::help::open(app, Mode::Meeting(m));
+            return Ok(());
+        }
+        (Screen::Item, Some(Action::NextItem)) if m.index + 1 < m.agenda.len() => {
             m.index += 1;
             load(app, &mut m)?;
         }
-        (Screen::Item, KeyCode::Left | KeyCode::Char('h') | KeyCode::Char('p')) if m.index > 0 => {
+        (Screen::Item, Some(Action::PrevItem)) if m.index > 0 => {
             m.index -= 1;
             load(app, &mut m)?;
         }
-        (Screen::Item, KeyCode::Char('d')) => {
-            let mut t = TextArea::new(vec![String::new()]);
-            t.set_placeholder_text("the decision; end with @P-n to name who carries it out");
-            m.input = Some(t);
-        }
-        (Screen::Item, KeyCode::Char('c')) => {
+        (Screen::Item, Some(Action::Decide)) => m.input = Some(decision_input()),
+        (Screen::Item, Some(Action::Changes)) => {
             let since = m.since.clone().unwrap_or_else(|| "0000".into());
             m.changes = app.store.changes_since(&since)?;
             m.screen = Screen::Changes;
             m.scroll = 0;
         }
-        (Screen::Changes, KeyCode::Char('c') | KeyCode::Backspace | KeyCode::Enter) => m.screen = Screen::Item,
-        (_, KeyCode::Down | KeyCode::Char('j')) => m.scroll = m.scroll.saturating_add(1),
-        (_, KeyCode::Up | KeyCode::Char('k')) => m.scroll = m.scroll.saturating_sub(1),
-        (_, KeyCode::PageDown) => m.scroll = m.scroll.saturating_add(10),
-        (_, KeyCode::PageUp) => m.scroll = m.scroll.saturating_sub(10),
+        (Screen::Changes, Some(Action::Changes | Action::Enter)) => m.screen = Screen::Item,
+        (_, Some(Action::Down)) => m.scroll = m.scroll.saturating_add(1),
+        (_, Some(Action::Up)) => m.scroll = m.scroll.saturating_sub(1),
         _ => {}
     }
     app.mode = Mode::Meeting(m);
     Ok(())
+}
+
+fn decision_input() -> TextArea<'static> {
+    let mut t = TextArea::new(vec![String::new()]);
+    t.set_placeholder_text("the decision; end with @P-n to name who carries it out");
+    super::super::update::style_field(&mut t);
+    t
 }

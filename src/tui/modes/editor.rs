@@ -2,10 +2,112 @@
 //! the store's write path (errors and conflicts kept beside the text), gate moves that were
 //! confirmed, and undo of my own last edit.
 
-use super::app::{App, EditTarget, Editor, Mode, Undo};
-use super::update::{detail_key, single_line, Pending};
+use super::super::action::Action;
+use super::super::app::{App, Undo};
+use super::super::update::{detail_key, Pending};
+use super::Mode;
 use crate::domain::ItemKey;
 use crate::store::{fields, Change, Edit, StoreError};
+use ratatui::crossterm::event::KeyEvent;
+use ratatui_textarea::TextArea;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EditTarget {
+    /// A per-period number or the comment.
+    Value { field: &'static str, period: String, version: i64 },
+    /// A field of the item.
+    Field { name: &'static str, version: i64 },
+    /// A gate move that needs a reason.
+    GateReason { action: crate::domain::gates::GateAction },
+}
+
+pub struct Editor {
+    pub key: ItemKey,
+    pub target: EditTarget,
+    pub input: TextArea<'static>,
+    pub error: Option<String>,
+    /// Something to know that is not an error (e.g. "reloaded").
+    pub note: Option<String>,
+    /// Set when the save failed because someone else changed the row.
+    pub conflict: bool,
+    /// The value before the edit, for undo.
+    pub original: String,
+    /// Enter on an empty number keeps the current value instead of clearing it.
+    pub keep_if_empty: bool,
+    /// What the empty field says (kept for Ctrl-U).
+    pub placeholder: String,
+}
+
+impl Editor {
+    /// Narratives and explanations take several lines (Alt-Enter, or a paste).
+    pub fn multi_line(&self) -> bool {
+        match &self.target {
+            EditTarget::Field { name, .. } => MULTI_LINE.contains(name),
+            EditTarget::Value { field, .. } => *field == "comment",
+            EditTarget::GateReason { .. } => true,
+        }
+    }
+    pub fn text(&self) -> String {
+        self.input.lines().join("\n")
+    }
+    pub fn label(&self) -> String {
+        match &self.target {
+            EditTarget::Value { field, period, .. } => format!("{} {field} for {period}", self.key),
+            EditTarget::Field { name, .. } => format!("{} {name}", self.key),
+            EditTarget::GateReason { action } => format!("{} gate {}: reason", self.key, action.as_str()),
+        }
+    }
+}
+
+/// Fields written as prose, several lines allowed.
+pub const MULTI_LINE: [&str; 4] = ["narrative", "status_explanation", "description", "comment"];
+
+pub fn handle_key(app: &mut App, mut ed: Box<Editor>, action: Option<Action>, ev: KeyEvent) -> anyhow::Result<()> {
+    match action {
+        Some(Action::Cancel) => {
+            app.say("edit cancelled; nothing was saved");
+            return Ok(());
+        }
+        Some(Action::Reload) if ed.conflict => {
+            app.reload()?;
+            refresh_editor_version(app, &mut ed);
+            ed.conflict = false;
+            ed.error = None;
+            ed.note = Some("reloaded: the pane shows the current value; Enter saves your text over it".into());
+        }
+        Some(Action::Save) => return save(app, ed),
+        Some(Action::ClearField) => {
+            ed.input = TextArea::default();
+            ed.input.set_placeholder_text(ed.placeholder.clone());
+            super::super::update::style_field(&mut ed.input);
+        }
+        Some(Action::NewLine) if ed.multi_line() => ed.input.insert_newline(),
+        Some(_) => {}
+        None => {
+            ed.input.input(ev);
+        }
+    }
+    app.mode = Mode::Edit(ed);
+    Ok(())
+}
+
+pub fn handle_picker(
+    app: &mut App,
+    key: ItemKey,
+    fields: Vec<&'static str>,
+    mut cursor: usize,
+    action: Option<Action>,
+) -> anyhow::Result<()> {
+    match action {
+        Some(Action::Cancel) => return Ok(()),
+        Some(Action::Up) => cursor = cursor.saturating_sub(1),
+        Some(Action::Down) => cursor = (cursor + 1).min(fields.len().saturating_sub(1)),
+        Some(Action::Save) => return open_editor(app, &key, fields[cursor]),
+        _ => {}
+    }
+    app.mode = Mode::FieldPicker { key, fields, cursor };
+    Ok(())
+}
 
 pub fn start_value_edit(app: &mut App, field: &'static str) -> anyhow::Result<()> {
     let Some(key) = detail_key(app) else { return Ok(()) };
@@ -61,10 +163,17 @@ pub fn open_editor(app: &mut App, key: &ItemKey, name: &'static str) -> anyhow::
         _ => String::new(),
     };
     let initial = if number { "" } else { current.as_deref().unwrap_or("") };
+    let mut input = TextArea::new(initial.split('\n').map(str::to_string).collect());
+    input.set_placeholder_text(placeholder.clone());
+    input.move_cursor(ratatui_textarea::CursorMove::Bottom);
+    input.move_cursor(ratatui_textarea::CursorMove::End);
+    super::super::update::style_field(&mut input);
     app.mode = Mode::Edit(Box::new(Editor {
+        placeholder,
+        note: None,
         key: key.clone(),
         target,
-        input: single_line(initial, &placeholder),
+        input,
         error: None,
         conflict: false,
         keep_if_empty: number,

@@ -1,0 +1,135 @@
+//! Each screen mode is its own state and key handler. `update::handle_key` takes the mode out
+//! of the model, looks the key up in that mode's section of the keymap and hands the mode its
+//! action (and the key itself, for the text fields); the handler puts back the mode that follows.
+
+pub mod confirm;
+pub mod editor;
+pub mod help;
+pub mod meeting;
+pub mod normal;
+pub mod palette;
+pub mod prompt;
+pub mod stale;
+pub mod triage;
+pub mod weekly;
+
+use super::keymap::KeyMode;
+use crate::domain::ItemKey;
+use ratatui_textarea::TextArea;
+
+pub enum Mode {
+    Normal,
+    Edit(Box<editor::Editor>),
+    /// Choosing which field to edit.
+    FieldPicker {
+        key: ItemKey,
+        fields: Vec<&'static str>,
+        cursor: usize,
+    },
+    Confirm {
+        prompt: String,
+        then: super::update::Pending,
+    },
+    Palette {
+        input: TextArea<'static>,
+        cursor: usize,
+    },
+    /// A one-line question on the bottom line, e.g. whom to assign the marked escalations to;
+    /// a refused answer is said beside it and the text kept.
+    Prompt {
+        purpose: Prompt,
+        input: TextArea<'static>,
+        error: Option<String>,
+    },
+    Weekly(Box<weekly::Weekly>),
+    Meeting(Box<meeting::Meeting>),
+    /// Who has not updated what; Enter jumps to the item.
+    Stale(stale::StaleList),
+    /// A list to read, e.g. what a refused gate still needs.
+    Notice {
+        title: String,
+        lines: Vec<String>,
+    },
+    /// The keys, over the mode it was opened from (which comes back when it closes).
+    Help {
+        scroll: u16,
+        back: Box<Mode>,
+    },
+}
+
+impl Mode {
+    /// Which section of the keymap this mode's keys are in.
+    pub fn keys(&self) -> KeyMode {
+        match self {
+            Mode::Normal => KeyMode::Normal,
+            Mode::Edit(_) => KeyMode::Editor,
+            Mode::FieldPicker { .. } => KeyMode::Picker,
+            Mode::Confirm { .. } => KeyMode::Confirm,
+            Mode::Palette { .. } => KeyMode::Palette,
+            Mode::Prompt { .. } => KeyMode::Prompt,
+            Mode::Weekly(_) => KeyMode::Weekly,
+            // A decision being typed is a prompt.
+            Mode::Meeting(m) if m.input.is_some() => KeyMode::Prompt,
+            Mode::Meeting(_) => KeyMode::Meeting,
+            Mode::Stale(_) => KeyMode::Stale,
+            Mode::Notice { .. } => KeyMode::Notice,
+            Mode::Help { .. } => KeyMode::Help,
+        }
+    }
+
+    /// The mode under an overlay (help shows over the mode it was opened from).
+    pub fn base(&self) -> &Mode {
+        match self {
+            Mode::Help { back, .. } => back.base(),
+            m => m,
+        }
+    }
+
+    /// The text field being typed in, if any (for paste and Ctrl-U).
+    pub fn text_field(&mut self) -> Option<&mut TextArea<'static>> {
+        match self {
+            Mode::Edit(ed) => Some(&mut ed.input),
+            Mode::Palette { input, .. } | Mode::Prompt { input, .. } => Some(input),
+            Mode::Weekly(w) => {
+                let f = w.field;
+                w.inputs.get_mut(f)
+            }
+            Mode::Meeting(m) => m.input.as_mut(),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Prompt {
+    Assign,
+    Snooze,
+    Decide,
+    Resolve,
+    MeetingAgenda,
+    Search,
+}
+
+impl Prompt {
+    /// What the empty answer field says: the shape of an answer (the question is above it).
+    pub fn hint(self) -> &'static str {
+        match self {
+            Prompt::Assign => "P-3",
+            Prompt::Snooze => "2026-12-04 waiting for the vendor fix",
+            Prompt::Decide => "the decision",
+            Prompt::Resolve => "how it was resolved",
+            Prompt::MeetingAgenda => "o, e or U-2",
+            Prompt::Search => "a key or words of a title",
+        }
+    }
+    pub fn question(self) -> &'static str {
+        match self {
+            Prompt::Assign => "assign to whom? (P-n)",
+            Prompt::Snooze => "snooze until (YYYY-MM-DD) and why, e.g. 2026-12-04 waiting for the vendor fix",
+            Prompt::Decide => "what was decided?",
+            Prompt::Resolve => "how was it resolved?",
+            Prompt::MeetingAgenda => "agenda: o = objectives in order, e = only escalated, or a unit key (U-n)",
+            Prompt::Search => "search: key or words of a title",
+        }
+    }
+}
