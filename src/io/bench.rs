@@ -193,6 +193,7 @@ pub fn run(measures: usize, seed: u64, repeat: usize) -> Result<Figures> {
         },
     )?;
     bar.finish_and_clear();
+    trace_pairs("load", &loads);
     let path = keel_file(repeat - 1);
     let spin = progress::spinner("opening the app");
     if std::env::var_os("KEEL_BENCH_SLOW").is_some() {
@@ -246,6 +247,10 @@ pub fn run(measures: usize, seed: u64, repeat: usize) -> Result<Figures> {
         },
     )?;
     spin.finish_and_clear();
+    trace_pairs("check", &checks);
+    if std::env::var_os("KEEL_BENCH_SLOW").is_some() {
+        eprintln!("openings (ms): {:?}", openings.0.iter().map(|d| round(ms(*d), 1)).collect::<Vec<_>>());
+    }
     Ok(figures(measures, values, repeat, &loads, &openings, &checks, frames, edits))
 }
 
@@ -377,6 +382,15 @@ fn step(app: &mut App, terminal: &mut Terminal<TestBackend>, action: Action, sam
 fn trace_rss(when: &str) {
     if std::env::var_os("KEEL_BENCH_SLOW").is_some() {
         eprintln!("peak rss {when}: {:.1} MB", peak_rss_mb());
+    }
+}
+
+/// With KEEL_BENCH_SLOW set: each pair's times and ratio, in the order measured.
+fn trace_pairs(what: &str, pairs: &Pairs) {
+    if std::env::var_os("KEEL_BENCH_SLOW").is_some() {
+        for ((keel, base), ratio) in pairs.keel.iter().zip(&pairs.baseline).zip(pairs.ratios()) {
+            eprintln!("{what}: keel {:.3} s, baseline {:.3} s, ratio {ratio:.2}", keel.as_secs_f64(), base.as_secs_f64());
+        }
     }
 }
 
