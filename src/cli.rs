@@ -293,6 +293,10 @@ pub enum Command {
         measures: usize,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Pairs timed for each ratio (keel and the baseline, alternating) and fresh openings for
+        /// the first frame; the figures are their medians.
+        #[arg(long, default_value_t = crate::io::bench::REPEAT, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+        repeat: usize,
         /// Print one JSON object instead of a table.
         #[arg(long)]
         json: bool,
@@ -808,8 +812,8 @@ pub fn run(cli: Cli) -> Result<i32> {
             );
             Ok(0)
         }
-        Some(Command::Bench { measures, seed, json }) => {
-            let figures = crate::io::bench::run(measures, seed)?;
+        Some(Command::Bench { measures, seed, repeat, json }) => {
+            let figures = crate::io::bench::run(measures, seed, repeat)?;
             if json {
                 println!("{}", serde_json::to_string(&figures)?);
             } else {

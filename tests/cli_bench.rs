@@ -1,13 +1,14 @@
 //! `keel generate` and `keel bench` as a script sees them: piped output is quiet (no progress
 //! bars), `generate` makes a file keel checks cleanly, and `bench --json` prints one JSON object
-//! with exactly the figures the issue names. The figures' values are not judged here — speed is
-//! proven by running the benchmark, never by timed tests.
+//! with exactly the figures the issues name (the first fourteen as they always were, then how
+//! many runs each is the median of and the spreads). The figures' values are not judged here —
+//! speed is proven by running the benchmark, never by timed tests.
 
 mod common;
 
 use common::*;
 
-const FIGURES: [&str; 14] = [
+const FIGURES: [&str; 18] = [
     "measures",
     "values",
     "load_s",
@@ -22,7 +23,14 @@ const FIGURES: [&str; 14] = [
     "check_baseline_s",
     "check_ratio",
     "peak_rss_mb",
+    "repeat",
+    "load_ratio_spread",
+    "open_first_frame_ms_spread",
+    "check_ratio_spread",
 ];
+
+/// The spreads, as largest over smallest: never below 1.
+const SPREADS: [&str; 3] = ["load_ratio_spread", "open_first_frame_ms_spread", "check_ratio_spread"];
 
 #[test]
 fn bench_json_prints_exactly_the_figures_and_nothing_on_a_pipe() {
@@ -45,6 +53,28 @@ fn bench_json_prints_exactly_the_figures_and_nothing_on_a_pipe() {
         let (r, a, b) = (object[ratio].as_f64().unwrap(), object[over].as_f64().unwrap(), object[base].as_f64().unwrap());
         assert!(b > 0.0 && (a / b - r).abs() <= 0.15 * r + 0.05, "{ratio} = {r}, but {over} / {base} = {a} / {b}");
     }
+    assert_eq!(object["repeat"], 3, "three pairs by default");
+    for name in SPREADS {
+        assert!(object[name].as_f64().unwrap() >= 1.0, "{name} = {}", object[name]);
+    }
+}
+
+#[test]
+fn bench_repeat_sets_how_many_pairs_and_openings_are_timed() {
+    let k = Keel::blank(None);
+    let r = run(keel(k.dir.path()), &["bench", "--measures", "100", "--repeat", "1", "--json"]);
+    r.ok();
+    let json = r.json();
+    assert_eq!(json["repeat"], 1);
+    // One pair and one opening: nothing to spread.
+    for name in SPREADS {
+        assert_eq!(json[name].as_f64(), Some(1.0), "{name} of a single run");
+    }
+    let r = run(keel(k.dir.path()), &["bench", "--measures", "100", "--repeat", "0"]);
+    r.code(64).stderr_has(&["--repeat"]);
+    // The table says what its figures are the medians of.
+    let r = run(keel(k.dir.path()), &["bench", "--measures", "100", "--repeat", "2"]);
+    r.ok().stdout_has(&["medians of 2 runs", "load_ratio_spread", "check_ratio_spread"]);
 }
 
 #[test]

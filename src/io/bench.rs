@@ -2,6 +2,8 @@
 //! machine, what a person feels — loading, opening the app, moving through the tree, saving an
 //! edit, running `keel check` — each against plain SQLite where a yardstick makes sense.
 
+mod sampling;
+
 use super::generate::{self, Rng, Spec};
 use super::{baseline, progress};
 use crate::domain::{ItemKey, ItemKind};
@@ -14,8 +16,9 @@ use crate::tui::theme::Theme;
 use anyhow::{Context, Result};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
+use sampling::{Pairs, Samples};
 use serde::Serialize;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// Edits timed through the write path.
@@ -24,6 +27,9 @@ pub const EDITS: usize = 300;
 pub const MAX_MOVES: usize = 4_000;
 /// How long the bench waits for the app's readers before going on without them.
 const SETTLE: Duration = Duration::from_secs(60);
+/// Pairs (keel, then baseline) timed for each ratio, and fresh openings for the first frame,
+/// unless `--repeat` says otherwise: the median of three is the fewest that drops an outlier.
+pub const REPEAT: usize = 3;
 
 /// Everything `keel bench --json` prints, in this order.
 #[derive(Clone, Debug, Serialize)]
@@ -42,6 +48,12 @@ pub struct Figures {
     pub check_baseline_s: f64,
     pub check_ratio: f64,
     pub peak_rss_mb: f64,
+    /// How many pairs each ratio, and how many openings the first frame, is the median of.
+    pub repeat: usize,
+    /// Largest over smallest of the ratios (or openings) seen: how far to trust the figure.
+    pub load_ratio_spread: f64,
+    pub open_first_frame_ms_spread: f64,
+    pub check_ratio_spread: f64,
 }
 
 /// The targets of issue 7 (figure, limit, lower is better).
@@ -62,11 +74,17 @@ impl Figures {
 
     /// A plain table for people.
     pub fn table(&self) -> String {
-        let mut out = format!("keel bench: {} measures, {} values\n\n", self.measures, self.values);
-        out.push_str(&format!("{:<22} {:>12}  {:>8}\n", "figure", "measured", "target"));
+        let mut out = format!(
+            "keel bench: {} measures, {} values; medians of {} run{} (spread: largest over smallest)\n\n",
+            self.measures,
+            self.values,
+            self.repeat,
+            if self.repeat == 1 { "" } else { "s" }
+        );
+        out.push_str(&format!("{:<27} {:>12}  {:>8}\n", "figure", "measured", "target"));
         let value = serde_json::to_value(self).unwrap_or_default();
         for (name, v) in value.as_object().into_iter().flatten() {
-            if name == "measures" || name == "values" {
+            if name == "measures" || name == "values" || name == "repeat" {
                 continue;
             }
             let target = TARGETS.iter().find(|(t, _)| t == name);
@@ -75,7 +93,7 @@ impl Figures {
                 Some((_, limit)) => format!("≤ {limit} MISSED"),
                 None => String::new(),
             };
-            out.push_str(&format!("{name:<22} {:>12}  {mark}\n", v.as_f64().map(|f| format!("{f:.3}")).unwrap_or_default()));
+            out.push_str(&format!("{name:<27} {:>12}  {mark}\n", v.as_f64().map(|f| format!("{f:.3}")).unwrap_or_default()));
         }
         out
     }
@@ -129,43 +147,163 @@ pub fn peak_rss_mb() -> f64 {
         .unwrap_or(0.0)
 }
 
-/// Run the whole bench with `measures` measures.
-pub fn run(measures: usize, seed: u64) -> Result<Figures> {
+/// Run the whole bench with `measures` measures; each ratio is the ratio of the medians of
+/// `repeat` alternating pairs, the first frame the median of `repeat` fresh openings.
+pub fn run(measures: usize, seed: u64, repeat: usize) -> Result<Figures> {
+    let repeat = repeat.max(1);
     let dir = TempDir::new()?;
-    let path = dir.0.join("bench.keel");
-    // 1. Load through keel's write path.
-    let mut store = Store::create(&path, false)?;
-    let spec = Spec { measures, seed, today: store.clock().today, admin_login: store.actor.login.clone() };
-    let bar = progress::bar(measures as u64 * 2, "loading");
-    let load = generate::load(&mut store, &spec, |done| bar.set_position(done as u64))?;
-    let values: i64 = store.conn().query_row("SELECT COUNT(*) FROM item_values", [], |r| r.get(0))?;
-    trace_rss("after load");
-    drop(store);
-    // 2. The same rows by plain inserts, in one transaction.
-    bar.set_message("baseline");
-    let load_baseline = {
-        let base = dir.0.join("baseline.sqlite");
-        let mut loader = baseline::Loader::create(&base)?;
-        loader.insert(&spec.structure())?;
-        for chunk in spec.chunks() {
-            let end = chunk.end;
-            loader.insert(&spec.measures(chunk))?;
-            bar.set_position((measures + end) as u64);
-        }
-        let spent = loader.finish()?;
-        let _ = std::fs::remove_file(&base);
-        spent
-    };
+    let spec = spec_for(&dir.0, measures, seed)?;
+    let keel_file = |pair: usize| dir.0.join(format!("keel-{pair}.keel"));
+    // 1. Loading, through keel's write path and by plain inserts in one transaction, each side
+    //    into a fresh file of its own every time, so both start from the same (empty) state.
+    let bar = progress::bar((measures * 2 * repeat) as u64, "loading");
+    let mut values = 0;
+    let loads = sampling::alternate(
+        repeat,
+        |pair| {
+            // Only the last organisation is kept, for what follows.
+            if pair > 0 {
+                remove_db(&keel_file(pair - 1))?;
+            }
+            settle_disk(&dir.0)?;
+            bar.set_message("keel");
+            let done = (2 * pair * measures) as u64;
+            let mut store = Store::create(&keel_file(pair), false)?;
+            let spent = generate::load(&mut store, &spec, |n| bar.set_position(done + n as u64))?;
+            values = store.conn().query_row("SELECT COUNT(*) FROM item_values", [], |r| r.get(0))?;
+            trace_rss("after load");
+            Ok(spent)
+        },
+        |pair| {
+            settle_disk(&dir.0)?;
+            bar.set_message("baseline");
+            let done = ((2 * pair + 1) * measures) as u64;
+            let base = dir.0.join(format!("baseline-{pair}.sqlite"));
+            let mut loader = baseline::Loader::create(&base)?;
+            loader.insert(&spec.structure())?;
+            for chunk in spec.chunks() {
+                let end = chunk.end;
+                loader.insert(&spec.measures(chunk))?;
+                bar.set_position(done + end as u64);
+            }
+            let spent = loader.finish()?;
+            remove_db(&base)?;
+            trace_rss("after baseline");
+            Ok(spent)
+        },
+    )?;
     bar.finish_and_clear();
-    trace_rss("after baseline");
+    trace_pairs("load", &loads);
+    let path = keel_file(repeat - 1);
     let spin = progress::spinner("opening the app");
     if std::env::var_os("KEEL_BENCH_SLOW").is_some() {
         probe(&path)?;
     }
-    // 3. Open the file and draw the first full frame: every visible status, the detail and the
-    //    variance list in, as the app's readers deliver them (what the user first sees whole).
+    // 2. Fresh openings of the file, each to the first full frame. The file is read once first,
+    //    so every opening finds it in the page cache (warm), not only the later ones. The last
+    //    app stays open for the walk and the edits.
+    warm(&path)?;
+    let mut openings = Samples::default();
+    let mut opened = None;
+    for _ in 0..repeat {
+        // The previous app goes first: its readers are joined before the next opening is timed.
+        drop(opened.take());
+        let (mut app, terminal, took) = open_to_first_frame(&path)?;
+        openings.0.push(took);
+        app.settle(SETTLE);
+        opened = Some((app, terminal));
+    }
+    let (mut app, mut terminal) = opened.context("no opening of the app")?;
+    trace_rss("after first frame");
+    // 3. Move through the whole tree (objectives, then execution), a row and then a page at a time.
+    spin.set_message("moving through the tree");
+    let frames = walk_tree(&mut app, &mut terminal)?;
+    // Let the readers finish what the walk asked for, so they do not share the cores with the edits.
+    app.settle(SETTLE);
+    trace_rss("after walk");
+    // 4. Edits through the write path.
+    spin.set_message("editing");
+    let edits = edits(&mut app.store, &spec, seed)?;
+    // 5. keel check against plain SQL on the same file after the edits, alternating, each on a
+    //    connection of its own opened afresh — keel as `keel check` runs: its own process has
+    //    no app open, so the app and what its readers remember are gone first.
+    drop(app);
+    spin.set_message("checking");
+    warm(&path)?;
+    let checks = sampling::alternate(
+        repeat,
+        |_| {
+            let t = Instant::now();
+            let store = Store::open(&path)?;
+            let report = store.check()?;
+            let took = t.elapsed();
+            trace_rss("after check");
+            drop(report);
+            Ok(took)
+        },
+        |_| {
+            let conn = rusqlite::Connection::open(&path)?;
+            Ok(baseline::check(&conn)?.0)
+        },
+    )?;
+    spin.finish_and_clear();
+    trace_pairs("check", &checks);
+    if std::env::var_os("KEEL_BENCH_SLOW").is_some() {
+        eprintln!("openings (ms): {:?}", openings.0.iter().map(|d| round(ms(*d), 1)).collect::<Vec<_>>());
+    }
+    Ok(figures(measures, values, repeat, &loads, &openings, &checks, frames, edits))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn figures(
+    measures: usize,
+    values: i64,
+    repeat: usize,
+    loads: &Pairs,
+    openings: &Samples,
+    checks: &Pairs,
+    mut frames: Vec<Duration>,
+    mut edits: Vec<Duration>,
+) -> Figures {
+    Figures {
+        measures,
+        values,
+        load_s: round(loads.keel_median_s(), 3),
+        load_baseline_s: round(loads.baseline_median_s(), 3),
+        load_ratio: round(loads.ratio(), 2),
+        open_first_frame_ms: round(openings.median_s() * 1000.0, 1),
+        frame_p50_ms: round(percentile(&mut frames, 50.0), 2),
+        frame_p99_ms: round(percentile(&mut frames, 99.0), 2),
+        edit_p50_ms: round(percentile(&mut edits, 50.0), 2),
+        edit_p99_ms: round(percentile(&mut edits, 99.0), 2),
+        check_s: round(checks.keel_median_s(), 3),
+        check_baseline_s: round(checks.baseline_median_s(), 3),
+        check_ratio: round(checks.ratio(), 2),
+        peak_rss_mb: round(peak_rss_mb(), 1),
+        repeat,
+        load_ratio_spread: round(loads.ratio_spread(), 2),
+        open_first_frame_ms_spread: round(openings.spread(), 2),
+        check_ratio_spread: round(checks.ratio_spread(), 2),
+    }
+}
+
+/// What to generate: the organisation as a new file would date it and whom it makes the
+/// administrator (a scratch file is created to ask, then removed).
+fn spec_for(dir: &Path, measures: usize, seed: u64) -> Result<Spec> {
+    let scratch = dir.join("clock.keel");
+    let store = Store::create(&scratch, false)?;
+    let spec = Spec { measures, seed, today: store.clock().today, admin_login: store.actor.login.clone() };
+    drop(store);
+    remove_db(&scratch)?;
+    Ok(spec)
+}
+
+/// Open the file as `keel` does and draw until the first full frame: every visible status, the
+/// detail and the variance list in, as the app's readers deliver them (what the user first sees
+/// whole). Returns the app, its terminal and the time that took.
+fn open_to_first_frame(path: &Path) -> Result<(App, Terminal<TestBackend>, Duration)> {
     let t = Instant::now();
-    let mut app = App::with_readers(Store::open(&path)?, Keymap::default_only(), Theme::from_env(), READERS)?;
+    let mut app = App::with_readers(Store::open(path)?, Keymap::default_only(), Theme::from_env(), READERS)?;
     let mut terminal = Terminal::new(TestBackend::new(200, 50))?;
     loop {
         terminal.draw(|f| {
@@ -176,46 +314,40 @@ pub fn run(measures: usize, seed: u64) -> Result<Figures> {
         }
         app.settle(SETTLE);
     }
-    let first_frame = t.elapsed();
-    // 4. Move through the whole tree (objectives, then execution), a row and then a page at a time.
-    spin.set_message("moving through the tree");
-    trace_rss("after first frame");
-    let frames = walk_tree(&mut app, &mut terminal)?;
-    // Let the readers finish what the walk asked for, so they do not share the cores with the edits.
-    app.settle(SETTLE);
-    trace_rss("after walk");
-    // 5. Edits through the write path.
-    spin.set_message("editing");
-    let edits = edits(&mut app.store, &spec, seed)?;
-    // 6. keel check against plain SQL, as `keel check` runs: its own process has no app open, so
-    //    the app and what its readers remember are gone first.
-    drop(app);
-    spin.set_message("checking");
-    let t = Instant::now();
-    let store = Store::open(&path)?;
-    let report = store.check()?;
-    let check = t.elapsed();
-    trace_rss("after check");
-    drop(report);
-    let (check_baseline, _) = baseline::check(store.conn())?;
-    spin.finish_and_clear();
-    let (mut frames, mut edits) = (frames, edits);
-    Ok(Figures {
-        measures,
-        values,
-        load_s: round(load.as_secs_f64(), 3),
-        load_baseline_s: round(load_baseline.as_secs_f64(), 3),
-        load_ratio: round(load.as_secs_f64() / load_baseline.as_secs_f64().max(1e-9), 2),
-        open_first_frame_ms: round(ms(first_frame), 1),
-        frame_p50_ms: round(percentile(&mut frames, 50.0), 2),
-        frame_p99_ms: round(percentile(&mut frames, 99.0), 2),
-        edit_p50_ms: round(percentile(&mut edits, 50.0), 2),
-        edit_p99_ms: round(percentile(&mut edits, 99.0), 2),
-        check_s: round(check.as_secs_f64(), 3),
-        check_baseline_s: round(check_baseline.as_secs_f64(), 3),
-        check_ratio: round(check.as_secs_f64() / check_baseline.as_secs_f64().max(1e-9), 2),
-        peak_rss_mb: round(peak_rss_mb(), 1),
-    })
+    let took = t.elapsed();
+    Ok((app, terminal, took))
+}
+
+/// Remove a SQLite file and whatever journal it left beside it.
+fn remove_db(path: &Path) -> Result<()> {
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let file = PathBuf::from(format!("{}{suffix}", path.display()));
+        match std::fs::remove_file(&file) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(e).with_context(|| format!("cannot remove {}", file.display()))
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Put the files created and removed so far in the bench's directory on disk (an fsync of the
+/// directory), so that the next side timed does not pay for the journal commit of the last one.
+/// Only this directory: a system-wide sync would push everyone's writes on this machine.
+fn settle_disk(dir: &Path) -> Result<()> {
+    std::fs::File::open(dir)?.sync_all().with_context(|| format!("cannot sync {}", dir.display()))
+}
+
+/// Read a file (and its WAL, if any) once, untimed, so that what is timed next finds it in the
+/// page cache whatever happened before: the figures that read the file are warm by design.
+fn warm(path: &Path) -> Result<()> {
+    for suffix in ["", "-wal"] {
+        if let Ok(mut file) = std::fs::File::open(format!("{}{suffix}", path.display())) {
+            std::io::copy(&mut file, &mut std::io::sink())?;
+        }
+    }
+    Ok(())
 }
 
 /// One step: the action's update and the redraw, timed together (what a keystroke costs); then,
@@ -250,6 +382,15 @@ fn step(app: &mut App, terminal: &mut Terminal<TestBackend>, action: Action, sam
 fn trace_rss(when: &str) {
     if std::env::var_os("KEEL_BENCH_SLOW").is_some() {
         eprintln!("peak rss {when}: {:.1} MB", peak_rss_mb());
+    }
+}
+
+/// With KEEL_BENCH_SLOW set: each pair's times and ratio, in the order measured.
+fn trace_pairs(what: &str, pairs: &Pairs) {
+    if std::env::var_os("KEEL_BENCH_SLOW").is_some() {
+        for ((keel, base), ratio) in pairs.keel.iter().zip(&pairs.baseline).zip(pairs.ratios()) {
+            eprintln!("{what}: keel {:.3} s, baseline {:.3} s, ratio {ratio:.2}", keel.as_secs_f64(), base.as_secs_f64());
+        }
     }
 }
 
