@@ -369,3 +369,22 @@ fn a_decision_owned_by_a_login_is_refused_with_the_reason() {
     assert_eq!(m.decisions.len(), 1);
     assert!(m.decisions[0].owner.is_some());
 }
+
+/// A restore under the open app (issue 13, item 9): the refresh notices the swapped file, stops
+/// offering edits and says how to go on, once; the restored file is not written to.
+#[test]
+fn a_file_restored_under_the_open_app_is_noticed_and_edits_stop() {
+    let mut f = fixture();
+    assert!(!f.app.notice_replaced_file(), "nothing swapped yet");
+    let backup = f.path.with_file_name("backup.db");
+    drop(keel::io::demo::create_at(&backup, today(), "tester").unwrap());
+    let restored = std::fs::read(&backup).unwrap();
+    std::fs::rename(&backup, &f.path).unwrap();
+    assert!(f.app.notice_replaced_file());
+    assert!(!f.app.notice_replaced_file(), "said once");
+    let reason = f.app.read_only.clone().unwrap();
+    assert!(reason.contains("replaced") && reason.contains("reopen keel"), "{reason}");
+    let screen = render(&mut f.app, 120, 40);
+    assert!(screen.contains("replaced"), "the message line says so:\n{screen}");
+    assert_eq!(std::fs::read(&f.path).unwrap(), restored, "the restored file was not written to");
+}

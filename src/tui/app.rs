@@ -567,6 +567,20 @@ impl App {
     pub fn changed_elsewhere(&self) -> bool {
         self.store.data_version().map(|v| v != self.last_data_version).unwrap_or(false)
     }
+
+    /// The file was replaced (a restore) or deleted under the open app: stop offering edits and
+    /// say how to go on, once. Saves are refused by the store either way; this says so before
+    /// anyone types into a file that is no longer there. True when it newly noticed.
+    pub fn notice_replaced_file(&mut self) -> bool {
+        let Some(why) = self.store.file_replaced() else { return false };
+        if self.read_only.as_deref().is_some_and(|r| r.starts_with(&why)) {
+            return false;
+        }
+        let say = format!("{why}: nothing more is saved here; quit (q) and reopen keel to work on the file there now");
+        self.read_only = Some(say.clone());
+        self.warn(say);
+        true
+    }
 }
 
 /// "M-3 and M-9 are no longer open: unmarked; 1 still marked".

@@ -188,7 +188,9 @@ where
         // Someone else wrote to the file: refresh within about a second, keeping cursor and edit.
         if last_poll.elapsed() >= Duration::from_millis(700) {
             last_poll = Instant::now();
-            if app.changed_elsewhere() {
+            if app.notice_replaced_file() {
+                dirty = true;
+            } else if app.changed_elsewhere() {
                 app.reload()?;
                 dirty = true;
             }
