@@ -37,25 +37,18 @@ pub(crate) fn check(ctx: &mut Ctx) -> Result<()> {
     let today = ctx.clock.today;
     for (kind, items) in by_kind {
         let ids: Vec<i64> = items.iter().map(|(id, _)| *id).collect();
-        let (table, cadence_sql) = match kind {
-            ItemKind::Measure => {
-                engine.load_measures(&ids)?;
-                ("measures", "SELECT cadence FROM measures WHERE id = ?1")
-            }
-            ItemKind::KeyResult => {
-                engine.load_krs(&ids)?;
-                ("key_results", "SELECT 'weekly'")
-            }
-            _ => {
-                engine.load_kpis(&ids)?;
-                ("kpis", "SELECT COALESCE(frequency, 'monthly') FROM kpis WHERE id = ?1")
-            }
+        let table = match kind {
+            ItemKind::Measure => engine.load_measures(&ids).map(|_| "measures")?,
+            ItemKind::KeyResult => engine.load_krs(&ids).map(|_| "key_results")?,
+            _ => engine.load_kpis(&ids).map(|_| "kpis")?,
         };
         for (id, key) in items {
-            let red = match kind {
-                ItemKind::Measure => engine.measure_ref(id)?.potential == Rag::Red,
-                ItemKind::KeyResult => engine.kr(id)?.shown.computed == Rag::Red,
-                _ => engine.kpi(id)?.rag == Rag::Red,
+            // Red by the computed status, and the cadence that sets the item's current period (a
+            // key result reports weekly), both as the status engine already read them.
+            let (red, cadence) = match kind {
+                ItemKind::Measure => engine.measure_ref(id).map(|m| (m.potential == Rag::Red, m.cadence))?,
+                ItemKind::KeyResult => engine.kr(id).map(|k| (k.shown.computed == Rag::Red, Cadence::Weekly))?,
+                _ => engine.kpi(id).map(|k| (k.rag == Rag::Red, k.cadence))?,
             };
             let escalation = engine.tier(id)?.and_then(Tier::from_number);
             if !red && escalation.is_none() {
@@ -63,12 +56,7 @@ pub(crate) fn check(ctx: &mut Ctx) -> Result<()> {
             }
             let text: Option<String> =
                 ctx.tx.prepare_cached(&format!("SELECT narrative FROM {table} WHERE id = ?1"))?.query_row([id], |r| r.get(0))?;
-            let cadence: String = if kind == ItemKind::KeyResult {
-                "weekly".into()
-            } else {
-                ctx.tx.prepare_cached(cadence_sql)?.query_row([id], |r| r.get(0))?
-            };
-            let period = Cadence::parse(&cadence).unwrap_or(Cadence::Weekly).period_of(today);
+            let period = cadence.period_of(today);
             let current = written_now.contains(key.as_str()) || {
                 let last: Option<String> = ctx
                     .tx
