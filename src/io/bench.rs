@@ -30,6 +30,10 @@ const SETTLE: Duration = Duration::from_secs(60);
 /// Pairs (keel, then baseline) timed for each ratio, and fresh openings for the first frame,
 /// unless `--repeat` says otherwise: the median of three is the fewest that drops an outlier.
 pub const REPEAT: usize = 3;
+/// The check and the first frame take seconds, not a minute: a disturbance of a few hundred
+/// milliseconds is a large share of one, so they are sampled this many times as often as the
+/// loads.
+pub const SHORT_FIGURE_FACTOR: usize = 3;
 
 /// Everything `keel bench --json` prints, in this order.
 #[derive(Clone, Debug, Serialize)]
@@ -48,7 +52,8 @@ pub struct Figures {
     pub check_baseline_s: f64,
     pub check_ratio: f64,
     pub peak_rss_mb: f64,
-    /// How many pairs each ratio, and how many openings the first frame, is the median of.
+    /// How many pairs the load ratio is the median of; the check's pairs and the first frame's
+    /// openings are `SHORT_FIGURE_FACTOR` times as many.
     pub repeat: usize,
     /// Largest over smallest of the ratios (or openings) seen: how far to trust the figure.
     pub load_ratio_spread: f64,
@@ -75,11 +80,12 @@ impl Figures {
     /// A plain table for people.
     pub fn table(&self) -> String {
         let mut out = format!(
-            "keel bench: {} measures, {} values; medians of {} run{} (spread: largest over smallest)\n\n",
+            "keel bench: {} measures, {} values; medians of {} load{} and {} checks and openings (spread: largest over smallest)\n\n",
             self.measures,
             self.values,
             self.repeat,
-            if self.repeat == 1 { "" } else { "s" }
+            if self.repeat == 1 { "" } else { "s" },
+            self.repeat * SHORT_FIGURE_FACTOR
         );
         out.push_str(&format!("{:<27} {:>12}  {:>8}\n", "figure", "measured", "target"));
         let value = serde_json::to_value(self).unwrap_or_default();
@@ -148,7 +154,8 @@ pub fn peak_rss_mb() -> f64 {
 }
 
 /// Run the whole bench with `measures` measures; each ratio is the ratio of the medians of
-/// `repeat` alternating pairs, the first frame the median of `repeat` fresh openings.
+/// `repeat` alternating pairs (the check's of `repeat × SHORT_FIGURE_FACTOR`), the first frame the
+/// median of `repeat × SHORT_FIGURE_FACTOR` fresh openings.
 pub fn run(measures: usize, seed: u64, repeat: usize) -> Result<Figures> {
     let repeat = repeat.max(1);
     let dir = TempDir::new()?;
@@ -205,7 +212,7 @@ pub fn run(measures: usize, seed: u64, repeat: usize) -> Result<Figures> {
     warm(&path)?;
     let mut openings = Samples::default();
     let mut opened = None;
-    for _ in 0..repeat {
+    for _ in 0..repeat * SHORT_FIGURE_FACTOR {
         // The previous app goes first: its readers are joined before the next opening is timed.
         drop(opened.take());
         let (mut app, terminal, took) = open_to_first_frame(&path)?;
@@ -230,22 +237,24 @@ pub fn run(measures: usize, seed: u64, repeat: usize) -> Result<Figures> {
     drop(app);
     spin.set_message("checking");
     warm(&path)?;
-    let checks = sampling::alternate(
-        repeat,
-        |_| {
-            let t = Instant::now();
-            let store = Store::open(&path)?;
-            let report = store.check()?;
-            let took = t.elapsed();
-            trace_rss("after check");
-            drop(report);
-            Ok(took)
-        },
-        |_| {
-            let conn = rusqlite::Connection::open(&path)?;
-            Ok(baseline::check(&conn)?.0)
-        },
-    )?;
+    let keel_check = || -> Result<Duration> {
+        let t = Instant::now();
+        let store = Store::open(&path)?;
+        let report = store.check()?;
+        let took = t.elapsed();
+        trace_rss("after check");
+        drop(report);
+        Ok(took)
+    };
+    let baseline_check = || -> Result<Duration> {
+        let conn = rusqlite::Connection::open(&path)?;
+        Ok(baseline::check(&conn)?.0)
+    };
+    // One pair untimed first: the first connection after the edits checkpoints their WAL into
+    // the file, which neither side should be charged for.
+    keel_check()?;
+    baseline_check()?;
+    let checks = sampling::alternate(repeat * SHORT_FIGURE_FACTOR, |_| keel_check(), |_| baseline_check())?;
     spin.finish_and_clear();
     trace_pairs("check", &checks);
     if std::env::var_os("KEEL_BENCH_SLOW").is_some() {
