@@ -331,6 +331,21 @@ pub enum AuditAction {
     },
 }
 
+/// A `postgres://` URL as `--db`: read as libpq would (so a password in it is refused at once),
+/// then refused plainly while this keel runs on SQLite files only — never mistaken for a path.
+fn refuse_server_url(db: Option<&std::path::Path>) -> Option<i32> {
+    let text = db?.to_str().filter(|t| crate::location::is_server_url(t))?;
+    let passwords = crate::location::PasswordSources::from_env();
+    match crate::location::ServerUrl::parse(text, &crate::store::os_login(), &passwords) {
+        Err(e) => eprintln!("keel: --db {e}"),
+        Ok(server) => eprintln!(
+            "keel: --db {}: this keel works on SQLite files only; a PostgreSQL server is not supported yet. Give the path of a keel file.",
+            server.shown
+        ),
+    }
+    Some(64)
+}
+
 /// An error that knows its exit code.
 #[derive(Debug)]
 pub struct Exit(pub i32);
@@ -422,6 +437,9 @@ pub fn ensure_demo(db: &Path, force: bool) -> Result<bool> {
 }
 
 pub fn run(cli: Cli) -> Result<i32> {
+    if let Some(code) = refuse_server_url(cli.db.as_deref()) {
+        return Ok(code);
+    }
     let db = || cli.db.clone().unwrap_or_else(default_db);
     match cli.command {
         None => {

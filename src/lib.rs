@@ -20,5 +20,6 @@ macro_rules! println {
 pub mod cli;
 pub mod domain;
 pub mod io;
+pub mod location;
 pub mod store;
 pub mod tui;
