@@ -5,6 +5,7 @@ pub mod footer;
 pub mod help;
 pub mod meeting;
 pub mod palette;
+pub mod reader;
 pub mod tree;
 pub mod variance;
 pub mod weekly;
@@ -147,6 +148,7 @@ fn draw_panes(frame: &mut Frame, app: &App) -> Areas {
             popup_text(frame, app, area, title, body)
         }
         Mode::Stale(list) => stale(frame, app, area, list),
+        Mode::Reader(r) => reader::draw(frame, app, area, r),
         Mode::Prompt { purpose, input, error } => {
             footer::draw_prompt(frame, app, purpose.question(), error.as_deref(), input, [outer[3], outer[4]])
         }
@@ -242,7 +244,7 @@ fn stale(frame: &mut Frame, app: &App, area: Rect, list: &super::modes::stale::S
         .take(height)
         .map(|(i, (_, text))| {
             let style = if i == list.cursor { app.theme.selected(true) } else { Style::default() };
-            Line::from(Span::styled(crate::io::text::truncate(text, inner.width as usize), style))
+            Line::from(Span::styled(fit(text, inner.width as usize), style))
         })
         .collect();
     frame.render_widget(Paragraph::new(lines), inner);
