@@ -172,11 +172,17 @@ pub struct Meeting {
     pub facilitator: String,
 }
 
+/// How many escalations and late milestones an objective's page lists (a company objective
+/// can have thousands beneath it; the page says how many more).
+pub const BENEATH_SHOWN: usize = 30;
+
 /// What a check-in's objective page shows beneath the objective.
 #[derive(Clone, Debug, Default)]
 pub struct Beneath {
     pub escalations: Vec<super::read::EscalationRow>,
+    pub escalations_total: usize,
     pub late: Vec<LateMilestone>,
+    pub late_total: usize,
 }
 
 /// A milestone past its due date and not done, on a measure beneath an objective.
@@ -313,32 +319,35 @@ impl Store {
             .optional()?)
     }
 
-    /// Beneath an objective: the open escalations on its key results and on what serves them
-    /// (measures, KPIs), most severe first, and the late milestones of those measures.
+    /// Beneath an objective — its key results, its sub-objectives' (any depth) and what serves
+    /// them (measures, KPIs): the open escalations, most severe first, and the late milestones,
+    /// oldest first; at most `BENEATH_SHOWN` of each, with how many there are in all.
     pub fn beneath_objective(&self, key: &ItemKey) -> Result<Beneath> {
         let c = self.conn();
         let id = resolve(c, key)?;
-        const UNDER: &str = "WITH krs AS (SELECT id FROM key_results WHERE objective_id = ?1),
-            under AS (SELECT id FROM krs UNION SELECT l.from_id FROM links l WHERE l.to_id IN (SELECT id FROM krs))";
+        const UNDER: &str = "WITH RECURSIVE objs(id) AS (SELECT ?1 UNION SELECT o.id FROM objectives o JOIN objs ON o.parent_id = objs.id),
+            krs AS (SELECT id FROM key_results WHERE objective_id IN (SELECT id FROM objs)),
+            under AS (SELECT id FROM krs UNION SELECT l.from_id FROM links l WHERE l.to_id IN (SELECT id FROM krs)
+                      UNION SELECT l.from_id FROM links l WHERE l.to_id IN (SELECT id FROM objs))";
         let ids: Vec<i64> = c
             .prepare_cached(&format!(
-                "{UNDER} SELECT e.id FROM escalations e WHERE e.state = 'open' AND e.item_id IN (SELECT id FROM under)"
+                "{UNDER} SELECT e.id FROM escalations e WHERE e.state = 'open' AND e.item_id IN (SELECT id FROM under)
+                 ORDER BY e.rank_tier, e.rank_relative, e.rank_gap, e.id"
             ))?
             .query_map([id], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
         let mut escalations = Vec::new();
         let all = super::read::EscalationFilter::default();
-        for e in ids {
+        for e in ids.iter().take(BENEATH_SHOWN) {
             escalations.extend(
-                super::escalation_list::query(c, self.clock(), &all, super::escalation_list::Scope::Escalation(e))?
+                super::escalation_list::query(c, self.clock(), &all, super::escalation_list::Scope::Escalation(*e))?
                     .into_iter()
                     .map(|(_, r)| r),
             );
         }
-        escalations.sort_by(|a, b| b.tier.cmp(&a.tier).then_with(|| a.key.cmp(&b.key)));
         // Late as the check counts it: open, due before today, the measure neither stopped nor on hold.
         let today = self.clock().today;
-        let late = c
+        let late: Vec<LateMilestone> = c
             .prepare_cached(&format!(
                 "{UNDER} SELECT i.key, ms.title, ms.due_date FROM milestones ms JOIN items i ON i.id = ms.measure_id
                  JOIN measures m ON m.id = ms.measure_id
@@ -353,7 +362,8 @@ impl Store {
                 LateMilestone { key, title, due, days }
             })
             .collect();
-        Ok(Beneath { escalations, late })
+        let late_total = late.len();
+        Ok(Beneath { escalations, escalations_total: ids.len(), late: late.into_iter().take(BENEATH_SHOWN).collect(), late_total })
     }
 
     pub fn meeting_decisions(&self, meeting: i64) -> Result<Vec<MeetingDecision>> {

@@ -155,13 +155,24 @@ fn text_block<'a>(app: &App, d: &Detail, m: &Meeting) -> Vec<Line<'a>> {
         )));
     }
     // Beneath an objective: what is escalated and what is late, most severe first.
-    for e in &m.beneath.escalations {
+    let b = &m.beneath;
+    if !b.escalations.is_empty() || !b.late.is_empty() {
+        out.push(Line::from(Span::styled(
+            format!(
+                "beneath it: {} open, {} late",
+                super::super::count(b.escalations_total, "escalation", "escalations"),
+                super::super::count(b.late_total, "milestone", "milestones")
+            ),
+            t.title(true),
+        )));
+    }
+    for e in &b.escalations {
         out.push(Line::from(vec![
             Span::styled(format!("{} {:<6} ", super::super::theme::tier_symbol(e.tier), e.key), t.tier(e.tier)),
             Span::raw(format!("{}: {} — {}", e.tier_label, e.title, e.reason)),
         ]));
     }
-    for l in &m.beneath.late {
+    for l in &b.late {
         out.push(Line::from(vec![
             Span::styled(format!("⏱ {:<6} ", l.key), t.rag(crate::domain::status::Rag::Red)),
             Span::raw(format!("late {}d: {} (due {})", l.days, l.title, l.due)),
@@ -224,7 +235,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         ])),
         rows[0],
     );
-    frame.render_widget(Paragraph::new(Line::from(super::footer::spans(app))), rows[3]);
+    super::footer::draw(frame, app, rows[3]);
     if let Some(input) = &m.input {
         let keys = super::footer::title_keys(app, KeyMode::Prompt, &[(Action::Save, "records"), (Action::Cancel, "cancels")]);
         let block = Block::default().borders(Borders::ALL).title(format!(" decision — {keys} "));
