@@ -362,6 +362,7 @@ fn a_deleted_file_is_said_and_the_app_stays_read_only() {
     chars(&mut f.app, "y");
     assert!(f.app.read_only.is_some(), "still read-only");
     assert!(message(&f).contains("cannot reopen") && message(&f).contains("no such file"), "{}", message(&f));
+    assert!(!f.app.notice_replaced_file(), "not asked again on every refresh");
     // Ctrl-R asks again rather than reading the old file as if nothing happened.
     ctrl(&mut f.app, 'r');
     assert!(matches!(f.app.mode, Mode::Confirm { .. }));

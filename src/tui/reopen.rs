@@ -38,7 +38,11 @@ impl App {
         let store = match self.store.reopen() {
             Ok(s) => s,
             Err(e) => {
-                self.read_only = Some(format!("{path} could not be reopened: viewing what was read before"));
+                // Said once: the banner keeps the reason the refresh compares with, so the
+                // question is not asked again on every tick; the reload key asks again.
+                let why = self.store.file_replaced().unwrap_or_else(|| "the file cannot be opened".into());
+                let reload = self.keymap.first_key(super::action::Action::Reload);
+                self.read_only = Some(format!("{why}: viewing what was read before; {reload} tries to reopen"));
                 self.warn(format!("cannot reopen: {e} — staying read-only"));
                 return Ok(());
             }

@@ -15,8 +15,13 @@ pub struct Reader {
     pub max_scroll: u16,
 }
 
-/// The parts worth reading whole: every field with text, the escalation, the decisions.
+/// The parts worth reading whole: every free-text field with text, the escalation, the
+/// milestones and the decisions (references, numbers and dates read fine in the pane).
 pub fn parts(d: &Detail) -> Vec<(String, String)> {
+    let kind = crate::domain::ItemKey::parse(&d.key).ok().map(|k| k.kind);
+    let prose = |name: &str| {
+        kind.and_then(|k| crate::store::fields::find(k, name)).is_none_or(|f| matches!(f.ty, crate::store::fields::FieldType::Text))
+    };
     let mut out = Vec::new();
     if let Some(e) = &d.escalation {
         out.push((format!("escalation: {}", e.tier_label), e.reason.clone()));
@@ -24,7 +29,7 @@ pub fn parts(d: &Detail) -> Vec<(String, String)> {
             out.push(("escalation decision".into(), x.clone()));
         }
     }
-    for f in &d.fields {
+    for f in d.fields.iter().filter(|f| prose(f.name)) {
         if let Some(v) = f.value.as_ref().filter(|v| !v.trim().is_empty()) {
             out.push((f.name.replace('_', " "), v.clone()));
         }

@@ -99,14 +99,20 @@ pub fn mark_all(app: &mut App) -> anyhow::Result<()> {
         app.variance.marked_keys.insert(id, key);
     }
     let n = app.variance.marked.len();
+    let keys: Vec<String> = [
+        super::super::action::Action::Acknowledge,
+        super::super::action::Action::Assign,
+        super::super::action::Action::Snooze,
+        super::super::action::Action::Decide,
+        super::super::action::Action::Resolve,
+    ]
+    .iter()
+    .map(|a| app.keymap.first_key(*a))
+    .collect();
     app.say(format!(
-        "{} marked (every row of this filter) — {} acknowledge, {} assign, {} snooze, {} decide, {} resolve act on all; {} again unmarks",
+        "{} marked (all of this filter) — {} act on all; {} again unmarks",
         super::super::count(n, "escalation", "escalations"),
-        app.keymap.first_key(super::super::action::Action::Acknowledge),
-        app.keymap.first_key(super::super::action::Action::Assign),
-        app.keymap.first_key(super::super::action::Action::Snooze),
-        app.keymap.first_key(super::super::action::Action::Decide),
-        app.keymap.first_key(super::super::action::Action::Resolve),
+        keys.join(" "),
         app.keymap.first_key(super::super::action::Action::MarkAll),
     ));
     Ok(())

@@ -328,9 +328,10 @@ pub fn draw_editor(frame: &mut Frame, app: &App, area: Rect) {
             let height = (input_h + said + 3).min(area.height.saturating_sub(2));
             let r = Rect { x: area.x + 1, y: area.y + area.height.saturating_sub(height + 1), width: area.width.saturating_sub(2), height };
             frame.render_widget(Clear, r);
-            let block = Block::default()
-                .borders(Borders::ALL)
-                .title(Span::styled(format!(" edit {} — Enter saves, Esc cancels ", ed.label()), app.theme.title(true)));
+            let block = Block::default().borders(Borders::ALL).title(Span::styled(
+                super::fit(&format!(" edit {} — Enter saves, Esc cancels ", ed.label()), r.width.saturating_sub(2) as usize),
+                app.theme.title(true),
+            ));
             let inner = block.inner(r);
             frame.render_widget(block, r);
             let input_area = Rect { height: input_h.min(inner.height), ..inner };

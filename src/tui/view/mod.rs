@@ -129,7 +129,8 @@ fn draw_panes(frame: &mut Frame, app: &App) -> Areas {
     let outer = [s.header, s.banner, s.body, s.message, s.keys];
     header(frame, app, outer[0]);
     if let Some(why) = &app.read_only {
-        frame.render_widget(Paragraph::new(format!(" READ-ONLY: {why}")).style(app.theme.banner()), outer[1]);
+        frame
+            .render_widget(Paragraph::new(fit(&format!(" READ-ONLY: {why}"), outer[1].width as usize)).style(app.theme.banner()), outer[1]);
     }
     let areas = s.panes;
     tree::draw(frame, app, areas.tree);

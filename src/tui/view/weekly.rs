@@ -94,20 +94,21 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         }
     }
     if let Some(prev) = &w.previous {
-        let width = inner.width.saturating_sub(20) as usize;
-        lines.push(Line::from(Span::styled(format!("last narrative (reference): {}", fit(&prev.replace('\n', " / "), width)), t.dim())));
+        let text = format!("last narrative (reference): {}", prev.replace('\n', " / "));
+        lines.push(Line::from(Span::styled(fit(&text, inner.width as usize), t.dim())));
     }
-    // Whether this period's narrative is required follows the numbers as typed.
-    lines.push(Line::from(match &w.narrative_rule {
-        Some(why) => Span::styled(fit(&format!("narrative required: {why}"), inner.width as usize), t.error()),
-        None => Span::styled(
-            fit("narrative optional: the numbers as typed leave the item neither red nor escalated", inner.width as usize),
-            t.dim(),
-        ),
-    }));
-    lines.push(Line::from(""));
     frame.render_widget(Paragraph::new(lines.clone()), Rect { height: lines.len() as u16, ..inner });
     let mut y = inner.y + lines.len() as u16;
+    // Whether this period's narrative is required follows the numbers as typed; the rule's
+    // words wrap (up to three lines) rather than lose their end.
+    let rule = match &w.narrative_rule {
+        Some(why) => Span::styled(format!("narrative required: {why}"), t.error()),
+        None => Span::styled("narrative optional: the numbers as typed leave the item neither red nor escalated", t.dim()),
+    };
+    let width = inner.width.max(1) as usize;
+    let rows = (rule.width().div_ceil(width) as u16).clamp(1, 3).min((inner.y + inner.height).saturating_sub(y));
+    frame.render_widget(Paragraph::new(Line::from(rule)).wrap(Wrap { trim: true }), Rect { y, height: rows, ..inner });
+    y += rows + 1;
     for (i, name) in FIELDS.iter().enumerate() {
         if y + 1 >= inner.y + inner.height {
             break;
