@@ -363,6 +363,11 @@ fn a_deleted_file_is_said_and_the_app_stays_read_only() {
     assert!(f.app.read_only.is_some(), "still read-only");
     assert!(message(&f).contains("cannot reopen") && message(&f).contains("no such file"), "{}", message(&f));
     assert!(!f.app.notice_replaced_file(), "not asked again on every refresh");
+    // Reloading what is left keeps it read-only, and does not ask again.
+    key(&mut f.app, KeyCode::Esc);
+    chars(&mut f.app, "t");
+    assert!(f.app.read_only.is_some());
+    assert!(!f.app.notice_replaced_file());
     // Ctrl-R asks again rather than reading the old file as if nothing happened.
     ctrl(&mut f.app, 'r');
     assert!(matches!(f.app.mode, Mode::Confirm { .. }));

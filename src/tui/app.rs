@@ -266,7 +266,10 @@ impl App {
             self.say(unmarked_message(&dropped, self.variance.marked.len()));
         }
         self.load_detail()?;
-        self.read_only = self.store.read_only_reason();
+        // A replaced file stays read-only whatever is reloaded (the refresh said so once).
+        if self.store.file_replaced().is_none() {
+            self.read_only = self.store.read_only_reason();
+        }
         self.cycle_name = self.store.current_cycle_name().ok().flatten().unwrap_or_else(|| "no cycle".into());
         self.settings_error = settings_error(&self.store)?;
         Ok(())
