@@ -464,6 +464,7 @@ pub fn run(cli: Cli) -> Result<i32> {
                     report.late_milestones.len()
                 );
                 println!("open it with: keel --db {}   (or: keel demo)", path.display());
+                print!("{}", crate::io::demo::who_is_who(&store.export_plan()?, &path));
                 Ok(0)
             } else {
                 crate::tui::run(store, cli.mouse)?;

@@ -383,7 +383,7 @@ fn a_file_restored_under_the_open_app_is_noticed_and_edits_stop() {
     assert!(f.app.notice_replaced_file());
     assert!(!f.app.notice_replaced_file(), "said once");
     let reason = f.app.read_only.clone().unwrap();
-    assert!(reason.contains("replaced") && reason.contains("reopen keel"), "{reason}");
+    assert!(reason.contains("replaced") && reason.contains("reopen"), "{reason}");
     let screen = render(&mut f.app, 120, 40);
     assert!(screen.contains("replaced"), "the message line says so:\n{screen}");
     assert_eq!(std::fs::read(&f.path).unwrap(), restored, "the restored file was not written to");

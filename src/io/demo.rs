@@ -74,3 +74,73 @@ pub fn create_at(path: &std::path::Path, today: NaiveDate, login: &str) -> Resul
     store.import_plan(plan(today, login)?)?;
     Ok(store)
 }
+
+/// Who is who in a demo file: each person with a login, their name and what they do, so a
+/// newcomer can try a role with `KEEL_USER=LOGIN` (honoured on demo files only).
+pub fn who_is_who(plan: &Plan, db: &std::path::Path) -> String {
+    let count = |n: usize, what: &str| match n {
+        0 => None,
+        1 => Some(format!("1 {what}")),
+        n => Some(format!("{n} {what}s")),
+    };
+    let mut rows = Vec::new();
+    for p in &plan.people {
+        let Some(login) = &p.login else { continue };
+        let me = Some(p.key.as_str());
+        let mut roles: Vec<String> = Vec::new();
+        if p.pmo_admin {
+            roles.push("PMO administrator".into());
+        }
+        let owned = [
+            count(plan.objectives.iter().filter(|o| o.owner.as_deref() == me).count(), "objective"),
+            count(plan.key_results.iter().filter(|k| k.owner.as_deref() == me).count(), "key result"),
+            count(plan.kpis.iter().filter(|k| k.owner.as_deref() == me).count(), "KPI"),
+            count(plan.measures.iter().filter(|m| m.owner.as_deref() == me).count(), "measure"),
+        ];
+        let owned: Vec<String> = owned.into_iter().flatten().collect();
+        if !owned.is_empty() {
+            roles.push(format!("owns {}", owned.join(", ")));
+        }
+        if let Some(n) = count(plan.measures.iter().filter(|m| m.sponsor.as_deref() == me).count(), "measure") {
+            roles.push(format!("sponsors {n}"));
+        }
+        if let Some(n) = count(plan.measures.iter().filter(|m| m.controller.as_deref() == me).count(), "measure") {
+            roles.push(format!("controller of {n}"));
+        }
+        if let Some(u) = p.unit.as_deref().and_then(|u| plan.units.iter().find(|x| x.key == u)) {
+            roles.push(format!("in {} {}", u.key, u.name));
+        }
+        if roles.is_empty() {
+            roles.push("no items of their own".into());
+        }
+        rows.push((
+            super::text::printable(login.clone()),
+            super::text::printable(p.name.clone()),
+            super::text::printable(roles.join("; ")),
+        ));
+    }
+    let login_w = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(5).max(5);
+    let name_w = rows.iter().map(|r| r.1.chars().count()).max().unwrap_or(4).max(4);
+    let mut out = format!("who is who — try a role with: KEEL_USER=LOGIN keel --db {}\n", super::text::printable(db.display().to_string()));
+    out.push_str(&format!("  {:<login_w$}  {:<name_w$}  roles\n", "login", "name"));
+    for (login, name, roles) in rows {
+        out.push_str(&format!("  {login:<login_w$}  {name:<name_w$}  {roles}\n"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_says_who_is_who() {
+        let plan = plan(NaiveDate::from_ymd_opt(2026, 11, 25).unwrap(), "tester").unwrap();
+        let text = who_is_who(&plan, std::path::Path::new("/tmp/demo.keel"));
+        assert!(text.contains("KEEL_USER=LOGIN keel --db /tmp/demo.keel"), "{text}");
+        let amara = text.lines().find(|l| l.trim_start().starts_with("amara ")).expect("amara is listed");
+        assert!(amara.contains("Amara Okafor") && amara.contains("owns") && amara.contains("sponsors"), "{amara}");
+        let admin = text.lines().find(|l| l.trim_start().starts_with("tester ")).expect("the OS user is the PMO administrator");
+        assert!(admin.contains("PMO administrator"), "{admin}");
+    }
+}

@@ -20,7 +20,24 @@ pub enum EscalationAction {
     Assign(ItemKey),
     Decide(String),
     Resolve(String),
-    Snooze { until: NaiveDate, reason: String },
+    Snooze {
+        until: NaiveDate,
+        reason: String,
+    },
+    /// Put triage back as it was before an action taken by mistake (open again if it was
+    /// resolved); the undone action stays in the audit log.
+    Restore(TriageState),
+}
+
+/// What triage had done to an open escalation: who acknowledged it and when, its assignee,
+/// its snooze and its decision.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TriageState {
+    pub acknowledged_by: Option<String>,
+    pub acknowledged_at: Option<String>,
+    pub assignee_id: Option<i64>,
+    pub snoozed_until: Option<String>,
+    pub decision: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -189,15 +206,21 @@ impl Ctx<'_> {
 impl Store {
     /// Apply an edit through the one write path.
     pub fn edit(&mut self, edit: Edit) -> Result<EditOutcome> {
-        self.edit_inner(edit, false)
+        self.edit_inner(edit, false, false)
+    }
+
+    /// Run an edit through the whole write path and roll it back: what it would do, or why it
+    /// would be refused, with nothing written (the app asks the rules this way as a person types).
+    pub(crate) fn edit_dry_run(&mut self, edit: Edit) -> Result<EditOutcome> {
+        self.edit_inner(edit, false, true)
     }
 
     /// The write path for loading a plan into a fresh file (no person may exist yet to own it).
     pub(crate) fn edit_trusted(&mut self, edit: Edit) -> Result<EditOutcome> {
-        self.edit_inner(edit, true)
+        self.edit_inner(edit, true, false)
     }
 
-    fn edit_inner(&mut self, edit: Edit, trusted: bool) -> Result<EditOutcome> {
+    fn edit_inner(&mut self, edit: Edit, trusted: bool, dry_run: bool) -> Result<EditOutcome> {
         if let Some(why) = self.file_replaced() {
             return Err(StoreError::Replaced { path: self.path().display().to_string(), why });
         }
@@ -243,6 +266,10 @@ impl Store {
                 audit::append(&tx, &clock.stamp(), &actor.login, &ctx.audit)?;
                 EditOutcome { effects: ctx.effects, changes: ctx.audit.len(), meeting: ctx.opened_meeting }
             };
+            if dry_run {
+                tx.rollback()?;
+                return Ok(outcome);
+            }
             tx.commit()?;
             Ok(outcome)
         })();
@@ -254,7 +281,7 @@ impl Store {
             other => other,
         };
         // A refused gate move is itself recorded (after the rollback), so the log shows attempts.
-        if let (Err(StoreError::Refused { missing, .. }), Some((key, action))) = (&result, gate_attempt) {
+        if let (Err(StoreError::Refused { missing, .. }), Some((key, action)), false) = (&result, gate_attempt, dry_run) {
             let _ = self.record_refusal(&key, action, missing, clock);
         }
         result
@@ -304,7 +331,7 @@ impl Change {
                 EscalationAction::Decide(t) => vec![(format!("escalation {id}"), "decision", t.as_str())],
                 EscalationAction::Resolve(t) => vec![(format!("escalation {id}"), "resolution", t.as_str())],
                 EscalationAction::Snooze { reason, .. } => vec![(format!("escalation {id}"), "reason", reason.as_str())],
-                EscalationAction::Acknowledge | EscalationAction::Assign(_) => vec![],
+                EscalationAction::Acknowledge | EscalationAction::Assign(_) | EscalationAction::Restore(_) => vec![],
             },
             Change::Milestone { key, action: MilestoneAction::Add { title, .. } } => {
                 vec![(key.to_string(), "milestone title", title.as_str())]

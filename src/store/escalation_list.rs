@@ -64,6 +64,38 @@ const FILTERS: &str = " AND (:tier IS NULL OR e.rank_tier = -:tier)
             (SELECT p.login FROM kpis k JOIN people p ON p.id = k.owner_id WHERE k.id = e.item_id)))
     AND (:unit IS NULL OR :unit = (SELECT u.key FROM measures m JOIN items u ON u.id = m.business_unit_id WHERE m.id = e.item_id))";
 
+/// The id and item key of every row that passes `filter` (to mark them all).
+pub fn ids(conn: &Connection, filter: &EscalationFilter) -> Result<Vec<(i64, String)>> {
+    let mut sql = String::from("SELECT e.id, i.key FROM escalations e JOIN items i ON i.id = e.item_id WHERE ");
+    sql.push_str(if filter.include_closed { "1" } else { "e.state = 'open'" });
+    sql.push_str(FILTERS);
+    let tier = filter.tier.map(Tier::number);
+    let params: Vec<(&str, &dyn ToSql)> = vec![(":tier", &tier), (":login", &filter.owner_login), (":unit", &filter.unit)];
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(&params[..], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
+/// What triage has done to each of these escalations, to put it back if an action was a mistake.
+pub fn triage_states(conn: &Connection, ids: &[i64]) -> Result<Vec<(i64, super::edit::TriageState)>> {
+    let mut stmt = conn
+        .prepare_cached("SELECT acknowledged_by, acknowledged_at, assignee_id, snoozed_until, decision FROM escalations WHERE id = ?1")?;
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let state = stmt.query_row([id], |r| {
+            Ok(super::edit::TriageState {
+                acknowledged_by: r.get(0)?,
+                acknowledged_at: r.get(1)?,
+                assignee_id: r.get(2)?,
+                snoozed_until: r.get(3)?,
+                decision: r.get(4)?,
+            })
+        })?;
+        out.push((*id, state));
+    }
+    Ok(out)
+}
+
 const ORDER: &str = "e.rank_tier, e.rank_relative, e.rank_gap, e.id";
 const ORDER_DESC: &str = "e.rank_tier DESC, e.rank_relative DESC, e.rank_gap DESC, e.id DESC";
 const RANK: &str = "(e.rank_tier, e.rank_relative, e.rank_gap, e.id)";

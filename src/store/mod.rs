@@ -267,6 +267,18 @@ impl Store {
         }
     }
 
+    /// Open the file that is at this store's path now (after a restore replaced the one opened),
+    /// as the same person, with the same clock. On a demo file the login asked for is kept.
+    pub fn reopen(&self) -> Result<Store> {
+        let mut store = Store::open(&self.path)?;
+        store.clock_override = self.clock_override;
+        store.now_override = self.now_override;
+        if store.demo && store.actor.login != self.actor.login {
+            store.identify(Some(&self.actor.login))?;
+        }
+        Ok(store)
+    }
+
     /// How long a write waits for another keel's write lock before giving up with
     /// [`StoreError::Busy`]. The CLI waits [`BUSY_SECS`]; the app waits briefly and says so, so a
     /// colleague's long import never freezes its keys.

@@ -74,3 +74,18 @@ pub(crate) fn check(ctx: &mut Ctx) -> Result<()> {
     }
     Ok(())
 }
+
+impl super::Store {
+    /// Would these changes leave `key` needing a narrative it does not have yet? The reason
+    /// when they would (the rule's own words), none when not. The changes run through the write
+    /// path and are rolled back, so the answer is the rule's, never a second reckoning of it;
+    /// changes the path refuses for another reason answer with that error.
+    pub fn narrative_needed(&mut self, key: &crate::domain::ItemKey, mut changes: Vec<super::Change>) -> Result<Option<String>> {
+        changes.push(super::Change::RequireNarrative(key.clone()));
+        match self.edit_dry_run(super::Edit { changes, reason: None }) {
+            Ok(_) => Ok(None),
+            Err(StoreError::Invalid { field, why, .. }) if field == "narrative" => Ok(Some(why)),
+            Err(e) => Err(e),
+        }
+    }
+}

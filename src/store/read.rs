@@ -473,6 +473,16 @@ impl Store {
         escalation_list::query(self.conn(), self.clock(), filter, scope)
     }
 
+    /// The id and item key of every escalation that passes `filter`.
+    pub fn escalation_ids(&self, filter: &EscalationFilter) -> Result<Vec<(i64, String)>> {
+        escalation_list::ids(self.conn(), filter)
+    }
+
+    /// What triage has done to these escalations (see [`crate::store::edit::TriageState`]).
+    pub fn triage_states(&self, ids: &[i64]) -> Result<Vec<(i64, super::edit::TriageState)>> {
+        escalation_list::triage_states(self.conn(), ids)
+    }
+
     /// How many escalations pass `filter`, or how many of them come before `rank`.
     pub fn escalation_count(&self, filter: &EscalationFilter, before: Option<&escalation_list::Rank>) -> Result<usize> {
         escalation_list::count(self.conn(), filter, before)

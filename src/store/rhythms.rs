@@ -172,6 +172,28 @@ pub struct Meeting {
     pub facilitator: String,
 }
 
+/// How many escalations and late milestones an objective's page lists (a company objective
+/// can have thousands beneath it; the page says how many more).
+pub const BENEATH_SHOWN: usize = 30;
+
+/// What a check-in's objective page shows beneath the objective.
+#[derive(Clone, Debug, Default)]
+pub struct Beneath {
+    pub escalations: Vec<super::read::EscalationRow>,
+    pub escalations_total: usize,
+    pub late: Vec<LateMilestone>,
+    pub late_total: usize,
+}
+
+/// A milestone past its due date and not done, on a measure beneath an objective.
+#[derive(Clone, Debug)]
+pub struct LateMilestone {
+    pub key: String,
+    pub title: String,
+    pub due: String,
+    pub days: i64,
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct MeetingDecision {
     pub key: String,
@@ -282,16 +304,66 @@ impl Store {
         Ok(groups)
     }
 
-    /// The most recent meeting that started before now (to ask "what changed since").
+    /// The most recent check-in that started before now and decided something (to ask "what
+    /// changed since"): a meeting opened and closed with no decision does not move the baseline.
     pub fn last_meeting(&self, before: Option<i64>) -> Result<Option<Meeting>> {
         Ok(self
             .conn()
             .query_row(
-                "SELECT id, started_at, ended_at, facilitator FROM meetings WHERE (?1 IS NULL OR id < ?1) ORDER BY id DESC LIMIT 1",
+                "SELECT id, started_at, ended_at, facilitator FROM meetings
+                 WHERE (?1 IS NULL OR id < ?1) AND EXISTS (SELECT 1 FROM decisions d WHERE d.meeting_id = meetings.id)
+                 ORDER BY id DESC LIMIT 1",
                 [before],
                 |r| Ok(Meeting { id: r.get(0)?, started_at: r.get(1)?, ended_at: r.get(2)?, facilitator: r.get(3)? }),
             )
             .optional()?)
+    }
+
+    /// Beneath an objective — its key results, its sub-objectives' (any depth) and what serves
+    /// them (measures, KPIs): the open escalations, most severe first, and the late milestones,
+    /// oldest first; at most `BENEATH_SHOWN` of each, with how many there are in all.
+    pub fn beneath_objective(&self, key: &ItemKey) -> Result<Beneath> {
+        let c = self.conn();
+        let id = resolve(c, key)?;
+        const UNDER: &str = "WITH RECURSIVE objs(id) AS (SELECT ?1 UNION SELECT o.id FROM objectives o JOIN objs ON o.parent_id = objs.id),
+            krs AS (SELECT id FROM key_results WHERE objective_id IN (SELECT id FROM objs)),
+            under AS (SELECT id FROM krs UNION SELECT l.from_id FROM links l WHERE l.to_id IN (SELECT id FROM krs)
+                      UNION SELECT l.from_id FROM links l WHERE l.to_id IN (SELECT id FROM objs))";
+        let ids: Vec<i64> = c
+            .prepare_cached(&format!(
+                "{UNDER} SELECT e.id FROM escalations e WHERE e.state = 'open' AND e.item_id IN (SELECT id FROM under)
+                 ORDER BY e.rank_tier, e.rank_relative, e.rank_gap, e.id"
+            ))?
+            .query_map([id], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut escalations = Vec::new();
+        let all = super::read::EscalationFilter::default();
+        for e in ids.iter().take(BENEATH_SHOWN) {
+            escalations.extend(
+                super::escalation_list::query(c, self.clock(), &all, super::escalation_list::Scope::Escalation(*e))?
+                    .into_iter()
+                    .map(|(_, r)| r),
+            );
+        }
+        // Late as the check counts it: open, due before today, the measure neither stopped nor on hold.
+        let today = self.clock().today;
+        let late: Vec<LateMilestone> = c
+            .prepare_cached(&format!(
+                "{UNDER} SELECT i.key, ms.title, ms.due_date FROM milestones ms JOIN items i ON i.id = ms.measure_id
+                 JOIN measures m ON m.id = ms.measure_id
+                 WHERE ms.measure_id IN (SELECT id FROM under) AND ms.done_date IS NULL AND ms.due_date < ?2 AND m.side_state IS NULL
+                 ORDER BY ms.due_date, i.num"
+            ))?
+            .query_map(params![id, today.to_string()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?
+            .collect::<rusqlite::Result<Vec<_>>>()?
+            .into_iter()
+            .map(|(key, title, due)| {
+                let days = NaiveDate::parse_from_str(&due, "%Y-%m-%d").map(|d| (today - d).num_days()).unwrap_or(0);
+                LateMilestone { key, title, due, days }
+            })
+            .collect();
+        let late_total = late.len();
+        Ok(Beneath { escalations, escalations_total: ids.len(), late: late.into_iter().take(BENEATH_SHOWN).collect(), late_total })
     }
 
     pub fn meeting_decisions(&self, meeting: i64) -> Result<Vec<MeetingDecision>> {

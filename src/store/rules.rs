@@ -357,13 +357,13 @@ fn push_log(ctx: &mut Ctx, key: &str, old: Option<String>, new: Option<String>) 
 }
 
 pub(crate) fn escalation_action(ctx: &mut Ctx, esc: i64, action: &EscalationAction) -> Result<()> {
-    let row: Option<(i64, String, i64, Option<i64>)> = ctx
+    let row: Option<(i64, String, Option<i64>, Option<String>)> = ctx
         .tx
-        .query_row("SELECT item_id, state, tier, assignee_id FROM escalations WHERE id = ?1", [esc], |r| {
+        .query_row("SELECT item_id, state, assignee_id, decision FROM escalations WHERE id = ?1", [esc], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
         })
         .optional()?;
-    let Some((item, state, _tier, assignee_id)) = row else {
+    let Some((item, state, assignee_id, decided)) = row else {
         return Err(StoreError::Invalid {
             key: format!("escalation {esc}"),
             field: "id".into(),
@@ -371,7 +371,8 @@ pub(crate) fn escalation_action(ctx: &mut Ctx, esc: i64, action: &EscalationActi
         });
     };
     let key = key_of(ctx.tx, item)?;
-    if state != "open" {
+    // Undoing a resolution by mistake reopens; every other action needs an open escalation.
+    if state != "open" && !matches!(action, EscalationAction::Restore(_)) {
         return Err(StoreError::Invalid {
             key: format!("escalation {esc}"),
             field: "state".into(),
@@ -460,6 +461,37 @@ pub(crate) fn escalation_action(ctx: &mut Ctx, esc: i64, action: &EscalationActi
                 params![until.to_string(), esc],
             )?;
             ("snoozed", format!("until {until}: {}", reason.trim()))
+        }
+        EscalationAction::Restore(before) => {
+            let reopen = state != "open";
+            if reopen {
+                let newer: bool = ctx.tx.query_row(
+                    "SELECT EXISTS (SELECT 1 FROM escalations WHERE item_id = ?1 AND state = 'open' AND id <> ?2)",
+                    params![item, esc],
+                    |r| r.get(0),
+                )?;
+                if newer {
+                    return Err(StoreError::Invalid {
+                        key: format!("escalation {esc}"),
+                        field: "state".into(),
+                        why: format!("cannot be reopened: a newer escalation is open on {key}"),
+                    });
+                }
+            }
+            ctx.tx.execute(
+                "UPDATE escalations SET state = 'open', closed_at = NULL, closed_by = NULL, acknowledged_by = ?1, acknowledged_at = ?2,
+                 assignee_id = ?3, snoozed_until = ?4, decision = ?5, version = version + 1 WHERE id = ?6",
+                params![before.acknowledged_by, before.acknowledged_at, before.assignee_id, before.snoozed_until, before.decision, esc],
+            )?;
+            // A decision recorded by mistake is withdrawn from the item's decisions (the audit
+            // log keeps both the decision and its withdrawal).
+            if let Some(text) = decided.filter(|d| before.decision.as_ref() != Some(d)) {
+                ctx.tx.execute(
+                    "DELETE FROM decisions WHERE id = (SELECT MAX(id) FROM decisions WHERE item_id = ?1 AND text = ?2 AND meeting_id IS NULL)",
+                    params![item, text],
+                )?;
+            }
+            ("undone", if reopen { "triage undone: open again".to_string() } else { "triage undone".to_string() })
         }
     };
     ctx.tx.execute(

@@ -50,12 +50,15 @@ main: {
     EditForecast => "edit-forecast", "enter this period's forecast";
     EditNarrative => "edit-narrative", "write the status narrative";
     EditField => "edit-field", "edit a field of the item";
+    ReadText => "read-text", "read the item's text fields whole (narrative, description …), scrolling";
     GateRequest => "gate-request", "request the next stage gate";
     GateApprove => "gate-approve", "approve / sign off the pending gate";
     GateBack => "gate-back", "move the measure back a stage (with a reason)";
     GateHold => "gate-hold", "put the measure on hold (with a reason)";
     Acknowledge => "acknowledge", "acknowledge the selected (or marked) escalations";
     Mark => "mark", "variance list: mark or unmark the row, to act on several";
+    MarkAll => "mark-all", "variance list: mark every row the filter shows (again: unmark them all)";
+    VarianceFilter => "variance-filter", "variance list: only one owner (login) or unit (U-n); empty shows all";
     Assign => "assign", "assign the selected (or marked) escalations to a person";
     Snooze => "snooze", "snooze the selected (or marked) escalations until a date, with a reason";
     Decide => "decide", "record a decision on the selected (or marked) escalations";
@@ -63,7 +66,7 @@ main: {
     StaleList => "stale-list", "who has not updated what, and for how long";
     WeeklyUpdate => "my-updates", "weekly update: my items that are due";
     Meeting => "meeting", "check-in meeting mode for screen sharing";
-    Undo => "undo", "undo my last edit in this session";
+    Undo => "undo", "undo my last edit or triage action in this session (reopens a resolved escalation)";
     Search => "search", "search items by key or title";
     SearchNext => "search-next", "next search match";
     SearchPrev => "search-prev", "previous search match";
@@ -92,6 +95,7 @@ modes: {
     PrevItem => "prev-item", "the previous agenda item";
     Changes => "changes", "what changed since the last check-in (again: back to the item)";
     EndMeeting => "end-meeting", "end the meeting and show its decisions";
+    ShowInTree => "show-in-tree", "look at the item in the tree; the meeting waits (P comes back to it)";
     Close => "close", "close";
 }
 }

@@ -63,11 +63,11 @@ impl Row {
     }
 }
 
-/// The inverse of one of my own edits in this session.
+/// The inverse of one of my own edits or triage actions in this session.
 #[derive(Clone, Debug)]
 pub struct Undo {
     pub label: String,
-    pub change: crate::store::Change,
+    pub changes: Vec<crate::store::Change>,
 }
 
 /// The tree pane: which hierarchy, which filter, the visible rows and their statuses.
@@ -164,6 +164,8 @@ pub struct App {
     pub settings_error: Option<String>,
     pub quit: bool,
     pub undo: Vec<Undo>,
+    /// A check-in left to look at an item in the tree; the meeting key comes back to it.
+    pub paused_meeting: Option<Box<super::modes::meeting::Meeting>>,
     /// The readers computing statuses, details and the variance list off the keystroke path
     /// (none: computed on the spot, as tests and small tools want).
     pub background: Option<Background>,
@@ -227,6 +229,7 @@ impl App {
             settings_error: None,
             quit: false,
             undo: Vec::new(),
+            paused_meeting: None,
             background,
             generation: 0,
         };
@@ -263,7 +266,10 @@ impl App {
             self.say(unmarked_message(&dropped, self.variance.marked.len()));
         }
         self.load_detail()?;
-        self.read_only = self.store.read_only_reason();
+        // A replaced file stays read-only whatever is reloaded (the refresh said so once).
+        if self.store.file_replaced().is_none() {
+            self.read_only = self.store.read_only_reason();
+        }
         self.cycle_name = self.store.current_cycle_name().ok().flatten().unwrap_or_else(|| "no cycle".into());
         self.settings_error = settings_error(&self.store)?;
         Ok(())
@@ -566,20 +572,6 @@ impl App {
     /// Has another process committed since we last looked? Cheap: one pragma.
     pub fn changed_elsewhere(&self) -> bool {
         self.store.data_version().map(|v| v != self.last_data_version).unwrap_or(false)
-    }
-
-    /// The file was replaced (a restore) or deleted under the open app: stop offering edits and
-    /// say how to go on, once. Saves are refused by the store either way; this says so before
-    /// anyone types into a file that is no longer there. True when it newly noticed.
-    pub fn notice_replaced_file(&mut self) -> bool {
-        let Some(why) = self.store.file_replaced() else { return false };
-        if self.read_only.as_deref().is_some_and(|r| r.starts_with(&why)) {
-            return false;
-        }
-        let say = format!("{why}: nothing more is saved here; quit (q) and reopen keel to work on the file there now");
-        self.read_only = Some(say.clone());
-        self.warn(say);
-        true
     }
 }
 

@@ -80,6 +80,11 @@ pub struct Background {
 
 impl Background {
     /// Start `count` readers on the file behind `store` (same clock, same identity).
+    /// How many readers run.
+    pub fn readers(&self) -> usize {
+        self.readers.len()
+    }
+
     pub fn start(store: &Store, count: usize) -> anyhow::Result<Background> {
         let (reply_tx, replies) = channel();
         let mut readers = Vec::new();

@@ -12,6 +12,14 @@ use ratatui::Frame;
 pub fn prepare_frame(app: &mut App, area: Rect) {
     app.size = area;
     let Some(screen) = view::screen(app, area) else { return };
+    // The reader stops scrolling at its last line.
+    if let Mode::Reader(r) = &app.mode {
+        let max = view::reader::max_scroll(app, r, area);
+        if let Mode::Reader(r) = &mut app.mode {
+            r.max_scroll = max;
+            r.scroll = r.scroll.min(max);
+        }
+    }
     if matches!(app.mode, Mode::Meeting(_)) {
         return;
     }

@@ -29,11 +29,12 @@ pub enum KeyMode {
     Meeting,
     Stale,
     Notice,
+    Reader,
     Help,
 }
 
 impl KeyMode {
-    pub const ALL: [KeyMode; 12] = [
+    pub const ALL: [KeyMode; 13] = [
         KeyMode::Normal,
         KeyMode::Global,
         KeyMode::Editor,
@@ -45,6 +46,7 @@ impl KeyMode {
         KeyMode::Meeting,
         KeyMode::Stale,
         KeyMode::Notice,
+        KeyMode::Reader,
         KeyMode::Help,
     ];
     /// The section of the keymap file.
@@ -61,6 +63,7 @@ impl KeyMode {
             KeyMode::Meeting => "meeting",
             KeyMode::Stale => "stale",
             KeyMode::Notice => "notice",
+            KeyMode::Reader => "reader",
             KeyMode::Help => "help",
         }
     }
@@ -78,6 +81,7 @@ impl KeyMode {
             KeyMode::Meeting => "check-in meeting",
             KeyMode::Stale => "stale list",
             KeyMode::Notice => "a notice",
+            KeyMode::Reader => "reading an item's text",
             KeyMode::Help => "this help",
         }
     }

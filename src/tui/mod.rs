@@ -7,6 +7,7 @@ pub mod background;
 pub mod frame;
 pub mod keymap;
 pub mod modes;
+mod reopen;
 mod replies;
 pub mod theme;
 pub mod update;
@@ -66,7 +67,7 @@ fn install_panic_hook() {
 
 /// How long a save from the app waits for another keel's write lock: the keys wait for it, so
 /// briefly; a save that finds the file busy says so and the person tries again.
-const APP_WAITS_FOR_WRITERS: Duration = Duration::from_millis(300);
+pub(crate) const APP_WAITS_FOR_WRITERS: Duration = Duration::from_millis(300);
 
 pub fn run(store: Store, mouse: bool) -> anyhow::Result<()> {
     store.wait_for_writers(APP_WAITS_FOR_WRITERS)?;

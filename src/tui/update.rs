@@ -17,7 +17,13 @@ pub use super::modes::palette::palette_matches;
 /// A confirmed action waiting for "y".
 #[derive(Clone, Debug)]
 pub enum Pending {
-    Gate { key: ItemKey, action: GateAction, reason: Option<String> },
+    Gate {
+        key: ItemKey,
+        action: GateAction,
+        reason: Option<String>,
+    },
+    /// Reopen the file now at the app's path (the one opened was replaced or deleted).
+    Reopen,
 }
 
 /// What the event loop should do beyond redrawing.
@@ -89,6 +95,7 @@ pub fn handle_key_effect(app: &mut App, ev: KeyEvent) -> anyhow::Result<Effect> 
         Mode::Prompt { purpose, input, error } => modes::prompt::handle_key(app, purpose, input, error, action, ev)?,
         Mode::Palette { input, cursor } => modes::palette::handle_key(app, input, cursor, action, ev)?,
         Mode::Stale(s) => modes::stale::handle_key(app, s, action)?,
+        Mode::Reader(r) => modes::reader::handle_key(app, r, action),
         Mode::Help { scroll, back } => modes::help::handle_key(app, scroll, back, action),
     }
     Ok(Effect::None)
@@ -108,6 +115,13 @@ pub fn handle_paste(app: &mut App, text: &str) {
             // One-line fields take the lines joined by spaces.
             let text = if multi_line { text } else { text.split('\n').map(str::trim_end).collect::<Vec<_>>().join(" ") };
             field.insert_str(text.trim_end_matches('\n'));
+            // A pasted number may change whether the narrative is required.
+            if matches!(app.mode, Mode::Weekly(_)) {
+                if let Mode::Weekly(mut w) = std::mem::replace(&mut app.mode, Mode::Normal) {
+                    modes::weekly::recheck_narrative(app, &mut w);
+                    app.mode = Mode::Weekly(w);
+                }
+            }
         }
         None => app.warn("pasted text ignored: open a field first (a, f, w, e, / …)"),
     }

@@ -8,6 +8,10 @@ use super::Mode;
 pub fn handle_confirm(app: &mut App, prompt: String, then: Pending, action: Option<Action>) -> anyhow::Result<()> {
     match action {
         Some(Action::Yes) => super::editor::run_pending(app, then)?,
+        Some(Action::No) if matches!(then, Pending::Reopen) => {
+            let reload = app.keymap.first_key(Action::Reload);
+            app.say(format!("not reopened: viewing only, nothing is saved; {reload} offers to reopen again"));
+        }
         Some(Action::No) => app.say("cancelled"),
         _ => app.mode = Mode::Confirm { prompt, then },
     }

@@ -19,6 +19,9 @@ pub enum EditTarget {
     Field { name: &'static str, version: i64 },
     /// A gate move that needs a reason.
     GateReason { action: crate::domain::gates::GateAction },
+    /// This period's number, typed already, and the narrative the rule asks for with it (the
+    /// number makes the item red or escalated): both are saved in one edit.
+    ValueAndNarrative { field: &'static str, period: String, version: i64, value: String, why: String },
 }
 
 pub struct Editor {
@@ -44,7 +47,7 @@ impl Editor {
         match &self.target {
             EditTarget::Field { name, .. } => MULTI_LINE.contains(name),
             EditTarget::Value { field, .. } => *field == "comment",
-            EditTarget::GateReason { .. } => true,
+            EditTarget::GateReason { .. } | EditTarget::ValueAndNarrative { .. } => true,
         }
     }
     pub fn text(&self) -> String {
@@ -55,6 +58,9 @@ impl Editor {
             EditTarget::Value { field, period, .. } => format!("{} {field} for {period}", self.key),
             EditTarget::Field { name, .. } => format!("{} {name}", self.key),
             EditTarget::GateReason { action } => format!("{} gate {}: reason", self.key, action.as_str()),
+            EditTarget::ValueAndNarrative { field, period, value, .. } => {
+                format!("{} narrative, with {field} {value} for {period}", self.key)
+            }
         }
     }
 }
@@ -185,7 +191,7 @@ pub fn open_editor(app: &mut App, key: &ItemKey, name: &'static str) -> anyhow::
 pub fn refresh_editor_version(app: &mut App, ed: &mut Editor) {
     if let Ok(d) = app.store.detail(&ed.key) {
         match &mut ed.target {
-            EditTarget::Value { period, version, .. } => {
+            EditTarget::Value { period, version, .. } | EditTarget::ValueAndNarrative { period, version, .. } => {
                 *version = d.values.iter().find(|v| &v.period == period).map(|v| v.version).unwrap_or(0)
             }
             EditTarget::Field { version, .. } => *version = d.version,
@@ -196,6 +202,7 @@ pub fn refresh_editor_version(app: &mut App, ed: &mut Editor) {
 
 pub fn save(app: &mut App, mut ed: Box<Editor>) -> anyhow::Result<()> {
     let text = ed.text();
+    let typed = text.clone();
     if ed.keep_if_empty && text.trim().is_empty() {
         app.say(format!("{}: unchanged", ed.label()));
         return Ok(());
@@ -207,6 +214,27 @@ pub fn save(app: &mut App, mut ed: Box<Editor>) -> anyhow::Result<()> {
         }
         EditTarget::Field { name, version } => {
             Edit::one(Change::Set { key: ed.key.clone(), field: name.to_string(), value: text, if_version: Some(*version) })
+        }
+        EditTarget::ValueAndNarrative { field, period, version, value, why } => {
+            if text.trim().is_empty() {
+                ed.error = Some(format!("the narrative {why}"));
+                app.mode = Mode::Edit(ed);
+                return Ok(());
+            }
+            let period = crate::domain::Period::parse(period)?;
+            Edit {
+                changes: vec![
+                    Change::Value {
+                        key: ed.key.clone(),
+                        period,
+                        field: field.to_string(),
+                        value: value.clone(),
+                        if_version: Some(*version),
+                    },
+                    Change::Set { key: ed.key.clone(), field: "narrative".into(), value: text, if_version: None },
+                ],
+                reason: None,
+            }
         }
         EditTarget::GateReason { action } => {
             if text.trim().is_empty() {
@@ -235,6 +263,16 @@ pub fn save(app: &mut App, mut ed: Box<Editor>) -> anyhow::Result<()> {
             ed.conflict = true;
             app.mode = Mode::Edit(ed);
         }
+        // The number makes the item red or escalated and the narrative rule wants this
+        // period's words: ask for them, keeping the number.
+        Err(StoreError::Invalid { field, why, .. }) if field == "narrative" && matches!(ed.target, EditTarget::Value { .. }) => {
+            ask_narrative(app, ed, typed, why)?
+        }
+        Err(e @ StoreError::Busy) => {
+            // Nothing is lost: the text stays, and Enter tries again.
+            ed.error = Some(format!("{e} Your text is kept: press Enter to try again."));
+            app.mode = Mode::Edit(ed);
+        }
         Err(e) => {
             // Keep the text for correction; say what is wrong beside the field.
             ed.error = Some(e.to_string());
@@ -244,8 +282,30 @@ pub fn save(app: &mut App, mut ed: Box<Editor>) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Turn a refused number into its second question: the narrative, empty, with the last one
+/// shown beside it for reference (never as the answer).
+fn ask_narrative(app: &mut App, mut ed: Box<Editor>, value: String, why: String) -> anyhow::Result<()> {
+    let EditTarget::Value { field, period, version } = ed.target.clone() else { return Ok(()) };
+    let previous = app.store.detail(&ed.key)?.fields.into_iter().find(|f| f.name == "narrative").and_then(|f| f.value);
+    let reference = match previous.filter(|p| !p.trim().is_empty()) {
+        Some(p) => format!("Last narrative, for reference: {}", p.replace('\n', " / ")),
+        None => "There is no narrative yet.".into(),
+    };
+    ed.note = Some(format!("{field} {value}: the narrative {why}. {reference}"));
+    ed.error = None;
+    ed.target = EditTarget::ValueAndNarrative { field, period, version, value, why };
+    ed.placeholder = "why it is off and what happens next (Alt-Enter: new line)".into();
+    ed.input = TextArea::default();
+    ed.input.set_placeholder_text(ed.placeholder.clone());
+    super::super::update::style_field(&mut ed.input);
+    ed.keep_if_empty = false;
+    app.mode = Mode::Edit(ed);
+    Ok(())
+}
+
 pub fn run_pending(app: &mut App, pending: Pending) -> anyhow::Result<()> {
     match pending {
+        Pending::Reopen => app.reopen()?,
         Pending::Gate { key, action, reason } => {
             let edit = Edit::one(Change::Gate { key: key.clone(), action, reason: reason.clone() }).with_reason(reason);
             match app.store.edit(edit) {
@@ -271,7 +331,7 @@ pub fn run_pending(app: &mut App, pending: Pending) -> anyhow::Result<()> {
 /// After a save, keep its inverse so `u` can take it back, guarded by the version it produced.
 pub fn remember_undo(app: &mut App, ed: &Editor) -> anyhow::Result<()> {
     let change = match &ed.target {
-        EditTarget::Value { field, period, .. } => {
+        EditTarget::Value { field, period, .. } | EditTarget::ValueAndNarrative { field, period, .. } => {
             let version = app.store.period_values(&ed.key, period)?.version;
             Change::Value {
                 key: ed.key.clone(),
@@ -287,7 +347,7 @@ pub fn remember_undo(app: &mut App, ed: &Editor) -> anyhow::Result<()> {
         }
         EditTarget::GateReason { .. } => return Ok(()),
     };
-    app.undo.push(Undo { label: ed.label(), change });
+    app.undo.push(Undo { label: ed.label(), changes: vec![change] });
     Ok(())
 }
 
@@ -296,7 +356,7 @@ pub fn undo(app: &mut App) -> anyhow::Result<()> {
         app.warn("nothing to undo in this session");
         return Ok(());
     };
-    match app.store.edit(Edit::one(u.change.clone()).with_reason(Some("undo".into()))) {
+    match app.store.edit(Edit { changes: u.changes.clone(), reason: Some("undo".into()) }) {
         Ok(o) => {
             app.reload()?;
             let caused = if o.effects.is_empty() { String::new() } else { format!(" — {}", o.effects.join("; ")) };

@@ -3,11 +3,11 @@
 //! with the list of decisions and owners.
 
 use super::super::action::Action;
-use super::super::app::App;
+use super::super::app::{App, Pane};
 use super::Mode;
-use crate::domain::ItemKey;
+use crate::domain::{ItemKey, ItemKind};
 use crate::store::read::{Detail, EscalationFilter};
-use crate::store::rhythms::{ItemChanges, MeetingDecision};
+use crate::store::rhythms::{Beneath, ItemChanges, MeetingDecision};
 use crate::store::{Change, Edit};
 use ratatui::crossterm::event::KeyEvent;
 use ratatui_textarea::TextArea;
@@ -30,10 +30,14 @@ pub struct Meeting {
     pub id: i64,
     pub agenda: Vec<String>,
     pub kind: Agenda,
+    /// The unit a unit's agenda is for: its key and name.
+    pub unit: Option<String>,
     pub index: usize,
     pub detail: Option<Detail>,
     /// Details of the key results of an objective on the agenda (for their trend charts).
     pub children: Vec<Detail>,
+    /// Beneath an objective: open escalations and late milestones.
+    pub beneath: Beneath,
     pub screen: Screen,
     pub since: Option<String>,
     pub changes: Vec<ItemChanges>,
@@ -66,13 +70,19 @@ pub fn start(app: &mut App, kind: Agenda, unit: Option<&str>) -> anyhow::Result<
     let outcome = app.store.edit(Edit::one(Change::StartMeeting { agenda: keys }))?;
     let id = outcome.meeting.unwrap_or_default();
     let since = previous.map(|m| m.started_at);
+    let unit = match unit.map(ItemKey::parse).transpose()? {
+        Some(k) => Some(format!("{k} {}", app.store.detail(&k)?.title)),
+        None => None,
+    };
     let mut m = Meeting {
         id,
         agenda,
         kind,
+        unit,
         index: 0,
         detail: None,
         children: vec![],
+        beneath: Beneath::default(),
         screen: Screen::Item,
         since,
         changes: vec![],
@@ -92,10 +102,12 @@ fn load(app: &mut App, m: &mut Meeting) -> anyhow::Result<()> {
     let key = ItemKey::parse(key)?;
     let d = app.store.detail(&key)?;
     m.children = Vec::new();
-    if key.kind == crate::domain::ItemKind::Objective {
+    m.beneath = Beneath::default();
+    if key.kind == ItemKind::Objective {
         for l in d.served_by.iter().filter(|l| l.key.starts_with("KR-")) {
             m.children.push(app.store.detail(&ItemKey::parse(&l.key)?)?);
         }
+        m.beneath = app.store.beneath_objective(&key)?;
     }
     m.detail = Some(d);
     m.decisions = app.store.meeting_decisions(m.id)?;
@@ -163,9 +175,17 @@ pub fn handle_key(app: &mut App, mut m: Box<Meeting>, action: Option<Action>, ev
         (Screen::Summary, Some(Action::EndMeeting | Action::Enter)) => {
             app.reload()?;
             let n = m.decisions.len();
-            app.say(format!("meeting ended: {} recorded", super::super::count(n, "decision", "decisions")));
+            if n == 0 {
+                // A check-in that decided nothing leaves "what changed" counting from the last one that did.
+                let since =
+                    m.since.as_deref().map(|s| format!("the check-in of {}", s.get(..10).unwrap_or(s))).unwrap_or("the start".into());
+                app.say(format!("meeting ended: no decisions recorded — what changed still counts from {since}"));
+            } else {
+                app.say(format!("meeting ended: {} recorded", super::super::count(n, "decision", "decisions")));
+            }
             return Ok(());
         }
+        (Screen::Item | Screen::Changes, Some(Action::ShowInTree)) => return show_in_tree(app, m),
         (_, Some(Action::EndMeeting)) => end(app, &mut m)?,
         (_, Some(Action::Help)) => {
             super::help::open(app, Mode::Meeting(m));
@@ -191,6 +211,33 @@ pub fn handle_key(app: &mut App, mut m: Box<Meeting>, action: Option<Action>, ev
         (_, Some(Action::Up)) => m.scroll = m.scroll.saturating_sub(1),
         _ => {}
     }
+    app.mode = Mode::Meeting(m);
+    Ok(())
+}
+
+/// Leave the meeting for its item in the tree; the meeting waits, open, and the meeting key
+/// comes back to it where it was.
+fn show_in_tree(app: &mut App, m: Box<Meeting>) -> anyhow::Result<()> {
+    let Some(key) = m.agenda.get(m.index).and_then(|k| ItemKey::parse(k).ok()) else {
+        app.mode = Mode::Meeting(m);
+        return Ok(());
+    };
+    app.reload()?;
+    let shown = app.reveal(&key)?;
+    app.focus = Pane::Tree;
+    app.load_detail()?;
+    if !shown {
+        app.show_detail(key.clone())?;
+    }
+    let back = app.keymap.first_key(Action::Meeting);
+    app.say(format!("{key} in the tree — the meeting waits: {back} goes back to it"));
+    app.paused_meeting = Some(m);
+    Ok(())
+}
+
+/// Back to a meeting left for the tree, on the item it was on, read again.
+pub fn resume(app: &mut App, mut m: Box<Meeting>) -> anyhow::Result<()> {
+    load(app, &mut m)?;
     app.mode = Mode::Meeting(m);
     Ok(())
 }

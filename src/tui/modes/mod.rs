@@ -9,6 +9,7 @@ pub mod meeting;
 pub mod normal;
 pub mod palette;
 pub mod prompt;
+pub mod reader;
 pub mod stale;
 pub mod triage;
 pub mod weekly;
@@ -50,6 +51,8 @@ pub enum Mode {
         title: String,
         lines: Vec<String>,
     },
+    /// An item's text fields whole, to read and scroll (the detail pane shows one line each).
+    Reader(reader::Reader),
     /// The keys, over the mode it was opened from (which comes back when it closes).
     Help {
         scroll: u16,
@@ -73,6 +76,7 @@ impl Mode {
             Mode::Meeting(_) => KeyMode::Meeting,
             Mode::Stale(_) => KeyMode::Stale,
             Mode::Notice { .. } => KeyMode::Notice,
+            Mode::Reader(_) => KeyMode::Reader,
             Mode::Help { .. } => KeyMode::Help,
         }
     }
@@ -108,6 +112,7 @@ pub enum Prompt {
     Resolve,
     MeetingAgenda,
     Search,
+    VarianceFilter,
 }
 
 impl Prompt {
@@ -120,6 +125,7 @@ impl Prompt {
             Prompt::Resolve => "how it was resolved",
             Prompt::MeetingAgenda => "o, e or U-2",
             Prompt::Search => "a key or words of a title",
+            Prompt::VarianceFilter => "amara or U-2; empty shows everyone's",
         }
     }
     pub fn question(self) -> &'static str {
@@ -130,6 +136,7 @@ impl Prompt {
             Prompt::Resolve => "how was it resolved?",
             Prompt::MeetingAgenda => "agenda: o = objectives in order, e = only escalated, or a unit key (U-n)",
             Prompt::Search => "search: key or words of a title",
+            Prompt::VarianceFilter => "variance list of whom? an owner's login or a unit (U-n); empty shows all",
         }
     }
 }

@@ -159,6 +159,14 @@ pub fn update(app: &mut App, action: Action) -> anyhow::Result<()> {
                 app.mode = Mode::FieldPicker { key, fields: names, cursor: 0 };
             }
         }
+        Action::ReadText => super::reader::open(app)?,
+        Action::MarkAll => super::triage::mark_all(app)?,
+        Action::VarianceFilter => {
+            app.focus = Pane::Variance;
+            let now = app.variance.filter.unit.clone().or(app.variance.filter.owner_login.clone()).unwrap_or_default();
+            app.mode =
+                Mode::Prompt { purpose: Prompt::VarianceFilter, input: single_line(&now, Prompt::VarianceFilter.hint()), error: None };
+        }
         Action::GateRequest | Action::GateApprove => {
             let Some(key) = measure_key(app) else { return Ok(()) };
             let gate = app.detail_now()?.and_then(|d| d.gate.clone());
@@ -191,7 +199,12 @@ pub fn update(app: &mut App, action: Action) -> anyhow::Result<()> {
                 original: String::new(),
             }));
         }
-        Action::Acknowledge => super::triage::triage(app, |_| Ok(EscalationAction::Acknowledge))?,
+        Action::Acknowledge => {
+            if let Some(why) = super::triage::triage(app, |_| Ok(EscalationAction::Acknowledge))? {
+                // Nothing was typed: the same key tries again.
+                app.warn(format!("{why} Press {} again.", app.keymap.first_key(Action::Acknowledge)));
+            }
+        }
         Action::Mark => {
             if app.focus != Pane::Variance {
                 app.warn("marking works in the variance list (3)");
@@ -233,9 +246,14 @@ pub fn update(app: &mut App, action: Action) -> anyhow::Result<()> {
                 app.say("nothing is due: all your items are up to date for this period");
             }
         }
-        Action::Meeting => {
-            app.mode = Mode::Prompt { purpose: Prompt::MeetingAgenda, input: single_line("o", Prompt::MeetingAgenda.hint()), error: None }
-        }
+        Action::Meeting => match app.paused_meeting.take() {
+            // A meeting left to look at an item in the tree comes back where it was.
+            Some(m) => super::meeting::resume(app, m)?,
+            None => {
+                app.mode =
+                    Mode::Prompt { purpose: Prompt::MeetingAgenda, input: single_line("o", Prompt::MeetingAgenda.hint()), error: None }
+            }
+        },
         Action::Undo => super::editor::undo(app)?,
         Action::Search => app.mode = Mode::Prompt { purpose: Prompt::Search, input: single_line("", Prompt::Search.hint()), error: None },
         Action::SearchNext | Action::SearchPrev => {
@@ -247,10 +265,14 @@ pub fn update(app: &mut App, action: Action) -> anyhow::Result<()> {
                 app.jump_to_search_hit()?;
             }
         }
-        Action::Reload => {
-            app.reload()?;
-            app.say("reloaded");
-        }
+        Action::Reload => match app.store.file_replaced() {
+            // Reloading a file that is no longer there would read the old one: offer the new.
+            Some(why) => app.offer_reopen(&why),
+            None => {
+                app.reload()?;
+                app.say("reloaded");
+            }
+        },
         Action::Help => app.mode = Mode::Help { scroll: 0, back: Box::new(Mode::Normal) },
         Action::Palette => app.mode = Mode::Palette { input: single_line("", "type an action, Tab completes, Enter runs"), cursor: 0 },
         Action::Quit | Action::ForceQuit => app.quit = true,

@@ -40,9 +40,19 @@ pub fn answer(app: &mut App, purpose: Prompt, text: String) -> anyhow::Result<()
     let retry = |app: &mut App, why: String| {
         app.mode = Mode::Prompt { purpose, input: single_line(&text, purpose.hint()), error: Some(why) };
     };
+    // A busy file: the question comes back with the answer typed, and Enter tries again.
+    let busy = |app: &mut App, why: Option<String>| {
+        if let Some(why) = why {
+            let why = format!("{why} Your text is kept: Enter tries again.");
+            app.mode = Mode::Prompt { purpose, input: single_line(&text, purpose.hint()), error: Some(why) };
+        }
+    };
     match purpose {
         Prompt::Assign => match ItemKey::parse(&text) {
-            Ok(k) if k.kind == ItemKind::Person => super::triage::triage(app, |_| Ok(EscalationAction::Assign(k.clone())))?,
+            Ok(k) if k.kind == ItemKind::Person => {
+                let why = super::triage::triage(app, |_| Ok(EscalationAction::Assign(k.clone())))?;
+                busy(app, why)
+            }
             _ => retry(app, format!("'{text}' is not a person key like P-3")),
         },
         Prompt::Snooze => {
@@ -54,15 +64,27 @@ pub fn answer(app: &mut App, purpose: Prompt, text: String) -> anyhow::Result<()
                 }
                 Ok(until) if !reason.trim().is_empty() => {
                     let reason = reason.trim().to_string();
-                    super::triage::triage(app, |_| Ok(EscalationAction::Snooze { until, reason: reason.clone() }))?
+                    let why = super::triage::triage(app, |_| Ok(EscalationAction::Snooze { until, reason: reason.clone() }))?;
+                    busy(app, why)
                 }
                 Ok(_) => retry(app, "say why after the date".into()),
                 Err(_) => retry(app, format!("'{date}' is not a date: use YYYY-MM-DD")),
             }
         }
         Prompt::Decide | Prompt::Resolve if text.is_empty() => retry(app, "write the text first".into()),
-        Prompt::Decide => super::triage::triage(app, |_| Ok(EscalationAction::Decide(text.clone())))?,
-        Prompt::Resolve => super::triage::triage(app, |_| Ok(EscalationAction::Resolve(text.clone())))?,
+        Prompt::Decide => {
+            let why = super::triage::triage(app, |_| Ok(EscalationAction::Decide(text.clone())))?;
+            busy(app, why)
+        }
+        Prompt::Resolve => {
+            let why = super::triage::triage(app, |_| Ok(EscalationAction::Resolve(text.clone())))?;
+            busy(app, why)
+        }
+        Prompt::VarianceFilter => {
+            if let Err(why) = super::triage::set_filter(app, &text) {
+                retry(app, why);
+            }
+        }
         Prompt::Search if text.is_empty() => {}
         Prompt::Search => app.run_search(text)?,
         Prompt::MeetingAgenda => match text.as_str() {

@@ -31,6 +31,11 @@ pub struct Weekly {
     /// The narrative as it stands, shown as a reference above the form — never pre-filled as
     /// this period's answer.
     pub previous: Option<String>,
+    /// Why the numbers as typed make a narrative required (the narrative rule's words), or none
+    /// when it is optional; asked again whenever a number changes.
+    pub narrative_rule: Option<String>,
+    /// The numbers the rule was last asked about.
+    pub checked: Option<Vec<String>>,
 }
 
 fn input(text: &str, placeholder: &str) -> TextArea<'static> {
@@ -77,6 +82,8 @@ pub fn start(app: &mut App) -> anyhow::Result<bool> {
         summary: vec![],
         outcomes: vec![None; n],
         previous: None,
+        narrative_rule: None,
+        checked: None,
     };
     load(app, &mut w)?;
     app.mode = Mode::Weekly(Box::new(w));
@@ -100,7 +107,7 @@ fn load(app: &mut App, w: &mut Weekly) -> anyhow::Result<()> {
     // A narrative outlives periods: last time's is a reference, and this period's starts empty.
     let (narrative, previous) = (String::new(), Some(narrative_of(&detail)).filter(|n| !n.trim().is_empty()));
     w.previous = previous;
-    let needs = if item.needs_narrative { "required: why it is off and what happens next" } else { "optional: what moved, what is next" };
+    let needs = narrative_placeholder(item.needs_narrative);
     w.inputs = vec![
         input(&item.period, "period, e.g. 2026-W48"),
         input(&pv.actual.map(|a| a.to_string()).unwrap_or_default(), &planned),
@@ -109,8 +116,40 @@ fn load(app: &mut App, w: &mut Weekly) -> anyhow::Result<()> {
         input(&narrative, needs),
     ];
     w.detail = Some(detail);
+    w.narrative_rule = None;
+    w.checked = None;
+    recheck_narrative(app, w);
     w.show_focus();
     Ok(())
+}
+
+fn narrative_placeholder(required: bool) -> &'static str {
+    if required {
+        "required: why it is off and what happens next"
+    } else {
+        "optional: what moved, what is next"
+    }
+}
+
+/// Ask the narrative rule about the numbers as typed (the store runs them through the write
+/// path and rolls back), so "required" and "optional" follow the value live. A number that does
+/// not parse yet, or a busy file, leaves the last answer standing.
+pub fn recheck_narrative(app: &mut App, w: &mut Weekly) {
+    let Some(item) = w.current() else { return };
+    let (Ok(key), Ok(period)) = (ItemKey::parse(&item.key), Period::parse(&w.text(0))) else { return };
+    let numbers: Vec<String> = (0..NARRATIVE).map(|i| w.text(i)).collect();
+    if w.checked.as_ref() == Some(&numbers) {
+        return;
+    }
+    let Ok(values) = value_changes(app, w, &key, period) else { return };
+    if let Ok(rule) = app.store.narrative_needed(&key, values) {
+        let was = w.narrative_rule.is_some();
+        w.narrative_rule = rule;
+        w.checked = Some(numbers);
+        if was != w.narrative_rule.is_some() || w.inputs[NARRATIVE].is_empty() {
+            w.inputs[NARRATIVE].set_placeholder_text(narrative_placeholder(w.narrative_rule.is_some()));
+        }
+    }
 }
 
 fn advance(app: &mut App, mut w: Box<Weekly>) -> anyhow::Result<()> {
@@ -137,6 +176,19 @@ fn finish(app: &mut App, w: Weekly) -> anyhow::Result<()> {
 
 /// The changes one Enter saves, in one edit.
 fn changes(app: &App, w: &Weekly, key: &ItemKey, period: Period) -> anyhow::Result<Vec<Change>> {
+    let mut out = value_changes(app, w, key, period)?;
+    // Left empty, the narrative stays as it was (the store says when one is required). Measures,
+    // key results and KPIs each have one, apart from a key result's status explanation.
+    let narrative = w.text(NARRATIVE);
+    if !narrative.is_empty() {
+        out.push(Change::Set { key: key.clone(), field: "narrative".into(), value: narrative, if_version: None });
+    }
+    out.push(Change::RequireNarrative(key.clone()));
+    Ok(out)
+}
+
+/// This period's numbers as typed, as changes.
+fn value_changes(app: &App, w: &Weekly, key: &ItemKey, period: Period) -> anyhow::Result<Vec<Change>> {
     let mut out = Vec::new();
     let pv = app.store.period_values(key, &period.to_string())?;
     let value = |field: &str, text: String| Change::Value {
@@ -152,13 +204,6 @@ fn changes(app: &App, w: &Weekly, key: &ItemKey, period: Period) -> anyhow::Resu
             out.push(value(field, text));
         }
     }
-    // Left empty, the narrative stays as it was (the store says when one is required). Measures,
-    // key results and KPIs each have one, apart from a key result's status explanation.
-    let narrative = w.text(NARRATIVE);
-    if !narrative.is_empty() {
-        out.push(Change::Set { key: key.clone(), field: "narrative".into(), value: narrative, if_version: None });
-    }
-    out.push(Change::RequireNarrative(key.clone()));
     Ok(out)
 }
 
@@ -174,9 +219,10 @@ fn save(app: &mut App, mut w: Box<Weekly>) -> anyhow::Result<()> {
             return Ok(());
         }
     };
-    if item.needs_narrative && key.kind != ItemKind::Kpi && w.text(NARRATIVE).is_empty() {
+    recheck_narrative(app, &mut w);
+    if let (Some(why), true) = (&w.narrative_rule, w.text(NARRATIVE).is_empty()) {
         let reference = if w.previous.is_some() { " (the last one is shown above, for reference)" } else { "" };
-        w.error = Some(format!("narrative: is required — {key} is red or escalated: write why it is off and what happens next{reference}"));
+        w.error = Some(format!("narrative: {why}{reference}"));
         w.field = NARRATIVE;
         w.show_focus();
         app.mode = Mode::Weekly(w);
@@ -210,7 +256,10 @@ fn save(app: &mut App, mut w: Box<Weekly>) -> anyhow::Result<()> {
             if let StoreError::Invalid { field, .. } = &e {
                 w.field = FIELDS.iter().position(|f| field.starts_with(f)).unwrap_or(w.field);
             }
-            w.error = Some(e.to_string());
+            w.error = Some(match e {
+                StoreError::Busy => format!("{e} What you typed is kept: Enter tries again."),
+                e => e.to_string(),
+            });
             w.show_focus();
             app.mode = Mode::Weekly(w);
             Ok(())
@@ -272,6 +321,7 @@ pub fn handle_key(app: &mut App, mut w: Box<Weekly>, action: Option<Action>, ev:
             let f = w.field;
             let placeholder = w.inputs[f].placeholder_text().to_string();
             w.inputs[f] = input("", &placeholder);
+            recheck_narrative(app, &mut w);
         }
         Some(Action::NewLine) if w.field == NARRATIVE => w.inputs[NARRATIVE].insert_newline(),
         Some(Action::Help) => {
@@ -283,6 +333,9 @@ pub fn handle_key(app: &mut App, mut w: Box<Weekly>, action: Option<Action>, ev:
         None => {
             let f = w.field;
             w.inputs[f].input(ev);
+            if f < NARRATIVE {
+                recheck_narrative(app, &mut w);
+            }
         }
     }
     w.show_focus();

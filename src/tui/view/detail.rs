@@ -3,8 +3,8 @@
 
 use super::super::app::{App, Mode, Pane};
 use super::super::theme::{impl_symbol, rag_symbol};
+use super::fit as truncate;
 use crate::domain::Num;
-use crate::io::text::truncate;
 use crate::store::read::Detail;
 use ratatui::layout::Rect;
 use ratatui::style::Modifier;
@@ -209,6 +209,7 @@ pub fn lines<'a>(app: &App, d: &Detail, width: usize) -> Vec<Line<'a>> {
         }
     }
     let mut group = "";
+    let mut cut = false;
     for f in &d.fields {
         if f.group != group {
             group = f.group;
@@ -224,10 +225,15 @@ pub fn lines<'a>(app: &App, d: &Detail, width: usize) -> Vec<Line<'a>> {
             Some(v) => v.clone(),
             None => "—".into(),
         };
-        out.push(Line::from(vec![
-            Span::styled(format!("  {:<18} ", f.name), t.dim()),
-            Span::raw(truncate(&value.replace('\n', " "), width.saturating_sub(21))),
-        ]));
+        let room = width.saturating_sub(21);
+        let one_line = value.replace('\n', " ");
+        cut |= value.contains('\n') || super::width_of(&one_line) > room;
+        out.push(Line::from(vec![Span::styled(format!("  {:<18} ", f.name), t.dim()), Span::raw(truncate(&one_line, room))]));
+    }
+    // Each field has one line here; the reader shows them whole.
+    if cut {
+        let key = app.keymap.first_key(super::super::action::Action::ReadText);
+        out.push(Line::from(Span::styled(format!("  … cut to one line: {key} reads every field whole"), t.dim())));
     }
     if !d.milestones.is_empty() {
         out.push(section(app, "milestones"));
@@ -237,7 +243,10 @@ pub fn lines<'a>(app: &App, d: &Detail, width: usize) -> Vec<Line<'a>> {
                 (None, Some(days)) => (format!("⏱ LATE {days}d"), t.rag(crate::domain::status::Rag::Red)),
                 (None, None) => ("○ open".to_string(), t.dim()),
             };
-            out.push(Line::from(vec![Span::raw(format!("  {}. {} — due {} ", m.number, m.title, m.due)), Span::styled(state, style)]));
+            // The date and state always show whole: the title gives way, with "…".
+            let fixed = super::width_of(&format!("  {}.  — due {} {state}", m.number, m.due));
+            let title = truncate(&m.title, width.saturating_sub(fixed).max(8));
+            out.push(Line::from(vec![Span::raw(format!("  {}. {title} — due {} ", m.number, m.due)), Span::styled(state, style)]));
         }
     }
     if !d.depends_on.is_empty() {
@@ -308,25 +317,34 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
 pub fn draw_editor(frame: &mut Frame, app: &App, area: Rect) {
     match app.mode.base() {
         Mode::Edit(ed) => {
-            let height = if ed.error.is_some() || ed.note.is_some() { 7 } else { 5 };
+            // A narrative shows up to four of its lines; what is said about it (a refusal, a
+            // reference) gets the lines below, the most when the narrative is asked for.
+            let input_h = if ed.multi_line() { (ed.input.lines().len() as u16).clamp(1, 4) } else { 1 };
+            let said = match (&ed.error, &ed.note) {
+                (None, None) => 0,
+                _ if matches!(ed.target, super::super::app::EditTarget::ValueAndNarrative { .. }) => 6,
+                _ => 2,
+            };
+            let height = (input_h + said + 3).min(area.height.saturating_sub(2));
             let r = Rect { x: area.x + 1, y: area.y + area.height.saturating_sub(height + 1), width: area.width.saturating_sub(2), height };
             frame.render_widget(Clear, r);
-            let block = Block::default()
-                .borders(Borders::ALL)
-                .title(Span::styled(format!(" edit {} — Enter saves, Esc cancels ", ed.label()), app.theme.title(true)));
+            let block = Block::default().borders(Borders::ALL).title(Span::styled(
+                super::fit(&format!(" edit {} — Enter saves, Esc cancels ", ed.label()), r.width.saturating_sub(2) as usize),
+                app.theme.title(true),
+            ));
             let inner = block.inner(r);
             frame.render_widget(block, r);
-            let input_area = Rect { height: 1, ..inner };
+            let input_area = Rect { height: input_h.min(inner.height), ..inner };
             frame.render_widget(&ed.input, input_area);
-            if let Some(note) = &ed.note {
-                let note_area = Rect { y: inner.y + 1, height: inner.height.saturating_sub(1), ..inner };
-                frame.render_widget(Paragraph::new(Span::styled(note.clone(), app.theme.dim())).wrap(Wrap { trim: true }), note_area);
-            }
+            let mut said: Vec<Line> = Vec::new();
             if let Some(err) = &ed.error {
-                let err_area = Rect { y: inner.y + 1, height: inner.height.saturating_sub(1), ..inner };
-                frame
-                    .render_widget(Paragraph::new(Span::styled(format!("✖ {err}"), app.theme.error())).wrap(Wrap { trim: true }), err_area);
+                said.push(Line::from(Span::styled(format!("✖ {err}"), app.theme.error())));
             }
+            if let Some(note) = &ed.note {
+                said.push(Line::from(Span::styled(note.clone(), app.theme.dim())));
+            }
+            let said_area = Rect { y: inner.y + input_h, height: inner.height.saturating_sub(input_h), ..inner };
+            frame.render_widget(Paragraph::new(said).wrap(Wrap { trim: true }), said_area);
         }
         Mode::FieldPicker { key, fields, cursor } => {
             let height = (fields.len() as u16 + 2).min(area.height.saturating_sub(2));

@@ -65,6 +65,7 @@ fn bar_actions(app: &App, mode: &Mode) -> Vec<(Action, &'static str)> {
                 (Action::PrevItem, "previous"),
                 (Action::Decide, "decide"),
                 (Action::Changes, "what changed since the last check-in"),
+                (Action::ShowInTree, "show in tree"),
                 (Action::Down, "scroll"),
                 (Action::EndMeeting, "end the meeting"),
                 (Action::Help, "help"),
@@ -72,6 +73,7 @@ fn bar_actions(app: &App, mode: &Mode) -> Vec<(Action, &'static str)> {
         },
         Mode::Stale(_) => vec![(Action::Enter, "jump to the item"), (Action::Down, "down"), (Action::Up, "up"), (Action::Close, "close")],
         Mode::Notice { .. } => vec![(Action::Close, "close"), (Action::Down, "scroll")],
+        Mode::Reader(_) => vec![(Action::Down, "scroll"), (Action::PageDown, "page"), (Action::Close, "close")],
         Mode::Help { .. } => vec![(Action::Down, "scroll"), (Action::Close, "close")],
     }
 }

@@ -6,14 +6,14 @@ use super::super::app::{App, Mode};
 use super::super::keymap::KeyMode;
 use super::super::meeting::{Meeting, Screen};
 use super::super::theme::{impl_symbol, rag_symbol};
+use super::fit as truncate;
 use crate::domain::Num;
-use crate::io::text::truncate;
 use crate::store::read::Detail;
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Axis, Bar, BarChart, BarGroup, Block, Borders, Chart, Clear, Dataset, GraphType, Paragraph, Wrap};
+use ratatui::widgets::{Axis, Block, Borders, Chart, Clear, Dataset, GraphType, Paragraph, Wrap};
 use ratatui::Frame;
 
 fn bar(share: Num, width: usize) -> String {
@@ -86,23 +86,50 @@ fn trend(frame: &mut Frame, app: &App, d: &Detail, area: Rect) {
     frame.render_widget(chart, area);
 }
 
-/// The value funnel of a programme: forecast by DoI stage, as bars.
-fn funnel(frame: &mut Frame, app: &App, d: &Detail, area: Rect) {
-    let bars: Vec<Bar> = d
-        .funnel
+/// The value funnel of a programme: one line a DoI stage, its net forecast as a bar scaled to
+/// the largest. A negative stage (more cost than benefit) is drawn leftwards in a lighter shade
+/// and said in words, never dropped.
+pub fn funnel_lines(funnel: &[(crate::domain::Stage, crate::domain::rollup::Money)], width: usize) -> Vec<(String, bool)> {
+    let numbers: Vec<String> = funnel.iter().map(|(_, m)| m.forecast.grouped()).collect();
+    let number_w = numbers.iter().map(|n| super::width_of(n)).max().unwrap_or(1);
+    let bar_w = width.saturating_sub(5 + number_w + 12).max(4);
+    let max = funnel.iter().map(|(_, m)| m.forecast.to_f64_for_chart().abs()).fold(0.0, f64::max);
+    funnel
         .iter()
-        .map(|(stage, m)| {
-            let k = (m.forecast.to_f64_for_chart() / 1000.0).max(0.0).round() as u64;
-            Bar::default().label(Line::from(stage.short())).value(k).text_value(format!("{k}k"))
+        .zip(numbers)
+        .map(|((stage, m), number)| {
+            let v = m.forecast.to_f64_for_chart();
+            let n = if max > 0.0 { ((v.abs() / max) * bar_w as f64).round() as usize } else { 0 };
+            let negative = m.forecast.is_negative();
+            let bar = if negative { "▒".repeat(n.max(1)) } else { "█".repeat(n) };
+            let note = if negative { "  negative" } else { "" };
+            (
+                format!(
+                    "{:<4} {bar}{} {number:>number_w$}{note}",
+                    stage.short(),
+                    " ".repeat(bar_w.saturating_sub(n.max(negative as usize)))
+                ),
+                negative,
+            )
+        })
+        .collect()
+}
+
+fn funnel(frame: &mut Frame, app: &App, d: &Detail, area: Rect) {
+    let block = Block::default().borders(Borders::ALL).title(" value funnel — net forecast by stage ");
+    let inner = block.inner(area);
+    let lines: Vec<Line> = funnel_lines(&d.funnel, inner.width as usize)
+        .into_iter()
+        .map(|(text, negative)| {
+            let style = match (negative, app.theme.color) {
+                (true, _) => app.theme.rag(crate::domain::status::Rag::Red),
+                (false, true) => Style::default().fg(ratatui::style::Color::Cyan),
+                (false, false) => Style::default(),
+            };
+            Line::from(Span::styled(text, style))
         })
         .collect();
-    let chart = BarChart::default()
-        .block(Block::default().borders(Borders::ALL).title(" value funnel — net forecast by stage (thousands) "))
-        .data(BarGroup::default().bars(&bars))
-        .bar_width(((area.width.saturating_sub(2)) / 7).clamp(3, 12))
-        .bar_gap(1)
-        .bar_style(if app.theme.color { Style::default().fg(ratatui::style::Color::Cyan) } else { Style::default() });
-    frame.render_widget(chart, area);
+    frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 
 fn text_block<'a>(app: &App, d: &Detail, m: &Meeting) -> Vec<Line<'a>> {
@@ -126,6 +153,45 @@ fn text_block<'a>(app: &App, d: &Detail, m: &Meeting) -> Vec<Line<'a>> {
             g.bottom_up.grouped(),
             g.gap.grouped()
         )));
+    }
+    // Beneath an objective: what is escalated and what is late, most severe first.
+    let b = &m.beneath;
+    if !b.escalations.is_empty() || !b.late.is_empty() {
+        out.push(Line::from(Span::styled(
+            format!(
+                "beneath it: {} open, {} late",
+                super::super::count(b.escalations_total, "escalation", "escalations"),
+                super::super::count(b.late_total, "milestone", "milestones")
+            ),
+            t.title(true),
+        )));
+    }
+    for e in &b.escalations {
+        out.push(Line::from(vec![
+            Span::styled(format!("{} {:<6} ", super::super::theme::tier_symbol(e.tier), e.key), t.tier(e.tier)),
+            Span::raw(format!("{}: {} — {}", e.tier_label, e.title, e.reason)),
+        ]));
+    }
+    for l in &b.late {
+        out.push(Line::from(vec![
+            Span::styled(format!("⏱ {:<6} ", l.key), t.rag(crate::domain::status::Rag::Red)),
+            Span::raw(format!("late {}d: {} (due {})", l.days, l.title, l.due)),
+        ]));
+    }
+    // Decisions taken before this meeting, on the item and on its key results.
+    let this_meeting = |key: &str, text: &str| m.decisions.iter().any(|x| x.key == key && x.text == text);
+    let earlier: Vec<_> = d
+        .decisions
+        .iter()
+        .map(|x| (d.key.as_str(), x))
+        .chain(m.children.iter().flat_map(|c| c.decisions.iter().map(|x| (c.key.as_str(), x))))
+        .filter(|(key, x)| !this_meeting(key, &x.text))
+        .collect();
+    if !earlier.is_empty() {
+        out.push(Line::from(Span::styled("decisions already taken:", t.title(true))));
+        for (key, x) in earlier {
+            out.push(Line::from(format!("  {} {key} {}: {}", x.at.get(..10).unwrap_or(&x.at), x.by, x.text)));
+        }
     }
     let mine: Vec<_> = m.decisions.iter().filter(|x| x.key == d.key).collect();
     if !mine.is_empty() {
@@ -151,10 +217,11 @@ pub fn draw(frame: &mut Frame, app: &App) {
             Constraint::Length(1),
         ])
         .split(area);
-    let agenda = match m.kind {
-        super::super::meeting::Agenda::Objectives => "objectives",
-        super::super::meeting::Agenda::Escalated => "escalated only",
-        super::super::meeting::Agenda::Unit => "one unit",
+    let agenda = match (m.kind, &m.unit) {
+        (super::super::meeting::Agenda::Objectives, _) => "objectives".to_string(),
+        (super::super::meeting::Agenda::Escalated, _) => "escalated only".to_string(),
+        (super::super::meeting::Agenda::Unit, Some(u)) => format!("unit {u}"),
+        (super::super::meeting::Agenda::Unit, None) => "one unit".to_string(),
     };
     frame.render_widget(
         Paragraph::new(Line::from(vec![
@@ -168,7 +235,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         ])),
         rows[0],
     );
-    frame.render_widget(Paragraph::new(Line::from(super::footer::spans(app))), rows[3]);
+    super::footer::draw(frame, app, rows[3]);
     if let Some(input) = &m.input {
         let keys = super::footer::title_keys(app, KeyMode::Prompt, &[(Action::Save, "records"), (Action::Cancel, "cancels")]);
         let block = Block::default().borders(Borders::ALL).title(format!(" decision — {keys} "));

@@ -5,6 +5,7 @@ pub mod footer;
 pub mod help;
 pub mod meeting;
 pub mod palette;
+pub mod reader;
 pub mod tree;
 pub mod variance;
 pub mod weekly;
@@ -128,7 +129,8 @@ fn draw_panes(frame: &mut Frame, app: &App) -> Areas {
     let outer = [s.header, s.banner, s.body, s.message, s.keys];
     header(frame, app, outer[0]);
     if let Some(why) = &app.read_only {
-        frame.render_widget(Paragraph::new(format!(" READ-ONLY: {why}")).style(app.theme.banner()), outer[1]);
+        frame
+            .render_widget(Paragraph::new(fit(&format!(" READ-ONLY: {why}"), outer[1].width as usize)).style(app.theme.banner()), outer[1]);
     }
     let areas = s.panes;
     tree::draw(frame, app, areas.tree);
@@ -147,6 +149,7 @@ fn draw_panes(frame: &mut Frame, app: &App) -> Areas {
             popup_text(frame, app, area, title, body)
         }
         Mode::Stale(list) => stale(frame, app, area, list),
+        Mode::Reader(r) => reader::draw(frame, app, area, r),
         Mode::Prompt { purpose, input, error } => {
             footer::draw_prompt(frame, app, purpose.question(), error.as_deref(), input, [outer[3], outer[4]])
         }
@@ -242,7 +245,7 @@ fn stale(frame: &mut Frame, app: &App, area: Rect, list: &super::modes::stale::S
         .take(height)
         .map(|(i, (_, text))| {
             let style = if i == list.cursor { app.theme.selected(true) } else { Style::default() };
-            Line::from(Span::styled(crate::io::text::truncate(text, inner.width as usize), style))
+            Line::from(Span::styled(fit(text, inner.width as usize), style))
         })
         .collect();
     frame.render_widget(Paragraph::new(lines), inner);

@@ -14,8 +14,16 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     if let Some(t) = f.tier {
         title.push_str(&format!(", {} only", t.label()));
     }
-    if f.owner_login.is_some() {
-        title.push_str(", mine");
+    match &f.owner_login {
+        Some(l) if *l == app.store.actor.login => title.push_str(", mine"),
+        Some(l) => title.push_str(&format!(", owner {l}")),
+        None => {}
+    }
+    if let Some(u) = &f.unit {
+        title.push_str(&format!(", unit {u}"));
+    }
+    if !app.variance.marked.is_empty() {
+        title.push_str(&format!(", {} marked", app.variance.marked.len()));
     }
     if !app.variance.list.is_empty() {
         title.push_str(&format!(" · row {} of {}", app.variance.cursor + 1, app.variance.list.len()));
@@ -54,12 +62,13 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         app.theme.dim(),
     ))];
     if app.variance.list.is_empty() {
-        let hidden = f.tier.is_some() || f.owner_login.is_some();
+        let hidden = f.tier.is_some() || f.owner_login.is_some() || f.unit.is_some();
         let text = if hidden {
             format!(
-                "no open escalations match this filter — {} and {} change it",
+                "no open escalations match this filter — {}, {} and {} change it",
                 app.keymap.first_key(super::super::action::Action::CycleTier),
-                app.keymap.first_key(super::super::action::Action::VarianceMine)
+                app.keymap.first_key(super::super::action::Action::VarianceMine),
+                app.keymap.first_key(super::super::action::Action::VarianceFilter)
             )
         } else {
             "no open escalations".to_string()

@@ -5,8 +5,8 @@ use super::super::app::{App, Mode};
 use super::super::keymap::KeyMode;
 use super::super::theme::rag_symbol;
 use super::super::weekly::{FIELDS, NARRATIVE};
+use super::fit;
 use crate::domain::Num;
-use crate::io::text::truncate;
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
@@ -31,10 +31,12 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                 (_, Some(false)) => "→",
                 _ => " ",
             };
-            let flag = if it.needs_narrative { "!" } else { " " };
+            // The item being typed follows the numbers as typed.
+            let needs = if i == w.index { w.narrative_rule.is_some() } else { it.needs_narrative };
+            let flag = if needs { "!" } else { " " };
             let style = if i == w.index { t.selected(true) } else { ratatui::style::Style::default() };
             Line::from(Span::styled(
-                format!("{mark}{flag}{:<6} {}", it.key, truncate(&it.title, cols[0].width.saturating_sub(12) as usize)),
+                format!("{mark}{flag}{:<6} {}", it.key, fit(&it.title, cols[0].width.saturating_sub(12) as usize)),
                 style,
             ))
         })
@@ -55,13 +57,16 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let inner = block.inner(cols[1]);
     frame.render_widget(block, cols[1]);
     let Some(item) = w.current() else { return };
-    let mut lines =
-        vec![Line::from(vec![Span::styled(format!("{} ", item.key), t.key()), Span::styled(item.title.clone(), t.title(true))])];
+    let mut lines = vec![Line::from(vec![
+        Span::styled(format!("{} ", item.key), t.key()),
+        Span::styled(fit(&item.title, (inner.width as usize).saturating_sub(item.key.len() + 1)), t.title(true)),
+    ])];
     if let Some(d) = &w.detail {
         let s = &d.status;
         let mut status = vec![Span::styled(format!("{} {}", rag_symbol(s.rag), s.rag.label()), t.rag(s.rag))];
         if let Some(e) = &d.escalation {
-            status.push(Span::styled(format!("   escalated: {} — {}", e.tier_label, e.reason), t.tier(e.tier)));
+            let room = (inner.width as usize).saturating_sub(super::width_of(&format!("{} {}", rag_symbol(s.rag), s.rag.label())));
+            status.push(Span::styled(fit(&format!("   escalated: {} — {}", e.tier_label, e.reason), room), t.tier(e.tier)));
         }
         lines.push(Line::from(status));
         let recent: Vec<String> = d
@@ -80,22 +85,30 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             })
             .collect();
         if !recent.is_empty() {
-            lines.push(Line::from(Span::styled(format!("recent actual/plan: {}", recent.join("  ")), t.dim())));
+            lines.push(Line::from(Span::styled(fit(&format!("recent actual/plan: {}", recent.join("  ")), inner.width as usize), t.dim())));
         }
         if let Some(m) = d.milestones.iter().find(|m| m.done.is_none()) {
-            lines.push(Line::from(Span::styled(format!("next milestone: {} due {}", m.title, m.due), t.dim())));
+            // The date shows whole; the title gives way.
+            let room = (inner.width as usize).saturating_sub(super::width_of(&format!("next milestone:  due {}", m.due)));
+            lines.push(Line::from(Span::styled(format!("next milestone: {} due {}", fit(&m.title, room.max(8)), m.due), t.dim())));
         }
     }
     if let Some(prev) = &w.previous {
-        let width = inner.width.saturating_sub(20) as usize;
-        lines.push(Line::from(Span::styled(
-            format!("last narrative (reference): {}", truncate(&prev.replace('\n', " / "), width)),
-            t.dim(),
-        )));
+        let text = format!("last narrative (reference): {}", prev.replace('\n', " / "));
+        lines.push(Line::from(Span::styled(fit(&text, inner.width as usize), t.dim())));
     }
-    lines.push(Line::from(""));
     frame.render_widget(Paragraph::new(lines.clone()), Rect { height: lines.len() as u16, ..inner });
     let mut y = inner.y + lines.len() as u16;
+    // Whether this period's narrative is required follows the numbers as typed; the rule's
+    // words wrap (up to three lines) rather than lose their end.
+    let rule = match &w.narrative_rule {
+        Some(why) => Span::styled(format!("narrative required: {why}"), t.error()),
+        None => Span::styled("narrative optional: the numbers as typed leave the item neither red nor escalated", t.dim()),
+    };
+    let width = inner.width.max(1) as usize;
+    let rows = (rule.width().div_ceil(width) as u16).clamp(1, 3).min((inner.y + inner.height).saturating_sub(y));
+    frame.render_widget(Paragraph::new(Line::from(rule)).wrap(Wrap { trim: true }), Rect { y, height: rows, ..inner });
+    y += rows + 1;
     for (i, name) in FIELDS.iter().enumerate() {
         if y + 1 >= inner.y + inner.height {
             break;
