@@ -170,7 +170,7 @@ pub fn run(measures: usize, seed: u64, repeat: usize) -> Result<Figures> {
             let done = (2 * pair * measures) as u64;
             let mut store = Store::create(&keel_file(pair), false)?;
             let spent = generate::load(&mut store, &spec, |n| bar.set_position(done + n as u64))?;
-            values = store.conn().query_row("SELECT COUNT(*) FROM item_values", [], |r| r.get(0))?;
+            values = store.value_count()?;
             trace_rss("after load");
             Ok(spent)
         },
@@ -241,10 +241,7 @@ pub fn run(measures: usize, seed: u64, repeat: usize) -> Result<Figures> {
             drop(report);
             Ok(took)
         },
-        |_| {
-            let conn = rusqlite::Connection::open(&path)?;
-            Ok(baseline::check(&conn)?.0)
-        },
+        |_| Ok(baseline::check(&baseline::open(&path)?)?.0),
     )?;
     spin.finish_and_clear();
     trace_pairs("check", &checks);
