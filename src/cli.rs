@@ -367,7 +367,7 @@ pub fn exit_code(err: &anyhow::Error) -> i32 {
         Some(StoreError::NotKeel { .. } | StoreError::Damaged { .. } | StoreError::Newer { .. } | StoreError::OldSqlite { .. }) => 69,
         Some(StoreError::Conflict { .. } | StoreError::Busy | StoreError::Replaced { .. }) => 75,
         Some(StoreError::Permission(_) | StoreError::ReadOnly(_) | StoreError::Refused { by_role: true, .. }) => 77,
-        Some(StoreError::Sqlite(_) | StoreError::Io(_)) => 70,
+        Some(StoreError::Database(_) | StoreError::Io(_)) => 70,
         Some(_) => 65,
         None => 65,
     }

@@ -29,7 +29,9 @@ impl Loader {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", true)?;
         let tx = conn.transaction()?;
-        migrations::migrate(&tx, 0)?;
+        for sql in migrations::MIGRATIONS {
+            tx.execute_batch(sql)?;
+        }
         tx.commit()?;
         // One transaction for every row, as the bench specifies.
         conn.execute_batch("BEGIN IMMEDIATE")?;
@@ -247,6 +249,11 @@ fn insert_measure(tx: &Connection, ids: &HashMap<String, i64>, id: i64, m: &crat
         m.next_steps
     ])?;
     Ok(())
+}
+
+/// A plain connection to `path`, for [`check`].
+pub fn open(path: &Path) -> Result<Connection> {
+    Connection::open(path).with_context(|| format!("cannot open {}", path.display()))
 }
 
 /// The plain SQL yardstick for `keel check`: the money roll-up per portfolio (net of costs,

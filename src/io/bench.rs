@@ -177,7 +177,7 @@ pub fn run(measures: usize, seed: u64, repeat: usize) -> Result<Figures> {
             let done = (2 * pair * measures) as u64;
             let mut store = Store::create(&keel_file(pair), false)?;
             let spent = generate::load(&mut store, &spec, |n| bar.set_position(done + n as u64))?;
-            values = store.conn().query_row("SELECT COUNT(*) FROM item_values", [], |r| r.get(0))?;
+            values = store.value_count()?;
             trace_rss("after load");
             Ok(spent)
         },
@@ -247,8 +247,7 @@ pub fn run(measures: usize, seed: u64, repeat: usize) -> Result<Figures> {
         Ok(took)
     };
     let baseline_check = || -> Result<Duration> {
-        let conn = rusqlite::Connection::open(&path)?;
-        Ok(baseline::check(&conn)?.0)
+        Ok(baseline::check(&baseline::open(&path)?)?.0)
     };
     // One pair untimed first: the first connection after the edits checkpoints their WAL into
     // the file, which neither side should be charged for.

@@ -2,7 +2,7 @@
 //! row edited or removed outside keel (triggers refuse it inside SQLite) shows up on verify.
 
 use super::Result;
-use rusqlite::{Connection, OptionalExtension};
+use crate::store::engine::{params, Db, DbResult, OptionalExtension};
 use sha2::{Digest, Sha256};
 
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -49,7 +49,7 @@ fn hash_row(prev: &str, seq: i64, at: &str, actor: &str, e: &Entry) -> String {
 }
 
 /// Append entries inside the caller's transaction.
-pub fn append(conn: &Connection, at: &str, actor: &str, entries: &[Entry]) -> Result<()> {
+pub fn append(conn: &Db, at: &str, actor: &str, entries: &[Entry]) -> Result<()> {
     let last: Option<(i64, String)> =
         conn.query_row("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
     let (mut seq, mut prev) = last.unwrap_or((0, GENESIS.to_string()));
@@ -60,7 +60,7 @@ pub fn append(conn: &Connection, at: &str, actor: &str, entries: &[Entry]) -> Re
     for e in entries {
         seq += 1;
         let hash = hash_row(&prev, seq, at, actor, e);
-        stmt.execute(rusqlite::params![seq, at, actor, e.item_key, e.field, e.old_value, e.new_value, e.reason, prev, hash])?;
+        stmt.execute(params![seq, at, actor, e.item_key, e.field, e.old_value, e.new_value, e.reason, prev, hash])?;
         prev = hash;
     }
     Ok(())
@@ -79,7 +79,7 @@ pub struct Verification {
 }
 
 /// Walk the whole chain.
-pub fn verify(conn: &Connection) -> Result<Verification> {
+pub fn verify(conn: &Db) -> Result<Verification> {
     let mut stmt =
         conn.prepare("SELECT seq, at, actor, item_key, field, old_value, new_value, reason, prev_hash, hash FROM audit ORDER BY seq")?;
     let mut rows = stmt.query([])?;
@@ -113,7 +113,7 @@ pub fn verify(conn: &Connection) -> Result<Verification> {
 }
 
 /// The row whose hash is `hash`, if the chain has one (for `keel audit verify --expect`).
-pub fn row_with_hash(conn: &Connection, hash: &str) -> Result<Option<i64>> {
+pub fn row_with_hash(conn: &Db, hash: &str) -> Result<Option<i64>> {
     Ok(conn.query_row("SELECT seq FROM audit WHERE hash = ?1", [hash.trim().to_ascii_lowercase()], |r| r.get(0)).optional()?)
 }
 
@@ -127,7 +127,7 @@ const LOGGED_VALUE_FIELDS: &[&str] = &crate::domain::ValueField::NAMES;
 ///   newer one means rows were cut from the end;
 /// - the last logged change of each value is the value there now: a row added to the end that
 ///   claims a change which did not happen, or a value changed outside keel, disagrees.
-pub fn around_the_chain(conn: &Connection) -> Result<Vec<String>> {
+pub fn around_the_chain(conn: &Db) -> Result<Vec<String>> {
     let mut problems = Vec::new();
     for (name, verb) in [("audit_no_update", "changed"), ("audit_no_delete", "removed")] {
         let sql: Option<String> = conn
@@ -197,7 +197,7 @@ pub fn around_the_chain(conn: &Connection) -> Result<Vec<String>> {
 }
 
 /// Audit rows, newest last, optionally for one item and/or since a date.
-pub fn list(conn: &Connection, item_key: Option<&str>, since: Option<&str>, limit: Option<i64>) -> Result<Vec<Row>> {
+pub fn list(conn: &Db, item_key: Option<&str>, since: Option<&str>, limit: Option<i64>) -> Result<Vec<Row>> {
     let mut stmt = conn.prepare_cached(
         "SELECT seq, at, actor, item_key, field, old_value, new_value, reason FROM (
             SELECT * FROM audit
@@ -205,7 +205,7 @@ pub fn list(conn: &Connection, item_key: Option<&str>, since: Option<&str>, limi
             ORDER BY seq DESC LIMIT ?3
          ) ORDER BY seq",
     )?;
-    let rows = stmt.query_map(rusqlite::params![item_key, since, limit.unwrap_or(-1)], |r| {
+    let rows = stmt.query_map(params![item_key, since, limit.unwrap_or(-1)], |r| {
         Ok(Row {
             seq: r.get(0)?,
             at: r.get(1)?,
@@ -213,12 +213,12 @@ pub fn list(conn: &Connection, item_key: Option<&str>, since: Option<&str>, limi
             entry: Entry { item_key: r.get(3)?, field: r.get(4)?, old_value: r.get(5)?, new_value: r.get(6)?, reason: r.get(7)? },
         })
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(rows.collect::<DbResult<_>>()?)
 }
 
 /// Who last changed one of an item's fields that `belongs` accepts, and when (newest first; only
 /// read when an edit conflicts, so walking the item's rows is fine).
-pub fn last_change_where(conn: &Connection, item_key: &str, belongs: &dyn Fn(&str) -> bool) -> Result<Option<(String, String)>> {
+pub fn last_change_where(conn: &Db, item_key: &str, belongs: &dyn Fn(&str) -> bool) -> Result<Option<(String, String)>> {
     let mut stmt = conn.prepare_cached("SELECT actor, at, field FROM audit WHERE item_key = ?1 ORDER BY seq DESC")?;
     let mut rows = stmt.query([item_key])?;
     while let Some(r) = rows.next()? {
@@ -231,11 +231,11 @@ pub fn last_change_where(conn: &Connection, item_key: &str, belongs: &dyn Fn(&st
 }
 
 /// Who last changed an item's field (or any field when `field` is None), and when.
-pub fn last_change(conn: &Connection, item_key: &str, field: Option<&str>) -> Result<Option<(String, String)>> {
+pub fn last_change(conn: &Db, item_key: &str, field: Option<&str>) -> Result<Option<(String, String)>> {
     Ok(conn
         .query_row(
             "SELECT actor, at FROM audit WHERE item_key = ?1 AND (?2 IS NULL OR field = ?2) ORDER BY seq DESC LIMIT 1",
-            rusqlite::params![item_key, field],
+            params![item_key, field],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?)

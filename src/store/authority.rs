@@ -5,7 +5,7 @@ use super::edit::Ctx;
 use super::{Result, StoreError};
 use crate::domain::authority::{self, DecisionStanding};
 use crate::domain::ItemKind;
-use rusqlite::OptionalExtension;
+use crate::store::engine::OptionalExtension;
 
 /// The people holding a role on an item (see `DecisionStanding::role_on_item`).
 fn role_holders(ctx: &Ctx, kind: ItemKind, id: i64) -> Result<Vec<Option<i64>>> {

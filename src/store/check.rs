@@ -13,6 +13,7 @@ use crate::domain::rollup::{self, Money, TargetGap};
 use crate::domain::settings::SettingProblem;
 use crate::domain::status::{ImplLevel, Rag};
 use crate::domain::{Num, Period, Stage};
+use crate::store::engine::{Db, DbResult};
 use chrono::{Datelike, Duration, NaiveDate};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -103,13 +104,13 @@ pub struct CheckReport {
 pub const SETTINGS_EXIT: i32 = 78;
 
 /// Every key result or KPI (`table`) in key order: id, key, title, owner's name and login.
-pub(crate) fn owned_items(c: &rusqlite::Connection, table: &str) -> Result<Vec<(i64, String, String, Option<String>, Option<String>)>> {
+pub(crate) fn owned_items(c: &Db, table: &str) -> Result<Vec<(i64, String, String, Option<String>, Option<String>)>> {
     let mut s = c.prepare(&format!(
         "SELECT t.id, i.key, t.title, p.name, p.login FROM {table} t JOIN items i ON i.id = t.id
          LEFT JOIN people p ON p.id = t.owner_id ORDER BY i.num"
     ))?;
     let r = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
-    Ok(r.collect::<rusqlite::Result<_>>()?)
+    Ok(r.collect::<DbResult<_>>()?)
 }
 
 impl Store {
@@ -272,7 +273,7 @@ impl Store {
                  WHERE NOT EXISTS (SELECT 1 FROM links WHERE from_id = k.id) AND NOT EXISTS (SELECT 1 FROM links WHERE to_id = k.id) ORDER BY i.num",
             )?;
             let r = s.query_map([], |r| r.get(0))?;
-            r.collect::<rusqlite::Result<_>>()?
+            r.collect::<DbResult<_>>()?
         };
         let mut incomplete_kpis = Vec::new();
         let kpis = owned_items(c, "kpis")?;
@@ -291,7 +292,7 @@ impl Store {
         let nodes: Vec<(i64, String, String, Option<String>)> = {
             let mut s = c.prepare("SELECT n.id, i.key, n.title, n.target FROM nodes n JOIN items i ON i.id = n.id WHERE n.kind IN ('portfolio', 'programme') ORDER BY i.kind DESC, i.num")?;
             let r = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
-            r.collect::<rusqlite::Result<_>>()?
+            r.collect::<DbResult<_>>()?
         };
         for (id, key, title, target) in nodes {
             let by_stage = read::node_funnel(c, id)?;
@@ -341,7 +342,7 @@ impl Store {
         let current: Vec<(String, bool)> = {
             let mut s = c.prepare("SELECT i.key, o.parent_id IS NOT NULL FROM objectives o JOIN items i ON i.id = o.id")?;
             let r = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            r.collect::<rusqlite::Result<_>>()?
+            r.collect::<DbResult<_>>()?
         };
         // Keys are upper case, so the range 'O-' ≤ key < 'O.' is exactly LIKE 'O-%', and it
         // reads only objectives' rows through the audit_item index.

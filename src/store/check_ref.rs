@@ -9,6 +9,7 @@ use crate::domain::health;
 use crate::domain::rollup;
 use crate::domain::status::{ImplLevel, Rag};
 use crate::domain::{Num, Period};
+use crate::store::engine::DbResult;
 use chrono::{Datelike, Duration, NaiveDate};
 
 impl Store {
@@ -37,7 +38,7 @@ impl Store {
                 "SELECT m.id, i.key, m.title, p.name, p.login FROM measures m JOIN items i ON i.id = m.id LEFT JOIN people p ON p.id = m.owner_id ORDER BY i.num",
             )?;
             let r = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
-            r.collect::<rusqlite::Result<_>>()?
+            r.collect::<DbResult<_>>()?
         };
         for (id, key, title, owner, login) in &measures {
             let ms = reference::measure_status(c, *id, clock, &t)?;
@@ -161,7 +162,7 @@ impl Store {
                  WHERE NOT EXISTS (SELECT 1 FROM links WHERE from_id = k.id) AND NOT EXISTS (SELECT 1 FROM links WHERE to_id = k.id) ORDER BY i.num",
             )?;
             let r = s.query_map([], |r| r.get(0))?;
-            r.collect::<rusqlite::Result<_>>()?
+            r.collect::<DbResult<_>>()?
         };
         let mut incomplete_kpis = Vec::new();
         let kpis = super::check::owned_items(c, "kpis")?;
@@ -187,7 +188,7 @@ impl Store {
         let nodes: Vec<(i64, String, String, Option<String>)> = {
             let mut s = c.prepare("SELECT n.id, i.key, n.title, n.target FROM nodes n JOIN items i ON i.id = n.id WHERE n.kind IN ('portfolio', 'programme') ORDER BY i.kind DESC, i.num")?;
             let r = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
-            r.collect::<rusqlite::Result<_>>()?
+            r.collect::<DbResult<_>>()?
         };
         for (id, key, title, target) in nodes {
             let by_stage = read::node_funnel(c, id)?;
@@ -237,12 +238,12 @@ impl Store {
         let current: Vec<(String, bool)> = {
             let mut s = c.prepare("SELECT i.key, o.parent_id IS NOT NULL FROM objectives o JOIN items i ON i.id = o.id")?;
             let r = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            r.collect::<rusqlite::Result<_>>()?
+            r.collect::<DbResult<_>>()?
         };
         let events: Vec<(String, String, String, Option<String>)> = {
             let mut s = c.prepare("SELECT item_key, field, at, old_value FROM audit WHERE item_key LIKE 'O-%' AND field IN ('created', 'parent') ORDER BY seq")?;
             let r = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
-            r.collect::<rusqlite::Result<_>>()?
+            r.collect::<DbResult<_>>()?
         };
         let mut out = Vec::new();
         let mut week_end = start + Duration::days((6 - start.weekday().num_days_from_monday()) as i64);

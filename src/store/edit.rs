@@ -10,8 +10,8 @@ use crate::domain::gates::{self, Acting, GateAction};
 use crate::domain::plan::Plan;
 use crate::domain::text_check;
 use crate::domain::{ItemKey, ItemKind, Num, Period};
+use crate::store::engine::{self, params, DbResult, OptionalExtension, Tx, Value};
 use chrono::NaiveDate;
-use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
 use std::collections::{BTreeSet, HashSet};
 
 #[derive(Clone, Debug)]
@@ -163,7 +163,7 @@ pub struct EditOutcome {
 
 /// State carried through one transaction.
 pub(crate) struct Ctx<'a> {
-    pub tx: &'a Transaction<'a>,
+    pub tx: &'a Tx<'a>,
     pub actor: &'a Actor,
     pub clock: Clock,
     pub reason: Option<String>,
@@ -235,11 +235,10 @@ impl Store {
             Change::Gate { key, action, .. } => Some((key.clone(), *action)),
             _ => None,
         });
-        let result = (|| {
-            let tx = self.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let attempt = |tx: &engine::Tx<'_>| {
             let outcome = {
                 let mut ctx = Ctx {
-                    tx: &tx,
+                    tx,
                     actor: &actor,
                     clock,
                     reason: edit.reason.clone(),
@@ -263,20 +262,16 @@ impl Store {
                 super::invariants::enforce(&mut ctx)?;
                 rules::run(&mut ctx)?;
                 super::narratives::check(&mut ctx)?;
-                audit::append(&tx, &clock.stamp(), &actor.login, &ctx.audit)?;
+                audit::append(tx, &clock.stamp(), &actor.login, &ctx.audit)?;
                 EditOutcome { effects: ctx.effects, changes: ctx.audit.len(), meeting: ctx.opened_meeting }
             };
-            if dry_run {
-                tx.rollback()?;
-                return Ok(outcome);
-            }
-            tx.commit()?;
             Ok(outcome)
-        })();
+        };
+        let result = if dry_run { self.conn().trial(attempt) } else { self.conn().write(attempt) };
         // Someone else's -wal/-shm the write cannot use: say whose and what to do.
         let result = match result {
-            Err(StoreError::Sqlite(e)) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::ReadOnly) => {
-                Err(super::files::foreign_wal_files(self.path()).map(StoreError::ReadOnly).unwrap_or(StoreError::Sqlite(e)))
+            Err(StoreError::Database(e @ engine::Error::ReadOnly(_))) => {
+                Err(super::files::foreign_wal_files(self.path()).map(StoreError::ReadOnly).unwrap_or(StoreError::Database(e)))
             }
             other => other,
         };
@@ -289,31 +284,31 @@ impl Store {
 
     fn record_refusal(&mut self, key: &ItemKey, action: GateAction, missing: &[String], clock: Clock) -> Result<()> {
         let login = self.actor.login.clone();
-        let tx = self.conn_mut().transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let Some((id, stage)) = tx
-            .query_row("SELECT id, stage FROM measures WHERE id = (SELECT id FROM items WHERE key = ?1)", [key.to_string()], |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
-            })
-            .optional()?
-        else {
-            return Ok(());
-        };
-        let detail = missing.join("; ");
-        tx.execute(
-            "INSERT INTO gate_events (measure_id, at, actor, action, outcome, from_stage, to_stage, detail)
+        self.conn().write(|tx| {
+            let Some((id, stage)) = tx
+                .query_row("SELECT id, stage FROM measures WHERE id = (SELECT id FROM items WHERE key = ?1)", [key.to_string()], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+                })
+                .optional()?
+            else {
+                return Ok(());
+            };
+            let detail = missing.join("; ");
+            tx.execute(
+                "INSERT INTO gate_events (measure_id, at, actor, action, outcome, from_stage, to_stage, detail)
              VALUES (?1, ?2, ?3, ?4, 'refused', ?5, NULL, ?6)",
-            params![id, clock.stamp(), login, action.as_str(), stage, detail],
-        )?;
-        let entry = Entry {
-            item_key: key.to_string(),
-            field: "gate".into(),
-            old_value: Some(stage),
-            new_value: Some(format!("{} refused", action.as_str())),
-            reason: Some(detail),
-        };
-        audit::append(&tx, &clock.stamp(), &login, &[entry])?;
-        tx.commit()?;
-        Ok(())
+                params![id, clock.stamp(), login, action.as_str(), stage, detail],
+            )?;
+            let entry = Entry {
+                item_key: key.to_string(),
+                field: "gate".into(),
+                old_value: Some(stage),
+                new_value: Some(format!("{} refused", action.as_str())),
+                reason: Some(detail),
+            };
+            audit::append(tx, &clock.stamp(), &login, &[entry])?;
+            Ok(())
+        })
     }
 }
 
@@ -370,13 +365,13 @@ fn apply(ctx: &mut Ctx, change: &Change) -> Result<()> {
         Change::Milestone { key, action } => milestone(ctx, key, action),
         Change::Link { from, to, remove } => link(ctx, from, to, *remove),
         Change::Depend { key, on, remove } => depend(ctx, key, on, *remove),
-        Change::Decision { key, text, owner } => decision(ctx, key, text, owner.as_ref()),
+        Change::Decision { key, text, owner } => decision(ctx, key, text, owner.as_ref()).map(drop),
         Change::ImportPlan(plan) => super::plan::import(ctx, plan),
         Change::StartMeeting { agenda } => super::rhythms::start_meeting(ctx, agenda),
         Change::EndMeeting { id } => super::rhythms::end_meeting(ctx, *id),
         Change::MeetingDecision { meeting, key, text, owner } => {
-            decision(ctx, key, text, owner.as_ref())?;
-            ctx.tx.execute("UPDATE decisions SET meeting_id = ?1 WHERE id = last_insert_rowid()", [meeting])?;
+            let decided = decision(ctx, key, text, owner.as_ref())?;
+            ctx.tx.execute("UPDATE decisions SET meeting_id = ?1 WHERE id = ?2", params![meeting, decided])?;
             Ok(())
         }
         Change::CopyCycle { from, name, start, end } => super::rhythms::copy_cycle(ctx, from, name, *start, *end),
@@ -388,11 +383,11 @@ fn apply(ctx: &mut Ctx, change: &Change) -> Result<()> {
     }
 }
 
-pub(crate) fn key_of(tx: &Transaction, id: i64) -> Result<String> {
+pub(crate) fn key_of(tx: &Tx, id: i64) -> Result<String> {
     Ok(tx.query_row("SELECT key FROM items WHERE id = ?1", [id], |r| r.get(0))?)
 }
 
-fn opt_key_of(tx: &Transaction, id: Option<i64>) -> Result<Option<String>> {
+fn opt_key_of(tx: &Tx, id: Option<i64>) -> Result<Option<String>> {
     id.map(|i| key_of(tx, i)).transpose()
 }
 
@@ -520,12 +515,12 @@ use chrono::Datelike;
 
 fn old_display(ctx: &Ctx, field: &fields::Field, id: i64, table: &str) -> Result<(Option<String>, i64)> {
     let sql = format!("SELECT {col}, version FROM {table} WHERE id = ?1", col = field.column);
-    let (old, version): (rusqlite::types::Value, i64) = ctx.tx.query_row(&sql, [id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let (old, version): (Value, i64) = ctx.tx.query_row(&sql, [id], |r| Ok((r.get(0)?, r.get(1)?)))?;
     let shown = match (old, field.ty) {
-        (rusqlite::types::Value::Null, _) => None,
-        (rusqlite::types::Value::Integer(i), FieldType::Flag) => Some(if i == 1 { "true" } else { "false" }.to_string()),
-        (rusqlite::types::Value::Integer(i), _) => opt_key_of(ctx.tx, Some(i))?,
-        (rusqlite::types::Value::Text(s), _) => Some(s),
+        (Value::Null, _) => None,
+        (Value::Integer(i), FieldType::Flag) => Some(if i == 1 { "true" } else { "false" }.to_string()),
+        (Value::Integer(i), _) => opt_key_of(ctx.tx, Some(i))?,
+        (Value::Text(s), _) => Some(s),
         (other, _) => Some(format!("{other:?}")),
     };
     Ok((shown, version))
@@ -605,7 +600,7 @@ fn set_field(ctx: &mut Ctx, key: &ItemKey, name: &str, raw: &str, if_version: Op
     }
     let sql = format!("UPDATE {table} SET {col} = ?1, version = version + 1 WHERE id = ?2", col = field.column);
     let n = match typed_value {
-        Typed::Null => ctx.tx.execute(&sql, params![rusqlite::types::Null, id])?,
+        Typed::Null => ctx.tx.execute(&sql, params![engine::Null, id])?,
         Typed::Text(s) => ctx.tx.execute(&sql, params![s, id])?,
         Typed::Int(i) => ctx.tx.execute(&sql, params![i, id])?,
     };
@@ -632,7 +627,7 @@ fn set_field(ctx: &mut Ctx, key: &ItemKey, name: &str, raw: &str, if_version: Op
             // The plan line of every key result in the cycle moves with its dates.
             let mut stmt =
                 ctx.tx.prepare_cached("SELECT k.id FROM key_results k JOIN objectives o ON o.id = k.objective_id WHERE o.cycle_id = ?1")?;
-            let krs: Vec<i64> = stmt.query_map([id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+            let krs: Vec<i64> = stmt.query_map([id], |r| r.get(0))?.collect::<DbResult<_>>()?;
             ctx.touched_variance.extend(krs);
         }
         (ItemKind::Objective | ItemKind::KeyResult, "manual_status") => {
@@ -827,7 +822,7 @@ fn milestone(ctx: &mut Ctx, key: &ItemKey, action: &MilestoneAction) -> Result<(
             let mut stmt =
                 ctx.tx.prepare_cached("SELECT id, title, done_date FROM milestones WHERE measure_id = ?1 ORDER BY due_date, id")?;
             let r = stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-            r.collect::<rusqlite::Result<_>>()?
+            r.collect::<DbResult<_>>()?
         };
         let count = rows.len();
         rows.into_iter().nth(number.wrapping_sub(1)).ok_or_else(|| StoreError::Invalid {
@@ -849,11 +844,11 @@ fn milestone(ctx: &mut Ctx, key: &ItemKey, action: &MilestoneAction) -> Result<(
             if title.trim().is_empty() {
                 return Err(StoreError::Invalid { key: key.to_string(), field: "milestone".into(), why: "needs a title".into() });
             }
-            ctx.tx.execute(
-                "INSERT INTO milestones (measure_id, title, due_date) VALUES (?1, ?2, ?3)",
+            let added: i64 = ctx.tx.query_row(
+                "INSERT INTO milestones (measure_id, title, due_date) VALUES (?1, ?2, ?3) RETURNING id",
                 params![id, title.trim(), due.to_string()],
+                |r| r.get(0),
             )?;
-            let added = ctx.tx.last_insert_rowid();
             ctx.log(&key.to_string(), "milestone", None, Some(format!("{} due {due}", title.trim())));
             // Its number as `keel show` lists milestones: in due-date order.
             let number: i64 = ctx.tx.query_row(
@@ -910,7 +905,7 @@ fn link(ctx: &mut Ctx, from: &ItemKey, to: &ItemKey, remove: bool) -> Result<()>
     let n = if remove {
         ctx.tx.execute("DELETE FROM links WHERE from_id = ?1 AND to_id = ?2", params![fid, tid])?
     } else {
-        ctx.tx.execute("INSERT OR IGNORE INTO links (from_id, to_id) VALUES (?1, ?2)", params![fid, tid])?
+        ctx.tx.execute("INSERT INTO links (from_id, to_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING", params![fid, tid])?
     };
     if n > 0 {
         let (old, new) = if remove { (Some(to.to_string()), None) } else { (None, Some(to.to_string())) };
@@ -934,7 +929,9 @@ fn depend(ctx: &mut Ctx, key: &ItemKey, on: &ItemKey, remove: bool) -> Result<()
     if let Some(why) = super::structure::dependency_refusal(ctx.tx, key, id, on, on_id)? {
         return Err(StoreError::Invalid { key: key.to_string(), field: "depends_on".into(), why });
     }
-    if ctx.tx.execute("INSERT OR IGNORE INTO dependencies (measure_id, depends_on_id) VALUES (?1, ?2)", params![id, on_id])? > 0 {
+    if ctx.tx.execute("INSERT INTO dependencies (measure_id, depends_on_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING", params![id, on_id])?
+        > 0
+    {
         ctx.log(&key.to_string(), "depends_on", None, Some(on.to_string()));
     }
     Ok(())
@@ -945,11 +942,8 @@ fn setting(ctx: &mut Ctx, name: &str, value: &str) -> Result<()> {
         return Err(StoreError::Permission(format!("only a PMO administrator may change settings (you are {})", ctx.actor.display())));
     }
     let value = value.trim();
-    let current: Vec<(String, String)> = ctx
-        .tx
-        .prepare("SELECT name, value FROM settings")?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<_>>()?;
+    let current: Vec<(String, String)> =
+        ctx.tx.prepare("SELECT name, value FROM settings")?.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<DbResult<_>>()?;
     let pairs = current.iter().map(|(n, v)| (n.as_str(), v.as_str()));
     if let Some(p) = crate::domain::settings::check_change(pairs, [(name, value)]).into_iter().next() {
         return Err(StoreError::Invalid {
@@ -972,7 +966,8 @@ fn setting(ctx: &mut Ctx, name: &str, value: &str) -> Result<()> {
     rules::rebuild_all(ctx)
 }
 
-pub(crate) fn decision(ctx: &mut Ctx, key: &ItemKey, text: &str, owner: Option<&ItemKey>) -> Result<()> {
+/// Record a decision on `key`; its row id.
+pub(crate) fn decision(ctx: &mut Ctx, key: &ItemKey, text: &str, owner: Option<&ItemKey>) -> Result<i64> {
     let id = resolve(ctx.tx, key)?;
     super::authority::guard_decision(ctx, key, id)?;
     if text.trim().is_empty() {
@@ -985,10 +980,11 @@ pub(crate) fn decision(ctx: &mut Ctx, key: &ItemKey, text: &str, owner: Option<&
         }
         None => None,
     };
-    ctx.tx.execute(
-        "INSERT INTO decisions (item_id, text, decided_by, owner_id, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+    let decided: i64 = ctx.tx.query_row(
+        "INSERT INTO decisions (item_id, text, decided_by, owner_id, at) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
         params![id, text.trim(), ctx.actor.login, owner_id, ctx.clock.stamp()],
+        |r| r.get(0),
     )?;
     ctx.log(&key.to_string(), "decision", None, Some(text.trim().to_string()));
-    Ok(())
+    Ok(decided)
 }

@@ -11,8 +11,7 @@ use super::read::{EscalationFilter, EscalationRow};
 use super::{Clock, Result};
 use crate::domain::escalation::Tier;
 use crate::domain::Num;
-use rusqlite::types::ToSql;
-use rusqlite::Connection;
+use crate::store::engine::{Db, DbResult, ToParam};
 
 /// Where a row stands in the list's order: the rank columns SQLite computes (generated columns
 /// of `escalations`), compared exactly as the index compares them.
@@ -65,19 +64,19 @@ const FILTERS: &str = " AND (:tier IS NULL OR e.rank_tier = -:tier)
     AND (:unit IS NULL OR :unit = (SELECT u.key FROM measures m JOIN items u ON u.id = m.business_unit_id WHERE m.id = e.item_id))";
 
 /// The id and item key of every row that passes `filter` (to mark them all).
-pub fn ids(conn: &Connection, filter: &EscalationFilter) -> Result<Vec<(i64, String)>> {
+pub fn ids(conn: &Db, filter: &EscalationFilter) -> Result<Vec<(i64, String)>> {
     let mut sql = String::from("SELECT e.id, i.key FROM escalations e JOIN items i ON i.id = e.item_id WHERE ");
-    sql.push_str(if filter.include_closed { "1" } else { "e.state = 'open'" });
+    sql.push_str(if filter.include_closed { "TRUE" } else { "e.state = 'open'" });
     sql.push_str(FILTERS);
     let tier = filter.tier.map(Tier::number);
-    let params: Vec<(&str, &dyn ToSql)> = vec![(":tier", &tier), (":login", &filter.owner_login), (":unit", &filter.unit)];
+    let params: Vec<(&str, &dyn ToParam)> = vec![(":tier", &tier), (":login", &filter.owner_login), (":unit", &filter.unit)];
     let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(&params[..], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+    let rows = stmt.query_map(&params[..], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<DbResult<_>>()?;
     Ok(rows)
 }
 
 /// What triage has done to each of these escalations, to put it back if an action was a mistake.
-pub fn triage_states(conn: &Connection, ids: &[i64]) -> Result<Vec<(i64, super::edit::TriageState)>> {
+pub fn triage_states(conn: &Db, ids: &[i64]) -> Result<Vec<(i64, super::edit::TriageState)>> {
     let mut stmt = conn
         .prepare_cached("SELECT acknowledged_by, acknowledged_at, assignee_id, snoozed_until, decision FROM escalations WHERE id = ?1")?;
     let mut out = Vec::with_capacity(ids.len());
@@ -101,17 +100,20 @@ const ORDER_DESC: &str = "e.rank_tier DESC, e.rank_relative DESC, e.rank_gap DES
 const RANK: &str = "(e.rank_tier, e.rank_relative, e.rank_gap, e.id)";
 
 /// The rows of `scope` that pass `filter`, in the list's order, each with its rank.
-pub fn query(conn: &Connection, clock: Clock, filter: &EscalationFilter, scope: Scope) -> Result<Vec<(Rank, EscalationRow)>> {
+pub fn query(conn: &Db, clock: Clock, filter: &EscalationFilter, scope: Scope) -> Result<Vec<(Rank, EscalationRow)>> {
     // Pages walk the order index (open escalations only); one item's rows come through
     // `escalations_item`, one escalation by its id; the whole list is read in one pass and sorted.
     let paged = !matches!(scope, Scope::All | Scope::Item(_) | Scope::Escalation(_)) && !filter.include_closed;
     let mut sql = String::from(SELECT);
-    sql.push_str(if paged { " FROM escalations e INDEXED BY escalations_open_order" } else { " FROM escalations e" });
+    sql.push_str(" FROM escalations e");
+    if paged {
+        sql.push_str(&conn.index_hint("escalations_open_order"));
+    }
     sql.push_str(" JOIN items i ON i.id = e.item_id WHERE ");
-    sql.push_str(if filter.include_closed { "1" } else { "e.state = 'open'" });
+    sql.push_str(if filter.include_closed { "TRUE" } else { "e.state = 'open'" });
     sql.push_str(FILTERS);
     let tier = filter.tier.map(Tier::number);
-    let mut params: Vec<(&str, &dyn ToSql)> = vec![(":tier", &tier), (":login", &filter.owner_login), (":unit", &filter.unit)];
+    let mut params: Vec<(&str, &dyn ToParam)> = vec![(":tier", &tier), (":login", &filter.owner_login), (":unit", &filter.unit)];
     let (bound, descending, limit) = match &scope {
         Scope::All => (None, false, None),
         Scope::Item(id) => {
@@ -132,7 +134,7 @@ pub fn query(conn: &Connection, clock: Clock, filter: &EscalationFilter, scope: 
     };
     if let Some((op, r)) = bound {
         sql.push_str(&format!(" AND {RANK} {op} (:t, :r, :g, :id)"));
-        params.extend([(":t", &r.tier as &dyn ToSql), (":r", &r.relative), (":g", &r.gap), (":id", &r.id)]);
+        params.extend([(":t", &r.tier as &dyn ToParam), (":r", &r.relative), (":g", &r.gap), (":id", &r.id)]);
     }
     sql.push_str(" ORDER BY ");
     sql.push_str(if descending { ORDER_DESC } else { ORDER });
@@ -173,7 +175,7 @@ pub fn query(conn: &Connection, clock: Clock, filter: &EscalationFilter, scope: 
             };
             Ok((rank, row))
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<DbResult<Vec<_>>>()?;
     if descending {
         rows.reverse();
     }
@@ -181,19 +183,19 @@ pub fn query(conn: &Connection, clock: Clock, filter: &EscalationFilter, scope: 
 }
 
 /// How many rows pass `filter`, and how many of them come before `rank` (a page's position).
-pub fn count(conn: &Connection, filter: &EscalationFilter, before: Option<&Rank>) -> Result<usize> {
+pub fn count(conn: &Db, filter: &EscalationFilter, before: Option<&Rank>) -> Result<usize> {
     let mut sql = String::from("SELECT COUNT(*) FROM escalations e");
     if !filter.include_closed {
-        sql.push_str(" INDEXED BY escalations_open_order");
+        sql.push_str(&conn.index_hint("escalations_open_order"));
     }
     sql.push_str(" WHERE ");
-    sql.push_str(if filter.include_closed { "1" } else { "e.state = 'open'" });
+    sql.push_str(if filter.include_closed { "TRUE" } else { "e.state = 'open'" });
     sql.push_str(FILTERS);
     let tier = filter.tier.map(Tier::number);
-    let mut params: Vec<(&str, &dyn ToSql)> = vec![(":tier", &tier), (":login", &filter.owner_login), (":unit", &filter.unit)];
+    let mut params: Vec<(&str, &dyn ToParam)> = vec![(":tier", &tier), (":login", &filter.owner_login), (":unit", &filter.unit)];
     if let Some(r) = before {
         sql.push_str(&format!(" AND {RANK} < (:t, :r, :g, :id)"));
-        params.extend([(":t", &r.tier as &dyn ToSql), (":r", &r.relative), (":g", &r.gap), (":id", &r.id)]);
+        params.extend([(":t", &r.tier as &dyn ToParam), (":r", &r.relative), (":g", &r.gap), (":id", &r.id)]);
     }
     let n: i64 = conn.prepare_cached(&sql)?.query_row(&params[..], |r| r.get(0))?;
     Ok(n as usize)

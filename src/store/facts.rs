@@ -7,7 +7,7 @@ use super::Result;
 use crate::domain::health::ObjectiveFacts;
 use crate::domain::rollup::Money;
 use crate::domain::{IpoClass, Num};
-use rusqlite::Connection;
+use crate::store::engine::{Db, DbResult, Row};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// An objective's health facts and its top-down target, if it has a valid one.
@@ -16,15 +16,15 @@ pub(crate) struct Facts {
     pub target: Option<Num>,
 }
 
-fn all<T>(c: &Connection, sql: &str, f: impl FnMut(&rusqlite::Row) -> rusqlite::Result<T>) -> Result<Vec<T>> {
+fn all<T>(c: &Db, sql: &str, f: impl FnMut(&Row) -> DbResult<T>) -> Result<Vec<T>> {
     let mut s = c.prepare(sql)?;
     let r = s.query_map([], f)?;
-    Ok(r.collect::<rusqlite::Result<_>>()?)
+    Ok(r.collect::<DbResult<_>>()?)
 }
 
 /// Facts for every objective, in key order. `planned_values` gives, per measure, how many of
 /// its values carry a plan (counted while its statuses were computed).
-pub(crate) fn objective_facts(c: &Connection, planned_values: &HashMap<i64, usize>) -> Result<Vec<(i64, Facts)>> {
+pub(crate) fn objective_facts(c: &Db, planned_values: &HashMap<i64, usize>) -> Result<Vec<(i64, Facts)>> {
     let base: Vec<(i64, String, String, bool, bool, Option<String>)> = all(
         c,
         "SELECT o.id, i.key, o.title, o.parent_id IS NOT NULL, EXISTS (SELECT 1 FROM objectives x WHERE x.parent_id = o.id), o.target
@@ -107,7 +107,7 @@ pub(crate) fn objective_facts(c: &Connection, planned_values: &HashMap<i64, usiz
 
 /// The bottom-up value of these objectives: the money (from `measure_money`) of the distinct,
 /// not cancelled measures serving the key results of the objective and of those cascaded from it.
-pub(crate) fn bottom_up(c: &Connection, ids: impl Iterator<Item = i64>) -> Result<HashMap<i64, Money>> {
+pub(crate) fn bottom_up(c: &Db, ids: impl Iterator<Item = i64>) -> Result<HashMap<i64, Money>> {
     let wanted: Vec<i64> = ids.collect();
     let mut out = HashMap::new();
     if wanted.is_empty() {

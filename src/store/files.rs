@@ -7,6 +7,7 @@
 //! setgid folder of that group that members may write — then whoever opens it first creates
 //! `-wal`/`-shm` files that every member can write too.
 
+use super::engine::{Db, FileMode};
 use super::{Result, Store, StoreError};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -201,7 +202,7 @@ impl Store {
 /// Create a database at `path` whole or not at all: `init` builds it in a hidden file beside
 /// `path` (mode 0600), which is then hard-linked into place (refusing to replace anything that
 /// appeared there meanwhile) and removed. A process killed half-way leaves only the hidden file.
-pub(crate) fn create_whole(path: &Path, init: impl FnOnce(&mut rusqlite::Connection) -> Result<()>) -> Result<()> {
+pub(crate) fn create_whole(path: &Path, init: impl FnOnce(&mut Db) -> Result<()>) -> Result<()> {
     use std::os::unix::fs::OpenOptionsExt;
     let dir = folder_of(path);
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "keel.db".into());
@@ -218,10 +219,10 @@ pub(crate) fn create_whole(path: &Path, init: impl FnOnce(&mut rusqlite::Connect
     clean(&temp);
     std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&temp)?;
     let result = (|| -> Result<()> {
-        let mut conn = rusqlite::Connection::open(&temp)?;
+        let mut conn = Db::open_file(&temp, FileMode::Create)?;
         init(&mut conn)?;
         fold_and_check(&conn)?;
-        conn.close().map_err(|(_, e)| e)?;
+        conn.close()?;
         match std::fs::hard_link(&temp, path) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(StoreError::Exists { path: path.display().to_string() }),
@@ -240,17 +241,15 @@ pub(crate) fn create_whole(path: &Path, init: impl FnOnce(&mut rusqlite::Connect
 /// Fold the WAL into the file and make sure the file is whole before anyone sees it. Closing the
 /// connection would fold it too, but does not report a checkpoint that failed (a full disk), and
 /// a truncated file would then be linked into place.
-fn fold_and_check(conn: &rusqlite::Connection) -> Result<()> {
+fn fold_and_check(conn: &Db) -> Result<()> {
     // (busy, frames in the WAL, frames copied); -1 frames when the file is not in WAL mode.
-    let (busy, frames, copied): (i64, i64, i64) =
-        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    let (busy, frames, copied) = conn.checkpoint()?;
     if busy != 0 || frames != copied {
         return Err(StoreError::Io(std::io::Error::other(format!(
             "the new file could not be completed ({copied} of {frames} pages written into it); nothing was created"
         ))));
     }
-    let found: String = conn.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
-    if found != "ok" {
+    if let Some(found) = conn.quick_check()?.first() {
         return Err(StoreError::Io(std::io::Error::other(format!("the new file is damaged ({found}); nothing was created"))));
     }
     Ok(())

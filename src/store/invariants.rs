@@ -7,10 +7,10 @@
 use super::edit::{key_of, Ctx};
 use super::{rules, Result, StoreError};
 use crate::domain::{gates, key_result, ItemKey, KrKind, Num, Stage};
-use rusqlite::{params, Connection};
+use crate::store::engine::{params, Db};
 
 /// What is wrong with a key result's definition (empty when nothing is).
-pub(crate) fn key_result_problems(conn: &Connection, id: i64) -> Result<Vec<String>> {
+pub(crate) fn key_result_problems(conn: &Db, id: i64) -> Result<Vec<String>> {
     let (kind, baseline, target): (String, Option<String>, Option<String>) = conn
         .prepare_cached("SELECT kind, baseline, target FROM key_results WHERE id = ?1")?
         .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
@@ -20,7 +20,7 @@ pub(crate) fn key_result_problems(conn: &Connection, id: i64) -> Result<Vec<Stri
 }
 
 /// What is wrong with the weights of an objective's key results.
-pub(crate) fn weight_problem(conn: &Connection, objective: i64) -> Result<Option<String>> {
+pub(crate) fn weight_problem(conn: &Db, objective: i64) -> Result<Option<String>> {
     let weights: Vec<Num> = {
         let mut stmt = conn.prepare_cached("SELECT weight FROM key_results WHERE objective_id = ?1")?;
         let rows = stmt.query_map([objective], |r| r.get::<_, String>(0))?;

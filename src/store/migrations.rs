@@ -2,23 +2,24 @@
 //!
 //! Every table is STRICT; numbers are TEXT holding exact decimals (never REAL); every row a
 //! person can edit has an integer `version` that each update bumps, so a stale edit is refused.
+//! This is SQLite's schema; another engine keeps its own, with the same version numbers.
 
-use rusqlite::Transaction;
+use crate::store::engine::{DbResult, Tx};
 
 /// Identifies a keel file: "KEEL" in ASCII.
 pub const APPLICATION_ID: i64 = 0x4B45_454C;
 
 /// Each entry moves the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6, SCHEMA_V7];
+pub const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6, SCHEMA_V7];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
-pub fn migrate(tx: &Transaction, from: i64) -> rusqlite::Result<()> {
+pub fn migrate(tx: &Tx, from: i64) -> DbResult<()> {
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(from as usize) {
-        tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.batch(sql)?;
+        tx.set_schema_version((i + 1) as i64)?;
     }
-    tx.pragma_update(None, "application_id", APPLICATION_ID)?;
+    tx.set_application_id(APPLICATION_ID)?;
     Ok(())
 }
 

@@ -6,6 +6,7 @@ pub mod check;
 #[cfg(test)]
 mod check_ref;
 pub mod edit;
+pub(crate) mod engine;
 pub mod escalation_list;
 mod facts;
 pub mod fields;
@@ -24,7 +25,6 @@ mod reference;
 pub mod report;
 pub mod rhythms;
 pub mod rules;
-mod sql_types;
 pub mod statuses;
 mod structure;
 
@@ -32,7 +32,7 @@ use crate::domain::escalation::Thresholds;
 use crate::domain::settings::{self, SettingProblem, Settings};
 use crate::domain::ItemKey;
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::{Connection, OpenFlags, OptionalExtension};
+use engine::{Db, FileMode, OptionalExtension};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -41,7 +41,7 @@ pub use identity::os_login;
 
 /// The oldest SQLite keel trusts: earlier versions can corrupt a WAL file when several
 /// connections write at once.
-pub const MIN_SQLITE: i32 = 3_051_003;
+pub const MIN_SQLITE: i32 = engine::MIN_SQLITE;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -79,7 +79,7 @@ pub enum StoreError {
     #[error("{path}: {why} since keel opened it. Nothing was saved; reopen keel to work on the file that is there now.")]
     Replaced { path: String, why: String },
     #[error("database: {0}")]
-    Sqlite(rusqlite::Error),
+    Database(engine::Error),
     // Transparent: the OS's words once, not again as the error's source.
     #[error(transparent)]
     Io(#[from] std::io::Error),
@@ -90,17 +90,15 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 /// How long a connection waits for another's write lock before giving up with [`StoreError::Busy`].
 pub const BUSY_SECS: u64 = 10;
 
-/// SQLite's "database is locked" never reaches a user as such: it becomes [`StoreError::Busy`],
-/// which says what happened and that nothing was saved (exit 75, try again).
-impl From<rusqlite::Error> for StoreError {
-    fn from(e: rusqlite::Error) -> StoreError {
-        match e.sqlite_error_code() {
-            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => StoreError::Busy,
+/// "Database is locked" never reaches a user as such: it becomes [`StoreError::Busy`], which
+/// says what happened and that nothing was saved (exit 75, try again).
+impl From<engine::Error> for StoreError {
+    fn from(e: engine::Error) -> StoreError {
+        match e {
+            engine::Error::Busy(_) => StoreError::Busy,
             // Damage found while reading (a truncated file, smashed pages) is the file's, not a bug.
-            Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase) => {
-                StoreError::Damaged { path: "the keel file".into(), why: format!("SQLite reports {e}") }
-            }
-            _ => StoreError::Sqlite(e),
+            engine::Error::Corrupt(why) => StoreError::Damaged { path: "the keel file".into(), why },
+            e => StoreError::Database(e),
         }
     }
 }
@@ -151,7 +149,7 @@ impl Clock {
 }
 
 pub struct Store {
-    conn: Connection,
+    conn: Db,
     path: PathBuf,
     pub actor: Actor,
     pub demo: bool,
@@ -167,34 +165,14 @@ pub struct Store {
 }
 
 fn check_sqlite_version() -> Result<()> {
-    if rusqlite::version_number() < MIN_SQLITE {
-        return Err(StoreError::OldSqlite { found: rusqlite::version().to_string() });
+    match engine::sqlite_too_old() {
+        Some(found) => Err(StoreError::OldSqlite { found }),
+        None => Ok(()),
     }
-    configure_sqlite();
-    Ok(())
 }
 
-/// Process-wide SQLite settings, once, before the first connection. Memory statistics off:
-/// SQLite otherwise takes one global mutex around every allocation, and the app's readers, each
-/// on its own connection, spent their time waiting on it (two subtrees computed at once took
-/// nearly as long as one after the other). keel never asks SQLite for its memory figures.
-fn configure_sqlite() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        // SAFETY: sqlite3_config with SQLITE_CONFIG_MEMSTATUS takes one int. It must come before
-        // SQLite initialises; if a connection was opened earlier it returns SQLITE_MISUSE and
-        // changes nothing, which is harmless.
-        unsafe {
-            rusqlite::ffi::sqlite3_config(rusqlite::ffi::SQLITE_CONFIG_MEMSTATUS, 0 as std::ffi::c_int);
-        }
-    });
-}
-
-fn configure(conn: &Connection) -> Result<()> {
-    conn.busy_timeout(Duration::from_secs(BUSY_SECS))?;
-    conn.pragma_update(None, "foreign_keys", true)?;
-    conn.pragma_update(None, "synchronous", "FULL")?;
-    Ok(())
+fn configure(conn: &Db) -> Result<()> {
+    Ok(conn.configure(Duration::from_secs(BUSY_SECS))?)
 }
 
 /// Read the first bytes to tell a SQLite file from anything else *before* SQLite touches it
@@ -241,12 +219,6 @@ fn truncated(path: &Path, header: &[u8; 100], len: u64) -> Option<(u64, u64)> {
     }
     let needs = u64::from(be32(28)) * page_size;
     (needs > len).then_some((needs, len))
-}
-
-fn quick_check_conn(conn: &Connection) -> Result<Vec<String>> {
-    let mut stmt = conn.prepare("PRAGMA quick_check")?;
-    let found = stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(found.into_iter().filter(|l| l != "ok").collect())
 }
 
 /// The device and inode a path names now, if it names a file.
@@ -305,12 +277,10 @@ impl Store {
         if !writable {
             files::refuse_blocking_view(path)?;
         }
-        let flags =
-            if writable { OpenFlags::SQLITE_OPEN_READ_WRITE } else { OpenFlags::SQLITE_OPEN_READ_ONLY } | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags)?;
+        let conn = Db::open_file(path, if writable { FileMode::ReadWrite } else { FileMode::ReadOnly })?;
         conn.busy_timeout(Duration::from_secs(BUSY_SECS))?;
-        let app: i64 = conn.pragma_query_value(None, "application_id", |r| r.get(0))?;
-        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let app: i64 = conn.application_id()?;
+        let version: i64 = conn.schema_version()?;
         if app != migrations::APPLICATION_ID {
             return Err(StoreError::NotKeel { path: shown, why: "it is a SQLite database of another program".into() });
         }
@@ -319,7 +289,7 @@ impl Store {
         }
         configure(&conn)?;
         if writable {
-            conn.pragma_update(None, "journal_mode", "WAL")?;
+            conn.use_wal()?;
         }
         let mut store = Store {
             conn,
@@ -336,9 +306,7 @@ impl Store {
             if !writable {
                 return Err(StoreError::ReadOnly(format!("{shown}: needs a schema upgrade but the file is read-only")));
             }
-            let tx = store.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            migrations::migrate(&tx, version)?;
-            tx.commit()?;
+            store.conn.write(|tx| migrations::migrate(tx, version))?;
         }
         store.demo = store.setting("demo")?.as_deref() == Some("true");
         store.identify(None)?;
@@ -361,17 +329,17 @@ impl Store {
         // disk never leaves a half-made file at `path` that keel would then refuse to open.
         files::create_whole(path, |conn| {
             configure(conn)?;
-            conn.pragma_update(None, "journal_mode", "WAL")?;
-            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            migrations::migrate(&tx, 0)?;
-            tx.execute(
-                "INSERT INTO settings (name, value) VALUES ('demo', ?1), ('created_at', ?2)",
-                rusqlite::params![if demo { "true" } else { "false" }, Clock::system().stamp()],
-            )?;
-            tx.commit()?;
+            conn.use_wal()?;
+            conn.write(|tx| {
+                migrations::migrate(tx, 0)?;
+                tx.execute(
+                    "INSERT INTO settings (name, value) VALUES ('demo', ?1), ('created_at', ?2)",
+                    engine::params![if demo { "true" } else { "false" }, Clock::system().stamp()],
+                )
+            })?;
             Ok(())
         })?;
-        let conn = Connection::open(path)?;
+        let conn = Db::open_file(path, FileMode::Create)?;
         configure(&conn)?;
         let mut store = Store {
             conn,
@@ -396,11 +364,9 @@ impl Store {
     /// identity, its own remembered statuses. It never writes, and holds no transaction between
     /// statements, so it never stands in a writer's way.
     pub fn open_reader(&self) -> Result<Store> {
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let flags = if self.read_only.is_some() { OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX } else { flags };
-        let conn = Connection::open_with_flags(&self.path, flags)?;
+        let conn = Db::open_file(&self.path, if self.read_only.is_some() { FileMode::ReadOnly } else { FileMode::ReadWrite })?;
         configure(&conn)?;
-        conn.pragma_update(None, "query_only", true)?;
+        conn.query_only()?;
         Ok(Store {
             conn,
             path: self.path.clone(),
@@ -414,12 +380,8 @@ impl Store {
         })
     }
 
-    pub(crate) fn conn(&self) -> &Connection {
+    pub(crate) fn conn(&self) -> &Db {
         &self.conn
-    }
-
-    pub(crate) fn conn_mut(&mut self) -> &mut Connection {
-        &mut self.conn
     }
 
     /// Work out who is acting: the real uid's login (see [`identity`]). `KEEL_USER` (or `as_login`)
@@ -507,12 +469,8 @@ impl Store {
     /// The organisation's time zone, as the settings parser reads it (UTC when unset or bad;
     /// a bad one is reported with the other settings).
     fn timezone(&self) -> chrono_tz::Tz {
-        let stored: Option<String> = self
-            .conn
-            .prepare_cached("SELECT value FROM settings WHERE name = 'timezone'")
-            .and_then(|mut s| s.query_row([], |r| r.get(0)).optional())
-            .ok()
-            .flatten();
+        let stored: Option<String> =
+            self.conn.query_opt("SELECT value FROM settings WHERE name = 'timezone'", [], |r| r.get(0)).ok().flatten();
         stored.map(|v| settings::parse([("timezone", v.as_str())]).0.timezone).unwrap_or(chrono_tz::Tz::UTC)
     }
 
@@ -537,7 +495,12 @@ impl Store {
     /// A number that changes whenever any connection commits to the file: used to notice
     /// other people's edits without re-reading anything.
     pub fn data_version(&self) -> Result<i64> {
-        Ok(self.conn.pragma_query_value(None, "data_version", |r| r.get(0))?)
+        Ok(self.conn.data_version()?)
+    }
+
+    /// How many values (one item's numbers for one period) the file holds.
+    pub fn value_count(&self) -> Result<i64> {
+        Ok(self.conn.query_row("SELECT COUNT(*) FROM item_values", [], |r| r.get(0))?)
     }
 
     /// The total count of audit rows, which grows with every committed edit from any process.
@@ -547,18 +510,17 @@ impl Store {
 
     /// SQLite's quick structural check of every page: what it found, or nothing when the file is whole.
     pub fn quick_check(&self) -> Result<Vec<String>> {
-        quick_check_conn(&self.conn)
+        Ok(self.conn.quick_check()?)
     }
 
     /// `PRAGMA quick_check` of a file keel could not open (damage in a page read at open), read
     /// only, so `keel check --deep` can still say what is damaged.
     pub fn quick_check_file(path: &Path) -> Result<Vec<String>> {
-        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
-        quick_check_conn(&conn)
+        Ok(Db::open_file(path, FileMode::ReadOnly)?.quick_check()?)
     }
 
     pub fn integrity_check(&self) -> Result<String> {
-        Ok(self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+        Ok(self.conn.integrity_check()?)
     }
 
     /// Copy the database with SQLite's online backup API (consistent even while others write).
@@ -569,16 +531,7 @@ impl Store {
         // One step copies every page inside one read transaction: a consistent snapshot while
         // others keep writing (readers do not block writers in WAL mode), never restarted by
         // their commits. Built under a temporary name, so an interrupted backup leaves nothing.
-        files::create_whole(dest, |target| {
-            let backup = rusqlite::backup::Backup::new(&self.conn, target)?;
-            for _ in 0..BUSY_SECS * 200 {
-                match backup.step(-1)? {
-                    rusqlite::backup::StepResult::Done => return Ok(()),
-                    _ => std::thread::sleep(Duration::from_millis(5)),
-                }
-            }
-            Err(StoreError::Busy)
-        })
+        files::create_whole(dest, |target| Ok(self.conn.backup_into(target, BUSY_SECS * 200)?))
     }
 
     /// Resolve a key to its row id and kind.
@@ -587,21 +540,21 @@ impl Store {
     }
 }
 
-pub(crate) fn resolve(conn: &Connection, key: &ItemKey) -> Result<i64> {
+pub(crate) fn resolve(conn: &Db, key: &ItemKey) -> Result<i64> {
     conn.query_row("SELECT id FROM items WHERE key = ?1", [key.to_string()], |r| r.get(0))
         .optional()?
         .ok_or_else(|| StoreError::UnknownKey(key.to_string()))
 }
 
-pub(crate) fn thresholds_from(conn: &Connection) -> Result<Thresholds> {
+pub(crate) fn thresholds_from(conn: &Db) -> Result<Thresholds> {
     Ok(settings_from(conn)?.0.thresholds)
 }
 
 /// The organisation's settings as the domain parses them, with every stored value that is bad
 /// (shown by `keel check` and the app until someone fixes it; its default is used meanwhile).
-pub(crate) fn settings_from(conn: &Connection) -> Result<(Settings, Vec<SettingProblem>)> {
-    let mut stmt = conn.prepare_cached("SELECT name, value FROM settings ORDER BY name")?;
-    let rows: Vec<(String, String)> = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+pub(crate) fn settings_from(conn: &Db) -> Result<(Settings, Vec<SettingProblem>)> {
+    let rows: Vec<(String, String)> =
+        conn.query_map("SELECT name, value FROM settings ORDER BY name", [], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(settings::parse(rows.iter().map(|(n, v)| (n.as_str(), v.as_str()))))
 }
 

@@ -9,7 +9,7 @@ use crate::domain::escalation::Tier;
 use crate::domain::narrative::{narrative_refusal, NarrativeFacts};
 use crate::domain::status::Rag;
 use crate::domain::{Cadence, ItemKind};
-use rusqlite::OptionalExtension;
+use crate::store::engine::OptionalExtension;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 pub(crate) fn check(ctx: &mut Ctx) -> Result<()> {

@@ -4,7 +4,7 @@
 use super::read::{self, title_of};
 use super::{resolve, Result, Store};
 use crate::domain::{IpoClass, ItemKey, ItemKind};
-use rusqlite::params;
+use crate::store::engine::{params, DbResult};
 use serde::Serialize;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -55,8 +55,8 @@ impl Store {
         let c = self.conn();
         let mut stmt = c.prepare_cached(sql)?;
         let rows: Vec<(String, String, bool, Option<String>)> = match id {
-            Some(id) => stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?.collect::<rusqlite::Result<_>>()?,
-            None => stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?.collect::<rusqlite::Result<_>>()?,
+            Some(id) => stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?.collect::<DbResult<_>>()?,
+            None => stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?.collect::<DbResult<_>>()?,
         };
         Ok(rows
             .into_iter()
@@ -146,7 +146,7 @@ impl Store {
                  SELECT i.key FROM up JOIN items i ON i.id = up.id ORDER BY up.depth DESC",
             )?;
             let r = stmt.query_map([start], |r| r.get(0))?;
-            Ok(r.collect::<rusqlite::Result<_>>()?)
+            Ok(r.collect::<DbResult<_>>()?)
         };
         let node_chain = |start: i64| -> Result<Vec<String>> {
             let mut stmt = c.prepare_cached(
@@ -154,7 +154,7 @@ impl Store {
                  SELECT i.key FROM up JOIN items i ON i.id = up.id ORDER BY up.depth DESC",
             )?;
             let r = stmt.query_map([start], |r| r.get(0))?;
-            Ok(r.collect::<rusqlite::Result<_>>()?)
+            Ok(r.collect::<DbResult<_>>()?)
         };
         let first_link = |kind: &str| -> Result<Option<i64>> {
             Ok(c.query_row(
@@ -229,7 +229,7 @@ impl Store {
         let mut items = {
             let mut stmt = c.prepare_cached(sql)?;
             let r = stmt.query_map([me], |r| Ok(OutlineItem { key: r.get(0)?, title: r.get(1)?, has_children: false, ipo: None }))?;
-            r.collect::<rusqlite::Result<Vec<_>>>()?
+            r.collect::<DbResult<Vec<_>>>()?
         };
         for it in &mut items {
             if it.title.is_empty() {
@@ -260,7 +260,7 @@ impl Store {
         let r = stmt.query_map(params![q, pattern, limit as i64], |r| {
             Ok(OutlineItem { key: r.get(0)?, title: r.get(1)?, has_children: false, ipo: None })
         })?;
-        Ok(r.collect::<rusqlite::Result<_>>()?)
+        Ok(r.collect::<DbResult<_>>()?)
     }
 
     /// The status of an item by key, for a tree row.

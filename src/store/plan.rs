@@ -6,7 +6,7 @@ use crate::domain::plan::{self as p, Plan};
 use crate::domain::{
     Cadence, Direction, IpoClass, ItemKey, ItemKind, KrKind, Level, NodeKind, Num, Period, SideState, Stage, UnitKind, ValueType,
 };
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use crate::store::engine::{params, Db, DbResult, OptionalExtension, Tx};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// Collects every problem in a plan so that all are reported at once.
@@ -25,7 +25,7 @@ thread_local! {
     static FOUND: std::cell::RefCell<HashMap<String, (i64, &'static str)>> = std::cell::RefCell::new(HashMap::new());
 }
 
-fn lookup(tx: &Transaction, key: &str) -> rusqlite::Result<Option<(i64, &'static str)>> {
+fn lookup(tx: &Tx, key: &str) -> DbResult<Option<(i64, &'static str)>> {
     if let Some(hit) = FOUND.with(|f| f.borrow().get(key).copied()) {
         return Ok(Some(hit));
     }
@@ -46,14 +46,7 @@ fn known(raw: &str, kinds: &[ItemKind]) -> Option<i64> {
 }
 
 /// Resolve a reference in the plan, recording a problem when it is missing or of the wrong kind.
-fn reference(
-    tx: &Transaction,
-    problems: &mut Problems,
-    at: &str,
-    field: &str,
-    key: Option<&str>,
-    kinds: &[ItemKind],
-) -> Result<Option<i64>> {
+fn reference(tx: &Tx, problems: &mut Problems, at: &str, field: &str, key: Option<&str>, kinds: &[ItemKind]) -> Result<Option<i64>> {
     let Some(raw) = key else { return Ok(None) };
     let parsed = match ItemKey::parse(raw) {
         Ok(k) => k,
@@ -76,14 +69,7 @@ fn reference(
     }
 }
 
-fn register(
-    tx: &Transaction,
-    problems: &mut Problems,
-    seen: &mut HashSet<String>,
-    at: &str,
-    key: &str,
-    kind: ItemKind,
-) -> Result<Option<i64>> {
+fn register(tx: &Tx, problems: &mut Problems, seen: &mut HashSet<String>, at: &str, key: &str, kind: ItemKind) -> Result<Option<i64>> {
     let parsed = match ItemKey::parse(key) {
         Ok(k) if k.kind == kind => k,
         Ok(k) => {
@@ -104,8 +90,11 @@ fn register(
         problems.push(at, format!("key {text} already exists in this file; import into an empty file or renumber"));
         return Ok(None);
     }
-    tx.prepare_cached("INSERT INTO items (kind, num, key) VALUES (?1, ?2, ?3)")?.execute(params![kind.as_str(), parsed.number, text])?;
-    let id = tx.last_insert_rowid();
+    let id: i64 = tx.query_row(
+        "INSERT INTO items (kind, num, key) VALUES (?1, ?2, ?3) RETURNING id",
+        params![kind.as_str(), parsed.number, text],
+        |r| r.get(0),
+    )?;
     FOUND.with(|f| f.borrow_mut().insert(text, (id, kind.as_str())));
     Ok(Some(id))
 }
@@ -336,7 +325,7 @@ fn import_inner(ctx: &mut Ctx, plan: &Plan) -> Result<()> {
         ])?;
         for u in &o.units {
             if let Some(unit) = reference(tx, &mut problems, &at, "units", Some(u), &[ItemKind::Unit])? {
-                tx.prepare_cached("INSERT OR IGNORE INTO objective_units (objective_id, unit_id) VALUES (?1, ?2)")?
+                tx.prepare_cached("INSERT INTO objective_units (objective_id, unit_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING")?
                     .execute(params![id(&o.key), unit])?;
             }
         }
@@ -388,7 +377,8 @@ fn import_inner(ctx: &mut Ctx, plan: &Plan) -> Result<()> {
         }
         for target in &k.informs {
             if let Some(t) = reference(tx, &mut problems, &at, "informs", Some(target), &[ItemKind::KeyResult, ItemKind::Objective])? {
-                tx.prepare_cached("INSERT OR IGNORE INTO links (from_id, to_id) VALUES (?1, ?2)")?.execute(params![id(&k.key), t])?;
+                tx.prepare_cached("INSERT INTO links (from_id, to_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING")?
+                    .execute(params![id(&k.key), t])?;
             }
         }
     }
@@ -474,7 +464,8 @@ fn import_inner(ctx: &mut Ctx, plan: &Plan) -> Result<()> {
         }
         for target in &m.contributes_to {
             if let Some(t) = reference(tx, &mut problems, &at, "contributes_to", Some(target), &[ItemKind::KeyResult, ItemKind::Kpi])? {
-                tx.prepare_cached("INSERT OR IGNORE INTO links (from_id, to_id) VALUES (?1, ?2)")?.execute(params![id(&m.key), t])?;
+                tx.prepare_cached("INSERT INTO links (from_id, to_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING")?
+                    .execute(params![id(&m.key), t])?;
             }
         }
     }
@@ -486,7 +477,7 @@ fn import_inner(ctx: &mut Ctx, plan: &Plan) -> Result<()> {
                     problems.push(&at, "a measure cannot depend on itself");
                     continue;
                 }
-                tx.prepare_cached("INSERT OR IGNORE INTO dependencies (measure_id, depends_on_id) VALUES (?1, ?2)")?
+                tx.prepare_cached("INSERT INTO dependencies (measure_id, depends_on_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING")?
                     .execute(params![id(&m.key), d])?;
             }
         }
@@ -563,7 +554,7 @@ fn import_inner(ctx: &mut Ctx, plan: &Plan) -> Result<()> {
         }
     }
     let current: Vec<(String, String)> =
-        tx.prepare("SELECT name, value FROM settings")?.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+        tx.prepare("SELECT name, value FROM settings")?.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<DbResult<_>>()?;
     let bad = crate::domain::settings::check_change(
         current.iter().map(|(n, v)| (n.as_str(), v.as_str())),
         plan.settings.iter().map(|(n, v)| (n.as_str(), v.as_str())),
@@ -617,17 +608,17 @@ fn opt_num(s: Option<String>) -> Option<Num> {
     s.and_then(|s| Num::parse(&s).ok())
 }
 
-fn keys_by_kind(conn: &Connection, kind: ItemKind) -> Result<Vec<(i64, String)>> {
+fn keys_by_kind(conn: &Db, kind: ItemKind) -> Result<Vec<(i64, String)>> {
     let mut stmt = conn.prepare("SELECT id, key FROM items WHERE kind = ?1 ORDER BY num")?;
     let rows = stmt.query_map([kind.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(rows.collect::<DbResult<_>>()?)
 }
 
 impl Store {
     /// The whole organisation as a plan, in a fixed order.
     pub fn export_plan(&self) -> Result<Plan> {
         let c = self.conn();
-        let key = |id: Option<i64>| -> rusqlite::Result<Option<String>> {
+        let key = |id: Option<i64>| -> DbResult<Option<String>> {
             match id {
                 Some(i) => c.query_row("SELECT key FROM items WHERE id = ?1", [i], |r| r.get(0)).map(Some),
                 None => Ok(None),
@@ -690,7 +681,7 @@ impl Store {
                     "SELECT i.key FROM objective_units ou JOIN items i ON i.id = ou.unit_id WHERE ou.objective_id = ?1 ORDER BY i.num",
                 )?;
                 let rows = stmt.query_map([id], |r| r.get(0))?;
-                rows.collect::<rusqlite::Result<_>>()?
+                rows.collect::<DbResult<_>>()?
             };
             plan.objectives.push(p::Objective {
                 key: k,
@@ -842,7 +833,7 @@ impl Store {
                     "SELECT i.key FROM dependencies d JOIN items i ON i.id = d.depends_on_id WHERE d.measure_id = ?1 ORDER BY i.num",
                 )?;
                 let rows = stmt.query_map([id], |r| r.get(0))?;
-                rows.collect::<rusqlite::Result<_>>()?
+                rows.collect::<DbResult<_>>()?
             };
             m.milestones = {
                 let mut stmt =
@@ -854,7 +845,7 @@ impl Store {
                         done: r.get::<_, Option<String>>(2)?.and_then(|d| d.parse().ok()),
                     })
                 })?;
-                rows.collect::<rusqlite::Result<_>>()?
+                rows.collect::<DbResult<_>>()?
             };
             plan.measures.push(m);
         }
@@ -886,7 +877,7 @@ impl Store {
                         },
                     ))
                 })?
-                .collect::<rusqlite::Result<_>>()?;
+                .collect::<DbResult<_>>()?;
             rows.sort_by(|a, b| (a.0, a.1, &a.2, &a.3.period).cmp(&(b.0, b.1, &b.2, &b.3.period)));
             plan.values = rows.into_iter().map(|r| r.3).collect();
         }
@@ -895,7 +886,7 @@ impl Store {
                 "SELECT i.key, d.text, d.decided_by, d.at, d.owner_id FROM decisions d JOIN items i ON i.id = d.item_id ORDER BY d.at, d.id",
             )?;
             let rows: Vec<(String, String, String, String, Option<i64>)> =
-                stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?.collect::<rusqlite::Result<_>>()?;
+                stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?.collect::<DbResult<_>>()?;
             for (item, text, by, at, owner) in rows {
                 plan.decisions.push(p::Decision { item, text, by, at, owner: key(owner)? });
             }

@@ -14,10 +14,8 @@ use std::sync::Mutex;
 
 static TRACED: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
-fn record(event: rusqlite::trace::TraceEvent<'_>) {
-    if let rusqlite::trace::TraceEvent::Stmt(_, sql) = event {
-        TRACED.lock().unwrap().push(sql.to_string());
-    }
+fn record(sql: &str) {
+    TRACED.lock().unwrap().push(sql.to_string());
 }
 
 /// Tables whose size grows with the organisation: scanning one is proportional to the file.
@@ -83,7 +81,7 @@ fn hot_paths_plan_no_scan_of_a_growing_table() {
     crate::io::generate::load(&mut store, &spec, |_| {}).unwrap();
     let key = |k: &str| ItemKey::parse(k).unwrap();
 
-    store.conn().trace_v2(rusqlite::trace::TraceEventCodes::SQLITE_TRACE_STMT, Some(record));
+    store.conn().trace_statements(Some(record));
     // An edit through the write path (rules, escalations, roll-up, audit).
     let change =
         Change::Value { key: key("M-7"), period: Period::week_of(today()), field: "actual".into(), value: "1".into(), if_version: None };
@@ -108,7 +106,7 @@ fn hot_paths_plan_no_scan_of_a_growing_table() {
         store.outline_path(&key(k), TreeView::Objectives).unwrap();
         store.outline_path(&key(k), TreeView::Execution).unwrap();
     }
-    store.conn().trace_v2(rusqlite::trace::TraceEventCodes::empty(), None);
+    store.conn().trace_statements(None);
 
     let mut statements: Vec<String> = std::mem::take(&mut *TRACED.lock().unwrap());
     statements.sort();
@@ -125,13 +123,8 @@ fn hot_paths_plan_no_scan_of_a_growing_table() {
             continue;
         }
         planned += 1;
-        let mut stmt = store.conn().prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
         // Parameters left unbound (NULL): a plan does not depend on them here.
-        let mut rows = stmt.raw_query();
-        let mut lines = Vec::new();
-        while let Some(r) = rows.next().unwrap() {
-            lines.push(r.get::<_, String>(3).unwrap());
-        }
+        let lines = store.conn().query_plan(sql).unwrap();
         let names = aliases(&flat);
         // A walk of an index in the order asked for, stopped by a LIMIT, reads only that many rows.
         let limited_walk = flat.contains(" LIMIT ") && !lines.iter().any(|l| l.contains("TEMP B-TREE"));

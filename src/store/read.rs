@@ -13,8 +13,8 @@ use crate::domain::rollup::{self, Money, TargetGap};
 use crate::domain::scoring::Score;
 use crate::domain::status::{ImplLevel, Implementation, Rag, Shown};
 use crate::domain::{Cadence, Direction, IpoClass, ItemKey, ItemKind, KrKind, Num, Period, SideState, Stage, ValueType};
+use crate::store::engine::{params, Db, DbResult, OptionalExtension, Value};
 use chrono::NaiveDate;
-use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
 fn date(s: &str) -> Option<NaiveDate> {
@@ -38,7 +38,7 @@ pub struct ValueRow {
     pub version: i64,
 }
 
-pub fn values_of(conn: &Connection, id: i64, last: Option<usize>) -> Result<Vec<ValueRow>> {
+pub fn values_of(conn: &Db, id: i64, last: Option<usize>) -> Result<Vec<ValueRow>> {
     let mut stmt = conn.prepare_cached(
         "SELECT period, baseline, planned, forecast, actual, comment, updated_by, updated_at, version, reported_by, reported_at FROM (
              SELECT * FROM item_values WHERE item_id = ?1 ORDER BY period_start DESC LIMIT ?2
@@ -59,7 +59,7 @@ pub fn values_of(conn: &Connection, id: i64, last: Option<usize>) -> Result<Vec<
             reported_at: r.get(10)?,
         })
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(rows.collect::<DbResult<_>>()?)
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -160,7 +160,7 @@ pub struct EscalationRow {
 }
 
 /// A short title for any item with a key.
-pub fn title_of(conn: &Connection, id: i64) -> Result<String> {
+pub fn title_of(conn: &Db, id: i64) -> Result<String> {
     Ok(conn.query_row(
         "SELECT COALESCE((SELECT title FROM measures WHERE id = ?1), (SELECT title FROM key_results WHERE id = ?1),
                 (SELECT title FROM kpis WHERE id = ?1), (SELECT title FROM objectives WHERE id = ?1), (SELECT title FROM nodes WHERE id = ?1),
@@ -181,19 +181,19 @@ pub struct EscalationFilter {
 
 /// Open escalations (closed too with `include_closed`), most severe first: by tier, then by the
 /// size of the relative gap, then of the absolute gap — the variance list's order everywhere.
-pub fn escalations(conn: &Connection, clock: Clock, filter: &EscalationFilter) -> Result<Vec<EscalationRow>> {
+pub fn escalations(conn: &Db, clock: Clock, filter: &EscalationFilter) -> Result<Vec<EscalationRow>> {
     Ok(escalation_list::query(conn, clock, filter, escalation_list::Scope::All)?.into_iter().map(|(_, row)| row).collect())
 }
 
 /// One item's open escalation (through the `escalations_item` index).
-pub(crate) fn escalation_of(conn: &Connection, clock: Clock, id: i64) -> Result<Option<EscalationRow>> {
+pub(crate) fn escalation_of(conn: &Db, clock: Clock, id: i64) -> Result<Option<EscalationRow>> {
     let rows = escalation_list::query(conn, clock, &EscalationFilter::default(), escalation_list::Scope::Item(id))?;
     Ok(rows.into_iter().next().map(|(_, row)| row))
 }
 
 /// An item's newest audit rows (oldest of them first), found through the `audit_item` index
 /// rather than by walking the whole log backwards.
-fn recent_audit(conn: &Connection, key: &str, limit: i64) -> Result<Vec<AuditRow>> {
+fn recent_audit(conn: &Db, key: &str, limit: i64) -> Result<Vec<AuditRow>> {
     let mut stmt = conn.prepare_cached(
         "SELECT seq, at, actor, item_key, field, old_value, new_value, reason FROM (
              SELECT * FROM audit WHERE item_key = ?1 ORDER BY seq DESC LIMIT ?2
@@ -207,7 +207,7 @@ fn recent_audit(conn: &Connection, key: &str, limit: i64) -> Result<Vec<AuditRow
             entry: audit::Entry { item_key: r.get(3)?, field: r.get(4)?, old_value: r.get(5)?, new_value: r.get(6)?, reason: r.get(7)? },
         })
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(rows.collect::<DbResult<_>>()?)
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -281,14 +281,14 @@ pub struct Detail {
     pub audit: Vec<AuditRow>,
 }
 
-fn links(conn: &Connection, sql: &str, id: i64) -> Result<Vec<Link>> {
+fn links(conn: &Db, sql: &str, id: i64) -> Result<Vec<Link>> {
     let mut stmt = conn.prepare_cached(sql)?;
-    let ids: Vec<(i64, String)> = stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+    let ids: Vec<(i64, String)> = stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<DbResult<_>>()?;
     ids.into_iter().map(|(i, key)| Ok(Link { key, title: title_of(conn, i)? })).collect()
 }
 
 /// Money per DoI stage under a node (the value funnel), from the incrementally kept table.
-pub fn node_funnel(conn: &Connection, node: i64) -> Result<Vec<(Stage, Money)>> {
+pub fn node_funnel(conn: &Db, node: i64) -> Result<Vec<(Stage, Money)>> {
     let mut stmt = conn.prepare_cached("SELECT stage, planned, forecast, actual FROM node_funnel WHERE node_id = ?1")?;
     let rows: Vec<(String, Money)> = stmt
         .query_map([node], |r| {
@@ -301,11 +301,11 @@ pub fn node_funnel(conn: &Connection, node: i64) -> Result<Vec<(Stage, Money)>> 
                 },
             ))
         })?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<DbResult<_>>()?;
     Ok(Stage::ALL.iter().map(|s| (*s, rows.iter().find(|(name, _)| name == s.as_str()).map(|(_, m)| *m).unwrap_or_default())).collect())
 }
 
-pub fn node_total(conn: &Connection, node: i64) -> Result<Money> {
+pub fn node_total(conn: &Db, node: i64) -> Result<Money> {
     node_funnel(conn, node)?.into_iter().try_fold(Money::default(), |a, (_, m)| a.plus(m)).map_err(|e| super::StoreError::Invalid {
         key: "roll-up".into(),
         field: "sum".into(),
@@ -322,15 +322,15 @@ impl Store {
         let version: i64 = c.query_row(&format!("SELECT version FROM {table} WHERE id = ?1"), [id], |r| r.get(0))?;
         let mut out_fields = Vec::new();
         for f in fields::fields_of(key.kind) {
-            let v: rusqlite::types::Value = c.query_row(&format!("SELECT {} FROM {table} WHERE id = ?1", f.column), [id], |r| r.get(0))?;
+            let v: Value = c.query_row(&format!("SELECT {} FROM {table} WHERE id = ?1", f.column), [id], |r| r.get(0))?;
             let shown = match (v, f.ty) {
-                (rusqlite::types::Value::Null, _) => None,
-                (rusqlite::types::Value::Integer(i), FieldType::Flag) => Some(if i == 1 { "yes" } else { "no" }.to_string()),
-                (rusqlite::types::Value::Integer(i), _) => {
+                (Value::Null, _) => None,
+                (Value::Integer(i), FieldType::Flag) => Some(if i == 1 { "yes" } else { "no" }.to_string()),
+                (Value::Integer(i), _) => {
                     let k: String = c.query_row("SELECT key FROM items WHERE id = ?1", [i], |r| r.get(0))?;
                     Some(format!("{k} {}", title_of(c, i)?))
                 }
-                (rusqlite::types::Value::Text(s), _) => Some(s),
+                (Value::Text(s), _) => Some(s),
                 (other, _) => Some(format!("{other:?}")),
             };
             out_fields.push(Field { group: f.group, name: f.name, value: shown });
@@ -377,7 +377,7 @@ impl Store {
                     let mut stmt =
                         c.prepare_cached("SELECT title, due_date, done_date FROM milestones WHERE measure_id = ?1 ORDER BY due_date, id")?;
                     let r = stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-                    r.collect::<rusqlite::Result<_>>()?
+                    r.collect::<DbResult<_>>()?
                 };
                 d.milestones = rows
                     .into_iter()
@@ -455,7 +455,7 @@ impl Store {
         d.decisions = {
             let mut stmt = c.prepare_cached("SELECT text, decided_by, at, (SELECT name FROM people WHERE id = owner_id) FROM decisions WHERE item_id = ?1 ORDER BY at DESC, id DESC LIMIT 5")?;
             let r = stmt.query_map([id], |r| Ok(DecisionRow { text: r.get(0)?, by: r.get(1)?, at: r.get(2)?, owner: r.get(3)? }))?;
-            r.collect::<rusqlite::Result<_>>()?
+            r.collect::<DbResult<_>>()?
         };
         Ok(d)
     }
@@ -548,14 +548,14 @@ impl Store {
              FROM objectives o JOIN items i ON i.id = o.id ORDER BY i.num",
         )?;
         let base: Vec<(i64, String, String, bool, bool)> =
-            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?.collect::<rusqlite::Result<_>>()?;
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?.collect::<DbResult<_>>()?;
         let mut out = Vec::new();
         for (id, key, title, has_parent, has_children) in base {
             let units: Vec<String> = {
                 let mut s =
                     c.prepare_cached("SELECT i.key FROM objective_units ou JOIN items i ON i.id = ou.unit_id WHERE ou.objective_id = ?1")?;
                 let r = s.query_map([id], |r| r.get(0))?;
-                r.collect::<rusqlite::Result<_>>()?
+                r.collect::<DbResult<_>>()?
             };
             let kpi_classes: Vec<IpoClass> = {
                 let mut s = c.prepare_cached(
@@ -613,7 +613,7 @@ impl Store {
                  WHERE m.pending_stage IS NOT NULL AND (m.sponsor_id = ?1 OR m.controller_id = ?1 OR ?2) ORDER BY i.num",
             )?;
             let r = s.query_map(params![me, self.actor.pmo_admin], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-            r.collect::<rusqlite::Result<_>>()?
+            r.collect::<DbResult<_>>()?
         };
         let mut out = Vec::new();
         for (id, key, title) in ids {

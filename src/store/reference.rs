@@ -11,19 +11,19 @@ use crate::domain::health;
 use crate::domain::scoring::{self, KrNumbers};
 use crate::domain::status::{self, Implementation, MilestoneFacts, Rag};
 use crate::domain::{key_result, Cadence, Direction, IpoClass, ItemKind, KrKind, Num, Period, SideState, Stage, ValueType};
+use crate::store::engine::{params, Db, DbResult, OptionalExtension};
 use chrono::NaiveDate;
-use rusqlite::{Connection, OptionalExtension};
 
 fn date(s: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(s.get(..10)?, "%Y-%m-%d").ok()
 }
 
 /// When the item's actuals (of periods that have begun) were last updated, if ever.
-fn last_update(conn: &Connection, id: i64, today: NaiveDate) -> Result<Option<String>> {
+fn last_update(conn: &Db, id: i64, today: NaiveDate) -> Result<Option<String>> {
     Ok(conn
         .query_row(
             "SELECT MAX(COALESCE(reported_at, updated_at)) FROM item_values WHERE item_id = ?1 AND actual IS NOT NULL AND period_start <= ?2",
-            rusqlite::params![id, today.to_string()],
+            params![id, today.to_string()],
             |r| r.get(0),
         )
         .optional()?
@@ -32,10 +32,10 @@ fn last_update(conn: &Connection, id: i64, today: NaiveDate) -> Result<Option<St
 
 /// Staleness by the domain rule: the newest period with an actual that has begun, and the
 /// item's first period. Also how many days since the last entry.
-fn is_stale(conn: &Connection, id: i64, last: Option<&str>, cadence: Cadence, today: NaiveDate) -> Result<(bool, Option<i64>)> {
+fn is_stale(conn: &Db, id: i64, last: Option<&str>, cadence: Cadence, today: NaiveDate) -> Result<(bool, Option<i64>)> {
     let days = last.and_then(date).map(|d| (today - d).num_days());
     let period = |sql: &str| -> Result<Option<Period>> {
-        let p: Option<String> = conn.query_row(sql, rusqlite::params![id, today.to_string()], |r| r.get(0)).optional()?.flatten();
+        let p: Option<String> = conn.query_row(sql, params![id, today.to_string()], |r| r.get(0)).optional()?.flatten();
         Ok(p.and_then(|p| Period::parse(&p).ok()))
     };
     let latest = period(
@@ -45,11 +45,11 @@ fn is_stale(conn: &Connection, id: i64, last: Option<&str>, cadence: Cadence, to
     Ok((status::is_stale(latest, first, cadence, today), days))
 }
 
-fn implementation_of(conn: &Connection, id: i64, clock: Clock, t: &Thresholds, depth: u8) -> Result<Implementation> {
+fn implementation_of(conn: &Db, id: i64, clock: Clock, t: &Thresholds, depth: u8) -> Result<Implementation> {
     let milestones: Vec<(String, String, Option<String>)> = {
         let mut stmt = conn.prepare_cached("SELECT title, due_date, done_date FROM milestones WHERE measure_id = ?1")?;
         let r = stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-        r.collect::<rusqlite::Result<_>>()?
+        r.collect::<DbResult<_>>()?
     };
     let facts: Vec<MilestoneFacts> = milestones
         .iter()
@@ -62,7 +62,7 @@ fn implementation_of(conn: &Connection, id: i64, clock: Clock, t: &Thresholds, d
                 "SELECT d.depends_on_id, i.key FROM dependencies d JOIN items i ON i.id = d.depends_on_id WHERE d.measure_id = ?1",
             )?;
             let r = stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            r.collect::<rusqlite::Result<_>>()?
+            r.collect::<DbResult<_>>()?
         };
         for (dep, key) in ids {
             // A prerequisite counts only by its own milestones, so a late chain names its source.
@@ -73,7 +73,7 @@ fn implementation_of(conn: &Connection, id: i64, clock: Clock, t: &Thresholds, d
     Ok(status::implementation(&facts, &deps, clock.today, t))
 }
 
-pub fn measure_status(conn: &Connection, id: i64, clock: Clock, t: &Thresholds) -> Result<MeasureStatus> {
+pub fn measure_status(conn: &Db, id: i64, clock: Clock, t: &Thresholds) -> Result<MeasureStatus> {
     let (stage, side, vt, cadence): (String, Option<String>, String, String) =
         conn.query_row("SELECT stage, side_state, value_type, cadence FROM measures WHERE id = ?1", [id], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
@@ -105,7 +105,7 @@ pub fn measure_status(conn: &Connection, id: i64, clock: Clock, t: &Thresholds) 
     })
 }
 
-fn elapsed_share(conn: &Connection, objective: i64, today: NaiveDate) -> Result<Num> {
+fn elapsed_share(conn: &Db, objective: i64, today: NaiveDate) -> Result<Num> {
     let (s, e): (String, String) = conn.query_row(
         "SELECT c.start_date, c.end_date FROM objectives o JOIN cycles c ON c.id = o.cycle_id WHERE o.id = ?1",
         [objective],
@@ -115,11 +115,11 @@ fn elapsed_share(conn: &Connection, objective: i64, today: NaiveDate) -> Result<
     Ok(key_result::elapsed_share(s, e, today))
 }
 
-fn open_tier(conn: &Connection, id: i64) -> Result<Option<i64>> {
+fn open_tier(conn: &Db, id: i64) -> Result<Option<i64>> {
     Ok(conn.query_row("SELECT tier FROM escalations WHERE item_id = ?1 AND state = 'open'", [id], |r| r.get(0)).optional()?)
 }
 
-pub fn kr_status(conn: &Connection, id: i64, clock: Clock, t: &Thresholds) -> Result<KrStatus> {
+pub fn kr_status(conn: &Db, id: i64, clock: Clock, t: &Thresholds) -> Result<KrStatus> {
     type Row = (i64, String, Option<Num>, Option<Num>, String, i64, Option<String>, Option<String>);
     let r: Row = conn.query_row(
         "SELECT objective_id, kind, baseline, target, weight, milestone_done, manual_status, status_explanation FROM key_results WHERE id = ?1",
@@ -136,7 +136,7 @@ pub fn kr_status(conn: &Connection, id: i64, clock: Clock, t: &Thresholds) -> Re
     let serving: Vec<(i64, String)> = {
         let mut stmt = conn.prepare_cached("SELECT m.id, i.key FROM links l JOIN measures m ON m.id = l.from_id JOIN items i ON i.id = m.id WHERE l.to_id = ?1 ORDER BY i.num")?;
         let rows = stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        rows.collect::<rusqlite::Result<_>>()?
+        rows.collect::<DbResult<_>>()?
     };
     let mut facts = Vec::new();
     for (mid, key) in serving {
@@ -170,11 +170,11 @@ pub fn kr_status(conn: &Connection, id: i64, clock: Clock, t: &Thresholds) -> Re
 
 /// An objective's status, from its subtree computed children first with an explicit stack (no
 /// recursion, so any depth of alignment is safe).
-pub fn objective_status(conn: &Connection, id: i64, clock: Clock, t: &Thresholds) -> Result<ObjectiveStatus> {
+pub fn objective_status(conn: &Db, id: i64, clock: Clock, t: &Thresholds) -> Result<ObjectiveStatus> {
     let children_of = |o: i64| -> Result<Vec<i64>> {
         let mut stmt = conn.prepare_cached("SELECT id FROM objectives WHERE parent_id = ?1")?;
         let r = stmt.query_map([o], |r| r.get(0))?;
-        Ok(r.collect::<rusqlite::Result<_>>()?)
+        Ok(r.collect::<DbResult<_>>()?)
     };
     // Pre-order with children pushed after their parent; computed in reverse, children first.
     let (mut order, mut stack, mut seen) = (Vec::new(), vec![id], std::collections::HashSet::new());
@@ -190,7 +190,7 @@ pub fn objective_status(conn: &Connection, id: i64, clock: Clock, t: &Thresholds
         let krs: Vec<i64> = {
             let mut stmt = conn.prepare_cached("SELECT id FROM key_results WHERE objective_id = ?1")?;
             let r = stmt.query_map([o], |r| r.get(0))?;
-            r.collect::<rusqlite::Result<_>>()?
+            r.collect::<DbResult<_>>()?
         };
         let mut grades = Vec::new();
         let mut kr_colours = Vec::new();
@@ -209,7 +209,7 @@ pub fn objective_status(conn: &Connection, id: i64, clock: Clock, t: &Thresholds
     Ok(done.remove(&id).expect("the root is computed last"))
 }
 
-pub fn kpi_status(conn: &Connection, id: i64, clock: Clock, t: &Thresholds) -> Result<KpiStatus> {
+pub fn kpi_status(conn: &Db, id: i64, clock: Clock, t: &Thresholds) -> Result<KpiStatus> {
     type Row = (String, String, Option<Num>, Option<Num>, Option<String>, Option<String>, Option<String>);
     let r: Row = conn.query_row(
         "SELECT ipo_class, direction, target, tolerance, timeframe, data_source, frequency FROM kpis WHERE id = ?1",
@@ -247,7 +247,7 @@ pub fn kpi_status(conn: &Connection, id: i64, clock: Clock, t: &Thresholds) -> R
     })
 }
 
-pub fn item_status(conn: &Connection, kind: ItemKind, id: i64, clock: Clock, t: &Thresholds) -> Result<ItemStatus> {
+pub fn item_status(conn: &Db, kind: ItemKind, id: i64, clock: Clock, t: &Thresholds) -> Result<ItemStatus> {
     let tier = open_tier(conn, id)?;
     let blank = ItemStatus {
         rag: Rag::NoData,

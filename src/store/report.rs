@@ -11,7 +11,7 @@ use super::read::{self, KpiStatus, KrStatus, MeasureStatus, ObjectiveStatus, Val
 use super::{resolve, Result, Store, StoreError};
 use crate::domain::rollup::{Money, TargetGap};
 use crate::domain::{ItemKey, ItemKind, Num, SideState, Stage};
-use rusqlite::{params, Connection, OptionalExtension};
+use crate::store::engine::{params, Db, DbResult, OptionalExtension, Params};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -147,17 +147,17 @@ impl ReportModel {
     }
 }
 
-fn ids(conn: &Connection, sql: &str, p: impl rusqlite::Params) -> Result<Vec<i64>> {
+fn ids(conn: &Db, sql: &str, p: impl Params) -> Result<Vec<i64>> {
     let mut stmt = conn.prepare_cached(sql)?;
     let rows = stmt.query_map(p, |r| r.get(0))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(rows.collect::<DbResult<_>>()?)
 }
 
-fn key_of(conn: &Connection, id: i64) -> Result<String> {
+fn key_of(conn: &Db, id: i64) -> Result<String> {
     Ok(conn.query_row("SELECT key FROM items WHERE id = ?1", [id], |r| r.get(0))?)
 }
 
-fn person(conn: &Connection, id: Option<i64>) -> Result<Option<String>> {
+fn person(conn: &Db, id: Option<i64>) -> Result<Option<String>> {
     match id {
         Some(i) => Ok(conn.query_row("SELECT name FROM people WHERE id = ?1", [i], |r| r.get(0)).optional()?),
         None => Ok(None),
@@ -165,7 +165,7 @@ fn person(conn: &Connection, id: Option<i64>) -> Result<Option<String>> {
 }
 
 /// Find a cycle or unit by key (`C-1`) or by name (`FY26-Q4`), case-insensitively.
-fn find_named(conn: &Connection, kind: ItemKind, table: &str, given: &str) -> Result<(i64, String, String)> {
+fn find_named(conn: &Db, kind: ItemKind, table: &str, given: &str) -> Result<(i64, String, String)> {
     let by_key = ItemKey::parse(given).ok().filter(|k| k.kind == kind).map(|k| k.to_string());
     let sql = format!(
         "SELECT t.id, i.key, t.name FROM {table} t JOIN items i ON i.id = t.id
@@ -216,7 +216,7 @@ impl Store {
             let mut s =
                 c.prepare("SELECT m.id, m.business_unit_id, m.function_id FROM measures m JOIN items i ON i.id = m.id ORDER BY i.num")?;
             let r = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-            r.collect::<rusqlite::Result<_>>()?
+            r.collect::<DbResult<_>>()?
         };
         let mut measure_ids = Vec::new();
         for (id, bu, func) in all_measures {
@@ -486,7 +486,7 @@ impl Store {
             let rows: Vec<(i64, String)> = {
                 let mut s = c.prepare_cached("SELECT id, key FROM items WHERE kind = ?1 ORDER BY num")?;
                 let r = s.query_map([kind_s], |r| Ok((r.get(0)?, r.get(1)?)))?;
-                r.collect::<rusqlite::Result<_>>()?
+                r.collect::<DbResult<_>>()?
             };
             for (id, key) in rows {
                 let st = self.with_statuses(|e| e.item(kind, id))?;
@@ -565,7 +565,7 @@ impl Store {
         let pairs: Vec<(i64, String)> = {
             let mut s = c.prepare("SELECT id, key FROM items")?;
             let r = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            r.collect::<rusqlite::Result<_>>()?
+            r.collect::<DbResult<_>>()?
         };
         pairs.into_iter().map(|(id, key)| Ok((key, read::title_of(c, id)?))).collect()
     }

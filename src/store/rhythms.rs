@@ -7,17 +7,17 @@ use super::read::title_of;
 use super::{resolve, Result, Store, StoreError};
 use crate::domain::status::Rag;
 use crate::domain::{ItemKey, ItemKind, Num};
+use crate::store::engine::{params, DbResult, OptionalExtension};
 use chrono::NaiveDate;
-use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 
 pub(crate) fn start_meeting(ctx: &mut Ctx, agenda: &[ItemKey]) -> Result<()> {
     let keys: Vec<String> = agenda.iter().map(|k| k.to_string()).collect();
-    ctx.tx.execute(
-        "INSERT INTO meetings (started_at, facilitator, agenda) VALUES (?1, ?2, ?3)",
+    let id: i64 = ctx.tx.query_row(
+        "INSERT INTO meetings (started_at, facilitator, agenda) VALUES (?1, ?2, ?3) RETURNING id",
         params![ctx.clock.stamp(), ctx.actor.login, keys.join(",")],
+        |r| r.get(0),
     )?;
-    let id = ctx.tx.last_insert_rowid();
     ctx.opened_meeting = Some(id);
     ctx.log(&format!("MTG-{id}"), "meeting", None, Some(format!("started: {} items", keys.len())));
     Ok(())
@@ -38,8 +38,12 @@ pub(crate) fn end_meeting(ctx: &mut Ctx, id: i64) -> Result<()> {
 fn next_key(ctx: &Ctx, kind: ItemKind) -> Result<(i64, ItemKey)> {
     let num: u32 = ctx.tx.query_row("SELECT COALESCE(MAX(num), 0) + 1 FROM items WHERE kind = ?1", [kind.as_str()], |r| r.get(0))?;
     let key = ItemKey::new(kind, num);
-    ctx.tx.execute("INSERT INTO items (kind, num, key) VALUES (?1, ?2, ?3)", params![kind.as_str(), num, key.to_string()])?;
-    Ok((ctx.tx.last_insert_rowid(), key))
+    let id = ctx.tx.query_row(
+        "INSERT INTO items (kind, num, key) VALUES (?1, ?2, ?3) RETURNING id",
+        params![kind.as_str(), num, key.to_string()],
+        |r| r.get(0),
+    )?;
+    Ok((id, key))
 }
 
 /// Start a new cycle from an old one: objectives and key results are copied with their
@@ -77,7 +81,7 @@ pub(crate) fn copy_cycle(ctx: &mut Ctx, from: &ItemKey, name: &str, start: Naive
     let objectives: Vec<i64> = {
         let mut s = ctx.tx.prepare("SELECT o.id FROM objectives o JOIN items i ON i.id = o.id WHERE o.cycle_id = ?1 ORDER BY i.num")?;
         let r = s.query_map([old_cycle], |r| r.get(0))?;
-        r.collect::<rusqlite::Result<_>>()?
+        r.collect::<DbResult<_>>()?
     };
     let mut map = std::collections::HashMap::new();
     for old in &objectives {
@@ -107,7 +111,7 @@ pub(crate) fn copy_cycle(ctx: &mut Ctx, from: &ItemKey, name: &str, start: Naive
             let mut s =
                 ctx.tx.prepare("SELECT k.id FROM key_results k JOIN items i ON i.id = k.id WHERE k.objective_id = ?1 ORDER BY i.num")?;
             let r = s.query_map([old], |r| r.get(0))?;
-            r.collect::<rusqlite::Result<_>>()?
+            r.collect::<DbResult<_>>()?
         };
         for kr in krs {
             let (new, key) = next_key(ctx, ItemKind::KeyResult)?;
@@ -124,7 +128,7 @@ pub(crate) fn copy_cycle(ctx: &mut Ctx, from: &ItemKey, name: &str, start: Naive
     // KPIs keep watching the copied objectives and key results.
     for (old, new) in &map {
         ctx.tx.execute(
-            "INSERT OR IGNORE INTO links (from_id, to_id) SELECT l.from_id, ?1 FROM links l JOIN kpis k ON k.id = l.from_id WHERE l.to_id = ?2",
+            "INSERT INTO links (from_id, to_id) SELECT l.from_id, ?1 FROM links l JOIN kpis k ON k.id = l.from_id WHERE l.to_id = ?2 ON CONFLICT DO NOTHING",
             params![new, old],
         )?;
     }
@@ -218,7 +222,7 @@ impl Store {
                  ) x JOIN items i ON i.id = x.id",
             )?;
             let r = s.query_map([me], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            r.collect::<rusqlite::Result<_>>()?
+            r.collect::<DbResult<_>>()?
         };
         let mut out = Vec::new();
         for (id, key) in ids {
@@ -335,7 +339,7 @@ impl Store {
                  ORDER BY e.rank_tier, e.rank_relative, e.rank_gap, e.id"
             ))?
             .query_map([id], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
+            .collect::<DbResult<_>>()?;
         let mut escalations = Vec::new();
         let all = super::read::EscalationFilter::default();
         for e in ids.iter().take(BENEATH_SHOWN) {
@@ -355,7 +359,7 @@ impl Store {
                  ORDER BY ms.due_date, i.num"
             ))?
             .query_map(params![id, today.to_string()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?
-            .collect::<rusqlite::Result<Vec<_>>>()?
+            .collect::<DbResult<Vec<_>>>()?
             .into_iter()
             .map(|(key, title, due)| {
                 let days = NaiveDate::parse_from_str(&due, "%Y-%m-%d").map(|d| (today - d).num_days()).unwrap_or(0);
@@ -373,7 +377,7 @@ impl Store {
              FROM decisions d JOIN items i ON i.id = d.item_id WHERE d.meeting_id = ?1 ORDER BY d.id",
         )?;
         let rows: Vec<(String, i64, String, Option<String>, String)> =
-            s.query_map([meeting], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?.collect::<rusqlite::Result<_>>()?;
+            s.query_map([meeting], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?.collect::<DbResult<_>>()?;
         rows.into_iter().map(|(key, id, text, owner, by)| Ok(MeetingDecision { key, title: title_of(c, id)?, text, owner, by })).collect()
     }
 
@@ -383,7 +387,7 @@ impl Store {
             "SELECT i.key, c.name, c.start_date, c.end_date FROM cycles c JOIN items i ON i.id = c.id ORDER BY c.start_date DESC",
         )?;
         let r = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
-        Ok(r.collect::<rusqlite::Result<_>>()?)
+        Ok(r.collect::<DbResult<_>>()?)
     }
 
     /// Objectives in agenda order: parents before children, by key. Walked with an explicit stack
@@ -421,6 +425,6 @@ impl Store {
     pub fn outline_children_keys_of_kind(&self, kind: &str) -> Result<Vec<String>> {
         let mut s = self.conn().prepare("SELECT key FROM items WHERE kind = ?1 ORDER BY num")?;
         let r = s.query_map([kind], |r| r.get(0))?;
-        Ok(r.collect::<rusqlite::Result<_>>()?)
+        Ok(r.collect::<DbResult<_>>()?)
     }
 }

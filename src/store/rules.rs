@@ -9,8 +9,8 @@ use crate::domain::escalation::{self, Point, Thresholds, Tier, Transition};
 use crate::domain::gates::{GateState, MeasureFacts};
 use crate::domain::rollup::{measure_money, Money, PeriodMoney};
 use crate::domain::{key_result, Direction, ItemKey, ItemKind, KrKind, Num, Period, SideState, Stage, ValueType};
+use crate::store::engine::{params, Db, DbResult, OptionalExtension};
 use chrono::{Duration, NaiveDate};
-use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Every touched item's values are read once, for both its money and its variance. The money
@@ -48,15 +48,15 @@ struct PeriodFigures {
 }
 
 /// An item's values, oldest period first.
-fn read_figures(conn: &Connection, id: i64) -> Result<Vec<PeriodFigures>> {
+fn read_figures(conn: &Db, id: i64) -> Result<Vec<PeriodFigures>> {
     let mut stmt =
         conn.prepare_cached("SELECT period, planned, forecast, actual FROM item_values WHERE item_id = ?1 ORDER BY period_start")?;
     let rows =
         stmt.query_map([id], |r| Ok(PeriodFigures { period: r.get(0)?, planned: r.get(1)?, forecast: r.get(2)?, actual: r.get(3)? }))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(rows.collect::<DbResult<_>>()?)
 }
 
-fn money_row(conn: &Connection, sql: &str, id: i64) -> Result<Option<(Money, Option<String>, Option<i64>)>> {
+fn money_row(conn: &Db, sql: &str, id: i64) -> Result<Option<(Money, Option<String>, Option<i64>)>> {
     Ok(conn
         .prepare_cached(sql)?
         .query_row([id], |r| {
@@ -71,11 +71,11 @@ fn money_row(conn: &Connection, sql: &str, id: i64) -> Result<Option<(Money, Opt
 }
 
 /// A measure's money from its values, computed by the domain rule.
-pub(crate) fn compute_measure_money(conn: &Connection, id: i64, value_type: ValueType) -> Result<Money> {
+pub(crate) fn compute_measure_money(conn: &Db, id: i64, value_type: ValueType) -> Result<Money> {
     money_of(conn, id, &read_figures(conn, id)?, value_type)
 }
 
-fn money_of(conn: &Connection, id: i64, values: &[PeriodFigures], value_type: ValueType) -> Result<Money> {
+fn money_of(conn: &Db, id: i64, values: &[PeriodFigures], value_type: ValueType) -> Result<Money> {
     let periods: Vec<PeriodMoney> =
         values.iter().map(|v| PeriodMoney { planned: v.planned, forecast: v.forecast, actual: v.actual }).collect();
     measure_money(&periods, value_type).map_err(|e| StoreError::Invalid {
@@ -85,21 +85,21 @@ fn money_of(conn: &Connection, id: i64, values: &[PeriodFigures], value_type: Va
     })
 }
 
-fn key_of_conn(conn: &Connection, id: i64) -> String {
+fn key_of_conn(conn: &Db, id: i64) -> String {
     conn.query_row("SELECT key FROM items WHERE id = ?1", [id], |r| r.get(0)).unwrap_or_else(|_| format!("#{id}"))
 }
 
 /// The node and all its ancestors, nearest first.
-fn ancestors(conn: &Connection, node: i64) -> Result<Vec<i64>> {
+fn ancestors(conn: &Db, node: i64) -> Result<Vec<i64>> {
     let mut stmt = conn.prepare_cached(
         "WITH RECURSIVE up(id, depth) AS (SELECT ?1, 0 UNION ALL SELECT n.parent_id, up.depth + 1 FROM nodes n JOIN up ON n.id = up.id WHERE n.parent_id IS NOT NULL AND up.depth < 16)
          SELECT id FROM up ORDER BY depth",
     )?;
-    let ids = stmt.query_map([node], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    let ids = stmt.query_map([node], |r| r.get(0))?.collect::<DbResult<_>>()?;
     Ok(ids)
 }
 
-fn funnel_add(conn: &Connection, node: i64, stage: &str, delta: Money) -> Result<()> {
+fn funnel_add(conn: &Db, node: i64, stage: &str, delta: Money) -> Result<()> {
     let existing: Option<(Num, Num, Num)> = conn
         .prepare_cached("SELECT planned, forecast, actual FROM node_funnel WHERE node_id = ?1 AND stage = ?2")?
         .query_row(params![node, stage], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
@@ -121,7 +121,7 @@ fn funnel_add(conn: &Connection, node: i64, stage: &str, delta: Money) -> Result
 
 /// Re-sum a measure from its values, and add the difference to the deltas of its ancestor path.
 fn refresh_one(
-    conn: &Connection,
+    conn: &Db,
     id: i64,
     values: &[PeriodFigures],
     deltas: &mut BTreeMap<(i64, String), Money>,
@@ -184,7 +184,7 @@ pub(crate) struct VarianceInputs {
     pub judged: bool,
 }
 
-fn variance_inputs(conn: &Connection, id: i64, t: &Thresholds, values: &[PeriodFigures]) -> Result<VarianceInputs> {
+fn variance_inputs(conn: &Db, id: i64, t: &Thresholds, values: &[PeriodFigures]) -> Result<VarianceInputs> {
     let kind_s: String = conn.prepare_cached("SELECT kind FROM items WHERE id = ?1")?.query_row([id], |r| r.get(0))?;
     let kind = ItemKind::parse(&kind_s).unwrap_or(ItemKind::Measure);
     let mut thresholds = t.clone();
@@ -237,11 +237,11 @@ fn variance_inputs(conn: &Connection, id: i64, t: &Thresholds, values: &[PeriodF
 }
 
 /// The tier an item's numbers call for now.
-pub(crate) fn computed_assessment(conn: &Connection, id: i64, t: &Thresholds) -> Result<Option<escalation::Assessment>> {
+pub(crate) fn computed_assessment(conn: &Db, id: i64, t: &Thresholds) -> Result<Option<escalation::Assessment>> {
     assessment_of(conn, id, t, &read_figures(conn, id)?)
 }
 
-fn assessment_of(conn: &Connection, id: i64, t: &Thresholds, values: &[PeriodFigures]) -> Result<Option<escalation::Assessment>> {
+fn assessment_of(conn: &Db, id: i64, t: &Thresholds, values: &[PeriodFigures]) -> Result<Option<escalation::Assessment>> {
     let v = variance_inputs(conn, id, t, values)?;
     if !v.judged {
         return Ok(None);
@@ -251,7 +251,7 @@ fn assessment_of(conn: &Connection, id: i64, t: &Thresholds, values: &[PeriodFig
 
 /// Who handles a tier: the owner, the sponsor (or the objective's owner for a key result), or
 /// the steering committee.
-fn assignee(conn: &Connection, id: i64, tier: Tier) -> Result<(String, Option<i64>)> {
+fn assignee(conn: &Db, id: i64, tier: Tier) -> Result<(String, Option<i64>)> {
     let role = match tier {
         Tier::OwnerReview => "owner",
         Tier::SponsorAction => "sponsor",
@@ -294,10 +294,10 @@ fn reassess(ctx: &mut Ctx, id: i64, t: &Thresholds, values: &[PeriodFigures]) ->
     match (transition, &assessment) {
         (Transition::Open(tier), Some(a)) => {
             let (role, person) = assignee(ctx.tx, id, tier)?;
-            ctx.tx.prepare_cached("INSERT INTO escalations (item_id, tier, state, reason, period, relative, gap, periods_out, assignee_role, assignee_id, opened_at, tier_changed_at, due_at)
-                 VALUES (?1, ?2, 'open', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11)")?.execute(params![id, tier.number(), a.reason, a.latest.period.to_string(), a.latest.relative.map(|r| r.round_dp(6).to_string()), a.latest.signed_gap.to_string(), a.periods_out, role, person, now, due(tier)],
+            let esc: i64 = ctx.tx.prepare_cached("INSERT INTO escalations (item_id, tier, state, reason, period, relative, gap, periods_out, assignee_role, assignee_id, opened_at, tier_changed_at, due_at)
+                 VALUES (?1, ?2, 'open', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11) RETURNING id")?.query_row(params![id, tier.number(), a.reason, a.latest.period.to_string(), a.latest.relative.map(|r| r.round_dp(6).to_string()), a.latest.signed_gap.to_string(), a.periods_out, role, person, now, due(tier)],
+                |r| r.get(0),
             )?;
-            let esc = ctx.tx.last_insert_rowid();
             event(ctx, esc, "opened", &format!("{} — {}", tier.label(), a.reason))?;
             push_log(ctx, &key, None, Some(tier.label().to_string()));
             ctx.effects.push(format!("{key}: {} — {}", tier.label(), a.reason));
@@ -509,7 +509,7 @@ pub(crate) fn escalation_action(ctx: &mut Ctx, esc: i64, action: &EscalationActi
     Ok(())
 }
 
-pub(crate) fn gate_inputs(conn: &Connection, id: i64) -> Result<(GateState, MeasureFacts)> {
+pub(crate) fn gate_inputs(conn: &Db, id: i64) -> Result<(GateState, MeasureFacts)> {
     type Row = (
         String,
         Option<String>,
@@ -655,7 +655,7 @@ pub(crate) fn rebuild_after_import(ctx: &mut Ctx, measures: &[i64], valued: &BTr
                AND EXISTS (SELECT 1 FROM item_values v WHERE v.item_id = e.item_id)",
         )?;
         let r = stmt.query_map([], |r| r.get(0))?;
-        r.collect::<rusqlite::Result<_>>()?
+        r.collect::<DbResult<_>>()?
     };
     ctx.touched_variance.extend(resolved);
     Ok(())
@@ -668,7 +668,7 @@ pub(crate) fn rebuild_all(ctx: &mut Ctx) -> Result<()> {
     let ids: Vec<i64> = {
         let mut stmt = ctx.tx.prepare("SELECT id FROM measures ORDER BY id")?;
         let r = stmt.query_map([], |r| r.get(0))?;
-        r.collect::<rusqlite::Result<_>>()?
+        r.collect::<DbResult<_>>()?
     };
     for id in ids {
         ctx.touched_money.insert(id);
@@ -676,7 +676,7 @@ pub(crate) fn rebuild_all(ctx: &mut Ctx) -> Result<()> {
     let valued: Vec<i64> = {
         let mut stmt = ctx.tx.prepare("SELECT DISTINCT item_id FROM item_values ORDER BY item_id")?;
         let r = stmt.query_map([], |r| r.get(0))?;
-        r.collect::<rusqlite::Result<_>>()?
+        r.collect::<DbResult<_>>()?
     };
     for id in valued {
         ctx.touched_variance.insert(id);
@@ -686,7 +686,7 @@ pub(crate) fn rebuild_all(ctx: &mut Ctx) -> Result<()> {
 
 /// Compare the incrementally kept state with a recompute from scratch (in memory, through the
 /// domain rules only). Returns every difference; empty means they agree.
-pub fn derived_differences(conn: &Connection) -> Result<Vec<String>> {
+pub fn derived_differences(conn: &Db) -> Result<Vec<String>> {
     let t = thresholds_from(conn)?;
     let mut diffs = Vec::new();
     // Funnel from scratch.
@@ -694,7 +694,7 @@ pub fn derived_differences(conn: &Connection) -> Result<Vec<String>> {
     let measures: Vec<(i64, String, Option<String>, Option<i64>, String)> = {
         let mut stmt = conn.prepare("SELECT id, stage, side_state, package_id, value_type FROM measures")?;
         let r = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
-        r.collect::<rusqlite::Result<_>>()?
+        r.collect::<DbResult<_>>()?
     };
     for (id, stage, side, package, vt) in &measures {
         // Every measure's stage criteria hold for as long as it is there.
@@ -752,7 +752,7 @@ pub fn derived_differences(conn: &Connection) -> Result<Vec<String>> {
         let mut stmt =
             conn.prepare("SELECT DISTINCT item_id FROM item_values UNION SELECT item_id FROM escalations WHERE state = 'open'")?;
         let r = stmt.query_map([], |r| r.get(0))?;
-        r.collect::<rusqlite::Result<_>>()?
+        r.collect::<DbResult<_>>()?
     };
     for id in items {
         let want = computed_assessment(conn, id, &t)?.and_then(|a| a.tier).map(|t| t.number());

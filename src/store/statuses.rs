@@ -18,9 +18,8 @@ use crate::domain::rollup::{self, measure_money, Money, PeriodMoney};
 use crate::domain::scoring::{self, KrNumbers};
 use crate::domain::status::{self, Implementation, MilestoneFacts, Rag};
 use crate::domain::{Cadence, Direction, IpoClass, KrKind, Num, Period, SideState, Stage, ValueType};
+use crate::store::engine::{self, Db, DbResult, OptionalExtension, Row, ValueRef};
 use chrono::NaiveDate;
-use rusqlite::types::ValueRef;
-use rusqlite::{Connection, OptionalExtension, Row};
 use std::collections::{HashMap, HashSet};
 
 fn text(v: ValueRef<'_>) -> Option<&str> {
@@ -61,7 +60,7 @@ fn begun(period_start: Option<&str>, today: &str) -> bool {
     period_start.is_some_and(|s| s <= today)
 }
 
-/// `[1,2,3]`: a list of ids for `json_each`, so one statement serves any batch.
+/// `[1,2,3]`: a batch of ids as one parameter (see `Db::in_id_list`), so one statement serves any batch.
 fn ids_json(ids: &[i64]) -> String {
     let mut s = String::with_capacity(ids.len() * 8 + 2);
     s.push('[');
@@ -101,7 +100,7 @@ pub(crate) struct Memo {
 
 /// Computes statuses in batches. `all` reads whole tables (for `keel check`) instead of lists.
 pub(crate) struct Engine<'a> {
-    pub conn: &'a Connection,
+    pub conn: &'a Db,
     pub clock: Clock,
     pub t: Thresholds,
     pub memo: &'a mut Memo,
@@ -109,22 +108,22 @@ pub(crate) struct Engine<'a> {
 }
 
 /// Append `WHERE col IN (the batch)` unless the whole table is wanted.
-fn scoped(sql: &str, col: &str, all: bool, order: &str) -> String {
+fn scoped(conn: &Db, sql: &str, col: &str, all: bool, order: &str) -> String {
     if all {
         format!("{sql} {order}")
     } else if sql.contains(" WHERE ") {
-        format!("{sql} AND {col} IN (SELECT value FROM json_each(?1)) {order}")
+        format!("{sql} AND {} {order}", conn.in_id_list(col, 1))
     } else {
-        format!("{sql} WHERE {col} IN (SELECT value FROM json_each(?1)) {order}")
+        format!("{sql} WHERE {} {order}", conn.in_id_list(col, 1))
     }
 }
 
 impl Engine<'_> {
-    fn each(&self, sql: &str, ids: &[i64], mut f: impl FnMut(&Row) -> rusqlite::Result<()>) -> Result<()> {
+    fn each(&self, sql: &str, ids: &[i64], mut f: impl FnMut(&Row) -> DbResult<()>) -> Result<()> {
         let mut stmt = self.conn.prepare_cached(sql)?;
         let mut rows = if self.all { stmt.query([])? } else { stmt.query([ids_json(ids)])? };
         while let Some(r) = rows.next()? {
-            f(r)?;
+            f(&r)?;
         }
         Ok(())
     }
@@ -157,12 +156,12 @@ impl Engine<'_> {
 
     /// A measure computed by an earlier `load_measures`.
     pub fn measure_ref(&self, id: i64) -> Result<&MeasureStatus> {
-        self.memo.measures.get(&id).ok_or(StoreError::Sqlite(rusqlite::Error::QueryReturnedNoRows))
+        self.memo.measures.get(&id).ok_or(StoreError::Database(engine::Error::NoRows))
     }
 
     pub fn measure(&mut self, id: i64) -> Result<MeasureStatus> {
         self.load_measures(&[id])?;
-        self.memo.measures.get(&id).cloned().ok_or(StoreError::Sqlite(rusqlite::Error::QueryReturnedNoRows))
+        self.memo.measures.get(&id).cloned().ok_or(StoreError::Database(engine::Error::NoRows))
     }
 
     /// Compute the statuses of these measures (all of them when `all`) that are not known yet.
@@ -175,7 +174,7 @@ impl Engine<'_> {
         type MRow = (Stage, Option<SideState>, ValueType, Cadence);
         let mut rows: HashMap<i64, MRow> = HashMap::new();
         let mut order = Vec::new();
-        let sql = scoped("SELECT id, stage, side_state, value_type, cadence FROM measures", "id", self.all, "");
+        let sql = scoped(self.conn, "SELECT id, stage, side_state, value_type, cadence FROM measures", "id", self.all, "");
         self.each(&sql, &todo, |r| {
             let id: i64 = r.get(0)?;
             let stage = text(r.get_ref(1)?).and_then(Stage::parse).unwrap_or(Stage::Defined);
@@ -204,6 +203,7 @@ impl Engine<'_> {
             acc.planned = 0;
         };
         let sql = scoped(
+            self.conn,
             "SELECT v.item_id, v.planned, v.forecast, v.actual, COALESCE(v.reported_at, v.updated_at), v.period, v.period_start FROM item_values v",
             "v.item_id",
             self.all,
@@ -294,6 +294,7 @@ impl Engine<'_> {
                 break;
             }
             let sql = scoped(
+                self.conn,
                 "SELECT measure_id, title, due_date, done_date FROM milestones",
                 "measure_id",
                 all && round == 0,
@@ -306,6 +307,7 @@ impl Engine<'_> {
                 Ok(())
             })?;
             let sql = scoped(
+                self.conn,
                 "SELECT d.measure_id, d.depends_on_id, i.key FROM dependencies d JOIN items i ON i.id = d.depends_on_id",
                 "d.measure_id",
                 all && round == 0,
@@ -363,7 +365,7 @@ impl Engine<'_> {
 
     pub fn kr(&mut self, id: i64) -> Result<KrStatus> {
         self.load_krs(&[id])?;
-        self.memo.krs.get(&id).cloned().ok_or(StoreError::Sqlite(rusqlite::Error::QueryReturnedNoRows))
+        self.memo.krs.get(&id).cloned().ok_or(StoreError::Database(engine::Error::NoRows))
     }
 
     /// Compute these key results (all when `all`) and the measures serving them.
@@ -376,6 +378,7 @@ impl Engine<'_> {
         type KRow = (KrKind, Option<String>, Option<String>, String, bool, Option<String>, Option<String>, String, String);
         let mut rows: Vec<(i64, KRow)> = Vec::new();
         let sql = scoped(
+            self.conn,
             "SELECT k.id, k.kind, k.baseline, k.target, k.weight, k.milestone_done, k.manual_status, k.status_explanation, c.start_date, c.end_date
              FROM key_results k JOIN objectives o ON o.id = k.objective_id JOIN cycles c ON c.id = o.cycle_id",
             "k.id",
@@ -395,6 +398,7 @@ impl Engine<'_> {
         {
             let mut by_num: HashMap<i64, Vec<(i64, i64, String)>> = HashMap::new();
             let sql = scoped(
+                self.conn,
                 "SELECT l.to_id, m.id, i.key, i.num FROM links l JOIN measures m ON m.id = l.from_id JOIN items i ON i.id = m.id",
                 "l.to_id",
                 self.all,
@@ -415,6 +419,7 @@ impl Engine<'_> {
         type KrNumbersRow = (Vec<Num>, Option<String>, Option<String>, Option<String>);
         let mut numbers: HashMap<i64, KrNumbersRow> = HashMap::new();
         let sql = scoped(
+            self.conn,
             "SELECT v.item_id, v.actual, COALESCE(v.reported_at, v.updated_at), v.period, v.period_start FROM item_values v",
             "v.item_id",
             self.all,
@@ -496,7 +501,7 @@ impl Engine<'_> {
                      SELECT k.id FROM tree JOIN key_results k ON k.objective_id = tree.id",
                 )?;
                 let r = stmt.query_map([id], |r| r.get(0))?;
-                r.collect::<rusqlite::Result<_>>()?
+                r.collect::<DbResult<_>>()?
             };
             self.load_krs(&krs)?;
         }
@@ -520,9 +525,9 @@ impl Engine<'_> {
                     }
                     let (krs, children, manual, explanation) = {
                         let mut stmt = self.conn.prepare_cached("SELECT id FROM key_results WHERE objective_id = ?1")?;
-                        let krs: Vec<i64> = stmt.query_map([id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+                        let krs: Vec<i64> = stmt.query_map([id], |r| r.get(0))?.collect::<DbResult<_>>()?;
                         let mut stmt = self.conn.prepare_cached("SELECT id FROM objectives WHERE parent_id = ?1")?;
-                        let children: Vec<i64> = stmt.query_map([id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+                        let children: Vec<i64> = stmt.query_map([id], |r| r.get(0))?.collect::<DbResult<_>>()?;
                         let mut stmt =
                             self.conn.prepare_cached("SELECT manual_status, status_explanation FROM objectives WHERE id = ?1")?;
                         let (m, e): (Option<String>, Option<String>) = stmt.query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
@@ -551,7 +556,7 @@ impl Engine<'_> {
                 }
             }
         }
-        self.memo.objectives.get(&root).cloned().ok_or(StoreError::Sqlite(rusqlite::Error::QueryReturnedNoRows))
+        self.memo.objectives.get(&root).cloned().ok_or(StoreError::Database(engine::Error::NoRows))
     }
 
     /// The bottom-up value of an objective (the domain's `rollup::objective_bottom_up`), from

@@ -5,14 +5,14 @@
 use super::{Result, StoreError};
 use crate::domain::structure::{self, MAX_OBJECTIVE_LEVELS};
 use crate::domain::{ItemKey, UnitKind};
-use rusqlite::{params, OptionalExtension, Transaction};
+use crate::store::engine::{params, DbResult, OptionalExtension, Tx};
 use std::collections::HashMap;
 
 /// No walk goes further than this many steps, whatever the file holds (a loop written by hand).
 const WALK_BOUND: i64 = 1_000_000;
 
 /// The level of objective `id` (a root is 1), counting its ancestors.
-fn level(tx: &Transaction, id: i64) -> Result<usize> {
+fn level(tx: &Tx, id: i64) -> Result<usize> {
     let n: i64 = tx.query_row(
         "WITH RECURSIVE up(id, d) AS (SELECT ?1, 1 UNION ALL SELECT o.parent_id, up.d + 1 FROM objectives o JOIN up ON o.id = up.id
              WHERE o.parent_id IS NOT NULL AND up.d < ?2)
@@ -24,7 +24,7 @@ fn level(tx: &Transaction, id: i64) -> Result<usize> {
 }
 
 /// How many levels objective `id` and those aligned under it span (a leaf spans 1).
-fn height(tx: &Transaction, id: i64) -> Result<usize> {
+fn height(tx: &Tx, id: i64) -> Result<usize> {
     let n: i64 = tx.query_row(
         "WITH RECURSIVE down(id, d) AS (SELECT ?1, 1 UNION ALL SELECT o.id, down.d + 1 FROM objectives o JOIN down ON o.parent_id = down.id
              WHERE down.d < ?2)
@@ -37,7 +37,7 @@ fn height(tx: &Transaction, id: i64) -> Result<usize> {
 
 /// Refuse aligning objective `id` (with everything under it) to `parent` when that would put an
 /// objective deeper than the technical limit.
-pub(crate) fn guard_objective_depth(tx: &Transaction, key: &ItemKey, id: i64, parent: i64) -> Result<()> {
+pub(crate) fn guard_objective_depth(tx: &Tx, key: &ItemKey, id: i64, parent: i64) -> Result<()> {
     let below = height(tx, id)?;
     match structure::objective_depth_refusal(level(tx, parent)?.saturating_add(below)) {
         Some(why) if below > 1 => Err(StoreError::Invalid {
@@ -53,10 +53,7 @@ pub(crate) fn guard_objective_depth(tx: &Transaction, key: &ItemKey, id: i64, pa
 /// After an import set its objectives' parents: the members of any loop of parent links (by key,
 /// in key order), and for each objective key of the plan that crosses the depth limit, its level.
 /// Only the first objective over the limit on each chain is named; those under it follow.
-pub(crate) fn imported_objective_tree(
-    tx: &Transaction,
-    plan_parents: &[(String, Option<String>)],
-) -> Result<(Vec<String>, Vec<(String, usize)>)> {
+pub(crate) fn imported_objective_tree(tx: &Tx, plan_parents: &[(String, Option<String>)]) -> Result<(Vec<String>, Vec<(String, usize)>)> {
     let mut parent: HashMap<i64, Option<i64>> = HashMap::new();
     let mut key_of: HashMap<i64, (i64, String)> = HashMap::new();
     {
@@ -85,7 +82,7 @@ pub(crate) fn imported_objective_tree(
 }
 
 /// Why measure `id` (`key`) may not wait for `on_id` (`on`), or `None`.
-pub(crate) fn dependency_refusal(tx: &Transaction, key: &ItemKey, id: i64, on: &ItemKey, on_id: i64) -> Result<Option<String>> {
+pub(crate) fn dependency_refusal(tx: &Tx, key: &ItemKey, id: i64, on: &ItemKey, on_id: i64) -> Result<Option<String>> {
     let on_waits_for_key: bool = tx.query_row(
         "WITH RECURSIVE up(id) AS (SELECT ?1 UNION SELECT d.depends_on_id FROM dependencies d JOIN up ON d.measure_id = up.id)
          SELECT EXISTS (SELECT 1 FROM up WHERE id = ?2)",
@@ -97,7 +94,7 @@ pub(crate) fn dependency_refusal(tx: &Transaction, key: &ItemKey, id: i64, on: &
 
 /// A loop among all the file's dependencies (after an import wrote its own), as measure keys
 /// `M-1 → M-2 → M-1`, or `None`.
-pub(crate) fn dependency_loop(tx: &Transaction) -> Result<Option<Vec<String>>> {
+pub(crate) fn dependency_loop(tx: &Tx) -> Result<Option<Vec<String>>> {
     let mut waits: HashMap<i64, Vec<i64>> = HashMap::new();
     {
         let mut stmt = tx.prepare("SELECT measure_id, depends_on_id FROM dependencies ORDER BY measure_id, depends_on_id")?;
@@ -115,13 +112,13 @@ pub(crate) fn dependency_loop(tx: &Transaction) -> Result<Option<Vec<String>>> {
 }
 
 /// The kind of unit `id`, if it is one.
-fn unit_kind(tx: &Transaction, id: i64) -> Result<Option<UnitKind>> {
+fn unit_kind(tx: &Tx, id: i64) -> Result<Option<UnitKind>> {
     let kind: Option<String> = tx.query_row("SELECT kind FROM units WHERE id = ?1", [id], |r| r.get(0)).optional()?;
     Ok(kind.as_deref().and_then(UnitKind::parse))
 }
 
 /// Why a measure's `field` (business_unit or function) may not name unit `unit_id` (`unit`).
-pub(crate) fn unit_kind_refusal(tx: &Transaction, field: &str, unit: &str, unit_id: i64) -> Result<Option<String>> {
+pub(crate) fn unit_kind_refusal(tx: &Tx, field: &str, unit: &str, unit_id: i64) -> Result<Option<String>> {
     Ok(match unit_kind(tx, unit_id)? {
         Some(kind) => structure::unit_kind_refusal(field, unit, kind),
         None => None,
@@ -129,7 +126,7 @@ pub(crate) fn unit_kind_refusal(tx: &Transaction, field: &str, unit: &str, unit_
 }
 
 /// Refuse a measure's business unit or function naming a unit of the other kind.
-pub(crate) fn guard_measure_unit(tx: &Transaction, key: &ItemKey, field: &str, unit_id: i64) -> Result<()> {
+pub(crate) fn guard_measure_unit(tx: &Tx, key: &ItemKey, field: &str, unit_id: i64) -> Result<()> {
     if key.kind != crate::domain::ItemKind::Measure || !matches!(field, "business_unit" | "function") {
         return Ok(());
     }
@@ -141,7 +138,7 @@ pub(crate) fn guard_measure_unit(tx: &Transaction, key: &ItemKey, field: &str, u
 }
 
 /// Refuse changing a unit's kind while measures name it in the role of the old kind.
-pub(crate) fn guard_unit_kind_change(tx: &Transaction, key: &ItemKey, id: i64, new_kind: Option<&str>) -> Result<()> {
+pub(crate) fn guard_unit_kind_change(tx: &Tx, key: &ItemKey, id: i64, new_kind: Option<&str>) -> Result<()> {
     let (field, column) = match new_kind.and_then(UnitKind::parse) {
         Some(UnitKind::BusinessUnit) => ("function", "function_id"),
         Some(UnitKind::Function) => ("business_unit", "business_unit_id"),
@@ -149,7 +146,7 @@ pub(crate) fn guard_unit_kind_change(tx: &Transaction, key: &ItemKey, id: i64, n
     };
     let sql = format!("SELECT i.key FROM measures m JOIN items i ON i.id = m.id WHERE m.{column} = ?1 ORDER BY i.num");
     let mut stmt = tx.prepare(&sql)?;
-    let users: Vec<String> = stmt.query_map([id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    let users: Vec<String> = stmt.query_map([id], |r| r.get(0))?.collect::<DbResult<_>>()?;
     if users.is_empty() {
         return Ok(());
     }

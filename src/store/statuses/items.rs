@@ -7,7 +7,7 @@ use crate::store::read::ItemStatus;
 impl Engine<'_> {
     pub fn kpi(&mut self, id: i64) -> Result<KpiStatus> {
         self.load_kpis(&[id])?;
-        self.memo.kpis.get(&id).cloned().ok_or(StoreError::Sqlite(rusqlite::Error::QueryReturnedNoRows))
+        self.memo.kpis.get(&id).cloned().ok_or(StoreError::Database(engine::Error::NoRows))
     }
 
     pub fn load_kpis(&mut self, ids: &[i64]) -> Result<()> {
@@ -18,8 +18,13 @@ impl Engine<'_> {
         self.memo.all_kpis |= self.all;
         type Row7 = (String, String, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>);
         let mut rows: Vec<(i64, Row7)> = Vec::new();
-        let sql =
-            scoped("SELECT id, ipo_class, direction, target, tolerance, timeframe, data_source, frequency FROM kpis", "id", self.all, "");
+        let sql = scoped(
+            self.conn,
+            "SELECT id, ipo_class, direction, target, tolerance, timeframe, data_source, frequency FROM kpis",
+            "id",
+            self.all,
+            "",
+        );
         self.each(&sql, &todo, |r| {
             rows.push((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?)));
             Ok(())
@@ -28,6 +33,7 @@ impl Engine<'_> {
         let mut values: HashMap<i64, Vec<Val>> = HashMap::new();
         let today_s = self.clock.today.to_string();
         let sql = scoped(
+            self.conn,
             "SELECT v.item_id, v.period, v.planned, v.actual, COALESCE(v.reported_at, v.updated_at), v.period_start FROM item_values v",
             "v.item_id",
             self.all,
@@ -105,7 +111,7 @@ impl crate::store::Store {
     /// changed since they were computed. Cheap to check: one pragma and a counter.
     pub(crate) fn with_statuses<R>(&self, f: impl FnOnce(&mut Engine) -> Result<R>) -> Result<R> {
         let clock = self.clock();
-        let key = (self.data_version()?, self.conn().total_changes(), clock.today);
+        let key = (self.data_version()?, self.conn().own_changes(), clock.today);
         let mut memo = self.memo.borrow_mut();
         if memo.key != Some(key) {
             *memo = Memo { key: Some(key), ..Memo::default() };

@@ -1,0 +1,346 @@
+//! The engine seam: the one door between the store's SQL and the database underneath it.
+//!
+//! The store speaks to a [`Db`] (a connection) in keel's own terms — [`ToParam`] values in,
+//! [`Row`]s whose columns come out through [`FromColumn`] — and never to a driver. Today the
+//! engine is SQLite ([`sqlite`]); a PostgreSQL engine joins it as another [`Engine`] variant,
+//! so no rule or read model ever learns which one is underneath.
+//!
+//! Conventions the store's SQL keeps, so one text serves every engine:
+//! - Placeholders are `?1`, `?2`, … (or `:name` where a statement is assembled from parts). The
+//!   PostgreSQL engine rewrites them to `$n` when it prepares a statement.
+//! - A new row's id comes back with `INSERT … RETURNING id` (SQLite ≥ 3.35 and PostgreSQL both
+//!   accept it), never from a connection-wide "last insert" counter.
+//! - What only one engine has (SQLite's pragmas, its backup API, `INDEXED BY` hints, `json_each`
+//!   batching, statement tracing, the lock timeout) is a named method here, not SQL in the store.
+//!
+//! Every statement goes through the engine's statement cache, so a hot path prepares once.
+//! Methods take `&self`: a write transaction is a scope ([`Db::write`]), not a borrow, which also
+//! suits a client that needs `&mut` for each call (it sits in a `RefCell` inside its variant).
+
+mod sqlite;
+mod values;
+
+use sqlite::{ConnExt, StmtExt};
+use std::fmt;
+
+pub use sqlite::{sqlite_too_old, FileMode, MIN_SQLITE};
+
+pub use values::{FromColumn, Null, Param, ToParam, Value, ValueRef};
+
+/// What went wrong underneath, in terms the store can act on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    /// A query that must return a row returned none.
+    NoRows,
+    /// Another connection holds the write lock (and the wait for it ran out).
+    Busy(String),
+    /// The database is damaged or is not a database at all.
+    Corrupt(String),
+    /// The database (or a file it needs) cannot be written.
+    ReadOnly(String),
+    /// A column's value is not what the reading code asked for.
+    Column { index: usize, why: String },
+    /// Anything else the engine reported (a constraint, bad SQL), in its own words.
+    Other(String),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::NoRows => f.write_str("Query returned no rows"),
+            Error::Column { index, why } => write!(f, "column {index}: {why}"),
+            Error::Busy(m) | Error::Corrupt(m) | Error::ReadOnly(m) | Error::Other(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+pub type DbResult<T> = std::result::Result<T, Error>;
+
+/// `query_row(…).optional()`: no row becomes `None`, any other error stays one.
+pub trait OptionalExtension<T> {
+    fn optional(self) -> DbResult<Option<T>>;
+}
+
+impl<T> OptionalExtension<T> for DbResult<T> {
+    fn optional(self) -> DbResult<Option<T>> {
+        match self {
+            Ok(v) => Ok(Some(v)),
+            Err(Error::NoRows) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// The parameters of one statement: by position (`?1` is the first) or by name (`:name`).
+pub enum ParamList<'a> {
+    Positional(&'a [&'a dyn ToParam]),
+    Named(&'a [(&'a str, &'a dyn ToParam)]),
+}
+
+/// Anything that can be passed as a statement's parameters: `[]`, `[a, b]` of one type,
+/// `params![a, b, c]` of mixed types, or `&[(":name", &v as &dyn ToParam)]`.
+pub trait Params {
+    fn with_list<R>(self, f: impl FnOnce(ParamList<'_>) -> R) -> R;
+}
+
+impl Params for [&dyn ToParam; 0] {
+    fn with_list<R>(self, f: impl FnOnce(ParamList<'_>) -> R) -> R {
+        f(ParamList::Positional(&[]))
+    }
+}
+
+impl Params for &[&dyn ToParam] {
+    fn with_list<R>(self, f: impl FnOnce(ParamList<'_>) -> R) -> R {
+        f(ParamList::Positional(self))
+    }
+}
+
+impl Params for &[(&str, &dyn ToParam)] {
+    fn with_list<R>(self, f: impl FnOnce(ParamList<'_>) -> R) -> R {
+        f(ParamList::Named(self))
+    }
+}
+
+macro_rules! array_params {
+    ($($n:literal)*) => {$(
+        impl<T: ToParam> Params for [T; $n] {
+            fn with_list<R>(self, f: impl FnOnce(ParamList<'_>) -> R) -> R {
+                let refs: [&dyn ToParam; $n] = std::array::from_fn(|i| &self[i] as &dyn ToParam);
+                f(ParamList::Positional(&refs))
+            }
+        }
+    )*};
+}
+array_params!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16);
+
+/// Parameters of mixed types, by position: `params![id, key, Num::ZERO]`.
+#[macro_export]
+macro_rules! params {
+    () => { &[] as &[&dyn $crate::store::engine::ToParam] };
+    ($($p:expr),+ $(,)?) => { &[$(&$p as &dyn $crate::store::engine::ToParam),+] as &[&dyn $crate::store::engine::ToParam] };
+}
+pub use crate::params;
+
+/// A connection to a keel database.
+pub struct Db {
+    engine: Engine,
+}
+
+enum Engine {
+    Sqlite(sqlite::Conn),
+}
+
+/// A prepared statement, from the engine's cache (it goes back there when dropped).
+pub struct Stmt<'db>(StmtEngine<'db>);
+
+enum StmtEngine<'db> {
+    Sqlite(sqlite::Stmt<'db>),
+}
+
+/// The rows a query is producing, read one at a time.
+pub struct Rows<'s>(RowsEngine<'s>);
+
+enum RowsEngine<'s> {
+    Sqlite(sqlite::Rows<'s>),
+}
+
+/// One row of a result.
+pub struct Row<'r>(RowEngine<'r>);
+
+enum RowEngine<'r> {
+    Sqlite(&'r sqlite::Row<'r>),
+}
+
+/// The rows of a query, each turned into a value as it is read.
+pub struct MappedRows<'s, F> {
+    rows: Rows<'s>,
+    f: F,
+}
+
+/// The scope of one write transaction (see [`Db::write`]): a [`Db`] whose statements all commit
+/// or roll back together.
+pub struct Tx<'db> {
+    db: &'db Db,
+}
+
+impl std::ops::Deref for Tx<'_> {
+    type Target = Db;
+    fn deref(&self) -> &Db {
+        self.db
+    }
+}
+
+impl Db {
+    /// A prepared statement for `sql`, from the statement cache.
+    pub fn prepare_cached(&self, sql: &str) -> DbResult<Stmt<'_>> {
+        let Engine::Sqlite(c) = &self.engine;
+        Ok(Stmt(StmtEngine::Sqlite(c.cached(sql)?)))
+    }
+
+    /// The same as [`Db::prepare_cached`]: every statement is cached.
+    pub fn prepare(&self, sql: &str) -> DbResult<Stmt<'_>> {
+        self.prepare_cached(sql)
+    }
+
+    /// Run a statement that returns no rows; how many rows it changed.
+    pub fn execute<P: Params>(&self, sql: &str, params: P) -> DbResult<usize> {
+        self.prepare_cached(sql)?.execute(params)
+    }
+
+    /// The first row of a query, mapped by `f`; [`Error::NoRows`] if there is none.
+    pub fn query_row<T, P: Params, F: FnOnce(&Row<'_>) -> DbResult<T>>(&self, sql: &str, params: P, f: F) -> DbResult<T> {
+        self.prepare_cached(sql)?.query_row(params, f)
+    }
+
+    /// The first row of a query, mapped by `f`, or `None`.
+    pub fn query_opt<T, P: Params, F: FnOnce(&Row<'_>) -> DbResult<T>>(&self, sql: &str, params: P, f: F) -> DbResult<Option<T>> {
+        self.query_row(sql, params, f).optional()
+    }
+
+    /// Every row of a query, mapped by `f`.
+    pub fn query_map<T, P: Params, F: FnMut(&Row<'_>) -> DbResult<T>>(&self, sql: &str, params: P, f: F) -> DbResult<Vec<T>> {
+        self.prepare_cached(sql)?.query_map(params, f)?.collect()
+    }
+
+    /// Every row of a query handed to `f` as it is read, for scans too big to collect.
+    pub fn query_each<P: Params, F: FnMut(&Row<'_>) -> DbResult<()>>(&self, sql: &str, params: P, mut f: F) -> DbResult<()> {
+        let mut stmt = self.prepare_cached(sql)?;
+        let mut rows = stmt.query(params)?;
+        while let Some(r) = rows.next()? {
+            f(&r)?;
+        }
+        Ok(())
+    }
+
+    /// Run several statements separated by `;`, with no parameters (schema, migrations).
+    pub fn batch(&self, sql: &str) -> DbResult<()> {
+        let Engine::Sqlite(c) = &self.engine;
+        c.run_batch(sql)
+    }
+
+    /// Run `f` in one write transaction, taken before its first statement so writers queue
+    /// instead of failing half-way: committed when `f` returns `Ok`, rolled back when it returns
+    /// `Err` (or panics). Transactions do not nest.
+    pub fn write<T, E: From<Error>>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T, E>) -> Result<T, E> {
+        self.transact(true, f)
+    }
+
+    /// Run `f` as [`Db::write`] would, then roll everything back even when it succeeds: a dry
+    /// run of the write path, which answers what an edit would do and keeps nothing.
+    pub fn trial<T, E: From<Error>>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T, E>) -> Result<T, E> {
+        self.transact(false, f)
+    }
+
+    fn transact<T, E: From<Error>>(&self, keep: bool, f: impl FnOnce(&Tx<'_>) -> Result<T, E>) -> Result<T, E> {
+        let Engine::Sqlite(c) = &self.engine;
+        c.begin_write()?;
+        let guard = Rollback(self);
+        let out = f(&Tx { db: self });
+        std::mem::forget(guard);
+        match out {
+            Ok(v) if !keep => {
+                c.rollback()?;
+                Ok(v)
+            }
+            Ok(v) => match c.commit() {
+                Ok(()) => Ok(v),
+                Err(e) => {
+                    let _ = c.rollback();
+                    Err(e.into())
+                }
+            },
+            Err(e) => {
+                let _ = c.rollback();
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Rolls back a write transaction whose body panicked.
+struct Rollback<'db>(&'db Db);
+
+impl Drop for Rollback<'_> {
+    fn drop(&mut self) {
+        let Engine::Sqlite(c) = &self.0.engine;
+        let _ = c.rollback();
+    }
+}
+
+impl Stmt<'_> {
+    /// Run the statement; how many rows it changed.
+    pub fn execute<P: Params>(&mut self, params: P) -> DbResult<usize> {
+        let StmtEngine::Sqlite(s) = &mut self.0;
+        s.run(params)
+    }
+
+    /// Start the query; read its rows with [`Rows::next`].
+    pub fn query<P: Params>(&mut self, params: P) -> DbResult<Rows<'_>> {
+        let StmtEngine::Sqlite(s) = &mut self.0;
+        Ok(Rows(RowsEngine::Sqlite(s.start(params)?)))
+    }
+
+    /// The first row, mapped by `f`; [`Error::NoRows`] if there is none.
+    pub fn query_row<T, P: Params, F: FnOnce(&Row<'_>) -> DbResult<T>>(&mut self, params: P, f: F) -> DbResult<T> {
+        let mut rows = self.query(params)?;
+        match rows.next()? {
+            Some(r) => f(&r),
+            None => Err(Error::NoRows),
+        }
+    }
+
+    /// The rows, each mapped by `f` as it is read.
+    pub fn query_map<T, P: Params, F: FnMut(&Row<'_>) -> DbResult<T>>(&mut self, params: P, f: F) -> DbResult<MappedRows<'_, F>> {
+        Ok(MappedRows { rows: self.query(params)?, f })
+    }
+}
+
+impl Rows<'_> {
+    /// The next row, or `None` at the end.
+    pub fn next(&mut self) -> DbResult<Option<Row<'_>>> {
+        let RowsEngine::Sqlite(r) = &mut self.0;
+        Ok(r.next()?.map(|r| Row(RowEngine::Sqlite(r))))
+    }
+}
+
+impl<T, F: FnMut(&Row<'_>) -> DbResult<T>> Iterator for MappedRows<'_, F> {
+    type Item = DbResult<T>;
+    fn next(&mut self) -> Option<DbResult<T>> {
+        match self.rows.next() {
+            Ok(Some(r)) => Some((self.f)(&r)),
+            Ok(None) => None,
+            Err(e) => Some(Err(e)),
+        }
+    }
+}
+
+impl Row<'_> {
+    /// Column `idx` (from 0) as a `T`. The index's type parameter keeps `get::<_, T>(i)` reading
+    /// as it always has.
+    pub fn get<I: ColumnIndex, T: FromColumn>(&self, idx: I) -> DbResult<T> {
+        let index = idx.index();
+        T::from_column(self.get_ref(index)?).map_err(|why| Error::Column { index, why })
+    }
+
+    /// Column `idx` as the engine holds it, borrowed (for scans that skip conversions).
+    pub fn get_ref<I: ColumnIndex>(&self, idx: I) -> DbResult<ValueRef<'_>> {
+        let RowEngine::Sqlite(r) = &self.0;
+        sqlite::value_ref(r, idx.index())
+    }
+}
+
+/// A column position (from 0).
+pub trait ColumnIndex {
+    fn index(&self) -> usize;
+}
+
+impl ColumnIndex for usize {
+    fn index(&self) -> usize {
+        *self
+    }
+}
+
+#[cfg(test)]
+mod tests;

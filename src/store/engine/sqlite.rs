@@ -1,0 +1,331 @@
+//! The SQLite engine (rusqlite, bundled): a file on disk, WAL, `BEGIN IMMEDIATE` writes. What
+//! only SQLite has — opening a file with flags, pragmas, the online backup API, `INDEXED BY`
+//! hints, `json_each` batching, statement tracing — is here, behind named methods of [`Db`].
+
+use super::{Db, Engine, Error, Param, ParamList, Params, ValueRef};
+use rusqlite::types::{ToSql, ToSqlOutput, Value as SqlValue, ValueRef as SqlRef};
+use rusqlite::{Connection, ErrorCode, OpenFlags};
+use std::path::Path;
+use std::time::Duration;
+
+pub(super) type Conn = Connection;
+pub(super) type Stmt<'db> = rusqlite::CachedStatement<'db>;
+pub(super) type Rows<'s> = rusqlite::Rows<'s>;
+pub(super) type Row<'r> = rusqlite::Row<'r>;
+
+/// Prepared statements kept per connection: enough that every hot path (an edit runs some fifty
+/// distinct statements, a status read a dozen more) finds its own still prepared.
+const STATEMENT_CACHE: usize = 256;
+
+/// The oldest SQLite keel trusts: earlier versions can corrupt a WAL file when several
+/// connections write at once.
+pub const MIN_SQLITE: i32 = 3_051_003;
+
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Error {
+        if matches!(e, rusqlite::Error::QueryReturnedNoRows) {
+            return Error::NoRows;
+        }
+        match e.sqlite_error_code() {
+            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Error::Busy(e.to_string()),
+            Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => Error::Corrupt(format!("SQLite reports {e}")),
+            Some(ErrorCode::ReadOnly) => Error::ReadOnly(e.to_string()),
+            _ => Error::Other(e.to_string()),
+        }
+    }
+}
+
+struct Bind<'a>(Param<'a>);
+
+impl ToSql for Bind<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match &self.0 {
+            Param::Null => ToSqlOutput::Borrowed(SqlRef::Null),
+            Param::Integer(i) => ToSqlOutput::Owned(SqlValue::Integer(*i)),
+            Param::Real(f) => ToSqlOutput::Owned(SqlValue::Real(*f)),
+            Param::Text(t) => ToSqlOutput::Borrowed(SqlRef::Text(t.as_bytes())),
+            // Money and metric values are TEXT in their canonical form (never REAL).
+            Param::Decimal(n) => ToSqlOutput::Owned(SqlValue::Text(n.to_string())),
+        })
+    }
+}
+
+fn bind(stmt: &mut rusqlite::Statement<'_>, params: impl Params) -> rusqlite::Result<()> {
+    params.with_list(|list| match list {
+        ParamList::Positional(values) => {
+            let expected = stmt.parameter_count();
+            if values.len() != expected {
+                return Err(rusqlite::Error::InvalidParameterCount(values.len(), expected));
+            }
+            for (i, v) in values.iter().enumerate() {
+                stmt.raw_bind_parameter(i + 1, Bind(v.to_param()))?;
+            }
+            Ok(())
+        }
+        ParamList::Named(values) => {
+            for (name, v) in values {
+                let Some(i) = stmt.parameter_index(name)? else {
+                    return Err(rusqlite::Error::InvalidParameterName(name.to_string()));
+                };
+                stmt.raw_bind_parameter(i, Bind(v.to_param()))?;
+            }
+            Ok(())
+        }
+    })
+}
+
+pub(super) trait StmtExt {
+    fn run(&mut self, params: impl Params) -> Result<usize, Error>;
+    fn start(&mut self, params: impl Params) -> Result<Rows<'_>, Error>;
+}
+
+impl StmtExt for Stmt<'_> {
+    fn run(&mut self, params: impl Params) -> Result<usize, Error> {
+        bind(self, params)?;
+        Ok(self.raw_execute()?)
+    }
+    fn start(&mut self, params: impl Params) -> Result<Rows<'_>, Error> {
+        bind(self, params)?;
+        Ok(self.raw_query())
+    }
+}
+
+pub(super) trait ConnExt {
+    fn cached(&self, sql: &str) -> Result<Stmt<'_>, Error>;
+    fn run_batch(&self, sql: &str) -> Result<(), Error>;
+    fn begin_write(&self) -> Result<(), Error>;
+    fn commit(&self) -> Result<(), Error>;
+    fn rollback(&self) -> Result<(), Error>;
+}
+
+impl ConnExt for Conn {
+    fn cached(&self, sql: &str) -> Result<Stmt<'_>, Error> {
+        Ok(self.prepare_cached(sql)?)
+    }
+    fn run_batch(&self, sql: &str) -> Result<(), Error> {
+        Ok(self.execute_batch(sql)?)
+    }
+    // IMMEDIATE: a deferred transaction that later upgrades to a write fails at once with
+    // SQLITE_BUSY_SNAPSHOT, ignoring the busy timeout; taking the lock first makes writers queue.
+    fn begin_write(&self) -> Result<(), Error> {
+        Ok(self.execute_batch("BEGIN IMMEDIATE")?)
+    }
+    fn commit(&self) -> Result<(), Error> {
+        Ok(self.execute_batch("COMMIT")?)
+    }
+    fn rollback(&self) -> Result<(), Error> {
+        if self.is_autocommit() {
+            return Ok(());
+        }
+        Ok(self.execute_batch("ROLLBACK")?)
+    }
+}
+
+pub(super) fn value_ref<'a>(row: &'a Row<'a>, index: usize) -> Result<ValueRef<'a>, Error> {
+    Ok(match row.get_ref(index)? {
+        SqlRef::Null => ValueRef::Null,
+        SqlRef::Integer(i) => ValueRef::Integer(i),
+        SqlRef::Real(f) => ValueRef::Real(f),
+        SqlRef::Text(t) => ValueRef::Text(t),
+        SqlRef::Blob(b) => ValueRef::Blob(b),
+    })
+}
+
+/// How a file is opened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileMode {
+    /// Read and write an existing file.
+    ReadWrite,
+    /// Read only (the file is not writable for this user, or a check must not change it).
+    ReadOnly,
+    /// Read and write, creating the file if it is missing.
+    Create,
+}
+
+/// The SQLite keel links, if it is older than keel trusts.
+pub fn sqlite_too_old() -> Option<String> {
+    if rusqlite::version_number() < MIN_SQLITE {
+        return Some(rusqlite::version().to_string());
+    }
+    configure_sqlite();
+    None
+}
+
+/// Process-wide SQLite settings, once, before the first connection. Memory statistics off:
+/// SQLite otherwise takes one global mutex around every allocation, and the app's readers, each
+/// on its own connection, spent their time waiting on it (two subtrees computed at once took
+/// nearly as long as one after the other). keel never asks SQLite for its memory figures.
+fn configure_sqlite() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: sqlite3_config with SQLITE_CONFIG_MEMSTATUS takes one int. It must come before
+        // SQLite initialises; if a connection was opened earlier it returns SQLITE_MISUSE and
+        // changes nothing, which is harmless.
+        unsafe {
+            rusqlite::ffi::sqlite3_config(rusqlite::ffi::SQLITE_CONFIG_MEMSTATUS, 0 as std::ffi::c_int);
+        }
+    });
+}
+
+impl Db {
+    fn sqlite(&self) -> &Conn {
+        let Engine::Sqlite(c) = &self.engine;
+        c
+    }
+
+    /// Open (or with [`FileMode::Create`], create) a SQLite file.
+    pub fn open_file(path: &Path, mode: FileMode) -> Result<Db, Error> {
+        let conn = match mode {
+            FileMode::ReadWrite => Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)?,
+            FileMode::ReadOnly => Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?,
+            FileMode::Create => Connection::open(path)?,
+        };
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        Ok(Db { engine: Engine::Sqlite(conn) })
+    }
+
+    /// A private database in memory (for tests of the seam itself).
+    #[cfg(test)]
+    pub fn open_in_memory() -> Result<Db, Error> {
+        let conn = Connection::open_in_memory()?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        Ok(Db { engine: Engine::Sqlite(conn) })
+    }
+
+    /// Close, reporting an error the close found (a drop would swallow it).
+    pub fn close(self) -> Result<(), Error> {
+        let Engine::Sqlite(c) = self.engine;
+        c.close().map_err(|(_, e)| e.into())
+    }
+
+    /// How long a statement waits for another connection's write lock before [`Error::Busy`].
+    pub fn busy_timeout(&self, wait: Duration) -> Result<(), Error> {
+        Ok(self.sqlite().busy_timeout(wait)?)
+    }
+
+    /// keel's settings for every connection: the lock wait, foreign keys enforced, and every
+    /// commit synced to disk before it returns.
+    pub fn configure(&self, busy: Duration) -> Result<(), Error> {
+        let c = self.sqlite();
+        c.busy_timeout(busy)?;
+        c.pragma_update(None, "foreign_keys", true)?;
+        c.pragma_update(None, "synchronous", "FULL")?;
+        Ok(())
+    }
+
+    /// Write-ahead logging, so readers never block the writer.
+    pub fn use_wal(&self) -> Result<(), Error> {
+        Ok(self.sqlite().pragma_update(None, "journal_mode", "WAL")?)
+    }
+
+    /// Refuse every write on this connection (a reader's).
+    pub fn query_only(&self) -> Result<(), Error> {
+        Ok(self.sqlite().pragma_update(None, "query_only", true)?)
+    }
+
+    /// The file's application id (which program's database it is).
+    pub fn application_id(&self) -> Result<i64, Error> {
+        Ok(self.sqlite().pragma_query_value(None, "application_id", |r| r.get(0))?)
+    }
+
+    /// The schema version the file records.
+    pub fn schema_version(&self) -> Result<i64, Error> {
+        Ok(self.sqlite().pragma_query_value(None, "user_version", |r| r.get(0))?)
+    }
+
+    /// Record the schema version (inside the migration's transaction).
+    pub fn set_schema_version(&self, version: i64) -> Result<(), Error> {
+        Ok(self.sqlite().pragma_update(None, "user_version", version)?)
+    }
+
+    /// Mark the file as this program's.
+    pub fn set_application_id(&self, id: i64) -> Result<(), Error> {
+        Ok(self.sqlite().pragma_update(None, "application_id", id)?)
+    }
+
+    /// A number that changes whenever another connection commits to the file.
+    pub fn data_version(&self) -> Result<i64, Error> {
+        Ok(self.sqlite().pragma_query_value(None, "data_version", |r| r.get(0))?)
+    }
+
+    /// A number that grows with every row this connection changes (together with
+    /// [`Db::data_version`], which counts other connections' commits: "has anything changed?").
+    pub fn own_changes(&self) -> u64 {
+        self.sqlite().total_changes()
+    }
+
+    /// SQLite's quick structural check of every page: what it found, or nothing when whole.
+    pub fn quick_check(&self) -> Result<Vec<String>, Error> {
+        let found: Vec<String> = self.query_map("PRAGMA quick_check", [], |r| r.get(0))?;
+        Ok(found.into_iter().filter(|l| l != "ok").collect())
+    }
+
+    /// SQLite's full integrity check: "ok", or what is wrong.
+    pub fn integrity_check(&self) -> Result<String, Error> {
+        self.query_row("PRAGMA integrity_check", [], |r| r.get(0))
+    }
+
+    /// Fold the write-ahead log into the file: (busy, frames in the log, frames copied).
+    pub fn checkpoint(&self) -> Result<(i64, i64, i64), Error> {
+        self.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+    }
+
+    /// Copy every page into `target` with SQLite's online backup API, in one step (one read
+    /// transaction: a consistent snapshot while others keep writing). Retried while the source is
+    /// locked, up to `attempts` times 5 ms, then [`Error::Busy`].
+    pub fn backup_into(&self, target: &mut Db, attempts: u64) -> Result<(), Error> {
+        let Engine::Sqlite(to) = &mut target.engine;
+        let backup = rusqlite::backup::Backup::new(self.sqlite(), to)?;
+        for _ in 0..attempts {
+            match backup.step(-1)? {
+                rusqlite::backup::StepResult::Done => return Ok(()),
+                _ => std::thread::sleep(Duration::from_millis(5)),
+            }
+        }
+        Err(Error::Busy("the backup could not read the file while others wrote to it".into()))
+    }
+
+    /// ` INDEXED BY index`: a planner hint SQLite needs where its choice would sort instead of
+    /// walking the index in order.
+    pub fn index_hint(&self, index: &str) -> String {
+        format!(" INDEXED BY {index}")
+    }
+
+    /// `column IN (the ids in parameter ?n)`, the parameter holding the ids as a JSON array
+    /// (`[1,2,3]`): one statement, prepared once, serves any batch.
+    pub fn in_id_list(&self, column: &str, param: usize) -> String {
+        format!("{column} IN (SELECT value FROM json_each(?{param}))")
+    }
+
+    /// Call `record` with every statement as it runs (`None` stops), for the query-plan tests.
+    #[cfg(test)]
+    pub fn trace_statements(&self, record: Option<fn(&str)>) {
+        use std::sync::Mutex;
+        static RECORD: Mutex<Option<fn(&str)>> = Mutex::new(None);
+        fn forward(event: rusqlite::trace::TraceEvent<'_>) {
+            if let rusqlite::trace::TraceEvent::Stmt(_, sql) = event {
+                if let Some(f) = *RECORD.lock().unwrap() {
+                    f(sql);
+                }
+            }
+        }
+        *RECORD.lock().unwrap() = record;
+        let c = self.sqlite();
+        match record {
+            Some(_) => c.trace_v2(rusqlite::trace::TraceEventCodes::SQLITE_TRACE_STMT, Some(forward)),
+            None => c.trace_v2(rusqlite::trace::TraceEventCodes::empty(), None),
+        }
+    }
+
+    /// How SQLite would run `sql` (its parameters left NULL): one line per step of the plan.
+    #[cfg(test)]
+    pub fn query_plan(&self, sql: &str) -> Result<Vec<String>, Error> {
+        let mut stmt = self.sqlite().prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+        let mut rows = stmt.raw_query();
+        let mut lines = Vec::new();
+        while let Some(r) = rows.next()? {
+            lines.push(r.get::<_, String>(3)?);
+        }
+        Ok(lines)
+    }
+}
