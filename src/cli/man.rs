@@ -82,12 +82,13 @@ fn sections(path: &str, see_also: &[String]) -> String {
         s.push_str(&format!(".TP\n.B {name}\n{what}\n"));
     }
     s.push_str(".SH FILES\n");
-    let db = roff(&super::default_db().display().to_string());
-    let keymap = crate::tui::keymap::user_file().map(|p| roff(&p.display().to_string())).unwrap_or_else(|| "keymap.toml".into());
-    s.push_str(&format!(".TP\n.I {db}\nThe default database (shown by keel where); created by keel init, mode 0600.\n"));
-    s.push_str(&format!(
-        ".TP\n.I {keymap}\nKey overrides for the terminal app, merged over the defaults; keel keys prints the keymap in force.\n"
-    ));
+    // Where the directories crate puts them on Linux; `keel where` prints the one in use.
+    s.push_str(".TP\n.I $XDG_DATA_HOME/keel/keel.db\n");
+    s.push_str("The default database (~/.local/share/keel/keel.db when XDG_DATA_HOME is not set; keel where prints it); ");
+    s.push_str("created by keel init, mode 0600.\n");
+    s.push_str(".TP\n.I $XDG_CONFIG_HOME/keel/keymap.toml\n");
+    s.push_str("Key overrides for the terminal app (~/.config/keel/keymap.toml when XDG_CONFIG_HOME is not set), merged over ");
+    s.push_str("the defaults; keel keys prints the keymap in force.\n");
     let examples = EXAMPLES.iter().find(|(p, _)| *p == path).map(|(_, e)| *e).unwrap_or(&[]);
     s.push_str(".SH EXAMPLES\n");
     if examples.is_empty() {
