@@ -8,10 +8,14 @@ use crate::store::read::EscalationFilter;
 use crate::store::{Change, Edit, Store, StoreError};
 use anyhow::{anyhow, bail, Context, Result};
 use chrono::NaiveDate;
-use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 use std::path::{Path, PathBuf};
 
+pub mod build_info;
+pub mod complete;
+mod digest;
 mod formats;
+mod man;
 mod out_file;
 mod settings;
 pub mod stdout;
@@ -35,12 +39,13 @@ Exit codes:
   69  the file is not a readable keel database (damaged, or not keel's), or is from a newer keel; nothing was changed
   75  conflict: someone else changed the item since you read it, or the file stayed busy; try again
   77  not permitted: your role does not allow this, or the file is read-only for you
+  78  `keel check`, `keel settings`: a setting stored in the file is bad (named on stderr)
   70  anything else (a bug or an I/O error)";
 
 #[derive(Parser, Debug)]
 #[command(
     name = "keel",
-    version,
+    version = build_info::VERSION,
     about = "Governed OKRs, KPIs and measures in one local SQLite file.",
     long_about = "keel connects an organisation's objectives and key results, the KPIs that watch its health and the \
 measures (initiatives) that deliver change, in one governed SQLite file. Run without a command to open the terminal \
@@ -68,6 +73,8 @@ pub enum Format {
 pub enum ExportFormat {
     Json,
     Csv,
+    /// iCalendar: milestones, decisions due and check-in meetings, for a calendar program.
+    Ics,
 }
 
 #[derive(Subcommand, Debug)]
@@ -124,10 +131,10 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "md")]
         format: ReportFormat,
         /// Only this cycle (C-n or its name).
-        #[arg(long)]
+        #[arg(long, add = complete::cycles())]
         cycle: Option<String>,
         /// Only this unit and its sub-units (U-n or its name).
-        #[arg(long)]
+        #[arg(long, add = complete::units())]
         unit: Option<String>,
         /// Write to FILE instead of standard output (mode 0600; an existing FILE only with --force).
         #[arg(long, value_name = "FILE")]
@@ -135,9 +142,23 @@ pub enum Command {
         /// Replace FILE if it exists (never the database keel has open).
         #[arg(long, requires = "out")]
         force: bool,
+        /// The steering pack: summary, escalations, what is at risk, the value funnel and the
+        /// measures furthest short of plan (md or html).
+        #[arg(long)]
+        summary: bool,
+        /// How many measures short of plan the pack lists.
+        #[arg(long, value_name = "N", default_value_t = 10, requires = "summary")]
+        top: usize,
+        /// Only items that are escalated, at risk or stale (and the objectives above them).
+        #[arg(long, value_enum)]
+        only: Option<formats::OnlyArg>,
+        /// How deep the tree goes: 1 objectives, 2 with key results, 3 with measures (all).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=3))]
+        depth: Option<u8>,
     },
     /// Show one item: its fields, statuses, links, recent values and history.
     Show {
+        #[arg(add = complete::keys())]
         key: String,
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
@@ -146,6 +167,7 @@ pub enum Command {
     ///
     /// Example: keel set M-27 actual=1200 forecast=1500 --period 2026-W47
     Set {
+        #[arg(add = complete::keys())]
         key: String,
         /// FIELD=VALUE pairs. Per-period numbers: planned, forecast, actual, baseline, comment.
         #[arg(required = true, value_name = "FIELD=VALUE")]
@@ -165,7 +187,9 @@ pub enum Command {
     /// Actions: request (owner asks for the next stage), approve (sponsor / controller), reject,
     /// back, hold, resume, cancel. back, hold, cancel and reject need --reason.
     Gate {
+        #[arg(add = complete::keys())]
         key: Option<String>,
+        #[arg(add = complete::gate_actions())]
         action: Option<String>,
         #[arg(long)]
         reason: Option<String>,
@@ -176,13 +200,13 @@ pub enum Command {
     /// List open escalations, most severe first.
     Escalations {
         /// Only this tier: owner, sponsor, steering (or 1, 2, 3).
-        #[arg(long)]
+        #[arg(long, add = complete::tiers())]
         tier: Option<String>,
         /// Only items owned by this login.
-        #[arg(long)]
+        #[arg(long, add = complete::logins())]
         owner: Option<String>,
         /// Only measures of this business unit (U-n).
-        #[arg(long)]
+        #[arg(long, add = complete::units())]
         unit: Option<String>,
         /// Include closed escalations.
         #[arg(long)]
@@ -209,6 +233,7 @@ pub enum Command {
     },
     /// The audit log, oldest first.
     Log {
+        #[arg(add = complete::keys())]
         key: Option<String>,
         /// Only changes on or after this date (YYYY-MM-DD).
         #[arg(long)]
@@ -225,6 +250,7 @@ pub enum Command {
     },
     /// Add a milestone to a measure, or mark one done / open again (numbered as `keel show` lists them).
     Milestone {
+        #[arg(add = complete::keys())]
         key: String,
         /// add TITLE DUE | done N [DATE] | reopen N
         action: String,
@@ -232,28 +258,34 @@ pub enum Command {
     },
     /// Link a measure to a key result or KPI it serves, or a KPI to a key result or objective it informs.
     Link {
+        #[arg(add = complete::keys())]
         from: String,
+        #[arg(add = complete::keys())]
         to: String,
         #[arg(long)]
         remove: bool,
     },
     /// Record that a measure waits for another.
     Depend {
+        #[arg(add = complete::keys())]
         key: String,
+        #[arg(add = complete::keys())]
         on: String,
         #[arg(long)]
         remove: bool,
     },
     /// Record a decision about an item.
     Decide {
+        #[arg(add = complete::keys())]
         key: String,
         text: String,
         /// Who carries it out (P-n).
-        #[arg(long)]
+        #[arg(long, add = complete::people())]
         owner: Option<String>,
     },
-    /// The organisation's settings: list them, show one, or change one (PMO administrators).
-    /// Shares are written 0.4 or 40%. Example: keel settings tolerance 4%
+    /// The organisation's settings with the values in force: list them, show one, or change one
+    /// (PMO administrators). Shares are written 0.4 or 40%. Examples: keel settings set
+    /// tolerance=0.05, keel settings tolerance 4%
     Settings { name: Option<String>, value: Option<String> },
     /// Copy the database with SQLite's online backup (safe while others are writing).
     Backup { dest: PathBuf },
@@ -275,10 +307,37 @@ pub enum Command {
     },
     /// Print the default database path.
     Where,
-    /// Print shell completions (bash, zsh, fish, elvish, powershell).
+    /// Print the script that sets up completion for a shell (bash, zsh, fish, elvish, powershell):
+    /// commands, flags, and the file's item keys, logins, units and cycles.
     Completions { shell: clap_complete::Shell },
-    /// Print the manual page (roff).
-    Man,
+    /// Print the manual page (roff), or write one page per command into DIR.
+    Man {
+        /// Write keel.1, keel-report.1, … (every command and subcommand) into this folder.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+    /// Print the keys in force in the terminal app, with their action names, as a keymap file
+    /// (problems in your keymap.toml on stderr, with line and column).
+    Keys,
+    /// Each person's week: updates due, milestones due, stale items, escalations they own or are
+    /// assigned, gate requests awaiting their approval. Yours, unless --person or --all.
+    Digest {
+        /// This person (P-n or login).
+        #[arg(long, value_name = "P-n", conflicts_with = "all", add = complete::people())]
+        person: Option<String>,
+        /// Everybody in the file (with --mail: those with something in their digest).
+        #[arg(long)]
+        all: bool,
+        /// Send each digest as a mail to the person's address through `sendmail -t`.
+        #[arg(long)]
+        mail: bool,
+        /// The sendmail program (run directly, without a shell).
+        #[arg(long, value_name = "PATH", default_value = "/usr/sbin/sendmail", requires = "mail")]
+        sendmail: PathBuf,
+        /// The From: of the mails (default: keel <your login@this host>).
+        #[arg(long, value_name = "ADDRESS", requires = "mail")]
+        from: Option<String>,
+    },
     /// Create a synthetic organisation of N measures (deterministic for a seed and week) in a new file.
     Generate {
         /// How many measures (with 10 weeks of values each).
@@ -309,6 +368,7 @@ pub enum CycleAction {
     List,
     /// Start a new cycle from FROM (C-n): `keel cycle copy C-1 --name FY27-H1 --start 2027-01-01 --end 2027-06-30`.
     Copy {
+        #[arg(add = complete::cycles())]
         from: String,
         #[arg(long)]
         name: String,
@@ -529,11 +589,18 @@ pub fn run(cli: Cli) -> Result<i32> {
             print_effects(&outcome);
             Ok(0)
         }
+        Some(Command::Export { format: ExportFormat::Ics, what: Some(w), .. }) => bail!(StoreError::Invalid {
+            key: "--what".into(),
+            field: format!("{w:?}").to_lowercase(),
+            why: "the calendar export has no --what: leave it out".into()
+        }),
+        Some(Command::Export { format: ExportFormat::Ics, what: None, out, force }) => digest::export_ics(&db(), out.as_deref(), force),
         Some(Command::Export { format, what, out, force }) => {
             formats::export(&db(), format == ExportFormat::Json, what, out.as_deref(), force)
         }
-        Some(Command::Report { format, cycle, unit, out, force }) => {
-            formats::report(&db(), format, cycle.as_deref(), unit.as_deref(), out.as_deref(), force)
+        Some(Command::Report { format, cycle, unit, out, force, summary, top, only, depth }) => {
+            let size = formats::ReportSize { pack_top: summary.then_some(top), only, depth };
+            formats::report(&db(), format, cycle.as_deref(), unit.as_deref(), out.as_deref(), force, size)
         }
         Some(Command::Show { key: k, format }) => {
             let store = open(&db())?;
@@ -813,7 +880,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Some(Command::Completions { shell }) => {
-            clap_complete::generate(shell, &mut Cli::command(), "keel", &mut stdout::Stdout);
+            stdout::write_bytes(&complete::registration(shell)?);
             Ok(0)
         }
         Some(Command::Generate { measures, seed }) => {
@@ -840,9 +907,16 @@ pub fn run(cli: Cli) -> Result<i32> {
             }
             Ok(0)
         }
-        Some(Command::Man) => {
-            clap_mangen::Man::new(Cli::command()).render(&mut stdout::Stdout)?;
-            Ok(0)
+        Some(Command::Man { dir }) => man::run(dir.as_deref()),
+        Some(Command::Keys) => man::keys(),
+        Some(Command::Digest { person, all, mail, sendmail, from }) => {
+            let whom = match (person, all) {
+                (Some(p), _) => digest::Whom::Person(p),
+                (None, true) => digest::Whom::All,
+                (None, false) => digest::Whom::Me,
+            };
+            let mail = mail.then_some(digest::MailOptions { sendmail: &sendmail, from: from.as_deref() });
+            digest::run(&db(), whom, mail)
         }
     }
 }

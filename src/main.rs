@@ -1,6 +1,9 @@
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 fn main() {
+    keel::cli::build_info::install_panic_hook();
+    // A shell asking for completions (COMPLETE=bash keel -- keel show M-) is answered and exits.
+    clap_complete::CompleteEnv::with_factory(keel::cli::Cli::command).complete();
     let cli = match keel::cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

@@ -300,11 +300,11 @@ fn help_completions_and_man_page() {
     let help = run(keel(k.dir.path()), &["--help"]);
     help.ok().stdout_has(&["Exit codes:", "65", "69", "75", "77"]);
     let bash = run(keel(k.dir.path()), &["completions", "bash"]);
-    bash.ok().stdout_has(&["_keel()", "complete", "escalations"]);
+    bash.ok().stdout_has(&["_clap_complete_keel()", "complete -o nospace", "COMPLETE=\"bash\""]);
     let zsh = run(keel(k.dir.path()), &["completions", "zsh"]);
     zsh.ok().stdout_has(&["#compdef keel"]);
     let man = run(keel(k.dir.path()), &["man"]);
-    man.ok().stdout_has(&[".TH keel", "Exit codes"]);
+    man.ok().stdout_has(&[".TH keel", "EXIT STATUS"]);
     run(keel(k.dir.path()), &["--version"]).ok().stdout_has(&["keel "]);
     run(keel(k.dir.path()), &["set", "--no-such-flag"]).code(64);
     run(keel(k.dir.path()), &["frobnicate"]).code(64);

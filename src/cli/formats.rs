@@ -49,13 +49,68 @@ fn write_out(out: Option<&Path>, bytes: &[u8], binary: bool, store: &Store, forc
     Ok(())
 }
 
-pub fn report(db: &Path, format: ReportFormat, cycle: Option<&str>, unit: Option<&str>, out: Option<&Path>, force: bool) -> Result<i32> {
+/// `--only`: which items a narrowed report keeps.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum OnlyArg {
+    /// Items with an open escalation.
+    Escalated,
+    /// Key results at risk or amber/red; measures late, critical or with amber/red potential; amber/red KPIs.
+    AtRisk,
+    /// Items whose update is overdue for their cadence.
+    Stale,
+}
+
+impl From<OnlyArg> for crate::store::report_size::Only {
+    fn from(o: OnlyArg) -> Self {
+        use crate::store::report_size::Only;
+        match o {
+            OnlyArg::Escalated => Only::Escalated,
+            OnlyArg::AtRisk => Only::AtRisk,
+            OnlyArg::Stale => Only::Stale,
+        }
+    }
+}
+
+/// How much of the report: the steering pack with its top N, only some items, a shallower tree.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ReportSize {
+    pub pack_top: Option<usize>,
+    pub only: Option<OnlyArg>,
+    pub depth: Option<u8>,
+}
+
+pub fn report(
+    db: &Path,
+    format: ReportFormat,
+    cycle: Option<&str>,
+    unit: Option<&str>,
+    out: Option<&Path>,
+    force: bool,
+    size: ReportSize,
+) -> Result<i32> {
     let store = Store::open(db)?;
-    let model = store.report(cycle, unit)?;
+    let mut model = store.report(cycle, unit)?;
+    if size.pack_top.is_some() && format == ReportFormat::Xlsx {
+        bail!(StoreError::Invalid {
+            key: "--summary".into(),
+            field: "--format xlsx".into(),
+            why: "the steering pack is for reading: use --format md or html (narrow a workbook with --only or --depth)".into()
+        });
+    }
+    if let Some(only) = size.only {
+        model.keep_only(only.into());
+    }
+    if let Some(depth) = size.depth {
+        model.cut_to_depth(depth);
+    }
     let source = db.file_name().and_then(|n| n.to_str()).unwrap_or("keel.db").to_string();
     match format {
-        ReportFormat::Md => write_out(out, crate::io::report::markdown(&model, &source).as_bytes(), false, &store, force)?,
-        ReportFormat::Html => write_out(out, crate::io::report::html::html(&model, &source).as_bytes(), false, &store, force)?,
+        ReportFormat::Md => {
+            write_out(out, crate::io::report::markdown_of(&model, &source, size.pack_top).as_bytes(), false, &store, force)?
+        }
+        ReportFormat::Html => {
+            write_out(out, crate::io::report::html::html_of(&model, &source, size.pack_top).as_bytes(), false, &store, force)?
+        }
         ReportFormat::Xlsx => {
             let bytes = crate::io::report::xlsx::xlsx(&model, &source).map_err(|e| anyhow!("cannot build the workbook: {e}"))?;
             write_out(out, &bytes, true, &store, force)?

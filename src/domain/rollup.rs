@@ -42,6 +42,26 @@ pub struct PeriodMoney {
     pub actual: Option<Num>,
 }
 
+/// A measure's money as reports and exports show it: a figure only where some period holds a
+/// value for it, so a measure with no plan shows a blank (JSON `null`), not a planned 0.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ShownMoney {
+    pub planned: Option<Num>,
+    pub forecast: Option<Num>,
+    pub actual: Option<Num>,
+}
+
+/// DOMAIN "no data is not zero": which of a measure's totals rest on at least one entered value.
+/// The forecast lands on the actual, else the forecast, else the plan, so any of them counts.
+pub fn shown_money(money: Money, periods: &[PeriodMoney]) -> ShownMoney {
+    let any = |f: fn(&PeriodMoney) -> bool| periods.iter().any(f);
+    ShownMoney {
+        planned: any(|p| p.planned.is_some()).then_some(money.planned),
+        forecast: any(|p| p.actual.is_some() || p.forecast.is_some() || p.planned.is_some()).then_some(money.forecast),
+        actual: any(|p| p.actual.is_some()).then_some(money.actual),
+    }
+}
+
 /// A measure's totals over all its periods. The forecast is the expected landing: the actual
 /// where one exists, else the forecast, else the plan.
 pub fn measure_money(periods: &[PeriodMoney], value_type: ValueType) -> Result<Money, NumError> {
@@ -129,5 +149,20 @@ mod tests {
             }
             proptest::prop_assert_eq!(running, full);
         }
+    }
+
+    #[test]
+    fn money_without_values_is_shown_blank_not_zero() {
+        let n = |x: &str| Some(Num::parse(x).unwrap());
+        let none = shown_money(Money::default(), &[]);
+        assert_eq!(none, ShownMoney::default());
+        let only_plan = [PeriodMoney { planned: n("100"), forecast: None, actual: None }];
+        let m = measure_money(&only_plan, ValueType::RecurringBenefit).unwrap();
+        let s = shown_money(m, &only_plan);
+        assert_eq!((s.planned, s.forecast, s.actual), (n("100"), n("100"), None), "the plan is the landing; no actual yet");
+        let actual_zero = [PeriodMoney { planned: None, forecast: None, actual: n("0") }];
+        let s = shown_money(measure_money(&actual_zero, ValueType::RecurringBenefit).unwrap(), &actual_zero);
+        assert_eq!(s.actual, n("0"), "an entered 0 is a 0");
+        assert_eq!(s.planned, None);
     }
 }

@@ -23,6 +23,7 @@ pub const KNOWN: &[(&str, &str)] = &[
     ("due_days_sponsor", "days to handle a sponsor action (default 5; at least 1)"),
     ("due_days_steering", "days to handle a steering committee decision (default 14; at least 1)"),
     ("cascade_ceiling", "highest share of objectives that may be cascaded from a parent: 0.4 or 40% (optional; 0 to 1)"),
+    ("currency", "ISO 4217 code of money amounts, shown in report headers and number formats, e.g. EUR (optional)"),
     ("timezone", "IANA time zone that decides today and the current period for everyone, e.g. Europe/Berlin (default UTC)"),
 ];
 
@@ -32,11 +33,13 @@ pub struct Settings {
     pub thresholds: Thresholds,
     pub cascade_ceiling: Option<Num>,
     pub timezone: Tz,
+    /// Three capital letters (ISO 4217), e.g. EUR.
+    pub currency: Option<String>,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { thresholds: Thresholds::default(), cascade_ceiling: None, timezone: Tz::UTC }
+        Settings { thresholds: Thresholds::default(), cascade_ceiling: None, timezone: Tz::UTC, currency: None }
     }
 }
 
@@ -58,6 +61,32 @@ impl std::fmt::Display for SettingProblem {
 /// user, wherever their terminal is (the current period follows from it).
 pub fn today_in(now: chrono::DateTime<chrono::Utc>, timezone: Tz) -> chrono::NaiveDate {
     now.with_timezone(&timezone).date_naive()
+}
+
+/// The value of a setting in force, as it would be written (`5%`, `3`, `UTC`), or `None` for an
+/// optional setting that is not set.
+pub fn in_force(s: &Settings, name: &str) -> Option<String> {
+    let t = &s.thresholds;
+    let share = |n: Num| {
+        let p = n.inner() * rust_decimal::Decimal::from(100);
+        format!("{}%", p.normalize())
+    };
+    Some(match name {
+        "tolerance" => share(t.tolerance),
+        "repeated_periods" => t.repeated_periods.to_string(),
+        "major" => share(t.major),
+        "major_money_gap" => t.major_money_gap.grouped(),
+        "amber" => share(t.amber),
+        "red" => share(t.red),
+        "critical_after_days" => t.critical_after_days.to_string(),
+        "due_days_owner" => t.due_days[0].to_string(),
+        "due_days_sponsor" => t.due_days[1].to_string(),
+        "due_days_steering" => t.due_days[2].to_string(),
+        "cascade_ceiling" => share(s.cascade_ceiling?),
+        "currency" => s.currency.clone()?,
+        "timezone" => s.timezone.name().to_string(),
+        _ => return None,
+    })
 }
 
 /// Is `name` a setting an organisation may change?
@@ -119,6 +148,13 @@ fn apply(s: &mut Settings, name: &str, value: &str) -> Result<(), String> {
                 return Err("must be more than 0".into());
             }
             t.major_money_gap = v;
+        }
+        "currency" => {
+            let v = value.trim();
+            if v.len() != 3 || !v.bytes().all(|b| b.is_ascii_uppercase()) {
+                return Err("is not a currency code: write three capital letters (ISO 4217), e.g. EUR, USD or CHF".into());
+            }
+            s.currency = Some(v.to_string());
         }
         "timezone" => {
             s.timezone = value
@@ -331,5 +367,21 @@ mod tests {
             proptest::prop_assert!(t.tolerance > Num::ZERO && t.tolerance < t.major && t.major <= Num::ONE);
             proptest::prop_assert!(t.repeated_periods >= 1);
         }
+    }
+
+    #[test]
+    fn currency_is_three_capital_letters_and_values_in_force_are_shown() {
+        assert!(check_one("currency", "EUR").is_ok());
+        for bad in ["eur", "EURO", "E1R", ""] {
+            assert!(check_one("currency", bad).unwrap_err().contains("three capital letters"), "{bad}");
+        }
+        let (s, problems) = parse([("tolerance", "0.04"), ("currency", "CHF")]);
+        assert!(problems.is_empty());
+        assert_eq!(in_force(&s, "tolerance").as_deref(), Some("4%"));
+        assert_eq!(in_force(&s, "major").as_deref(), Some("20%"), "a default is shown as the value in force");
+        assert_eq!(in_force(&s, "currency").as_deref(), Some("CHF"));
+        assert_eq!(in_force(&Settings::default(), "currency"), None);
+        assert_eq!(in_force(&s, "timezone").as_deref(), Some("UTC"));
+        assert!(KNOWN.iter().all(|(n, _)| *n == "cascade_ceiling" || *n == "currency" || in_force(&s, n).is_some()), "every setting shows");
     }
 }

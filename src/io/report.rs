@@ -7,14 +7,18 @@
 //! blended into one colour.
 
 pub mod html;
+mod markdown;
+mod pack;
 pub mod xlsx;
+
+pub use markdown::{markdown, markdown_of};
+pub use pack::render_summary;
 
 use crate::domain::escalation::Tier;
 use crate::domain::rollup::Money;
 use crate::domain::status::{ImplLevel, Rag};
 use crate::domain::{Num, Stage};
 use crate::store::report::{KpiBlock, KrBlock, MeasureBlock, ReportModel};
-use std::fmt::Write;
 
 /// A symbol for each status (the same shapes as on screen, so a report and the TUI look alike).
 pub fn rag_symbol(r: Rag) -> &'static str {
@@ -108,7 +112,11 @@ pub trait Sink {
     fn kpi_charts(&mut self, _kpis: &[KpiBlock]) {}
 }
 
-fn or_dash(s: Option<&str>) -> String {
+pub(crate) fn refs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+pub(crate) fn or_dash(s: Option<&str>) -> String {
     s.filter(|x| !x.trim().is_empty()).map(str::to_string).unwrap_or_else(|| "—".into())
 }
 
@@ -123,16 +131,34 @@ fn measure_row(m: &MeasureBlock) -> Vec<String> {
         stage(m),
         implementation(m.status.implementation.level),
         potential(m),
-        m.status.money.planned.grouped(),
-        m.status.money.forecast.grouped(),
-        m.status.money.actual.grouped(),
+        num(m.status.shown_money.planned),
+        num(m.status.shown_money.forecast),
+        num(m.status.shown_money.actual),
         m.tier.map(tier).unwrap_or_else(|| "—".into()),
     ]
 }
 
-const MEASURE_HEADER: [&str; 9] =
-    ["Measure", "Owner", "Stage", "Implementation", "Potential", "Target (planned)", "Forecast", "Actual", "Escalation"];
+/// A money column's heading, with the file's currency when it names one.
+pub fn money_heading(name: &str, currency: Option<&str>) -> String {
+    match currency {
+        Some(c) => format!("{name} ({c})"),
+        None => name.to_string(),
+    }
+}
+
+fn measure_header(r: &ReportModel) -> Vec<String> {
+    let c = r.currency.as_deref();
+    let mut h: Vec<String> = ["Measure", "Owner", "Stage", "Implementation", "Potential"].map(String::from).to_vec();
+    h.extend(["Target (planned)", "Forecast", "Actual"].map(|x| money_heading(x, c)));
+    h.push("Escalation".into());
+    h
+}
 const MEASURE_RIGHT: [usize; 3] = [5, 6, 7];
+
+/// Does any key result in the report have a forecast? (Else its column is left out.)
+pub fn kr_forecasts(r: &ReportModel) -> bool {
+    r.objectives.iter().flat_map(|o| &o.key_results).any(|k| k.forecast.is_some())
+}
 
 /// Does a measure have anything to say beyond its numbers (a narrative, a decision, …)?
 fn has_notes(m: &MeasureBlock) -> bool {
@@ -165,28 +191,9 @@ fn measure_notes(m: &MeasureBlock) -> (String, String) {
 pub fn render(r: &ReportModel, source: &str, out: &mut dyn Sink) {
     let c = &r.check;
     out.heading(1, "Steering committee report");
-    out.para(&format!("Date: {} · Scope: {} · File: {}", r.today, r.scope.describe(), source));
-    out.muted(LEGEND);
+    heading_lines(r, source, out);
 
-    out.heading(2, "Summary");
-    let t = c.escalations_by_tier;
-    let health = health_lines(r);
-    out.table(
-        &["What", "Count"],
-        &[1],
-        &[
-            vec!["Open escalations".into(), (t[0] + t[1] + t[2]).to_string()],
-            vec![tier(3), t[2].to_string()],
-            vec![tier(2), t[1].to_string()],
-            vec![tier(1), t[0].to_string()],
-            vec!["Stale items".into(), c.stale.len().to_string()],
-            vec!["Late milestones".into(), c.late_milestones.len().to_string()],
-            vec!["Measures late or critical".into(), c.implementation.len().to_string()],
-            vec!["Measures with amber or red potential".into(), c.potential.len().to_string()],
-            vec!["Key results at risk".into(), c.at_risk_key_results.len().to_string()],
-            vec!["Health warnings".into(), health.len().to_string()],
-        ],
-    );
+    summary_section(r, out);
 
     out.heading(2, "Objectives, key results and measures");
     if r.objectives.is_empty() {
@@ -224,38 +231,39 @@ pub fn render(r: &ReportModel, source: &str, out: &mut dyn Sink) {
                 gap_word(g.gap)
             ));
         }
+        let with_forecast = kr_forecasts(r);
         let rows: Vec<Vec<String>> = o
             .key_results
             .iter()
             .map(|k| {
-                vec![
-                    format!("{} {}", k.key, k.title),
-                    or_dash(k.owner.as_deref()),
-                    num(k.baseline),
-                    num(k.status.target),
-                    num(k.forecast),
-                    num(k.status.latest_actual),
-                    score(k),
-                    kr_status(k),
-                ]
+                let mut row = vec![format!("{} {}", k.key, k.title), or_dash(k.owner.as_deref()), num(k.baseline), num(k.status.target)];
+                if with_forecast {
+                    row.push(num(k.forecast));
+                }
+                row.extend([num(k.status.latest_actual), score(k), kr_status(k)]);
+                row
             })
             .collect();
-        if rows.is_empty() {
+        if r.depth < 2 {
+            // Cut at objectives (--depth 1): their key results are not in this report.
+        } else if rows.is_empty() {
             out.muted("No key results yet.");
-        } else {
+        } else if with_forecast {
             out.table(&["Key result", "Owner", "Baseline", "Target", "Forecast", "Actual", "Score", "Status"], &[2, 3, 4, 5, 6], &rows);
+        } else {
+            out.table(&["Key result", "Owner", "Baseline", "Target", "Actual", "Score", "Status"], &[2, 3, 4, 5], &rows);
         }
         // In the order first met, and a set to ask: an objective can have thousands of measures.
         let mut noted: Vec<&str> = Vec::new();
         let mut noted_set: std::collections::HashSet<&str> = std::collections::HashSet::new();
-        for k in &o.key_results {
+        for k in o.key_results.iter().filter(|_| r.depth >= 3) {
             out.heading(4, &format!("{} — measures", k.key));
             let ms: Vec<&MeasureBlock> = k.measures.iter().filter_map(|m| r.measure(m)).collect();
             if ms.is_empty() {
                 out.muted("No measure in scope serves this key result.");
                 continue;
             }
-            out.table(&MEASURE_HEADER, &MEASURE_RIGHT, &ms.iter().map(|m| measure_row(m)).collect::<Vec<_>>());
+            out.table(&refs(&measure_header(r)), &MEASURE_RIGHT, &ms.iter().map(|m| measure_row(m)).collect::<Vec<_>>());
             for m in ms {
                 if noted_set.insert(m.key.as_str()) {
                     noted.push(&m.key);
@@ -289,7 +297,7 @@ pub fn render(r: &ReportModel, source: &str, out: &mut dyn Sink) {
     if !r.unlinked_measures.is_empty() {
         out.heading(2, "Measures not linked to a key result");
         let ms: Vec<&MeasureBlock> = r.unlinked_measures.iter().filter_map(|m| r.measure(m)).collect();
-        out.table(&MEASURE_HEADER, &MEASURE_RIGHT, &ms.iter().map(|m| measure_row(m)).collect::<Vec<_>>());
+        out.table(&refs(&measure_header(r)), &MEASURE_RIGHT, &ms.iter().map(|m| measure_row(m)).collect::<Vec<_>>());
         let notes: Vec<(String, String)> = ms.into_iter().filter(|m| has_notes(m)).map(measure_notes).collect();
         if !notes.is_empty() {
             out.bullets(&notes);
@@ -319,78 +327,9 @@ pub fn render(r: &ReportModel, source: &str, out: &mut dyn Sink) {
         out.kpi_charts(&r.kpis);
     }
 
-    out.heading(2, "Open escalations by tier");
-    for t in [3, 2, 1] {
-        let list: Vec<_> = c.escalations.iter().filter(|e| e.tier == t).collect();
-        out.heading(3, &format!("{} ({})", tier(t), list.len()));
-        if list.is_empty() {
-            out.muted("None open.");
-            continue;
-        }
-        let rows: Vec<Vec<String>> = list
-            .iter()
-            .map(|e| {
-                vec![
-                    format!("{} {}", e.key, e.title),
-                    or_dash(e.owner.as_deref()),
-                    e.reason.clone(),
-                    e.period.clone(),
-                    e.relative.map(crate::domain::escalation::relative_percent).unwrap_or_else(|| "—".into()),
-                    e.gap.grouped(),
-                    e.periods_out.to_string(),
-                    or_dash(e.assignee.as_deref()),
-                    format!("{}{}", day(&e.due_at), if e.overdue { " (overdue)" } else { "" }),
-                    or_dash(e.decision.as_deref()),
-                ]
-            })
-            .collect();
-        out.table(
-            &["Item", "Owner", "Reason", "Period", "Variance", "Gap", "Periods out", "Assigned to", "Due", "Decision"],
-            &[4, 5, 6],
-            &rows,
-        );
-    }
+    escalations_section(r, out);
 
-    out.heading(2, "Value funnel by DoI stage");
-    if let Some(f) = &r.scoped_funnel {
-        out.para("Net money of the measures in scope by stage (benefits less costs; cancelled measures do not count).");
-        let rows: Vec<Vec<String>> = f
-            .iter()
-            .map(|(s, m)| vec![format!("{} {s}", s.short()), m.planned.grouped(), m.forecast.grouped(), m.actual.grouped()])
-            .collect();
-        out.table(&["Stage", "Planned", "Forecast", "Actual"], &[1, 2, 3], &rows);
-        out.funnel_chart("Measures in scope", f);
-    } else if c.funnel.is_empty() {
-        out.muted("No portfolio or programme yet.");
-    } else {
-        out.para("Net forecast (benefits less costs) by stage, per portfolio and programme.");
-        let stages: Vec<String> = Stage::ALL.iter().map(|s| format!("{} {s}", s.short())).collect();
-        let mut header: Vec<&str> = vec!["Node"];
-        header.extend(stages.iter().map(String::as_str));
-        header.push("Total");
-        let rows: Vec<Vec<String>> = c
-            .funnel
-            .iter()
-            .map(|f| {
-                let mut row = vec![format!("{} {}", f.key, f.title)];
-                row.extend(f.by_stage.iter().map(|(_, m)| m.forecast.grouped()));
-                row.push(f.total.forecast.grouped());
-                row
-            })
-            .collect();
-        out.table(&header, &[1, 2, 3, 4, 5, 6, 7], &rows);
-        let rows: Vec<Vec<String>> = c
-            .funnel
-            .iter()
-            .map(|f| {
-                vec![format!("{} {}", f.key, f.title), f.total.planned.grouped(), f.total.forecast.grouped(), f.total.actual.grouped()]
-            })
-            .collect();
-        out.table(&["Node", "Planned", "Forecast", "Actual"], &[1, 2, 3], &rows);
-        for f in &c.funnel {
-            out.funnel_chart(&format!("{} {}", f.key, f.title), &f.by_stage);
-        }
-    }
+    funnel_section(r, out);
 
     out.heading(2, "Top-down targets against bottom-up value");
     let targets = target_rows(r);
@@ -436,6 +375,7 @@ pub fn render(r: &ReportModel, source: &str, out: &mut dyn Sink) {
     }
 
     out.heading(2, "Health warnings");
+    let health = health_lines(r);
     if health.is_empty() {
         out.muted("No warnings.");
     } else {
@@ -448,61 +388,116 @@ pub fn render(r: &ReportModel, source: &str, out: &mut dyn Sink) {
     }
 }
 
-/// Markdown: escapes anything in a title that could start a table column, a link, emphasis or
-/// raw HTML.
-struct Markdown(String);
-
-fn md(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for ch in s.chars() {
-        match ch {
-            '\\' | '|' | '*' | '_' | '`' | '[' | ']' | '<' | '>' | '#' => {
-                out.push('\\');
-                out.push(ch);
-            }
-            '\n' | '\r' => out.push(' '),
-            c => out.push(c),
-        }
+/// The date, scope and file under the title, what narrowed the report, and the legend.
+pub(crate) fn heading_lines(r: &ReportModel, source: &str, out: &mut dyn Sink) {
+    let currency = r.currency.as_deref().map(|c| format!(" · Money in {c}")).unwrap_or_default();
+    out.para(&format!("Date: {} · Scope: {} · File: {}{currency}", r.today, r.scope.describe(), source));
+    if !r.narrowed.is_empty() {
+        out.para(&format!("Narrowed to: {} (the summary counts cover the whole scope).", r.narrowed.join(", ")));
     }
-    out
+    out.muted(LEGEND);
 }
 
-impl Sink for Markdown {
-    fn heading(&mut self, level: u8, text: &str) {
-        let _ = writeln!(self.0, "{} {}\n", "#".repeat(level as usize), md(text));
-    }
-    fn para(&mut self, text: &str) {
-        let _ = writeln!(self.0, "{}\n", md(text));
-    }
-    fn muted(&mut self, text: &str) {
-        let _ = writeln!(self.0, "_{}_\n", md(text));
-    }
-    fn table(&mut self, header: &[&str], right: &[usize], rows: &[Vec<String>]) {
-        let _ = writeln!(self.0, "| {} |", header.iter().map(|h| md(h)).collect::<Vec<_>>().join(" | "));
-        let sep: Vec<&str> = (0..header.len()).map(|i| if right.contains(&i) { "---:" } else { "---" }).collect();
-        let _ = writeln!(self.0, "|{}|", sep.join("|"));
-        for r in rows {
-            let _ = writeln!(self.0, "| {} |", r.iter().map(|c| md(c)).collect::<Vec<_>>().join(" | "));
+pub(crate) fn summary_section(r: &ReportModel, out: &mut dyn Sink) {
+    let c = &r.check;
+    out.heading(2, "Summary");
+    let t = c.escalations_by_tier;
+    let health = health_lines(r);
+    out.table(
+        &["What", "Count"],
+        &[1],
+        &[
+            vec!["Open escalations".into(), (t[0] + t[1] + t[2]).to_string()],
+            vec![tier(3), t[2].to_string()],
+            vec![tier(2), t[1].to_string()],
+            vec![tier(1), t[0].to_string()],
+            vec!["Stale items".into(), c.stale.len().to_string()],
+            vec!["Late milestones".into(), c.late_milestones.len().to_string()],
+            vec!["Measures late or critical".into(), c.implementation.len().to_string()],
+            vec!["Measures with amber or red potential".into(), c.potential.len().to_string()],
+            vec!["Key results at risk".into(), c.at_risk_key_results.len().to_string()],
+            vec!["Health warnings".into(), health.len().to_string()],
+        ],
+    );
+}
+
+pub(crate) fn escalations_section(r: &ReportModel, out: &mut dyn Sink) {
+    let c = &r.check;
+    out.heading(2, "Open escalations by tier");
+    for t in [3, 2, 1] {
+        let list: Vec<_> = c.escalations.iter().filter(|e| e.tier == t).collect();
+        out.heading(3, &format!("{} ({})", tier(t), list.len()));
+        if list.is_empty() {
+            out.muted("None open.");
+            continue;
         }
-        self.0.push('\n');
-    }
-    fn bullets(&mut self, items: &[(String, String)]) {
-        for (lead, rest) in items {
-            let _ = writeln!(self.0, "- **{}**{}", md(lead), if rest.is_empty() { String::new() } else { format!(" — {}", md(rest)) });
-        }
-        self.0.push('\n');
+        let rows: Vec<Vec<String>> = list
+            .iter()
+            .map(|e| {
+                vec![
+                    format!("{} {}", e.key, e.title),
+                    or_dash(e.owner.as_deref()),
+                    e.reason.clone(),
+                    e.period.clone(),
+                    e.relative.map(crate::domain::escalation::relative_percent).unwrap_or_else(|| "—".into()),
+                    e.gap.grouped(),
+                    e.periods_out.to_string(),
+                    or_dash(e.assignee.as_deref()),
+                    format!("{}{}", day(&e.due_at), if e.overdue { " (overdue)" } else { "" }),
+                    or_dash(e.decision.as_deref()),
+                ]
+            })
+            .collect();
+        out.table(
+            &["Item", "Owner", "Reason", "Period", "Variance", "Gap", "Periods out", "Assigned to", "Due", "Decision"],
+            &[4, 5, 6],
+            &rows,
+        );
     }
 }
 
-/// The report in Markdown.
-pub fn markdown(r: &ReportModel, source: &str) -> String {
-    let mut sink = Markdown(String::new());
-    render(r, source, &mut sink);
-    let mut s = sink.0;
-    while s.ends_with("\n\n") {
-        s.pop();
+pub(crate) fn funnel_section(r: &ReportModel, out: &mut dyn Sink) {
+    let c = &r.check;
+    out.heading(2, "Value funnel by DoI stage");
+    if let Some(f) = &r.scoped_funnel {
+        out.para("Net money of the measures in scope by stage (benefits less costs; cancelled measures do not count).");
+        let rows: Vec<Vec<String>> = f
+            .iter()
+            .map(|(s, m)| vec![format!("{} {s}", s.short()), m.planned.grouped(), m.forecast.grouped(), m.actual.grouped()])
+            .collect();
+        out.table(&["Stage", "Planned", "Forecast", "Actual"], &[1, 2, 3], &rows);
+        out.funnel_chart("Measures in scope", f);
+    } else if c.funnel.is_empty() {
+        out.muted("No portfolio or programme yet.");
+    } else {
+        out.para("Net forecast (benefits less costs) by stage, per portfolio and programme.");
+        let stages: Vec<String> = Stage::ALL.iter().map(|s| format!("{} {s}", s.short())).collect();
+        let mut header: Vec<&str> = vec!["Node"];
+        header.extend(stages.iter().map(String::as_str));
+        header.push("Total");
+        let rows: Vec<Vec<String>> = c
+            .funnel
+            .iter()
+            .map(|f| {
+                let mut row = vec![format!("{} {}", f.key, f.title)];
+                row.extend(f.by_stage.iter().map(|(_, m)| m.forecast.grouped()));
+                row.push(f.total.forecast.grouped());
+                row
+            })
+            .collect();
+        out.table(&header, &[1, 2, 3, 4, 5, 6, 7], &rows);
+        let rows: Vec<Vec<String>> = c
+            .funnel
+            .iter()
+            .map(|f| {
+                vec![format!("{} {}", f.key, f.title), f.total.planned.grouped(), f.total.forecast.grouped(), f.total.actual.grouped()]
+            })
+            .collect();
+        out.table(&["Node", "Planned", "Forecast", "Actual"], &[1, 2, 3], &rows);
+        for f in &c.funnel {
+            out.funnel_chart(&format!("{} {}", f.key, f.title), &f.by_stage);
+        }
     }
-    crate::io::text::printable(s)
 }
 
 /// "above" / "short": whether the bottom-up value covers the top-down target.

@@ -43,9 +43,9 @@ fn detail_raw(d: &Detail) -> String {
             s,
             "potential: {}   planned {}  forecast {}  actual {}  ({})",
             m.potential.label(),
-            m.money.planned.grouped(),
-            m.money.forecast.grouped(),
-            m.money.actual.grouped(),
+            crate::io::report::num(m.shown_money.planned),
+            crate::io::report::num(m.shown_money.forecast),
+            crate::io::report::num(m.shown_money.actual),
             m.value_type
         );
     }

@@ -2,9 +2,12 @@
 
 pub mod audit;
 mod authority;
+pub mod calendar;
 pub mod check;
 #[cfg(test)]
 mod check_ref;
+pub mod complete;
+pub mod digest;
 pub mod edit;
 pub(crate) mod engine;
 pub mod escalation_list;
@@ -23,6 +26,7 @@ pub mod read;
 #[cfg(test)]
 mod reference;
 pub mod report;
+pub mod report_size;
 pub mod rhythms;
 pub mod rules;
 pub mod statuses;

@@ -68,7 +68,12 @@ pub struct MeasureStatus {
     pub side_state: Option<SideState>,
     pub implementation: Implementation,
     pub potential: Rag,
+    /// The totals the rules use (a measure with no values counts 0).
+    #[serde(skip)]
     pub money: Money,
+    /// The totals as shown: `null` where no value was ever entered.
+    #[serde(rename = "money")]
+    pub shown_money: rollup::ShownMoney,
     pub value_type: ValueType,
     pub cadence: Cadence,
     pub stale: bool,
@@ -605,14 +610,22 @@ impl Store {
 impl Store {
     /// Gate requests waiting for the acting person: key, title, requested stage, what is awaited.
     pub fn pending_approvals(&self) -> Result<Vec<(String, String, Stage, String)>> {
+        match self.actor.person_id {
+            Some(me) => self.pending_approvals_for(me, self.actor.pmo_admin),
+            None => Ok(vec![]),
+        }
+    }
+
+    /// Gate requests one person may decide (as sponsor or controller; every one for a PMO
+    /// administrator when `all` is set): (key, title, requested stage, who it awaits).
+    pub fn pending_approvals_for(&self, me: i64, all: bool) -> Result<Vec<(String, String, Stage, String)>> {
         let c = self.conn();
-        let Some(me) = self.actor.person_id else { return Ok(vec![]) };
         let ids: Vec<(i64, String, String)> = {
             let mut s = c.prepare(
                 "SELECT m.id, i.key, m.title FROM measures m JOIN items i ON i.id = m.id
                  WHERE m.pending_stage IS NOT NULL AND (m.sponsor_id = ?1 OR m.controller_id = ?1 OR ?2) ORDER BY i.num",
             )?;
-            let r = s.query_map(params![me, self.actor.pmo_admin], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            let r = s.query_map(params![me, all], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
             r.collect::<DbResult<_>>()?
         };
         let mut out = Vec::new();

@@ -81,6 +81,7 @@ pub fn measure_status(conn: &Db, id: i64, clock: Clock, t: &Thresholds) -> Resul
     let value_type = ValueType::parse(&vt).unwrap_or(ValueType::RecurringBenefit);
     let cadence = Cadence::parse(&cadence).unwrap_or(Cadence::Weekly);
     let money = compute_measure_money(conn, id, value_type)?;
+    let shown_money = crate::store::rules::compute_shown_money(conn, id, money)?;
     let implementation = implementation_of(conn, id, clock, t, 0)?;
     let last = last_update(conn, id, clock.today)?;
     let has_values: bool = conn.query_row("SELECT EXISTS (SELECT 1 FROM item_values WHERE item_id = ?1)", [id], |r| r.get(0))?;
@@ -97,6 +98,7 @@ pub fn measure_status(conn: &Db, id: i64, clock: Clock, t: &Thresholds) -> Resul
         implementation,
         potential,
         money,
+        shown_money,
         value_type,
         cadence,
         stale,

@@ -123,6 +123,14 @@ pub struct ReportModel {
     /// For a scoped report, the value funnel of the measures in scope (net money by DoI stage);
     /// the whole-file report uses the programme and portfolio funnel of `check` instead.
     pub scoped_funnel: Option<Vec<(Stage, Money)>>,
+    /// The currency of money amounts (the `currency` setting), when the file names one.
+    pub currency: Option<String>,
+    /// Net money of every measure in scope, summed (cancelled measures do not count).
+    pub measure_totals: Money,
+    /// How the report was narrowed (`--only`, `--depth`), said at its top; empty for the full one.
+    pub narrowed: Vec<String>,
+    /// How deep the tree goes: 1 objectives, 2 key results, 3 measures (the full report).
+    pub depth: u8,
     /// Where each measure and KPI stands in its list, by key (made on first use: a report of
     /// 100,000 measures looks each one up several times).
     #[serde(skip)]
@@ -130,6 +138,11 @@ pub struct ReportModel {
 }
 
 impl ReportModel {
+    /// Forget the positions of measures and KPIs after the lists changed.
+    pub(crate) fn reindex(&mut self) {
+        self.index = Default::default();
+    }
+
     fn position(&self, key: &str) -> Option<usize> {
         let index = self.index.get_or_init(|| {
             let measures = self.measures.iter().enumerate().map(|(i, m)| (m.key.clone(), i));
@@ -382,6 +395,14 @@ impl Store {
         }
         kpis.sort_by_key(|k| ItemKey::parse(&k.key).map(|x| x.number).unwrap_or(0));
 
+        let mut measure_totals = Money::default();
+        for m in measures.iter().filter(|m| m.status.side_state != Some(SideState::Cancelled)) {
+            measure_totals = measure_totals.plus(m.status.money).map_err(|e| StoreError::Invalid {
+                key: m.key.clone(),
+                field: "roll-up".into(),
+                why: e.to_string(),
+            })?;
+        }
         let mut check = self.check()?;
         let mut scoped_funnel = None;
         if !scope.is_whole_file() {
@@ -410,6 +431,10 @@ impl Store {
             unlinked_measures,
             kpis,
             scoped_funnel,
+            currency: self.settings()?.0.currency,
+            measure_totals,
+            narrowed: Vec::new(),
+            depth: 3,
             index: Default::default(),
         })
     }
@@ -528,7 +553,7 @@ impl Store {
                     ItemKind::Measure => {
                         let m = self.with_statuses(|e| e.measure(id))?;
                         row.potential = Some(m.potential.label().to_string());
-                        (row.planned, row.forecast, row.actual) = (Some(m.money.planned), Some(m.money.forecast), Some(m.money.actual));
+                        (row.planned, row.forecast, row.actual) = (m.shown_money.planned, m.shown_money.forecast, m.shown_money.actual);
                     }
                     ItemKind::KeyResult => {
                         let k = self.with_statuses(|e| e.kr(id))?;

@@ -210,8 +210,15 @@ pub struct MeetingDecision {
 impl Store {
     /// The acting person's items whose cadence makes an update due now, oldest update first.
     pub fn due_updates(&self) -> Result<Vec<DueItem>> {
+        match self.actor.person_id {
+            Some(me) => self.due_updates_for(me),
+            None => Ok(vec![]),
+        }
+    }
+
+    /// One person's items whose cadence makes an update due now, oldest update first.
+    pub fn due_updates_for(&self, me: i64) -> Result<Vec<DueItem>> {
         let c = self.conn();
-        let Some(me) = self.actor.person_id else { return Ok(vec![]) };
         let ids: Vec<(i64, String)> = {
             let mut s = c.prepare(
                 "SELECT x.id, i.key FROM (

@@ -75,6 +75,15 @@ pub(crate) fn compute_measure_money(conn: &Db, id: i64, value_type: ValueType) -
     money_of(conn, id, &read_figures(conn, id)?, value_type)
 }
 
+/// A measure's totals as shown: blank where it holds no value (see [`crate::domain::rollup::shown_money`]);
+/// the recompute oracle's way to it.
+#[cfg(test)]
+pub(crate) fn compute_shown_money(conn: &Db, id: i64, money: Money) -> Result<crate::domain::rollup::ShownMoney> {
+    let periods: Vec<PeriodMoney> =
+        read_figures(conn, id)?.iter().map(|v| PeriodMoney { planned: v.planned, forecast: v.forecast, actual: v.actual }).collect();
+    Ok(crate::domain::rollup::shown_money(money, &periods))
+}
+
 fn money_of(conn: &Db, id: i64, values: &[PeriodFigures], value_type: ValueType) -> Result<Money> {
     let periods: Vec<PeriodMoney> =
         values.iter().map(|v| PeriodMoney { planned: v.planned, forecast: v.forecast, actual: v.actual }).collect();

@@ -194,11 +194,13 @@ impl Engine<'_> {
             first: Option<String>,
             planned: usize,
         }
-        type Done = (std::result::Result<Money, NumError>, Option<String>, Option<String>, usize, Option<String>);
+        type Done = (std::result::Result<Money, NumError>, Option<String>, Option<String>, usize, Option<String>, rollup::ShownMoney);
         let mut numbers: HashMap<i64, Done> = HashMap::with_capacity(rows.len());
         let finish = |acc: &mut Acc, numbers: &mut HashMap<i64, Done>| {
             let vt = rows.get(&acc.id).map(|r| r.2).unwrap_or(ValueType::RecurringBenefit);
-            numbers.insert(acc.id, (measure_money(&acc.periods, vt), acc.last.take(), acc.latest.take(), acc.planned, acc.first.take()));
+            let money = measure_money(&acc.periods, vt);
+            let shown = money.as_ref().map(|m| rollup::shown_money(*m, &acc.periods)).unwrap_or_default();
+            numbers.insert(acc.id, (money, acc.last.take(), acc.latest.take(), acc.planned, acc.first.take(), shown));
             acc.periods.clear();
             acc.planned = 0;
         };
@@ -255,6 +257,7 @@ impl Engine<'_> {
             .map_err(|e| StoreError::Invalid { key: format!("#{id}"), field: "values".into(), why: e.to_string() })?;
             let implementation = self.implementation(id, 0);
             let has_values = done.is_some();
+            let shown_money = done.as_ref().map(|d| d.5).unwrap_or_default();
             let (last, latest, planned_values, first) = done.map(|d| (d.1, d.2, d.3, d.4)).unwrap_or((None, None, 0, None));
             self.memo.planned_values.insert(id, planned_values);
             let reporting = has_values && stage != Stage::Closed && side_state.is_none();
@@ -269,6 +272,7 @@ impl Engine<'_> {
                     implementation,
                     potential,
                     money,
+                    shown_money,
                     value_type,
                     cadence,
                     stale,

@@ -5,6 +5,7 @@
 use super::action::Action;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::collections::BTreeMap;
+use toml::Spanned;
 
 const DEFAULT: &str = include_str!("keymap.toml");
 
@@ -100,7 +101,15 @@ pub struct Keymap {
     spelling: BTreeMap<Key, String>,
 }
 
-type File = BTreeMap<String, BTreeMap<String, String>>;
+type File = BTreeMap<Spanned<String>, BTreeMap<Spanned<String>, Spanned<String>>>;
+
+/// The 1-based line and column (in characters) of a byte offset.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    (line, column)
+}
 
 fn parse_key(spec: &str) -> Option<Key> {
     let mut rest = spec;
@@ -188,38 +197,67 @@ impl Keymap {
         let mut warnings = Vec::new();
         km.merge(DEFAULT, "built-in keymap", &mut warnings);
         if let Some(path) = user_file {
-            if let Ok(text) = std::fs::read_to_string(path) {
-                km.merge(&text, &path.display().to_string(), &mut warnings);
+            match std::fs::read_to_string(path) {
+                Ok(text) => km.merge(&text, &path.display().to_string(), &mut warnings),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => warnings.push(format!("{}: cannot be read ({e}); the built-in keys are used", path.display())),
             }
         }
         (km, warnings)
+    }
+
+    /// Every binding in force as (section, key as written, action name), section by section in
+    /// the order of [`KeyMode::ALL`] (what `keel keys` prints).
+    pub fn listing(&self) -> Vec<(&'static str, String, &'static str)> {
+        let mut out = Vec::new();
+        for mode in KeyMode::ALL {
+            for ((m, k), a) in &self.bindings {
+                if *m == mode {
+                    out.push((mode.section(), self.spelling[k].clone(), a.name()));
+                }
+            }
+        }
+        out
     }
 
     pub fn default_only() -> Keymap {
         Keymap::load(None).0
     }
 
+    /// Merge a keymap file; every problem is one warning `FILE:LINE:COLUMN: what`, and the
+    /// good lines of a file with bad ones still count.
     fn merge(&mut self, text: &str, source: &str, warnings: &mut Vec<String>) {
+        let at = |span: std::ops::Range<usize>| {
+            let (line, column) = line_column(text, span.start);
+            format!("{source}:{line}:{column}")
+        };
         let file: File = match toml::from_str(text) {
             Ok(f) => f,
             Err(e) => {
-                warnings.push(format!("{source}: {e}"));
+                let place = e.span().map(&at).unwrap_or_else(|| source.to_string());
+                warnings.push(format!("{place}: {}", e.message().trim()));
                 return;
             }
         };
         for (section, keys) in file {
-            let Some(mode) = KeyMode::from_section(&section) else {
-                warnings.push(format!("{source}: [{section}] is not a mode (one of: {})", sections()));
+            let Some(mode) = KeyMode::from_section(section.get_ref()) else {
+                warnings.push(format!("{}: [{}] is not a mode (one of: {})", at(section.span()), section.get_ref(), sections()));
                 continue;
             };
             for (spec, name) in keys {
-                match (parse_key(&spec), Action::from_name(&name)) {
+                match (parse_key(spec.get_ref()), Action::from_name(name.get_ref())) {
                     (Some(k), Some(a)) => {
-                        self.spelling.insert(k.clone(), spec);
+                        self.spelling.insert(k.clone(), spec.into_inner());
                         self.bindings.insert((mode, k), a);
                     }
-                    (None, _) => warnings.push(format!("{source}: '{spec}' is not a key name")),
-                    (_, None) => warnings.push(format!("{source}: '{name}' is not an action")),
+                    (None, _) => warnings.push(format!(
+                        "{}: '{}' is not a key name (a character, ctrl-/alt-/shift- with one, or enter, esc, tab, up, pgdn, f1, …)",
+                        at(spec.span()),
+                        spec.get_ref()
+                    )),
+                    (_, None) => {
+                        warnings.push(format!("{}: '{}' is not an action (`keel keys` lists them)", at(name.span()), name.get_ref()))
+                    }
                 }
             }
         }
@@ -304,6 +342,30 @@ mod tests {
         let (km, warnings) = Keymap::load(Some(&p));
         assert_eq!(km.action_for(&ev(KeyCode::Char('x'), KeyModifiers::NONE)), Some(Action::Quit));
         assert_eq!(warnings.len(), 2, "{warnings:?}");
+        let file = p.display().to_string();
+        assert!(warnings[0].starts_with(&format!("{file}:3:1: 'ctrl-zz' is not a key name")), "{warnings:?}");
+        assert!(warnings[1].starts_with(&format!("{file}:4:7: 'fly' is not an action")), "{warnings:?}");
+    }
+
+    #[test]
+    fn a_file_that_is_not_toml_names_its_line_and_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("k.toml");
+        std::fs::write(&p, "[keys]\n\"x\" = \"quit\"\n\"y\" = quit\n").unwrap();
+        let (km, warnings) = Keymap::load(Some(&p));
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].starts_with(&format!("{}:3:7: ", p.display())), "{warnings:?}");
+        assert_eq!(km.action_for(&ev(KeyCode::Char('j'), KeyModifiers::NONE)), Some(Action::Down), "the built-in keys stay");
+        let (_, unknown) = Keymap::load(Some(&dir.path().join("missing.toml")));
+        assert!(unknown.is_empty(), "no keymap file is not a problem");
+    }
+
+    #[test]
+    fn the_listing_names_every_binding_with_its_action() {
+        let km = Keymap::default_only();
+        let list = km.listing();
+        assert!(list.contains(&("keys", "j".to_string(), Action::Down.name())), "{list:?}");
+        assert_eq!(list.len(), km.bindings.len());
     }
 
     #[test]

@@ -73,9 +73,6 @@ pub fn run(store: Store, mouse: bool) -> anyhow::Result<()> {
     store.wait_for_writers(APP_WAITS_FOR_WRITERS)?;
     let (keymap, warnings) = keymap::Keymap::load(keymap::user_file().as_deref());
     let mut app = App::with_readers(store, keymap, theme::Theme::from_env(), background::READERS)?;
-    if let Some(w) = warnings.first() {
-        app.warn(format!("keymap: {w}"));
-    }
     // A file or folder others could tamper with is said on screen too, not only on stderr.
     if let Some(w) = app.store.warnings().into_iter().next() {
         app.warn(format!("warning: {w}"));
@@ -84,6 +81,19 @@ pub fn run(store: Store, mouse: bool) -> anyhow::Result<()> {
     if app.read_only.is_none() {
         weekly::start(&mut app)?;
     }
+    // Keymap problems stay on screen until dismissed, and are said again on stderr at exit.
+    if !warnings.is_empty() {
+        app.warn(format!("keymap: {} problem(s); the built-in keys are used for those lines", warnings.len()));
+        app.mode = modes::Mode::Notice { title: "Problems in the keymap".into(), lines: warnings.clone() };
+    }
+    let result = run_app(app, mouse);
+    for w in &warnings {
+        eprintln!("keel: keymap: {w}");
+    }
+    result
+}
+
+fn run_app(mut app: App, mouse: bool) -> anyhow::Result<()> {
     // SIGTERM, SIGHUP (a closed SSH session), SIGINT and SIGQUIT end keel from a watcher thread:
     // when the terminal has gone away the main thread may never get back from reading it.
     // Writes are transactions, so stopping between them loses nothing.

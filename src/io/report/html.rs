@@ -74,6 +74,40 @@ fn status_class(cell: &str) -> Option<&'static str> {
 struct Html {
     body: String,
     open_section: bool,
+    /// (level, anchor, text) of every section and objective heading, for the contents.
+    toc: Vec<(u8, String, String)>,
+}
+
+impl Html {
+    /// The table of contents: the sections, with their subsections nested under them.
+    fn contents(&self) -> String {
+        let mut s = String::from("<nav class=\"toc\" aria-label=\"Contents\">\n<h2>Contents</h2>\n<ol>\n");
+        let mut nested = false;
+        for (i, (level, id, text)) in self.toc.iter().enumerate() {
+            if *level == 3 && !nested {
+                s.push_str("<ol>\n");
+                nested = true;
+            } else if *level == 2 && nested {
+                s.push_str("</ol></li>\n");
+                nested = false;
+            } else if i > 0 && *level == 2 {
+                s.push_str("</li>\n");
+            }
+            let _ = write!(s, "<li><a href=\"#{id}\">{}</a>", esc(text));
+            if *level == 3 {
+                s.push_str("</li>\n");
+            }
+        }
+        s.push_str(if nested {
+            "</ol></li>\n"
+        } else if self.toc.is_empty() {
+            ""
+        } else {
+            "</li>\n"
+        });
+        s.push_str("</ol>\n</nav>\n");
+        s
+    }
 }
 
 impl Sink for Html {
@@ -86,7 +120,13 @@ impl Sink for Html {
             self.body.push_str("<section>\n");
             self.open_section = true;
         }
-        let _ = writeln!(self.body, "<h{level}>{}</h{level}>", esc(text));
+        if level == 2 || level == 3 {
+            let id = format!("sec-{}", self.toc.len() + 1);
+            let _ = writeln!(self.body, "<h{level} id=\"{id}\">{}</h{level}>", esc(text));
+            self.toc.push((level, id, text.to_string()));
+        } else {
+            let _ = writeln!(self.body, "<h{level}>{}</h{level}>", esc(text));
+        }
     }
     fn para(&mut self, text: &str) {
         let _ = writeln!(self.body, "<p>{}</p>", esc(text));
@@ -299,14 +339,28 @@ fn compact(v: f64) -> String {
 
 /// The report as one HTML document.
 pub fn html(r: &ReportModel, source: &str) -> String {
-    crate::io::text::printable(html_raw(r, source))
+    html_of(r, source, None)
 }
 
-fn html_raw(r: &ReportModel, source: &str) -> String {
-    let mut sink = Html { body: String::new(), open_section: false };
-    render(r, source, &mut sink);
+/// The whole report, or the steering pack with its top N (`Some(n)`), as one HTML document with
+/// a table of contents linking to every section and objective.
+pub fn html_of(r: &ReportModel, source: &str, pack_top: Option<usize>) -> String {
+    crate::io::text::printable(html_raw(r, source, pack_top))
+}
+
+fn html_raw(r: &ReportModel, source: &str, pack_top: Option<usize>) -> String {
+    let mut sink = Html { body: String::new(), open_section: false, toc: Vec::new() };
+    match pack_top {
+        Some(top) => super::render_summary(r, source, top, &mut sink),
+        None => render(r, source, &mut sink),
+    }
     if sink.open_section {
         sink.body.push_str("</section>\n");
+    }
+    // The contents go before the first section, under the title and the date line.
+    if let Some(at) = sink.body.find("<section>") {
+        let contents = sink.contents();
+        sink.body.insert_str(at, &contents);
     }
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\

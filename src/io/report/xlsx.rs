@@ -1,6 +1,8 @@
 //! The report as an XLSX workbook for finance: one sheet per section, a bold frozen header row
-//! with an autofilter on every sheet, and real numeric cells with number formats, so the sheets
-//! can be sorted, filtered and pivoted as they are.
+//! with an autofilter on every sheet, real numeric and date cells with number formats (money in
+//! the file's currency when it names one), totals rows where a column adds up, and a print setup
+//! on every sheet (landscape, one page wide, the header row repeated, title, scope and page
+//! numbers in the page header and footer). A figure nobody entered is a blank cell, never a 0.
 //!
 //! A spreadsheet number is a binary double. Each number goes from keel's exact decimal through its
 //! text to the double, and is written as a number only when that double reads back as the same
@@ -10,7 +12,8 @@
 use super::{gap_word, health_lines, implementation, rag, stage, target_rows, tier, LEGEND};
 use crate::domain::{Num, Stage};
 use crate::store::report::ReportModel;
-use rust_xlsxwriter::{DocProperties, Format, FormatAlign, Workbook, Worksheet, XlsxError};
+use chrono::{Datelike, NaiveDate};
+use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, FormatAlign, Workbook, Worksheet, XlsxError};
 
 /// One cell of a sheet.
 enum Cell {
@@ -25,6 +28,8 @@ enum Cell {
     /// A grade 0–1: `0.00` (rounded to six decimals).
     Grade(Num),
     Int(i64),
+    /// A calendar date: `yyyy-mm-dd`.
+    Date(NaiveDate),
     Empty,
 }
 
@@ -37,6 +42,16 @@ fn text(s: impl Into<String>) -> Cell {
 
 fn opt_text(s: Option<&str>) -> Cell {
     s.map(text).unwrap_or(Empty)
+}
+
+/// A date cell from stored text (`2026-11-26` or a timestamp starting with one); text otherwise.
+fn date(s: &str) -> Cell {
+    let day = s.get(..10).unwrap_or(s);
+    NaiveDate::parse_from_str(day, "%Y-%m-%d").map(Date).unwrap_or_else(|_| text(s))
+}
+
+fn opt_date(s: Option<&str>) -> Cell {
+    s.map(date).unwrap_or(Empty)
 }
 
 fn opt(n: Option<Num>, make: fn(Num) -> Cell) -> Cell {
@@ -57,41 +72,126 @@ struct Formats {
     percent: Format,
     grade: Format,
     int: Format,
+    date: Format,
     wrap: Format,
+    total: Format,
+    total_money: Format,
 }
 
-fn sheet(wb: &mut Workbook, f: &Formats, name: &str, header: &[(&str, f64)], rows: Vec<Vec<Cell>>) -> Result<(), XlsxError> {
+impl Formats {
+    fn new(currency: Option<&str>) -> Formats {
+        // The code is three capital letters (checked when set), safe inside a quoted literal.
+        let money = match currency {
+            Some(c) => format!("#,##0.00 \"{c}\""),
+            None => "#,##0.00".to_string(),
+        };
+        Formats {
+            header: Format::new().set_bold().set_background_color("F2F4F7").set_align(FormatAlign::Top).set_text_wrap(),
+            money: Format::new().set_num_format(&money),
+            metric: Format::new().set_num_format("#,##0.00##"),
+            percent: Format::new().set_num_format("0.0#%"),
+            grade: Format::new().set_num_format("0.00"),
+            int: Format::new().set_num_format("0"),
+            date: Format::new().set_num_format("yyyy-mm-dd"),
+            wrap: Format::new().set_text_wrap().set_align(FormatAlign::Top),
+            total: Format::new().set_bold().set_border_top(rust_xlsxwriter::FormatBorder::Thin),
+            total_money: Format::new().set_num_format(&money).set_bold().set_border_top(rust_xlsxwriter::FormatBorder::Thin),
+        }
+    }
+}
+
+/// What every printed page says: the report's title, its scope and date, and the page number.
+struct Page {
+    currency: Option<String>,
+    header: String,
+    footer: String,
+}
+
+impl Page {
+    fn new(r: &ReportModel, source: &str) -> Page {
+        // In a page header `&` starts a code: a literal one is doubled. Excel allows 255 characters.
+        let esc = |s: &str, max: usize| -> String {
+            let cut: String = s.chars().take(max).collect();
+            cut.replace('&', "&&")
+        };
+        Page {
+            currency: r.currency.clone(),
+            header: format!("&L&BSteering committee report&B&C{}&R{}", esc(&r.scope.describe(), 90), r.today),
+            footer: format!("&L{}&RPage &P of &N", esc(source, 90)),
+        }
+    }
+
+    /// A money column's header names the currency, when the file sets one.
+    fn heading(&self, name: &str, money: bool) -> String {
+        match (&self.currency, money) {
+            (Some(c), true) => format!("{name} ({c})"),
+            _ => name.to_string(),
+        }
+    }
+}
+
+fn write_cell(ws: &mut Worksheet, f: &Formats, r: u32, c: u16, cell: &Cell, total: bool) -> Result<(), XlsxError> {
+    let number = |n: &Num, fmt: &Format, ws: &mut Worksheet| -> Result<(), XlsxError> {
+        match exact_f64(*n) {
+            Some(x) => ws.write_number_with_format(r, c, x, fmt).map(|_| ()),
+            None => ws.write_string(r, c, n.to_string()).map(|_| ()),
+        }
+    };
+    match cell {
+        Text(s) if total => ws.write_string_with_format(r, c, s, &f.total).map(|_| ())?,
+        Text(s) if s.len() > 60 => ws.write_string_with_format(r, c, s, &f.wrap).map(|_| ())?,
+        Text(s) => ws.write_string(r, c, s).map(|_| ())?,
+        Money(n) => number(n, if total { &f.total_money } else { &f.money }, ws)?,
+        Metric(n) => number(n, &f.metric, ws)?,
+        // Derived ratios (progress, scores, variances) carry up to 28 decimals: six suffice.
+        Percent(n) => number(&n.round_dp(6), &f.percent, ws)?,
+        Grade(n) => number(&n.round_dp(6), &f.grade, ws)?,
+        Int(i) => ws.write_number_with_format(r, c, *i as f64, &f.int).map(|_| ())?,
+        Date(d) => {
+            let day = ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8)?;
+            ws.write_datetime_with_format(r, c, &day, &f.date).map(|_| ())?
+        }
+        Empty if total => ws.write_blank(r, c, &f.total).map(|_| ())?,
+        Empty => {}
+    }
+    Ok(())
+}
+
+/// One sheet: the header row, the data rows (filtered and sorted by the autofilter), then the
+/// totals rows below them, outside the filter so a sort never moves them.
+fn sheet(
+    wb: &mut Workbook,
+    f: &Formats,
+    page: &Page,
+    name: &str,
+    header: &[(&str, f64)],
+    rows: Vec<Vec<Cell>>,
+    totals: Vec<Vec<Cell>>,
+) -> Result<(), XlsxError> {
     let ws: &mut Worksheet = wb.add_worksheet();
     ws.set_name(name)?;
+    let is_money = |c: usize| rows.iter().chain(totals.iter()).any(|row| matches!(row.get(c), Some(Money(_))));
     for (c, (h, width)) in header.iter().enumerate() {
-        ws.write_string_with_format(0, c as u16, *h, &f.header)?;
+        ws.write_string_with_format(0, c as u16, page.heading(h, is_money(c)), &f.header)?;
         ws.set_column_width(c as u16, *width)?;
     }
     for (r, row) in rows.iter().enumerate() {
-        let r = r as u32 + 1;
         for (c, cell) in row.iter().enumerate() {
-            let c = c as u16;
-            let number = |n: &Num, fmt: &Format, ws: &mut Worksheet| -> Result<(), XlsxError> {
-                match exact_f64(*n) {
-                    Some(x) => ws.write_number_with_format(r, c, x, fmt).map(|_| ()),
-                    None => ws.write_string(r, c, n.to_string()).map(|_| ()),
-                }
-            };
-            match cell {
-                Text(s) if s.len() > 60 => ws.write_string_with_format(r, c, s, &f.wrap).map(|_| ())?,
-                Text(s) => ws.write_string(r, c, s).map(|_| ())?,
-                Money(n) => number(n, &f.money, ws)?,
-                Metric(n) => number(n, &f.metric, ws)?,
-                // Derived ratios (progress, scores, variances) carry up to 28 decimals: six suffice.
-                Percent(n) => number(&n.round_dp(6), &f.percent, ws)?,
-                Grade(n) => number(&n.round_dp(6), &f.grade, ws)?,
-                Int(i) => ws.write_number_with_format(r, c, *i as f64, &f.int).map(|_| ())?,
-                Empty => {}
-            }
+            write_cell(ws, f, r as u32 + 1, c as u16, cell, false)?;
+        }
+    }
+    for (t, row) in totals.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            write_cell(ws, f, (rows.len() + t) as u32 + 1, c as u16, cell, true)?;
         }
     }
     ws.set_freeze_panes(1, 0)?;
     ws.autofilter(0, 0, rows.len().max(1) as u32, header.len().saturating_sub(1) as u16)?;
+    ws.set_landscape();
+    ws.set_print_fit_to_pages(1, 0);
+    ws.set_repeat_rows(0, 0)?;
+    ws.set_header(&page.header);
+    ws.set_footer(&page.footer);
     Ok(())
 }
 
@@ -99,20 +199,13 @@ fn sheet(wb: &mut Workbook, f: &Formats, name: &str, header: &[(&str, f64)], row
 pub fn xlsx(r: &ReportModel, source: &str) -> Result<Vec<u8>, XlsxError> {
     let mut wb = Workbook::new();
     wb.set_properties(&DocProperties::new().set_title("Steering committee report").set_subject(r.scope.describe()).set_comment(LEGEND));
-    let f = Formats {
-        header: Format::new().set_bold().set_background_color("F2F4F7").set_align(FormatAlign::Top),
-        money: Format::new().set_num_format("#,##0.00"),
-        metric: Format::new().set_num_format("#,##0.00##"),
-        percent: Format::new().set_num_format("0.0#%"),
-        grade: Format::new().set_num_format("0.00"),
-        int: Format::new().set_num_format("0"),
-        wrap: Format::new().set_text_wrap().set_align(FormatAlign::Top),
-    };
+    let f = Formats::new(r.currency.as_deref());
+    let page = Page::new(r, source);
     let c = &r.check;
     let t = c.escalations_by_tier;
     let health = health_lines(r);
     let summary = vec![
-        vec![text("Report date"), text(&r.today)],
+        vec![text("Report date"), date(&r.today)],
         vec![text("Scope"), text(r.scope.describe())],
         vec![text("File"), text(source)],
         vec![text("Open escalations"), Int((t[0] + t[1] + t[2]) as i64)],
@@ -127,7 +220,14 @@ pub fn xlsx(r: &ReportModel, source: &str) -> Result<Vec<u8>, XlsxError> {
         vec![text("Health warnings"), Int(health.len() as i64)],
         vec![text("Legend"), text(LEGEND)],
     ];
-    sheet(&mut wb, &f, "Summary", &[("What", 38.0), ("Value", 60.0)], summary)?;
+    let mut summary = summary;
+    if let Some(c) = &r.currency {
+        summary.insert(3, vec![text("Currency"), text(c)]);
+    }
+    if !r.narrowed.is_empty() {
+        summary.insert(3, vec![text("Narrowed to"), text(r.narrowed.join(", "))]);
+    }
+    sheet(&mut wb, &f, &page, "Summary", &[("What", 38.0), ("Value", 60.0)], summary, vec![])?;
 
     let rows = r
         .objectives
@@ -168,7 +268,7 @@ pub fn xlsx(r: &ReportModel, source: &str) -> Result<Vec<u8>, XlsxError> {
         ("Gap", 14.0),
         ("Status explanation", 40.0),
     ];
-    sheet(&mut wb, &f, "Objectives", &header, rows)?;
+    sheet(&mut wb, &f, &page, "Objectives", &header, rows, vec![])?;
 
     let rows = r
         .objectives
@@ -215,7 +315,19 @@ pub fn xlsx(r: &ReportModel, source: &str) -> Result<Vec<u8>, XlsxError> {
         ("Stale", 8.0),
         ("Measures", 24.0),
     ];
-    sheet(&mut wb, &f, "Key results", &header, rows)?;
+    // A forecast column only when some key result has a forecast: an always-empty column misleads.
+    let (header, rows): (Vec<(&str, f64)>, Vec<Vec<Cell>>) = if super::kr_forecasts(r) {
+        (header.to_vec(), rows)
+    } else {
+        let drop = header.iter().position(|(h, _)| *h == "Forecast").expect("a forecast column");
+        let header = header.iter().enumerate().filter(|(i, _)| *i != drop).map(|(_, h)| *h).collect();
+        let rows = rows.into_iter().map(|mut row: Vec<Cell>| {
+            row.remove(drop);
+            row
+        });
+        (header, rows.collect())
+    };
+    sheet(&mut wb, &f, &page, "Key results", &header, rows, vec![])?;
 
     let rows = r
         .measures
@@ -234,11 +346,11 @@ pub fn xlsx(r: &ReportModel, source: &str) -> Result<Vec<u8>, XlsxError> {
                 text(&s.implementation.detail),
                 text(rag(s.potential)),
                 text(s.value_type.as_str()),
-                Money(s.money.planned),
-                Money(s.money.forecast),
-                Money(s.money.actual),
+                opt(s.shown_money.planned, Money),
+                opt(s.shown_money.forecast, Money),
+                opt(s.shown_money.actual, Money),
                 text(if s.stale { "yes" } else { "no" }),
-                opt_text(s.last_update.as_deref().map(|d| d.get(..10).unwrap_or(d))),
+                opt_date(s.last_update.as_deref()),
                 m.tier.map(|t| text(tier(t))).unwrap_or(Empty),
                 opt_text(m.narrative.as_deref()),
                 opt_text(m.decision_needed.as_deref()),
@@ -270,7 +382,11 @@ pub fn xlsx(r: &ReportModel, source: &str) -> Result<Vec<u8>, XlsxError> {
         ("Risk", 30.0),
         ("Next steps", 30.0),
     ];
-    sheet(&mut wb, &f, "Measures", &header, rows)?;
+    let t = r.measure_totals;
+    let mut total = vec![text("Total"), text(format!("{} measures (cancelled ones not counted)", r.measures.len()))];
+    total.extend((2..11).map(|_| Empty));
+    total.extend([Money(t.planned), Money(t.forecast), Money(t.actual)]);
+    sheet(&mut wb, &f, &page, "Measures", &header, rows, vec![total])?;
 
     let rows = r
         .kpis
@@ -305,7 +421,7 @@ pub fn xlsx(r: &ReportModel, source: &str) -> Result<Vec<u8>, XlsxError> {
         ("Missing", 24.0),
         ("Owner", 18.0),
     ];
-    sheet(&mut wb, &f, "KPIs", &header, rows)?;
+    sheet(&mut wb, &f, &page, "KPIs", &header, rows, vec![])?;
 
     let rows = r
         .kpis
@@ -313,7 +429,8 @@ pub fn xlsx(r: &ReportModel, source: &str) -> Result<Vec<u8>, XlsxError> {
         .flat_map(|k| k.values.iter().map(move |v| (k, v)))
         .map(|(k, v)| vec![text(&k.key), text(&v.period), opt(v.planned, Metric), opt(v.forecast, Metric), opt(v.actual, Metric)])
         .collect();
-    sheet(&mut wb, &f, "KPI trends", &[("KPI", 8.0), ("Period", 10.0), ("Planned", 12.0), ("Forecast", 12.0), ("Actual", 12.0)], rows)?;
+    let header = [("KPI", 8.0), ("Period", 10.0), ("Planned", 12.0), ("Forecast", 12.0), ("Actual", 12.0)];
+    sheet(&mut wb, &f, &page, "KPI trends", &header, rows, vec![])?;
 
     let rows = c
         .escalations
@@ -330,12 +447,12 @@ pub fn xlsx(r: &ReportModel, source: &str) -> Result<Vec<u8>, XlsxError> {
                 text(&e.period),
                 // Cut toward zero to what the format shows, so Excel cannot round 19.999% to 20%.
                 opt(e.relative.map(|r| Num::from(r.inner().round_dp_with_strategy(4, rust_decimal::RoundingStrategy::ToZero))), Percent),
-                Money(e.gap),
+                if e.kind == "measure" { Money(e.gap) } else { Metric(e.gap) },
                 Int(e.periods_out),
                 text(&e.assignee_role),
                 opt_text(e.assignee.as_deref()),
-                text(e.opened_at.get(..10).unwrap_or(&e.opened_at)),
-                text(e.due_at.get(..10).unwrap_or(&e.due_at)),
+                date(&e.opened_at),
+                date(&e.due_at),
                 text(if e.overdue { "yes" } else { "no" }),
                 opt_text(e.acknowledged_by.as_deref()),
                 opt_text(e.decision.as_deref()),
@@ -362,14 +479,37 @@ pub fn xlsx(r: &ReportModel, source: &str) -> Result<Vec<u8>, XlsxError> {
         ("Acknowledged by", 16.0),
         ("Decision", 30.0),
     ];
-    sheet(&mut wb, &f, "Escalations", &header, rows)?;
+    sheet(&mut wb, &f, &page, "Escalations", &header, rows, vec![])?;
 
     let funnel_rows: Vec<Vec<Cell>> = match &r.scoped_funnel {
         Some(by_stage) => by_stage.iter().map(|(s, m)| funnel_row("scope", &r.scope.describe(), *s, m)).collect(),
         None => c.funnel.iter().flat_map(|row| row.by_stage.iter().map(move |(s, m)| funnel_row(&row.key, &row.title, *s, m))).collect(),
     };
     let header = [("Node", 8.0), ("Title", 36.0), ("DoI", 6.0), ("Stage", 14.0), ("Planned", 16.0), ("Forecast", 16.0), ("Actual", 16.0)];
-    sheet(&mut wb, &f, "Value funnel", &header, funnel_rows)?;
+    // A total per node (nodes nest, so a grand total over them would count money twice).
+    let funnel_totals: Vec<Vec<Cell>> = match &r.scoped_funnel {
+        Some(_) => {
+            let t = r.measure_totals;
+            vec![vec![text("scope"), text("Total"), Empty, Empty, Money(t.planned), Money(t.forecast), Money(t.actual)]]
+        }
+        None => c
+            .funnel
+            .iter()
+            .map(|row| {
+                let t = row.total;
+                vec![
+                    text(&row.key),
+                    text(format!("Total {}", row.title)),
+                    Empty,
+                    Empty,
+                    Money(t.planned),
+                    Money(t.forecast),
+                    Money(t.actual),
+                ]
+            })
+            .collect(),
+    };
+    sheet(&mut wb, &f, &page, "Value funnel", &header, funnel_rows, funnel_totals)?;
 
     let rows = target_rows(r)
         .into_iter()
@@ -377,7 +517,7 @@ pub fn xlsx(r: &ReportModel, source: &str) -> Result<Vec<u8>, XlsxError> {
         .collect();
     let header =
         [("Key", 8.0), ("Title", 40.0), ("Top-down target", 16.0), ("Bottom-up forecast", 18.0), ("Gap", 16.0), ("Covered?", 18.0)];
-    sheet(&mut wb, &f, "Targets", &header, rows)?;
+    sheet(&mut wb, &f, &page, "Targets", &header, rows, vec![])?;
 
     let rows = c
         .stale
@@ -388,24 +528,24 @@ pub fn xlsx(r: &ReportModel, source: &str) -> Result<Vec<u8>, XlsxError> {
                 text(&s.title),
                 opt_text(s.owner.as_deref()),
                 text(&s.cadence),
-                opt_text(s.last_update.as_deref().map(|d| d.get(..10).unwrap_or(d))),
+                opt_date(s.last_update.as_deref()),
                 s.days_since_update.map(Int).unwrap_or(Empty),
             ]
         })
         .collect();
     let header = [("Key", 8.0), ("Item", 40.0), ("Owner", 18.0), ("Cadence", 10.0), ("Last update", 12.0), ("Days since", 10.0)];
-    sheet(&mut wb, &f, "Stale", &header, rows)?;
+    sheet(&mut wb, &f, &page, "Stale", &header, rows, vec![])?;
 
     let rows = c
         .late_milestones
         .iter()
-        .map(|m| vec![text(&m.key), text(&m.milestone), text(&m.due), Int(m.days_overdue), opt_text(m.owner.as_deref())])
+        .map(|m| vec![text(&m.key), text(&m.milestone), date(&m.due), Int(m.days_overdue), opt_text(m.owner.as_deref())])
         .collect();
     let header = [("Measure", 8.0), ("Milestone", 40.0), ("Due", 12.0), ("Days overdue", 12.0), ("Owner", 18.0)];
-    sheet(&mut wb, &f, "Late milestones", &header, rows)?;
+    sheet(&mut wb, &f, &page, "Late milestones", &header, rows, vec![])?;
 
     let rows = health.into_iter().map(|(what, key, detail)| vec![text(what), text(key), text(detail)]).collect();
-    sheet(&mut wb, &f, "Health", &[("Check", 28.0), ("Item", 12.0), ("Detail", 70.0)], rows)?;
+    sheet(&mut wb, &f, &page, "Health", &[("Check", 28.0), ("Item", 12.0), ("Detail", 70.0)], rows, vec![])?;
 
     wb.save_to_buffer()
 }

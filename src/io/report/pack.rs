@@ -1,0 +1,62 @@
+//! The steering pack (`keel report --summary`): the parts of the report a steering committee
+//! reads first, a few pages whatever the size of the organisation.
+
+use super::{escalations_section, funnel_section, heading_lines, money_heading, num, or_dash, potential, summary_section, tier, Sink};
+use crate::store::report::ReportModel;
+
+/// The steering pack (`keel report --summary`): the summary, the open escalations, what is at
+/// risk, the value funnel and the `top` measures furthest short of plan — a few pages at any size.
+pub fn render_summary(r: &ReportModel, source: &str, top: usize, out: &mut dyn Sink) {
+    let c = &r.check;
+    out.heading(1, "Steering committee pack");
+    heading_lines(r, source, out);
+    summary_section(r, out);
+    escalations_section(r, out);
+
+    out.heading(2, "At risk");
+    let item = |s: &crate::store::check::StatusItem| vec![format!("{} {}", s.key, s.title), s.status.clone(), s.detail.clone()];
+    out.heading(3, &format!("Key results at risk ({})", c.at_risk_key_results.len()));
+    if c.at_risk_key_results.is_empty() {
+        out.muted("None.");
+    } else {
+        out.table(&["Key result", "Status", "Why"], &[], &c.at_risk_key_results.iter().map(item).collect::<Vec<_>>());
+    }
+    out.heading(3, &format!("Measures late or critical ({})", c.implementation.len()));
+    if c.implementation.is_empty() {
+        out.muted("None.");
+    } else {
+        out.table(&["Measure", "Implementation", "Why"], &[], &c.implementation.iter().map(item).collect::<Vec<_>>());
+    }
+    out.heading(3, &format!("Measures with amber or red potential ({})", c.potential.len()));
+    if c.potential.is_empty() {
+        out.muted("None.");
+    } else {
+        out.table(&["Measure", "Potential", "Why"], &[], &c.potential.iter().map(item).collect::<Vec<_>>());
+    }
+
+    funnel_section(r, out);
+
+    out.heading(2, &format!("Top {top} measures short of plan"));
+    let rows: Vec<Vec<String>> = r
+        .top_shortfalls(top)
+        .into_iter()
+        .map(|(m, short)| {
+            vec![
+                format!("{} {}", m.key, m.title),
+                or_dash(m.owner.as_deref()),
+                num(m.status.shown_money.planned),
+                num(m.status.shown_money.forecast),
+                short.grouped(),
+                potential(m),
+                m.tier.map(tier).unwrap_or_else(|| "—".into()),
+            ]
+        })
+        .collect();
+    if rows.is_empty() {
+        out.muted("No measure's forecast is short of its plan.");
+    } else {
+        let cur = r.currency.as_deref();
+        let h = [money_heading("Planned", cur), money_heading("Forecast", cur), money_heading("Short by", cur)];
+        out.table(&["Measure", "Owner", h[0].as_str(), h[1].as_str(), h[2].as_str(), "Potential", "Escalation"], &[2, 3, 4], &rows);
+    }
+}

@@ -1,0 +1,115 @@
+//! Narrowing the steering committee report for a large organisation: only the items that are
+//! escalated, at risk or stale (`--only`), only the top levels of the tree (`--depth`), and the
+//! measures whose forecast falls furthest short of plan (the steering pack's top N).
+
+use super::report::{MeasureBlock, ReportModel};
+use crate::domain::status::{ImplLevel, Rag};
+use crate::domain::Num;
+use std::collections::BTreeSet;
+
+/// Which items a narrowed report keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Only {
+    /// Items with an open escalation.
+    Escalated,
+    /// Key results at risk or amber/red; measures late, critical or with amber/red potential; amber/red KPIs.
+    AtRisk,
+    /// Items whose update is overdue for their cadence.
+    Stale,
+}
+
+impl Only {
+    pub fn label(self) -> &'static str {
+        match self {
+            Only::Escalated => "escalated",
+            Only::AtRisk => "at risk",
+            Only::Stale => "stale",
+        }
+    }
+}
+
+fn amber_or_red(r: Rag) -> bool {
+    matches!(r, Rag::Amber | Rag::Red)
+}
+
+fn measure_kept(m: &MeasureBlock, only: Only) -> bool {
+    let s = &m.status;
+    match only {
+        Only::Escalated => m.tier.is_some(),
+        Only::AtRisk => s.implementation.level != ImplLevel::OnTrack || amber_or_red(s.potential),
+        Only::Stale => s.stale,
+    }
+}
+
+impl ReportModel {
+    /// Keep only the items that are `only`, and what leads to them: an objective stays when one
+    /// of its key results does, a key result when it is `only` itself or a kept measure serves it.
+    /// The summary counts and the escalation, funnel and health sections still describe the scope.
+    pub fn keep_only(&mut self, only: Only) {
+        let escalated: BTreeSet<String> = self.check.escalations.iter().map(|e| e.key.clone()).collect();
+        self.measures.retain(|m| measure_kept(m, only));
+        let kept: BTreeSet<String> = self.measures.iter().map(|m| m.key.clone()).collect();
+        for o in &mut self.objectives {
+            o.key_results.retain_mut(|k| {
+                k.measures.retain(|m| kept.contains(m));
+                let own = match only {
+                    Only::Escalated => escalated.contains(&k.key),
+                    Only::AtRisk => !k.status.at_risk.is_empty() || amber_or_red(k.status.shown.rag),
+                    Only::Stale => k.status.stale,
+                };
+                own || !k.measures.is_empty()
+            });
+        }
+        self.objectives.retain(|o| !o.key_results.is_empty());
+        self.unlinked_measures.retain(|m| kept.contains(m));
+        self.kpis.retain(|k| match only {
+            Only::Escalated => escalated.contains(&k.key),
+            Only::AtRisk => amber_or_red(k.status.rag),
+            Only::Stale => k.status.stale,
+        });
+        let kpis: BTreeSet<String> = self.kpis.iter().map(|k| k.key.clone()).collect();
+        for o in &mut self.objectives {
+            o.kpis.retain(|k| kpis.contains(k));
+        }
+        self.narrowed.push(format!("only {} items", only.label()));
+        self.reindex();
+    }
+
+    /// Cut the tree: depth 1 shows objectives, 2 adds their key results, 3 (the full report) adds
+    /// the measures and their notes.
+    pub fn cut_to_depth(&mut self, depth: u8) {
+        if depth >= 3 {
+            return;
+        }
+        self.measures.clear();
+        self.unlinked_measures.clear();
+        for o in &mut self.objectives {
+            for k in &mut o.key_results {
+                k.measures.clear();
+            }
+            if depth < 2 {
+                o.key_results.clear();
+            }
+        }
+        self.narrowed.push(format!("depth {depth} ({})", if depth < 2 { "objectives only" } else { "objectives and key results" }));
+        self.depth = depth;
+        self.reindex();
+    }
+
+    /// The `n` measures whose net forecast falls furthest short of their plan, largest first,
+    /// with the shortfall (plan less forecast); measures without a plan are left out.
+    pub fn top_shortfalls(&self, n: usize) -> Vec<(&MeasureBlock, Num)> {
+        let mut out: Vec<(&MeasureBlock, Num)> = self
+            .measures
+            .iter()
+            .filter(|m| m.status.shown_money.planned.is_some())
+            .filter_map(|m| {
+                let short = m.status.money.planned.checked_sub(m.status.money.forecast).ok()?;
+                (short > Num::ZERO).then_some((m, short))
+            })
+            .collect();
+        out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.key.cmp(&b.0.key)));
+        out.truncate(n);
+        out
+    }
+}
