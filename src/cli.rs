@@ -733,7 +733,11 @@ pub fn run(cli: Cli) -> Result<i32> {
             };
             if deep {
                 // Pages are checked first: damage can make the checks below fail or, worse, pass.
-                let damage = store.quick_check()?;
+                // A page check that itself runs into damage has found it too.
+                let damage = match store.quick_check() {
+                    Err(StoreError::Damaged { why, .. }) => vec![format!("the page check stopped: {why}")],
+                    other => other?,
+                };
                 if !damage.is_empty() {
                     let why = format!("PRAGMA quick_check found damage:\n  {}", damage.join("\n  "));
                     bail!(StoreError::Damaged { path: store.path().display().to_string(), why });
