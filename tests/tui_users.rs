@@ -412,3 +412,17 @@ const WEEKLY_OWNER: &str = "jonas";
 const WEEKLY_ITEM: &str = "M-3";
 const WEEKLY_RED_VALUE: &str = "10";
 const WEEKLY_FINE_VALUE: &str = "100000";
+
+#[test]
+fn a_measure_with_no_values_shows_blanks_not_zeros_in_the_detail_pane() {
+    let mut f = fixture();
+    // M-7 has no value in any period in the demo; M-1 has.
+    search(&mut f.app, "M-7");
+    let screen = render(&mut f.app, 120, 40);
+    let line = screen.lines().find(|l| l.contains("net value:")).expect("the net value line");
+    assert!(line.contains("planned —  forecast —  actual —"), "{line}");
+    search(&mut f.app, "M-1");
+    let screen = render(&mut f.app, 120, 40);
+    let line = screen.lines().find(|l| l.contains("net value:")).expect("the net value line");
+    assert!(!line.contains('—') && line.contains("planned "), "{line}");
+}

@@ -96,9 +96,9 @@ pub fn lines<'a>(app: &App, d: &Detail, width: usize) -> Vec<Line<'a>> {
         }
         out.push(Line::from(format!(
             "  net value: planned {}  forecast {}  actual {}  ({})",
-            m.money.planned.grouped(),
-            m.money.forecast.grouped(),
-            m.money.actual.grouped(),
+            shown(m.shown_money.planned),
+            shown(m.shown_money.forecast),
+            shown(m.shown_money.actual),
             m.value_type
         )));
     }
@@ -376,4 +376,9 @@ pub fn draw_editor(frame: &mut Frame, app: &App, area: Rect) {
 pub fn rows(app: &App, d: &Detail, width: usize) -> usize {
     let width = width.max(1);
     lines(app, d, width).iter().map(|l| l.width().div_ceil(width).max(1)).sum()
+}
+
+/// A total as shown: "—" where no value was ever entered (no data is not zero).
+fn shown(total: Option<crate::domain::Num>) -> String {
+    total.map(|n| n.grouped()).unwrap_or_else(|| "—".into())
 }
