@@ -8,4 +8,6 @@ pub mod generate;
 pub mod plan;
 pub mod progress;
 pub mod report;
+pub mod spreadsheet;
 pub mod text;
+pub mod values_import;
