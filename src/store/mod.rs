@@ -14,6 +14,7 @@ pub mod identity;
 mod invariants;
 pub mod migrations;
 mod narratives;
+pub mod listing;
 pub mod outline;
 pub mod plan;
 #[cfg(test)]

@@ -165,7 +165,7 @@ fn person(conn: &Connection, id: Option<i64>) -> Result<Option<String>> {
 }
 
 /// Find a cycle or unit by key (`C-1`) or by name (`FY26-Q4`), case-insensitively.
-fn find_named(conn: &Connection, kind: ItemKind, table: &str, given: &str) -> Result<(i64, String, String)> {
+pub(super) fn find_named(conn: &Connection, kind: ItemKind, table: &str, given: &str) -> Result<(i64, String, String)> {
     let by_key = ItemKey::parse(given).ok().filter(|k| k.kind == kind).map(|k| k.to_string());
     let sql = format!(
         "SELECT t.id, i.key, t.name FROM {table} t JOIN items i ON i.id = t.id
@@ -478,6 +478,11 @@ impl Store {
     /// Objectives, key results, KPIs, the execution hierarchy and measures, with the statuses
     /// and numbers the tree shows.
     pub fn item_rows(&self) -> Result<Vec<ItemRow>> {
+        self.item_rows_of(None)
+    }
+
+    /// The rows of `only` these items (by id), or of every item.
+    pub(super) fn item_rows_of(&self, only: Option<&std::collections::HashSet<i64>>) -> Result<Vec<ItemRow>> {
         let c = self.conn();
         let kinds = ["objective", "key-result", "kpi", "portfolio", "programme", "project", "package", "measure"];
         let mut out = Vec::new();
@@ -489,6 +494,9 @@ impl Store {
                 r.collect::<rusqlite::Result<_>>()?
             };
             for (id, key) in rows {
+                if only.is_some_and(|o| !o.contains(&id)) {
+                    continue;
+                }
                 let st = self.with_statuses(|e| e.item(kind, id))?;
                 let mut row = ItemRow {
                     key,
