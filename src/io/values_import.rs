@@ -3,9 +3,8 @@
 //! `keel import` prints what this finds; `keel bench` times it.
 
 use super::csv::{self as values_csv, Problem, Row};
-use crate::domain::plan::Value;
 use crate::store::{Change, Edit, Store};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 /// How a values file is written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,8 +69,7 @@ pub fn prepare(
         return Ok(Err(problems));
     }
     // What each row would change, against the values in the file now.
-    let current: HashMap<(String, String), Value> =
-        store.export_plan()?.values.into_iter().map(|v| ((v.item.clone(), v.period.clone()), v)).collect();
+    let current = store.values_by_key()?;
     let mut listed = Vec::new();
     let mut changes = Vec::new();
     for (i, r) in rows.iter().enumerate() {
@@ -83,14 +81,7 @@ pub fn prepare(
             if values_csv::same(field, was.as_deref(), value) {
                 continue;
             }
-            listed.push(Listed {
-                line: r.line,
-                key: r.key.to_string(),
-                period: r.period.to_string(),
-                field,
-                was,
-                now: value.clone(),
-            });
+            listed.push(Listed { line: r.line, key: r.key.to_string(), period: r.period.to_string(), field, was, now: value.clone() });
             changes.push(Change::Value {
                 key: r.key.clone(),
                 period: r.period,
@@ -99,7 +90,7 @@ pub fn prepare(
                 if_version: None,
             });
         }
-        if i % 1024 == 0 {
+        if i.is_multiple_of(1024) {
             tick(i);
         }
     }

@@ -72,7 +72,8 @@ impl Store {
             )?;
             rows.collect::<rusqlite::Result<_>>()?
         };
-        let same = |want: &Option<String>, have: Option<&str>| want.as_deref().is_none_or(|w| have.is_some_and(|h| h.eq_ignore_ascii_case(w)));
+        let same =
+            |want: &Option<String>, have: Option<&str>| want.as_deref().is_none_or(|w| have.is_some_and(|h| h.eq_ignore_ascii_case(w)));
         Ok(self
             .item_rows_of(Some(&ids))?
             .into_iter()
@@ -96,7 +97,11 @@ impl Store {
         limit: Option<i64>,
     ) -> Result<(Vec<Row>, Option<i64>)> {
         if limit.is_some_and(|l| l < 0) {
-            return Err(StoreError::Invalid { key: "--limit".into(), field: format!("{}", limit.unwrap_or(0)), why: "must be 0 (all) or more".into() });
+            return Err(StoreError::Invalid {
+                key: "--limit".into(),
+                field: format!("{}", limit.unwrap_or(0)),
+                why: "must be 0 (all) or more".into(),
+            });
         }
         let c = self.conn();
         let filter = "(:key IS NULL OR item_key = :key) AND (:since IS NULL OR at >= :since) AND (:until IS NULL OR at < :until)";

@@ -12,9 +12,9 @@ pub mod fields;
 pub mod files;
 pub mod identity;
 mod invariants;
+pub mod listing;
 pub mod migrations;
 mod narratives;
-pub mod listing;
 pub mod outline;
 pub mod plan;
 #[cfg(test)]
@@ -28,6 +28,7 @@ pub mod rules;
 mod sql_types;
 pub mod statuses;
 mod structure;
+mod value_cells;
 
 use crate::domain::escalation::Thresholds;
 use crate::domain::settings::{self, SettingProblem, Settings};
@@ -193,6 +194,8 @@ fn configure_sqlite() {
 
 fn configure(conn: &Connection) -> Result<()> {
     conn.busy_timeout(Duration::from_secs(BUSY_SECS))?;
+    // The write path and the rules use a few dozen statements; keep them all prepared.
+    conn.set_prepared_statement_cache_capacity(64);
     conn.pragma_update(None, "foreign_keys", true)?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     Ok(())
@@ -577,7 +580,8 @@ impl Store {
 }
 
 pub(crate) fn resolve(conn: &Connection, key: &ItemKey) -> Result<i64> {
-    conn.query_row("SELECT id FROM items WHERE key = ?1", [key.to_string()], |r| r.get(0))
+    conn.prepare_cached("SELECT id FROM items WHERE key = ?1")?
+        .query_row([key.to_string()], |r| r.get(0))
         .optional()?
         .ok_or_else(|| StoreError::UnknownKey(key.to_string()))
 }

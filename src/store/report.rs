@@ -583,7 +583,7 @@ impl Store {
         let c = self.conn();
         let mut out = BTreeSet::new();
         for k in keys {
-            if c.query_row("SELECT EXISTS (SELECT 1 FROM items WHERE key = ?1)", [k], |r| r.get::<_, bool>(0))? {
+            if c.prepare_cached("SELECT EXISTS (SELECT 1 FROM items WHERE key = ?1)")?.query_row([k], |r| r.get::<_, bool>(0))? {
                 out.insert(k.clone());
             }
         }
