@@ -38,8 +38,7 @@ fn list_filters_measures_by_owner_status_and_stage_as_the_items_export_shows_the
     assert_eq!(listed, by_hand, "owner {login}, stage {stage}");
 
     // Escalated items of one tier, as `keel escalations` has them.
-    let steering: Vec<String> =
-        k.escalations().iter().filter(|e| e["tier"] == 3).map(|e| e["key"].as_str().unwrap().to_string()).collect();
+    let steering: Vec<String> = k.escalations().iter().filter(|e| e["tier"] == 3).map(|e| e["key"].as_str().unwrap().to_string()).collect();
     let listed = k.run(&["list", "all", "--tier", "steering", "--format", "csv"]).ok().stdout.clone();
     let rows = csv_rows(&listed);
     assert_eq!(rows[0][0], "key");

@@ -78,12 +78,11 @@ enum Cell {
 fn a_workbook_imports_with_numbers_as_their_shortest_decimals() {
     use Cell::{N, T};
     let k = Keel::demo();
-    let good = workbook(&[&[T("key"), T("period"), T("actual"), T("forecast")], &[T("M-1"), T(WEEK), N(0.1), T("1200.50")], &[
-        T("M-5"),
-        T(WEEK),
-        N(-3.0),
-        N(123456789012345.0),
-    ]]);
+    let good = workbook(&[
+        &[T("key"), T("period"), T("actual"), T("forecast")],
+        &[T("M-1"), T(WEEK), N(0.1), T("1200.50")],
+        &[T("M-5"), T(WEEK), N(-3.0), N(123456789012345.0)],
+    ]);
     std::fs::write(k.path("values.xlsx"), good).unwrap();
     k.run(&["import", "values.xlsx"]).ok().stdout_has(&["values.xlsx: 2 rows"]);
     assert_eq!(actual(&k, "M-1", WEEK), "0.1", "the double 0.1 is the decimal 0.1");

@@ -51,8 +51,9 @@ fn follow_extension<F: ValueEnum + Copy + PartialEq>(
     default: F,
 ) -> Result<F> {
     let name = |f: F| f.to_possible_value().map(|v| v.get_name().to_string()).unwrap_or_default();
-    let implied =
-        out_path(out).and_then(|p| Some((p, p.extension()?.to_str()?.to_ascii_lowercase()))).and_then(|(p, e)| Some((p, by_extension(&e)?)));
+    let implied = out_path(out)
+        .and_then(|p| Some((p, p.extension()?.to_str()?.to_ascii_lowercase())))
+        .and_then(|(p, e)| Some((p, by_extension(&e)?)));
     match (given, implied) {
         (Some(g), Some((p, i))) if g != i => bail!(StoreError::Invalid {
             key: format!("--format {}", name(g)),

@@ -4,10 +4,10 @@
 //! (each command's rows as they serialise).
 
 use crate::io::csv::neutralise;
+use crate::tui::view::{fit, width_of};
 use anyhow::Result;
 use clap::ValueEnum;
 use serde::Serialize;
-use crate::tui::view::{fit, width_of};
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq, Default)]
 pub enum ListFormat {
@@ -71,8 +71,9 @@ pub fn table<T: Listing>(rows: &[T]) -> String {
                 .collect()
         })
         .collect();
-    let widths: Vec<usize> =
-        (0..cols.len()).map(|i| cells.iter().filter_map(|r| r.get(i)).map(|(s, _)| width_of(s)).max().unwrap_or(0).max(width_of(cols[i]))).collect();
+    let widths: Vec<usize> = (0..cols.len())
+        .map(|i| cells.iter().filter_map(|r| r.get(i)).map(|(s, _)| width_of(s)).max().unwrap_or(0).max(width_of(cols[i])))
+        .collect();
     let mut out = String::new();
     let line = |out: &mut String, row: Vec<(String, bool)>| {
         let mut l = String::new();

@@ -65,7 +65,11 @@ pub enum CheckFormat {
 fn tier(t: Option<&str>) -> Result<Option<Tier>> {
     t.map(|t| {
         Tier::parse(t).ok_or_else(|| {
-            anyhow!(StoreError::Invalid { key: "--tier".into(), field: t.to_string(), why: "use owner, sponsor or steering (or 1, 2, 3)".into() })
+            anyhow!(StoreError::Invalid {
+                key: "--tier".into(),
+                field: t.to_string(),
+                why: "use owner, sponsor or steering (or 1, 2, 3)".into()
+            })
         })
     })
     .transpose()
@@ -74,11 +78,9 @@ fn tier(t: Option<&str>) -> Result<Option<Tier>> {
 /// A choice among known words, refused with the words it could have been.
 fn one_of(flag: &str, given: Option<String>, known: &[&str]) -> Result<Option<String>> {
     match given {
-        Some(g) if !known.iter().any(|k| k.eq_ignore_ascii_case(g.trim())) => Err(anyhow!(StoreError::Invalid {
-            key: flag.into(),
-            field: g,
-            why: format!("use one of: {}", known.join(", "))
-        })),
+        Some(g) if !known.iter().any(|k| k.eq_ignore_ascii_case(g.trim())) => {
+            Err(anyhow!(StoreError::Invalid { key: flag.into(), field: g, why: format!("use one of: {}", known.join(", ")) }))
+        }
         other => Ok(other.map(|s| s.trim().to_ascii_lowercase())),
     }
 }
@@ -99,7 +101,21 @@ pub struct ListArgs {
 
 impl Listing for ItemRow {
     fn columns() -> &'static [&'static str] {
-        &["key", "kind", "title", "owner", "status", "stage", "implementation", "potential", "target", "planned", "forecast", "actual", "escalation"]
+        &[
+            "key",
+            "kind",
+            "title",
+            "owner",
+            "status",
+            "stage",
+            "implementation",
+            "potential",
+            "target",
+            "planned",
+            "forecast",
+            "actual",
+            "escalation",
+        ]
     }
     fn cells(&self) -> Vec<Cell> {
         vec![
@@ -141,7 +157,23 @@ pub fn list(store: &Store, a: ListArgs) -> Result<i32> {
 
 impl Listing for EscalationRow {
     fn columns() -> &'static [&'static str] {
-        &["id", "tier", "key", "title", "owner", "unit", "reason", "period", "relative", "gap", "periods_out", "assignee", "opened_at", "due_at", "overdue"]
+        &[
+            "id",
+            "tier",
+            "key",
+            "title",
+            "owner",
+            "unit",
+            "reason",
+            "period",
+            "relative",
+            "gap",
+            "periods_out",
+            "assignee",
+            "opened_at",
+            "due_at",
+            "overdue",
+        ]
     }
     fn cells(&self) -> Vec<Cell> {
         vec![
@@ -164,7 +196,14 @@ impl Listing for EscalationRow {
     }
 }
 
-pub fn escalations(store: &Store, t: Option<&str>, owner: Option<String>, unit: Option<String>, all: bool, format: ListFormat) -> Result<i32> {
+pub fn escalations(
+    store: &Store,
+    t: Option<&str>,
+    owner: Option<String>,
+    unit: Option<String>,
+    all: bool,
+    format: ListFormat,
+) -> Result<i32> {
     let rows = store.escalations(&EscalationFilter { tier: tier(t)?, owner_login: owner, unit, include_closed: all })?;
     listing::print(format, &rows, Some(crate::io::text::escalations(&rows)), "")?;
     Ok(0)
@@ -201,10 +240,8 @@ pub fn log(store: &Store, key: Option<String>, since: Option<&str>, until: Optio
     let table = (format == ListFormat::Table).then(|| crate::io::text::log(&rows));
     listing::print(format, &rows, table, "")?;
     if let Some(total) = total {
-        let note = format!(
-            "showing the newest {} of {total} changes; --limit N shows more (0: all), --since/--until choose a window",
-            rows.len()
-        );
+        let note =
+            format!("showing the newest {} of {total} changes; --limit N shows more (0: all), --since/--until choose a window", rows.len());
         // Said after the table, where a reader sees it; beside CSV and JSON, on stderr, so the data stays whole.
         if format == ListFormat::Table {
             println!("… {note}");

@@ -72,7 +72,7 @@ pub fn decode(bytes: &[u8]) -> Result<String, Problem> {
 
 fn utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Result<String, Problem> {
     let bad = |what: &str| Problem { line: 1, column: None, what: what.into() };
-    if bytes.len() % 2 != 0 {
+    if !bytes.len().is_multiple_of(2) {
         return Err(bad("is cut short: UTF-16 text needs an even number of bytes"));
     }
     let units: Vec<u16> = bytes.chunks_exact(2).map(|c| unit([c[0], c[1]])).collect();
@@ -115,8 +115,7 @@ fn comma_to_point(v: &str) -> Option<String> {
         None => (body, None),
     };
     let groups: Vec<&str> = int.split('.').collect();
-    let grouped_right = groups.len() == 1
-        || (!groups[0].is_empty() && groups[0].len() <= 3 && groups[1..].iter().all(|g| g.len() == 3));
+    let grouped_right = groups.len() == 1 || (!groups[0].is_empty() && groups[0].len() <= 3 && groups[1..].iter().all(|g| g.len() == 3));
     if !grouped_right || frac.is_some_and(|f| f.contains(['.', ','])) {
         return None;
     }
