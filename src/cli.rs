@@ -1,10 +1,8 @@
 //! The command line: clap definitions and what each command does. `main.rs` only calls `run`.
 
-use crate::domain::escalation::Tier;
 use crate::domain::gates::GateAction;
 use crate::domain::{ItemKey, Period};
 use crate::store::edit::{EscalationAction, MilestoneAction};
-use crate::store::read::EscalationFilter;
 use crate::store::{Change, Edit, Store, StoreError};
 use anyhow::{anyhow, bail, Context, Result};
 use chrono::NaiveDate;
@@ -13,13 +11,20 @@ use std::path::{Path, PathBuf};
 
 pub mod build_info;
 pub mod complete;
+mod dates;
 mod digest;
 mod formats;
+mod import;
+mod listing;
+mod lists;
 mod man;
 mod out_file;
 mod settings;
 pub mod stdout;
-pub use formats::{ExportWhat, ReportFormat};
+pub use formats::{ExportFormat, ExportWhat, ReportFormat};
+pub use import::ImportFormat;
+pub use listing::ListFormat;
+pub use lists::{CheckFormat, ListKind};
 
 const AFTER_HELP: &str = "\
 Items are named by short keys everywhere: O-3 objective, KR-12 key result, K-4 KPI, M-27 measure,
@@ -69,14 +74,6 @@ pub enum Format {
     Json,
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
-pub enum ExportFormat {
-    Json,
-    Csv,
-    /// iCalendar: milestones, decisions due and check-in meetings, for a calendar program.
-    Ics,
-}
-
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Create the demo organisation (if it is not there yet) and open it.
@@ -98,27 +95,37 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
-    /// Import a plan (JSON, as written by `keel export --format json`) or values (a .csv file).
+    /// Import a plan (JSON, as written by `keel export --format json`) or values (a .csv or .xlsx file).
     ///
-    /// A values CSV has a header with `key`, `period` and any of `planned`, `forecast`, `actual`,
-    /// `comment` (also `baseline`, `confidence`; names in any case). Empty cells leave a value as
-    /// it is. Every row is checked first and all problems are reported with their line; then all
-    /// rows are applied in one transaction through the rules: all land or none do.
+    /// A values file has a header with `key`, `period` and any of `planned`, `forecast`, `actual`,
+    /// `comment` (also `baseline`, `confidence`; names in any case), separated by `,` or `;` (then
+    /// decimal commas: 1.234,56). Empty cells leave a value as it is. Every row is checked first
+    /// and all problems are reported with their line; then all rows are applied in one
+    /// transaction through the rules: all land or none do. FILE `-` reads standard input (JSON
+    /// when it starts with `{`, else CSV).
     Import {
+        /// The file, or `-` for standard input.
         file: PathBuf,
         /// Check the file and report what would happen, without changing anything.
         #[arg(long)]
         dry_run: bool,
+        /// What the file is, whatever its name says (default: from the extension; for `-`, from the content).
+        #[arg(long, value_enum)]
+        format: Option<ImportFormat>,
+        /// Print nothing but errors (no progress, no effects).
+        #[arg(long, short)]
+        quiet: bool,
     },
     /// Export the plan (JSON, round-trips exactly through `keel import`), or items or values as
     /// CSV that is safe to open in a spreadsheet (or as JSON lists for scripts).
     Export {
-        #[arg(long, value_enum, default_value = "json")]
-        format: ExportFormat,
+        /// json or csv; default: what --out's extension says, else json.
+        #[arg(long, value_enum)]
+        format: Option<ExportFormat>,
         /// What to export: plan (JSON only; the default for JSON), items (the default for CSV), values.
         #[arg(long, value_enum)]
         what: Option<ExportWhat>,
-        /// Write to FILE instead of standard output (mode 0600; an existing FILE only with --force).
+        /// Write to FILE instead of standard output (mode 0600; an existing FILE only with --force; `-` is standard output).
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
         /// Replace FILE if it exists (never the database keel has open).
@@ -128,15 +135,16 @@ pub enum Command {
     /// The steering committee report: objectives, key results and measures with both statuses,
     /// escalations by tier, the value funnel, targets, stale items and health warnings.
     Report {
-        #[arg(long, value_enum, default_value = "md")]
-        format: ReportFormat,
+        /// md, html or xlsx; default: what --out's extension says, else md.
+        #[arg(long, value_enum)]
+        format: Option<ReportFormat>,
         /// Only this cycle (C-n or its name).
         #[arg(long, add = complete::cycles())]
         cycle: Option<String>,
         /// Only this unit and its sub-units (U-n or its name).
         #[arg(long, add = complete::units())]
         unit: Option<String>,
-        /// Write to FILE instead of standard output (mode 0600; an existing FILE only with --force).
+        /// Write to FILE instead of standard output (mode 0600; an existing FILE only with --force; `-` is standard output).
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
         /// Replace FILE if it exists (never the database keel has open).
@@ -196,6 +204,9 @@ pub enum Command {
         /// List the gate requests waiting for your approval.
         #[arg(long)]
         pending: bool,
+        /// With --pending: table, csv or json.
+        #[arg(long, value_enum, default_value = "table")]
+        format: ListFormat,
     },
     /// List open escalations, most severe first.
     Escalations {
@@ -211,8 +222,39 @@ pub enum Command {
         /// Include closed escalations.
         #[arg(long)]
         all: bool,
-        #[arg(long, value_enum, default_value = "text")]
-        format: Format,
+        #[arg(long, value_enum, default_value = "table")]
+        format: ListFormat,
+    },
+    /// List items by what the tree shows: `keel list measures --owner jdoe --status red`.
+    List {
+        #[arg(value_enum)]
+        kind: ListKind,
+        /// Only items owned by this login.
+        #[arg(long)]
+        owner: Option<String>,
+        /// Only this unit and its sub-units (U-n or its name): objectives tagged with it, measures of it.
+        #[arg(long)]
+        unit: Option<String>,
+        /// Only measures at this stage (defined, identified, detailed, decided, implemented, closed).
+        #[arg(long)]
+        stage: Option<String>,
+        /// Only items whose status in the tree is this (green, amber, red, stale, no data).
+        #[arg(long)]
+        status: Option<String>,
+        /// Only measures whose implementation status is this (as `keel export --what items` writes it).
+        #[arg(long)]
+        implementation: Option<String>,
+        /// Only measures whose potential (value) status is this.
+        #[arg(long)]
+        potential: Option<String>,
+        /// Only items with an open escalation of this tier: owner, sponsor, steering (or 1, 2, 3).
+        #[arg(long)]
+        tier: Option<String>,
+        /// Only this cycle (C-n or its name): its objectives and key results, and measures serving them.
+        #[arg(long)]
+        cycle: Option<String>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: ListFormat,
     },
     /// Act on one escalation: ack, assign P-n, decide TEXT, resolve TEXT, snooze DATE --reason TEXT.
     Escalation {
@@ -225,8 +267,9 @@ pub enum Command {
     },
     /// Every status, escalation, roll-up and health check. Exit code 0, 1 or 2 (see below).
     Check {
+        /// text, json (the whole report) or csv (the open escalations).
         #[arg(long, value_enum, default_value = "text")]
-        format: Format,
+        format: CheckFormat,
         /// Also recompute all derived state from scratch and compare.
         #[arg(long)]
         deep: bool,
@@ -235,13 +278,17 @@ pub enum Command {
     Log {
         #[arg(add = complete::keys())]
         key: Option<String>,
-        /// Only changes on or after this date (YYYY-MM-DD).
+        /// Only changes on or after this day: a date, a period (2026-W47, 2026-11), today, or back from today (7d, 2w).
         #[arg(long)]
         since: Option<String>,
+        /// Only changes up to the end of this day (written as --since).
+        #[arg(long)]
+        until: Option<String>,
+        /// Show at most the newest N (0: all); keel says when there were more.
         #[arg(long, default_value_t = 200)]
         limit: i64,
-        #[arg(long, value_enum, default_value = "text")]
-        format: Format,
+        #[arg(long, value_enum, default_value = "table")]
+        format: ListFormat,
     },
     /// Verify the audit log's hash chain.
     Audit {
@@ -299,11 +346,14 @@ pub enum Command {
     },
     /// Every change since a date (or since the last check-in meeting), grouped by item.
     Changes {
-        /// YYYY-MM-DD; default: the start of the last check-in meeting.
+        /// A date, a period (2026-W47), today, or back from today (7d, 2w); default: the start of the last check-in meeting.
         #[arg(long)]
         since: Option<String>,
-        #[arg(long, value_enum, default_value = "text")]
-        format: Format,
+        /// Only changes up to the end of this day (written as --since).
+        #[arg(long)]
+        until: Option<String>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: ListFormat,
     },
     /// Print the default database path.
     Where,
@@ -345,6 +395,9 @@ pub enum Command {
         measures: usize,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Print nothing but errors (no progress bar, no summary).
+        #[arg(long, short)]
+        quiet: bool,
     },
     /// Measure keel on a generated organisation in a temporary file, against plain SQLite.
     Bench {
@@ -365,7 +418,10 @@ pub enum Command {
 #[derive(Subcommand, Debug)]
 pub enum CycleAction {
     /// List cycles, newest first.
-    List,
+    List {
+        #[arg(long, value_enum, default_value = "table")]
+        format: ListFormat,
+    },
     /// Start a new cycle from FROM (C-n): `keel cycle copy C-1 --name FY27-H1 --start 2027-01-01 --end 2027-06-30`.
     Copy {
         #[arg(add = complete::cycles())]
@@ -550,55 +606,20 @@ pub fn run(cli: Cli) -> Result<i32> {
             println!("next: keel import plan.json --db {}", path.display());
             Ok(0)
         }
-        Some(Command::Import { file, dry_run }) if formats::is_csv(&file) => formats::import_values(&db(), &file, dry_run),
-        Some(Command::Import { file, dry_run }) => {
-            let plan = crate::io::plan::read(&file).map_err(|e| anyhow!(StoreError::Import(e.to_string())))?;
-            if dry_run {
-                let (items, values) = (
-                    plan.cycles.len()
-                        + plan.units.len()
-                        + plan.people.len()
-                        + plan.kras.len()
-                        + plan.objectives.len()
-                        + plan.key_results.len()
-                        + plan.kpis.len()
-                        + plan.nodes.len()
-                        + plan.measures.len(),
-                    plan.values.len(),
-                );
-                // Apply in a scratch copy so every rule runs, then throw it away.
-                let scratch = tempfile_path(&db())?;
-                {
-                    let store = open(&db())?;
-                    store.backup_to(&scratch)?;
-                }
-                let result = (|| -> Result<crate::store::EditOutcome> {
-                    let mut s = Store::open(&scratch)?;
-                    Ok(s.import_plan(plan)?)
-                })();
-                for suffix in ["", "-wal", "-shm"] {
-                    let _ = std::fs::remove_file(format!("{}{suffix}", scratch.display()));
-                }
-                let outcome = result?;
-                println!("dry run: would import {items} items and {values} values; nothing was changed");
-                print_effects(&outcome);
-                return Ok(0);
-            }
-            let mut store = open(&db())?;
-            let outcome = store.import_plan(plan)?;
-            print_effects(&outcome);
-            Ok(0)
+        Some(Command::Import { file, dry_run, format, quiet }) => {
+            import::run(import::Request { db: &db(), file: &file, format, dry_run, quiet })
         }
-        Some(Command::Export { format: ExportFormat::Ics, what: Some(w), .. }) => bail!(StoreError::Invalid {
-            key: "--what".into(),
-            field: format!("{w:?}").to_lowercase(),
-            why: "the calendar export has no --what: leave it out".into()
-        }),
-        Some(Command::Export { format: ExportFormat::Ics, what: None, out, force }) => digest::export_ics(&db(), out.as_deref(), force),
-        Some(Command::Export { format, what, out, force }) => {
-            formats::export(&db(), format == ExportFormat::Json, what, out.as_deref(), force)
-        }
+        Some(Command::Export { format, what, out, force }) => match (formats::export_format(format, out.as_deref())?, what) {
+            (ExportFormat::Ics, Some(w)) => bail!(StoreError::Invalid {
+                key: "--what".into(),
+                field: format!("{w:?}").to_lowercase(),
+                why: "the calendar export has no --what: leave it out".into()
+            }),
+            (ExportFormat::Ics, None) => digest::export_ics(&db(), formats::out_path(out.as_deref()), force),
+            (format, what) => formats::export(&db(), format == ExportFormat::Json, what, out.as_deref(), force),
+        },
         Some(Command::Report { format, cycle, unit, out, force, summary, top, only, depth }) => {
+            let format = formats::report_format(format, out.as_deref())?;
             let size = formats::ReportSize { pack_top: summary.then_some(top), only, depth };
             formats::report(&db(), format, cycle.as_deref(), unit.as_deref(), out.as_deref(), force, size)
         }
@@ -647,10 +668,10 @@ pub fn run(cli: Cli) -> Result<i32> {
             print_effects(&outcome);
             Ok(0)
         }
-        Some(Command::Gate { key: k, action, reason, pending }) => {
+        Some(Command::Gate { key: k, action, reason, pending, format }) => {
             let mut store = open(&db())?;
             if pending || k.is_none() {
-                return gate_pending(&store);
+                return lists::gate_pending(&store, format);
             }
             let item = key(k.as_deref().unwrap_or_default())?;
             let action_s = action.ok_or_else(|| {
@@ -672,23 +693,11 @@ pub fn run(cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Some(Command::Escalations { tier, owner, unit, all, format }) => {
-            let store = open(&db())?;
-            let tier = match tier {
-                Some(t) => Some(Tier::parse(&t).ok_or_else(|| {
-                    anyhow!(StoreError::Invalid {
-                        key: "--tier".into(),
-                        field: t.clone(),
-                        why: "use owner, sponsor or steering (or 1, 2, 3)".into()
-                    })
-                })?),
-                None => None,
-            };
-            let rows = store.escalations(&EscalationFilter { tier, owner_login: owner, unit, include_closed: all })?;
-            match format {
-                Format::Json => println!("{}", serde_json::to_string_pretty(&rows)?),
-                Format::Text => print!("{}", crate::io::text::escalations(&rows)),
-            }
-            Ok(0)
+            lists::escalations(&open(&db())?, tier.as_deref(), owner, unit, all, format)
+        }
+        Some(Command::List { kind, owner, unit, stage, status, implementation, potential, tier, cycle, format }) => {
+            let args = lists::ListArgs { kind, owner, unit, stage, status, implementation, potential, tier, cycle, format };
+            lists::list(&open(&db())?, args)
         }
         Some(Command::Escalation { id, action, arg, reason }) => {
             let mut store = open(&db())?;
@@ -746,8 +755,9 @@ pub fn run(cli: Cli) -> Result<i32> {
             let report = store.check()?;
             let diffs = if deep { store.derived_differences()? } else { vec![] };
             match format {
-                Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-                Format::Text => {
+                CheckFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+                CheckFormat::Csv => print!("{}", lists::escalations_csv(&report.escalations)?),
+                CheckFormat::Text => {
                     print!("{}", crate::io::text::check(&report));
                     let leftovers = crate::store::files::stale_leftovers(&crate::store::files::folder_of(store.path()));
                     if !leftovers.is_empty() {
@@ -767,16 +777,9 @@ pub fn run(cli: Cli) -> Result<i32> {
             }
             Ok(report.exit_code)
         }
-        Some(Command::Log { key: k, since, limit, format }) => {
-            let store = open(&db())?;
+        Some(Command::Log { key: k, since, until, limit, format }) => {
             let k = k.map(|k| key(&k)).transpose()?.map(|k| k.to_string());
-            let since = since.map(|s| parse_date(&s, "--since")).transpose()?.map(|d| d.to_string());
-            let rows = store.audit_log(k.as_deref(), since.as_deref(), Some(limit))?;
-            match format {
-                Format::Json => println!("{}", serde_json::to_string_pretty(&rows)?),
-                Format::Text => print!("{}", crate::io::text::log(&rows)),
-            }
-            Ok(0)
+            lists::log(&open(&db())?, k, since.as_deref(), until.as_deref(), limit, format)
         }
         Some(Command::Audit { action: AuditAction::Verify { expect } }) => {
             let store = open(&db())?;
@@ -844,13 +847,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             println!("database: {}{}", path.display(), if store.demo { " (demo)" } else { "" });
             Ok(0)
         }
-        Some(Command::Cycle { action: CycleAction::List }) => {
-            let store = open(&db())?;
-            for (key, name, start, end) in store.cycles()? {
-                println!("{key:<5} {name:<12} {start} – {end}");
-            }
-            Ok(0)
-        }
+        Some(Command::Cycle { action: CycleAction::List { format } }) => lists::cycles(&open(&db())?, format),
         Some(Command::Cycle { action: CycleAction::Copy { from, name, start, end } }) => {
             let mut store = open(&db())?;
             let change =
@@ -858,27 +855,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             print_effects(&store.edit(Edit::one(change))?);
             Ok(0)
         }
-        Some(Command::Changes { since, format }) => {
-            let store = open(&db())?;
-            let since = match since {
-                Some(s) => parse_date(&s, "--since")?.to_string(),
-                None => store.last_meeting(None)?.map(|m| m.started_at).unwrap_or_else(|| "0000".into()),
-            };
-            let groups = store.changes_since(&since)?;
-            match format {
-                Format::Json => println!("{}", serde_json::to_string_pretty(&groups)?),
-                Format::Text => {
-                    println!("changes since {since}: {} items", groups.len());
-                    for g in groups {
-                        println!("{} {}", g.key, g.title);
-                        for r in g.changes {
-                            println!("    {}", crate::io::text::log_line(&r));
-                        }
-                    }
-                }
-            }
-            Ok(0)
-        }
+        Some(Command::Changes { since, until, format }) => lists::changes(&open(&db())?, since.as_deref(), until.as_deref(), format),
         Some(Command::Where) => {
             println!("{}", db().display());
             Ok(0)
@@ -887,13 +864,16 @@ pub fn run(cli: Cli) -> Result<i32> {
             stdout::write_bytes(&complete::registration(shell)?);
             Ok(0)
         }
-        Some(Command::Generate { measures, seed }) => {
+        Some(Command::Generate { measures, seed, quiet }) => {
             let path = db();
             let mut store = Store::create(&path, false)?;
             let spec = crate::io::generate::Spec { measures, seed, today: store.clock().today, admin_login: store.actor.login.clone() };
-            let bar = crate::io::progress::bar(measures as u64, "generating");
+            let bar = if quiet { indicatif::ProgressBar::hidden() } else { crate::io::progress::bar(measures as u64, "generating") };
             let spent = crate::io::generate::load(&mut store, &spec, |done| bar.set_position(done as u64))?;
             bar.finish_and_clear();
+            if quiet {
+                return Ok(0);
+            }
             println!(
                 "generated {measures} measures ({} values) into {} in {:.1} s; you are its PMO administrator",
                 spec.shape().values(),
@@ -923,14 +903,6 @@ pub fn run(cli: Cli) -> Result<i32> {
             digest::run(&db(), whom, mail)
         }
     }
-}
-
-fn tempfile_path(db: &Path) -> Result<PathBuf> {
-    let dir = std::env::temp_dir();
-    let name = format!("keel-dry-run-{}-{}.db", std::process::id(), db.file_name().and_then(|n| n.to_str()).unwrap_or("db"));
-    let p = dir.join(name);
-    let _ = std::fs::remove_file(&p);
-    Ok(p)
 }
 
 /// `keel audit verify [--expect HASH]`: 0 when the chain, its triggers and the data agree (and
@@ -968,17 +940,6 @@ fn audit_verify(store: &Store, expect: Option<&str>) -> Result<i32> {
     if let Some(h) = &v.last_hash {
         println!("last hash: {h} (row {})", v.rows);
         println!("note it outside this file: `keel audit verify --expect {h}` later shows whether anything up to it was changed");
-    }
-    Ok(0)
-}
-
-fn gate_pending(store: &Store) -> Result<i32> {
-    let rows = store.pending_approvals()?;
-    if rows.is_empty() {
-        println!("no gate requests wait for {}", store.actor.display());
-    }
-    for (key, title, pending, awaiting) in rows {
-        println!("{key:<6} {title} — requested {pending}; awaiting {awaiting}");
     }
     Ok(0)
 }

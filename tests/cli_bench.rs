@@ -1,14 +1,15 @@
 //! `keel generate` and `keel bench` as a script sees them: piped output is quiet (no progress
 //! bars), `generate` makes a file keel checks cleanly, and `bench --json` prints one JSON object
 //! with exactly the figures the issues name (the first fourteen as they always were, then how
-//! many runs each is the median of and the spreads). The figures' values are not judged here —
-//! speed is proven by running the benchmark, never by timed tests.
+//! many runs each is the median of, the spreads, and the values CSV import against the same
+//! values as a JSON plan). The figures' values are not judged here — speed is proven by running
+//! the benchmark, never by timed tests.
 
 mod common;
 
 use common::*;
 
-const FIGURES: [&str; 18] = [
+const FIGURES: [&str; 22] = [
     "measures",
     "values",
     "load_s",
@@ -27,10 +28,14 @@ const FIGURES: [&str; 18] = [
     "load_ratio_spread",
     "open_first_frame_ms_spread",
     "check_ratio_spread",
+    "csv_import_s",
+    "csv_import_json_s",
+    "csv_import_ratio",
+    "csv_import_ratio_spread",
 ];
 
 /// The spreads, as largest over smallest: never below 1.
-const SPREADS: [&str; 3] = ["load_ratio_spread", "open_first_frame_ms_spread", "check_ratio_spread"];
+const SPREADS: [&str; 4] = ["load_ratio_spread", "open_first_frame_ms_spread", "check_ratio_spread", "csv_import_ratio_spread"];
 
 #[test]
 fn bench_json_prints_exactly_the_figures_and_nothing_on_a_pipe() {
@@ -49,7 +54,11 @@ fn bench_json_prints_exactly_the_figures_and_nothing_on_a_pipe() {
         assert!(v.is_finite() && v >= 0.0, "{name} = {v}");
     }
     // The ratios are the figures over their baselines (within the rounding of tiny figures).
-    for (ratio, over, base) in [("load_ratio", "load_s", "load_baseline_s"), ("check_ratio", "check_s", "check_baseline_s")] {
+    for (ratio, over, base) in [
+        ("load_ratio", "load_s", "load_baseline_s"),
+        ("check_ratio", "check_s", "check_baseline_s"),
+        ("csv_import_ratio", "csv_import_s", "csv_import_json_s"),
+    ] {
         let (r, a, b) = (object[ratio].as_f64().unwrap(), object[over].as_f64().unwrap(), object[base].as_f64().unwrap());
         assert!(b > 0.0 && (a / b - r).abs() <= 0.15 * r + 0.05, "{ratio} = {r}, but {over} / {base} = {a} / {b}");
     }
@@ -76,7 +85,7 @@ fn bench_repeat_sets_how_many_pairs_and_openings_are_timed() {
     r.code(64).stderr_has(&["--repeat"]);
     // The table says what its figures are the medians of.
     let r = run(keel(k.dir.path()), &["bench", "--measures", "100", "--repeat", "2"]);
-    r.ok().stdout_has(&["medians of 2 loads and 6 checks and openings", "load_ratio_spread", "check_ratio_spread"]);
+    r.ok().stdout_has(&["medians of 2 loads and 6 checks and openings", "load_ratio_spread", "check_ratio_spread", "csv_import_ratio"]);
 }
 
 #[test]

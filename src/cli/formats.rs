@@ -1,15 +1,15 @@
-//! The commands that move data in and out in other formats: `keel report`, `keel import` of a
-//! values CSV and `keel export --format csv` (and the JSON lists). `cli.rs` parses, this runs.
+//! The commands that move data out in other formats: `keel report` and `keel export` (the plan,
+//! CSV and the JSON lists). `cli.rs` parses, this runs. `--out -` is standard output, and without
+//! `--format` the format follows `--out`'s extension (`--out r.xlsx` writes a workbook).
 
 use crate::domain::ItemKey;
-use crate::io::csv::{self as values_csv, Problem, Row};
-use crate::store::read::{EscalationFilter, EscalationRow};
-use crate::store::{Change, Edit, EditOutcome, Store, StoreError};
-use anyhow::{anyhow, bail, Context, Result};
+use crate::io::csv as values_csv;
+use crate::store::{Store, StoreError};
+use anyhow::{anyhow, bail, Result};
 use clap::ValueEnum;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
 pub enum ReportFormat {
@@ -29,6 +29,76 @@ pub enum ExportWhat {
     Items,
     /// One row per item and period: planned, forecast, actual, comment; re-importable as it is.
     Values,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum ExportFormat {
+    Json,
+    Csv,
+    /// iCalendar: milestones, decisions due and check-in meetings, for a calendar program.
+    Ics,
+}
+
+/// `--out -` means standard output, as no `--out` does.
+pub fn out_path(out: Option<&Path>) -> Option<&Path> {
+    out.filter(|p| *p != Path::new("-"))
+}
+
+/// The format to write: `--format` if given, else what `--out`'s extension names, else the
+/// default. A `--format` that contradicts the extension is refused rather than guessed between.
+fn follow_extension<F: ValueEnum + Copy + PartialEq>(
+    given: Option<F>,
+    out: Option<&Path>,
+    by_extension: fn(&str) -> Option<F>,
+    default: F,
+) -> Result<F> {
+    let name = |f: F| f.to_possible_value().map(|v| v.get_name().to_string()).unwrap_or_default();
+    let implied = out_path(out)
+        .and_then(|p| Some((p, p.extension()?.to_str()?.to_ascii_lowercase())))
+        .and_then(|(p, e)| Some((p, by_extension(&e)?)));
+    match (given, implied) {
+        (Some(g), Some((p, i))) if g != i => bail!(StoreError::Invalid {
+            key: format!("--format {}", name(g)),
+            field: format!("--out {}", p.display()),
+            why: format!(
+                "the file name says {}: give a name ending in .{} for {}, or leave --format out. Nothing was written",
+                name(i),
+                name(g),
+                name(g)
+            )
+        }),
+        (Some(g), _) => Ok(g),
+        (None, Some((_, i))) => Ok(i),
+        (None, None) => Ok(default),
+    }
+}
+
+pub fn report_format(given: Option<ReportFormat>, out: Option<&Path>) -> Result<ReportFormat> {
+    follow_extension(
+        given,
+        out,
+        |e| match e {
+            "md" | "markdown" => Some(ReportFormat::Md),
+            "html" | "htm" => Some(ReportFormat::Html),
+            "xlsx" => Some(ReportFormat::Xlsx),
+            _ => None,
+        },
+        ReportFormat::Md,
+    )
+}
+
+pub fn export_format(given: Option<ExportFormat>, out: Option<&Path>) -> Result<ExportFormat> {
+    follow_extension(
+        given,
+        out,
+        |e| match e {
+            "json" => Some(ExportFormat::Json),
+            "csv" => Some(ExportFormat::Csv),
+            "ics" => Some(ExportFormat::Ics),
+            _ => None,
+        },
+        ExportFormat::Json,
+    )
 }
 
 /// Write to FILE (see [`super::out_file`]) or to standard output.
@@ -88,6 +158,7 @@ pub fn report(
     force: bool,
     size: ReportSize,
 ) -> Result<i32> {
+    let out = out_path(out);
     let store = Store::open(db)?;
     let mut model = store.report(cycle, unit)?;
     if size.pack_top.is_some() && format == ReportFormat::Xlsx {
@@ -123,6 +194,7 @@ pub fn report(
 }
 
 pub fn export(db: &Path, json: bool, what: Option<ExportWhat>, out: Option<&Path>, force: bool) -> Result<i32> {
+    let out = out_path(out);
     let store = Store::open(db)?;
     let text = match (json, what.unwrap_or(if json { ExportWhat::Plan } else { ExportWhat::Items })) {
         (true, ExportWhat::Plan) => crate::io::plan::to_text(&store.export_plan()?)?,
@@ -138,62 +210,6 @@ pub fn export(db: &Path, json: bool, what: Option<ExportWhat>, out: Option<&Path
     };
     write_out(out, text.as_bytes(), false, &store, force)?;
     Ok(0)
-}
-
-/// Every problem of a values file, one per line, as `FILE:LINE: column C: what`.
-fn refuse(file: &str, problems: &[Problem]) -> anyhow::Error {
-    let mut msg = format!("{file}: {} problem{}; nothing was imported:", problems.len(), if problems.len() == 1 { "" } else { "s" });
-    for p in problems {
-        msg.push_str(&format!(
-            "\n  {file}:{}: {}",
-            p.line,
-            p.column.as_ref().map(|c| format!("column {c}: {}", p.what)).unwrap_or_else(|| p.what.clone())
-        ));
-    }
-    anyhow!(StoreError::Import(msg))
-}
-
-/// The key a store error is about, if it names one.
-fn error_key(e: &StoreError) -> Option<(String, Option<String>)> {
-    match e {
-        StoreError::UnknownKey(k) => Some((k.clone(), None)),
-        StoreError::UnknownField { key, .. } | StoreError::Refused { key, .. } => Some((key.clone(), None)),
-        StoreError::Invalid { key, field, .. } | StoreError::Conflict { key, field, .. } => Some((key.clone(), Some(field.clone()))),
-        StoreError::Permission(s) | StoreError::ReadOnly(s) => {
-            let head = s.split(':').next()?;
-            ItemKey::parse(head).ok().map(|k| (k.to_string(), None))
-        }
-        _ => None,
-    }
-}
-
-/// Name the CSV lines behind an error the store raised while applying the rows.
-fn blame(file: &str, rows: &[Row], e: StoreError) -> anyhow::Error {
-    let lines: Vec<u64> = match error_key(&e) {
-        Some((key, field)) => {
-            let period = field.as_deref().and_then(|f| f.split_once('@')).map(|(_, p)| p.to_string());
-            let of_key: Vec<&Row> = rows.iter().filter(|r| r.key.to_string() == key).collect();
-            let exact: Vec<u64> =
-                of_key.iter().filter(|r| period.as_deref().is_some_and(|p| r.period.to_string() == p)).map(|r| r.line).collect();
-            if exact.is_empty() {
-                of_key.iter().map(|r| r.line).collect()
-            } else {
-                exact
-            }
-        }
-        None => vec![],
-    };
-    let at = if lines.is_empty() {
-        file.to_string()
-    } else {
-        format!("{file}:{}", lines.iter().map(|l| l.to_string()).collect::<Vec<_>>().join(","))
-    };
-    anyhow::Error::from(e).context(format!("{at}: nothing was imported"))
-}
-
-/// (key, tier) of each open escalation.
-fn tiers(rows: &[EscalationRow]) -> BTreeMap<String, i64> {
-    rows.iter().map(|e| (e.key.clone(), e.tier)).collect()
 }
 
 /// How the open escalations moved between two snapshots, one line each.
@@ -215,146 +231,25 @@ pub fn escalation_moves(before: &BTreeMap<String, i64>, after: &BTreeMap<String,
     out
 }
 
-fn shown(field: &str, v: Option<&str>) -> String {
-    match v {
-        None => "(empty)".into(),
-        Some(s) if field == "comment" => format!("{s:?}"),
-        Some(s) => crate::domain::Num::from_stored(s).map(|n| n.grouped()).unwrap_or_else(|| s.to_string()),
-    }
-}
-
-pub fn import_values(db: &Path, file: &Path, dry_run: bool) -> Result<i32> {
-    let name = file.display().to_string();
-    let bytes = std::fs::read(file).with_context(|| format!("cannot read {name}"))?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];
-        let line = good.iter().filter(|b| **b == b'\n').count() + 1;
-        anyhow!(StoreError::Import(format!("{name}:{line}: not UTF-8 text; save the file as UTF-8 CSV. Nothing was imported.")))
-    })?;
-    let (rows, mut problems) = values_csv::read_values(&text);
-    let mut store = Store::open(db)?;
-    // Keys the file does not know are found now, with their lines, rather than mid-transaction.
-    let keys: BTreeSet<String> = rows.iter().map(|r| r.key.to_string()).collect();
-    let known = store.existing_keys(&keys)?;
-    for r in rows.iter().filter(|r| !known.contains(&r.key.to_string())) {
-        problems.push(Problem { line: r.line, column: Some("key".into()), what: format!("no item {} in this file", r.key) });
-    }
-    if !problems.is_empty() {
-        problems.sort_by_key(|p| p.line);
-        return Err(refuse(&name, &problems));
-    }
-    if rows.is_empty() {
-        println!("{name}: no rows to import; nothing was changed");
-        return Ok(0);
-    }
-    // What each row would change, against the values in the file now.
-    let current: BTreeMap<(String, String), crate::domain::plan::Value> =
-        store.export_plan()?.values.into_iter().map(|v| ((v.item.clone(), v.period.clone()), v)).collect();
-    let mut listing = Vec::new();
-    let mut changes = Vec::new();
-    for r in &rows {
-        let old = current.get(&(r.key.to_string(), r.period.to_string()));
-        for (field, value) in &r.cells {
-            let was = values_csv::cell_of(old, field);
-            // The same number at another scale (22000 for 22000.00) is no change.
-            if values_csv::same(field, was.as_deref(), value) {
-                continue;
-            }
-            listing.push(format!(
-                "  line {:<5} {:<7} {:<9} {:<9} {} → {}",
-                r.line,
-                r.key.to_string(),
-                r.period.to_string(),
-                field,
-                shown(field, was.as_deref()),
-                shown(field, Some(value))
-            ));
-            changes.push(Change::Value {
-                key: r.key.clone(),
-                period: r.period,
-                field: field.to_string(),
-                value: value.clone(),
-                if_version: None,
-            });
-        }
-    }
-    let items: BTreeSet<String> = rows.iter().map(|r| r.key.to_string()).collect();
-    let reason = Some(format!("import {}", file.file_name().and_then(|n| n.to_str()).unwrap_or("values.csv")));
-    let edit = Edit { changes, reason };
-    if let Some(why) = store.read_only_reason() {
-        bail!(StoreError::ReadOnly(format!("{why}; nothing was imported")));
-    }
-    let before = tiers(&store.escalations(&EscalationFilter::default())?);
-    let (outcome, after): (EditOutcome, BTreeMap<String, i64>) = if edit.changes.is_empty() {
-        (EditOutcome::default(), before.clone())
-    } else if dry_run {
-        let scratch = scratch_path(db);
-        store.backup_to(&scratch)?;
-        let result = (|| -> Result<(EditOutcome, BTreeMap<String, i64>)> {
-            let mut s = Store::open(&scratch)?;
-            let outcome = s.edit(edit).map_err(|e| blame(&name, &rows, e))?;
-            Ok((outcome, tiers(&s.escalations(&EscalationFilter::default())?)))
-        })();
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", scratch.display()));
-        }
-        result?
-    } else {
-        let outcome = store.edit(edit).map_err(|e| blame(&name, &rows, e))?;
-        (outcome, tiers(&store.escalations(&EscalationFilter::default())?))
-    };
-    let moves = escalation_moves(&before, &after);
-    let verb = if dry_run { "would change" } else { "changed" };
-    let empty = rows.iter().filter(|r| r.cells.is_empty()).count();
-    println!(
-        "{}{name}: {} rows{}; {} values {verb} on {} items{}",
-        if dry_run { "dry run: " } else { "" },
-        rows.len(),
-        if empty > 0 { format!(" ({empty} with only empty cells)") } else { String::new() },
-        listing.len(),
-        items.len(),
-        if dry_run { "; nothing was changed" } else { "" }
-    );
-    if dry_run {
-        for l in &listing {
-            println!("{l}");
-        }
-    }
-    let what = if dry_run { "escalations that would move" } else { "escalations moved" };
-    if moves.is_empty() {
-        println!("{what}: none");
-    } else {
-        println!("{what}:");
-    }
-    for m in &moves {
-        println!("  {m}");
-    }
-    if !outcome.effects.is_empty() {
-        println!("effects:");
-        for e in &outcome.effects {
-            println!("  {e}");
-        }
-    }
-    Ok(0)
-}
-
-fn scratch_path(db: &Path) -> PathBuf {
-    let name = format!("keel-dry-run-{}-{}", std::process::id(), db.file_name().and_then(|n| n.to_str()).unwrap_or("db"));
-    let p = std::env::temp_dir().join(name);
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", p.display()));
-    }
-    p
-}
-
-/// Does this path name a values CSV (rather than a JSON plan)?
-pub fn is_csv(path: &Path) -> bool {
-    path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("csv"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_format_follows_the_out_extension_unless_given_and_a_contradiction_is_refused() {
+        let p = |s: &'static str| Some(Path::new(s));
+        assert_eq!(report_format(None, p("r.xlsx")).unwrap(), ReportFormat::Xlsx);
+        assert_eq!(report_format(None, p("r.HTML")).unwrap(), ReportFormat::Html);
+        assert_eq!(report_format(None, p("r.txt")).unwrap(), ReportFormat::Md);
+        assert_eq!(report_format(None, None).unwrap(), ReportFormat::Md);
+        assert_eq!(report_format(Some(ReportFormat::Html), p("-")).unwrap(), ReportFormat::Html);
+        assert_eq!(report_format(Some(ReportFormat::Html), p("report")).unwrap(), ReportFormat::Html);
+        let e = report_format(Some(ReportFormat::Md), p("r.xlsx")).unwrap_err().to_string();
+        assert!(e.contains("--format md") && e.contains("the file name says xlsx"), "{e}");
+        assert_eq!(export_format(None, p("x.csv")).unwrap(), ExportFormat::Csv);
+        assert_eq!(export_format(None, None).unwrap(), ExportFormat::Json);
+        assert!(export_format(Some(ExportFormat::Json), p("x.csv")).is_err());
+    }
 
     #[test]
     fn escalation_moves_name_each_direction() {
@@ -365,11 +260,5 @@ mod tests {
         assert!(moves.contains(&"M-2: falls from steering committee to owner review".to_string()), "{moves:?}");
         assert!(moves.contains(&"M-3: opens at owner review".to_string()), "{moves:?}");
         assert!(moves.contains(&"K-5: closes (sponsor action no longer needed)".to_string()), "{moves:?}");
-    }
-
-    #[test]
-    fn csv_is_told_by_its_extension() {
-        assert!(is_csv(Path::new("a/values.CSV")));
-        assert!(!is_csv(Path::new("plan.json")));
     }
 }

@@ -6,6 +6,7 @@
 //! begins with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'` so that it stays
 //! text, while number columns are written as plain numbers (`-1200` stays `-1200`).
 
+use super::spreadsheet::{self, Cell, Decimals};
 use crate::domain::{ItemKey, Num, Period};
 use crate::store::report::ItemRow;
 use std::collections::BTreeMap;
@@ -53,15 +54,27 @@ fn unneutralise(s: &str) -> &str {
     }
 }
 
-/// The 1-based line of a byte offset. The reader may place a record's start on the `\n` of the
-/// previous line's CRLF, so line ends at the offset are skipped first.
-fn line_at(text: &str, byte: u64) -> u64 {
-    let bytes = text.as_bytes();
-    let mut b = (byte as usize).min(bytes.len());
-    while b < bytes.len() && (bytes[b] == b'\r' || bytes[b] == b'\n') {
-        b += 1;
+/// Counts lines as the reader moves forward through the text, so that finding a row's line costs
+/// only the bytes since the last row (linear in the file, however long). A record may start on
+/// the `\n` of the previous line's CRLF, so line ends at the offset are skipped first.
+struct Lines<'a> {
+    bytes: &'a [u8],
+    at: usize,
+    line: u64,
+}
+
+impl Lines<'_> {
+    fn of(&mut self, byte: u64) -> u64 {
+        let mut b = (byte as usize).min(self.bytes.len());
+        while b < self.bytes.len() && (self.bytes[b] == b'\r' || self.bytes[b] == b'\n') {
+            b += 1;
+        }
+        if b >= self.at {
+            self.line += self.bytes[self.at..b].iter().filter(|c| **c == b'\n').count() as u64;
+            self.at = b;
+        }
+        self.line
     }
-    1 + bytes[..b].iter().filter(|c| **c == b'\n').count() as u64
 }
 
 /// Parse a values file. Returns every row, or every problem found (nothing is half-read).
@@ -74,16 +87,74 @@ pub fn parse_values(text: &str) -> Result<Vec<Row>, Vec<Problem>> {
     }
 }
 
-/// Read a values file: the rows that parsed and every problem, by line (so that the caller can
-/// check the good rows against the database and report everything together).
+/// Where a values file came from, for reading its cells and naming them in problems.
+#[derive(Clone, Copy, Debug)]
+struct Layout {
+    decimals: Decimals,
+    /// The CSV separator (None for a workbook, whose problems name cells such as C7).
+    separator: Option<u8>,
+}
+
+impl Layout {
+    fn separated(&self) -> String {
+        match self.separator {
+            Some(s) => format!(" (the columns are separated by '{}')", s as char),
+            None => String::new(),
+        }
+    }
+}
+
+/// Read a values file (text already decoded): the rows that parsed and every problem, by line
+/// (so that the caller can check the good rows against the database and report everything
+/// together). The separator, `,` or `;`, is told from the header.
 pub fn read_values(text: &str) -> (Vec<Row>, Vec<Problem>) {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let sep = spreadsheet::separator(text);
+    let layout = Layout { decimals: spreadsheet::decimals_for(sep), separator: Some(sep) };
+    let mut reader = ::csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(sep).from_reader(text.as_bytes());
+    let mut lines = Lines { bytes: text.as_bytes(), at: 0, line: 1 };
+    let records = reader.records().map(|record| match record {
+        Ok(r) => {
+            let line = r.position().map(|p| lines.of(p.byte())).unwrap_or(0);
+            Ok((line, r.iter().map(|f| Cell::Text(f.to_string())).collect()))
+        }
+        Err(e) => {
+            let line = e.position().map(|p| lines.of(p.byte())).unwrap_or(0);
+            Err(Problem { line, column: None, what: format!("cannot be read as CSV: {e}") })
+        }
+    });
+    read_records(records, layout)
+}
+
+/// Read a values workbook (`.xlsx`): its first sheet, laid out as a values CSV.
+pub fn read_workbook(bytes: &[u8]) -> (Vec<Row>, Vec<Problem>) {
+    match spreadsheet::xlsx_rows(bytes) {
+        Ok(rows) => read_records(rows.into_iter().map(Ok), Layout { decimals: Decimals::Point, separator: None }),
+        Err(p) => (vec![], vec![p]),
+    }
+}
+
+/// A cell as text: text as it is, a workbook's number as its exact decimal.
+fn cell_text(cell: &Cell) -> Result<String, String> {
+    match cell {
+        Cell::Text(s) => Ok(s.clone()),
+        Cell::Number(x) => spreadsheet::double(*x).map(|n| n.to_string()),
+        Cell::Other(what) => Err(format!("is {what}")),
+    }
+}
+
+fn is_blank(cell: &Cell) -> bool {
+    matches!(cell, Cell::Text(s) if s.trim().is_empty())
+}
+
+fn read_records(mut records: impl Iterator<Item = Result<(u64, Vec<Cell>), Problem>>, layout: Layout) -> (Vec<Row>, Vec<Problem>) {
     let mut problems = Vec::new();
-    let mut reader = ::csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
-    let mut records = reader.records();
-    let header = match records.next() {
-        Some(Ok(h)) => h,
-        Some(Err(e)) => return (vec![], vec![Problem { line: 1, column: None, what: format!("cannot read the header: {e}") }]),
+    let (header_line, header) = match records.next() {
+        Some(Ok((line, h))) => (line, h),
+        Some(Err(mut p)) => {
+            p.what = format!("cannot read the header: {}", p.what);
+            return (vec![], vec![p]);
+        }
         None => {
             return (
                 vec![],
@@ -91,6 +162,9 @@ pub fn read_values(text: &str) -> (Vec<Row>, Vec<Problem>) {
             )
         }
     };
+    // Spreadsheets often carry empty columns after the last one used.
+    let used = header.len() - header.iter().rev().take_while(|c| is_blank(c)).count();
+    let header: Vec<String> = header[..used].iter().map(|c| cell_text(c).unwrap_or_default()).collect();
     // Map each column to what it sets.
     enum Col {
         Key,
@@ -104,7 +178,7 @@ pub fn read_values(text: &str) -> (Vec<Row>, Vec<Problem>) {
         let name = raw.trim().to_ascii_lowercase();
         if let Some(first) = seen.insert(name.clone(), i + 1) {
             problems.push(Problem {
-                line: 1,
+                line: header_line,
                 column: Some(crate::domain::num::echo(raw.trim())),
                 what: format!("appears twice (columns {first} and {})", i + 1),
             });
@@ -117,9 +191,13 @@ pub fn read_values(text: &str) -> (Vec<Row>, Vec<Problem>) {
                 Some(c) => Col::Value(c),
                 None => {
                     problems.push(Problem {
-                        line: 1,
+                        line: header_line,
                         column: Some(if raw.trim().is_empty() { format!("{}", i + 1) } else { crate::domain::num::echo(raw.trim()) }),
-                        what: format!("is not a column keel knows: use key, period and any of {}", VALUE_COLUMNS.join(", ")),
+                        what: format!(
+                            "is not a column keel knows{}: use key, period and any of {}",
+                            layout.separated(),
+                            VALUE_COLUMNS.join(", ")
+                        ),
                     });
                     Col::Ignored
                 }
@@ -128,12 +206,16 @@ pub fn read_values(text: &str) -> (Vec<Row>, Vec<Problem>) {
     }
     for required in ["key", "period"] {
         if !seen.contains_key(required) {
-            problems.push(Problem { line: 1, column: None, what: format!("the header has no '{required}' column") });
+            problems.push(Problem {
+                line: header_line,
+                column: None,
+                what: format!("the header has no '{required}' column{}", layout.separated()),
+            });
         }
     }
     if !cols.iter().any(|c| matches!(c, Col::Value(_))) {
         problems.push(Problem {
-            line: 1,
+            line: header_line,
             column: None,
             what: format!("the header names nothing to set: add any of {}", VALUE_COLUMNS.join(", ")),
         });
@@ -145,27 +227,47 @@ pub fn read_values(text: &str) -> (Vec<Row>, Vec<Problem>) {
     let mut rows = Vec::new();
     let mut first_line: BTreeMap<(ItemKey, Period), u64> = BTreeMap::new();
     for record in records {
-        let record = match record {
+        let (line, mut record) = match record {
             Ok(r) => r,
-            Err(e) => {
-                let line = e.position().map(|p| line_at(text, p.byte())).unwrap_or(0);
-                problems.push(Problem { line, column: None, what: format!("cannot be read as CSV: {e}") });
+            Err(p) => {
+                problems.push(p);
                 continue;
             }
         };
-        let line = record.position().map(|p| line_at(text, p.byte())).unwrap_or(0);
-        if record.iter().all(|f| f.trim().is_empty()) {
+        if record.iter().all(is_blank) {
             continue;
         }
+        // Empty cells after the last column are what a spreadsheet leaves; anything else is not.
+        while record.len() > cols.len() && record.last().is_some_and(is_blank) {
+            record.pop();
+        }
         if record.len() != cols.len() {
-            problems.push(Problem { line, column: None, what: format!("has {} fields but the header has {}", record.len(), cols.len()) });
+            problems.push(Problem {
+                line,
+                column: None,
+                what: format!("has {} fields but the header has {}{}", record.len(), cols.len(), layout.separated()),
+            });
             continue;
         }
         let before = problems.len();
         let (mut key, mut period, mut cells) = (None, None, Vec::new());
-        for ((col, name), cell) in cols.iter().zip(&names).zip(record.iter()) {
-            let bad = |what: String| Problem { line, column: Some(name.clone()), what };
-            let v = cell.trim();
+        for (i, ((col, name), cell)) in cols.iter().zip(&names).zip(record.iter()).enumerate() {
+            if matches!(col, Col::Ignored) {
+                continue;
+            }
+            let column = match layout.separator {
+                Some(_) => name.clone(),
+                None => format!("{name} (cell {}{line})", spreadsheet::column_letters(i)),
+            };
+            let bad = |what: String| Problem { line, column: Some(column.clone()), what };
+            let v = match cell_text(cell) {
+                Ok(v) => v,
+                Err(why) => {
+                    problems.push(bad(why));
+                    continue;
+                }
+            };
+            let v = v.trim();
             match col {
                 Col::Key => match ItemKey::parse(v) {
                     Ok(k) if !k.kind.has_values() => {
@@ -186,13 +288,19 @@ pub fn read_values(text: &str) -> (Vec<Row>, Vec<Problem>) {
                         Ok(()) => cells.push(("comment", text)),
                     }
                 }
-                Col::Value(field) => match Num::parse(v) {
-                    Ok(n) if *field == "confidence" && crate::domain::text_check::confidence(n).is_err() => {
-                        problems.push(bad(crate::domain::text_check::confidence(n).unwrap_err()))
+                Col::Value(field) => {
+                    let parsed = match cell {
+                        Cell::Number(_) => Num::parse(v).map_err(|e| e.to_string()),
+                        _ => spreadsheet::number(v, layout.decimals),
+                    };
+                    match parsed {
+                        Ok(n) if *field == "confidence" && crate::domain::text_check::confidence(n).is_err() => {
+                            problems.push(bad(crate::domain::text_check::confidence(n).unwrap_err()))
+                        }
+                        Ok(n) => cells.push((field, n.to_string())),
+                        Err(e) => problems.push(bad(e)),
                     }
-                    Ok(n) => cells.push((field, n.to_string())),
-                    Err(e) => problems.push(bad(e.to_string())),
-                },
+                }
                 Col::Ignored => {}
             }
         }
@@ -305,10 +413,12 @@ pub struct ValueLine {
 
 /// Every value of the file, in the plan's order, with each item's kind and title.
 pub fn value_lines(store: &crate::store::Store) -> anyhow::Result<Vec<ValueLine>> {
-    let titles = store.titles()?;
-    Ok(store
-        .export_plan()?
-        .values
+    Ok(value_lines_of(store.export_plan()?.values, &store.titles()?))
+}
+
+/// The values export's rows for some values of a plan (`titles` by key).
+pub fn value_lines_of(values: Vec<crate::domain::plan::Value>, titles: &BTreeMap<String, String>) -> Vec<ValueLine> {
+    values
         .into_iter()
         .map(|v| ValueLine {
             kind: ItemKey::parse(&v.item).map(|k| k.kind.as_str().to_string()).unwrap_or_default(),
@@ -324,7 +434,7 @@ pub fn value_lines(store: &crate::store::Store) -> anyhow::Result<Vec<ValueLine>
             by: v.by,
             at: v.at,
         })
-        .collect())
+        .collect()
 }
 
 /// The values export; its columns are the import's, so an edited copy can be imported back.
@@ -406,6 +516,37 @@ mod tests {
         assert!(shown.iter().any(|s| s.starts_with("line 5, column key: O-1 (objective) has no values")), "{shown:?}");
         assert!(!shown.iter().any(|s| s.starts_with("line 6")), "an empty row sets nothing and is no problem: {shown:?}");
         assert!(shown.iter().any(|s| s.starts_with("line 8: M-3 2026-W02 is already set on line 7")), "{shown:?}");
+    }
+
+    #[test]
+    fn lines_stay_right_over_many_rows_of_every_line_end() {
+        // Rows of one line and of three (a quoted comment over two lines), CRLF: the line of each
+        // row is counted as the reader goes, never from the start again.
+        let mut text = String::from("key,period,actual,comment\r\n");
+        let mut expected = Vec::new();
+        let mut line = 2;
+        for i in 1..=3000u32 {
+            expected.push(line);
+            if i % 7 == 0 {
+                text.push_str(&format!("M-{i},2026-W01,{i},\"two\r\nlines\"\r\n"));
+                line += 2;
+            } else {
+                text.push_str(&format!("M-{i},2026-W01,{i},\r\n"));
+                line += 1;
+            }
+        }
+        let rows = parse_values(&text).unwrap();
+        assert_eq!(rows.iter().map(|r| r.line).collect::<Vec<_>>(), expected);
+        let bad = text.replace("M-2999,2026-W01,2999", "M-2999,2026-W01,x");
+        assert_eq!(parse_values(&bad).unwrap_err()[0].line, expected[2998]);
+    }
+
+    #[test]
+    fn a_semicolon_header_makes_decimal_commas_and_trailing_empty_columns_are_dropped() {
+        let rows = parse_values("key;period;actual;comment;;\nM-1;2026-W01;1.234,5;a, b;;\n").unwrap();
+        assert_eq!(rows[0].cells, vec![("actual", "1234.5".to_string()), ("comment", "a, b".to_string())]);
+        let p = parse_values("key;period;actual\nM-1;2026-W01;1;x\n").unwrap_err();
+        assert!(p[0].what.contains("separated by ';'"), "{p:?}");
     }
 
     #[test]

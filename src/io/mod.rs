@@ -10,4 +10,6 @@ pub mod ics;
 pub mod plan;
 pub mod progress;
 pub mod report;
+pub mod spreadsheet;
 pub mod text;
+pub mod values_import;

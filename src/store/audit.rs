@@ -45,7 +45,18 @@ fn hash_row(prev: &str, seq: i64, at: &str, actor: &str, e: &Entry) -> String {
     put(e.old_value.as_deref());
     put(e.new_value.as_deref());
     put(e.reason.as_deref());
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    hex(&h.finalize())
+}
+
+/// Lower-case hex, without a `format!` per byte (the chain hashes every row of an import).
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[(b >> 4) as usize] as char);
+        s.push(DIGITS[(b & 15) as usize] as char);
+    }
+    s
 }
 
 /// Append entries inside the caller's transaction.

@@ -701,8 +701,9 @@ fn set_value(ctx: &mut Ctx, key: &ItemKey, period: Period, name: &str, raw: &str
     };
     let period_s = period.to_string();
     let sql = format!("SELECT {field}, version FROM item_values WHERE item_id = ?1 AND period = ?2");
+    // Cached: an import sets hundreds of thousands of values in one edit.
     let existing: Option<(Option<String>, i64)> =
-        ctx.tx.query_row(&sql, params![id, period_s], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+        ctx.tx.prepare_cached(&sql)?.query_row(params![id, period_s], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
     let row = format!("value:{id}:{period_s}");
     let label = format!("{field}@{period_s}");
     check_version(ctx, &row, key, &label, Some(&period_s), if_version, existing.as_ref().map(|e| e.1).unwrap_or(0))?;
@@ -716,12 +717,12 @@ fn set_value(ctx: &mut Ctx, key: &ItemKey, period: Period, name: &str, raw: &str
             "UPDATE item_values SET {field} = ?1, updated_by = ?2, updated_at = ?3, reported_by = NULL, reported_at = NULL, version = version + 1
              WHERE item_id = ?4 AND period = ?5"
         );
-        ctx.tx.execute(&sql, params![new, ctx.actor.login, stamp, id, period_s])?;
+        ctx.tx.prepare_cached(&sql)?.execute(params![new, ctx.actor.login, stamp, id, period_s])?;
     } else {
         let sql = format!(
             "INSERT INTO item_values (item_id, period, period_start, {field}, updated_by, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
         );
-        ctx.tx.execute(&sql, params![id, period_s, period.start().to_string(), new, ctx.actor.login, stamp])?;
+        ctx.tx.prepare_cached(&sql)?.execute(params![id, period_s, period.start().to_string(), new, ctx.actor.login, stamp])?;
     }
     ctx.bumped.insert(row);
     ctx.log(&key.to_string(), &label, old, new);
@@ -740,8 +741,10 @@ fn set_value(ctx: &mut Ctx, key: &ItemKey, period: Period, name: &str, raw: &str
 /// A changed value voids the controller's validation of realised value; a changed plan voids
 /// the sign-off on the planned value.
 fn clear_validation(ctx: &mut Ctx, key: &ItemKey, id: i64, field: &str) -> Result<()> {
-    let (validated, signed): (Option<i64>, Option<i64>) =
-        ctx.tx.query_row("SELECT validated_by, controller_signed_by FROM measures WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let (validated, signed): (Option<i64>, Option<i64>) = ctx
+        .tx
+        .prepare_cached("SELECT validated_by, controller_signed_by FROM measures WHERE id = ?1")?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
     if let Some(v) = validated {
         ctx.tx.execute("UPDATE measures SET validated_by = NULL, version = version + 1 WHERE id = ?1", [id])?;
         let who = key_of(ctx.tx, v)?;

@@ -35,7 +35,7 @@ pub(crate) fn enforce(ctx: &mut Ctx) -> Result<()> {
         if !problems.is_empty() {
             return Err(StoreError::Invalid { key: key_of(ctx.tx, id)?, field: "definition".into(), why: problems.join("; ") });
         }
-        let objective: i64 = ctx.tx.query_row("SELECT objective_id FROM key_results WHERE id = ?1", [id], |r| r.get(0))?;
+        let objective: i64 = ctx.tx.prepare_cached("SELECT objective_id FROM key_results WHERE id = ?1")?.query_row([id], |r| r.get(0))?;
         ctx.touched_objectives.insert(objective);
     }
     for objective in std::mem::take(&mut ctx.touched_objectives) {

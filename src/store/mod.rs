@@ -16,6 +16,7 @@ pub mod fields;
 pub mod files;
 pub mod identity;
 mod invariants;
+pub mod listing;
 pub mod migrations;
 mod narratives;
 pub mod outline;
@@ -31,6 +32,7 @@ pub mod rhythms;
 pub mod rules;
 pub mod statuses;
 mod structure;
+mod value_cells;
 
 use crate::domain::escalation::Thresholds;
 use crate::domain::settings::{self, SettingProblem, Settings};

@@ -178,7 +178,7 @@ fn person(conn: &Db, id: Option<i64>) -> Result<Option<String>> {
 }
 
 /// Find a cycle or unit by key (`C-1`) or by name (`FY26-Q4`), case-insensitively.
-fn find_named(conn: &Db, kind: ItemKind, table: &str, given: &str) -> Result<(i64, String, String)> {
+pub(super) fn find_named(conn: &Db, kind: ItemKind, table: &str, given: &str) -> Result<(i64, String, String)> {
     let by_key = ItemKey::parse(given).ok().filter(|k| k.kind == kind).map(|k| k.to_string());
     let sql = format!(
         "SELECT t.id, i.key, t.name FROM {table} t JOIN items i ON i.id = t.id
@@ -503,6 +503,11 @@ impl Store {
     /// Objectives, key results, KPIs, the execution hierarchy and measures, with the statuses
     /// and numbers the tree shows.
     pub fn item_rows(&self) -> Result<Vec<ItemRow>> {
+        self.item_rows_of(None)
+    }
+
+    /// The rows of `only` these items (by id), or of every item.
+    pub(super) fn item_rows_of(&self, only: Option<&std::collections::HashSet<i64>>) -> Result<Vec<ItemRow>> {
         let c = self.conn();
         let kinds = ["objective", "key-result", "kpi", "portfolio", "programme", "project", "package", "measure"];
         let mut out = Vec::new();
@@ -514,6 +519,9 @@ impl Store {
                 r.collect::<DbResult<_>>()?
             };
             for (id, key) in rows {
+                if only.is_some_and(|o| !o.contains(&id)) {
+                    continue;
+                }
                 let st = self.with_statuses(|e| e.item(kind, id))?;
                 let mut row = ItemRow {
                     key,
@@ -600,7 +608,7 @@ impl Store {
         let c = self.conn();
         let mut out = BTreeSet::new();
         for k in keys {
-            if c.query_row("SELECT EXISTS (SELECT 1 FROM items WHERE key = ?1)", [k], |r| r.get::<_, bool>(0))? {
+            if c.prepare_cached("SELECT EXISTS (SELECT 1 FROM items WHERE key = ?1)")?.query_row([k], |r| r.get::<_, bool>(0))? {
                 out.insert(k.clone());
             }
         }

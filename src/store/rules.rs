@@ -535,12 +535,13 @@ pub(crate) fn gate_inputs(conn: &Db, id: i64) -> Result<(GateState, MeasureFacts
         bool,
         Option<Num>,
     );
-    let r: Row = conn.query_row(
-        "SELECT stage, side_state, side_reason, pending_stage, requested_by, sponsor_approved_by, controller_signed_by, validated_by,
+    let r: Row = conn
+        .prepare_cached(
+            "SELECT stage, side_state, side_reason, pending_stage, requested_by, sponsor_approved_by, controller_signed_by, validated_by,
                 owner_id, sponsor_id, controller_id, business_unit_id IS NOT NULL, function_id IS NOT NULL, potential
          FROM measures WHERE id = ?1",
-        [id],
-        |r| {
+        )?
+        .query_row([id], |r| {
             Ok((
                 r.get(0)?,
                 r.get(1)?,
@@ -557,8 +558,7 @@ pub(crate) fn gate_inputs(conn: &Db, id: i64) -> Result<(GateState, MeasureFacts
                 r.get(12)?,
                 r.get(13)?,
             ))
-        },
-    )?;
+        })?;
     let state = GateState {
         stage: Stage::parse(&r.0),
         side_state: r.1.as_deref().and_then(SideState::parse),

@@ -123,6 +123,16 @@ macro_rules! params {
 }
 pub use crate::params;
 
+/// Named parameters (`:name`) for a statement: `named_params! {":key": key, ":limit": n}`.
+#[macro_export]
+macro_rules! named_params {
+    () => { &[] as &[(&str, &dyn $crate::store::engine::ToParam)] };
+    ($($name:literal: $p:expr),+ $(,)?) => {
+        &[$(($name, &$p as &dyn $crate::store::engine::ToParam)),+] as &[(&str, &dyn $crate::store::engine::ToParam)]
+    };
+}
+pub use crate::named_params;
+
 /// A connection to a keel database.
 pub struct Db {
     engine: Engine,
