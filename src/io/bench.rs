@@ -246,9 +246,7 @@ pub fn run(measures: usize, seed: u64, repeat: usize) -> Result<Figures> {
         drop(report);
         Ok(took)
     };
-    let baseline_check = || -> Result<Duration> {
-        Ok(baseline::check(&baseline::open(&path)?)?.0)
-    };
+    let baseline_check = || -> Result<Duration> { Ok(baseline::check(&baseline::open(&path)?)?.0) };
     // One pair untimed first: the first connection after the edits checkpoints their WAL into
     // the file, which neither side should be charged for.
     keel_check()?;

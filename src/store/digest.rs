@@ -8,8 +8,8 @@ use super::read::EscalationRow;
 use super::rhythms::DueItem;
 use super::{resolve, Result, Store, StoreError};
 use crate::domain::{ItemKey, ItemKind, Stage};
-use chrono::{Datelike, Duration};
 use crate::store::engine::{params, DbResult};
+use chrono::{Datelike, Duration};
 use serde::Serialize;
 use std::collections::BTreeSet;
 
