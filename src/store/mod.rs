@@ -17,6 +17,7 @@ pub mod files;
 pub mod identity;
 mod invariants;
 pub mod migrations;
+pub mod migrations_postgres;
 mod narratives;
 pub mod outline;
 pub mod plan;

@@ -381,4 +381,4 @@ impl ColumnIndex for usize {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

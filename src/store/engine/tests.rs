@@ -2,7 +2,7 @@ use super::*;
 use crate::domain::escalation::Tier;
 use crate::domain::{ItemKey, Num, Period};
 
-mod scratch;
+pub(crate) mod scratch;
 
 use scratch::Scratch;
 
