@@ -18,6 +18,7 @@ pub mod identity;
 mod invariants;
 pub mod listing;
 pub mod migrations;
+pub mod migrations_postgres;
 mod narratives;
 pub mod outline;
 pub mod plan;

@@ -2,8 +2,8 @@
 //!
 //! The store speaks to a [`Db`] (a connection) in keel's own terms — [`ToParam`] values in,
 //! [`Row`]s whose columns come out through [`FromColumn`] — and never to a driver. Today the
-//! engine is SQLite ([`sqlite`]); a PostgreSQL engine joins it as another [`Engine`] variant,
-//! so no rule or read model ever learns which one is underneath.
+//! engines are SQLite ([`sqlite`]) and PostgreSQL ([`postgres`]), variants of one [`Engine`], so
+//! no rule or read model ever learns which one is underneath.
 //!
 //! Conventions the store's SQL keeps, so one text serves every engine:
 //! - Placeholders are `?1`, `?2`, … (or `:name` where a statement is assembled from parts). The
@@ -17,6 +17,7 @@
 //! Methods take `&self`: a write transaction is a scope ([`Db::write`]), not a borrow, which also
 //! suits a client that needs `&mut` for each call (it sits in a `RefCell` inside its variant).
 
+mod postgres;
 mod sqlite;
 mod values;
 
@@ -140,6 +141,8 @@ pub struct Db {
 
 enum Engine {
     Sqlite(sqlite::Conn),
+    // Boxed: the client is several times the size of a SQLite connection.
+    Postgres(Box<postgres::Conn>),
 }
 
 /// A prepared statement, from the engine's cache (it goes back there when dropped).
@@ -147,6 +150,7 @@ pub struct Stmt<'db>(StmtEngine<'db>);
 
 enum StmtEngine<'db> {
     Sqlite(sqlite::Stmt<'db>),
+    Postgres(postgres::Stmt<'db>),
 }
 
 /// The rows a query is producing, read one at a time.
@@ -154,6 +158,7 @@ pub struct Rows<'s>(RowsEngine<'s>);
 
 enum RowsEngine<'s> {
     Sqlite(sqlite::Rows<'s>),
+    Postgres(postgres::Rows),
 }
 
 /// One row of a result.
@@ -161,6 +166,7 @@ pub struct Row<'r>(RowEngine<'r>);
 
 enum RowEngine<'r> {
     Sqlite(&'r sqlite::Row<'r>),
+    Postgres(&'r [Value]),
 }
 
 /// The rows of a query, each turned into a value as it is read.
@@ -185,8 +191,10 @@ impl std::ops::Deref for Tx<'_> {
 impl Db {
     /// A prepared statement for `sql`, from the statement cache.
     pub fn prepare_cached(&self, sql: &str) -> DbResult<Stmt<'_>> {
-        let Engine::Sqlite(c) = &self.engine;
-        Ok(Stmt(StmtEngine::Sqlite(c.cached(sql)?)))
+        Ok(Stmt(match &self.engine {
+            Engine::Sqlite(c) => StmtEngine::Sqlite(c.cached(sql)?),
+            Engine::Postgres(c) => StmtEngine::Postgres(c.cached(sql)?),
+        }))
     }
 
     /// The same as [`Db::prepare_cached`]: every statement is cached.
@@ -226,13 +234,16 @@ impl Db {
 
     /// Run several statements separated by `;`, with no parameters (schema, migrations).
     pub fn batch(&self, sql: &str) -> DbResult<()> {
-        let Engine::Sqlite(c) = &self.engine;
-        c.run_batch(sql)
+        match &self.engine {
+            Engine::Sqlite(c) => c.run_batch(sql),
+            Engine::Postgres(c) => c.run_batch(sql),
+        }
     }
 
     /// Run `f` in one write transaction, taken before its first statement so writers queue
     /// instead of failing half-way: committed when `f` returns `Ok`, rolled back when it returns
-    /// `Err` (or panics). Transactions do not nest.
+    /// `Err` (or panics). Transactions do not nest. On PostgreSQL the transaction is
+    /// `SERIALIZABLE`: a write that conflicts with another fails as [`Error::Busy`], to be retried.
     pub fn write<T, E: From<Error>>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T, E>) -> Result<T, E> {
         self.transact(true, f)
     }
@@ -244,27 +255,47 @@ impl Db {
     }
 
     fn transact<T, E: From<Error>>(&self, keep: bool, f: impl FnOnce(&Tx<'_>) -> Result<T, E>) -> Result<T, E> {
-        let Engine::Sqlite(c) = &self.engine;
-        c.begin_write()?;
+        self.begin_write()?;
         let guard = Rollback(self);
         let out = f(&Tx { db: self });
         std::mem::forget(guard);
         match out {
             Ok(v) if !keep => {
-                c.rollback()?;
+                self.rollback()?;
                 Ok(v)
             }
-            Ok(v) => match c.commit() {
+            Ok(v) => match self.commit() {
                 Ok(()) => Ok(v),
                 Err(e) => {
-                    let _ = c.rollback();
+                    let _ = self.rollback();
                     Err(e.into())
                 }
             },
             Err(e) => {
-                let _ = c.rollback();
+                let _ = self.rollback();
                 Err(e)
             }
+        }
+    }
+
+    fn begin_write(&self) -> DbResult<()> {
+        match &self.engine {
+            Engine::Sqlite(c) => c.begin_write(),
+            Engine::Postgres(c) => c.begin_write(),
+        }
+    }
+
+    fn commit(&self) -> DbResult<()> {
+        match &self.engine {
+            Engine::Sqlite(c) => c.commit(),
+            Engine::Postgres(c) => c.commit(),
+        }
+    }
+
+    fn rollback(&self) -> DbResult<()> {
+        match &self.engine {
+            Engine::Sqlite(c) => c.rollback(),
+            Engine::Postgres(c) => c.rollback(),
         }
     }
 }
@@ -274,22 +305,25 @@ struct Rollback<'db>(&'db Db);
 
 impl Drop for Rollback<'_> {
     fn drop(&mut self) {
-        let Engine::Sqlite(c) = &self.0.engine;
-        let _ = c.rollback();
+        let _ = self.0.rollback();
     }
 }
 
 impl Stmt<'_> {
     /// Run the statement; how many rows it changed.
     pub fn execute<P: Params>(&mut self, params: P) -> DbResult<usize> {
-        let StmtEngine::Sqlite(s) = &mut self.0;
-        s.run(params)
+        match &mut self.0 {
+            StmtEngine::Sqlite(s) => s.run(params),
+            StmtEngine::Postgres(s) => s.run(params),
+        }
     }
 
     /// Start the query; read its rows with [`Rows::next`].
     pub fn query<P: Params>(&mut self, params: P) -> DbResult<Rows<'_>> {
-        let StmtEngine::Sqlite(s) = &mut self.0;
-        Ok(Rows(RowsEngine::Sqlite(s.start(params)?)))
+        Ok(Rows(match &mut self.0 {
+            StmtEngine::Sqlite(s) => RowsEngine::Sqlite(s.start(params)?),
+            StmtEngine::Postgres(s) => RowsEngine::Postgres(s.start(params)?),
+        }))
     }
 
     /// The first row, mapped by `f`; [`Error::NoRows`] if there is none.
@@ -310,8 +344,10 @@ impl Stmt<'_> {
 impl Rows<'_> {
     /// The next row, or `None` at the end.
     pub fn next(&mut self) -> DbResult<Option<Row<'_>>> {
-        let RowsEngine::Sqlite(r) = &mut self.0;
-        Ok(r.next()?.map(|r| Row(RowEngine::Sqlite(r))))
+        Ok(match &mut self.0 {
+            RowsEngine::Sqlite(r) => r.next()?.map(|r| Row(RowEngine::Sqlite(r))),
+            RowsEngine::Postgres(r) => r.next().map(|r| Row(RowEngine::Postgres(r))),
+        })
     }
 }
 
@@ -336,8 +372,10 @@ impl Row<'_> {
 
     /// Column `idx` as the engine holds it, borrowed (for scans that skip conversions).
     pub fn get_ref<I: ColumnIndex>(&self, idx: I) -> DbResult<ValueRef<'_>> {
-        let RowEngine::Sqlite(r) = &self.0;
-        sqlite::value_ref(r, idx.index())
+        match &self.0 {
+            RowEngine::Sqlite(r) => sqlite::value_ref(r, idx.index()),
+            RowEngine::Postgres(r) => postgres::value_ref(r, idx.index()),
+        }
     }
 }
 
@@ -353,4 +391,4 @@ impl ColumnIndex for usize {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

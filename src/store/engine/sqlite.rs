@@ -131,6 +131,11 @@ pub(super) fn value_ref<'a>(row: &'a Row<'a>, index: usize) -> Result<ValueRef<'
     })
 }
 
+/// What asking a PostgreSQL connection for something only SQLite has says.
+fn not_here(what: &str) -> Error {
+    Error::Other(format!("{what} is SQLite's: not on this engine (PostgreSQL)"))
+}
+
 /// How a file is opened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FileMode {
@@ -168,9 +173,19 @@ fn configure_sqlite() {
 }
 
 impl Db {
-    fn sqlite(&self) -> &Conn {
-        let Engine::Sqlite(c) = &self.engine;
-        c
+    /// The SQLite connection, or a clear error naming what only SQLite has.
+    fn sqlite(&self, what: &str) -> Result<&Conn, Error> {
+        match &self.engine {
+            Engine::Sqlite(c) => Ok(c),
+            Engine::Postgres(_) => Err(not_here(what)),
+        }
+    }
+
+    fn postgres(&self) -> Option<&super::postgres::Conn> {
+        match &self.engine {
+            Engine::Postgres(c) => Some(c),
+            Engine::Sqlite(_) => None,
+        }
     }
 
     /// Open (or with [`FileMode::Create`], create) a SQLite file.
@@ -194,79 +209,102 @@ impl Db {
 
     /// Close, reporting an error the close found (a drop would swallow it).
     pub fn close(self) -> Result<(), Error> {
-        let Engine::Sqlite(c) = self.engine;
-        c.close().map_err(|(_, e)| e.into())
+        match self.engine {
+            Engine::Sqlite(c) => c.close().map_err(|(_, e)| e.into()),
+            Engine::Postgres(c) => (*c).close(),
+        }
     }
 
-    /// How long a statement waits for another connection's write lock before [`Error::Busy`].
+    /// How long a statement waits for another connection's write lock before [`Error::Busy`]
+    /// (PostgreSQL: its `lock_timeout`).
     pub fn busy_timeout(&self, wait: Duration) -> Result<(), Error> {
-        Ok(self.sqlite().busy_timeout(wait)?)
+        if self.postgres().is_some() {
+            return self.batch(&format!("SET lock_timeout = {}", wait.as_millis()));
+        }
+        Ok(self.sqlite("a busy timeout")?.busy_timeout(wait)?)
     }
 
     /// keel's settings for every connection: the lock wait, foreign keys enforced, and every
     /// commit synced to disk before it returns.
+    /// (PostgreSQL always enforces foreign keys and syncs commits: only the lock wait is set.)
     pub fn configure(&self, busy: Duration) -> Result<(), Error> {
-        let c = self.sqlite();
+        if self.postgres().is_some() {
+            return self.busy_timeout(busy);
+        }
+        let c = self.sqlite("")?;
         c.busy_timeout(busy)?;
         c.pragma_update(None, "foreign_keys", true)?;
         c.pragma_update(None, "synchronous", "FULL")?;
         Ok(())
     }
 
-    /// Write-ahead logging, so readers never block the writer.
+    /// Write-ahead logging, so readers never block the writer (PostgreSQL's readers never do:
+    /// nothing to set).
     pub fn use_wal(&self) -> Result<(), Error> {
-        Ok(self.sqlite().pragma_update(None, "journal_mode", "WAL")?)
+        if self.postgres().is_some() {
+            return Ok(());
+        }
+        Ok(self.sqlite("")?.pragma_update(None, "journal_mode", "WAL")?)
     }
 
     /// Refuse every write on this connection (a reader's).
     pub fn query_only(&self) -> Result<(), Error> {
-        Ok(self.sqlite().pragma_update(None, "query_only", true)?)
+        if self.postgres().is_some() {
+            return self.batch("SET default_transaction_read_only = on");
+        }
+        Ok(self.sqlite("")?.pragma_update(None, "query_only", true)?)
     }
 
     /// The file's application id (which program's database it is).
     pub fn application_id(&self) -> Result<i64, Error> {
-        Ok(self.sqlite().pragma_query_value(None, "application_id", |r| r.get(0))?)
+        Ok(self.sqlite("the application id")?.pragma_query_value(None, "application_id", |r| r.get(0))?)
     }
 
     /// The schema version the file records.
     pub fn schema_version(&self) -> Result<i64, Error> {
-        Ok(self.sqlite().pragma_query_value(None, "user_version", |r| r.get(0))?)
+        Ok(self.sqlite("the schema version")?.pragma_query_value(None, "user_version", |r| r.get(0))?)
     }
 
     /// Record the schema version (inside the migration's transaction).
     pub fn set_schema_version(&self, version: i64) -> Result<(), Error> {
-        Ok(self.sqlite().pragma_update(None, "user_version", version)?)
+        Ok(self.sqlite("the schema version")?.pragma_update(None, "user_version", version)?)
     }
 
     /// Mark the file as this program's.
     pub fn set_application_id(&self, id: i64) -> Result<(), Error> {
-        Ok(self.sqlite().pragma_update(None, "application_id", id)?)
+        Ok(self.sqlite("the application id")?.pragma_update(None, "application_id", id)?)
     }
 
     /// A number that changes whenever another connection commits to the file.
     pub fn data_version(&self) -> Result<i64, Error> {
-        Ok(self.sqlite().pragma_query_value(None, "data_version", |r| r.get(0))?)
+        Ok(self.sqlite("the data version")?.pragma_query_value(None, "data_version", |r| r.get(0))?)
     }
 
     /// A number that grows with every row this connection changes (together with
     /// [`Db::data_version`], which counts other connections' commits: "has anything changed?").
     pub fn own_changes(&self) -> u64 {
-        self.sqlite().total_changes()
+        match &self.engine {
+            Engine::Sqlite(c) => c.total_changes(),
+            Engine::Postgres(c) => c.own_changes(),
+        }
     }
 
     /// SQLite's quick structural check of every page: what it found, or nothing when whole.
     pub fn quick_check(&self) -> Result<Vec<String>, Error> {
+        self.sqlite("a quick check")?;
         let found: Vec<String> = self.query_map("PRAGMA quick_check", [], |r| r.get(0))?;
         Ok(found.into_iter().filter(|l| l != "ok").collect())
     }
 
     /// SQLite's full integrity check: "ok", or what is wrong.
     pub fn integrity_check(&self) -> Result<String, Error> {
+        self.sqlite("an integrity check")?;
         self.query_row("PRAGMA integrity_check", [], |r| r.get(0))
     }
 
     /// Fold the write-ahead log into the file: (busy, frames in the log, frames copied).
     pub fn checkpoint(&self) -> Result<(i64, i64, i64), Error> {
+        self.sqlite("a checkpoint")?;
         self.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
     }
 
@@ -274,8 +312,11 @@ impl Db {
     /// transaction: a consistent snapshot while others keep writing). Retried while the source is
     /// locked, up to `attempts` times 5 ms, then [`Error::Busy`].
     pub fn backup_into(&self, target: &mut Db, attempts: u64) -> Result<(), Error> {
-        let Engine::Sqlite(to) = &mut target.engine;
-        let backup = rusqlite::backup::Backup::new(self.sqlite(), to)?;
+        let from = self.sqlite("a backup by copying pages")?;
+        let Engine::Sqlite(to) = &mut target.engine else {
+            return Err(not_here("a backup by copying pages"));
+        };
+        let backup = rusqlite::backup::Backup::new(from, to)?;
         for _ in 0..attempts {
             match backup.step(-1)? {
                 rusqlite::backup::StepResult::Done => return Ok(()),
@@ -287,14 +328,21 @@ impl Db {
 
     /// ` INDEXED BY index`: a planner hint SQLite needs where its choice would sort instead of
     /// walking the index in order.
+    /// PostgreSQL has no hints (its planner chooses): nothing.
     pub fn index_hint(&self, index: &str) -> String {
-        format!(" INDEXED BY {index}")
+        match self.engine {
+            Engine::Sqlite(_) => format!(" INDEXED BY {index}"),
+            Engine::Postgres(_) => String::new(),
+        }
     }
 
     /// `column IN (the ids in parameter ?n)`, the parameter holding the ids as a JSON array
     /// (`[1,2,3]`): one statement, prepared once, serves any batch.
     pub fn in_id_list(&self, column: &str, param: usize) -> String {
-        format!("{column} IN (SELECT value FROM json_each(?{param}))")
+        match self.engine {
+            Engine::Sqlite(_) => format!("{column} IN (SELECT value FROM json_each(?{param}))"),
+            Engine::Postgres(_) => format!("{column} IN (SELECT json_array_elements_text(?{param}::text::json)::bigint)"),
+        }
     }
 
     /// Call `record` with every statement as it runs (`None` stops), for the query-plan tests.
@@ -310,7 +358,7 @@ impl Db {
             }
         }
         *RECORD.lock().unwrap() = record;
-        let c = self.sqlite();
+        let c = self.sqlite("statement tracing").unwrap_or_else(|e| panic!("{e}"));
         match record {
             Some(_) => c.trace_v2(rusqlite::trace::TraceEventCodes::SQLITE_TRACE_STMT, Some(forward)),
             None => c.trace_v2(rusqlite::trace::TraceEventCodes::empty(), None),
@@ -320,7 +368,7 @@ impl Db {
     /// How SQLite would run `sql` (its parameters left NULL): one line per step of the plan.
     #[cfg(test)]
     pub fn query_plan(&self, sql: &str) -> Result<Vec<String>, Error> {
-        let mut stmt = self.sqlite().prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+        let mut stmt = self.sqlite("a SQLite query plan")?.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
         let mut rows = stmt.raw_query();
         let mut lines = Vec::new();
         while let Some(r) = rows.next()? {

@@ -2,47 +2,90 @@ use super::*;
 use crate::domain::escalation::Tier;
 use crate::domain::{ItemKey, Num, Period};
 
-fn db() -> Db {
-    Db::open_in_memory().unwrap()
+pub(crate) mod scratch;
+
+use scratch::Scratch;
+
+/// A seam test run once on each engine: SQLite in memory, and a fresh PostgreSQL database on
+/// the test server when there is one (`pg` says which, for the few lines of DDL that differ).
+macro_rules! on_both_engines {
+    ($($name:ident)*) => {$(
+        mod $name {
+            #[test]
+            fn sqlite() {
+                super::$name(&super::Db::open_in_memory().unwrap(), false);
+            }
+            #[test]
+            fn postgres() {
+                if let Some(s) = super::Scratch::new(stringify!($name)) {
+                    super::$name(s.db(), true);
+                }
+            }
+        }
+    )*};
 }
 
-#[test]
-fn values_round_trip_and_bad_text_is_an_error() {
-    let c = db();
+on_both_engines!(
+    values_round_trip_and_bad_text_is_an_error
+    no_row_is_an_error_that_optional_turns_into_none
+    parameters_by_position_and_by_name_and_a_wrong_count_is_refused
+    decimals_round_trip_exactly
+    returning_id_on_conflict_do_nothing_and_a_unique_violation
+    a_write_commits_on_ok_and_leaves_nothing_on_err
+    a_trial_keeps_nothing_even_when_it_succeeds
+    an_id_list_parameter_selects_those_rows
+);
+
+fn values_round_trip_and_bad_text_is_an_error(c: &Db, pg: bool) {
     let n = Num::parse("-1200.50").unwrap();
     let p = Period::parse("2026-W48").unwrap();
     let k = ItemKey::parse("KR-12").unwrap();
-    let row: (Num, Period, ItemKey, Tier) = c
-        .query_row("SELECT ?1, ?2, ?3, ?4", params![n, p, k, Tier::SponsorAction], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-        .unwrap();
+    let sql = if pg { "SELECT ?1::numeric, ?2::text, ?3::text, ?4::int" } else { "SELECT ?1, ?2, ?3, ?4" };
+    let row: (Num, Period, ItemKey, Tier) =
+        c.query_row(sql, params![n, p, k, Tier::SponsorAction], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))).unwrap();
     assert_eq!(row, (n, p, k, Tier::SponsorAction));
-    // Money is stored as its canonical text, never a float.
-    assert_eq!(c.query_row("SELECT typeof(?1), ?1", [n], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))).unwrap().0, "text");
+    // Money is stored as its canonical text on SQLite, as NUMERIC on PostgreSQL; never a float.
+    let (kind_sql, kind) = if pg { ("SELECT pg_typeof(?1::numeric)::text", "numeric") } else { ("SELECT typeof(?1)", "text") };
+    assert_eq!(c.query_row(kind_sql, [n], |r| r.get::<_, String>(0)).unwrap(), kind);
     assert!(c.query_row("SELECT 'twelve'", [], |r| r.get::<_, Num>(0)).is_err());
     assert!(c.query_row("SELECT 7", [], |r| r.get::<_, Tier>(0)).is_err());
     assert!(c.query_row("SELECT 'x'", [], |r| r.get::<_, i64>(0)).is_err());
     assert_eq!(c.query_row("SELECT NULL", [], |r| r.get::<_, Option<Num>>(0)).unwrap(), None);
+    // Booleans and small integers read as keel's integers on both.
+    assert_eq!(c.query_row("SELECT 1 = 1, 2 = 3", [], |r| Ok((r.get::<_, bool>(0)?, r.get::<_, bool>(1)?))).unwrap(), (true, false));
 }
 
-#[test]
-fn no_row_is_an_error_that_optional_turns_into_none() {
-    let c = db();
-    assert_eq!(c.query_row("SELECT 1 WHERE 0", [], |r| r.get::<_, i64>(0)), Err(Error::NoRows));
-    assert_eq!(c.query_row("SELECT 1 WHERE 0", [], |r| r.get::<_, i64>(0)).optional(), Ok(None));
+fn no_row_is_an_error_that_optional_turns_into_none(c: &Db, _pg: bool) {
+    assert_eq!(c.query_row("SELECT 1 WHERE 1 = 0", [], |r| r.get::<_, i64>(0)), Err(Error::NoRows));
+    assert_eq!(c.query_row("SELECT 1 WHERE 1 = 0", [], |r| r.get::<_, i64>(0)).optional(), Ok(None));
     assert_eq!(c.query_opt("SELECT 5", [], |r| r.get::<_, i64>(0)), Ok(Some(5)));
 }
 
-#[test]
-fn parameters_by_position_and_by_name_and_a_wrong_count_is_refused() {
-    let c = db();
-    c.batch("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)").unwrap();
+/// A table `t` with an id the engine assigns and a unique name.
+fn table_with_ids(c: &Db, pg: bool) {
+    c.batch(if pg {
+        "CREATE TABLE t (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name TEXT UNIQUE)"
+    } else {
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT UNIQUE)"
+    })
+    .unwrap();
+}
+
+fn parameters_by_position_and_by_name_and_a_wrong_count_is_refused(c: &Db, pg: bool) {
+    table_with_ids(c, pg);
     let id: i64 = c.query_row("INSERT INTO t (name) VALUES (?1) RETURNING id", ["a"], |r| r.get(0)).unwrap();
     assert_eq!(id, 1);
     assert!(c.execute("INSERT INTO t (name) VALUES (?1)", params![]).is_err());
     let named: &[(&str, &dyn ToParam)] = &[(":n", &"a")];
     assert_eq!(c.query_row("SELECT id FROM t WHERE name = :n", named, |r| r.get::<_, i64>(0)), Ok(1));
+    let unknown: &[(&str, &dyn ToParam)] = &[(":nope", &"a")];
+    assert!(c.query_row("SELECT id FROM t WHERE name = :n", unknown, |r| r.get::<_, i64>(0)).is_err());
+    // NULL goes in and comes out as NULL; a placeholder inside a literal is text.
+    c.execute("INSERT INTO t (name) VALUES (?1)", [Null]).unwrap();
+    assert_eq!(c.query_row("SELECT COUNT(*) FROM t WHERE name IS NULL", [], |r| r.get::<_, i64>(0)), Ok(1));
+    assert_eq!(c.query_row("SELECT '?1' || ?1", ["x"], |r| r.get::<_, String>(0)), Ok("?1x".to_string()));
     let mut seen = Vec::new();
-    c.query_each("SELECT name FROM t", [], |r| {
+    c.query_each("SELECT name FROM t WHERE name IS NOT NULL", [], |r| {
         seen.push(r.get::<_, String>(0)?);
         Ok(())
     })
@@ -50,9 +93,35 @@ fn parameters_by_position_and_by_name_and_a_wrong_count_is_refused() {
     assert_eq!(seen, ["a"]);
 }
 
-#[test]
-fn a_write_commits_on_ok_and_leaves_nothing_on_err() {
-    let c = db();
+fn decimals_round_trip_exactly(c: &Db, pg: bool) {
+    c.batch(if pg { "CREATE TABLE v (k INTEGER, n NUMERIC)" } else { "CREATE TABLE v (k INTEGER, n TEXT)" }).unwrap();
+    let values = ["12345678901234567890.123456789", "-0.5", "0", "1200.50"];
+    for (k, text) in values.iter().enumerate() {
+        c.execute("INSERT INTO v (k, n) VALUES (?1, ?2)", params![k, Num::from_stored(text).unwrap()]).unwrap();
+    }
+    c.execute("INSERT INTO v (k, n) VALUES (?1, ?2)", params![99, None::<Num>]).unwrap();
+    let back: Vec<Option<Num>> = c.query_map("SELECT n FROM v ORDER BY k", [], |r| r.get(0)).unwrap();
+    let shown: Vec<String> = back.iter().map(|n| n.map_or("NULL".into(), |n| n.to_string())).collect();
+    assert_eq!(shown, ["12345678901234567890.123456789", "-0.5", "0", "1200.50", "NULL"]);
+    // Exact on the engine's side too: a sum of decimals carries no binary rounding.
+    if pg {
+        let total: Num = c.query_row("SELECT SUM(n) FROM v", [], |r| r.get(0)).unwrap();
+        assert_eq!(total.to_string(), "12345678901234569090.123456789");
+    }
+}
+
+fn returning_id_on_conflict_do_nothing_and_a_unique_violation(c: &Db, pg: bool) {
+    table_with_ids(c, pg);
+    let first: i64 = c.query_row("INSERT INTO t (name) VALUES (?1) RETURNING id", ["a"], |r| r.get(0)).unwrap();
+    let second: i64 = c.query_row("INSERT INTO t (name) VALUES (?1) RETURNING id", ["b"], |r| r.get(0)).unwrap();
+    assert_eq!((first, second), (1, 2));
+    assert_eq!(c.execute("INSERT INTO t (name) VALUES (?1) ON CONFLICT DO NOTHING", ["a"]), Ok(0));
+    let refused = c.execute("INSERT INTO t (name) VALUES (?1)", ["a"]).unwrap_err();
+    assert!(matches!(&refused, Error::Other(m) if m.contains("UNIQUE constraint failed")), "{refused:?}");
+    assert_eq!(c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get::<_, i64>(0)), Ok(2));
+}
+
+fn a_write_commits_on_ok_and_leaves_nothing_on_err(c: &Db, _pg: bool) {
     c.batch("CREATE TABLE t (n INTEGER)").unwrap();
     c.write(|tx| tx.execute("INSERT INTO t VALUES (1)", [])).unwrap();
     let refused: Result<(), Error> = c.write(|tx| {
@@ -64,6 +133,94 @@ fn a_write_commits_on_ok_and_leaves_nothing_on_err() {
     // The connection is usable (no transaction left open) after a rollback.
     c.write(|tx| tx.execute("INSERT INTO t VALUES (3)", [])).unwrap();
     assert_eq!(c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get::<_, i64>(0)), Ok(2));
+}
+
+fn a_trial_keeps_nothing_even_when_it_succeeds(c: &Db, _pg: bool) {
+    c.batch("CREATE TABLE t (n INTEGER)").unwrap();
+    let seen = c.trial(|tx| {
+        tx.execute("INSERT INTO t VALUES (1)", [])?;
+        tx.query_row("SELECT COUNT(*) FROM t", [], |r| r.get::<_, i64>(0))
+    });
+    assert_eq!(seen, Ok(1), "the trial sees its own write");
+    assert_eq!(c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get::<_, i64>(0)), Ok(0));
+    c.write(|tx| tx.execute("INSERT INTO t VALUES (2)", [])).unwrap();
+    assert_eq!(c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get::<_, i64>(0)), Ok(1));
+}
+
+fn an_id_list_parameter_selects_those_rows(c: &Db, pg: bool) {
+    table_with_ids(c, pg);
+    for name in ["a", "b", "c"] {
+        c.execute("INSERT INTO t (name) VALUES (?1)", [name]).unwrap();
+    }
+    let sql = format!("SELECT name FROM t WHERE {} ORDER BY id", c.in_id_list("id", 1));
+    assert_eq!(c.query_map(&sql, ["[1,3]"], |r| r.get::<_, String>(0)).unwrap(), ["a", "c"]);
+}
+
+/// Two connections write, each having read what the other writes: SERIALIZABLE lets one commit
+/// and turns the other away as busy (to be retried), not as a failure or a silent overwrite.
+#[test]
+fn postgres_a_conflicting_serializable_write_is_busy() {
+    let Some(s) = Scratch::new("conflict") else { return };
+    let (a, b) = (s.db(), s.connect());
+    a.batch("CREATE TABLE t (n INTEGER)").unwrap();
+    let out: Result<(), Error> = a.write(|tx| {
+        let seen: i64 = tx.query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))?;
+        b.write(|other| {
+            other.query_row("SELECT COUNT(*) FROM t", [], |r| r.get::<_, i64>(0))?;
+            other.execute("INSERT INTO t VALUES (2)", [])
+        })
+        .unwrap();
+        tx.execute("INSERT INTO t VALUES (?1)", [seen + 1])?;
+        Ok(())
+    });
+    assert!(matches!(out, Err(Error::Busy(_))), "{out:?}");
+    assert_eq!(a.query_map("SELECT n FROM t", [], |r| r.get::<_, i64>(0)).unwrap(), [2]);
+}
+
+/// PostgreSQL dooms a transaction once a statement in it fails, and would answer COMMIT with a
+/// silent rollback: the seam reports that write as failed even if the error was swallowed.
+#[test]
+fn postgres_a_write_with_a_failed_statement_is_not_reported_saved() {
+    let Some(s) = Scratch::new("doomed") else { return };
+    let c = s.db();
+    c.batch("CREATE TABLE t (n INTEGER PRIMARY KEY)").unwrap();
+    let out: Result<(), Error> = c.write(|tx| {
+        tx.execute("INSERT INTO t VALUES (1)", [])?;
+        assert!(tx.execute("INSERT INTO t VALUES (1)", []).is_err());
+        Ok(())
+    });
+    assert!(matches!(&out, Err(Error::Other(m)) if m.contains("nothing was saved")), "{out:?}");
+    assert_eq!(c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get::<_, i64>(0)), Ok(0));
+}
+
+#[test]
+fn postgres_what_only_sqlite_has_is_refused_or_has_an_equivalent() {
+    let Some(s) = Scratch::new("sqlite_only") else { return };
+    let c = s.db();
+    for refused in [c.integrity_check().map(drop), c.quick_check().map(drop), c.checkpoint().map(drop), c.schema_version().map(drop)] {
+        assert!(matches!(&refused, Err(Error::Other(m)) if m.contains("not on this engine")), "{refused:?}");
+    }
+    assert_eq!(c.index_hint("any_index"), "");
+    c.configure(std::time::Duration::from_secs(3)).unwrap();
+    assert_eq!(c.query_row("SELECT current_setting('lock_timeout')", [], |r| r.get::<_, String>(0)), Ok("3s".to_string()));
+    c.batch("CREATE TABLE t (n INTEGER)").unwrap();
+    c.execute("INSERT INTO t VALUES (1), (2)", []).unwrap();
+    assert_eq!(c.own_changes(), 2);
+    c.query_only().unwrap();
+    assert!(matches!(c.execute("INSERT INTO t VALUES (3)", []), Err(Error::ReadOnly(_))));
+}
+
+#[test]
+fn postgres_a_lost_connection_says_so() {
+    let Some(s) = Scratch::new("lost") else { return };
+    let c = s.db();
+    let pid: i32 = c.query_row("SELECT pg_backend_pid()", [], |r| r.get(0)).unwrap();
+    s.connect().query_row("SELECT pg_terminate_backend(?1)", [pid], |r| r.get::<_, bool>(0)).unwrap();
+    // The first statement hears why the server ended the session; the next finds it closed.
+    for _ in 0..2 {
+        let lost = c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0)).unwrap_err();
+        assert!(matches!(&lost, Error::Other(m) if m.contains("connection to the PostgreSQL server was lost")), "{lost:?}");
+    }
 }
 
 /// Outside the engine module nothing names the SQLite driver, so a second engine can come in

@@ -1,0 +1,408 @@
+//! The PostgreSQL engine (the `postgres` crate, synchronous): a server reached through a
+//! [`ServerUrl`], `SERIALIZABLE` writes. The store's SQL keeps `?1` / `:name` placeholders; they
+//! are rewritten to `$n` once per statement text, and the prepared statement is cached with it.
+//! Rows are read whole into keel's own [`Value`]s, so a row's reader may call the database again.
+
+use super::{Db, Engine, Error, Param, ParamList, Params, Value, ValueRef};
+use crate::location::ServerUrl;
+use bytes::BytesMut;
+use postgres::error::SqlState;
+use postgres::types::{IsNull, ToSql, Type};
+use postgres::{Client, NoTls, Statement};
+use rust_decimal::Decimal;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::sync::Arc;
+
+/// One connection: the client, its prepared statements by the store's SQL text, and whether a
+/// write transaction is open (and has seen a statement fail, which dooms it on PostgreSQL).
+pub(super) struct Conn {
+    client: RefCell<Client>,
+    cache: RefCell<HashMap<String, Arc<Prepared>>>,
+    in_write: Cell<bool>,
+    failed_in_write: Cell<bool>,
+    changes: Cell<u64>,
+}
+
+/// A statement prepared on the server, with the names of its `:name` parameters by position.
+pub(super) struct Prepared {
+    statement: Statement,
+    names: Vec<String>,
+}
+
+pub(super) struct Stmt<'db> {
+    conn: &'db Conn,
+    prepared: Arc<Prepared>,
+}
+
+/// A query's rows, read whole; `current` is the row last handed out.
+pub(super) struct Rows {
+    rows: std::vec::IntoIter<Vec<Value>>,
+    current: Option<Vec<Value>>,
+}
+
+impl From<postgres::Error> for Error {
+    fn from(e: postgres::Error) -> Error {
+        if e.is_closed() {
+            return lost(&e);
+        }
+        let Some(db) = e.as_db_error() else {
+            // No answer from the server at all: the socket broke or the server went away.
+            return lost(&e);
+        };
+        let code = db.code();
+        let message = db.message();
+        // Class 08 (connection exception) and 57P (the server shutting down or ending this
+        // session): the connection is gone, whatever the statement was.
+        if code.code().starts_with("08") || code.code().starts_with("57P") {
+            return lost(&e);
+        }
+        if *code == SqlState::T_R_SERIALIZATION_FAILURE || *code == SqlState::T_R_DEADLOCK_DETECTED || *code == SqlState::LOCK_NOT_AVAILABLE
+        {
+            Error::Busy(format!("PostgreSQL: {message}"))
+        } else if *code == SqlState::UNIQUE_VIOLATION {
+            Error::Other(format!("UNIQUE constraint failed: {message}"))
+        } else if *code == SqlState::FOREIGN_KEY_VIOLATION {
+            Error::Other(format!("FOREIGN KEY constraint failed: {message}"))
+        } else if *code == SqlState::NOT_NULL_VIOLATION {
+            Error::Other(format!("NOT NULL constraint failed: {message}"))
+        } else if *code == SqlState::CHECK_VIOLATION {
+            Error::Other(format!("CHECK constraint failed: {message}"))
+        } else if *code == SqlState::READ_ONLY_SQL_TRANSACTION {
+            Error::ReadOnly(format!("PostgreSQL: {message}"))
+        } else if *code == SqlState::DATA_CORRUPTED || *code == SqlState::INDEX_CORRUPTED {
+            Error::Corrupt(format!("PostgreSQL reports {message}"))
+        } else {
+            Error::Other(format!("PostgreSQL: {message} ({})", code.code()))
+        }
+    }
+}
+
+fn lost(e: &postgres::Error) -> Error {
+    Error::Other(format!(
+        "the connection to the PostgreSQL server was lost ({e}); what was not committed was not saved — reconnect and try again"
+    ))
+}
+
+/// A keel parameter, converted to whatever type the server chose for its placeholder.
+#[derive(Debug)]
+struct Bind<'a>(Param<'a>);
+
+type BindResult = Result<IsNull, Box<dyn std::error::Error + Sync + Send>>;
+
+fn refuse(what: &str, ty: &Type) -> BindResult {
+    Err(format!("a {what} cannot be passed where PostgreSQL expects {ty}").into())
+}
+
+fn bind_text(t: &str, ty: &Type, out: &mut BytesMut) -> BindResult {
+    if <&str as ToSql>::accepts(ty) {
+        t.to_sql(ty, out)
+    } else if *ty == Type::NUMERIC {
+        Decimal::from_str(t.trim())?.to_sql(ty, out)
+    } else {
+        refuse("text", ty)
+    }
+}
+
+impl ToSql for Bind<'_> {
+    fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> BindResult {
+        match &self.0 {
+            Param::Null => Ok(IsNull::Yes),
+            Param::Integer(i) => match *ty {
+                Type::INT8 => i.to_sql(ty, out),
+                Type::INT4 => i32::try_from(*i)?.to_sql(ty, out),
+                Type::INT2 => i16::try_from(*i)?.to_sql(ty, out),
+                Type::BOOL => (*i != 0).to_sql(ty, out),
+                Type::NUMERIC => Decimal::from(*i).to_sql(ty, out),
+                Type::FLOAT8 => (*i as f64).to_sql(ty, out),
+                _ if <&str as ToSql>::accepts(ty) => i.to_string().as_str().to_sql(ty, out),
+                _ => refuse("whole number", ty),
+            },
+            Param::Real(f) => match *ty {
+                Type::FLOAT8 => f.to_sql(ty, out),
+                Type::FLOAT4 => (*f as f32).to_sql(ty, out),
+                _ if <&str as ToSql>::accepts(ty) => f.to_string().as_str().to_sql(ty, out),
+                _ => refuse("floating-point number", ty),
+            },
+            Param::Text(t) => bind_text(t, ty, out),
+            // Money and metric values stay exact: NUMERIC, or their canonical text (never a float).
+            Param::Decimal(n) => match *ty {
+                Type::NUMERIC => n.inner().to_sql(ty, out),
+                _ if <&str as ToSql>::accepts(ty) => n.to_string().as_str().to_sql(ty, out),
+                _ => refuse("decimal", ty),
+            },
+        }
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+
+    postgres::types::to_sql_checked!();
+}
+
+/// The store's SQL with `?n` (and a bare `?`) as `$n` and each distinct `:name` as the next `$n`,
+/// leaving string literals, quoted identifiers, comments and `::` casts as they are. Returns the
+/// text and the parameter names by position (empty where a position has no name).
+pub(super) fn rewrite_placeholders(sql: &str) -> (String, Vec<String>) {
+    let b = sql.as_bytes();
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut names: Vec<String> = Vec::new();
+    let mut highest = 0usize;
+    let mut i = 0;
+    let mut copied = 0;
+    while i < b.len() {
+        match b[i] {
+            q @ (b'\'' | b'"') => {
+                i += 1;
+                while i < b.len() && b[i] != q {
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'-' if b.get(i + 1) == Some(&b'-') => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                i = sql[i + 2..].find("*/").map_or(b.len(), |end| i + 2 + end + 2);
+            }
+            b':' if b.get(i + 1) == Some(&b':') => i += 2,
+            b'?' => {
+                out.push_str(&sql[copied..i]);
+                let start = i + 1;
+                let mut end = start;
+                while end < b.len() && b[end].is_ascii_digit() {
+                    end += 1;
+                }
+                let n = if end > start { sql[start..end].parse().unwrap_or(usize::MAX) } else { highest + 1 };
+                highest = highest.max(n);
+                out.push('$');
+                out.push_str(&n.to_string());
+                i = end;
+                copied = i;
+            }
+            b':' if b.get(i + 1).is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_') => {
+                out.push_str(&sql[copied..i]);
+                let mut end = i + 1;
+                while end < b.len() && (b[end].is_ascii_alphanumeric() || b[end] == b'_') {
+                    end += 1;
+                }
+                let name = &sql[i..end];
+                let n = match names.iter().position(|m| m == name) {
+                    Some(p) => p + 1,
+                    None => {
+                        highest += 1;
+                        names.resize(highest - 1, String::new());
+                        names.push(name.to_string());
+                        highest
+                    }
+                };
+                out.push('$');
+                out.push_str(&n.to_string());
+                i = end;
+                copied = i;
+            }
+            _ => i += 1,
+        }
+    }
+    out.push_str(&sql[copied.min(b.len())..]);
+    (out, names)
+}
+
+impl Conn {
+    pub(super) fn connect(server: &ServerUrl) -> Result<Conn, Error> {
+        let client = server
+            .config
+            .connect(NoTls)
+            .map_err(|e| Error::Other(format!("cannot connect to the PostgreSQL server {}: {e}", server.shown)))?;
+        Ok(Conn {
+            client: RefCell::new(client),
+            cache: RefCell::new(HashMap::new()),
+            in_write: Cell::new(false),
+            failed_in_write: Cell::new(false),
+            changes: Cell::new(0),
+        })
+    }
+
+    /// Note a failed statement: inside a write it dooms the transaction.
+    fn noted<T>(&self, r: Result<T, postgres::Error>) -> Result<T, Error> {
+        r.map_err(|e| {
+            if self.in_write.get() {
+                self.failed_in_write.set(true);
+            }
+            e.into()
+        })
+    }
+
+    pub(super) fn cached(&self, sql: &str) -> Result<Stmt<'_>, Error> {
+        if let Some(p) = self.cache.borrow().get(sql) {
+            return Ok(Stmt { conn: self, prepared: Arc::clone(p) });
+        }
+        let (text, names) = rewrite_placeholders(sql);
+        let statement = self.noted(self.client.borrow_mut().prepare(&text))?;
+        let prepared = Arc::new(Prepared { statement, names });
+        self.cache.borrow_mut().insert(sql.to_string(), Arc::clone(&prepared));
+        Ok(Stmt { conn: self, prepared })
+    }
+
+    pub(super) fn run_batch(&self, sql: &str) -> Result<(), Error> {
+        self.noted(self.client.borrow_mut().batch_execute(sql))
+    }
+
+    pub(super) fn begin_write(&self) -> Result<(), Error> {
+        self.run_batch("BEGIN ISOLATION LEVEL SERIALIZABLE")?;
+        self.in_write.set(true);
+        self.failed_in_write.set(false);
+        Ok(())
+    }
+
+    /// PostgreSQL answers COMMIT of a transaction in which a statement failed by rolling it back
+    /// without an error; that must not look like a saved write.
+    pub(super) fn commit(&self) -> Result<(), Error> {
+        if self.failed_in_write.get() {
+            self.rollback()?;
+            return Err(Error::Other("a statement failed inside the write, so PostgreSQL rolled all of it back: nothing was saved".into()));
+        }
+        let r = self.client.borrow_mut().batch_execute("COMMIT");
+        self.in_write.set(false);
+        Ok(r?)
+    }
+
+    pub(super) fn rollback(&self) -> Result<(), Error> {
+        if !self.in_write.get() {
+            return Ok(());
+        }
+        self.in_write.set(false);
+        self.failed_in_write.set(false);
+        Ok(self.client.borrow_mut().batch_execute("ROLLBACK")?)
+    }
+
+    pub(super) fn own_changes(&self) -> u64 {
+        self.changes.get()
+    }
+
+    pub(super) fn close(self) -> Result<(), Error> {
+        Ok(self.client.into_inner().close()?)
+    }
+}
+
+impl Stmt<'_> {
+    fn binds<'p>(&self, list: ParamList<'p>) -> Result<Vec<Bind<'p>>, Error> {
+        let expected = self.prepared.statement.params().len();
+        match list {
+            ParamList::Positional(values) => {
+                if values.len() != expected {
+                    return Err(Error::Other(format!("{} parameters given where the statement takes {expected}", values.len())));
+                }
+                Ok(values.iter().map(|v| Bind(v.to_param())).collect())
+            }
+            ParamList::Named(values) => {
+                if let Some((name, _)) = values.iter().find(|(name, _)| !self.prepared.names.iter().any(|n| n == name)) {
+                    return Err(Error::Other(format!("the statement has no parameter {name}")));
+                }
+                // A name not given is NULL, as SQLite leaves it.
+                Ok((0..expected)
+                    .map(|i| {
+                        let name = self.prepared.names.get(i);
+                        let given = values.iter().find(|(n, _)| Some(&n.to_string()) == name);
+                        Bind(given.map_or(Param::Null, |(_, v)| v.to_param()))
+                    })
+                    .collect())
+            }
+        }
+    }
+
+    pub(super) fn run(&mut self, params: impl Params) -> Result<usize, Error> {
+        let changed = params.with_list(|list| {
+            let binds = self.binds(list)?;
+            let refs: Vec<&(dyn ToSql + Sync)> = binds.iter().map(|b| b as &(dyn ToSql + Sync)).collect();
+            self.conn.noted(self.conn.client.borrow_mut().execute(&self.prepared.statement, &refs))
+        })?;
+        self.conn.changes.set(self.conn.changes.get() + changed);
+        Ok(usize::try_from(changed).unwrap_or(usize::MAX))
+    }
+
+    pub(super) fn start(&mut self, params: impl Params) -> Result<Rows, Error> {
+        let rows = params.with_list(|list| {
+            let binds = self.binds(list)?;
+            let refs: Vec<&(dyn ToSql + Sync)> = binds.iter().map(|b| b as &(dyn ToSql + Sync)).collect();
+            self.conn.noted(self.conn.client.borrow_mut().query(&self.prepared.statement, &refs))
+        })?;
+        let owned = rows.iter().map(owned_row).collect::<Result<Vec<_>, Error>>()?;
+        Ok(Rows { rows: owned.into_iter(), current: None })
+    }
+}
+
+impl Rows {
+    pub(super) fn next(&mut self) -> Option<&[Value]> {
+        self.current = self.rows.next();
+        self.current.as_deref()
+    }
+}
+
+/// A row in keel's terms: whole numbers and booleans as integers, NUMERIC as its exact decimal
+/// text (what [`crate::domain::Num`] reads), text as text, floats as reals, bytea as a blob.
+fn owned_row(row: &postgres::Row) -> Result<Vec<Value>, Error> {
+    let column = |index: usize, e: postgres::Error| Error::Column { index, why: e.to_string() };
+    (0..row.len())
+        .map(|i| {
+            let ty = row.columns()[i].type_();
+            let v = match *ty {
+                Type::INT2 => row.try_get::<_, Option<i16>>(i).map(|v| v.map(|n| Value::Integer(n.into()))),
+                Type::INT4 => row.try_get::<_, Option<i32>>(i).map(|v| v.map(|n| Value::Integer(n.into()))),
+                Type::INT8 => row.try_get::<_, Option<i64>>(i).map(|v| v.map(Value::Integer)),
+                Type::BOOL => row.try_get::<_, Option<bool>>(i).map(|v| v.map(|b| Value::Integer(b.into()))),
+                Type::FLOAT4 => row.try_get::<_, Option<f32>>(i).map(|v| v.map(|f| Value::Real(f.into()))),
+                Type::FLOAT8 => row.try_get::<_, Option<f64>>(i).map(|v| v.map(Value::Real)),
+                Type::NUMERIC => row.try_get::<_, Option<Decimal>>(i).map(|v| v.map(|d| Value::Text(d.to_string()))),
+                Type::BYTEA => row.try_get::<_, Option<Vec<u8>>>(i).map(|v| v.map(Value::Blob)),
+                _ if <String as postgres::types::FromSql>::accepts(ty) => row.try_get::<_, Option<String>>(i).map(|v| v.map(Value::Text)),
+                _ => return Err(Error::Column { index: i, why: format!("PostgreSQL type {ty} is not one keel reads") }),
+            };
+            Ok(v.map_err(|e| column(i, e))?.unwrap_or(Value::Null))
+        })
+        .collect()
+}
+
+pub(super) fn value_ref(row: &[Value], index: usize) -> Result<ValueRef<'_>, Error> {
+    let v = row.get(index).ok_or_else(|| Error::Column { index, why: format!("the row has {} columns", row.len()) })?;
+    Ok(match v {
+        Value::Null => ValueRef::Null,
+        Value::Integer(i) => ValueRef::Integer(*i),
+        Value::Real(f) => ValueRef::Real(*f),
+        Value::Text(t) => ValueRef::Text(t.as_bytes()),
+        Value::Blob(b) => ValueRef::Blob(b),
+    })
+}
+
+impl Db {
+    /// Connect to a PostgreSQL server (without TLS for now).
+    pub fn connect(server: &ServerUrl) -> Result<Db, Error> {
+        Ok(Db { engine: Engine::Postgres(Box::new(Conn::connect(server)?)) })
+    }
+
+    /// Whether this connection is to a PostgreSQL server.
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.engine, Engine::Postgres(_))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rewrite_placeholders;
+
+    #[test]
+    fn placeholders_become_dollar_numbers_outside_literals_identifiers_and_casts() {
+        let (sql, names) = rewrite_placeholders("SELECT ?1, '?2', \"a?3\", ?2::numeric, ? -- ?9\n FROM t /* ?8 */ WHERE x = ?10");
+        assert_eq!(sql, "SELECT $1, '?2', \"a?3\", $2::numeric, $3 -- ?9\n FROM t /* ?8 */ WHERE x = $10");
+        assert!(names.is_empty());
+        let (sql, names) = rewrite_placeholders("SELECT :a, ':b', :b, :a, x::text");
+        assert_eq!(sql, "SELECT $1, ':b', $2, $1, x::text");
+        assert_eq!(names, [":a", ":b"]);
+        // An unterminated literal is left to the server to refuse.
+        assert_eq!(rewrite_placeholders("SELECT 'it?1").0, "SELECT 'it?1");
+    }
+}
