@@ -754,20 +754,31 @@ pub fn run(cli: Cli) -> Result<i32> {
             }
             let report = store.check()?;
             let diffs = if deep { store.derived_differences()? } else { vec![] };
+            // Every read is done: the output goes out in pieces as it is rendered, and a reader
+            // that is slow to take it holds no read transaction open.
+            let mut out = crate::cli::stdout::Chunked::new();
             match format {
-                CheckFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-                CheckFormat::Csv => print!("{}", lists::escalations_csv(&report.escalations)?),
+                CheckFormat::Json => {
+                    serde_json::to_writer_pretty(&mut out, &report)?;
+                    std::io::Write::write_all(&mut out, b"\n")?;
+                }
+                CheckFormat::Csv => std::io::Write::write_all(&mut out, lists::escalations_csv(&report.escalations)?.as_bytes())?,
                 CheckFormat::Text => {
-                    print!("{}", crate::io::text::check(&report));
+                    use std::fmt::Write as _;
+                    crate::io::text::write_check(&report, &mut out)?;
                     let leftovers = crate::store::files::stale_leftovers(&crate::store::files::folder_of(store.path()));
                     if !leftovers.is_empty() {
-                        println!("\nWARNING: files left by a keel that was killed (safe to remove; the next backup or init here does):");
+                        writeln!(
+                            out,
+                            "\nWARNING: files left by a keel that was killed (safe to remove; the next backup or init here does):"
+                        )?;
                         for f in leftovers {
-                            println!("  {}", f.display());
+                            writeln!(out, "  {}", f.display())?;
                         }
                     }
                 }
             }
+            std::io::Write::flush(&mut out)?;
             if !diffs.is_empty() {
                 eprintln!("derived state differs from a recompute:");
                 for d in &diffs {

@@ -57,3 +57,38 @@ impl Write for Stdout {
         Ok(())
     }
 }
+
+/// Standard output for a long rendering: written in pieces of [`CHUNK`] bytes as it is made, so
+/// it is never gathered whole, and through [`write_bytes`], so a reader that has gone only stops
+/// the output. Flushed when dropped.
+pub struct Chunked(std::io::BufWriter<Stdout>);
+
+/// Large enough that a row is rarely split and writes stay few; small enough not to matter.
+pub const CHUNK: usize = 64 * 1024;
+
+impl Chunked {
+    pub fn new() -> Self {
+        Chunked(std::io::BufWriter::with_capacity(CHUNK, Stdout))
+    }
+}
+
+impl Default for Chunked {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Write for Chunked {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
+impl std::fmt::Write for Chunked {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.0.write_all(s.as_bytes()).map_err(|_| std::fmt::Error)
+    }
+}

@@ -181,19 +181,19 @@ pub fn escalations(rows: &[EscalationRow]) -> String {
 
 fn escalations_raw(rows: &[EscalationRow]) -> String {
     let mut s = String::new();
+    let _ = write_escalations(rows, &mut s);
+    s
+}
+
+fn write_escalations(rows: &[EscalationRow], s: &mut impl Write) -> std::fmt::Result {
     if rows.is_empty() {
-        s.push_str("no open escalations\n");
-        return s;
+        return s.write_str("no open escalations\n");
     }
-    let _ = writeln!(
-        s,
-        "{:>4}  {:<19} {:<6} {:<34} {:<18} {:>9} {:>3}  {:<10}",
-        "id", "tier", "key", "title", "owner", "variance", "out", "due"
-    );
+    writeln!(s, "{:>4}  {:<19} {:<6} {:<34} {:<18} {:>9} {:>3}  {:<10}", "id", "tier", "key", "title", "owner", "variance", "out", "due")?;
     for e in rows {
         let var = e.relative.map(crate::domain::escalation::relative_percent).unwrap_or_else(|| e.gap.grouped());
         let due = format!("{}{}", &e.due_at[..10.min(e.due_at.len())], if e.overdue { " OVERDUE" } else { "" });
-        let _ = writeln!(
+        writeln!(
             s,
             "{:>4}  {:<19} {:<6} {:<34} {:<18} {:>9} {:>3}  {}",
             e.id,
@@ -204,9 +204,9 @@ fn escalations_raw(rows: &[EscalationRow]) -> String {
             var,
             e.periods_out,
             due
-        );
+        )?;
     }
-    s
+    Ok(())
 }
 
 /// Stored text as a terminal may show it: control characters other than newline and tab escaped
@@ -259,75 +259,77 @@ pub fn log(rows: &[Row]) -> String {
 }
 
 pub fn check(r: &CheckReport) -> String {
-    printable(check_raw(r))
+    let mut s = String::new();
+    let _ = write_check(r, &mut s);
+    s
 }
 
-fn check_raw(r: &CheckReport) -> String {
-    let mut s = String::new();
+/// Passes text on as [`printable`] makes it, piece by piece (the escaping is per character, so
+/// pieces come out as the whole would), for renderings written out as they are made.
+pub struct Printable<W>(pub W);
+
+impl<W: Write> Write for Printable<W> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        match crate::domain::text_check::printable(s) {
+            std::borrow::Cow::Borrowed(s) => self.0.write_str(s),
+            std::borrow::Cow::Owned(clean) => self.0.write_str(&clean),
+        }
+    }
+}
+
+/// `keel check` as text, written row by row into `out` (escaped as [`printable`] does), so a
+/// large file's report is never gathered into one string first.
+pub fn write_check(r: &CheckReport, out: &mut impl Write) -> std::fmt::Result {
+    let s = &mut Printable(out);
     let t = r.escalations_by_tier;
-    let _ = writeln!(s, "keel check — {}", r.today);
+    writeln!(s, "keel check — {}", r.today)?;
     if !r.settings_errors.is_empty() {
-        let _ = writeln!(
+        writeln!(
             s,
             "\nSETTINGS ERRORS ({}) — the default is used for each until it is fixed with `keel settings NAME VALUE`",
             r.settings_errors.len()
-        );
+        )?;
         for p in &r.settings_errors {
-            let _ = writeln!(s, "  ERROR {p}");
+            writeln!(s, "  ERROR {p}")?;
         }
     }
-    let _ = writeln!(s, "\nESCALATIONS  steering committee {}  sponsor action {}  owner review {}", t[2], t[1], t[0]);
-    s.push_str(&escalations(&r.escalations));
-    let list = |s: &mut String, title: &str, items: Vec<String>| {
-        let _ = writeln!(s, "\n{title} ({})", items.len());
-        for i in items {
-            let _ = writeln!(s, "  {i}");
-        }
-    };
-    list(
-        &mut s,
-        "STALE (no update within the cadence)",
-        r.stale
-            .iter()
-            .map(|x| {
-                format!(
-                    "{:<6} {} — owner {}, last update {} ({} days, {})",
-                    x.key,
-                    x.title,
-                    x.owner.as_deref().unwrap_or("—"),
-                    x.last_update.as_deref().map(|d| &d[..10.min(d.len())]).unwrap_or("never"),
-                    x.days_since_update.map(|d| d.to_string()).unwrap_or("—".into()),
-                    x.cadence
-                )
-            })
-            .collect(),
-    );
-    list(
-        &mut s,
-        "LATE MILESTONES",
-        r.late_milestones
-            .iter()
-            .map(|x| format!("{:<6} {} — due {}, {} days overdue", x.key, x.milestone, x.due, x.days_overdue))
-            .collect(),
-    );
-    list(
-        &mut s,
-        "IMPLEMENTATION (late or critical)",
-        r.implementation.iter().map(|x| format!("{:<6} {:<9} {} — {}", x.key, x.status, x.title, x.detail)).collect(),
-    );
-    list(
-        &mut s,
-        "POTENTIAL (amber or red)",
-        r.potential.iter().map(|x| format!("{:<6} {:<6} {} — {}", x.key, x.status, x.title, x.detail)).collect(),
-    );
-    list(&mut s, "KEY RESULTS AT RISK", r.at_risk_key_results.iter().map(|x| format!("{:<6} {} — {}", x.key, x.title, x.detail)).collect());
-    list(
-        &mut s,
-        "GREEN WITHOUT EXPLANATION",
-        r.green_without_explanation.iter().map(|x| format!("{:<6} {} — {}", x.key, x.title, x.detail)).collect(),
-    );
+    writeln!(s, "\nESCALATIONS  steering committee {}  sponsor action {}  owner review {}", t[2], t[1], t[0])?;
+    write_escalations(&r.escalations, s)?;
+    writeln!(s, "\nSTALE (no update within the cadence) ({})", r.stale.len())?;
+    for x in &r.stale {
+        writeln!(
+            s,
+            "  {:<6} {} — owner {}, last update {} ({} days, {})",
+            x.key,
+            x.title,
+            x.owner.as_deref().unwrap_or("—"),
+            x.last_update.as_deref().map(|d| &d[..10.min(d.len())]).unwrap_or("never"),
+            x.days_since_update.map(|d| d.to_string()).unwrap_or("—".into()),
+            x.cadence
+        )?;
+    }
+    writeln!(s, "\nLATE MILESTONES ({})", r.late_milestones.len())?;
+    for x in &r.late_milestones {
+        writeln!(s, "  {:<6} {} — due {}, {} days overdue", x.key, x.milestone, x.due, x.days_overdue)?;
+    }
+    writeln!(s, "\nIMPLEMENTATION (late or critical) ({})", r.implementation.len())?;
+    for x in &r.implementation {
+        writeln!(s, "  {:<6} {:<9} {} — {}", x.key, x.status, x.title, x.detail)?;
+    }
+    writeln!(s, "\nPOTENTIAL (amber or red) ({})", r.potential.len())?;
+    for x in &r.potential {
+        writeln!(s, "  {:<6} {:<6} {} — {}", x.key, x.status, x.title, x.detail)?;
+    }
+    writeln!(s, "\nKEY RESULTS AT RISK ({})", r.at_risk_key_results.len())?;
+    for x in &r.at_risk_key_results {
+        writeln!(s, "  {:<6} {} — {}", x.key, x.title, x.detail)?;
+    }
+    writeln!(s, "\nGREEN WITHOUT EXPLANATION ({})", r.green_without_explanation.len())?;
+    for x in &r.green_without_explanation {
+        writeln!(s, "  {:<6} {} — {}", x.key, x.title, x.detail)?;
+    }
     let a = &r.alignment;
-    let _ = writeln!(
+    writeln!(
         s,
         "\nALIGNMENT  {} of {} objectives cascaded from a parent ({}){}",
         a.cascaded,
@@ -338,14 +340,13 @@ fn check_raw(r: &CheckReport) -> String {
             Some(c) => format!(" — within the ceiling of {}", c.percent()),
             None => String::new(),
         }
-    );
+    )?;
     if !a.trend.is_empty() {
-        let _ = writeln!(s, "  trend: {}", a.trend.iter().map(|(w, v)| format!("{w} {}", v.percent())).collect::<Vec<_>>().join(", "));
+        writeln!(s, "  trend: {}", a.trend.iter().map(|(w, v)| format!("{w} {}", v.percent())).collect::<Vec<_>>().join(", "))?;
     }
-    let _ = writeln!(s, "  orphans: {}", if a.orphans.is_empty() { "none".into() } else { a.orphans.join(", ") });
-    let _ =
-        writeln!(s, "  cross-functional: {}", if a.cross_functional.is_empty() { "none".into() } else { a.cross_functional.join(", ") });
-    let _ = writeln!(
+    writeln!(s, "  orphans: {}", if a.orphans.is_empty() { "none".into() } else { a.orphans.join(", ") })?;
+    writeln!(s, "  cross-functional: {}", if a.cross_functional.is_empty() { "none".into() } else { a.cross_functional.join(", ") })?;
+    writeln!(
         s,
         "  likely duplicates: {}",
         if a.likely_duplicates.is_empty() {
@@ -353,33 +354,122 @@ fn check_raw(r: &CheckReport) -> String {
         } else {
             a.likely_duplicates.iter().map(|(x, y)| format!("{x} ~ {y}")).collect::<Vec<_>>().join(", ")
         }
-    );
-    let _ = writeln!(s, "\nIPO CHECKS");
-    let _ = writeln!(
+    )?;
+    writeln!(s, "\nIPO CHECKS")?;
+    writeln!(
         s,
         "  outcome-only objectives: {}",
         if r.outcome_only_objectives.is_empty() { "none".into() } else { r.outcome_only_objectives.join(", ") }
-    );
-    let _ = writeln!(s, "  isolated KPIs: {}", if r.isolated_kpis.is_empty() { "none".into() } else { r.isolated_kpis.join(", ") });
-    list(&mut s, "INCOMPLETE KPIs", r.incomplete_kpis.iter().map(|g| format!("{:<6} missing {}", g.key, g.missing.join(", "))).collect());
-    list(
-        &mut s,
-        "OBJECTIVES NOT YET EXECUTABLE",
-        r.not_executable.iter().map(|g| format!("{:<6} missing {}", g.key, g.missing.join(", "))).collect(),
-    );
-    let _ = writeln!(s, "\nVALUE FUNNEL (net forecast by stage)");
+    )?;
+    writeln!(s, "  isolated KPIs: {}", if r.isolated_kpis.is_empty() { "none".into() } else { r.isolated_kpis.join(", ") })?;
+    writeln!(s, "\nINCOMPLETE KPIs ({})", r.incomplete_kpis.len())?;
+    for g in &r.incomplete_kpis {
+        writeln!(s, "  {:<6} missing {}", g.key, g.missing.join(", "))?;
+    }
+    writeln!(s, "\nOBJECTIVES NOT YET EXECUTABLE ({})", r.not_executable.len())?;
+    for g in &r.not_executable {
+        writeln!(s, "  {:<6} missing {}", g.key, g.missing.join(", "))?;
+    }
+    writeln!(s, "\nVALUE FUNNEL (net forecast by stage)")?;
     for f in &r.funnel {
         let stages: Vec<String> =
             f.by_stage.iter().filter(|(_, m)| !m.is_zero()).map(|(st, m)| format!("{} {}", st.short(), m.forecast.grouped())).collect();
-        let _ = writeln!(s, "  {:<5} {:<36} total {}  [{}]", f.key, truncate(&f.title, 36), f.total.forecast.grouped(), stages.join("  "));
+        writeln!(s, "  {:<5} {:<36} total {}  [{}]", f.key, truncate(&f.title, 36), f.total.forecast.grouped(), stages.join("  "))?;
         if let Some(g) = &f.target_gap {
-            let _ =
-                writeln!(s, "        top-down target {}  bottom-up {}  gap {}", g.target.grouped(), g.bottom_up.grouped(), g.gap.grouped());
+            writeln!(s, "        top-down target {}  bottom-up {}  gap {}", g.target.grouped(), g.bottom_up.grouped(), g.gap.grouped())?;
         }
     }
     for (k, g) in &r.objective_targets {
-        let _ =
-            writeln!(s, "  {k:<5} objective target {}  bottom-up {}  gap {}", g.target.grouped(), g.bottom_up.grouped(), g.gap.grouped());
+        writeln!(s, "  {k:<5} objective target {}  bottom-up {}  gap {}", g.target.grouped(), g.bottom_up.grouped(), g.gap.grouped())?;
     }
-    s
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::check::{Alignment, StaleItem, StatusItem};
+
+    fn report(title: &str) -> CheckReport {
+        let status =
+            |key: &str, status: &str| StatusItem { key: key.into(), title: title.into(), status: status.into(), detail: "why".into() };
+        CheckReport {
+            today: "2026-12-02".into(),
+            escalations: vec![],
+            escalations_by_tier: [0, 0, 0],
+            stale: vec![StaleItem {
+                key: "M-1".into(),
+                title: title.into(),
+                owner: None,
+                owner_login: None,
+                cadence: "weekly".into(),
+                last_update: Some("2026-11-01T10:00:00Z".into()),
+                days_since_update: Some(31),
+            }],
+            late_milestones: vec![],
+            implementation: vec![status("M-2", "late"), status("M-3", "critical")],
+            potential: vec![status("M-4", "red")],
+            at_risk_key_results: vec![],
+            green_without_explanation: vec![],
+            alignment: Alignment {
+                objectives: 0,
+                cascaded: 0,
+                cascade_share: None,
+                ceiling: None,
+                above_ceiling: false,
+                trend: vec![],
+                orphans: vec![],
+                cross_functional: vec![],
+                likely_duplicates: vec![],
+            },
+            outcome_only_objectives: vec![],
+            isolated_kpis: vec!["K-1".into()],
+            incomplete_kpis: vec![],
+            not_executable: vec![],
+            funnel: vec![],
+            objective_targets: vec![],
+            settings_errors: vec![],
+            exit_code: 0,
+        }
+    }
+
+    /// A writer that keeps every piece it is given, to show the rendering arrives in pieces.
+    #[derive(Default)]
+    struct Pieces(Vec<String>);
+
+    impl Write for Pieces {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            self.0.push(s.to_string());
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn printable_piece_by_piece_is_printable_of_the_whole() {
+        let pieces = ["plain ", "\u{1b}[2J", "", " tab\tand\nnewline ", "bell\u{7}", "é"];
+        let mut out = Printable(String::new());
+        for p in pieces {
+            out.write_str(p).unwrap();
+        }
+        assert_eq!(out.0, printable(pieces.concat()));
+        assert_eq!(out.0, "plain \\u{1b}[2J tab\tand\nnewline bell\\u{7}é");
+    }
+
+    #[test]
+    fn the_check_is_written_row_by_row_and_reads_as_one_string_would() {
+        let r = report("Cut \u{1b}[2J costs");
+        let mut pieces = Pieces::default();
+        write_check(&r, &mut pieces).unwrap();
+        assert!(pieces.0.len() > 10, "the rendering is handed on in many pieces, not one document");
+        let whole = check(&r);
+        assert_eq!(pieces.0.concat(), whole);
+        assert!(whole.contains(
+            "\nSTALE (no update within the cadence) (1)\n  M-1    Cut \\u{1b}[2J costs — owner —, last update 2026-11-01 (31 days, weekly)\n"
+        ));
+        assert!(whole.contains("\nIMPLEMENTATION (late or critical) (2)\n  M-2    late      Cut \\u{1b}[2J costs — why\n  M-3    critical"));
+        assert!(whole.contains("\nPOTENTIAL (amber or red) (1)\n  M-4    red    Cut \\u{1b}[2J costs — why\n"));
+        assert!(whole.contains("\nLATE MILESTONES (0)\n\nIMPLEMENTATION"));
+        assert!(whole.contains("  isolated KPIs: K-1\n"));
+        assert!(!whole.contains('\u{1b}'));
+    }
 }
