@@ -15,6 +15,13 @@ use crate::domain::status::{ImplLevel, Rag};
 use crate::domain::{Num, Period, Stage};
 use crate::store::engine::{Db, DbResult};
 use chrono::{Datelike, Duration, NaiveDate};
+
+/// Which milestones are late, for every list that shows them (`ms` a milestone of the measure
+/// `m`, `today` the placeholder of today's date): open, due before today, and the measure neither
+/// stopped nor on hold — its work is not expected to move.
+pub(crate) fn late_milestone(today: &str) -> String {
+    format!("ms.done_date IS NULL AND ms.due_date < {today} AND m.side_state IS NULL")
+}
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -177,11 +184,12 @@ impl Store {
         drop(rows);
         drop(list);
         let late_milestones: Vec<LateMilestone> = {
-            let mut s = c.prepare(
+            let mut s = c.prepare(&format!(
                 "SELECT i.key, ms.title, ms.due_date, p.name FROM milestones ms JOIN measures m ON m.id = ms.measure_id JOIN items i ON i.id = m.id
                  LEFT JOIN people p ON p.id = m.owner_id
-                 WHERE ms.done_date IS NULL AND ms.due_date < ?1 AND m.side_state IS NULL ORDER BY ms.due_date, i.num",
-            )?;
+                 WHERE {} ORDER BY ms.due_date, i.num",
+                late_milestone("?1")
+            ))?;
             let r = s.query_map([clock.today.to_string()], |r| {
                 Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<String>>(3)?))
             })?;

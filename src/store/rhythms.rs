@@ -356,13 +356,14 @@ impl Store {
                     .map(|(_, r)| r),
             );
         }
-        // Late as the check counts it: open, due before today, the measure neither stopped nor on hold.
+        // Late as the check counts it.
         let today = self.clock().today;
+        let late_rule = super::check::late_milestone("?2");
         let late: Vec<LateMilestone> = c
             .prepare_cached(&format!(
                 "{UNDER} SELECT i.key, ms.title, ms.due_date FROM milestones ms JOIN items i ON i.id = ms.measure_id
                  JOIN measures m ON m.id = ms.measure_id
-                 WHERE ms.measure_id IN (SELECT id FROM under) AND ms.done_date IS NULL AND ms.due_date < ?2 AND m.side_state IS NULL
+                 WHERE ms.measure_id IN (SELECT id FROM under) AND {late_rule}
                  ORDER BY ms.due_date, i.num"
             ))?
             .query_map(params![id, today.to_string()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?
