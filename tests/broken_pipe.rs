@@ -6,32 +6,6 @@ mod common;
 use common::*;
 use std::process::Stdio;
 
-/// Run keel with standard output a pipe whose reading end is already closed, so that the first
-/// write fails with EPIPE whatever the size of the output.
-fn into_closed_pipe(k: &Keel, args: &[&str]) -> Run {
-    let (reader, writer) = std::io::pipe().expect("a pipe");
-    drop(reader);
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_keel"))
-        .arg("--db")
-        .arg(&k.db)
-        .args(args)
-        .env_remove("KEEL_USER")
-        .env_remove("KEEL_DB")
-        .env("KEEL_TODAY", TODAY)
-        .env("NO_COLOR", "1")
-        .current_dir(k.dir.path())
-        .stdout(Stdio::from(writer))
-        .stderr(Stdio::piped())
-        .output()
-        .expect("keel runs");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::new(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        args: args.iter().map(|s| s.to_string()).collect(),
-    }
-}
-
 #[test]
 fn reading_commands_end_quietly_when_the_reader_goes() {
     let k = Keel::demo();

@@ -5,7 +5,6 @@
 mod common;
 
 use common::*;
-use std::process::Stdio;
 
 fn csv_rows(text: &str) -> Vec<Vec<String>> {
     let mut r = csv::ReaderBuilder::new().has_headers(false).from_reader(text.as_bytes());
@@ -135,23 +134,8 @@ fn new_listings_end_quietly_in_a_closed_pipe() {
         &["check", "--format", "csv"],
         &["export", "--out", "-", "--format", "csv"],
     ] {
-        let (reader, writer) = std::io::pipe().unwrap();
-        drop(reader);
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_keel"))
-            .arg("--db")
-            .arg(&k.db)
-            .args(args)
-            .env_remove("KEEL_USER")
-            .env_remove("KEEL_DB")
-            .env("KEEL_TODAY", TODAY)
-            .env("NO_COLOR", "1")
-            .current_dir(k.dir.path())
-            .stdout(Stdio::from(writer))
-            .stderr(Stdio::piped())
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(!stderr.contains("panicked") && stderr.is_empty(), "keel {args:?}: {stderr}");
-        assert_ne!(out.status.code(), Some(101), "{args:?}");
+        let r = into_closed_pipe(&k, args);
+        assert!(!r.stderr.contains("panicked") && r.stderr.is_empty(), "keel {args:?}: {}", r.stderr);
+        assert_ne!(r.code, 101, "{args:?}");
     }
 }

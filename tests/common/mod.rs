@@ -279,3 +279,29 @@ impl Drop for Tmpfs {
         let _ = std::process::Command::new("umount").arg(self.dir.path()).status();
     }
 }
+
+/// Run keel with standard output a pipe whose reading end is already closed, so that the first
+/// write fails with EPIPE whatever the size of the output.
+pub fn into_closed_pipe(k: &Keel, args: &[&str]) -> Run {
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_keel"))
+        .arg("--db")
+        .arg(&k.db)
+        .args(args)
+        .env_remove("KEEL_USER")
+        .env_remove("KEEL_DB")
+        .env("KEEL_TODAY", TODAY)
+        .env("NO_COLOR", "1")
+        .current_dir(k.dir.path())
+        .stdout(std::process::Stdio::from(writer))
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .expect("keel runs");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::new(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        args: args.iter().map(|s| s.to_string()).collect(),
+    }
+}
