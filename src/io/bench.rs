@@ -184,7 +184,9 @@ pub fn run(measures: usize, seed: u64, repeat: usize) -> Result<Figures> {
             bar.set_message("keel");
             let done = (2 * pair * measures) as u64;
             let mut store = Store::create(&keel_file(pair), false)?;
+            let cpu = cpu_s();
             let spent = generate::load(&mut store, &spec, |n| bar.set_position(done + n as u64))?;
+            trace_cpu("keel load", cpu, spent);
             values = store.value_count()?;
             trace_rss("after load");
             Ok(spent)
@@ -195,6 +197,7 @@ pub fn run(measures: usize, seed: u64, repeat: usize) -> Result<Figures> {
             let done = ((2 * pair + 1) * measures) as u64;
             let base = dir.0.join(format!("baseline-{pair}.sqlite"));
             let mut loader = baseline::Loader::create(&base)?;
+            let cpu = cpu_s();
             loader.insert(&spec.structure())?;
             for chunk in spec.chunks() {
                 let end = chunk.end;
@@ -202,6 +205,8 @@ pub fn run(measures: usize, seed: u64, repeat: usize) -> Result<Figures> {
                 bar.set_position(done + end as u64);
             }
             let spent = loader.finish()?;
+            // The baseline's CPU includes making its plans, which its timing leaves out.
+            trace_cpu("baseline load (with plan making)", cpu, spent);
             remove_db(&base)?;
             trace_rss("after baseline");
             Ok(spent)
@@ -238,6 +243,7 @@ pub fn run(measures: usize, seed: u64, repeat: usize) -> Result<Figures> {
     trace_rss("after walk");
     // 4. Edits through the write path.
     spin.set_message("editing");
+    settle_disk(&dir.0)?;
     let edits = edits(&mut app.store, &spec, seed)?;
     // 5. keel check against plain SQL on the same file after the edits, alternating, each on a
     //    connection of its own opened afresh — keel as `keel check` runs: its own process has
@@ -259,6 +265,7 @@ pub fn run(measures: usize, seed: u64, repeat: usize) -> Result<Figures> {
     // the file, which neither side should be charged for.
     keel_check()?;
     baseline_check()?;
+    settle_disk(&dir.0)?;
     let checks = sampling::alternate(repeat * SHORT_FIGURE_FACTOR, |_| keel_check(), |_| baseline_check())?;
     trace_pairs("check", &checks);
     // What keel itself needed so far: the comparison below holds a whole plan and a whole
@@ -356,11 +363,22 @@ fn remove_db(path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Put the files created and removed so far in the bench's directory on disk (an fsync of the
-/// directory), so that the next side timed does not pay for the journal commit of the last one.
-/// Only this directory: a system-wide sync would push everyone's writes on this machine.
+/// Put the files created and removed so far in the bench's directory on disk, and whatever else
+/// is waiting to be written to that filesystem (syncfs), so that the next side timed pays neither
+/// for the last side's journal nor for someone else's. On ext4 an fsync commits the journal, and
+/// the commit waits for the dirty data of other files in it: a build that just finished leaves
+/// gigabytes to write back in the first minute, and keel's load, which commits once a chunk,
+/// would wait on them where the baseline's one commit mostly would not. syncfs needs no
+/// privilege and drops nothing from the page cache; it only writes sooner what would be written.
 fn settle_disk(dir: &Path) -> Result<()> {
-    std::fs::File::open(dir)?.sync_all().with_context(|| format!("cannot sync {}", dir.display()))
+    use std::os::fd::AsRawFd;
+    let handle = std::fs::File::open(dir)?;
+    handle.sync_all().with_context(|| format!("cannot sync {}", dir.display()))?;
+    // SAFETY: syncfs takes an open descriptor, which `handle` keeps open for the call.
+    if unsafe { libc::syncfs(handle.as_raw_fd()) } != 0 {
+        return Err(std::io::Error::last_os_error()).with_context(|| format!("cannot sync the filesystem of {}", dir.display()));
+    }
+    Ok(())
 }
 
 /// Read a file (and its WAL, if any) once, untimed, so that what is timed next finds it in the
@@ -401,6 +419,25 @@ fn step(app: &mut App, terminal: &mut Terminal<TestBackend>, action: Action, sam
         }
     }
     Ok(())
+}
+
+/// CPU time this process has used so far (user and system), in seconds.
+fn cpu_s() -> f64 {
+    // SAFETY: getrusage fills the zeroed struct it is given.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
+        return 0.0;
+    }
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    secs(usage.ru_utime) + secs(usage.ru_stime)
+}
+
+/// With KEEL_BENCH_SLOW set: how much of a timed side was CPU (the rest waited on the disk or
+/// for a core) — what tells a slow disk from a slow processor when a figure moves.
+fn trace_cpu(what: &str, cpu_before: f64, wall: Duration) {
+    if std::env::var_os("KEEL_BENCH_SLOW").is_some() {
+        eprintln!("{what}: wall {:.3} s, cpu {:.3} s", wall.as_secs_f64(), cpu_s() - cpu_before);
+    }
 }
 
 fn trace_rss(when: &str) {
