@@ -124,7 +124,22 @@ fn page(cmd: &clap::Command, path: &str, see_also: &[String]) -> Result<Vec<u8>>
     out.write_all(sections(path, see_also).as_bytes())?;
     // Subcommands carry no version of their own: every page names the build.
     out.write_all(format!(".SH VERSION\n{}\n", roff(super::build_info::VERSION)).as_bytes())?;
-    Ok(out)
+    Ok(ascii_roff(&String::from_utf8_lossy(&out)).into_bytes())
+}
+
+/// The page in plain ASCII: every other character as groff's `\[uXXXX]`. groff reads its input
+/// as Latin-1 unless a preprocessor converts it (`man` runs preconv, `groff -man` alone does
+/// not), so an arrow or a dash in the help text would otherwise print as mojibake there.
+fn ascii_roff(page: &str) -> String {
+    let mut out = String::with_capacity(page.len());
+    for c in page.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            out.push_str(&format!("\\[u{:04X}]", c as u32));
+        }
+    }
+    out
 }
 
 /// Every page as (file name, roff), the main page first.
@@ -194,4 +209,15 @@ pub fn keys() -> Result<i32> {
         eprintln!("keel: keymap: {p}");
     }
     Ok(if problems.is_empty() { 0 } else { 65 })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_page_is_ascii_with_groff_escapes_for_other_characters() {
+        assert_eq!(super::ascii_roff("a \u{2192} b \u{2014} \u{e9}"), "a \\[u2192] b \\[u2014] \\[u00E9]");
+        for (name, page) in super::pages().unwrap() {
+            assert!(page.is_ascii(), "{name} holds a character groff would misread");
+        }
+    }
 }
