@@ -13,17 +13,26 @@ use ratatui_textarea::TextArea;
 fn bar_actions(app: &App, mode: &Mode) -> Vec<(Action, &'static str)> {
     match mode {
         Mode::Normal => {
-            let mut actions: Vec<(Action, &'static str)> = vec![(Action::Help, "help"), (Action::Search, "search")];
+            let mut actions: Vec<(Action, &'static str)> = vec![(Action::Help, "help")];
             match app.focus {
-                Pane::Variance => actions.extend([(Action::Enter, "jump"), (Action::Acknowledge, "ack"), (Action::CycleTier, "tier")]),
+                // Triage keys in the list's own bar: search and the tree's view act on the tree,
+                // and at 80 columns they would push the filter off the line.
+                Pane::Variance => actions.extend([
+                    (Action::Enter, "jump"),
+                    (Action::Acknowledge, "ack"),
+                    (Action::CycleTier, "tier"),
+                    (Action::VarianceFilter, "filter"),
+                ]),
                 _ => actions.extend([
+                    (Action::Search, "search"),
                     (Action::EditActual, "actual"),
                     (Action::EditForecast, "forecast"),
                     (Action::EditNarrative, "narrative"),
                     (Action::GateRequest, "gate"),
+                    (Action::ToggleView, "view"),
                 ]),
             }
-            actions.extend([(Action::ToggleView, "view"), (Action::NextPane, "pane"), (Action::Palette, "cmd"), (Action::Quit, "quit")]);
+            actions.extend([(Action::NextPane, "pane"), (Action::Palette, "cmd"), (Action::Quit, "quit")]);
             actions
         }
         Mode::Edit(ed) => {
