@@ -19,6 +19,7 @@
 
 mod postgres;
 mod sqlite;
+mod tls;
 mod values;
 
 use sqlite::{ConnExt, StmtExt};

@@ -8,7 +8,7 @@ use crate::location::ServerUrl;
 use bytes::BytesMut;
 use postgres::error::SqlState;
 use postgres::types::{IsNull, ToSql, Type};
-use postgres::{Client, NoTls, Statement};
+use postgres::{Client, Statement};
 use rust_decimal::Decimal;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -214,10 +214,7 @@ pub(super) fn rewrite_placeholders(sql: &str) -> (String, Vec<String>) {
 
 impl Conn {
     pub(super) fn connect(server: &ServerUrl) -> Result<Conn, Error> {
-        let client = server
-            .config
-            .connect(NoTls)
-            .map_err(|e| Error::Other(format!("cannot connect to the PostgreSQL server {}: {e}", server.shown)))?;
+        let client = super::tls::connect(server)?;
         Ok(Conn {
             client: RefCell::new(client),
             cache: RefCell::new(HashMap::new()),

@@ -3,6 +3,7 @@ use crate::domain::escalation::Tier;
 use crate::domain::{ItemKey, Num, Period};
 
 pub(crate) mod scratch;
+pub(crate) mod tls_server;
 
 use scratch::Scratch;
 
