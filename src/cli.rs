@@ -19,8 +19,10 @@ mod listing;
 mod lists;
 mod man;
 mod out_file;
+mod restore;
 mod settings;
 pub mod stdout;
+mod upkeep;
 pub use formats::{ExportFormat, ExportWhat, ReportFormat};
 pub use import::ImportFormat;
 pub use listing::ListFormat;
@@ -413,6 +415,9 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// add, move, retire, unretire, person … reassign, revert, restore, migrate.
+    #[command(flatten)]
+    Upkeep(upkeep::UpkeepCommand),
 }
 
 #[derive(Subcommand, Debug)]
@@ -481,7 +486,7 @@ pub fn exit_code(err: &anyhow::Error) -> i32 {
     match err.downcast_ref::<StoreError>() {
         Some(StoreError::NotFound { .. }) => 66,
         Some(StoreError::NotKeel { .. } | StoreError::Damaged { .. } | StoreError::Newer { .. } | StoreError::OldSqlite { .. }) => 69,
-        Some(StoreError::Conflict { .. } | StoreError::Busy | StoreError::Replaced { .. }) => 75,
+        Some(StoreError::Conflict { .. } | StoreError::Busy | StoreError::Replaced { .. } | StoreError::Changed(_)) => 75,
         Some(StoreError::Permission(_) | StoreError::ReadOnly(_) | StoreError::Refused { by_role: true, .. }) => 77,
         Some(StoreError::Database(_) | StoreError::Io(_)) => 70,
         Some(_) => 65,
@@ -904,6 +909,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         }
         Some(Command::Man { dir }) => man::run(dir.as_deref()),
         Some(Command::Keys) => man::keys(),
+        Some(Command::Upkeep(command)) => upkeep::run(&db(), command),
         Some(Command::Digest { person, all, mail, sendmail, from }) => {
             let whom = match (person, all) {
                 (Some(p), _) => digest::Whom::Person(p),

@@ -1,0 +1,167 @@
+//! `keel add`, `move`, `retire`, `unretire`, `person … reassign`, `revert`, `restore`, `migrate`:
+//! keeping the organisation current without writing JSON. Each edit goes through the one write
+//! path (`store::upkeep`); restore and migrate work on the file itself (`store::restore`).
+
+use super::{key, open, print_effects};
+use crate::domain::{ItemKey, ItemKind};
+use crate::store::upkeep::{Role, Upkeep};
+use crate::store::{Change, Edit, StoreError};
+use anyhow::{anyhow, Result};
+use clap::Subcommand;
+use std::path::{Path, PathBuf};
+
+#[derive(Subcommand, Debug)]
+pub enum UpkeepCommand {
+    /// Add an item: `keel add measure --title "Route optimiser" --parent MP-2 --owner P-3 potential=50000`.
+    ///
+    /// KIND: objective, key-result, kpi, portfolio, programme, project, package, measure, person,
+    /// unit, cycle, kra. Fields are the plan's (`keel export --format json` shows them) and are
+    /// checked exactly as a plan import checks them; lists (units, informs, contributes_to,
+    /// depends_on) are comma-separated. Prints the new key on the first line.
+    Add {
+        #[arg(value_name = "KIND")]
+        kind: String,
+        /// The title (the name, for a person, unit, cycle or key result area).
+        #[arg(long, alias = "name")]
+        title: Option<String>,
+        /// What it goes under: an objective's parent objective, a key result's objective, a
+        /// measure's package, a node's parent, a unit's parent, a person's unit, what a KPI informs.
+        #[arg(long, add = super::complete::keys())]
+        parent: Option<String>,
+        /// Its owner (P-n).
+        #[arg(long, add = super::complete::people())]
+        owner: Option<String>,
+        /// More fields: FIELD=VALUE (e.g. kind=increase-to baseline=40 target=60 for a key result).
+        #[arg(value_name = "FIELD=VALUE")]
+        fields: Vec<String>,
+    },
+    /// Move an item under another parent (`--to none`: no parent, where the kind allows it):
+    /// an objective under an objective, a key result to another objective, a measure to another
+    /// package, a node to another parent of its level, a unit under a unit, a person to a unit.
+    Move {
+        #[arg(add = super::complete::keys())]
+        key: String,
+        #[arg(long, value_name = "PARENT", add = super::complete::keys())]
+        to: String,
+    },
+    /// Retire an item: kept with its history, but out of the tree, lists, roll-ups, the funnel
+    /// and the checks; its open escalation is closed with the reason.
+    Retire {
+        #[arg(add = super::complete::keys())]
+        key: String,
+        /// Why (kept in its history and on the closed escalation).
+        #[arg(long)]
+        reason: String,
+        /// Retire everything still active under it too.
+        #[arg(long)]
+        with_children: bool,
+    },
+    /// Bring a retired item back.
+    Unretire {
+        #[arg(add = super::complete::keys())]
+        key: String,
+    },
+    /// A person's roles: `keel person P-4 reassign --to P-7` hands every role of a leaver on.
+    Person {
+        #[arg(add = super::complete::people())]
+        key: String,
+        #[command(subcommand)]
+        action: PersonAction,
+    },
+    /// Undo an import (`keel log --imports` lists them) as one edit, if nothing it touched changed since.
+    Revert {
+        /// IMPORT-n (or n).
+        #[arg(value_name = "IMPORT-ID")]
+        id: String,
+    },
+    /// Put a backup back in place of the database, after checking it; the current file is kept
+    /// as a backup beside it. Refused while another keel has the file open.
+    Restore {
+        /// The backup (made by `keel backup`).
+        backup: PathBuf,
+    },
+    /// Move the database to this keel's schema explicitly, taking a backup first.
+    Migrate,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PersonAction {
+    /// Hand every role (or those named) to another person in one audited edit. A measure whose
+    /// owner would also be its sponsor or controller is listed and left as it is.
+    Reassign {
+        /// Who takes the roles over (P-n).
+        #[arg(long, add = super::complete::people())]
+        to: String,
+        /// Only these roles: owner, sponsor, controller (comma-separated; default: all).
+        #[arg(long, value_delimiter = ',')]
+        roles: Vec<String>,
+    },
+}
+
+fn bad(key: &str, field: &str, why: String) -> anyhow::Error {
+    anyhow!(StoreError::Invalid { key: key.to_string(), field: field.to_string(), why })
+}
+
+fn kind_of(raw: &str) -> Result<ItemKind> {
+    let t = raw.trim().to_ascii_lowercase();
+    let t = t.strip_suffix('s').filter(|s| ItemKind::parse(s).is_some()).unwrap_or(&t);
+    ItemKind::parse(t).ok_or_else(|| bad(raw, "KIND", format!("is not a kind of item; one of: {}", ItemKind::choices())))
+}
+
+pub fn run(db: &Path, command: UpkeepCommand) -> Result<i32> {
+    let change = match command {
+        UpkeepCommand::Add { kind, title, parent, owner, fields } => {
+            let kind = kind_of(&kind)?;
+            let mut pairs = Vec::new();
+            for f in &fields {
+                let (name, value) =
+                    f.split_once('=').ok_or_else(|| bad(f, "FIELD=VALUE", "use FIELD=VALUE, e.g. potential=50000".into()))?;
+                pairs.push((name.to_string(), value.to_string()));
+            }
+            Upkeep::Add { kind, title, parent, owner, fields: pairs }
+        }
+        UpkeepCommand::Move { key: k, to } => {
+            let to = match to.trim().to_ascii_lowercase().as_str() {
+                "none" | "-" | "" => None,
+                _ => Some(key(&to)?),
+            };
+            Upkeep::Move { key: key(&k)?, to }
+        }
+        UpkeepCommand::Retire { key: k, reason, with_children } => Upkeep::Retire { key: key(&k)?, reason, with_children },
+        UpkeepCommand::Unretire { key: k } => Upkeep::Unretire { key: key(&k)? },
+        UpkeepCommand::Person { key: k, action: PersonAction::Reassign { to, roles } } => {
+            let roles = roles
+                .iter()
+                .filter(|r| !r.trim().is_empty())
+                .map(|r| Role::parse(r).ok_or_else(|| bad(r, "--roles", "is not a role: owner, sponsor or controller".into())))
+                .collect::<Result<Vec<_>>>()?;
+            Upkeep::Reassign { from: person(&k)?, to: person(&to)?, roles }
+        }
+        UpkeepCommand::Revert { id } => {
+            let n = crate::store::change_sets::parse_id(&id)
+                .ok_or_else(|| bad(&id, "IMPORT-ID", "is not an import: use IMPORT-n as `keel log --imports` lists them".into()))?;
+            Upkeep::Revert { id: n }
+        }
+        UpkeepCommand::Restore { backup } => return super::restore::restore(db, &backup),
+        UpkeepCommand::Migrate => return super::restore::migrate(db),
+    };
+    let mut store = open(db)?;
+    let what = match &change {
+        Upkeep::Move { key, .. } | Upkeep::Retire { key, .. } | Upkeep::Unretire { key } => Some(key.clone()),
+        _ => None,
+    };
+    let outcome = store.edit(Edit::one(Change::Upkeep(change)))?;
+    for k in &outcome.created {
+        println!("{k}");
+    }
+    if let (Some(k), 0) = (what, outcome.changes) {
+        println!("{k}: nothing changed (it is already so)");
+    }
+    print_effects(&outcome);
+    Ok(0)
+}
+
+/// A person's key, or a login.
+fn person(raw: &str) -> Result<ItemKey> {
+    key(raw)
+}
