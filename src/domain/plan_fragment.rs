@@ -163,7 +163,7 @@ fn explain(
             .collect();
         return format!("a {kind} has no field '{field}'; its fields: {}", allowed.join(", "));
     }
-    for name in item.keys().filter(|k| *k != "key" && *k != "kind") {
+    for name in item.keys().filter(|k| *k != "key" && !(*k == "kind" && kind.node().is_some())) {
         let mut without = item.clone();
         without.remove(name);
         match whole(without) {
