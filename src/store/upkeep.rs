@@ -288,12 +288,29 @@ fn move_item(ctx: &mut Ctx, key: &ItemKey, to: Option<&ItemKey>) -> Result<()> {
         }
     }
     let value = target.map(|(t, _)| t.to_string()).unwrap_or_default();
+    let logged = ctx.audit.len();
     if key.kind.node().is_some() || key.kind == ItemKind::Unit {
-        return move_by_parent_column(ctx, key, id, target.map(|(_, tid)| tid), &value);
+        move_by_parent_column(ctx, key, id, target.map(|(_, tid)| tid), &value)?;
+    } else {
+        // Everything else is a field the write path already knows how to change, with its rules
+        // (loops and depth of the alignment tree, weights of both objectives, money of both packages).
+        super::edit::set_field(ctx, key, field, &value, None)?;
     }
-    // Everything else is a field the write path already knows how to change, with its rules
-    // (loops and depth of the alignment tree, weights of both objectives, money of both packages).
-    super::edit::set_field(ctx, key, field, &value, None)
+    if let (ItemKind::KeyResult, Some((_, objective))) = (key.kind, target) {
+        // A key result's sponsor-tier escalation waits on its objective's owner: the new one now.
+        ctx.tx.execute(
+            "UPDATE escalations SET assignee_id = (SELECT owner_id FROM objectives WHERE id = ?1), version = version + 1
+             WHERE item_id = ?2 AND state = 'open' AND assignee_role = 'sponsor'",
+            params![objective, id],
+        )?;
+    }
+    let shown = key.to_string();
+    if let Some(e) = ctx.audit[logged..].iter().find(|e| e.item_key == shown) {
+        let from = e.old_value.clone().unwrap_or_else(|| "no parent".into());
+        let to = e.new_value.clone().unwrap_or_else(|| "no parent".into());
+        ctx.effects.insert(0, format!("{key}: moved from {from} to {to}"));
+    }
+    Ok(())
 }
 
 /// Nodes and units keep their parent in a column `keel set` does not offer: moved here, with
