@@ -257,6 +257,9 @@ pub enum Command {
         cycle: Option<String>,
         #[arg(long, value_enum, default_value = "table")]
         format: ListFormat,
+        /// The retired items instead (`all`: of every kind, people, units and cycles too), with when and why.
+        #[arg(long)]
+        retired: bool,
     },
     /// Act on one escalation: ack, assign P-n, decide TEXT, resolve TEXT, snooze DATE --reason TEXT.
     Escalation {
@@ -633,7 +636,12 @@ pub fn run(cli: Cli) -> Result<i32> {
             let d = store.detail(&key(&k)?)?;
             match format {
                 Format::Json => println!("{}", serde_json::to_string_pretty(&d)?),
-                Format::Text => print!("{}", crate::io::text::detail(&d)),
+                Format::Text => {
+                    if let Some(row) = store.retired_items(None)?.into_iter().find(|r| r.key == d.key) {
+                        println!("RETIRED since {}: {}", row.retired_at, crate::domain::text_check::printable(&row.reason));
+                    }
+                    print!("{}", crate::io::text::detail(&d))
+                }
             }
             Ok(0)
         }
@@ -700,8 +708,8 @@ pub fn run(cli: Cli) -> Result<i32> {
         Some(Command::Escalations { tier, owner, unit, all, format }) => {
             lists::escalations(&open(&db())?, tier.as_deref(), owner, unit, all, format)
         }
-        Some(Command::List { kind, owner, unit, stage, status, implementation, potential, tier, cycle, format }) => {
-            let args = lists::ListArgs { kind, owner, unit, stage, status, implementation, potential, tier, cycle, format };
+        Some(Command::List { kind, owner, unit, stage, status, implementation, potential, tier, cycle, format, retired }) => {
+            let args = lists::ListArgs { kind, owner, unit, stage, status, implementation, potential, tier, cycle, format, retired };
             lists::list(&open(&db())?, args)
         }
         Some(Command::Escalation { id, action, arg, reason }) => {

@@ -165,3 +165,20 @@ pub fn run(db: &Path, command: UpkeepCommand) -> Result<i32> {
 fn person(raw: &str) -> Result<ItemKey> {
     key(raw)
 }
+
+impl super::listing::Listing for crate::store::retire::RetiredRow {
+    fn columns() -> &'static [&'static str] {
+        &["key", "kind", "title", "retired_at", "reason"]
+    }
+    fn cells(&self) -> Vec<super::listing::Cell> {
+        use super::listing::Cell;
+        vec![Cell::text(&self.key), Cell::text(&self.kind), Cell::text(&self.title), Cell::text(&self.retired_at), Cell::text(&self.reason)]
+    }
+}
+
+/// `keel list KIND --retired`.
+pub fn list_retired(store: &crate::store::Store, kind: Option<ItemKind>, format: super::ListFormat) -> Result<i32> {
+    let rows = store.retired_items(kind)?;
+    super::listing::print(format, &rows, None, "no retired items")?;
+    Ok(0)
+}

@@ -32,7 +32,7 @@ mod reference;
 pub mod report;
 pub mod report_size;
 pub mod restore;
-mod retire;
+pub mod retire;
 pub mod rhythms;
 pub mod rules;
 pub mod statuses;

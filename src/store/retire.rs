@@ -187,11 +187,39 @@ pub(crate) fn unretire(ctx: &mut Ctx, key: &ItemKey) -> Result<()> {
         return Err(invalid("is not retired".into()));
     };
     if let Some(parent) = retired_parent(ctx, key, id)? {
-        return Err(invalid(format!("it sits under {parent}, which is retired: `keel unretire {parent}` first, or move {key} elsewhere")));
+        return Err(invalid(format!("it sits under {parent}, which is retired: `keel unretire {parent}` first")));
     }
     ctx.tx.execute("UPDATE items SET retired_at = NULL, retired_reason = NULL WHERE id = ?1", [id])?;
     ctx.log(&key.to_string(), "retired", Some(why), None);
     touch(ctx, id, key.kind)?;
     ctx.effects.push(format!("{key}: back in service"));
     Ok(())
+}
+
+/// One retired item, as `keel list --retired` shows it.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct RetiredRow {
+    pub key: String,
+    pub kind: String,
+    pub title: String,
+    pub retired_at: String,
+    pub reason: String,
+}
+
+impl super::Store {
+    /// The retired items (of one kind, or all), in key order.
+    pub fn retired_items(&self, kind: Option<ItemKind>) -> Result<Vec<RetiredRow>> {
+        Ok(self.conn().query_map(
+            "SELECT i.key, i.kind, COALESCE(o.title, k.title, p.title, n.title, m.title, pe.name, u.name, c.name, a.name, ''),
+                    i.retired_at, COALESCE(i.retired_reason, '')
+             FROM items i
+             LEFT JOIN objectives o ON o.id = i.id LEFT JOIN key_results k ON k.id = i.id LEFT JOIN kpis p ON p.id = i.id
+             LEFT JOIN nodes n ON n.id = i.id LEFT JOIN measures m ON m.id = i.id LEFT JOIN people pe ON pe.id = i.id
+             LEFT JOIN units u ON u.id = i.id LEFT JOIN cycles c ON c.id = i.id LEFT JOIN kras a ON a.id = i.id
+             WHERE i.retired_at IS NOT NULL AND (?1 = '' OR i.kind = ?1)
+             ORDER BY i.kind, i.num",
+            [kind.map(ItemKind::as_str).unwrap_or("")],
+            |r| Ok(RetiredRow { key: r.get(0)?, kind: r.get(1)?, title: r.get(2)?, retired_at: r.get(3)?, reason: r.get(4)? }),
+        )?)
+    }
 }
