@@ -294,6 +294,9 @@ pub enum Command {
         limit: i64,
         #[arg(long, value_enum, default_value = "table")]
         format: ListFormat,
+        /// The imports instead, each a change set `keel revert IMPORT-n` can undo: id, when, who, file, counts.
+        #[arg(long, conflicts_with_all = ["key", "since", "until"])]
+        imports: bool,
     },
     /// Verify the audit log's hash chain.
     Audit {
@@ -801,7 +804,8 @@ pub fn run(cli: Cli) -> Result<i32> {
             }
             Ok(report.exit_code)
         }
-        Some(Command::Log { key: k, since, until, limit, format }) => {
+        Some(Command::Log { imports: true, format, .. }) => upkeep::list_imports(&open(&db())?, format),
+        Some(Command::Log { key: k, since, until, limit, format, .. }) => {
             let k = k.map(|k| key(&k)).transpose()?.map(|k| k.to_string());
             lists::log(&open(&db())?, k, since.as_deref(), until.as_deref(), limit, format)
         }

@@ -182,3 +182,30 @@ pub fn list_retired(store: &crate::store::Store, kind: Option<ItemKind>, format:
     super::listing::print(format, &rows, None, "no retired items")?;
     Ok(0)
 }
+
+impl super::listing::Listing for crate::store::change_sets::ChangeSet {
+    fn columns() -> &'static [&'static str] {
+        &["id", "at", "actor", "kind", "file", "items", "values", "reverted"]
+    }
+    fn cells(&self) -> Vec<super::listing::Cell> {
+        use super::listing::Cell;
+        let reverted = self.reverted_at.as_ref().map(|at| format!("{at} by {}", self.reverted_by.clone().unwrap_or_default()));
+        vec![
+            Cell::text(&self.id),
+            Cell::text(&self.at),
+            Cell::text(&self.actor),
+            Cell::text(&self.kind),
+            Cell::text(&self.file),
+            Cell::Number(self.items.to_string()),
+            Cell::Number(self.values.to_string()),
+            Cell::opt(reverted),
+        ]
+    }
+}
+
+/// `keel log --imports`: every recorded import, newest first.
+pub fn list_imports(store: &crate::store::Store, format: super::ListFormat) -> Result<i32> {
+    let rows = store.change_sets()?;
+    super::listing::print(format, &rows, None, "no imports recorded")?;
+    Ok(0)
+}
