@@ -124,29 +124,58 @@ fn remove_candidate(p: &Path) {
     }
 }
 
-/// Put `backup` in place of `db`.
+/// The schema version in a SQLite file's header (`user_version`, bytes 60–63), read without
+/// opening it as a database.
+fn header_schema(path: &Path) -> Option<i64> {
+    use std::io::Read;
+    let mut header = [0u8; 64];
+    std::fs::File::open(path).ok()?.read_exact(&mut header).ok()?;
+    Some(i64::from(u32::from_be_bytes([header[60], header[61], header[62], header[63]])))
+}
+
+/// A private copy of `from` at `to` (created exclusively, mode 0600).
+fn copy_exclusive(from: &Path, to: &Path) -> Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut source = std::fs::File::open(from)?;
+    let mut target = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).custom_flags(libc::O_NOFOLLOW).open(to)?;
+    std::io::copy(&mut source, &mut target)?;
+    target.sync_all()?;
+    Ok(())
+}
+
+/// Put `backup` in place of `db`. The backup itself is only read: the checks run on a private
+/// copy beside the database, which then takes the database's place.
 pub fn restore(db: &Path, backup: &Path) -> Result<Done> {
-    let (source, from_schema) = identity_of(backup).map_err(|e| match e {
-        StoreError::NotFound { path } => StoreError::NotFound { path: format!("{path} (the backup)") },
-        e => e,
-    })?;
-    let integrity = source.integrity_check()?;
-    if integrity.trim() != "ok" {
-        return Err(StoreError::Damaged { path: backup.display().to_string(), why: format!("integrity_check: {integrity}") });
+    let shown = backup.display().to_string();
+    if !backup.is_file() {
+        return Err(StoreError::Import(format!("{shown}: no such backup file. Nothing was changed.")));
+    }
+    if std::fs::metadata(format!("{shown}-wal")).is_ok_and(|m| m.len() > 0) {
+        return Err(StoreError::Import(format!(
+            "{shown}-wal is not empty: the backup was opened and changed after it was made. Open it once with \
+             `keel --db {shown} check` to fold that in, then restore. Nothing was changed."
+        )));
     }
     refuse_if_held(db, "a restore can replace it")?;
-    // A copy beside the database, checked whole (and brought to this keel's schema) before it
-    // takes the database's place: the backup itself is never changed.
     let name = db.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "keel.db".into());
     let candidate = folder_of(db).join(format!(".{name}.restoring-{}", std::process::id()));
     remove_candidate(&candidate);
-    create_whole(&candidate, |target| Ok(source.backup_into(target, BUSY_SECS * 200)?))?;
-    drop(source);
-    let rows = match verify(&candidate) {
-        Ok(rows) => rows,
+    let checked = copy_exclusive(backup, &candidate).and_then(|()| {
+        let schema = header_schema(&candidate).unwrap_or_default();
+        // Store::open refuses another program's file or a newer keel's, and brings an older
+        // schema up to date (in the copy); then the pages and the audit chain are checked.
+        verify(&candidate).map(|rows| (schema, rows))
+    });
+    let (from_schema, rows) = match checked {
+        Ok(x) => x,
         Err(e) => {
             remove_candidate(&candidate);
-            return Err(e);
+            return Err(match e {
+                StoreError::NotKeel { why, .. } => StoreError::NotKeel { path: shown, why },
+                StoreError::Damaged { why, .. } => StoreError::Damaged { path: shown, why },
+                StoreError::Newer { found, supported, .. } => StoreError::Newer { path: shown, found, supported },
+                e => e,
+            });
         }
     };
     let kept = if db.exists() {
