@@ -45,6 +45,7 @@ Exit codes:
   66  the database file does not exist
   69  the file is not a readable keel database (damaged, or not keel's), or is from a newer keel; nothing was changed
   75  conflict: someone else changed the item since you read it, or the file stayed busy; try again
+      (also: a revert of an import edited since, a restore while the file is open elsewhere)
   77  not permitted: your role does not allow this, or the file is read-only for you
   78  `keel check`, `keel settings`: a setting stored in the file is bad (named on stderr)
   70  anything else (a bug or an I/O error)";

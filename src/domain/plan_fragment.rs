@@ -159,7 +159,7 @@ fn explain(
         let expected = rest.split_once("expected one of ").map(|(_, e)| e.replace('`', "")).unwrap_or_default();
         let allowed: Vec<&str> = expected
             .split(", ")
-            .filter(|f| !f.is_empty() && !NOT_ON_ADD.iter().any(|(n, _)| n == f) && !(*f == "kind" && kind.node().is_some()))
+            .filter(|f| !(f.is_empty() || NOT_ON_ADD.iter().any(|(n, _)| n == f) || (*f == "kind" && kind.node().is_some())))
             .collect();
         return format!("a {kind} has no field '{field}'; its fields: {}", allowed.join(", "));
     }
