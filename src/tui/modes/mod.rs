@@ -12,6 +12,7 @@ pub mod prompt;
 pub mod reader;
 pub mod stale;
 pub mod triage;
+pub mod upkeep;
 pub mod weekly;
 
 use super::keymap::KeyMode;
@@ -113,6 +114,12 @@ pub enum Prompt {
     MeetingAgenda,
     Search,
     VarianceFilter,
+    /// Add an item under the selected one.
+    AddItem,
+    /// Move the selected item under another parent.
+    MoveItem,
+    /// Retire the selected item.
+    RetireItem,
 }
 
 impl Prompt {
@@ -126,6 +133,9 @@ impl Prompt {
             Prompt::MeetingAgenda => "o, e or U-2",
             Prompt::Search => "a key or words of a title",
             Prompt::VarianceFilter => "amara or U-2; empty shows everyone's",
+            Prompt::AddItem => "measure Route optimiser owner=P-3 potential=50000",
+            Prompt::MoveItem => "MP-4, O-2 … or none",
+            Prompt::RetireItem => "why (start with 'all ' to retire what is under it too)",
         }
     }
     pub fn question(self) -> &'static str {
@@ -137,6 +147,9 @@ impl Prompt {
             Prompt::MeetingAgenda => "agenda: o = objectives in order, e = only escalated, or a unit key (U-n)",
             Prompt::Search => "search: key or words of a title",
             Prompt::VarianceFilter => "variance list of whom? an owner's login or a unit (U-n); empty shows all",
+            Prompt::AddItem => "add under it: KIND title … field=value … (kinds: key-result, kpi, measure, package, objective …)",
+            Prompt::MoveItem => "move it under which parent? (its key, or none)",
+            Prompt::RetireItem => "retire it: why? (kept in its history; 'all why' retires what is under it too)",
         }
     }
 }
