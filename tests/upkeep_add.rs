@@ -135,3 +135,24 @@ fn add_says_what_the_plan_import_says() {
     let why = "an increase-to target must lie above its baseline";
     assert!(r.stderr.contains(why) && imported.stderr.contains(why), "add:\n{}\nimport:\n{}", r.stderr, imported.stderr);
 }
+
+/// A new file is built from nothing: its maker adds themselves first, then the rest.
+#[test]
+fn an_empty_file_is_built_item_by_item() {
+    let k = Keel::init();
+    let login = format!("login={}", os_user());
+    k.run(&["add", "cycle", "FY27", "start=2027-01-01", "end=2027-12-31"]).code(77).stderr_has(&["only a PMO administrator"]);
+    assert_eq!(added(&k, &["person", "Me Myself", &login, "pmo_admin=true"]), "P-1");
+    assert_eq!(added(&k, &["cycle", "FY27", "start=2027-01-01", "end=2027-12-31"]), "C-1");
+    assert_eq!(added(&k, &["objective", "Grow", "--owner", "P-1"]), "O-1");
+    assert_eq!(added(&k, &["key-result", "Revenue", "--parent", "O-1", "kind=increase-to", "baseline=1", "target=2"]), "KR-1");
+    assert_eq!(added(&k, &["portfolio", "Change"]), "PF-1");
+    assert_eq!(added(&k, &["programme", "Change programme", "--parent", "PF-1"]), "PG-1");
+    assert_eq!(added(&k, &["project", "Change project", "--parent", "PG-1"]), "PJ-1");
+    assert_eq!(added(&k, &["package", "Change package", "--parent", "PJ-1"]), "MP-1");
+    assert_eq!(added(&k, &["measure", "First measure", "--parent", "MP-1", "--owner", "P-1", "contributes_to=KR-1"]), "M-1");
+    let plan: serde_json::Value = serde_json::from_str(&k.export()).unwrap();
+    assert_eq!(plan["measures"][0]["contributes_to"][0], "KR-1");
+    assert_eq!(plan["objectives"][0]["cycle"], "C-1");
+    k.run(&["check"]).ok();
+}

@@ -31,7 +31,8 @@ pub enum UpkeepCommand {
         /// Its owner (P-n).
         #[arg(long, add = super::complete::people())]
         owner: Option<String>,
-        /// More fields: FIELD=VALUE (e.g. kind=increase-to baseline=40 target=60 for a key result).
+        /// More fields: FIELD=VALUE (e.g. kind=increase-to baseline=40 target=60 for a key result);
+        /// without --title, a first word with no `=` is the title.
         #[arg(value_name = "FIELD=VALUE")]
         fields: Vec<String>,
     },
@@ -113,7 +114,13 @@ pub fn run(db: &Path, command: UpkeepCommand) -> Result<i32> {
         UpkeepCommand::Add { kind, title, parent, owner, fields } => {
             let kind = kind_of(&kind)?;
             let mut pairs = Vec::new();
-            for f in &fields {
+            let mut title = title;
+            let mut fields = fields.into_iter().peekable();
+            // `keel add measure "Route optimiser" …`: a first word without `=` is the title.
+            if title.is_none() && fields.peek().is_some_and(|f| !f.contains('=')) {
+                title = fields.next();
+            }
+            for f in &fields.collect::<Vec<_>>() {
                 let (name, value) =
                     f.split_once('=').ok_or_else(|| bad(f, "FIELD=VALUE", "use FIELD=VALUE, e.g. potential=50000".into()))?;
                 pairs.push((name.to_string(), value.to_string()));
