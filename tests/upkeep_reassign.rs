@@ -82,6 +82,15 @@ fn a_leavers_roles_move_in_one_edit_with_four_eyes_kept() {
 }
 
 #[test]
+fn people_may_be_named_by_login() {
+    let demo = Keel::demo();
+    demo.run(&["person", "li", "reassign", "--to", "kwame", "--roles", "owner"]).ok().stdout_has(&["from P-4 Li Wei to P-10 Kwame Mensah"]);
+    demo.run(&["add", "measure", "--title", "x", "--parent", "MP-1", "--owner", "priya"]).ok().stdout_has(&["M-37"]);
+    assert_eq!(field(&demo.show("M-37"), "owner"), "P-5 Priya Raman");
+    demo.run(&["add", "measure", "--title", "x", "--owner", "nobody"]).code(65).stderr_has(&["neither a person key (P-n) nor a login"]);
+}
+
+#[test]
 fn only_the_roles_named_move() {
     let demo = Keel::demo();
     demo.run(&["person", "P-2", "reassign", "--to", "P-12", "--roles", "sponsor"]).ok().stdout_has(&["sponsor of M-1"]);

@@ -77,10 +77,16 @@ fn a_package_with_active_measures_needs_with_children() {
     for m in ["M-4", "M-5", "M-6", "M-7", "M-8"] {
         assert!(demo.open_escalation(m).is_none(), "{m} has no open escalation once retired");
     }
-    // Coming back goes parent first.
+    // Coming back goes parent first, or all together.
     demo.run(&["unretire", "M-5"]).code(65).stderr_has(&["sits under MP-2, which is retired"]);
     demo.run(&["unretire", "MP-2"]).ok();
     demo.run(&["unretire", "M-5"]).ok();
+    assert_eq!(listed(&demo, &["all", "--retired"]), vec!["M-4", "M-6", "M-7", "M-8"]);
+    demo.run(&["retire", "M-6", "--reason", "earlier"]).code(65).stderr_has(&["already retired"]);
+    demo.run(&["retire", "MP-2", "--reason", "dropped again", "--with-children"]).ok().stdout_has(&["with 1 item(s) under it"]);
+    demo.run(&["unretire", "MP-2", "--with-children"]).ok().stdout_has(&["MP-2: back in service with 1 item(s) under it"]);
+    assert_eq!(listed(&demo, &["all", "--retired"]), vec!["M-4", "M-6", "M-7", "M-8"], "only what was retired with it came back");
+    assert_ne!(demo.run(&["check", "--deep"]).code, 70);
 }
 
 #[test]

@@ -28,7 +28,7 @@ pub enum UpkeepCommand {
         /// measure's package, a node's parent, a unit's parent, a person's unit, what a KPI informs.
         #[arg(long, add = super::complete::keys())]
         parent: Option<String>,
-        /// Its owner (P-n).
+        /// Its owner (P-n or login).
         #[arg(long, add = super::complete::people())]
         owner: Option<String>,
         /// More fields: FIELD=VALUE (e.g. kind=increase-to baseline=40 target=60 for a key result);
@@ -61,6 +61,9 @@ pub enum UpkeepCommand {
     Unretire {
         #[arg(add = super::complete::keys())]
         key: String,
+        /// Also what was retired with it (at the same moment, for the same reason) under it.
+        #[arg(long)]
+        with_children: bool,
     },
     /// A person's roles: `keel person P-4 reassign --to P-7` hands every role of a leaver on.
     Person {
@@ -90,7 +93,7 @@ pub enum PersonAction {
     /// Hand every role (or those named) to another person in one audited edit. A measure whose
     /// owner would also be its sponsor or controller is listed and left as it is.
     Reassign {
-        /// Who takes the roles over (P-n).
+        /// Who takes the roles over (P-n or login).
         #[arg(long, add = super::complete::people())]
         to: String,
         /// Only these roles: owner, sponsor, controller (comma-separated; default: all).
@@ -111,6 +114,16 @@ fn kind_of(raw: &str) -> Result<ItemKind> {
 
 pub fn run(db: &Path, command: UpkeepCommand) -> Result<i32> {
     let change = match command {
+        UpkeepCommand::Restore { backup } => return super::restore::restore(db, &backup),
+        UpkeepCommand::Migrate => return super::restore::migrate(db),
+        command => command,
+    };
+    let mut store = open(db)?;
+    // People may be named by key or login.
+    let person = |raw: &str, what: &str| -> Result<ItemKey> {
+        store.person_key(raw)?.ok_or_else(|| bad(raw, what, "is neither a person key (P-n) nor a login of this file".into()))
+    };
+    let change = match change {
         UpkeepCommand::Add { kind, title, parent, owner, fields } => {
             let kind = kind_of(&kind)?;
             let mut pairs = Vec::new();
@@ -125,6 +138,7 @@ pub fn run(db: &Path, command: UpkeepCommand) -> Result<i32> {
                     f.split_once('=').ok_or_else(|| bad(f, "FIELD=VALUE", "use FIELD=VALUE, e.g. potential=50000".into()))?;
                 pairs.push((name.to_string(), value.to_string()));
             }
+            let owner = owner.map(|o| person(&o, "--owner").map(|k| k.to_string())).transpose()?;
             Upkeep::Add { kind, title, parent, owner, fields: pairs }
         }
         UpkeepCommand::Move { key: k, to } => {
@@ -135,26 +149,24 @@ pub fn run(db: &Path, command: UpkeepCommand) -> Result<i32> {
             Upkeep::Move { key: key(&k)?, to }
         }
         UpkeepCommand::Retire { key: k, reason, with_children } => Upkeep::Retire { key: key(&k)?, reason, with_children },
-        UpkeepCommand::Unretire { key: k } => Upkeep::Unretire { key: key(&k)? },
+        UpkeepCommand::Unretire { key: k, with_children } => Upkeep::Unretire { key: key(&k)?, with_children },
         UpkeepCommand::Person { key: k, action: PersonAction::Reassign { to, roles } } => {
             let roles = roles
                 .iter()
                 .filter(|r| !r.trim().is_empty())
                 .map(|r| Role::parse(r).ok_or_else(|| bad(r, "--roles", "is not a role: owner, sponsor or controller".into())))
                 .collect::<Result<Vec<_>>>()?;
-            Upkeep::Reassign { from: person(&k)?, to: person(&to)?, roles }
+            Upkeep::Reassign { from: person(&k, "person")?, to: person(&to, "--to")?, roles }
         }
         UpkeepCommand::Revert { id } => {
             let n = crate::store::change_sets::parse_id(&id)
                 .ok_or_else(|| bad(&id, "IMPORT-ID", "is not an import: use IMPORT-n as `keel log --imports` lists them".into()))?;
             Upkeep::Revert { id: n }
         }
-        UpkeepCommand::Restore { backup } => return super::restore::restore(db, &backup),
-        UpkeepCommand::Migrate => return super::restore::migrate(db),
+        UpkeepCommand::Restore { .. } | UpkeepCommand::Migrate => unreachable!("handled above"),
     };
-    let mut store = open(db)?;
     let what = match &change {
-        Upkeep::Move { key, .. } | Upkeep::Retire { key, .. } | Upkeep::Unretire { key } => Some(key.clone()),
+        Upkeep::Move { key, .. } | Upkeep::Retire { key, .. } | Upkeep::Unretire { key, .. } => Some(key.clone()),
         _ => None,
     };
     let outcome = store.edit(Edit::one(Change::Upkeep(change)))?;
@@ -166,11 +178,6 @@ pub fn run(db: &Path, command: UpkeepCommand) -> Result<i32> {
     }
     print_effects(&outcome);
     Ok(0)
-}
-
-/// A person's key, or a login.
-fn person(raw: &str) -> Result<ItemKey> {
-    key(raw)
 }
 
 impl super::listing::Listing for crate::store::retire::RetiredRow {

@@ -10,6 +10,11 @@ use crate::store::engine::{params, DbResult};
 
 /// The items directly under `id` (of `kind`) that are still active, as (id, key).
 fn active_children(ctx: &Ctx, kind: ItemKind, id: i64) -> Result<Vec<(i64, String)>> {
+    children(ctx, kind, id, false)
+}
+
+/// The items directly under `id` (of `kind`), active or retired, as (id, key).
+fn children(ctx: &Ctx, kind: ItemKind, id: i64, retired: bool) -> Result<Vec<(i64, String)>> {
     let sql = match kind {
         ItemKind::Objective => {
             "SELECT i.id, i.key FROM items i WHERE i.retired_at IS NULL AND (
@@ -29,7 +34,8 @@ fn active_children(ctx: &Ctx, kind: ItemKind, id: i64) -> Result<Vec<(i64, Strin
         }
         _ => return Ok(vec![]),
     };
-    let mut stmt = ctx.tx.prepare(sql)?;
+    let sql = if retired { sql.replace("i.retired_at IS NULL", "i.retired_at IS NOT NULL") } else { sql.to_string() };
+    let mut stmt = ctx.tx.prepare(&sql)?;
     let rows = stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<DbResult<_>>()?)
 }
@@ -179,7 +185,7 @@ fn retired_parent(ctx: &Ctx, key: &ItemKey, id: i64) -> Result<Option<String>> {
     Ok(None)
 }
 
-pub(crate) fn unretire(ctx: &mut Ctx, key: &ItemKey) -> Result<()> {
+pub(crate) fn unretire(ctx: &mut Ctx, key: &ItemKey, with_children: bool) -> Result<()> {
     let id = resolve(ctx.tx, key)?;
     let invalid = |why: String| StoreError::Invalid { key: key.to_string(), field: "unretire".into(), why };
     may_retire(ctx, key, id)?;
@@ -189,10 +195,29 @@ pub(crate) fn unretire(ctx: &mut Ctx, key: &ItemKey) -> Result<()> {
     if let Some(parent) = retired_parent(ctx, key, id)? {
         return Err(invalid(format!("it sits under {parent}, which is retired: `keel unretire {parent}` first")));
     }
-    ctx.tx.execute("UPDATE items SET retired_at = NULL, retired_reason = NULL WHERE id = ?1", [id])?;
-    ctx.log(&key.to_string(), "retired", Some(why), None);
-    touch(ctx, id, key.kind)?;
-    ctx.effects.push(format!("{key}: back in service"));
+    // With its children: those retired together with it (at the same moment, for the same
+    // reason) come back too; what was retired on its own before stays retired.
+    let at: String = ctx.tx.query_row("SELECT retired_at FROM items WHERE id = ?1", [id], |r| r.get(0))?;
+    let together = (at, why.clone());
+    let mut order = vec![(id, key.clone(), why)];
+    let mut i = 0;
+    while with_children && i < order.len() {
+        let (pid, pkey) = (order[i].0, order[i].1.clone());
+        for (cid, ck) in children(ctx, pkey.kind, pid, true)? {
+            let theirs = retired(ctx, cid)?.unwrap_or_default();
+            if let (true, Ok(ck)) = (theirs == together, ItemKey::parse(&ck)) {
+                order.push((cid, ck, theirs.1));
+            }
+        }
+        i += 1;
+    }
+    for (rid, rkey, rwhy) in order.iter() {
+        ctx.tx.execute("UPDATE items SET retired_at = NULL, retired_reason = NULL WHERE id = ?1", [rid])?;
+        ctx.log(&rkey.to_string(), "retired", Some(rwhy.clone()), None);
+        touch(ctx, *rid, rkey.kind)?;
+    }
+    let more = if order.len() > 1 { format!(" with {} item(s) under it", order.len() - 1) } else { String::new() };
+    ctx.effects.push(format!("{key}: back in service{more}"));
     Ok(())
 }
 

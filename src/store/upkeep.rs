@@ -54,6 +54,7 @@ pub enum Upkeep {
     },
     Unretire {
         key: ItemKey,
+        with_children: bool,
     },
     /// Hand every role of `from` (of the kinds named) to `to`.
     Reassign {
@@ -92,7 +93,7 @@ pub(crate) fn apply(ctx: &mut Ctx, change: &Upkeep) -> Result<()> {
         }
         Upkeep::Move { key, to } => move_item(ctx, key, to.as_ref()),
         Upkeep::Retire { key, reason, with_children } => super::retire::retire(ctx, key, reason, *with_children),
-        Upkeep::Unretire { key } => super::retire::unretire(ctx, key),
+        Upkeep::Unretire { key, with_children } => super::retire::unretire(ctx, key, *with_children),
         Upkeep::Reassign { from, to, roles } => super::reassign::reassign(ctx, from, to, roles),
         Upkeep::Revert { id } => super::change_sets::revert(ctx, *id),
         Upkeep::RecordImport { kind, file, values } => super::change_sets::record(ctx, kind, file, *values),
@@ -353,4 +354,17 @@ fn move_by_parent_column(ctx: &mut Ctx, key: &ItemKey, id: i64, to: Option<i64>,
         super::rules::rebuild_all(ctx)?;
     }
     Ok(())
+}
+
+impl super::Store {
+    /// A person named by key (`P-3`) or by login (`ana`), as the commands accept them.
+    pub fn person_key(&self, raw: &str) -> Result<Option<ItemKey>> {
+        if let Ok(k) = ItemKey::parse(raw) {
+            return Ok(Some(k));
+        }
+        let key: Option<String> =
+            self.conn()
+                .query_opt("SELECT i.key FROM people p JOIN items i ON i.id = p.id WHERE p.login = ?1", [raw.trim()], |r| r.get(0))?;
+        Ok(key.and_then(|k| ItemKey::parse(&k).ok()))
+    }
 }
