@@ -108,3 +108,16 @@ fn refusals() {
     demo.run(&["revert", "last-week"]).code(65).stderr_has(&["is not an import"]);
     assert!(demo.export() == before);
 }
+
+#[test]
+fn a_plan_imports_settings_go_back_with_it() {
+    let demo = Keel::demo();
+    let before = demo.run(&["settings", "tolerance"]).ok().stdout.clone();
+    let file = write(&demo, "settings.json", r#"{"format": "keel-plan", "version": 1, "settings": {"tolerance": "0.1"}}"#);
+    demo.run(&["import", &file]).ok();
+    assert_ne!(demo.run(&["settings", "tolerance"]).ok().stdout, before);
+    demo.run(&["revert", "IMPORT-1"]).ok();
+    assert_eq!(demo.run(&["settings", "tolerance"]).ok().stdout, before);
+    assert_ne!(demo.run(&["check", "--deep"]).code, 70);
+    demo.run(&["audit", "verify"]).ok();
+}
