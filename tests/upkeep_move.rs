@@ -96,8 +96,8 @@ fn loops_wrong_parents_and_roles_are_refused() {
     let demo = Keel::demo();
     refused(&demo, None, &["O-1", "--to", "O-7"], 65, &["O-1 parent: would make the objective tree a loop"]);
     refused(&demo, None, &["O-3", "--to", "O-3"], 65, &["loop"]);
-    refused(&demo, None, &["KR-6", "--to", "MP-1"], 65, &["a key-result moves under a objective (O-n), not under a package"]);
-    refused(&demo, None, &["KR-6", "--to", "none"], 65, &["must stay under a objective"]);
+    refused(&demo, None, &["KR-6", "--to", "MP-1"], 65, &["a key-result moves under an objective (O-n), not under a package"]);
+    refused(&demo, None, &["KR-6", "--to", "none"], 65, &["must stay under an objective"]);
     refused(&demo, None, &["M-4", "--to", "PJ-1"], 65, &["moves under a package (MP-n)"]);
     refused(&demo, None, &["M-4", "--to", "MP-99"], 65, &["no item MP-99"]);
     refused(&demo, None, &["PJ-1", "--to", "PF-1"], 65, &["a project moves under a programme"]);

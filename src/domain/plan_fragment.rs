@@ -56,6 +56,13 @@ pub fn parent_field(kind: ItemKind) -> Option<&'static str> {
     }
 }
 
+/// "a measure", "an objective": the kind with its article, for messages.
+pub fn a(kind: ItemKind) -> String {
+    let word = kind.as_str();
+    let article = if word.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+    format!("{article} {word}")
+}
+
 /// Does an item of `kind` have an owner?
 pub fn has_owner(kind: ItemKind) -> bool {
     !matches!(kind, ItemKind::Cycle | ItemKind::Unit | ItemKind::Person)
@@ -102,12 +109,12 @@ pub fn build(kind: ItemKind, key: &str, typed: &Typed, defaults: &[(&str, String
         put(&mut item, title_field, t)?;
     }
     if let Some(p) = typed.parent {
-        let field = parent_field(kind).ok_or_else(|| format!("a {kind} has no parent: leave out --parent"))?;
+        let field = parent_field(kind).ok_or_else(|| format!("{} has no parent: leave out --parent", a(kind)))?;
         put(&mut item, field, p)?;
     }
     if let Some(o) = typed.owner {
         if !has_owner(kind) {
-            return Err(format!("a {kind} has no owner: leave out --owner"));
+            return Err(format!("{} has no owner: leave out --owner", a(kind)));
         }
         put(&mut item, "owner", o)?;
     }
@@ -117,7 +124,7 @@ pub fn build(kind: ItemKind, key: &str, typed: &Typed, defaults: &[(&str, String
             return Err(format!("{name} cannot be set on a new item: {why}"));
         }
         if name == "kind" && kind.node().is_some() {
-            return Err(format!("kind: this is a {kind}; add another kind with `keel add KIND`"));
+            return Err(format!("kind: this is {}; add another kind with `keel add KIND`", a(kind)));
         }
         let name = if name == "title" || name == "name" { title_field.to_string() } else { name };
         put(&mut item, &name, value)?;
@@ -150,9 +157,9 @@ fn explain(
     if let Some(rest) = why.strip_prefix("missing field `") {
         let field = rest.split('`').next().unwrap_or_default();
         if field == title_field {
-            return format!("a {kind} needs a {title_field}: give --title");
+            return format!("{} needs a {title_field}: give --title", a(kind));
         }
-        return format!("a {kind} needs {field}=VALUE{}", choices(kind, field));
+        return format!("{} needs {field}=VALUE{}", a(kind), choices(kind, field));
     }
     if let Some(rest) = why.strip_prefix("unknown field `") {
         let field = rest.split('`').next().unwrap_or_default();
@@ -161,7 +168,7 @@ fn explain(
             .split(", ")
             .filter(|f| !(f.is_empty() || NOT_ON_ADD.iter().any(|(n, _)| n == f) || (*f == "kind" && kind.node().is_some())))
             .collect();
-        return format!("a {kind} has no field '{field}'; its fields: {}", allowed.join(", "));
+        return format!("{} has no field '{field}'; its fields: {}", a(kind), allowed.join(", "));
     }
     for name in item.keys().filter(|k| *k != "key" && !(*k == "kind" && kind.node().is_some())) {
         let mut without = item.clone();

@@ -6,7 +6,7 @@
 use super::edit::{may_edit, Ctx};
 use super::plan::{import_as, Origin};
 use super::{resolve, Result, StoreError};
-use crate::domain::plan_fragment::{self, Typed};
+use crate::domain::plan_fragment::{self, a, Typed};
 use crate::domain::{ItemKey, ItemKind, Level};
 use crate::store::engine::{params, OptionalExtension};
 
@@ -130,15 +130,16 @@ fn may_add(ctx: &Ctx, kind: ItemKind, parent: Option<(&ItemKey, i64)>) -> Result
         return Ok(());
     }
     if matches!(kind, ItemKind::Person | ItemKind::Unit | ItemKind::Cycle | ItemKind::Kra) {
-        return Err(StoreError::Permission(format!("only a PMO administrator may add a {kind} (you are {you})")));
+        return Err(StoreError::Permission(format!("only a PMO administrator may add {} (you are {you})", a(kind))));
     }
     match parent {
         None => Err(StoreError::Permission(format!(
-            "only a PMO administrator may add a {kind} without a parent (you are {you}); give --parent with an item you own"
+            "only a PMO administrator may add {} without a parent (you are {you}); give --parent with an item you own",
+            a(kind)
         ))),
         Some((pk, pid)) => may_edit(ctx, pk.kind, pid, pk).map_err(|e| match e {
             StoreError::Permission(_) => {
-                StoreError::Permission(format!("{pk}: only its owner or a PMO administrator may add a {kind} under it (you are {you})"))
+                StoreError::Permission(format!("{pk}: only its owner or a PMO administrator may add {} under it (you are {you})", a(kind)))
             }
             e => e,
         }),
@@ -262,22 +263,22 @@ fn move_item(ctx: &mut Ctx, key: &ItemKey, to: Option<&ItemKey>) -> Result<()> {
         let why = match key.kind {
             ItemKind::Kpi => "a KPI is linked, not placed: `keel link K-n KR-m` (or an objective) says what it informs".to_string(),
             ItemKind::Portfolio => "a portfolio is the top of the execution hierarchy and has no parent".to_string(),
-            k => format!("a {k} has no parent to move to"),
+            k => format!("{} has no parent to move to", a(k)),
         };
         return Err(invalid(why));
     };
-    let names = || kinds.iter().map(|k| format!("a {k} ({}-n)", k.prefix())).collect::<Vec<_>>().join(" or ");
+    let names = || kinds.iter().map(|k| format!("{} ({}-n)", a(*k), k.prefix())).collect::<Vec<_>>().join(" or ");
     refuse_retired(ctx, key, id, "move")?;
     let target = match to {
         Some(t) if !kinds.contains(&t.kind) => {
-            return Err(invalid(format!("a {} moves under {}, not under a {}", key.kind, names(), t.kind)))
+            return Err(invalid(format!("{} moves under {}, not under {}", a(key.kind), names(), a(t.kind))))
         }
         Some(t) => {
             let tid = resolve(ctx.tx, t)?;
             refuse_retired(ctx, t, tid, "--to")?;
             Some((t, tid))
         }
-        None if !rootless => return Err(invalid(format!("a {} must stay under {}: give --to", key.kind, names()))),
+        None if !rootless => return Err(invalid(format!("{} must stay under {}: give --to", a(key.kind), names()))),
         None => None,
     };
     if key.kind == ItemKind::Objective {
