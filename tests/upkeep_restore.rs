@@ -30,8 +30,11 @@ fn a_checked_backup_replaces_the_file_and_the_old_one_is_kept() {
     demo.run(&["backup", backup.to_str().unwrap()]).ok();
     let was = forecast(&demo);
     demo.run(&["set", "M-1", "forecast=1", "--period", WEEK]).ok();
+    // A file shared with a group (init --shared) stays shared.
+    std::fs::set_permissions(&demo.db, std::fs::Permissions::from_mode(0o660)).unwrap();
     let r = demo.run(&["restore", backup.to_str().unwrap()]);
     r.ok().stdout_has(&["integrity check ok", "audit log intact", "kept as"]);
+    assert_eq!(std::fs::metadata(&demo.db).unwrap().permissions().mode() & 0o777, 0o660);
     assert_eq!(forecast(&demo), was, "the backup's value is back");
     demo.run(&["audit", "verify"]).ok();
     let kept = beside(&demo, "keel.db.before-restore-");
@@ -127,4 +130,16 @@ fn an_older_backup_is_restored_at_this_keels_schema() {
     let version: i64 = rusqlite::Connection::open(&backup).unwrap().pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
     assert_eq!(version, 7, "the backup itself is left as it was");
     demo.run(&["list", "all", "--retired"]).ok();
+}
+
+#[test]
+fn migrate_refuses_what_is_not_an_older_keel_file() {
+    let k = Keel::blank(None);
+    k.run(&["migrate"]).code(66);
+    rusqlite::Connection::open(&k.db).unwrap().execute_batch("CREATE TABLE t (x);").unwrap();
+    k.run(&["migrate"]).code(69).stderr_has(&["not a keel"]);
+    let demo = Keel::demo();
+    demo.sql().pragma_update(None, "user_version", 99).unwrap();
+    demo.run(&["migrate"]).code(69).stderr_has(&["newer keel"]);
+    assert!(beside(&demo, "keel.db.before-migrate").is_empty(), "nothing was kept, nothing changed");
 }

@@ -204,6 +204,15 @@ pub fn restore(db: &Path, backup: &Path) -> Result<Done> {
             _ => {}
         }
     }
+    // A shared file stays shared: the restored one takes the mode and group the file had.
+    if let Ok(meta) = std::fs::metadata(kept.as_ref().map(|_| db).unwrap_or(&candidate)) {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        std::fs::set_permissions(&candidate, std::fs::Permissions::from_mode(meta.mode() & 0o660))?;
+        if let Ok(path) = std::ffi::CString::new(candidate.as_os_str().as_encoded_bytes()) {
+            // SAFETY: chown(2) reads a NUL-terminated path; uid -1 leaves the owner as it is.
+            unsafe { libc::chown(path.as_ptr(), u32::MAX, meta.gid()) };
+        }
+    }
     std::fs::rename(&candidate, db)?;
     remove_candidate(&candidate);
     if let Ok(d) = std::fs::File::open(folder_of(db)) {
