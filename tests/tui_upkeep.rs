@@ -60,3 +60,31 @@ fn a_person_without_the_role_is_refused_in_the_app_too() {
     assert!(why.contains("only its owner or a PMO administrator may add a measure"), "{why}");
     assert!(other(&f.path, "tester").detail(&ItemKey::parse("M-37").unwrap()).is_err());
 }
+
+#[test]
+fn a_kind_alone_opens_the_form_with_errors_beside_the_field() {
+    let mut f = fixture();
+    search(&mut f.app, "O-3");
+    chars(&mut f.app, "+");
+    key(&mut f.app, KeyCode::Enter); // the offered kind alone: the form
+    assert!(matches!(f.app.mode, Mode::AddForm(_)), "the form is open");
+    chars(&mut f.app, "NPS to 45");
+    key(&mut f.app, KeyCode::Down);
+    chars(&mut f.app, "sideways");
+    key(&mut f.app, KeyCode::Enter);
+    let Mode::AddForm(form) = &f.app.mode else { panic!("a refusal keeps the form") };
+    assert_eq!(form.names[form.field], "kind");
+    let why = form.errors[form.field].clone().expect("the reason beside kind");
+    assert!(why.starts_with("kind: 'sideways' is not one of"), "{why}");
+    assert!(render(&mut f.app, 80, 24).contains("✖ kind: 'sideways'"));
+    ctrl(&mut f.app, 'u');
+    chars(&mut f.app, "increase-to");
+    key(&mut f.app, KeyCode::Down);
+    chars(&mut f.app, "38");
+    key(&mut f.app, KeyCode::Down);
+    chars(&mut f.app, "45");
+    key(&mut f.app, KeyCode::Enter);
+    assert!(matches!(f.app.mode, Mode::Normal));
+    let kr = other(&f.path, "tester").detail(&ItemKey::parse("KR-19").unwrap()).unwrap();
+    assert_eq!(kr.title, "NPS to 45");
+}

@@ -2,6 +2,7 @@
 //! of the model, looks the key up in that mode's section of the keymap and hands the mode its
 //! action (and the key itself, for the text fields); the handler puts back the mode that follows.
 
+pub mod add_form;
 pub mod confirm;
 pub mod editor;
 pub mod help;
@@ -44,6 +45,8 @@ pub enum Mode {
         error: Option<String>,
     },
     Weekly(Box<weekly::Weekly>),
+    /// Adding an item: the fields its kind takes, errors beside them.
+    AddForm(Box<add_form::AddForm>),
     Meeting(Box<meeting::Meeting>),
     /// Who has not updated what; Enter jumps to the item.
     Stale(stale::StaleList),
@@ -71,7 +74,8 @@ impl Mode {
             Mode::Confirm { .. } => KeyMode::Confirm,
             Mode::Palette { .. } => KeyMode::Palette,
             Mode::Prompt { .. } => KeyMode::Prompt,
-            Mode::Weekly(_) => KeyMode::Weekly,
+            // A form of fields, moved through as the weekly update's are.
+            Mode::Weekly(_) | Mode::AddForm(_) => KeyMode::Weekly,
             // A decision being typed is a prompt.
             Mode::Meeting(m) if m.input.is_some() => KeyMode::Prompt,
             Mode::Meeting(_) => KeyMode::Meeting,
@@ -100,6 +104,7 @@ impl Mode {
                 w.inputs.get_mut(f)
             }
             Mode::Meeting(m) => m.input.as_mut(),
+            Mode::AddForm(f) => f.inputs.get_mut(f.field),
             _ => None,
         }
     }

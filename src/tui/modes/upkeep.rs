@@ -19,7 +19,6 @@ pub fn open(app: &mut App, purpose: Prompt) {
         Prompt::AddItem => format!("{} ", default_kind(key.kind).as_str()),
         _ => String::new(),
     };
-    app.say(format!("{}: {}", key, purpose.question()));
     app.mode = Mode::Prompt { purpose, input: single_line(&start, purpose.hint()), error: None };
 }
 
@@ -57,13 +56,18 @@ fn parse_add(parent: &ItemKey, package_of_measure: Option<String>, text: &str) -
     if title.is_empty() {
         return Err(format!("give the {kind}'s title after its kind"));
     }
-    let parent = match (kind, parent.kind) {
+    let parent = parent_for(kind, parent, package_of_measure);
+    Ok(Upkeep::Add { kind, title: Some(title.join(" ")), parent, owner: None, fields })
+}
+
+/// What a new item of `kind` goes under when `selected` is selected.
+fn parent_for(kind: ItemKind, selected: &ItemKey, package_of_measure: Option<String>) -> Option<String> {
+    match (kind, selected.kind) {
         (ItemKind::Cycle | ItemKind::Kra | ItemKind::Portfolio, _) => None,
         // A measure added beside a measure goes into the same package.
         (ItemKind::Measure, ItemKind::Measure) => package_of_measure,
-        _ => Some(parent.to_string()),
-    };
-    Ok(Upkeep::Add { kind, title: Some(title.join(" ")), parent, owner: None, fields })
+        _ => Some(selected.to_string()),
+    }
 }
 
 /// Act on the answer: `Err` with the reason keeps the question open.
@@ -82,6 +86,18 @@ pub fn answer(app: &mut App, purpose: Prompt, text: &str) -> anyhow::Result<Resu
             } else {
                 None
             };
+            // A kind alone (or nothing) opens the form with that kind's fields.
+            let words: Vec<&str> = text.split_whitespace().collect();
+            let alone = match words.as_slice() {
+                [] => Some(default_kind(key.kind)),
+                [one] => ItemKind::parse(one),
+                _ => None,
+            };
+            if let Some(kind) = alone {
+                let parent = parent_for(kind, &key, package);
+                super::add_form::open(app, kind, parent);
+                return Ok(Ok(()));
+            }
             match parse_add(&key, package, text) {
                 Ok(u) => u,
                 Err(why) => return Ok(Err(why)),
