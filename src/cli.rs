@@ -19,8 +19,10 @@ mod listing;
 mod lists;
 mod man;
 mod out_file;
+mod restore;
 mod settings;
 pub mod stdout;
+mod upkeep;
 pub use formats::{ExportFormat, ExportWhat, ReportFormat};
 pub use import::ImportFormat;
 pub use listing::ListFormat;
@@ -43,6 +45,7 @@ Exit codes:
   66  the database file does not exist
   69  the file is not a readable keel database (damaged, or not keel's), or is from a newer keel; nothing was changed
   75  conflict: someone else changed the item since you read it, or the file stayed busy; try again
+      (also: a revert of an import edited since, a restore while the file is open elsewhere)
   77  not permitted: your role does not allow this, or the file is read-only for you
   78  `keel check`, `keel settings`: a setting stored in the file is bad (named on stderr)
   70  anything else (a bug or an I/O error)";
@@ -255,6 +258,9 @@ pub enum Command {
         cycle: Option<String>,
         #[arg(long, value_enum, default_value = "table")]
         format: ListFormat,
+        /// The retired items instead (`all`: of every kind, people, units and cycles too), with when and why.
+        #[arg(long)]
+        retired: bool,
     },
     /// Act on one escalation: ack, assign P-n, decide TEXT, resolve TEXT, snooze DATE --reason TEXT.
     Escalation {
@@ -289,6 +295,9 @@ pub enum Command {
         limit: i64,
         #[arg(long, value_enum, default_value = "table")]
         format: ListFormat,
+        /// The imports instead, each a change set `keel revert IMPORT-n` can undo: id, when, who, file, counts.
+        #[arg(long, conflicts_with_all = ["key", "since", "until"])]
+        imports: bool,
     },
     /// Verify the audit log's hash chain.
     Audit {
@@ -413,6 +422,9 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// add, move, retire, unretire, person … reassign, revert, restore, migrate.
+    #[command(flatten)]
+    Upkeep(upkeep::UpkeepCommand),
 }
 
 #[derive(Subcommand, Debug)]
@@ -481,7 +493,7 @@ pub fn exit_code(err: &anyhow::Error) -> i32 {
     match err.downcast_ref::<StoreError>() {
         Some(StoreError::NotFound { .. }) => 66,
         Some(StoreError::NotKeel { .. } | StoreError::Damaged { .. } | StoreError::Newer { .. } | StoreError::OldSqlite { .. }) => 69,
-        Some(StoreError::Conflict { .. } | StoreError::Busy | StoreError::Replaced { .. }) => 75,
+        Some(StoreError::Conflict { .. } | StoreError::Busy | StoreError::Replaced { .. } | StoreError::Changed(_)) => 75,
         Some(StoreError::Permission(_) | StoreError::ReadOnly(_) | StoreError::Refused { by_role: true, .. }) => 77,
         Some(StoreError::Database(_) | StoreError::Io(_)) => 70,
         Some(_) => 65,
@@ -628,7 +640,12 @@ pub fn run(cli: Cli) -> Result<i32> {
             let d = store.detail(&key(&k)?)?;
             match format {
                 Format::Json => println!("{}", serde_json::to_string_pretty(&d)?),
-                Format::Text => print!("{}", crate::io::text::detail(&d)),
+                Format::Text => {
+                    if let Some(row) = store.retired_items(None)?.into_iter().find(|r| r.key == d.key) {
+                        println!("RETIRED since {}: {}", row.retired_at, crate::domain::text_check::printable(&row.reason));
+                    }
+                    print!("{}", crate::io::text::detail(&d))
+                }
             }
             Ok(0)
         }
@@ -695,8 +712,8 @@ pub fn run(cli: Cli) -> Result<i32> {
         Some(Command::Escalations { tier, owner, unit, all, format }) => {
             lists::escalations(&open(&db())?, tier.as_deref(), owner, unit, all, format)
         }
-        Some(Command::List { kind, owner, unit, stage, status, implementation, potential, tier, cycle, format }) => {
-            let args = lists::ListArgs { kind, owner, unit, stage, status, implementation, potential, tier, cycle, format };
+        Some(Command::List { kind, owner, unit, stage, status, implementation, potential, tier, cycle, format, retired }) => {
+            let args = lists::ListArgs { kind, owner, unit, stage, status, implementation, potential, tier, cycle, format, retired };
             lists::list(&open(&db())?, args)
         }
         Some(Command::Escalation { id, action, arg, reason }) => {
@@ -788,7 +805,8 @@ pub fn run(cli: Cli) -> Result<i32> {
             }
             Ok(report.exit_code)
         }
-        Some(Command::Log { key: k, since, until, limit, format }) => {
+        Some(Command::Log { imports: true, format, .. }) => upkeep::list_imports(&open(&db())?, format),
+        Some(Command::Log { key: k, since, until, limit, format, .. }) => {
             let k = k.map(|k| key(&k)).transpose()?.map(|k| k.to_string());
             lists::log(&open(&db())?, k, since.as_deref(), until.as_deref(), limit, format)
         }
@@ -904,6 +922,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         }
         Some(Command::Man { dir }) => man::run(dir.as_deref()),
         Some(Command::Keys) => man::keys(),
+        Some(Command::Upkeep(command)) => upkeep::run(&db(), command),
         Some(Command::Digest { person, all, mail, sendmail, from }) => {
             let whom = match (person, all) {
                 (Some(p), _) => digest::Whom::Person(p),

@@ -102,7 +102,7 @@ fn import_plan(req: &Request, name: &str, bytes: &[u8]) -> Result<i32> {
     }
     let mut store = super::open(req.db)?;
     let spin = spinner(req.quiet, "importing");
-    let outcome = store.import_plan(plan)?;
+    let outcome = store.import_plan_from(plan, Some(name))?;
     spin.finish_and_clear();
     print_effects(&outcome, req.quiet);
     Ok(0)

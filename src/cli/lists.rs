@@ -97,6 +97,8 @@ pub struct ListArgs {
     pub tier: Option<String>,
     pub cycle: Option<String>,
     pub format: ListFormat,
+    /// Retired items instead of active ones.
+    pub retired: bool,
 }
 
 impl Listing for ItemRow {
@@ -137,6 +139,9 @@ impl Listing for ItemRow {
 }
 
 pub fn list(store: &Store, a: ListArgs) -> Result<i32> {
+    if a.retired {
+        return super::upkeep::list_retired(store, a.kind.kind(), a.format);
+    }
     let stages: Vec<&str> = crate::domain::Stage::ALL.iter().map(|s| s.as_str()).collect();
     let statuses = ["green", "amber", "red", "stale", "no data", "none"];
     let query = ItemQuery {

@@ -9,6 +9,7 @@ pub mod narrative;
 pub mod num;
 pub mod period;
 pub mod plan;
+pub mod plan_fragment;
 pub mod rollup;
 pub mod scoring;
 pub mod settings;

@@ -113,7 +113,7 @@ pub const SETTINGS_EXIT: i32 = 78;
 /// Every key result or KPI (`table`) in key order: id, key, title, owner's name and login.
 pub(crate) fn owned_items(c: &Db, table: &str) -> Result<Vec<(i64, String, String, Option<String>, Option<String>)>> {
     let mut s = c.prepare(&format!(
-        "SELECT t.id, i.key, t.title, p.name, p.login FROM {table} t JOIN items i ON i.id = t.id
+        "SELECT t.id, i.key, t.title, p.name, p.login FROM {table} t JOIN items i ON i.id = t.id AND i.retired_at IS NULL
          LEFT JOIN people p ON p.id = t.owner_id ORDER BY i.num"
     ))?;
     let r = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
@@ -147,7 +147,7 @@ impl Store {
         e.load_measures(&[])?;
         // Streamed, not collected: at 100,000 measures the list alone would be tens of megabytes.
         let mut list = c.prepare(
-            "SELECT m.id, i.key, m.title, p.name, p.login FROM measures m JOIN items i ON i.id = m.id LEFT JOIN people p ON p.id = m.owner_id ORDER BY i.num",
+            "SELECT m.id, i.key, m.title, p.name, p.login FROM measures m JOIN items i ON i.id = m.id AND i.retired_at IS NULL LEFT JOIN people p ON p.id = m.owner_id ORDER BY i.num",
         )?;
         let mut rows = list.query([])?;
         while let Some(r) = rows.next()? {
@@ -185,7 +185,7 @@ impl Store {
         drop(list);
         let late_milestones: Vec<LateMilestone> = {
             let mut s = c.prepare(&format!(
-                "SELECT i.key, ms.title, ms.due_date, p.name FROM milestones ms JOIN measures m ON m.id = ms.measure_id JOIN items i ON i.id = m.id
+                "SELECT i.key, ms.title, ms.due_date, p.name FROM milestones ms JOIN measures m ON m.id = ms.measure_id JOIN items i ON i.id = m.id AND i.retired_at IS NULL
                  LEFT JOIN people p ON p.id = m.owner_id
                  WHERE {} ORDER BY ms.due_date, i.num",
                 late_milestone("?1")
@@ -277,7 +277,7 @@ impl Store {
             .collect();
         let isolated_kpis: Vec<String> = {
             let mut s = c.prepare(
-                "SELECT i.key FROM kpis k JOIN items i ON i.id = k.id
+                "SELECT i.key FROM kpis k JOIN items i ON i.id = k.id AND i.retired_at IS NULL
                  WHERE NOT EXISTS (SELECT 1 FROM links WHERE from_id = k.id) AND NOT EXISTS (SELECT 1 FROM links WHERE to_id = k.id) ORDER BY i.num",
             )?;
             let r = s.query_map([], |r| r.get(0))?;
@@ -298,7 +298,7 @@ impl Store {
         }
         let mut funnel = Vec::new();
         let nodes: Vec<(i64, String, String, Option<String>)> = {
-            let mut s = c.prepare("SELECT n.id, i.key, n.title, n.target FROM nodes n JOIN items i ON i.id = n.id WHERE n.kind IN ('portfolio', 'programme') ORDER BY i.kind DESC, i.num")?;
+            let mut s = c.prepare("SELECT n.id, i.key, n.title, n.target FROM nodes n JOIN items i ON i.id = n.id AND i.retired_at IS NULL WHERE n.kind IN ('portfolio', 'programme') ORDER BY i.kind DESC, i.num")?;
             let r = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
             r.collect::<DbResult<_>>()?
         };
@@ -348,7 +348,8 @@ impl Store {
         };
         // Current parent of each objective, and its history of changes.
         let current: Vec<(String, bool)> = {
-            let mut s = c.prepare("SELECT i.key, o.parent_id IS NOT NULL FROM objectives o JOIN items i ON i.id = o.id")?;
+            let mut s =
+                c.prepare("SELECT i.key, o.parent_id IS NOT NULL FROM objectives o JOIN items i ON i.id = o.id AND i.retired_at IS NULL")?;
             let r = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
             r.collect::<DbResult<_>>()?
         };

@@ -94,7 +94,7 @@ impl Store {
                 "SELECT i.key FROM (
                      SELECT id FROM measures WHERE owner_id = ?1 UNION ALL SELECT id FROM key_results WHERE owner_id = ?1
                      UNION ALL SELECT id FROM kpis WHERE owner_id = ?1 UNION ALL SELECT id FROM objectives WHERE owner_id = ?1
-                 ) x JOIN items i ON i.id = x.id",
+                 ) x JOIN items i ON i.id = x.id AND i.retired_at IS NULL",
             )?;
             let r = s.query_map([pid], |r| r.get(0))?;
             r.collect::<DbResult<_>>()?
@@ -107,7 +107,7 @@ impl Store {
         let milestones = {
             let mut s = c.prepare_cached(
                 "SELECT i.key, m.title, ms.title, ms.due_date FROM milestones ms JOIN measures m ON m.id = ms.measure_id
-                 JOIN items i ON i.id = m.id
+                 JOIN items i ON i.id = m.id AND i.retired_at IS NULL
                  WHERE m.owner_id = ?1 AND ms.done_date IS NULL AND ms.due_date <= ?2 AND m.side_state IS NULL
                  ORDER BY ms.due_date, i.num",
             )?;

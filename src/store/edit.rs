@@ -133,6 +133,8 @@ pub enum Change {
     /// Refuse the whole edit if, after the rules ran, the item is red or escalated and has no
     /// narrative saying why and what happens next (the weekly update asks for one).
     RequireNarrative(ItemKey),
+    /// Keeping the organisation current: add, move, retire, reassign, revert an import.
+    Upkeep(super::upkeep::Upkeep),
 }
 
 #[derive(Clone, Debug, Default)]
@@ -159,6 +161,8 @@ pub struct EditOutcome {
     pub changes: usize,
     /// The meeting opened by this edit, if it opened one.
     pub meeting: Option<i64>,
+    /// Keys of the items this edit added.
+    pub created: Vec<String>,
 }
 
 /// State carried through one transaction.
@@ -189,6 +193,10 @@ pub(crate) struct Ctx<'a> {
     pub valued: BTreeSet<i64>,
     /// The id of a meeting this edit opened, for the caller.
     pub opened_meeting: Option<i64>,
+    /// Keys of the items this edit added, for the caller.
+    pub created: Vec<String>,
+    /// The change set an import in this edit records (closed once its audit rows are written).
+    pub change_set: Option<i64>,
 }
 
 impl Ctx<'_> {
@@ -254,6 +262,8 @@ impl Store {
                     narrative_required: Vec::new(),
                     valued: BTreeSet::new(),
                     opened_meeting: None,
+                    created: Vec::new(),
+                    change_set: None,
                 };
                 check_texts(&edit)?;
                 for change in &edit.changes {
@@ -263,7 +273,8 @@ impl Store {
                 rules::run(&mut ctx)?;
                 super::narratives::check(&mut ctx)?;
                 audit::append(tx, &clock.stamp(), &actor.login, &ctx.audit)?;
-                EditOutcome { effects: ctx.effects, changes: ctx.audit.len(), meeting: ctx.opened_meeting }
+                super::change_sets::close(tx, ctx.change_set)?;
+                EditOutcome { effects: ctx.effects, changes: ctx.audit.len(), meeting: ctx.opened_meeting, created: ctx.created }
             };
             Ok(outcome)
         };
@@ -336,6 +347,7 @@ impl Change {
             }
             Change::CopyCycle { from, name, .. } => vec![(from.to_string(), "name", name.as_str())],
             Change::Setting { name, value } => vec![(format!("setting {name}"), "value", value.as_str())],
+            Change::Upkeep(u) => u.texts(),
             Change::Milestone { .. }
             | Change::Link { .. }
             | Change::Depend { .. }
@@ -380,6 +392,7 @@ fn apply(ctx: &mut Ctx, change: &Change) -> Result<()> {
             ctx.narrative_required.push(key.clone());
             Ok(())
         }
+        Change::Upkeep(u) => super::upkeep::apply(ctx, u),
     }
 }
 
@@ -538,7 +551,7 @@ fn unchanged(old: Option<&str>, new: Option<&str>, numeric: bool) -> bool {
     }
 }
 
-fn set_field(ctx: &mut Ctx, key: &ItemKey, name: &str, raw: &str, if_version: Option<i64>) -> Result<()> {
+pub(crate) fn set_field(ctx: &mut Ctx, key: &ItemKey, name: &str, raw: &str, if_version: Option<i64>) -> Result<()> {
     let id = resolve(ctx.tx, key)?;
     if fields::is_period_value(key.kind, name, false) {
         return Err(StoreError::Invalid {
@@ -664,7 +677,7 @@ fn guard_structure(ctx: &Ctx, key: &ItemKey, id: i64, field: &str, target: i64) 
     Ok(())
 }
 
-fn set_value(ctx: &mut Ctx, key: &ItemKey, period: Period, name: &str, raw: &str, if_version: Option<i64>) -> Result<()> {
+pub(crate) fn set_value(ctx: &mut Ctx, key: &ItemKey, period: Period, name: &str, raw: &str, if_version: Option<i64>) -> Result<()> {
     if !key.kind.has_values() {
         return Err(StoreError::Invalid {
             key: key.to_string(),

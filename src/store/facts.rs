@@ -28,7 +28,7 @@ pub(crate) fn objective_facts(c: &Db, planned_values: &HashMap<i64, usize>) -> R
     let base: Vec<(i64, String, String, bool, bool, Option<String>)> = all(
         c,
         "SELECT o.id, i.key, o.title, o.parent_id IS NOT NULL, EXISTS (SELECT 1 FROM objectives x WHERE x.parent_id = o.id), o.target
-         FROM objectives o JOIN items i ON i.id = o.id ORDER BY i.num",
+         FROM objectives o JOIN items i ON i.id = o.id AND i.retired_at IS NULL ORDER BY i.num",
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
     )?;
     let mut units: HashMap<i64, Vec<String>> = HashMap::new();

@@ -27,7 +27,7 @@ pub fn is_unnamed(login: &str) -> bool {
 }
 
 /// The name of `uid` in the password database, through the re-entrant `getpwuid_r`.
-fn login_of(uid: libc::uid_t) -> Option<String> {
+pub(crate) fn login_of(uid: libc::uid_t) -> Option<String> {
     let mut buf = vec![0u8; 1024];
     loop {
         // SAFETY: `pwd` and `result` are valid for writes, `buf` is a writable buffer of the

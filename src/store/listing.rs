@@ -42,6 +42,7 @@ LEFT JOIN kpis p ON p.id = i.id
 LEFT JOIN nodes n ON n.id = i.id
 LEFT JOIN measures m ON m.id = i.id
 WHERE i.kind IN ('objective', 'key-result', 'kpi', 'portfolio', 'programme', 'project', 'package', 'measure')
+  AND i.retired_at IS NULL
   AND (:kind IS NULL OR i.kind = :kind)
   AND (:login IS NULL OR :login = (SELECT login FROM people
                                    WHERE id = COALESCE(o.owner_id, k.owner_id, p.owner_id, n.owner_id, m.owner_id)))

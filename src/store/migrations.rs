@@ -10,7 +10,7 @@ use crate::store::engine::{DbResult, Tx};
 pub const APPLICATION_ID: i64 = 0x4B45_454C;
 
 /// Each entry moves the schema from version `i` to `i + 1`.
-pub const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6, SCHEMA_V7];
+pub const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6, SCHEMA_V7, SCHEMA_V8];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
@@ -374,4 +374,26 @@ ALTER TABLE item_values ADD COLUMN reported_at TEXT;
 const SCHEMA_V7: &str = r#"
 ALTER TABLE key_results ADD COLUMN narrative TEXT;
 ALTER TABLE kpis ADD COLUMN narrative TEXT;
+"#;
+
+/// Keeping the organisation current (issue 19): an item can be retired (kept with its history,
+/// out of lists, roll-ups and checks) and brought back; every import is recorded as one change
+/// set — the audit rows it wrote — so that it can be listed and reverted as one edit.
+const SCHEMA_V8: &str = r#"
+ALTER TABLE items ADD COLUMN retired_at TEXT;
+ALTER TABLE items ADD COLUMN retired_reason TEXT;
+CREATE TABLE change_sets (
+    id          INTEGER PRIMARY KEY,
+    at          TEXT NOT NULL,
+    actor       TEXT NOT NULL,
+    kind        TEXT NOT NULL CHECK (kind IN ('plan', 'values')),
+    file        TEXT NOT NULL,
+    first_seq   INTEGER NOT NULL,
+    last_seq    INTEGER NOT NULL,
+    items       INTEGER NOT NULL,
+    value_count INTEGER NOT NULL,
+    reverted_at TEXT,
+    reverted_by TEXT,
+    version     INTEGER NOT NULL DEFAULT 1
+) STRICT;
 "#;

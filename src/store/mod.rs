@@ -3,6 +3,7 @@
 pub mod audit;
 mod authority;
 pub mod calendar;
+pub mod change_sets;
 pub mod check;
 #[cfg(test)]
 mod check_ref;
@@ -25,14 +26,18 @@ pub mod plan;
 #[cfg(test)]
 mod query_plans;
 pub mod read;
+mod reassign;
 #[cfg(test)]
 mod reference;
 pub mod report;
 pub mod report_size;
+pub mod restore;
+pub mod retire;
 pub mod rhythms;
 pub mod rules;
 pub mod statuses;
 mod structure;
+pub mod upkeep;
 mod value_cells;
 
 use crate::domain::escalation::Thresholds;
@@ -81,6 +86,9 @@ pub enum StoreError {
     ReadOnly(String),
     #[error("{0}")]
     Import(String),
+    /// Refused because others changed what it would undo since (a revert): exit 75.
+    #[error("{0}")]
+    Changed(String),
     #[error("the keel file is busy: another keel is writing to it. Nothing was saved; try again in a moment.")]
     Busy,
     #[error("{path}: {why} since keel opened it. Nothing was saved; reopen keel to work on the file that is there now.")]

@@ -68,11 +68,11 @@ impl Store {
     pub fn outline_roots(&self, view: TreeView) -> Result<Vec<OutlineItem>> {
         match view {
             TreeView::Objectives => self.items(
-                "SELECT i.key, o.title, 1, NULL FROM objectives o JOIN items i ON i.id = o.id WHERE o.parent_id IS NULL ORDER BY i.num",
+                "SELECT i.key, o.title, 1, NULL FROM objectives o JOIN items i ON i.id = o.id AND i.retired_at IS NULL WHERE o.parent_id IS NULL ORDER BY i.num",
                 None,
             ),
             TreeView::Execution => self.items(
-                "SELECT i.key, n.title, EXISTS (SELECT 1 FROM nodes c WHERE c.parent_id = n.id), NULL FROM nodes n JOIN items i ON i.id = n.id
+                "SELECT i.key, n.title, EXISTS (SELECT 1 FROM nodes c WHERE c.parent_id = n.id), NULL FROM nodes n JOIN items i ON i.id = n.id AND i.retired_at IS NULL
                  WHERE n.parent_id IS NULL ORDER BY i.num",
                 None,
             ),
@@ -86,16 +86,16 @@ impl Store {
         let mut out = match key.kind {
             ItemKind::Objective => {
                 let mut v = self.items(
-                    "SELECT i.key, o.title, 1, NULL FROM objectives o JOIN items i ON i.id = o.id WHERE o.parent_id = ?1 ORDER BY i.num",
+                    "SELECT i.key, o.title, 1, NULL FROM objectives o JOIN items i ON i.id = o.id AND i.retired_at IS NULL WHERE o.parent_id = ?1 ORDER BY i.num",
                     Some(id),
                 )?;
                 v.extend(self.items(
-                    "SELECT i.key, k.title, EXISTS (SELECT 1 FROM links WHERE to_id = k.id), NULL FROM key_results k JOIN items i ON i.id = k.id
+                    "SELECT i.key, k.title, EXISTS (SELECT 1 FROM links WHERE to_id = k.id), NULL FROM key_results k JOIN items i ON i.id = k.id AND i.retired_at IS NULL
                      WHERE k.objective_id = ?1 ORDER BY i.num",
                     Some(id),
                 )?);
                 let mut kpis = self.items(
-                    "SELECT i.key, k.title, 0, k.ipo_class FROM links l JOIN kpis k ON k.id = l.from_id JOIN items i ON i.id = k.id WHERE l.to_id = ?1 ORDER BY i.num",
+                    "SELECT i.key, k.title, 0, k.ipo_class FROM links l JOIN kpis k ON k.id = l.from_id JOIN items i ON i.id = k.id AND i.retired_at IS NULL WHERE l.to_id = ?1 ORDER BY i.num",
                     Some(id),
                 )?;
                 kpis.sort_by_key(|k| ipo_rank(k.ipo));
@@ -104,11 +104,11 @@ impl Store {
             }
             ItemKind::KeyResult => {
                 let mut v = self.items(
-                    "SELECT i.key, m.title, 0, NULL FROM links l JOIN measures m ON m.id = l.from_id JOIN items i ON i.id = m.id WHERE l.to_id = ?1 ORDER BY i.num",
+                    "SELECT i.key, m.title, 0, NULL FROM links l JOIN measures m ON m.id = l.from_id JOIN items i ON i.id = m.id AND i.retired_at IS NULL WHERE l.to_id = ?1 ORDER BY i.num",
                     Some(id),
                 )?;
                 let mut kpis = self.items(
-                    "SELECT i.key, k.title, 0, k.ipo_class FROM links l JOIN kpis k ON k.id = l.from_id JOIN items i ON i.id = k.id WHERE l.to_id = ?1 ORDER BY i.num",
+                    "SELECT i.key, k.title, 0, k.ipo_class FROM links l JOIN kpis k ON k.id = l.from_id JOIN items i ON i.id = k.id AND i.retired_at IS NULL WHERE l.to_id = ?1 ORDER BY i.num",
                     Some(id),
                 )?;
                 kpis.sort_by_key(|k| ipo_rank(k.ipo));
@@ -117,11 +117,11 @@ impl Store {
             }
             k if k.node().is_some() => {
                 let mut v = self.items(
-                    "SELECT i.key, n.title, 1, NULL FROM nodes n JOIN items i ON i.id = n.id WHERE n.parent_id = ?1 ORDER BY i.num",
+                    "SELECT i.key, n.title, 1, NULL FROM nodes n JOIN items i ON i.id = n.id AND i.retired_at IS NULL WHERE n.parent_id = ?1 ORDER BY i.num",
                     Some(id),
                 )?;
                 v.extend(self.items(
-                    "SELECT i.key, m.title, 0, NULL FROM measures m JOIN items i ON i.id = m.id WHERE m.package_id = ?1 ORDER BY i.num",
+                    "SELECT i.key, m.title, 0, NULL FROM measures m JOIN items i ON i.id = m.id AND i.retired_at IS NULL WHERE m.package_id = ?1 ORDER BY i.num",
                     Some(id),
                 )?);
                 v
@@ -205,16 +205,16 @@ impl Store {
                 "SELECT i.key, x.title, 0, NULL FROM (
                     SELECT id, title FROM objectives WHERE owner_id = ?1 UNION ALL SELECT id, title FROM key_results WHERE owner_id = ?1
                     UNION ALL SELECT id, title FROM kpis WHERE owner_id = ?1 UNION ALL SELECT id, title FROM measures WHERE owner_id = ?1
-                 ) x JOIN items i ON i.id = x.id ORDER BY i.kind, i.num"
+                 ) x JOIN items i ON i.id = x.id AND i.retired_at IS NULL ORDER BY i.kind, i.num"
             }
             Filter::MyUnit => {
                 "SELECT i.key, x.title, 0, NULL FROM (
                     SELECT o.id, o.title FROM objectives o JOIN objective_units ou ON ou.objective_id = o.id WHERE ou.unit_id = (SELECT unit_id FROM people WHERE id = ?1)
                     UNION SELECT id, title FROM measures WHERE (SELECT unit_id FROM people WHERE id = ?1) IN (business_unit_id, function_id)
-                 ) x JOIN items i ON i.id = x.id ORDER BY i.kind, i.num"
+                 ) x JOIN items i ON i.id = x.id AND i.retired_at IS NULL ORDER BY i.kind, i.num"
             }
             Filter::Escalated => {
-                "SELECT i.key, '', 0, NULL FROM escalations e JOIN items i ON i.id = e.item_id WHERE e.state = 'open' AND ?1 = ?1 ORDER BY e.tier DESC, i.kind, i.num"
+                "SELECT i.key, '', 0, NULL FROM escalations e JOIN items i ON i.id = e.item_id AND i.retired_at IS NULL WHERE e.state = 'open' AND ?1 = ?1 ORDER BY e.tier DESC, i.kind, i.num"
             }
             Filter::Stale => {
                 let report = self.check()?;
@@ -253,7 +253,7 @@ impl Store {
             "SELECT i.key, x.title FROM (
                  SELECT id, title FROM objectives UNION ALL SELECT id, title FROM key_results UNION ALL SELECT id, title FROM kpis
                  UNION ALL SELECT id, title FROM measures UNION ALL SELECT id, title FROM nodes
-             ) x JOIN items i ON i.id = x.id
+             ) x JOIN items i ON i.id = x.id AND i.retired_at IS NULL
              WHERE i.key = upper(?1) OR x.title LIKE ?2 ESCAPE '\\' OR i.key LIKE ?2 ESCAPE '\\'
              ORDER BY i.key <> upper(?1), i.kind, i.num LIMIT ?3",
         )?;

@@ -179,13 +179,26 @@ fn check_imported_rules(ctx: &Ctx, plan: &Plan, ids: &BTreeMap<String, i64>, pro
 }
 
 pub(crate) fn import(ctx: &mut Ctx, plan: &Plan) -> Result<()> {
+    import_as(ctx, plan, Origin::Imported)
+}
+
+/// Whether a plan comes whole from a file, or is one item added from the command line or the app
+/// (`keel add`): the same checks either way; only the words of the audit and the errors differ.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Origin {
+    Imported,
+    /// Problems come back one per line, `section[0] (KEY): what`, for the caller to word.
+    Added,
+}
+
+pub(crate) fn import_as(ctx: &mut Ctx, plan: &Plan, origin: Origin) -> Result<()> {
     FOUND.with(|f| f.borrow_mut().clear());
-    let result = import_inner(ctx, plan);
+    let result = import_inner(ctx, plan, origin);
     FOUND.with(|f| f.borrow_mut().clear());
     result
 }
 
-fn import_inner(ctx: &mut Ctx, plan: &Plan) -> Result<()> {
+fn import_inner(ctx: &mut Ctx, plan: &Plan, origin: Origin) -> Result<()> {
     let tx = ctx.tx;
     let mut problems = Problems(Vec::new());
     check_text(plan, &mut problems);
@@ -567,15 +580,24 @@ fn import_inner(ctx: &mut Ctx, plan: &Plan) -> Result<()> {
             continue;
         }
         tx.prepare_cached("INSERT INTO settings (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = excluded.value, version = version + 1")?.execute(params![name, value])?;
+        // Logged as `keel settings set` logs it, so the import's change set can put it back.
+        let old = current.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
+        if old.as_deref() != Some(value.as_str()) {
+            ctx.log("settings", name, old, Some(value.clone()));
+        }
     }
     check_imported_rules(ctx, plan, &ids, &mut problems)?;
     if !problems.0.is_empty() {
         let count = problems.0.len();
+        if origin == Origin::Added {
+            return Err(StoreError::Import(problems.0.join("\n")));
+        }
         return Err(StoreError::Import(format!("{count} problem(s) in the plan; nothing was imported:\n  {}", problems.0.join("\n  "))));
     }
     let created = ids.len();
+    let word = if origin == Origin::Added { "added" } else { "imported" };
     for key in ids.keys() {
-        ctx.log(key, "created", None, Some("imported".into()));
+        ctx.log(key, "created", None, Some(word.into()));
     }
     // Stages and approvals that arrive with a plan are the plan's word, not a gate decision made
     // here: the audit says so, and names who imported them.
@@ -592,7 +614,9 @@ fn import_inner(ctx: &mut Ctx, plan: &Plan) -> Result<()> {
         let detail = if approvals.is_empty() { String::new() } else { format!(" with {}", approvals.join(", ")) };
         ctx.log(&m.key, "stage", None, Some(format!("{} imported{detail}", m.stage)));
     }
-    ctx.effects.push(format!("imported {created} items and {} values", plan.values.len()));
+    if origin == Origin::Imported {
+        ctx.effects.push(format!("imported {created} items and {} values", plan.values.len()));
+    }
     let measures: Vec<i64> = plan.measures.iter().filter_map(|m| ids.get(&m.key).copied()).collect();
     let valued: std::collections::BTreeSet<i64> = value_rows.iter().map(|(item, _)| *item).collect();
     ctx.valued.extend(valued.iter().copied());
@@ -899,6 +923,12 @@ impl Store {
     /// Load a plan through the write path. Into a file that has people already, only a PMO
     /// administrator may import; an empty file accepts its first plan from whoever created it.
     pub fn import_plan(&mut self, plan: Plan) -> Result<super::EditOutcome> {
+        self.import_plan_from(plan, None)
+    }
+
+    /// Load a plan read from `file`, recorded as a change set (`keel log --imports`) that
+    /// `keel revert` can undo.
+    pub fn import_plan_from(&mut self, plan: Plan, file: Option<&str>) -> Result<super::EditOutcome> {
         let has_people: bool = self.conn().query_row("SELECT EXISTS (SELECT 1 FROM people)", [], |r| r.get(0))?;
         if has_people && !self.actor.pmo_admin {
             return Err(StoreError::Permission(format!(
@@ -906,7 +936,13 @@ impl Store {
                 self.actor.display()
             )));
         }
-        let outcome = self.edit_trusted(super::Edit::one(super::Change::ImportPlan(Box::new(plan))))?;
+        let mut changes = Vec::new();
+        if let Some(file) = file {
+            let values = plan.values.len() as i64;
+            changes.push(super::Change::Upkeep(super::upkeep::Upkeep::RecordImport { kind: "plan", file: file.to_string(), values }));
+        }
+        changes.push(super::Change::ImportPlan(Box::new(plan)));
+        let outcome = self.edit_trusted(super::Edit { changes, reason: None })?;
         // People now exist: find out again who the acting login is.
         let login = self.actor.login.clone();
         if self.demo {

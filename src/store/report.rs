@@ -227,7 +227,7 @@ impl Store {
         // Measures in scope: of the unit (business unit or function), serving the cycle's key results.
         let all_measures: Vec<(i64, Option<i64>, Option<i64>)> = {
             let mut s =
-                c.prepare("SELECT m.id, m.business_unit_id, m.function_id FROM measures m JOIN items i ON i.id = m.id ORDER BY i.num")?;
+                c.prepare("SELECT m.id, m.business_unit_id, m.function_id FROM measures m JOIN items i ON i.id = m.id AND i.retired_at IS NULL ORDER BY i.num")?;
             let r = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
             r.collect::<DbResult<_>>()?
         };
@@ -251,7 +251,8 @@ impl Store {
 
         // Objectives in scope: of the cycle, and tagged with the unit or served by its measures.
         let mut objectives = Vec::new();
-        let all_objectives = ids(c, "SELECT o.id FROM objectives o JOIN items i ON i.id = o.id ORDER BY i.num", [])?;
+        let all_objectives =
+            ids(c, "SELECT o.id FROM objectives o JOIN items i ON i.id = o.id AND i.retired_at IS NULL ORDER BY i.num", [])?;
         for oid in all_objectives {
             type Row = (i64, String, Option<i64>, String, Option<i64>, Option<String>, Option<String>);
             let r: Row = c.query_row(
@@ -264,7 +265,7 @@ impl Store {
             }
             let unit_ids = ids(c, "SELECT unit_id FROM objective_units WHERE objective_id = ?1", [oid])?;
             let kr_ids =
-                ids(c, "SELECT k.id FROM key_results k JOIN items i ON i.id = k.id WHERE k.objective_id = ?1 ORDER BY i.num", [oid])?;
+                ids(c, "SELECT k.id FROM key_results k JOIN items i ON i.id = k.id AND i.retired_at IS NULL WHERE k.objective_id = ?1 ORDER BY i.num", [oid])?;
             if let Some(u) = &units {
                 let tagged = unit_ids.iter().any(|x| u.contains(x));
                 let served = kr_ids.iter().try_fold(false, |acc, kr| -> Result<bool> {
@@ -282,7 +283,7 @@ impl Store {
                     })?;
                 let serving = ids(
                     c,
-                    "SELECT l.from_id FROM links l JOIN items i ON i.id = l.from_id WHERE l.to_id = ?1 AND +i.kind = 'measure' ORDER BY i.num",
+                    "SELECT l.from_id FROM links l JOIN items i ON i.id = l.from_id AND i.retired_at IS NULL WHERE l.to_id = ?1 AND +i.kind = 'measure' ORDER BY i.num",
                     [kr],
                 )?;
                 let measures = serving.into_iter().filter(|m| measure_set.contains(m)).map(|m| key_of(c, m)).collect::<Result<_>>()?;
@@ -304,7 +305,7 @@ impl Store {
             };
             let kpis = ids(
                 c,
-                "SELECT DISTINCT k.id FROM kpis k JOIN links l ON l.from_id = k.id JOIN items i ON i.id = k.id
+                "SELECT DISTINCT k.id FROM kpis k JOIN links l ON l.from_id = k.id JOIN items i ON i.id = k.id AND i.retired_at IS NULL
                  WHERE l.to_id = ?1 OR l.to_id IN (SELECT id FROM key_results WHERE objective_id = ?1) ORDER BY i.num",
                 [oid],
             )?
@@ -339,7 +340,7 @@ impl Store {
             )?;
             let key = key_of(c, *id)?;
             let serves =
-                ids(c, "SELECT l.to_id FROM links l JOIN items i ON i.id = l.to_id WHERE l.from_id = ?1 ORDER BY i.kind, i.num", [id])?
+                ids(c, "SELECT l.to_id FROM links l JOIN items i ON i.id = l.to_id AND i.retired_at IS NULL WHERE l.from_id = ?1 ORDER BY i.kind, i.num", [id])?
                     .into_iter()
                     .map(|x| key_of(c, x))
                     .collect::<Result<_>>()?;
@@ -368,7 +369,7 @@ impl Store {
 
         // KPIs: those informing the objectives in scope (every KPI for the whole file).
         let kpi_ids: Vec<i64> = if scope.is_whole_file() {
-            ids(c, "SELECT k.id FROM kpis k JOIN items i ON i.id = k.id ORDER BY i.num", [])?
+            ids(c, "SELECT k.id FROM kpis k JOIN items i ON i.id = k.id AND i.retired_at IS NULL ORDER BY i.num", [])?
         } else {
             let wanted: BTreeSet<String> = objectives.iter().flat_map(|o| o.kpis.iter().cloned()).collect();
             let mut v = Vec::new();
@@ -514,7 +515,7 @@ impl Store {
         for kind_s in kinds {
             let kind = ItemKind::parse(kind_s).expect("a known kind");
             let rows: Vec<(i64, String)> = {
-                let mut s = c.prepare_cached("SELECT id, key FROM items WHERE kind = ?1 ORDER BY num")?;
+                let mut s = c.prepare_cached("SELECT id, key FROM items WHERE kind = ?1 AND retired_at IS NULL ORDER BY num")?;
                 let r = s.query_map([kind_s], |r| Ok((r.get(0)?, r.get(1)?)))?;
                 r.collect::<DbResult<_>>()?
             };

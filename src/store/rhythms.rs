@@ -79,7 +79,9 @@ pub(crate) fn copy_cycle(ctx: &mut Ctx, from: &ItemKey, name: &str, start: Naive
     )?;
     ctx.log(&cycle_key.to_string(), "created", None, Some(format!("{} ({start} – {end}), copied from {from}", name.trim())));
     let objectives: Vec<i64> = {
-        let mut s = ctx.tx.prepare("SELECT o.id FROM objectives o JOIN items i ON i.id = o.id WHERE o.cycle_id = ?1 ORDER BY i.num")?;
+        let mut s = ctx.tx.prepare(
+            "SELECT o.id FROM objectives o JOIN items i ON i.id = o.id AND i.retired_at IS NULL WHERE o.cycle_id = ?1 ORDER BY i.num",
+        )?;
         let r = s.query_map([old_cycle], |r| r.get(0))?;
         r.collect::<DbResult<_>>()?
     };
@@ -109,7 +111,7 @@ pub(crate) fn copy_cycle(ctx: &mut Ctx, from: &ItemKey, name: &str, start: Naive
     for old in &objectives {
         let krs: Vec<i64> = {
             let mut s =
-                ctx.tx.prepare("SELECT k.id FROM key_results k JOIN items i ON i.id = k.id WHERE k.objective_id = ?1 ORDER BY i.num")?;
+                ctx.tx.prepare("SELECT k.id FROM key_results k JOIN items i ON i.id = k.id AND i.retired_at IS NULL WHERE k.objective_id = ?1 ORDER BY i.num")?;
             let r = s.query_map([old], |r| r.get(0))?;
             r.collect::<DbResult<_>>()?
         };
@@ -226,7 +228,7 @@ impl Store {
                          AND EXISTS (SELECT 1 FROM item_values WHERE item_id = measures.id)
                      UNION ALL SELECT id FROM key_results WHERE owner_id = ?1 AND kind <> 'milestone'
                      UNION ALL SELECT id FROM kpis WHERE owner_id = ?1
-                 ) x JOIN items i ON i.id = x.id",
+                 ) x JOIN items i ON i.id = x.id AND i.retired_at IS NULL",
             )?;
             let r = s.query_map([me], |r| Ok((r.get(0)?, r.get(1)?)))?;
             r.collect::<DbResult<_>>()?
@@ -361,7 +363,7 @@ impl Store {
         let late_rule = super::check::late_milestone("?2");
         let late: Vec<LateMilestone> = c
             .prepare_cached(&format!(
-                "{UNDER} SELECT i.key, ms.title, ms.due_date FROM milestones ms JOIN items i ON i.id = ms.measure_id
+                "{UNDER} SELECT i.key, ms.title, ms.due_date FROM milestones ms JOIN items i ON i.id = ms.measure_id AND i.retired_at IS NULL
                  JOIN measures m ON m.id = ms.measure_id
                  WHERE ms.measure_id IN (SELECT id FROM under) AND {late_rule}
                  ORDER BY ms.due_date, i.num"
@@ -392,7 +394,7 @@ impl Store {
     /// Cycles, newest first: key, name, start, end.
     pub fn cycles(&self) -> Result<Vec<(String, String, String, String)>> {
         let mut s = self.conn().prepare(
-            "SELECT i.key, c.name, c.start_date, c.end_date FROM cycles c JOIN items i ON i.id = c.id ORDER BY c.start_date DESC",
+            "SELECT i.key, c.name, c.start_date, c.end_date FROM cycles c JOIN items i ON i.id = c.id AND i.retired_at IS NULL ORDER BY c.start_date DESC",
         )?;
         let r = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
         Ok(r.collect::<DbResult<_>>()?)
@@ -404,7 +406,7 @@ impl Store {
         let mut s = self.conn().prepare(
             "SELECT o.id, o.parent_id, i.key,
                     ?1 IS NULL OR EXISTS (SELECT 1 FROM objective_units ou JOIN items u ON u.id = ou.unit_id WHERE ou.objective_id = o.id AND u.key = ?1)
-             FROM objectives o JOIN items i ON i.id = o.id ORDER BY i.num DESC",
+             FROM objectives o JOIN items i ON i.id = o.id AND i.retired_at IS NULL ORDER BY i.num DESC",
         )?;
         let mut roots = Vec::new();
         let mut children: std::collections::HashMap<i64, Vec<(i64, String, bool)>> = std::collections::HashMap::new();

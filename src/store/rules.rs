@@ -136,13 +136,15 @@ fn refresh_one(
     deltas: &mut BTreeMap<(i64, String), Money>,
     paths: &mut HashMap<i64, Vec<i64>>,
 ) -> Result<()> {
-    let (stage, side, package, value_type): (String, Option<String>, Option<i64>, String) = conn
-        .prepare_cached("SELECT stage, side_state, package_id, value_type FROM measures WHERE id = ?1")?
-        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+    let (stage, side, package, value_type, retired): (String, Option<String>, Option<i64>, String, bool) = conn
+        .prepare_cached(
+            "SELECT m.stage, m.side_state, m.package_id, m.value_type, i.retired_at IS NOT NULL FROM measures m JOIN items i ON i.id = m.id WHERE m.id = ?1",
+        )?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
     let vt = ValueType::parse(&value_type).unwrap_or(ValueType::RecurringBenefit);
     let new = money_of(conn, id, values, vt)?;
-    // A cancelled measure no longer counts towards the funnel.
-    let new_stage = if side.as_deref() == Some(SideState::Cancelled.as_str()) { None } else { Some(stage) };
+    // A cancelled or retired measure no longer counts towards the funnel.
+    let new_stage = if retired || side.as_deref() == Some(SideState::Cancelled.as_str()) { None } else { Some(stage) };
     let old =
         money_row(conn, "SELECT planned, forecast, actual, counted_stage, counted_package FROM measure_money WHERE measure_id = ?1", id)?;
     let (old_money, old_stage, old_package) = old.unwrap_or((Money::default(), None, None));
@@ -194,7 +196,9 @@ pub(crate) struct VarianceInputs {
 }
 
 fn variance_inputs(conn: &Db, id: i64, t: &Thresholds, values: &[PeriodFigures]) -> Result<VarianceInputs> {
-    let kind_s: String = conn.prepare_cached("SELECT kind FROM items WHERE id = ?1")?.query_row([id], |r| r.get(0))?;
+    let (kind_s, retired): (String, bool) = conn
+        .prepare_cached("SELECT kind, retired_at IS NOT NULL FROM items WHERE id = ?1")?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
     let kind = ItemKind::parse(&kind_s).unwrap_or(ItemKind::Measure);
     let mut thresholds = t.clone();
     // The line a period is judged against when no plan was typed for it.
@@ -242,7 +246,8 @@ fn variance_inputs(conn: &Db, id: i64, t: &Thresholds, values: &[PeriodFigures])
             Some(Point { period, planned: escalation::period_target(v.planned, line(period)), actual: v.actual })
         })
         .collect();
-    Ok(VarianceInputs { points, direction, thresholds, money, judged })
+    // A retired item's numbers are kept but no longer judged.
+    Ok(VarianceInputs { points, direction, thresholds, money, judged: judged && !retired })
 }
 
 /// The tier an item's numbers call for now.
@@ -701,7 +706,10 @@ pub fn derived_differences(conn: &Db) -> Result<Vec<String>> {
     // Funnel from scratch.
     let mut expected: BTreeMap<(i64, String), Money> = BTreeMap::new();
     let measures: Vec<(i64, String, Option<String>, Option<i64>, String)> = {
-        let mut stmt = conn.prepare("SELECT id, stage, side_state, package_id, value_type FROM measures")?;
+        let mut stmt = conn.prepare(
+            "SELECT m.id, m.stage, CASE WHEN i.retired_at IS NULL THEN m.side_state ELSE 'cancelled' END, m.package_id, m.value_type
+             FROM measures m JOIN items i ON i.id = m.id",
+        )?;
         let r = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
         r.collect::<DbResult<_>>()?
     };

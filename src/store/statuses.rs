@@ -403,7 +403,7 @@ impl Engine<'_> {
             let mut by_num: HashMap<i64, Vec<(i64, i64, String)>> = HashMap::new();
             let sql = scoped(
                 self.conn,
-                "SELECT l.to_id, m.id, i.key, i.num FROM links l JOIN measures m ON m.id = l.from_id JOIN items i ON i.id = m.id",
+                "SELECT l.to_id, m.id, i.key, i.num FROM links l JOIN measures m ON m.id = l.from_id JOIN items i ON i.id = m.id AND i.retired_at IS NULL",
                 "l.to_id",
                 self.all,
                 "",
@@ -502,7 +502,7 @@ impl Engine<'_> {
             let krs: Vec<i64> = {
                 let mut stmt = self.conn.prepare_cached(
                     "WITH RECURSIVE tree(id) AS (SELECT ?1 UNION SELECT o.id FROM objectives o JOIN tree ON o.parent_id = tree.id)
-                     SELECT k.id FROM tree JOIN key_results k ON k.objective_id = tree.id",
+                     SELECT k.id FROM tree JOIN key_results k ON k.objective_id = tree.id JOIN items i ON i.id = k.id AND i.retired_at IS NULL",
                 )?;
                 let r = stmt.query_map([id], |r| r.get(0))?;
                 r.collect::<DbResult<_>>()?
@@ -528,9 +528,13 @@ impl Engine<'_> {
                         continue;
                     }
                     let (krs, children, manual, explanation) = {
-                        let mut stmt = self.conn.prepare_cached("SELECT id FROM key_results WHERE objective_id = ?1")?;
+                        let mut stmt = self.conn.prepare_cached(
+                            "SELECT k.id FROM key_results k JOIN items i ON i.id = k.id AND i.retired_at IS NULL WHERE k.objective_id = ?1",
+                        )?;
                         let krs: Vec<i64> = stmt.query_map([id], |r| r.get(0))?.collect::<DbResult<_>>()?;
-                        let mut stmt = self.conn.prepare_cached("SELECT id FROM objectives WHERE parent_id = ?1")?;
+                        let mut stmt = self.conn.prepare_cached(
+                            "SELECT o.id FROM objectives o JOIN items i ON i.id = o.id AND i.retired_at IS NULL WHERE o.parent_id = ?1",
+                        )?;
                         let children: Vec<i64> = stmt.query_map([id], |r| r.get(0))?.collect::<DbResult<_>>()?;
                         let mut stmt =
                             self.conn.prepare_cached("SELECT manual_status, status_explanation FROM objectives WHERE id = ?1")?;

@@ -67,6 +67,9 @@ main: {
     WeeklyUpdate => "my-updates", "weekly update: my items that are due";
     Meeting => "meeting", "check-in meeting mode for screen sharing";
     Undo => "undo", "undo my last edit or triage action in this session (reopens a resolved escalation)";
+    AddItem => "add-item", "add an item under the selected one (kind, title, field=value …)";
+    MoveItem => "move-item", "move the selected item under another parent";
+    RetireItem => "retire-item", "retire the selected item, with a reason (kept in its history)";
     Search => "search", "search items by key or title";
     SearchNext => "search-next", "next search match";
     SearchPrev => "search-prev", "previous search match";

@@ -91,6 +91,7 @@ pub fn handle_key_effect(app: &mut App, ev: KeyEvent) -> anyhow::Result<Effect> 
         Mode::Confirm { prompt, then } => modes::confirm::handle_confirm(app, prompt, then, action)?,
         Mode::Notice { title, lines } => modes::confirm::handle_notice(app, title, lines, action),
         Mode::Weekly(w) => modes::weekly::handle_key(app, w, action, ev)?,
+        Mode::AddForm(f) => modes::add_form::handle_key(app, f, action, ev)?,
         Mode::Meeting(m) => modes::meeting::handle_key(app, m, action, ev)?,
         Mode::Prompt { purpose, input, error } => modes::prompt::handle_key(app, purpose, input, error, action, ev)?,
         Mode::Palette { input, cursor } => modes::palette::handle_key(app, input, cursor, action, ev)?,

@@ -2,6 +2,7 @@
 //! of the model, looks the key up in that mode's section of the keymap and hands the mode its
 //! action (and the key itself, for the text fields); the handler puts back the mode that follows.
 
+pub mod add_form;
 pub mod confirm;
 pub mod editor;
 pub mod help;
@@ -12,6 +13,7 @@ pub mod prompt;
 pub mod reader;
 pub mod stale;
 pub mod triage;
+pub mod upkeep;
 pub mod weekly;
 
 use super::keymap::KeyMode;
@@ -43,6 +45,8 @@ pub enum Mode {
         error: Option<String>,
     },
     Weekly(Box<weekly::Weekly>),
+    /// Adding an item: the fields its kind takes, errors beside them.
+    AddForm(Box<add_form::AddForm>),
     Meeting(Box<meeting::Meeting>),
     /// Who has not updated what; Enter jumps to the item.
     Stale(stale::StaleList),
@@ -70,7 +74,8 @@ impl Mode {
             Mode::Confirm { .. } => KeyMode::Confirm,
             Mode::Palette { .. } => KeyMode::Palette,
             Mode::Prompt { .. } => KeyMode::Prompt,
-            Mode::Weekly(_) => KeyMode::Weekly,
+            // A form of fields, moved through as the weekly update's are.
+            Mode::Weekly(_) | Mode::AddForm(_) => KeyMode::Weekly,
             // A decision being typed is a prompt.
             Mode::Meeting(m) if m.input.is_some() => KeyMode::Prompt,
             Mode::Meeting(_) => KeyMode::Meeting,
@@ -99,6 +104,7 @@ impl Mode {
                 w.inputs.get_mut(f)
             }
             Mode::Meeting(m) => m.input.as_mut(),
+            Mode::AddForm(f) => f.inputs.get_mut(f.field),
             _ => None,
         }
     }
@@ -113,6 +119,12 @@ pub enum Prompt {
     MeetingAgenda,
     Search,
     VarianceFilter,
+    /// Add an item under the selected one.
+    AddItem,
+    /// Move the selected item under another parent.
+    MoveItem,
+    /// Retire the selected item.
+    RetireItem,
 }
 
 impl Prompt {
@@ -126,6 +138,9 @@ impl Prompt {
             Prompt::MeetingAgenda => "o, e or U-2",
             Prompt::Search => "a key or words of a title",
             Prompt::VarianceFilter => "amara or U-2; empty shows everyone's",
+            Prompt::AddItem => "measure Route optimiser owner=P-3 potential=50000",
+            Prompt::MoveItem => "MP-4, O-2 … or none",
+            Prompt::RetireItem => "why (start with 'all ' to retire what is under it too)",
         }
     }
     pub fn question(self) -> &'static str {
@@ -137,6 +152,9 @@ impl Prompt {
             Prompt::MeetingAgenda => "agenda: o = objectives in order, e = only escalated, or a unit key (U-n)",
             Prompt::Search => "search: key or words of a title",
             Prompt::VarianceFilter => "variance list of whom? an owner's login or a unit (U-n); empty shows all",
+            Prompt::AddItem => "add under it: KIND title … field=value … (kinds: key-result, kpi, measure, package, objective …)",
+            Prompt::MoveItem => "move it under which parent? (its key, or none)",
+            Prompt::RetireItem => "retire it: why? (kept in its history; 'all why' retires what is under it too)",
         }
     }
 }

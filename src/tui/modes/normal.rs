@@ -255,6 +255,9 @@ pub fn update(app: &mut App, action: Action) -> anyhow::Result<()> {
             }
         },
         Action::Undo => super::editor::undo(app)?,
+        Action::AddItem => super::upkeep::open(app, Prompt::AddItem),
+        Action::MoveItem => super::upkeep::open(app, Prompt::MoveItem),
+        Action::RetireItem => super::upkeep::open(app, Prompt::RetireItem),
         Action::Search => app.mode = Mode::Prompt { purpose: Prompt::Search, input: single_line("", Prompt::Search.hint()), error: None },
         Action::SearchNext | Action::SearchPrev => {
             if app.search.hits.is_empty() {

@@ -85,6 +85,11 @@ pub fn answer(app: &mut App, purpose: Prompt, text: String) -> anyhow::Result<()
                 retry(app, why);
             }
         }
+        Prompt::AddItem | Prompt::MoveItem | Prompt::RetireItem => {
+            if let Err(why) = super::upkeep::answer(app, purpose, &text)? {
+                retry(app, why);
+            }
+        }
         Prompt::Search if text.is_empty() => {}
         Prompt::Search => app.run_search(text)?,
         Prompt::MeetingAgenda => match text.as_str() {

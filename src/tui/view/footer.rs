@@ -49,6 +49,9 @@ fn bar_actions(app: &App, mode: &Mode) -> Vec<(Action, &'static str)> {
         Mode::Confirm { .. } => vec![(Action::Yes, "yes"), (Action::No, "no")],
         Mode::Palette { .. } => vec![(Action::Complete, "complete"), (Action::Enter, "run"), (Action::Cancel, "close")],
         Mode::Prompt { .. } => vec![(Action::Save, "answer"), (Action::Cancel, "cancel"), (Action::ClearField, "clear")],
+        Mode::AddForm(_) => {
+            vec![(Action::Save, "add"), (Action::NextField, "field"), (Action::PrevField, "field"), (Action::Leave, "cancel")]
+        }
         Mode::Weekly(w) => {
             let mut a =
                 vec![(Action::Save, "save & next"), (Action::Skip, "skip"), (Action::NextField, "field"), (Action::PrevField, "field")];

@@ -1,5 +1,6 @@
 //! Drawing only: every function here reads the model and draws; none touches the store.
 
+pub mod add_form;
 pub mod detail;
 pub mod footer;
 pub mod help;
@@ -154,6 +155,7 @@ fn draw_panes(frame: &mut Frame, app: &App) -> Areas {
             footer::draw_prompt(frame, app, purpose.question(), error.as_deref(), input, [outer[3], outer[4]])
         }
         Mode::Weekly(_) => weekly::draw(frame, app, outer[2]),
+        Mode::AddForm(f) => add_form::draw(frame, app, area, f),
         Mode::Meeting(_) | Mode::Normal | Mode::Help { .. } => {}
     }
     if let Mode::Help { .. } = app.mode {
