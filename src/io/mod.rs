@@ -10,6 +10,7 @@ pub mod ics;
 pub mod plan;
 pub mod progress;
 pub mod report;
+pub mod signals_text;
 pub mod spreadsheet;
 pub mod text;
 pub mod values_import;

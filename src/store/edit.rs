@@ -130,6 +130,20 @@ pub enum Change {
         name: String,
         value: String,
     },
+    /// Mark an item as fed by a value source (by name; `None`: fed by hand again).
+    SourceLink {
+        key: ItemKey,
+        name: Option<String>,
+    },
+    /// The value changes that follow (until the next `SourceRun`) are written by `source`'s sync
+    /// of `key`; `failure` says why the source failed instead (then nothing else is written).
+    SourceRun {
+        key: ItemKey,
+        source: String,
+        failure: Option<String>,
+    },
+    /// Reassess every item's escalation (signals change with time: `keel sync` sweeps).
+    Reassess,
     /// Refuse the whole edit if, after the rules ran, the item is red or escalated and has no
     /// narrative saying why and what happens next (the weekly update asks for one).
     RequireNarrative(ItemKey),
@@ -159,6 +173,9 @@ pub struct EditOutcome {
     pub changes: usize,
     /// The meeting opened by this edit, if it opened one.
     pub meeting: Option<i64>,
+    /// What happened, for the hooks (run by the caller after the commit; see `crate::hooks`).
+    #[serde(skip)]
+    pub events: Vec<super::events::Event>,
 }
 
 /// State carried through one transaction.
@@ -189,6 +206,10 @@ pub(crate) struct Ctx<'a> {
     pub valued: BTreeSet<i64>,
     /// The id of a meeting this edit opened, for the caller.
     pub opened_meeting: Option<i64>,
+    /// The value source writing this edit's values (`keel sync`); `None` for a person.
+    pub source: Option<String>,
+    /// What happened, for the hooks that run after the commit.
+    pub events: Vec<super::events::Event>,
 }
 
 impl Ctx<'_> {
@@ -254,6 +275,8 @@ impl Store {
                     narrative_required: Vec::new(),
                     valued: BTreeSet::new(),
                     opened_meeting: None,
+                    source: None,
+                    events: Vec::new(),
                 };
                 check_texts(&edit)?;
                 for change in &edit.changes {
@@ -263,7 +286,7 @@ impl Store {
                 rules::run(&mut ctx)?;
                 super::narratives::check(&mut ctx)?;
                 audit::append(tx, &clock.stamp(), &actor.login, &ctx.audit)?;
-                EditOutcome { effects: ctx.effects, changes: ctx.audit.len(), meeting: ctx.opened_meeting }
+                EditOutcome { effects: ctx.effects, changes: ctx.audit.len(), meeting: ctx.opened_meeting, events: ctx.events }
             };
             Ok(outcome)
         };
@@ -342,7 +365,10 @@ impl Change {
             | Change::ImportPlan(_)
             | Change::StartMeeting { .. }
             | Change::EndMeeting { .. }
-            | Change::RequireNarrative(_) => vec![],
+            | Change::RequireNarrative(_)
+            | Change::SourceLink { .. }
+            | Change::SourceRun { .. }
+            | Change::Reassess => vec![],
         }
     }
 }
@@ -380,6 +406,11 @@ fn apply(ctx: &mut Ctx, change: &Change) -> Result<()> {
             ctx.narrative_required.push(key.clone());
             Ok(())
         }
+        Change::SourceRun { source, failure, .. } => {
+            ctx.source = failure.is_none().then(|| source.clone());
+            super::sources::apply(ctx, change)
+        }
+        Change::SourceLink { .. } | Change::Reassess => super::sources::apply(ctx, change),
     }
 }
 
@@ -714,18 +745,26 @@ fn set_value(ctx: &mut Ctx, key: &ItemKey, period: Period, name: &str, raw: &str
     let stamp = ctx.clock.stamp();
     if existing.is_some() {
         let sql = format!(
-            "UPDATE item_values SET {field} = ?1, updated_by = ?2, updated_at = ?3, reported_by = NULL, reported_at = NULL, version = version + 1
-             WHERE item_id = ?4 AND period = ?5"
+            "UPDATE item_values SET {field} = ?1,{} updated_by = ?2, updated_at = ?3, reported_by = NULL, reported_at = NULL, version = version + 1
+             WHERE item_id = ?4 AND period = ?5",
+            super::sources::actual_at_update(&field, new.is_some())
         );
         ctx.tx.prepare_cached(&sql)?.execute(params![new, ctx.actor.login, stamp, id, period_s])?;
     } else {
         let sql = format!(
-            "INSERT INTO item_values (item_id, period, period_start, {field}, updated_by, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+            "INSERT INTO item_values (item_id, period, period_start, {field}, updated_by, updated_at{}) VALUES (?1, ?2, ?3, ?4, ?5, ?6{})",
+            if field == "actual" { ", actual_at" } else { "" },
+            if field == "actual" { ", ?6" } else { "" }
         );
         ctx.tx.prepare_cached(&sql)?.execute(params![id, period_s, period.start().to_string(), new, ctx.actor.login, stamp])?;
     }
     ctx.bumped.insert(row);
+    super::sources::after_value(ctx, key, id, &period_s, &field)?;
     ctx.log(&key.to_string(), &label, old, new);
+    if field == "confidence" {
+        // Confidence is a signal of its own ("confidence falling").
+        ctx.touched_variance.insert(id);
+    }
     if crate::domain::ValueField::parse(&field).is_some_and(|f| f.moves_numbers()) {
         ctx.touched_variance.insert(id);
         ctx.valued.insert(id);
