@@ -13,6 +13,7 @@ pub mod build_info;
 pub mod complete;
 mod dates;
 mod digest;
+mod discipline;
 mod formats;
 mod import;
 mod listing;
@@ -388,6 +389,21 @@ pub enum Command {
         #[arg(long, value_name = "ADDRESS", requires = "mail")]
         from: Option<String>,
     },
+    /// The update-discipline ledger: each expected update (by cadence) on time, late or missed,
+    /// per person and unit over the cycle.
+    Discipline {
+        /// Only this person (login or P-n).
+        #[arg(long, add = complete::people())]
+        person: Option<String>,
+        /// Only people in this unit and its sub-units (U-n or its name).
+        #[arg(long)]
+        unit: Option<String>,
+        /// Over this cycle (C-n or its name; default: the current one).
+        #[arg(long)]
+        cycle: Option<String>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: ListFormat,
+    },
     /// Create a synthetic organisation of N measures (deterministic for a seed and week) in a new file.
     Generate {
         /// How many measures (with 10 weeks of values each).
@@ -516,6 +532,10 @@ fn parse_date(s: &str, what: &str) -> Result<NaiveDate> {
 fn print_effects(outcome: &crate::store::EditOutcome) {
     for e in &outcome.effects {
         println!("{}", crate::domain::text_check::printable(e));
+    }
+    // A failing hook never undid the edit; say so on stderr, where scripts look for trouble.
+    for f in &outcome.hook_failures {
+        eprintln!("keel: warning: {}", crate::domain::text_check::printable(f));
     }
 }
 
@@ -694,6 +714,9 @@ pub fn run(cli: Cli) -> Result<i32> {
         }
         Some(Command::Escalations { tier, owner, unit, all, format }) => {
             lists::escalations(&open(&db())?, tier.as_deref(), owner, unit, all, format)
+        }
+        Some(Command::Discipline { person, unit, cycle, format }) => {
+            discipline::run(&open(&db())?, crate::store::discipline::DisciplineQuery { person, unit, cycle }, format)
         }
         Some(Command::List { kind, owner, unit, stage, status, implementation, potential, tier, cycle, format }) => {
             let args = lists::ListArgs { kind, owner, unit, stage, status, implementation, potential, tier, cycle, format };

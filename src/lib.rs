@@ -19,6 +19,7 @@ macro_rules! println {
 
 pub mod cli;
 pub mod domain;
+pub mod hooks;
 pub mod io;
 pub mod location;
 pub mod store;

@@ -176,6 +176,16 @@ pub struct EditOutcome {
     /// What happened, for the hooks (run by the caller after the commit; see `crate::hooks`).
     #[serde(skip)]
     pub events: Vec<super::events::Event>,
+    /// Hooks that failed after the commit (the edit stands), one line each.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hook_failures: Vec<String>,
+}
+
+impl EditOutcome {
+    /// What to tell the person: what the edit caused, then any hook that failed.
+    pub fn said(&self) -> Vec<String> {
+        self.effects.iter().cloned().chain(self.hook_failures.iter().cloned()).collect()
+    }
 }
 
 /// State carried through one transaction.
@@ -210,9 +220,17 @@ pub(crate) struct Ctx<'a> {
     pub source: Option<String>,
     /// What happened, for the hooks that run after the commit.
     pub events: Vec<super::events::Event>,
+    /// Are there hooks to tell (else events that only hooks read are not collected)?
+    pub hooks_on: bool,
 }
 
 impl Ctx<'_> {
+    /// Note an event for the hooks that run after the commit.
+    pub fn event(&mut self, e: super::events::Event) {
+        if self.hooks_on {
+            self.events.push(e);
+        }
+    }
     pub fn log(&mut self, key: &str, field: &str, old: Option<String>, new: Option<String>) {
         self.audit.push(Entry {
             item_key: key.to_string(),
@@ -252,6 +270,8 @@ impl Store {
         }
         let clock = self.clock();
         let actor = self.actor.clone();
+        // A demo or a plan loaded as its creator tells no hooks; a trial run neither.
+        let hooks_on = !trusted && !dry_run && crate::hooks::any();
         let gate_attempt = edit.changes.iter().find_map(|c| match c {
             Change::Gate { key, action, .. } => Some((key.clone(), *action)),
             _ => None,
@@ -277,6 +297,7 @@ impl Store {
                     opened_meeting: None,
                     source: None,
                     events: Vec::new(),
+                    hooks_on,
                 };
                 check_texts(&edit)?;
                 for change in &edit.changes {
@@ -286,7 +307,13 @@ impl Store {
                 rules::run(&mut ctx)?;
                 super::narratives::check(&mut ctx)?;
                 audit::append(tx, &clock.stamp(), &actor.login, &ctx.audit)?;
-                EditOutcome { effects: ctx.effects, changes: ctx.audit.len(), meeting: ctx.opened_meeting, events: ctx.events }
+                EditOutcome {
+                    effects: ctx.effects,
+                    changes: ctx.audit.len(),
+                    meeting: ctx.opened_meeting,
+                    events: ctx.events,
+                    hook_failures: vec![],
+                }
             };
             Ok(outcome)
         };
@@ -298,6 +325,13 @@ impl Store {
             }
             other => other,
         };
+        // Hooks run after the commit; their failures never undo it, and are shown.
+        let result = result.map(|mut o| {
+            if hooks_on {
+                o.hook_failures = crate::hooks::after_commit(&std::mem::take(&mut o.events), &clock.stamp(), &actor.login);
+            }
+            o
+        });
         // A refused gate move is itself recorded (after the rollback), so the log shows attempts.
         if let (Err(StoreError::Refused { missing, .. }), Some((key, action)), false) = (&result, gate_attempt, dry_run) {
             let _ = self.record_refusal(&key, action, missing, clock);
@@ -760,6 +794,14 @@ fn set_value(ctx: &mut Ctx, key: &ItemKey, period: Period, name: &str, raw: &str
     }
     ctx.bumped.insert(row);
     super::sources::after_value(ctx, key, id, &period_s, &field)?;
+    if ctx.hooks_on {
+        let e = super::events::Event::new("value-saved", &key.to_string())
+            .with("period", &period_s)
+            .with("field", &field)
+            .with("value", new.as_deref().unwrap_or(""))
+            .with("source", ctx.source.as_deref().unwrap_or(""));
+        ctx.event(e);
+    }
     ctx.log(&key.to_string(), &label, old, new);
     if field == "confidence" {
         // Confidence is a signal of its own ("confidence falling").
@@ -847,6 +889,15 @@ fn gate(ctx: &mut Ctx, key: &ItemKey, action: GateAction, reason: Option<&str>) 
         ],
     )?;
     ctx.effects.push(format!("{key}: {}", outcome.summary));
+    let to = outcome.moved.map(|(_, t)| t.as_str()).or(outcome.state.pending.map(|p| p.as_str())).unwrap_or("");
+    ctx.event(
+        super::events::Event::new("gate-decided", &key.to_string())
+            .with("action", action.as_str())
+            .with("outcome", kind)
+            .with("from", from.as_str())
+            .with("to", to)
+            .with("summary", &outcome.summary),
+    );
     ctx.touched_money.insert(id);
     // Cancelling (or any side-state change) decides whether the measure's numbers are judged.
     ctx.touched_variance.insert(id);

@@ -8,6 +8,7 @@ pub mod check;
 mod check_ref;
 pub mod complete;
 pub mod digest;
+pub mod discipline;
 pub mod edit;
 pub(crate) mod engine;
 pub mod escalation_list;

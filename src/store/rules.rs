@@ -247,8 +247,7 @@ fn variance_inputs(conn: &Db, id: i64, t: &Thresholds, values: &[PeriodFigures])
     Ok(VarianceInputs { points, direction, thresholds, money, judged })
 }
 
-/// The tier an item's numbers call for now.
-#[cfg(test)]
+/// The tier an item's numbers alone call for now (no signals).
 pub(crate) fn computed_assessment(conn: &Db, id: i64, t: &Thresholds) -> Result<Option<escalation::Assessment>> {
     assessment_of(conn, id, t, &read_figures(conn, id)?)
 }
@@ -320,6 +319,13 @@ fn reassess(ctx: &mut Ctx, id: i64, cal: &Calendar, values: &[PeriodFigures]) ->
                 |r| r.get(0),
             )?;
             event(ctx, esc, "opened", &format!("{} — {}", tier.label(), a.reason))?;
+            ctx.event(
+                crate::store::events::Event::new("escalation-opened", &key)
+                    .with("escalation", &esc.to_string())
+                    .with("tier", tier.label())
+                    .with("reason", &a.reason)
+                    .with("assignee_role", &role),
+            );
             push_log(ctx, &key, None, Some(tier.label().to_string()));
             ctx.effects.push(format!("{key}: {} — {}", tier.label(), a.reason));
         }
@@ -334,6 +340,16 @@ fn reassess(ctx: &mut Ctx, id: i64, cal: &Calendar, values: &[PeriodFigures]) ->
             )?;
             let word = if raised { "raised" } else { "lowered" };
             event(ctx, esc, word, &format!("{} → {} — {}", from.label(), to.label(), a.reason))?;
+            if raised {
+                ctx.event(
+                    crate::store::events::Event::new("escalation-raised", &key)
+                        .with("escalation", &esc.to_string())
+                        .with("from", from.label())
+                        .with("tier", to.label())
+                        .with("reason", &a.reason)
+                        .with("assignee_role", &role),
+                );
+            }
             push_log(ctx, &key, Some(from.label().to_string()), Some(to.label().to_string()));
             ctx.effects.push(format!("{key}: {word} to {} — {}", to.label(), a.reason));
         }

@@ -123,7 +123,7 @@ fn run(ctx: &mut Ctx, key: &ItemKey, source: &str, failure: Option<&str>) -> Res
                 params![why, stamp, id],
             )?;
             ctx.log(&key.to_string(), "source failed", before, Some(why.clone()));
-            ctx.events.push(super::events::Event::new("source-failed", &key.to_string()).with("source", source).with("why", &why));
+            ctx.event(super::events::Event::new("source-failed", &key.to_string()).with("source", source).with("why", &why));
         }
         None => {
             ctx.tx.execute(

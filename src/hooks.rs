@@ -1,0 +1,203 @@
+//! Hooks: executables in the user's keel configuration folder that run AFTER an edit's commit,
+//! one per event they name — `hooks/EVENT` and every file in `hooks/EVENT.d/` (in name order) —
+//! with the event as one JSON object on standard input.
+//!
+//! On a shared host a colleague must not be able to make you run code: a hook runs only when it,
+//! its folder and the hooks folder are owned by the user running keel (the real uid) and are not
+//! writable by group or others. Hooks run without a shell, in their own process group, with a
+//! time limit (the whole group is killed when it passes). A failing hook never undoes the edit:
+//! its failure is appended to `hooks.log` in keel's data folder and returned to be shown.
+
+use crate::store::events::Event;
+use std::io::Write;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The events a hook may name.
+pub const EVENTS: &[&str] = &["escalation-opened", "escalation-raised", "gate-decided", "value-saved", "checkin-closed", "source-failed"];
+
+/// The time a hook may run before its process group is killed (`KEEL_HOOK_TIMEOUT`, seconds).
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// More value-saved events than this in one edit (an import) go to the hook as one summary.
+const VALUE_EVENTS_MAX: usize = 50;
+
+/// The user's hooks folder: `$XDG_CONFIG_HOME/keel/hooks` (~/.config/keel/hooks).
+pub fn folder() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "keel").map(|d| d.config_dir().join("hooks"))
+}
+
+/// Is there anything to run at all? (Checked before an edit collects its events.)
+pub fn any() -> bool {
+    folder().is_some_and(|f| f.is_dir())
+}
+
+fn timeout() -> Duration {
+    std::env::var("KEEL_HOOK_TIMEOUT")
+        .ok()
+        .and_then(|s| s.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s > 0.0 && *s < 86_400.0)
+        .map(Duration::from_secs_f64)
+        .unwrap_or(DEFAULT_TIMEOUT)
+}
+
+/// Why a path may not be trusted to run as this user, if it may not.
+fn untrusted(path: &Path) -> Option<String> {
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) => return Some(format!("cannot be read ({e})")),
+    };
+    let me = unsafe { libc::getuid() };
+    if meta.uid() != me {
+        return Some(format!("is owned by uid {}, not by you (uid {me})", meta.uid()));
+    }
+    if meta.permissions().mode() & 0o022 != 0 {
+        return Some(format!("is writable by group or others (mode {:o}): chmod go-w", meta.permissions().mode() & 0o7777));
+    }
+    None
+}
+
+/// The hooks for one event, in the order they run: `EVENT`, then `EVENT.d/*` by name.
+fn hooks_for(folder: &Path, event: &str) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let single = folder.join(event);
+    if single.is_file() {
+        out.push(single);
+    }
+    if let Ok(entries) = std::fs::read_dir(folder.join(format!("{event}.d"))) {
+        let mut more: Vec<PathBuf> = entries.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.is_file()).collect();
+        // Editors' leftovers and disabled hooks are skipped.
+        more.retain(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| !n.starts_with('.') && !n.ends_with('~')));
+        more.sort();
+        out.extend(more);
+    }
+    out
+}
+
+/// Run one hook with `input` on its standard input; `Err` says why it failed.
+fn run_one(hook: &Path, input: &[u8], event: &str, limit: Duration) -> Result<(), String> {
+    // The hook and the folder holding it (the hooks folder itself was checked before).
+    for p in [Some(hook), hook.parent()].into_iter().flatten() {
+        if let Some(why) = untrusted(p) {
+            return Err(format!("not run: {} {why}", p.display()));
+        }
+    }
+    if std::fs::metadata(hook).map(|m| m.permissions().mode() & 0o100 == 0).unwrap_or(true) {
+        return Err("not run: it is not executable (chmod u+x)".into());
+    }
+    let mut child = Command::new(hook)
+        .env("KEEL_EVENT", event)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .map_err(|e| format!("could not start: {e}"))?;
+    let pgid = child.id() as i32;
+    // A hook that does not read its input must not block keel: write from a thread.
+    let mut stdin = child.stdin.take();
+    let data = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        if let Some(s) = stdin.as_mut() {
+            let _ = s.write_all(&data);
+        }
+    });
+    let mut stderr = child.stderr.take();
+    let reader = std::thread::spawn(move || {
+        // Read everything (a hook must never block on a full pipe), keep the start.
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 4096];
+        while let Some(Ok(n)) = stderr.as_mut().map(|e| std::io::Read::read(e, &mut chunk)) {
+            if n == 0 {
+                break;
+            }
+            if buf.len() < 4096 {
+                buf.extend_from_slice(&chunk[..n.min(4096 - buf.len())]);
+            }
+        }
+        buf
+    });
+    let start = Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Ok(status),
+            Ok(None) if start.elapsed() >= limit => {
+                // The hook and everything it started.
+                unsafe { libc::killpg(pgid, libc::SIGKILL) };
+                let _ = child.wait();
+                break Err(format!("timed out after {:.1} s and was stopped", limit.as_secs_f64()));
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
+            Err(e) => break Err(format!("could not wait for it: {e}")),
+        }
+    };
+    let _ = writer.join();
+    // A grandchild still holding stderr open after a kill must not hang keel: read in a thread
+    // that is only joined when the hook exited by itself.
+    let said = match &status {
+        Ok(_) => reader.join().map(|b| crate::domain::text_check::one_line(&String::from_utf8_lossy(&b), 200)).unwrap_or_default(),
+        Err(_) => String::new(),
+    };
+    match status? {
+        s if s.success() => Ok(()),
+        s => Err(format!("failed ({s}){}", if said.is_empty() { String::new() } else { format!(": {said}") })),
+    }
+}
+
+/// Append a line to `hooks.log` in keel's data folder (0600, never through a symbolic link).
+fn log(line: &str) {
+    let Some(dir) = directories::ProjectDirs::from("", "", "keel").map(|d| d.data_dir().to_path_buf()) else { return };
+    let _ = std::fs::create_dir_all(&dir);
+    let mut o = std::fs::OpenOptions::new();
+    o.create(true).append(true);
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut o, libc::O_NOFOLLOW);
+    if let Ok(mut f) = o.open(dir.join("hooks.log")) {
+        let _ = writeln!(f, "{line}");
+    }
+}
+
+/// Many value-saved events in one edit (an import) reach the hook as one summary.
+fn coalesce(events: &[Event]) -> Vec<Event> {
+    let values = events.iter().filter(|e| e.name == "value-saved").count();
+    if values <= VALUE_EVENTS_MAX {
+        return events.to_vec();
+    }
+    let mut out: Vec<Event> = events.iter().filter(|e| e.name != "value-saved").cloned().collect();
+    out.push(Event::new("value-saved", "").with("summary", &format!("{values} values saved in one edit")));
+    out
+}
+
+/// Run the hooks of every event of a committed edit. Returns one line per failure, to show.
+pub fn after_commit(events: &[Event], at: &str, actor: &str) -> Vec<String> {
+    let Some(folder) = folder().filter(|f| f.is_dir()) else { return vec![] };
+    if events.is_empty() {
+        return vec![];
+    }
+    if let Some(why) = untrusted(&folder) {
+        let line = format!("hooks not run: {} {why}", folder.display());
+        log(&format!("{at} {line}"));
+        return vec![line];
+    }
+    let limit = timeout();
+    let mut failures = Vec::new();
+    for e in coalesce(events) {
+        let hooks = hooks_for(&folder, e.name);
+        if hooks.is_empty() {
+            continue;
+        }
+        let mut input = serde_json::to_vec(&e.json(at, actor)).unwrap_or_default();
+        input.push(b'\n');
+        for h in hooks {
+            if let Err(why) = run_one(&h, &input, e.name, limit) {
+                let line = format!("hook {} ({}): {why}", h.display(), e.name);
+                log(&format!("{at} {line}"));
+                failures.push(line);
+            }
+        }
+    }
+    failures
+}
