@@ -22,6 +22,7 @@ mod man;
 mod out_file;
 mod settings;
 pub mod stdout;
+mod sync;
 pub use formats::{ExportFormat, ExportWhat, ReportFormat};
 pub use import::ImportFormat;
 pub use listing::ListFormat;
@@ -389,6 +390,20 @@ pub enum Command {
         #[arg(long, value_name = "ADDRESS", requires = "mail")]
         from: Option<String>,
     },
+    /// Value sources: feed an item's actuals from a command, a CSV file or an SQL query.
+    Source {
+        #[command(subcommand)]
+        action: sync::SourceCommand,
+    },
+    /// Run the value sources that are due (cron runs this), writing their values as you; then
+    /// reassess what changes with time (missed updates). Exit 1 when a source failed.
+    Sync {
+        /// Run the sources and say what they would write; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Only these items' sources, due or not.
+        keys: Vec<String>,
+    },
     /// The update-discipline ledger: each expected update (by cadence) on time, late or missed,
     /// per person and unit over the cycle.
     Discipline {
@@ -715,6 +730,8 @@ pub fn run(cli: Cli) -> Result<i32> {
         Some(Command::Escalations { tier, owner, unit, all, format }) => {
             lists::escalations(&open(&db())?, tier.as_deref(), owner, unit, all, format)
         }
+        Some(Command::Source { action }) => sync::source(&db(), action),
+        Some(Command::Sync { dry_run, keys }) => sync::sync(&db(), &keys, dry_run),
         Some(Command::Discipline { person, unit, cycle, format }) => {
             discipline::run(&open(&db())?, crate::store::discipline::DisciplineQuery { person, unit, cycle }, format)
         }

@@ -11,10 +11,8 @@
 use crate::store::events::Event;
 use std::io::Write;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The events a hook may name.
 pub const EVENTS: &[&str] = &["escalation-opened", "escalation-raised", "gate-decided", "value-saved", "checkin-closed", "source-failed"];
@@ -45,7 +43,7 @@ fn timeout() -> Duration {
 }
 
 /// Why a path may not be trusted to run as this user, if it may not.
-fn untrusted(path: &Path) -> Option<String> {
+pub(crate) fn untrusted(path: &Path) -> Option<String> {
     let meta = match std::fs::metadata(path) {
         Ok(m) => m,
         Err(e) => return Some(format!("cannot be read ({e})")),
@@ -88,63 +86,12 @@ fn run_one(hook: &Path, input: &[u8], event: &str, limit: Duration) -> Result<()
     if std::fs::metadata(hook).map(|m| m.permissions().mode() & 0o100 == 0).unwrap_or(true) {
         return Err("not run: it is not executable (chmod u+x)".into());
     }
-    let mut child = Command::new(hook)
-        .env("KEEL_EVENT", event)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .process_group(0)
-        .spawn()
-        .map_err(|e| format!("could not start: {e}"))?;
-    let pgid = child.id() as i32;
-    // A hook that does not read its input must not block keel: write from a thread.
-    let mut stdin = child.stdin.take();
-    let data = input.to_vec();
-    let writer = std::thread::spawn(move || {
-        if let Some(s) = stdin.as_mut() {
-            let _ = s.write_all(&data);
-        }
-    });
-    let mut stderr = child.stderr.take();
-    let reader = std::thread::spawn(move || {
-        // Read everything (a hook must never block on a full pipe), keep the start.
-        let mut buf = Vec::new();
-        let mut chunk = [0u8; 4096];
-        while let Some(Ok(n)) = stderr.as_mut().map(|e| std::io::Read::read(e, &mut chunk)) {
-            if n == 0 {
-                break;
-            }
-            if buf.len() < 4096 {
-                buf.extend_from_slice(&chunk[..n.min(4096 - buf.len())]);
-            }
-        }
-        buf
-    });
-    let start = Instant::now();
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break Ok(status),
-            Ok(None) if start.elapsed() >= limit => {
-                // The hook and everything it started.
-                unsafe { libc::killpg(pgid, libc::SIGKILL) };
-                let _ = child.wait();
-                break Err(format!("timed out after {:.1} s and was stopped", limit.as_secs_f64()));
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
-            Err(e) => break Err(format!("could not wait for it: {e}")),
-        }
-    };
-    let _ = writer.join();
-    // A grandchild still holding stderr open after a kill must not hang keel: read in a thread
-    // that is only joined when the hook exited by itself.
-    let said = match &status {
-        Ok(_) => reader.join().map(|b| crate::domain::text_check::one_line(&String::from_utf8_lossy(&b), 200)).unwrap_or_default(),
-        Err(_) => String::new(),
-    };
-    match status? {
-        s if s.success() => Ok(()),
-        s => Err(format!("failed ({s}){}", if said.is_empty() { String::new() } else { format!(": {said}") })),
+    let out = crate::child::run(hook, &[], &[("KEEL_EVENT", event)], input, limit, 0).map_err(|f| f.to_string())?;
+    if out.status.success() {
+        return Ok(());
     }
+    let said = crate::domain::text_check::one_line(&String::from_utf8_lossy(&out.stderr), 200);
+    Err(format!("failed ({}){}", out.status, if said.is_empty() { String::new() } else { format!(": {said}") }))
 }
 
 /// Append a line to `hooks.log` in keel's data folder (0600, never through a symbolic link).

@@ -17,6 +17,7 @@ macro_rules! println {
     ($($arg:tt)*) => { $crate::cli::stdout::print(format_args!("{}\n", format_args!($($arg)*))) };
 }
 
+pub mod child;
 pub mod cli;
 pub mod domain;
 pub mod hooks;

@@ -73,8 +73,10 @@ fn the_thresholds_for_missed_updates_are_settings() {
     admin.set_clock(day("2026-12-21"));
     admin.identify(Some("tester")).unwrap();
     let set = |name: &str, value: &str| Change::Setting { name: name.into(), value: value.into() };
-    admin.edit(Edit::one(set("missed_owner_review", "3"))).unwrap();
+    // Each change is judged with the settings already stored: sponsor action first.
+    assert!(admin.edit(Edit::one(set("missed_owner_review", "3"))).is_err(), "3 would not be below the sponsor's 3");
     admin.edit(Edit::one(set("missed_sponsor_action", "4"))).unwrap();
+    admin.edit(Edit::one(set("missed_owner_review", "3"))).unwrap();
     assert_eq!(after_sweep(&f.path, "2026-12-21").0, None, "two missed no longer calls for a review");
     assert_eq!(after_sweep(&f.path, "2026-12-28").0.as_deref(), Some("owner review"));
     // Sponsor action at or below owner review is refused, and nothing changes.
@@ -105,4 +107,22 @@ fn keel_discipline_lists_the_ledger_per_person_and_the_digest_names_what_was_mis
     assert!(esc["reason"].as_str().unwrap().contains("3 updates missed in a row"));
     k.run(&["digest", "--person", "priya"]).ok().stdout_has(&["Updates missed this cycle", "M-12", "2026-W44, 2026-W45, 2026-W46"]);
     k.run(&["discipline", "--unit", "U-999"]).code(65);
+}
+
+#[test]
+fn keel_sync_from_cron_escalates_missed_updates_as_the_calendar_moves() {
+    let k = Keel::demo();
+    let sync_on = |today: &str| {
+        let mut c = k.cmd(None);
+        c.env("KEEL_TODAY", today);
+        common::run(c, &["sync"]).ok();
+        let mut c = k.cmd(None);
+        c.env("KEEL_TODAY", today);
+        common::run(c, &["show", "K-1", "--format", "json"]).ok().json()["escalation"].clone()
+    };
+    assert!(sync_on("2026-12-14").is_null(), "one missed update is not yet a signal");
+    let e = sync_on("2026-12-21");
+    assert_eq!(e["tier_label"], "owner review", "{e}");
+    assert!(e["reason"].as_str().unwrap().contains("2 updates missed in a row"));
+    assert_eq!(sync_on("2026-12-28")["tier_label"], "sponsor action");
 }

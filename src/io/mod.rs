@@ -11,6 +11,8 @@ pub mod plan;
 pub mod progress;
 pub mod report;
 pub mod signals_text;
+pub mod source_rows;
+pub mod sources_config;
 pub mod spreadsheet;
 pub mod text;
 pub mod values_import;

@@ -809,7 +809,10 @@ fn set_value(ctx: &mut Ctx, key: &ItemKey, period: Period, name: &str, raw: &str
     }
     if crate::domain::ValueField::parse(&field).is_some_and(|f| f.moves_numbers()) {
         ctx.touched_variance.insert(id);
-        ctx.valued.insert(id);
+        // A source writes no narrative: the narrative rule asks the people who type numbers.
+        if ctx.source.is_none() {
+            ctx.valued.insert(id);
+        }
         if key.kind == ItemKind::Measure {
             ctx.touched_money.insert(id);
             ctx.touched_gates.insert(id);

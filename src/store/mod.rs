@@ -34,6 +34,7 @@ pub mod report_size;
 pub mod rhythms;
 pub mod rules;
 pub mod signals;
+pub mod source_sql;
 pub mod sources;
 pub mod statuses;
 mod structure;

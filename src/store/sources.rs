@@ -105,6 +105,7 @@ fn link(ctx: &mut Ctx, key: &ItemKey, name: Option<&str>) -> Result<()> {
 /// that it succeeded (its values come as value changes in the same edit).
 fn run(ctx: &mut Ctx, key: &ItemKey, source: &str, failure: Option<&str>) -> Result<()> {
     let id = resolve(ctx.tx, key)?;
+    may_edit(ctx, key.kind, id, key)?;
     let stamp = ctx.clock.stamp();
     let before: Option<Option<String>> =
         ctx.tx.prepare_cached("SELECT failure FROM item_sources WHERE item_id = ?1 AND name = ?2")?.query_row(params![id, source], |r| r.get(0)).optional()?;
