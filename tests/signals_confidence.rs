@@ -43,6 +43,10 @@ fn a_drop_of_a_fifth_opens_an_owner_review_and_shows_as_a_falling_trend() {
     let text = k.run(&["show", "K-1"]);
     text.ok().stdout_has(&["[confidence]  0.9 → 0.8 → 0.6 ↓ (-0.2)", "! confidence falling"]);
 
+    // The steering report shows the trend too.
+    let report = k.run(&["report"]);
+    report.ok().stdout_has(&["## Confidence", "| K-1 Enterprise renewal rate | 0.9 → 0.8 → 0.6 ↓ (-0.2) | confidence falling"]);
+
     // Confidence back up: the signal is gone and the escalation closes by itself.
     confidence(&k, "2026-W48", "0.85");
     assert_eq!(escalation_reason(&k, "K-1"), None);

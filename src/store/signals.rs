@@ -182,3 +182,45 @@ pub fn item_signals(conn: &Db, id: i64, cal: &Calendar) -> Result<ItemSignals> {
         .optional()?;
     Ok(ItemSignals { confidence, updates, source })
 }
+
+/// One item's confidence trend, for reports.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ConfidenceRow {
+    pub key: String,
+    pub title: String,
+    pub trend: Trend,
+}
+
+/// The confidence trends of the items in `keys` that have any, by key order — one read of every
+/// check-in, grouped here (a report may cover 100,000 items).
+pub fn confidence_rows(conn: &Db, keys: &std::collections::BTreeSet<String>, t: &Thresholds) -> Result<Vec<ConfidenceRow>> {
+    let mut by_key: std::collections::BTreeMap<(String, i64, i64), (i64, Vec<CheckIn>)> = Default::default();
+    conn.query_each(
+        "SELECT i.key, i.kind, i.num, v.item_id, v.period, v.confidence FROM item_values v JOIN items i ON i.id = v.item_id
+         WHERE v.confidence IS NOT NULL ORDER BY v.item_id, v.period_start, v.period",
+        [],
+        |r| {
+            let key: String = r.get(0)?;
+            if keys.contains(&key) {
+                let kind: String = r.get(1)?;
+                let order = ItemKind::parse(&kind).map(|k| k as i64).unwrap_or(99);
+                let entry = by_key.entry((key, order, r.get(2)?)).or_insert_with(|| (0, Vec::new()));
+                entry.0 = r.get(3)?;
+                if let (Ok(period), Some(confidence)) = (Period::parse(&r.get::<_, String>(4)?), r.get::<_, Option<Num>>(5)?) {
+                    entry.1.push(CheckIn { period, confidence });
+                }
+            }
+            Ok(())
+        },
+    )?;
+    let mut rows: Vec<((String, i64, i64), ConfidenceRow)> = Vec::new();
+    for ((key, order, num), (id, history)) in by_key {
+        if history.is_empty() {
+            continue;
+        }
+        let title = super::read::title_of(conn, id)?;
+        rows.push(((key.clone(), order, num), ConfidenceRow { key, title, trend: confidence::trend(history, t) }));
+    }
+    rows.sort_by(|a, b| (a.0 .1, a.0 .2).cmp(&(b.0 .1, b.0 .2)));
+    Ok(rows.into_iter().map(|(_, r)| r).collect())
+}
