@@ -38,7 +38,7 @@ The database: --db PATH, else $KEEL_DB, else the default file in your data direc
 
 Exit codes:
   0   success (for `keel check`: no escalation open)
-  1   `keel check`: owner-review or sponsor-action escalations are open
+  1   `keel check`: owner-review or sponsor-action escalations are open; `keel sync`: a source failed
   2   `keel check`: a steering-committee escalation is open
   64  the command line is wrong (unknown flag, missing argument)
   65  bad input: a value, period, key, field or file that keel refuses; nothing was changed

@@ -73,7 +73,8 @@ fn the_thresholds_are_settings_and_bad_ones_are_refused() {
     // Lowering the threshold reassesses every item at once.
     k.run(&["settings", "confidence_drop", "20%"]).ok();
     assert!(escalation_reason(&k, "K-1").unwrap().contains("confidence falling"));
-    for (name, bad) in [("confidence_drop", "0"), ("confidence_drop", "1.5"), ("confidence_low", "lots"), ("confidence_low_checkins", "0")] {
+    for (name, bad) in [("confidence_drop", "0"), ("confidence_drop", "1.5"), ("confidence_low", "lots"), ("confidence_low_checkins", "0")]
+    {
         k.run(&["settings", name, bad]).code(65).stderr_has(&[name]);
     }
     k.run(&["settings"]).ok().stdout_has(&["confidence_drop", "confidence_low", "confidence_low_checkins"]);

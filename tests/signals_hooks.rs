@@ -48,7 +48,10 @@ fn each_event_runs_its_hook_after_the_commit_with_the_event_as_json() {
     // value-saved, then escalation-opened: confidence dropping across check-ins on K-1.
     k.run_as("jonas", &["set", "K-1", "actual=84", "confidence=0.9", "--period", "2026-W47"]).ok();
     let saved = events(&out, "value-saved");
-    assert!(saved.iter().any(|e| e["key"] == "K-1" && e["field"] == "actual" && e["value"] == "84" && e["period"] == "2026-W47"), "{saved:?}");
+    assert!(
+        saved.iter().any(|e| e["key"] == "K-1" && e["field"] == "actual" && e["value"] == "84" && e["period"] == "2026-W47"),
+        "{saved:?}"
+    );
     assert!(saved.iter().all(|e| e["event"] == "value-saved" && e["actor"] == "jonas" && e["at"].is_string()));
     assert!(events(&out, "escalation-opened").is_empty());
     k.run_as("jonas", &["set", "K-1", "confidence=0.5", "--period", "2026-W48"]).ok();

@@ -33,7 +33,9 @@ fn escalation(k: &Keel, key: &str) -> String {
 
 /// K-1 (Jonas Berg's weekly KPI) fed by `program`.
 fn fed(k: &Keel, prog: &Path) {
-    k.run_as("jonas", &["source", "set", "K-1", "--command", prog.to_str().unwrap(), "--name", "crm"]).ok().stdout_has(&["fed by the source 'crm'"]);
+    k.run_as("jonas", &["source", "set", "K-1", "--command", prog.to_str().unwrap(), "--name", "crm"])
+        .ok()
+        .stdout_has(&["fed by the source 'crm'"]);
 }
 
 #[test]
@@ -131,7 +133,8 @@ fn a_csv_file_and_a_sqlite_query_feed_items_through_their_mappings() {
     k.run_as("amara", &["source", "set", "K-2", "--csv", csv.to_str().unwrap(), "--map", "period=Week,actual=Churn,forecast=Outlook"]).ok();
     let db = k.path("finance.sqlite");
     let c = rusqlite::Connection::open(&db).unwrap();
-    c.execute_batch("CREATE TABLE nrr (week TEXT, value TEXT); INSERT INTO nrr VALUES ('2026-W47', '103.4'), ('2026-W48', '103.9');").unwrap();
+    c.execute_batch("CREATE TABLE nrr (week TEXT, value TEXT); INSERT INTO nrr VALUES ('2026-W47', '103.4'), ('2026-W48', '103.9');")
+        .unwrap();
     drop(c);
     let q = "SELECT week, value FROM nrr ORDER BY week";
     k.run_as("kwame", &["source", "set", "K-3", "--sql", db.to_str().unwrap(), "--query", q, "--name", "finance-nrr"]).ok();
@@ -185,10 +188,11 @@ fn a_postgresql_query_feeds_an_item() {
         eprintln!("skipped: no KEEL_TEST_PG_URL (run `.ci/with-postgres cargo test` to include the server)");
         return;
     };
-    let server = match keel::location::Location::parse(&url, &keel::store::os_login(), &keel::location::PasswordSources::from_env()).unwrap() {
-        keel::location::Location::Server(s) => s,
-        keel::location::Location::File(_) => panic!("not a server URL"),
-    };
+    let server =
+        match keel::location::Location::parse(&url, &keel::store::os_login(), &keel::location::PasswordSources::from_env()).unwrap() {
+            keel::location::Location::Server(s) => s,
+            keel::location::Location::File(_) => panic!("not a server URL"),
+        };
     let mut client = server.config.connect(postgres::NoTls).unwrap();
     let table = format!("keel_src_{}", std::process::id());
     client.batch_execute(&format!("DROP TABLE IF EXISTS {table}; CREATE TABLE {table} (week TEXT, value NUMERIC); INSERT INTO {table} VALUES ('2026-W48', 103.95)")).unwrap();

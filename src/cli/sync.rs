@@ -254,9 +254,7 @@ fn fetch(name: &str, def: &SourceDef, item: &str, login: &str) -> Result<Vec<Sou
             let bytes = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
             source_rows::from_csv(&bytes, map, false).map_err(|e| format!("{path}: {e}"))
         }
-        Kind::Sql { location, query } => {
-            source_rows::from_cells(crate::store::source_sql::query_cells(location, query, login, limit)?)
-        }
+        Kind::Sql { location, query } => source_rows::from_cells(crate::store::source_sql::query_cells(location, query, login, limit)?),
     }
 }
 
@@ -340,7 +338,10 @@ pub fn sync(db: &Path, keys: &[String], dry_run: bool) -> Result<i32> {
             Err(why) => {
                 failed += 1;
                 let why = crate::domain::text_check::one_line(&why, 300);
-                eprintln!("keel: {key}: the source '{name}' failed: {why}{}", if dry_run { "" } else { " (nothing changed; a \"source failed\" row is open for its owner)" });
+                eprintln!(
+                    "keel: {key}: the source '{name}' failed: {why}{}",
+                    if dry_run { "" } else { " (nothing changed; a \"source failed\" row is open for its owner)" }
+                );
                 if !dry_run {
                     record_failure(&mut store, &key, name, &why);
                 }

@@ -22,7 +22,10 @@ pub const KNOWN: &[(&str, &str)] = &[
     ("due_days_owner", "days to handle an owner review (default 7; at least 1)"),
     ("due_days_sponsor", "days to handle a sponsor action (default 5; at least 1)"),
     ("due_days_steering", "days to handle a steering committee decision (default 14; at least 1)"),
-    ("confidence_drop", "confidence drop since the last check-in that opens an owner review: 0.2 or 20% (default 0.2; more than 0, at most 1)"),
+    (
+        "confidence_drop",
+        "confidence drop since the last check-in that opens an owner review: 0.2 or 20% (default 0.2; more than 0, at most 1)",
+    ),
     ("confidence_low", "confidence below which check-ins in a row open an owner review: 0.5 or 50% (default 0.5; more than 0, at most 1)"),
     ("confidence_low_checkins", "check-ins in a row below confidence_low that open an owner review (default 2; at least 1)"),
     ("missed_owner_review", "expected updates missed in a row that open an owner review (default 2; at least 1)"),
@@ -156,7 +159,11 @@ fn apply(s: &mut Settings, name: &str, value: &str) -> Result<(), String> {
             if v.is_zero() {
                 return Err("must be more than 0 (0 would make every check-in a warning or none)".into());
             }
-            if name == "confidence_drop" { t.confidence_drop = v } else { t.confidence_low = v }
+            if name == "confidence_drop" {
+                t.confidence_drop = v
+            } else {
+                t.confidence_low = v
+            }
         }
         "confidence_low_checkins" => t.confidence_low_checkins = parse_count(value)?,
         "missed_owner_review" => t.missed_owner_review = parse_count(value)?,
@@ -322,12 +329,21 @@ mod tests {
             ("repeated_periods", "three"),
             ("due_days_owner", "0"),
             ("major_money_gap", "-1"),
-            ("confidence_drop", "confidence drop since the last check-in that opens an owner review: 0.2 or 20% (default 0.2; more than 0, at most 1)"),
-    ("confidence_low", "confidence below which check-ins in a row open an owner review: 0.5 or 50% (default 0.5; more than 0, at most 1)"),
-    ("confidence_low_checkins", "check-ins in a row below confidence_low that open an owner review (default 2; at least 1)"),
-    ("missed_owner_review", "expected updates missed in a row that open an owner review (default 2; at least 1)"),
-    ("missed_sponsor_action", "expected updates missed in a row that call for sponsor action (default 3; more than missed_owner_review)"),
-    ("cascade_ceiling", "1.5"),
+            (
+                "confidence_drop",
+                "confidence drop since the last check-in that opens an owner review: 0.2 or 20% (default 0.2; more than 0, at most 1)",
+            ),
+            (
+                "confidence_low",
+                "confidence below which check-ins in a row open an owner review: 0.5 or 50% (default 0.5; more than 0, at most 1)",
+            ),
+            ("confidence_low_checkins", "check-ins in a row below confidence_low that open an owner review (default 2; at least 1)"),
+            ("missed_owner_review", "expected updates missed in a row that open an owner review (default 2; at least 1)"),
+            (
+                "missed_sponsor_action",
+                "expected updates missed in a row that call for sponsor action (default 3; more than missed_owner_review)",
+            ),
+            ("cascade_ceiling", "1.5"),
             ("timezone", "Mars/Olympus"),
             ("timezone", ""),
             ("critical_after_days", "-1"),

@@ -53,6 +53,9 @@ fn finish(rows: Vec<SourceRow>) -> Result<Vec<SourceRow>, String> {
 pub fn from_output(bytes: &[u8]) -> Result<Vec<SourceRow>, String> {
     let text = std::str::from_utf8(bytes).map_err(|_| "printed something that is not UTF-8 text".to_string())?;
     let t = text.trim_start_matches('\u{feff}').trim();
+    if t.is_empty() {
+        return Err("printed nothing".into());
+    }
     if t.starts_with('[') || t.starts_with('{') {
         from_json(t)
     } else {
@@ -65,7 +68,9 @@ fn from_json(t: &str) -> Result<Vec<SourceRow>, String> {
     let v: serde_json::Value = serde_json::from_str(t).map_err(|e| format!("printed JSON keel cannot read: {e}"))?;
     let list = match &v {
         serde_json::Value::Array(a) => a,
-        serde_json::Value::Object(o) => o.get("values").and_then(|v| v.as_array()).ok_or("printed a JSON object without a \"values\" list")?,
+        serde_json::Value::Object(o) => {
+            o.get("values").and_then(|v| v.as_array()).ok_or("printed a JSON object without a \"values\" list")?
+        }
         _ => return Err("printed JSON that is not a list of rows".into()),
     };
     let cell = |o: &serde_json::Map<String, serde_json::Value>, k: &str| -> Result<Option<String>, String> {
@@ -94,7 +99,8 @@ fn from_json(t: &str) -> Result<Vec<SourceRow>, String> {
 /// forecast is given (a command's output names its own columns).
 pub fn from_csv(bytes: &[u8], map: &BTreeMap<String, String>, optional_actual: bool) -> Result<Vec<SourceRow>, String> {
     let mut r = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(bytes);
-    let header: Vec<String> = r.headers().map_err(|e| format!("its header cannot be read: {e}"))?.iter().map(|h| h.trim().to_lowercase()).collect();
+    let header: Vec<String> =
+        r.headers().map_err(|e| format!("its header cannot be read: {e}"))?.iter().map(|h| h.trim().to_lowercase()).collect();
     for k in map.keys() {
         if !matches!(k.as_str(), "period" | "actual" | "forecast") {
             return Err(format!("the mapping names '{k}': use period, actual and forecast"));
@@ -103,7 +109,10 @@ pub fn from_csv(bytes: &[u8], map: &BTreeMap<String, String>, optional_actual: b
     let column = |field: &str, required: bool| -> Result<Option<usize>, String> {
         let Some(name) = map.get(field) else { return Ok(None) };
         let wanted = name.trim().to_lowercase();
-        let found = header.iter().position(|h| *h == wanted).or_else(|| wanted.parse::<usize>().ok().filter(|n| *n >= 1 && *n <= header.len()).map(|n| n - 1));
+        let found = header
+            .iter()
+            .position(|h| *h == wanted)
+            .or_else(|| wanted.parse::<usize>().ok().filter(|n| *n >= 1 && *n <= header.len()).map(|n| n - 1));
         match found {
             Some(i) => Ok(Some(i)),
             None if !required => Ok(None),
@@ -162,7 +171,7 @@ mod tests {
             (b"period,actual\n2026-W46,lots\n", "row 2: actual"),
             (b"period,actual\n2026-W99,1\n", "row 2: period"),
             (b"period,actual\n", "no rows"),
-            (b"", "no rows"),
+            (b"", "printed nothing"),
             (b"\xff\xfe", "not UTF-8"),
             (b"[{\"period\":\"2026-W46\",\"actual\":[1]}]", "not a number"),
             (b"[1,2]", "not an object"),
@@ -177,10 +186,12 @@ mod tests {
 
     #[test]
     fn a_csv_file_is_read_through_its_mapping() {
-        let map: BTreeMap<String, String> = [("period", "Week"), ("actual", "Renewals"), ("forecast", "4")].iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+        let map: BTreeMap<String, String> =
+            [("period", "Week"), ("actual", "Renewals"), ("forecast", "4")].iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
         let rows = from_csv(b"Week,Region,Renewals,Outlook\n2026-W46,EU,84,85\n", &map, false).unwrap();
         assert_eq!(rows[0].forecast, Num::parse("85").ok());
-        let map: BTreeMap<String, String> = [("period", "Week"), ("actual", "Nope")].iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+        let map: BTreeMap<String, String> =
+            [("period", "Week"), ("actual", "Nope")].iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
         assert!(from_csv(b"Week,Renewals\n2026-W46,84\n", &map, false).unwrap_err().contains("no column 'Nope'"));
     }
 }

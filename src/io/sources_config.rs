@@ -58,6 +58,7 @@ pub struct SourceDef {
 }
 
 /// What kind of source a definition is.
+#[derive(Debug)]
 pub enum Kind<'a> {
     Command { argv: &'a [String], shell: bool },
     Csv { path: &'a str, map: &'a BTreeMap<String, String> },

@@ -65,7 +65,8 @@ impl Store {
         let window: Option<(NaiveDate, NaiveDate)> = match cycle_name {
             Some(name) => {
                 let (id, _, _) = find_named(c, ItemKind::Cycle, "cycles", &name)?;
-                let (s, e): (String, String) = c.query_row("SELECT start_date, end_date FROM cycles WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                let (s, e): (String, String) =
+                    c.query_row("SELECT start_date, end_date FROM cycles WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))?;
                 NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok().zip(NaiveDate::parse_from_str(&e, "%Y-%m-%d").ok())
             }
             None => None,

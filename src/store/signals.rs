@@ -221,6 +221,6 @@ pub fn confidence_rows(conn: &Db, keys: &std::collections::BTreeSet<String>, t: 
         let title = super::read::title_of(conn, id)?;
         rows.push(((key.clone(), order, num), ConfidenceRow { key, title, trend: confidence::trend(history, t) }));
     }
-    rows.sort_by(|a, b| (a.0 .1, a.0 .2).cmp(&(b.0 .1, b.0 .2)));
+    rows.sort_by_key(|(k, _)| (k.1, k.2));
     Ok(rows.into_iter().map(|(_, r)| r).collect())
 }

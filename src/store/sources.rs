@@ -12,7 +12,9 @@ use crate::store::engine::{params, DbResult, OptionalExtension};
 /// `field` changes it: set when an actual first appears, kept when it is corrected, cleared with it.
 pub(crate) fn actual_at_update(field: &str, has_value: bool) -> &'static str {
     match (field, has_value) {
-        ("actual", true) => " actual_at = COALESCE(actual_at, CASE WHEN actual IS NOT NULL THEN COALESCE(reported_at, updated_at) END, ?3),",
+        ("actual", true) => {
+            " actual_at = COALESCE(actual_at, CASE WHEN actual IS NOT NULL THEN COALESCE(reported_at, updated_at) END, ?3),"
+        }
         ("actual", false) => " actual_at = NULL,",
         _ => "",
     }
@@ -82,7 +84,11 @@ fn link(ctx: &mut Ctx, key: &ItemKey, name: Option<&str>) -> Result<()> {
     let id = resolve(ctx.tx, key)?;
     may_edit(ctx, key.kind, id, key)?;
     if let Some(n) = name {
-        crate::domain::text_check::source_name(n).map_err(|why| StoreError::Invalid { key: key.to_string(), field: "source".into(), why })?;
+        crate::domain::text_check::source_name(n).map_err(|why| StoreError::Invalid {
+            key: key.to_string(),
+            field: "source".into(),
+            why,
+        })?;
     }
     let old = source_name(ctx.tx, id)?;
     if old.as_deref() == name {
@@ -107,8 +113,11 @@ fn run(ctx: &mut Ctx, key: &ItemKey, source: &str, failure: Option<&str>) -> Res
     let id = resolve(ctx.tx, key)?;
     may_edit(ctx, key.kind, id, key)?;
     let stamp = ctx.clock.stamp();
-    let before: Option<Option<String>> =
-        ctx.tx.prepare_cached("SELECT failure FROM item_sources WHERE item_id = ?1 AND name = ?2")?.query_row(params![id, source], |r| r.get(0)).optional()?;
+    let before: Option<Option<String>> = ctx
+        .tx
+        .prepare_cached("SELECT failure FROM item_sources WHERE item_id = ?1 AND name = ?2")?
+        .query_row(params![id, source], |r| r.get(0))
+        .optional()?;
     let Some(before) = before else {
         return Err(StoreError::Invalid {
             key: key.to_string(),
@@ -169,7 +178,9 @@ impl Store {
         let mut out = Vec::new();
         for (id, key, source, synced_at, failed_at, failure) in rows {
             let last_period: Option<String> = c
-                .prepare_cached("SELECT period FROM item_values WHERE item_id = ?1 AND source IS NOT NULL ORDER BY period_start DESC LIMIT 1")?
+                .prepare_cached(
+                    "SELECT period FROM item_values WHERE item_id = ?1 AND source IS NOT NULL ORDER BY period_start DESC LIMIT 1",
+                )?
                 .query_row([id], |r| r.get(0))
                 .optional()?;
             out.push(SourcedItem {
@@ -199,4 +210,3 @@ impl Store {
         .unwrap_or((None, None)))
     }
 }
-
