@@ -126,3 +126,24 @@ fn keel_sync_from_cron_escalates_missed_updates_as_the_calendar_moves() {
     assert!(e["reason"].as_str().unwrap().contains("2 updates missed in a row"));
     assert_eq!(sync_on("2026-12-28")["tier_label"], "sponsor action");
 }
+
+#[test]
+fn weeks_without_a_sync_are_not_damage_to_keel_check_deep() {
+    let k = Keel::demo();
+    // Six weeks on, nobody synced: missed updates call for more than is stored, which lags
+    // behind the calendar until the next sync or edit; the recompute accepts that.
+    let mut c = k.cmd(None);
+    c.env("KEEL_TODAY", "2027-01-11");
+    let r = common::run(c, &["check", "--deep", "--format", "json"]);
+    assert!(!r.stderr.contains("derived state differs"), "{}", r.stderr);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    // After a sync the stored tiers are the full verdict again, and still agree.
+    let mut c = k.cmd(None);
+    c.env("KEEL_TODAY", "2027-01-11");
+    common::run(c, &["sync"]).ok();
+    let mut c = k.cmd(None);
+    c.env("KEEL_TODAY", "2027-01-11");
+    let r = common::run(c, &["check", "--deep", "--format", "json"]);
+    assert!(!r.stderr.contains("derived state differs"), "{}", r.stderr);
+    assert!(r.json()["escalations_by_tier"][1].as_i64().unwrap() > 4, "missed updates now call for sponsor actions");
+}

@@ -68,6 +68,15 @@ fn each_event_runs_its_hook_after_the_commit_with_the_event_as_json() {
     k.run(&["gate", "M-17", "hold", "--reason", "supplier audit first"]).ok();
     let gates = events(&out, "gate-decided");
     assert!(gates.iter().any(|e| e["key"] == "M-17" && e["action"] == "hold"), "{gates:?}");
+    // source-failed: a source that prints garbage.
+    let prog = k.path("bad-source");
+    script(&prog, "echo garbage", 0o700);
+    k.run_as("jonas", &["source", "set", "K-1", "--command", prog.to_str().unwrap(), "--name", "crm"]).ok();
+    k.run_as("jonas", &["sync", "K-1"]).code(1);
+    let failed = events(&out, "source-failed");
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert_eq!((failed[0]["key"].as_str(), failed[0]["source"].as_str()), (Some("K-1"), Some("crm")));
+    assert!(failed[0]["why"].as_str().unwrap().contains("period"), "{failed:?}");
 }
 
 #[test]

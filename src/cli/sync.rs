@@ -164,6 +164,8 @@ pub fn source(db: &Path, cmd: SourceCommand) -> Result<i32> {
             let mut sources = sources_config::load().map_err(|why| bad("sources", "configuration", why))?;
             let mut store = super::open(db)?;
             store.edit(Edit::one(Change::SourceLink { key: item.clone(), name: Some(name.clone()) }))?;
+            // One source per item: an earlier definition for it under another name goes.
+            sources.retain(|n, d| *n == name || d.item != item.to_string());
             sources.insert(name.clone(), def.clone());
             let path = sources_config::save(&sources).map_err(|why| bad("sources", "configuration", why))?;
             println!("{item}: fed by the source '{name}' ({}); defined in {}", def.describe(), path.display());

@@ -105,8 +105,9 @@ pub(crate) fn source_failure(conn: &Db, id: i64) -> Result<Option<(String, Strin
         .optional()?)
 }
 
-/// Every signal that calls for an escalation on this item now.
-pub(crate) fn signals_of(conn: &Db, id: i64, cal: &Calendar) -> Result<Vec<Signal>> {
+/// Every signal that calls for an escalation on this item now (`calendar`: with missed updates,
+/// which change as days pass without any edit).
+pub(crate) fn signals_of(conn: &Db, id: i64, cal: &Calendar, calendar: bool) -> Result<Vec<Signal>> {
     let mut out = Vec::new();
     if let Some((name, why)) = source_failure(conn, id)? {
         let period = Period::week_of(cal.today);
@@ -119,7 +120,9 @@ pub(crate) fn signals_of(conn: &Db, id: i64, cal: &Calendar) -> Result<Vec<Signa
         return Ok(out);
     }
     out.extend(confidence::confidence_falling(&confidence_history(conn, id)?, &cal.t));
-    out.extend(discipline::missed_updates(&ledger(conn, id, cal)?, &cal.t));
+    if calendar {
+        out.extend(discipline::missed_updates(&ledger(conn, id, cal)?, &cal.t));
+    }
     Ok(out)
 }
 
@@ -223,4 +226,14 @@ pub fn confidence_rows(conn: &Db, keys: &std::collections::BTreeSet<String>, t: 
     }
     rows.sort_by_key(|(k, _)| (k.1, k.2));
     Ok(rows.into_iter().map(|(_, r)| r).collect())
+}
+
+impl super::Store {
+    /// One item's update ledger in short (on time, late, missed), for lists such as the app's
+    /// stale list.
+    pub fn updates_of(&self, key: &crate::domain::ItemKey) -> Result<Option<UpdatesView>> {
+        let c = self.conn();
+        let id = super::resolve(c, key)?;
+        Ok(item_signals(c, id, &Calendar::read(c, self.clock().today)?)?.updates)
+    }
 }
