@@ -20,8 +20,8 @@ pub const EVENTS: &[&str] = &["escalation-opened", "escalation-raised", "gate-de
 /// The time a hook may run before its process group is killed (`KEEL_HOOK_TIMEOUT`, seconds).
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// More value-saved events than this in one edit (an import) go to the hook as one summary.
-const VALUE_EVENTS_MAX: usize = 50;
+/// More events of one name than this in one edit (an import) go to the hook as one summary.
+const EVENTS_MAX: usize = 50;
 
 /// The user's hooks folder: `$XDG_CONFIG_HOME/keel/hooks` (~/.config/keel/hooks).
 pub fn folder() -> Option<PathBuf> {
@@ -107,14 +107,23 @@ fn log(line: &str) {
     }
 }
 
-/// Many value-saved events in one edit (an import) reach the hook as one summary.
+/// More than [`EVENTS_MAX`] events of one name in one edit (an import) reach the hook as one
+/// summary: `count`, and the `keys` they were about.
 fn coalesce(events: &[Event]) -> Vec<Event> {
-    let values = events.iter().filter(|e| e.name == "value-saved").count();
-    if values <= VALUE_EVENTS_MAX {
-        return events.to_vec();
+    let mut out: Vec<Event> = Vec::new();
+    for name in EVENTS {
+        let same: Vec<&Event> = events.iter().filter(|e| e.name == *name).collect();
+        if same.len() <= EVENTS_MAX {
+            out.extend(same.into_iter().cloned());
+            continue;
+        }
+        let mut keys: Vec<&str> = same.iter().filter_map(|e| e.fields.get("key").and_then(|k| k.as_str())).collect();
+        keys.dedup();
+        let mut summary = Event::new(name, "").with("summary", &format!("{} {name} events in one edit", same.len()));
+        summary.fields.insert("count".into(), serde_json::Value::from(same.len()));
+        summary.fields.insert("keys".into(), serde_json::Value::from(keys));
+        out.push(summary);
     }
-    let mut out: Vec<Event> = events.iter().filter(|e| e.name != "value-saved").cloned().collect();
-    out.push(Event::new("value-saved", "").with("summary", &format!("{values} values saved in one edit")));
     out
 }
 
@@ -147,4 +156,21 @@ pub fn after_commit(events: &[Event], at: &str, actor: &str) -> Vec<String> {
         }
     }
     failures
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn many_events_of_one_name_become_one_summary_and_the_rest_stay() {
+        let mut events: Vec<Event> = (1..=60).map(|i| Event::new("value-saved", &format!("K-{i}"))).collect();
+        events.push(Event::new("escalation-opened", "K-3"));
+        let out = coalesce(&events);
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[0].name, "escalation-opened");
+        assert_eq!(out[1].fields["count"], 60);
+        assert_eq!(out[1].fields["keys"].as_array().unwrap().len(), 60);
+        assert_eq!(coalesce(&events[..3]).len(), 3, "a few events pass as they are");
+    }
 }
