@@ -159,6 +159,11 @@ fn commands_live_only_in_the_users_own_configuration() {
     let prog = program(&k, "secret-tool-xyz", "printf 'period,actual\\n2026-W48,84.9\\n'");
     fed(&k, &prog);
     k.run_as("jonas", &["sync"]).ok();
+    // A failure is kept without the program's name.
+    std::fs::write(&prog, "#!/bin/sh\nexit 3\n").unwrap();
+    k.run_as("jonas", &["sync", "K-1"]).code(1).stderr_has(&["secret-tool-xyz"]);
+    let failure = k.show("K-1")["signals"]["source"]["failure"].as_str().unwrap().to_string();
+    assert!(failure.contains("exit status: 3") && !failure.contains("secret-tool-xyz"), "{failure}");
     // The shared file holds the source's name, never what it runs.
     let shared = std::fs::read(&k.db).unwrap();
     let needle = b"secret-tool-xyz";

@@ -285,6 +285,16 @@ fn changes(store: &Store, key: &ItemKey, name: &str, rows: &[SourceRow]) -> Resu
     Ok((out, kept))
 }
 
+/// A failure as the shared file keeps it: what went wrong, without the program, file or database
+/// the source names (those stay in the user's own configuration).
+fn redact(why: &str, def: &SourceDef) -> String {
+    let mut secrets: Vec<&str> = def.command.iter().flatten().map(String::as_str).collect();
+    secrets.extend(def.csv.as_deref());
+    secrets.extend(def.sql.as_deref());
+    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    secrets.into_iter().filter(|s| s.len() > 1).fold(why.to_string(), |w, s| w.replace(s, "…"))
+}
+
 fn record_failure(store: &mut Store, key: &ItemKey, name: &str, why: &str) {
     let change = Change::SourceRun { key: key.clone(), source: name.to_string(), failure: Some(why.to_string()) };
     if let Err(e) = store.edit(Edit::one(change).with_reason(Some(format!("sync {name}")))) {
@@ -345,7 +355,7 @@ pub fn sync(db: &Path, keys: &[String], dry_run: bool) -> Result<i32> {
                     if dry_run { "" } else { " (nothing changed; a \"source failed\" row is open for its owner)" }
                 );
                 if !dry_run {
-                    record_failure(&mut store, &key, name, &why);
+                    record_failure(&mut store, &key, name, &redact(&why, def));
                 }
             }
         }
