@@ -13,6 +13,7 @@ pub mod build_info;
 pub mod complete;
 mod dates;
 mod digest;
+mod discipline;
 mod formats;
 mod import;
 mod listing;
@@ -22,6 +23,7 @@ mod out_file;
 mod restore;
 mod settings;
 pub mod stdout;
+mod sync;
 mod upkeep;
 pub use formats::{ExportFormat, ExportWhat, ReportFormat};
 pub use import::ImportFormat;
@@ -38,7 +40,7 @@ The database: --db PATH, else $KEEL_DB, else the default file in your data direc
 
 Exit codes:
   0   success (for `keel check`: no escalation open)
-  1   `keel check`: owner-review or sponsor-action escalations are open
+  1   `keel check`: owner-review or sponsor-action escalations are open; `keel sync`: a source failed
   2   `keel check`: a steering-committee escalation is open
   64  the command line is wrong (unknown flag, missing argument)
   65  bad input: a value, period, key, field or file that keel refuses; nothing was changed
@@ -397,6 +399,35 @@ pub enum Command {
         #[arg(long, value_name = "ADDRESS", requires = "mail")]
         from: Option<String>,
     },
+    /// Value sources: feed an item's actuals from a command, a CSV file or an SQL query.
+    Source {
+        #[command(subcommand)]
+        action: sync::SourceCommand,
+    },
+    /// Run the value sources that are due (cron runs this), writing their values as you; then
+    /// reassess what changes with time (missed updates). Exit 1 when a source failed.
+    Sync {
+        /// Run the sources and say what they would write; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Only these items' sources, due or not.
+        keys: Vec<String>,
+    },
+    /// The update-discipline ledger: each expected update (by cadence) on time, late or missed,
+    /// per person and unit over the cycle.
+    Discipline {
+        /// Only this person (login or P-n).
+        #[arg(long, add = complete::people())]
+        person: Option<String>,
+        /// Only people in this unit and its sub-units (U-n or its name).
+        #[arg(long)]
+        unit: Option<String>,
+        /// Over this cycle (C-n or its name; default: the current one).
+        #[arg(long)]
+        cycle: Option<String>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: ListFormat,
+    },
     /// Create a synthetic organisation of N measures (deterministic for a seed and week) in a new file.
     Generate {
         /// How many measures (with 10 weeks of values each).
@@ -528,6 +559,10 @@ fn parse_date(s: &str, what: &str) -> Result<NaiveDate> {
 fn print_effects(outcome: &crate::store::EditOutcome) {
     for e in &outcome.effects {
         println!("{}", crate::domain::text_check::printable(e));
+    }
+    // A failing hook never undid the edit; say so on stderr, where scripts look for trouble.
+    for f in &outcome.hook_failures {
+        eprintln!("keel: warning: {}", crate::domain::text_check::printable(f));
     }
 }
 
@@ -711,6 +746,11 @@ pub fn run(cli: Cli) -> Result<i32> {
         }
         Some(Command::Escalations { tier, owner, unit, all, format }) => {
             lists::escalations(&open(&db())?, tier.as_deref(), owner, unit, all, format)
+        }
+        Some(Command::Source { action }) => sync::source(&db(), action),
+        Some(Command::Sync { dry_run, keys }) => sync::sync(&db(), &keys, dry_run),
+        Some(Command::Discipline { person, unit, cycle, format }) => {
+            discipline::run(&open(&db())?, crate::store::discipline::DisciplineQuery { person, unit, cycle }, format)
         }
         Some(Command::List { kind, owner, unit, stage, status, implementation, potential, tier, cycle, format, retired }) => {
             let args = lists::ListArgs { kind, owner, unit, stage, status, implementation, potential, tier, cycle, format, retired };

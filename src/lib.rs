@@ -17,8 +17,10 @@ macro_rules! println {
     ($($arg:tt)*) => { $crate::cli::stdout::print(format_args!("{}\n", format_args!($($arg)*))) };
 }
 
+pub mod child;
 pub mod cli;
 pub mod domain;
+pub mod hooks;
 pub mod io;
 pub mod location;
 pub mod store;

@@ -129,3 +129,21 @@ fn a_person_without_roles_can_be_retired() {
     demo.run(&["retire", "P-15", "--reason", "left the company"]).ok();
     assert_eq!(listed(&demo, &["all", "--retired"]), vec!["P-15"]);
 }
+
+#[test]
+fn a_retired_measure_that_stopped_reporting_is_no_longer_chased_for_updates() {
+    // M-12 has missed three weekly updates in the demo: a sponsor action, and on the ledger.
+    let demo = Keel::demo();
+    assert!(demo.open_escalation("M-12").is_some(), "M-12 starts escalated for missed updates");
+    let ledger = |k: &Keel| k.run(&["discipline", "--format", "json"]).ok().stdout.clone();
+    assert!(ledger(&demo).contains("\"M-12\""), "M-12 is on the update ledger");
+    demo.run(&["retire", "M-12", "--reason", "stopped: scope moved to M-11"]).ok();
+    assert!(demo.open_escalation("M-12").is_none());
+    assert!(!ledger(&demo).contains("\"M-12\""), "a retired item is not expected to report");
+    // A sweep (what keel sync runs from cron) does not reopen it for the updates it misses.
+    demo.run(&["sync"]).ok();
+    assert!(demo.open_escalation("M-12").is_none(), "not reopened by a later sweep");
+    assert!(!demo.run(&["check", "--format", "json"]).json().to_string().contains("\"M-12\""));
+    demo.run(&["unretire", "M-12"]).ok();
+    assert!(demo.open_escalation("M-12").is_some(), "back in service, its missed updates count again");
+}

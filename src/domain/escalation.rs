@@ -71,6 +71,16 @@ pub struct Thresholds {
     pub red: Num,
     /// A milestone overdue by more than this many days makes implementation critical.
     pub critical_after_days: i64,
+    /// A confidence drop of this much since the last check-in opens an owner review (0.2).
+    pub confidence_drop: Num,
+    /// Confidence below this…
+    pub confidence_low: Num,
+    /// …at this many check-ins in a row opens an owner review (2).
+    pub confidence_low_checkins: u32,
+    /// Missed updates in a row that open an owner review (2)…
+    pub missed_owner_review: u32,
+    /// …and a sponsor action (3).
+    pub missed_sponsor_action: u32,
 }
 
 impl Default for Thresholds {
@@ -84,6 +94,11 @@ impl Default for Thresholds {
             amber: Num::from(Decimal::new(5, 2)),
             red: Num::from(Decimal::new(15, 2)),
             critical_after_days: 14,
+            confidence_drop: Num::from(Decimal::new(2, 1)),
+            confidence_low: Num::from(Decimal::new(5, 1)),
+            confidence_low_checkins: 2,
+            missed_owner_review: 2,
+            missed_sponsor_action: 3,
         }
     }
 }

@@ -1,6 +1,8 @@
 //! The vocabulary and the rules of keel. Pure: no SQL, no terminal, no clock (dates are passed in).
 
 pub mod authority;
+pub mod confidence;
+pub mod discipline;
 pub mod escalation;
 pub mod gates;
 pub mod health;
@@ -13,6 +15,7 @@ pub mod plan_fragment;
 pub mod rollup;
 pub mod scoring;
 pub mod settings;
+pub mod signals;
 pub mod status;
 pub mod structure;
 pub mod text_check;

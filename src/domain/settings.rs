@@ -22,6 +22,14 @@ pub const KNOWN: &[(&str, &str)] = &[
     ("due_days_owner", "days to handle an owner review (default 7; at least 1)"),
     ("due_days_sponsor", "days to handle a sponsor action (default 5; at least 1)"),
     ("due_days_steering", "days to handle a steering committee decision (default 14; at least 1)"),
+    (
+        "confidence_drop",
+        "confidence drop since the last check-in that opens an owner review: 0.2 or 20% (default 0.2; more than 0, at most 1)",
+    ),
+    ("confidence_low", "confidence below which check-ins in a row open an owner review: 0.5 or 50% (default 0.5; more than 0, at most 1)"),
+    ("confidence_low_checkins", "check-ins in a row below confidence_low that open an owner review (default 2; at least 1)"),
+    ("missed_owner_review", "expected updates missed in a row that open an owner review (default 2; at least 1)"),
+    ("missed_sponsor_action", "expected updates missed in a row that call for sponsor action (default 3; more than missed_owner_review)"),
     ("cascade_ceiling", "highest share of objectives that may be cascaded from a parent: 0.4 or 40% (optional; 0 to 1)"),
     ("currency", "ISO 4217 code of money amounts, shown in report headers and number formats, e.g. EUR (optional)"),
     ("timezone", "IANA time zone that decides today and the current period for everyone, e.g. Europe/Berlin (default UTC)"),
@@ -82,6 +90,11 @@ pub fn in_force(s: &Settings, name: &str) -> Option<String> {
         "due_days_owner" => t.due_days[0].to_string(),
         "due_days_sponsor" => t.due_days[1].to_string(),
         "due_days_steering" => t.due_days[2].to_string(),
+        "confidence_drop" => t.confidence_drop.to_string(),
+        "confidence_low" => t.confidence_low.to_string(),
+        "confidence_low_checkins" => t.confidence_low_checkins.to_string(),
+        "missed_owner_review" => t.missed_owner_review.to_string(),
+        "missed_sponsor_action" => t.missed_sponsor_action.to_string(),
         "cascade_ceiling" => share(s.cascade_ceiling?),
         "currency" => s.currency.clone()?,
         "timezone" => s.timezone.name().to_string(),
@@ -116,6 +129,10 @@ fn parse_whole(value: &str, least: i64) -> Result<i64, String> {
     Ok(n)
 }
 
+fn parse_count(value: &str) -> Result<u32, String> {
+    parse_whole(value, 1)?.try_into().map_err(|_| "is too large".to_string())
+}
+
 /// Check one setting on its own (form and range). `Ok` means it may be stored.
 pub fn check_one(name: &str, value: &str) -> Result<(), String> {
     let mut s = Settings::default();
@@ -137,6 +154,20 @@ fn apply(s: &mut Settings, name: &str, value: &str) -> Result<(), String> {
         "amber" => t.amber = parse_share(value)?,
         "red" => t.red = parse_share(value)?,
         "cascade_ceiling" => s.cascade_ceiling = Some(parse_share(value)?),
+        "confidence_drop" | "confidence_low" => {
+            let v = parse_share(value)?;
+            if v.is_zero() {
+                return Err("must be more than 0 (0 would make every check-in a warning or none)".into());
+            }
+            if name == "confidence_drop" {
+                t.confidence_drop = v
+            } else {
+                t.confidence_low = v
+            }
+        }
+        "confidence_low_checkins" => t.confidence_low_checkins = parse_count(value)?,
+        "missed_owner_review" => t.missed_owner_review = parse_count(value)?,
+        "missed_sponsor_action" => t.missed_sponsor_action = parse_count(value)?,
         "repeated_periods" => t.repeated_periods = parse_whole(value, 1)?.try_into().map_err(|_| "is too large".to_string())?,
         "critical_after_days" => t.critical_after_days = parse_whole(value, 0)?,
         "due_days_owner" => t.due_days[0] = parse_whole(value, 1)?,
@@ -216,6 +247,17 @@ pub fn parse<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> (Settin
             t.red = Thresholds::default().red;
         });
     }
+    if s.thresholds.missed_sponsor_action <= s.thresholds.missed_owner_review {
+        let name = if written.iter().any(|(n, _)| *n == "missed_sponsor_action") { "missed_sponsor_action" } else { "missed_owner_review" };
+        let why = format!(
+            "missed_sponsor_action ({}) must be more than missed_owner_review ({}): an owner review comes first",
+            s.thresholds.missed_sponsor_action, s.thresholds.missed_owner_review
+        );
+        related(name, why, &mut s, |t| {
+            t.missed_owner_review = Thresholds::default().missed_owner_review;
+            t.missed_sponsor_action = Thresholds::default().missed_sponsor_action;
+        });
+    }
     (s, problems)
 }
 
@@ -252,7 +294,7 @@ pub fn check_change<'a>(
 
 /// A problem between two settings counts against a change to either.
 fn relates_to_change(name: &str, changed: &[&str]) -> bool {
-    let pairs = [("major", "tolerance"), ("red", "amber")];
+    let pairs = [("major", "tolerance"), ("red", "amber"), ("missed_sponsor_action", "missed_owner_review")];
     pairs.iter().any(|(a, b)| (name == *a || name == *b) && (changed.contains(a) || changed.contains(b)))
 }
 
@@ -287,10 +329,30 @@ mod tests {
             ("repeated_periods", "three"),
             ("due_days_owner", "0"),
             ("major_money_gap", "-1"),
+            (
+                "confidence_drop",
+                "confidence drop since the last check-in that opens an owner review: 0.2 or 20% (default 0.2; more than 0, at most 1)",
+            ),
+            (
+                "confidence_low",
+                "confidence below which check-ins in a row open an owner review: 0.5 or 50% (default 0.5; more than 0, at most 1)",
+            ),
+            ("confidence_low_checkins", "check-ins in a row below confidence_low that open an owner review (default 2; at least 1)"),
+            ("missed_owner_review", "expected updates missed in a row that open an owner review (default 2; at least 1)"),
+            (
+                "missed_sponsor_action",
+                "expected updates missed in a row that call for sponsor action (default 3; more than missed_owner_review)",
+            ),
             ("cascade_ceiling", "1.5"),
             ("timezone", "Mars/Olympus"),
             ("timezone", ""),
             ("critical_after_days", "-1"),
+            ("confidence_drop", "0"),
+            ("confidence_drop", "1.2"),
+            ("confidence_low", "half"),
+            ("confidence_low_checkins", "0"),
+            ("missed_owner_review", "0"),
+            ("missed_sponsor_action", "-3"),
         ];
         for (name, value) in bad {
             assert!(check_one(name, value).is_err(), "{name}={value} was accepted");
@@ -331,6 +393,11 @@ mod tests {
         assert_eq!(problems[0].name, "tolerance");
         let (_, problems) = parse([("amber", "0.2"), ("red", "0.1")]);
         assert_eq!(problems[0].name, "red");
+        let (s, problems) = parse([("missed_owner_review", "3"), ("missed_sponsor_action", "3")]);
+        assert_eq!(problems[0].name, "missed_sponsor_action", "{problems:?}");
+        assert_eq!((s.thresholds.missed_owner_review, s.thresholds.missed_sponsor_action), (2, 3));
+        let (_, problems) = parse([("missed_owner_review", "4")]);
+        assert_eq!(problems[0].name, "missed_owner_review");
         // Equal amber and red is allowed (straight from green to red is a choice).
         assert!(parse([("amber", "0.1"), ("red", "0.1")]).1.is_empty());
     }

@@ -44,6 +44,36 @@ pub fn confidence(n: super::Num) -> Result<(), String> {
     Ok(())
 }
 
+/// A value source's name: what the shared file records of a source (its command stays in the
+/// syncing user's configuration). Letters, digits, `-`, `_` and `.`, at most 64, so it can name
+/// a section of that configuration and never carries a command line.
+pub fn source_name(name: &str) -> Result<(), String> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && !name.starts_with('.');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "'{}' is not a source name: use letters, digits, '-', '_' and '.' (at most 64, not starting with '.')",
+            printable(&name.chars().take(80).collect::<String>())
+        ))
+    }
+}
+
+/// A message from outside (a failing source's error output) made fit to store and show: one
+/// line, control characters dropped, at most `max` characters.
+pub fn one_line(s: &str, max: usize) -> String {
+    let flat: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let clean: String = flat.chars().filter(|c| !c.is_control()).collect();
+    if clean.chars().count() > max {
+        format!("{}…", clean.chars().take(max).collect::<String>())
+    } else {
+        clean
+    }
+}
+
 /// One problem: where (`values[3] (M-1 2026-W48)`, or a section name) and what (`comment: …`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TextProblem {

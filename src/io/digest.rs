@@ -51,6 +51,17 @@ pub fn text(d: &Digest) -> String {
             })
             .collect(),
     );
+    section(
+        &mut s,
+        "Updates missed this cycle",
+        d.missed_updates
+            .iter()
+            .map(|m| {
+                let run = if m.missed_in_a_row > 1 { format!(", {} in a row", m.missed_in_a_row) } else { String::new() };
+                format!("{} {} — {} of {} missed: {}{run}", m.key, m.title, m.missed, m.expected, m.missed_periods.join(", "))
+            })
+            .collect(),
+    );
     let esc = |e: &crate::store::read::EscalationRow| {
         format!(
             "{} {} — {} ({}), due {}{}",

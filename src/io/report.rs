@@ -328,6 +328,7 @@ pub fn render(r: &ReportModel, source: &str, out: &mut dyn Sink) {
     }
 
     escalations_section(r, out);
+    confidence_section(r, out);
 
     funnel_section(r, out);
 
@@ -454,6 +455,20 @@ pub(crate) fn escalations_section(r: &ReportModel, out: &mut dyn Sink) {
             &rows,
         );
     }
+}
+
+/// Confidence at the check-ins, where owners gave one: the trend and any warning.
+pub(crate) fn confidence_section(r: &ReportModel, out: &mut dyn Sink) {
+    if r.confidence.is_empty() {
+        return;
+    }
+    out.heading(2, "Confidence");
+    let rows: Vec<Vec<String>> = r
+        .confidence
+        .iter()
+        .map(|c| vec![format!("{} {}", c.key, c.title), c.trend.line(6), c.trend.falling.clone().unwrap_or_default()])
+        .collect();
+    out.table(&["Item", "Confidence at the check-ins", "Warning"], &[], &rows);
 }
 
 pub(crate) fn funnel_section(r: &ReportModel, out: &mut dyn Sink) {

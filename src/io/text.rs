@@ -145,10 +145,11 @@ fn detail_raw(d: &Detail) -> String {
                 opt(v.forecast),
                 opt(v.actual),
                 v.version,
-                reported(v)
+                reported(v) + &super::signals_text::origin(v)
             );
         }
     }
+    super::signals_text::write(&d.signals, &mut s);
     if let Some(e) = &d.escalation {
         let _ = writeln!(
             s,

@@ -51,6 +51,8 @@ pub struct Digest {
     pub escalations_owned: Vec<EscalationRow>,
     pub escalations_assigned: Vec<EscalationRow>,
     pub approvals: Vec<Approval>,
+    /// The items whose expected updates they missed this cycle (`keel discipline`).
+    pub missed_updates: Vec<super::discipline::DisciplineRow>,
 }
 
 impl Digest {
@@ -61,6 +63,7 @@ impl Digest {
             && self.escalations_owned.is_empty()
             && self.escalations_assigned.is_empty()
             && self.approvals.is_empty()
+            && self.missed_updates.is_empty()
     }
 }
 
@@ -134,6 +137,11 @@ impl Store {
             escalations_owned: open.iter().filter(|e| owned.contains(&e.key)).cloned().collect(),
             escalations_assigned: open.iter().filter(|e| assigned.contains(&e.id)).cloned().collect(),
             approvals,
+            missed_updates: self
+                .discipline(&super::discipline::DisciplineQuery { person: Some(person.key.clone()), ..Default::default() })?
+                .into_iter()
+                .filter(|r| r.missed > 0)
+                .collect(),
         })
     }
 }

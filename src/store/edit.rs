@@ -130,6 +130,20 @@ pub enum Change {
         name: String,
         value: String,
     },
+    /// Mark an item as fed by a value source (by name; `None`: fed by hand again).
+    SourceLink {
+        key: ItemKey,
+        name: Option<String>,
+    },
+    /// The value changes that follow (until the next `SourceRun`) are written by `source`'s sync
+    /// of `key`; `failure` says why the source failed instead (then nothing else is written).
+    SourceRun {
+        key: ItemKey,
+        source: String,
+        failure: Option<String>,
+    },
+    /// Reassess every item's escalation (signals change with time: `keel sync` sweeps).
+    Reassess,
     /// Refuse the whole edit if, after the rules ran, the item is red or escalated and has no
     /// narrative saying why and what happens next (the weekly update asks for one).
     RequireNarrative(ItemKey),
@@ -163,6 +177,19 @@ pub struct EditOutcome {
     pub meeting: Option<i64>,
     /// Keys of the items this edit added.
     pub created: Vec<String>,
+    /// What happened, for the hooks (run by the caller after the commit; see `crate::hooks`).
+    #[serde(skip)]
+    pub events: Vec<super::events::Event>,
+    /// Hooks that failed after the commit (the edit stands), one line each.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hook_failures: Vec<String>,
+}
+
+impl EditOutcome {
+    /// What to tell the person: what the edit caused, then any hook that failed.
+    pub fn said(&self) -> Vec<String> {
+        self.effects.iter().cloned().chain(self.hook_failures.iter().cloned()).collect()
+    }
 }
 
 /// State carried through one transaction.
@@ -197,9 +224,21 @@ pub(crate) struct Ctx<'a> {
     pub created: Vec<String>,
     /// The change set an import in this edit records (closed once its audit rows are written).
     pub change_set: Option<i64>,
+    /// The value source writing this edit's values (`keel sync`); `None` for a person.
+    pub source: Option<String>,
+    /// What happened, for the hooks that run after the commit.
+    pub events: Vec<super::events::Event>,
+    /// Are there hooks to tell (else events that only hooks read are not collected)?
+    pub hooks_on: bool,
 }
 
 impl Ctx<'_> {
+    /// Note an event for the hooks that run after the commit.
+    pub fn event(&mut self, e: super::events::Event) {
+        if self.hooks_on {
+            self.events.push(e);
+        }
+    }
     pub fn log(&mut self, key: &str, field: &str, old: Option<String>, new: Option<String>) {
         self.audit.push(Entry {
             item_key: key.to_string(),
@@ -239,6 +278,8 @@ impl Store {
         }
         let clock = self.clock();
         let actor = self.actor.clone();
+        // A demo or a plan loaded as its creator tells no hooks; a trial run neither.
+        let hooks_on = !trusted && !dry_run && crate::hooks::any();
         let gate_attempt = edit.changes.iter().find_map(|c| match c {
             Change::Gate { key, action, .. } => Some((key.clone(), *action)),
             _ => None,
@@ -264,6 +305,9 @@ impl Store {
                     opened_meeting: None,
                     created: Vec::new(),
                     change_set: None,
+                    source: None,
+                    events: Vec::new(),
+                    hooks_on,
                 };
                 check_texts(&edit)?;
                 for change in &edit.changes {
@@ -274,7 +318,14 @@ impl Store {
                 super::narratives::check(&mut ctx)?;
                 audit::append(tx, &clock.stamp(), &actor.login, &ctx.audit)?;
                 super::change_sets::close(tx, ctx.change_set)?;
-                EditOutcome { effects: ctx.effects, changes: ctx.audit.len(), meeting: ctx.opened_meeting, created: ctx.created }
+                EditOutcome {
+                    effects: ctx.effects,
+                    changes: ctx.audit.len(),
+                    meeting: ctx.opened_meeting,
+                    created: ctx.created,
+                    events: ctx.events,
+                    hook_failures: vec![],
+                }
             };
             Ok(outcome)
         };
@@ -286,6 +337,13 @@ impl Store {
             }
             other => other,
         };
+        // Hooks run after the commit; their failures never undo it, and are shown.
+        let result = result.map(|mut o| {
+            if hooks_on {
+                o.hook_failures = crate::hooks::after_commit(&std::mem::take(&mut o.events), &clock.stamp(), &actor.login);
+            }
+            o
+        });
         // A refused gate move is itself recorded (after the rollback), so the log shows attempts.
         if let (Err(StoreError::Refused { missing, .. }), Some((key, action)), false) = (&result, gate_attempt, dry_run) {
             let _ = self.record_refusal(&key, action, missing, clock);
@@ -354,7 +412,10 @@ impl Change {
             | Change::ImportPlan(_)
             | Change::StartMeeting { .. }
             | Change::EndMeeting { .. }
-            | Change::RequireNarrative(_) => vec![],
+            | Change::RequireNarrative(_)
+            | Change::SourceLink { .. }
+            | Change::SourceRun { .. }
+            | Change::Reassess => vec![],
         }
     }
 }
@@ -393,6 +454,11 @@ fn apply(ctx: &mut Ctx, change: &Change) -> Result<()> {
             Ok(())
         }
         Change::Upkeep(u) => super::upkeep::apply(ctx, u),
+        Change::SourceRun { source, failure, .. } => {
+            ctx.source = failure.is_none().then(|| source.clone());
+            super::sources::apply(ctx, change)
+        }
+        Change::SourceLink { .. } | Change::Reassess => super::sources::apply(ctx, change),
     }
 }
 
@@ -727,21 +793,40 @@ pub(crate) fn set_value(ctx: &mut Ctx, key: &ItemKey, period: Period, name: &str
     let stamp = ctx.clock.stamp();
     if existing.is_some() {
         let sql = format!(
-            "UPDATE item_values SET {field} = ?1, updated_by = ?2, updated_at = ?3, reported_by = NULL, reported_at = NULL, version = version + 1
-             WHERE item_id = ?4 AND period = ?5"
+            "UPDATE item_values SET {field} = ?1,{} updated_by = ?2, updated_at = ?3, reported_by = NULL, reported_at = NULL, version = version + 1
+             WHERE item_id = ?4 AND period = ?5",
+            super::sources::actual_at_update(&field, new.is_some())
         );
         ctx.tx.prepare_cached(&sql)?.execute(params![new, ctx.actor.login, stamp, id, period_s])?;
     } else {
         let sql = format!(
-            "INSERT INTO item_values (item_id, period, period_start, {field}, updated_by, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+            "INSERT INTO item_values (item_id, period, period_start, {field}, updated_by, updated_at{}) VALUES (?1, ?2, ?3, ?4, ?5, ?6{})",
+            if field == "actual" { ", actual_at" } else { "" },
+            if field == "actual" { ", ?6" } else { "" }
         );
         ctx.tx.prepare_cached(&sql)?.execute(params![id, period_s, period.start().to_string(), new, ctx.actor.login, stamp])?;
     }
     ctx.bumped.insert(row);
+    super::sources::after_value(ctx, key, id, &period_s, &field)?;
+    if ctx.hooks_on {
+        let e = super::events::Event::new("value-saved", &key.to_string())
+            .with("period", &period_s)
+            .with("field", &field)
+            .with("value", new.as_deref().unwrap_or(""))
+            .with("source", ctx.source.as_deref().unwrap_or(""));
+        ctx.event(e);
+    }
     ctx.log(&key.to_string(), &label, old, new);
+    if field == "confidence" {
+        // Confidence is a signal of its own ("confidence falling").
+        ctx.touched_variance.insert(id);
+    }
     if crate::domain::ValueField::parse(&field).is_some_and(|f| f.moves_numbers()) {
         ctx.touched_variance.insert(id);
-        ctx.valued.insert(id);
+        // A source writes no narrative: the narrative rule asks the people who type numbers.
+        if ctx.source.is_none() {
+            ctx.valued.insert(id);
+        }
         if key.kind == ItemKind::Measure {
             ctx.touched_money.insert(id);
             ctx.touched_gates.insert(id);
@@ -821,6 +906,15 @@ fn gate(ctx: &mut Ctx, key: &ItemKey, action: GateAction, reason: Option<&str>) 
         ],
     )?;
     ctx.effects.push(format!("{key}: {}", outcome.summary));
+    let to = outcome.moved.map(|(_, t)| t.as_str()).or(outcome.state.pending.map(|p| p.as_str())).unwrap_or("");
+    ctx.event(
+        super::events::Event::new("gate-decided", &key.to_string())
+            .with("action", action.as_str())
+            .with("outcome", kind)
+            .with("from", from.as_str())
+            .with("to", to)
+            .with("summary", &outcome.summary),
+    );
     ctx.touched_money.insert(id);
     // Cancelling (or any side-state change) decides whether the measure's numbers are judged.
     ctx.touched_variance.insert(id);

@@ -10,7 +10,7 @@ use crate::store::engine::{DbResult, Tx};
 pub const APPLICATION_ID: i64 = 0x4B45_454C;
 
 /// Each entry moves the schema from version `i` to `i + 1`.
-pub const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6, SCHEMA_V7, SCHEMA_V8];
+pub const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6, SCHEMA_V7, SCHEMA_V8, SCHEMA_V9];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
@@ -394,6 +394,27 @@ CREATE TABLE change_sets (
     value_count INTEGER NOT NULL,
     reverted_at TEXT,
     reverted_by TEXT,
+    version     INTEGER NOT NULL DEFAULT 1
+) STRICT;
+"#;
+
+/// Signals (issue 20), version 9. For each value: when its
+/// actual was first given (the update-discipline ledger: a later correction does not make an
+/// update late), the value source whose sync wrote it, and the reason a person gave when typing
+/// over a source-fed value (an override). Which items are source-fed, by the source's name only:
+/// a source's command lives in the syncing user's own configuration, never in this shared file,
+/// so no colleague can make another user run code. The last failure of an item's source opens a
+/// "source failed" row for its owner until a sync succeeds.
+const SCHEMA_V9: &str = r#"
+ALTER TABLE item_values ADD COLUMN actual_at TEXT;
+ALTER TABLE item_values ADD COLUMN source TEXT;
+ALTER TABLE item_values ADD COLUMN override_reason TEXT;
+CREATE TABLE item_sources (
+    item_id     INTEGER PRIMARY KEY REFERENCES items(id),
+    name        TEXT NOT NULL,
+    synced_at   TEXT,
+    failed_at   TEXT,
+    failure     TEXT,
     version     INTEGER NOT NULL DEFAULT 1
 ) STRICT;
 "#;

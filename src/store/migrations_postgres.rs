@@ -5,7 +5,7 @@
 //! rule is a trigger function. A change to one schema is made to both in the same migration.
 
 /// Each entry moves the schema from version `i` to `i + 1`, as `migrations::MIGRATIONS` does.
-pub const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6, SCHEMA_V7, SCHEMA_V8];
+pub const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6, SCHEMA_V7, SCHEMA_V8, SCHEMA_V9];
 
 const SCHEMA_V1: &str = r#"
 -- One registry of human keys (O-3, KR-12, M-27 …) shared by every kind of item, so that
@@ -359,6 +359,20 @@ CREATE TABLE change_sets (
     value_count BIGINT NOT NULL,
     reverted_at TEXT,
     reverted_by TEXT,
+    version     BIGINT NOT NULL DEFAULT 1
+);
+"#;
+
+const SCHEMA_V9: &str = r#"
+ALTER TABLE item_values ADD COLUMN actual_at TEXT;
+ALTER TABLE item_values ADD COLUMN source TEXT;
+ALTER TABLE item_values ADD COLUMN override_reason TEXT;
+CREATE TABLE item_sources (
+    item_id     BIGINT PRIMARY KEY REFERENCES items(id),
+    name        TEXT NOT NULL,
+    synced_at   TEXT,
+    failed_at   TEXT,
+    failure     TEXT,
     version     BIGINT NOT NULL DEFAULT 1
 );
 "#;

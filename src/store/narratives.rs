@@ -33,6 +33,7 @@ pub(crate) fn check(ctx: &mut Ctx) -> Result<()> {
     }
     let t = thresholds_from(ctx.tx)?;
     let mut memo = super::statuses::Memo::default();
+    let variance_t = t.clone();
     let mut engine = super::statuses::Engine { conn: ctx.tx, clock: ctx.clock, t, memo: &mut memo, all: false };
     let today = ctx.clock.today;
     for (kind, items) in by_kind {
@@ -50,7 +51,12 @@ pub(crate) fn check(ctx: &mut Ctx) -> Result<()> {
                 ItemKind::KeyResult => engine.kr(id).map(|k| (k.shown.computed == Rag::Red, Cadence::Weekly))?,
                 _ => engine.kpi(id).map(|k| (k.rag == Rag::Red, k.cadence))?,
             };
-            let escalation = engine.tier(id)?.and_then(Tier::from_number);
+            let mut escalation = engine.tier(id)?.and_then(Tier::from_number);
+            // An escalation only signals call for (confidence falling, updates missed, a source
+            // failing) asks for the update, not for a narrative about the numbers.
+            if escalation.is_some() && super::rules::computed_assessment(ctx.tx, id, &variance_t)?.and_then(|a| a.tier).is_none() {
+                escalation = None;
+            }
             if !red && escalation.is_none() {
                 continue;
             }

@@ -36,11 +36,14 @@ pub struct ValueRow {
     pub reported_by: Option<String>,
     pub reported_at: Option<String>,
     pub version: i64,
+    /// The value source whose sync wrote it, or why a person typed over a source-fed value.
+    pub source: Option<String>,
+    pub override_reason: Option<String>,
 }
 
 pub fn values_of(conn: &Db, id: i64, last: Option<usize>) -> Result<Vec<ValueRow>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT period, baseline, planned, forecast, actual, comment, updated_by, updated_at, version, reported_by, reported_at FROM (
+        "SELECT period, baseline, planned, forecast, actual, comment, updated_by, updated_at, version, reported_by, reported_at, source, override_reason FROM (
              SELECT * FROM item_values WHERE item_id = ?1 ORDER BY period_start DESC LIMIT ?2
          ) ORDER BY period_start",
     )?;
@@ -57,6 +60,8 @@ pub fn values_of(conn: &Db, id: i64, last: Option<usize>) -> Result<Vec<ValueRow
             version: r.get(8)?,
             reported_by: r.get(9)?,
             reported_at: r.get(10)?,
+            source: r.get(11)?,
+            override_reason: r.get(12)?,
         })
     })?;
     Ok(rows.collect::<DbResult<_>>()?)
@@ -284,6 +289,8 @@ pub struct Detail {
     /// A node's net value: its funnel summed over the stages.
     pub node_value: Option<Money>,
     pub audit: Vec<AuditRow>,
+    /// Confidence, update discipline and value source (issue 20).
+    pub signals: super::signals::ItemSignals,
 }
 
 fn links(conn: &Db, sql: &str, id: i64) -> Result<Vec<Link>> {
@@ -365,6 +372,7 @@ impl Store {
             funnel: vec![],
             node_value: None,
             audit: recent_audit(c, &key.to_string(), 8)?,
+            signals: super::signals::item_signals(c, id, &super::signals::Calendar::read(c, clock.today)?)?,
         };
         const UP: &str = "SELECT l.to_id, i.key FROM links l JOIN items i ON i.id = l.to_id WHERE l.from_id = ?1 ORDER BY i.kind, i.num";
         const DOWN: &str =
@@ -506,7 +514,7 @@ impl Store {
     }
 
     pub fn derived_differences(&self) -> Result<Vec<String>> {
-        rules::derived_differences(self.conn())
+        rules::derived_differences(self.conn(), self.clock().today)
     }
 
     /// The status of any item, computed in bulk for its subtree and remembered until the file

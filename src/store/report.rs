@@ -131,6 +131,8 @@ pub struct ReportModel {
     pub narrowed: Vec<String>,
     /// How deep the tree goes: 1 objectives, 2 key results, 3 measures (the full report).
     pub depth: u8,
+    /// Items in scope whose owners gave a confidence, with its trend (issue 20).
+    pub confidence: Vec<super::signals::ConfidenceRow>,
     /// Where each measure and KPI stands in its list, by key (made on first use: a report of
     /// 100,000 measures looks each one up several times).
     #[serde(skip)]
@@ -423,7 +425,15 @@ impl Store {
             }
             scoped_funnel = Some(by_stage);
         }
+        let in_scope: BTreeSet<String> = objectives
+            .iter()
+            .flat_map(|o| o.key_results.iter().map(|k| k.key.clone()))
+            .chain(measures.iter().map(|m| m.key.clone()))
+            .chain(kpis.iter().map(|k| k.key.clone()))
+            .collect();
+        let confidence = super::signals::confidence_rows(self.conn(), &in_scope, &self.settings()?.0.thresholds)?;
         Ok(ReportModel {
+            confidence,
             today: clock.today.to_string(),
             scope,
             check,

@@ -32,6 +32,7 @@ pub(crate) fn end_meeting(ctx: &mut Ctx, id: i64) -> Result<()> {
         return Err(StoreError::Invalid { key: format!("MTG-{id}"), field: "meeting".into(), why: "is not an open meeting".into() });
     }
     ctx.log(&format!("MTG-{id}"), "meeting", Some("open".into()), Some("ended".into()));
+    ctx.event(super::events::Event::new("checkin-closed", "").with("meeting", &format!("MTG-{id}")));
     Ok(())
 }
 

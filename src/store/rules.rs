@@ -4,10 +4,12 @@
 
 use super::audit::Entry;
 use super::edit::{key_of, Ctx, EscalationAction};
-use super::{resolve, thresholds_from, Result, StoreError};
+use super::signals::{self, Calendar};
+use super::{resolve, Result, StoreError};
 use crate::domain::escalation::{self, Point, Thresholds, Tier, Transition};
 use crate::domain::gates::{GateState, MeasureFacts};
 use crate::domain::rollup::{measure_money, Money, PeriodMoney};
+use crate::domain::signals::Verdict;
 use crate::domain::{key_result, Direction, ItemKey, ItemKind, KrKind, Num, Period, SideState, Stage, ValueType};
 use crate::store::engine::{params, Db, DbResult, OptionalExtension};
 use chrono::{Duration, NaiveDate};
@@ -18,7 +20,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 /// written once however many of its measures changed (exact sums: the same result as one
 /// measure at a time).
 pub(crate) fn run(ctx: &mut Ctx) -> Result<()> {
-    let t = thresholds_from(ctx.tx)?;
+    let cal = Calendar::read(ctx.tx, ctx.clock.today)?;
     let money = std::mem::take(&mut ctx.touched_money);
     let variance = std::mem::take(&mut ctx.touched_variance);
     let mut deltas: BTreeMap<(i64, String), Money> = BTreeMap::new();
@@ -29,7 +31,7 @@ pub(crate) fn run(ctx: &mut Ctx) -> Result<()> {
             refresh_one(ctx.tx, id, &values, &mut deltas, &mut paths)?;
         }
         if variance.contains(&id) {
-            reassess(ctx, id, &t, &values)?;
+            reassess(ctx, id, &cal, &values)?;
         }
     }
     for ((node, stage), delta) in deltas {
@@ -250,7 +252,7 @@ fn variance_inputs(conn: &Db, id: i64, t: &Thresholds, values: &[PeriodFigures])
     Ok(VarianceInputs { points, direction, thresholds, money, judged: judged && !retired })
 }
 
-/// The tier an item's numbers call for now.
+/// The tier an item's numbers alone call for now (no signals).
 pub(crate) fn computed_assessment(conn: &Db, id: i64, t: &Thresholds) -> Result<Option<escalation::Assessment>> {
     assessment_of(conn, id, t, &read_figures(conn, id)?)
 }
@@ -285,8 +287,26 @@ fn assignee(conn: &Db, id: i64, tier: Tier) -> Result<(String, Option<i64>)> {
     Ok((role.to_string(), person))
 }
 
-fn reassess(ctx: &mut Ctx, id: i64, t: &Thresholds, values: &[PeriodFigures]) -> Result<()> {
-    let assessment = assessment_of(ctx.tx, id, t, values)?;
+/// DOMAIN "Variance and escalation" and "Confidence and update discipline", in one place: the
+/// tier an item's numbers call for, raised by any signal beside them (confidence falling,
+/// updates missed, its source failing).
+fn verdict_of(conn: &Db, id: i64, cal: &Calendar, values: &[PeriodFigures]) -> Result<Option<Verdict>> {
+    let assessment = assessment_of(conn, id, &cal.t, values)?;
+    Ok(crate::domain::signals::verdict(assessment, &signals::signals_of(conn, id, cal, true)?))
+}
+
+/// The tier an item calls for leaving out missed updates, which grow with the calendar: the
+/// stored tier may lag behind them until the next edit or `keel sync` (a recompute accepts any
+/// tier between this and the full verdict).
+fn tier_without_calendar(conn: &Db, id: i64, cal: &Calendar, values: &[PeriodFigures]) -> Result<Option<i64>> {
+    let assessment = assessment_of(conn, id, &cal.t, values)?;
+    let v = crate::domain::signals::verdict(assessment, &signals::signals_of(conn, id, cal, false)?);
+    Ok(v.and_then(|v| v.tier).map(|t| t.number()))
+}
+
+fn reassess(ctx: &mut Ctx, id: i64, cal: &Calendar, values: &[PeriodFigures]) -> Result<()> {
+    let t = &cal.t;
+    let assessment = verdict_of(ctx.tx, id, cal, values)?;
     let computed = assessment.as_ref().and_then(|a| a.tier);
     let open: Option<(i64, i64)> = ctx
         .tx
@@ -309,10 +329,17 @@ fn reassess(ctx: &mut Ctx, id: i64, t: &Thresholds, values: &[PeriodFigures]) ->
         (Transition::Open(tier), Some(a)) => {
             let (role, person) = assignee(ctx.tx, id, tier)?;
             let esc: i64 = ctx.tx.prepare_cached("INSERT INTO escalations (item_id, tier, state, reason, period, relative, gap, periods_out, assignee_role, assignee_id, opened_at, tier_changed_at, due_at)
-                 VALUES (?1, ?2, 'open', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11) RETURNING id")?.query_row(params![id, tier.number(), a.reason, a.latest.period.to_string(), a.latest.relative.map(|r| r.round_dp(6).to_string()), a.latest.signed_gap.to_string(), a.periods_out, role, person, now, due(tier)],
+                 VALUES (?1, ?2, 'open', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11) RETURNING id")?.query_row(params![id, tier.number(), a.reason, a.period.to_string(), a.relative.map(|r| r.round_dp(6).to_string()), a.gap.to_string(), a.periods_out, role, person, now, due(tier)],
                 |r| r.get(0),
             )?;
             event(ctx, esc, "opened", &format!("{} — {}", tier.label(), a.reason))?;
+            ctx.event(
+                crate::store::events::Event::new("escalation-opened", &key)
+                    .with("escalation", &esc.to_string())
+                    .with("tier", tier.label())
+                    .with("reason", &a.reason)
+                    .with("assignee_role", &role),
+            );
             push_log(ctx, &key, None, Some(tier.label().to_string()));
             ctx.effects.push(format!("{key}: {} — {}", tier.label(), a.reason));
         }
@@ -323,10 +350,20 @@ fn reassess(ctx: &mut Ctx, id: i64, t: &Thresholds, values: &[PeriodFigures]) ->
             ctx.tx.prepare_cached("UPDATE escalations SET tier = ?1, reason = ?2, period = ?3, relative = ?4, gap = ?5, periods_out = ?6, assignee_role = ?7, assignee_id = ?8,
                      tier_changed_at = ?9, due_at = ?10, acknowledged_by = CASE WHEN ?11 THEN NULL ELSE acknowledged_by END,
                      acknowledged_at = CASE WHEN ?11 THEN NULL ELSE acknowledged_at END, version = version + 1
-                 WHERE id = ?12")?.execute(params![to.number(), a.reason, a.latest.period.to_string(), a.latest.relative.map(|r| r.round_dp(6).to_string()), a.latest.signed_gap.to_string(), a.periods_out, role, person, now, due(to), raised, esc],
+                 WHERE id = ?12")?.execute(params![to.number(), a.reason, a.period.to_string(), a.relative.map(|r| r.round_dp(6).to_string()), a.gap.to_string(), a.periods_out, role, person, now, due(to), raised, esc],
             )?;
             let word = if raised { "raised" } else { "lowered" };
             event(ctx, esc, word, &format!("{} → {} — {}", from.label(), to.label(), a.reason))?;
+            if raised {
+                ctx.event(
+                    crate::store::events::Event::new("escalation-raised", &key)
+                        .with("escalation", &esc.to_string())
+                        .with("from", from.label())
+                        .with("tier", to.label())
+                        .with("reason", &a.reason)
+                        .with("assignee_role", &role),
+                );
+            }
             push_log(ctx, &key, Some(from.label().to_string()), Some(to.label().to_string()));
             ctx.effects.push(format!("{key}: {word} to {} — {}", to.label(), a.reason));
         }
@@ -348,9 +385,9 @@ fn reassess(ctx: &mut Ctx, id: i64, t: &Thresholds, values: &[PeriodFigures]) ->
                 .prepare_cached("UPDATE escalations SET reason = ?1, period = ?2, relative = ?3, gap = ?4, periods_out = ?5 WHERE id = ?6")?
                 .execute(params![
                     a.reason,
-                    a.latest.period.to_string(),
-                    a.latest.relative.map(|r| r.round_dp(6).to_string()),
-                    a.latest.signed_gap.to_string(),
+                    a.period.to_string(),
+                    a.relative.map(|r| r.round_dp(6).to_string()),
+                    a.gap.to_string(),
                     a.periods_out,
                     open.unwrap().0
                 ])?;
@@ -687,12 +724,7 @@ pub(crate) fn rebuild_all(ctx: &mut Ctx) -> Result<()> {
     for id in ids {
         ctx.touched_money.insert(id);
     }
-    let valued: Vec<i64> = {
-        let mut stmt = ctx.tx.prepare("SELECT DISTINCT item_id FROM item_values ORDER BY item_id")?;
-        let r = stmt.query_map([], |r| r.get(0))?;
-        r.collect::<DbResult<_>>()?
-    };
-    for id in valued {
+    for id in signals::signalled_items(ctx.tx)? {
         ctx.touched_variance.insert(id);
     }
     Ok(())
@@ -700,8 +732,8 @@ pub(crate) fn rebuild_all(ctx: &mut Ctx) -> Result<()> {
 
 /// Compare the incrementally kept state with a recompute from scratch (in memory, through the
 /// domain rules only). Returns every difference; empty means they agree.
-pub fn derived_differences(conn: &Db) -> Result<Vec<String>> {
-    let t = thresholds_from(conn)?;
+pub fn derived_differences(conn: &Db, today: NaiveDate) -> Result<Vec<String>> {
+    let cal = Calendar::read(conn, today)?;
     let mut diffs = Vec::new();
     // Funnel from scratch.
     let mut expected: BTreeMap<(i64, String), Money> = BTreeMap::new();
@@ -767,12 +799,13 @@ pub fn derived_differences(conn: &Db) -> Result<Vec<String>> {
     // Escalations from scratch: every item with values.
     let items: Vec<i64> = {
         let mut stmt =
-            conn.prepare("SELECT DISTINCT item_id FROM item_values UNION SELECT item_id FROM escalations WHERE state = 'open'")?;
+            conn.prepare("SELECT DISTINCT item_id FROM item_values UNION SELECT item_id FROM escalations WHERE state = 'open' UNION SELECT item_id FROM item_sources")?;
         let r = stmt.query_map([], |r| r.get(0))?;
         r.collect::<DbResult<_>>()?
     };
     for id in items {
-        let want = computed_assessment(conn, id, &t)?.and_then(|a| a.tier).map(|t| t.number());
+        let figures = read_figures(conn, id)?;
+        let want = verdict_of(conn, id, &cal, &figures)?.and_then(|a| a.tier).map(|t| t.number());
         let have: Option<i64> =
             conn.query_row("SELECT tier FROM escalations WHERE item_id = ?1 AND state = 'open'", [id], |r| r.get(0)).optional()?;
         // A person may resolve an escalation the numbers still call for: it stays closed until
@@ -787,7 +820,8 @@ pub fn derived_differences(conn: &Db) -> Result<Vec<String>> {
                 .optional()?
                 .unwrap_or(false))
         };
-        if want != have && !(have.is_none() && resolved_by_person()?) {
+        let lagging = || -> Result<bool> { Ok(have >= tier_without_calendar(conn, id, &cal, &figures)? && have <= want) };
+        if want != have && !(have.is_none() && resolved_by_person()?) && !lagging()? {
             diffs.push(format!("{}: open escalation tier {have:?} but the numbers call for {want:?}", key_of_conn(conn, id)));
         }
     }

@@ -87,6 +87,9 @@ pub fn keel(home: &Path) -> Command {
         .env_remove("KEEL_TODAY")
         .env("HOME", home)
         .env("XDG_DATA_HOME", home.join("data"))
+        // The configuration (keymap, hooks, value sources) is the private home's ~/.config.
+        .env_remove("XDG_CONFIG_HOME")
+        .env_remove("KEEL_HOOK_TIMEOUT")
         .env("NO_COLOR", "1")
         .current_dir(home);
     cmd

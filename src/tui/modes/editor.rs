@@ -251,10 +251,10 @@ pub fn save(app: &mut App, mut ed: Box<Editor>) -> anyhow::Result<()> {
             remember_undo(app, &ed)?;
             app.reload()?;
             let label = ed.label();
-            app.say(if outcome.effects.is_empty() {
+            app.say(if outcome.said().is_empty() {
                 format!("saved {label}")
             } else {
-                format!("saved {label} — {}", outcome.effects.join("; "))
+                format!("saved {label} — {}", outcome.said().join("; "))
             });
             app.mode = Mode::Normal;
         }
@@ -311,7 +311,7 @@ pub fn run_pending(app: &mut App, pending: Pending) -> anyhow::Result<()> {
             match app.store.edit(edit) {
                 Ok(o) => {
                     app.reload()?;
-                    app.say(o.effects.join("; "));
+                    app.say(o.said().join("; "));
                     app.mode = Mode::Normal;
                 }
                 Err(StoreError::Refused { key, action, missing, .. }) => {
@@ -359,7 +359,7 @@ pub fn undo(app: &mut App) -> anyhow::Result<()> {
     match app.store.edit(Edit { changes: u.changes.clone(), reason: Some("undo".into()) }) {
         Ok(o) => {
             app.reload()?;
-            let caused = if o.effects.is_empty() { String::new() } else { format!(" — {}", o.effects.join("; ")) };
+            let caused = if o.said().is_empty() { String::new() } else { format!(" — {}", o.said().join("; ")) };
             app.say(format!("undone: {}{caused}", u.label));
         }
         Err(e @ StoreError::Conflict { .. }) => app.warn(format!("cannot undo {}: {e}", u.label)),

@@ -5,6 +5,9 @@ use super::super::app::{App, Pane};
 use super::Mode;
 use crate::domain::ItemKey;
 
+/// How many rows of the stale list show their update ledger.
+const LEDGER_ROWS: usize = 200;
+
 pub struct StaleList {
     pub title: String,
     /// Each item's key and its line.
@@ -18,7 +21,17 @@ pub fn open(app: &mut App) -> anyhow::Result<()> {
     let rows: Vec<(String, String)> = report
         .stale
         .iter()
-        .map(|s| {
+        .enumerate()
+        .map(|(i, s)| {
+            // The update ledger beside each (the first rows only: a huge file lists thousands).
+            let ledger = (i < LEDGER_ROWS)
+                .then(|| ItemKey::parse(&s.key).ok().and_then(|k| app.store.updates_of(&k).ok().flatten()))
+                .flatten()
+                .map(|u| {
+                    let run = if u.missed_in_a_row > 1 { format!(", {} in a row", u.missed_in_a_row) } else { String::new() };
+                    format!("{} missed{run}, {} late, {} on time — ", u.missed, u.late, u.on_time)
+                })
+                .unwrap_or_default();
             let days = match s.days_since_update {
                 Some(1) => "1 day".to_string(),
                 Some(d) => format!("{d} days"),
@@ -27,7 +40,7 @@ pub fn open(app: &mut App) -> anyhow::Result<()> {
             (
                 s.key.clone(),
                 format!(
-                    "{:<6} {} — {} — last update {} ({days}; {})",
+                    "{:<6} {ledger}{} — {} — last update {} ({days}; {})",
                     s.key,
                     s.title,
                     s.owner.clone().unwrap_or_else(|| "no owner".into()),

@@ -70,7 +70,7 @@ pub fn triage(app: &mut App, action: impl Fn(i64) -> anyhow::Result<EscalationAc
             app.variance.marked.clear();
             app.variance.marked_keys.clear();
             app.reload()?;
-            let mut text = o.effects.join("; ");
+            let mut text = o.said().join("; ");
             if !skipped.is_empty() {
                 text.push_str(&format!(" — skipped {}: no longer open", skipped.join(", ")));
             }

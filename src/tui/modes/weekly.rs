@@ -237,7 +237,7 @@ fn save(app: &mut App, mut w: Box<Weekly>) -> anyhow::Result<()> {
     let edit = Edit { changes: changes(app, &w, &key, period)?, reason: Some("weekly update".into()) };
     match app.store.edit(edit) {
         Ok(o) => {
-            let caused = if o.effects.is_empty() { String::new() } else { format!(" — {}", o.effects.join("; ")) };
+            let caused = if o.said().is_empty() { String::new() } else { format!(" — {}", o.said().join("; ")) };
             // Everything this save wrote, not only the actual.
             let mut saved = vec![format!("actual {}", w.text(1))];
             for (i, name) in [(2, "forecast"), (3, "confidence")] {
@@ -288,7 +288,7 @@ fn side_action(app: &mut App, w: &mut Weekly, milestone: bool) -> anyhow::Result
     match app.store.edit(Edit::one(change)) {
         Ok(o) => {
             // The effects name the item already ("M-1: requested closed").
-            let what = if milestone { format!("{key}: milestone done") } else { o.effects.join("; ") };
+            let what = if milestone { format!("{key}: milestone done") } else { o.said().join("; ") };
             w.summary.push(what.clone());
             w.error = None;
             w.detail = Some(app.store.detail(&key)?);

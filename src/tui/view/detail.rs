@@ -7,7 +7,7 @@ use super::fit as truncate;
 use crate::domain::Num;
 use crate::store::read::Detail;
 use ratatui::layout::Rect;
-use ratatui::style::Modifier;
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use ratatui::Frame;
@@ -193,6 +193,7 @@ pub fn lines<'a>(app: &App, d: &Detail, width: usize) -> Vec<Line<'a>> {
             out.push(Line::from(format!("  trend of actuals  {}", spark(&actuals))));
         }
     }
+    signal_lines(app, d, width, &mut out);
     if !d.funnel.is_empty() {
         out.push(section(app, "value funnel (net)"));
         // Columns, not labels on every row, so the funnel fits a 40-column pane at 80×24.
@@ -286,6 +287,28 @@ pub fn lines<'a>(app: &App, d: &Detail, width: usize) -> Vec<Line<'a>> {
         }
     }
     out
+}
+
+/// Confidence trend, update discipline and value source (issue 20), a line each.
+fn signal_lines(app: &App, d: &Detail, width: usize, out: &mut Vec<Line<'_>>) {
+    let t = &app.theme;
+    let room = width.saturating_sub(14);
+    if let Some(c) = &d.signals.confidence {
+        let style = if c.falling.is_some() { t.rag(crate::domain::status::Rag::Amber) } else { Style::default() };
+        out.push(Line::from(vec![Span::styled("  confidence  ".to_string(), t.dim()), Span::styled(truncate(&c.line(5), room), style)]));
+    }
+    if let Some(u) = &d.signals.updates {
+        let text = format!("{} on time, {} late, {} missed", u.on_time, u.late, u.missed);
+        let style = if u.missed_in_a_row > 0 { t.rag(crate::domain::status::Rag::Amber) } else { Style::default() };
+        out.push(Line::from(vec![Span::styled("  updates     ".to_string(), t.dim()), Span::styled(truncate(&text, room), style)]));
+    }
+    if let Some(src) = &d.signals.source {
+        let text = match &src.failure {
+            Some(why) => format!("{} — FAILED: {why}", src.name),
+            None => src.name.clone(),
+        };
+        out.push(Line::from(vec![Span::styled("  source      ".to_string(), t.dim()), Span::raw(truncate(&text, room))]));
+    }
 }
 
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {

@@ -141,6 +141,10 @@ fn text_block<'a>(app: &App, d: &Detail, m: &Meeting) -> Vec<Line<'a>> {
             t.tier(e.tier),
         )));
     }
+    if let Some(c) = &d.signals.confidence {
+        let style = if c.falling.is_some() { t.rag(crate::domain::status::Rag::Amber) } else { t.dim() };
+        out.push(Line::from(vec![Span::styled("confidence: ", t.key()), Span::styled(c.line(8), style)]));
+    }
     for name in ["narrative", "status_explanation", "decision_needed", "risk", "next_steps"] {
         if let Some(v) = d.fields.iter().find(|f| f.name == name).and_then(|f| f.value.clone()) {
             out.push(Line::from(vec![Span::styled(format!("{}: ", name.replace('_', " ")), t.key()), Span::raw(v)]));
