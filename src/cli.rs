@@ -447,18 +447,28 @@ pub enum AuditAction {
     },
 }
 
-/// A `postgres://` URL as `--db`: read as libpq would (so a password in it is refused at once),
-/// then refused plainly while this keel runs on SQLite files only — never mistaken for a path.
-fn refuse_server_url(db: Option<&std::path::Path>) -> Option<i32> {
-    let text = db?.to_str().filter(|t| crate::location::is_server_url(t))?;
+/// A `postgres://` URL as `--db`: read as libpq would, so a password in it (or anything keel
+/// cannot read) is refused at once and the URL is never mistaken for a path; then the few commands
+/// that work on SQLite files only are refused by name (exit 64), before anything is touched.
+fn refuse_server_url(cli: &Cli) -> Option<i32> {
+    let text = cli.db.as_deref()?.to_str().filter(|t| crate::location::is_server_url(t))?;
     let passwords = crate::location::PasswordSources::from_env();
-    match crate::location::ServerUrl::parse(text, &crate::store::os_login(), &passwords) {
-        Err(e) => eprintln!("keel: --db {e}"),
-        Ok(server) => eprintln!(
-            "keel: --db {}: this keel works on SQLite files only; a PostgreSQL server is not supported yet. Give the path of a keel file.",
-            server.shown
-        ),
-    }
+    let server = match crate::location::ServerUrl::parse(text, &crate::store::os_login(), &passwords) {
+        Err(e) => {
+            eprintln!("keel: --db {e}");
+            return Some(64);
+        }
+        Ok(server) => server,
+    };
+    let (what, instead) = match &cli.command {
+        Some(Command::Init { shared: Some(_), .. }) => ("init --shared", "on a server, share the database through its roles instead"),
+        Some(Command::Init { force: true, .. }) => ("init --force", "drop and create the database on the server (dropdb, createdb)"),
+        Some(Command::Demo { force: true, .. }) => ("demo --force", "drop and create the database on the server (dropdb, createdb)"),
+        Some(Command::Backup { .. }) => ("backup", "use the server's own backups (pg_dump)"),
+        Some(Command::Import { dry_run: true, .. }) => ("import --dry-run", "try the import on a copy of the database (createdb -T)"),
+        _ => return None,
+    };
+    eprintln!("keel: --db {}: keel {what} works on SQLite files only; {instead}. Nothing was changed.", server.shown);
     Some(64)
 }
 
@@ -479,8 +489,15 @@ pub fn exit_code(err: &anyhow::Error) -> i32 {
         return *code;
     }
     match err.downcast_ref::<StoreError>() {
-        Some(StoreError::NotFound { .. }) => 66,
-        Some(StoreError::NotKeel { .. } | StoreError::Damaged { .. } | StoreError::Newer { .. } | StoreError::OldSqlite { .. }) => 69,
+        Some(StoreError::NotFound { .. } | StoreError::NoSchema { .. }) => 66,
+        Some(
+            StoreError::NotKeel { .. }
+            | StoreError::Damaged { .. }
+            | StoreError::Newer { .. }
+            | StoreError::OldSqlite { .. }
+            | StoreError::InUse { .. }
+            | StoreError::Unavailable(_),
+        ) => 69,
         Some(StoreError::Conflict { .. } | StoreError::Busy | StoreError::Replaced { .. }) => 75,
         Some(StoreError::Permission(_) | StoreError::ReadOnly(_) | StoreError::Refused { by_role: true, .. }) => 77,
         Some(StoreError::Database(_) | StoreError::Io(_)) => 70,
@@ -529,6 +546,9 @@ pub fn open(db: &Path) -> Result<Store> {
 
 /// Create the demo file if needed; returns its path.
 pub fn ensure_demo(db: &Path, force: bool) -> Result<bool> {
+    if crate::store::server::server_url(db).is_some() {
+        return ensure_demo_on_server(db);
+    }
     if db.exists() {
         // A demo cut off before its plan went in (keel killed right after creating the file) has
         // no history at all: it is made again rather than opened empty.
@@ -552,8 +572,22 @@ pub fn ensure_demo(db: &Path, force: bool) -> Result<bool> {
     Ok(true)
 }
 
+/// The demo in a database on a server: made in an empty database, kept if it is there already.
+/// (A demo whose plan never went in gets it now: the schema and the plan are two transactions.)
+fn ensure_demo_on_server(db: &Path) -> Result<bool> {
+    let mut store = match Store::open(db) {
+        Err(StoreError::NoSchema { .. }) => Store::create(db, true)?,
+        Err(e) => return Err(e.into()),
+        Ok(s) if s.demo && s.change_counter()? == 0 => s,
+        Ok(_) => return Ok(false),
+    };
+    let plan = crate::io::demo::plan(store.clock().today, &crate::store::os_login())?;
+    store.import_plan(plan)?;
+    Ok(true)
+}
+
 pub fn run(cli: Cli) -> Result<i32> {
-    if let Some(code) = refuse_server_url(cli.db.as_deref()) {
+    if let Some(code) = refuse_server_url(&cli) {
         return Ok(code);
     }
     let db = || cli.db.clone().unwrap_or_else(default_db);
@@ -600,6 +634,9 @@ pub fn run(cli: Cli) -> Result<i32> {
                 None => Store::create(&path, false)?,
             };
             match &shared {
+                _ if crate::store::server::server_url(&path).is_some() => {
+                    println!("created keel's schema in {}; you are {}", path.display(), store.actor.login)
+                }
                 Some(group) => println!("created {} (mode 0660, group {group}); you are {}", path.display(), store.actor.login),
                 None => println!("created {} (mode 0600); you are {}", path.display(), store.actor.login),
             }
@@ -740,7 +777,8 @@ pub fn run(cli: Cli) -> Result<i32> {
                 }
                 other => other?,
             };
-            if deep {
+            // A server checks its own pages (data checksums): there is no file to read here.
+            if deep && crate::store::server::server_url(store.path()).is_none() {
                 // Pages are checked first: damage can make the checks below fail or, worse, pass.
                 // A page check that itself runs into damage has found it too.
                 let damage = match store.quick_check() {
@@ -766,7 +804,10 @@ pub fn run(cli: Cli) -> Result<i32> {
                 CheckFormat::Text => {
                     use std::fmt::Write as _;
                     crate::io::text::write_check(&report, &mut out)?;
-                    let leftovers = crate::store::files::stale_leftovers(&crate::store::files::folder_of(store.path()));
+                    let leftovers = match crate::store::server::server_url(store.path()) {
+                        Some(_) => Vec::new(),
+                        None => crate::store::files::stale_leftovers(&crate::store::files::folder_of(store.path())),
+                    };
                     if !leftovers.is_empty() {
                         writeln!(
                             out,

@@ -267,7 +267,7 @@ impl Store {
             };
             Ok(outcome)
         };
-        let result = if dry_run { self.conn().trial(attempt) } else { self.conn().write(attempt) };
+        let result = self.conn().write_retrying(!dry_run, attempt);
         // Someone else's -wal/-shm the write cannot use: say whose and what to do.
         let result = match result {
             Err(StoreError::Database(e @ engine::Error::ReadOnly(_))) => {

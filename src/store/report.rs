@@ -213,7 +213,7 @@ impl Store {
             Some((id, _, _)) => Some(
                 ids(
                     c,
-                    "WITH RECURSIVE sub(id, depth) AS (SELECT ?1, 0 UNION SELECT u.id, sub.depth + 1 FROM units u JOIN sub ON u.parent_id = sub.id WHERE sub.depth < 16)
+                    "WITH RECURSIVE sub(id, depth) AS (SELECT CAST(?1 AS BIGINT), 0 UNION SELECT u.id, sub.depth + 1 FROM units u JOIN sub ON u.parent_id = sub.id WHERE sub.depth < 16)
                      SELECT id FROM sub",
                     [id],
                 )?
@@ -282,7 +282,7 @@ impl Store {
                     })?;
                 let serving = ids(
                     c,
-                    "SELECT l.from_id FROM links l JOIN items i ON i.id = l.from_id WHERE l.to_id = ?1 AND +i.kind = 'measure' ORDER BY i.num",
+                    "SELECT l.from_id FROM links l JOIN items i ON i.id = l.from_id WHERE l.to_id = ?1 AND i.kind || '' = 'measure' ORDER BY i.num",
                     [kr],
                 )?;
                 let measures = serving.into_iter().filter(|m| measure_set.contains(m)).map(|m| key_of(c, m)).collect::<Result<_>>()?;

@@ -501,7 +501,7 @@ impl Engine<'_> {
         if !self.all {
             let krs: Vec<i64> = {
                 let mut stmt = self.conn.prepare_cached(
-                    "WITH RECURSIVE tree(id) AS (SELECT ?1 UNION SELECT o.id FROM objectives o JOIN tree ON o.parent_id = tree.id)
+                    "WITH RECURSIVE tree(id) AS (SELECT CAST(?1 AS BIGINT) UNION SELECT o.id FROM objectives o JOIN tree ON o.parent_id = tree.id)
                      SELECT k.id FROM tree JOIN key_results k ON k.objective_id = tree.id",
                 )?;
                 let r = stmt.query_map([id], |r| r.get(0))?;

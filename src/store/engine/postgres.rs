@@ -22,8 +22,21 @@ pub(super) struct Conn {
     cache: RefCell<HashMap<String, Arc<Prepared>>>,
     in_write: Cell<bool>,
     failed_in_write: Cell<bool>,
+    /// The last failure was a serialization failure (or deadlock): the write can be run again.
+    retryable: Cell<bool>,
     changes: Cell<u64>,
+    /// Rows changed when the open write began (a write that changed none bumps no counter).
+    changes_at_begin: Cell<u64>,
+    /// Whether `keel_meta` is known to exist (writers queue on its row only then).
+    has_meta: Cell<bool>,
 }
+
+/// keel's own facts about a database on the server, which SQLite keeps in its file header
+/// (`application_id`, `user_version`, `data_version`): one row per name. Its `data_version` row is
+/// also the row writers queue on (`SELECT … FOR UPDATE` first in every write, as SQLite's
+/// `BEGIN IMMEDIATE` queues them) and is bumped by every write that changed something, so a
+/// reader polling it sees others' commits.
+const META_TABLE: &str = "CREATE TABLE IF NOT EXISTS keel_meta (name TEXT PRIMARY KEY, value BIGINT NOT NULL)";
 
 /// A statement prepared on the server, with the names of its `:name` parameters by position.
 pub(super) struct Prepared {
@@ -58,8 +71,10 @@ impl From<postgres::Error> for Error {
         if code.code().starts_with("08") || code.code().starts_with("57P") {
             return lost(&e);
         }
-        if *code == SqlState::T_R_SERIALIZATION_FAILURE || *code == SqlState::T_R_DEADLOCK_DETECTED || *code == SqlState::LOCK_NOT_AVAILABLE
-        {
+        if *code == SqlState::T_R_SERIALIZATION_FAILURE || *code == SqlState::T_R_DEADLOCK_DETECTED {
+            Error::Busy(format!("PostgreSQL: {message}"))
+        } else if *code == SqlState::LOCK_NOT_AVAILABLE {
+            // lock_timeout ran out waiting for another writer.
             Error::Busy(format!("PostgreSQL: {message}"))
         } else if *code == SqlState::UNIQUE_VIOLATION {
             Error::Other(format!("UNIQUE constraint failed: {message}"))
@@ -223,7 +238,10 @@ impl Conn {
             cache: RefCell::new(HashMap::new()),
             in_write: Cell::new(false),
             failed_in_write: Cell::new(false),
+            retryable: Cell::new(false),
             changes: Cell::new(0),
+            changes_at_begin: Cell::new(0),
+            has_meta: Cell::new(false),
         })
     }
 
@@ -233,8 +251,22 @@ impl Conn {
             if self.in_write.get() {
                 self.failed_in_write.set(true);
             }
+            self.note_retryable(&e);
             e.into()
         })
+    }
+
+    fn note_retryable(&self, e: &postgres::Error) {
+        let code = e.code();
+        if code == Some(&SqlState::T_R_SERIALIZATION_FAILURE) || code == Some(&SqlState::T_R_DEADLOCK_DETECTED) {
+            self.retryable.set(true);
+        }
+    }
+
+    /// Whether the write that just failed failed only because another write overlapped it, so
+    /// running it again (on a fresh snapshot) may succeed. Reading it clears it.
+    pub(super) fn take_retryable(&self) -> bool {
+        self.retryable.replace(false)
     }
 
     pub(super) fn cached(&self, sql: &str) -> Result<Stmt<'_>, Error> {
@@ -242,7 +274,11 @@ impl Conn {
             return Ok(Stmt { conn: self, prepared: Arc::clone(p) });
         }
         let (text, names) = rewrite_placeholders(sql);
-        let statement = self.noted(self.client.borrow_mut().prepare(&text))?;
+        // A statement the server cannot prepare is keel's bug: say which one.
+        let statement = self.noted(self.client.borrow_mut().prepare(&text)).map_err(|e| match e {
+            Error::Other(m) => Error::Other(format!("{m}, preparing: {}", text.split_whitespace().collect::<Vec<_>>().join(" "))),
+            e => e,
+        })?;
         let prepared = Arc::new(Prepared { statement, names });
         self.cache.borrow_mut().insert(sql.to_string(), Arc::clone(&prepared));
         Ok(Stmt { conn: self, prepared })
@@ -256,6 +292,14 @@ impl Conn {
         self.run_batch("BEGIN ISOLATION LEVEL SERIALIZABLE")?;
         self.in_write.set(true);
         self.failed_in_write.set(false);
+        self.retryable.set(false);
+        self.changes_at_begin.set(self.changes.get());
+        if self.has_meta.get() {
+            // Queue behind the write in progress. The snapshot is taken before the wait, so when
+            // that write commits (and bumps the row) this one fails as a serialization failure at
+            // once and is run again on a fresh snapshot, instead of failing late.
+            self.cached("SELECT value FROM keel_meta WHERE name = 'data_version' FOR UPDATE")?.start(crate::params![])?;
+        }
         Ok(())
     }
 
@@ -266,9 +310,66 @@ impl Conn {
             self.rollback()?;
             return Err(Error::Other("a statement failed inside the write, so PostgreSQL rolled all of it back: nothing was saved".into()));
         }
+        if self.has_meta.get() && self.changes.get() != self.changes_at_begin.get() {
+            let bumped = self.cached("UPDATE keel_meta SET value = value + 1 WHERE name = 'data_version'")?.run(crate::params![]);
+            if let Err(e) = bumped {
+                self.rollback()?;
+                return Err(e);
+            }
+        }
         let r = self.client.borrow_mut().batch_execute("COMMIT");
         self.in_write.set(false);
+        if let Err(e) = &r {
+            self.note_retryable(e);
+        }
         Ok(r?)
+    }
+
+    /// Whether `keel_meta` is there, without an error when it is not (an error would doom an
+    /// open write).
+    fn meta_exists(&self) -> Result<bool, Error> {
+        if self.has_meta.get() {
+            return Ok(true);
+        }
+        let mut rows = self.cached("SELECT to_regclass('keel_meta') IS NOT NULL")?.start(crate::params![])?;
+        let exists = matches!(rows.next(), Some([Value::Integer(1)]));
+        self.has_meta.set(exists);
+        Ok(exists)
+    }
+
+    /// One of keel's facts about this database (0 when it was never recorded).
+    pub(super) fn meta(&self, name: &str) -> Result<i64, Error> {
+        if !self.meta_exists()? {
+            return Ok(0);
+        }
+        let mut rows = self.cached("SELECT value FROM keel_meta WHERE name = ?1")?.start([name])?;
+        Ok(match rows.next() {
+            Some([Value::Integer(v)]) => *v,
+            _ => 0,
+        })
+    }
+
+    /// Record one of keel's facts (inside the migration's transaction).
+    pub(super) fn set_meta(&self, name: &str, value: i64) -> Result<(), Error> {
+        if !self.meta_exists()? {
+            self.run_batch(META_TABLE)?;
+            self.cached("INSERT INTO keel_meta (name, value) VALUES ('data_version', 0) ON CONFLICT (name) DO NOTHING")?.run(crate::params![])?;
+            self.has_meta.set(true);
+        }
+        self.cached("INSERT INTO keel_meta (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = excluded.value")?
+            .run(crate::params![name, value])?;
+        Ok(())
+    }
+
+    /// Whether the database (its current schema) holds any table, view or sequence.
+    pub(super) fn holds_tables(&self) -> Result<bool, Error> {
+        let mut rows = self
+            .cached(
+                "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                  WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'v', 'm', 'p', 'f', 'S'))",
+            )?
+            .start(crate::params![])?;
+        Ok(matches!(rows.next(), Some([Value::Integer(1)])))
     }
 
     pub(super) fn rollback(&self) -> Result<(), Error> {
@@ -277,6 +378,8 @@ impl Conn {
         }
         self.in_write.set(false);
         self.failed_in_write.set(false);
+        // A rolled-back write may have created keel_meta (a migration): ask again next time.
+        self.has_meta.set(false);
         Ok(self.client.borrow_mut().batch_execute("ROLLBACK")?)
     }
 

@@ -1,0 +1,89 @@
+//! keel on a PostgreSQL server through its command line: `keel init` and `keel demo` make the
+//! schema in an empty database (and refuse one that is not), and the same plan gives the same
+//! `keel check --format json` and `keel export` on a server as in a file. Each test's database is
+//! its own (see common::pg); without `KEEL_TEST_PG_URL` the tests say they were skipped.
+
+mod common;
+
+use common::pg::{Database, Engine};
+use common::Keel;
+
+fn demo_on_both(test: &str) -> Option<(Keel, Keel)> {
+    let server = Keel::demo_on_engine(Engine::Postgres, test)?;
+    Some((Keel::demo(), server))
+}
+
+#[test]
+fn the_demo_round_trip_gives_the_same_check_and_export_on_a_server_as_in_a_file() {
+    let Some((file, server)) = demo_on_both("demo_round_trip") else { return };
+    let check = |k: &Keel| {
+        let r = k.run(&["check", "--format", "json"]);
+        assert!(r.code == 0 || r.code == 1, "keel check: {r:?}");
+        r.stdout
+    };
+    assert_eq!(check(&server), check(&file), "keel check --format json differs between the engines");
+    let (exported, from_file) = (server.export(), file.export());
+    assert!(exported.contains("\"measures\""), "{exported}");
+    assert_eq!(exported, from_file, "keel export differs between the engines");
+    // A second `keel demo` uses the demo that is there.
+    server.run(&["demo", "--no-open"]).ok().stdout_has(&["using the existing demo database"]);
+}
+
+#[test]
+fn an_exported_plan_imported_into_an_empty_server_database_exports_the_same() {
+    let Some((file, _server)) = demo_on_both("plan_import") else { return };
+    let Some(target) = Keel::init_on(Engine::Postgres, "plan_import_target") else { return };
+    let plan = file.path("plan.json");
+    std::fs::write(&plan, file.export()).unwrap();
+    target.run(&["import", plan.to_str().unwrap()]).ok();
+    assert_eq!(target.export(), file.export());
+}
+
+#[test]
+fn edits_on_a_server_keep_the_write_paths_guarantees() {
+    let Some(k) = Keel::demo_on_engine(Engine::Postgres, "edits") else { return };
+    k.run(&["set", "M-1", "actual=1234.50", "--period", common::WEEK]).ok().stdout_has(&["M-1: saved"]);
+    let detail = k.show("M-1");
+    assert_eq!(common::value_row(&detail, common::WEEK)["actual"], "1234.50", "exact decimals through NUMERIC");
+    // A stale version is a conflict (75), and nothing changes.
+    let version = detail["version"].as_i64().expect("a version");
+    k.run(&["set", "M-1", "title=Renamed", "--if-version", &(version - 1).to_string()]).code(75).stderr_has(&["conflict"]);
+    k.run(&["set", "M-1", "title=Renamed", "--if-version", &version.to_string()]).ok();
+    assert_eq!(common::field(&k.show("M-1"), "title"), "Renamed");
+    // Bad input is refused whole, as on a file.
+    k.run(&["set", "M-1", "actual=twelve", "--period", common::WEEK]).code(65);
+    k.run(&["audit", "verify"]).ok().stdout_has(&["audit log intact"]);
+    k.run(&["log", "M-1", "--format", "json"]).ok();
+}
+
+#[test]
+fn init_makes_the_schema_only_in_an_empty_database() {
+    let Some(k) = Keel::blank_on(Engine::Postgres, "init", None) else { return };
+    k.run(&["check"]).code(66).stderr_has(&["no keel database there", "keel init --db"]);
+    k.run(&["init"]).ok().stdout_has(&["created keel's schema in"]);
+    k.run(&["init"]).code(69).stderr_has(&["holds a keel database already"]);
+    k.run(&["whoami"]).ok();
+
+    let Some(other) = Database::new("init_other") else { return };
+    other.client().batch_execute("CREATE TABLE invoices (id int)").unwrap();
+    let r = common::run(common::keel(k.dir.path()), &["--db", &other.url, "init"]);
+    r.code(69).stderr_has(&["not empty"]);
+    let r = common::run(common::keel(k.dir.path()), &["--db", &other.url, "check"]);
+    r.code(69).stderr_has(&["not a keel database"]);
+    let tables: i64 = other.client().query_one("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'", &[]).unwrap().get(0);
+    assert_eq!(tables, 1, "nothing was added to another program's database");
+}
+
+#[test]
+fn commands_that_work_on_files_only_are_refused_by_name_on_a_server() {
+    let Some(k) = Keel::demo_on_engine(Engine::Postgres, "file_only") else { return };
+    for (args, what) in [
+        (&["backup", "copy.keel"][..], "keel backup"),
+        (&["init", "--force"][..], "keel init --force"),
+        (&["demo", "--force", "--no-open"][..], "keel demo --force"),
+        (&["import", "--dry-run", "plan.json"][..], "keel import --dry-run"),
+    ] {
+        k.run(args).code(64).stderr_has(&[what, "SQLite files only", "Nothing was changed"]);
+    }
+    assert!(!k.path("copy.keel").exists());
+}
