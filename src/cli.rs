@@ -465,7 +465,6 @@ fn refuse_server_url(cli: &Cli) -> Option<i32> {
         Some(Command::Init { force: true, .. }) => ("init --force", "drop and create the database on the server (dropdb, createdb)"),
         Some(Command::Demo { force: true, .. }) => ("demo --force", "drop and create the database on the server (dropdb, createdb)"),
         Some(Command::Backup { .. }) => ("backup", "use the server's own backups (pg_dump)"),
-        Some(Command::Import { dry_run: true, .. }) => ("import --dry-run", "try the import on a copy of the database (createdb -T)"),
         _ => return None,
     };
     eprintln!("keel: --db {}: keel {what} works on SQLite files only; {instead}. Nothing was changed.", server.shown);

@@ -81,7 +81,6 @@ fn commands_that_work_on_files_only_are_refused_by_name_on_a_server() {
         (&["backup", "copy.keel"][..], "keel backup"),
         (&["init", "--force"][..], "keel init --force"),
         (&["demo", "--force", "--no-open"][..], "keel demo --force"),
-        (&["import", "--dry-run", "plan.json"][..], "keel import --dry-run"),
     ] {
         k.run(args).code(64).stderr_has(&[what, "SQLite files only", "Nothing was changed"]);
     }

@@ -566,7 +566,7 @@ fn import_inner(ctx: &mut Ctx, plan: &Plan) -> Result<()> {
         if bad.iter().any(|p| &p.name == name) {
             continue;
         }
-        tx.prepare_cached("INSERT INTO settings (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = excluded.value, version = version + 1")?.execute(params![name, value])?;
+        tx.prepare_cached("INSERT INTO settings (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = excluded.value, version = settings.version + 1")?.execute(params![name, value])?;
     }
     check_imported_rules(ctx, plan, &ids, &mut problems)?;
     if !problems.0.is_empty() {
@@ -899,6 +899,15 @@ impl Store {
     /// Load a plan through the write path. Into a file that has people already, only a PMO
     /// administrator may import; an empty file accepts its first plan from whoever created it.
     pub fn import_plan(&mut self, plan: Plan) -> Result<super::EditOutcome> {
+        self.import_plan_or_try(plan, false)
+    }
+
+    /// What [`Store::import_plan`] would do, rolled back: nothing is written.
+    pub fn try_import_plan(&mut self, plan: Plan) -> Result<super::EditOutcome> {
+        self.import_plan_or_try(plan, true)
+    }
+
+    fn import_plan_or_try(&mut self, plan: Plan, dry_run: bool) -> Result<super::EditOutcome> {
         let has_people: bool = self.conn().query_row("SELECT EXISTS (SELECT 1 FROM people)", [], |r| r.get(0))?;
         if has_people && !self.actor.pmo_admin {
             return Err(StoreError::Permission(format!(
@@ -906,7 +915,11 @@ impl Store {
                 self.actor.display()
             )));
         }
-        let outcome = self.edit_trusted(super::Edit::one(super::Change::ImportPlan(Box::new(plan))))?;
+        let edit = super::Edit::one(super::Change::ImportPlan(Box::new(plan)));
+        if dry_run {
+            return self.edit_trusted_dry_run(edit);
+        }
+        let outcome = self.edit_trusted(edit)?;
         // People now exist: find out again who the acting login is.
         let login = self.actor.login.clone();
         if self.demo {

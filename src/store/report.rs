@@ -304,7 +304,7 @@ impl Store {
             };
             let kpis = ids(
                 c,
-                "SELECT DISTINCT k.id FROM kpis k JOIN links l ON l.from_id = k.id JOIN items i ON i.id = k.id
+                "SELECT DISTINCT k.id, i.num FROM kpis k JOIN links l ON l.from_id = k.id JOIN items i ON i.id = k.id
                  WHERE l.to_id = ?1 OR l.to_id IN (SELECT id FROM key_results WHERE objective_id = ?1) ORDER BY i.num",
                 [oid],
             )?

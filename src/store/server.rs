@@ -99,3 +99,15 @@ pub(super) fn reader(of: &Store, url: &str) -> Result<Store> {
         ..store(conn, url, of.demo)
     })
 }
+
+/// A short name for the database, for report headers and calendar names: a file's name, or a
+/// server database's name (never the whole URL, which names a socket folder or host too).
+pub fn source_name(path: &Path) -> String {
+    match server_url(path) {
+        Some(url) => ServerUrl::parse(url, &super::os_login(), &PasswordSources::default())
+            .ok()
+            .and_then(|s| s.config.get_dbname().map(str::to_string))
+            .unwrap_or_else(|| "keel".into()),
+        None => path.file_name().and_then(|n| n.to_str()).unwrap_or("keel.db").to_string(),
+    }
+}

@@ -7,7 +7,7 @@ use super::{Db, Engine, Error, Param, ParamList, Params, Value, ValueRef};
 use crate::location::ServerUrl;
 use bytes::BytesMut;
 use postgres::error::SqlState;
-use postgres::types::{IsNull, ToSql, Type};
+use postgres::types::{FromSql, IsNull, ToSql, Type};
 use postgres::{Client, NoTls, Statement};
 use rust_decimal::Decimal;
 use std::cell::{Cell, RefCell};
@@ -446,6 +446,27 @@ impl Rows {
     }
 }
 
+/// A NUMERIC with the scale the server keeps for it (`0.00` stays `0.00`: the driver's decimal
+/// drops the scale of a zero), so a value reads back as the text it was stored from.
+struct Exact(Decimal);
+
+impl<'a> postgres::types::FromSql<'a> for Exact {
+    fn from_sql(ty: &Type, raw: &'a [u8]) -> Result<Exact, Box<dyn std::error::Error + Sync + Send>> {
+        let mut d = Decimal::from_sql(ty, raw)?;
+        // The binary form: digit count, weight, sign, then the display scale.
+        if let Some(scale) = raw.get(6..8).map(|b| u32::from(u16::from_be_bytes([b[0], b[1]]))) {
+            if scale > d.scale() {
+                d.rescale(scale);
+            }
+        }
+        Ok(Exact(d))
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        *ty == Type::NUMERIC
+    }
+}
+
 /// A row in keel's terms: whole numbers and booleans as integers, NUMERIC as its exact decimal
 /// text (what [`crate::domain::Num`] reads), text as text, floats as reals, bytea as a blob.
 fn owned_row(row: &postgres::Row) -> Result<Vec<Value>, Error> {
@@ -460,7 +481,7 @@ fn owned_row(row: &postgres::Row) -> Result<Vec<Value>, Error> {
                 Type::BOOL => row.try_get::<_, Option<bool>>(i).map(|v| v.map(|b| Value::Integer(b.into()))),
                 Type::FLOAT4 => row.try_get::<_, Option<f32>>(i).map(|v| v.map(|f| Value::Real(f.into()))),
                 Type::FLOAT8 => row.try_get::<_, Option<f64>>(i).map(|v| v.map(Value::Real)),
-                Type::NUMERIC => row.try_get::<_, Option<Decimal>>(i).map(|v| v.map(|d| Value::Text(d.to_string()))),
+                Type::NUMERIC => row.try_get::<_, Option<Exact>>(i).map(|v| v.map(|d| Value::Text(d.0.to_string()))),
                 Type::BYTEA => row.try_get::<_, Option<Vec<u8>>>(i).map(|v| v.map(Value::Blob)),
                 _ if <String as postgres::types::FromSql>::accepts(ty) => row.try_get::<_, Option<String>>(i).map(|v| v.map(Value::Text)),
                 _ => return Err(Error::Column { index: i, why: format!("PostgreSQL type {ty} is not one keel reads") }),
