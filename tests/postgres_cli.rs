@@ -87,3 +87,27 @@ fn commands_that_work_on_files_only_are_refused_by_name_on_a_server() {
     }
     assert!(!k.path("copy.keel").exists());
 }
+
+#[test]
+fn concurrent_writers_queue_and_none_is_lost_or_refused_as_busy() {
+    let Some(k) = Keel::demo_on_engine(Engine::Postgres, "writers") else { return };
+    let before = k.run(&["log", "--limit", "0", "--format", "json"]).ok().json().as_array().unwrap().len();
+    std::thread::scope(|s| {
+        for writer in 1..=4 {
+            let k = &k;
+            s.spawn(move || {
+                for i in 1..=8 {
+                    let value = format!("actual={i}.{writer}0");
+                    k.run(&["set", &format!("M-{writer}"), &value, "--period", common::WEEK]).ok();
+                }
+            });
+        }
+    });
+    let log = k.run(&["log", "--limit", "0", "--format", "json"]).ok().json();
+    let edits = log.as_array().unwrap()[before..].iter().filter(|r| r["field"] == format!("actual@{}", common::WEEK)).count();
+    assert_eq!(edits, 32, "every edit is in the log once");
+    for writer in 1..=4 {
+        assert_eq!(common::value_row(&k.show(&format!("M-{writer}")), common::WEEK)["actual"], format!("8.{writer}0"));
+    }
+    k.run(&["audit", "verify"]).ok();
+}

@@ -7,7 +7,7 @@ use super::{Db, Engine, Error, Param, ParamList, Params, Value, ValueRef};
 use crate::location::ServerUrl;
 use bytes::BytesMut;
 use postgres::error::SqlState;
-use postgres::types::{FromSql, IsNull, ToSql, Type};
+use postgres::types::{IsNull, ToSql, Type};
 use postgres::{Client, NoTls, Statement};
 use rust_decimal::Decimal;
 use std::cell::{Cell, RefCell};
@@ -27,8 +27,10 @@ pub(super) struct Conn {
     changes: Cell<u64>,
     /// Rows changed when the open write began (a write that changed none bumps no counter).
     changes_at_begin: Cell<u64>,
-    /// Whether `keel_meta` is known to exist (writers queue on its row only then).
+    /// Whether `keel_meta` is known to exist (writers queue on its row only then), and whether
+    /// it was when the open write began (a rollback forgets only a table the write created).
     has_meta: Cell<bool>,
+    meta_at_begin: Cell<bool>,
 }
 
 /// keel's own facts about a database on the server, which SQLite keeps in its file header
@@ -242,6 +244,7 @@ impl Conn {
             changes: Cell::new(0),
             changes_at_begin: Cell::new(0),
             has_meta: Cell::new(false),
+            meta_at_begin: Cell::new(false),
         })
     }
 
@@ -294,11 +297,18 @@ impl Conn {
         self.failed_in_write.set(false);
         self.retryable.set(false);
         self.changes_at_begin.set(self.changes.get());
+        self.meta_at_begin.set(self.has_meta.get());
         if self.has_meta.get() {
             // Queue behind the write in progress. The snapshot is taken before the wait, so when
             // that write commits (and bumps the row) this one fails as a serialization failure at
             // once and is run again on a fresh snapshot, instead of failing late.
-            self.cached("SELECT value FROM keel_meta WHERE name = 'data_version' FOR UPDATE")?.start(crate::params![])?;
+            let queued = self.cached("SELECT value FROM keel_meta WHERE name = 'data_version' FOR UPDATE").and_then(|mut s| s.start(crate::params![]));
+            if let Err(e) = queued {
+                let retryable = self.retryable.get();
+                self.rollback()?;
+                self.retryable.set(retryable);
+                return Err(e);
+            }
         }
         Ok(())
     }
@@ -378,8 +388,8 @@ impl Conn {
         }
         self.in_write.set(false);
         self.failed_in_write.set(false);
-        // A rolled-back write may have created keel_meta (a migration): ask again next time.
-        self.has_meta.set(false);
+        // A rolled-back write may have created keel_meta (a migration): that one is gone again.
+        self.has_meta.set(self.meta_at_begin.get());
         Ok(self.client.borrow_mut().batch_execute("ROLLBACK")?)
     }
 
