@@ -32,6 +32,4 @@ fn a_gap_just_inside_a_threshold_is_printed_inside_it_everywhere(engine: Engine)
     assert_eq!((e["tier"].as_i64(), e["relative"].as_str()), (Some(3), Some("-0.2000")));
 }
 
-crate::on_both_engines!(
-    a_gap_just_inside_a_threshold_is_printed_inside_it_everywhere
-);
+crate::on_both_engines!(a_gap_just_inside_a_threshold_is_printed_inside_it_everywhere);

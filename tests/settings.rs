@@ -136,6 +136,4 @@ fn the_organisations_timezone_decides_today_for_everyone() {
     run(cmd, &["set", "M-1", "comment=typed on Monday in Auckland"]).ok().stdout_has(&["2026-W49"]);
 }
 
-crate::on_both_engines!(
-    shares_may_be_written_as_percentages_and_are_used
-);
+crate::on_both_engines!(shares_may_be_written_as_percentages_and_are_used);

@@ -52,9 +52,13 @@ fn query(conn: &Db, want: Want, prefix: &str) -> DbResult<Vec<(String, String)>>
             true,
         ),
         Want::Login => (format!("SELECT login, name FROM people WHERE {} ORDER BY login LIMIT ?2", conn.starts_with("login", 1)), false),
-        Want::Person => (format!("SELECT i.key, p.name FROM people p JOIN items i ON i.id = p.id WHERE {key} ORDER BY i.num LIMIT ?2"), true),
+        Want::Person => {
+            (format!("SELECT i.key, p.name FROM people p JOIN items i ON i.id = p.id WHERE {key} ORDER BY i.num LIMIT ?2"), true)
+        }
         Want::Unit => (format!("SELECT i.key, u.name FROM units u JOIN items i ON i.id = u.id WHERE {key} ORDER BY i.num LIMIT ?2"), true),
-        Want::Cycle => (format!("SELECT i.key, c.name FROM cycles c JOIN items i ON i.id = c.id WHERE {key} ORDER BY i.num LIMIT ?2"), true),
+        Want::Cycle => {
+            (format!("SELECT i.key, c.name FROM cycles c JOIN items i ON i.id = c.id WHERE {key} ORDER BY i.num LIMIT ?2"), true)
+        }
     };
     let Some(pattern) = conn.prefix_pattern(&if upper { prefix.to_uppercase() } else { prefix.to_string() }) else { return Ok(vec![]) };
     let mut stmt = conn.prepare(&sql)?;

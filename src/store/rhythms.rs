@@ -336,7 +336,8 @@ impl Store {
     pub fn beneath_objective(&self, key: &ItemKey) -> Result<Beneath> {
         let c = self.conn();
         let id = resolve(c, key)?;
-        const UNDER: &str = "WITH RECURSIVE objs(id) AS (SELECT CAST(?1 AS BIGINT) UNION SELECT o.id FROM objectives o JOIN objs ON o.parent_id = objs.id),
+        const UNDER: &str =
+            "WITH RECURSIVE objs(id) AS (SELECT CAST(?1 AS BIGINT) UNION SELECT o.id FROM objectives o JOIN objs ON o.parent_id = objs.id),
             krs AS (SELECT id FROM key_results WHERE objective_id IN (SELECT id FROM objs)),
             under AS (SELECT id FROM krs UNION SELECT l.from_id FROM links l WHERE l.to_id IN (SELECT id FROM krs)
                       UNION SELECT l.from_id FROM links l WHERE l.to_id IN (SELECT id FROM objs))";

@@ -302,7 +302,9 @@ impl Conn {
             // Queue behind the write in progress. The snapshot is taken before the wait, so when
             // that write commits (and bumps the row) this one fails as a serialization failure at
             // once and is run again on a fresh snapshot, instead of failing late.
-            let queued = self.cached("SELECT value FROM keel_meta WHERE name = 'data_version' FOR UPDATE").and_then(|mut s| s.start(crate::params![]));
+            let queued = self
+                .cached("SELECT value FROM keel_meta WHERE name = 'data_version' FOR UPDATE")
+                .and_then(|mut s| s.start(crate::params![]));
             if let Err(e) = queued {
                 let retryable = self.retryable.get();
                 self.rollback()?;
@@ -363,7 +365,8 @@ impl Conn {
     pub(super) fn set_meta(&self, name: &str, value: i64) -> Result<(), Error> {
         if !self.meta_exists()? {
             self.run_batch(META_TABLE)?;
-            self.cached("INSERT INTO keel_meta (name, value) VALUES ('data_version', 0) ON CONFLICT (name) DO NOTHING")?.run(crate::params![])?;
+            self.cached("INSERT INTO keel_meta (name, value) VALUES ('data_version', 0) ON CONFLICT (name) DO NOTHING")?
+                .run(crate::params![])?;
             self.has_meta.set(true);
         }
         self.cached("INSERT INTO keel_meta (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = excluded.value")?
