@@ -19,6 +19,7 @@ mod listing;
 mod lists;
 mod man;
 mod out_file;
+mod server;
 mod settings;
 pub mod stdout;
 pub use formats::{ExportFormat, ExportWhat, ReportFormat};
@@ -447,30 +448,6 @@ pub enum AuditAction {
     },
 }
 
-/// A `postgres://` URL as `--db`: read as libpq would, so a password in it (or anything keel
-/// cannot read) is refused at once and the URL is never mistaken for a path; then the few commands
-/// that work on SQLite files only are refused by name (exit 64), before anything is touched.
-fn refuse_server_url(cli: &Cli) -> Option<i32> {
-    let text = cli.db.as_deref()?.to_str().filter(|t| crate::location::is_server_url(t))?;
-    let passwords = crate::location::PasswordSources::from_env();
-    let server = match crate::location::ServerUrl::parse(text, &crate::store::os_login(), &passwords) {
-        Err(e) => {
-            eprintln!("keel: --db {e}");
-            return Some(64);
-        }
-        Ok(server) => server,
-    };
-    let (what, instead) = match &cli.command {
-        Some(Command::Init { shared: Some(_), .. }) => ("init --shared", "on a server, share the database through its roles instead"),
-        Some(Command::Init { force: true, .. }) => ("init --force", "drop and create the database on the server (dropdb, createdb)"),
-        Some(Command::Demo { force: true, .. }) => ("demo --force", "drop and create the database on the server (dropdb, createdb)"),
-        Some(Command::Backup { .. }) => ("backup", "use the server's own backups (pg_dump)"),
-        _ => return None,
-    };
-    eprintln!("keel: --db {}: keel {what} works on SQLite files only; {instead}. Nothing was changed.", server.shown);
-    Some(64)
-}
-
 /// An error that knows its exit code.
 #[derive(Debug)]
 pub struct Exit(pub i32);
@@ -546,7 +523,7 @@ pub fn open(db: &Path) -> Result<Store> {
 /// Create the demo file if needed; returns its path.
 pub fn ensure_demo(db: &Path, force: bool) -> Result<bool> {
     if crate::store::server::server_url(db).is_some() {
-        return ensure_demo_on_server(db);
+        return server::ensure_demo(db);
     }
     if db.exists() {
         // A demo cut off before its plan went in (keel killed right after creating the file) has
@@ -571,22 +548,8 @@ pub fn ensure_demo(db: &Path, force: bool) -> Result<bool> {
     Ok(true)
 }
 
-/// The demo in a database on a server: made in an empty database, kept if it is there already.
-/// (A demo whose plan never went in gets it now: the schema and the plan are two transactions.)
-fn ensure_demo_on_server(db: &Path) -> Result<bool> {
-    let mut store = match Store::open(db) {
-        Err(StoreError::NoSchema { .. }) => Store::create(db, true)?,
-        Err(e) => return Err(e.into()),
-        Ok(s) if s.demo && s.change_counter()? == 0 => s,
-        Ok(_) => return Ok(false),
-    };
-    let plan = crate::io::demo::plan(store.clock().today, &crate::store::os_login())?;
-    store.import_plan(plan)?;
-    Ok(true)
-}
-
 pub fn run(cli: Cli) -> Result<i32> {
-    if let Some(code) = refuse_server_url(&cli) {
+    if let Some(code) = server::refuse_server_url(&cli) {
         return Ok(code);
     }
     let db = || cli.db.clone().unwrap_or_else(default_db);
