@@ -111,3 +111,16 @@ fn concurrent_writers_queue_and_none_is_lost_or_refused_as_busy() {
     }
     k.run(&["audit", "verify"]).ok();
 }
+
+#[test]
+fn a_writer_kept_waiting_too_long_is_told_busy_and_nothing_is_saved() {
+    let Some(k) = Keel::demo_on_engine(Engine::Postgres, "busy") else { return };
+    // Another writer holds the row every write queues on, and does not let go.
+    let mut holder = k.server.as_ref().unwrap().client();
+    let mut other = holder.transaction().unwrap();
+    other.query("SELECT value FROM keel_meta WHERE name = 'data_version' FOR UPDATE", &[]).unwrap();
+    k.run(&["set", "M-1", "title=Never saved"]).code(75).stderr_has(&["busy", "Nothing was saved"]);
+    other.rollback().unwrap();
+    assert_ne!(common::field(&k.show("M-1"), "title"), "Never saved");
+    k.run(&["set", "M-1", "title=Saved once free"]).ok();
+}

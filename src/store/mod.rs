@@ -88,7 +88,7 @@ pub enum StoreError {
     ReadOnly(String),
     #[error("{0}")]
     Import(String),
-    #[error("the keel file is busy: another keel is writing to it. Nothing was saved; try again in a moment.")]
+    #[error("the keel database is busy: another keel is writing to it. Nothing was saved; try again in a moment.")]
     Busy,
     #[error("{path}: {why} since keel opened it. Nothing was saved; reopen keel to work on the file that is there now.")]
     Replaced { path: String, why: String },
