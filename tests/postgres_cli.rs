@@ -76,6 +76,15 @@ fn init_makes_the_schema_only_in_an_empty_database() {
 }
 
 #[test]
+fn init_refuses_a_database_that_sorts_text_by_a_language() {
+    let Some(k) = Keel::blank_on(Engine::Postgres, "init_locale", None) else { return };
+    // Keys, names and periods sort byte by byte in a file; German rules would list them otherwise.
+    k.server.as_ref().unwrap().remake("TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'de' LOCALE 'C.UTF-8'");
+    k.run(&["init"]).code(69).stderr_has(&["sorts text by the locale de (ICU)", "LOCALE 'C.UTF-8'", "Nothing was changed"]);
+    k.run(&["check"]).code(66);
+}
+
+#[test]
 fn commands_that_work_on_files_only_are_refused_by_name_on_a_server() {
     let Some(k) = Keel::demo_on_engine(Engine::Postgres, "file_only") else { return };
     for (args, what) in [

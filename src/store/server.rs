@@ -72,6 +72,15 @@ pub(super) fn create(url: &str, demo: bool) -> Result<Store> {
             why: "the database is not empty (it holds tables of another program); keel creates its schema only in an empty database".into(),
         });
     }
+    if let Some(collate) = conn.collation_not_bytewise()? {
+        return Err(StoreError::InUse {
+            path: url.to_string(),
+            why: format!(
+                "the database sorts text by the locale {collate}, and keel sorts keys and names byte by byte as in a file; \
+                 make it with the C.UTF-8 locale: CREATE DATABASE name LOCALE 'C.UTF-8' TEMPLATE template0"
+            ),
+        });
+    }
     configure(&conn)?;
     conn.write(|tx| {
         migrations::migrate(tx, 0)?;

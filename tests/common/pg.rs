@@ -66,6 +66,13 @@ impl Database {
         Some(Database { url, name, admin })
     }
 
+    /// Make the database again, empty, with `options` after its name (a locale, say).
+    pub fn remake(&self, options: &str) {
+        let mut client = server(&self.admin).config.connect(postgres::NoTls).expect("the test server accepts a connection");
+        client.batch_execute(&format!("DROP DATABASE \"{}\" WITH (FORCE)", self.name)).unwrap();
+        client.batch_execute(&format!("CREATE DATABASE \"{}\" {options}", self.name)).unwrap();
+    }
+
     /// A client straight to the database, for looking underneath keel.
     pub fn client(&self) -> postgres::Client {
         server(&self.url).config.connect(postgres::NoTls).expect("connect to the test's database")

@@ -297,6 +297,28 @@ impl Db {
         Ok(self.sqlite("the data version")?.pragma_query_value(None, "data_version", |r| r.get(0))?)
     }
 
+    /// The database's text ordering when it is not byte by byte (SQLite's, and that of a
+    /// PostgreSQL database made with the C or C.UTF-8 locale): keys, names and periods must sort
+    /// the same on every engine, or the same plan would list differently.
+    pub fn collation_not_bytewise(&self) -> Result<Option<String>, Error> {
+        if self.postgres().is_none() {
+            return Ok(None);
+        }
+        // PostgreSQL 15 may take the ordering from ICU instead of the C library (the column is
+        // read through JSON so that older servers, which have no such column, answer too).
+        let (collate, provider, icu): (String, String, Option<String>) = self.query_row(
+            "SELECT datcollate::text, COALESCE(to_jsonb(d) ->> 'datlocprovider', 'c'), to_jsonb(d) ->> 'daticulocale'
+               FROM pg_database d WHERE datname = current_database()",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        if provider != "c" {
+            return Ok(Some(format!("{} (ICU)", icu.unwrap_or_default())));
+        }
+        let bytewise = ["c", "posix", "c.utf-8", "c.utf8"].contains(&collate.to_ascii_lowercase().as_str());
+        Ok((!bytewise).then_some(collate))
+    }
+
     /// Whether the database holds any table at all (a server database keel may claim must not).
     pub fn holds_tables(&self) -> Result<bool, Error> {
         if let Some(pg) = self.postgres() {
