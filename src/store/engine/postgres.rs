@@ -25,8 +25,6 @@ pub(super) struct Conn {
     /// The last failure was a serialization failure (or deadlock): the write can be run again.
     retryable: Cell<bool>,
     changes: Cell<u64>,
-    /// Rows changed when the open write began (a write that changed none bumps no counter).
-    changes_at_begin: Cell<u64>,
     /// Whether `keel_meta` is known to exist (writers queue on its row only then), and whether
     /// it was when the open write began (a rollback forgets only a table the write created).
     has_meta: Cell<bool>,
@@ -36,8 +34,8 @@ pub(super) struct Conn {
 /// keel's own facts about a database on the server, which SQLite keeps in its file header
 /// (`application_id`, `user_version`, `data_version`): one row per name. Its `data_version` row is
 /// also the row writers queue on (`SELECT … FOR UPDATE` first in every write, as SQLite's
-/// `BEGIN IMMEDIATE` queues them) and is bumped by every write that changed something, so a
-/// reader polling it sees others' commits.
+/// `BEGIN IMMEDIATE` queues them) and is bumped by every committed write, so a reader polling it
+/// sees others' commits.
 const META_TABLE: &str = "CREATE TABLE IF NOT EXISTS keel_meta (name TEXT PRIMARY KEY, value BIGINT NOT NULL)";
 
 /// A statement prepared on the server, with the names of its `:name` parameters by position.
@@ -73,10 +71,10 @@ impl From<postgres::Error> for Error {
         if code.code().starts_with("08") || code.code().starts_with("57P") {
             return lost(&e);
         }
-        if *code == SqlState::T_R_SERIALIZATION_FAILURE || *code == SqlState::T_R_DEADLOCK_DETECTED {
-            Error::Busy(format!("PostgreSQL: {message}"))
-        } else if *code == SqlState::LOCK_NOT_AVAILABLE {
-            // lock_timeout ran out waiting for another writer.
+        // Overlapping writes (retried by the write path), or lock_timeout run out waiting for
+        // another writer.
+        if *code == SqlState::T_R_SERIALIZATION_FAILURE || *code == SqlState::T_R_DEADLOCK_DETECTED || *code == SqlState::LOCK_NOT_AVAILABLE
+        {
             Error::Busy(format!("PostgreSQL: {message}"))
         } else if *code == SqlState::UNIQUE_VIOLATION {
             Error::Other(format!("UNIQUE constraint failed: {message}"))
@@ -242,7 +240,6 @@ impl Conn {
             failed_in_write: Cell::new(false),
             retryable: Cell::new(false),
             changes: Cell::new(0),
-            changes_at_begin: Cell::new(0),
             has_meta: Cell::new(false),
             meta_at_begin: Cell::new(false),
         })
@@ -296,7 +293,6 @@ impl Conn {
         self.in_write.set(true);
         self.failed_in_write.set(false);
         self.retryable.set(false);
-        self.changes_at_begin.set(self.changes.get());
         self.meta_at_begin.set(self.has_meta.get());
         if self.has_meta.get() {
             // Queue behind the write in progress. The snapshot is taken before the wait, so when
@@ -322,7 +318,9 @@ impl Conn {
             self.rollback()?;
             return Err(Error::Other("a statement failed inside the write, so PostgreSQL rolled all of it back: nothing was saved".into()));
         }
-        if self.has_meta.get() && self.changes.get() != self.changes_at_begin.get() {
+        // Every committed write bumps it (a trial never commits): rows an INSERT … RETURNING
+        // made are not counted as changes, so "changed nothing" cannot be told reliably.
+        if self.has_meta.get() {
             let bumped = self.cached("UPDATE keel_meta SET value = value + 1 WHERE name = 'data_version'")?.run(crate::params![]);
             if let Err(e) = bumped {
                 self.rollback()?;

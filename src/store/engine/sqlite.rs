@@ -289,7 +289,7 @@ impl Db {
     }
 
     /// A number that changes whenever another connection commits to the database (on
-    /// PostgreSQL: a counter every write that changed something bumps, this connection's too).
+    /// PostgreSQL: a counter every committed write bumps, this connection's too).
     pub fn data_version(&self) -> Result<i64, Error> {
         if let Some(pg) = self.postgres() {
             return pg.meta("data_version");
