@@ -21,6 +21,7 @@ mod lists;
 mod man;
 mod out_file;
 mod restore;
+mod server;
 mod settings;
 pub mod stdout;
 mod sync;
@@ -490,21 +491,6 @@ pub enum AuditAction {
     },
 }
 
-/// A `postgres://` URL as `--db`: read as libpq would (so a password in it is refused at once),
-/// then refused plainly while this keel runs on SQLite files only — never mistaken for a path.
-fn refuse_server_url(db: Option<&std::path::Path>) -> Option<i32> {
-    let text = db?.to_str().filter(|t| crate::location::is_server_url(t))?;
-    let passwords = crate::location::PasswordSources::from_env();
-    match crate::location::ServerUrl::parse(text, &crate::store::os_login(), &passwords) {
-        Err(e) => eprintln!("keel: --db {e}"),
-        Ok(server) => eprintln!(
-            "keel: --db {}: this keel works on SQLite files only; a PostgreSQL server is not supported yet. Give the path of a keel file.",
-            server.shown
-        ),
-    }
-    Some(64)
-}
-
 /// An error that knows its exit code.
 #[derive(Debug)]
 pub struct Exit(pub i32);
@@ -522,8 +508,15 @@ pub fn exit_code(err: &anyhow::Error) -> i32 {
         return *code;
     }
     match err.downcast_ref::<StoreError>() {
-        Some(StoreError::NotFound { .. }) => 66,
-        Some(StoreError::NotKeel { .. } | StoreError::Damaged { .. } | StoreError::Newer { .. } | StoreError::OldSqlite { .. }) => 69,
+        Some(StoreError::NotFound { .. } | StoreError::NoSchema { .. }) => 66,
+        Some(
+            StoreError::NotKeel { .. }
+            | StoreError::Damaged { .. }
+            | StoreError::Newer { .. }
+            | StoreError::OldSqlite { .. }
+            | StoreError::InUse { .. }
+            | StoreError::Unavailable(_),
+        ) => 69,
         Some(StoreError::Conflict { .. } | StoreError::Busy | StoreError::Replaced { .. } | StoreError::Changed(_)) => 75,
         Some(StoreError::Permission(_) | StoreError::ReadOnly(_) | StoreError::Refused { by_role: true, .. }) => 77,
         Some(StoreError::Database(_) | StoreError::Io(_)) => 70,
@@ -576,6 +569,9 @@ pub fn open(db: &Path) -> Result<Store> {
 
 /// Create the demo file if needed; returns its path.
 pub fn ensure_demo(db: &Path, force: bool) -> Result<bool> {
+    if crate::store::server::server_url(db).is_some() {
+        return server::ensure_demo(db);
+    }
     if db.exists() {
         // A demo cut off before its plan went in (keel killed right after creating the file) has
         // no history at all: it is made again rather than opened empty.
@@ -600,7 +596,7 @@ pub fn ensure_demo(db: &Path, force: bool) -> Result<bool> {
 }
 
 pub fn run(cli: Cli) -> Result<i32> {
-    if let Some(code) = refuse_server_url(cli.db.as_deref()) {
+    if let Some(code) = server::refuse_server_url(&cli) {
         return Ok(code);
     }
     let db = || cli.db.clone().unwrap_or_else(default_db);
@@ -647,6 +643,9 @@ pub fn run(cli: Cli) -> Result<i32> {
                 None => Store::create(&path, false)?,
             };
             match &shared {
+                _ if crate::store::server::server_url(&path).is_some() => {
+                    println!("created keel's schema in {}; you are {}", path.display(), store.actor.login)
+                }
                 Some(group) => println!("created {} (mode 0660, group {group}); you are {}", path.display(), store.actor.login),
                 None => println!("created {} (mode 0600); you are {}", path.display(), store.actor.login),
             }
@@ -797,7 +796,8 @@ pub fn run(cli: Cli) -> Result<i32> {
                 }
                 other => other?,
             };
-            if deep {
+            // A server checks its own pages (data checksums): there is no file to read here.
+            if deep && crate::store::server::server_url(store.path()).is_none() {
                 // Pages are checked first: damage can make the checks below fail or, worse, pass.
                 // A page check that itself runs into damage has found it too.
                 let damage = match store.quick_check() {
@@ -823,7 +823,10 @@ pub fn run(cli: Cli) -> Result<i32> {
                 CheckFormat::Text => {
                     use std::fmt::Write as _;
                     crate::io::text::write_check(&report, &mut out)?;
-                    let leftovers = crate::store::files::stale_leftovers(&crate::store::files::folder_of(store.path()));
+                    let leftovers = match crate::store::server::server_url(store.path()) {
+                        Some(_) => Vec::new(),
+                        None => crate::store::files::stale_leftovers(&crate::store::files::folder_of(store.path())),
+                    };
                     if !leftovers.is_empty() {
                         writeln!(
                             out,

@@ -49,9 +49,8 @@ fn first_difference(a: &str, b: &str) -> String {
 // ---------------------------------------------------------------------------------------------
 // Optimistic concurrency
 
-#[test]
-fn a_stale_edit_is_refused_naming_who_changed_the_row() {
-    let demo = Keel::demo();
+fn a_stale_edit_is_refused_naming_who_changed_the_row(engine: Engine) {
+    let Some(demo) = Keel::demo_on_engine(engine, "a_stale_edit_is_refu") else { return };
     let before = demo.show("M-5");
     let version = before["version"].as_i64().expect("the item's version");
     let week_version = value_row(&before, WEEK)["version"].as_i64().expect("the value row's version");
@@ -189,9 +188,8 @@ fn a_missing_file_is_not_created() {
 // ---------------------------------------------------------------------------------------------
 // Bad input
 
-#[test]
-fn bad_values_are_refused_and_change_nothing() {
-    let demo = Keel::demo();
+fn bad_values_are_refused_and_change_nothing(engine: Engine) {
+    let Some(demo) = Keel::demo_on_engine(engine, "bad_values_are_refus") else { return };
     let before = demo.export();
     let week = format!("--period={WEEK}");
     let cases: &[(&[&str], &[&str])] = &[
@@ -351,9 +349,8 @@ fn money_rolls_up_exactly() {
     assert_eq!(total["actual"], "1.0", "{total}");
 }
 
-#[test]
-fn demo_rollup_moves_by_the_exact_delta() {
-    let demo = Keel::demo();
+fn demo_rollup_moves_by_the_exact_delta(engine: Engine) {
+    let Some(demo) = Keel::demo_on_engine(engine, "demo_rollup_moves_by") else { return };
     let before = demo.show("PG-1");
     let decided =
         |d: &Value, col: &str| -> rust_decimal::Decimal { funnel_stage(d, "decided")[col].as_str().unwrap().parse().expect("a decimal") };
@@ -391,3 +388,9 @@ fn the_same_amount_written_differently_is_not_a_change() {
     demo.run(&["set", "M-5", "actual=22000.01", "--period", WEEK]).ok();
     assert!(audit_rows(&demo) > rows, "a changed amount was not logged");
 }
+
+crate::on_both_engines!(
+    a_stale_edit_is_refused_naming_who_changed_the_row
+    bad_values_are_refused_and_change_nothing
+    demo_rollup_moves_by_the_exact_delta
+);

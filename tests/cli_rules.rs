@@ -100,9 +100,8 @@ fn four_eyes_then_sponsor_approval_and_controller_sign_off_move_a_measure() {
     assert_eq!(stage(&demo, "M-24"), "decided");
 }
 
-#[test]
-fn back_hold_and_cancel_need_a_reason() {
-    let demo = Keel::demo();
+fn back_hold_and_cancel_need_a_reason(engine: Engine) {
+    let Some(demo) = Keel::demo_on_engine(engine, "back_hold_and_cancel") else { return };
     let before = demo.export();
     for action in ["back", "hold", "cancel", "reject"] {
         let r = demo.run_as("fatima", &["gate", "M-17", action]);
@@ -137,9 +136,8 @@ fn tier_of(k: &Keel, key: &str) -> Option<i64> {
     k.open_escalation(key).map(|e| e["tier"].as_i64().expect("a tier number"))
 }
 
-#[test]
-fn repeated_and_major_variances_escalate_and_an_on_target_actual_closes() {
-    let demo = Keel::demo();
+fn repeated_and_major_variances_escalate_and_an_on_target_actual_closes(engine: Engine) {
+    let Some(demo) = Keel::demo_on_engine(engine, "repeated_and_major_v") else { return };
     // M-1 (owner priya, planned 9000 a week) is within tolerance in the demo.
     assert_eq!(tier_of(&demo, "M-1"), None);
     let m1 = demo.show("M-1");
@@ -182,9 +180,8 @@ fn repeated_and_major_variances_escalate_and_an_on_target_actual_closes() {
     }
 }
 
-#[test]
-fn check_on_the_demo_shows_every_engineered_case() {
-    let demo = Keel::demo();
+fn check_on_the_demo_shows_every_engineered_case(engine: Engine) {
+    let Some(demo) = Keel::demo_on_engine(engine, "check_on_the_demo_sh") else { return };
     assert_demo_check(&demo);
 }
 
@@ -243,9 +240,8 @@ fn assert_demo_check(demo: &Keel) {
 // ---------------------------------------------------------------------------------------------
 // Permissions
 
-#[test]
-fn only_the_owner_or_an_admin_may_enter_numbers() {
-    let demo = Keel::demo();
+fn only_the_owner_or_an_admin_may_enter_numbers(engine: Engine) {
+    let Some(demo) = Keel::demo_on_engine(engine, "only_the_owner_or_an") else { return };
     let before = demo.export();
     let r = demo.run_as("amara", &["set", "M-1", "actual=1", "--period", WEEK]);
     r.code(77).stderr_has(&["M-1", "only its owner or a PMO administrator"]);
@@ -306,9 +302,8 @@ fn editing_a_validated_value_clears_the_validation() {
 // ---------------------------------------------------------------------------------------------
 // Incremental state against a recompute
 
-#[test]
-fn deep_check_agrees_after_a_series_of_edits() {
-    let demo = Keel::demo();
+fn deep_check_agrees_after_a_series_of_edits(engine: Engine) {
+    let Some(demo) = Keel::demo_on_engine(engine, "deep_check_agrees_af") else { return };
     let deep = |demo: &Keel, when: &str| {
         let plain = demo.run(&["check", "--format", "json"]);
         let d = demo.run(&["check", "--deep", "--format", "json"]);
@@ -352,9 +347,8 @@ fn deep_check_agrees_after_a_series_of_edits() {
     demo.run(&["audit", "verify"]).ok();
 }
 
-#[test]
-fn people_act_on_escalations_including_steering_committee_ones() {
-    let demo = Keel::demo();
+fn people_act_on_escalations_including_steering_committee_ones(engine: Engine) {
+    let Some(demo) = Keel::demo_on_engine(engine, "people_act_on_escala") else { return };
     let m16 = demo.open_escalation("M-16").expect("the demo's steering committee item");
     assert_eq!((m16["tier"].as_i64(), m16["assignee"].as_null()), (Some(3), Some(())));
     let id = m16["id"].as_i64().unwrap().to_string();
@@ -380,3 +374,12 @@ fn people_act_on_escalations_including_steering_committee_ones() {
     demo.run_as("elena", &["set", "M-16", "actual=9000", "--period", WEEK]).ok().stdout_has(&["steering committee"]);
     assert_eq!(tier_of(&demo, "M-16"), Some(3));
 }
+
+crate::on_both_engines!(
+    back_hold_and_cancel_need_a_reason
+    repeated_and_major_variances_escalate_and_an_on_target_actual_closes
+    check_on_the_demo_shows_every_engineered_case
+    only_the_owner_or_an_admin_may_enter_numbers
+    deep_check_agrees_after_a_series_of_edits
+    people_act_on_escalations_including_steering_committee_ones
+);

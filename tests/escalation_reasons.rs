@@ -10,9 +10,8 @@ fn row(rows: &[Value], key: &str) -> Value {
     rows.iter().find(|e| e["key"] == key).unwrap_or_else(|| panic!("no escalation for {key}")).clone()
 }
 
-#[test]
-fn a_gap_just_inside_a_threshold_is_printed_inside_it_everywhere() {
-    let k = Keel::demo();
+fn a_gap_just_inside_a_threshold_is_printed_inside_it_everywhere(engine: Engine) {
+    let Some(k) = Keel::demo_on_engine(engine, "a_gap_just_inside_a_") else { return };
     k.run(&["set", "M-1", "planned=100", "actual=80.01", "--period", WEEK]).ok().stdout_has(&["owner review — 19.99% below plan"]);
     let e = row(&k.escalations(), "M-1");
     assert_eq!(
@@ -32,3 +31,5 @@ fn a_gap_just_inside_a_threshold_is_printed_inside_it_everywhere() {
     let e = row(&k.escalations(), "M-1");
     assert_eq!((e["tier"].as_i64(), e["relative"].as_str()), (Some(3), Some("-0.2000")));
 }
+
+crate::on_both_engines!(a_gap_just_inside_a_threshold_is_printed_inside_it_everywhere);

@@ -187,7 +187,7 @@ fn a_backup_taken_while_another_process_writes_is_consistent() {
     let live_rows: i64 = k.sql().query_row("SELECT COUNT(*) FROM audit", [], |r| r.get(0)).unwrap();
     for b in &backups {
         // Restore: the copy is a keel file on its own — it opens, verifies and checks.
-        let restored = Keel { dir: tempfile::tempdir().unwrap(), db: PathBuf::new(), today: Some(TODAY.into()) };
+        let restored = Keel { dir: tempfile::tempdir().unwrap(), db: PathBuf::new(), today: Some(TODAY.into()), server: None };
         let db = restored.dir.path().join("restored.db");
         std::fs::copy(b, &db).unwrap();
         let restored = Keel { db, ..restored };

@@ -23,9 +23,8 @@ fn refused(k: &Keel, args: &[&str], fragments: &[&str]) {
     assert!(bytes(k) == before, "keel {args:?} was refused but changed the file");
 }
 
-#[test]
-fn every_verb_that_stores_text_refuses_terminal_escapes() {
-    let k = Keel::demo();
+fn every_verb_that_stores_text_refuses_terminal_escapes(engine: Engine) {
+    let Some(k) = Keel::demo_on_engine(engine, "every_verb_that_stor") else { return };
     let esc = k.escalations()[0]["id"].to_string();
     refused(&k, &["set", "M-1", &format!("comment={ESCAPE}"), "--period", WEEK], &["M-1 comment"]);
     refused(&k, &["set", "M-1", "forecast=5", "--period", WEEK, "--reason", ESCAPE], &["--reason reason"]);
@@ -40,9 +39,8 @@ fn every_verb_that_stores_text_refuses_terminal_escapes() {
     k.run(&["decide", "M-1", "first line\nsecond\tline"]).ok();
 }
 
-#[test]
-fn text_limits_count_characters_not_bytes() {
-    let k = Keel::demo();
+fn text_limits_count_characters_not_bytes(engine: Engine) {
+    let Some(k) = Keel::demo_on_engine(engine, "text_limits_count_ch") else { return };
     let title = "é".repeat(10_000);
     k.run(&["set", "M-1", &format!("title={title}")]).ok();
     k.run(&["set", "M-1", &format!("title={title}é")]).code(65).stderr_has(&["longer than 10,000 characters"]);
@@ -122,3 +120,8 @@ fn text_already_stored_is_printed_escaped_everywhere() {
         assert!(!text.contains('\u{1b}'), "{} holds a raw escape", file.display());
     }
 }
+
+crate::on_both_engines!(
+    every_verb_that_stores_text_refuses_terminal_escapes
+    text_limits_count_characters_not_bytes
+);

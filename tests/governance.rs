@@ -26,9 +26,8 @@ fn objective_computed(k: &Keel, key: &str) -> String {
 // ---------------------------------------------------------------------------------------------
 // 1, 9, 11: key results are defined consistently
 
-#[test]
-fn a_numeric_key_result_keeps_a_baseline_and_a_target_on_its_side() {
-    let demo = Keel::demo();
+fn a_numeric_key_result_keeps_a_baseline_and_a_target_on_its_side(engine: Engine) {
+    let Some(demo) = Keel::demo_on_engine(engine, "a_numeric_key_result") else { return };
     let before = demo.export();
     // KR-2 decreases 140 → 80: it cannot lose its baseline, nor point the wrong way.
     demo.run_as("amara", &["set", "KR-2", "baseline="]).code(65).stderr_has(&["KR-2", "needs a baseline"]);
@@ -50,9 +49,8 @@ fn a_numeric_key_result_keeps_a_baseline_and_a_target_on_its_side() {
     assert_eq!(field(&demo.show("KR-2"), "confidence"), "0.4");
 }
 
-#[test]
-fn weights_are_never_negative_and_not_all_zero() {
-    let demo = Keel::demo();
+fn weights_are_never_negative_and_not_all_zero(engine: Engine) {
+    let Some(demo) = Keel::demo_on_engine(engine, "weights_are_never_ne") else { return };
     // O-1 weighs KR-1 2, KR-2 1, KR-3 1.
     demo.run(&["set", "KR-1", "weight=-1"]).code(65).stderr_has(&["O-1", "cannot be negative"]);
     demo.run(&["set", "KR-1", "weight=0"]).ok();
@@ -65,9 +63,8 @@ fn weights_are_never_negative_and_not_all_zero() {
 // ---------------------------------------------------------------------------------------------
 // 2: key results escalate against their line, typed plan or not
 
-#[test]
-fn a_stay_above_key_result_off_its_line_escalates_and_never_shows_green() {
-    let demo = Keel::demo();
+fn a_stay_above_key_result_off_its_line_escalates_and_never_shows_green(engine: Engine) {
+    let Some(demo) = Keel::demo_on_engine(engine, "a_stay_above_key_res") else { return };
     // KR-5: CSAT stays above 85. This week's number arrives with no plan typed for it.
     demo.run_as("amara", &["set", "KR-5", "planned=", "actual=70", "--period", WEEK]).ok();
     let esc = demo.open_escalation("KR-5").expect("KR-5 off its floor opens an escalation");
@@ -84,9 +81,8 @@ fn a_stay_above_key_result_off_its_line_escalates_and_never_shows_green() {
     assert_eq!(demo.show("KR-5")["key_result"]["score"]["grade"], "1");
 }
 
-#[test]
-fn an_increase_key_result_is_judged_against_its_plan_line_when_no_plan_was_typed() {
-    let demo = Keel::demo();
+fn an_increase_key_result_is_judged_against_its_plan_line_when_no_plan_was_typed(engine: Engine) {
+    let Some(demo) = Keel::demo_on_engine(engine, "an_increase_key_resu") else { return };
     // KR-8: account reviews 40 → 120 over the cycle; by late November the line is far above 41.
     demo.run_as("amara", &["set", "KR-8", "planned=", "--period", WEEK]).code(77);
     demo.run(&["set", "KR-8", "planned=", "actual=41", "--period", WEEK]).ok();
@@ -97,9 +93,8 @@ fn an_increase_key_result_is_judged_against_its_plan_line_when_no_plan_was_typed
 // ---------------------------------------------------------------------------------------------
 // 4: a manual green never launders a parent
 
-#[test]
-fn a_childs_manual_green_does_not_roll_up() {
-    let demo = Keel::demo();
+fn a_childs_manual_green_does_not_roll_up(engine: Engine) {
+    let Some(demo) = Keel::demo_on_engine(engine, "a_childs_manual_gree") else { return };
     assert_eq!(objective_computed(&demo, "O-5"), "green");
     // KR-17 (O-10, under O-5) collapses: O-10 turns red and pulls O-5 to amber.
     demo.run_as("tomas", &["set", "KR-17", "actual=10", "--period", WEEK]).ok();
@@ -117,9 +112,8 @@ fn a_childs_manual_green_does_not_roll_up() {
 // ---------------------------------------------------------------------------------------------
 // 5: four eyes survive role changes
 
-#[test]
-fn roles_do_not_change_under_a_pending_request() {
-    let demo = Keel::demo();
+fn roles_do_not_change_under_a_pending_request(engine: Engine) {
+    let Some(demo) = Keel::demo_on_engine(engine, "roles_do_not_change_") else { return };
     // M-24: tomas (owner) requested decided; daniel P-12 sponsors it.
     let before = demo.export();
     for (field, to) in [("owner", "P-12"), ("sponsor", "P-6"), ("controller", "P-6")] {
@@ -135,9 +129,8 @@ fn roles_do_not_change_under_a_pending_request() {
 // ---------------------------------------------------------------------------------------------
 // 6, 7: stale key results and KPIs are listed; the future never makes anything fresh
 
-#[test]
-fn stale_key_results_and_kpis_are_listed_and_future_actuals_are_refused() {
-    let demo = Keel::demo();
+fn stale_key_results_and_kpis_are_listed_and_future_actuals_are_refused(engine: Engine) {
+    let Some(demo) = Keel::demo_on_engine(engine, "stale_key_results_an") else { return };
     // KR-2's newest actual is 2026-W47; clear the two before the last to leave it weeks behind.
     for week in [WEEK_1, WEEK_2] {
         demo.run_as("amara", &["set", "KR-2", "actual=", "--period", week]).ok();
@@ -216,9 +209,8 @@ fn money() -> Value {
     json!([{"item": "M-1", "period": "2026-W10", "planned": "100", "actual": "100", "by": "olga", "at": "2026-03-09T09:00:00Z"}])
 }
 
-#[test]
-fn a_plan_with_stages_nobody_approved_is_refused_whole() {
-    let k = Keel::init();
+fn a_plan_with_stages_nobody_approved_is_refused_whole(engine: Engine) {
+    let Some(k) = Keel::init_on(engine, "a_plan_with_stages_n") else { return };
     let path = k.path("plan.json");
     // Closed, with no sponsor approval, no sign-off and no validation.
     std::fs::write(&path, plan(closed_measure(), good_kr(), money())).unwrap();
@@ -251,9 +243,8 @@ fn a_plan_with_stages_nobody_approved_is_refused_whole() {
     assert!(row["new_value"].as_str().unwrap().contains("closed imported with sponsor_approved_by P-3"), "{row}");
 }
 
-#[test]
-fn a_plan_with_inconsistent_key_results_or_future_actuals_is_refused() {
-    let k = Keel::init();
+fn a_plan_with_inconsistent_key_results_or_future_actuals_is_refused(engine: Engine) {
+    let Some(k) = Keel::init_on(engine, "a_plan_with_inconsis") else { return };
     let path = k.path("plan.json");
     let no_baseline =
         json!({"key": "KR-1", "objective": "O-1", "title": "Fewer incidents", "kind": "decrease-to", "target": "3", "weight": "1"});
@@ -300,3 +291,15 @@ fn the_narrative_rule_holds_for_set_and_csv_import_and_a_note_is_not_an_excuse()
     assert_eq!(r.status.code(), Some(0), "{}", String::from_utf8_lossy(&r.stderr));
     assert!(field(&demo.show("KR-1"), "status_explanation").is_null());
 }
+
+crate::on_both_engines!(
+    a_numeric_key_result_keeps_a_baseline_and_a_target_on_its_side
+    weights_are_never_negative_and_not_all_zero
+    a_stay_above_key_result_off_its_line_escalates_and_never_shows_green
+    an_increase_key_result_is_judged_against_its_plan_line_when_no_plan_was_typed
+    a_childs_manual_green_does_not_roll_up
+    roles_do_not_change_under_a_pending_request
+    stale_key_results_and_kpis_are_listed_and_future_actuals_are_refused
+    a_plan_with_stages_nobody_approved_is_refused_whole
+    a_plan_with_inconsistent_key_results_or_future_actuals_is_refused
+);

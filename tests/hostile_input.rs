@@ -84,9 +84,8 @@ fn broken(edit: impl FnOnce(&mut Value)) -> Vec<u8> {
     pretty(&v).into_bytes()
 }
 
-#[test]
-fn the_base_plan_imports_also_with_a_bom_and_crlf_line_ends() {
-    let k = Keel::init();
+fn the_base_plan_imports_also_with_a_bom_and_crlf_line_ends(engine: Engine) {
+    let Some(k) = Keel::init_on(engine, "the_base_plan_import") else { return };
     let file = k.path("plan.json");
     let text = format!("\u{feff}{}", pretty(&base()).replace('\n', "\r\n"));
     std::fs::write(&file, text).unwrap();
@@ -264,9 +263,8 @@ fn huge_fields_and_terminal_escapes_in_a_plan_are_refused() {
 // ---------------------------------------------------------------------------------------------
 // `keel set` and other commands
 
-#[test]
-fn hostile_numbers_periods_keys_and_text_on_the_command_line() {
-    let demo = Keel::demo();
+fn hostile_numbers_periods_keys_and_text_on_the_command_line(engine: Engine) {
+    let Some(demo) = Keel::demo_on_engine(engine, "hostile_numbers_peri") else { return };
     let week = format!("--period={WEEK}");
     let numbers = ["12,5", "1 000", "１２", "+-1", "0x10", "Infinity", "1_000", "٣"];
     for n in numbers {
@@ -295,9 +293,8 @@ fn hostile_numbers_periods_keys_and_text_on_the_command_line() {
     refused(&demo, &["set", "C-1", "start=2026-02-30"], 65, &["C-1 start", "not a date"]);
 }
 
-#[test]
-fn dates_before_1900_are_refused_everywhere_they_can_be_typed() {
-    let demo = Keel::demo();
+fn dates_before_1900_are_refused_everywhere_they_can_be_typed(engine: Engine) {
+    let Some(demo) = Keel::demo_on_engine(engine, "dates_before_1900_ar") else { return };
     refused(&demo, &["milestone", "M-1", "add", "Ancient", "1899-12-31"], 65, &["1899-12-31", "before 1900"]);
     refused(&demo, &["milestone", "M-12", "done", "1", "1776-07-04"], 65, &["1776-07-04", "before 1900"]);
     let id = demo.open_escalation("M-5").expect("the demo's M-5 escalation")["id"].to_string();
@@ -332,9 +329,8 @@ fn csv_refused(demo: &Keel, name: &str, content: &[u8], fragments: &[&str]) {
     refused(demo, &["import", file.to_str().unwrap()], 65, &all);
 }
 
-#[test]
-fn a_csv_with_a_bom_and_crlf_line_ends_imports() {
-    let demo = Keel::demo();
+fn a_csv_with_a_bom_and_crlf_line_ends_imports(engine: Engine) {
+    let Some(demo) = Keel::demo_on_engine(engine, "a_csv_with_a_bom_and") else { return };
     let file = demo.path("values.csv");
     std::fs::write(&file, format!("\u{feff}key,period,actual,comment\r\nM-5,{WEEK},12345.5,\"two\r\nlines\"\r\n")).unwrap();
     demo.run(&["import", file.to_str().unwrap()]).ok();
@@ -342,9 +338,8 @@ fn a_csv_with_a_bom_and_crlf_line_ends_imports() {
     assert_eq!((row["actual"].as_str(), row["comment"].as_str()), (Some("12345.5"), Some("two\nlines")));
 }
 
-#[test]
-fn broken_csv_files_are_refused_naming_the_line_and_column() {
-    let demo = Keel::demo();
+fn broken_csv_files_are_refused_naming_the_line_and_column(engine: Engine) {
+    let Some(demo) = Keel::demo_on_engine(engine, "broken_csv_files_are") else { return };
     let w = WEEK;
     // Wrong columns: unknown, missing, doubled; rows with too many or too few fields.
     csv_refused(&demo, "unknown.csv", format!("key,period,actuals\nM-5,{w},1\n").as_bytes(), &[":1", "actuals", "not a column keel knows"]);
@@ -379,9 +374,8 @@ fn broken_csv_files_are_refused_naming_the_line_and_column() {
     csv_refused(&demo, "latin1.csv", &latin1, &[":3", "not UTF-8"]);
 }
 
-#[test]
-fn hostile_cells_in_a_csv_are_refused_briefly_and_harmlessly() {
-    let demo = Keel::demo();
+fn hostile_cells_in_a_csv_are_refused_briefly_and_harmlessly(engine: Engine) {
+    let Some(demo) = Keel::demo_on_engine(engine, "hostile_cells_in_a_c") else { return };
     let w = WEEK;
     for (bad, message) in [
         ("1e400", "'1e400' is not a number"),
@@ -419,3 +413,12 @@ fn hostile_cells_in_a_csv_are_refused_briefly_and_harmlessly() {
     let r = demo.run(&["import", demo.path("head.csv").to_str().unwrap()]);
     assert!(!r.stderr.contains('\u{1b}') && r.stderr.len() < 2_000, "{:?}", &r.stderr[..r.stderr.len().min(300)]);
 }
+
+crate::on_both_engines!(
+    the_base_plan_imports_also_with_a_bom_and_crlf_line_ends
+    hostile_numbers_periods_keys_and_text_on_the_command_line
+    dates_before_1900_are_refused_everywhere_they_can_be_typed
+    a_csv_with_a_bom_and_crlf_line_ends_imports
+    broken_csv_files_are_refused_naming_the_line_and_column
+    hostile_cells_in_a_csv_are_refused_briefly_and_harmlessly
+);

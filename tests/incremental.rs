@@ -6,6 +6,10 @@ use keel::domain::gates::GateAction;
 use keel::domain::{ItemKey, Period};
 use keel::store::{Change, Edit, Store};
 use proptest::prelude::*;
+use proptest::test_runner::TestCaseError;
+use std::path::Path;
+
+mod common;
 
 #[derive(Clone, Debug)]
 enum Op {
@@ -67,28 +71,72 @@ fn fresh_demo() -> (tempfile::TempDir, std::path::PathBuf, Store) {
     (dir, path, store)
 }
 
+/// The same demo on the test server, as of the same day: a copy of one made once per run (its
+/// database is dropped with the guard; the template is left to the throwaway server).
+fn fresh_demo_on_server() -> Option<(common::pg::Database, Store)> {
+    static TEMPLATE: std::sync::OnceLock<Option<common::pg::Database>> = std::sync::OnceLock::new();
+    let today = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
+    let template = TEMPLATE
+        .get_or_init(|| {
+            let db = common::pg::Database::new("incremental_template")?;
+            drop(keel::io::demo::create_at(Path::new(&db.url), today, "tester").unwrap());
+            Some(db)
+        })
+        .as_ref()?;
+    let db = common::pg::Database::copy_of(template, "incremental")?;
+    let mut store = Store::open(Path::new(&db.url)).unwrap();
+    store.set_clock(today);
+    store.identify(Some("tester")).unwrap();
+    Some((db, store))
+}
+
+fn incremental_state_stays_a_recompute(store: &mut Store, ops: &[Op]) -> Result<(), TestCaseError> {
+    prop_assert_eq!(store.derived_differences().unwrap(), Vec::<String>::new());
+    for op in ops {
+        // Some moves are refused by the rules (e.g. back from 'defined'); that is fine, as
+        // long as a refusal leaves the state consistent too.
+        let _ = store.edit(Edit { changes: change(op), reason: Some("property test".into()) });
+        let diffs = store.derived_differences().unwrap();
+        prop_assert!(diffs.is_empty(), "after {:?}: {:?}", op, diffs);
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
     #[test]
     fn incremental_state_equals_a_recompute(ops in proptest::collection::vec(op(), 1..25)) {
         let (_dir, _path, mut store) = fresh_demo();
-        prop_assert_eq!(store.derived_differences().unwrap(), Vec::<String>::new());
-        for op in &ops {
-            // Some moves are refused by the rules (e.g. back from 'defined'); that is fine, as
-            // long as a refusal leaves the state consistent too.
-            let _ = store.edit(Edit { changes: change(op), reason: Some("property test".into()) });
-            let diffs = store.derived_differences().unwrap();
-            prop_assert!(diffs.is_empty(), "after {:?}: {:?}", op, diffs);
-        }
+        incremental_state_stays_a_recompute(&mut store, &ops)?;
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+    /// The same on PostgreSQL (fewer cases: each is a database of its own on the server).
+    #[test]
+    fn incremental_state_equals_a_recompute_on_postgres(ops in proptest::collection::vec(op(), 1..25)) {
+        let Some((_db, mut store)) = fresh_demo_on_server() else { return Ok(()) };
+        incremental_state_stays_a_recompute(&mut store, &ops)?;
     }
 }
 
 #[test]
 fn the_audit_chain_verifies_after_edits() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("demo.db");
+    audit_chain_verifies_after_edits(&dir.path().join("demo.db"));
+}
+
+#[test]
+fn the_audit_chain_verifies_after_edits_on_postgres() {
+    if let Some(db) = common::pg::Database::new("audit_chain") {
+        audit_chain_verifies_after_edits(Path::new(&db.url));
+    }
+}
+
+fn audit_chain_verifies_after_edits(path: &Path) {
     let today = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
-    let mut store = keel::io::demo::create_at(&path, today, "tester").unwrap();
+    let mut store = keel::io::demo::create_at(path, today, "tester").unwrap();
     for w in 45..=48 {
         store
             .edit(Edit::one(Change::Value {

@@ -168,9 +168,8 @@ fn column(rows: &[Vec<String>], name: &str) -> usize {
     rows[0].iter().position(|h| h == name).unwrap_or_else(|| panic!("no column {name} in {:?}", rows[0]))
 }
 
-#[test]
-fn exports_keep_formulas_as_text_and_numbers_as_numbers() {
-    let demo = Keel::demo();
+fn exports_keep_formulas_as_text_and_numbers_as_numbers(engine: Engine) {
+    let Some(demo) = Keel::demo_on_engine(engine, "exports_keep_formula") else { return };
     demo.run(&["set", "M-1", "title==HYPERLINK(\"x\")"]).ok();
     demo.run(&["set", "M-1", "actual=-1200", "comment=-5 days: @finance to check", "--period", "2026-W48"]).ok();
 
@@ -209,9 +208,8 @@ fn exports_keep_formulas_as_text_and_numbers_as_numbers() {
     demo.run(&["export", "--format", "csv", "--what", "plan"]).code(65).stderr_has(&["the plan is JSON only"]);
 }
 
-#[test]
-fn an_exported_values_file_imports_back_without_a_change() {
-    let demo = Keel::demo();
+fn an_exported_values_file_imports_back_without_a_change(engine: Engine) {
+    let Some(demo) = Keel::demo_on_engine(engine, "an_exported_values_f") else { return };
     demo.run(&["set", "M-1", "comment==SUM(A1)", "--period", WEEK]).ok();
     let out = demo.path("all-values.csv");
     demo.run(&["export", "--format", "csv", "--what", "values", "--out", out.to_str().unwrap()]).ok();
@@ -329,3 +327,8 @@ proptest! {
         prop_assert_eq!(items_a, items_b);
     }
 }
+
+crate::on_both_engines!(
+    exports_keep_formulas_as_text_and_numbers_as_numbers
+    an_exported_values_file_imports_back_without_a_change
+);

@@ -109,9 +109,8 @@ fn md_measures(ts: &[Table]) -> BTreeMap<String, [Option<Decimal>; 3]> {
     out
 }
 
-#[test]
-fn markdown_numbers_are_those_of_keel_check_and_the_detail_pane() {
-    let demo = Keel::demo();
+fn markdown_numbers_are_those_of_keel_check_and_the_detail_pane(engine: Engine) {
+    let Some(demo) = Keel::demo_on_engine(engine, "markdown_numbers_are") else { return };
     let check = demo.run(&["check", "--format", "json"]).code(2).json();
     let md = report_md(&demo, &[]);
     let ts = tables(&md);
@@ -211,9 +210,8 @@ fn header_index(rows: &[Vec<Data>], name: &str) -> usize {
     rows[0].iter().position(|c| *c == name).unwrap_or_else(|| panic!("no column {name}"))
 }
 
-#[test]
-fn the_xlsx_report_opens_and_holds_the_markdown_numbers() {
-    let demo = Keel::demo();
+fn the_xlsx_report_opens_and_holds_the_markdown_numbers(engine: Engine) {
+    let Some(demo) = Keel::demo_on_engine(engine, "the_xlsx_report_open") else { return };
     demo.run(&["set", "M-1", "title==HYPERLINK(\"x\")"]).ok();
     let md = report_md(&demo, &[]);
     let ts = tables(&md);
@@ -274,9 +272,8 @@ fn the_xlsx_report_opens_and_holds_the_markdown_numbers() {
     }
 }
 
-#[test]
-fn the_html_report_is_one_escaped_file_with_charts() {
-    let demo = Keel::demo();
+fn the_html_report_is_one_escaped_file_with_charts(engine: Engine) {
+    let Some(demo) = Keel::demo_on_engine(engine, "the_html_report_is_o") else { return };
     demo.run(&["set", "M-9", "title=<script>alert(1)</script> & \"quotes\""]).ok();
     let html = demo.run(&["report", "--format", "html"]).ok().stdout.clone();
     assert!(html.starts_with("<!DOCTYPE html>") && html.trim_end().ends_with("</html>"));
@@ -296,9 +293,8 @@ fn the_html_report_is_one_escaped_file_with_charts() {
     assert!(html.contains("⚠ critical"));
 }
 
-#[test]
-fn a_scoped_report_shows_only_its_unit_and_refuses_unknown_scopes() {
-    let demo = Keel::demo();
+fn a_scoped_report_shows_only_its_unit_and_refuses_unknown_scopes(engine: Engine) {
+    let Some(demo) = Keel::demo_on_engine(engine, "a_scoped_report_show") else { return };
     let md = report_md(&demo, &["--unit", "Finance"]);
     assert!(md.contains("Scope: unit U-6 Finance"), "{}", md.lines().take(4).collect::<Vec<_>>().join("\n"));
     let measures = md_measures(&tables(&md));
@@ -320,9 +316,8 @@ fn a_scoped_report_shows_only_its_unit_and_refuses_unknown_scopes() {
     demo.run(&["report", "--unit", "U-99"]).code(65).stderr_has(&["no unit"]);
 }
 
-#[test]
-fn an_xlsx_report_to_a_pipe_is_a_zip_and_the_out_file_is_written_whole() {
-    let demo = Keel::demo();
+fn an_xlsx_report_to_a_pipe_is_a_zip_and_the_out_file_is_written_whole(engine: Engine) {
+    let Some(demo) = Keel::demo_on_engine(engine, "an_xlsx_report_to_a_") else { return };
     let r = demo.cmd(None).args(["report", "--format", "xlsx"]).output().unwrap();
     assert!(r.status.success());
     assert!(r.stdout.starts_with(b"PK\x03\x04"), "an XLSX is a zip");
@@ -365,3 +360,11 @@ fn the_json_shapes_in_the_readme_are_the_real_ones() {
         assert!(readme.contains(&format!("`{}`", code.trim())), "README lists exit code {code}");
     }
 }
+
+crate::on_both_engines!(
+    markdown_numbers_are_those_of_keel_check_and_the_detail_pane
+    the_xlsx_report_opens_and_holds_the_markdown_numbers
+    the_html_report_is_one_escaped_file_with_charts
+    a_scoped_report_shows_only_its_unit_and_refuses_unknown_scopes
+    an_xlsx_report_to_a_pipe_is_a_zip_and_the_out_file_is_written_whole
+);

@@ -51,9 +51,8 @@ fn list_filters_measures_by_owner_status_and_stage_as_the_items_export_shows_the
     k.run(&["list", "measures", "--unit", "U-999"]).code(65).stderr_has(&["no unit"]);
 }
 
-#[test]
-fn every_listing_prints_table_csv_and_json_from_the_same_rows() {
-    let k = Keel::demo();
+fn every_listing_prints_table_csv_and_json_from_the_same_rows(engine: Engine) {
+    let Some(k) = Keel::demo_on_engine(engine, "every_listing_prints") else { return };
     for (args, json_rows) in [
         (&["escalations"][..], None),
         (&["log", "--limit", "5"], Some(5)),
@@ -81,9 +80,8 @@ fn every_listing_prints_table_csv_and_json_from_the_same_rows() {
     assert_eq!(a, k.run(&["escalations"]).ok().stdout);
 }
 
-#[test]
-fn listing_csv_neutralises_formulas_in_text_cells() {
-    let k = Keel::demo();
+fn listing_csv_neutralises_formulas_in_text_cells(engine: Engine) {
+    let Some(k) = Keel::demo_on_engine(engine, "listing_csv_neutrali") else { return };
     k.run(&["set", "M-1", "title==HYPERLINK(\"http://x\")"]).ok();
     let csv = k.run(&["list", "measures", "--format", "csv"]).ok().stdout.clone();
     let rows = csv_rows(&csv);
@@ -93,9 +91,8 @@ fn listing_csv_neutralises_formulas_in_text_cells() {
     assert!(csv_rows(&log).iter().any(|r| r[6] == "'=HYPERLINK(\"http://x\")"), "{log}");
 }
 
-#[test]
-fn since_and_until_take_dates_weeks_and_spans_and_log_says_when_it_cut() {
-    let k = Keel::demo();
+fn since_and_until_take_dates_weeks_and_spans_and_log_says_when_it_cut(engine: Engine) {
+    let Some(k) = Keel::demo_on_engine(engine, "since_and_until_take") else { return };
     let all = k.run(&["log", "--limit", "0", "--format", "json"]).ok().json();
     let all = all.as_array().unwrap().clone();
     assert!(all.len() > 3, "the demo has a history");
@@ -120,9 +117,8 @@ fn since_and_until_take_dates_weeks_and_spans_and_log_says_when_it_cut() {
     k.run(&["log", "--since", "last tuesday"]).code(65).stderr_has(&["7d", "2026-W47"]);
 }
 
-#[test]
-fn new_listings_end_quietly_in_a_closed_pipe() {
-    let k = Keel::demo();
+fn new_listings_end_quietly_in_a_closed_pipe(engine: Engine) {
+    let Some(k) = Keel::demo_on_engine(engine, "new_listings_end_qui") else { return };
     for args in [
         &["list", "all"][..],
         &["list", "measures", "--format", "csv"],
@@ -139,3 +135,10 @@ fn new_listings_end_quietly_in_a_closed_pipe() {
         assert_ne!(r.code, 101, "{args:?}");
     }
 }
+
+crate::on_both_engines!(
+    every_listing_prints_table_csv_and_json_from_the_same_rows
+    listing_csv_neutralises_formulas_in_text_cells
+    since_and_until_take_dates_weeks_and_spans_and_log_says_when_it_cut
+    new_listings_end_quietly_in_a_closed_pipe
+);

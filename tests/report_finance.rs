@@ -55,9 +55,8 @@ fn zip_text(path: &Path, name: &str) -> String {
     xml
 }
 
-#[test]
-fn dates_are_date_cells_and_nothing_entered_is_a_blank_not_a_zero() {
-    let demo = Keel::demo();
+fn dates_are_date_cells_and_nothing_entered_is_a_blank_not_a_zero(engine: Engine) {
+    let Some(demo) = Keel::demo_on_engine(engine, "dates_are_date_cells") else { return };
     let out = xlsx(&demo, "r.xlsx", &[]);
 
     let summary = cells(&out, "Summary");
@@ -96,9 +95,8 @@ fn dates_are_date_cells_and_nothing_entered_is_a_blank_not_a_zero() {
     assert!(line.contains("| — | — | — |"), "no plan, forecast or actual: dashes in Markdown: {line}");
 }
 
-#[test]
-fn the_measures_and_the_funnel_end_in_totals_that_add_up_exactly() {
-    let demo = Keel::demo();
+fn the_measures_and_the_funnel_end_in_totals_that_add_up_exactly(engine: Engine) {
+    let Some(demo) = Keel::demo_on_engine(engine, "the_measures_and_the") else { return };
     let out = xlsx(&demo, "r.xlsx", &[]);
     let m = cells(&out, "Measures");
     let (stage, planned, forecast) = (col(&m, "Stage"), col(&m, "Target (planned)"), col(&m, "Forecast"));
@@ -119,9 +117,8 @@ fn the_measures_and_the_funnel_end_in_totals_that_add_up_exactly() {
     }
 }
 
-#[test]
-fn the_currency_setting_names_money_columns_and_their_number_format() {
-    let demo = Keel::demo();
+fn the_currency_setting_names_money_columns_and_their_number_format(engine: Engine) {
+    let Some(demo) = Keel::demo_on_engine(engine, "the_currency_setting") else { return };
     demo.run(&["settings", "set", "currency=eur"]).code(65).stderr_has(&["three capital letters"]);
     demo.run(&["settings", "set", "currency=EUR"]).ok();
     let out = xlsx(&demo, "r.xlsx", &[]);
@@ -134,9 +131,8 @@ fn the_currency_setting_names_money_columns_and_their_number_format() {
     assert!(md.contains("Money in EUR") && md.contains("| Target (planned) (EUR) |"), "{md:.600}");
 }
 
-#[test]
-fn every_sheet_prints_landscape_one_page_wide_with_titles_and_page_numbers() {
-    let demo = Keel::demo();
+fn every_sheet_prints_landscape_one_page_wide_with_titles_and_page_numbers(engine: Engine) {
+    let Some(demo) = Keel::demo_on_engine(engine, "every_sheet_prints_l") else { return };
     let out = xlsx(&demo, "r.xlsx", &["--unit", "U-2"]);
     let workbook = zip_text(&out, "xl/workbook.xml");
     for (i, sheet) in keel::io::report::xlsx::SHEETS.iter().enumerate() {
@@ -151,9 +147,8 @@ fn every_sheet_prints_landscape_one_page_wide_with_titles_and_page_numbers() {
     }
 }
 
-#[test]
-fn the_key_results_forecast_column_is_there_only_when_a_forecast_is() {
-    let demo = Keel::demo();
+fn the_key_results_forecast_column_is_there_only_when_a_forecast_is(engine: Engine) {
+    let Some(demo) = Keel::demo_on_engine(engine, "the_key_results_fore") else { return };
     let out = xlsx(&demo, "a.xlsx", &[]);
     let kr = cells(&out, "Key results");
     assert!(!kr[0].iter().any(|c| *c == "Forecast"), "no key result has a forecast: no column");
@@ -167,9 +162,8 @@ fn the_key_results_forecast_column_is_there_only_when_a_forecast_is() {
     assert_eq!(dec(&row[f]), Decimal::from(42));
 }
 
-#[test]
-fn the_steering_pack_is_short_and_says_what_matters() {
-    let demo = Keel::demo();
+fn the_steering_pack_is_short_and_says_what_matters(engine: Engine) {
+    let Some(demo) = Keel::demo_on_engine(engine, "the_steering_pack_is") else { return };
     let full = demo.run(&["report"]).ok().stdout.clone();
     let pack = demo.run(&["report", "--summary", "--top", "3"]).ok().stdout.clone();
     assert!(pack.starts_with("# Steering committee pack"), "{pack:.200}");
@@ -185,9 +179,8 @@ fn the_steering_pack_is_short_and_says_what_matters() {
     demo.run(&["report", "--summary", "--format", "xlsx", "--out", demo.path("p.xlsx").to_str().unwrap()]).code(65);
 }
 
-#[test]
-fn only_and_depth_narrow_the_tree_and_say_so() {
-    let demo = Keel::demo();
+fn only_and_depth_narrow_the_tree_and_say_so(engine: Engine) {
+    let Some(demo) = Keel::demo_on_engine(engine, "only_and_depth_narro") else { return };
     let escalated = demo.run(&["report", "--only", "escalated"]).ok().stdout.clone();
     assert!(escalated.contains("Narrowed to: only escalated items"));
     let open: Vec<String> = demo.escalations().iter().map(|e| e["key"].as_str().unwrap().to_string()).collect();
@@ -213,9 +206,8 @@ fn only_and_depth_narrow_the_tree_and_say_so() {
     demo.run(&["report", "--depth", "4"]).code(64);
 }
 
-#[test]
-fn the_html_report_has_contents_linking_to_every_section() {
-    let demo = Keel::demo();
+fn the_html_report_has_contents_linking_to_every_section(engine: Engine) {
+    let Some(demo) = Keel::demo_on_engine(engine, "the_html_report_has_") else { return };
     let html = demo.run(&["report", "--format", "html"]).ok().stdout.clone();
     let nav = html.split("<nav class=\"toc\"").nth(1).expect("a table of contents").split("</nav>").next().unwrap().to_string();
     let links: Vec<&str> = nav.split("href=\"#").skip(1).map(|s| s.split('"').next().unwrap()).collect();
@@ -227,3 +219,14 @@ fn the_html_report_has_contents_linking_to_every_section() {
     assert_eq!(nav.matches("<ol>").count(), nav.matches("</ol>").count(), "balanced lists");
     assert_eq!(nav.matches("<li>").count(), nav.matches("</li>").count(), "balanced items");
 }
+
+crate::on_both_engines!(
+    dates_are_date_cells_and_nothing_entered_is_a_blank_not_a_zero
+    the_measures_and_the_funnel_end_in_totals_that_add_up_exactly
+    the_currency_setting_names_money_columns_and_their_number_format
+    every_sheet_prints_landscape_one_page_wide_with_titles_and_page_numbers
+    the_key_results_forecast_column_is_there_only_when_a_forecast_is
+    the_steering_pack_is_short_and_says_what_matters
+    only_and_depth_narrow_the_tree_and_say_so
+    the_html_report_has_contents_linking_to_every_section
+);

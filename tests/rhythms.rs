@@ -1,14 +1,32 @@
 //! The three working rhythms driven through the app's key handling, checking the database
 //! afterwards: the weekly update, variance triage, the check-in meeting, undo, cycle turnover.
 
+mod common;
 mod support;
 
+use common::pg::{Database, Engine};
 use keel::domain::{ItemKey, Period};
 use keel::store::{Change, Edit};
+use keel::tui::app::App;
 use keel::tui::app::{Mode, Pane};
+use keel::tui::keymap::Keymap;
+use keel::tui::theme::Theme;
 use ratatui::crossterm::event::KeyCode;
 use rusqlite::Connection;
 use support::*;
+
+/// The fixture on `engine`: on PostgreSQL the same demo in a database of the test's own (the
+/// guard drops it), or `None` (skipped) without a server.
+fn fixture_on(engine: Engine, login: &str) -> Option<(Option<Database>, Fixture)> {
+    if engine == Engine::Sqlite {
+        return Some((None, fixture_as(login)));
+    }
+    let db = Database::new("rhythms")?;
+    let path = std::path::PathBuf::from(&db.url);
+    drop(keel::io::demo::create_at(&path, today(), "tester").unwrap());
+    let app = App::new(other(&path, login), Keymap::default_only(), Theme { color: false }).unwrap();
+    Some((Some(db), Fixture { _dir: tempfile::tempdir().unwrap(), path, app }))
+}
 
 fn actual(path: &std::path::Path, key: &str, period: &str) -> Option<String> {
     let s = other(path, "tester");
@@ -16,14 +34,11 @@ fn actual(path: &std::path::Path, key: &str, period: &str) -> Option<String> {
 }
 
 fn audit_actors(path: &std::path::Path, key: &str) -> Vec<(String, String)> {
-    let c = Connection::open(path).unwrap();
-    let mut s = c.prepare("SELECT actor, field FROM audit WHERE item_key = ?1 ORDER BY seq").unwrap();
-    s.query_map([key], |r| Ok((r.get(0).unwrap(), r.get(1).unwrap()))).unwrap().map(|r| r.unwrap()).collect()
+    other(path, "tester").audit_log(Some(key), None, None).unwrap().into_iter().map(|r| (r.actor, r.entry.field)).collect()
 }
 
-#[test]
-fn weekly_update_saves_each_item_and_summarises() {
-    let mut f = fixture_as("amara");
+fn weekly_update_saves_each_item_and_summarises(engine: Engine) {
+    let Some((_db, mut f)) = fixture_on(engine, "amara") else { return };
     assert!(keel::tui::weekly::start(&mut f.app).unwrap(), "amara has updates due");
     let Mode::Weekly(w) = &f.app.mode else { panic!("weekly mode") };
     let due: Vec<String> = w.items.iter().map(|i| i.key.clone()).collect();
@@ -50,9 +65,8 @@ fn weekly_update_saves_each_item_and_summarises() {
     assert!(audit_actors(&f.path, "M-10").iter().any(|(actor, field)| actor == "amara" && field == "actual@2026-W48"));
 }
 
-#[test]
-fn an_escalated_item_needs_a_narrative_and_nothing_is_saved_without_one() {
-    let mut f = fixture_as("amara");
+fn an_escalated_item_needs_a_narrative_and_nothing_is_saved_without_one(engine: Engine) {
+    let Some((_db, mut f)) = fixture_on(engine, "amara") else { return };
     // K-2 has said nothing yet (its narrative is empty).
     let clear =
         keel::store::Change::Set { key: ItemKey::parse("K-2").unwrap(), field: "narrative".into(), value: String::new(), if_version: None };
@@ -76,9 +90,8 @@ fn an_escalated_item_needs_a_narrative_and_nothing_is_saved_without_one() {
     assert_eq!(actual(&f.path, "K-2", "2026-W48").as_deref(), Some("9"));
 }
 
-#[test]
-fn owners_can_close_a_milestone_from_the_weekly_update() {
-    let mut f = fixture_as("priya");
+fn owners_can_close_a_milestone_from_the_weekly_update(engine: Engine) {
+    let Some((_db, mut f)) = fixture_on(engine, "priya") else { return };
     assert!(keel::tui::weekly::start(&mut f.app).unwrap());
     // Skip to M-12, the stale measure with open milestones.
     for _ in 0..10 {
@@ -98,9 +111,8 @@ fn owners_can_close_a_milestone_from_the_weekly_update() {
     assert!(audit_actors(&f.path, "M-12").iter().any(|(a, fld)| a == "priya" && fld.starts_with("milestone")));
 }
 
-#[test]
-fn triage_acts_on_several_marked_escalations_at_once() {
-    let mut f = fixture();
+fn triage_acts_on_several_marked_escalations_at_once(engine: Engine) {
+    let Some((_db, mut f)) = fixture_on(engine, "tester") else { return };
     chars(&mut f.app, "3");
     assert_eq!(f.app.focus, Pane::Variance);
     let first_two: Vec<i64> = f.app.variance.list.iter().take(2).map(|e| e.id).collect();
@@ -134,9 +146,8 @@ fn triage_acts_on_several_marked_escalations_at_once() {
     assert!(log.iter().filter(|(a, fld)| a == "tester" && fld.starts_with("escalation ")).count() >= 3, "{log:?}");
 }
 
-#[test]
-fn the_stale_list_names_owners_to_chase() {
-    let mut f = fixture();
+fn the_stale_list_names_owners_to_chase(engine: Engine) {
+    let Some((_db, mut f)) = fixture_on(engine, "tester") else { return };
     chars(&mut f.app, "S");
     let Mode::Stale(list) = &f.app.mode else { panic!("stale list") };
     let lines: Vec<&str> = list.rows.iter().map(|(_, l)| l.as_str()).collect();
@@ -181,9 +192,8 @@ fn a_meeting_records_decisions_and_ends_with_the_list() {
     assert!(audit_actors(&f.path, "O-1").iter().any(|(a, fld)| a == "tester" && fld == "decision"));
 }
 
-#[test]
-fn undo_takes_back_my_edit_but_not_over_someone_elses() {
-    let mut f = fixture();
+fn undo_takes_back_my_edit_but_not_over_someone_elses(engine: Engine) {
+    let Some((_db, mut f)) = fixture_on(engine, "tester") else { return };
     search(&mut f.app, "M-5");
     chars(&mut f.app, "a11111");
     key(&mut f.app, KeyCode::Enter);
@@ -237,3 +247,12 @@ fn a_new_cycle_copies_objectives_and_key_results_with_alignment() {
     let err = priya.edit(Edit::one(Change::CopyCycle { from: ItemKey::parse("C-1").unwrap(), name: "X".into(), start, end })).unwrap_err();
     assert!(err.to_string().contains("PMO administrator"));
 }
+
+crate::on_both_engines!(
+    weekly_update_saves_each_item_and_summarises
+    an_escalated_item_needs_a_narrative_and_nothing_is_saved_without_one
+    owners_can_close_a_milestone_from_the_weekly_update
+    triage_acts_on_several_marked_escalations_at_once
+    the_stale_list_names_owners_to_chase
+    undo_takes_back_my_edit_but_not_over_someone_elses
+);

@@ -55,9 +55,8 @@ fn gate(k: &Keel, key: &str) -> serde_json::Value {
 
 // 1. ------------------------------------------------------------------------------------------
 
-#[test]
-fn sponsor_and_controller_may_not_edit_a_measures_values_or_narrative() {
-    let demo = Keel::demo();
+fn sponsor_and_controller_may_not_edit_a_measures_values_or_narrative(engine: Engine) {
+    let Some(demo) = Keel::demo_on_engine(engine, "sponsor_and_controll") else { return };
     for login in ["elena", "li"] {
         for args in [
             vec!["set", "M-17", "actual=1", "--period", WEEK],
@@ -83,9 +82,8 @@ fn sponsor_and_controller_may_not_edit_a_measures_values_or_narrative() {
 
 // 2. ------------------------------------------------------------------------------------------
 
-#[test]
-fn only_the_sponsor_approves_decided() {
-    let demo = Keel::demo();
+fn only_the_sponsor_approves_decided(engine: Engine) {
+    let Some(demo) = Keel::demo_on_engine(engine, "only_the_sponsor_app") else { return };
     demo.run_as("fatima", &["gate", "M-17", "request"]).ok();
     // The PMO administrator is not the sponsor: administration does not stand in for approval.
     gate_refused(&demo, os_user(), "M-17", "approve", &["the sponsor's approval or the controller's sign-off"]);
@@ -102,9 +100,8 @@ fn only_the_sponsor_approves_decided() {
 
 // 3. ------------------------------------------------------------------------------------------
 
-#[test]
-fn only_the_controller_validates_realised_value() {
-    let demo = Keel::demo();
+fn only_the_controller_validates_realised_value(engine: Engine) {
+    let Some(demo) = Keel::demo_on_engine(engine, "only_the_controller_") else { return };
     // M-1 is implemented with actuals; its owner asks for it to be closed.
     assert_eq!(gate(&demo, "M-1")["stage"], "implemented");
     demo.run_as("priya", &["gate", "M-1", "request"]).ok().stdout_has(&["controller validation"]);
@@ -118,9 +115,8 @@ fn only_the_controller_validates_realised_value() {
 
 // 4. ------------------------------------------------------------------------------------------
 
-#[test]
-fn nobody_approves_their_own_request_even_as_sponsor_or_controller() {
-    let demo = Keel::demo();
+fn nobody_approves_their_own_request_even_as_sponsor_or_controller(engine: Engine) {
+    let Some(demo) = Keel::demo_on_engine(engine, "nobody_approves_thei") else { return };
     // The PMO administrator becomes M-17's sponsor and asks for Decided on the owner's behalf:
     // the request is theirs, so their approval as sponsor is refused.
     demo.run(&["set", "M-17", "sponsor=P-1"]).ok();
@@ -138,9 +134,8 @@ fn nobody_approves_their_own_request_even_as_sponsor_or_controller() {
 
 // 5. ------------------------------------------------------------------------------------------
 
-#[test]
-fn a_login_without_a_person_record_is_read_only_for_every_kind_of_edit() {
-    let demo = Keel::demo();
+fn a_login_without_a_person_record_is_read_only_for_every_kind_of_edit(engine: Engine) {
+    let Some(demo) = Keel::demo_on_engine(engine, "a_login_without_a_pe") else { return };
     let id = demo.open_escalation("M-16").unwrap()["id"].to_string();
     let plan = demo.path("plan.json");
     std::fs::write(&plan, demo.export()).unwrap();
@@ -161,9 +156,8 @@ fn a_login_without_a_person_record_is_read_only_for_every_kind_of_edit() {
 
 // 6. ------------------------------------------------------------------------------------------
 
-#[test]
-fn only_a_pmo_administrator_changes_people_or_imports_into_a_populated_file() {
-    let demo = Keel::demo();
+fn only_a_pmo_administrator_changes_people_or_imports_into_a_populated_file(engine: Engine) {
+    let Some(demo) = Keel::demo_on_engine(engine, "only_a_pmo_administr") else { return };
     // Nobody makes themselves an administrator or takes over someone's login.
     not_permitted(&demo, "amara", &["set", "P-2", "pmo_admin=true"], &["P-2", "only a PMO administrator"]);
     not_permitted(&demo, "amara", &["set", "P-5", "login=amara2"], &["P-5", "only a PMO administrator"]);
@@ -180,3 +174,12 @@ fn only_a_pmo_administrator_changes_people_or_imports_into_a_populated_file() {
     demo.run(&["import", plan.to_str().unwrap()]).ok();
     demo.run_as("mallory", &["whoami"]).ok().stdout_has(&["P-99", "PMO administrator"]);
 }
+
+crate::on_both_engines!(
+    sponsor_and_controller_may_not_edit_a_measures_values_or_narrative
+    only_the_sponsor_approves_decided
+    only_the_controller_validates_realised_value
+    nobody_approves_their_own_request_even_as_sponsor_or_controller
+    a_login_without_a_person_record_is_read_only_for_every_kind_of_edit
+    only_a_pmo_administrator_changes_people_or_imports_into_a_populated_file
+);

@@ -48,9 +48,8 @@ fn bad_settings_in_a_plan_are_refused_naming_the_setting() {
     }
 }
 
-#[test]
-fn shares_may_be_written_as_percentages_and_are_used() {
-    let k = Keel::init();
+fn shares_may_be_written_as_percentages_and_are_used(engine: Engine) {
+    let Some(k) = Keel::init_on(engine, "shares_may_be_writte") else { return };
     import(&k, &plan_with(json!({"cascade_ceiling": "40%", "tolerance": "0.04", "major": "25%"}))).ok();
     let check = k.run(&["check", "--format", "json"]).ok().json();
     assert_eq!(check["alignment"]["ceiling"], "0.4", "the 40% ceiling is read, not ignored");
@@ -136,3 +135,5 @@ fn the_organisations_timezone_decides_today_for_everyone() {
     cmd.env("KEEL_NOW", now).env("TZ", "America/Los_Angeles");
     run(cmd, &["set", "M-1", "comment=typed on Monday in Auckland"]).ok().stdout_has(&["2026-W49"]);
 }
+
+crate::on_both_engines!(shares_may_be_written_as_percentages_and_are_used);

@@ -29,9 +29,8 @@ fn a_measures_business_unit_and_function_must_be_units_of_that_kind() {
     assert_eq!(k.sql_text("SELECT u.kind FROM units u JOIN items i ON i.id = u.id WHERE i.key = 'U-5'").as_deref(), Some("function"));
 }
 
-#[test]
-fn milestone_add_done_and_reopen_say_what_happened() {
-    let k = Keel::demo();
+fn milestone_add_done_and_reopen_say_what_happened(engine: Engine) {
+    let Some(k) = Keel::demo_on_engine(engine, "milestone_add_done_a") else { return };
     // M-1 has three milestones, all before December: the new one is number 4.
     k.run(&["milestone", "M-1", "add", "Pilot live", "2026-12-14"])
         .ok()
@@ -40,9 +39,8 @@ fn milestone_add_done_and_reopen_say_what_happened() {
     k.run(&["milestone", "M-1", "reopen", "4"]).ok().stdout_has(&["M-1: milestone 4 'Pilot live' reopened"]);
 }
 
-#[test]
-fn a_measure_cannot_wait_for_itself() {
-    let k = Keel::demo();
+fn a_measure_cannot_wait_for_itself(engine: Engine) {
+    let Some(k) = Keel::demo_on_engine(engine, "a_measure_cannot_wai") else { return };
     let r = k.run(&["depend", "M-1", "M-1"]);
     r.code(65).stderr_has(&["M-1", "depends_on", "a measure cannot wait for itself"]);
     assert!(!r.stderr.contains("already waits"), "{}", r.stderr);
@@ -123,3 +121,8 @@ fn an_imported_values_by_and_at_are_kept_as_reported_apart_from_the_importer() {
     assert_eq!((v["reported_by"].clone(), v["by"].as_str()), (serde_json::Value::Null, Some(os_user())));
     assert!(k.export().contains(&format!("\"by\": \"{}\"", os_user())));
 }
+
+crate::on_both_engines!(
+    milestone_add_done_and_reopen_say_what_happened
+    a_measure_cannot_wait_for_itself
+);

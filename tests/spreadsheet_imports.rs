@@ -14,9 +14,8 @@ fn forecast(k: &Keel, key: &str, period: &str) -> serde_json::Value {
     value_row(&k.show(key), period)["forecast"].clone()
 }
 
-#[test]
-fn a_semicolon_file_with_decimal_commas_and_trailing_empty_columns_imports() {
-    let k = Keel::demo();
+fn a_semicolon_file_with_decimal_commas_and_trailing_empty_columns_imports(engine: Engine) {
+    let Some(k) = Keel::demo_on_engine(engine, "a_semicolon_file_wit") else { return };
     std::fs::write(k.path("eu.csv"), format!("key;period;actual;forecast;;\r\nM-1;{WEEK};1.234,56;;;\r\nM-5;{WEEK};-12,5;7.000;;\r\n"))
         .unwrap();
     k.run(&["import", "eu.csv"]).ok().stdout_has(&["eu.csv: 2 rows"]);
@@ -25,9 +24,8 @@ fn a_semicolon_file_with_decimal_commas_and_trailing_empty_columns_imports() {
     assert_eq!(forecast(&k, "M-5", WEEK), "7000");
 }
 
-#[test]
-fn refusals_name_the_separator_and_decimal_commas_need_semicolons() {
-    let k = Keel::demo();
+fn refusals_name_the_separator_and_decimal_commas_need_semicolons(engine: Engine) {
+    let Some(k) = Keel::demo_on_engine(engine, "refusals_name_the_se") else { return };
     std::fs::write(k.path("us.csv"), format!("key,period,actual\nM-1,{WEEK},\"12,5\"\n")).unwrap();
     k.run(&["import", "us.csv"]).code(65).stderr_has(&["us.csv:2: column actual: '12,5' is not a number", "separated by ','"]);
     std::fs::write(k.path("eu.csv"), format!("key;period;actual\nM-1;{WEEK};1.5\n")).unwrap();
@@ -37,9 +35,8 @@ fn refusals_name_the_separator_and_decimal_commas_need_semicolons() {
     k.run(&["import", "tabs.csv"]).code(65).stderr_has(&["separated by ','"]);
 }
 
-#[test]
-fn utf16_files_with_a_bom_import_and_old_mac_line_ends_count_lines() {
-    let k = Keel::demo();
+fn utf16_files_with_a_bom_import_and_old_mac_line_ends_count_lines(engine: Engine) {
+    let Some(k) = Keel::demo_on_engine(engine, "utf16_files_with_a_b") else { return };
     let text = format!("key;period;actual\r\nM-1;{WEEK};42,5\r\n");
     let le: Vec<u8> = [0xFF, 0xFE].into_iter().chain(text.encode_utf16().flat_map(|u| u.to_le_bytes())).collect();
     std::fs::write(k.path("le.csv"), le).unwrap();
@@ -121,9 +118,8 @@ fn a_dash_reads_standard_input_as_csv_or_json_by_its_first_byte() {
     assert_eq!(fresh.show("M-1")["title"], k.show("M-1")["title"]);
 }
 
-#[test]
-fn out_dash_is_standard_output_and_the_extension_picks_the_format() {
-    let k = Keel::demo();
+fn out_dash_is_standard_output_and_the_extension_picks_the_format(engine: Engine) {
+    let Some(k) = Keel::demo_on_engine(engine, "out_dash_is_standard") else { return };
     let r = k.run(&["export", "--format", "csv", "--what", "values", "--out", "-"]);
     r.ok();
     assert!(r.stdout.starts_with("key,period,planned"), "{}", &r.stdout[..80.min(r.stdout.len())]);
@@ -162,3 +158,10 @@ fn quiet_imports_and_generators_print_nothing() {
     assert_eq!((r.stdout.as_str(), r.stderr.as_str()), ("", ""));
     g.run(&["show", "M-50"]).ok();
 }
+
+crate::on_both_engines!(
+    a_semicolon_file_with_decimal_commas_and_trailing_empty_columns_imports
+    refusals_name_the_separator_and_decimal_commas_need_semicolons
+    utf16_files_with_a_bom_import_and_old_mac_line_ends_count_lines
+    out_dash_is_standard_output_and_the_extension_picks_the_format
+);

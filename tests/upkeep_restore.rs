@@ -40,7 +40,7 @@ fn a_checked_backup_replaces_the_file_and_the_old_one_is_kept() {
     let kept = beside(&demo, "keel.db.before-restore-");
     assert_eq!(kept.len(), 1, "the file as it was is kept beside it");
     assert_eq!(std::fs::metadata(&kept[0]).unwrap().permissions().mode() & 0o777, 0o600);
-    let old = Keel { dir: tempfile::tempdir().unwrap(), db: kept[0].clone(), today: demo.today.clone() };
+    let old = Keel { dir: tempfile::tempdir().unwrap(), db: kept[0].clone(), today: demo.today.clone(), server: None };
     assert_eq!(forecast(&old), "1", "the kept file holds the edit made before the restore");
     assert!(std::fs::metadata(format!("{}-wal", backup.display())).is_err(), "the backup itself was only read");
 }

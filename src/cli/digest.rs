@@ -119,8 +119,8 @@ fn send(sendmail: &Path, message: &str) -> Result<()> {
 /// `keel export --format ics`.
 pub fn export_ics(db: &Path, out: Option<&Path>, force: bool) -> Result<i32> {
     let store = super::open(db)?;
-    let name = db.file_name().and_then(|n| n.to_str()).unwrap_or("keel.db");
-    let text = crate::io::ics::ics(&store.calendar()?, name);
+    let name = crate::store::server::source_name(db);
+    let text = crate::io::ics::ics(&store.calendar()?, &name);
     match out {
         Some(path) => super::out_file::write(path, text.as_bytes(), store.path(), force)?,
         None => super::stdout::write_bytes(text.as_bytes()),

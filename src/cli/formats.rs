@@ -174,7 +174,7 @@ pub fn report(
     if let Some(depth) = size.depth {
         model.cut_to_depth(depth);
     }
-    let source = db.file_name().and_then(|n| n.to_str()).unwrap_or("keel.db").to_string();
+    let source = crate::store::server::source_name(db);
     match format {
         ReportFormat::Md => {
             write_out(out, crate::io::report::markdown_of(&model, &source, size.pack_top).as_bytes(), false, &store, force)?

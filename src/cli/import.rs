@@ -94,8 +94,12 @@ fn import_plan(req: &Request, name: &str, bytes: &[u8]) -> Result<i32> {
             + plan.nodes.len()
             + plan.measures.len();
         let values = plan.values.len();
-        // Apply in a scratch copy so every rule runs, then throw it away.
-        let outcome = in_scratch_copy(req.db, |s| Ok(s.import_plan(plan)?))?;
+        // Apply in a scratch copy so every rule runs, then throw it away (on a server, where
+        // there is no file to copy: in one transaction that is rolled back).
+        let outcome = match crate::store::server::server_url(req.db) {
+            Some(_) => super::open(req.db)?.try_import_plan(plan)?,
+            None => in_scratch_copy(req.db, |s| Ok(s.import_plan(plan)?))?,
+        };
         println!("dry run: would import {items} items and {values} values; nothing was changed");
         print_effects(&outcome, req.quiet);
         return Ok(0);
@@ -253,6 +257,13 @@ fn import_values(req: &Request, name: &str, bytes: &[u8], kind: Kind) -> Result<
     let spin = spinner(req.quiet, &format!("applying {} values", edit.changes.len()));
     let (outcome, after): (EditOutcome, BTreeMap<String, i64>) = if edit.changes.is_empty() {
         (EditOutcome::default(), before.clone())
+    } else if req.dry_run && crate::store::server::server_url(req.db).is_some() {
+        eprintln!(
+            "keel: --db {}: keel import --dry-run of values works on SQLite files only (a plan's dry run works on a server too). \
+             Nothing was changed.",
+            req.db.display()
+        );
+        return Ok(64);
     } else if req.dry_run {
         in_scratch_copy(req.db, |s| {
             let outcome = s.edit(edit).map_err(|e| blame(name, rows, e))?;

@@ -141,10 +141,7 @@ const LOGGED_VALUE_FIELDS: &[&str] = &crate::domain::ValueField::NAMES;
 pub fn around_the_chain(conn: &Db) -> Result<Vec<String>> {
     let mut problems = Vec::new();
     for (name, verb) in [("audit_no_update", "changed"), ("audit_no_delete", "removed")] {
-        let sql: Option<String> = conn
-            .query_row("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?1 AND tbl_name = 'audit'", [name], |r| r.get(0))
-            .optional()?;
-        if !sql.is_some_and(|s| s.contains("RAISE(ABORT")) {
+        if !conn.refusing_trigger("audit", name)? {
             problems.push(format!(
                 "the append-only trigger {name} is missing or altered: audit rows could be {verb} without SQLite refusing it"
             ));
@@ -160,7 +157,7 @@ pub fn around_the_chain(conn: &Db) -> Result<Vec<String>> {
                  UNION ALL SELECT tier_changed_at, 'escalation ' || id || ' changed tier' FROM escalations
                  UNION ALL SELECT acknowledged_at, 'escalation ' || id || ' acknowledged' FROM escalations WHERE acknowledged_at IS NOT NULL
                  UNION ALL SELECT closed_at, 'escalation ' || id || ' closed' FROM escalations WHERE closed_at IS NOT NULL
-             ) ORDER BY t DESC LIMIT 1",
+             ) AS changes ORDER BY t DESC LIMIT 1",
             [],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
@@ -181,7 +178,7 @@ pub fn around_the_chain(conn: &Db) -> Result<Vec<String>> {
                  ON last.seq = a.seq
                LEFT JOIN items i ON i.key = a.item_key
                LEFT JOIN item_values v ON v.item_id = i.id AND v.period = substr(a.field, {})
-              WHERE a.new_value IS NOT v.{field}
+              WHERE a.new_value IS DISTINCT FROM CAST(v.{field} AS TEXT)
               ORDER BY a.seq LIMIT 3",
             field.len() + 2
         );
@@ -212,11 +209,11 @@ pub fn list(conn: &Db, item_key: Option<&str>, since: Option<&str>, limit: Optio
     let mut stmt = conn.prepare_cached(
         "SELECT seq, at, actor, item_key, field, old_value, new_value, reason FROM (
             SELECT * FROM audit
-            WHERE (?1 IS NULL OR item_key = ?1) AND (?2 IS NULL OR at >= ?2)
+            WHERE (CAST(?1 AS TEXT) IS NULL OR item_key = ?1) AND (CAST(?2 AS TEXT) IS NULL OR at >= ?2)
             ORDER BY seq DESC LIMIT ?3
-         ) ORDER BY seq",
+         ) AS newest ORDER BY seq",
     )?;
-    let rows = stmt.query_map(params![item_key, since, limit.unwrap_or(-1)], |r| {
+    let rows = stmt.query_map(params![item_key, since, limit.unwrap_or(i64::MAX)], |r| {
         Ok(Row {
             seq: r.get(0)?,
             at: r.get(1)?,
@@ -245,7 +242,7 @@ pub fn last_change_where(conn: &Db, item_key: &str, belongs: &dyn Fn(&str) -> bo
 pub fn last_change(conn: &Db, item_key: &str, field: Option<&str>) -> Result<Option<(String, String)>> {
     Ok(conn
         .query_row(
-            "SELECT actor, at FROM audit WHERE item_key = ?1 AND (?2 IS NULL OR field = ?2) ORDER BY seq DESC LIMIT 1",
+            "SELECT actor, at FROM audit WHERE item_key = ?1 AND (CAST(?2 AS TEXT) IS NULL OR field = ?2) ORDER BY seq DESC LIMIT 1",
             params![item_key, field],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )

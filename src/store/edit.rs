@@ -267,6 +267,11 @@ impl Store {
         self.edit_inner(edit, true, false)
     }
 
+    /// [`Store::edit_trusted`], rolled back: what loading a plan would do, nothing written.
+    pub(crate) fn edit_trusted_dry_run(&mut self, edit: Edit) -> Result<EditOutcome> {
+        self.edit_inner(edit, true, true)
+    }
+
     fn edit_inner(&mut self, edit: Edit, trusted: bool, dry_run: bool) -> Result<EditOutcome> {
         if let Some(why) = self.file_replaced() {
             return Err(StoreError::Replaced { path: self.path().display().to_string(), why });
@@ -329,7 +334,7 @@ impl Store {
             };
             Ok(outcome)
         };
-        let result = if dry_run { self.conn().trial(attempt) } else { self.conn().write(attempt) };
+        let result = self.conn().write_retrying(!dry_run, attempt);
         // Someone else's -wal/-shm the write cannot use: say whose and what to do.
         let result = match result {
             Err(StoreError::Database(e @ engine::Error::ReadOnly(_))) => {
@@ -1067,7 +1072,7 @@ fn setting(ctx: &mut Ctx, name: &str, value: &str) -> Result<()> {
         return Ok(());
     }
     ctx.tx.execute(
-        "INSERT INTO settings (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = excluded.value, version = version + 1",
+        "INSERT INTO settings (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = excluded.value, version = settings.version + 1",
         params![name, value],
     )?;
     ctx.log("settings", name, old, Some(value.to_string()));

@@ -56,12 +56,12 @@ const SELECT: &str = "SELECT e.id, i.key, i.kind, e.tier, e.reason, e.period, e.
         e.rank_tier, e.rank_relative, e.rank_gap";
 
 /// The filters, as conditions on `e` (the owner's login and the unit by correlated lookup).
-const FILTERS: &str = " AND (:tier IS NULL OR e.rank_tier = -:tier)
-    AND (:login IS NULL OR :login = COALESCE(
+const FILTERS: &str = " AND (CAST(:tier AS BIGINT) IS NULL OR e.rank_tier = -CAST(:tier AS BIGINT))
+    AND (CAST(:login AS TEXT) IS NULL OR :login = COALESCE(
             (SELECT p.login FROM measures m JOIN people p ON p.id = m.owner_id WHERE m.id = e.item_id),
             (SELECT p.login FROM key_results k JOIN people p ON p.id = k.owner_id WHERE k.id = e.item_id),
             (SELECT p.login FROM kpis k JOIN people p ON p.id = k.owner_id WHERE k.id = e.item_id)))
-    AND (:unit IS NULL OR :unit = (SELECT u.key FROM measures m JOIN items u ON u.id = m.business_unit_id WHERE m.id = e.item_id))";
+    AND (CAST(:unit AS TEXT) IS NULL OR :unit = (SELECT u.key FROM measures m JOIN items u ON u.id = m.business_unit_id WHERE m.id = e.item_id))";
 
 /// The id and item key of every row that passes `filter` (to mark them all).
 pub fn ids(conn: &Db, filter: &EscalationFilter) -> Result<Vec<(i64, String)>> {

@@ -123,7 +123,7 @@ pub(crate) fn bottom_up(c: &Db, ids: impl Iterator<Item = i64>) -> Result<HashMa
     for (o, m) in all(
         c,
         "SELECT k.objective_id, l.from_id FROM links l JOIN key_results k ON k.id = l.to_id
-         JOIN measures m ON m.id = l.from_id WHERE m.side_state IS NOT 'cancelled'",
+         JOIN measures m ON m.id = l.from_id WHERE m.side_state IS DISTINCT FROM 'cancelled'",
         |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
     )? {
         serving.entry(o).or_default().push(m);

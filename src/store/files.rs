@@ -195,6 +195,9 @@ impl Store {
     /// Warnings about who else could change this file (see [`warnings`]); the CLI prints them on
     /// stderr, the terminal app shows them on opening.
     pub fn warnings(&self) -> Vec<String> {
+        if super::server::server_url(self.path()).is_some() {
+            return Vec::new();
+        }
         warnings(self.path())
     }
 }

@@ -32,7 +32,7 @@ pub struct ItemQuery {
 /// The items the structural filters leave, found in one statement; the statuses are then
 /// computed for those only.
 const ITEMS: &str = "
-WITH RECURSIVE sub(id, depth) AS (SELECT :unit, 0 WHERE :unit IS NOT NULL
+WITH RECURSIVE sub(id, depth) AS (SELECT CAST(:unit AS BIGINT), 0 WHERE CAST(:unit AS BIGINT) IS NOT NULL
                                   UNION SELECT u.id, sub.depth + 1 FROM units u JOIN sub ON u.parent_id = sub.id WHERE sub.depth < 16)
 SELECT i.id FROM items i
 LEFT JOIN objectives o ON o.id = i.id
@@ -43,13 +43,13 @@ LEFT JOIN nodes n ON n.id = i.id
 LEFT JOIN measures m ON m.id = i.id
 WHERE i.kind IN ('objective', 'key-result', 'kpi', 'portfolio', 'programme', 'project', 'package', 'measure')
   AND i.retired_at IS NULL
-  AND (:kind IS NULL OR i.kind = :kind)
-  AND (:login IS NULL OR :login = (SELECT login FROM people
+  AND (CAST(:kind AS TEXT) IS NULL OR i.kind = :kind)
+  AND (CAST(:login AS TEXT) IS NULL OR :login = (SELECT login FROM people
                                    WHERE id = COALESCE(o.owner_id, k.owner_id, p.owner_id, n.owner_id, m.owner_id)))
-  AND (:unit IS NULL OR m.business_unit_id IN (SELECT id FROM sub) OR m.function_id IN (SELECT id FROM sub)
+  AND (CAST(:unit AS BIGINT) IS NULL OR m.business_unit_id IN (SELECT id FROM sub) OR m.function_id IN (SELECT id FROM sub)
        OR EXISTS (SELECT 1 FROM objective_units ou WHERE ou.objective_id = COALESCE(o.id, ko.id) AND ou.unit_id IN (SELECT id FROM sub)))
-  AND (:stage IS NULL OR m.stage = :stage)
-  AND (:cycle IS NULL OR COALESCE(o.cycle_id, ko.cycle_id) = :cycle
+  AND (CAST(:stage AS TEXT) IS NULL OR m.stage = :stage)
+  AND (CAST(:cycle AS BIGINT) IS NULL OR COALESCE(o.cycle_id, ko.cycle_id) = :cycle
        OR (m.id IS NOT NULL AND EXISTS (SELECT 1 FROM links l JOIN key_results lk ON lk.id = l.to_id
                                         JOIN objectives lo ON lo.id = lk.objective_id WHERE l.from_id = m.id AND lo.cycle_id = :cycle)))";
 
@@ -105,14 +105,14 @@ impl Store {
             });
         }
         let c = self.conn();
-        let filter = "(:key IS NULL OR item_key = :key) AND (:since IS NULL OR at >= :since) AND (:until IS NULL OR at < :until)";
+        let filter = "(CAST(:key AS TEXT) IS NULL OR item_key = :key) AND (CAST(:since AS TEXT) IS NULL OR at >= :since) AND (CAST(:until AS TEXT) IS NULL OR at < :until)";
         let mut s = c.prepare_cached(&format!(
             "SELECT seq, at, actor, item_key, field, old_value, new_value, reason FROM (
                 SELECT * FROM audit WHERE {filter} ORDER BY seq DESC LIMIT :limit
-             ) ORDER BY seq"
+             ) AS newest ORDER BY seq"
         ))?;
         // One more than asked: whether the window holds more.
-        let fetch = limit.map(|l| l + 1).unwrap_or(-1);
+        let fetch = limit.map(|l| l + 1).unwrap_or(i64::MAX);
         let mut rows: Vec<Row> = s
             .query_map(named_params! {":key": key, ":since": since, ":until": until, ":limit": fetch}, |r| {
                 Ok(Row {

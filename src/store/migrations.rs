@@ -14,8 +14,11 @@ pub const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SC
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
+/// Bring the schema from version `from` up to [`SCHEMA_VERSION`], with the engine's own
+/// migrations (the same version numbers on both), and mark the database as keel's.
 pub fn migrate(tx: &Tx, from: i64) -> DbResult<()> {
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(from as usize) {
+    let migrations = if tx.is_postgres() { super::migrations_postgres::MIGRATIONS } else { MIGRATIONS };
+    for (i, sql) in migrations.iter().enumerate().skip(from as usize) {
         tx.batch(sql)?;
         tx.set_schema_version((i + 1) as i64)?;
     }

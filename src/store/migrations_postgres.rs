@@ -439,6 +439,33 @@ mod tests {
         assert_eq!(pg_indexes, lite_indexes);
     }
 
+    /// A keel database on a server left at an older version is brought forward by the same
+    /// `migrate` a file takes, its version recorded in keel_meta.
+    #[test]
+    fn an_older_schema_on_the_server_is_migrated_forward() {
+        let Some(s) = Scratch::new("migrate_forward") else { return };
+        let pg = s.db();
+        let older = (MIGRATIONS.len() - 1) as i64;
+        pg.write(|tx| {
+            for sql in &MIGRATIONS[..older as usize] {
+                tx.batch(sql)?;
+            }
+            tx.set_schema_version(older)?;
+            tx.set_application_id(migrations::APPLICATION_ID)
+        })
+        .unwrap();
+        assert_eq!(pg.schema_version(), Ok(older));
+        pg.write(|tx| migrations::migrate(tx, older)).unwrap();
+        assert_eq!(pg.schema_version(), Ok(migrations::SCHEMA_VERSION));
+        assert_eq!(pg.application_id(), Ok(migrations::APPLICATION_ID));
+        let narrative: i64 = pg
+            .query_row("SELECT COUNT(*) FROM information_schema.columns WHERE table_name = 'kpis' AND column_name = 'narrative'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(narrative, 1, "the last migration ran");
+    }
+
     #[test]
     fn money_is_numeric_and_the_audit_log_is_append_only_on_the_server() {
         let Some(s) = Scratch::new("schema_rules") else { return };

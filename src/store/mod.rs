@@ -40,6 +40,7 @@ pub mod rules;
 pub mod signals;
 pub mod source_sql;
 pub mod sources;
+pub mod server;
 pub mod statuses;
 mod structure;
 pub mod upkeep;
@@ -72,6 +73,12 @@ pub enum StoreError {
     Newer { path: String, found: i64, supported: i64 },
     #[error("{path}: a file already exists there. Use another path; --force replaces only a demo or a damaged keel file.")]
     Exists { path: String },
+    #[error("{path}: no keel database there (the database is empty). Create one with `keel init --db {path}` or `keel demo --db {path}`.")]
+    NoSchema { path: String },
+    #[error("{path}: {why}. Nothing was changed; give the URL of an empty database (createdb NAME makes one).")]
+    InUse { path: String, why: String },
+    #[error("{0}")]
+    Unavailable(String),
     #[error("SQLite {found} is too old: keel needs 3.51.3 or newer")]
     OldSqlite { found: String },
     #[error("no item {0}: check the key with `keel show` or the tree")]
@@ -94,7 +101,7 @@ pub enum StoreError {
     /// Refused because others changed what it would undo since (a revert): exit 75.
     #[error("{0}")]
     Changed(String),
-    #[error("the keel file is busy: another keel is writing to it. Nothing was saved; try again in a moment.")]
+    #[error("the keel database is busy: another keel is writing to it. Nothing was saved; try again in a moment.")]
     Busy,
     #[error("{path}: {why} since keel opened it. Nothing was saved; reopen keel to work on the file that is there now.")]
     Replaced { path: String, why: String },
@@ -280,6 +287,9 @@ impl Store {
 
     /// Open an existing keel file. Anything that is not one is refused untouched.
     pub fn open(path: &Path) -> Result<Store> {
+        if let Some(url) = server::server_url(path) {
+            return server::open(url);
+        }
         Store::open_checked(path).map_err(|e| match e {
             StoreError::Damaged { why, .. } => StoreError::Damaged { path: path.display().to_string(), why },
             e => e,
@@ -337,7 +347,11 @@ impl Store {
     }
 
     /// Create a new, empty keel file with mode 0600 (readable by its owner only).
+    /// On a server (a `postgres://` URL), keel's schema in an empty database instead.
     pub fn create(path: &Path, demo: bool) -> Result<Store> {
+        if let Some(url) = server::server_url(path) {
+            return server::create(url, demo);
+        }
         check_sqlite_version()?;
         if path.exists() {
             return Err(StoreError::Exists { path: path.display().to_string() });
@@ -384,6 +398,9 @@ impl Store {
     /// identity, its own remembered statuses. It never writes, and holds no transaction between
     /// statements, so it never stands in a writer's way.
     pub fn open_reader(&self) -> Result<Store> {
+        if let Some(url) = server::server_url(&self.path) {
+            return server::reader(self, url);
+        }
         let conn = Db::open_file(&self.path, if self.read_only.is_some() { FileMode::ReadOnly } else { FileMode::ReadWrite })?;
         configure(&conn)?;
         conn.query_only()?;
@@ -545,6 +562,11 @@ impl Store {
 
     /// Copy the database with SQLite's online backup API (consistent even while others write).
     pub fn backup_to(&self, dest: &Path) -> Result<()> {
+        if self.conn.is_postgres() {
+            return Err(StoreError::Unavailable(
+                "keel backup copies a SQLite file page by page; for a database on a server use the server's own backups (pg_dump)".into(),
+            ));
+        }
         if dest.exists() {
             return Err(StoreError::Exists { path: dest.display().to_string() });
         }

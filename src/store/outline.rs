@@ -142,7 +142,7 @@ impl Store {
         let id = resolve(c, key)?;
         let objective_chain = |start: i64| -> Result<Vec<String>> {
             let mut stmt = c.prepare_cached(
-                "WITH RECURSIVE up(id, depth) AS (SELECT ?1, 0 UNION ALL SELECT o.parent_id, up.depth + 1 FROM objectives o JOIN up ON o.id = up.id WHERE o.parent_id IS NOT NULL AND up.depth < 64)
+                "WITH RECURSIVE up(id, depth) AS (SELECT CAST(?1 AS BIGINT), 0 UNION ALL SELECT o.parent_id, up.depth + 1 FROM objectives o JOIN up ON o.id = up.id WHERE o.parent_id IS NOT NULL AND up.depth < 64)
                  SELECT i.key FROM up JOIN items i ON i.id = up.id ORDER BY up.depth DESC",
             )?;
             let r = stmt.query_map([start], |r| r.get(0))?;
@@ -150,7 +150,7 @@ impl Store {
         };
         let node_chain = |start: i64| -> Result<Vec<String>> {
             let mut stmt = c.prepare_cached(
-                "WITH RECURSIVE up(id, depth) AS (SELECT ?1, 0 UNION ALL SELECT n.parent_id, up.depth + 1 FROM nodes n JOIN up ON n.id = up.id WHERE n.parent_id IS NOT NULL AND up.depth < 16)
+                "WITH RECURSIVE up(id, depth) AS (SELECT CAST(?1 AS BIGINT), 0 UNION ALL SELECT n.parent_id, up.depth + 1 FROM nodes n JOIN up ON n.id = up.id WHERE n.parent_id IS NOT NULL AND up.depth < 16)
                  SELECT i.key FROM up JOIN items i ON i.id = up.id ORDER BY up.depth DESC",
             )?;
             let r = stmt.query_map([start], |r| r.get(0))?;
@@ -158,7 +158,7 @@ impl Store {
         };
         let first_link = |kind: &str| -> Result<Option<i64>> {
             Ok(c.query_row(
-                "SELECT l.to_id FROM links l JOIN items i ON i.id = l.to_id WHERE l.from_id = ?1 AND +i.kind = ?2 ORDER BY i.num LIMIT 1",
+                "SELECT l.to_id FROM links l JOIN items i ON i.id = l.to_id WHERE l.from_id = ?1 AND i.kind || '' = ?2 ORDER BY i.num LIMIT 1",
                 params![id, kind],
                 |r| r.get(0),
             )
@@ -254,7 +254,7 @@ impl Store {
                  SELECT id, title FROM objectives UNION ALL SELECT id, title FROM key_results UNION ALL SELECT id, title FROM kpis
                  UNION ALL SELECT id, title FROM measures UNION ALL SELECT id, title FROM nodes
              ) x JOIN items i ON i.id = x.id AND i.retired_at IS NULL
-             WHERE i.key = upper(?1) OR x.title LIKE ?2 ESCAPE '\\' OR i.key LIKE ?2 ESCAPE '\\'
+             WHERE i.key = upper(?1) OR lower(x.title) LIKE lower(?2) ESCAPE '\\' OR lower(i.key) LIKE lower(?2) ESCAPE '\\'
              ORDER BY i.key <> upper(?1), i.kind, i.num LIMIT ?3",
         )?;
         let r = stmt.query_map(params![q, pattern, limit as i64], |r| {

@@ -923,12 +923,21 @@ impl Store {
     /// Load a plan through the write path. Into a file that has people already, only a PMO
     /// administrator may import; an empty file accepts its first plan from whoever created it.
     pub fn import_plan(&mut self, plan: Plan) -> Result<super::EditOutcome> {
-        self.import_plan_from(plan, None)
+        self.import_plan_or_try(plan, None, false)
     }
 
     /// Load a plan read from `file`, recorded as a change set (`keel log --imports`) that
     /// `keel revert` can undo.
     pub fn import_plan_from(&mut self, plan: Plan, file: Option<&str>) -> Result<super::EditOutcome> {
+        self.import_plan_or_try(plan, file, false)
+    }
+
+    /// What [`Store::import_plan`] would do, rolled back: nothing is written.
+    pub fn try_import_plan(&mut self, plan: Plan) -> Result<super::EditOutcome> {
+        self.import_plan_or_try(plan, None, true)
+    }
+
+    fn import_plan_or_try(&mut self, plan: Plan, file: Option<&str>, dry_run: bool) -> Result<super::EditOutcome> {
         let has_people: bool = self.conn().query_row("SELECT EXISTS (SELECT 1 FROM people)", [], |r| r.get(0))?;
         if has_people && !self.actor.pmo_admin {
             return Err(StoreError::Permission(format!(
@@ -942,7 +951,11 @@ impl Store {
             changes.push(super::Change::Upkeep(super::upkeep::Upkeep::RecordImport { kind: "plan", file: file.to_string(), values }));
         }
         changes.push(super::Change::ImportPlan(Box::new(plan)));
-        let outcome = self.edit_trusted(super::Edit { changes, reason: None })?;
+        let edit = super::Edit { changes, reason: None };
+        if dry_run {
+            return self.edit_trusted_dry_run(edit);
+        }
+        let outcome = self.edit_trusted(edit)?;
         // People now exist: find out again who the acting login is.
         let login = self.actor.login.clone();
         if self.demo {

@@ -45,9 +45,9 @@ pub fn values_of(conn: &Db, id: i64, last: Option<usize>) -> Result<Vec<ValueRow
     let mut stmt = conn.prepare_cached(
         "SELECT period, baseline, planned, forecast, actual, comment, updated_by, updated_at, version, reported_by, reported_at, source, override_reason FROM (
              SELECT * FROM item_values WHERE item_id = ?1 ORDER BY period_start DESC LIMIT ?2
-         ) ORDER BY period_start",
+         ) AS newest ORDER BY period_start",
     )?;
-    let rows = stmt.query_map(params![id, last.map(|l| l as i64).unwrap_or(-1)], |r| {
+    let rows = stmt.query_map(params![id, last.map(|l| l as i64).unwrap_or(i64::MAX)], |r| {
         Ok(ValueRow {
             period: r.get(0)?,
             baseline: r.get(1)?,
@@ -207,7 +207,7 @@ fn recent_audit(conn: &Db, key: &str, limit: i64) -> Result<Vec<AuditRow>> {
     let mut stmt = conn.prepare_cached(
         "SELECT seq, at, actor, item_key, field, old_value, new_value, reason FROM (
              SELECT * FROM audit WHERE item_key = ?1 ORDER BY seq DESC LIMIT ?2
-         ) ORDER BY seq",
+         ) AS newest ORDER BY seq",
     )?;
     let rows = stmt.query_map(params![key, limit], |r| {
         Ok(AuditRow {

@@ -215,7 +215,7 @@ impl Store {
             Some((id, _, _)) => Some(
                 ids(
                     c,
-                    "WITH RECURSIVE sub(id, depth) AS (SELECT ?1, 0 UNION SELECT u.id, sub.depth + 1 FROM units u JOIN sub ON u.parent_id = sub.id WHERE sub.depth < 16)
+                    "WITH RECURSIVE sub(id, depth) AS (SELECT CAST(?1 AS BIGINT), 0 UNION SELECT u.id, sub.depth + 1 FROM units u JOIN sub ON u.parent_id = sub.id WHERE sub.depth < 16)
                      SELECT id FROM sub",
                     [id],
                 )?
@@ -285,7 +285,7 @@ impl Store {
                     })?;
                 let serving = ids(
                     c,
-                    "SELECT l.from_id FROM links l JOIN items i ON i.id = l.from_id AND i.retired_at IS NULL WHERE l.to_id = ?1 AND +i.kind = 'measure' ORDER BY i.num",
+                    "SELECT l.from_id FROM links l JOIN items i ON i.id = l.from_id AND i.retired_at IS NULL WHERE l.to_id = ?1 AND i.kind || '' = 'measure' ORDER BY i.num",
                     [kr],
                 )?;
                 let measures = serving.into_iter().filter(|m| measure_set.contains(m)).map(|m| key_of(c, m)).collect::<Result<_>>()?;
@@ -307,7 +307,7 @@ impl Store {
             };
             let kpis = ids(
                 c,
-                "SELECT DISTINCT k.id FROM kpis k JOIN links l ON l.from_id = k.id JOIN items i ON i.id = k.id AND i.retired_at IS NULL
+                "SELECT DISTINCT k.id, i.num FROM kpis k JOIN links l ON l.from_id = k.id JOIN items i ON i.id = k.id AND i.retired_at IS NULL
                  WHERE l.to_id = ?1 OR l.to_id IN (SELECT id FROM key_results WHERE objective_id = ?1) ORDER BY i.num",
                 [oid],
             )?

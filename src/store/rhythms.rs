@@ -91,11 +91,11 @@ pub(crate) fn copy_cycle(ctx: &mut Ctx, from: &ItemKey, name: &str, start: Naive
         let (new, key) = next_key(ctx, ItemKind::Objective)?;
         ctx.tx.execute(
             "INSERT INTO objectives (id, cycle_id, title, description, owner_id, level, target)
-             SELECT ?1, ?2, title, description, owner_id, level, target FROM objectives WHERE id = ?3",
+             SELECT CAST(?1 AS BIGINT), CAST(?2 AS BIGINT), title, description, owner_id, level, target FROM objectives WHERE id = ?3",
             params![new, cycle_id, old],
         )?;
         ctx.tx.execute(
-            "INSERT INTO objective_units (objective_id, unit_id) SELECT ?1, unit_id FROM objective_units WHERE objective_id = ?2",
+            "INSERT INTO objective_units (objective_id, unit_id) SELECT CAST(?1 AS BIGINT), unit_id FROM objective_units WHERE objective_id = ?2",
             params![new, old],
         )?;
         map.insert(*old, new);
@@ -120,7 +120,7 @@ pub(crate) fn copy_cycle(ctx: &mut Ctx, from: &ItemKey, name: &str, start: Naive
             let (new, key) = next_key(ctx, ItemKind::KeyResult)?;
             ctx.tx.execute(
                 "INSERT INTO key_results (id, objective_id, title, kind, baseline, target, unit, weight, owner_id)
-                 SELECT ?1, ?2, title, kind, baseline, target, unit, weight, owner_id FROM key_results WHERE id = ?3",
+                 SELECT CAST(?1 AS BIGINT), CAST(?2 AS BIGINT), title, kind, baseline, target, unit, weight, owner_id FROM key_results WHERE id = ?3",
                 params![new, map[old], kr],
             )?;
             map.insert(kr, new);
@@ -325,7 +325,7 @@ impl Store {
             .conn()
             .query_row(
                 "SELECT id, started_at, ended_at, facilitator FROM meetings
-                 WHERE (?1 IS NULL OR id < ?1) AND EXISTS (SELECT 1 FROM decisions d WHERE d.meeting_id = meetings.id)
+                 WHERE (CAST(?1 AS BIGINT) IS NULL OR id < ?1) AND EXISTS (SELECT 1 FROM decisions d WHERE d.meeting_id = meetings.id)
                  ORDER BY id DESC LIMIT 1",
                 [before],
                 |r| Ok(Meeting { id: r.get(0)?, started_at: r.get(1)?, ended_at: r.get(2)?, facilitator: r.get(3)? }),
@@ -339,7 +339,8 @@ impl Store {
     pub fn beneath_objective(&self, key: &ItemKey) -> Result<Beneath> {
         let c = self.conn();
         let id = resolve(c, key)?;
-        const UNDER: &str = "WITH RECURSIVE objs(id) AS (SELECT ?1 UNION SELECT o.id FROM objectives o JOIN objs ON o.parent_id = objs.id),
+        const UNDER: &str =
+            "WITH RECURSIVE objs(id) AS (SELECT CAST(?1 AS BIGINT) UNION SELECT o.id FROM objectives o JOIN objs ON o.parent_id = objs.id),
             krs AS (SELECT id FROM key_results WHERE objective_id IN (SELECT id FROM objs)),
             under AS (SELECT id FROM krs UNION SELECT l.from_id FROM links l WHERE l.to_id IN (SELECT id FROM krs)
                       UNION SELECT l.from_id FROM links l WHERE l.to_id IN (SELECT id FROM objs))";

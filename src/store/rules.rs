@@ -103,7 +103,7 @@ fn key_of_conn(conn: &Db, id: i64) -> String {
 /// The node and all its ancestors, nearest first.
 fn ancestors(conn: &Db, node: i64) -> Result<Vec<i64>> {
     let mut stmt = conn.prepare_cached(
-        "WITH RECURSIVE up(id, depth) AS (SELECT ?1, 0 UNION ALL SELECT n.parent_id, up.depth + 1 FROM nodes n JOIN up ON n.id = up.id WHERE n.parent_id IS NOT NULL AND up.depth < 16)
+        "WITH RECURSIVE up(id, depth) AS (SELECT CAST(?1 AS BIGINT), 0 UNION ALL SELECT n.parent_id, up.depth + 1 FROM nodes n JOIN up ON n.id = up.id WHERE n.parent_id IS NOT NULL AND up.depth < 16)
          SELECT id FROM up ORDER BY depth",
     )?;
     let ids = stmt.query_map([node], |r| r.get(0))?.collect::<DbResult<_>>()?;
@@ -431,11 +431,12 @@ pub(crate) fn escalation_action(ctx: &mut Ctx, esc: i64, action: &EscalationActi
         });
     }
     // PMO administrators triage; the item's owner or sponsor and the assignee may act too.
-    // (`IS`, not `=`: a steering committee escalation has no assignee, and NULL is not false.)
+    // (`IS NOT DISTINCT FROM`, not `=`: a steering committee escalation has no assignee, and NULL
+    // is not false.)
     let me = ctx.actor.person_id;
     let involved: bool = match me {
         Some(p) => ctx.tx.query_row(
-            "SELECT ?2 IS ?3 OR EXISTS (SELECT 1 FROM measures WHERE id = ?1 AND (owner_id = ?2 OR sponsor_id = ?2))
+            "SELECT CAST(?2 AS BIGINT) IS NOT DISTINCT FROM CAST(?3 AS BIGINT) OR EXISTS (SELECT 1 FROM measures WHERE id = ?1 AND (owner_id = ?2 OR sponsor_id = ?2))
                  OR EXISTS (SELECT 1 FROM key_results WHERE id = ?1 AND owner_id = ?2) OR EXISTS (SELECT 1 FROM kpis WHERE id = ?1 AND owner_id = ?2)",
             params![item, p, assignee_id],
             |r| r.get(0),

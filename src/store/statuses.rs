@@ -499,10 +499,12 @@ impl Engine<'_> {
             return Ok(s.clone());
         }
         if !self.all {
+            // CROSS JOIN: SQLite walks the subtree first and finds its key results by index (the
+            // typed parameter would otherwise let it scan them all).
             let krs: Vec<i64> = {
                 let mut stmt = self.conn.prepare_cached(
-                    "WITH RECURSIVE tree(id) AS (SELECT ?1 UNION SELECT o.id FROM objectives o JOIN tree ON o.parent_id = tree.id)
-                     SELECT k.id FROM tree JOIN key_results k ON k.objective_id = tree.id JOIN items i ON i.id = k.id AND i.retired_at IS NULL",
+                    "WITH RECURSIVE tree(id) AS (SELECT CAST(?1 AS BIGINT) UNION SELECT o.id FROM objectives o JOIN tree ON o.parent_id = tree.id)
+                     SELECT k.id FROM tree CROSS JOIN key_results k JOIN items i ON i.id = k.id AND i.retired_at IS NULL WHERE k.objective_id = tree.id",
                 )?;
                 let r = stmt.query_map([id], |r| r.get(0))?;
                 r.collect::<DbResult<_>>()?

@@ -14,7 +14,7 @@ const WALK_BOUND: i64 = 1_000_000;
 /// The level of objective `id` (a root is 1), counting its ancestors.
 fn level(tx: &Tx, id: i64) -> Result<usize> {
     let n: i64 = tx.query_row(
-        "WITH RECURSIVE up(id, d) AS (SELECT ?1, 1 UNION ALL SELECT o.parent_id, up.d + 1 FROM objectives o JOIN up ON o.id = up.id
+        "WITH RECURSIVE up(id, d) AS (SELECT CAST(?1 AS BIGINT), 1 UNION ALL SELECT o.parent_id, up.d + 1 FROM objectives o JOIN up ON o.id = up.id
              WHERE o.parent_id IS NOT NULL AND up.d < ?2)
          SELECT MAX(d) FROM up",
         params![id, WALK_BOUND],
@@ -26,7 +26,7 @@ fn level(tx: &Tx, id: i64) -> Result<usize> {
 /// How many levels objective `id` and those aligned under it span (a leaf spans 1).
 fn height(tx: &Tx, id: i64) -> Result<usize> {
     let n: i64 = tx.query_row(
-        "WITH RECURSIVE down(id, d) AS (SELECT ?1, 1 UNION ALL SELECT o.id, down.d + 1 FROM objectives o JOIN down ON o.parent_id = down.id
+        "WITH RECURSIVE down(id, d) AS (SELECT CAST(?1 AS BIGINT), 1 UNION ALL SELECT o.id, down.d + 1 FROM objectives o JOIN down ON o.parent_id = down.id
              WHERE down.d < ?2)
          SELECT MAX(d) FROM down",
         params![id, WALK_BOUND],
@@ -84,7 +84,7 @@ pub(crate) fn imported_objective_tree(tx: &Tx, plan_parents: &[(String, Option<S
 /// Why measure `id` (`key`) may not wait for `on_id` (`on`), or `None`.
 pub(crate) fn dependency_refusal(tx: &Tx, key: &ItemKey, id: i64, on: &ItemKey, on_id: i64) -> Result<Option<String>> {
     let on_waits_for_key: bool = tx.query_row(
-        "WITH RECURSIVE up(id) AS (SELECT ?1 UNION SELECT d.depends_on_id FROM dependencies d JOIN up ON d.measure_id = up.id)
+        "WITH RECURSIVE up(id) AS (SELECT CAST(?1 AS BIGINT) UNION SELECT d.depends_on_id FROM dependencies d JOIN up ON d.measure_id = up.id)
          SELECT EXISTS (SELECT 1 FROM up WHERE id = ?2)",
         params![on_id, id],
         |r| r.get(0),

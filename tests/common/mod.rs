@@ -8,6 +8,9 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use tempfile::TempDir;
 
+pub mod pg;
+pub use pg::Engine;
+
 /// A Thursday in the demo's newest week with actuals (2026-W48): a demo created with this date is
 /// not shifted, so its periods and dates are exactly those in `demo-data/plan.json`.
 pub const TODAY: &str = "2026-11-26";
@@ -105,12 +108,15 @@ pub fn run(mut cmd: Command, args: &[&str]) -> Run {
     }
 }
 
-/// One test's keel file in its own temporary directory.
+/// One test's keel database: a file in its own temporary directory, or (`Keel::on`) a database
+/// of its own on the test server, with the temporary directory as its home.
 pub struct Keel {
     pub dir: TempDir,
     pub db: PathBuf,
     /// KEEL_TODAY for every run (honoured on demo databases only).
     pub today: Option<String>,
+    /// The test's database on the server, when `db` is its URL (dropped with the test).
+    pub server: Option<pg::Database>,
 }
 
 impl Keel {
@@ -138,7 +144,32 @@ impl Keel {
     pub fn blank(today: Option<&str>) -> Keel {
         let dir = tempfile::tempdir().expect("temp dir");
         let db = dir.path().join("keel.db");
-        Keel { dir, db, today: today.map(str::to_string) }
+        Keel { dir, db, today: today.map(str::to_string), server: None }
+    }
+
+    /// No database yet, on `engine`: `None` when the test is skipped there (no server).
+    pub fn blank_on(engine: Engine, test: &str, today: Option<&str>) -> Option<Keel> {
+        let mut k = Keel::blank(today);
+        if engine == Engine::Postgres {
+            let server = pg::Database::new(test)?;
+            k.db = PathBuf::from(&server.url);
+            k.server = Some(server);
+        }
+        Some(k)
+    }
+
+    /// The demo created as if today were `TODAY`, on `engine` (`None`: skipped there).
+    pub fn demo_on_engine(engine: Engine, test: &str) -> Option<Keel> {
+        let k = Keel::blank_on(engine, test, Some(TODAY))?;
+        k.run(&["demo", "--no-open"]).ok().stdout_has(&["created demo database"]);
+        Some(k)
+    }
+
+    /// An empty database made by `keel init`, on `engine` (`None`: skipped there).
+    pub fn init_on(engine: Engine, test: &str) -> Option<Keel> {
+        let k = Keel::blank_on(engine, test, None)?;
+        k.run(&["init"]).ok();
+        Some(k)
     }
 
     pub fn path(&self, name: &str) -> PathBuf {

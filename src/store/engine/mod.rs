@@ -135,6 +135,10 @@ macro_rules! named_params {
 }
 pub use crate::named_params;
 
+/// How many times a write that overlapped others is run in all before it gives up as busy
+/// (PostgreSQL; each attempt waits at most for the one write ahead of it).
+pub const WRITE_ATTEMPTS: u32 = 100;
+
 /// A connection to a keel database.
 pub struct Db {
     engine: Engine,
@@ -253,6 +257,31 @@ impl Db {
     /// run of the write path, which answers what an edit would do and keeps nothing.
     pub fn trial<T, E: From<Error>>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T, E>) -> Result<T, E> {
         self.transact(false, f)
+    }
+
+    /// [`Db::write`] (or with `keep` false, [`Db::trial`]) for a body that can run again: on
+    /// PostgreSQL a write that failed only because another write overlapped it (a serialization
+    /// failure: the queue's row was bumped while this one waited for it) runs again on a fresh
+    /// snapshot, up to [`WRITE_ATTEMPTS`] times in all; after that its error (busy) stands.
+    /// SQLite's writers queue on the file's lock instead: one attempt.
+    pub fn write_retrying<T, E: From<Error>>(&self, keep: bool, f: impl Fn(&Tx<'_>) -> Result<T, E>) -> Result<T, E> {
+        let mut attempts = 1;
+        loop {
+            let out = self.transact(keep, &f);
+            if out.is_ok() || !self.take_retryable() || attempts >= WRITE_ATTEMPTS {
+                return out;
+            }
+            // A short, varying pause, so writers that failed together do not collide again.
+            std::thread::sleep(std::time::Duration::from_millis(u64::from(attempts % 7)));
+            attempts += 1;
+        }
+    }
+
+    fn take_retryable(&self) -> bool {
+        match &self.engine {
+            Engine::Sqlite(_) => false,
+            Engine::Postgres(c) => c.take_retryable(),
+        }
     }
 
     fn transact<T, E: From<Error>>(&self, keep: bool, f: impl FnOnce(&Tx<'_>) -> Result<T, E>) -> Result<T, E> {

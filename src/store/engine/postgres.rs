@@ -22,8 +22,21 @@ pub(super) struct Conn {
     cache: RefCell<HashMap<String, Arc<Prepared>>>,
     in_write: Cell<bool>,
     failed_in_write: Cell<bool>,
+    /// The last failure was a serialization failure (or deadlock): the write can be run again.
+    retryable: Cell<bool>,
     changes: Cell<u64>,
+    /// Whether `keel_meta` is known to exist (writers queue on its row only then), and whether
+    /// it was when the open write began (a rollback forgets only a table the write created).
+    has_meta: Cell<bool>,
+    meta_at_begin: Cell<bool>,
 }
+
+/// keel's own facts about a database on the server, which SQLite keeps in its file header
+/// (`application_id`, `user_version`, `data_version`): one row per name. Its `data_version` row is
+/// also the row writers queue on (`SELECT … FOR UPDATE` first in every write, as SQLite's
+/// `BEGIN IMMEDIATE` queues them) and is bumped by every committed write, so a reader polling it
+/// sees others' commits.
+const META_TABLE: &str = "CREATE TABLE IF NOT EXISTS keel_meta (name TEXT PRIMARY KEY, value BIGINT NOT NULL)";
 
 /// A statement prepared on the server, with the names of its `:name` parameters by position.
 pub(super) struct Prepared {
@@ -58,6 +71,8 @@ impl From<postgres::Error> for Error {
         if code.code().starts_with("08") || code.code().starts_with("57P") {
             return lost(&e);
         }
+        // Overlapping writes (retried by the write path), or lock_timeout run out waiting for
+        // another writer.
         if *code == SqlState::T_R_SERIALIZATION_FAILURE || *code == SqlState::T_R_DEADLOCK_DETECTED || *code == SqlState::LOCK_NOT_AVAILABLE
         {
             Error::Busy(format!("PostgreSQL: {message}"))
@@ -220,7 +235,10 @@ impl Conn {
             cache: RefCell::new(HashMap::new()),
             in_write: Cell::new(false),
             failed_in_write: Cell::new(false),
+            retryable: Cell::new(false),
             changes: Cell::new(0),
+            has_meta: Cell::new(false),
+            meta_at_begin: Cell::new(false),
         })
     }
 
@@ -230,8 +248,22 @@ impl Conn {
             if self.in_write.get() {
                 self.failed_in_write.set(true);
             }
+            self.note_retryable(&e);
             e.into()
         })
+    }
+
+    fn note_retryable(&self, e: &postgres::Error) {
+        let code = e.code();
+        if code == Some(&SqlState::T_R_SERIALIZATION_FAILURE) || code == Some(&SqlState::T_R_DEADLOCK_DETECTED) {
+            self.retryable.set(true);
+        }
+    }
+
+    /// Whether the write that just failed failed only because another write overlapped it, so
+    /// running it again (on a fresh snapshot) may succeed. Reading it clears it.
+    pub(super) fn take_retryable(&self) -> bool {
+        self.retryable.replace(false)
     }
 
     pub(super) fn cached(&self, sql: &str) -> Result<Stmt<'_>, Error> {
@@ -239,7 +271,11 @@ impl Conn {
             return Ok(Stmt { conn: self, prepared: Arc::clone(p) });
         }
         let (text, names) = rewrite_placeholders(sql);
-        let statement = self.noted(self.client.borrow_mut().prepare(&text))?;
+        // A statement the server cannot prepare is keel's bug: say which one.
+        let statement = self.noted(self.client.borrow_mut().prepare(&text)).map_err(|e| match e {
+            Error::Other(m) => Error::Other(format!("{m}, preparing: {}", text.split_whitespace().collect::<Vec<_>>().join(" "))),
+            e => e,
+        })?;
         let prepared = Arc::new(Prepared { statement, names });
         self.cache.borrow_mut().insert(sql.to_string(), Arc::clone(&prepared));
         Ok(Stmt { conn: self, prepared })
@@ -253,6 +289,22 @@ impl Conn {
         self.run_batch("BEGIN ISOLATION LEVEL SERIALIZABLE")?;
         self.in_write.set(true);
         self.failed_in_write.set(false);
+        self.retryable.set(false);
+        self.meta_at_begin.set(self.has_meta.get());
+        if self.has_meta.get() {
+            // Queue behind the write in progress. The snapshot is taken before the wait, so when
+            // that write commits (and bumps the row) this one fails as a serialization failure at
+            // once and is run again on a fresh snapshot, instead of failing late.
+            let queued = self
+                .cached("SELECT value FROM keel_meta WHERE name = 'data_version' FOR UPDATE")
+                .and_then(|mut s| s.start(crate::params![]));
+            if let Err(e) = queued {
+                let retryable = self.retryable.get();
+                self.rollback()?;
+                self.retryable.set(retryable);
+                return Err(e);
+            }
+        }
         Ok(())
     }
 
@@ -263,9 +315,69 @@ impl Conn {
             self.rollback()?;
             return Err(Error::Other("a statement failed inside the write, so PostgreSQL rolled all of it back: nothing was saved".into()));
         }
+        // Every committed write bumps it (a trial never commits): rows an INSERT … RETURNING
+        // made are not counted as changes, so "changed nothing" cannot be told reliably.
+        if self.has_meta.get() {
+            let bumped = self.cached("UPDATE keel_meta SET value = value + 1 WHERE name = 'data_version'")?.run(crate::params![]);
+            if let Err(e) = bumped {
+                self.rollback()?;
+                return Err(e);
+            }
+        }
         let r = self.client.borrow_mut().batch_execute("COMMIT");
         self.in_write.set(false);
+        if let Err(e) = &r {
+            self.note_retryable(e);
+        }
         Ok(r?)
+    }
+
+    /// Whether `keel_meta` is there, without an error when it is not (an error would doom an
+    /// open write).
+    fn meta_exists(&self) -> Result<bool, Error> {
+        if self.has_meta.get() {
+            return Ok(true);
+        }
+        let mut rows = self.cached("SELECT to_regclass('keel_meta') IS NOT NULL")?.start(crate::params![])?;
+        let exists = matches!(rows.next(), Some([Value::Integer(1)]));
+        self.has_meta.set(exists);
+        Ok(exists)
+    }
+
+    /// One of keel's facts about this database (0 when it was never recorded).
+    pub(super) fn meta(&self, name: &str) -> Result<i64, Error> {
+        if !self.meta_exists()? {
+            return Ok(0);
+        }
+        let mut rows = self.cached("SELECT value FROM keel_meta WHERE name = ?1")?.start([name])?;
+        Ok(match rows.next() {
+            Some([Value::Integer(v)]) => *v,
+            _ => 0,
+        })
+    }
+
+    /// Record one of keel's facts (inside the migration's transaction).
+    pub(super) fn set_meta(&self, name: &str, value: i64) -> Result<(), Error> {
+        if !self.meta_exists()? {
+            self.run_batch(META_TABLE)?;
+            self.cached("INSERT INTO keel_meta (name, value) VALUES ('data_version', 0) ON CONFLICT (name) DO NOTHING")?
+                .run(crate::params![])?;
+            self.has_meta.set(true);
+        }
+        self.cached("INSERT INTO keel_meta (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = excluded.value")?
+            .run(crate::params![name, value])?;
+        Ok(())
+    }
+
+    /// Whether the database (its current schema) holds any table, view or sequence.
+    pub(super) fn holds_tables(&self) -> Result<bool, Error> {
+        let mut rows = self
+            .cached(
+                "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                  WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'v', 'm', 'p', 'f', 'S'))",
+            )?
+            .start(crate::params![])?;
+        Ok(matches!(rows.next(), Some([Value::Integer(1)])))
     }
 
     pub(super) fn rollback(&self) -> Result<(), Error> {
@@ -274,6 +386,8 @@ impl Conn {
         }
         self.in_write.set(false);
         self.failed_in_write.set(false);
+        // A rolled-back write may have created keel_meta (a migration): that one is gone again.
+        self.has_meta.set(self.meta_at_begin.get());
         Ok(self.client.borrow_mut().batch_execute("ROLLBACK")?)
     }
 
@@ -340,6 +454,27 @@ impl Rows {
     }
 }
 
+/// A NUMERIC with the scale the server keeps for it (`0.00` stays `0.00`: the driver's decimal
+/// drops the scale of a zero), so a value reads back as the text it was stored from.
+struct Exact(Decimal);
+
+impl<'a> postgres::types::FromSql<'a> for Exact {
+    fn from_sql(ty: &Type, raw: &'a [u8]) -> Result<Exact, Box<dyn std::error::Error + Sync + Send>> {
+        let mut d = Decimal::from_sql(ty, raw)?;
+        // The binary form: digit count, weight, sign, then the display scale.
+        if let Some(scale) = raw.get(6..8).map(|b| u32::from(u16::from_be_bytes([b[0], b[1]]))) {
+            if scale > d.scale() {
+                d.rescale(scale);
+            }
+        }
+        Ok(Exact(d))
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        *ty == Type::NUMERIC
+    }
+}
+
 /// A row in keel's terms: whole numbers and booleans as integers, NUMERIC as its exact decimal
 /// text (what [`crate::domain::Num`] reads), text as text, floats as reals, bytea as a blob.
 fn owned_row(row: &postgres::Row) -> Result<Vec<Value>, Error> {
@@ -354,7 +489,7 @@ fn owned_row(row: &postgres::Row) -> Result<Vec<Value>, Error> {
                 Type::BOOL => row.try_get::<_, Option<bool>>(i).map(|v| v.map(|b| Value::Integer(b.into()))),
                 Type::FLOAT4 => row.try_get::<_, Option<f32>>(i).map(|v| v.map(|f| Value::Real(f.into()))),
                 Type::FLOAT8 => row.try_get::<_, Option<f64>>(i).map(|v| v.map(Value::Real)),
-                Type::NUMERIC => row.try_get::<_, Option<Decimal>>(i).map(|v| v.map(|d| Value::Text(d.to_string()))),
+                Type::NUMERIC => row.try_get::<_, Option<Exact>>(i).map(|v| v.map(|d| Value::Text(d.0.to_string()))),
                 Type::BYTEA => row.try_get::<_, Option<Vec<u8>>>(i).map(|v| v.map(Value::Blob)),
                 _ if <String as postgres::types::FromSql>::accepts(ty) => row.try_get::<_, Option<String>>(i).map(|v| v.map(Value::Text)),
                 _ => return Err(Error::Column { index: i, why: format!("PostgreSQL type {ty} is not one keel reads") }),

@@ -255,29 +255,76 @@ impl Db {
         Ok(self.sqlite("")?.pragma_update(None, "query_only", true)?)
     }
 
-    /// The file's application id (which program's database it is).
+    /// The file's application id (which program's database it is). On PostgreSQL it is kept in
+    /// the `keel_meta` table (0 when there is none).
     pub fn application_id(&self) -> Result<i64, Error> {
+        if let Some(pg) = self.postgres() {
+            return pg.meta("application_id");
+        }
         Ok(self.sqlite("the application id")?.pragma_query_value(None, "application_id", |r| r.get(0))?)
     }
 
-    /// The schema version the file records.
+    /// The schema version the database records.
     pub fn schema_version(&self) -> Result<i64, Error> {
+        if let Some(pg) = self.postgres() {
+            return pg.meta("schema_version");
+        }
         Ok(self.sqlite("the schema version")?.pragma_query_value(None, "user_version", |r| r.get(0))?)
     }
 
     /// Record the schema version (inside the migration's transaction).
     pub fn set_schema_version(&self, version: i64) -> Result<(), Error> {
+        if let Some(pg) = self.postgres() {
+            return pg.set_meta("schema_version", version);
+        }
         Ok(self.sqlite("the schema version")?.pragma_update(None, "user_version", version)?)
     }
 
-    /// Mark the file as this program's.
+    /// Mark the database as this program's.
     pub fn set_application_id(&self, id: i64) -> Result<(), Error> {
+        if let Some(pg) = self.postgres() {
+            return pg.set_meta("application_id", id);
+        }
         Ok(self.sqlite("the application id")?.pragma_update(None, "application_id", id)?)
     }
 
-    /// A number that changes whenever another connection commits to the file.
+    /// A number that changes whenever another connection commits to the database (on
+    /// PostgreSQL: a counter every committed write bumps, this connection's too).
     pub fn data_version(&self) -> Result<i64, Error> {
+        if let Some(pg) = self.postgres() {
+            return pg.meta("data_version");
+        }
         Ok(self.sqlite("the data version")?.pragma_query_value(None, "data_version", |r| r.get(0))?)
+    }
+
+    /// The database's text ordering when it is not byte by byte (SQLite's, and that of a
+    /// PostgreSQL database made with the C or C.UTF-8 locale): keys, names and periods must sort
+    /// the same on every engine, or the same plan would list differently.
+    pub fn collation_not_bytewise(&self) -> Result<Option<String>, Error> {
+        if self.postgres().is_none() {
+            return Ok(None);
+        }
+        // PostgreSQL 15 may take the ordering from ICU instead of the C library (the column is
+        // read through JSON so that older servers, which have no such column, answer too).
+        let (collate, provider, icu): (String, String, Option<String>) = self.query_row(
+            "SELECT datcollate::text, COALESCE(to_jsonb(d) ->> 'datlocprovider', 'c'), to_jsonb(d) ->> 'daticulocale'
+               FROM pg_database d WHERE datname = current_database()",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        if provider != "c" {
+            return Ok(Some(format!("{} (ICU)", icu.unwrap_or_default())));
+        }
+        let bytewise = ["c", "posix", "c.utf-8", "c.utf8"].contains(&collate.to_ascii_lowercase().as_str());
+        Ok((!bytewise).then_some(collate))
+    }
+
+    /// Whether the database holds any table at all (a server database keel may claim must not).
+    pub fn holds_tables(&self) -> Result<bool, Error> {
+        if let Some(pg) = self.postgres() {
+            return pg.holds_tables();
+        }
+        self.query_row("SELECT EXISTS (SELECT 1 FROM sqlite_master)", [], |r| r.get(0))
     }
 
     /// A number that grows with every row this connection changes (together with
@@ -343,6 +390,41 @@ impl Db {
             Engine::Sqlite(_) => format!("{column} IN (SELECT value FROM json_each(?{param}))"),
             Engine::Postgres(_) => format!("{column} IN (SELECT json_array_elements_text(?{param}::text::json)::bigint)"),
         }
+    }
+
+    /// `column` starts with the prefix in parameter ?n, as a condition the column's index serves
+    /// (SQLite: GLOB, which is case-sensitive; PostgreSQL: LIKE, which is too). Pair it with
+    /// [`Db::prefix_pattern`], which makes that parameter's value.
+    pub fn starts_with(&self, column: &str, param: usize) -> String {
+        match self.engine {
+            Engine::Sqlite(_) => format!("{column} GLOB ?{param}"),
+            Engine::Postgres(_) => format!("{column} LIKE ?{param} ESCAPE '\\'"),
+        }
+    }
+
+    /// The parameter value for [`Db::starts_with`]: the prefix and the engine's wildcard. A
+    /// prefix holding GLOB's own special characters is `None` (no key or login holds them).
+    pub fn prefix_pattern(&self, prefix: &str) -> Option<String> {
+        match self.engine {
+            Engine::Sqlite(_) => (!prefix.contains(['*', '?', '[', ']'])).then(|| format!("{prefix}*")),
+            Engine::Postgres(_) => Some(format!("{}%", prefix.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))),
+        }
+    }
+
+    /// Whether the trigger `name` on `table` is there and refuses the change it fires on (the
+    /// audit log's append-only rule): SQLite's `RAISE(ABORT …)`, PostgreSQL's enabled trigger
+    /// whose function raises an exception.
+    pub fn refusing_trigger(&self, table: &str, name: &str) -> Result<bool, Error> {
+        let (sql, refuses) = match self.engine {
+            Engine::Sqlite(_) => ("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?2 AND tbl_name = ?1", "RAISE(ABORT"),
+            Engine::Postgres(_) => (
+                "SELECT pg_get_triggerdef(t.oid) || ' ' || p.prosrc FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid
+                  WHERE t.tgrelid = to_regclass(?1) AND t.tgname = ?2 AND t.tgenabled <> 'D'",
+                "RAISE EXCEPTION",
+            ),
+        };
+        let found: Option<String> = self.query_opt(sql, [table, name], |r| r.get(0))?;
+        Ok(found.is_some_and(|s| s.contains(refuses)))
     }
 
     /// Call `record` with every statement as it runs (`None` stops), for the query-plan tests.

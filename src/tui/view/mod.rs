@@ -165,7 +165,7 @@ fn draw_panes(frame: &mut Frame, app: &App) -> Areas {
 }
 
 fn header(frame: &mut Frame, app: &App, area: Rect) {
-    let file = app.store.path().file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default();
+    let file = crate::store::server::source_name(app.store.path());
     let cycle = &app.cycle_name;
     let who = app.store.actor.display();
     let view = match app.tree.view {
