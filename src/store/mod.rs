@@ -1,5 +1,6 @@
 //! The only place with SQL: opening a keel file, the one write path (`edit`), and read models.
 
+pub mod as_of;
 pub mod audit;
 mod authority;
 pub mod calendar;
@@ -34,6 +35,7 @@ pub mod rules;
 pub mod statuses;
 mod structure;
 mod value_cells;
+mod value_edit;
 
 use crate::domain::escalation::Thresholds;
 use crate::domain::settings::{self, SettingProblem, Settings};

@@ -672,6 +672,20 @@ pub(crate) fn rebuild_after_import(ctx: &mut Ctx, measures: &[i64], valued: &BTr
 
 /// Rebuild every derived row from the values (used after a plan import).
 pub(crate) fn rebuild_all(ctx: &mut Ctx) -> Result<()> {
+    rebuild_money(ctx)?;
+    let valued: Vec<i64> = {
+        let mut stmt = ctx.tx.prepare("SELECT DISTINCT item_id FROM item_values ORDER BY item_id")?;
+        let r = stmt.query_map([], |r| r.get(0))?;
+        r.collect::<DbResult<_>>()?
+    };
+    for id in valued {
+        ctx.touched_variance.insert(id);
+    }
+    Ok(())
+}
+
+/// Re-sum every measure's money and the funnel from nothing (when [`run`] runs next).
+pub(crate) fn rebuild_money(ctx: &mut Ctx) -> Result<()> {
     ctx.tx.execute("DELETE FROM node_funnel", [])?;
     ctx.tx.execute("DELETE FROM measure_money", [])?;
     let ids: Vec<i64> = {
@@ -681,14 +695,6 @@ pub(crate) fn rebuild_all(ctx: &mut Ctx) -> Result<()> {
     };
     for id in ids {
         ctx.touched_money.insert(id);
-    }
-    let valued: Vec<i64> = {
-        let mut stmt = ctx.tx.prepare("SELECT DISTINCT item_id FROM item_values ORDER BY item_id")?;
-        let r = stmt.query_map([], |r| r.get(0))?;
-        r.collect::<DbResult<_>>()?
-    };
-    for id in valued {
-        ctx.touched_variance.insert(id);
     }
     Ok(())
 }
