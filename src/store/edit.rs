@@ -198,6 +198,9 @@ pub(crate) struct Ctx<'a> {
     pub(crate) validation_voided: HashSet<(i64, bool)>,
     /// Value cells this edit changed (for the import's summary).
     pub(crate) values_changed: usize,
+    /// The value rows of the item whose values were set last, read at once (a values file
+    /// lists an item's periods together); see `value_edit`.
+    pub(crate) value_rows: Option<(i64, HashMap<String, super::value_edit::StoredRow>)>,
     /// Skip permission checks (creating a demo or importing a plan as its creator).
     pub trusted: bool,
     /// Items that must carry a narrative if the rules leave them red or escalated.
@@ -226,6 +229,7 @@ impl<'a> Ctx<'a> {
             value_items: HashMap::new(),
             validation_voided: HashSet::new(),
             values_changed: 0,
+            value_rows: None,
             trusted,
             narrative_required: Vec::new(),
             valued: BTreeSet::new(),
@@ -385,6 +389,10 @@ fn check_texts(edit: &Edit) -> Result<()> {
 }
 
 fn apply(ctx: &mut Ctx, change: &Change) -> Result<()> {
+    if !matches!(change, Change::Value { .. } | Change::Values { .. }) {
+        // Only the value changes keep the rows read for them current.
+        ctx.value_rows = None;
+    }
     match change {
         Change::Set { key, field, value, if_version } => set_field(ctx, key, field, value, *if_version),
         Change::Value { key, period, field, value, if_version } => {

@@ -10,7 +10,7 @@
 use super::edit::{check_version, may_edit, unchanged, Ctx};
 use super::{fields, resolve, Result, StoreError};
 use crate::domain::{text_check, ItemKey, ItemKind, Num, Period, ValueField};
-use crate::store::engine::{params, OptionalExtension};
+use std::collections::HashMap;
 
 use super::audit::ROW_ENTRY as ROW_FIELD;
 
@@ -87,16 +87,7 @@ pub(crate) fn set_values(
     };
     let id = if row { lookup(ctx, key)? } else { may_change(ctx, &mut wanted.iter().map(|(f, v)| (*f, v.is_some())))? };
     let period_s = period.to_string();
-    let existing: Option<(Vec<Option<String>>, i64)> = ctx
-        .tx
-        .prepare_cached(
-            "SELECT planned, forecast, actual, comment, baseline, confidence, version FROM item_values WHERE item_id = ?1 AND period = ?2",
-        )?
-        .query_row(params![id, period_s], |r| {
-            let cells = (0..6).map(|i| r.get(i)).collect::<std::result::Result<Vec<Option<String>>, _>>()?;
-            Ok((cells, r.get(6)?))
-        })
-        .optional()?;
+    let existing = stored_row(ctx, id, &period_s)?;
     let row_key = format!("value:{id}:{period_s}");
     if if_version.is_some() {
         let label = match wanted.as_slice() {
@@ -115,14 +106,22 @@ pub(crate) fn set_values(
         }
     }
     if changed.is_empty() {
+        keep_row(ctx, id, period_s, existing);
         return Ok(());
     }
     if row {
         may_change(ctx, &mut changed.iter().map(|(f, _, v)| (*f, v.is_some())))?;
     }
+    let exists = existing.is_some();
+    let mut now = existing.unwrap_or_else(|| (vec![None; 6], 0));
+    for (field, _, new) in &changed {
+        now.0[column_of(*field)] = new.clone();
+    }
+    now.1 += 1;
     ctx.values_changed += changed.len();
     changed.sort_by_key(|c| column_of(c.0));
-    write_row(ctx, id, period, &period_s, existing.is_some(), &changed)?;
+    write_row(ctx, id, period, &period_s, exists, &changed)?;
+    keep_row(ctx, id, period_s.clone(), Some(now));
     ctx.bumped.insert(row_key);
     log_row(ctx, key, &period_s, &changed);
     let moved: Vec<ValueField> = changed.iter().map(|c| c.0).filter(|f| f.moves_numbers()).collect();
@@ -136,6 +135,36 @@ pub(crate) fn set_values(
         }
     }
     Ok(())
+}
+
+/// A value row as stored: planned, forecast, actual, comment, baseline, confidence (see
+/// [`column_of`]) and its version.
+pub(crate) type StoredRow = (Vec<Option<String>>, i64);
+
+/// One value row of an item as stored now. The first row asked of an item reads all of its
+/// rows in one statement; the rows this edit writes are kept current in the same place.
+fn stored_row(ctx: &mut Ctx, id: i64, period: &str) -> Result<Option<StoredRow>> {
+    if ctx.value_rows.as_ref().is_none_or(|(item, _)| *item != id) {
+        let mut stmt = ctx.tx.prepare_cached(
+            "SELECT period, planned, forecast, actual, comment, baseline, confidence, version FROM item_values WHERE item_id = ?1",
+        )?;
+        let rows = stmt.query_map([id], |r| {
+            let cells = (1..7).map(|i| r.get(i)).collect::<std::result::Result<Vec<Option<String>>, _>>()?;
+            Ok((r.get::<_, String>(0)?, (cells, r.get(7)?)))
+        })?;
+        let rows = rows.collect::<crate::store::engine::DbResult<HashMap<String, StoredRow>>>()?;
+        ctx.value_rows = Some((id, rows));
+    }
+    Ok(ctx.value_rows.as_mut().and_then(|(_, rows)| rows.remove(period)))
+}
+
+/// Put a row back where [`stored_row`] took it from, as it now stands.
+fn keep_row(ctx: &mut Ctx, id: i64, period: String, row: Option<StoredRow>) {
+    if let (Some((item, rows)), Some(row)) = (ctx.value_rows.as_mut(), row) {
+        if *item == id {
+            rows.insert(period, row);
+        }
+    }
 }
 
 /// Where a field sits in the row read above.
