@@ -169,6 +169,10 @@ pub enum Command {
         /// How deep the tree goes: 1 objectives, 2 with key results, 3 with measures (all).
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=3))]
         depth: Option<u8>,
+        /// The report as it stood when a past period ended (2026-W47, 2026-11, 2026-Q3),
+        /// rebuilt from the audit log.
+        #[arg(long, value_name = "PERIOD")]
+        as_of: Option<String>,
     },
     /// Show one item: its fields, statuses, links, recent values and history.
     Show {
@@ -664,9 +668,9 @@ pub fn run(cli: Cli) -> Result<i32> {
             (ExportFormat::Ics, None) => digest::export_ics(&db(), formats::out_path(out.as_deref()), force),
             (format, what) => formats::export(&db(), format == ExportFormat::Json, what, out.as_deref(), force),
         },
-        Some(Command::Report { format, cycle, unit, out, force, summary, top, only, depth }) => {
+        Some(Command::Report { format, cycle, unit, out, force, summary, top, only, depth, as_of }) => {
             let format = formats::report_format(format, out.as_deref())?;
-            let size = formats::ReportSize { pack_top: summary.then_some(top), only, depth };
+            let size = formats::ReportSize { pack_top: summary.then_some(top), only, depth, as_of };
             formats::report(&db(), format, cycle.as_deref(), unit.as_deref(), out.as_deref(), force, size)
         }
         Some(Command::Show { key: k, format }) => {

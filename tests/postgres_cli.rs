@@ -91,6 +91,7 @@ fn commands_that_work_on_files_only_are_refused_by_name_on_a_server() {
         (&["backup", "copy.keel"][..], "keel backup"),
         (&["init", "--force"][..], "keel init --force"),
         (&["demo", "--force", "--no-open"][..], "keel demo --force"),
+        (&["report", "--as-of", "2026-W40"][..], "keel report --as-of"),
     ] {
         k.run(args).code(64).stderr_has(&[what, "SQLite files only", "Nothing was changed"]);
     }

@@ -142,11 +142,18 @@ impl From<OnlyArg> for crate::store::report_size::Only {
 }
 
 /// How much of the report: the steering pack with its top N, only some items, a shallower tree.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct ReportSize {
     pub pack_top: Option<usize>,
     pub only: Option<OnlyArg>,
     pub depth: Option<u8>,
+    /// `--as-of PERIOD`, as typed: the report as the file stood when that period ended.
+    pub as_of: Option<String>,
+}
+
+fn as_of_period(given: &str) -> Result<crate::domain::Period> {
+    crate::domain::Period::parse(given)
+        .map_err(|e| anyhow!(StoreError::Invalid { key: "--as-of".into(), field: given.to_string(), why: e.to_string() }))
 }
 
 pub fn report(
@@ -160,7 +167,13 @@ pub fn report(
 ) -> Result<i32> {
     let out = out_path(out);
     let store = Store::open(db)?;
-    let mut model = store.report(cycle, unit)?;
+    // The file as it stood then, in a scratch copy removed when `past` goes.
+    let past = match size.as_of.as_deref() {
+        Some(p) => Some(store.as_of(as_of_period(p)?)?),
+        None => None,
+    };
+    let mut model = past.as_ref().map_or(&store, |p| &p.store).report(cycle, unit)?;
+    model.as_of = past.as_ref().map(|p| p.describe());
     if size.pack_top.is_some() && format == ReportFormat::Xlsx {
         bail!(StoreError::Invalid {
             key: "--summary".into(),

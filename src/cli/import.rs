@@ -231,7 +231,7 @@ fn import_values(req: &Request, name: &str, bytes: &[u8], kind: Kind) -> Result<
     let (rows, problems) = values_import::read(bytes, kind);
     let mut store = super::open(req.db)?;
     let bar = if req.quiet { indicatif::ProgressBar::hidden() } else { crate::io::progress::bar(rows.len() as u64, "checking") };
-    let mut prepared = match values_import::prepare(&store, rows, problems, |n| bar.set_position(n as u64))? {
+    let mut prepared = match values_import::prepare(&store, rows, problems, req.dry_run, |n| bar.set_position(n as u64))? {
         Ok(p) => p,
         Err(problems) => {
             bar.finish_and_clear();
@@ -254,8 +254,11 @@ fn import_values(req: &Request, name: &str, bytes: &[u8], kind: Kind) -> Result<
     }
     let rows = &prepared.rows;
     let before = tiers(&store.escalations(&EscalationFilter::default())?);
-    let spin = spinner(req.quiet, &format!("applying {} values", edit.changes.len()));
-    let (outcome, after): (EditOutcome, BTreeMap<String, i64>) = if edit.changes.is_empty() {
+    let spin = spinner(req.quiet, &format!("applying {} rows", edit.changes.len()));
+    // A dry run that would change no value has nothing to try (on a server there is no scratch
+    // file to try it in).
+    let nothing_to_try = req.dry_run && prepared.listed.is_empty();
+    let (outcome, after): (EditOutcome, BTreeMap<String, i64>) = if edit.changes.is_empty() || nothing_to_try {
         (EditOutcome::default(), before.clone())
     } else if req.dry_run && crate::store::server::server_url(req.db).is_some() {
         eprintln!(
@@ -280,13 +283,13 @@ fn import_values(req: &Request, name: &str, bytes: &[u8], kind: Kind) -> Result<
     }
     let moves = super::formats::escalation_moves(&before, &after);
     let verb = if dry { "would change" } else { "changed" };
-    let empty = rows.iter().filter(|r| r.cells.is_empty()).count();
+    let empty = prepared.empty_rows;
     println!(
         "{}{name}: {} rows{}; {} values {verb} on {} items{}",
         if dry { "dry run: " } else { "" },
         rows.len(),
         if empty > 0 { format!(" ({empty} with only empty cells)") } else { String::new() },
-        prepared.listed.len(),
+        outcome.values,
         prepared.items,
         if dry { "; nothing was changed" } else { "" }
     );

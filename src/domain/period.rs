@@ -66,6 +66,23 @@ pub fn actual_refusal(period: Period, today: NaiveDate) -> Option<String> {
     })
 }
 
+/// A report "as of" a period shows the file as it stood when the period ended, so the period
+/// must have ended before today: the refusal, in words, or `None` when it has.
+pub fn as_of_refusal(period: Period, today: NaiveDate) -> Option<String> {
+    (period.end() >= today).then(|| {
+        format!(
+            "{period} ends on {}, and today is {today}: --as-of takes a period that has ended (the latest is {}); \
+             leave --as-of out for the report as it stands now",
+            period.end(),
+            match period {
+                Period::Week { .. } => Period::week_of(today).prev(),
+                Period::Month { .. } => Cadence::Monthly.period_of(today).prev(),
+                Period::Quarter { .. } => Cadence::Quarterly.period_of(today).prev(),
+            }
+        )
+    })
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PeriodError {
     #[error("'{0}' is not a period: use an ISO week like 2026-W47, a month like 2026-11 or a quarter like 2026-Q4")]
@@ -207,6 +224,20 @@ impl Ord for Period {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn as_of_takes_only_a_period_that_has_ended() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 2).unwrap(); // a Wednesday in 2026-W49
+        assert_eq!(as_of_refusal(Period::parse("2026-W48").unwrap(), today), None);
+        let this_week = as_of_refusal(Period::parse("2026-W49").unwrap(), today).unwrap();
+        assert!(this_week.contains("2026-W49 ends on 2026-12-06") && this_week.contains("the latest is 2026-W48"), "{this_week}");
+        assert!(as_of_refusal(Period::parse("2027-W01").unwrap(), today).is_some());
+        assert!(as_of_refusal(Period::parse("2026-12").unwrap(), today).unwrap().contains("the latest is 2026-11"));
+        assert_eq!(as_of_refusal(Period::parse("2026-11").unwrap(), today), None);
+        // The day after a period ends, it may be asked for.
+        assert_eq!(as_of_refusal(Period::parse("2026-W48").unwrap(), NaiveDate::from_ymd_opt(2026, 11, 30).unwrap()), None);
+        assert!(as_of_refusal(Period::parse("2026-W48").unwrap(), NaiveDate::from_ymd_opt(2026, 11, 29).unwrap()).is_some());
+    }
 
     #[test]
     fn parses_and_prints_each_kind() {

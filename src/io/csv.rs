@@ -9,7 +9,7 @@
 use super::spreadsheet::{self, Cell, Decimals};
 use crate::domain::{ItemKey, Num, Period};
 use crate::store::report::ItemRow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 /// The per-period fields a values file may set, as the write path names them.
@@ -134,11 +134,11 @@ pub fn read_workbook(bytes: &[u8]) -> (Vec<Row>, Vec<Problem>) {
     }
 }
 
-/// A cell as text: text as it is, a workbook's number as its exact decimal.
-fn cell_text(cell: &Cell) -> Result<String, String> {
+/// A cell as text: text as it is (not copied), a workbook's number as its exact decimal.
+fn cell_text(cell: &Cell) -> Result<std::borrow::Cow<'_, str>, String> {
     match cell {
-        Cell::Text(s) => Ok(s.clone()),
-        Cell::Number(x) => spreadsheet::double(*x).map(|n| n.to_string()),
+        Cell::Text(s) => Ok(std::borrow::Cow::Borrowed(s)),
+        Cell::Number(x) => spreadsheet::double(*x).map(|n| std::borrow::Cow::Owned(n.to_string())),
         Cell::Other(what) => Err(format!("is {what}")),
     }
 }
@@ -164,7 +164,7 @@ fn read_records(mut records: impl Iterator<Item = Result<(u64, Vec<Cell>), Probl
     };
     // Spreadsheets often carry empty columns after the last one used.
     let used = header.len() - header.iter().rev().take_while(|c| is_blank(c)).count();
-    let header: Vec<String> = header[..used].iter().map(|c| cell_text(c).unwrap_or_default()).collect();
+    let header: Vec<String> = header[..used].iter().map(|c| cell_text(c).map(|t| t.into_owned()).unwrap_or_default()).collect();
     // Map each column to what it sets.
     enum Col {
         Key,
@@ -225,7 +225,7 @@ fn read_records(mut records: impl Iterator<Item = Result<(u64, Vec<Cell>), Probl
     }
     let names: Vec<String> = header.iter().map(|h| h.trim().to_string()).collect();
     let mut rows = Vec::new();
-    let mut first_line: BTreeMap<(ItemKey, Period), u64> = BTreeMap::new();
+    let mut first_line: HashMap<(ItemKey, Period), u64> = HashMap::new();
     for record in records {
         let (line, mut record) = match record {
             Ok(r) => r,
@@ -255,11 +255,15 @@ fn read_records(mut records: impl Iterator<Item = Result<(u64, Vec<Cell>), Probl
             if matches!(col, Col::Ignored) {
                 continue;
             }
-            let column = match layout.separator {
-                Some(_) => name.clone(),
-                None => format!("{name} (cell {}{line})", spreadsheet::column_letters(i)),
+            // The column's name for a problem, made only when there is one (most cells have none).
+            let bad = |what: String| Problem {
+                line,
+                column: Some(match layout.separator {
+                    Some(_) => name.clone(),
+                    None => format!("{name} (cell {}{line})", spreadsheet::column_letters(i)),
+                }),
+                what,
             };
-            let bad = |what: String| Problem { line, column: Some(column.clone()), what };
             let v = match cell_text(cell) {
                 Ok(v) => v,
                 Err(why) => {

@@ -393,6 +393,9 @@ pub fn render(r: &ReportModel, source: &str, out: &mut dyn Sink) {
 pub(crate) fn heading_lines(r: &ReportModel, source: &str, out: &mut dyn Sink) {
     let currency = r.currency.as_deref().map(|c| format!(" · Money in {c}")).unwrap_or_default();
     out.para(&format!("Date: {} · Scope: {} · File: {}{currency}", r.today, r.scope.describe(), source));
+    if let Some(as_of) = &r.as_of {
+        out.para(&format!("As of: {as_of}."));
+    }
     if !r.narrowed.is_empty() {
         out.para(&format!("Narrowed to: {} (the summary counts cover the whole scope).", r.narrowed.join(", ")));
     }

@@ -39,9 +39,14 @@ pub struct Listed {
 #[derive(Debug, Default)]
 pub struct Prepared {
     pub rows: Vec<Row>,
+    /// One change per row that changes something.
     pub changes: Vec<Change>,
+    /// Each value that would change (only when asked to list them).
     pub listed: Vec<Listed>,
+    /// Items the file names.
     pub items: usize,
+    /// Rows whose cells are all empty (they set nothing).
+    pub empty_rows: usize,
 }
 
 impl Prepared {
@@ -55,12 +60,16 @@ impl Prepared {
     }
 }
 
-/// Check the rows against the file (unknown keys are problems, with their lines) and keep the
-/// cells that change something. `tick` is told how many rows are done.
+/// Check the rows against the file (unknown keys are problems, with their lines) and turn each
+/// row into one change. With `list` (a dry run) the rows are compared with the values stored
+/// now, and each value that would change is listed; otherwise the write path itself skips what
+/// is unchanged (one read per row inside the transaction, not a copy of every value beforehand).
+/// `tick` is told how many rows are done.
 pub fn prepare(
     store: &Store,
     rows: Vec<Row>,
     mut problems: Vec<Problem>,
+    list: bool,
     mut tick: impl FnMut(usize),
 ) -> crate::store::Result<Result<Prepared, Vec<Problem>>> {
     let keys: BTreeSet<String> = rows.iter().map(|r| r.key.to_string()).collect();
@@ -72,27 +81,32 @@ pub fn prepare(
         problems.sort_by_key(|p| p.line);
         return Ok(Err(problems));
     }
-    // What each row would change, against the values in the file now.
-    let current = store.values_by_key()?;
+    // What each row would change, against the values in the file now (for the listing).
+    let current = if list { store.values_by_key()? } else { Default::default() };
     let mut listed = Vec::new();
     let mut changes = Vec::new();
-    for (i, r) in rows.iter().enumerate() {
-        let (key, period) = (r.key.to_string(), r.period.to_string());
-        let old = current.get(&(key, period));
-        for (field, value) in &r.cells {
-            let was = values_csv::cell_of(old, field);
-            // The same number at another scale (22000 for 22000.00) is no change.
-            if values_csv::same(field, was.as_deref(), value) {
-                continue;
+    let empty_rows = rows.iter().filter(|r| r.cells.is_empty()).count();
+    let mut rows = rows;
+    for (i, r) in rows.iter_mut().enumerate() {
+        let mut cells = Vec::new();
+        if list {
+            let old = current.get(&(r.key.to_string(), r.period.to_string()));
+            for (field, value) in &r.cells {
+                let was = values_csv::cell_of(old, field);
+                // The same number at another scale (22000 for 22000.00) is no change.
+                if values_csv::same(field, was.as_deref(), value) {
+                    continue;
+                }
+                listed.push(Listed { line: r.line, key: r.key.to_string(), period: r.period.to_string(), field, was, now: value.clone() });
+                cells.push((*field, value.clone()));
             }
-            listed.push(Listed { line: r.line, key: r.key.to_string(), period: r.period.to_string(), field, was, now: value.clone() });
-            changes.push(Change::Value {
-                key: r.key.clone(),
-                period: r.period,
-                field: field.to_string(),
-                value: value.clone(),
-                if_version: None,
-            });
+        } else {
+            // The row keeps its line, key and period (to name it in an error); its cells move.
+            cells = std::mem::take(&mut r.cells);
+        }
+        // A row is one change: read, written and logged once.
+        if !cells.is_empty() {
+            changes.push(Change::Values { key: r.key.clone(), period: r.period, cells });
         }
         if i.is_multiple_of(1024) {
             tick(i);
@@ -100,5 +114,5 @@ pub fn prepare(
     }
     tick(rows.len());
     let items = rows.iter().map(|r| &r.key).collect::<BTreeSet<_>>().len();
-    Ok(Ok(Prepared { rows, changes, listed, items }))
+    Ok(Ok(Prepared { rows, changes, listed, items, empty_rows }))
 }

@@ -128,8 +128,12 @@ pub fn row_with_hash(conn: &Db, hash: &str) -> Result<Option<i64>> {
     Ok(conn.query_row("SELECT seq FROM audit WHERE hash = ?1", [hash.trim().to_ascii_lowercase()], |r| r.get(0)).optional()?)
 }
 
-/// The value fields whose every change the write path logs as `FIELD@PERIOD` with the new value.
+/// The value fields whose every change the write path logs as `FIELD@PERIOD` with the new value
+/// (or in a row entry, see [`ROW_ENTRY`]).
 const LOGGED_VALUE_FIELDS: &[&str] = &crate::domain::ValueField::NAMES;
+
+/// The audit field (before `@PERIOD`) of several numbers of one value row changed together.
+pub const ROW_ENTRY: &str = "values";
 
 /// Checks a whole chain cannot make by itself, each against what the write path guarantees:
 /// - the append-only triggers are there (dropped, they let rows be changed or removed);
@@ -171,16 +175,29 @@ pub fn around_the_chain(conn: &Db) -> Result<Vec<String>> {
         }
     }
     for field in LOGGED_VALUE_FIELDS {
+        // A field's last change is its own `FIELD@PERIOD` entry or a row entry of the values
+        // import (`values@PERIOD`, `planned=1;actual=2`) that names it.
+        let row = ROW_ENTRY;
+        let text = "(';' || a.new_value || ';')";
+        let start = format!("{} + {}", conn.position_of(&format!("';{field}='"), text), field.len() + 2);
+        let rest = format!("substr({text}, {start})");
+        let logged = format!(
+            "CASE WHEN a.field LIKE '{row}@%' THEN NULLIF(substr({rest}, 1, {} - 1), '')
+                  ELSE a.new_value END",
+            conn.position_of("';'", &rest)
+        );
         let sql = format!(
-            "SELECT a.seq, a.item_key, a.field, a.new_value, v.{field}
+            "SELECT a.seq, a.item_key, last.period, {logged}, CAST(v.{field} AS TEXT)
                FROM audit a
-               JOIN (SELECT item_key, field, MAX(seq) AS seq FROM audit WHERE field LIKE '{field}@%' GROUP BY item_key, field) last
+               JOIN (SELECT item_key, substr(field, {} + 1) AS period, MAX(seq) AS seq FROM audit
+                      WHERE field LIKE '{field}@%' OR (field LIKE '{row}@%' AND ';' || new_value LIKE '%;{field}=%')
+                      GROUP BY item_key, period) last
                  ON last.seq = a.seq
                LEFT JOIN items i ON i.key = a.item_key
-               LEFT JOIN item_values v ON v.item_id = i.id AND v.period = substr(a.field, {})
-              WHERE a.new_value IS DISTINCT FROM CAST(v.{field} AS TEXT)
+               LEFT JOIN item_values v ON v.item_id = i.id AND v.period = last.period
+              WHERE {logged} IS DISTINCT FROM CAST(v.{field} AS TEXT)
               ORDER BY a.seq LIMIT 3",
-            field.len() + 2
+            conn.position_of("'@'", "field")
         );
         let mut stmt = conn.prepare(&sql)?;
         let rows = stmt.query_map([], |r| {
@@ -193,9 +210,9 @@ pub fn around_the_chain(conn: &Db) -> Result<Vec<String>> {
             ))
         })?;
         for row in rows {
-            let (seq, key, label, logged, now) = row?;
+            let (seq, key, period, logged, now) = row?;
             problems.push(format!(
-                "row {seq} logs {key} {label} = {} as its last change, but the file holds {}: a row was added, or the value changed, outside keel",
+                "row {seq} logs {key} {field}@{period} = {} as its last change, but the file holds {}: a row was added, or the value changed, outside keel",
                 logged.as_deref().unwrap_or("(empty)"),
                 now.as_deref().unwrap_or("(empty)")
             ));

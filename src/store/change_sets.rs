@@ -2,7 +2,7 @@
 //! so `keel log --imports` can list them and `keel revert IMPORT-n` can undo one as one edit —
 //! only while nothing it touched has changed since; otherwise it says what changed, and by whom.
 
-use super::edit::{set_value, Ctx};
+use super::edit::Ctx;
 use super::{resolve, rules, Result, Store, StoreError};
 use crate::domain::{ItemKey, ItemKind, Period};
 use crate::store::engine::{params, OptionalExtension, Tx};
@@ -129,7 +129,7 @@ pub(crate) fn revert(ctx: &mut Ctx, id: i64) -> Result<()> {
     for ((key, field), old) in &cells {
         let (Some((name, period)), Ok(k)) = (field.split_once('@'), ItemKey::parse(key)) else { continue };
         let Ok(period) = Period::parse(period) else { continue };
-        set_value(ctx, &k, period, name, old.as_deref().unwrap_or(""), None)?;
+        super::value_edit::set_values(ctx, &k, period, &[(name, old.as_deref().unwrap_or(""))], None, false)?;
     }
     let mut settings: BTreeMap<&str, Option<&str>> = BTreeMap::new();
     for r in own.iter().filter(|r| r.key == "settings") {

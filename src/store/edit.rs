@@ -12,7 +12,7 @@ use crate::domain::text_check;
 use crate::domain::{ItemKey, ItemKind, Num, Period};
 use crate::store::engine::{self, params, DbResult, OptionalExtension, Tx, Value};
 use chrono::NaiveDate;
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 #[derive(Clone, Debug)]
 pub enum EscalationAction {
@@ -72,6 +72,14 @@ pub enum Change {
         field: String,
         value: String,
         if_version: Option<i64>,
+    },
+    /// Set several numbers of an item for one period as one change (a row of a values file):
+    /// the row is read, written and logged once.
+    Values {
+        key: ItemKey,
+        period: Period,
+        /// (field, value) pairs, the fields named as a values file names them.
+        cells: Vec<(&'static str, String)>,
     },
     Gate {
         key: ItemKey,
@@ -183,6 +191,8 @@ pub struct EditOutcome {
     /// Hooks that failed after the commit (the edit stands), one line each.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub hook_failures: Vec<String>,
+    /// Value cells changed (one audit row may hold several cells of one row).
+    pub values: usize,
 }
 
 impl EditOutcome {
@@ -211,7 +221,17 @@ pub(crate) struct Ctx<'a> {
     /// Measures whose stage criteria must be checked (and that drop back if they fail).
     pub touched_gates: BTreeSet<i64>,
     /// Rows already changed by this edit (their version check has been done).
-    bumped: HashSet<String>,
+    pub(crate) bumped: HashSet<String>,
+    /// Items whose values this edit set, by key (resolved once per edit).
+    pub(crate) value_items: HashMap<ItemKey, i64>,
+    /// (measure, plan changed) whose controller validation a value change has already voided in
+    /// this edit; a gate change empties it, since it may sign again.
+    pub(crate) validation_voided: HashSet<(i64, bool)>,
+    /// Value cells this edit changed (for the import's summary).
+    pub(crate) values_changed: usize,
+    /// The value rows of the item whose values were set last, read at once (a values file
+    /// lists an item's periods together); see `value_edit`.
+    pub(crate) value_rows: Option<(i64, HashMap<String, super::value_edit::StoredRow>)>,
     /// Skip permission checks (creating a demo or importing a plan as its creator).
     pub trusted: bool,
     /// Items that must carry a narrative if the rules leave them red or escalated.
@@ -232,7 +252,37 @@ pub(crate) struct Ctx<'a> {
     pub hooks_on: bool,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
+    pub(crate) fn new(tx: &'a Tx<'a>, actor: &'a Actor, clock: Clock, reason: Option<String>, trusted: bool) -> Ctx<'a> {
+        Ctx {
+            tx,
+            actor,
+            clock,
+            reason,
+            audit: Vec::new(),
+            effects: Vec::new(),
+            touched_money: BTreeSet::new(),
+            touched_variance: BTreeSet::new(),
+            touched_definitions: BTreeSet::new(),
+            touched_objectives: BTreeSet::new(),
+            touched_gates: BTreeSet::new(),
+            bumped: HashSet::new(),
+            value_items: HashMap::new(),
+            validation_voided: HashSet::new(),
+            values_changed: 0,
+            value_rows: None,
+            trusted,
+            narrative_required: Vec::new(),
+            valued: BTreeSet::new(),
+            opened_meeting: None,
+            created: Vec::new(),
+            change_set: None,
+            source: None,
+            events: Vec::new(),
+            hooks_on: false,
+        }
+    }
+
     /// Note an event for the hooks that run after the commit.
     pub fn event(&mut self, e: super::events::Event) {
         if self.hooks_on {
@@ -291,29 +341,8 @@ impl Store {
         });
         let attempt = |tx: &engine::Tx<'_>| {
             let outcome = {
-                let mut ctx = Ctx {
-                    tx,
-                    actor: &actor,
-                    clock,
-                    reason: edit.reason.clone(),
-                    audit: Vec::new(),
-                    effects: Vec::new(),
-                    touched_money: BTreeSet::new(),
-                    touched_variance: BTreeSet::new(),
-                    touched_definitions: BTreeSet::new(),
-                    touched_objectives: BTreeSet::new(),
-                    touched_gates: BTreeSet::new(),
-                    bumped: HashSet::new(),
-                    trusted,
-                    narrative_required: Vec::new(),
-                    valued: BTreeSet::new(),
-                    opened_meeting: None,
-                    created: Vec::new(),
-                    change_set: None,
-                    source: None,
-                    events: Vec::new(),
-                    hooks_on,
-                };
+                let mut ctx = Ctx::new(tx, &actor, clock, edit.reason.clone(), trusted);
+                ctx.hooks_on = hooks_on;
                 check_texts(&edit)?;
                 for change in &edit.changes {
                     apply(&mut ctx, change)?;
@@ -330,6 +359,7 @@ impl Store {
                     created: ctx.created,
                     events: ctx.events,
                     hook_failures: vec![],
+                    values: ctx.values_changed,
                 }
             };
             Ok(outcome)
@@ -395,6 +425,10 @@ impl Change {
             Change::Value { key, field, value, .. } => {
                 vec![(key.to_string(), if field == "comment" { "comment" } else { "value" }, value.as_str())]
             }
+            Change::Values { key, cells, .. } => cells
+                .iter()
+                .map(|(field, value)| (key.to_string(), if *field == "comment" { "comment" } else { "value" }, value.as_str()))
+                .collect(),
             Change::Gate { key, reason, .. } => reason.iter().map(|r| (key.to_string(), "reason", r.as_str())).collect(),
             Change::Escalation { id, action } => match action {
                 EscalationAction::Decide(t) => vec![(format!("escalation {id}"), "decision", t.as_str())],
@@ -435,9 +469,19 @@ fn check_texts(edit: &Edit) -> Result<()> {
 }
 
 fn apply(ctx: &mut Ctx, change: &Change) -> Result<()> {
+    if !matches!(change, Change::Value { .. } | Change::Values { .. }) {
+        // Only the value changes keep the rows read for them current.
+        ctx.value_rows = None;
+    }
     match change {
         Change::Set { key, field, value, if_version } => set_field(ctx, key, field, value, *if_version),
-        Change::Value { key, period, field, value, if_version } => set_value(ctx, key, *period, field, value, *if_version),
+        Change::Value { key, period, field, value, if_version } => {
+            super::value_edit::set_values(ctx, key, *period, &[(field.as_str(), value.as_str())], *if_version, false)
+        }
+        Change::Values { key, period, cells } => {
+            let cells: Vec<(&str, &str)> = cells.iter().map(|(f, v)| (*f, v.as_str())).collect();
+            super::value_edit::set_values(ctx, key, *period, &cells, None, true)
+        }
         Change::Gate { key, action, reason } => gate(ctx, key, *action, reason.as_deref()),
         Change::Escalation { id, action } => rules::escalation_action(ctx, *id, action),
         Change::Milestone { key, action } => milestone(ctx, key, action),
@@ -518,7 +562,15 @@ fn changes_row(kind: ItemKind, period: Option<&str>, audit_field: &str) -> bool 
     }
 }
 
-fn check_version(ctx: &Ctx, row: &str, key: &ItemKey, field: &str, period: Option<&str>, expected: Option<i64>, found: i64) -> Result<()> {
+pub(crate) fn check_version(
+    ctx: &Ctx,
+    row: &str,
+    key: &ItemKey,
+    field: &str,
+    period: Option<&str>,
+    expected: Option<i64>,
+    found: i64,
+) -> Result<()> {
     if ctx.bumped.contains(row) {
         return Ok(());
     }
@@ -612,7 +664,7 @@ fn old_display(ctx: &Ctx, field: &fields::Field, id: i64, table: &str) -> Result
 
 /// Is the new text the same as the old? Numbers are compared as numbers: 22000 and 22000.00
 /// are one amount, and writing one over the other changes nothing (no version, no audit row).
-fn unchanged(old: Option<&str>, new: Option<&str>, numeric: bool) -> bool {
+pub(crate) fn unchanged(old: Option<&str>, new: Option<&str>, numeric: bool) -> bool {
     match (old, new) {
         (Some(a), Some(b)) if numeric => match (Num::from_stored(a), Num::from_stored(b)) {
             (Some(x), Some(y)) => x == y,
@@ -748,123 +800,6 @@ fn guard_structure(ctx: &Ctx, key: &ItemKey, id: i64, field: &str, target: i64) 
     Ok(())
 }
 
-pub(crate) fn set_value(ctx: &mut Ctx, key: &ItemKey, period: Period, name: &str, raw: &str, if_version: Option<i64>) -> Result<()> {
-    if !key.kind.has_values() {
-        return Err(StoreError::Invalid {
-            key: key.to_string(),
-            field: name.to_string(),
-            why: format!("a {} has no values per period; measures, key results and KPIs do", key.kind),
-        });
-    }
-    let field = name.trim().to_ascii_lowercase();
-    if !fields::is_value_field(&field) {
-        return Err(StoreError::UnknownField {
-            key: key.to_string(),
-            kind: key.kind.to_string(),
-            field: name.to_string(),
-            choices: fields::choices(key.kind),
-        });
-    }
-    let id = resolve(ctx.tx, key)?;
-    may_edit(ctx, key.kind, id, key)?;
-    if field == "actual" && !raw.trim().is_empty() {
-        if let Some(why) = crate::domain::period::actual_refusal(period, ctx.clock.today) {
-            return Err(StoreError::Invalid { key: key.to_string(), field, why });
-        }
-    }
-    let new: Option<String> = if raw.trim().is_empty() {
-        None
-    } else if field == "comment" {
-        Some(raw.trim().to_string())
-    } else {
-        let n = Num::parse(raw).map_err(|e| StoreError::Invalid { key: key.to_string(), field: field.clone(), why: e.to_string() })?;
-        if field == "confidence" {
-            text_check::confidence(n).map_err(|why| StoreError::Invalid { key: key.to_string(), field: field.clone(), why })?;
-        }
-        Some(n.to_string())
-    };
-    let period_s = period.to_string();
-    let sql = format!("SELECT {field}, version FROM item_values WHERE item_id = ?1 AND period = ?2");
-    // Cached: an import sets hundreds of thousands of values in one edit.
-    let existing: Option<(Option<String>, i64)> =
-        ctx.tx.prepare_cached(&sql)?.query_row(params![id, period_s], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
-    let row = format!("value:{id}:{period_s}");
-    let label = format!("{field}@{period_s}");
-    check_version(ctx, &row, key, &label, Some(&period_s), if_version, existing.as_ref().map(|e| e.1).unwrap_or(0))?;
-    let old = existing.as_ref().and_then(|e| e.0.clone());
-    if unchanged(old.as_deref(), new.as_deref(), field != "comment") {
-        return Ok(());
-    }
-    let stamp = ctx.clock.stamp();
-    if existing.is_some() {
-        let sql = format!(
-            "UPDATE item_values SET {field} = ?1,{} updated_by = ?2, updated_at = ?3, reported_by = NULL, reported_at = NULL, version = version + 1
-             WHERE item_id = ?4 AND period = ?5",
-            super::sources::actual_at_update(&field, new.is_some())
-        );
-        ctx.tx.prepare_cached(&sql)?.execute(params![new, ctx.actor.login, stamp, id, period_s])?;
-    } else {
-        let sql = format!(
-            "INSERT INTO item_values (item_id, period, period_start, {field}, updated_by, updated_at{}) VALUES (?1, ?2, ?3, ?4, ?5, ?6{})",
-            if field == "actual" { ", actual_at" } else { "" },
-            if field == "actual" { ", ?6" } else { "" }
-        );
-        ctx.tx.prepare_cached(&sql)?.execute(params![id, period_s, period.start().to_string(), new, ctx.actor.login, stamp])?;
-    }
-    ctx.bumped.insert(row);
-    super::sources::after_value(ctx, key, id, &period_s, &field)?;
-    if ctx.hooks_on {
-        let e = super::events::Event::new("value-saved", &key.to_string())
-            .with("period", &period_s)
-            .with("field", &field)
-            .with("value", new.as_deref().unwrap_or(""))
-            .with("source", ctx.source.as_deref().unwrap_or(""));
-        ctx.event(e);
-    }
-    ctx.log(&key.to_string(), &label, old, new);
-    if field == "confidence" {
-        // Confidence is a signal of its own ("confidence falling").
-        ctx.touched_variance.insert(id);
-    }
-    if crate::domain::ValueField::parse(&field).is_some_and(|f| f.moves_numbers()) {
-        ctx.touched_variance.insert(id);
-        // A source writes no narrative: the narrative rule asks the people who type numbers.
-        if ctx.source.is_none() {
-            ctx.valued.insert(id);
-        }
-        if key.kind == ItemKind::Measure {
-            ctx.touched_money.insert(id);
-            ctx.touched_gates.insert(id);
-            clear_validation(ctx, key, id, &field)?;
-        }
-    }
-    Ok(())
-}
-
-/// A changed value voids the controller's validation of realised value; a changed plan voids
-/// the sign-off on the planned value.
-fn clear_validation(ctx: &mut Ctx, key: &ItemKey, id: i64, field: &str) -> Result<()> {
-    let (validated, signed): (Option<i64>, Option<i64>) = ctx
-        .tx
-        .prepare_cached("SELECT validated_by, controller_signed_by FROM measures WHERE id = ?1")?
-        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    if let Some(v) = validated {
-        ctx.tx.execute("UPDATE measures SET validated_by = NULL, version = version + 1 WHERE id = ?1", [id])?;
-        let who = key_of(ctx.tx, v)?;
-        ctx.log(&key.to_string(), "validated_by", Some(who), None);
-        ctx.effects.push(format!("{key}: controller validation cleared — a value changed after it was validated"));
-    }
-    if field == "planned" {
-        if let Some(s) = signed {
-            ctx.tx.execute("UPDATE measures SET controller_signed_by = NULL, version = version + 1 WHERE id = ?1", [id])?;
-            let who = key_of(ctx.tx, s)?;
-            ctx.log(&key.to_string(), "controller_signed_by", Some(who), None);
-            ctx.effects.push(format!("{key}: controller sign-off cleared — the plan changed after sign-off"));
-        }
-    }
-    Ok(())
-}
-
 fn require_kind(key: &ItemKey, kinds: &[ItemKind], what: &str) -> Result<()> {
     if kinds.contains(&key.kind) {
         Ok(())
@@ -886,6 +821,7 @@ fn gate(ctx: &mut Ctx, key: &ItemKey, action: GateAction, reason: Option<&str>) 
     })?;
     let from = state.stage.unwrap_or(crate::domain::Stage::Defined);
     rules::write_gate_state(ctx, key, id, &state, &outcome.state)?;
+    ctx.validation_voided.clear();
     let kind = match (action, outcome.moved) {
         (_, Some(_)) => "moved",
         (GateAction::Request, None) => "requested",

@@ -1,5 +1,6 @@
 //! The only place with SQL: opening a keel file, the one write path (`edit`), and read models.
 
+pub mod as_of;
 pub mod audit;
 mod authority;
 pub mod calendar;
@@ -37,14 +38,15 @@ pub mod restore;
 pub mod retire;
 pub mod rhythms;
 pub mod rules;
+pub mod server;
 pub mod signals;
 pub mod source_sql;
 pub mod sources;
-pub mod server;
 pub mod statuses;
 mod structure;
 pub mod upkeep;
 mod value_cells;
+mod value_edit;
 
 use crate::domain::escalation::Thresholds;
 use crate::domain::settings::{self, SettingProblem, Settings};

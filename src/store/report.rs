@@ -129,6 +129,8 @@ pub struct ReportModel {
     pub measure_totals: Money,
     /// How the report was narrowed (`--only`, `--depth`), said at its top; empty for the full one.
     pub narrowed: Vec<String>,
+    /// For `--as-of PERIOD`, what the report shows (the file as it stood when the period ended).
+    pub as_of: Option<String>,
     /// How deep the tree goes: 1 objectives, 2 key results, 3 measures (the full report).
     pub depth: u8,
     /// Items in scope whose owners gave a confidence, with its trend (issue 20).
@@ -445,6 +447,7 @@ impl Store {
             currency: self.settings()?.0.currency,
             measure_totals,
             narrowed: Vec::new(),
+            as_of: None,
             depth: 3,
             index: Default::default(),
         })

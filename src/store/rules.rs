@@ -715,6 +715,16 @@ pub(crate) fn rebuild_after_import(ctx: &mut Ctx, measures: &[i64], valued: &BTr
 
 /// Rebuild every derived row from the values (used after a plan import).
 pub(crate) fn rebuild_all(ctx: &mut Ctx) -> Result<()> {
+    rebuild_money(ctx)?;
+    // Every item with values or a source: signals (a failed source) judge items without values too.
+    for id in signals::signalled_items(ctx.tx)? {
+        ctx.touched_variance.insert(id);
+    }
+    Ok(())
+}
+
+/// Re-sum every measure's money and the funnel from nothing (when [`run`] runs next).
+pub(crate) fn rebuild_money(ctx: &mut Ctx) -> Result<()> {
     ctx.tx.execute("DELETE FROM node_funnel", [])?;
     ctx.tx.execute("DELETE FROM measure_money", [])?;
     let ids: Vec<i64> = {
@@ -724,9 +734,6 @@ pub(crate) fn rebuild_all(ctx: &mut Ctx) -> Result<()> {
     };
     for id in ids {
         ctx.touched_money.insert(id);
-    }
-    for id in signals::signalled_items(ctx.tx)? {
-        ctx.touched_variance.insert(id);
     }
     Ok(())
 }

@@ -8,18 +8,6 @@ use super::{resolve, Result, Store, StoreError};
 use crate::domain::{ItemKey, Period};
 use crate::store::engine::{params, DbResult, OptionalExtension};
 
-/// The extra assignment that keeps `actual_at` (when the actual was first given) as an update to
-/// `field` changes it: set when an actual first appears, kept when it is corrected, cleared with it.
-pub(crate) fn actual_at_update(field: &str, has_value: bool) -> &'static str {
-    match (field, has_value) {
-        ("actual", true) => {
-            " actual_at = COALESCE(actual_at, CASE WHEN actual IS NOT NULL THEN COALESCE(reported_at, updated_at) END, ?3),"
-        }
-        ("actual", false) => " actual_at = NULL,",
-        _ => "",
-    }
-}
-
 /// The fields a source writes (and a hand edit overrides).
 fn sourced_field(field: &str) -> bool {
     matches!(field, "actual" | "forecast")

@@ -116,7 +116,12 @@ impl Page {
         };
         Page {
             currency: r.currency.clone(),
-            header: format!("&L&BSteering committee report&B&C{}&R{}", esc(&r.scope.describe(), 90), r.today),
+            header: format!(
+                "&L&BSteering committee report&B&C{}&R{}{}",
+                esc(&r.scope.describe(), 90),
+                if r.as_of.is_some() { "as of " } else { "" },
+                r.today
+            ),
             footer: format!("&L{}&RPage &P of &N", esc(source, 90)),
         }
     }
@@ -226,6 +231,9 @@ pub fn xlsx(r: &ReportModel, source: &str) -> Result<Vec<u8>, XlsxError> {
     }
     if !r.narrowed.is_empty() {
         summary.insert(3, vec![text("Narrowed to"), text(r.narrowed.join(", "))]);
+    }
+    if let Some(as_of) = &r.as_of {
+        summary.insert(1, vec![text("As of"), text(as_of)]);
     }
     sheet(&mut wb, &f, &page, "Summary", &[("What", 38.0), ("Value", 60.0)], summary, vec![])?;
 

@@ -392,6 +392,15 @@ impl Db {
         }
     }
 
+    /// Where `needle` first occurs in `haystack` (1-based, 0 when absent), as SQL: SQLite's
+    /// `instr`, PostgreSQL's `strpos` (the standard `position(… IN …)` SQLite lacks).
+    pub fn position_of(&self, needle: &str, haystack: &str) -> String {
+        match self.engine {
+            Engine::Sqlite(_) => format!("instr({haystack}, {needle})"),
+            Engine::Postgres(_) => format!("strpos({haystack}, {needle})"),
+        }
+    }
+
     /// `column` starts with the prefix in parameter ?n, as a condition the column's index serves
     /// (SQLite: GLOB, which is case-sensitive; PostgreSQL: LIKE, which is too). Pair it with
     /// [`Db::prefix_pattern`], which makes that parameter's value.
