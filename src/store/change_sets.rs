@@ -51,7 +51,8 @@ pub(crate) fn close(tx: &Tx, id: Option<i64>) -> Result<()> {
         "UPDATE change_sets SET last_seq = (SELECT COALESCE(MAX(seq), 0) FROM audit),
              items = (SELECT COUNT(DISTINCT a.item_key) FROM audit a WHERE a.seq >= change_sets.first_seq AND a.item_key <> 'settings'
                       AND (a.field = 'created' OR a.field LIKE '%@%')),
-             value_count = value_count + (SELECT COUNT(*) FROM audit a WHERE a.seq >= change_sets.first_seq AND a.field LIKE '%@%')
+             value_count = value_count + CASE WHEN kind = 'values'
+                 THEN (SELECT COUNT(*) FROM audit a WHERE a.seq >= change_sets.first_seq AND a.field LIKE '%@%') ELSE 0 END
          WHERE id = ?1",
         [id],
     )?;
@@ -130,6 +131,9 @@ pub(crate) fn revert(ctx: &mut Ctx, id: i64) -> Result<()> {
         let (Some((name, period)), Ok(k)) = (field.split_once('@'), ItemKey::parse(key)) else { continue };
         let Ok(period) = Period::parse(period) else { continue };
         set_value(ctx, &k, period, name, old.as_deref().unwrap_or(""), None)?;
+        if old.is_none() {
+            drop_if_empty(ctx, &k, period)?;
+        }
     }
     let mut settings: BTreeMap<&str, Option<&str>> = BTreeMap::new();
     for r in own.iter().filter(|r| r.key == "settings") {
@@ -160,6 +164,18 @@ pub(crate) fn revert(ctx: &mut Ctx, id: i64) -> Result<()> {
         "{name} ({kind} import of {file}) reverted: {} value cell(s) put back, {removed} item(s) it created removed (their history stays in the log)",
         cells.len()
     ));
+    Ok(())
+}
+
+/// A period left with no number and no comment once the import's cells are taken back was not
+/// there before it: it goes, as it was absent.
+fn drop_if_empty(ctx: &mut Ctx, key: &ItemKey, period: Period) -> Result<()> {
+    let id = resolve(ctx.tx, key)?;
+    ctx.tx.execute(
+        "DELETE FROM item_values WHERE item_id = ?1 AND period = ?2 AND baseline IS NULL AND planned IS NULL AND forecast IS NULL
+             AND actual IS NULL AND confidence IS NULL AND comment IS NULL",
+        params![id, period.to_string()],
+    )?;
     Ok(())
 }
 

@@ -221,6 +221,43 @@ pub(crate) fn unretire(ctx: &mut Ctx, key: &ItemKey, with_children: bool) -> Res
     Ok(())
 }
 
+/// A plan's `retired` section: each entry (sound by the domain's rule) marks an item of the plan
+/// retired, as exported; an entry that would leave active items under a retired one, or a retired
+/// person holding roles, is a problem of the plan, as `keel retire` would refuse it.
+pub(crate) fn import_retired(
+    ctx: &Ctx,
+    plan: &crate::domain::plan::Plan,
+    ids: &std::collections::BTreeMap<String, i64>,
+    problem: &mut dyn FnMut(&str, String),
+) -> Result<()> {
+    let found = crate::domain::plan::retired_problems(plan);
+    for (at, what) in &found {
+        problem(at, what.clone());
+    }
+    if !found.is_empty() {
+        return Ok(());
+    }
+    for r in &plan.retired {
+        let Some(id) = ids.get(&r.key) else { continue };
+        ctx.tx.execute("UPDATE items SET retired_at = ?1, retired_reason = ?2 WHERE id = ?3", params![r.at, r.reason.trim(), id])?;
+    }
+    for (i, r) in plan.retired.iter().enumerate() {
+        let (Some(id), Ok(key)) = (ids.get(&r.key), ItemKey::parse(&r.key)) else { continue };
+        let at = format!("retired[{i}] ({})", r.key);
+        let active: Vec<String> = active_children(ctx, key.kind, *id)?.into_iter().map(|(_, k)| k).collect();
+        if !active.is_empty() {
+            problem(&at, format!("{} active item(s) under it: {}; retire them too, or leave it in service", active.len(), shown(&active)));
+        }
+        if key.kind == ItemKind::Person {
+            let roles = roles_held(ctx, *id)?;
+            if !roles.is_empty() {
+                problem(&at, format!("a retired person cannot hold roles, but {} still holds {}", r.key, shown(&roles)));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// One retired item, as `keel list --retired` shows it.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct RetiredRow {
