@@ -331,6 +331,25 @@ pub fn retired_problems(plan: &Plan) -> Vec<(String, String)> {
     out
 }
 
+/// Where the plan defines `key`, as problems name it: `measures[3] (M-37)`.
+pub fn place_of(plan: &Plan, key: &str) -> String {
+    let found = [
+        ("cycles", plan.cycles.iter().position(|x| x.key == key)),
+        ("units", plan.units.iter().position(|x| x.key == key)),
+        ("people", plan.people.iter().position(|x| x.key == key)),
+        ("kras", plan.kras.iter().position(|x| x.key == key)),
+        ("objectives", plan.objectives.iter().position(|x| x.key == key)),
+        ("key_results", plan.key_results.iter().position(|x| x.key == key)),
+        ("kpis", plan.kpis.iter().position(|x| x.key == key)),
+        ("nodes", plan.nodes.iter().position(|x| x.key == key)),
+        ("measures", plan.measures.iter().position(|x| x.key == key)),
+    ];
+    match found.into_iter().find_map(|(s, i)| i.map(|i| (s, i))) {
+        Some((section, i)) => format!("{section}[{i}] ({key})"),
+        None => key.to_string(),
+    }
+}
+
 /// Every item key the plan defines.
 fn plan_keys(plan: &Plan, mut f: impl FnMut(&str)) {
     plan.cycles.iter().for_each(|x| f(&x.key));

@@ -166,6 +166,17 @@ fn close_escalation(ctx: &mut Ctx, id: i64, key: &ItemKey, reason: &str) -> Resu
     Ok(())
 }
 
+/// The roles on item `id` held by retired people, as "owner P-15".
+fn retired_role_holders(ctx: &Ctx, id: i64) -> Result<Vec<String>> {
+    let sql = "SELECT r.role || ' ' || p.key FROM (
+            SELECT 'owner' AS role, owner_id AS person FROM objectives WHERE id = ?1 UNION ALL SELECT 'owner', owner_id FROM key_results WHERE id = ?1
+            UNION ALL SELECT 'owner', owner_id FROM kpis WHERE id = ?1 UNION ALL SELECT 'owner', owner_id FROM nodes WHERE id = ?1
+            UNION ALL SELECT 'owner', owner_id FROM kras WHERE id = ?1 UNION ALL SELECT 'owner', owner_id FROM measures WHERE id = ?1
+            UNION ALL SELECT 'sponsor', sponsor_id FROM measures WHERE id = ?1 UNION ALL SELECT 'controller', controller_id FROM measures WHERE id = ?1
+        ) r JOIN items p ON p.id = r.person WHERE p.retired_at IS NOT NULL ORDER BY r.role";
+    Ok(ctx.tx.query_map(sql, [id], |r| r.get(0))?)
+}
+
 /// The item a retired item hangs under, if that one is retired too (it must come back first).
 fn retired_parent(ctx: &Ctx, key: &ItemKey, id: i64) -> Result<Option<String>> {
     let sql = match key.kind {
@@ -211,6 +222,15 @@ pub(crate) fn unretire(ctx: &mut Ctx, key: &ItemKey, with_children: bool) -> Res
         }
         i += 1;
     }
+    for (rid, rkey, _) in order.iter() {
+        let gone = retired_role_holders(ctx, *rid)?;
+        if !gone.is_empty() {
+            return Err(invalid(format!(
+                "{rkey} would come back with {}, who is retired: hand the role on first (`keel set {rkey} ROLE=P-n`), or unretire the person",
+                gone.join(", ")
+            )));
+        }
+    }
     for (rid, rkey, rwhy) in order.iter() {
         ctx.tx.execute("UPDATE items SET retired_at = NULL, retired_reason = NULL WHERE id = ?1", [rid])?;
         ctx.log(&rkey.to_string(), "retired", Some(rwhy.clone()), None);
@@ -240,6 +260,25 @@ pub(crate) fn import_retired(
     for r in &plan.retired {
         let Some(id) = ids.get(&r.key) else { continue };
         ctx.tx.execute("UPDATE items SET retired_at = ?1, retired_reason = ?2 WHERE id = ?3", params![r.at, r.reason.trim(), id])?;
+    }
+    // What arrives in service is not placed under, nor handed to, something already retired.
+    let arriving_retired: std::collections::HashSet<&str> = plan.retired.iter().map(|r| r.key.as_str()).collect();
+    for (key, id) in ids.iter().filter(|(k, _)| !arriving_retired.contains(k.as_str())) {
+        if let Ok(k) = ItemKey::parse(key) {
+            if let Some(parent) = retired_parent(ctx, &k, *id)? {
+                let at = crate::domain::plan::place_of(plan, key);
+                problem(&at, format!("it would sit under {parent}, which is retired: `keel unretire {parent}` first"));
+            }
+        }
+    }
+    let people: Vec<(i64, String)> =
+        ctx.tx.query_map("SELECT id, key FROM items WHERE kind = 'person' AND retired_at IS NOT NULL", [], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    for (person, pkey) in people.iter().filter(|(_, k)| !ids.contains_key(k)) {
+        for role in roles_held(ctx, *person)? {
+            let Some((what, item)) = role.split_once(" of ").filter(|(_, k)| ids.contains_key(*k)) else { continue };
+            let at = crate::domain::plan::place_of(plan, item);
+            problem(&at, format!("{what}: {pkey} is retired; name someone in service, or `keel unretire {pkey}` first"));
+        }
     }
     for (i, r) in plan.retired.iter().enumerate() {
         let (Some(id), Ok(key)) = (ids.get(&r.key), ItemKey::parse(&r.key)) else { continue };
