@@ -1,5 +1,6 @@
 //! A plan carries what is retired (export → import → export, byte for byte), and a plan import's
-//! values for items already in the file are recorded so `keel revert` takes them back.
+//! values for items already in the file are recorded so `keel revert` takes them back; imports
+//! are undone newest first.
 
 mod common;
 
@@ -112,4 +113,22 @@ fn a_plan_value_for_a_period_that_has_one_is_refused() {
     let file = write(&demo, "again.json", &values_plan("M-1", WEEK));
     demo.run(&["import", &file]).code(65).stderr_has(&[&format!("M-1 already has a value for {WEEK}"), "keel import values"]);
     assert!(demo.export() == before);
+}
+
+#[test]
+fn imports_are_undone_newest_first() {
+    let demo = Keel::demo();
+    let was = value_row(&demo.show("M-1"), WEEK)["actual"].clone();
+    let a = write(&demo, "a.csv", &format!("key,period,actual\nM-1,{WEEK},9999\n"));
+    let b = write(&demo, "b.csv", &format!("key,period,actual\nM-1,{WEEK},7777\n"));
+    demo.run(&["import", &a]).ok();
+    demo.run(&["import", &b]).ok();
+    // The later import is a change since the earlier one: named, and only it (not the rules' rows).
+    let r = demo.run(&["revert", "IMPORT-1"]);
+    r.code(75).stderr_has(&["1 change(s) since", &format!("M-1 actual@{WEEK} by {}", os_user())]);
+    demo.run(&["revert", "IMPORT-2"]).ok();
+    // Once it is reverted, neither it nor its revert stands in the earlier one's way.
+    demo.run(&["revert", "IMPORT-1"]).ok().stdout_has(&["IMPORT-1 (values import of a.csv) reverted"]);
+    assert_eq!(value_row(&demo.show("M-1"), WEEK)["actual"], was);
+    demo.run(&["audit", "verify"]).ok();
 }

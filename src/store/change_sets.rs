@@ -67,13 +67,42 @@ struct Row {
     field: String,
     old: Option<String>,
     new: Option<String>,
+    reason: Option<String>,
+}
+
+/// What a revert writes its audit rows with, so a later revert of an earlier import can tell
+/// them from someone's edit.
+const REVERT_REASON: &str = "revert IMPORT-";
+
+/// Rows since an import that are nobody's edit of what it touched: the rules' own consequences
+/// (escalations, stages moved back — done again by the revert), and a later import reverted
+/// since, with its revert. Imports can so be undone newest first.
+fn not_an_edit(tx: &Tx, r: &Row) -> Result<bool> {
+    if r.reason.as_deref() == Some("rule") || r.field == "rule" || r.reason.as_deref().is_some_and(|x| x.starts_with(REVERT_REASON)) {
+        return Ok(true);
+    }
+    let reverted: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM change_sets WHERE reverted_at IS NOT NULL AND ?1 BETWEEN first_seq AND last_seq)",
+        [r.seq],
+        |x| x.get(0),
+    )?;
+    Ok(reverted)
 }
 
 /// The audit rows after `after`, up to `upto`, oldest first.
 fn rows(tx: &Tx, after: i64, upto: i64) -> Result<Vec<Row>> {
-    let sql = "SELECT seq, at, actor, item_key, field, old_value, new_value FROM audit WHERE seq > ?1 AND seq <= ?2 ORDER BY seq";
+    let sql = "SELECT seq, at, actor, item_key, field, old_value, new_value, reason FROM audit WHERE seq > ?1 AND seq <= ?2 ORDER BY seq";
     Ok(tx.query_map(sql, params![after, upto], |r| {
-        Ok(Row { seq: r.get(0)?, at: r.get(1)?, actor: r.get(2)?, key: r.get(3)?, field: r.get(4)?, old: r.get(5)?, new: r.get(6)? })
+        Ok(Row {
+            seq: r.get(0)?,
+            at: r.get(1)?,
+            actor: r.get(2)?,
+            key: r.get(3)?,
+            field: r.get(4)?,
+            old: r.get(5)?,
+            new: r.get(6)?,
+            reason: r.get(7)?,
+        })
     })?)
 }
 
@@ -101,15 +130,16 @@ pub(crate) fn revert(ctx: &mut Ctx, id: i64) -> Result<()> {
     let created: BTreeSet<&str> = own.iter().filter(|r| r.field == "created").map(|r| r.key.as_str()).collect();
     // Anything since that touched the same items, or points at an item the import created.
     let since = rows(ctx.tx, last, i64::MAX)?;
-    let later: Vec<&Row> = since
-        .iter()
-        .filter(|r| {
-            touched.contains(r.key.as_str())
-                || r.new.as_deref().is_some_and(|v| created.contains(v))
-                || r.old.as_deref().is_some_and(|v| created.contains(v))
-                || (r.key == "settings" && own.iter().any(|o| o.key == "settings" && o.field == r.field))
-        })
-        .collect();
+    let mut later: Vec<&Row> = Vec::new();
+    for r in &since {
+        let relevant = touched.contains(r.key.as_str())
+            || r.new.as_deref().is_some_and(|v| created.contains(v))
+            || r.old.as_deref().is_some_and(|v| created.contains(v))
+            || (r.key == "settings" && own.iter().any(|o| o.key == "settings" && o.field == r.field));
+        if relevant && !not_an_edit(ctx.tx, r)? {
+            later.push(r);
+        }
+    }
     if !later.is_empty() {
         let mut lines: Vec<String> =
             later.iter().take(20).map(|r| format!("  {} {} by {} at {} (audit row {})", r.key, r.field, r.actor, r.at, r.seq)).collect();
@@ -122,6 +152,7 @@ pub(crate) fn revert(ctx: &mut Ctx, id: i64) -> Result<()> {
             lines.join("\n")
         )));
     }
+    ctx.reason = Some(format!("{REVERT_REASON}{id}"));
     // Values back as they were before the import: the first old value of each cell wins.
     let mut cells: BTreeMap<(String, String), Option<String>> = BTreeMap::new();
     for r in own.iter().filter(|r| r.field.contains('@') && !created.contains(r.key.as_str())) {
