@@ -143,7 +143,7 @@ impl Prompt {
             Prompt::AddItem => "measure Route optimiser owner=P-3 potential=50000",
             Prompt::MoveItem => "MP-4, O-2 … or none",
             Prompt::RetireItem => "why (start with 'all ' to retire what is under it too)",
-            Prompt::UnretireItem => "yes, or all (what was retired with it comes back too)",
+            Prompt::UnretireItem => "yes, or all",
         }
     }
     pub fn question(self) -> &'static str {
@@ -158,7 +158,7 @@ impl Prompt {
             Prompt::AddItem => "add under it: KIND title … field=value … (kinds: key-result, kpi, measure, package, objective …)",
             Prompt::MoveItem => "move it under which parent? (its key, or none)",
             Prompt::RetireItem => "retire it: why? (kept in its history; 'all why' retires what is under it too)",
-            Prompt::UnretireItem => "it is retired: bring it back into service? (yes; all: with what was retired with it)",
+            Prompt::UnretireItem => "retired: bring it back? (yes; all: with what was retired with it)",
         }
     }
 }
