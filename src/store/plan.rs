@@ -652,10 +652,19 @@ fn value_for_existing(ctx: &mut Ctx, plan: &Plan, i: usize, item: i64, period: P
         .prepare_cached("SELECT EXISTS (SELECT 1 FROM item_values WHERE item_id = ?1 AND period = ?2)")?
         .query_row(params![item, period.to_string()], |r| r.get::<_, bool>(0))?;
     if taken {
-        problems.push(&at, format!("{key} already has a value for {period} in this file; a plan adds values, `keel import values` changes them"));
+        problems.push(
+            &at,
+            format!("{key} already has a value for {period} in this file; a plan adds values, `keel import values` changes them"),
+        );
         return Ok(());
     }
-    let numbers = [("baseline", &v.baseline), ("planned", &v.planned), ("forecast", &v.forecast), ("actual", &v.actual), ("confidence", &v.confidence)];
+    let numbers = [
+        ("baseline", &v.baseline),
+        ("planned", &v.planned),
+        ("forecast", &v.forecast),
+        ("actual", &v.actual),
+        ("confidence", &v.confidence),
+    ];
     let cells = numbers.iter().filter_map(|(f, n)| n.map(|n| (*f, n.to_string()))).chain(v.comment.clone().map(|c| ("comment", c)));
     for (field, text) in cells {
         match super::edit::set_value(ctx, &key, period, field, &text, None) {

@@ -140,7 +140,11 @@ pub(crate) fn reassign(ctx: &mut Ctx, from: &ItemKey, to: &ItemKey, roles: &[Rol
         return Ok(());
     }
     if moved.is_empty() {
-        ctx.effects.push(format!("no role handed from {} to {}: four eyes leave each one for a person to decide", who(0, from), who(1, to)));
+        ctx.effects.push(format!(
+            "no role handed from {} to {}: four eyes leave each one for a person to decide",
+            who(0, from),
+            who(1, to)
+        ));
     } else {
         ctx.log(&from.to_string(), "roles handed on", Some(format!("{} role(s)", moved.len())), Some(to_s.clone()));
         ctx.effects.push(format!("handed {} role(s) from {} to {}: {}", moved.len(), who(0, from), who(1, to), moved.join(", ")));

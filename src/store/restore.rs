@@ -172,7 +172,9 @@ pub fn restore(db: &Path, backup: &Path) -> Result<Done> {
         )));
     }
     if std::fs::canonicalize(backup).ok() == std::fs::canonicalize(db).ok() {
-        return Err(StoreError::Import(format!("{shown} is the database itself: name a backup made by `keel backup`. Nothing was changed.")));
+        return Err(StoreError::Import(format!(
+            "{shown} is the database itself: name a backup made by `keel backup`. Nothing was changed."
+        )));
     }
     refuse_if_held(db, "a restore can replace it")?;
     let name = db.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "keel.db".into());
@@ -199,7 +201,8 @@ pub fn restore(db: &Path, backup: &Path) -> Result<Done> {
     let kept = if db.exists() {
         let kept = beside(db, "before-restore", &stamp());
         // A file nobody can read any more (the usual reason to restore) is kept byte for byte.
-        let current = if super::files::unreadable(db) { keep_unreadable(db, &kept) } else { Store::open(db).and_then(|s| s.backup_to(&kept)) };
+        let current =
+            if super::files::unreadable(db) { keep_unreadable(db, &kept) } else { Store::open(db).and_then(|s| s.backup_to(&kept)) };
         if let Err(e) = current {
             remove_candidate(&candidate);
             return Err(e);

@@ -272,7 +272,8 @@ pub(crate) fn import_retired(
         }
     }
     let people: Vec<(i64, String)> =
-        ctx.tx.query_map("SELECT id, key FROM items WHERE kind = 'person' AND retired_at IS NOT NULL", [], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        ctx.tx
+            .query_map("SELECT id, key FROM items WHERE kind = 'person' AND retired_at IS NOT NULL", [], |r| Ok((r.get(0)?, r.get(1)?)))?;
     for (person, pkey) in people.iter().filter(|(_, k)| !ids.contains_key(k)) {
         for role in roles_held(ctx, *person)? {
             let Some((what, item)) = role.split_once(" of ").filter(|(_, k)| ids.contains_key(*k)) else { continue };

@@ -16,7 +16,8 @@ pub fn open(app: &mut App, purpose: Prompt) {
         return;
     };
     // X on a retired item (the retired filter shows them) offers to bring it back.
-    let retired = purpose == Prompt::RetireItem && app.store.retired_items(Some(key.kind)).is_ok_and(|r| r.iter().any(|r| r.key == key.to_string()));
+    let retired =
+        purpose == Prompt::RetireItem && app.store.retired_items(Some(key.kind)).is_ok_and(|r| r.iter().any(|r| r.key == key.to_string()));
     let purpose = if retired { Prompt::UnretireItem } else { purpose };
     let start = match purpose {
         Prompt::AddItem => format!("{} ", default_kind(key.kind).as_str()),
