@@ -96,6 +96,8 @@ pub(crate) fn retire(ctx: &mut Ctx, key: &ItemKey, reason: &str, with_children: 
     }
     // Everything to retire, parents before children.
     let mut order = vec![(id, key.clone())];
+    // An objective is under its cycle and under its parent objective: visited once.
+    let mut seen = std::collections::HashSet::from([id]);
     let mut i = 0;
     while i < order.len() {
         let (at, ref k) = order[i];
@@ -110,7 +112,7 @@ pub(crate) fn retire(ctx: &mut Ctx, key: &ItemKey, reason: &str, with_children: 
         }
         for (cid, ck) in children {
             let ck = ItemKey::parse(&ck).map_err(|e| invalid(e.to_string()))?;
-            if ck.kind == ItemKind::Person {
+            if ck.kind == ItemKind::Person || !seen.insert(cid) {
                 continue;
             }
             order.push((cid, ck));
@@ -211,12 +213,14 @@ pub(crate) fn unretire(ctx: &mut Ctx, key: &ItemKey, with_children: bool) -> Res
     let at: String = ctx.tx.query_row("SELECT retired_at FROM items WHERE id = ?1", [id], |r| r.get(0))?;
     let together = (at, why.clone());
     let mut order = vec![(id, key.clone(), why)];
+    let mut seen = std::collections::HashSet::from([id]);
     let mut i = 0;
     while with_children && i < order.len() {
         let (pid, pkey) = (order[i].0, order[i].1.clone());
         for (cid, ck) in children(ctx, pkey.kind, pid, true)? {
             let theirs = retired(ctx, cid)?.unwrap_or_default();
-            if let (true, Ok(ck)) = (theirs == together, ItemKey::parse(&ck)) {
+            if let (true, Ok(ck), true) = (theirs == together, ItemKey::parse(&ck), !seen.contains(&cid)) {
+                seen.insert(cid);
                 order.push((cid, ck, theirs.1));
             }
         }
