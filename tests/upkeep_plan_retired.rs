@@ -132,3 +132,12 @@ fn imports_are_undone_newest_first() {
     assert_eq!(value_row(&demo.show("M-1"), WEEK)["actual"], was);
     demo.run(&["audit", "verify"]).ok();
 }
+
+#[test]
+fn an_edit_whose_reason_reads_like_the_rules_still_blocks_a_revert() {
+    let demo = Keel::demo();
+    let a = write(&demo, "a.csv", &format!("key,period,actual\nM-1,{WEEK},9999\n"));
+    demo.run(&["import", &a]).ok();
+    demo.run(&["set", "M-1", "forecast=1", "--period", WEEK, "--reason", "rule"]).ok();
+    demo.run(&["revert", "IMPORT-1"]).code(75).stderr_has(&[&format!("M-1 forecast@{WEEK}")]);
+}

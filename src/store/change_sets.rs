@@ -78,12 +78,14 @@ const REVERT_REASON: &str = "revert IMPORT-";
 /// (escalations, stages moved back — done again by the revert), and a later import reverted
 /// since, with its revert. Imports can so be undone newest first.
 fn not_an_edit(tx: &Tx, r: &Row) -> Result<bool> {
-    if r.reason.as_deref() == Some("rule") || r.field == "rule" || r.reason.as_deref().is_some_and(|x| x.starts_with(REVERT_REASON)) {
+    // As the rules write them (a reason typed by a person does not make an edit the rules').
+    if (r.field == "escalation" && r.reason.as_deref() == Some("rule")) || r.field == "rule" {
         return Ok(true);
     }
+    let reverting = r.reason.as_deref().and_then(|x| x.strip_prefix(REVERT_REASON)).and_then(|n| n.parse::<i64>().ok());
     let reverted: bool = tx.query_row(
-        "SELECT EXISTS (SELECT 1 FROM change_sets WHERE reverted_at IS NOT NULL AND ?1 BETWEEN first_seq AND last_seq)",
-        [r.seq],
+        "SELECT EXISTS (SELECT 1 FROM change_sets WHERE reverted_at IS NOT NULL AND (?1 BETWEEN first_seq AND last_seq OR id = ?2))",
+        params![r.seq, reverting.unwrap_or(0)],
         |x| x.get(0),
     )?;
     Ok(reverted)
