@@ -88,3 +88,24 @@ fn a_kind_alone_opens_the_form_with_errors_beside_the_field() {
     let kr = other(&f.path, "tester").detail(&ItemKey::parse("KR-19").unwrap()).unwrap();
     assert_eq!(kr.title, "NPS to 45");
 }
+
+#[test]
+fn the_retired_filter_shows_them_marked_and_x_brings_one_back() {
+    let mut f = fixture();
+    search(&mut f.app, "M-9");
+    answer(&mut f, "X", "folded into M-10");
+    assert!(!render(&mut f.app, 120, 40).contains("[retired]"), "the tree leaves it out");
+    chars(&mut f.app, "O");
+    assert_eq!(f.app.selected_key().map(|k| k.to_string()).as_deref(), Some("M-9"));
+    let screen = render(&mut f.app, 80, 24);
+    assert!(screen.contains("M-9 [retired] Create"), "{screen}");
+    assert!(screen.contains("bring back"), "the key bar says what X does here:\n{screen}");
+    answer(&mut f, "X", "maybe");
+    assert!(refusal(&f).expect("refused").contains("answer yes, or all"));
+    key(&mut f.app, KeyCode::Esc);
+    assert_eq!(other(&f.path, "tester").retired_items(None).unwrap().len(), 1, "nothing changed");
+    answer(&mut f, "X", "yes");
+    assert!(matches!(f.app.mode, Mode::Normal));
+    assert!(other(&f.path, "tester").retired_items(None).unwrap().is_empty(), "M-9 is back");
+    assert!(!render(&mut f.app, 120, 40).contains("[retired]"));
+}

@@ -118,3 +118,16 @@ fn refusals_change_nothing() {
     assert!(demo.export() == with_gone);
     assert!(before != with_gone);
 }
+
+#[test]
+fn a_reassign_four_eyes_leave_whole_says_so_and_writes_nothing() {
+    let demo = Keel::demo();
+    let before = demo.export();
+    let audit = demo.run(&["log", "P-5", "--format", "json"]).ok().stdout.clone();
+    // priya (P-5) sponsors only M-2, which sofia (P-11) owns: sofia cannot become its sponsor.
+    let r = demo.run(&["person", "P-5", "reassign", "--to", "P-11", "--roles", "sponsor"]);
+    r.ok().stdout_has(&["no role handed from P-5", "left for a person to decide: M-2 — P-11 would be both its owner and its sponsor"]);
+    assert!(!r.stdout.contains("handed 0"), "{}", r.stdout);
+    assert!(demo.export() == before);
+    assert_eq!(demo.run(&["log", "P-5", "--format", "json"]).ok().stdout, audit, "no audit row for nothing handed on");
+}

@@ -147,3 +147,25 @@ fn a_retired_measure_that_stopped_reporting_is_no_longer_chased_for_updates() {
     demo.run(&["unretire", "M-12"]).ok();
     assert!(demo.open_escalation("M-12").is_some(), "back in service, its missed updates count again");
 }
+
+#[test]
+fn a_cycle_retired_with_its_children_counts_and_logs_each_item_once() {
+    let demo = Keel::demo();
+    let r = demo.run(&["retire", "C-1", "--reason", "cycle closed", "--with-children"]);
+    r.ok();
+    let retired = listed(&demo, &["all", "--retired"]);
+    // Child objectives hang under the cycle and under their parent objective alike.
+    r.stdout_has(&[&format!("C-1: retired with {} item(s) under it", retired.len() - 1)]);
+    let twice = |field: &str| -> i64 {
+        let sql = format!(
+            "SELECT COUNT(*) FROM (SELECT item_key FROM audit WHERE field = 'retired' AND {field} GROUP BY item_key HAVING COUNT(*) > 1) x"
+        );
+        demo.sql().query_row(&sql, [], |r| r.get(0)).unwrap()
+    };
+    assert_eq!(twice("old_value IS NULL"), 0, "each item is retired once");
+    demo.run(&["unretire", "C-1", "--with-children"])
+        .ok()
+        .stdout_has(&[&format!("C-1: back in service with {} item(s)", retired.len() - 1)]);
+    assert!(listed(&demo, &["all", "--retired"]).is_empty());
+    assert_eq!(twice("new_value IS NULL"), 0, "each item comes back once");
+}

@@ -45,6 +45,10 @@ pub struct Plan {
     pub values: Vec<Value>,
     #[serde(default)]
     pub decisions: Vec<Decision>,
+    /// Items kept with their history but out of service (`keel retire`); written only when
+    /// there are some, so a plan with none reads as before.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub retired: Vec<Retired>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -289,4 +293,102 @@ pub struct Decision {
     pub at: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
+}
+
+/// An item of the plan that is retired: when, and why (what `keel retire --reason` recorded).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Retired {
+    pub key: String,
+    pub at: String,
+    pub reason: String,
+}
+
+/// What is wrong with the plan's `retired` section on its own, as (where, what): each entry names
+/// an item of this plan once, with an RFC 3339 time and a reason. Whether the item may be retired
+/// (nothing active under it, no roles held) is the store's to judge, with the whole tree.
+pub fn retired_problems(plan: &Plan) -> Vec<(String, String)> {
+    let mut keys = std::collections::HashSet::new();
+    plan_keys(plan, |k| {
+        keys.insert(k.to_string());
+    });
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for (i, r) in plan.retired.iter().enumerate() {
+        let at = format!("retired[{i}] ({})", r.key);
+        if !keys.contains(&r.key) {
+            out.push((at.clone(), format!("{} is not an item of this plan: only the plan's own items can arrive retired", r.key)));
+        } else if !seen.insert(r.key.as_str()) {
+            out.push((at.clone(), format!("{} is retired twice", r.key)));
+        }
+        if chrono::DateTime::parse_from_rfc3339(&r.at).is_err() {
+            out.push((at.clone(), format!("at '{}' is not an RFC 3339 time like 2026-11-24T09:15:00Z", r.at)));
+        }
+        if r.reason.trim().is_empty() {
+            out.push((at, "reason is empty: say why the item was retired".into()));
+        }
+    }
+    out
+}
+
+/// Where the plan defines `key`, as problems name it: `measures[3] (M-37)`.
+pub fn place_of(plan: &Plan, key: &str) -> String {
+    let found = [
+        ("cycles", plan.cycles.iter().position(|x| x.key == key)),
+        ("units", plan.units.iter().position(|x| x.key == key)),
+        ("people", plan.people.iter().position(|x| x.key == key)),
+        ("kras", plan.kras.iter().position(|x| x.key == key)),
+        ("objectives", plan.objectives.iter().position(|x| x.key == key)),
+        ("key_results", plan.key_results.iter().position(|x| x.key == key)),
+        ("kpis", plan.kpis.iter().position(|x| x.key == key)),
+        ("nodes", plan.nodes.iter().position(|x| x.key == key)),
+        ("measures", plan.measures.iter().position(|x| x.key == key)),
+    ];
+    match found.into_iter().find_map(|(s, i)| i.map(|i| (s, i))) {
+        Some((section, i)) => format!("{section}[{i}] ({key})"),
+        None => key.to_string(),
+    }
+}
+
+/// Every item key the plan defines.
+fn plan_keys(plan: &Plan, mut f: impl FnMut(&str)) {
+    plan.cycles.iter().for_each(|x| f(&x.key));
+    plan.units.iter().for_each(|x| f(&x.key));
+    plan.people.iter().for_each(|x| f(&x.key));
+    plan.kras.iter().for_each(|x| f(&x.key));
+    plan.objectives.iter().for_each(|x| f(&x.key));
+    plan.key_results.iter().for_each(|x| f(&x.key));
+    plan.kpis.iter().for_each(|x| f(&x.key));
+    plan.nodes.iter().for_each(|x| f(&x.key));
+    plan.measures.iter().for_each(|x| f(&x.key));
+}
+
+#[cfg(test)]
+mod retired_tests {
+    use super::*;
+
+    fn plan(retired: Vec<Retired>) -> Plan {
+        let person = Person { key: "P-1".into(), name: "Ann".into(), login: None, email: None, unit: None, pmo_admin: false };
+        Plan { format: FORMAT.into(), version: FORMAT_VERSION, people: vec![person], retired, ..Default::default() }
+    }
+
+    fn r(key: &str, at: &str, reason: &str) -> Retired {
+        Retired { key: key.into(), at: at.into(), reason: reason.into() }
+    }
+
+    #[test]
+    fn a_sound_entry_passes() {
+        assert!(retired_problems(&plan(vec![r("P-1", "2026-11-24T09:15:00Z", "left")])).is_empty());
+    }
+
+    #[test]
+    fn unknown_twice_bad_time_and_empty_reason_are_named() {
+        let p = plan(vec![r("M-9", "2026-11-24T09:15:00Z", "x"), r("P-1", "yesterday", " "), r("P-1", "2026-11-24T09:15:00Z", "y")]);
+        let found: Vec<String> = retired_problems(&p).into_iter().map(|(at, what)| format!("{at}: {what}")).collect();
+        assert_eq!(found.len(), 4, "{found:?}");
+        assert!(found[0].starts_with("retired[0] (M-9): M-9 is not an item of this plan"), "{found:?}");
+        assert!(found[1].contains("at 'yesterday' is not an RFC 3339"), "{found:?}");
+        assert!(found[2].contains("reason is empty"), "{found:?}");
+        assert!(found[3].starts_with("retired[2] (P-1): P-1 is retired twice"), "{found:?}");
+    }
 }

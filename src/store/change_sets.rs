@@ -51,7 +51,8 @@ pub(crate) fn close(tx: &Tx, id: Option<i64>) -> Result<()> {
         "UPDATE change_sets SET last_seq = (SELECT COALESCE(MAX(seq), 0) FROM audit),
              items = (SELECT COUNT(DISTINCT a.item_key) FROM audit a WHERE a.seq >= change_sets.first_seq AND a.item_key <> 'settings'
                       AND (a.field = 'created' OR a.field LIKE '%@%')),
-             value_count = value_count + (SELECT COUNT(*) FROM audit a WHERE a.seq >= change_sets.first_seq AND a.field LIKE '%@%')
+             value_count = value_count + CASE WHEN kind = 'values'
+                 THEN (SELECT COUNT(*) FROM audit a WHERE a.seq >= change_sets.first_seq AND a.field LIKE '%@%') ELSE 0 END
          WHERE id = ?1",
         [id],
     )?;
@@ -66,13 +67,44 @@ struct Row {
     field: String,
     old: Option<String>,
     new: Option<String>,
+    reason: Option<String>,
+}
+
+/// What a revert writes its audit rows with, so a later revert of an earlier import can tell
+/// them from someone's edit.
+const REVERT_REASON: &str = "revert IMPORT-";
+
+/// Rows since an import that are nobody's edit of what it touched: the rules' own consequences
+/// (escalations, stages moved back — done again by the revert), and a later import reverted
+/// since, with its revert. Imports can so be undone newest first.
+fn not_an_edit(tx: &Tx, r: &Row) -> Result<bool> {
+    // As the rules write them (a reason typed by a person does not make an edit the rules').
+    if (r.field == "escalation" && r.reason.as_deref() == Some("rule")) || r.field == "rule" {
+        return Ok(true);
+    }
+    let reverting = r.reason.as_deref().and_then(|x| x.strip_prefix(REVERT_REASON)).and_then(|n| n.parse::<i64>().ok());
+    let reverted: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM change_sets WHERE reverted_at IS NOT NULL AND (?1 BETWEEN first_seq AND last_seq OR id = ?2))",
+        params![r.seq, reverting.unwrap_or(0)],
+        |x| x.get(0),
+    )?;
+    Ok(reverted)
 }
 
 /// The audit rows after `after`, up to `upto`, oldest first.
 fn rows(tx: &Tx, after: i64, upto: i64) -> Result<Vec<Row>> {
-    let sql = "SELECT seq, at, actor, item_key, field, old_value, new_value FROM audit WHERE seq > ?1 AND seq <= ?2 ORDER BY seq";
+    let sql = "SELECT seq, at, actor, item_key, field, old_value, new_value, reason FROM audit WHERE seq > ?1 AND seq <= ?2 ORDER BY seq";
     Ok(tx.query_map(sql, params![after, upto], |r| {
-        Ok(Row { seq: r.get(0)?, at: r.get(1)?, actor: r.get(2)?, key: r.get(3)?, field: r.get(4)?, old: r.get(5)?, new: r.get(6)? })
+        Ok(Row {
+            seq: r.get(0)?,
+            at: r.get(1)?,
+            actor: r.get(2)?,
+            key: r.get(3)?,
+            field: r.get(4)?,
+            old: r.get(5)?,
+            new: r.get(6)?,
+            reason: r.get(7)?,
+        })
     })?)
 }
 
@@ -100,15 +132,16 @@ pub(crate) fn revert(ctx: &mut Ctx, id: i64) -> Result<()> {
     let created: BTreeSet<&str> = own.iter().filter(|r| r.field == "created").map(|r| r.key.as_str()).collect();
     // Anything since that touched the same items, or points at an item the import created.
     let since = rows(ctx.tx, last, i64::MAX)?;
-    let later: Vec<&Row> = since
-        .iter()
-        .filter(|r| {
-            touched.contains(r.key.as_str())
-                || r.new.as_deref().is_some_and(|v| created.contains(v))
-                || r.old.as_deref().is_some_and(|v| created.contains(v))
-                || (r.key == "settings" && own.iter().any(|o| o.key == "settings" && o.field == r.field))
-        })
-        .collect();
+    let mut later: Vec<&Row> = Vec::new();
+    for r in &since {
+        let relevant = touched.contains(r.key.as_str())
+            || r.new.as_deref().is_some_and(|v| created.contains(v))
+            || r.old.as_deref().is_some_and(|v| created.contains(v))
+            || (r.key == "settings" && own.iter().any(|o| o.key == "settings" && o.field == r.field));
+        if relevant && !not_an_edit(ctx.tx, r)? {
+            later.push(r);
+        }
+    }
     if !later.is_empty() {
         let mut lines: Vec<String> =
             later.iter().take(20).map(|r| format!("  {} {} by {} at {} (audit row {})", r.key, r.field, r.actor, r.at, r.seq)).collect();
@@ -121,6 +154,7 @@ pub(crate) fn revert(ctx: &mut Ctx, id: i64) -> Result<()> {
             lines.join("\n")
         )));
     }
+    ctx.reason = Some(format!("{REVERT_REASON}{id}"));
     // Values back as they were before the import: the first old value of each cell wins.
     let mut cells: BTreeMap<(String, String), Option<String>> = BTreeMap::new();
     for r in own.iter().filter(|r| r.field.contains('@') && !created.contains(r.key.as_str())) {
@@ -130,6 +164,9 @@ pub(crate) fn revert(ctx: &mut Ctx, id: i64) -> Result<()> {
         let (Some((name, period)), Ok(k)) = (field.split_once('@'), ItemKey::parse(key)) else { continue };
         let Ok(period) = Period::parse(period) else { continue };
         super::value_edit::set_values(ctx, &k, period, &[(name, old.as_deref().unwrap_or(""))], None, false)?;
+        if old.is_none() {
+            drop_if_empty(ctx, &k, period)?;
+        }
     }
     let mut settings: BTreeMap<&str, Option<&str>> = BTreeMap::new();
     for r in own.iter().filter(|r| r.key == "settings") {
@@ -160,6 +197,18 @@ pub(crate) fn revert(ctx: &mut Ctx, id: i64) -> Result<()> {
         "{name} ({kind} import of {file}) reverted: {} value cell(s) put back, {removed} item(s) it created removed (their history stays in the log)",
         cells.len()
     ));
+    Ok(())
+}
+
+/// A period left with no number and no comment once the import's cells are taken back was not
+/// there before it: it goes, as it was absent.
+fn drop_if_empty(ctx: &mut Ctx, key: &ItemKey, period: Period) -> Result<()> {
+    let id = resolve(ctx.tx, key)?;
+    ctx.tx.execute(
+        "DELETE FROM item_values WHERE item_id = ?1 AND period = ?2 AND baseline IS NULL AND planned IS NULL AND forecast IS NULL
+             AND actual IS NULL AND confidence IS NULL AND comment IS NULL",
+        params![id, period.to_string()],
+    )?;
     Ok(())
 }
 

@@ -608,6 +608,16 @@ fn typed(ctx: &Ctx, key: &ItemKey, field: &fields::Field, raw: &str) -> Result<(
             return Err(invalid(format!("'{k}' is a {}, not a {}", k.kind, names.join(" or "))));
         }
         let id = resolve(ctx.tx, &k)?;
+        // Nothing active is given a role, a parent or a place that is retired.
+        if let Some((at, why)) = super::upkeep::retired(ctx, id)? {
+            let edited_retired = match resolve(ctx.tx, key) {
+                Ok(me) => super::upkeep::retired(ctx, me)?.is_some(),
+                Err(_) => false,
+            };
+            if !edited_retired {
+                return Err(invalid(format!("{k} is retired (since {at}: {why}); name one in service, or `keel unretire {k}` first")));
+            }
+        }
         Ok((Typed::Int(id), Some(k.to_string())))
     };
     match field.ty {

@@ -28,6 +28,8 @@ pub enum Filter {
     MyUnit,
     Stale,
     Escalated,
+    /// The retired items (out of every other list), marked as such.
+    Retired,
 }
 
 impl Filter {
@@ -37,9 +39,13 @@ impl Filter {
             Filter::MyUnit => "my unit",
             Filter::Stale => "stale",
             Filter::Escalated => "escalated",
+            Filter::Retired => "retired",
         }
     }
 }
+
+/// How the retired filter marks its rows.
+pub const RETIRED_MARK: &str = "[retired] ";
 
 fn ipo_rank(c: Option<IpoClass>) -> u8 {
     match c {
@@ -216,6 +222,12 @@ impl Store {
             Filter::Escalated => {
                 "SELECT i.key, '', 0, NULL FROM escalations e JOIN items i ON i.id = e.item_id AND i.retired_at IS NULL WHERE e.state = 'open' AND ?1 = ?1 ORDER BY e.tier DESC, i.kind, i.num"
             }
+            Filter::Retired => {
+                "SELECT i.key, x.title, 0, NULL FROM (
+                    SELECT id, title FROM objectives UNION ALL SELECT id, title FROM key_results UNION ALL SELECT id, title FROM kpis
+                    UNION ALL SELECT id, title FROM nodes UNION ALL SELECT id, title FROM measures
+                 ) x JOIN items i ON i.id = x.id AND i.retired_at IS NOT NULL WHERE ?1 = ?1 ORDER BY i.kind, i.num"
+            }
             Filter::Stale => {
                 let report = self.check()?;
                 let items = report
@@ -232,6 +244,10 @@ impl Store {
             r.collect::<DbResult<Vec<_>>>()?
         };
         for it in &mut items {
+            // Marked in words, so it survives NO_COLOR and a screen share.
+            if filter == Filter::Retired {
+                it.title = format!("{RETIRED_MARK}{}", it.title);
+            }
             if it.title.is_empty() {
                 if let Ok(k) = ItemKey::parse(&it.key) {
                     it.title = title_of(c, resolve(c, &k)?)?;

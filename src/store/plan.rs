@@ -506,6 +506,7 @@ fn import_inner(ctx: &mut Ctx, plan: &Plan, origin: Origin) -> Result<()> {
     // A plan can hold a million values: each is checked and written without building anything
     // it does not need (the place for an error message is made only for an error).
     let mut value_rows = HashSet::new();
+    let created: HashSet<i64> = ids.values().copied().collect();
     let mut good_at: Option<&str> = None;
     let stamp = ctx.clock.stamp();
     const VALUED: [ItemKind; 3] = [ItemKind::Measure, ItemKind::KeyResult, ItemKind::Kpi];
@@ -535,6 +536,10 @@ fn import_inner(ctx: &mut Ctx, plan: &Plan, origin: Origin) -> Result<()> {
         let (Some(item), Some(period)) = (item, period) else { continue };
         if !value_rows.insert((item, period)) {
             problems.push(&at(), "this item and period appear twice");
+            continue;
+        }
+        if !created.contains(&item) {
+            value_for_existing(ctx, plan, i, item, period, &mut problems)?;
             continue;
         }
         // The plan's by/at is who reported the value and when; the importer entered it.
@@ -586,6 +591,7 @@ fn import_inner(ctx: &mut Ctx, plan: &Plan, origin: Origin) -> Result<()> {
             ctx.log("settings", name, old, Some(value.clone()));
         }
     }
+    super::retire::import_retired(ctx, plan, &ids, &mut |at: &str, what: String| problems.push(at, what))?;
     check_imported_rules(ctx, plan, &ids, &mut problems)?;
     if !problems.0.is_empty() {
         let count = problems.0.len();
@@ -598,6 +604,9 @@ fn import_inner(ctx: &mut Ctx, plan: &Plan, origin: Origin) -> Result<()> {
     let word = if origin == Origin::Added { "added" } else { "imported" };
     for key in ids.keys() {
         ctx.log(key, "created", None, Some(word.into()));
+    }
+    for r in &plan.retired {
+        ctx.log(&r.key, "retired", None, Some(r.reason.trim().to_string()));
     }
     // Stages and approvals that arrive with a plan are the plan's word, not a gate decision made
     // here: the audit says so, and names who imported them.
@@ -621,6 +630,52 @@ fn import_inner(ctx: &mut Ctx, plan: &Plan, origin: Origin) -> Result<()> {
     let valued: std::collections::BTreeSet<i64> = value_rows.iter().map(|(item, _)| *item).collect();
     ctx.valued.extend(valued.iter().copied());
     rules::rebuild_after_import(ctx, &measures, &valued, !plan.settings.is_empty())?;
+    Ok(())
+}
+
+/// A plan value for an item that was in the file before is refused where the period already has
+/// one (a plan adds values; `keel import values` changes them); else each of its numbers is set
+/// as a typed one is: the same rules (a signed plan changed loses its sign-off) and an audit row
+/// per cell, so `keel revert` can take it back. The plan's by/at still say who reported it.
+fn value_for_existing(ctx: &mut Ctx, plan: &Plan, i: usize, item: i64, period: Period, problems: &mut Problems) -> Result<()> {
+    let v = &plan.values[i];
+    let at = format!("values[{i}] ({} {})", v.item, v.period);
+    let key = match ItemKey::parse(&v.item) {
+        Ok(k) => k,
+        Err(e) => {
+            problems.push(&at, e);
+            return Ok(());
+        }
+    };
+    let taken = ctx
+        .tx
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM item_values WHERE item_id = ?1 AND period = ?2)")?
+        .query_row(params![item, period.to_string()], |r| r.get::<_, bool>(0))?;
+    if taken {
+        problems.push(
+            &at,
+            format!("{key} already has a value for {period} in this file; a plan adds values, `keel import values` changes them"),
+        );
+        return Ok(());
+    }
+    let numbers = [
+        ("baseline", &v.baseline),
+        ("planned", &v.planned),
+        ("forecast", &v.forecast),
+        ("actual", &v.actual),
+        ("confidence", &v.confidence),
+    ];
+    let cells = numbers.iter().filter_map(|(f, n)| n.map(|n| (*f, n.to_string()))).chain(v.comment.clone().map(|c| ("comment", c)));
+    for (field, text) in cells {
+        match super::value_edit::set_values(ctx, &key, period, &[(field, text.as_str())], None, false) {
+            Ok(()) => {}
+            Err(StoreError::Invalid { why, .. }) => problems.push(&at, format!("{field}: {why}")),
+            Err(e) => return Err(e),
+        }
+    }
+    ctx.tx
+        .prepare_cached("UPDATE item_values SET reported_by = ?1, reported_at = ?2 WHERE item_id = ?3 AND period = ?4")?
+        .execute(params![v.by, v.at, item, period.to_string()])?;
     Ok(())
 }
 
@@ -915,6 +970,13 @@ impl Store {
                 plan.decisions.push(p::Decision { item, text, by, at, owner: key(owner)? });
             }
         }
+        let mut retired: Vec<(usize, i64, p::Retired)> = c.query_map(
+            "SELECT kind, num, key, retired_at, COALESCE(retired_reason, '') FROM items WHERE retired_at IS NOT NULL",
+            [],
+            |r| Ok((kind_rank(&r.get::<_, String>(0)?), r.get(1)?, p::Retired { key: r.get(2)?, at: r.get(3)?, reason: r.get(4)? })),
+        )?;
+        retired.sort_by_key(|r| (r.0, r.1));
+        plan.retired = retired.into_iter().map(|r| r.2).collect();
         Ok(plan)
     }
 }

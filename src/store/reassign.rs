@@ -139,8 +139,16 @@ pub(crate) fn reassign(ctx: &mut Ctx, from: &ItemKey, to: &ItemKey, roles: &[Rol
         ctx.effects.push(format!("{} holds no {} role: nothing to hand on", who(0, from), join_roles(&roles)));
         return Ok(());
     }
-    ctx.log(&from.to_string(), "roles handed on", Some(format!("{} role(s)", moved.len())), Some(to_s.clone()));
-    ctx.effects.push(format!("handed {} role(s) from {} to {}: {}", moved.len(), who(0, from), who(1, to), moved.join(", ")));
+    if moved.is_empty() {
+        ctx.effects.push(format!(
+            "no role handed from {} to {}: four eyes leave each one for a person to decide",
+            who(0, from),
+            who(1, to)
+        ));
+    } else {
+        ctx.log(&from.to_string(), "roles handed on", Some(format!("{} role(s)", moved.len())), Some(to_s.clone()));
+        ctx.effects.push(format!("handed {} role(s) from {} to {}: {}", moved.len(), who(0, from), who(1, to), moved.join(", ")));
+    }
     for (key, why) in &left {
         ctx.effects.push(format!("left for a person to decide: {key} — {why}"));
     }

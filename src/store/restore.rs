@@ -21,7 +21,12 @@ pub struct Done {
 
 fn beside(db: &Path, what: &str, stamp: &str) -> PathBuf {
     let name = db.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "keel.db".into());
-    folder_of(db).join(format!("{name}.{what}-{stamp}"))
+    let first = folder_of(db).join(format!("{name}.{what}-{stamp}"));
+    // Two restores in one second keep two files, not one refusal ("File exists").
+    if !first.exists() {
+        return first;
+    }
+    (2..1000).map(|n| folder_of(db).join(format!("{name}.{what}-{stamp}-{n}"))).find(|p| !p.exists()).unwrap_or(first)
 }
 
 fn stamp() -> String {
@@ -143,6 +148,16 @@ fn copy_exclusive(from: &Path, to: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Keep a damaged or empty `db` (and a journal it has) as it is, beside it.
+fn keep_unreadable(db: &Path, kept: &Path) -> Result<()> {
+    copy_exclusive(db, kept)?;
+    let wal = PathBuf::from(format!("{}-wal", db.display()));
+    if std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
+        copy_exclusive(&wal, Path::new(&format!("{}-wal", kept.display())))?;
+    }
+    Ok(())
+}
+
 /// Put `backup` in place of `db`. The backup itself is only read: the checks run on a private
 /// copy beside the database, which then takes the database's place.
 pub fn restore(db: &Path, backup: &Path) -> Result<Done> {
@@ -154,6 +169,11 @@ pub fn restore(db: &Path, backup: &Path) -> Result<Done> {
         return Err(StoreError::Import(format!(
             "{shown}-wal is not empty: the backup was opened and changed after it was made. Open it once with \
              `keel --db {shown} check` to fold that in, then restore. Nothing was changed."
+        )));
+    }
+    if std::fs::canonicalize(backup).ok() == std::fs::canonicalize(db).ok() {
+        return Err(StoreError::Import(format!(
+            "{shown} is the database itself: name a backup made by `keel backup`. Nothing was changed."
         )));
     }
     refuse_if_held(db, "a restore can replace it")?;
@@ -180,7 +200,9 @@ pub fn restore(db: &Path, backup: &Path) -> Result<Done> {
     };
     let kept = if db.exists() {
         let kept = beside(db, "before-restore", &stamp());
-        let current = Store::open(db).and_then(|s| s.backup_to(&kept));
+        // A file nobody can read any more (the usual reason to restore) is kept byte for byte.
+        let current =
+            if super::files::unreadable(db) { keep_unreadable(db, &kept) } else { Store::open(db).and_then(|s| s.backup_to(&kept)) };
         if let Err(e) = current {
             remove_candidate(&candidate);
             return Err(e);

@@ -96,6 +96,8 @@ pub(crate) fn retire(ctx: &mut Ctx, key: &ItemKey, reason: &str, with_children: 
     }
     // Everything to retire, parents before children.
     let mut order = vec![(id, key.clone())];
+    // An objective is under its cycle and under its parent objective: visited once.
+    let mut seen = std::collections::HashSet::from([id]);
     let mut i = 0;
     while i < order.len() {
         let (at, ref k) = order[i];
@@ -110,7 +112,7 @@ pub(crate) fn retire(ctx: &mut Ctx, key: &ItemKey, reason: &str, with_children: 
         }
         for (cid, ck) in children {
             let ck = ItemKey::parse(&ck).map_err(|e| invalid(e.to_string()))?;
-            if ck.kind == ItemKind::Person {
+            if ck.kind == ItemKind::Person || !seen.insert(cid) {
                 continue;
             }
             order.push((cid, ck));
@@ -166,6 +168,17 @@ fn close_escalation(ctx: &mut Ctx, id: i64, key: &ItemKey, reason: &str) -> Resu
     Ok(())
 }
 
+/// The roles on item `id` held by retired people, as "owner P-15".
+fn retired_role_holders(ctx: &Ctx, id: i64) -> Result<Vec<String>> {
+    let sql = "SELECT r.role || ' ' || p.key FROM (
+            SELECT 'owner' AS role, owner_id AS person FROM objectives WHERE id = ?1 UNION ALL SELECT 'owner', owner_id FROM key_results WHERE id = ?1
+            UNION ALL SELECT 'owner', owner_id FROM kpis WHERE id = ?1 UNION ALL SELECT 'owner', owner_id FROM nodes WHERE id = ?1
+            UNION ALL SELECT 'owner', owner_id FROM kras WHERE id = ?1 UNION ALL SELECT 'owner', owner_id FROM measures WHERE id = ?1
+            UNION ALL SELECT 'sponsor', sponsor_id FROM measures WHERE id = ?1 UNION ALL SELECT 'controller', controller_id FROM measures WHERE id = ?1
+        ) r JOIN items p ON p.id = r.person WHERE p.retired_at IS NOT NULL ORDER BY r.role";
+    Ok(ctx.tx.query_map(sql, [id], |r| r.get(0))?)
+}
+
 /// The item a retired item hangs under, if that one is retired too (it must come back first).
 fn retired_parent(ctx: &Ctx, key: &ItemKey, id: i64) -> Result<Option<String>> {
     let sql = match key.kind {
@@ -200,16 +213,27 @@ pub(crate) fn unretire(ctx: &mut Ctx, key: &ItemKey, with_children: bool) -> Res
     let at: String = ctx.tx.query_row("SELECT retired_at FROM items WHERE id = ?1", [id], |r| r.get(0))?;
     let together = (at, why.clone());
     let mut order = vec![(id, key.clone(), why)];
+    let mut seen = std::collections::HashSet::from([id]);
     let mut i = 0;
     while with_children && i < order.len() {
         let (pid, pkey) = (order[i].0, order[i].1.clone());
         for (cid, ck) in children(ctx, pkey.kind, pid, true)? {
             let theirs = retired(ctx, cid)?.unwrap_or_default();
-            if let (true, Ok(ck)) = (theirs == together, ItemKey::parse(&ck)) {
+            if let (true, Ok(ck), true) = (theirs == together, ItemKey::parse(&ck), !seen.contains(&cid)) {
+                seen.insert(cid);
                 order.push((cid, ck, theirs.1));
             }
         }
         i += 1;
+    }
+    for (rid, rkey, _) in order.iter() {
+        let gone = retired_role_holders(ctx, *rid)?;
+        if !gone.is_empty() {
+            return Err(invalid(format!(
+                "{rkey} would come back with {}, who is retired: hand the role on first (`keel set {rkey} ROLE=P-n`), or unretire the person",
+                gone.join(", ")
+            )));
+        }
     }
     for (rid, rkey, rwhy) in order.iter() {
         ctx.tx.execute("UPDATE items SET retired_at = NULL, retired_reason = NULL WHERE id = ?1", [rid])?;
@@ -218,6 +242,63 @@ pub(crate) fn unretire(ctx: &mut Ctx, key: &ItemKey, with_children: bool) -> Res
     }
     let more = if order.len() > 1 { format!(" with {} item(s) under it", order.len() - 1) } else { String::new() };
     ctx.effects.push(format!("{key}: back in service{more}"));
+    Ok(())
+}
+
+/// A plan's `retired` section: each entry (sound by the domain's rule) marks an item of the plan
+/// retired, as exported; an entry that would leave active items under a retired one, or a retired
+/// person holding roles, is a problem of the plan, as `keel retire` would refuse it.
+pub(crate) fn import_retired(
+    ctx: &Ctx,
+    plan: &crate::domain::plan::Plan,
+    ids: &std::collections::BTreeMap<String, i64>,
+    problem: &mut dyn FnMut(&str, String),
+) -> Result<()> {
+    let found = crate::domain::plan::retired_problems(plan);
+    for (at, what) in &found {
+        problem(at, what.clone());
+    }
+    if !found.is_empty() {
+        return Ok(());
+    }
+    for r in &plan.retired {
+        let Some(id) = ids.get(&r.key) else { continue };
+        ctx.tx.execute("UPDATE items SET retired_at = ?1, retired_reason = ?2 WHERE id = ?3", params![r.at, r.reason.trim(), id])?;
+    }
+    // What arrives in service is not placed under, nor handed to, something already retired.
+    let arriving_retired: std::collections::HashSet<&str> = plan.retired.iter().map(|r| r.key.as_str()).collect();
+    for (key, id) in ids.iter().filter(|(k, _)| !arriving_retired.contains(k.as_str())) {
+        if let Ok(k) = ItemKey::parse(key) {
+            if let Some(parent) = retired_parent(ctx, &k, *id)? {
+                let at = crate::domain::plan::place_of(plan, key);
+                problem(&at, format!("it would sit under {parent}, which is retired: `keel unretire {parent}` first"));
+            }
+        }
+    }
+    let people: Vec<(i64, String)> =
+        ctx.tx
+            .query_map("SELECT id, key FROM items WHERE kind = 'person' AND retired_at IS NOT NULL", [], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    for (person, pkey) in people.iter().filter(|(_, k)| !ids.contains_key(k)) {
+        for role in roles_held(ctx, *person)? {
+            let Some((what, item)) = role.split_once(" of ").filter(|(_, k)| ids.contains_key(*k)) else { continue };
+            let at = crate::domain::plan::place_of(plan, item);
+            problem(&at, format!("{what}: {pkey} is retired; name someone in service, or `keel unretire {pkey}` first"));
+        }
+    }
+    for (i, r) in plan.retired.iter().enumerate() {
+        let (Some(id), Ok(key)) = (ids.get(&r.key), ItemKey::parse(&r.key)) else { continue };
+        let at = format!("retired[{i}] ({})", r.key);
+        let active: Vec<String> = active_children(ctx, key.kind, *id)?.into_iter().map(|(_, k)| k).collect();
+        if !active.is_empty() {
+            problem(&at, format!("{} active item(s) under it: {}; retire them too, or leave it in service", active.len(), shown(&active)));
+        }
+        if key.kind == ItemKind::Person {
+            let roles = roles_held(ctx, *id)?;
+            if !roles.is_empty() {
+                problem(&at, format!("a retired person cannot hold roles, but {} still holds {}", r.key, shown(&roles)));
+            }
+        }
+    }
     Ok(())
 }
 

@@ -44,6 +44,7 @@ main: {
     FilterUnit => "filter-unit", "tree: only my unit's items";
     FilterStale => "filter-stale", "tree: only stale items";
     FilterEscalated => "filter-escalated", "tree: only escalated items";
+    FilterRetired => "filter-retired", "tree: only retired items, marked (X on one brings it back)";
     CycleTier => "variance-tier", "variance list: cycle the tier filter";
     VarianceMine => "variance-mine", "variance list: only items I own";
     EditActual => "edit-actual", "enter this period's actual";

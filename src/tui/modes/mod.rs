@@ -125,6 +125,8 @@ pub enum Prompt {
     MoveItem,
     /// Retire the selected item.
     RetireItem,
+    /// Bring the selected retired item back.
+    UnretireItem,
 }
 
 impl Prompt {
@@ -141,6 +143,7 @@ impl Prompt {
             Prompt::AddItem => "measure Route optimiser owner=P-3 potential=50000",
             Prompt::MoveItem => "MP-4, O-2 … or none",
             Prompt::RetireItem => "why (start with 'all ' to retire what is under it too)",
+            Prompt::UnretireItem => "yes, or all",
         }
     }
     pub fn question(self) -> &'static str {
@@ -155,6 +158,7 @@ impl Prompt {
             Prompt::AddItem => "add under it: KIND title … field=value … (kinds: key-result, kpi, measure, package, objective …)",
             Prompt::MoveItem => "move it under which parent? (its key, or none)",
             Prompt::RetireItem => "retire it: why? (kept in its history; 'all why' retires what is under it too)",
+            Prompt::UnretireItem => "retired: bring it back? (yes; all: with what was retired with it)",
         }
     }
 }

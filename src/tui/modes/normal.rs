@@ -112,6 +112,7 @@ pub fn update(app: &mut App, action: Action) -> anyhow::Result<()> {
         Action::FilterUnit => app.toggle_filter(Filter::MyUnit)?,
         Action::FilterStale => app.toggle_filter(Filter::Stale)?,
         Action::FilterEscalated => app.toggle_filter(Filter::Escalated)?,
+        Action::FilterRetired => app.toggle_filter(Filter::Retired)?,
         Action::CycleTier => {
             use crate::domain::escalation::Tier;
             app.variance.filter.tier = match app.variance.filter.tier {

@@ -85,7 +85,7 @@ pub fn answer(app: &mut App, purpose: Prompt, text: String) -> anyhow::Result<()
                 retry(app, why);
             }
         }
-        Prompt::AddItem | Prompt::MoveItem | Prompt::RetireItem => {
+        Prompt::AddItem | Prompt::MoveItem | Prompt::RetireItem | Prompt::UnretireItem => {
             if let Err(why) = super::upkeep::answer(app, purpose, &text)? {
                 retry(app, why);
             }

@@ -15,6 +15,10 @@ pub fn open(app: &mut App, purpose: Prompt) {
         app.warn("select an item in the tree first");
         return;
     };
+    // X on a retired item (the retired filter shows them) offers to bring it back.
+    let retired =
+        purpose == Prompt::RetireItem && app.store.retired_items(Some(key.kind)).is_ok_and(|r| r.iter().any(|r| r.key == key.to_string()));
+    let purpose = if retired { Prompt::UnretireItem } else { purpose };
     let start = match purpose {
         Prompt::AddItem => format!("{} ", default_kind(key.kind).as_str()),
         _ => String::new(),
@@ -114,6 +118,11 @@ pub fn answer(app: &mut App, purpose: Prompt, text: &str) -> anyhow::Result<Resu
             };
             Upkeep::Move { key: key.clone(), to }
         }
+        Prompt::UnretireItem => match text.trim().to_ascii_lowercase().as_str() {
+            "y" | "yes" => Upkeep::Unretire { key: key.clone(), with_children: false },
+            "a" | "all" => Upkeep::Unretire { key: key.clone(), with_children: true },
+            _ => return Ok(Err("answer yes, or all (Esc leaves it retired)".into())),
+        },
         _ => {
             let (with_children, reason) = match text.trim().strip_prefix("all ") {
                 Some(rest) => (true, rest.trim()),

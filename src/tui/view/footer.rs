@@ -23,6 +23,10 @@ fn bar_actions(app: &App, mode: &Mode) -> Vec<(Action, &'static str)> {
                     (Action::CycleTier, "tier"),
                     (Action::VarianceFilter, "filter"),
                 ]),
+                // The retired filter: what can be done with a retired item.
+                _ if app.tree.filter == Some(crate::store::outline::Filter::Retired) => {
+                    actions.extend([(Action::RetireItem, "bring back"), (Action::FilterRetired, "all items"), (Action::Search, "search")])
+                }
                 _ => actions.extend([
                     (Action::Search, "search"),
                     (Action::EditActual, "actual"),
