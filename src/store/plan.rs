@@ -579,7 +579,7 @@ fn import_inner(ctx: &mut Ctx, plan: &Plan, origin: Origin) -> Result<()> {
         if bad.iter().any(|p| &p.name == name) {
             continue;
         }
-        tx.prepare_cached("INSERT INTO settings (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = excluded.value, version = version + 1")?.execute(params![name, value])?;
+        tx.prepare_cached("INSERT INTO settings (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = excluded.value, version = settings.version + 1")?.execute(params![name, value])?;
         // Logged as `keel settings set` logs it, so the import's change set can put it back.
         let old = current.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
         if old.as_deref() != Some(value.as_str()) {
