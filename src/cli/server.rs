@@ -1,6 +1,7 @@
 //! The command line on a PostgreSQL server: reading a `postgres://` `--db` before anything else,
 //! the commands that work on files only (refused by name), and the demo made in a database.
 
+use super::upkeep::UpkeepCommand;
 use super::{Cli, Command};
 use crate::store::{Store, StoreError};
 use anyhow::Result;
@@ -24,6 +25,12 @@ pub(super) fn refuse_server_url(cli: &Cli) -> Option<i32> {
         Some(Command::Init { force: true, .. }) => ("init --force", "drop and create the database on the server (dropdb, createdb)"),
         Some(Command::Demo { force: true, .. }) => ("demo --force", "drop and create the database on the server (dropdb, createdb)"),
         Some(Command::Backup { .. }) => ("backup", "use the server's own backups (pg_dump)"),
+        Some(Command::Upkeep(UpkeepCommand::Restore { .. })) => {
+            ("restore", "restore with the server's own tools (pg_restore of a pg_dump, or point-in-time recovery)")
+        }
+        Some(Command::Upkeep(UpkeepCommand::Migrate)) => {
+            ("migrate", "keel moves a server's schema forward by itself when it opens the database (take a pg_dump first)")
+        }
         _ => return None,
     };
     eprintln!("keel: --db {}: keel {what} works on SQLite files only; {instead}. Nothing was changed.", server.shown);
