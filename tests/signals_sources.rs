@@ -212,7 +212,8 @@ fn a_postgresql_query_feeds_an_item(engine: Engine) {
             keel::location::Location::File(_) => panic!("not a server URL"),
         };
     let mut client = server.config.connect(postgres::NoTls).unwrap();
-    let table = format!("keel_src_{}", std::process::id());
+    // One table per engine's run: both runs of this test share the process and the server.
+    let table = format!("keel_src_{}_{}", std::process::id(), if engine == Engine::Sqlite { "sqlite" } else { "postgres" });
     client.batch_execute(&format!("DROP TABLE IF EXISTS {table}; CREATE TABLE {table} (week TEXT, value NUMERIC); INSERT INTO {table} VALUES ('2026-W48', 103.95)")).unwrap();
     let Some(k) = Keel::demo_on_engine(engine, "a_postgresql_query_feeds_an_item") else { return };
     let q = format!("SELECT week, value FROM {table}");
