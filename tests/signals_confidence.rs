@@ -22,9 +22,8 @@ fn confidence(k: &Keel, period: &str, value: &str) -> Run {
     r
 }
 
-#[test]
-fn a_drop_of_a_fifth_opens_an_owner_review_and_shows_as_a_falling_trend() {
-    let k = Keel::demo();
+fn a_drop_of_a_fifth_opens_an_owner_review_and_shows_as_a_falling_trend(engine: Engine) {
+    let Some(k) = Keel::demo_on_engine(engine, "a_drop_of_a_fifth_opens_an_owner_review_") else { return };
     assert_eq!(escalation_reason(&k, "K-1"), None, "the demo's K-1 starts without an escalation");
     confidence(&k, "2026-W46", "0.9");
     confidence(&k, "2026-W47", "0.8");
@@ -53,9 +52,8 @@ fn a_drop_of_a_fifth_opens_an_owner_review_and_shows_as_a_falling_trend() {
     assert_eq!(k.show("K-1")["signals"]["confidence"]["direction"], "rising");
 }
 
-#[test]
-fn two_check_ins_in_a_row_below_one_half_open_an_owner_review() {
-    let k = Keel::demo();
+fn two_check_ins_in_a_row_below_one_half_open_an_owner_review(engine: Engine) {
+    let Some(k) = Keel::demo_on_engine(engine, "two_check_ins_in_a_row_below_one_half_op") else { return };
     confidence(&k, "2026-W47", "0.45");
     assert_eq!(escalation_reason(&k, "K-1"), None, "one low check-in is not yet a run");
     confidence(&k, "2026-W48", "0.4");
@@ -63,9 +61,8 @@ fn two_check_ins_in_a_row_below_one_half_open_an_owner_review() {
     assert!(why.contains("below 0.5 at 2 check-ins in a row"), "{why}");
 }
 
-#[test]
-fn the_thresholds_are_settings_and_bad_ones_are_refused() {
-    let k = Keel::demo();
+fn the_thresholds_are_settings_and_bad_ones_are_refused(engine: Engine) {
+    let Some(k) = Keel::demo_on_engine(engine, "the_thresholds_are_settings_and_bad_ones") else { return };
     k.run(&["settings", "confidence_drop", "0.3"]).ok();
     confidence(&k, "2026-W47", "0.9");
     confidence(&k, "2026-W48", "0.65");
@@ -80,9 +77,15 @@ fn the_thresholds_are_settings_and_bad_ones_are_refused() {
     k.run(&["settings"]).ok().stdout_has(&["confidence_drop", "confidence_low", "confidence_low_checkins"]);
 }
 
-#[test]
-fn a_confidence_outside_zero_to_one_changes_nothing() {
-    let k = Keel::demo();
+fn a_confidence_outside_zero_to_one_changes_nothing(engine: Engine) {
+    let Some(k) = Keel::demo_on_engine(engine, "a_confidence_outside_zero_to_one_changes") else { return };
     k.run_as("jonas", &["set", "K-1", "confidence=1.2", "--period", "2026-W48"]).code(65);
     assert!(k.show("K-1")["signals"]["confidence"].is_null());
 }
+
+crate::on_both_engines!(
+    a_drop_of_a_fifth_opens_an_owner_review_and_shows_as_a_falling_trend
+    two_check_ins_in_a_row_below_one_half_open_an_owner_review
+    the_thresholds_are_settings_and_bad_ones_are_refused
+    a_confidence_outside_zero_to_one_changes_nothing
+);

@@ -3,10 +3,9 @@
 //! digest names what a person missed.
 
 mod common;
-mod support;
 
 use chrono::NaiveDate;
-use common::Keel;
+use common::{os_user, Engine, Keel};
 use keel::domain::{ItemKey, Period};
 use keel::store::{Change, Edit, Store};
 
@@ -23,28 +22,27 @@ fn k1() -> ItemKey {
 fn after_sweep(path: &std::path::Path, today: &str) -> (Option<String>, Option<String>) {
     let mut s = Store::open(path).unwrap();
     s.set_clock(day(today));
-    s.identify(Some("tester")).unwrap();
+    s.identify(Some(os_user())).unwrap();
     s.edit(Edit::one(Change::Reassess)).unwrap();
     let d = s.detail(&k1()).unwrap();
     (d.escalation.as_ref().map(|e| e.tier_label.to_string()), d.escalation.map(|e| e.reason))
 }
 
-#[test]
-fn missed_updates_escalate_to_owner_review_then_sponsor_action_and_an_update_ends_it() {
-    let f = support::fixture();
-    // Created on 2026-11-25 (W48): K-1's updates are current.
-    assert_eq!(after_sweep(&f.path, "2026-11-25").0, None);
+fn missed_updates_escalate_to_owner_review_then_sponsor_action_and_an_update_ends_it(engine: Engine) {
+    let Some(k) = Keel::demo_on_engine(engine, "missed_updates_escalate") else { return };
+    // Created on 2026-11-26 (W48): K-1's updates are current.
+    assert_eq!(after_sweep(&k.db, "2026-11-26").0, None);
     // W49 missed once W50 is due too (after 2026-12-13); W50 is only overdue: one missed.
-    assert_eq!(after_sweep(&f.path, "2026-12-14").0, None);
-    let (tier, why) = after_sweep(&f.path, "2026-12-21");
+    assert_eq!(after_sweep(&k.db, "2026-12-14").0, None);
+    let (tier, why) = after_sweep(&k.db, "2026-12-21");
     assert_eq!(tier.as_deref(), Some("owner review"), "{why:?}");
     assert!(why.unwrap().contains("2 updates missed in a row"));
-    let (tier, why) = after_sweep(&f.path, "2026-12-28");
+    let (tier, why) = after_sweep(&k.db, "2026-12-28");
     assert_eq!(tier.as_deref(), Some("sponsor action"), "{why:?}");
     assert!(why.unwrap().contains("3 updates missed in a row (the last for 2026-W51)"));
 
     // Jonas reports for W52: the run of missed updates ends, and the escalation closes.
-    let mut jonas = Store::open(&f.path).unwrap();
+    let mut jonas = Store::open(&k.db).unwrap();
     jonas.set_clock(day("2026-12-28"));
     jonas.identify(Some("jonas")).unwrap();
     let w52 = Period::parse("2026-W52").unwrap();
@@ -66,28 +64,26 @@ fn missed_updates_escalate_to_owner_review_then_sponsor_action_and_an_update_end
     );
 }
 
-#[test]
-fn the_thresholds_for_missed_updates_are_settings() {
-    let f = support::fixture();
-    let mut admin = Store::open(&f.path).unwrap();
+fn the_thresholds_for_missed_updates_are_settings(engine: Engine) {
+    let Some(k) = Keel::demo_on_engine(engine, "the_thresholds_for_missed") else { return };
+    let mut admin = Store::open(&k.db).unwrap();
     admin.set_clock(day("2026-12-21"));
-    admin.identify(Some("tester")).unwrap();
+    admin.identify(Some(os_user())).unwrap();
     let set = |name: &str, value: &str| Change::Setting { name: name.into(), value: value.into() };
     // Each change is judged with the settings already stored: sponsor action first.
     assert!(admin.edit(Edit::one(set("missed_owner_review", "3"))).is_err(), "3 would not be below the sponsor's 3");
     admin.edit(Edit::one(set("missed_sponsor_action", "4"))).unwrap();
     admin.edit(Edit::one(set("missed_owner_review", "3"))).unwrap();
-    assert_eq!(after_sweep(&f.path, "2026-12-21").0, None, "two missed no longer calls for a review");
-    assert_eq!(after_sweep(&f.path, "2026-12-28").0.as_deref(), Some("owner review"));
+    assert_eq!(after_sweep(&k.db, "2026-12-21").0, None, "two missed no longer calls for a review");
+    assert_eq!(after_sweep(&k.db, "2026-12-28").0.as_deref(), Some("owner review"));
     // Sponsor action at or below owner review is refused, and nothing changes.
     let e = admin.edit(Edit::one(set("missed_sponsor_action", "3"))).unwrap_err();
     assert!(e.to_string().contains("must be more than missed_owner_review"), "{e}");
     assert_eq!(admin.setting("missed_sponsor_action").unwrap().as_deref(), Some("4"));
 }
 
-#[test]
-fn keel_discipline_lists_the_ledger_per_person_and_the_digest_names_what_was_missed() {
-    let k = Keel::demo();
+fn keel_discipline_lists_the_ledger_per_person_and_the_digest_names_what_was_missed(engine: Engine) {
+    let Some(k) = Keel::demo_on_engine(engine, "keel_discipline_lists_the_ledger_per_per") else { return };
     // The demo's M-12 (Priya Raman's) missed W44, W45 and W46: sponsor action.
     let rows = k.run(&["discipline", "--person", "priya", "--format", "json"]).ok().json();
     let rows = rows.as_array().unwrap();
@@ -109,9 +105,8 @@ fn keel_discipline_lists_the_ledger_per_person_and_the_digest_names_what_was_mis
     k.run(&["discipline", "--unit", "U-999"]).code(65);
 }
 
-#[test]
-fn keel_sync_from_cron_escalates_missed_updates_as_the_calendar_moves() {
-    let k = Keel::demo();
+fn keel_sync_from_cron_escalates_missed_updates_as_the_calendar_moves(engine: Engine) {
+    let Some(k) = Keel::demo_on_engine(engine, "keel_sync_from_cron_escalates_missed_upd") else { return };
     let sync_on = |today: &str| {
         let mut c = k.cmd(None);
         c.env("KEEL_TODAY", today);
@@ -127,9 +122,8 @@ fn keel_sync_from_cron_escalates_missed_updates_as_the_calendar_moves() {
     assert_eq!(sync_on("2026-12-28")["tier_label"], "sponsor action");
 }
 
-#[test]
-fn weeks_without_a_sync_are_not_damage_to_keel_check_deep() {
-    let k = Keel::demo();
+fn weeks_without_a_sync_are_not_damage_to_keel_check_deep(engine: Engine) {
+    let Some(k) = Keel::demo_on_engine(engine, "weeks_without_a_sync_are_not_damage_to_k") else { return };
     // Six weeks on, nobody synced: missed updates call for more than is stored, which lags
     // behind the calendar until the next sync or edit; the recompute accepts that.
     let mut c = k.cmd(None);
@@ -147,3 +141,11 @@ fn weeks_without_a_sync_are_not_damage_to_keel_check_deep() {
     assert!(!r.stderr.contains("derived state differs"), "{}", r.stderr);
     assert!(r.json()["escalations_by_tier"][1].as_i64().unwrap() > 4, "missed updates now call for sponsor actions");
 }
+
+crate::on_both_engines!(
+    missed_updates_escalate_to_owner_review_then_sponsor_action_and_an_update_ends_it
+    the_thresholds_for_missed_updates_are_settings
+    keel_discipline_lists_the_ledger_per_person_and_the_digest_names_what_was_missed
+    keel_sync_from_cron_escalates_missed_updates_as_the_calendar_moves
+    weeks_without_a_sync_are_not_damage_to_keel_check_deep
+);

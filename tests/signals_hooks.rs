@@ -41,9 +41,8 @@ fn events(out: &Path, event: &str) -> Vec<Value> {
     text.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{event}: not JSON ({e}): {l}"))).collect()
 }
 
-#[test]
-fn each_event_runs_its_hook_after_the_commit_with_the_event_as_json() {
-    let k = Keel::demo();
+fn each_event_runs_its_hook_after_the_commit_with_the_event_as_json(engine: Engine) {
+    let Some(k) = Keel::demo_on_engine(engine, "each_event_runs_its_hook_after_the_commi") else { return };
     let out = recording_hooks(k.dir.path());
     // value-saved, then escalation-opened: confidence dropping across check-ins on K-1.
     k.run_as("jonas", &["set", "K-1", "actual=84", "confidence=0.9", "--period", "2026-W47"]).ok();
@@ -79,9 +78,8 @@ fn each_event_runs_its_hook_after_the_commit_with_the_event_as_json() {
     assert!(failed[0]["why"].as_str().unwrap().contains("period"), "{failed:?}");
 }
 
-#[test]
-fn a_failing_hook_never_undoes_the_edit_and_is_shown_and_logged() {
-    let k = Keel::demo();
+fn a_failing_hook_never_undoes_the_edit_and_is_shown_and_logged(engine: Engine) {
+    let Some(k) = Keel::demo_on_engine(engine, "a_failing_hook_never_undoes_the_edit_and") else { return };
     let dir = hooks_dir(k.dir.path());
     script(&dir.join("value-saved"), "echo 'chat webhook unreachable' >&2; exit 3", 0o700);
     let r = k.run_as("jonas", &["set", "K-1", "actual=84", "--period", "2026-W47"]);
@@ -91,9 +89,8 @@ fn a_failing_hook_never_undoes_the_edit_and_is_shown_and_logged() {
     assert!(log.contains("chat webhook unreachable"), "{log}");
 }
 
-#[test]
-fn a_hanging_hook_is_stopped_with_everything_it_started() {
-    let k = Keel::demo();
+fn a_hanging_hook_is_stopped_with_everything_it_started(engine: Engine) {
+    let Some(k) = Keel::demo_on_engine(engine, "a_hanging_hook_is_stopped_with_everythin") else { return };
     let dir = hooks_dir(k.dir.path());
     let pid_file = k.dir.path().join("child.pid");
     // The hook starts a grandchild and waits: both must go when the time is up.
@@ -110,9 +107,8 @@ fn a_hanging_hook_is_stopped_with_everything_it_started() {
     assert!(!running, "the hook's child {pid} still runs: {state}");
 }
 
-#[test]
-fn hooks_a_colleague_could_write_are_not_run() {
-    let k = Keel::demo();
+fn hooks_a_colleague_could_write_are_not_run(engine: Engine) {
+    let Some(k) = Keel::demo_on_engine(engine, "hooks_a_colleague_could_write_are_not_ru") else { return };
     let dir = hooks_dir(k.dir.path());
     let proof = k.dir.path().join("ran");
     script(&dir.join("value-saved"), &format!("touch '{}'", proof.display()), 0o772);
@@ -133,11 +129,10 @@ fn hooks_a_colleague_could_write_are_not_run() {
     assert!(proof.exists(), "the private hook in value-saved.d ran");
 }
 
-#[test]
-fn a_closed_check_in_runs_its_hook() {
+fn a_closed_check_in_runs_its_hook(engine: Engine) {
     use keel::domain::ItemKey;
     use keel::store::{Change, Edit, Store};
-    let k = Keel::demo();
+    let Some(k) = Keel::demo_on_engine(engine, "a_closed_check_in_runs_its_hook") else { return };
     let out = recording_hooks(k.dir.path());
     // The library reads the configuration folder of this process: point it at the test's home.
     std::env::set_var("XDG_CONFIG_HOME", k.dir.path().join(".config"));
@@ -151,3 +146,11 @@ fn a_closed_check_in_runs_its_hook() {
     assert_eq!(closed.len(), 1, "{closed:?}");
     assert_eq!(closed[0]["meeting"], format!("MTG-{id}"));
 }
+
+crate::on_both_engines!(
+    each_event_runs_its_hook_after_the_commit_with_the_event_as_json
+    a_failing_hook_never_undoes_the_edit_and_is_shown_and_logged
+    a_hanging_hook_is_stopped_with_everything_it_started
+    hooks_a_colleague_could_write_are_not_run
+    a_closed_check_in_runs_its_hook
+);

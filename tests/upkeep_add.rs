@@ -18,9 +18,8 @@ fn added(k: &Keel, args: &[&str]) -> String {
     r.stdout.lines().next().expect("the new key").to_string()
 }
 
-#[test]
-fn every_kind_can_be_added_and_prints_its_new_key() {
-    let demo = Keel::demo();
+fn every_kind_can_be_added_and_prints_its_new_key(engine: Engine) {
+    let Some(demo) = Keel::demo_on_engine(engine, "every_kind_can_be_added_and_prints_its_n") else { return };
     assert_eq!(added(&demo, &["measure", "--title", "Route optimiser", "--parent", "MP-2", "--owner", "P-3", "potential=50000"]), "M-37");
     let m = demo.show("M-37");
     assert_eq!(m["title"], "Route optimiser");
@@ -60,9 +59,8 @@ fn every_kind_can_be_added_and_prints_its_new_key() {
     demo.run(&["check", "--deep"]);
 }
 
-#[test]
-fn an_owner_adds_under_what_they_own() {
-    let demo = Keel::demo();
+fn an_owner_adds_under_what_they_own(engine: Engine) {
+    let Some(demo) = Keel::demo_on_engine(engine, "an_owner_adds_under_what_they_own") else { return };
     let r = demo.run_as("priya", &["add", "measure", "--title", "Welcome call", "--parent", "MP-1"]);
     r.ok().stdout_has(&["M-37"]);
     let r = demo.run_as("priya", &["add", "key-result", "--title", "Repeat complaints", "--parent", "O-7", "kind=milestone"]);
@@ -82,9 +80,8 @@ fn refused(k: &Keel, user: Option<&str>, args: &[&str], code: i32, said: &[&str]
     assert!(k.export() == before, "a refused add changed the file: {args:?}");
 }
 
-#[test]
-fn refusals_name_what_is_wrong_and_change_nothing() {
-    let demo = Keel::demo();
+fn refusals_name_what_is_wrong_and_change_nothing(engine: Engine) {
+    let Some(demo) = Keel::demo_on_engine(engine, "refusals_name_what_is_wrong_and_change_n") else { return };
     refused(
         &demo,
         None,
@@ -119,9 +116,8 @@ fn refusals_name_what_is_wrong_and_change_nothing() {
 }
 
 /// The same key result refused the same way by `keel add` and by a plan import: one validator.
-#[test]
-fn add_says_what_the_plan_import_says() {
-    let demo = Keel::demo();
+fn add_says_what_the_plan_import_says(engine: Engine) {
+    let Some(demo) = Keel::demo_on_engine(engine, "add_says_what_the_plan_import_says") else { return };
     let r = demo.run(&["add", "key-result", "--title", "Backwards", "--parent", "O-3", "kind=increase-to", "baseline=50", "target=40"]);
     r.code(65);
     let plan = serde_json::json!({
@@ -137,9 +133,8 @@ fn add_says_what_the_plan_import_says() {
 }
 
 /// A new file is built from nothing: its maker adds themselves first, then the rest.
-#[test]
-fn an_empty_file_is_built_item_by_item() {
-    let k = Keel::init();
+fn an_empty_file_is_built_item_by_item(engine: Engine) {
+    let Some(k) = Keel::init_on(engine, "an_empty_file_is_built_item_by_item") else { return };
     let login = format!("login={}", os_user());
     k.run(&["add", "cycle", "FY27", "start=2027-01-01", "end=2027-12-31"]).code(77).stderr_has(&["only a PMO administrator"]);
     assert_eq!(added(&k, &["person", "Me Myself", &login, "pmo_admin=true"]), "P-1");
@@ -156,3 +151,11 @@ fn an_empty_file_is_built_item_by_item() {
     assert_eq!(plan["objectives"][0]["cycle"], "C-1");
     k.run(&["check"]).ok();
 }
+
+crate::on_both_engines!(
+    every_kind_can_be_added_and_prints_its_new_key
+    an_owner_adds_under_what_they_own
+    refusals_name_what_is_wrong_and_change_nothing
+    add_says_what_the_plan_import_says
+    an_empty_file_is_built_item_by_item
+);

@@ -28,9 +28,8 @@ fn derived_state_agrees(k: &Keel) {
     assert!(r.code != 70, "derived state differs after the move:\n{}", r.stderr);
 }
 
-#[test]
-fn a_measure_moves_to_another_package_and_its_money_follows() {
-    let demo = Keel::demo();
+fn a_measure_moves_to_another_package_and_its_money_follows(engine: Engine) {
+    let Some(demo) = Keel::demo_on_engine(engine, "a_measure_moves_to_another_package_and_i") else { return };
     let (mp2, mp3, m4) = (planned(&demo, "MP-2"), planned(&demo, "MP-3"), planned(&demo, "MP-4"));
     let before_pj1 = planned(&demo, "PJ-1");
     let r = demo.run(&["move", "M-4", "--to", "MP-4"]);
@@ -52,9 +51,8 @@ fn a_measure_moves_to_another_package_and_its_money_follows() {
     demo.run(&["move", "M-4", "--to", "MP-4"]).ok().stdout_has(&["nothing changed"]);
 }
 
-#[test]
-fn a_project_moves_to_another_programme_and_both_funnels_are_summed_again() {
-    let demo = Keel::demo();
+fn a_project_moves_to_another_programme_and_both_funnels_are_summed_again(engine: Engine) {
+    let Some(demo) = Keel::demo_on_engine(engine, "a_project_moves_to_another_programme_and") else { return };
     let (pg1, pg2, pj1) = (planned(&demo, "PG-1"), planned(&demo, "PG-2"), planned(&demo, "PJ-1"));
     demo.run(&["move", "PJ-1", "--to", "PG-2"]).ok().stdout_has(&["PJ-1: moved from PG-1 to PG-2"]);
     assert!((planned(&demo, "PG-1") - (pg1 - pj1)).abs() < 0.005);
@@ -62,9 +60,8 @@ fn a_project_moves_to_another_programme_and_both_funnels_are_summed_again() {
     derived_state_agrees(&demo);
 }
 
-#[test]
-fn objectives_and_key_results_move_within_the_alignment() {
-    let demo = Keel::demo();
+fn objectives_and_key_results_move_within_the_alignment(engine: Engine) {
+    let Some(demo) = Keel::demo_on_engine(engine, "objectives_and_key_results_move_within_t") else { return };
     demo.run(&["move", "O-7", "--to", "O-4"]).ok().stdout_has(&["O-7: moved from O-3 to O-4"]);
     assert_eq!(key_of(field(&demo.show("O-7"), "parent")), "O-4");
     demo.run(&["move", "O-11", "--to", "none"]).ok().stdout_has(&["nothing changed"]);
@@ -91,9 +88,8 @@ fn refused(k: &Keel, user: Option<&str>, args: &[&str], code: i32, said: &[&str]
     assert!(k.export() == before, "a refused move changed the file: {args:?}");
 }
 
-#[test]
-fn loops_wrong_parents_and_roles_are_refused() {
-    let demo = Keel::demo();
+fn loops_wrong_parents_and_roles_are_refused(engine: Engine) {
+    let Some(demo) = Keel::demo_on_engine(engine, "loops_wrong_parents_and_roles_are_refuse") else { return };
     refused(&demo, None, &["O-1", "--to", "O-7"], 65, &["O-1 parent: would make the objective tree a loop"]);
     refused(&demo, None, &["O-3", "--to", "O-3"], 65, &["loop"]);
     refused(&demo, None, &["KR-6", "--to", "MP-1"], 65, &["a key-result moves under an objective (O-n), not under a package"]);
@@ -112,9 +108,8 @@ fn loops_wrong_parents_and_roles_are_refused() {
     refused(&demo, None, &["O-12", "--to", "O-1"], 65, &["O-1 is in another cycle"]);
 }
 
-#[test]
-fn an_objective_tree_deeper_than_the_limit_is_refused() {
-    let k = Keel::init();
+fn an_objective_tree_deeper_than_the_limit_is_refused(engine: Engine) {
+    let Some(k) = Keel::init_on(engine, "an_objective_tree_deeper_than_the_limit_") else { return };
     // A chain of 100 objectives (the limit), and a root with one child.
     let login = os_user();
     let mut objectives = Vec::new();
@@ -144,3 +139,11 @@ fn an_objective_tree_deeper_than_the_limit_is_refused() {
     refused(&k, None, &["O-101", "--to", "O-99"], 65, &["objectives nest at most 100 levels", "counting the 1 levels aligned under O-101"]);
     k.run(&["move", "O-102", "--to", "O-99"]).ok().stdout_has(&["O-102: moved from O-101 to O-99"]);
 }
+
+crate::on_both_engines!(
+    a_measure_moves_to_another_package_and_its_money_follows
+    a_project_moves_to_another_programme_and_both_funnels_are_summed_again
+    objectives_and_key_results_move_within_the_alignment
+    loops_wrong_parents_and_roles_are_refused
+    an_objective_tree_deeper_than_the_limit_is_refused
+);

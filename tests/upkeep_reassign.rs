@@ -28,9 +28,8 @@ fn roles_of(plan: &Value, person: &str) -> Vec<(String, String)> {
     out
 }
 
-#[test]
-fn a_leavers_roles_move_in_one_edit_with_four_eyes_kept() {
-    let demo = Keel::demo();
+fn a_leavers_roles_move_in_one_edit_with_four_eyes_kept(engine: Engine) {
+    let Some(demo) = Keel::demo_on_engine(engine, "a_leavers_roles_move_in_one_edit_with_fo") else { return };
     let before = plan(&demo);
     let held = roles_of(&before, "P-4");
     assert!(held.len() > 10);
@@ -81,18 +80,16 @@ fn a_leavers_roles_move_in_one_edit_with_four_eyes_kept() {
     demo.run(&["retire", "P-4", "--reason", "left the company"]).ok();
 }
 
-#[test]
-fn people_may_be_named_by_login() {
-    let demo = Keel::demo();
+fn people_may_be_named_by_login(engine: Engine) {
+    let Some(demo) = Keel::demo_on_engine(engine, "people_may_be_named_by_login") else { return };
     demo.run(&["person", "li", "reassign", "--to", "kwame", "--roles", "owner"]).ok().stdout_has(&["from P-4 Li Wei to P-10 Kwame Mensah"]);
     demo.run(&["add", "measure", "--title", "x", "--parent", "MP-1", "--owner", "priya"]).ok().stdout_has(&["M-37"]);
     assert_eq!(field(&demo.show("M-37"), "owner"), "P-5 Priya Raman");
     demo.run(&["add", "measure", "--title", "x", "--owner", "nobody"]).code(65).stderr_has(&["neither a person key (P-n) nor a login"]);
 }
 
-#[test]
-fn only_the_roles_named_move() {
-    let demo = Keel::demo();
+fn only_the_roles_named_move(engine: Engine) {
+    let Some(demo) = Keel::demo_on_engine(engine, "only_the_roles_named_move") else { return };
     demo.run(&["person", "P-2", "reassign", "--to", "P-12", "--roles", "sponsor"]).ok().stdout_has(&["sponsor of M-1"]);
     let after = plan(&demo);
     let amara = roles_of(&after, "P-2");
@@ -100,9 +97,8 @@ fn only_the_roles_named_move() {
     assert!(amara.iter().any(|(k, _)| k == "O-1"));
 }
 
-#[test]
-fn refusals_change_nothing() {
-    let demo = Keel::demo();
+fn refusals_change_nothing(engine: Engine) {
+    let Some(demo) = Keel::demo_on_engine(engine, "refusals_change_nothing") else { return };
     let before = demo.export();
     demo.run_as("priya", &["person", "P-4", "reassign", "--to", "P-10"]).code(77).stderr_has(&["only a PMO administrator"]);
     demo.run(&["person", "P-4", "reassign", "--to", "P-4"]).code(65).stderr_has(&["the same person"]);
@@ -131,3 +127,10 @@ fn a_reassign_four_eyes_leave_whole_says_so_and_writes_nothing() {
     assert!(demo.export() == before);
     assert_eq!(demo.run(&["log", "P-5", "--format", "json"]).ok().stdout, audit, "no audit row for nothing handed on");
 }
+
+crate::on_both_engines!(
+    a_leavers_roles_move_in_one_edit_with_four_eyes_kept
+    people_may_be_named_by_login
+    only_the_roles_named_move
+    refusals_change_nothing
+);

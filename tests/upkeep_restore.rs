@@ -93,11 +93,16 @@ fn a_bad_backup_is_refused_and_nothing_changes() {
     assert!(beside(&demo, ".keel.db.restoring").is_empty(), "no copy left behind");
 }
 
-/// Make the file look as schema 7 left it.
+/// This keel's schema version.
+const NOW: i64 = keel::store::migrations::SCHEMA_VERSION;
+
+/// Make the file look as schema 7 left it (without what 8 and 9 added).
 fn downgrade_to_7(path: &std::path::Path) {
     let c = rusqlite::Connection::open(path).unwrap();
     c.execute_batch(
-        "DROP TABLE change_sets; ALTER TABLE items DROP COLUMN retired_at; ALTER TABLE items DROP COLUMN retired_reason;
+        "DROP TABLE item_sources; ALTER TABLE item_values DROP COLUMN actual_at; ALTER TABLE item_values DROP COLUMN source;
+         ALTER TABLE item_values DROP COLUMN override_reason;
+         DROP TABLE change_sets; ALTER TABLE items DROP COLUMN retired_at; ALTER TABLE items DROP COLUMN retired_reason;
          PRAGMA user_version = 7;",
     )
     .unwrap();
@@ -108,15 +113,15 @@ fn migrate_moves_an_old_file_up_after_keeping_a_copy() {
     let demo = Keel::demo();
     downgrade_to_7(&demo.db);
     let r = demo.run(&["migrate"]);
-    r.ok().stdout_has(&["migrated", "from schema 7 to 8", "kept as"]);
+    r.ok().stdout_has(&["migrated", &format!("from schema 7 to {NOW}"), "kept as"]);
     let kept = beside(&demo, "keel.db.before-migrate-v7-");
     assert_eq!(kept.len(), 1);
     let version: i64 = rusqlite::Connection::open(&kept[0]).unwrap().pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
     assert_eq!(version, 7, "the kept copy is the file as it was");
     assert_eq!(std::fs::metadata(&kept[0]).unwrap().permissions().mode() & 0o777, 0o600);
     let version: i64 = demo.sql().pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
-    assert_eq!(version, 8);
-    demo.run(&["migrate"]).ok().stdout_has(&["already at schema 8"]);
+    assert_eq!(version, NOW);
+    demo.run(&["migrate"]).ok().stdout_has(&[&format!("already at schema {NOW}")]);
     demo.run(&["audit", "verify"]).ok();
 }
 
@@ -126,7 +131,7 @@ fn an_older_backup_is_restored_at_this_keels_schema() {
     let backup = demo.path("old.keel");
     demo.run(&["backup", backup.to_str().unwrap()]).ok();
     downgrade_to_7(&backup);
-    demo.run(&["restore", backup.to_str().unwrap()]).ok().stdout_has(&["schema 8 (migrated from 7)"]);
+    demo.run(&["restore", backup.to_str().unwrap()]).ok().stdout_has(&[&format!("schema {NOW} (migrated from 7)")]);
     let version: i64 = rusqlite::Connection::open(&backup).unwrap().pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
     assert_eq!(version, 7, "the backup itself is left as it was");
     demo.run(&["list", "all", "--retired"]).ok();
@@ -142,4 +147,27 @@ fn migrate_refuses_what_is_not_an_older_keel_file() {
     demo.sql().pragma_update(None, "user_version", 99).unwrap();
     demo.run(&["migrate"]).code(69).stderr_has(&["newer keel"]);
     assert!(beside(&demo, "keel.db.before-migrate").is_empty(), "nothing was kept, nothing changed");
+}
+
+/// On a server, restore and migrate are the server's business: refused by name (exit 64), with
+/// what to use instead, before anything is touched — even given a good backup.
+#[test]
+fn restore_and_migrate_are_refused_on_a_server() {
+    let Some(k) = Keel::demo_on_engine(Engine::Postgres, "restore_refused_on_server") else { return };
+    let file = Keel::demo();
+    let backup = file.path("good.keel");
+    file.run(&["backup", backup.to_str().unwrap()]).ok();
+    let before = k.export();
+    k.run(&["restore", backup.to_str().unwrap()]).code(64).stderr_has(&[
+        "keel restore works on SQLite files only",
+        "pg_restore",
+        "Nothing was changed",
+    ]);
+    k.run(&["migrate"]).code(64).stderr_has(&[
+        "keel migrate works on SQLite files only",
+        "moves a server's schema forward",
+        "Nothing was changed",
+    ]);
+    assert!(k.export() == before, "a refused restore changed the database");
+    k.run(&["audit", "verify"]).ok();
 }

@@ -31,9 +31,8 @@ fn snapshot(k: &Keel) -> (String, String) {
     (k.export(), k.run(&["list", "all", "--retired", "--format", "csv"]).stdout)
 }
 
-#[test]
-fn a_retired_measure_leaves_lists_funnel_and_escalations_and_comes_back() {
-    let demo = Keel::demo();
+fn a_retired_measure_leaves_lists_funnel_and_escalations_and_comes_back(engine: Engine) {
+    let Some(demo) = Keel::demo_on_engine(engine, "a_retired_measure_leaves_lists_funnel_an") else { return };
     assert!(demo.open_escalation("M-9").is_some(), "M-9 starts escalated");
     let mp3 = planned(&demo, "MP-3");
     let r = demo.run(&["retire", "M-9", "--reason", "merged into M-10"]);
@@ -64,9 +63,8 @@ fn a_retired_measure_leaves_lists_funnel_and_escalations_and_comes_back() {
     demo.run(&["audit", "verify"]).ok();
 }
 
-#[test]
-fn a_package_with_active_measures_needs_with_children() {
-    let demo = Keel::demo();
+fn a_package_with_active_measures_needs_with_children(engine: Engine) {
+    let Some(demo) = Keel::demo_on_engine(engine, "a_package_with_active_measures_needs_wit") else { return };
     let before = snapshot(&demo);
     demo.run(&["retire", "MP-2", "--reason", "dropped"])
         .code(65)
@@ -89,9 +87,8 @@ fn a_package_with_active_measures_needs_with_children() {
     assert_ne!(demo.run(&["check", "--deep"]).code, 70);
 }
 
-#[test]
-fn a_key_result_retired_leaves_its_objective_and_its_tree() {
-    let demo = Keel::demo();
+fn a_key_result_retired_leaves_its_objective_and_its_tree(engine: Engine) {
+    let Some(demo) = Keel::demo_on_engine(engine, "a_key_result_retired_leaves_its_objectiv") else { return };
     assert_eq!(demo.show("O-3")["objective"]["key_results"], 2);
     demo.run(&["retire", "O-3", "--reason", "merged"]).code(65).stderr_has(&["active item(s) under it", "KR-6"]);
     demo.run(&["retire", "KR-6", "--reason", "no longer measured"]).ok();
@@ -99,9 +96,8 @@ fn a_key_result_retired_leaves_its_objective_and_its_tree() {
     assert_eq!(demo.show("O-3")["objective"]["key_results"], 1, "O-3 is judged by its one active key result");
 }
 
-#[test]
-fn refusals_change_nothing() {
-    let demo = Keel::demo();
+fn refusals_change_nothing(engine: Engine) {
+    let Some(demo) = Keel::demo_on_engine(engine, "refusals_change_nothing") else { return };
     let before = snapshot(&demo);
     demo.run(&["retire", "P-4", "--reason", "left"]).code(65).stderr_has(&[
         "P-4 retire: still holds",
@@ -122,18 +118,16 @@ fn refusals_change_nothing() {
     assert!(snapshot(&demo) == after);
 }
 
-#[test]
-fn a_person_without_roles_can_be_retired() {
-    let demo = Keel::demo();
+fn a_person_without_roles_can_be_retired(engine: Engine) {
+    let Some(demo) = Keel::demo_on_engine(engine, "a_person_without_roles_can_be_retired") else { return };
     demo.run(&["add", "person", "--title", "Short Stay", "login=short"]).ok().stdout_has(&["P-15"]);
     demo.run(&["retire", "P-15", "--reason", "left the company"]).ok();
     assert_eq!(listed(&demo, &["all", "--retired"]), vec!["P-15"]);
 }
 
-#[test]
-fn a_retired_measure_that_stopped_reporting_is_no_longer_chased_for_updates() {
+fn a_retired_measure_that_stopped_reporting_is_no_longer_chased_for_updates(engine: Engine) {
     // M-12 has missed three weekly updates in the demo: a sponsor action, and on the ledger.
-    let demo = Keel::demo();
+    let Some(demo) = Keel::demo_on_engine(engine, "a_retired_measure_that_stopped_reporting") else { return };
     assert!(demo.open_escalation("M-12").is_some(), "M-12 starts escalated for missed updates");
     let ledger = |k: &Keel| k.run(&["discipline", "--format", "json"]).ok().stdout.clone();
     assert!(ledger(&demo).contains("\"M-12\""), "M-12 is on the update ledger");
@@ -169,3 +163,12 @@ fn a_cycle_retired_with_its_children_counts_and_logs_each_item_once() {
     assert!(listed(&demo, &["all", "--retired"]).is_empty());
     assert_eq!(twice("new_value IS NULL"), 0, "each item comes back once");
 }
+
+crate::on_both_engines!(
+    a_retired_measure_leaves_lists_funnel_and_escalations_and_comes_back
+    a_package_with_active_measures_needs_with_children
+    a_key_result_retired_leaves_its_objective_and_its_tree
+    refusals_change_nothing
+    a_person_without_roles_can_be_retired
+    a_retired_measure_that_stopped_reporting_is_no_longer_chased_for_updates
+);

@@ -28,9 +28,8 @@ const PLAN: &str = r#"{"format": "keel-plan", "version": 1,
                 "cadence": "weekly", "value_type": "recurring-benefit", "narrative": "ramping up"}],
   "values": [{"item": "M-50", "period": "2026-W47", "planned": "100", "actual": "90", "by": "erp", "at": "2026-11-20T10:00:00Z"}]}"#;
 
-#[test]
-fn a_values_import_is_listed_and_reverted_as_one_edit() {
-    let demo = Keel::demo();
+fn a_values_import_is_listed_and_reverted_as_one_edit(engine: Engine) {
+    let Some(demo) = Keel::demo_on_engine(engine, "a_values_import_is_listed_and_reverted_a") else { return };
     let was_m1 = actual(&demo, "M-1", WEEK);
     let tier = demo.open_escalation("M-9").expect("M-9 is escalated")["tier"].clone();
     let csv = write(&demo, "week.csv", &format!("key,period,actual\nM-1,{WEEK},9999\nM-9,{WEEK},5000\n"));
@@ -56,9 +55,8 @@ fn a_values_import_is_listed_and_reverted_as_one_edit() {
     assert!(demo.export() == before);
 }
 
-#[test]
-fn an_import_someone_edited_since_is_not_reverted() {
-    let demo = Keel::demo();
+fn an_import_someone_edited_since_is_not_reverted(engine: Engine) {
+    let Some(demo) = Keel::demo_on_engine(engine, "an_import_someone_edited_since_is_not_re") else { return };
     let csv = write(&demo, "week.csv", &format!("key,period,actual\nM-1,{WEEK},9999\n"));
     demo.run(&["import", &csv]).ok();
     demo.run_as("priya", &["set", "M-1", "forecast=150000", "--period", WEEK]).ok();
@@ -69,9 +67,8 @@ fn an_import_someone_edited_since_is_not_reverted() {
     assert!(imports(&demo)[0]["reverted_at"].is_null());
 }
 
-#[test]
-fn a_plan_import_is_reverted_by_removing_what_it_created() {
-    let demo = Keel::demo();
+fn a_plan_import_is_reverted_by_removing_what_it_created(engine: Engine) {
+    let Some(demo) = Keel::demo_on_engine(engine, "a_plan_import_is_reverted_by_removing_wh") else { return };
     let before = demo.export();
     let file = write(&demo, "more.json", PLAN);
     demo.run(&["import", &file]).ok();
@@ -86,9 +83,8 @@ fn a_plan_import_is_reverted_by_removing_what_it_created() {
     demo.run(&["log", "M-50"]).ok().stdout_has(&["removed"]);
 }
 
-#[test]
-fn a_plan_import_whose_items_are_used_since_is_not_reverted() {
-    let demo = Keel::demo();
+fn a_plan_import_whose_items_are_used_since_is_not_reverted(engine: Engine) {
+    let Some(demo) = Keel::demo_on_engine(engine, "a_plan_import_whose_items_are_used_since") else { return };
     let file = write(&demo, "more.json", PLAN);
     demo.run(&["import", &file]).ok();
     demo.run(&["set", "M-1", "controller=P-20"]).ok();
@@ -97,9 +93,8 @@ fn a_plan_import_whose_items_are_used_since_is_not_reverted() {
     assert!(demo.export() == before);
 }
 
-#[test]
-fn refusals() {
-    let demo = Keel::demo();
+fn refusals(engine: Engine) {
+    let Some(demo) = Keel::demo_on_engine(engine, "refusals") else { return };
     let csv = write(&demo, "week.csv", &format!("key,period,actual\nM-1,{WEEK},9999\n"));
     demo.run(&["import", &csv]).ok();
     let before = demo.export();
@@ -109,15 +104,30 @@ fn refusals() {
     assert!(demo.export() == before);
 }
 
-#[test]
-fn a_plan_imports_settings_go_back_with_it() {
-    let demo = Keel::demo();
+fn a_plan_imports_settings_go_back_with_it(engine: Engine) {
+    let Some(demo) = Keel::demo_on_engine(engine, "a_plan_imports_settings_go_back_with_it") else { return };
     let before = demo.run(&["settings", "tolerance"]).ok().stdout.clone();
     let file = write(&demo, "settings.json", r#"{"format": "keel-plan", "version": 1, "settings": {"tolerance": "0.1"}}"#);
     demo.run(&["import", &file]).ok();
     assert_ne!(demo.run(&["settings", "tolerance"]).ok().stdout, before);
     demo.run(&["revert", "IMPORT-1"]).ok();
     assert_eq!(demo.run(&["settings", "tolerance"]).ok().stdout, before);
+    // A setting stored before the import is put back to its stored value, not removed.
+    demo.run(&["settings", "tolerance", "0.07"]).ok();
+    let stored = demo.run(&["settings", "tolerance"]).ok().stdout.clone();
+    demo.run(&["import", &file]).ok();
+    assert_ne!(demo.run(&["settings", "tolerance"]).ok().stdout, stored);
+    demo.run(&["revert", "IMPORT-2"]).ok();
+    assert_eq!(demo.run(&["settings", "tolerance"]).ok().stdout, stored);
     assert_ne!(demo.run(&["check", "--deep"]).code, 70);
     demo.run(&["audit", "verify"]).ok();
 }
+
+crate::on_both_engines!(
+    a_values_import_is_listed_and_reverted_as_one_edit
+    an_import_someone_edited_since_is_not_reverted
+    a_plan_import_is_reverted_by_removing_what_it_created
+    a_plan_import_whose_items_are_used_since_is_not_reverted
+    refusals
+    a_plan_imports_settings_go_back_with_it
+);

@@ -1,6 +1,7 @@
 //! The command line on a PostgreSQL server: reading a `postgres://` `--db` before anything else,
 //! the commands that work on files only (refused by name), and the demo made in a database.
 
+use super::upkeep::UpkeepCommand;
 use super::{Cli, Command};
 use crate::store::{Store, StoreError};
 use anyhow::Result;
@@ -26,6 +27,12 @@ pub(super) fn refuse_server_url(cli: &Cli) -> Option<i32> {
         Some(Command::Backup { .. }) => ("backup", "use the server's own backups (pg_dump)"),
         // The rewind runs in a scratch copy, which is a file.
         Some(Command::Report { as_of: Some(_), .. }) => ("report --as-of", "run it on a copy of the database in a file"),
+        Some(Command::Upkeep(UpkeepCommand::Restore { .. })) => {
+            ("restore", "restore with the server's own tools (pg_restore of a pg_dump, or point-in-time recovery)")
+        }
+        Some(Command::Upkeep(UpkeepCommand::Migrate)) => {
+            ("migrate", "keel moves a server's schema forward by itself when it opens the database (take a pg_dump first)")
+        }
         _ => return None,
     };
     eprintln!("keel: --db {}: keel {what} works on SQLite files only; {instead}. Nothing was changed.", server.shown);

@@ -53,9 +53,12 @@ impl Prepared {
     /// The edit that applies the file, its reason naming the file.
     pub fn edit(&mut self, file_name: &str) -> Edit {
         let mut changes = std::mem::take(&mut self.changes);
-        // Recorded as one change set, so `keel revert` can take the whole file back.
-        let record = crate::store::upkeep::Upkeep::RecordImport { kind: "values", file: file_name.to_string(), values: 0 };
-        changes.push(Change::Upkeep(record));
+        // Recorded as one change set, so `keel revert` can take the whole file back; a file that
+        // changes nothing stays no edit at all (nothing to revert, and its dry run needs none).
+        if !changes.is_empty() {
+            let record = crate::store::upkeep::Upkeep::RecordImport { kind: "values", file: file_name.to_string(), values: 0 };
+            changes.push(Change::Upkeep(record));
+        }
         Edit { changes, reason: Some(format!("import {file_name}")) }
     }
 }

@@ -175,7 +175,7 @@ pub(crate) fn revert(ctx: &mut Ctx, id: i64) -> Result<()> {
     for (setting, old) in &settings {
         match old {
             Some(v) => ctx.tx.execute(
-                "INSERT INTO settings (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = excluded.value, version = version + 1",
+                "INSERT INTO settings (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = excluded.value, version = settings.version + 1",
                 params![setting, v],
             )?,
             None => ctx.tx.execute("DELETE FROM settings WHERE name = ?1", [setting])?,

@@ -41,7 +41,7 @@ pub struct DisciplineRow {
 }
 
 const OWNED: &str = "
-WITH RECURSIVE sub(id, depth) AS (SELECT :unit, 0 WHERE :unit IS NOT NULL
+WITH RECURSIVE sub(id, depth) AS (SELECT CAST(:unit AS BIGINT), 0 WHERE CAST(:unit AS BIGINT) IS NOT NULL
                                   UNION SELECT u.id, sub.depth + 1 FROM units u JOIN sub ON u.parent_id = sub.id WHERE sub.depth < 16)
 SELECT i.id, i.key, p.name, p.login, u.name
 FROM (SELECT id, owner_id FROM measures UNION ALL SELECT id, owner_id FROM kpis UNION ALL SELECT id, owner_id FROM key_results) o
@@ -50,8 +50,8 @@ LEFT JOIN people p ON p.id = o.owner_id
 LEFT JOIN items pi ON pi.id = p.id
 LEFT JOIN units u ON u.id = p.unit_id
 WHERE i.retired_at IS NULL
-  AND (:person IS NULL OR p.login = :person OR pi.key = :person)
-  AND (:unit IS NULL OR p.unit_id IN (SELECT id FROM sub))
+  AND (CAST(:person AS TEXT) IS NULL OR p.login = :person OR pi.key = :person)
+  AND (CAST(:unit AS BIGINT) IS NULL OR p.unit_id IN (SELECT id FROM sub))
 ORDER BY p.name, i.kind, i.num";
 
 impl Store {

@@ -333,7 +333,7 @@ fn move_by_parent_column(ctx: &mut Ctx, key: &ItemKey, id: i64, to: Option<i64>,
     }
     if let (ItemKind::Unit, Some(t)) = (key.kind, to) {
         let loops: bool = ctx.tx.query_row(
-            "WITH RECURSIVE up(id, d) AS (SELECT ?1, 0 UNION ALL SELECT u.parent_id, up.d + 1 FROM units u JOIN up ON u.id = up.id
+            "WITH RECURSIVE up(id, d) AS (SELECT CAST(?1 AS BIGINT), 0 UNION ALL SELECT u.parent_id, up.d + 1 FROM units u JOIN up ON u.id = up.id
                  WHERE u.parent_id IS NOT NULL AND up.d < 100000)
              SELECT EXISTS (SELECT 1 FROM up WHERE id = ?2)",
             params![t, id],
