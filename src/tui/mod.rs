@@ -86,7 +86,13 @@ pub fn run(store: Store, mouse: bool) -> anyhow::Result<()> {
         app.warn(format!("keymap: {} problem(s); the built-in keys are used for those lines", warnings.len()));
         app.mode = modes::Mode::Notice { title: "Problems in the keymap".into(), lines: warnings.clone() };
     }
+    // Hooks never hold up the terminal: they run on a thread of their own (see crate::hooks).
+    crate::hooks::run_in_background();
     let result = run_app(app, mouse);
+    // Hooks still running when the app ends are waited for with the terminal given back.
+    for f in crate::hooks::finished().into_iter().chain(crate::hooks::wait_for_background()) {
+        eprintln!("keel: {f}");
+    }
     for w in &warnings {
         eprintln!("keel: keymap: {w}");
     }
