@@ -170,10 +170,11 @@ fn a_slow_hook_never_holds_up_the_app_and_its_failure_is_said_when_it_comes() {
     for p in [config.clone(), config.join("keel"), hooks.clone()] {
         std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o700)).unwrap();
     }
-    // The hook says it started, then waits until the test lets it go, then fails.
+    // The hook says it started, then waits until the test lets it go (at most about a minute,
+    // so a failed run leaves nothing behind), then fails.
     let (started, release) = (dir.path().join("started"), dir.path().join("release"));
     let body = format!(
-        "#!/bin/sh\ntouch '{}'\nwhile [ ! -e '{}' ]; do sleep 0.05; done\necho 'chat webhook down' >&2\nexit 3\n",
+        "#!/bin/sh\ntouch '{}'\nn=0\nwhile [ ! -e '{}' ] && [ $n -lt 1200 ]; do sleep 0.05; n=$((n+1)); done\necho 'chat webhook down' >&2\nexit 3\n",
         started.display(),
         release.display()
     );
