@@ -112,6 +112,7 @@ fn run_app(mut app: App, mouse: bool) -> anyhow::Result<()> {
     std::thread::spawn(move || {
         if let Some(signal) = signals.forever().next() {
             restore_terminal();
+            crate::child::stop_all();
             std::process::exit(128 + signal);
         }
     });
