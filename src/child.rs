@@ -54,6 +54,32 @@ fn drain(mut r: impl Read, max: usize) -> (Vec<u8>, bool) {
     (kept, cut)
 }
 
+/// The process groups started and not yet ended: keel ending on a signal stops them too (a
+/// hook on the app's background thread would otherwise run on without its time limit).
+static RUNNING: std::sync::Mutex<Vec<i32>> = std::sync::Mutex::new(Vec::new());
+
+struct Running(i32);
+
+impl Running {
+    fn register(pgid: i32) -> Running {
+        RUNNING.lock().unwrap_or_else(|p| p.into_inner()).push(pgid);
+        Running(pgid)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        RUNNING.lock().unwrap_or_else(|p| p.into_inner()).retain(|g| *g != self.0);
+    }
+}
+
+/// Kill every process group still running (keel is about to exit on a signal).
+pub fn stop_all() {
+    for pgid in RUNNING.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+        unsafe { libc::killpg(*pgid, libc::SIGKILL) };
+    }
+}
+
 /// Run `program` with `args` (no shell), `env` added, `input` on its standard input.
 pub fn run(program: &Path, args: &[String], env: &[(&str, &str)], input: &[u8], limit: Duration, max: usize) -> Result<Output, Failure> {
     let mut cmd = Command::new(program);
@@ -63,6 +89,7 @@ pub fn run(program: &Path, args: &[String], env: &[(&str, &str)], input: &[u8], 
     }
     let mut child = cmd.spawn().map_err(|e| Failure::Start(e.to_string()))?;
     let pgid = child.id() as i32;
+    let _running = Running::register(pgid);
     let mut stdin = child.stdin.take();
     let data = input.to_vec();
     let writer = std::thread::spawn(move || {

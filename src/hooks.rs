@@ -12,6 +12,8 @@ use crate::store::events::Event;
 use std::io::Write;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::Mutex;
 use std::time::Duration;
 
 /// The events a hook may name.
@@ -127,12 +129,92 @@ fn coalesce(events: &[Event]) -> Vec<Event> {
     out
 }
 
-/// Run the hooks of every event of a committed edit. Returns one line per failure, to show.
+/// Hooks run off the caller's thread (the app: a hook may take up to its time limit, and the
+/// terminal must never wait for it). One app per process, so one switch for the process.
+struct Later {
+    done: Sender<Vec<String>>,
+    reports: Receiver<Vec<String>>,
+    running: usize,
+}
+
+static LATER: Mutex<Option<Later>> = Mutex::new(None);
+
+fn later() -> std::sync::MutexGuard<'static, Option<Later>> {
+    LATER.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// From now on, [`after_commit`] starts the hooks on a thread of their own and returns at once;
+/// their failures are collected with [`finished`].
+pub fn run_in_background() {
+    let mut l = later();
+    if l.is_none() {
+        let (done, reports) = channel();
+        *l = Some(Later { done, reports, running: 0 });
+    }
+}
+
+/// Failures of background hooks that have finished since the last call, one line each.
+pub fn finished() -> Vec<String> {
+    let mut l = later();
+    let Some(l) = l.as_mut() else { return vec![] };
+    let mut out = Vec::new();
+    while let Ok(lines) = l.reports.try_recv() {
+        l.running = l.running.saturating_sub(1);
+        out.extend(lines);
+    }
+    out
+}
+
+/// Wait for background hooks still running (when the app ends, its terminal already given
+/// back); returns their failures. Each hook has its own time limit, so this ends.
+pub fn wait_for_background() -> Vec<String> {
+    let mut out = Vec::new();
+    loop {
+        let mut l = later();
+        let Some(lg) = l.as_mut() else { return out };
+        if lg.running == 0 {
+            return out;
+        }
+        match lg.reports.recv_timeout(Duration::from_millis(100)) {
+            Ok(lines) => {
+                lg.running -= 1;
+                out.extend(lines);
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return out,
+        }
+    }
+}
+
+/// Run the hooks of every event of a committed edit. Returns one line per failure, to show
+/// (none when they run in the background: those come from [`finished`]).
 pub fn after_commit(events: &[Event], at: &str, actor: &str) -> Vec<String> {
-    let Some(folder) = folder().filter(|f| f.is_dir()) else { return vec![] };
-    if events.is_empty() {
+    if folder().filter(|f| f.is_dir()).is_none() || events.is_empty() {
         return vec![];
     }
+    let mut l = later();
+    if let Some(lg) = l.as_mut() {
+        let (events, at, actor, done) = (events.to_vec(), at.to_string(), actor.to_string(), lg.done.clone());
+        let started = std::thread::Builder::new().name("keel-hooks".into()).spawn(move || {
+            // One answer per thread, whatever happens: the app waits for each at exit.
+            let run = std::panic::AssertUnwindSafe(|| run_all(&events, &at, &actor));
+            let lines = std::panic::catch_unwind(run).unwrap_or_else(|_| vec!["hooks: stopped by an internal error".into()]);
+            let _ = done.send(lines);
+        });
+        match started {
+            Ok(_) => {
+                lg.running += 1;
+                return vec![];
+            }
+            Err(e) => return vec![format!("hooks not run: no thread for them ({e})")],
+        }
+    }
+    drop(l);
+    run_all(events, at, actor)
+}
+
+fn run_all(events: &[Event], at: &str, actor: &str) -> Vec<String> {
+    let Some(folder) = folder().filter(|f| f.is_dir()) else { return vec![] };
     if let Some(why) = untrusted(&folder) {
         let line = format!("hooks not run: {} {why}", folder.display());
         log(&format!("{at} {line}"));

@@ -4,6 +4,7 @@
 
 mod common;
 
+use calamine::{open_workbook, Data, DataType, Reader, Xlsx};
 use common::*;
 
 fn escalation_reason(k: &Keel, key: &str) -> Option<String> {
@@ -45,6 +46,19 @@ fn a_drop_of_a_fifth_opens_an_owner_review_and_shows_as_a_falling_trend(engine: 
     // The steering report shows the trend too.
     let report = k.run(&["report"]);
     report.ok().stdout_has(&["## Confidence", "| K-1 Enterprise renewal rate | 0.9 → 0.8 → 0.6 ↓ (-0.2) | confidence falling"]);
+    // And the workbook, on a sheet of its own: the same trend and warning, the numbers as numbers.
+    let out = k.path("steering.xlsx");
+    k.run(&["report", "--format", "xlsx", "--out", out.to_str().unwrap()]).ok();
+    let mut wb: Xlsx<_> = open_workbook(&out).expect("the workbook opens");
+    let sheet = wb.worksheet_range("Confidence").expect("a Confidence sheet");
+    let rows: Vec<Vec<Data>> = sheet.rows().map(|r| r.to_vec()).collect();
+    let header: Vec<String> = rows[0].iter().map(|c| c.to_string()).collect();
+    assert_eq!(header, ["Key", "Item", "Latest", "Change", "Confidence at the check-ins", "Warning"]);
+    let k1 = rows.iter().find(|r| r[0] == "K-1").expect("K-1 on the Confidence sheet");
+    assert_eq!(k1[1], Data::String("Enterprise renewal rate".into()));
+    assert_eq!((k1[2].get_float(), k1[3].get_float()), (Some(0.6), Some(-0.2)));
+    assert_eq!(k1[4], Data::String("0.9 → 0.8 → 0.6 ↓ (-0.2)".into()));
+    assert!(k1[5].to_string().contains("confidence falling"), "{:?}", k1[5]);
 
     // Confidence back up: the signal is gone and the escalation closes by itself.
     confidence(&k, "2026-W48", "0.85");

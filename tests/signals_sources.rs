@@ -124,6 +124,27 @@ fn a_source_that_hangs_is_stopped_and_changes_nothing(engine: Engine) {
     assert!(escalation(&k, "K-1").contains("source failed: crm: timed out"));
 }
 
+#[test]
+fn a_sqlite_query_that_never_ends_is_stopped_and_changes_nothing() {
+    let k = Keel::demo();
+    let db = k.path("endless.sqlite");
+    rusqlite::Connection::open(&db).unwrap().execute_batch("CREATE TABLE t (x TEXT);").unwrap();
+    // A recursive query without end that never returns a row.
+    let q = "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT '2026-W48', n FROM r WHERE n < 0";
+    k.run_as("kwame", &["source", "set", "K-3", "--sql", db.to_str().unwrap(), "--query", q, "--name", "endless"]).ok();
+    let conf = k.path(".config/keel/sources.toml");
+    let text = std::fs::read_to_string(&conf).unwrap().replace("item = \"K-3\"", "item = \"K-3\"\ntimeout = 1");
+    std::fs::write(&conf, text).unwrap();
+    let before = values(&k, "K-3");
+    // Run it with a bound of our own, so that a query nothing stops fails the test, not hangs it.
+    let mut cmd = k.cmd(Some("kwame"));
+    cmd.timeout(std::time::Duration::from_secs(60));
+    let r = run(cmd, &["sync", "K-3"]);
+    r.code(1).stderr_has(&["endless", "ran longer than 1.0 s"]);
+    assert_eq!(values(&k, "K-3"), before);
+    assert!(escalation(&k, "K-3").contains("source failed: endless"), "{}", escalation(&k, "K-3"));
+}
+
 fn a_hand_edit_of_a_source_fed_value_needs_a_reason_and_stays_an_override(engine: Engine) {
     let Some(k) = Keel::demo_on_engine(engine, "a_hand_edit_of_a_source_fed_value_needs_") else { return };
     let prog = program(&k, "renewals", "printf 'period,actual\\n2026-W48,84.9\\n'");

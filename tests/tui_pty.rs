@@ -29,7 +29,14 @@ struct Session {
 
 impl Session {
     fn start(db: &Path, user: Option<&str>) -> Session {
+        Session::start_with(db, user, &[])
+    }
+
+    fn start_with(db: &Path, user: Option<&str>, env: &[(&str, &str)]) -> Session {
         let mut cmd = CommandBuilder::new(keel());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
         cmd.arg("--db");
         cmd.arg(db);
         cmd.env("TERM", "xterm-256color");
@@ -148,6 +155,53 @@ fn edit_an_actual_in_a_real_terminal() {
     let variance: String =
         after.lines().skip_while(|l| !l.contains("3 variance")).take_while(|l| !l.starts_with('└')).collect::<Vec<_>>().join("\n");
     assert!(!variance.contains("M-9 "), "M-9 left the variance list:\n{variance}");
+    s.quit_and_check_restored();
+    assert_eq!(latest_actual(&db, "M-9")["actual"], "10000");
+}
+
+#[test]
+fn a_slow_hook_never_holds_up_the_app_and_its_failure_is_said_when_it_comes() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo(dir.path());
+    let (config, data) = (dir.path().join("config"), dir.path().join("data"));
+    let hooks = config.join("keel/hooks");
+    std::fs::create_dir_all(&hooks).unwrap();
+    for p in [config.clone(), config.join("keel"), hooks.clone()] {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    // The hook says it started, then waits until the test lets it go (at most about a minute,
+    // so a failed run leaves nothing behind), then fails.
+    let (started, release) = (dir.path().join("started"), dir.path().join("release"));
+    let body = format!(
+        "#!/bin/sh\ntouch '{}'\nn=0\nwhile [ ! -e '{}' ] && [ $n -lt 1200 ]; do sleep 0.05; n=$((n+1)); done\necho 'chat webhook down' >&2\nexit 3\n",
+        started.display(),
+        release.display()
+    );
+    std::fs::write(hooks.join("value-saved"), body).unwrap();
+    std::fs::set_permissions(hooks.join("value-saved"), std::fs::Permissions::from_mode(0o700)).unwrap();
+    let env = [("XDG_CONFIG_HOME", config.to_str().unwrap()), ("XDG_DATA_HOME", data.to_str().unwrap()), ("KEEL_HOOK_TIMEOUT", "60")];
+    let s = Session::start_with(&db, None, &env);
+    s.wait_for("3 variance");
+    s.send("/M-9\r");
+    s.wait_for("M-9 Create service escalation workflow");
+    s.send("a");
+    s.wait_for("edit M-9 actual");
+    s.send("10000\r");
+    // Saved and drawn while the hook still runs (it cannot end before the release file exists).
+    s.wait_for("sponsor action closed");
+    let start = Instant::now();
+    while !started.exists() {
+        assert!(start.elapsed() < Duration::from_secs(20), "the hook never started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // The app still answers keys while the hook runs.
+    s.send("?");
+    s.wait_for("keys — main screen");
+    s.send("\x1b");
+    assert!(!s.text().contains("chat webhook down"), "no failure before the hook ends:\n{}", s.text());
+    std::fs::write(&release, "").unwrap();
+    s.wait_for("chat webhook down");
     s.quit_and_check_restored();
     assert_eq!(latest_actual(&db, "M-9")["actual"], "10000");
 }

@@ -18,6 +18,14 @@ pub(crate) fn source_name(conn: &crate::store::engine::Db, id: i64) -> Result<Op
     Ok(conn.prepare_cached("SELECT name FROM item_sources WHERE item_id = ?1")?.query_row([id], |r| r.get(0)).optional()?)
 }
 
+/// How a refused hand edit of a source-fed value begins (the app asks for the reason on it).
+const FED_BY: &str = "is fed by the source";
+
+/// Was a value refused only for want of an override reason?
+pub fn needs_override_reason(why: &str) -> bool {
+    why.starts_with(FED_BY)
+}
+
 /// After a value was written: record the source that wrote it, or — for a hand edit of a
 /// source-fed value — require a reason and mark the value as an override.
 pub(crate) fn after_value(ctx: &mut Ctx, key: &ItemKey, id: i64, period: &str, field: &str) -> Result<()> {
@@ -35,7 +43,7 @@ pub(crate) fn after_value(ctx: &mut Ctx, key: &ItemKey, id: i64, period: &str, f
         return Err(StoreError::Invalid {
             key: key.to_string(),
             field: field.to_string(),
-            why: format!("is fed by the source '{name}': typing over it needs a reason (--reason \"…\"); it is then shown as an override"),
+            why: format!("{FED_BY} '{name}': typing over it needs a reason (--reason \"…\"); it is then shown as an override"),
         });
     };
     ctx.tx

@@ -86,7 +86,13 @@ pub fn run(store: Store, mouse: bool) -> anyhow::Result<()> {
         app.warn(format!("keymap: {} problem(s); the built-in keys are used for those lines", warnings.len()));
         app.mode = modes::Mode::Notice { title: "Problems in the keymap".into(), lines: warnings.clone() };
     }
+    // Hooks never hold up the terminal: they run on a thread of their own (see crate::hooks).
+    crate::hooks::run_in_background();
     let result = run_app(app, mouse);
+    // Hooks still running when the app ends are waited for with the terminal given back.
+    for f in crate::hooks::finished().into_iter().chain(crate::hooks::wait_for_background()) {
+        eprintln!("keel: {f}");
+    }
     for w in &warnings {
         eprintln!("keel: keymap: {w}");
     }
@@ -106,6 +112,7 @@ fn run_app(mut app: App, mouse: bool) -> anyhow::Result<()> {
     std::thread::spawn(move || {
         if let Some(signal) = signals.forever().next() {
             restore_terminal();
+            crate::child::stop_all();
             std::process::exit(128 + signal);
         }
     });

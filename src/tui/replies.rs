@@ -49,6 +49,12 @@ impl App {
 
     /// Take what the readers have delivered. True when the screen should be drawn again.
     pub fn pump(&mut self) -> bool {
+        // Hooks run after a save on their own thread; a failure is said when it arrives.
+        let failed = crate::hooks::finished();
+        if !failed.is_empty() {
+            self.warn(failed.join("; "));
+            return true;
+        }
         let Some(bg) = self.background.as_mut() else { return false };
         let replies = bg.ready();
         self.apply(replies)

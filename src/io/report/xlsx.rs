@@ -489,6 +489,19 @@ pub fn xlsx(r: &ReportModel, source: &str) -> Result<Vec<u8>, XlsxError> {
     ];
     sheet(&mut wb, &f, &page, "Escalations", &header, rows, vec![])?;
 
+    // Confidence at the check-ins (the Markdown and HTML "Confidence" section): the trend as the
+    // report words it, the latest share and its change as numbers to sort and filter by.
+    let rows = r
+        .confidence
+        .iter()
+        .map(|c| {
+            let t = &c.trend;
+            vec![text(&c.key), text(&c.title), opt(t.latest, Grade), opt(t.change, Grade), text(t.line(6)), opt_text(t.falling.as_deref())]
+        })
+        .collect();
+    let header = [("Key", 8.0), ("Item", 36.0), ("Latest", 8.0), ("Change", 8.0), ("Confidence at the check-ins", 36.0), ("Warning", 40.0)];
+    sheet(&mut wb, &f, &page, "Confidence", &header, rows, vec![])?;
+
     let funnel_rows: Vec<Vec<Cell>> = match &r.scoped_funnel {
         Some(by_stage) => by_stage.iter().map(|(s, m)| funnel_row("scope", &r.scope.describe(), *s, m)).collect(),
         None => c.funnel.iter().flat_map(|row| row.by_stage.iter().map(move |(s, m)| funnel_row(&row.key, &row.title, *s, m))).collect(),
@@ -571,6 +584,7 @@ pub const SHEETS: &[&str] = &[
     "KPIs",
     "KPI trends",
     "Escalations",
+    "Confidence",
     "Value funnel",
     "Targets",
     "Stale",

@@ -247,6 +247,19 @@ impl Db {
         Ok(self.sqlite("")?.pragma_update(None, "journal_mode", "WAL")?)
     }
 
+    /// Bound the work of this connection: SQLite interrupts any statement still running once
+    /// `limit` has passed from now; PostgreSQL ends each statement that runs longer than `limit`.
+    /// (A value source's query must not hang `keel sync`.)
+    pub fn time_limit(&self, limit: Duration) -> Result<(), Error> {
+        if self.postgres().is_some() {
+            return self.batch(&format!("SET statement_timeout = {}", limit.as_millis().clamp(1, i32::MAX as u128)));
+        }
+        let deadline = std::time::Instant::now() + limit;
+        // Asked every thousand virtual-machine steps: cheap, and a runaway query stops promptly.
+        self.sqlite("")?.progress_handler(1000, Some(move || std::time::Instant::now() >= deadline))?;
+        Ok(())
+    }
+
     /// Refuse every write on this connection (a reader's).
     pub fn query_only(&self) -> Result<(), Error> {
         if self.postgres().is_some() {

@@ -22,6 +22,9 @@ pub enum EditTarget {
     /// This period's number, typed already, and the narrative the rule asks for with it (the
     /// number makes the item red or escalated): both are saved in one edit.
     ValueAndNarrative { field: &'static str, period: String, version: i64, value: String, why: String },
+    /// This period's number, typed over a value source's, and the reason the override needs
+    /// (shown as an override from then on): both are saved in one edit.
+    ValueOverride { field: &'static str, period: String, version: i64, value: String },
 }
 
 pub struct Editor {
@@ -47,6 +50,7 @@ impl Editor {
         match &self.target {
             EditTarget::Field { name, .. } => MULTI_LINE.contains(name),
             EditTarget::Value { field, .. } => *field == "comment",
+            EditTarget::ValueOverride { .. } => false,
             EditTarget::GateReason { .. } | EditTarget::ValueAndNarrative { .. } => true,
         }
     }
@@ -60,6 +64,9 @@ impl Editor {
             EditTarget::GateReason { action } => format!("{} gate {}: reason", self.key, action.as_str()),
             EditTarget::ValueAndNarrative { field, period, value, .. } => {
                 format!("{} narrative, with {field} {value} for {period}", self.key)
+            }
+            EditTarget::ValueOverride { field, period, value, .. } => {
+                format!("{} override reason, for {field} {value} for {period}", self.key)
             }
         }
     }
@@ -191,7 +198,9 @@ pub fn open_editor(app: &mut App, key: &ItemKey, name: &'static str) -> anyhow::
 pub fn refresh_editor_version(app: &mut App, ed: &mut Editor) {
     if let Ok(d) = app.store.detail(&ed.key) {
         match &mut ed.target {
-            EditTarget::Value { period, version, .. } | EditTarget::ValueAndNarrative { period, version, .. } => {
+            EditTarget::Value { period, version, .. }
+            | EditTarget::ValueAndNarrative { period, version, .. }
+            | EditTarget::ValueOverride { period, version, .. } => {
                 *version = d.values.iter().find(|v| &v.period == period).map(|v| v.version).unwrap_or(0)
             }
             EditTarget::Field { version, .. } => *version = d.version,
@@ -236,6 +245,17 @@ pub fn save(app: &mut App, mut ed: Box<Editor>) -> anyhow::Result<()> {
                 reason: None,
             }
         }
+        EditTarget::ValueOverride { field, period, version, value } => {
+            if text.trim().is_empty() {
+                ed.error = Some("a reason is required to type over the source's value (Esc: keep the source's)".into());
+                app.mode = Mode::Edit(ed);
+                return Ok(());
+            }
+            let period = crate::domain::Period::parse(period)?;
+            let change =
+                Change::Value { key: ed.key.clone(), period, field: field.to_string(), value: value.clone(), if_version: Some(*version) };
+            Edit { changes: vec![change], reason: Some(text) }
+        }
         EditTarget::GateReason { action } => {
             if text.trim().is_empty() {
                 ed.error = Some("a reason is required".into());
@@ -267,6 +287,12 @@ pub fn save(app: &mut App, mut ed: Box<Editor>) -> anyhow::Result<()> {
         // period's words: ask for them, keeping the number.
         Err(StoreError::Invalid { field, why, .. }) if field == "narrative" && matches!(ed.target, EditTarget::Value { .. }) => {
             ask_narrative(app, ed, typed, why)?
+        }
+        // A value source feeds this number: typing over it needs a reason, asked for here.
+        Err(StoreError::Invalid { why, .. })
+            if crate::store::sources::needs_override_reason(&why) && matches!(ed.target, EditTarget::Value { .. }) =>
+        {
+            ask_override_reason(app, ed, typed, why)
         }
         Err(e @ StoreError::Busy) => {
             // Nothing is lost: the text stays, and Enter tries again.
@@ -303,6 +329,21 @@ fn ask_narrative(app: &mut App, mut ed: Box<Editor>, value: String, why: String)
     Ok(())
 }
 
+/// Turn a number refused because a source feeds it into its second question: why the person's
+/// number should stand over the source's.
+fn ask_override_reason(app: &mut App, mut ed: Box<Editor>, value: String, why: String) {
+    let EditTarget::Value { field, period, version } = ed.target.clone() else { return };
+    ed.note = Some(format!("{field} {value}: {why}. Give the reason; Esc keeps the source's value."));
+    ed.error = None;
+    ed.target = EditTarget::ValueOverride { field, period, version, value };
+    ed.placeholder = "why your number stands over the source's".into();
+    ed.input = TextArea::default();
+    ed.input.set_placeholder_text(ed.placeholder.clone());
+    super::super::update::style_field(&mut ed.input);
+    ed.keep_if_empty = false;
+    app.mode = Mode::Edit(ed);
+}
+
 pub fn run_pending(app: &mut App, pending: Pending) -> anyhow::Result<()> {
     match pending {
         Pending::Reopen => app.reopen()?,
@@ -331,7 +372,9 @@ pub fn run_pending(app: &mut App, pending: Pending) -> anyhow::Result<()> {
 /// After a save, keep its inverse so `u` can take it back, guarded by the version it produced.
 pub fn remember_undo(app: &mut App, ed: &Editor) -> anyhow::Result<()> {
     let change = match &ed.target {
-        EditTarget::Value { field, period, .. } | EditTarget::ValueAndNarrative { field, period, .. } => {
+        EditTarget::Value { field, period, .. }
+        | EditTarget::ValueAndNarrative { field, period, .. }
+        | EditTarget::ValueOverride { field, period, .. } => {
             let version = app.store.period_values(&ed.key, period)?.version;
             Change::Value {
                 key: ed.key.clone(),

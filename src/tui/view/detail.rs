@@ -309,6 +309,12 @@ fn signal_lines(app: &App, d: &Detail, width: usize, out: &mut Vec<Line<'_>>) {
         };
         out.push(Line::from(vec![Span::styled("  source      ".to_string(), t.dim()), Span::raw(truncate(&text, room))]));
     }
+    // Hand overrides of source-fed values in the recent periods, with their reasons.
+    for v in d.values.iter().rev().take(6).filter(|v| v.override_reason.is_some()) {
+        let text = format!("{}: {}", v.period, v.override_reason.as_deref().unwrap_or_default().replace('\n', " / "));
+        let style = t.rag(crate::domain::status::Rag::Amber);
+        out.push(Line::from(vec![Span::styled("  override    ".to_string(), t.dim()), Span::styled(truncate(&text, room), style)]));
+    }
 }
 
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
