@@ -8,6 +8,7 @@ pub mod check;
 #[cfg(test)]
 mod check_ref;
 pub mod complete;
+pub mod copy;
 pub mod digest;
 pub mod discipline;
 pub mod edit;
