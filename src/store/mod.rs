@@ -21,6 +21,7 @@ pub mod files;
 pub mod identity;
 mod invariants;
 pub mod listing;
+pub mod live;
 pub mod migrations;
 pub mod migrations_postgres;
 mod narratives;

@@ -18,6 +18,7 @@
 //! suits a client that needs `&mut` for each call (it sits in a `RefCell` inside its variant).
 
 mod catalog;
+mod listen;
 mod postgres;
 mod sqlite;
 mod tls;
@@ -27,6 +28,7 @@ use sqlite::{ConnExt, StmtExt};
 use std::fmt;
 
 pub use catalog::quote;
+pub use listen::{Listener, CHANGES_CHANNEL};
 pub use sqlite::{sqlite_too_old, FileMode, MIN_SQLITE};
 
 pub use values::{FromColumn, Null, Param, ToParam, Value, ValueRef};
