@@ -63,7 +63,10 @@ pub struct Copied {
 /// destination is left as it was.
 pub fn copy(src: &Path, dest: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<Copied> {
     if src == dest {
-        return Err(StoreError::Unavailable(format!("{}: the source and the destination are the same. Nothing was changed.", dest.display())));
+        return Err(StoreError::Unavailable(format!(
+            "{}: the source and the destination are the same. Nothing was changed.",
+            dest.display()
+        )));
     }
     let source = Store::open(src)?;
     copy_from(&source, dest, progress)
@@ -140,7 +143,10 @@ fn copy_tables(from: &Db, to: &Tx<'_>, dest: &str, progress: &mut dyn FnMut(u64,
     for table in TABLE_ORDER {
         let there: i64 = to.query_row(&format!("SELECT COUNT(*) FROM {}", quote(table)), [], |r| r.get(0))?;
         if there > 0 {
-            return Err(refused(dest, format!("it holds a keel database with data already ({there} rows in {table}); keel copy writes only into an empty one")));
+            return Err(refused(
+                dest,
+                format!("it holds a keel database with data already ({there} rows in {table}); keel copy writes only into an empty one"),
+            ));
         }
         let n: i64 = from.query_row(&format!("SELECT COUNT(*) FROM {}", quote(table)), [], |r| r.get(0))?;
         counts.push(n);

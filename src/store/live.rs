@@ -7,7 +7,7 @@ use super::engine::Listener;
 use super::{server, Store};
 use crate::location::{PasswordSources, ServerUrl};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
+use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -38,10 +38,7 @@ pub struct LiveChanges {
 impl LiveChanges {
     /// The next event heard, if any (never waits).
     pub fn next_event(&self) -> Option<LiveEvent> {
-        match self.events.try_recv() {
-            Ok(e) => Some(e),
-            Err(TryRecvError::Empty | TryRecvError::Disconnected) => None,
-        }
+        self.events.try_recv().ok()
     }
 }
 
