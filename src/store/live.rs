@@ -17,7 +17,8 @@ use std::time::Duration;
 pub enum LiveEvent {
     /// Someone (this app included) committed a write.
     Changed,
-    /// The connection to the server was lost (why); the listener keeps trying to reconnect.
+    /// The connection to the server was lost (why, in a few words); the listener keeps trying
+    /// to reconnect.
     Lost(String),
     /// Connected again after a loss: commits made meanwhile were not heard, so read everything.
     Reconnected,

@@ -40,7 +40,7 @@ impl App {
             return Ok(true);
         }
         if let Some(why) = lost {
-            self.warn(format!("{why}; keel reconnects by itself and says so — nothing is saved until then"));
+            self.warn(format!("connection to the server lost ({why}): reconnecting by itself, edits wait"));
             return Ok(true);
         }
         if changed && self.changed_elsewhere() {

@@ -30,13 +30,13 @@ impl Listener {
     }
 
     /// Wait up to `timeout` for a commit: `Ok(true)` when one (or several, taken together) was
-    /// heard, `Ok(false)` when none was; an error when the connection is lost.
+    /// heard, `Ok(false)` when none was; an error (why, in a few words) when the connection is lost.
     pub fn wait(&mut self, timeout: Duration) -> Result<bool, Error> {
         {
             let mut notifications = self.client.notifications();
-            let mut heard = notifications.timeout_iter(timeout).next()?.is_some();
+            let mut heard = notifications.timeout_iter(timeout).next().map_err(|e| lost(&e))?.is_some();
             // Take whatever else is already there without waiting again: one refresh for all.
-            while notifications.iter().next()?.is_some() {
+            while notifications.iter().next().map_err(|e| lost(&e))?.is_some() {
                 heard = true;
             }
             if heard {
@@ -44,16 +44,21 @@ impl Listener {
             }
         }
         if self.client.is_closed() {
-            return Err(lost("the server closed the connection"));
+            return Err(Error::Other("the server closed the connection".into()));
         }
         if self.checked.elapsed() >= CHECK_EVERY {
             self.checked = Instant::now();
-            self.client.is_valid(CHECK_EVERY).map_err(|e| lost(&e.to_string()))?;
+            self.client.is_valid(CHECK_EVERY).map_err(|e| lost(&e))?;
         }
         Ok(false)
     }
 }
 
-fn lost(why: &str) -> Error {
-    Error::Other(format!("the connection to the PostgreSQL server was lost ({why})"))
+/// Why the connection went, in the server's words where it gave any ("terminating connection
+/// due to administrator command"), for the app's message line.
+fn lost(e: &postgres::Error) -> Error {
+    Error::Other(match e.as_db_error() {
+        Some(db) => db.message().to_string(),
+        None => e.to_string(),
+    })
 }
