@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 pub mod build_info;
 pub mod complete;
+mod copy;
 mod dates;
 mod digest;
 mod discipline;
@@ -350,8 +351,18 @@ pub enum Command {
     /// (PMO administrators). Shares are written 0.4 or 40%. Examples: keel settings set
     /// tolerance=0.05, keel settings tolerance 4%
     Settings { name: Option<String>, value: Option<String> },
-    /// Copy the database with SQLite's online backup (safe while others are writing).
+    /// Copy the database into a new keel file: SQLite's online backup for a file, the whole
+    /// database copied table by table from a server (safe while others are writing).
     Backup { dest: PathBuf },
+    /// Copy a keel database whole, with its history and audit chain, from a file to a server
+    /// (a postgres:// URL) or back, or file to file, server to server. DEST must hold nothing yet:
+    /// a path where no file is, or an empty server database (or one `keel init` made, no data).
+    Copy {
+        /// The database to copy: a keel file's path or a postgres:// URL.
+        src: PathBuf,
+        /// Where the copy goes: a path where no file is yet, or an empty database's postgres:// URL.
+        dest: PathBuf,
+    },
     /// Who keel thinks you are, and where the database is.
     Whoami,
     /// Cycles: list them, or start the next one from an old one (objectives and key results
@@ -904,10 +915,14 @@ pub fn run(cli: Cli) -> Result<i32> {
         Some(Command::Settings { name, value }) => settings::run(&mut open(&db())?, name, value),
         Some(Command::Backup { dest }) => {
             let store = open(&db())?;
+            if crate::store::server::server_url(store.path()).is_some() {
+                return copy::backup_from_server(&store, &dest);
+            }
             store.backup_to(&dest)?;
             println!("backed up {} to {}", store.path().display(), dest.display());
             Ok(0)
         }
+        Some(Command::Copy { src, dest }) => copy::run(&src, &dest),
         Some(Command::Whoami) => {
             let path = db();
             let store = open(&path)?;

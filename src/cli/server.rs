@@ -24,7 +24,6 @@ pub(super) fn refuse_server_url(cli: &Cli) -> Option<i32> {
         Some(Command::Init { shared: Some(_), .. }) => ("init --shared", "on a server, share the database through its roles instead"),
         Some(Command::Init { force: true, .. }) => ("init --force", "drop and create the database on the server (dropdb, createdb)"),
         Some(Command::Demo { force: true, .. }) => ("demo --force", "drop and create the database on the server (dropdb, createdb)"),
-        Some(Command::Backup { .. }) => ("backup", "use the server's own backups (pg_dump)"),
         // The rewind runs in a scratch copy, which is a file.
         Some(Command::Report { as_of: Some(_), .. }) => ("report --as-of", "run it on a copy of the database in a file"),
         Some(Command::Upkeep(UpkeepCommand::Restore { .. })) => {

@@ -9,6 +9,7 @@ pub mod check;
 #[cfg(test)]
 mod check_ref;
 pub mod complete;
+pub mod copy;
 pub mod digest;
 pub mod discipline;
 pub mod edit;
@@ -21,6 +22,7 @@ pub mod files;
 pub mod identity;
 mod invariants;
 pub mod listing;
+pub mod live;
 pub mod migrations;
 pub mod migrations_postgres;
 mod narratives;

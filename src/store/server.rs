@@ -66,6 +66,22 @@ pub(super) fn create(url: &str, demo: bool) -> Result<Store> {
     if conn.application_id()? == migrations::APPLICATION_ID {
         return Err(StoreError::InUse { path: url.to_string(), why: "it holds a keel database already".into() });
     }
+    refuse_unless_empty(&conn, url)?;
+    configure(&conn)?;
+    conn.write(|tx| {
+        migrations::migrate(tx, 0)?;
+        tx.execute(
+            "INSERT INTO settings (name, value) VALUES ('demo', ?1), ('created_at', ?2)",
+            super::engine::params![if demo { "true" } else { "false" }, Clock::system().stamp()],
+        )
+    })?;
+    let mut store = store(conn, url, demo);
+    store.identify(None)?;
+    Ok(store)
+}
+
+/// An empty database keel can hold its schema in, or the reason it cannot.
+fn refuse_unless_empty(conn: &Db, url: &str) -> Result<()> {
     if conn.holds_tables()? {
         return Err(StoreError::InUse {
             path: url.to_string(),
@@ -81,17 +97,27 @@ pub(super) fn create(url: &str, demo: bool) -> Result<Store> {
             ),
         });
     }
+    Ok(())
+}
+
+/// The database on a server a copy goes into, connected: the version of the keel schema in it,
+/// or `None` when it is empty. Anything else (another program's tables, a newer keel's schema,
+/// a locale that sorts unlike a file) is refused untouched; whether a keel schema holds data
+/// is checked inside the copy's transaction.
+pub(super) fn copy_target(url: &str) -> Result<(Db, Option<i64>)> {
+    let conn = connect(url)?;
+    let found = if conn.application_id()? == migrations::APPLICATION_ID {
+        let version = conn.schema_version()?;
+        if version > migrations::SCHEMA_VERSION {
+            return Err(StoreError::Newer { path: url.to_string(), found: version, supported: migrations::SCHEMA_VERSION });
+        }
+        Some(version)
+    } else {
+        refuse_unless_empty(&conn, url)?;
+        None
+    };
     configure(&conn)?;
-    conn.write(|tx| {
-        migrations::migrate(tx, 0)?;
-        tx.execute(
-            "INSERT INTO settings (name, value) VALUES ('demo', ?1), ('created_at', ?2)",
-            super::engine::params![if demo { "true" } else { "false" }, Clock::system().stamp()],
-        )
-    })?;
-    let mut store = store(conn, url, demo);
-    store.identify(None)?;
-    Ok(store)
+    Ok((conn, found))
 }
 
 /// Another connection to the same server database, for a reader on another thread.

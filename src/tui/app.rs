@@ -171,6 +171,8 @@ pub struct App {
     pub background: Option<Background>,
     /// Bumped whenever what was read may be out of date; older answers are ignored.
     pub generation: u64,
+    /// Others' commits as the server announces them (on a file: none, the data version is polled).
+    pub live: Option<crate::store::live::LiveChanges>,
 }
 
 impl App {
@@ -232,12 +234,14 @@ impl App {
             paused_meeting: None,
             background,
             generation: 0,
+            live: None,
         };
         // Open the top level so the first screen shows the company objectives and their key results.
         for root in app.store.outline_roots(app.tree.view)? {
             app.tree.expanded.insert(root.key);
         }
         app.reload()?;
+        app.start_listening();
         Ok(app)
     }
 

@@ -6,6 +6,7 @@ pub mod app;
 pub mod background;
 pub mod frame;
 pub mod keymap;
+mod live;
 pub mod modes;
 mod reopen;
 mod replies;
@@ -203,8 +204,11 @@ where
                 _ => {}
             }
         }
-        // Someone else wrote to the file: refresh within about a second, keeping cursor and edit.
-        if last_poll.elapsed() >= Duration::from_millis(700) {
+        // Someone else wrote: refresh within about a second, keeping cursor and edit — as the
+        // server announces it, or (a file) by polling its data version.
+        if app.live.is_some() {
+            dirty |= app.take_live_events()?;
+        } else if last_poll.elapsed() >= Duration::from_millis(700) {
             last_poll = Instant::now();
             if app.notice_replaced_file() {
                 dirty = true;

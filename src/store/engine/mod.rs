@@ -17,6 +17,8 @@
 //! Methods take `&self`: a write transaction is a scope ([`Db::write`]), not a borrow, which also
 //! suits a client that needs `&mut` for each call (it sits in a `RefCell` inside its variant).
 
+mod catalog;
+mod listen;
 mod postgres;
 mod sqlite;
 mod tls;
@@ -25,6 +27,8 @@ mod values;
 use sqlite::{ConnExt, StmtExt};
 use std::fmt;
 
+pub use catalog::quote;
+pub use listen::{Listener, CHANGES_CHANNEL};
 pub use sqlite::{sqlite_too_old, FileMode, MIN_SQLITE};
 
 pub use values::{FromColumn, Null, Param, ToParam, Value, ValueRef};

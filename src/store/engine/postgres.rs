@@ -319,7 +319,10 @@ impl Conn {
         // made are not counted as changes, so "changed nothing" cannot be told reliably.
         if self.has_meta.get() {
             let bumped = self.cached("UPDATE keel_meta SET value = value + 1 WHERE name = 'data_version'")?.run(crate::params![]);
-            if let Err(e) = bumped {
+            // Delivered when the write commits (never for one rolled back): listeners (the
+            // app) hear of it at once instead of polling.
+            let notified = bumped.and_then(|_| self.run_batch(&format!("NOTIFY {}", super::CHANGES_CHANNEL)));
+            if let Err(e) = notified {
                 self.rollback()?;
                 return Err(e);
             }

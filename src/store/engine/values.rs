@@ -76,6 +76,20 @@ pub trait ToParam {
     fn to_param(&self) -> Param<'_>;
 }
 
+impl ToParam for Value {
+    /// A column's value written back as it was read (`keel copy`). keel stores no blobs; the copy
+    /// refuses one before it gets here.
+    fn to_param(&self) -> Param<'_> {
+        match self {
+            Value::Null => Param::Null,
+            Value::Integer(i) => Param::Integer(*i),
+            Value::Real(f) => Param::Real(*f),
+            Value::Text(t) => Param::Text(Cow::Borrowed(t)),
+            Value::Blob(b) => Param::Text(String::from_utf8_lossy(b)),
+        }
+    }
+}
+
 /// A value that can be read from a column; `Err` says why the column's value is not one.
 pub trait FromColumn: Sized {
     fn from_column(v: ValueRef<'_>) -> Result<Self, String>;
