@@ -39,7 +39,9 @@ pub(super) fn ensure_demo(db: &Path) -> Result<bool> {
         Ok(s) if s.demo && s.change_counter()? == 0 => s,
         Ok(_) => return Ok(false),
     };
-    let plan = crate::io::demo::plan(store.clock().today, &crate::store::os_login())?;
+    // Its PMO administrator is whoever the server says made it (the session user).
+    let login = store.actor.login.clone();
+    let plan = crate::io::demo::plan(store.clock().today, &login)?;
     store.import_plan(plan)?;
     Ok(true)
 }

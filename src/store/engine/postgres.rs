@@ -520,6 +520,16 @@ impl Db {
     pub fn is_postgres(&self) -> bool {
         matches!(self.engine, Engine::Postgres(_))
     }
+
+    /// The role the server authenticated this connection as (`session_user`: with peer
+    /// authentication on a local socket, the OS login), or `None` on a file, whose reader is
+    /// whoever the kernel says runs keel. `SET ROLE` cannot change it.
+    pub fn session_login(&self) -> Result<Option<String>, Error> {
+        if !self.is_postgres() {
+            return Ok(None);
+        }
+        self.query_row("SELECT CAST(session_user AS TEXT)", [], |r| r.get(0)).map(Some)
+    }
 }
 
 #[cfg(test)]
