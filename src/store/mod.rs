@@ -32,6 +32,7 @@ mod reassign;
 #[cfg(test)]
 mod reference;
 pub mod report;
+pub mod reporting;
 pub mod report_size;
 pub mod restore;
 pub mod retire;
