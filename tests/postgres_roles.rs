@@ -70,14 +70,7 @@ fn refused_for_privilege(result: Result<u64, postgres::Error>, what: &str) {
 #[test]
 fn the_users_role_edits_through_keel_but_cannot_change_the_audit() {
     let Some(k) = Keel::demo_on_engine(Engine::Postgres, "grants") else { return };
-    make_roles(
-        &k,
-        &[
-            "CREATE ROLE keel_users_t NOLOGIN",
-            "CREATE ROLE noah LOGIN IN ROLE keel_users_t",
-            "CREATE ROLE keel_bi_t LOGIN",
-        ],
-    );
+    make_roles(&k, &["CREATE ROLE keel_users_t NOLOGIN", "CREATE ROLE noah LOGIN IN ROLE keel_users_t", "CREATE ROLE keel_bi_t LOGIN"]);
     // Printed, nothing applied: noah cannot read keel's tables yet.
     let printed = k.run(&["admin", "grants", "--role", "keel_users_t", "--readonly", "keel_bi_t"]);
     printed.ok().stdout_has(&[
@@ -115,4 +108,87 @@ fn the_users_role_edits_through_keel_but_cannot_change_the_audit() {
     assert!(items > 0);
     refused_for_privilege(bi.execute("SELECT 1 FROM items", &[]), "SELECT items as the read-only role");
     refused_for_privilege(bi.execute("SELECT 1 FROM audit", &[]), "SELECT audit as the read-only role");
+}
+
+/// A view's rows as text (NUMERIC printed as PostgreSQL prints it, which keeps the scale).
+fn view_rows(k: &Keel, sql: &str) -> Vec<Vec<Option<String>>> {
+    let mut db = k.server.as_ref().unwrap().client();
+    let rows = db.query(sql, &[]).unwrap();
+    rows.iter().map(|r| (0..r.len()).map(|i| r.get::<_, Option<String>>(i)).collect()).collect()
+}
+
+fn text(v: &serde_json::Value) -> Option<String> {
+    match v {
+        serde_json::Value::Null => None,
+        serde_json::Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
+    }
+}
+
+#[test]
+fn the_reporting_views_say_what_keel_list_show_and_escalations_say() {
+    let Some(k) = Keel::demo_on_engine(Engine::Postgres, "views") else { return };
+    // keel_items: every item `keel list all` shows, with its kind, title, owner, parent, stage and target.
+    let listed = k.run(&["list", "all", "--format", "json"]).ok().json();
+    let listed = listed.as_array().unwrap();
+    assert!(listed.len() > 50, "the demo lists {} items", listed.len());
+    for item in listed {
+        let key = item["key"].as_str().unwrap();
+        let rows = view_rows(
+            &k,
+            &format!("SELECT kind, title, owner, parent, stage, side_state, CAST(target AS TEXT) FROM keel_items WHERE key = '{key}'"),
+        );
+        let expected: Vec<Option<String>> =
+            ["kind", "title", "owner", "parent", "stage", "side_state", "target"].iter().map(|c| text(&item[c])).collect();
+        assert_eq!(rows, vec![expected], "keel_items for {key}");
+    }
+    // keel_values: every value of the plan (as `keel export` writes it), exact decimals, and
+    // the periods `keel show` lists for a measure say the same.
+    let plan: serde_json::Value = serde_json::from_str(&k.export()).unwrap();
+    let columns = ["item", "period", "baseline", "planned", "forecast", "actual"];
+    let mut expected: Vec<Vec<Option<String>>> =
+        plan["values"].as_array().unwrap().iter().map(|v| columns.iter().map(|c| text(&v[c])).collect()).collect();
+    expected.sort();
+    let mut rows = view_rows(
+        &k,
+        "SELECT key, period, CAST(baseline AS TEXT), CAST(planned AS TEXT), CAST(forecast AS TEXT), CAST(actual AS TEXT) FROM keel_values",
+    );
+    rows.sort();
+    assert!(expected.len() > 100, "the demo has {} values", expected.len());
+    assert_eq!(rows, expected, "keel_values");
+    for v in k.show("M-1")["values"].as_array().unwrap() {
+        let row: Vec<Option<String>> = std::iter::once(Some("M-1".to_string())).chain(columns[1..].iter().map(|c| text(&v[c]))).collect();
+        assert!(rows.contains(&row), "keel show M-1 {row:?} is in keel_values");
+    }
+    // keel_escalations: the open ones are those `keel escalations` lists.
+    let open = k.escalations();
+    assert!(!open.is_empty(), "the demo has open escalations");
+    let rows = view_rows(
+        &k,
+        "SELECT CAST(id AS TEXT), key, CAST(tier AS TEXT), reason, period, CAST(gap AS TEXT), CAST(ROUND(relative, 4) AS TEXT), CAST(periods_out AS TEXT)
+           FROM keel_escalations WHERE state = 'open' ORDER BY id",
+    );
+    let mut expected: Vec<Vec<Option<String>>> = open
+        .iter()
+        .map(|e| ["id", "key", "tier", "reason", "period", "gap", "relative", "periods_out"].iter().map(|c| text(&e[c])).collect())
+        .collect();
+    expected.sort_by_key(|r| r[0].as_ref().unwrap().parse::<i64>().unwrap());
+    assert_eq!(rows, expected, "keel_escalations");
+    // keel_funnel: a portfolio's money by stage, as `keel show` gives it.
+    let funnel = k.show("PF-1")["funnel"].as_array().unwrap().clone();
+    for stage in funnel {
+        let (name, money) = (stage[0].as_str().unwrap(), &stage[1]);
+        let rows = view_rows(
+            &k,
+            &format!("SELECT CAST(planned AS TEXT), CAST(forecast AS TEXT), CAST(actual AS TEXT) FROM keel_funnel WHERE key = 'PF-1' AND stage = '{name}'"),
+        );
+        assert_eq!(rows, vec![["planned", "forecast", "actual"].iter().map(|c| text(&money[c])).collect::<Vec<_>>()], "funnel {name}");
+    }
+    // Money is NUMERIC in the views.
+    let types = view_rows(
+        &k,
+        "SELECT CAST(data_type AS TEXT) FROM information_schema.columns WHERE table_name IN ('keel_values', 'keel_funnel')
+           AND column_name IN ('planned', 'forecast', 'actual') GROUP BY data_type",
+    );
+    assert_eq!(types, vec![vec![Some("numeric".to_string())]]);
 }

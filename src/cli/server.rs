@@ -31,7 +31,11 @@ pub(super) fn admin(db: &Path, action: AdminAction) -> Result<i32> {
             let store = Store::open(db)?;
             let statements = store.grants(&role, readonly.as_deref(), apply)?;
             if apply {
-                println!("applied {} GRANT statements for {role}{}", statements.len(), readonly.map(|r| format!(" and {r}")).unwrap_or_default());
+                println!(
+                    "applied {} GRANT statements for {role}{}",
+                    statements.len(),
+                    readonly.map(|r| format!(" and {r}")).unwrap_or_default()
+                );
             } else {
                 for s in statements {
                     println!("{s};");

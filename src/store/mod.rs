@@ -32,16 +32,16 @@ mod reassign;
 #[cfg(test)]
 mod reference;
 pub mod report;
-pub mod reporting;
 pub mod report_size;
+pub mod reporting;
 pub mod restore;
 pub mod retire;
 pub mod rhythms;
 pub mod rules;
+pub mod server;
 pub mod signals;
 pub mod source_sql;
 pub mod sources;
-pub mod server;
 pub mod statuses;
 mod structure;
 pub mod upkeep;

@@ -13,10 +13,11 @@ const CREATE_VIEWS: &str = r#"
 CREATE VIEW keel_items AS
 SELECT i.key, i.kind,
        COALESCE(m.title, n.title, k.title, kr.title, o.title, p.name, u.name, c.name, kra.name) AS title,
-       (SELECT key FROM items WHERE id = COALESCE(m.owner_id, n.owner_id, k.owner_id, kr.owner_id, o.owner_id, kra.owner_id)) AS owner,
+       owner.name AS owner, owner_item.key AS owner_key,
        (SELECT key FROM items WHERE id = COALESCE(m.package_id, n.parent_id, kr.objective_id, o.parent_id, u.parent_id)) AS parent,
        m.stage, m.side_state, m.value_type,
-       CAST(COALESCE(m.potential, n.target, k.target, kr.target, o.target) AS NUMERIC) AS target
+       CAST(COALESCE(n.target, k.target, kr.target, o.target) AS NUMERIC) AS target,
+       CAST(m.potential AS NUMERIC) AS potential_value
   FROM items i
   LEFT JOIN measures m ON m.id = i.id
   LEFT JOIN nodes n ON n.id = i.id
@@ -26,7 +27,9 @@ SELECT i.key, i.kind,
   LEFT JOIN people p ON p.id = i.id
   LEFT JOIN units u ON u.id = i.id
   LEFT JOIN cycles c ON c.id = i.id
-  LEFT JOIN kras kra ON kra.id = i.id;
+  LEFT JOIN kras kra ON kra.id = i.id
+  LEFT JOIN people owner ON owner.id = COALESCE(m.owner_id, n.owner_id, k.owner_id, kr.owner_id, o.owner_id, kra.owner_id)
+  LEFT JOIN items owner_item ON owner_item.id = owner.id;
 
 CREATE VIEW keel_values AS
 SELECT i.key, v.period, v.period_start,

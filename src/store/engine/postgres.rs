@@ -308,9 +308,8 @@ impl Conn {
             // Queue behind the write in progress. The snapshot is taken before the wait, so when
             // that write commits (and bumps the row) this one fails as a serialization failure at
             // once and is run again on a fresh snapshot, instead of failing late.
-            let queued = self
-                .cached("SELECT data_version FROM keel_writes WHERE id = 1 FOR UPDATE")
-                .and_then(|mut s| s.start(crate::params![]));
+            let queued =
+                self.cached("SELECT data_version FROM keel_writes WHERE id = 1 FOR UPDATE").and_then(|mut s| s.start(crate::params![]));
             if let Err(e) = queued {
                 let retryable = self.retryable.get();
                 self.rollback()?;
