@@ -53,7 +53,7 @@ pub(super) fn print_first_grants(store: &Store, db: &Path) -> Result<()> {
     for s in store.grants("keel_users", None, false)? {
         println!("  {s};");
     }
-    println!("(or run: keel admin grants --role keel_users --apply --db {})", db.display());
+    println!("(or run: keel admin grants --role keel_users --apply --db '{}')", db.display());
     Ok(())
 }
 
