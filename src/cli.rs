@@ -472,6 +472,11 @@ pub enum Command {
     /// add, move, retire, unretire, person … reassign, revert, restore, migrate.
     #[command(flatten)]
     Upkeep(upkeep::UpkeepCommand),
+    /// Administration of a database on a PostgreSQL server.
+    Admin {
+        #[command(subcommand)]
+        action: server::AdminAction,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -659,7 +664,8 @@ pub fn run(cli: Cli) -> Result<i32> {
             };
             match &shared {
                 _ if crate::store::server::server_url(&path).is_some() => {
-                    println!("created keel's schema in {}; you are {}", path.display(), store.actor.login)
+                    println!("created keel's schema in {}; you are {}", path.display(), store.actor.login);
+                    server::print_first_grants(&store, &path)?;
                 }
                 Some(group) => println!("created {} (mode 0660, group {group}); you are {}", path.display(), store.actor.login),
                 None => println!("created {} (mode 0600); you are {}", path.display(), store.actor.login),
@@ -868,6 +874,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             let k = k.map(|k| key(&k)).transpose()?.map(|k| k.to_string());
             lists::log(&open(&db())?, k, since.as_deref(), until.as_deref(), limit, format)
         }
+        Some(Command::Admin { action }) => server::admin(&db(), action),
         Some(Command::Audit { action: AuditAction::Verify { expect } }) => {
             let store = open(&db())?;
             audit_verify(&store, expect.as_deref())

@@ -79,12 +79,12 @@ fn fresh_demo_on_server() -> Option<(common::pg::Database, Store)> {
     let template = TEMPLATE
         .get_or_init(|| {
             let db = common::pg::Database::new("incremental_template")?;
-            drop(keel::io::demo::create_at(Path::new(&db.url), today, "tester").unwrap());
+            drop(keel::io::demo::create_at(&common::pg::as_role(Path::new(&db.url), "tester"), today, "tester").unwrap());
             Some(db)
         })
         .as_ref()?;
     let db = common::pg::Database::copy_of(template, "incremental")?;
-    let mut store = Store::open(Path::new(&db.url)).unwrap();
+    let mut store = Store::open(&common::pg::as_role(Path::new(&db.url), "tester")).unwrap();
     store.set_clock(today);
     store.identify(Some("tester")).unwrap();
     Some((db, store))
@@ -130,7 +130,7 @@ fn the_audit_chain_verifies_after_edits() {
 #[test]
 fn the_audit_chain_verifies_after_edits_on_postgres() {
     if let Some(db) = common::pg::Database::new("audit_chain") {
-        audit_chain_verifies_after_edits(Path::new(&db.url));
+        audit_chain_verifies_after_edits(&common::pg::as_role(Path::new(&db.url), "tester"));
     }
 }
 

@@ -127,7 +127,7 @@ fn a_writer_kept_waiting_too_long_is_told_busy_and_nothing_is_saved() {
     // Another writer holds the row every write queues on, and does not let go.
     let mut holder = k.server.as_ref().unwrap().client();
     let mut other = holder.transaction().unwrap();
-    other.query("SELECT value FROM keel_meta WHERE name = 'data_version' FOR UPDATE", &[]).unwrap();
+    other.query("SELECT data_version FROM keel_writes WHERE id = 1 FOR UPDATE", &[]).unwrap();
     k.run(&["set", "M-1", "title=Never saved"]).code(75).stderr_has(&["busy", "Nothing was saved"]);
     other.rollback().unwrap();
     assert_ne!(common::field(&k.show("M-1"), "title"), "Never saved");

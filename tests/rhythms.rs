@@ -15,6 +15,12 @@ use ratatui::crossterm::event::KeyCode;
 use rusqlite::Connection;
 use support::*;
 
+/// `support::other`, on a server connected as the person's own role (a server takes who acts
+/// from the connection, never from keel).
+fn other(path: &std::path::Path, login: &str) -> keel::store::Store {
+    support::other(&common::pg::as_role(path, login), login)
+}
+
 /// The fixture on `engine`: on PostgreSQL the same demo in a database of the test's own (the
 /// guard drops it), or `None` (skipped) without a server.
 fn fixture_on(engine: Engine, login: &str) -> Option<(Option<Database>, Fixture)> {
@@ -23,7 +29,7 @@ fn fixture_on(engine: Engine, login: &str) -> Option<(Option<Database>, Fixture)
     }
     let db = Database::new("rhythms")?;
     let path = std::path::PathBuf::from(&db.url);
-    drop(keel::io::demo::create_at(&path, today(), "tester").unwrap());
+    drop(keel::io::demo::create_at(&common::pg::as_role(&path, "tester"), today(), "tester").unwrap());
     let app = App::new(other(&path, login), Keymap::default_only(), Theme { color: false }).unwrap();
     Some((Some(db), Fixture { _dir: tempfile::tempdir().unwrap(), path, app }))
 }

@@ -18,11 +18,18 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 /// migrations (the same version numbers on both), and mark the database as keel's.
 pub fn migrate(tx: &Tx, from: i64) -> DbResult<()> {
     let migrations = if tx.is_postgres() { super::migrations_postgres::MIGRATIONS } else { MIGRATIONS };
+    if tx.is_postgres() && from > 0 {
+        // The reporting views are not versioned: out of the way while the tables change.
+        super::reporting::drop_views(tx)?;
+    }
     for (i, sql) in migrations.iter().enumerate().skip(from as usize) {
         tx.batch(sql)?;
         tx.set_schema_version((i + 1) as i64)?;
     }
     tx.set_application_id(APPLICATION_ID)?;
+    if tx.is_postgres() {
+        super::reporting::create_views(tx)?;
+    }
     Ok(())
 }
 

@@ -464,6 +464,8 @@ mod tests {
             })
             .unwrap();
         assert_eq!(narrative, 1, "the last migration ran");
+        // The reporting views were made again over the migrated tables.
+        assert!(crate::store::reporting::views_present(pg).unwrap(), "the reporting views are there after a migration");
     }
 
     #[test]

@@ -36,6 +36,7 @@ mod reassign;
 mod reference;
 pub mod report;
 pub mod report_size;
+pub mod reporting;
 pub mod restore;
 pub mod retire;
 pub mod rhythms;
@@ -425,19 +426,31 @@ impl Store {
         &self.conn
     }
 
-    /// Work out who is acting: the real uid's login (see [`identity`]). `KEEL_USER` (or `as_login`)
-    /// is honoured only on a demo database, so that a newcomer can try every role there and nobody
-    /// can pose as someone on real data.
+    /// Work out who is acting: the real uid's login (see [`identity`]), or on a server the role
+    /// the server authenticated (`session_user`). `KEEL_USER` (or `as_login`) is honoured only on
+    /// a demo file, so that a newcomer can try every role there and nobody can pose as someone on
+    /// real data; on a server never (its roles are how people are told apart there).
     pub fn identify(&mut self, as_login: Option<&str>) -> Result<()> {
         let requested = as_login.map(str::to_string).or_else(|| std::env::var("KEEL_USER").ok().filter(|s| !s.is_empty()));
-        let login = match requested {
-            Some(l) if self.demo => l,
-            Some(_) => {
+        let server_login = self.conn.session_login()?;
+        let login = match (requested, server_login) {
+            // On a server the actor is whom the server authenticated, demo or not: keel's own
+            // re-identification after an import names that login again, anything else is refused.
+            (Some(l), Some(session)) if as_login.is_some() && l == session => session,
+            (Some(_), Some(session)) => {
+                return Err(StoreError::Permission(format!(
+                    "KEEL_USER is never honoured on a server: keel acts as the role the server authenticated ({session}). \
+                     Unset KEEL_USER; to act as someone else, connect as their role (user= in the --db URL)."
+                )))
+            }
+            (None, Some(session)) => session,
+            (Some(l), None) if self.demo => l,
+            (Some(_), None) => {
                 return Err(StoreError::Permission(
                     "KEEL_USER is honoured only on demo databases; on real data keel acts as your OS login. Unset KEEL_USER.".into(),
                 ))
             }
-            None => os_login(),
+            (None, None) => os_login(),
         };
         if self.demo {
             // An instant, for trying the organisation's time zone: today is taken from it there.

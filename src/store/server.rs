@@ -4,7 +4,7 @@
 //! the app's readers take. Everything after opening is the same store as on a file.
 
 use super::engine::Db;
-use super::{configure, migrations, Actor, Clock, Result, Store, StoreError};
+use super::{configure, migrations, reporting, Actor, Clock, Result, Store, StoreError};
 use crate::location::{is_server_url, PasswordSources, ServerUrl};
 use std::path::Path;
 
@@ -53,6 +53,12 @@ pub(super) fn open(url: &str) -> Result<Store> {
     let mut store = store(conn, url, false);
     if version < migrations::SCHEMA_VERSION {
         store.conn.write(|tx| migrations::migrate(tx, version))?;
+    } else if store.conn.lacks_write_queue()? || !reporting::views_present(&store.conn)? {
+        // Made before keel_writes or the reporting views: the owner's next opening adds them.
+        store.conn.write(|tx| {
+            tx.set_schema_version(version)?;
+            reporting::create_views(tx)
+        })?;
     }
     store.demo = store.setting("demo")?.as_deref() == Some("true");
     store.identify(None)?;
@@ -144,5 +150,24 @@ pub fn source_name(path: &Path) -> String {
             .and_then(|s| s.config.get_dbname().map(str::to_string))
             .unwrap_or_else(|| "keel".into()),
         None => path.file_name().and_then(|n| n.to_str()).unwrap_or("keel.db").to_string(),
+    }
+}
+
+impl Store {
+    /// The GRANT statements for a users' role (and a read-only role) on this server database,
+    /// and with `apply` run them, all or none. Refused on a file, which has no roles.
+    pub fn grants(&self, users: &str, readonly: Option<&str>, apply: bool) -> Result<Vec<String>> {
+        if !self.conn.is_postgres() {
+            return Err(StoreError::Invalid {
+                key: "--db".into(),
+                field: self.path.display().to_string(),
+                why: "grants are for a database on a PostgreSQL server; a file is protected by its mode and group".into(),
+            });
+        }
+        let statements = reporting::grant_statements(&self.conn, users, readonly)?;
+        if apply {
+            reporting::apply(&self.conn, &statements)?;
+        }
+        Ok(statements)
     }
 }

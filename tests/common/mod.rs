@@ -152,7 +152,7 @@ impl Keel {
         let mut k = Keel::blank(today);
         if engine == Engine::Postgres {
             let server = pg::Database::new(test)?;
-            k.db = PathBuf::from(&server.url);
+            k.db = PathBuf::from(server.url_as(os_user()));
             k.server = Some(server);
         }
         Some(k)
@@ -179,12 +179,14 @@ impl Keel {
     /// `keel --db <this file> ARGS` acting as the OS user.
     pub fn cmd(&self, user: Option<&str>) -> Command {
         let mut c = keel(self.dir.path());
-        c.arg("--db").arg(&self.db);
+        match (&self.server, user) {
+            // A server never honours KEEL_USER: another person is another server role.
+            (Some(server), Some(u)) => c.arg("--db").arg(server.url_as(u)),
+            (None, Some(u)) => c.arg("--db").arg(&self.db).env("KEEL_USER", u),
+            (_, None) => c.arg("--db").arg(&self.db),
+        };
         if let Some(t) = &self.today {
             c.env("KEEL_TODAY", t);
-        }
-        if let Some(u) = user {
-            c.env("KEEL_USER", u);
         }
         c
     }
@@ -193,7 +195,7 @@ impl Keel {
         run(self.cmd(None), args)
     }
 
-    /// Run as another person of the demo (KEEL_USER=login).
+    /// Run as another person of the demo (KEEL_USER=login in a file, their role on a server).
     pub fn run_as(&self, login: &str, args: &[&str]) -> Run {
         run(self.cmd(Some(login)), args)
     }

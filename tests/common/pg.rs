@@ -73,10 +73,69 @@ impl Database {
         client.batch_execute(&format!("CREATE DATABASE \"{}\" {options}", self.name)).unwrap();
     }
 
+    /// The `--db` URL naming this database for the server role `login`: on a server keel acts as
+    /// whom the server authenticated, so a test plays a person of the demo by connecting as their
+    /// role (made a superuser of the test cluster the first time, so that it may do anything keel
+    /// asks; the tests of grants make roles of their own).
+    pub fn url_as(&self, login: &str) -> String {
+        ensure_superuser(&self.admin, login);
+        self.url_for(login)
+    }
+
+    /// The `--db` URL naming this database for the server role `login`, as it is.
+    pub fn url_for(&self, login: &str) -> String {
+        with_user(&self.url, login)
+    }
+
     /// A client straight to the database, for looking underneath keel.
     pub fn client(&self) -> postgres::Client {
         server(&self.url).config.connect(postgres::NoTls).expect("connect to the test's database")
     }
+
+    /// A client straight to the database as the server role `login`.
+    pub fn client_as(&self, login: &str) -> postgres::Client {
+        server(&self.url_for(login)).config.connect(postgres::NoTls).expect("connect to the test's database as a role")
+    }
+}
+
+/// `url` naming the server role `login` instead of the user it names.
+fn with_user(url: &str, login: &str) -> String {
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let mut pairs: Vec<&str> = query.split('&').filter(|p| !p.is_empty() && !p.starts_with("user=")).collect();
+    let user = format!("user={login}");
+    pairs.push(&user);
+    format!("{base}?{}", pairs.join("&"))
+}
+
+/// A `--db` value as the person `login`: a server URL names their role (made a superuser of the
+/// test cluster, see [`Database::url_as`]); a file's path is the same for everyone.
+pub fn as_role(path: &std::path::Path, login: &str) -> std::path::PathBuf {
+    match path.to_str().filter(|t| keel::location::is_server_url(t)) {
+        Some(url) => {
+            ensure_superuser(&server_url().expect("a test server"), login);
+            with_user(url, login).into()
+        }
+        None => path.to_path_buf(),
+    }
+}
+
+/// A login role of the test cluster with every right (roles are the cluster's, not a database's,
+/// so they outlive the test; made once per process, and two processes making one is no error).
+fn ensure_superuser(admin: &str, login: &str) {
+    static MADE: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let mut made = MADE.lock().unwrap_or_else(|e| e.into_inner());
+    if made.iter().any(|m| m == login) {
+        return;
+    }
+    assert!(login.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'), "a role name for a test: {login}");
+    let mut client = server(admin).config.connect(postgres::NoTls).expect("the test server accepts a connection");
+    client
+        .batch_execute(&format!(
+            "DO $$ BEGIN CREATE ROLE \"{login}\" LOGIN SUPERUSER; \
+             EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
+        ))
+        .expect("a role for the test");
+    made.push(login.to_string());
 }
 
 impl Drop for Database {

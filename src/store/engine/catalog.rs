@@ -6,7 +6,7 @@ use super::{Db, DbResult};
 
 /// Tables of the engine's own (keel's facts about the database on a server, kept in its header
 /// on a file): never copied as data.
-const ENGINE_TABLES: &[&str] = &["keel_meta"];
+const ENGINE_TABLES: &[&str] = &["keel_meta", "keel_writes"];
 
 impl Db {
     /// The names of the database's tables, sorted, without SQLite's and the engine's own.

@@ -29,14 +29,24 @@ pub(super) struct Conn {
     /// it was when the open write began (a rollback forgets only a table the write created).
     has_meta: Cell<bool>,
     meta_at_begin: Cell<bool>,
+    /// Likewise for `keel_writes` (a database made before it existed gets it on opening).
+    has_queue: Cell<bool>,
+    queue_at_begin: Cell<bool>,
 }
 
 /// keel's own facts about a database on the server, which SQLite keeps in its file header
-/// (`application_id`, `user_version`, `data_version`): one row per name. Its `data_version` row is
-/// also the row writers queue on (`SELECT … FOR UPDATE` first in every write, as SQLite's
-/// `BEGIN IMMEDIATE` queues them) and is bumped by every committed write, so a reader polling it
-/// sees others' commits.
+/// (`application_id`, `user_version`): one row per name. keel's users' role may only read it
+/// (see `keel admin grants`), so nobody but the schema's owner can change the schema version.
 const META_TABLE: &str = "CREATE TABLE IF NOT EXISTS keel_meta (name TEXT PRIMARY KEY, value BIGINT NOT NULL)";
+
+/// The one row writers queue on (`SELECT … FOR UPDATE` first in every write, as SQLite's
+/// `BEGIN IMMEDIATE` queues them), bumped by every committed write so that a reader polling it
+/// sees others' commits (SQLite's `data_version`). A table of its own because every writer needs
+/// UPDATE on it, which keel_meta must not give. Made from keel_meta's former row when there was one.
+const QUEUE_TABLE: &str = "CREATE TABLE IF NOT EXISTS keel_writes (id SMALLINT PRIMARY KEY CHECK (id = 1), data_version BIGINT NOT NULL);
+    INSERT INTO keel_writes (id, data_version)
+    SELECT 1, COALESCE((SELECT value FROM keel_meta WHERE name = 'data_version'), 0) ON CONFLICT (id) DO NOTHING;
+    DELETE FROM keel_meta WHERE name = 'data_version'";
 
 /// A statement prepared on the server, with the names of its `:name` parameters by position.
 pub(super) struct Prepared {
@@ -239,6 +249,8 @@ impl Conn {
             changes: Cell::new(0),
             has_meta: Cell::new(false),
             meta_at_begin: Cell::new(false),
+            has_queue: Cell::new(false),
+            queue_at_begin: Cell::new(false),
         })
     }
 
@@ -291,13 +303,13 @@ impl Conn {
         self.failed_in_write.set(false);
         self.retryable.set(false);
         self.meta_at_begin.set(self.has_meta.get());
-        if self.has_meta.get() {
+        self.queue_at_begin.set(self.has_queue.get());
+        if self.has_queue.get() {
             // Queue behind the write in progress. The snapshot is taken before the wait, so when
             // that write commits (and bumps the row) this one fails as a serialization failure at
             // once and is run again on a fresh snapshot, instead of failing late.
-            let queued = self
-                .cached("SELECT value FROM keel_meta WHERE name = 'data_version' FOR UPDATE")
-                .and_then(|mut s| s.start(crate::params![]));
+            let queued =
+                self.cached("SELECT data_version FROM keel_writes WHERE id = 1 FOR UPDATE").and_then(|mut s| s.start(crate::params![]));
             if let Err(e) = queued {
                 let retryable = self.retryable.get();
                 self.rollback()?;
@@ -317,8 +329,8 @@ impl Conn {
         }
         // Every committed write bumps it (a trial never commits): rows an INSERT … RETURNING
         // made are not counted as changes, so "changed nothing" cannot be told reliably.
-        if self.has_meta.get() {
-            let bumped = self.cached("UPDATE keel_meta SET value = value + 1 WHERE name = 'data_version'")?.run(crate::params![]);
+        if self.has_queue.get() {
+            let bumped = self.cached("UPDATE keel_writes SET data_version = data_version + 1 WHERE id = 1")?.run(crate::params![]);
             // Delivered when the write commits (never for one rolled back): listeners (the
             // app) hear of it at once instead of polling.
             let notified = bumped.and_then(|_| self.run_batch(&format!("NOTIFY {}", super::CHANGES_CHANNEL)));
@@ -341,10 +353,33 @@ impl Conn {
         if self.has_meta.get() {
             return Ok(true);
         }
-        let mut rows = self.cached("SELECT to_regclass('keel_meta') IS NOT NULL")?.start(crate::params![])?;
-        let exists = matches!(rows.next(), Some([Value::Integer(1)]));
-        self.has_meta.set(exists);
-        Ok(exists)
+        let mut rows =
+            self.cached("SELECT to_regclass('keel_meta') IS NOT NULL, to_regclass('keel_writes') IS NOT NULL")?.start(crate::params![])?;
+        let (meta, queue) = match rows.next() {
+            Some([meta, queue]) => (matches!(meta, Value::Integer(1)), matches!(queue, Value::Integer(1))),
+            _ => (false, false),
+        };
+        self.has_meta.set(meta);
+        self.has_queue.set(queue);
+        Ok(meta)
+    }
+
+    /// Whether keel_meta is there without the queue writers need (a database made before
+    /// keel_writes existed): the owner's next write of a fact makes it.
+    pub(super) fn lacks_queue(&self) -> Result<bool, Error> {
+        Ok(self.meta_exists()? && !self.has_queue.get())
+    }
+
+    /// The counter every committed write bumps (0 before keel's schema is there).
+    pub(super) fn data_version(&self) -> Result<i64, Error> {
+        if !self.meta_exists()? || !self.has_queue.get() {
+            return self.meta("data_version");
+        }
+        let mut rows = self.cached("SELECT data_version FROM keel_writes WHERE id = 1")?.start(crate::params![])?;
+        Ok(match rows.next() {
+            Some([Value::Integer(v)]) => *v,
+            _ => 0,
+        })
     }
 
     /// One of keel's facts about this database (0 when it was never recorded).
@@ -363,9 +398,11 @@ impl Conn {
     pub(super) fn set_meta(&self, name: &str, value: i64) -> Result<(), Error> {
         if !self.meta_exists()? {
             self.run_batch(META_TABLE)?;
-            self.cached("INSERT INTO keel_meta (name, value) VALUES ('data_version', 0) ON CONFLICT (name) DO NOTHING")?
-                .run(crate::params![])?;
             self.has_meta.set(true);
+        }
+        if !self.has_queue.get() {
+            self.run_batch(QUEUE_TABLE)?;
+            self.has_queue.set(true);
         }
         self.cached("INSERT INTO keel_meta (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = excluded.value")?
             .run(crate::params![name, value])?;
@@ -391,6 +428,7 @@ impl Conn {
         self.failed_in_write.set(false);
         // A rolled-back write may have created keel_meta (a migration): that one is gone again.
         self.has_meta.set(self.meta_at_begin.get());
+        self.has_queue.set(self.queue_at_begin.get());
         Ok(self.client.borrow_mut().batch_execute("ROLLBACK")?)
     }
 
@@ -522,6 +560,16 @@ impl Db {
     /// Whether this connection is to a PostgreSQL server.
     pub fn is_postgres(&self) -> bool {
         matches!(self.engine, Engine::Postgres(_))
+    }
+
+    /// The role the server authenticated this connection as (`session_user`: with peer
+    /// authentication on a local socket, the OS login), or `None` on a file, whose reader is
+    /// whoever the kernel says runs keel. `SET ROLE` cannot change it.
+    pub fn session_login(&self) -> Result<Option<String>, Error> {
+        if !self.is_postgres() {
+            return Ok(None);
+        }
+        self.query_row("SELECT CAST(session_user AS TEXT)", [], |r| r.get(0)).map(Some)
     }
 }
 

@@ -305,7 +305,7 @@ impl Db {
     /// PostgreSQL: a counter every committed write bumps, this connection's too).
     pub fn data_version(&self) -> Result<i64, Error> {
         if let Some(pg) = self.postgres() {
-            return pg.meta("data_version");
+            return pg.data_version();
         }
         Ok(self.sqlite("the data version")?.pragma_query_value(None, "data_version", |r| r.get(0))?)
     }
@@ -330,6 +330,15 @@ impl Db {
         }
         let bytewise = ["c", "posix", "c.utf-8", "c.utf8"].contains(&collate.to_ascii_lowercase().as_str());
         Ok((!bytewise).then_some(collate))
+    }
+
+    /// Whether a server database lacks the row writers queue on (made before it had one): the
+    /// owner's next schema write makes it, see [`Db::set_schema_version`]. Never on a file.
+    pub fn lacks_write_queue(&self) -> Result<bool, Error> {
+        match self.postgres() {
+            Some(pg) => pg.lacks_queue(),
+            None => Ok(false),
+        }
     }
 
     /// Whether the database holds any table at all (a server database keel may claim must not).

@@ -269,3 +269,24 @@ fn only_the_engine_names_the_driver() {
     offenders.sort();
     assert!(offenders.is_empty(), "these files name rusqlite outside src/store/engine/: {offenders:?}");
 }
+
+#[test]
+fn postgres_writers_queue_on_keel_writes_and_an_older_database_gets_it() {
+    let Some(s) = Scratch::new("write_queue") else { return };
+    let c = s.db();
+    // A database made before keel_writes: its counter was a row of keel_meta.
+    c.batch(
+        "CREATE TABLE keel_meta (name TEXT PRIMARY KEY, value BIGINT NOT NULL);
+         INSERT INTO keel_meta (name, value) VALUES ('data_version', 41), ('schema_version', 3), ('application_id', 7)",
+    )
+    .unwrap();
+    assert_eq!((c.schema_version(), c.lacks_write_queue()), (Ok(3), Ok(true)));
+    // The owner's next write of a fact makes the queue, carrying the counter over.
+    c.write(|tx| tx.set_schema_version(3)).unwrap();
+    assert_eq!(c.lacks_write_queue(), Ok(false));
+    assert_eq!(c.data_version(), Ok(42), "carried over, and bumped by that write");
+    let left: i64 = c.query_row("SELECT COUNT(*) FROM keel_meta WHERE name = 'data_version'", [], |r| r.get(0)).unwrap();
+    assert_eq!(left, 0, "keel_meta keeps only facts nobody but the owner writes");
+    c.write(|tx| tx.execute("INSERT INTO keel_meta (name, value) VALUES ('x', 1)", [])).unwrap();
+    assert_eq!(c.data_version(), Ok(43));
+}
