@@ -458,7 +458,8 @@ pub enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
-    /// Measure keel on a generated organisation in a temporary file, against plain SQLite.
+    /// Measure keel on a generated organisation in a temporary file, against plain SQLite (with
+    /// --db postgres://…, in databases it makes on that server, against the plain driver).
     Bench {
         #[arg(long, default_value_t = 100_000)]
         measures: usize,
@@ -986,7 +987,11 @@ pub fn run(cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Some(Command::Bench { measures, seed, repeat, json }) => {
-            let figures = crate::io::bench::run(measures, seed, repeat)?;
+            // On a server (`--db postgres://…`) the bench makes databases of its own there.
+            let figures = match cli.db.as_deref().and_then(crate::store::server::server_url) {
+                Some(url) => crate::io::bench::postgres::run(url, measures, seed, repeat)?,
+                None => crate::io::bench::run(measures, seed, repeat)?,
+            };
             if json {
                 println!("{}", serde_json::to_string(&figures)?);
             } else {

@@ -33,6 +33,12 @@ pub use sqlite::{sqlite_too_old, FileMode, MIN_SQLITE};
 
 pub use values::{FromColumn, Null, Param, ToParam, Value, ValueRef};
 
+/// A plain client of the server (TLS as the URL says), for yardsticks that measure keel against
+/// the bare driver (`keel bench --db postgres://…`): never the store's way in.
+pub fn server_client(server: &crate::location::ServerUrl) -> DbResult<::postgres::Client> {
+    tls::connect(server)
+}
+
 /// What went wrong underneath, in terms the store can act on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Error {
