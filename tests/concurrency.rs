@@ -9,8 +9,8 @@
 //! `KEEL_CONCURRENCY_EDITS=N` sets the edits per worker. By default a file gets 8 × 500; a server
 //! gets 8 × 100, because on a server every edit is a process that connects and prepares its
 //! statements afresh: 8 × 500 took 860 s in a debug build on this 2-core machine (shared, load
-//! about 14), far over the two minutes a CI test may take; 8 × 50 took 57 s and 8 × 100 took
-//! 114–168 s (the edits alone, by how busy the machine was). The full size
+//! about 14), far over the two minutes a CI test may take; 8 × 50 took 57 s, and 8 × 100 took
+//! 168 s with a release build running beside it (the edits alone). The full size
 //! passes there too (3,055 landed, 945 conflicts, 0 busy): run it with
 //! `KEEL_CONCURRENCY_EDITS=500 .ci/with-postgres cargo test --test concurrency`.
 
