@@ -695,12 +695,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             let d = store.detail(&key(&k)?)?;
             match format {
                 Format::Json => println!("{}", serde_json::to_string_pretty(&d)?),
-                Format::Text => {
-                    if let Some(row) = store.retired_items(None)?.into_iter().find(|r| r.key == d.key) {
-                        println!("RETIRED since {}: {}", row.retired_at, crate::domain::text_check::printable(&row.reason));
-                    }
-                    print!("{}", crate::io::text::detail(&d))
-                }
+                Format::Text => print!("{}", crate::io::text::detail(&d)),
             }
             Ok(0)
         }
