@@ -1,4 +1,4 @@
-//! keel: governed OKRs, KPIs and measures in one local SQLite file.
+//! keel: governed OKRs, KPIs and measures in one database: a local SQLite file, or a PostgreSQL server.
 //!
 //! `domain` holds the rules (pure), `store` the only SQL and the one write path, `io` the file
 //! formats at the edge, `tui` the terminal app, and `cli` the command line.

@@ -184,7 +184,7 @@ fn exports_keep_formulas_as_text_and_numbers_as_numbers(engine: Engine) {
     assert_eq!(row[column(&rows, "planned")], "9000.00");
 
     let items = demo.run(&["export", "--format", "csv"]);
-    let rows = records(&items.ok().stdout);
+    let rows = records(&items.ok().stdout.clone());
     let m1 = rows.iter().find(|r| r[0] == "M-1").expect("M-1 in the items export");
     assert_eq!(m1[column(&rows, "title")], "'=HYPERLINK(\"x\")");
     let m2 = rows.iter().find(|r| r[0] == "M-2").expect("M-2, a one-time cost");
@@ -332,3 +332,26 @@ crate::on_both_engines!(
     exports_keep_formulas_as_text_and_numbers_as_numbers
     an_exported_values_file_imports_back_without_a_change
 );
+
+/// On a server there is no scratch file: the dry run is the edit in a transaction that is rolled
+/// back. It says what the same dry run says on a file, changes nothing, and the import then does
+/// what it said.
+#[test]
+fn a_values_dry_run_on_a_server_predicts_what_it_does_on_a_file_and_changes_nothing() {
+    let Some(server) = Keel::demo_on_engine(common::pg::Engine::Postgres, "values_dry_run") else { return };
+    let file = Keel::demo();
+    let csv = values_csv(&file, true);
+    for k in [&file, &server] {
+        std::fs::write(k.path("values.csv"), &csv).unwrap();
+    }
+    let (export_before, log_before) = (server.export(), server.run(&["log", "--format", "json"]).ok().stdout.clone());
+    let on_server = server.run(&["import", "values.csv", "--dry-run"]);
+    on_server.ok().stdout_has(&["dry run: values.csv: 12 rows", "nothing was changed"]);
+    assert_eq!(on_server.stdout, file.run(&["import", "values.csv", "--dry-run"]).ok().stdout.clone(), "the engines' dry runs differ");
+    assert_eq!(server.export(), export_before, "a dry run on a server changed the plan");
+    assert_eq!(server.run(&["log", "--format", "json"]).ok().stdout.clone(), log_before, "a dry run on a server wrote to the audit");
+    let predicted = section(&on_server.stdout, "escalations that would move");
+    assert!(!predicted.is_empty(), "the file moves escalations:\n{}", on_server.stdout);
+    let real = server.run(&["import", "values.csv"]);
+    assert_eq!(section(&real.ok().stdout.clone(), "escalations moved"), predicted, "the import did other than its dry run said");
+}

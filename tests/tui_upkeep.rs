@@ -100,6 +100,8 @@ fn the_retired_filter_shows_them_marked_and_x_brings_one_back() {
     let screen = render(&mut f.app, 80, 24);
     assert!(screen.contains("M-9 [retired] Create"), "{screen}");
     assert!(screen.contains("bring back"), "the key bar says what X does here:\n{screen}");
+    let wide = render(&mut f.app, 120, 40);
+    assert!(wide.contains("by tester: folded into M-10"), "the detail pane says why it is retired:\n{wide}");
     answer(&mut f, "X", "maybe");
     assert!(refusal(&f).expect("refused").contains("answer yes, or all"));
     key(&mut f.app, KeyCode::Esc);

@@ -48,6 +48,10 @@ fn a_retired_measure_leaves_lists_funnel_and_escalations_and_comes_back(engine: 
     assert!(!check.to_string().contains("\"M-9\""), "keel check no longer names M-9");
     assert_ne!(demo.run(&["check", "--deep"]).code, 70, "roll-ups agree with a recompute");
     demo.run(&["show", "M-9"]).ok().stdout_has(&["RETIRED since", "merged into M-10"]);
+    let shown = demo.run(&["show", "M-9", "--format", "json"]).ok().json();
+    assert_eq!(shown["retired"]["reason"], "merged into M-10", "the detail read model says why: {shown}");
+    assert!(shown["retired"]["by"].is_string(), "and who retired it: {shown}");
+    assert!(demo.run(&["show", "M-10", "--format", "json"]).ok().json().get("retired").is_none(), "an item in service has no retirement");
     let log = demo.run(&["log", "M-9", "--format", "json"]).ok().json();
     assert!(log.as_array().unwrap().iter().any(|r| r["field"] == "retired" && r["new_value"] == "merged into M-10"));
     // Nothing new goes under a retired item, nor is one moved.

@@ -255,18 +255,16 @@ fn import_values(req: &Request, name: &str, bytes: &[u8], kind: Kind) -> Result<
     let rows = &prepared.rows;
     let before = tiers(&store.escalations(&EscalationFilter::default())?);
     let spin = spinner(req.quiet, &format!("applying {} rows", edit.changes.len()));
-    // A dry run that would change no value has nothing to try (on a server there is no scratch
-    // file to try it in).
+    // A dry run that would change no value has nothing to try.
     let nothing_to_try = req.dry_run && prepared.listed.is_empty();
     let (outcome, after): (EditOutcome, BTreeMap<String, i64>) = if edit.changes.is_empty() || nothing_to_try {
         (EditOutcome::default(), before.clone())
     } else if req.dry_run && crate::store::server::server_url(req.db).is_some() {
-        eprintln!(
-            "keel: --db {}: keel import --dry-run of values works on SQLite files only (a plan's dry run works on a server too). \
-             Nothing was changed.",
-            req.db.display()
-        );
-        return Ok(64);
+        // On a server there is no file to copy: the edit runs in a transaction that is rolled
+        // back, and reports the escalations as it would leave them.
+        let mut outcome = store.edit_dry_run(edit).map_err(|e| blame(name, rows, e))?;
+        let after = outcome.trial_tiers.take().unwrap_or_default();
+        (outcome, after)
     } else if req.dry_run {
         in_scratch_copy(req.db, |s| {
             let outcome = s.edit(edit).map_err(|e| blame(name, rows, e))?;

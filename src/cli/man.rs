@@ -46,7 +46,7 @@ const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
 
 /// Exit codes as (code, meaning), read from the help text's list so both say the same.
 pub fn exit_codes() -> Vec<(String, String)> {
-    super::AFTER_HELP
+    super::args::AFTER_HELP
         .lines()
         .skip_while(|l| !l.starts_with("Exit codes"))
         .skip(1)

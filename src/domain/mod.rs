@@ -5,6 +5,7 @@ pub mod confidence;
 pub mod discipline;
 pub mod escalation;
 pub mod gates;
+pub mod handover;
 pub mod health;
 pub mod key_result;
 pub mod narrative;

@@ -18,9 +18,15 @@ pub struct NarrativeFacts {
     pub current: bool,
 }
 
+/// A narrative written (or confirmed) in the current period satisfies the rule whatever the
+/// item's status: the store need not work the status out to know the item may stand.
+pub fn stands_whatever_the_status(written: bool, current: bool) -> bool {
+    written && current
+}
+
 /// Why the edit must be refused, or `None` when the item may stand as it is.
 pub fn narrative_refusal(f: NarrativeFacts, period: Period) -> Option<String> {
-    if !f.red && f.escalation.is_none() {
+    if (!f.red && f.escalation.is_none()) || stands_whatever_the_status(f.written, f.current) {
         return None;
     }
     let state = match f.escalation {
@@ -50,5 +56,9 @@ mod tests {
         assert!(f(true, None, false, false).unwrap().contains("is required: the item is red"));
         assert!(f(false, Some(Tier::SteeringCommittee), true, false).unwrap().contains("before 2026-W48 began"));
         assert_eq!(f(true, Some(Tier::OwnerReview), true, true), None);
+        for (red, escalation) in [(true, None), (false, Some(Tier::SteeringCommittee)), (false, None)] {
+            assert!(stands_whatever_the_status(true, true) && f(red, escalation, true, true).is_none());
+        }
+        assert!(!stands_whatever_the_status(true, false) && !stands_whatever_the_status(false, true));
     }
 }

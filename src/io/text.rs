@@ -17,6 +17,10 @@ pub fn detail(d: &Detail) -> String {
 
 fn detail_raw(d: &Detail) -> String {
     let mut s = String::new();
+    if let Some(r) = &d.retired {
+        let by = r.by.as_deref().map(|b| format!(" by {b}")).unwrap_or_default();
+        let _ = writeln!(s, "RETIRED since {}{by}: {}", r.at, r.reason);
+    }
     let _ = writeln!(s, "{} {}  ({}, version {})", d.key, d.title, d.kind, d.version);
     let st = &d.status;
     let mut line = format!("status: {}", st.rag.label());

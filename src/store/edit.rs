@@ -193,6 +193,10 @@ pub struct EditOutcome {
     pub hook_failures: Vec<String>,
     /// Value cells changed (one audit row may hold several cells of one row).
     pub values: usize,
+    /// In a trial run (rolled back), each open escalation's tier by item key as the edit would
+    /// leave them: what a dry run on a server, where there is no scratch file, compares.
+    #[serde(skip)]
+    pub trial_tiers: Option<std::collections::BTreeMap<String, i64>>,
 }
 
 impl EditOutcome {
@@ -352,6 +356,10 @@ impl Store {
                 super::narratives::check(&mut ctx)?;
                 audit::append(tx, &clock.stamp(), &actor.login, &ctx.audit)?;
                 super::change_sets::close(tx, ctx.change_set)?;
+                let trial_tiers = match dry_run {
+                    true => Some(super::read::escalations(tx, clock, &Default::default())?.into_iter().map(|e| (e.key, e.tier)).collect()),
+                    false => None,
+                };
                 EditOutcome {
                     effects: ctx.effects,
                     changes: ctx.audit.len(),
@@ -360,6 +368,7 @@ impl Store {
                     events: ctx.events,
                     hook_failures: vec![],
                     values: ctx.values_changed,
+                    trial_tiers,
                 }
             };
             Ok(outcome)

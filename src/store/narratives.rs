@@ -6,7 +6,7 @@
 use super::edit::Ctx;
 use super::{resolve, thresholds_from, Result, StoreError};
 use crate::domain::escalation::Tier;
-use crate::domain::narrative::{narrative_refusal, NarrativeFacts};
+use crate::domain::narrative::{narrative_refusal, stands_whatever_the_status, NarrativeFacts};
 use crate::domain::status::Rag;
 use crate::domain::{Cadence, ItemKind};
 use crate::store::engine::OptionalExtension;
@@ -27,9 +27,12 @@ pub(crate) fn check(ctx: &mut Ctx) -> Result<()> {
     for id in ids {
         let (key, kind): (String, String) =
             ctx.tx.prepare_cached("SELECT key, kind FROM items WHERE id = ?1")?.query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        if let Some(kind) = ItemKind::parse(&kind).filter(|k| k.has_values()) {
-            by_kind.entry(kind).or_default().push((id, key));
+        let Some(kind) = ItemKind::parse(&kind).filter(|k| k.has_values()) else { continue };
+        // Written by this very edit (a plan's new items, mostly): no status needs working out.
+        if written_now.contains(key.as_str()) && stands_whatever_the_status(narrative_of(ctx, kind, id)?.is_some(), true) {
+            continue;
         }
+        by_kind.entry(kind).or_default().push((id, key));
     }
     let t = thresholds_from(ctx.tx)?;
     let mut memo = super::statuses::Memo::default();
@@ -38,11 +41,11 @@ pub(crate) fn check(ctx: &mut Ctx) -> Result<()> {
     let today = ctx.clock.today;
     for (kind, items) in by_kind {
         let ids: Vec<i64> = items.iter().map(|(id, _)| *id).collect();
-        let table = match kind {
-            ItemKind::Measure => engine.load_measures(&ids).map(|_| "measures")?,
-            ItemKind::KeyResult => engine.load_krs(&ids).map(|_| "key_results")?,
-            _ => engine.load_kpis(&ids).map(|_| "kpis")?,
-        };
+        match kind {
+            ItemKind::Measure => engine.load_measures(&ids)?,
+            ItemKind::KeyResult => engine.load_krs(&ids)?,
+            _ => engine.load_kpis(&ids)?,
+        }
         for (id, key) in items {
             // Red by the computed status, and the cadence that sets the item's current period (a
             // key result reports weekly), both as the status engine already read them.
@@ -60,8 +63,7 @@ pub(crate) fn check(ctx: &mut Ctx) -> Result<()> {
             if !red && escalation.is_none() {
                 continue;
             }
-            let text: Option<String> =
-                ctx.tx.prepare_cached(&format!("SELECT narrative FROM {table} WHERE id = ?1"))?.query_row([id], |r| r.get(0))?;
+            let text = narrative_of(ctx, kind, id)?;
             let period = cadence.period_of(today);
             let current = written_now.contains(key.as_str()) || {
                 let last: Option<String> = ctx
@@ -72,13 +74,25 @@ pub(crate) fn check(ctx: &mut Ctx) -> Result<()> {
                     .flatten();
                 last.is_some_and(|at| at.as_str() >= period.start().to_string().as_str())
             };
-            let facts = NarrativeFacts { red, escalation, written: text.as_deref().is_some_and(|t| !t.trim().is_empty()), current };
+            let facts = NarrativeFacts { red, escalation, written: text.is_some(), current };
             if let Some(why) = narrative_refusal(facts, period) {
                 return Err(StoreError::Invalid { key, field: "narrative".into(), why });
             }
         }
     }
     Ok(())
+}
+
+/// The item's narrative, when it says something.
+fn narrative_of(ctx: &Ctx, kind: ItemKind, id: i64) -> Result<Option<String>> {
+    let table = match kind {
+        ItemKind::Measure => "measures",
+        ItemKind::KeyResult => "key_results",
+        _ => "kpis",
+    };
+    let text: Option<String> =
+        ctx.tx.prepare_cached(&format!("SELECT narrative FROM {table} WHERE id = ?1"))?.query_row([id], |r| r.get(0))?;
+    Ok(text.filter(|t| !t.trim().is_empty()))
 }
 
 impl super::Store {

@@ -291,6 +291,33 @@ pub struct Detail {
     pub audit: Vec<AuditRow>,
     /// Confidence, update discipline and value source (issue 20).
     pub signals: super::signals::ItemSignals,
+    /// When, why and by whom the item was retired, while it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retired: Option<Retirement>,
+}
+
+/// A retired item's retirement, as its detail shows it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Retirement {
+    pub at: String,
+    pub reason: String,
+    /// The login that retired it (from the audit), when the audit names one.
+    pub by: Option<String>,
+}
+
+fn retirement(conn: &Db, id: i64, key: &str) -> Result<Option<Retirement>> {
+    let row: Option<(String, Option<String>)> = conn
+        .prepare_cached("SELECT retired_at, retired_reason FROM items WHERE id = ?1 AND retired_at IS NOT NULL")?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let Some((at, reason)) = row else { return Ok(None) };
+    let by: Option<String> = conn
+        .prepare_cached(
+            "SELECT actor FROM audit WHERE item_key = ?1 AND field = 'retired' AND new_value IS NOT NULL ORDER BY seq DESC LIMIT 1",
+        )?
+        .query_row([key], |r| r.get(0))
+        .optional()?;
+    Ok(Some(Retirement { at, reason: reason.unwrap_or_default(), by }))
 }
 
 fn links(conn: &Db, sql: &str, id: i64) -> Result<Vec<Link>> {
@@ -373,6 +400,7 @@ impl Store {
             node_value: None,
             audit: recent_audit(c, &key.to_string(), 8)?,
             signals: super::signals::item_signals(c, id, &super::signals::Calendar::read(c, clock.today)?)?,
+            retired: retirement(c, id, &key.to_string())?,
         };
         const UP: &str = "SELECT l.to_id, i.key FROM links l JOIN items i ON i.id = l.to_id WHERE l.from_id = ?1 ORDER BY i.kind, i.num";
         const DOWN: &str =

@@ -6,7 +6,7 @@
 use super::edit::{set_field, Ctx};
 use super::upkeep::{retired, Role};
 use super::{resolve, rules, Result, StoreError};
-use crate::domain::{gates, ItemKey, ItemKind};
+use crate::domain::{handover, ItemKey, ItemKind};
 use crate::store::engine::params;
 
 /// One role one person holds on one item.
@@ -38,38 +38,11 @@ fn held(ctx: &Ctx, person: i64, roles: &[Role]) -> Result<Vec<Held>> {
     Ok(out)
 }
 
-/// Why the roles of measure `id` may not move from `from` to `to`, if they may not.
+/// Why the roles of measure `id` may not move from `from` to `to`, if they may not: the rule is
+/// `handover::refusal`; this reads the measure for it.
 fn four_eyes(ctx: &Ctx, id: i64, moving: &[Role], from: i64, to: i64, to_key: &str) -> Result<Option<String>> {
-    let (owner, sponsor, controller, approved, signed, validated): (
-        Option<i64>,
-        Option<i64>,
-        Option<i64>,
-        Option<i64>,
-        Option<i64>,
-        Option<i64>,
-    ) = ctx.tx.query_row(
-        "SELECT owner_id, sponsor_id, controller_id, sponsor_approved_by, controller_signed_by, validated_by FROM measures WHERE id = ?1",
-        [id],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
-    )?;
-    let after = |role: Role, now: Option<i64>| if moving.contains(&role) && now == Some(from) { Some(to) } else { now };
-    let (owner, sponsor, controller) = (after(Role::Owner, owner), after(Role::Sponsor, sponsor), after(Role::Controller, controller));
-    if owner.is_some() && owner == sponsor {
-        return Ok(Some(format!("{to_key} would be both its owner and its sponsor")));
-    }
-    if owner.is_some() && owner == controller {
-        return Ok(Some(format!("{to_key} would be both its owner and its controller")));
-    }
-    if owner.is_some() && [approved, signed, validated].contains(&owner) {
-        return Ok(Some(format!("{to_key} would own it and has approved its stage")));
-    }
-    let (state, _) = rules::gate_inputs(ctx.tx, id)?;
-    for role in moving {
-        if let Some(why) = gates::role_change_refusal(&state, role.as_str()) {
-            return Ok(Some(why));
-        }
-    }
-    Ok(None)
+    let (state, facts) = rules::gate_inputs(ctx.tx, id)?;
+    Ok(handover::refusal(&state, &facts, moving, from, to, to_key))
 }
 
 pub(crate) fn reassign(ctx: &mut Ctx, from: &ItemKey, to: &ItemKey, roles: &[Role]) -> Result<()> {

@@ -10,27 +10,7 @@ use crate::domain::plan_fragment::{self, a, Typed};
 use crate::domain::{ItemKey, ItemKind, Level};
 use crate::store::engine::{params, OptionalExtension};
 
-/// The roles `keel person P-n reassign` moves.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Role {
-    Owner,
-    Sponsor,
-    Controller,
-}
-
-impl Role {
-    pub const ALL: [Role; 3] = [Role::Owner, Role::Sponsor, Role::Controller];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Owner => "owner",
-            Role::Sponsor => "sponsor",
-            Role::Controller => "controller",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.as_str() == s.trim().to_ascii_lowercase())
-    }
-}
+pub use crate::domain::handover::Role;
 
 #[derive(Clone, Debug)]
 pub enum Upkeep {

@@ -133,14 +133,14 @@ pub(crate) fn client_config(check: Check, root_cert: Option<&Path>) -> Result<Cl
         .with_safe_default_protocol_versions()
         .map_err(|e| Error::Other(format!("TLS: {e}")))?;
     let verifier: Arc<dyn ServerCertVerifier> = match check {
-        Check::Plain | Check::EncryptOnly => Arc::new(EncryptOnly(provider)),
+        Check::Plain | Check::EncryptOnly => Arc::new(Lenient { provider, chain: None }),
         Check::Authority | Check::AuthorityAndName => {
             let path = root_cert.ok_or_else(|| Error::Other("TLS: this sslmode needs sslrootcert=PATH".into()))?;
-            let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots(path)?), provider)
+            let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots(path)?), provider.clone())
                 .build()
                 .map_err(|e| Error::Other(format!("sslrootcert {}: {e}", path.display())))?;
             if check == Check::Authority {
-                Arc::new(AuthorityOnly(webpki))
+                Arc::new(Lenient { provider, chain: Some(webpki) })
             } else {
                 webpki
             }
@@ -169,52 +169,19 @@ fn roots(path: &Path) -> Result<RootCertStore, Error> {
     Ok(store)
 }
 
+/// The verifier for the checks webpki's own does not make as such. Without a chain it is
 /// sslmode=require without an authority: any certificate, but the handshake must prove the
-/// server holds its key (a passive listener learns nothing; an active one is not kept out).
+/// server holds its key (a passive listener learns nothing; an active one is not kept out). With
+/// one it is sslmode=verify-ca: the chain must lead to the authority, and the name in the
+/// certificate is not compared with the host (webpki checks the chain first, so a name mismatch
+/// means the chain held). Handshake signatures are checked alike in both.
 #[derive(Debug)]
-struct EncryptOnly(Arc<CryptoProvider>);
-
-impl ServerCertVerifier for EncryptOnly {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
+struct Lenient {
+    provider: Arc<CryptoProvider>,
+    chain: Option<Arc<WebPkiServerVerifier>>,
 }
 
-/// sslmode=verify-ca: the chain must lead to the authority; the name in the certificate is not
-/// compared with the host (webpki checks the chain first, so a name mismatch means the chain held).
-#[derive(Debug)]
-struct AuthorityOnly(Arc<WebPkiServerVerifier>);
-
-impl ServerCertVerifier for AuthorityOnly {
+impl ServerCertVerifier for Lenient {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -223,7 +190,8 @@ impl ServerCertVerifier for AuthorityOnly {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        match self.0.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
+        let Some(chain) = &self.chain else { return Ok(ServerCertVerified::assertion()) };
+        match chain.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
             Err(rustls::Error::InvalidCertificate(CertificateError::NotValidForName))
             | Err(rustls::Error::InvalidCertificate(CertificateError::NotValidForNameContext { .. })) => {
                 Ok(ServerCertVerified::assertion())
@@ -238,7 +206,7 @@ impl ServerCertVerifier for AuthorityOnly {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls12_signature(message, cert, dss)
+        verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
     }
 
     fn verify_tls13_signature(
@@ -247,11 +215,11 @@ impl ServerCertVerifier for AuthorityOnly {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls13_signature(message, cert, dss)
+        verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.supported_verify_schemes()
+        self.provider.signature_verification_algorithms.supported_schemes()
     }
 }
 

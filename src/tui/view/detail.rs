@@ -4,6 +4,7 @@
 use super::super::app::{App, Mode, Pane};
 use super::super::theme::{impl_symbol, rag_symbol};
 use super::fit as truncate;
+use crate::domain::text_check::printable;
 use crate::domain::Num;
 use crate::store::read::Detail;
 use ratatui::layout::Rect;
@@ -39,6 +40,12 @@ pub fn lines<'a>(app: &App, d: &Detail, width: usize) -> Vec<Line<'a>> {
         Span::styled(d.title.clone(), t.title(true)),
         Span::styled(format!("  ({}, v{})", d.kind, d.version), t.dim()),
     ]));
+    if let Some(r) = &d.retired {
+        // The day is enough on screen; `keel show` gives the moment.
+        let day = r.at.get(..10).unwrap_or(&r.at);
+        let by = r.by.as_deref().map(|b| format!(" by {}", printable(b))).unwrap_or_default();
+        out.push(Line::from(Span::styled(format!("retired {day}{by}: {} (X brings it back)", printable(&r.reason)), t.banner())));
+    }
     // Statuses, kept apart: implementation and potential side by side.
     let s = &d.status;
     let mut status = vec![Span::styled(format!("{} {}", rag_symbol(s.rag), s.rag.label()), t.rag(s.rag))];
