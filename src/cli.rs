@@ -60,7 +60,9 @@ pub fn exit_code(err: &anyhow::Error) -> i32 {
             | StoreError::InUse { .. }
             | StoreError::Unavailable(_),
         ) => 69,
-        Some(StoreError::Conflict { .. } | StoreError::Busy | StoreError::Replaced { .. } | StoreError::Changed(_)) => 75,
+        Some(
+            StoreError::Conflict { .. } | StoreError::Busy | StoreError::Lost(_) | StoreError::Replaced { .. } | StoreError::Changed(_),
+        ) => 75,
         Some(StoreError::Permission(_) | StoreError::ReadOnly(_) | StoreError::Refused { by_role: true, .. }) => 77,
         Some(StoreError::Database(_) | StoreError::Io(_)) => 70,
         Some(_) => 65,
@@ -499,7 +501,11 @@ pub fn run(cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Some(Command::Bench { measures, seed, repeat, json }) => {
-            let figures = crate::io::bench::run(measures, seed, repeat)?;
+            // On a server (`--db postgres://…`) the bench makes databases of its own there.
+            let figures = match cli.db.as_deref().and_then(crate::store::server::server_url) {
+                Some(url) => crate::io::bench::postgres::run(url, measures, seed, repeat)?,
+                None => crate::io::bench::run(measures, seed, repeat)?,
+            };
             if json {
                 println!("{}", serde_json::to_string(&figures)?);
             } else {

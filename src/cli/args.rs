@@ -21,9 +21,12 @@ Exit codes:
   64  the command line is wrong (unknown flag, missing argument)
   65  bad input: a value, period, key, field or file that keel refuses; nothing was changed
   66  the database file does not exist
-  69  the file is not a readable keel database (damaged, or not keel's), or is from a newer keel; nothing was changed
+  69  the file is not a readable keel database (damaged, or not keel's), or is from a newer keel, or the
+      PostgreSQL server cannot be reached at all (down, wrong URL); nothing was changed
   75  conflict: someone else changed the item since you read it, or the file stayed busy; try again
-      (also: a revert of an import edited since, a restore while the file is open elsewhere)
+      (also: a revert of an import edited since, a restore while the file is open elsewhere, and
+      the connection to a PostgreSQL server lost mid-command or a server still starting up: the
+      message says whether the edit may have been saved)
   77  not permitted: your role does not allow this, or the file is read-only for you
   78  `keel check`, `keel settings`: a setting stored in the file is bad (named on stderr)
   70  anything else (a bug or an I/O error)";
@@ -429,7 +432,8 @@ pub enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
-    /// Measure keel on a generated organisation in a temporary file, against plain SQLite.
+    /// Measure keel on a generated organisation in a temporary file, against plain SQLite (with
+    /// --db postgres://…, in databases it makes on that server, against the plain driver).
     Bench {
         #[arg(long, default_value_t = 100_000)]
         measures: usize,

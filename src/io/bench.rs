@@ -3,6 +3,7 @@
 //! edit, running `keel check` — each against plain SQLite where a yardstick makes sense.
 
 mod csv_import;
+pub mod postgres;
 mod sampling;
 
 use super::generate::{self, Rng, Spec};
@@ -103,6 +104,7 @@ impl Figures {
             }
             let target = TARGETS.iter().find(|(t, _)| t == name);
             let mark = match target {
+                Some(_) if v.is_null() => "not measured here".to_string(),
                 Some((_, limit)) if v.as_f64().unwrap_or(f64::MAX) <= *limit => format!("≤ {limit} ok"),
                 Some((_, limit)) => format!("≤ {limit} MISSED"),
                 None => String::new(),

@@ -3,7 +3,8 @@
 //! copied row for row with its ids, in an order where each row's references are already there,
 //! inside one write transaction on the destination, so the audit chain (hashes included) and every
 //! read model come out the same. The source is read inside one transaction too: a consistent
-//! snapshot while others keep writing. The destination must hold nothing yet.
+//! snapshot while others keep writing, a page of rows at a time by primary key, so the copy's
+//! memory does not grow with the database. The destination must hold nothing yet.
 
 use super::engine::{quote, Db, Tx, Value};
 use super::{configure, files, migrations, server, Result, Store, StoreError};
@@ -48,6 +49,9 @@ const INIT_SETTINGS: &[&str] = &["demo", "created_at"];
 
 /// How many values one INSERT carries (well under every engine's parameter limit).
 const VALUES_PER_INSERT: usize = 900;
+
+/// How many rows of a table are read from the source at a time.
+const PAGE_ROWS: usize = 2_000;
 
 /// What a copy wrote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -155,7 +159,7 @@ fn copy_tables(from: &Db, to: &Tx<'_>, dest: &str, progress: &mut dyn FnMut(u64,
     let mut done = 0u64;
     progress(0, total);
     for (table, expected) in TABLE_ORDER.iter().zip(counts) {
-        let written = copy_table(from, to, table, &mut |n| {
+        let written = copy_table(from, to, table, PAGE_ROWS, &mut |n| {
             done += n;
             progress(done, total);
         })?;
@@ -171,68 +175,68 @@ fn copy_tables(from: &Db, to: &Tx<'_>, dest: &str, progress: &mut dyn FnMut(u64,
     Ok(Copied { tables: TABLE_ORDER.len(), rows: total, audit_rows: audit_rows.unsigned_abs() })
 }
 
-/// One table's rows, several to an INSERT, ids kept; how many were written.
-fn copy_table(from: &Db, to: &Tx<'_>, table: &str, advanced: &mut dyn FnMut(u64)) -> Result<i64> {
+/// One table's rows, several to an INSERT, ids kept; how many were written. The source is read
+/// a page at a time in the order of its primary key (each page starts after the last key of the
+/// one before), so what the copy holds of a table at once is one page, however big the table:
+/// a server hands over a query's rows whole.
+fn copy_table(from: &Db, to: &Tx<'_>, table: &str, page_rows: usize, advanced: &mut dyn FnMut(u64)) -> Result<i64> {
     let columns = from.stored_columns(table)?;
     if to.stored_columns(table)? != columns {
         return Err(StoreError::Unavailable(format!(
             "{table}: the columns differ between the source and the destination; nothing was changed — bring both to this keel's schema first"
         )));
     }
+    let key = from.primary_key(table)?;
+    let key_at: Option<Vec<usize>> = key.iter().map(|k| columns.iter().position(|c| c == k)).collect();
+    let key_at = key_at.filter(|k| !k.is_empty()).ok_or_else(|| {
+        StoreError::Unavailable(format!(
+            "{table}: the source has no primary key of stored columns there; it is not keel's own, and nothing was changed"
+        ))
+    })?;
     let list = columns.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", ");
+    let order = key.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", ");
+    let marks = (1..=key.len()).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ");
+    let first_page = format!("SELECT {list} FROM {} ORDER BY {order} LIMIT {page_rows}", quote(table));
+    let next_page = format!("SELECT {list} FROM {} WHERE ({order}) > ({marks}) ORDER BY {order} LIMIT {page_rows}", quote(table));
     let parent = SELF_REFERENCES.iter().find(|(t, _)| *t == table).and_then(|(_, c)| columns.iter().position(|n| n == c));
     let per_insert = (VALUES_PER_INSERT / columns.len().max(1)).max(1);
-    let mut batch: Vec<Value> = Vec::with_capacity(per_insert * columns.len());
     let mut parents: Vec<(Value, Value)> = Vec::new();
     let mut written = 0i64;
-    let flush = |batch: &mut Vec<Value>| -> Result<()> {
-        if batch.is_empty() {
-            return Ok(());
-        }
-        let rows = batch.len() / columns.len();
-        let tuples: Vec<String> = (0..rows)
-            .map(|r| {
-                let marks: Vec<String> = (0..columns.len()).map(|c| format!("?{}", r * columns.len() + c + 1)).collect();
-                format!("({})", marks.join(", "))
-            })
-            .collect();
-        let sql = format!("INSERT INTO {} ({list}) VALUES {}", quote(table), tuples.join(", "));
-        let params: Vec<&dyn super::engine::ToParam> = batch.iter().map(|v| v as &dyn super::engine::ToParam).collect();
-        to.execute(&sql, params.as_slice())?;
-        batch.clear();
-        Ok(())
-    };
-    let mut failure = None;
-    from.query_each(&format!("SELECT {list} FROM {} ORDER BY 1", quote(table)), [], |row| {
-        for (i, name) in columns.iter().enumerate() {
-            let mut v: Value = row.get(i)?;
-            if let Value::Blob(_) = v {
-                failure = Some(format!("{table}.{name} holds binary data, which keel never stores; the source is not keel's own"));
-                return Err(super::engine::Error::Other("blob".into()));
+    let mut last: Option<Vec<Value>> = None;
+    loop {
+        let read =
+            |row: &super::engine::Row<'_>| (0..columns.len()).map(|i| row.get::<_, Value>(i)).collect::<std::result::Result<Vec<_>, _>>();
+        let page: Vec<Vec<Value>> = match &last {
+            None => from.query_map(&first_page, [], read)?,
+            Some(key) => {
+                let params: Vec<&dyn super::engine::ToParam> = key.iter().map(|v| v as &dyn super::engine::ToParam).collect();
+                from.query_map(&next_page, params.as_slice(), read)?
             }
-            if Some(i) == parent && v != Value::Null {
-                parents.push((row.get(0)?, std::mem::replace(&mut v, Value::Null)));
+        };
+        let Some(end) = page.last() else { break };
+        last = Some(key_at.iter().map(|&i| end[i].clone()).collect());
+        let full = page.len() == page_rows;
+        let mut rows = page;
+        for row in &mut rows {
+            if let Some(i) = row.iter().position(|v| matches!(v, Value::Blob(_))) {
+                return Err(StoreError::Unavailable(format!(
+                    "{table}.{}: holds binary data, which keel never stores; the source is not keel's own. The copy was rolled back and nothing was changed",
+                    columns[i]
+                )));
             }
-            batch.push(v);
+            if let Some(i) = parent.filter(|&i| row[i] != Value::Null) {
+                parents.push((row[0].clone(), std::mem::replace(&mut row[i], Value::Null)));
+            }
         }
-        written += 1;
-        if batch.len() >= per_insert * columns.len() {
-            let n = batch.len() / columns.len();
-            flush(&mut batch).map_err(|e| {
-                failure = Some(e.to_string());
-                super::engine::Error::Other("insert".into())
-            })?;
-            advanced(n as u64);
+        for batch in rows.chunks(per_insert) {
+            insert(to, table, &list, columns.len(), batch)?;
+            written += batch.len() as i64;
+            advanced(batch.len() as u64);
         }
-        Ok(())
-    })
-    .map_err(|e| match failure.take() {
-        Some(why) => StoreError::Unavailable(format!("{table}: {why}; the copy was rolled back and nothing was changed")),
-        None => e.into(),
-    })?;
-    let n = batch.len() / columns.len().max(1);
-    flush(&mut batch)?;
-    advanced(n as u64);
+        if !full {
+            break;
+        }
+    }
     if let Some(index) = parent {
         let sql = format!("UPDATE {} SET {} = ?1 WHERE {} = ?2", quote(table), quote(&columns[index]), quote(&columns[0]));
         for (id, parent) in &parents {
@@ -242,11 +246,71 @@ fn copy_table(from: &Db, to: &Tx<'_>, table: &str, advanced: &mut dyn FnMut(u64)
     Ok(written)
 }
 
+/// Some rows of a table in one INSERT.
+fn insert(to: &Tx<'_>, table: &str, list: &str, width: usize, rows: &[Vec<Value>]) -> Result<()> {
+    let tuples: Vec<String> = (0..rows.len())
+        .map(|r| {
+            let marks: Vec<String> = (0..width).map(|c| format!("?{}", r * width + c + 1)).collect();
+            format!("({})", marks.join(", "))
+        })
+        .collect();
+    let sql = format!("INSERT INTO {} ({list}) VALUES {}", quote(table), tuples.join(", "));
+    let params: Vec<&dyn super::engine::ToParam> = rows.iter().flatten().map(|v| v as &dyn super::engine::ToParam).collect();
+    to.execute(&sql, params.as_slice())?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
-    use super::TABLE_ORDER;
+    use super::{copy_table, TABLE_ORDER};
     use crate::store::engine::Db;
     use crate::store::migrations;
+
+    /// A table read in pages smaller than it, by a key of one text column and by a key of two
+    /// columns, arrives whole: every row once, none twice, in the order of its key — from a file
+    /// and (with `KEEL_TEST_PG_URL`) from a server, whose rows come a page per query.
+    #[test]
+    fn a_table_read_a_page_at_a_time_arrives_whole() {
+        pages_arrive_whole(&Db::open_in_memory().unwrap());
+        if let Some(server) = crate::store::engine::tests::scratch::Scratch::new("copy_pages") {
+            pages_arrive_whole(server.db());
+        }
+    }
+
+    fn pages_arrive_whole(from: &Db) {
+        let to = Db::open_in_memory().unwrap();
+        for db in [from, &to] {
+            db.batch(
+                "CREATE TABLE one (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+                      CREATE TABLE two (a BIGINT NOT NULL, b TEXT NOT NULL, v BIGINT, PRIMARY KEY (a, b))",
+            )
+            .unwrap();
+        }
+        for i in 0..23 {
+            from.execute("INSERT INTO one VALUES (?1, ?2)", crate::params![format!("k{i:02}"), format!("v{i}")]).unwrap();
+            for b in ["x", "y", "z"] {
+                from.execute("INSERT INTO two VALUES (?1, ?2, ?3)", crate::params![i % 5, format!("{b}{i}"), i]).unwrap();
+            }
+        }
+        let dump = |db: &Db, sql: &str| -> Vec<String> { db.query_map(sql, [], |r| r.get::<_, String>(0)).unwrap() };
+        for page in [1, 4, 23, 100] {
+            let mut seen = 0u64;
+            let written = to
+                .write(|tx| -> crate::store::Result<(i64, i64)> {
+                    Ok((copy_table(from, tx, "one", page, &mut |n| seen += n)?, copy_table(from, tx, "two", page, &mut |_| {})?))
+                })
+                .unwrap();
+            assert_eq!(written, (23, 69), "page of {page}");
+            assert_eq!(seen, 23);
+            for sql in [
+                "SELECT name || '=' || value FROM one ORDER BY 1",
+                "SELECT CAST(a AS TEXT) || b || '=' || CAST(v AS TEXT) FROM two ORDER BY 1",
+            ] {
+                assert_eq!(dump(from, sql), dump(&to, sql), "page of {page}");
+            }
+            to.batch("DELETE FROM one; DELETE FROM two").unwrap();
+        }
+    }
 
     /// A table added to the schema must be added to the copy (in its place in the order), or
     /// `keel copy` would leave it behind.

@@ -110,6 +110,9 @@ pub enum StoreError {
     Busy,
     #[error("{path}: {why} since keel opened it. Nothing was saved; reopen keel to work on the file that is there now.")]
     Replaced { path: String, why: String },
+    /// The connection to the server broke (it restarted or went away): exit 75, try again.
+    #[error("{0}")]
+    Lost(String),
     #[error("database: {0}")]
     Database(engine::Error),
     // Transparent: the OS's words once, not again as the error's source.
@@ -128,6 +131,7 @@ impl From<engine::Error> for StoreError {
     fn from(e: engine::Error) -> StoreError {
         match e {
             engine::Error::Busy(_) => StoreError::Busy,
+            engine::Error::Lost(why) => StoreError::Lost(why),
             // Damage found while reading (a truncated file, smashed pages) is the file's, not a bug.
             engine::Error::Corrupt(why) => StoreError::Damaged { path: "the keel file".into(), why },
             e => StoreError::Database(e),

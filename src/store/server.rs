@@ -17,7 +17,10 @@ pub fn server_url(path: &Path) -> Option<&str> {
 pub(super) fn connect(url: &str) -> Result<Db> {
     let server = ServerUrl::parse(url, &super::os_login(), &PasswordSources::from_env())
         .map_err(|e| StoreError::Unavailable(format!("--db {e}")))?;
-    Db::connect(&server).map_err(|e| StoreError::Unavailable(format!("{e}. Nothing was changed; check the URL and that the server runs.")))
+    Db::connect(&server).map_err(|e| match e {
+        super::engine::Error::Lost(why) => StoreError::Lost(why),
+        e => StoreError::Unavailable(format!("{e}. Nothing was changed; check the URL and that the server runs.")),
+    })
 }
 
 fn store(conn: Db, url: &str, demo: bool) -> Store {

@@ -8,6 +8,7 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use tempfile::TempDir;
 
+pub mod cluster;
 pub mod pg;
 pub use pg::Engine;
 

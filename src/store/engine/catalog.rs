@@ -1,6 +1,7 @@
 //! What a database holds, asked of each engine's own catalog: its tables, the columns a copy
-//! writes (generated ones are left to the engine), and, after rows were written with their ids,
-//! setting PostgreSQL's identity sequences past them. `keel copy` is the caller.
+//! writes (generated ones are left to the engine), the primary key it reads pages by, and, after
+//! rows were written with their ids, setting PostgreSQL's identity sequences past them. `keel
+//! copy` is the caller.
 
 use super::{Db, DbResult};
 
@@ -30,6 +31,19 @@ impl Db {
         } else {
             // hidden: 0 a plain column, 2 and 3 generated (virtual, stored).
             "SELECT name FROM pragma_table_xinfo(?1) WHERE hidden = 0 ORDER BY cid"
+        };
+        self.query_map(sql, [table], |r| r.get(0))
+    }
+
+    /// A table's primary key columns, in the key's order (what a scan pages by).
+    pub fn primary_key(&self, table: &str) -> DbResult<Vec<String>> {
+        let sql = if self.is_postgres() {
+            "SELECT a.attname::text FROM pg_catalog.pg_index i
+               JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+             WHERE i.indrelid = to_regclass(quote_ident(?1)) AND i.indisprimary
+             ORDER BY array_position(i.indkey::int2[], a.attnum)"
+        } else {
+            "SELECT name FROM pragma_table_info(?1) WHERE pk > 0 ORDER BY pk"
         };
         self.query_map(sql, [table], |r| r.get(0))
     }

@@ -33,6 +33,12 @@ pub use sqlite::{sqlite_too_old, FileMode, MIN_SQLITE};
 
 pub use values::{FromColumn, Null, Param, ToParam, Value, ValueRef};
 
+/// A plain client of the server (TLS as the URL says), for yardsticks that measure keel against
+/// the bare driver (`keel bench --db postgres://…`): never the store's way in.
+pub fn server_client(server: &crate::location::ServerUrl) -> DbResult<::postgres::Client> {
+    tls::connect(server)
+}
+
 /// What went wrong underneath, in terms the store can act on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Error {
@@ -46,6 +52,9 @@ pub enum Error {
     ReadOnly(String),
     /// A column's value is not what the reading code asked for.
     Column { index: usize, why: String },
+    /// The connection to the server broke in the middle (the server restarted or went away):
+    /// what happened and what to do, in the message. Nothing uncommitted was kept.
+    Lost(String),
     /// Anything else the engine reported (a constraint, bad SQL), in its own words.
     Other(String),
 }
@@ -55,7 +64,7 @@ impl fmt::Display for Error {
         match self {
             Error::NoRows => f.write_str("Query returned no rows"),
             Error::Column { index, why } => write!(f, "column {index}: {why}"),
-            Error::Busy(m) | Error::Corrupt(m) | Error::ReadOnly(m) | Error::Other(m) => f.write_str(m),
+            Error::Busy(m) | Error::Corrupt(m) | Error::ReadOnly(m) | Error::Lost(m) | Error::Other(m) => f.write_str(m),
         }
     }
 }

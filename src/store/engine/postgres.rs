@@ -67,20 +67,12 @@ pub(super) struct Rows {
 
 impl From<postgres::Error> for Error {
     fn from(e: postgres::Error) -> Error {
-        if e.is_closed() {
+        if is_lost(&e) {
             return lost(&e);
         }
-        let Some(db) = e.as_db_error() else {
-            // No answer from the server at all: the socket broke or the server went away.
-            return lost(&e);
-        };
+        let Some(db) = e.as_db_error() else { return lost(&e) };
         let code = db.code();
         let message = db.message();
-        // Class 08 (connection exception) and 57P (the server shutting down or ending this
-        // session): the connection is gone, whatever the statement was.
-        if code.code().starts_with("08") || code.code().starts_with("57P") {
-            return lost(&e);
-        }
         // Overlapping writes (retried by the write path), or lock_timeout run out waiting for
         // another writer.
         if *code == SqlState::T_R_SERIALIZATION_FAILURE || *code == SqlState::T_R_DEADLOCK_DETECTED || *code == SqlState::LOCK_NOT_AVAILABLE
@@ -104,9 +96,41 @@ impl From<postgres::Error> for Error {
     }
 }
 
+/// Whether the connection is gone, whatever the statement was: closed, no answer from the
+/// server at all (the socket broke or the server went away), or class 08 (connection exception)
+/// and 57P (the server shutting down or ending this session).
+fn is_lost(e: &postgres::Error) -> bool {
+    match e.as_db_error() {
+        _ if e.is_closed() => true,
+        None => true,
+        Some(db) => db.code().code().starts_with("08") || db.code().code().starts_with("57P"),
+    }
+}
+
 fn lost(e: &postgres::Error) -> Error {
-    Error::Other(format!(
-        "the connection to the PostgreSQL server was lost ({e}); what was not committed was not saved — reconnect and try again"
+    Error::Lost(format!(
+        "the connection to the PostgreSQL server was lost ({}): the server restarted or went away. \
+         Nothing was saved (the server keeps only what it committed); try again when it is back",
+        why_lost(e)
+    ))
+}
+
+/// The server's own words where it gave any ("terminating connection due to administrator
+/// command"), else the driver's.
+fn why_lost(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => db.message().to_string(),
+        None => e.to_string(),
+    }
+}
+
+/// The connection broke while COMMIT was on its way: the server may have committed before it
+/// went, so the write may be there or not, and only a look can tell.
+fn lost_in_commit(e: &postgres::Error) -> Error {
+    Error::Lost(format!(
+        "the connection to the PostgreSQL server was lost while the edit was being committed ({}): \
+         it may or may not have been saved. Look (`keel show`, `keel log`) before trying again",
+        why_lost(e)
     ))
 }
 
@@ -341,10 +365,13 @@ impl Conn {
         }
         let r = self.client.borrow_mut().batch_execute("COMMIT");
         self.in_write.set(false);
-        if let Err(e) = &r {
-            self.note_retryable(e);
+        match r {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                self.note_retryable(&e);
+                Err(if is_lost(&e) { lost_in_commit(&e) } else { e.into() })
+            }
         }
-        Ok(r?)
     }
 
     /// Whether `keel_meta` is there, without an error when it is not (an error would doom an

@@ -235,7 +235,10 @@ fn postgres_a_lost_connection_says_so() {
     // The first statement hears why the server ended the session; the next finds it closed.
     for _ in 0..2 {
         let lost = c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0)).unwrap_err();
-        assert!(matches!(&lost, Error::Other(m) if m.contains("connection to the PostgreSQL server was lost")), "{lost:?}");
+        assert!(
+            matches!(&lost, Error::Lost(m) if m.contains("connection to the PostgreSQL server was lost") && m.contains("Nothing was saved")),
+            "{lost:?}"
+        );
     }
 }
 

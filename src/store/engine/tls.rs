@@ -55,7 +55,17 @@ pub(crate) fn check_for(server: &ServerUrl) -> Check {
 
 /// Connect as the URL says, over TLS where its sslmode asks for it.
 pub(crate) fn connect(server: &ServerUrl) -> Result<Client, Error> {
-    let failed = |e: postgres::Error| Error::Other(connect_error(server, &e));
+    let failed = |e: postgres::Error| {
+        // The server is there but not taking connections for a moment (starting up, in crash
+        // recovery after a restart, shutting down): a temporary failure, not a wrong URL.
+        if e.code() == Some(&postgres::error::SqlState::CANNOT_CONNECT_NOW) {
+            return Error::Lost(format!(
+                "{}: the server is starting up, recovering or shutting down. Nothing was changed; try again in a moment",
+                connect_error(server, &e)
+            ));
+        }
+        Error::Other(connect_error(server, &e))
+    };
     let check = check_for(server);
     if check == Check::Plain {
         let mut config = server.config.clone();
