@@ -471,9 +471,9 @@ pub enum Command {
         /// Run at 10,000, 100,000 and 1,000,000 measures, one row per size (--measures is not used).
         #[arg(long)]
         curve: bool,
-        /// With --curve: stop after the last size not above this.
-        #[arg(long, requires = "curve")]
-        curve_up_to: Option<usize>,
+        /// With --curve: these sizes instead (comma-separated, e.g. 10000,100000).
+        #[arg(long, requires = "curve", value_delimiter = ',', num_args = 1..)]
+        sizes: Vec<usize>,
         /// (The bench's own use: the app's memory on this file, in a fresh process.)
         #[arg(long, hide = true)]
         app_rss_probe: Option<PathBuf>,
@@ -998,8 +998,8 @@ pub fn run(cli: Cli) -> Result<i32> {
             );
             Ok(0)
         }
-        Some(Command::Bench { measures, seed, repeat, json, curve, curve_up_to, app_rss_probe }) => {
-            crate::io::bench::curve::command(measures, seed, repeat, json, curve, curve_up_to, app_rss_probe.as_deref())
+        Some(Command::Bench { measures, seed, repeat, json, curve, sizes, app_rss_probe }) => {
+            crate::io::bench::curve::command(measures, seed, repeat, json, curve, &sizes, app_rss_probe.as_deref())
         }
         Some(Command::Man { dir }) => man::run(dir.as_deref()),
         Some(Command::Keys) => man::keys(),

@@ -26,13 +26,14 @@ pub const COLUMNS: &[(&str, &str)] = &[
     ("peak_rss_mb", "bench MB"),
 ];
 
-/// Run the bench at every size up to `up_to`, printing each row as soon as it is measured.
-pub fn run(seed: u64, repeat: usize, up_to: Option<usize>, json: bool) -> Result<Vec<Figures>> {
+/// Run the bench at every size (`SIZES` when none are given), printing each row as soon as it is measured.
+pub fn run(seed: u64, repeat: usize, sizes: &[usize], json: bool) -> Result<Vec<Figures>> {
+    let sizes = if sizes.is_empty() { &SIZES[..] } else { sizes };
     let mut rows = Vec::new();
     if !json {
         print!("{}", header());
     }
-    for size in SIZES.into_iter().filter(|s| up_to.is_none_or(|u| *s <= u)) {
+    for &size in sizes {
         let f = super::run(size, seed, repeat)?;
         if !json {
             print!("{}", row(&f));
@@ -71,7 +72,7 @@ pub fn command(
     repeat: usize,
     json: bool,
     curve: bool,
-    up_to: Option<usize>,
+    sizes: &[usize],
     probe: Option<&std::path::Path>,
 ) -> Result<i32> {
     if let Some(path) = probe {
@@ -79,7 +80,7 @@ pub fn command(
         return Ok(0);
     }
     if curve {
-        run(seed, repeat, up_to, json)?;
+        run(seed, repeat, sizes, json)?;
         return Ok(0);
     }
     let figures = super::run(measures, seed, repeat)?;
