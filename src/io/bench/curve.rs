@@ -47,7 +47,7 @@ pub fn run(seed: u64, repeat: usize, sizes: &[usize], json: bool) -> Result<Vec<
 }
 
 pub fn header() -> String {
-    let mut s: String = COLUMNS.iter().map(|(_, label)| format!("{label:>12}")).collect();
+    let mut s: String = COLUMNS.iter().map(|(_, label)| format!("{label:>13}")).collect();
     s.push('\n');
     s
 }
@@ -56,9 +56,9 @@ pub fn row(f: &Figures) -> String {
     let mut s: String = COLUMNS
         .iter()
         .map(|(name, _)| match f.get(name) {
-            Some(v) if *name == "measures" => format!("{v:>12}"),
-            Some(v) => format!("{v:>12.2}"),
-            None => format!("{:>12}", "—"),
+            Some(v) if *name == "measures" => format!("{v:>13}"),
+            Some(v) => format!("{v:>13.2}"),
+            None => format!("{:>13}", "—"),
         })
         .collect();
     s.push('\n');
