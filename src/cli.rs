@@ -350,35 +350,44 @@ pub fn run(cli: Cli) -> Result<i32> {
                     bail!(StoreError::Damaged { path: store.path().display().to_string(), why });
                 }
             }
-            let report = store.check()?;
+            // Every row is computed and spilled to temporary files (its list's each) first, and
+            // every read is done before a byte goes out: a reader that is slow to take the output
+            // holds no read transaction open, and the report is never held whole in memory.
+            let check = match format {
+                CheckFormat::Json => Ok(crate::io::check_out::spill(&store, crate::io::check_out::Format::Json)?),
+                CheckFormat::Text => Ok(crate::io::check_out::spill(&store, crate::io::check_out::Format::Text)?),
+                CheckFormat::Csv => Err(store.check()?),
+            };
             let diffs = if deep { store.derived_differences()? } else { vec![] };
-            // Every read is done: the output goes out in pieces as it is rendered, and a reader
-            // that is slow to take it holds no read transaction open.
             let mut out = crate::cli::stdout::Chunked::new();
-            match format {
-                CheckFormat::Json => {
-                    serde_json::to_writer_pretty(&mut out, &report)?;
-                    std::io::Write::write_all(&mut out, b"\n")?;
-                }
-                CheckFormat::Csv => std::io::Write::write_all(&mut out, lists::escalations_csv(&report.escalations)?.as_bytes())?,
-                CheckFormat::Text => {
-                    use std::fmt::Write as _;
-                    crate::io::text::write_check(&report, &mut out)?;
-                    let leftovers = match crate::store::server::server_url(store.path()) {
-                        Some(_) => Vec::new(),
-                        None => crate::store::files::stale_leftovers(&crate::store::files::folder_of(store.path())),
-                    };
-                    if !leftovers.is_empty() {
-                        writeln!(
-                            out,
-                            "\nWARNING: files left by a keel that was killed (safe to remove; the next backup or init here does):"
-                        )?;
-                        for f in leftovers {
-                            writeln!(out, "  {}", f.display())?;
+            let exit_code = match check {
+                Ok(spilled) => {
+                    let code = spilled.summary.exit_code;
+                    spilled.write_to(&mut out)?;
+                    if format == CheckFormat::Text {
+                        use std::fmt::Write as _;
+                        let leftovers = match crate::store::server::server_url(store.path()) {
+                            Some(_) => Vec::new(),
+                            None => crate::store::files::stale_leftovers(&crate::store::files::folder_of(store.path())),
+                        };
+                        if !leftovers.is_empty() {
+                            writeln!(
+                                out,
+                                "\nWARNING: files left by a keel that was killed (safe to remove; the next backup or init here does):"
+                            )?;
+                            for f in leftovers {
+                                writeln!(out, "  {}", f.display())?;
+                            }
                         }
                     }
+                    code
                 }
-            }
+                // CSV is the escalations alone, which the whole report holds.
+                Err(report) => {
+                    std::io::Write::write_all(&mut out, lists::escalations_csv(&report.escalations)?.as_bytes())?;
+                    report.exit_code
+                }
+            };
             std::io::Write::flush(&mut out)?;
             if !diffs.is_empty() {
                 eprintln!("derived state differs from a recompute:");
@@ -387,7 +396,7 @@ pub fn run(cli: Cli) -> Result<i32> {
                 }
                 return Ok(70);
             }
-            Ok(report.exit_code)
+            Ok(exit_code)
         }
         Some(Command::Log { imports: true, format, .. }) => upkeep::list_imports(&open(&db())?, format),
         Some(Command::Log { key: k, since, until, limit, format, .. }) => {
@@ -500,18 +509,22 @@ pub fn run(cli: Cli) -> Result<i32> {
             );
             Ok(0)
         }
-        Some(Command::Bench { measures, seed, repeat, json }) => {
+        Some(Command::Bench { measures, seed, repeat, json, curve, sizes, app_rss_probe }) => {
             // On a server (`--db postgres://…`) the bench makes databases of its own there.
-            let figures = match cli.db.as_deref().and_then(crate::store::server::server_url) {
-                Some(url) => crate::io::bench::postgres::run(url, measures, seed, repeat)?,
-                None => crate::io::bench::run(measures, seed, repeat)?,
-            };
-            if json {
-                println!("{}", serde_json::to_string(&figures)?);
-            } else {
-                print!("{}", figures.table());
+            if let Some(url) = cli.db.as_deref().and_then(crate::store::server::server_url) {
+                if curve {
+                    eprintln!("keel: keel bench --curve runs on files only; on a server run keel bench --measures N for each size");
+                    return Ok(64);
+                }
+                let figures = crate::io::bench::postgres::run(url, measures, seed, repeat)?;
+                if json {
+                    println!("{}", serde_json::to_string(&figures)?);
+                } else {
+                    print!("{}", figures.table());
+                }
+                return Ok(0);
             }
-            Ok(0)
+            crate::io::bench::curve::command(measures, seed, repeat, json, curve, &sizes, app_rss_probe.as_deref())
         }
         Some(Command::Man { dir }) => man::run(dir.as_deref()),
         Some(Command::Keys) => man::keys(),

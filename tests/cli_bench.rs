@@ -9,7 +9,7 @@ mod common;
 
 use common::*;
 
-const FIGURES: [&str; 22] = [
+const FIGURES: [&str; 25] = [
     "measures",
     "values",
     "load_s",
@@ -32,6 +32,9 @@ const FIGURES: [&str; 22] = [
     "csv_import_json_s",
     "csv_import_ratio",
     "csv_import_ratio_spread",
+    "check_cli_s",
+    "check_peak_rss_mb",
+    "app_rss_mb",
 ];
 
 /// The spreads, as largest over smallest: never below 1.
@@ -105,4 +108,34 @@ fn generate_makes_a_deterministic_organisation_keel_can_check() {
     let again = Keel::blank(None);
     again.run(&["generate", "--measures", "300", "--seed", "4"]).ok();
     assert!(again.export() == k.export(), "the same seed gave a different organisation");
+}
+
+#[test]
+fn the_fresh_processes_report_their_memory_and_the_curve_prints_a_row_per_size() {
+    let k = Keel::blank(None);
+    let r = run(keel(k.dir.path()), &["bench", "--measures", "100", "--repeat", "1", "--json"]);
+    r.ok();
+    let json = r.json();
+    // A fresh `keel check` and a fresh app each hold some memory of their own (a process of
+    // keel is several megabytes before it reads a page), and the check took some time.
+    for name in ["check_peak_rss_mb", "app_rss_mb"] {
+        let mb = json[name].as_f64().unwrap();
+        assert!(mb > 1.0 && mb < 4_000.0, "{name} = {mb}");
+    }
+    assert!(json["check_cli_s"].as_f64().unwrap() > 0.0);
+    // A curve over two (small) sizes: an array of one object per size, in order …
+    let r = run(keel(k.dir.path()), &["bench", "--curve", "--sizes", "60,120", "--repeat", "1", "--json"]);
+    r.ok();
+    let rows = r.json();
+    let rows = rows.as_array().expect("an array, one object per size");
+    let sizes: Vec<i64> = rows.iter().map(|r| r["measures"].as_i64().unwrap()).collect();
+    assert_eq!(sizes, [60, 120]);
+    // … or a header and a row per size, the size first.
+    let r = run(keel(k.dir.path()), &["bench", "--curve", "--sizes", "60", "--repeat", "1"]);
+    let lines: Vec<&str> = r.ok().stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(lines[0].contains("check MB") && lines[0].contains("app MB"), "{}", lines[0]);
+    assert_eq!(lines[1].split_whitespace().next(), Some("60"));
+    // --sizes means nothing without --curve.
+    run(keel(k.dir.path()), &["bench", "--sizes", "60"]).code(64);
 }

@@ -443,9 +443,18 @@ pub enum Command {
         /// the first frame; the figures are their medians.
         #[arg(long, default_value_t = crate::io::bench::REPEAT, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
         repeat: usize,
-        /// Print one JSON object instead of a table.
+        /// Print one JSON object instead of a table (with --curve, an array of them).
         #[arg(long)]
         json: bool,
+        /// Run at 10,000, 100,000 and 1,000,000 measures, one row per size (--measures is not used).
+        #[arg(long)]
+        curve: bool,
+        /// With --curve: these sizes instead (comma-separated, e.g. 10000,100000).
+        #[arg(long, requires = "curve", value_delimiter = ',', num_args = 1..)]
+        sizes: Vec<usize>,
+        /// (The bench's own use: the app's memory on this file, in a fresh process.)
+        #[arg(long, hide = true)]
+        app_rss_probe: Option<PathBuf>,
     },
     /// add, move, retire, unretire, person … reassign, revert, restore, migrate.
     #[command(flatten)]

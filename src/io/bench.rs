@@ -2,7 +2,10 @@
 //! machine, what a person feels — loading, opening the app, moving through the tree, saving an
 //! edit, running `keel check` — each against plain SQLite where a yardstick makes sense.
 
+mod app_rss;
+mod check_cli;
 mod csv_import;
+pub mod curve;
 pub mod postgres;
 mod sampling;
 
@@ -38,7 +41,7 @@ pub const REPEAT: usize = 3;
 pub const SHORT_FIGURE_FACTOR: usize = 3;
 
 /// Everything `keel bench --json` prints, in this order.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct Figures {
     pub measures: usize,
     pub values: i64,
@@ -67,6 +70,12 @@ pub struct Figures {
     pub csv_import_json_s: f64,
     pub csv_import_ratio: f64,
     pub csv_import_ratio_spread: f64,
+    /// `keel check` (text) as run: the binary in a fresh process, output to /dev/null (median).
+    pub check_cli_s: f64,
+    /// Peak resident memory of that process (the largest of its runs).
+    pub check_peak_rss_mb: f64,
+    /// The app's peak resident memory in a fresh process: first settled frame, then the stale filter.
+    pub app_rss_mb: f64,
 }
 
 /// The targets (figure, limit; lower is better).
@@ -79,6 +88,8 @@ pub const TARGETS: &[(&str, f64)] = &[
     ("check_ratio", 3.0),
     ("csv_import_ratio", 1.5),
     ("peak_rss_mb", 250.0),
+    ("check_peak_rss_mb", 400.0),
+    ("app_rss_mb", 100.0),
 ];
 
 impl Figures {
@@ -270,6 +281,12 @@ pub fn run(measures: usize, seed: u64, repeat: usize) -> Result<Figures> {
     settle_disk(&dir.0)?;
     let checks = sampling::alternate(repeat * SHORT_FIGURE_FACTOR, |_| keel_check(), |_| baseline_check())?;
     trace_pairs("check", &checks);
+    // `keel check` as a person runs it, and the app's memory, each in a fresh process.
+    spin.set_message("keel check, as run");
+    let (cli_times, check_rss) = check_cli::measure(&path, repeat)?;
+    spin.set_message("the app's memory");
+    let app_rss = app_rss::measure(&path)?;
+    let fresh = (Samples(cli_times).median_s(), check_rss, app_rss);
     // What keel itself needed so far: the comparison below holds a whole plan and a whole
     // values file in memory at once, which is the test's own doing.
     let rss = peak_rss_mb();
@@ -280,7 +297,7 @@ pub fn run(measures: usize, seed: u64, repeat: usize) -> Result<Figures> {
     if std::env::var_os("KEEL_BENCH_SLOW").is_some() {
         eprintln!("openings (ms): {:?}", openings.0.iter().map(|d| round(ms(*d), 1)).collect::<Vec<_>>());
     }
-    Ok(figures(measures, values, repeat, rss, [&loads, &checks, &imports], &openings, frames, edits))
+    Ok(figures(measures, values, repeat, rss, [&loads, &checks, &imports], &openings, frames, edits, fresh))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -293,6 +310,7 @@ fn figures(
     openings: &Samples,
     mut frames: Vec<Duration>,
     mut edits: Vec<Duration>,
+    (check_cli_s, check_peak_rss_mb, app_rss_mb): (f64, f64, f64),
 ) -> Figures {
     Figures {
         measures,
@@ -317,6 +335,9 @@ fn figures(
         csv_import_json_s: round(imports.baseline_median_s(), 3),
         csv_import_ratio: round(imports.ratio(), 2),
         csv_import_ratio_spread: round(imports.ratio_spread(), 2),
+        check_cli_s: round(check_cli_s, 3),
+        check_peak_rss_mb: round(check_peak_rss_mb, 1),
+        app_rss_mb: round(app_rss_mb, 1),
     }
 }
 

@@ -2,6 +2,7 @@
 
 pub mod baseline;
 pub mod bench;
+pub mod check_out;
 pub mod csv;
 pub mod demo;
 pub mod digest;

@@ -1,9 +1,11 @@
 //! Plain-text renderings for the terminal: `keel show`, `keel check`, `keel escalations`, `keel log`.
 //! Each public renderer's output passes [`printable`]: stored text is never played by a terminal.
 
+use crate::domain::rollup::TargetGap;
+use crate::domain::settings::SettingProblem;
 use crate::domain::Num;
 use crate::store::audit::Row;
-use crate::store::check::CheckReport;
+use crate::store::check::{Alignment, CheckReport, FunnelRow, Gaps, LateMilestone, StaleItem, StatusItem};
 use crate::store::read::{Detail, EscalationRow};
 use std::fmt::Write;
 
@@ -192,26 +194,34 @@ fn escalations_raw(rows: &[EscalationRow]) -> String {
 
 fn write_escalations(rows: &[EscalationRow], s: &mut impl Write) -> std::fmt::Result {
     if rows.is_empty() {
-        return s.write_str("no open escalations\n");
+        return s.write_str(NO_ESCALATIONS);
     }
-    writeln!(s, "{:>4}  {:<19} {:<6} {:<34} {:<18} {:>9} {:>3}  {:<10}", "id", "tier", "key", "title", "owner", "variance", "out", "due")?;
+    escalations_header(s)?;
     for e in rows {
-        let var = e.relative.map(crate::domain::escalation::relative_percent).unwrap_or_else(|| e.gap.grouped());
-        let due = format!("{}{}", &e.due_at[..10.min(e.due_at.len())], if e.overdue { " OVERDUE" } else { "" });
-        writeln!(
-            s,
-            "{:>4}  {:<19} {:<6} {:<34} {:<18} {:>9} {:>3}  {}",
-            e.id,
-            e.tier_label,
-            e.key,
-            truncate(&e.title, 34),
-            truncate(e.owner.as_deref().unwrap_or("—"), 18),
-            var,
-            e.periods_out,
-            due
-        )?;
+        escalation_line(e, s)?;
     }
     Ok(())
+}
+
+pub fn escalations_header(s: &mut impl Write) -> std::fmt::Result {
+    writeln!(s, "{:>4}  {:<19} {:<6} {:<34} {:<18} {:>9} {:>3}  {:<10}", "id", "tier", "key", "title", "owner", "variance", "out", "due")
+}
+
+pub fn escalation_line(e: &EscalationRow, s: &mut impl Write) -> std::fmt::Result {
+    let var = e.relative.map(crate::domain::escalation::relative_percent).unwrap_or_else(|| e.gap.grouped());
+    let due = format!("{}{}", &e.due_at[..10.min(e.due_at.len())], if e.overdue { " OVERDUE" } else { "" });
+    writeln!(
+        s,
+        "{:>4}  {:<19} {:<6} {:<34} {:<18} {:>9} {:>3}  {}",
+        e.id,
+        e.tier_label,
+        e.key,
+        truncate(&e.title, 34),
+        truncate(e.owner.as_deref().unwrap_or("—"), 18),
+        var,
+        e.periods_out,
+        due
+    )
 }
 
 /// Stored text as a terminal may show it: control characters other than newline and tab escaped
@@ -283,57 +293,157 @@ impl<W: Write> Write for Printable<W> {
 }
 
 /// `keel check` as text, written row by row into `out` (escaped as [`printable`] does), so a
-/// large file's report is never gathered into one string first.
+/// large file's report is never gathered into one string first. The same row renderings as the
+/// streamed `keel check` (io/check_out.rs), which writes each list as it is computed.
 pub fn write_check(r: &CheckReport, out: &mut impl Write) -> std::fmt::Result {
     let s = &mut Printable(out);
-    let t = r.escalations_by_tier;
-    writeln!(s, "keel check — {}", r.today)?;
-    if !r.settings_errors.is_empty() {
+    check_head(&r.today, &r.settings_errors, r.escalations_by_tier, s)?;
+    if r.escalations.is_empty() {
+        s.write_str(NO_ESCALATIONS)?;
+    } else {
+        escalations_header(s)?;
+    }
+    for e in &r.escalations {
+        escalation_line(e, s)?;
+    }
+    stale_head(r.stale.len(), s)?;
+    for x in &r.stale {
+        stale_line(x, s)?;
+    }
+    late_head(r.late_milestones.len(), s)?;
+    for x in &r.late_milestones {
+        late_line(x, s)?;
+    }
+    implementation_head(r.implementation.len(), s)?;
+    for x in &r.implementation {
+        implementation_line(x, s)?;
+    }
+    potential_head(r.potential.len(), s)?;
+    for x in &r.potential {
+        potential_line(x, s)?;
+    }
+    at_risk_head(r.at_risk_key_results.len(), s)?;
+    for x in &r.at_risk_key_results {
+        item_line(x, s)?;
+    }
+    unexplained_head(r.green_without_explanation.len(), s)?;
+    for x in &r.green_without_explanation {
+        item_line(x, s)?;
+    }
+    alignment(&r.alignment, s)?;
+    s.write_str(OUTCOME_ONLY)?;
+    join_keys(r.outcome_only_objectives.iter().map(String::as_str), s)?;
+    s.write_str(ISOLATED)?;
+    join_keys(r.isolated_kpis.iter().map(String::as_str), s)?;
+    incomplete_head(r.incomplete_kpis.len(), s)?;
+    for g in &r.incomplete_kpis {
+        gaps_line(g, s)?;
+    }
+    not_executable_head(r.not_executable.len(), s)?;
+    for g in &r.not_executable {
+        gaps_line(g, s)?;
+    }
+    funnel_head(s)?;
+    for f in &r.funnel {
+        funnel_line(f, s)?;
+    }
+    for t in &r.objective_targets {
+        objective_target_line(t, s)?;
+    }
+    Ok(())
+}
+
+/// "none", or the keys separated by ", ", then the end of the line.
+fn join_keys<'a>(keys: impl Iterator<Item = &'a str>, s: &mut impl Write) -> std::fmt::Result {
+    let mut any = false;
+    for k in keys {
+        if any {
+            s.write_str(", ")?;
+        }
+        s.write_str(k)?;
+        any = true;
+    }
+    s.write_str(if any { "\n" } else { "none\n" })
+}
+
+// The pieces of `keel check` as text, each one list's heading or one row, for `write_check` and
+// the streamed rendering alike (callers wrap the writer in [`Printable`]).
+
+pub const NO_ESCALATIONS: &str = "no open escalations\n";
+pub const OUTCOME_ONLY: &str = "  outcome-only objectives: ";
+pub const ISOLATED: &str = "  isolated KPIs: ";
+
+pub fn check_head(today: &str, errors: &[SettingProblem], t: [usize; 3], s: &mut impl Write) -> std::fmt::Result {
+    writeln!(s, "keel check — {today}")?;
+    if !errors.is_empty() {
         writeln!(
             s,
             "\nSETTINGS ERRORS ({}) — the default is used for each until it is fixed with `keel settings NAME VALUE`",
-            r.settings_errors.len()
+            errors.len()
         )?;
-        for p in &r.settings_errors {
+        for p in errors {
             writeln!(s, "  ERROR {p}")?;
         }
     }
-    writeln!(s, "\nESCALATIONS  steering committee {}  sponsor action {}  owner review {}", t[2], t[1], t[0])?;
-    write_escalations(&r.escalations, s)?;
-    writeln!(s, "\nSTALE (no update within the cadence) ({})", r.stale.len())?;
-    for x in &r.stale {
-        writeln!(
-            s,
-            "  {:<6} {} — owner {}, last update {} ({} days, {})",
-            x.key,
-            x.title,
-            x.owner.as_deref().unwrap_or("—"),
-            x.last_update.as_deref().map(|d| &d[..10.min(d.len())]).unwrap_or("never"),
-            x.days_since_update.map(|d| d.to_string()).unwrap_or("—".into()),
-            x.cadence
-        )?;
-    }
-    writeln!(s, "\nLATE MILESTONES ({})", r.late_milestones.len())?;
-    for x in &r.late_milestones {
-        writeln!(s, "  {:<6} {} — due {}, {} days overdue", x.key, x.milestone, x.due, x.days_overdue)?;
-    }
-    writeln!(s, "\nIMPLEMENTATION (late or critical) ({})", r.implementation.len())?;
-    for x in &r.implementation {
-        writeln!(s, "  {:<6} {:<9} {} — {}", x.key, x.status, x.title, x.detail)?;
-    }
-    writeln!(s, "\nPOTENTIAL (amber or red) ({})", r.potential.len())?;
-    for x in &r.potential {
-        writeln!(s, "  {:<6} {:<6} {} — {}", x.key, x.status, x.title, x.detail)?;
-    }
-    writeln!(s, "\nKEY RESULTS AT RISK ({})", r.at_risk_key_results.len())?;
-    for x in &r.at_risk_key_results {
-        writeln!(s, "  {:<6} {} — {}", x.key, x.title, x.detail)?;
-    }
-    writeln!(s, "\nGREEN WITHOUT EXPLANATION ({})", r.green_without_explanation.len())?;
-    for x in &r.green_without_explanation {
-        writeln!(s, "  {:<6} {} — {}", x.key, x.title, x.detail)?;
-    }
-    let a = &r.alignment;
+    writeln!(s, "\nESCALATIONS  steering committee {}  sponsor action {}  owner review {}", t[2], t[1], t[0])
+}
+
+pub fn stale_head(n: usize, s: &mut impl Write) -> std::fmt::Result {
+    writeln!(s, "\nSTALE (no update within the cadence) ({n})")
+}
+
+pub fn stale_line(x: &StaleItem, s: &mut impl Write) -> std::fmt::Result {
+    writeln!(
+        s,
+        "  {:<6} {} — owner {}, last update {} ({} days, {})",
+        x.key,
+        x.title,
+        x.owner.as_deref().unwrap_or("—"),
+        x.last_update.as_deref().map(|d| &d[..10.min(d.len())]).unwrap_or("never"),
+        x.days_since_update.map(|d| d.to_string()).unwrap_or("—".into()),
+        x.cadence
+    )
+}
+
+pub fn late_head(n: usize, s: &mut impl Write) -> std::fmt::Result {
+    writeln!(s, "\nLATE MILESTONES ({n})")
+}
+
+pub fn late_line(x: &LateMilestone, s: &mut impl Write) -> std::fmt::Result {
+    writeln!(s, "  {:<6} {} — due {}, {} days overdue", x.key, x.milestone, x.due, x.days_overdue)
+}
+
+pub fn implementation_head(n: usize, s: &mut impl Write) -> std::fmt::Result {
+    writeln!(s, "\nIMPLEMENTATION (late or critical) ({n})")
+}
+
+pub fn implementation_line(x: &StatusItem, s: &mut impl Write) -> std::fmt::Result {
+    writeln!(s, "  {:<6} {:<9} {} — {}", x.key, x.status, x.title, x.detail)
+}
+
+pub fn potential_head(n: usize, s: &mut impl Write) -> std::fmt::Result {
+    writeln!(s, "\nPOTENTIAL (amber or red) ({n})")
+}
+
+pub fn potential_line(x: &StatusItem, s: &mut impl Write) -> std::fmt::Result {
+    writeln!(s, "  {:<6} {:<6} {} — {}", x.key, x.status, x.title, x.detail)
+}
+
+pub fn at_risk_head(n: usize, s: &mut impl Write) -> std::fmt::Result {
+    writeln!(s, "\nKEY RESULTS AT RISK ({n})")
+}
+
+pub fn unexplained_head(n: usize, s: &mut impl Write) -> std::fmt::Result {
+    writeln!(s, "\nGREEN WITHOUT EXPLANATION ({n})")
+}
+
+/// A key result at risk, or an item green without explanation.
+pub fn item_line(x: &StatusItem, s: &mut impl Write) -> std::fmt::Result {
+    writeln!(s, "  {:<6} {} — {}", x.key, x.title, x.detail)
+}
+
+/// The alignment section and the IPO checks' heading.
+pub fn alignment(a: &Alignment, s: &mut impl Write) -> std::fmt::Result {
     writeln!(
         s,
         "\nALIGNMENT  {} of {} objectives cascaded from a parent ({}){}",
@@ -349,45 +459,53 @@ pub fn write_check(r: &CheckReport, out: &mut impl Write) -> std::fmt::Result {
     if !a.trend.is_empty() {
         writeln!(s, "  trend: {}", a.trend.iter().map(|(w, v)| format!("{w} {}", v.percent())).collect::<Vec<_>>().join(", "))?;
     }
-    writeln!(s, "  orphans: {}", if a.orphans.is_empty() { "none".into() } else { a.orphans.join(", ") })?;
-    writeln!(s, "  cross-functional: {}", if a.cross_functional.is_empty() { "none".into() } else { a.cross_functional.join(", ") })?;
-    writeln!(
-        s,
-        "  likely duplicates: {}",
-        if a.likely_duplicates.is_empty() {
-            "none".into()
-        } else {
-            a.likely_duplicates.iter().map(|(x, y)| format!("{x} ~ {y}")).collect::<Vec<_>>().join(", ")
+    s.write_str("  orphans: ")?;
+    join_keys(a.orphans.iter().map(String::as_str), s)?;
+    s.write_str("  cross-functional: ")?;
+    join_keys(a.cross_functional.iter().map(String::as_str), s)?;
+    s.write_str("  likely duplicates: ")?;
+    if a.likely_duplicates.is_empty() {
+        s.write_str("none\n")?;
+    } else {
+        for (i, (x, y)) in a.likely_duplicates.iter().enumerate() {
+            if i > 0 {
+                s.write_str(", ")?;
+            }
+            write!(s, "{x} ~ {y}")?;
         }
-    )?;
-    writeln!(s, "\nIPO CHECKS")?;
-    writeln!(
-        s,
-        "  outcome-only objectives: {}",
-        if r.outcome_only_objectives.is_empty() { "none".into() } else { r.outcome_only_objectives.join(", ") }
-    )?;
-    writeln!(s, "  isolated KPIs: {}", if r.isolated_kpis.is_empty() { "none".into() } else { r.isolated_kpis.join(", ") })?;
-    writeln!(s, "\nINCOMPLETE KPIs ({})", r.incomplete_kpis.len())?;
-    for g in &r.incomplete_kpis {
-        writeln!(s, "  {:<6} missing {}", g.key, g.missing.join(", "))?;
+        s.write_str("\n")?;
     }
-    writeln!(s, "\nOBJECTIVES NOT YET EXECUTABLE ({})", r.not_executable.len())?;
-    for g in &r.not_executable {
-        writeln!(s, "  {:<6} missing {}", g.key, g.missing.join(", "))?;
-    }
-    writeln!(s, "\nVALUE FUNNEL (net forecast by stage)")?;
-    for f in &r.funnel {
-        let stages: Vec<String> =
-            f.by_stage.iter().filter(|(_, m)| !m.is_zero()).map(|(st, m)| format!("{} {}", st.short(), m.forecast.grouped())).collect();
-        writeln!(s, "  {:<5} {:<36} total {}  [{}]", f.key, truncate(&f.title, 36), f.total.forecast.grouped(), stages.join("  "))?;
-        if let Some(g) = &f.target_gap {
-            writeln!(s, "        top-down target {}  bottom-up {}  gap {}", g.target.grouped(), g.bottom_up.grouped(), g.gap.grouped())?;
-        }
-    }
-    for (k, g) in &r.objective_targets {
-        writeln!(s, "  {k:<5} objective target {}  bottom-up {}  gap {}", g.target.grouped(), g.bottom_up.grouped(), g.gap.grouped())?;
+    writeln!(s, "\nIPO CHECKS")
+}
+
+pub fn incomplete_head(n: usize, s: &mut impl Write) -> std::fmt::Result {
+    writeln!(s, "\nINCOMPLETE KPIs ({n})")
+}
+
+pub fn not_executable_head(n: usize, s: &mut impl Write) -> std::fmt::Result {
+    writeln!(s, "\nOBJECTIVES NOT YET EXECUTABLE ({n})")
+}
+
+pub fn gaps_line(g: &Gaps, s: &mut impl Write) -> std::fmt::Result {
+    writeln!(s, "  {:<6} missing {}", g.key, g.missing.join(", "))
+}
+
+pub fn funnel_head(s: &mut impl Write) -> std::fmt::Result {
+    writeln!(s, "\nVALUE FUNNEL (net forecast by stage)")
+}
+
+pub fn funnel_line(f: &FunnelRow, s: &mut impl Write) -> std::fmt::Result {
+    let stages: Vec<String> =
+        f.by_stage.iter().filter(|(_, m)| !m.is_zero()).map(|(st, m)| format!("{} {}", st.short(), m.forecast.grouped())).collect();
+    writeln!(s, "  {:<5} {:<36} total {}  [{}]", f.key, truncate(&f.title, 36), f.total.forecast.grouped(), stages.join("  "))?;
+    if let Some(g) = &f.target_gap {
+        writeln!(s, "        top-down target {}  bottom-up {}  gap {}", g.target.grouped(), g.bottom_up.grouped(), g.gap.grouped())?;
     }
     Ok(())
+}
+
+pub fn objective_target_line((k, g): &(String, TargetGap), s: &mut impl Write) -> std::fmt::Result {
+    writeln!(s, "  {k:<5} objective target {}  bottom-up {}  gap {}", g.target.grouped(), g.bottom_up.grouped(), g.gap.grouped())
 }
 
 #[cfg(test)]

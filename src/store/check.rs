@@ -5,13 +5,10 @@
 //! with the same domain functions as the per-item read models; `check_ref` keeps the per-item
 //! version for the tests that prove both give the same report.
 
-use super::read::{self, EscalationFilter, EscalationRow};
-use super::statuses::Engine;
+use super::read::EscalationRow;
 use super::{Result, Store};
-use crate::domain::health;
-use crate::domain::rollup::{self, Money, TargetGap};
+use crate::domain::rollup::{Money, TargetGap};
 use crate::domain::settings::SettingProblem;
-use crate::domain::status::{ImplLevel, Rag};
 use crate::domain::{Num, Period, Stage};
 use crate::store::engine::{Db, DbResult};
 use chrono::{Datelike, Duration, NaiveDate};
@@ -120,219 +117,97 @@ pub(crate) fn owned_items(c: &Db, table: &str) -> Result<Vec<(i64, String, Strin
     Ok(r.collect::<DbResult<_>>()?)
 }
 
+/// One row of `keel check`, as it is computed (see [`Store::check_each`]); rows of one list come
+/// in the list's order, lists may interleave (stale rows come from measures, key results, KPIs).
+pub enum CheckRow<'a> {
+    Escalation(&'a EscalationRow),
+    Stale(&'a StaleItem),
+    LateMilestone(&'a LateMilestone),
+    Implementation(&'a StatusItem),
+    Potential(&'a StatusItem),
+    AtRisk(&'a StatusItem),
+    Unexplained(&'a StatusItem),
+    OutcomeOnly(&'a str),
+    IsolatedKpi(&'a str),
+    IncompleteKpi(&'a Gaps),
+    NotExecutable(&'a Gaps),
+    Funnel(&'a FunnelRow),
+    ObjectiveTarget(&'a (String, TargetGap)),
+}
+
+/// What `keel check` says once over the whole file, beside its lists (all small).
+#[derive(Clone, Debug)]
+pub struct CheckSummary {
+    pub today: String,
+    pub escalations_by_tier: [usize; 3],
+    pub alignment: Alignment,
+    pub settings_errors: Vec<SettingProblem>,
+    pub exit_code: i32,
+}
+
 impl Store {
+    /// The whole report in memory, for the callers that want it whole (reports, digests, tests);
+    /// `keel check` itself streams through [`Store::check_each`].
     pub fn check(&self) -> Result<CheckReport> {
-        self.all_statuses(|e| self.check_with(e))
-    }
-
-    fn check_with(&self, e: &mut Engine) -> Result<CheckReport> {
-        let c = self.conn();
-        let clock = self.clock();
-        let escalations = read::escalations(c, clock, &EscalationFilter::default())?;
-        let mut by_tier = [0usize; 3];
-        for e in &escalations {
-            by_tier[(e.tier - 1).clamp(0, 2) as usize] += 1;
-        }
-        let exit_code = if by_tier[2] > 0 {
-            2
-        } else if by_tier[0] + by_tier[1] > 0 {
-            1
-        } else {
-            0
+        let mut r = CheckReport {
+            today: String::new(),
+            escalations: vec![],
+            escalations_by_tier: [0; 3],
+            stale: vec![],
+            late_milestones: vec![],
+            implementation: vec![],
+            potential: vec![],
+            at_risk_key_results: vec![],
+            green_without_explanation: vec![],
+            alignment: Alignment {
+                objectives: 0,
+                cascaded: 0,
+                cascade_share: None,
+                ceiling: None,
+                above_ceiling: false,
+                trend: vec![],
+                orphans: vec![],
+                cross_functional: vec![],
+                likely_duplicates: vec![],
+            },
+            outcome_only_objectives: vec![],
+            isolated_kpis: vec![],
+            incomplete_kpis: vec![],
+            not_executable: vec![],
+            funnel: vec![],
+            objective_targets: vec![],
+            settings_errors: vec![],
+            exit_code: 0,
         };
-
-        let mut stale = Vec::new();
-        let mut implementation = Vec::new();
-        let mut potential = Vec::new();
-        e.load_measures(&[])?;
-        // Streamed, not collected: at 100,000 measures the list alone would be tens of megabytes.
-        let mut list = c.prepare(
-            "SELECT m.id, i.key, m.title, p.name, p.login FROM measures m JOIN items i ON i.id = m.id AND i.retired_at IS NULL LEFT JOIN people p ON p.id = m.owner_id ORDER BY i.num",
-        )?;
-        let mut rows = list.query([])?;
-        while let Some(r) = rows.next()? {
-            let (id, key, title, owner, login): (i64, String, String, Option<String>, Option<String>) =
-                (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?);
-            let ms = e.measure_ref(id)?;
-            if ms.side_state.is_some() {
-                continue;
+        let summary = self.check_each(|row| {
+            match row {
+                CheckRow::Escalation(x) => r.escalations.push(x.clone()),
+                CheckRow::Stale(x) => r.stale.push(x.clone()),
+                CheckRow::LateMilestone(x) => r.late_milestones.push(x.clone()),
+                CheckRow::Implementation(x) => r.implementation.push(x.clone()),
+                CheckRow::Potential(x) => r.potential.push(x.clone()),
+                CheckRow::AtRisk(x) => r.at_risk_key_results.push(x.clone()),
+                CheckRow::Unexplained(x) => r.green_without_explanation.push(x.clone()),
+                CheckRow::OutcomeOnly(x) => r.outcome_only_objectives.push(x.to_string()),
+                CheckRow::IsolatedKpi(x) => r.isolated_kpis.push(x.to_string()),
+                CheckRow::IncompleteKpi(x) => r.incomplete_kpis.push(x.clone()),
+                CheckRow::NotExecutable(x) => r.not_executable.push(x.clone()),
+                CheckRow::Funnel(x) => r.funnel.push(x.clone()),
+                CheckRow::ObjectiveTarget(x) => r.objective_targets.push(x.clone()),
             }
-            if ms.stale {
-                stale.push(StaleItem {
-                    key: key.clone(),
-                    title: title.clone(),
-                    owner,
-                    owner_login: login,
-                    cadence: ms.cadence.as_str().into(),
-                    last_update: ms.last_update.clone(),
-                    days_since_update: ms.days_since_update,
-                });
-            }
-            if ms.implementation.level != ImplLevel::OnTrack {
-                implementation.push(StatusItem {
-                    key: key.clone(),
-                    title: title.clone(),
-                    status: ms.implementation.level.label().into(),
-                    detail: ms.implementation.detail.clone(),
-                });
-            }
-            if matches!(ms.potential, Rag::Amber | Rag::Red) {
-                let detail = format!("forecast {} against plan {}", ms.money.forecast.grouped(), ms.money.planned.grouped());
-                potential.push(StatusItem { key, title, status: ms.potential.label().into(), detail });
-            }
-        }
-        drop(rows);
-        drop(list);
-        let late_milestones: Vec<LateMilestone> = {
-            let mut s = c.prepare(&format!(
-                "SELECT i.key, ms.title, ms.due_date, p.name FROM milestones ms JOIN measures m ON m.id = ms.measure_id JOIN items i ON i.id = m.id AND i.retired_at IS NULL
-                 LEFT JOIN people p ON p.id = m.owner_id
-                 WHERE {} ORDER BY ms.due_date, i.num",
-                late_milestone("?1")
-            ))?;
-            let r = s.query_map([clock.today.to_string()], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<String>>(3)?))
-            })?;
-            r.filter_map(|x| x.ok())
-                .map(|(key, milestone, due, owner)| {
-                    let days = NaiveDate::parse_from_str(&due, "%Y-%m-%d").map(|d| (clock.today - d).num_days()).unwrap_or(0);
-                    LateMilestone { key, milestone, due, days_overdue: days, owner }
-                })
-                .collect()
-        };
-        // Key results and objectives: at risk, and manual green over bad work.
-        let mut at_risk = Vec::new();
-        let mut unexplained = Vec::new();
-        let krs = owned_items(c, "key_results")?;
-        e.load_krs(&[])?;
-        for (id, key, title, owner, owner_login) in krs {
-            let s = e.kr(id)?;
-            if s.stale {
-                // A key result's cadence is weekly (DOMAIN: "a key result's defaults to weekly").
-                let cadence = crate::domain::Cadence::Weekly.as_str().into();
-                let (last_update, days_since_update) = (s.last_update.clone(), s.days_since_update);
-                stale.push(StaleItem {
-                    key: key.clone(),
-                    title: title.clone(),
-                    owner,
-                    owner_login,
-                    cadence,
-                    last_update,
-                    days_since_update,
-                });
-            }
-            if !s.at_risk.is_empty() {
-                at_risk.push(StatusItem { key: key.clone(), title: title.clone(), status: "at risk".into(), detail: s.at_risk.join(", ") });
-            }
-            if s.shown.green_without_explanation {
-                unexplained.push(StatusItem {
-                    key,
-                    title,
-                    status: "green without explanation".into(),
-                    detail: format!("set green by hand; the numbers say {}", s.shown.computed.label()),
-                });
-            }
-        }
-        let facts = super::facts::objective_facts(c, &e.memo.planned_values)?;
-        let bottom_up = super::facts::bottom_up(c, facts.iter().filter(|(_, f)| f.target.is_some()).map(|(id, _)| *id))?;
-        let mut objective_targets = Vec::new();
-        for (id, f) in &facts {
-            let s = e.objective(*id)?;
-            if s.shown.green_without_explanation {
-                unexplained.push(StatusItem {
-                    key: f.health.key.clone(),
-                    title: f.health.title.clone(),
-                    status: "green without explanation".into(),
-                    detail: format!("set green by hand; the work underneath is {}", s.shown.computed.label()),
-                });
-            }
-            if let Some(target) = f.target {
-                let bu = bottom_up.get(id).copied().unwrap_or_default();
-                if let Ok(g) = rollup::target_gap(target, bu.forecast) {
-                    objective_targets.push((f.health.key.clone(), g));
-                }
-            }
-        }
-        let only: Vec<health::ObjectiveFacts> = facts.into_iter().map(|(_, f)| f.health).collect();
-        let (settings, settings_errors) = self.settings()?;
-        let ceiling = settings.cascade_ceiling;
-        let share = health::cascade_share(&only);
-        let alignment = Alignment {
-            objectives: only.len(),
-            cascaded: only.iter().filter(|o| o.has_parent).count(),
-            cascade_share: share,
-            ceiling,
-            above_ceiling: matches!((share, ceiling), (Some(s), Some(c)) if s > c),
-            trend: self.cascade_trend()?,
-            orphans: only.iter().filter(|o| health::is_orphan(o)).map(|o| o.key.clone()).collect(),
-            cross_functional: only.iter().filter(|o| o.units.len() > 1).map(|o| o.key.clone()).collect(),
-            likely_duplicates: health::likely_duplicates(&only, 0.5).into_iter().map(|(a, b, _)| (a, b)).collect(),
-        };
-        let outcome_only = only.iter().filter(|o| health::outcome_only(o)).map(|o| o.key.clone()).collect();
-        let not_executable = only
-            .iter()
-            .filter(|o| !o.has_children)
-            .map(|o| Gaps { key: o.key.clone(), missing: health::executability_gaps(o) })
-            .filter(|g| !g.missing.is_empty())
-            .collect();
-        let isolated_kpis: Vec<String> = {
-            let mut s = c.prepare(
-                "SELECT i.key FROM kpis k JOIN items i ON i.id = k.id AND i.retired_at IS NULL
-                 WHERE NOT EXISTS (SELECT 1 FROM links WHERE from_id = k.id) AND NOT EXISTS (SELECT 1 FROM links WHERE to_id = k.id) ORDER BY i.num",
-            )?;
-            let r = s.query_map([], |r| r.get(0))?;
-            r.collect::<DbResult<_>>()?
-        };
-        let mut incomplete_kpis = Vec::new();
-        let kpis = owned_items(c, "kpis")?;
-        e.load_kpis(&[])?;
-        for (id, key, title, owner, owner_login) in kpis {
-            let s = e.kpi(id)?;
-            if s.stale {
-                let (cadence, last_update, days_since_update) = (s.cadence.as_str().into(), s.last_update.clone(), s.days_since_update);
-                stale.push(StaleItem { key: key.clone(), title, owner, owner_login, cadence, last_update, days_since_update });
-            }
-            if !s.missing.is_empty() {
-                incomplete_kpis.push(Gaps { key, missing: s.missing });
-            }
-        }
-        let mut funnel = Vec::new();
-        let nodes: Vec<(i64, String, String, Option<String>)> = {
-            let mut s = c.prepare("SELECT n.id, i.key, n.title, n.target FROM nodes n JOIN items i ON i.id = n.id AND i.retired_at IS NULL WHERE n.kind IN ('portfolio', 'programme') ORDER BY i.kind DESC, i.num")?;
-            let r = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
-            r.collect::<DbResult<_>>()?
-        };
-        for (id, key, title, target) in nodes {
-            let by_stage = read::node_funnel(c, id)?;
-            let total = read::node_total(c, id)?;
-            let target_gap = target.and_then(|s| Num::parse(&s).ok()).and_then(|t| rollup::target_gap(t, total.forecast).ok());
-            funnel.push(FunnelRow { key, title, by_stage, total, target_gap });
-        }
-        Ok(CheckReport {
-            today: clock.today.to_string(),
-            escalations,
-            escalations_by_tier: by_tier,
-            stale,
-            late_milestones,
-            implementation,
-            potential,
-            at_risk_key_results: at_risk,
-            green_without_explanation: unexplained,
-            alignment,
-            outcome_only_objectives: outcome_only,
-            isolated_kpis,
-            incomplete_kpis,
-            not_executable,
-            funnel,
-            objective_targets,
-            exit_code: if settings_errors.is_empty() { exit_code } else { SETTINGS_EXIT },
-            settings_errors,
-        })
+            Ok(())
+        })?;
+        r.today = summary.today;
+        r.escalations_by_tier = summary.escalations_by_tier;
+        r.alignment = summary.alignment;
+        r.settings_errors = summary.settings_errors;
+        r.exit_code = summary.exit_code;
+        Ok(r)
     }
 
     /// The cascade share at the end of each week of the current cycle so far, replayed from the
     /// audit log (objective creations and parent changes), so the PMO can watch it over the cycle.
-    fn cascade_trend(&self) -> Result<Vec<(String, Num)>> {
+    pub(crate) fn cascade_trend(&self) -> Result<Vec<(String, Num)>> {
         let c = self.conn();
         let today = self.clock().today;
         let cycle: Option<(String, String)> = c

@@ -16,6 +16,15 @@ pub(crate) struct Facts {
     pub target: Option<Num>,
 }
 
+fn each(c: &Db, sql: &str, mut f: impl FnMut(&Row) -> DbResult<()>) -> Result<()> {
+    let mut s = c.prepare(sql)?;
+    let mut rows = s.query([])?;
+    while let Some(r) = rows.next()? {
+        f(&r)?;
+    }
+    Ok(())
+}
+
 fn all<T>(c: &Db, sql: &str, f: impl FnMut(&Row) -> DbResult<T>) -> Result<Vec<T>> {
     let mut s = c.prepare(sql)?;
     let r = s.query_map([], f)?;
@@ -62,18 +71,42 @@ pub(crate) fn objective_facts(c: &Db, planned_values: &HashMap<i64, usize>) -> R
     )? {
         serving.entry(o).or_default().insert(m);
     }
-    let measure: HashMap<i64, (bool, bool, bool)> =
-        all(c, "SELECT id, owner_id IS NULL, risk IS NOT NULL AND risk <> '', cadence IS NOT NULL FROM measures", |r| {
-            Ok((r.get::<_, i64>(0)?, (r.get(1)?, r.get(2)?, r.get(3)?)))
-        })?
-        .into_iter()
-        .collect();
-    let milestones: HashMap<i64, usize> = all(c, "SELECT measure_id, COUNT(*) FROM milestones GROUP BY measure_id", |r| {
-        Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)? as usize))
-    })?
-    .into_iter()
-    .collect();
-    let deps: Vec<(i64, i64)> = all(c, "SELECT measure_id, depends_on_id FROM dependencies", |r| Ok((r.get(0)?, r.get(1)?)))?;
+    // Only the measures serving some objective are looked up: the maps stay as small as the
+    // links, not as large as the file.
+    let served: HashSet<i64> = serving.values().flatten().copied().collect();
+    let mut measure: HashMap<i64, (bool, bool, bool)> = HashMap::with_capacity(served.len());
+    each(c, "SELECT id, owner_id IS NULL, risk IS NOT NULL AND risk <> '', cadence IS NOT NULL FROM measures", |r| {
+        let id: i64 = r.get(0)?;
+        if served.contains(&id) {
+            measure.insert(id, (r.get(1)?, r.get(2)?, r.get(3)?));
+        }
+        Ok(())
+    })?;
+    let mut milestones: HashMap<i64, usize> = HashMap::new();
+    each(c, "SELECT measure_id, COUNT(*) FROM milestones GROUP BY measure_id", |r| {
+        let id: i64 = r.get(0)?;
+        if served.contains(&id) {
+            milestones.insert(id, r.get::<_, i64>(1)? as usize);
+        }
+        Ok(())
+    })?;
+    // Each dependency touching a served measure, indexed by the measures it touches, so an
+    // objective counts its own (each once) instead of walking every dependency of the file.
+    let mut deps_of: HashMap<i64, Vec<usize>> = HashMap::new();
+    let mut n = 0usize;
+    each(c, "SELECT measure_id, depends_on_id FROM dependencies", |r| {
+        let (a, b): (i64, i64) = (r.get(0)?, r.get(1)?);
+        for m in [a, b] {
+            if served.contains(&m) {
+                let list = deps_of.entry(m).or_default();
+                if list.last() != Some(&n) {
+                    list.push(n);
+                }
+            }
+        }
+        n += 1;
+        Ok(())
+    })?;
     let empty = HashSet::new();
     let mut out = Vec::with_capacity(base.len());
     for (id, key, title, has_parent, has_children, target) in base {
@@ -99,7 +132,7 @@ pub(crate) fn objective_facts(c: &Db, planned_values: &HashMap<i64, usize>) -> R
             f.money_values += planned_values.get(m).copied().unwrap_or(0);
         }
         f.cadence_set = cadence > 0;
-        f.dependencies = deps.iter().filter(|(a, b)| ms.contains(a) || ms.contains(b)).count();
+        f.dependencies = ms.iter().flat_map(|m| deps_of.get(m).into_iter().flatten()).collect::<HashSet<_>>().len();
         out.push((id, Facts { health: f, target: target.and_then(|s| Num::parse(&s).ok()) }));
     }
     Ok(out)
@@ -129,11 +162,15 @@ pub(crate) fn bottom_up(c: &Db, ids: impl Iterator<Item = i64>) -> Result<HashMa
         serving.entry(o).or_default().push(m);
     }
     let num = |s: Option<String>| s.and_then(|s| Num::from_stored(&s)).unwrap_or_default();
-    let money: HashMap<i64, Money> = all(c, "SELECT measure_id, planned, forecast, actual FROM measure_money", |r| {
-        Ok((r.get::<_, i64>(0)?, Money { planned: num(r.get(1)?), forecast: num(r.get(2)?), actual: num(r.get(3)?) }))
-    })?
-    .into_iter()
-    .collect();
+    let served: HashSet<i64> = serving.values().flatten().copied().collect();
+    let mut money: HashMap<i64, Money> = HashMap::with_capacity(served.len());
+    each(c, "SELECT measure_id, planned, forecast, actual FROM measure_money", |r| {
+        let id: i64 = r.get(0)?;
+        if served.contains(&id) {
+            money.insert(id, Money { planned: num(r.get(1)?), forecast: num(r.get(2)?), actual: num(r.get(3)?) });
+        }
+        Ok(())
+    })?;
     let none: &[i64] = &[];
     for id in wanted {
         let sum = crate::domain::rollup::objective_bottom_up(

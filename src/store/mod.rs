@@ -6,6 +6,8 @@ mod authority;
 pub mod calendar;
 pub mod change_sets;
 pub mod check;
+mod check_rows;
+pub use check_rows::BATCH as CHECK_BATCH;
 #[cfg(test)]
 mod check_ref;
 pub mod complete;

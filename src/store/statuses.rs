@@ -289,6 +289,20 @@ impl Engine<'_> {
         Ok(())
     }
 
+    /// After a batch of `keel check`: forget every measure's status, plan count, milestones and
+    /// dependencies but those of the measures in `keep` (a later batch reads what it needs again).
+    pub fn forget_measures_but(&mut self, keep: &HashSet<i64>) {
+        self.memo.measures.retain(|id, _| keep.contains(id));
+        self.memo.planned_values.retain(|id, _| keep.contains(id));
+        self.memo.milestones = HashMap::new();
+        self.memo.deps = HashMap::new();
+    }
+
+    /// Every measure has been computed (batch by batch): whole-file readers need not read them again.
+    pub fn measures_done(&mut self) {
+        self.memo.all_measures = true;
+    }
+
     /// Milestones and dependencies of these measures and, transitively, of what they wait for.
     fn load_implementation_inputs(&mut self, ids: &[i64]) -> Result<()> {
         let mut frontier: Vec<i64> = ids.iter().copied().filter(|id| !self.memo.deps.contains_key(id)).collect();

@@ -154,11 +154,16 @@ pub fn run(url: &str, measures: usize, seed: u64, repeat: usize) -> Result<Figur
     keel_check()?;
     baseline_check()?;
     let checks = sampling::alternate(repeat * SHORT_FIGURE_FACTOR, |_| keel_check(), |_| baseline_check())?;
+    // `keel check` as a person runs it, and the app's memory, each in a fresh process.
+    spin.set_message("keel check, as run");
+    let (cli_times, check_rss) = super::check_cli::measure(path, repeat)?;
+    spin.set_message("the app's memory");
+    let fresh = (Samples(cli_times).median_s(), check_rss, super::app_rss::measure(path)?);
     let rss = super::peak_rss_mb();
     spin.finish_and_clear();
     // The CSV import's figures are a file's (see the module's note): not measured here.
     let none = sampling::Pairs::default();
-    let mut figures = super::figures(measures, values, repeat, rss, [&loads, &checks, &none], &openings, frames, edits);
+    let mut figures = super::figures(measures, values, repeat, rss, [&loads, &checks, &none], &openings, frames, edits, fresh);
     figures.csv_import_s = f64::NAN;
     figures.csv_import_json_s = f64::NAN;
     figures.csv_import_ratio = f64::NAN;

@@ -1,0 +1,54 @@
+//! `keel check` as a person runs it: the real binary (this one, `current_exe`) in a fresh
+//! process on the bench's file, its text to a sink (/dev/null). Its wall time end to end (process
+//! start, open, every read, the whole rendering and write) and its peak resident memory, read
+//! from the kernel's account of that child alone (`wait4`'s `ru_maxrss`), so neither the bench's
+//! own memory nor any other child's counts.
+
+use anyhow::{bail, Context, Result};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// One run of `keel check` on `path`: its wall time and its peak RSS in MiB.
+pub fn run_once(path: &Path) -> Result<(Duration, f64)> {
+    let exe = std::env::current_exe().context("cannot find keel's own binary to run `keel check`")?;
+    let t = Instant::now();
+    let child = Command::new(&exe)
+        .arg("check")
+        .arg("--db")
+        .arg(path)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .with_context(|| format!("cannot run {} check", exe.display()))?;
+    let pid = child.id() as libc::pid_t;
+    let mut status: libc::c_int = 0;
+    // SAFETY: wait4 fills the zeroed struct it is given and the status; the child is ours and
+    // not waited for by anything else (`child` is dropped without waiting).
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let took = t.elapsed();
+    drop(child);
+    if waited != pid {
+        return Err(std::io::Error::last_os_error()).context("cannot wait for `keel check`");
+    }
+    // 0, 1 and 2 are what the check found (no, owner or sponsor, steering committee escalations).
+    if !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) > 2 {
+        bail!("`keel check` on the bench's file failed (wait status {status})");
+    }
+    // Linux gives ru_maxrss in KiB.
+    Ok((took, usage.ru_maxrss as f64 / 1024.0))
+}
+
+/// `runs` fresh runs: their wall times, and the largest peak RSS of any.
+pub fn measure(path: &Path, runs: usize) -> Result<(Vec<Duration>, f64)> {
+    let mut times = Vec::with_capacity(runs);
+    let mut peak = 0f64;
+    for _ in 0..runs.max(1) {
+        let (took, rss) = run_once(path)?;
+        times.push(took);
+        peak = peak.max(rss);
+    }
+    Ok((times, peak))
+}
