@@ -244,6 +244,9 @@ pub(crate) struct Ctx<'a> {
     pub created: Vec<String>,
     /// The change set an import in this edit records (closed once its audit rows are written).
     pub change_set: Option<i64>,
+    /// A load's new items come after this id: their kept rows are filled in one pass at the end
+    /// (see `kept`), not one by one.
+    pub loaded_after: Option<i64>,
     /// The value source writing this edit's values (`keel sync`); `None` for a person.
     pub source: Option<String>,
     /// What happened, for the hooks that run after the commit.
@@ -277,6 +280,7 @@ impl<'a> Ctx<'a> {
             opened_meeting: None,
             created: Vec::new(),
             change_set: None,
+            loaded_after: None,
             source: None,
             events: Vec::new(),
             hooks_on: false,
@@ -348,7 +352,10 @@ impl Store {
                     apply(&mut ctx, change)?;
                 }
                 super::invariants::enforce(&mut ctx)?;
+                // What the edit touched, before the rules empty the touched sets.
+                let stale = super::kept::touched(&ctx)?;
                 rules::run(&mut ctx)?;
+                super::kept::after_edit(&ctx, &stale)?;
                 super::narratives::check(&mut ctx)?;
                 audit::append(tx, &clock.stamp(), &actor.login, &ctx.audit)?;
                 super::change_sets::close(tx, ctx.change_set)?;

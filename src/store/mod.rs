@@ -18,6 +18,7 @@ pub mod escalation_list;
 pub mod events;
 mod facts;
 pub mod fields;
+pub mod kept;
 pub mod files;
 pub mod identity;
 mod invariants;
