@@ -129,10 +129,8 @@ impl Store {
         let c = self.conn();
         let clock = self.clock();
         let escalations = read::escalations(c, clock, &EscalationFilter::default())?;
-        let mut by_tier = [0usize; 3];
-        for e in &escalations {
-            by_tier[(e.tier - 1).clamp(0, 2) as usize] += 1;
-        }
+        // Kept by the write path (see `kept::escalations`).
+        let by_tier = super::kept::escalations::by_tier(c)?;
         let exit_code = if by_tier[2] > 0 {
             2
         } else if by_tier[0] + by_tier[1] > 0 {
