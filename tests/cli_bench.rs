@@ -9,7 +9,7 @@ mod common;
 
 use common::*;
 
-const FIGURES: [&str; 22] = [
+const FIGURES: [&str; 23] = [
     "measures",
     "values",
     "load_s",
@@ -32,6 +32,7 @@ const FIGURES: [&str; 22] = [
     "csv_import_json_s",
     "csv_import_ratio",
     "csv_import_ratio_spread",
+    "filter_stale_ms",
 ];
 
 /// The spreads, as largest over smallest: never below 1.

@@ -3,6 +3,7 @@
 //! edit, running `keel check` — each against plain SQLite where a yardstick makes sense.
 
 mod csv_import;
+mod filter_stale;
 mod sampling;
 
 use super::generate::{self, Rng, Spec};
@@ -66,6 +67,8 @@ pub struct Figures {
     pub csv_import_json_s: f64,
     pub csv_import_ratio: f64,
     pub csv_import_ratio_spread: f64,
+    /// The app's stale filter (`s`), from the key press to the settled frame (median).
+    pub filter_stale_ms: f64,
 }
 
 /// The targets (figure, limit; lower is better).
@@ -78,6 +81,7 @@ pub const TARGETS: &[(&str, f64)] = &[
     ("check_ratio", 3.0),
     ("csv_import_ratio", 1.5),
     ("peak_rss_mb", 250.0),
+    ("filter_stale_ms", 1000.0),
 ];
 
 impl Figures {
@@ -245,6 +249,8 @@ pub fn run(measures: usize, seed: u64, repeat: usize) -> Result<Figures> {
     spin.set_message("editing");
     settle_disk(&dir.0)?;
     let edits = edits(&mut app.store, &spec, seed)?;
+    spin.set_message("filtering stale items");
+    let filter_stale_ms = filter_stale::measure(&mut app, &mut terminal, repeat * SHORT_FIGURE_FACTOR)?;
     // 5. keel check against plain SQL on the same file after the edits, alternating, each on a
     //    connection of its own opened afresh — keel as `keel check` runs: its own process has
     //    no app open, so the app and what its readers remember are gone first.
@@ -278,7 +284,9 @@ pub fn run(measures: usize, seed: u64, repeat: usize) -> Result<Figures> {
     if std::env::var_os("KEEL_BENCH_SLOW").is_some() {
         eprintln!("openings (ms): {:?}", openings.0.iter().map(|d| round(ms(*d), 1)).collect::<Vec<_>>());
     }
-    Ok(figures(measures, values, repeat, rss, [&loads, &checks, &imports], &openings, frames, edits))
+    let mut figures = figures(measures, values, repeat, rss, [&loads, &checks, &imports], &openings, frames, edits);
+    figures.filter_stale_ms = round(filter_stale_ms, 1);
+    Ok(figures)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -315,6 +323,7 @@ fn figures(
         csv_import_json_s: round(imports.baseline_median_s(), 3),
         csv_import_ratio: round(imports.ratio(), 2),
         csv_import_ratio_spread: round(imports.ratio_spread(), 2),
+        filter_stale_ms: 0.0,
     }
 }
 
