@@ -77,7 +77,9 @@ fn change(op: &Op) -> Vec<Change> {
         }],
         Op::Cancel { measure } => vec![Change::Gate { key: m(*measure), action: GateAction::Cancel, reason: Some("test".into()) }],
         Op::Back { measure } => vec![Change::Gate { key: m(*measure), action: GateAction::Back, reason: Some("test".into()) }],
-        Op::Day { .. } => vec![],
+        // The clock moves and the daily sweep runs (`keel sync`): escalations that grow with the
+        // calendar (missed updates) are judged on the new day, as they are in use.
+        Op::Day { .. } => vec![Change::Reassess],
         Op::Retire { measure } => {
             vec![Change::Upkeep(Upkeep::Retire { key: m(*measure), reason: "property test".into(), with_children: false })]
         }

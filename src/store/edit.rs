@@ -768,6 +768,10 @@ pub(crate) fn set_field(ctx: &mut Ctx, key: &ItemKey, name: &str, raw: &str, if_
         (ItemKind::Kpi, "direction" | "target" | "tolerance") => {
             ctx.touched_variance.insert(id);
         }
+        // Updates are missed by the cadence: a new one judges the item's signals again.
+        (ItemKind::Measure, "cadence") | (ItemKind::Kpi, "frequency") => {
+            ctx.touched_variance.insert(id);
+        }
         (ItemKind::KeyResult, "kind" | "baseline" | "target" | "objective") => {
             ctx.touched_variance.insert(id);
             ctx.touched_definitions.insert(id);
