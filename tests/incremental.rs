@@ -16,19 +16,53 @@ mod common;
 
 #[derive(Clone, Debug)]
 enum Op {
-    Value { measure: u32, week: u32, field: &'static str, amount: i64, cents: bool },
-    Clear { measure: u32, week: u32 },
-    Move { measure: u32, package: u32 },
-    ValueType { measure: u32, cost: bool },
-    Cancel { measure: u32 },
-    Back { measure: u32 },
+    Value {
+        measure: u32,
+        week: u32,
+        field: &'static str,
+        amount: i64,
+        cents: bool,
+    },
+    Clear {
+        measure: u32,
+        week: u32,
+    },
+    Move {
+        measure: u32,
+        package: u32,
+    },
+    ValueType {
+        measure: u32,
+        cost: bool,
+    },
+    Cancel {
+        measure: u32,
+    },
+    Back {
+        measure: u32,
+    },
     /// The clock moves to this many days after (or before) the first day.
-    Day { offset: i64 },
-    Retire { measure: u32 },
-    Unretire { measure: u32 },
-    Owner { measure: u32, person: u32 },
-    Unit { measure: u32, unit: u32 },
-    Cadence { measure: u32, monthly: bool },
+    Day {
+        offset: i64,
+    },
+    Retire {
+        measure: u32,
+    },
+    Unretire {
+        measure: u32,
+    },
+    Owner {
+        measure: u32,
+        person: u32,
+    },
+    Unit {
+        measure: u32,
+        unit: u32,
+    },
+    Cadence {
+        measure: u32,
+        monthly: bool,
+    },
 }
 
 /// The first day of every run.

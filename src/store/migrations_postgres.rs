@@ -5,7 +5,8 @@
 //! rule is a trigger function. A change to one schema is made to both in the same migration.
 
 /// Each entry moves the schema from version `i` to `i + 1`, as `migrations::MIGRATIONS` does.
-pub const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6, SCHEMA_V7, SCHEMA_V8, SCHEMA_V9, SCHEMA_V10];
+pub const MIGRATIONS: &[&str] =
+    &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6, SCHEMA_V7, SCHEMA_V8, SCHEMA_V9, SCHEMA_V10];
 
 const SCHEMA_V1: &str = r#"
 -- One registry of human keys (O-3, KR-12, M-27 …) shared by every kind of item, so that

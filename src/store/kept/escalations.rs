@@ -25,11 +25,10 @@ pub fn recount(db: &Db) -> DbResult<Counts> {
 
 /// The kept counts (rows at zero left out).
 pub fn kept(db: &Db) -> DbResult<Counts> {
-    let rows: Vec<((i64, i64, i64), i64)> = db.query_map(
-        "SELECT tier, unit_id, owner_id, open_count FROM kept_escalation_counts WHERE open_count <> 0",
-        [],
-        |r| Ok(((r.get(0)?, r.get(1)?, r.get(2)?), r.get(3)?)),
-    )?;
+    let rows: Vec<((i64, i64, i64), i64)> =
+        db.query_map("SELECT tier, unit_id, owner_id, open_count FROM kept_escalation_counts WHERE open_count <> 0", [], |r| {
+            Ok(((r.get(0)?, r.get(1)?, r.get(2)?), r.get(3)?))
+        })?;
     Ok(rows.into_iter().collect())
 }
 

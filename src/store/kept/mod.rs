@@ -33,9 +33,10 @@ fn ids_json(ids: &[i64]) -> String {
 /// Which items an edit may have changed the staleness of, taken before the rules run (they empty
 /// the touched sets): those whose values, fields, stage or retirement changed, by the touched
 /// sets and by the audit rows the edit wrote. A load's new items (after `ctx.loaded_after`) are
-/// left to [`after_load`].
+/// filled by [`after_edit`].
 pub(crate) fn touched(ctx: &Ctx) -> Result<BTreeSet<i64>, super::StoreError> {
-    let mut ids: BTreeSet<i64> = ctx.touched_variance.iter().chain(&ctx.touched_money).chain(&ctx.touched_gates).chain(&ctx.valued).copied().collect();
+    let mut ids: BTreeSet<i64> =
+        ctx.touched_variance.iter().chain(&ctx.touched_money).chain(&ctx.touched_gates).chain(&ctx.valued).copied().collect();
     if ctx.loaded_after.is_none() {
         let keys: BTreeSet<&str> = ctx.audit.iter().map(|e| e.item_key.as_str()).collect();
         for key in keys {

@@ -94,14 +94,7 @@ fn write(db: &Db, rows: &[Kept]) -> DbResult<()> {
         );
         let mut params: Vec<&dyn ToParam> = Vec::with_capacity(chunk.len() * 6);
         for k in chunk {
-            params.extend([
-                &k.item_id as &dyn ToParam,
-                &k.list_rank,
-                &k.cadence,
-                &k.last_update,
-                &k.exact_from,
-                &k.stale_from,
-            ]);
+            params.extend([&k.item_id as &dyn ToParam, &k.list_rank, &k.cadence, &k.last_update, &k.exact_from, &k.stale_from]);
         }
         db.execute(&sql, params.as_slice())?;
     }
@@ -247,19 +240,15 @@ fn stale_before_exact(db: &Db, id: i64, today: NaiveDate) -> DbResult<bool> {
 
 /// The kept rows as they are, by item.
 pub fn kept(db: &Db, mut each: impl FnMut(Kept)) -> DbResult<()> {
-    db.query_each(
-        "SELECT item_id, list_rank, cadence, last_update, exact_from, stale_from FROM kept_stale ORDER BY item_id",
-        [],
-        |r| {
-            each(Kept {
-                item_id: r.get(0)?,
-                list_rank: r.get(1)?,
-                cadence: r.get(2)?,
-                last_update: r.get(3)?,
-                exact_from: r.get(4)?,
-                stale_from: r.get(5)?,
-            });
-            Ok(())
-        },
-    )
+    db.query_each("SELECT item_id, list_rank, cadence, last_update, exact_from, stale_from FROM kept_stale ORDER BY item_id", [], |r| {
+        each(Kept {
+            item_id: r.get(0)?,
+            list_rank: r.get(1)?,
+            cadence: r.get(2)?,
+            last_update: r.get(3)?,
+            exact_from: r.get(4)?,
+            stale_from: r.get(5)?,
+        });
+        Ok(())
+    })
 }
