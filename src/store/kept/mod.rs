@@ -81,28 +81,35 @@ pub fn rebuild(db: &Db) -> DbResult<()> {
 /// agree. Nothing here depends on today.
 pub fn differences(db: &Db) -> DbResult<Vec<String>> {
     let mut out = Vec::new();
-    let mut expected = std::collections::BTreeMap::new();
-    stale::recompute(db, 0, |rows| {
-        expected.extend(rows.into_iter().map(|k| (k.item_id, k)));
+    // Step by step over the items (bounded memory at any size): the recompute of a range of ids
+    // against the kept rows of the same range.
+    let mut end = 0;
+    stale::recompute(db, 0, |from, to, expected| {
+        end = to;
+        compare(&mut out, expected, stale::kept(db, from, Some(to))?);
         Ok(())
     })?;
-    let mut found = std::collections::BTreeMap::new();
-    stale::kept(db, |k| {
-        found.insert(k.item_id, k);
-    })?;
-    for (id, want) in &expected {
-        match found.get(id) {
-            None => out.push(format!("kept_stale: item #{id} owes updates (stale from {}) but has no kept row", want.stale_from)),
-            Some(got) if got != want => out.push(format!("kept_stale: item #{id} kept {got:?}, recomputed {want:?}")),
-            _ => {}
-        }
-    }
-    for id in found.keys().filter(|id| !expected.contains_key(id)) {
-        out.push(format!("kept_stale: item #{id} has a kept row but owes no updates"));
-    }
+    compare(&mut out, Vec::new(), stale::kept(db, end, None)?);
     let (kept, recount) = (escalations::kept(db)?, escalations::recount(db)?);
     if kept != recount {
         out.push(format!("kept_escalation_counts: kept {kept:?}, recounted {recount:?}"));
     }
     Ok(out)
+}
+
+/// The differences between the rows a recompute gives and the kept ones, of the same items.
+fn compare(out: &mut Vec<String>, expected: Vec<stale::Kept>, found: Vec<stale::Kept>) {
+    let found: std::collections::BTreeMap<i64, stale::Kept> = found.into_iter().map(|k| (k.item_id, k)).collect();
+    let mut seen = std::collections::BTreeSet::new();
+    for want in &expected {
+        seen.insert(want.item_id);
+        match found.get(&want.item_id) {
+            None => out.push(format!("kept_stale: item #{} owes updates (stale from {}) but has no kept row", want.item_id, want.stale_from)),
+            Some(got) if got != want => out.push(format!("kept_stale: item #{} kept {got:?}, recomputed {want:?}", want.item_id)),
+            _ => {}
+        }
+    }
+    for id in found.keys().filter(|id| !seen.contains(id)) {
+        out.push(format!("kept_stale: item #{id} has a kept row but owes no updates"));
+    }
 }

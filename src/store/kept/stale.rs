@@ -102,8 +102,9 @@ fn write(db: &Db, rows: &[Kept]) -> DbResult<()> {
 }
 
 /// The kept rows the write path's facts call for, for the items after `after` (all of them
-/// from 0), in steps: what a fill writes and what the deep check compares with.
-pub fn recompute(db: &Db, after: i64, mut each: impl FnMut(Vec<Kept>) -> DbResult<()>) -> DbResult<()> {
+/// from 0), in steps of ids: `each` hears the rows of the items in `(from, to]`. What a fill
+/// writes and what the deep check compares with.
+pub fn recompute(db: &Db, after: i64, mut each: impl FnMut(i64, i64, Vec<Kept>) -> DbResult<()>) -> DbResult<()> {
     let sql = format!("{FACTS} i.id > ?1 ORDER BY i.id LIMIT ?2");
     let mut from = after;
     loop {
@@ -116,7 +117,7 @@ pub fn recompute(db: &Db, after: i64, mut each: impl FnMut(Vec<Kept>) -> DbResul
             Ok(())
         })?;
         let Some(last) = last else { return Ok(()) };
-        each(rows)?;
+        each(from, last, rows)?;
         from = last;
     }
 }
@@ -125,7 +126,7 @@ pub fn recompute(db: &Db, after: i64, mut each: impl FnMut(Vec<Kept>) -> DbResul
 /// one pass over them: the facts read set-based, the rule applied, several rows to an INSERT.
 pub fn fill(db: &Db, after: i64) -> DbResult<()> {
     db.execute("DELETE FROM kept_stale WHERE item_id > ?1", [after])?;
-    recompute(db, after, |rows| write(db, &rows))
+    recompute(db, after, |_, _, rows| write(db, &rows))
 }
 
 /// Work out again the kept rows of these items (an edit touched them).
@@ -238,17 +239,21 @@ fn stale_before_exact(db: &Db, id: i64, today: NaiveDate) -> DbResult<bool> {
     Ok(status::is_stale(latest, first, Cadence::parse(&cadence).unwrap_or(Cadence::Weekly), today))
 }
 
-/// The kept rows as they are, by item.
-pub fn kept(db: &Db, mut each: impl FnMut(Kept)) -> DbResult<()> {
-    db.query_each("SELECT item_id, list_rank, cadence, last_update, exact_from, stale_from FROM kept_stale ORDER BY item_id", [], |r| {
-        each(Kept {
-            item_id: r.get(0)?,
-            list_rank: r.get(1)?,
-            cadence: r.get(2)?,
-            last_update: r.get(3)?,
-            exact_from: r.get(4)?,
-            stale_from: r.get(5)?,
-        });
-        Ok(())
-    })
+/// The kept rows of the items in `(from, to]` as they are (`to`: `None` for no end), by item.
+pub fn kept(db: &Db, from: i64, to: Option<i64>) -> DbResult<Vec<Kept>> {
+    db.query_map(
+        "SELECT item_id, list_rank, cadence, last_update, exact_from, stale_from FROM kept_stale
+         WHERE item_id > ?1 AND (CAST(?2 AS BIGINT) IS NULL OR item_id <= CAST(?2 AS BIGINT)) ORDER BY item_id",
+        params![from, to],
+        |r| {
+            Ok(Kept {
+                item_id: r.get(0)?,
+                list_rank: r.get(1)?,
+                cadence: r.get(2)?,
+                last_update: r.get(3)?,
+                exact_from: r.get(4)?,
+                stale_from: r.get(5)?,
+            })
+        },
+    )
 }
