@@ -9,7 +9,7 @@ mod common;
 
 use common::*;
 
-const FIGURES: [&str; 25] = [
+const FIGURES: [&str; 26] = [
     "measures",
     "values",
     "load_s",
@@ -35,6 +35,7 @@ const FIGURES: [&str; 25] = [
     "check_cli_s",
     "check_peak_rss_mb",
     "app_rss_mb",
+    "filter_stale_ms",
 ];
 
 /// The spreads, as largest over smallest: never below 1.

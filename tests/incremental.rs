@@ -1,9 +1,12 @@
 //! After any sequence of edits, the incrementally kept state (measure money, the value funnel
-//! up the hierarchy, open escalations) equals a recompute from scratch.
+//! up the hierarchy, open escalations, the kept staleness and escalation counts) equals a
+//! recompute from scratch — whatever day the clock says, moved forwards or back — and the stale
+//! list read from the kept staleness is the one `keel check` works out.
 
 use chrono::NaiveDate;
 use keel::domain::gates::GateAction;
 use keel::domain::{ItemKey, Period};
+use keel::store::upkeep::Upkeep;
 use keel::store::{Change, Edit, Store};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
@@ -13,12 +16,58 @@ mod common;
 
 #[derive(Clone, Debug)]
 enum Op {
-    Value { measure: u32, week: u32, field: &'static str, amount: i64, cents: bool },
-    Clear { measure: u32, week: u32 },
-    Move { measure: u32, package: u32 },
-    ValueType { measure: u32, cost: bool },
-    Cancel { measure: u32 },
-    Back { measure: u32 },
+    Value {
+        measure: u32,
+        week: u32,
+        field: &'static str,
+        amount: i64,
+        cents: bool,
+    },
+    Clear {
+        measure: u32,
+        week: u32,
+    },
+    Move {
+        measure: u32,
+        package: u32,
+    },
+    ValueType {
+        measure: u32,
+        cost: bool,
+    },
+    Cancel {
+        measure: u32,
+    },
+    Back {
+        measure: u32,
+    },
+    /// The clock moves to this many days after (or before) the first day.
+    Day {
+        offset: i64,
+    },
+    Retire {
+        measure: u32,
+    },
+    Unretire {
+        measure: u32,
+    },
+    Owner {
+        measure: u32,
+        person: u32,
+    },
+    Unit {
+        measure: u32,
+        unit: u32,
+    },
+    Cadence {
+        measure: u32,
+        monthly: bool,
+    },
+}
+
+/// The first day of every run.
+fn first_day() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -30,6 +79,12 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (1u32..=36, any::<bool>()).prop_map(|(measure, cost)| Op::ValueType { measure, cost }),
         1 => (1u32..=36).prop_map(|measure| Op::Cancel { measure }),
         1 => (1u32..=36).prop_map(|measure| Op::Back { measure }),
+        2 => (-60i64..=60).prop_map(|offset| Op::Day { offset }),
+        1 => (1u32..=36).prop_map(|measure| Op::Retire { measure }),
+        1 => (1u32..=36).prop_map(|measure| Op::Unretire { measure }),
+        1 => (1u32..=36, 1u32..=14).prop_map(|(measure, person)| Op::Owner { measure, person }),
+        1 => (1u32..=36, 1u32..=3).prop_map(|(measure, unit)| Op::Unit { measure, unit }),
+        1 => (1u32..=36, any::<bool>()).prop_map(|(measure, monthly)| Op::Cadence { measure, monthly }),
     ]
 }
 
@@ -56,6 +111,25 @@ fn change(op: &Op) -> Vec<Change> {
         }],
         Op::Cancel { measure } => vec![Change::Gate { key: m(*measure), action: GateAction::Cancel, reason: Some("test".into()) }],
         Op::Back { measure } => vec![Change::Gate { key: m(*measure), action: GateAction::Back, reason: Some("test".into()) }],
+        // The clock moves and the daily sweep runs (`keel sync`): escalations that grow with the
+        // calendar (missed updates) are judged on the new day, as they are in use.
+        Op::Day { .. } => vec![Change::Reassess],
+        Op::Retire { measure } => {
+            vec![Change::Upkeep(Upkeep::Retire { key: m(*measure), reason: "property test".into(), with_children: false })]
+        }
+        Op::Unretire { measure } => vec![Change::Upkeep(Upkeep::Unretire { key: m(*measure), with_children: false })],
+        Op::Owner { measure, person } => {
+            vec![Change::Set { key: m(*measure), field: "owner".into(), value: format!("P-{person}"), if_version: None }]
+        }
+        Op::Unit { measure, unit } => {
+            vec![Change::Set { key: m(*measure), field: "business_unit".into(), value: format!("U-{unit}"), if_version: None }]
+        }
+        Op::Cadence { measure, monthly } => vec![Change::Set {
+            key: m(*measure),
+            field: "cadence".into(),
+            value: if *monthly { "monthly" } else { "weekly" }.into(),
+            if_version: None,
+        }],
     }
 }
 
@@ -63,7 +137,7 @@ fn change(op: &Op) -> Vec<Change> {
 fn fresh_demo() -> (tempfile::TempDir, std::path::PathBuf, Store) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("demo.db");
-    let today = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
+    let today = first_day();
     drop(keel::io::demo::create_at(&path, today, "tester").unwrap());
     let mut store = Store::open(&path).unwrap();
     store.set_clock(today);
@@ -93,12 +167,34 @@ fn fresh_demo_on_server() -> Option<(common::pg::Database, Store)> {
 fn incremental_state_stays_a_recompute(store: &mut Store, ops: &[Op]) -> Result<(), TestCaseError> {
     prop_assert_eq!(store.derived_differences().unwrap(), Vec::<String>::new());
     for op in ops {
+        if let Op::Day { offset } = op {
+            store.set_clock(first_day() + chrono::Duration::days(*offset));
+        }
         // Some moves are refused by the rules (e.g. back from 'defined'); that is fine, as
         // long as a refusal leaves the state consistent too.
         let _ = store.edit(Edit { changes: change(op), reason: Some("property test".into()) });
         let diffs = store.derived_differences().unwrap();
         prop_assert!(diffs.is_empty(), "after {:?}: {:?}", op, diffs);
+        stale_list_is_checks(store, op)?;
     }
+    Ok(())
+}
+
+/// The stale list from the kept staleness (an index range) is the one `keel check` works out
+/// item by item, on whatever day the clock says; the escalation counts by tier are the check's.
+fn stale_list_is_checks(store: &Store, op: &Op) -> Result<(), TestCaseError> {
+    let report = store.check().unwrap();
+    let row = |s: &keel::store::check::StaleItem| {
+        (s.key.clone(), s.title.clone(), s.owner.clone(), s.cadence.clone(), s.last_update.clone(), s.days_since_update)
+    };
+    let checked: Vec<_> = report.stale.iter().map(row).collect();
+    let kept: Vec<_> = store.stale_items().unwrap().iter().map(row).collect();
+    prop_assert_eq!(&kept, &checked, "stale list after {:?} on {}", op, report.today);
+    let mut by_tier = [0usize; 3];
+    for e in &report.escalations {
+        by_tier[(e.tier - 1) as usize] += 1;
+    }
+    prop_assert_eq!(report.escalations_by_tier, by_tier, "escalations by tier after {:?}", op);
     Ok(())
 }
 

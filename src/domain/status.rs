@@ -258,6 +258,46 @@ pub fn is_stale(latest_actual: Option<super::Period>, first: Option<super::Perio
     }
 }
 
+/// DOMAIN "Cadence and freshness", kept: the day from which an item is stale by [`is_stale`],
+/// which does not move with today, so the stale items are an index range (`stale_from <= today`).
+/// `latest_actual` is the newest period with an actual (begun or not), `first` the item's first
+/// period with any number. Exact for every `today` on or after the start of `latest_actual`
+/// (see [`stale_from_exact_after`]); before it (the clock moved back) judge by [`is_stale`].
+/// `None`: never stale (no numbers at all).
+pub fn stale_from(latest_actual: Option<super::Period>, first: Option<super::Period>, cadence: super::Cadence) -> Option<NaiveDate> {
+    match latest_actual {
+        // Stale when more than `stale_after_days` have passed since the period ended.
+        Some(p) => Some(p.end() + chrono::Duration::days(cadence.stale_after_days() + 1)),
+        None => first.map(|f| f.start()),
+    }
+}
+
+/// The first day on which [`stale_from`] is exact: the newest actual's period has begun, so
+/// every actual counts (`None`: no actual, always exact).
+pub fn stale_from_exact_after(latest_actual: Option<super::Period>) -> Option<NaiveDate> {
+    latest_actual.map(|p| p.start())
+}
+
+/// DOMAIN "Cadence and freshness": which items owe updates, and so can be stale. A measure being
+/// worked on (with numbers, not closed, not stopped or on hold); a key result with numbers that is
+/// not a milestone; a KPI with numbers. Retired items owe nothing (the store leaves them out).
+pub fn owes_updates(
+    kind: super::ItemKind,
+    has_values: bool,
+    stage: Option<super::Stage>,
+    side_state: Option<super::SideState>,
+    kr_kind: Option<super::KrKind>,
+) -> bool {
+    use super::ItemKind;
+    has_values
+        && match kind {
+            ItemKind::Measure => stage != Some(super::Stage::Closed) && side_state.is_none(),
+            ItemKind::KeyResult => kr_kind != Some(super::KrKind::Milestone),
+            ItemKind::Kpi => true,
+            _ => false,
+        }
+}
+
 /// What is shown for an objective or key result that may carry a manual status.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Shown {
@@ -401,5 +441,43 @@ mod tests {
         assert!(!is_stale(None, p("2026-W50"), Cadence::Weekly, today));
         assert!(is_stale(None, p("2026-W45"), Cadence::Weekly, today));
         assert!(!is_stale(None, None, Cadence::Weekly, today));
+    }
+
+    #[test]
+    fn stale_from_is_the_first_stale_day_once_every_actual_has_begun() {
+        use crate::domain::{Cadence, Period};
+        let p = |s: &str| Some(Period::parse(s).unwrap());
+        let cases = [
+            (p("2026-W47"), p("2026-W40"), Cadence::Weekly),
+            (p("2026-W40"), p("2026-W40"), Cadence::Biweekly),
+            (p("2026-10"), p("2026-01"), Cadence::Monthly),
+            (p("2026-Q3"), p("2026-Q1"), Cadence::Quarterly),
+            (None, p("2026-W45"), Cadence::Weekly),
+            (None, None, Cadence::Monthly),
+        ];
+        for (latest, first, cadence) in cases {
+            let from = stale_from(latest, first, cadence);
+            let exact = stale_from_exact_after(latest).unwrap_or(d("2025-01-01"));
+            let mut day = exact;
+            while day < d("2027-12-31") {
+                let kept = from.is_some_and(|f| f <= day);
+                assert_eq!(kept, is_stale(latest, first, cadence, day), "{latest:?} {first:?} {cadence:?} on {day}");
+                day += chrono::Duration::days(1);
+            }
+        }
+        assert_eq!(stale_from(p("2026-W47"), None, Cadence::Weekly), Some(d("2026-11-30")));
+    }
+
+    #[test]
+    fn only_work_under_way_owes_updates() {
+        use crate::domain::{ItemKind, KrKind, SideState, Stage};
+        assert!(owes_updates(ItemKind::Measure, true, Some(Stage::Defined), None, None));
+        assert!(!owes_updates(ItemKind::Measure, false, Some(Stage::Defined), None, None));
+        assert!(!owes_updates(ItemKind::Measure, true, Some(Stage::Closed), None, None));
+        assert!(!owes_updates(ItemKind::Measure, true, Some(Stage::Defined), Some(SideState::OnHold), None));
+        assert!(owes_updates(ItemKind::KeyResult, true, None, None, Some(KrKind::IncreaseTo)));
+        assert!(!owes_updates(ItemKind::KeyResult, true, None, None, Some(KrKind::Milestone)));
+        assert!(owes_updates(ItemKind::Kpi, true, None, None, None));
+        assert!(!owes_updates(ItemKind::Objective, true, None, None, None));
     }
 }

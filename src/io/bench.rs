@@ -6,6 +6,7 @@ mod app_rss;
 mod check_cli;
 mod csv_import;
 pub mod curve;
+mod filter_stale;
 pub mod postgres;
 mod sampling;
 
@@ -76,6 +77,8 @@ pub struct Figures {
     pub check_peak_rss_mb: f64,
     /// The app's peak resident memory in a fresh process: first settled frame, then the stale filter.
     pub app_rss_mb: f64,
+    /// The app's stale filter (`s`), from the key press to the settled frame (median).
+    pub filter_stale_ms: f64,
 }
 
 /// The targets (figure, limit; lower is better).
@@ -90,6 +93,7 @@ pub const TARGETS: &[(&str, f64)] = &[
     ("peak_rss_mb", 250.0),
     ("check_peak_rss_mb", 400.0),
     ("app_rss_mb", 100.0),
+    ("filter_stale_ms", 1000.0),
 ];
 
 impl Figures {
@@ -258,6 +262,8 @@ pub fn run(measures: usize, seed: u64, repeat: usize) -> Result<Figures> {
     spin.set_message("editing");
     settle_disk(&dir.0)?;
     let edits = edits(&mut app.store, &spec, seed)?;
+    spin.set_message("filtering stale items");
+    let filter_stale_ms = filter_stale::measure(&mut app, &mut terminal, repeat * SHORT_FIGURE_FACTOR)?;
     // 5. keel check against plain SQL on the same file after the edits, alternating, each on a
     //    connection of its own opened afresh — keel as `keel check` runs: its own process has
     //    no app open, so the app and what its readers remember are gone first.
@@ -297,7 +303,9 @@ pub fn run(measures: usize, seed: u64, repeat: usize) -> Result<Figures> {
     if std::env::var_os("KEEL_BENCH_SLOW").is_some() {
         eprintln!("openings (ms): {:?}", openings.0.iter().map(|d| round(ms(*d), 1)).collect::<Vec<_>>());
     }
-    Ok(figures(measures, values, repeat, rss, [&loads, &checks, &imports], &openings, frames, edits, fresh))
+    let mut figures = figures(measures, values, repeat, rss, [&loads, &checks, &imports], &openings, frames, edits, fresh);
+    figures.filter_stale_ms = round(filter_stale_ms, 1);
+    Ok(figures)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -338,6 +346,7 @@ fn figures(
         check_cli_s: round(check_cli_s, 3),
         check_peak_rss_mb: round(check_peak_rss_mb, 1),
         app_rss_mb: round(app_rss_mb, 1),
+        filter_stale_ms: 0.0,
     }
 }
 

@@ -80,7 +80,11 @@ impl Store {
             for id in resolved_by_hand(tx)? {
                 ctx.touched_variance.remove(&id);
             }
-            rules::run(&mut ctx)
+            rules::run(&mut ctx)?;
+            // The kept tables as the rewound data makes them (the counts follow the escalations
+            // by trigger; a rebuild costs little beside the rewind).
+            super::kept::rebuild(tx)?;
+            Ok::<_, StoreError>(())
         })?;
         Ok(rewound)
     }
@@ -314,6 +318,7 @@ fn remove_items(tx: &Tx, ids: &[i64]) -> Result<()> {
     for &id in ids {
         tx.execute("DELETE FROM links WHERE from_id = ?1 OR to_id = ?1", [id])?;
         tx.execute("DELETE FROM item_values WHERE item_id = ?1", [id])?;
+        tx.execute("DELETE FROM kept_stale WHERE item_id = ?1", [id])?;
         tx.execute("DELETE FROM key_results WHERE id = ?1", [id])?;
     }
     for &id in ids {

@@ -249,6 +249,8 @@ fn remove_items(ctx: &mut Ctx, keys: &BTreeSet<&str>) -> Result<usize> {
             "DELETE FROM gate_events WHERE measure_id = ?1",
             "DELETE FROM decisions WHERE item_id = ?1",
             "DELETE FROM item_values WHERE item_id = ?1",
+            // Kept rows go with their items (their foreign key would refuse the item's removal).
+            "DELETE FROM kept_stale WHERE item_id = ?1",
             "DELETE FROM links WHERE from_id = ?1 OR to_id = ?1",
             "DELETE FROM dependencies WHERE measure_id = ?1 OR depends_on_id = ?1",
             "DELETE FROM milestones WHERE measure_id = ?1",

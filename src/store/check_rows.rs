@@ -33,11 +33,11 @@ impl Store {
     fn check_rows(&self, e: &mut Engine, size: usize, row: &mut dyn FnMut(CheckRow) -> Result<()>) -> Result<CheckSummary> {
         let c = self.conn();
         let clock = self.clock();
-        let mut by_tier = [0usize; 3];
         for x in read::escalations(c, clock, &EscalationFilter::default())? {
-            by_tier[(x.tier - 1).clamp(0, 2) as usize] += 1;
             row(CheckRow::Escalation(&x))?;
         }
+        // Kept by the write path (see `kept::escalations`).
+        let by_tier = super::kept::escalations::by_tier(c)?;
         let exit_code = if by_tier[2] > 0 {
             2
         } else if by_tier[0] + by_tier[1] > 0 {

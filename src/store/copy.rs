@@ -40,6 +40,10 @@ pub const TABLE_ORDER: &[&str] = &[
     "item_sources",
 ];
 
+/// Derived tables a copy does not carry: they are rebuilt on the destination from what was
+/// copied (see `store::kept`).
+pub const REBUILT: &[&str] = super::kept::TABLES;
+
 /// Columns that point at another row of the same table (a parent can have been made after its
 /// child and moved above it later): written empty first, set once every row of the table is in.
 const SELF_REFERENCES: &[(&str, &str)] = &[("units", "parent_id"), ("objectives", "parent_id"), ("nodes", "parent_id")];
@@ -129,7 +133,7 @@ fn refused(dest: &str, why: String) -> StoreError {
 /// Every table's rows from `from` into `to`, whose schema is keel's at the same version and
 /// which holds nothing but what `keel init` writes.
 fn copy_tables(from: &Db, to: &Tx<'_>, dest: &str, progress: &mut dyn FnMut(u64, u64)) -> Result<Copied> {
-    let mut known: Vec<&str> = TABLE_ORDER.to_vec();
+    let mut known: Vec<&str> = TABLE_ORDER.iter().chain(REBUILT).copied().collect();
     known.sort_unstable();
     for (side, db) in [("source", from), ("destination", &**to)] {
         let found = db.table_names()?;
@@ -171,6 +175,7 @@ fn copy_tables(from: &Db, to: &Tx<'_>, dest: &str, progress: &mut dyn FnMut(u64,
         }
     }
     to.reset_identities()?;
+    super::kept::rebuild(to)?;
     let audit_rows: i64 = to.query_row("SELECT COUNT(*) FROM audit", [], |r| r.get(0))?;
     Ok(Copied { tables: TABLE_ORDER.len(), rows: total, audit_rows: audit_rows.unsigned_abs() })
 }
@@ -320,7 +325,7 @@ mod tests {
         for sql in migrations::MIGRATIONS {
             db.batch(sql).unwrap();
         }
-        let mut known: Vec<&str> = TABLE_ORDER.to_vec();
+        let mut known: Vec<&str> = TABLE_ORDER.iter().chain(super::REBUILT).copied().collect();
         known.sort_unstable();
         assert_eq!(db.table_names().unwrap(), known);
     }

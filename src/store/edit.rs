@@ -248,6 +248,9 @@ pub(crate) struct Ctx<'a> {
     pub created: Vec<String>,
     /// The change set an import in this edit records (closed once its audit rows are written).
     pub change_set: Option<i64>,
+    /// A load's new items come after this id: their kept rows are filled in one pass at the end
+    /// (see `kept`), not one by one.
+    pub loaded_after: Option<i64>,
     /// The value source writing this edit's values (`keel sync`); `None` for a person.
     pub source: Option<String>,
     /// What happened, for the hooks that run after the commit.
@@ -281,6 +284,7 @@ impl<'a> Ctx<'a> {
             opened_meeting: None,
             created: Vec::new(),
             change_set: None,
+            loaded_after: None,
             source: None,
             events: Vec::new(),
             hooks_on: false,
@@ -352,7 +356,10 @@ impl Store {
                     apply(&mut ctx, change)?;
                 }
                 super::invariants::enforce(&mut ctx)?;
+                // What the edit touched, before the rules empty the touched sets.
+                let stale = super::kept::touched(&ctx)?;
                 rules::run(&mut ctx)?;
+                super::kept::after_edit(&ctx, &stale)?;
                 super::narratives::check(&mut ctx)?;
                 audit::append(tx, &clock.stamp(), &actor.login, &ctx.audit)?;
                 super::change_sets::close(tx, ctx.change_set)?;
@@ -768,6 +775,10 @@ pub(crate) fn set_field(ctx: &mut Ctx, key: &ItemKey, name: &str, raw: &str, if_
             ctx.touched_variance.insert(id);
         }
         (ItemKind::Kpi, "direction" | "target" | "tolerance") => {
+            ctx.touched_variance.insert(id);
+        }
+        // Updates are missed by the cadence: a new one judges the item's signals again.
+        (ItemKind::Measure, "cadence") | (ItemKind::Kpi, "frequency") => {
             ctx.touched_variance.insert(id);
         }
         (ItemKind::KeyResult, "kind" | "baseline" | "target" | "objective") => {

@@ -184,6 +184,10 @@ pub fn query(conn: &Db, clock: Clock, filter: &EscalationFilter, scope: Scope) -
 
 /// How many rows pass `filter`, and how many of them come before `rank` (a page's position).
 pub fn count(conn: &Db, filter: &EscalationFilter, before: Option<&Rank>) -> Result<usize> {
+    if before.is_none() && !filter.include_closed {
+        // The whole list's count is kept by the write path (see `kept::escalations`).
+        return Ok(super::kept::escalations::count(conn, filter.tier, filter.owner_login.as_deref(), filter.unit.as_deref())?);
+    }
     let mut sql = String::from("SELECT COUNT(*) FROM escalations e");
     if !filter.include_closed {
         sql.push_str(&conn.index_hint("escalations_open_order"));

@@ -155,8 +155,10 @@ pub(crate) fn bottom_up(c: &Db, ids: impl Iterator<Item = i64>) -> Result<HashMa
     let mut serving: HashMap<i64, Vec<i64>> = HashMap::new();
     for (o, m) in all(
         c,
+        // A retired measure is out of every roll-up, as the per-subtree figure has it.
         "SELECT k.objective_id, l.from_id FROM links l JOIN key_results k ON k.id = l.to_id
-         JOIN measures m ON m.id = l.from_id WHERE m.side_state IS DISTINCT FROM 'cancelled'",
+         JOIN measures m ON m.id = l.from_id JOIN items i ON i.id = m.id AND i.retired_at IS NULL
+         WHERE m.side_state IS DISTINCT FROM 'cancelled'",
         |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
     )? {
         serving.entry(o).or_default().push(m);

@@ -10,7 +10,8 @@ use crate::store::engine::{DbResult, Tx};
 pub const APPLICATION_ID: i64 = 0x4B45_454C;
 
 /// Each entry moves the schema from version `i` to `i + 1`.
-pub const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6, SCHEMA_V7, SCHEMA_V8, SCHEMA_V9];
+pub const MIGRATIONS: &[&str] =
+    &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6, SCHEMA_V7, SCHEMA_V8, SCHEMA_V9, SCHEMA_V10];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
@@ -24,6 +25,10 @@ pub fn migrate(tx: &Tx, from: i64) -> DbResult<()> {
     }
     for (i, sql) in migrations.iter().enumerate().skip(from as usize) {
         tx.batch(sql)?;
+        if (i + 1) as i64 == super::kept::SCHEMA {
+            // The kept staleness dates are the domain's: filled here in one pass over the items.
+            super::kept::stale::fill(tx, 0)?;
+        }
         tx.set_schema_version((i + 1) as i64)?;
     }
     tx.set_application_id(APPLICATION_ID)?;
@@ -427,4 +432,106 @@ CREATE TABLE item_sources (
     failure     TEXT,
     version     INTEGER NOT NULL DEFAULT 1
 ) STRICT;
+"#;
+
+/// Kept by the write path (issue 17), version 10: what the whole-organisation answers need, so
+/// they are an index range rather than a recompute (see `store::kept`). Derived: rebuilt, not
+/// copied, by `keel copy`.
+///
+/// `kept_stale`: for each item that owes updates and is not retired, the day from which it is
+/// stale, and the day from which that date is exact (the start of its newest actual's period);
+/// filled by `migrate` after this script (the date is the domain's rule). Never "is stale".
+///
+/// `kept_escalation_counts`: open escalations by tier, unit (a measure's business unit) and
+/// owner (the item's), 0 for none; kept by the triggers below on every write to an escalation
+/// and every change of an escalated item's owner or unit, and backfilled here in one pass.
+const SCHEMA_V10: &str = r#"
+CREATE TABLE kept_stale (
+    item_id     INTEGER PRIMARY KEY REFERENCES items(id),
+    list_rank   INTEGER NOT NULL,
+    cadence     TEXT NOT NULL,
+    last_update TEXT,
+    exact_from  TEXT,
+    stale_from  TEXT NOT NULL
+) STRICT;
+CREATE INDEX kept_stale_from ON kept_stale(stale_from);
+CREATE INDEX kept_stale_exact ON kept_stale(exact_from);
+
+CREATE TABLE kept_escalation_counts (
+    tier       INTEGER NOT NULL,
+    unit_id    INTEGER NOT NULL,
+    owner_id   INTEGER NOT NULL,
+    open_count INTEGER NOT NULL,
+    PRIMARY KEY (tier, unit_id, owner_id)
+) STRICT;
+
+INSERT INTO kept_escalation_counts (tier, unit_id, owner_id, open_count)
+SELECT e.tier, COALESCE(m.business_unit_id, 0), COALESCE(m.owner_id, k.owner_id, p.owner_id, 0), COUNT(*)
+FROM escalations e LEFT JOIN measures m ON m.id = e.item_id LEFT JOIN key_results k ON k.id = e.item_id
+LEFT JOIN kpis p ON p.id = e.item_id
+WHERE e.state = 'open' GROUP BY 1, 2, 3;
+
+CREATE TRIGGER kept_escalation_opened AFTER INSERT ON escalations WHEN NEW.state = 'open'
+BEGIN
+    INSERT INTO kept_escalation_counts (tier, unit_id, owner_id, open_count)
+    VALUES (NEW.tier, COALESCE((SELECT business_unit_id FROM measures WHERE id = NEW.item_id), 0),
+            COALESCE((SELECT owner_id FROM measures WHERE id = NEW.item_id), (SELECT owner_id FROM key_results WHERE id = NEW.item_id),
+                     (SELECT owner_id FROM kpis WHERE id = NEW.item_id), 0), 1)
+    ON CONFLICT (tier, unit_id, owner_id) DO UPDATE SET open_count = open_count + 1;
+END;
+
+CREATE TRIGGER kept_escalation_moved AFTER UPDATE OF tier, state ON escalations WHEN OLD.state = 'open' OR NEW.state = 'open'
+BEGIN
+    UPDATE kept_escalation_counts SET open_count = open_count - 1
+    WHERE OLD.state = 'open' AND tier = OLD.tier
+      AND unit_id = COALESCE((SELECT business_unit_id FROM measures WHERE id = OLD.item_id), 0)
+      AND owner_id = COALESCE((SELECT owner_id FROM measures WHERE id = OLD.item_id), (SELECT owner_id FROM key_results WHERE id = OLD.item_id),
+                              (SELECT owner_id FROM kpis WHERE id = OLD.item_id), 0);
+    INSERT INTO kept_escalation_counts (tier, unit_id, owner_id, open_count)
+    SELECT NEW.tier, COALESCE((SELECT business_unit_id FROM measures WHERE id = NEW.item_id), 0),
+           COALESCE((SELECT owner_id FROM measures WHERE id = NEW.item_id), (SELECT owner_id FROM key_results WHERE id = NEW.item_id),
+                    (SELECT owner_id FROM kpis WHERE id = NEW.item_id), 0), 1
+    WHERE NEW.state = 'open'
+    ON CONFLICT (tier, unit_id, owner_id) DO UPDATE SET open_count = open_count + 1;
+END;
+
+CREATE TRIGGER kept_escalation_removed AFTER DELETE ON escalations WHEN OLD.state = 'open'
+BEGIN
+    UPDATE kept_escalation_counts SET open_count = open_count - 1
+    WHERE tier = OLD.tier
+      AND unit_id = COALESCE((SELECT business_unit_id FROM measures WHERE id = OLD.item_id), 0)
+      AND owner_id = COALESCE((SELECT owner_id FROM measures WHERE id = OLD.item_id), (SELECT owner_id FROM key_results WHERE id = OLD.item_id),
+                              (SELECT owner_id FROM kpis WHERE id = OLD.item_id), 0);
+END;
+
+CREATE TRIGGER kept_escalation_measure_holder AFTER UPDATE OF owner_id, business_unit_id ON measures
+WHEN EXISTS (SELECT 1 FROM escalations WHERE item_id = NEW.id AND state = 'open')
+BEGIN
+    UPDATE kept_escalation_counts SET open_count = open_count - 1
+    WHERE tier = (SELECT tier FROM escalations WHERE item_id = OLD.id AND state = 'open')
+      AND unit_id = COALESCE(OLD.business_unit_id, 0) AND owner_id = COALESCE(OLD.owner_id, 0);
+    INSERT INTO kept_escalation_counts (tier, unit_id, owner_id, open_count)
+    SELECT tier, COALESCE(NEW.business_unit_id, 0), COALESCE(NEW.owner_id, 0), 1 FROM escalations WHERE item_id = NEW.id AND state = 'open'
+    ON CONFLICT (tier, unit_id, owner_id) DO UPDATE SET open_count = open_count + 1;
+END;
+
+CREATE TRIGGER kept_escalation_key_result_owner AFTER UPDATE OF owner_id ON key_results
+WHEN EXISTS (SELECT 1 FROM escalations WHERE item_id = NEW.id AND state = 'open')
+BEGIN
+    UPDATE kept_escalation_counts SET open_count = open_count - 1
+    WHERE tier = (SELECT tier FROM escalations WHERE item_id = OLD.id AND state = 'open') AND unit_id = 0 AND owner_id = COALESCE(OLD.owner_id, 0);
+    INSERT INTO kept_escalation_counts (tier, unit_id, owner_id, open_count)
+    SELECT tier, 0, COALESCE(NEW.owner_id, 0), 1 FROM escalations WHERE item_id = NEW.id AND state = 'open'
+    ON CONFLICT (tier, unit_id, owner_id) DO UPDATE SET open_count = open_count + 1;
+END;
+
+CREATE TRIGGER kept_escalation_kpi_owner AFTER UPDATE OF owner_id ON kpis
+WHEN EXISTS (SELECT 1 FROM escalations WHERE item_id = NEW.id AND state = 'open')
+BEGIN
+    UPDATE kept_escalation_counts SET open_count = open_count - 1
+    WHERE tier = (SELECT tier FROM escalations WHERE item_id = OLD.id AND state = 'open') AND unit_id = 0 AND owner_id = COALESCE(OLD.owner_id, 0);
+    INSERT INTO kept_escalation_counts (tier, unit_id, owner_id, open_count)
+    SELECT tier, 0, COALESCE(NEW.owner_id, 0), 1 FROM escalations WHERE item_id = NEW.id AND state = 'open'
+    ON CONFLICT (tier, unit_id, owner_id) DO UPDATE SET open_count = open_count + 1;
+END;
 "#;

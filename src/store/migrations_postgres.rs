@@ -5,7 +5,8 @@
 //! rule is a trigger function. A change to one schema is made to both in the same migration.
 
 /// Each entry moves the schema from version `i` to `i + 1`, as `migrations::MIGRATIONS` does.
-pub const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6, SCHEMA_V7, SCHEMA_V8, SCHEMA_V9];
+pub const MIGRATIONS: &[&str] =
+    &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6, SCHEMA_V7, SCHEMA_V8, SCHEMA_V9, SCHEMA_V10];
 
 const SCHEMA_V1: &str = r#"
 -- One registry of human keys (O-3, KR-12, M-27 …) shared by every kind of item, so that
@@ -375,6 +376,95 @@ CREATE TABLE item_sources (
     failure     TEXT,
     version     BIGINT NOT NULL DEFAULT 1
 );
+"#;
+
+/// Kept by the write path (issue 17), version 10, as `migrations::SCHEMA_V10`: the same tables,
+/// the backfill of the counts in one pass, and the triggers that keep them, in plpgsql.
+const SCHEMA_V10: &str = r#"
+CREATE TABLE kept_stale (
+    item_id     BIGINT PRIMARY KEY REFERENCES items(id),
+    list_rank   BIGINT NOT NULL,
+    cadence     TEXT NOT NULL,
+    last_update TEXT,
+    exact_from  TEXT,
+    stale_from  TEXT NOT NULL
+);
+CREATE INDEX kept_stale_from ON kept_stale(stale_from);
+CREATE INDEX kept_stale_exact ON kept_stale(exact_from);
+
+CREATE TABLE kept_escalation_counts (
+    tier       BIGINT NOT NULL,
+    unit_id    BIGINT NOT NULL,
+    owner_id   BIGINT NOT NULL,
+    open_count BIGINT NOT NULL,
+    PRIMARY KEY (tier, unit_id, owner_id)
+);
+
+INSERT INTO kept_escalation_counts (tier, unit_id, owner_id, open_count)
+SELECT e.tier, COALESCE(m.business_unit_id, 0), COALESCE(m.owner_id, k.owner_id, p.owner_id, 0), COUNT(*)
+FROM escalations e LEFT JOIN measures m ON m.id = e.item_id LEFT JOIN key_results k ON k.id = e.item_id
+LEFT JOIN kpis p ON p.id = e.item_id
+WHERE e.state = 'open' GROUP BY 1, 2, 3;
+
+CREATE FUNCTION kept_escalation_count(t BIGINT, unit BIGINT, owner BIGINT, delta BIGINT) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO kept_escalation_counts (tier, unit_id, owner_id, open_count) VALUES (t, unit, owner, delta)
+    ON CONFLICT (tier, unit_id, owner_id) DO UPDATE SET open_count = kept_escalation_counts.open_count + EXCLUDED.open_count;
+END $$;
+
+CREATE FUNCTION kept_escalation_item(t BIGINT, item BIGINT, delta BIGINT) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM kept_escalation_count(t,
+        COALESCE((SELECT business_unit_id FROM measures WHERE id = item), 0),
+        COALESCE((SELECT owner_id FROM measures WHERE id = item), (SELECT owner_id FROM key_results WHERE id = item),
+                 (SELECT owner_id FROM kpis WHERE id = item), 0),
+        delta);
+END $$;
+
+CREATE FUNCTION kept_escalation_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP <> 'INSERT' THEN
+        IF OLD.state = 'open' THEN
+            PERFORM kept_escalation_item(OLD.tier, OLD.item_id, -1);
+        END IF;
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        IF NEW.state = 'open' THEN
+            PERFORM kept_escalation_item(NEW.tier, NEW.item_id, 1);
+        END IF;
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER kept_escalation_changed AFTER INSERT OR DELETE OR UPDATE OF tier, state ON escalations
+    FOR EACH ROW EXECUTE FUNCTION kept_escalation_changed();
+
+CREATE FUNCTION kept_escalation_measure_holder() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE t BIGINT;
+BEGIN
+    SELECT tier INTO t FROM escalations WHERE item_id = NEW.id AND state = 'open';
+    IF t IS NOT NULL THEN
+        PERFORM kept_escalation_count(t, COALESCE(OLD.business_unit_id, 0), COALESCE(OLD.owner_id, 0), -1);
+        PERFORM kept_escalation_count(t, COALESCE(NEW.business_unit_id, 0), COALESCE(NEW.owner_id, 0), 1);
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER kept_escalation_measure_holder AFTER UPDATE OF owner_id, business_unit_id ON measures
+    FOR EACH ROW EXECUTE FUNCTION kept_escalation_measure_holder();
+
+CREATE FUNCTION kept_escalation_owner() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE t BIGINT;
+BEGIN
+    SELECT tier INTO t FROM escalations WHERE item_id = NEW.id AND state = 'open';
+    IF t IS NOT NULL THEN
+        PERFORM kept_escalation_count(t, 0, COALESCE(OLD.owner_id, 0), -1);
+        PERFORM kept_escalation_count(t, 0, COALESCE(NEW.owner_id, 0), 1);
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER kept_escalation_key_result_owner AFTER UPDATE OF owner_id ON key_results
+    FOR EACH ROW EXECUTE FUNCTION kept_escalation_owner();
+CREATE TRIGGER kept_escalation_kpi_owner AFTER UPDATE OF owner_id ON kpis
+    FOR EACH ROW EXECUTE FUNCTION kept_escalation_owner();
 "#;
 
 #[cfg(test)]

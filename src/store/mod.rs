@@ -23,6 +23,7 @@ pub mod fields;
 pub mod files;
 pub mod identity;
 mod invariants;
+pub mod kept;
 pub mod listing;
 pub mod live;
 pub mod migrations;

@@ -229,9 +229,8 @@ impl Store {
                  ) x JOIN items i ON i.id = x.id AND i.retired_at IS NOT NULL WHERE ?1 = ?1 ORDER BY i.kind, i.num"
             }
             Filter::Stale => {
-                let report = self.check()?;
-                let items = report
-                    .stale
+                // An index range over the kept staleness (see `kept::stale`), not a whole check.
+                let items = super::kept::stale::stale_on(c, self.clock().today, super::kept::stale::Shape::Outline)?
                     .into_iter()
                     .map(|s| OutlineItem { key: s.key, title: s.title, has_children: false, ipo: None })
                     .collect();

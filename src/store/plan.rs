@@ -208,6 +208,10 @@ fn import_inner(ctx: &mut Ctx, plan: &Plan, origin: Origin) -> Result<()> {
     if plan.version > p::FORMAT_VERSION {
         problems.push("version", format!("plan version {} is newer than this keel understands ({})", plan.version, p::FORMAT_VERSION));
     }
+    if ctx.loaded_after.is_none() {
+        // The new items' kept rows are filled in one pass when the edit ends.
+        ctx.loaded_after = Some(super::kept::last_item(tx)?);
+    }
     let mut seen = HashSet::new();
     let mut ids: BTreeMap<String, i64> = BTreeMap::new();
     // 1. Register every key first, so references may point forwards.

@@ -542,7 +542,16 @@ impl Store {
     }
 
     pub fn derived_differences(&self) -> Result<Vec<String>> {
-        rules::derived_differences(self.conn(), self.clock().today)
+        let mut diffs = rules::derived_differences(self.conn(), self.clock().today)?;
+        // The kept tables against a recompute (they do not depend on today).
+        diffs.extend(super::kept::differences(self.conn())?);
+        Ok(diffs)
+    }
+
+    /// The items stale today, in the stale list's order, from the kept staleness (an index
+    /// range, not a whole check).
+    pub fn stale_items(&self) -> Result<Vec<super::check::StaleItem>> {
+        Ok(super::kept::stale::stale_on(self.conn(), self.clock().today, super::kept::stale::Shape::Full)?)
     }
 
     /// The status of any item, computed in bulk for its subtree and remembered until the file

@@ -138,6 +138,8 @@ pub fn run(url: &str, measures: usize, seed: u64, repeat: usize) -> Result<Figur
     app.settle(SETTLE);
     spin.set_message("editing");
     let edits = super::edits(&mut app.store, &spec, seed)?;
+    spin.set_message("filtering stale items");
+    let filter_stale_ms = super::filter_stale::measure(&mut app, &mut terminal, repeat * SHORT_FIGURE_FACTOR)?;
     drop(app);
     // 5. keel check against the plain roll-up on the same database, alternating, each on a
     //    connection of its own opened afresh.
@@ -164,6 +166,7 @@ pub fn run(url: &str, measures: usize, seed: u64, repeat: usize) -> Result<Figur
     // The CSV import's figures are a file's (see the module's note): not measured here.
     let none = sampling::Pairs::default();
     let mut figures = super::figures(measures, values, repeat, rss, [&loads, &checks, &none], &openings, frames, edits, fresh);
+    figures.filter_stale_ms = super::round(filter_stale_ms, 1);
     figures.csv_import_s = f64::NAN;
     figures.csv_import_json_s = f64::NAN;
     figures.csv_import_ratio = f64::NAN;
