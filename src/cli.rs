@@ -832,6 +832,9 @@ pub fn run(cli: Cli) -> Result<i32> {
             }
             let report = store.check()?;
             let diffs = if deep { store.derived_differences()? } else { vec![] };
+            if let Some(note) = if deep { store.search_note()? } else { None } {
+                eprintln!("note: {note}");
+            }
             // Every read is done: the output goes out in pieces as it is rendered, and a reader
             // that is slow to take it holds no read transaction open.
             let mut out = crate::cli::stdout::Chunked::new();

@@ -514,7 +514,10 @@ impl Store {
     }
 
     pub fn derived_differences(&self) -> Result<Vec<String>> {
-        rules::derived_differences(self.conn(), self.clock().today)
+        let mut diffs = rules::derived_differences(self.conn(), self.clock().today)?;
+        let search = self.search_index_drift()?;
+        diffs.extend(search.into_iter().map(|k| format!("{k}: the search index differs from its key, title or owner")));
+        Ok(diffs)
     }
 
     /// The status of any item, computed in bulk for its subtree and remembered until the file
