@@ -4,6 +4,7 @@
 
 mod csv_import;
 mod sampling;
+mod search;
 
 use super::generate::{self, Rng, Spec};
 use super::{baseline, progress};
@@ -49,6 +50,8 @@ pub struct Figures {
     pub frame_p99_ms: f64,
     pub edit_p50_ms: f64,
     pub edit_p99_ms: f64,
+    /// The app's `/` search, its first page of hits: the median over a few texts (bench/search.rs).
+    pub search_ms: f64,
     pub check_s: f64,
     pub check_baseline_s: f64,
     pub check_ratio: f64,
@@ -74,6 +77,7 @@ pub const TARGETS: &[(&str, f64)] = &[
     ("frame_p99_ms", 5.0),
     ("edit_p50_ms", 5.0),
     ("edit_p99_ms", 10.0),
+    ("search_ms", 100.0),
     ("load_ratio", 2.0),
     ("check_ratio", 3.0),
     ("csv_import_ratio", 1.5),
@@ -249,6 +253,8 @@ pub fn run(measures: usize, seed: u64, repeat: usize) -> Result<Figures> {
     //    connection of its own opened afresh — keel as `keel check` runs: its own process has
     //    no app open, so the app and what its readers remember are gone first.
     drop(app);
+    spin.set_message("searching");
+    let search_ms = search::measure(&path)?;
     spin.set_message("checking");
     warm(&path)?;
     let keel_check = || -> Result<Duration> {
@@ -278,7 +284,10 @@ pub fn run(measures: usize, seed: u64, repeat: usize) -> Result<Figures> {
     if std::env::var_os("KEEL_BENCH_SLOW").is_some() {
         eprintln!("openings (ms): {:?}", openings.0.iter().map(|d| round(ms(*d), 1)).collect::<Vec<_>>());
     }
-    Ok(figures(measures, values, repeat, rss, [&loads, &checks, &imports], &openings, frames, edits))
+    Ok(Figures {
+        search_ms: round(search_ms, 2),
+        ..figures(measures, values, repeat, rss, [&loads, &checks, &imports], &openings, frames, edits)
+    })
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -303,6 +312,7 @@ fn figures(
         frame_p99_ms: round(percentile(&mut frames, 99.0), 2),
         edit_p50_ms: round(percentile(&mut edits, 50.0), 2),
         edit_p99_ms: round(percentile(&mut edits, 99.0), 2),
+        search_ms: 0.0,
         check_s: round(checks.keel_median_s(), 3),
         check_baseline_s: round(checks.baseline_median_s(), 3),
         check_ratio: round(checks.ratio(), 2),
