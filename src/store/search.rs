@@ -2,19 +2,22 @@
 //! case-insensitively, ranked. Retired items are not found, as before the index existed (the
 //! retired filter lists them).
 //!
-//! Ranking, the same on every path: an exact key first (`m-12` finds M-12), then items whose
-//! title begins with the text, then the other matches; within each, the order the items were
-//! made in (their id). bm25 was not chosen: over trigrams it mostly rewards short titles, and it
-//! costs a score for every match, which a first page over a million items cannot afford.
+//! Ranking, the same on every path (`domain::search::rank`): the page holds the exact key and
+//! the first matches in the order the items were made (their id); within it, the exact key
+//! first (`m-12` finds M-12), then titles that begin with the text, then the rest. bm25 was not
+//! chosen, nor a prefix tier over the whole file: over trigrams bm25 mostly rewards short titles,
+//! and either one costs work for every match, which a first page over a million items cannot
+//! afford (a word in 100,000 titles); the page (500 in the app) is taken in id order and stops.
 //!
 //! Three ways to answer, chosen by what the database has:
-//! - a file at schema 11 or later: the trigram FTS5 index `item_search` (engine/search.rs); each
-//!   tier is an index query in id order that stops at the page size, and every candidate is
-//!   checked with the same LIKE as the scan, so both give the same items;
+//! - a file at schema 11 or later: the trigram FTS5 index `item_search` (engine/search.rs): one
+//!   index query in id order that stops at the page, every candidate checked with the same LIKE
+//!   as the scan, so both give the same items;
 //! - a file that has not run `keel migrate` yet, and a server: the LIKE scan below (on a server
 //!   the pg_trgm GIN indexes on `lower(...)` make it an index search where the extension exists);
 //! - text of one or two characters on the index: trigrams need three, so the exact key plus a
-//!   scan of the first [`SHORT_SCAN`] indexed items, which stays fast however large the file.
+//!   scan of the items made first (ids within [`SHORT_SCAN`]), which stays fast however large
+//!   the file; on a file that large, two letters find what is among those.
 
 use super::engine::{params, DbResult, Tx};
 use super::outline::OutlineItem;
@@ -22,8 +25,8 @@ use super::{Result, Store};
 
 /// The schema version whose migration makes the index (both engines).
 pub const INDEX_VERSION: i64 = 11;
-/// How many indexed items text shorter than a trigram looks through at most.
-pub const SHORT_SCAN: i64 = 100_000;
+/// Text shorter than a trigram looks through the items made first, within this many ids.
+pub const SHORT_SCAN: i64 = 20_000;
 /// Rows the backfill writes per step (its progress is reported between steps).
 const BACKFILL_STEP: i64 = 50_000;
 
@@ -38,18 +41,18 @@ pub(crate) fn fts_phrase(text: &str) -> String {
     format!("\"{}\"", text.replace('"', "\"\""))
 }
 
-/// The scan: the same answer as the index, over the tables themselves. One SQL for both engines.
-const SCAN: &str = "SELECT id, key, title FROM (
-        SELECT i.id, i.key, x.title,
-               CASE WHEN i.key = upper(?1) THEN 0 WHEN lower(x.title) LIKE lower(?2) ESCAPE '\\' THEN 1 ELSE 2 END AS tier
+/// The scan: the same candidates as the index, over the tables themselves — the exact key, and
+/// the first `?3` items (in id order) whose key, title or owner's name contains the text. One SQL
+/// for both engines.
+const SCAN: &str = "SELECT i.id, i.key, x.title
         FROM (SELECT id, title, owner_id FROM objectives UNION ALL SELECT id, title, owner_id FROM key_results
               UNION ALL SELECT id, title, owner_id FROM kpis UNION ALL SELECT id, title, owner_id FROM nodes
               UNION ALL SELECT id, title, owner_id FROM measures) x
         JOIN items i ON i.id = x.id AND i.retired_at IS NULL
         LEFT JOIN people p ON p.id = x.owner_id
-        WHERE i.key = upper(?1) OR lower(x.title) LIKE lower(?3) ESCAPE '\\' OR lower(i.key) LIKE lower(?3) ESCAPE '\\'
-           OR lower(p.name) LIKE lower(?3) ESCAPE '\\'
-    ) hits ORDER BY tier, id LIMIT ?4";
+        WHERE i.key = upper(?1) OR lower(x.title) LIKE lower(?2) ESCAPE '\\' OR lower(i.key) LIKE lower(?2) ESCAPE '\\'
+           OR lower(p.name) LIKE lower(?2) ESCAPE '\\'
+        ORDER BY i.key <> upper(?1), i.id LIMIT ?3";
 
 impl Store {
     /// Items whose key, title or owner's name contains `text` (case-insensitive), ranked: the
@@ -62,8 +65,9 @@ impl Store {
             return Ok(vec![]);
         }
         let c = self.conn();
-        let hits = if self.search_indexed()? { c.search_indexed(q, limit as i64)? } else { scan(c, q, limit as i64)? };
-        Ok(hits.into_iter().map(|(key, title)| OutlineItem { key, title, has_children: false, ipo: None }).collect())
+        let found = if self.search_indexed()? { c.search_indexed(q, limit as i64)? } else { scan(c, q, limit as i64)? };
+        let hits = crate::domain::search::rank(q, found, limit);
+        Ok(hits.into_iter().map(|(_, key, title)| OutlineItem { key, title, has_children: false, ipo: None }).collect())
     }
 
     /// Whether search goes through the FTS5 index: a file whose schema has it.
@@ -99,10 +103,11 @@ impl Store {
     }
 }
 
-fn scan(c: &super::engine::Db, q: &str, limit: i64) -> DbResult<Vec<(String, String)>> {
+fn scan(c: &super::engine::Db, q: &str, limit: i64) -> DbResult<Vec<crate::domain::search::Hit>> {
     let e = like_escaped(q);
     let mut stmt = c.prepare_cached(SCAN)?;
-    let rows = stmt.query_map(params![q, format!("{e}%"), format!("%{e}%"), limit], |r| Ok((r.get(1)?, r.get(2)?)))?;
+    // One more than the page: the exact key may come on top of `limit` others, as on the index.
+    let rows = stmt.query_map(params![q, format!("%{e}%"), limit + 1], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
     rows.collect()
 }
 

@@ -7,20 +7,18 @@ use super::{params, Db, DbResult};
 /// Exact key, on the index (the key's own unique index, then the row by its rowid).
 const EXACT: &str = "SELECT s.rowid, s.key, s.title FROM items i JOIN item_search s ON s.rowid = i.id WHERE i.key = upper(?1)";
 
-/// Titles that begin with the text: the phrase anchored at the title's first trigram, checked
-/// with the same LIKE the scan uses. In id order, so it stops at the page.
-const PREFIX: &str = "SELECT rowid, key, title FROM item_search WHERE item_search MATCH ?1 AND lower(title) LIKE lower(?2) ESCAPE '\\'
-    ORDER BY rowid LIMIT ?3";
-
-/// Key, title or owner containing the text, checked as the scan checks it.
+/// Key, title or owner containing the text: the trigram phrase, each candidate checked with the
+/// scan's LIKE (SQLite's LIKE folds ASCII case as the scan's lower() does, without the copies), in id order, stopping at the page.
 const CONTAINS: &str = "SELECT rowid, key, title FROM item_search WHERE item_search MATCH ?1
-    AND (lower(title) LIKE lower(?2) ESCAPE '\\' OR lower(key) LIKE lower(?2) ESCAPE '\\' OR lower(owner) LIKE lower(?2) ESCAPE '\\')
+    AND (title LIKE ?2 ESCAPE '\\' OR key LIKE ?2 ESCAPE '\\' OR owner LIKE ?2 ESCAPE '\\')
     ORDER BY rowid LIMIT ?3";
 
-/// Text shorter than a trigram: the first `?4` indexed items looked through.
-const SHORT: &str = "SELECT id, key, title FROM (SELECT rowid AS id, key, title, owner FROM item_search ORDER BY rowid LIMIT ?4) s
-    WHERE lower(title) LIKE lower(?3) ESCAPE '\\' OR lower(key) LIKE lower(?3) ESCAPE '\\' OR lower(owner) LIKE lower(?3) ESCAPE '\\'
-    ORDER BY CASE WHEN key = upper(?1) THEN 0 WHEN lower(title) LIKE lower(?2) ESCAPE '\\' THEN 1 ELSE 2 END, id LIMIT ?5";
+/// Text shorter than a trigram: the index's own stored rows (FTS5's content table, a plain
+/// table) whose ids lie within `?3` of the first, in id order, stopping at the page.
+const SHORT: &str = "SELECT id, c0, c1 FROM item_search_content
+    WHERE id <= (SELECT MIN(id) FROM item_search_content) + ?3
+      AND (c1 LIKE ?1 ESCAPE '\\' OR c0 LIKE ?1 ESCAPE '\\' OR c2 LIKE ?1 ESCAPE '\\')
+    ORDER BY id LIMIT ?2";
 
 /// pg_trgm and a GIN index on every text search looks at, each on `lower(...)` as the scan asks.
 const TRIGRAM_INDEXES: &str = "
@@ -34,15 +32,15 @@ CREATE INDEX IF NOT EXISTS items_key_trgm ON items USING gin (lower(key) gin_trg
 CREATE INDEX IF NOT EXISTS people_name_trgm ON people USING gin (lower(name) gin_trgm_ops);
 ";
 
-type Hit = (String, String);
+use crate::domain::search::Hit;
 
 impl Db {
-    /// Search through the FTS5 index, ranked as `store::search` says: exact key, title prefix,
-    /// the rest, each in id order, at most `limit`.
+    /// Candidates through the FTS5 index, in id order: the exact key, then up to `limit` items
+    /// containing the text (`store::search` ranks them).
     pub fn search_indexed(&self, q: &str, limit: i64) -> DbResult<Vec<Hit>> {
         let e = crate::store::search::like_escaped(q);
-        let mut hits: Vec<(i64, String, String)> = Vec::new();
-        let take = |hits: &mut Vec<(i64, String, String)>, stmt: &mut super::Stmt<'_>, p: &[&dyn super::ToParam]| -> DbResult<()> {
+        let mut hits = Vec::new();
+        let take = |hits: &mut Vec<Hit>, stmt: &mut super::Stmt<'_>, p: &[&dyn super::ToParam]| -> DbResult<()> {
             let mut rows = stmt.query(p)?;
             while let Some(r) = rows.next()? {
                 hits.push((r.get(0)?, r.get(1)?, r.get(2)?));
@@ -51,19 +49,12 @@ impl Db {
         };
         take(&mut hits, &mut self.prepare_cached(EXACT)?, params![q])?;
         if q.chars().count() < 3 {
-            take(
-                &mut hits,
-                &mut self.prepare_cached(SHORT)?,
-                params![q, format!("{e}%"), format!("%{e}%"), crate::store::search::SHORT_SCAN, limit],
-            )?;
+            take(&mut hits, &mut self.prepare_cached(SHORT)?, params![format!("%{e}%"), limit, crate::store::search::SHORT_SCAN])?;
         } else {
             let phrase = crate::store::search::fts_phrase(q);
-            take(&mut hits, &mut self.prepare_cached(PREFIX)?, params![format!("title : ^ {phrase}"), format!("{e}%"), limit])?;
-            let more = limit + hits.len() as i64;
-            take(&mut hits, &mut self.prepare_cached(CONTAINS)?, params![phrase, format!("%{e}%"), more])?;
+            take(&mut hits, &mut self.prepare_cached(CONTAINS)?, params![phrase, format!("%{e}%"), limit])?;
         }
-        let mut seen = std::collections::HashSet::new();
-        Ok(hits.into_iter().filter(|(id, ..)| seen.insert(*id)).take(limit as usize).map(|(_, k, t)| (k, t)).collect())
+        Ok(hits)
     }
 
     /// (Re)index the items with ids in (`after`, `upto`], from the tables, in one statement.
