@@ -359,6 +359,9 @@ pub fn run(cli: Cli) -> Result<i32> {
                 CheckFormat::Csv => Err(store.check()?),
             };
             let diffs = if deep { store.derived_differences()? } else { vec![] };
+            if let Some(note) = if deep { store.search_note()? } else { None } {
+                eprintln!("note: {note}");
+            }
             let mut out = crate::cli::stdout::Chunked::new();
             let exit_code = match check {
                 Ok(spilled) => {

@@ -9,7 +9,7 @@ mod common;
 
 use common::*;
 
-const FIGURES: [&str; 26] = [
+const FIGURES: [&str; 27] = [
     "measures",
     "values",
     "load_s",
@@ -20,6 +20,7 @@ const FIGURES: [&str; 26] = [
     "frame_p99_ms",
     "edit_p50_ms",
     "edit_p99_ms",
+    "search_ms",
     "check_s",
     "check_baseline_s",
     "check_ratio",

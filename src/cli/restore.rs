@@ -21,7 +21,13 @@ pub fn restore(db: &Path, backup: &Path) -> Result<i32> {
 }
 
 pub fn migrate(db: &Path) -> Result<i32> {
-    match crate::store::restore::migrate(db)? {
+    let bar = crate::io::progress::bar(0, "indexing");
+    let done = crate::store::restore::migrate(db, &mut |done, all| {
+        bar.set_length(all);
+        bar.set_position(done);
+    });
+    bar.finish_and_clear();
+    match done? {
         None => println!("{} is already at schema {}: nothing to do", db.display(), crate::store::migrations::SCHEMA_VERSION),
         Some(done) => {
             println!("migrated {} from schema {} to {}", db.display(), done.schema.0, done.schema.1);

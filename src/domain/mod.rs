@@ -15,6 +15,7 @@ pub mod plan;
 pub mod plan_fragment;
 pub mod rollup;
 pub mod scoring;
+pub mod search;
 pub mod settings;
 pub mod signals;
 pub mod status;

@@ -9,6 +9,7 @@ pub mod curve;
 mod filter_stale;
 pub mod postgres;
 mod sampling;
+mod search;
 
 use super::generate::{self, Rng, Spec};
 use super::{baseline, progress};
@@ -54,6 +55,8 @@ pub struct Figures {
     pub frame_p99_ms: f64,
     pub edit_p50_ms: f64,
     pub edit_p99_ms: f64,
+    /// The app's `/` search, its first page of hits: the median over a few texts (bench/search.rs).
+    pub search_ms: f64,
     pub check_s: f64,
     pub check_baseline_s: f64,
     pub check_ratio: f64,
@@ -87,6 +90,7 @@ pub const TARGETS: &[(&str, f64)] = &[
     ("frame_p99_ms", 5.0),
     ("edit_p50_ms", 5.0),
     ("edit_p99_ms", 10.0),
+    ("search_ms", 100.0),
     ("load_ratio", 2.0),
     ("check_ratio", 3.0),
     ("csv_import_ratio", 1.5),
@@ -268,6 +272,8 @@ pub fn run(measures: usize, seed: u64, repeat: usize) -> Result<Figures> {
     //    connection of its own opened afresh — keel as `keel check` runs: its own process has
     //    no app open, so the app and what its readers remember are gone first.
     drop(app);
+    spin.set_message("searching");
+    let search_ms = search::measure(&path)?;
     spin.set_message("checking");
     warm(&path)?;
     let keel_check = || -> Result<Duration> {
@@ -305,6 +311,7 @@ pub fn run(measures: usize, seed: u64, repeat: usize) -> Result<Figures> {
     }
     let mut figures = figures(measures, values, repeat, rss, [&loads, &checks, &imports], &openings, frames, edits, fresh);
     figures.filter_stale_ms = round(filter_stale_ms, 1);
+    figures.search_ms = round(search_ms, 2);
     Ok(figures)
 }
 
@@ -331,6 +338,7 @@ fn figures(
         frame_p99_ms: round(percentile(&mut frames, 99.0), 2),
         edit_p50_ms: round(percentile(&mut edits, 50.0), 2),
         edit_p99_ms: round(percentile(&mut edits, 99.0), 2),
+        search_ms: 0.0,
         check_s: round(checks.keel_median_s(), 3),
         check_baseline_s: round(checks.baseline_median_s(), 3),
         check_ratio: round(checks.ratio(), 2),

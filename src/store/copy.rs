@@ -160,6 +160,8 @@ fn copy_tables(from: &Db, to: &Tx<'_>, dest: &str, progress: &mut dyn FnMut(u64,
         counts.push(n);
         total += n.unsigned_abs();
     }
+    // Search's index is derived: never copied, made on the destination from what was copied.
+    let search_from = super::search::bulk_begin(to)?;
     let mut done = 0u64;
     progress(0, total);
     for (table, expected) in TABLE_ORDER.iter().zip(counts) {
@@ -174,6 +176,7 @@ fn copy_tables(from: &Db, to: &Tx<'_>, dest: &str, progress: &mut dyn FnMut(u64,
             )));
         }
     }
+    super::search::bulk_end(to, search_from)?;
     to.reset_identities()?;
     super::kept::rebuild(to)?;
     let audit_rows: i64 = to.query_row("SELECT COUNT(*) FROM audit", [], |r| r.get(0))?;

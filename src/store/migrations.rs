@@ -11,24 +11,43 @@ pub const APPLICATION_ID: i64 = 0x4B45_454C;
 
 /// Each entry moves the schema from version `i` to `i + 1`.
 pub const MIGRATIONS: &[&str] =
-    &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6, SCHEMA_V7, SCHEMA_V8, SCHEMA_V9, SCHEMA_V10];
+    &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6, SCHEMA_V7, SCHEMA_V8, SCHEMA_V9, SCHEMA_V10, SCHEMA_V11];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Migrations whose work grows with the file (a backfill). On a file of more than
+/// [`MIGRATE_ON_OPEN_MAX`] items, opening stops before the first of them and the file is
+/// read-only until `keel migrate` runs it (backup first, with a progress bar): a colleague
+/// opening the file must not hold its write lock for minutes.
+pub const HEAVY: &[i64] = &[super::search::INDEX_VERSION];
+/// Files of up to this many items take every migration when they are opened.
+pub const MIGRATE_ON_OPEN_MAX: i64 = 10_000;
+
+/// The first heavy migration a file at version `from` has still to take.
+pub fn first_heavy(from: i64) -> Option<i64> {
+    HEAVY.iter().copied().find(|&v| v > from && v <= SCHEMA_VERSION)
+}
 
 /// Bring the schema from version `from` up to [`SCHEMA_VERSION`], with the engine's own
 /// migrations (the same version numbers on both), and mark the database as keel's.
 pub fn migrate(tx: &Tx, from: i64) -> DbResult<()> {
+    migrate_to(tx, from, SCHEMA_VERSION, &mut |_, _| {})
+}
+
+/// [`migrate`] up to version `to` only; `progress` hears (done, all) of a migration's backfill.
+pub fn migrate_to(tx: &Tx, from: i64, to: i64, progress: &mut dyn FnMut(u64, u64)) -> DbResult<()> {
     let migrations = if tx.is_postgres() { super::migrations_postgres::MIGRATIONS } else { MIGRATIONS };
     if tx.is_postgres() && from > 0 {
         // The reporting views are not versioned: out of the way while the tables change.
         super::reporting::drop_views(tx)?;
     }
-    for (i, sql) in migrations.iter().enumerate().skip(from as usize) {
+    for (i, sql) in migrations.iter().enumerate().take(to as usize).skip(from as usize) {
         tx.batch(sql)?;
         if (i + 1) as i64 == super::kept::SCHEMA {
             // The kept staleness dates are the domain's: filled here in one pass over the items.
             super::kept::stale::fill(tx, 0)?;
         }
+        super::search::migrated(tx, (i + 1) as i64, progress)?;
         tx.set_schema_version((i + 1) as i64)?;
     }
     tx.set_application_id(APPLICATION_ID)?;
@@ -533,5 +552,82 @@ BEGIN
     INSERT INTO kept_escalation_counts (tier, unit_id, owner_id, open_count)
     SELECT tier, 0, COALESCE(NEW.owner_id, 0), 1 FROM escalations WHERE item_id = NEW.id AND state = 'open'
     ON CONFLICT (tier, unit_id, owner_id) DO UPDATE SET open_count = open_count + 1;
+END;
+"#;
+
+/// Search (issue 17), version 11: a trigram FTS5 index over the key, title and owner's name of
+/// every live (not retired) objective, key result, KPI, node and measure — what the app's `/`
+/// searches. Derived data: kept by the triggers below on every write, filled set-based at the
+/// end of a bulk load (which pauses the insert triggers with a row in `search_pause` inside its
+/// own transaction), rebuilt by `keel copy`, never copied. Its backfill over a large file is run
+/// by `keel migrate` (see `store::search`), not on opening.
+const SCHEMA_V11: &str = r#"
+CREATE VIRTUAL TABLE item_search USING fts5(key, title, owner, tokenize = 'trigram');
+CREATE TABLE search_pause (one INTEGER PRIMARY KEY CHECK (one = 1)) STRICT;
+CREATE VIEW search_source (id, key, title, owner, owner_id) AS
+    SELECT i.id, i.key, x.title, p.name, x.owner_id FROM (
+        SELECT id, title, owner_id FROM objectives UNION ALL SELECT id, title, owner_id FROM key_results
+        UNION ALL SELECT id, title, owner_id FROM kpis UNION ALL SELECT id, title, owner_id FROM nodes
+        UNION ALL SELECT id, title, owner_id FROM measures
+    ) x JOIN items i ON i.id = x.id AND i.retired_at IS NULL LEFT JOIN people p ON p.id = x.owner_id;
+-- Inserts wait while a bulk load pauses them (it fills the index itself at its end); updates
+-- and deletes never wait.
+CREATE TRIGGER objectives_search_insert AFTER INSERT ON objectives WHEN NOT EXISTS (SELECT 1 FROM search_pause) BEGIN
+    INSERT INTO item_search (rowid, key, title, owner) SELECT id, key, title, owner FROM search_source WHERE id = NEW.id;
+END;
+CREATE TRIGGER objectives_search_update AFTER UPDATE OF title, owner_id ON objectives BEGIN
+    DELETE FROM item_search WHERE rowid = OLD.id;
+    INSERT INTO item_search (rowid, key, title, owner) SELECT id, key, title, owner FROM search_source WHERE id = NEW.id;
+END;
+CREATE TRIGGER objectives_search_delete AFTER DELETE ON objectives BEGIN
+    DELETE FROM item_search WHERE rowid = OLD.id;
+END;
+CREATE TRIGGER key_results_search_insert AFTER INSERT ON key_results WHEN NOT EXISTS (SELECT 1 FROM search_pause) BEGIN
+    INSERT INTO item_search (rowid, key, title, owner) SELECT id, key, title, owner FROM search_source WHERE id = NEW.id;
+END;
+CREATE TRIGGER key_results_search_update AFTER UPDATE OF title, owner_id ON key_results BEGIN
+    DELETE FROM item_search WHERE rowid = OLD.id;
+    INSERT INTO item_search (rowid, key, title, owner) SELECT id, key, title, owner FROM search_source WHERE id = NEW.id;
+END;
+CREATE TRIGGER key_results_search_delete AFTER DELETE ON key_results BEGIN
+    DELETE FROM item_search WHERE rowid = OLD.id;
+END;
+CREATE TRIGGER kpis_search_insert AFTER INSERT ON kpis WHEN NOT EXISTS (SELECT 1 FROM search_pause) BEGIN
+    INSERT INTO item_search (rowid, key, title, owner) SELECT id, key, title, owner FROM search_source WHERE id = NEW.id;
+END;
+CREATE TRIGGER kpis_search_update AFTER UPDATE OF title, owner_id ON kpis BEGIN
+    DELETE FROM item_search WHERE rowid = OLD.id;
+    INSERT INTO item_search (rowid, key, title, owner) SELECT id, key, title, owner FROM search_source WHERE id = NEW.id;
+END;
+CREATE TRIGGER kpis_search_delete AFTER DELETE ON kpis BEGIN
+    DELETE FROM item_search WHERE rowid = OLD.id;
+END;
+CREATE TRIGGER nodes_search_insert AFTER INSERT ON nodes WHEN NOT EXISTS (SELECT 1 FROM search_pause) BEGIN
+    INSERT INTO item_search (rowid, key, title, owner) SELECT id, key, title, owner FROM search_source WHERE id = NEW.id;
+END;
+CREATE TRIGGER nodes_search_update AFTER UPDATE OF title, owner_id ON nodes BEGIN
+    DELETE FROM item_search WHERE rowid = OLD.id;
+    INSERT INTO item_search (rowid, key, title, owner) SELECT id, key, title, owner FROM search_source WHERE id = NEW.id;
+END;
+CREATE TRIGGER nodes_search_delete AFTER DELETE ON nodes BEGIN
+    DELETE FROM item_search WHERE rowid = OLD.id;
+END;
+CREATE TRIGGER measures_search_insert AFTER INSERT ON measures WHEN NOT EXISTS (SELECT 1 FROM search_pause) BEGIN
+    INSERT INTO item_search (rowid, key, title, owner) SELECT id, key, title, owner FROM search_source WHERE id = NEW.id;
+END;
+CREATE TRIGGER measures_search_update AFTER UPDATE OF title, owner_id ON measures BEGIN
+    DELETE FROM item_search WHERE rowid = OLD.id;
+    INSERT INTO item_search (rowid, key, title, owner) SELECT id, key, title, owner FROM search_source WHERE id = NEW.id;
+END;
+CREATE TRIGGER measures_search_delete AFTER DELETE ON measures BEGIN
+    DELETE FROM item_search WHERE rowid = OLD.id;
+END;
+CREATE TRIGGER items_search AFTER UPDATE OF key, retired_at ON items BEGIN
+    DELETE FROM item_search WHERE rowid = OLD.id;
+    INSERT INTO item_search (rowid, key, title, owner) SELECT id, key, title, owner FROM search_source WHERE id = NEW.id;
+END;
+CREATE TRIGGER people_search AFTER UPDATE OF name ON people BEGIN
+    DELETE FROM item_search WHERE rowid IN (SELECT id FROM search_source WHERE owner_id = NEW.id);
+    INSERT INTO item_search (rowid, key, title, owner) SELECT id, key, title, owner FROM search_source WHERE owner_id = NEW.id;
 END;
 "#;

@@ -6,7 +6,7 @@
 
 /// Each entry moves the schema from version `i` to `i + 1`, as `migrations::MIGRATIONS` does.
 pub const MIGRATIONS: &[&str] =
-    &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6, SCHEMA_V7, SCHEMA_V8, SCHEMA_V9, SCHEMA_V10];
+    &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6, SCHEMA_V7, SCHEMA_V8, SCHEMA_V9, SCHEMA_V10, SCHEMA_V11];
 
 const SCHEMA_V1: &str = r#"
 -- One registry of human keys (O-3, KR-12, M-27 …) shared by every kind of item, so that
@@ -466,6 +466,11 @@ CREATE TRIGGER kept_escalation_key_result_owner AFTER UPDATE OF owner_id ON key_
 CREATE TRIGGER kept_escalation_kpi_owner AFTER UPDATE OF owner_id ON kpis
     FOR EACH ROW EXECUTE FUNCTION kept_escalation_owner();
 "#;
+
+/// Search (issue 17), version 11. Nothing in SQL alone: the pg_trgm extension and GIN indexes on
+/// `lower(title)`, `lower(key)` and `lower(name)` are made by `store::search::migrated` inside
+/// a savepoint, because a server may refuse the extension (then search scans, and says so).
+const SCHEMA_V11: &str = "-- search: pg_trgm and its GIN indexes, made by store::search::migrated where the server allows";
 
 #[cfg(test)]
 mod tests {

@@ -44,6 +44,7 @@ pub mod restore;
 pub mod retire;
 pub mod rhythms;
 pub mod rules;
+pub mod search;
 pub mod server;
 pub mod signals;
 pub mod source_sql;
@@ -203,6 +204,15 @@ pub struct Store {
     memo: std::cell::RefCell<statuses::Memo>,
 }
 
+/// Why a large file waits for `keel migrate`, and what to do: the read-only reason it shows.
+fn needs_migrate(shown: &str, at: i64, items: i64) -> String {
+    format!(
+        "{shown} is read-only until `keel migrate` runs: schema {at} builds an index over its {items} items, which takes a \
+         while and would hold the file's write lock meanwhile. Viewing works (search scans). To make it writable: \
+         keel --db {shown} migrate (it keeps a backup first)"
+    )
+}
+
 fn check_sqlite_version() -> Result<()> {
     match engine::sqlite_too_old() {
         Some(found) => Err(StoreError::OldSqlite { found }),
@@ -302,13 +312,22 @@ impl Store {
         if let Some(url) = server::server_url(path) {
             return server::open(url);
         }
-        Store::open_checked(path).map_err(|e| match e {
+        Store::open_checked(path, None).map_err(|e| match e {
             StoreError::Damaged { why, .. } => StoreError::Damaged { path: path.display().to_string(), why },
             e => e,
         })
     }
 
-    fn open_checked(path: &Path) -> Result<Store> {
+    /// [`Store::open`], taking every pending migration however large the file is (`keel migrate`,
+    /// a restore's private copy); `progress` hears (done, all) of a backfill.
+    pub fn open_migrating(path: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<Store> {
+        if let Some(url) = server::server_url(path) {
+            return server::open(url);
+        }
+        Store::open_checked(path, Some(progress))
+    }
+
+    fn open_checked(path: &Path, heavy: Option<&mut dyn FnMut(u64, u64)>) -> Result<Store> {
         check_sqlite_version()?;
         let shown = path.display().to_string();
         if !path.exists() {
@@ -344,15 +363,33 @@ impl Store {
             now_override: None,
             memo: Default::default(),
         };
-        if version < migrations::SCHEMA_VERSION {
+        // How far opening migrates: all the way on a small file or when asked (`keel migrate`);
+        // on a large one, to just before the first migration whose backfill grows with it.
+        let mut pending = None;
+        if heavy.is_none() && version < migrations::SCHEMA_VERSION {
+            if let Some(at) = migrations::first_heavy(version) {
+                let items: i64 = store.conn.query_row("SELECT COUNT(*) FROM items", [], |r| r.get(0))?;
+                if items > migrations::MIGRATE_ON_OPEN_MAX {
+                    pending = Some((at, items));
+                }
+            }
+        }
+        let to = pending.map_or(migrations::SCHEMA_VERSION, |(at, _)| at - 1);
+        if version < to {
             if !writable {
                 return Err(StoreError::ReadOnly(format!("{shown}: needs a schema upgrade but the file is read-only")));
             }
-            store.conn.write(|tx| migrations::migrate(tx, version))?;
+            let mut quiet = |_: u64, _: u64| {};
+            let progress = heavy.unwrap_or(&mut quiet);
+            store.conn.write(|tx| migrations::migrate_to(tx, version, to, progress))?;
         }
         store.demo = store.setting("demo")?.as_deref() == Some("true");
         store.identify(None)?;
-        if !writable {
+        if let Some((at, items)) = pending {
+            // Reads (search by its scan) go on; nothing is written until `keel migrate` ran.
+            store.conn.query_only()?;
+            store.read_only = Some(needs_migrate(&shown, at, items));
+        } else if !writable {
             store.read_only = Some(format!("{shown} is read-only for you: viewing only"));
         }
         Ok(store)

@@ -256,28 +256,6 @@ impl Store {
         Ok(items)
     }
 
-    /// Items whose key or title contains the text (case-insensitive), keys first.
-    pub fn search(&self, text: &str, limit: usize) -> Result<Vec<OutlineItem>> {
-        let c = self.conn();
-        let q = text.trim();
-        if q.is_empty() {
-            return Ok(vec![]);
-        }
-        let pattern = format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-        let mut stmt = c.prepare_cached(
-            "SELECT i.key, x.title FROM (
-                 SELECT id, title FROM objectives UNION ALL SELECT id, title FROM key_results UNION ALL SELECT id, title FROM kpis
-                 UNION ALL SELECT id, title FROM measures UNION ALL SELECT id, title FROM nodes
-             ) x JOIN items i ON i.id = x.id AND i.retired_at IS NULL
-             WHERE i.key = upper(?1) OR lower(x.title) LIKE lower(?2) ESCAPE '\\' OR lower(i.key) LIKE lower(?2) ESCAPE '\\'
-             ORDER BY i.key <> upper(?1), i.kind, i.num LIMIT ?3",
-        )?;
-        let r = stmt.query_map(params![q, pattern, limit as i64], |r| {
-            Ok(OutlineItem { key: r.get(0)?, title: r.get(1)?, has_children: false, ipo: None })
-        })?;
-        Ok(r.collect::<DbResult<_>>()?)
-    }
-
     /// The status of an item by key, for a tree row.
     pub fn row_status(&self, key: &ItemKey) -> Result<read::ItemStatus> {
         self.item_status(key)

@@ -200,6 +200,8 @@ pub(crate) fn import_as(ctx: &mut Ctx, plan: &Plan, origin: Origin) -> Result<()
 
 fn import_inner(ctx: &mut Ctx, plan: &Plan, origin: Origin) -> Result<()> {
     let tx = ctx.tx;
+    // Search's index is filled once at the end, set-based, not row by row (bulk_end below).
+    let search_from = super::search::bulk_begin(tx)?;
     let mut problems = Problems(Vec::new());
     check_text(plan, &mut problems);
     if plan.format != p::FORMAT {
@@ -634,6 +636,7 @@ fn import_inner(ctx: &mut Ctx, plan: &Plan, origin: Origin) -> Result<()> {
     let valued: std::collections::BTreeSet<i64> = value_rows.iter().map(|(item, _)| *item).collect();
     ctx.valued.extend(valued.iter().copied());
     rules::rebuild_after_import(ctx, &measures, &valued, !plan.settings.is_empty())?;
+    super::search::bulk_end(ctx.tx, search_from)?;
     Ok(())
 }
 

@@ -545,6 +545,8 @@ impl Store {
         let mut diffs = rules::derived_differences(self.conn(), self.clock().today)?;
         // The kept tables against a recompute (they do not depend on today).
         diffs.extend(super::kept::differences(self.conn())?);
+        let search = self.search_index_drift()?;
+        diffs.extend(search.into_iter().map(|k| format!("{k}: the search index differs from its key, title or owner")));
         Ok(diffs)
     }
 

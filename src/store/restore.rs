@@ -108,7 +108,8 @@ fn identity_of(path: &Path) -> Result<(Db, i64)> {
 
 /// Check a candidate file in place: SQLite's integrity check and the audit chain.
 fn verify(path: &Path) -> Result<i64> {
-    let store = Store::open(path)?;
+    // A private copy nobody waits on: every migration, however large it is.
+    let store = Store::open_migrating(path, &mut |_, _| {})?;
     let integrity = store.integrity_check()?;
     if integrity.trim() != "ok" {
         return Err(StoreError::Damaged { path: path.display().to_string(), why: format!("integrity_check: {integrity}") });
@@ -245,7 +246,7 @@ pub fn restore(db: &Path, backup: &Path) -> Result<Done> {
 
 /// Bring `db` to this keel's schema, keeping the file as it was beside it first. `None` when it
 /// is already there.
-pub fn migrate(db: &Path) -> Result<Option<Done>> {
+pub fn migrate(db: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<Option<Done>> {
     let (source, from) = identity_of(db)?;
     if from == migrations::SCHEMA_VERSION {
         return Ok(None);
@@ -253,8 +254,8 @@ pub fn migrate(db: &Path) -> Result<Option<Done>> {
     let kept = beside(db, &format!("before-migrate-v{from}"), &stamp());
     create_whole(&kept, |target| Ok(source.backup_into(target, BUSY_SECS * 200)?))?;
     drop(source);
-    // Opening a file migrates it, in one write transaction.
-    let store = Store::open(db)?;
+    // Opening a file this way migrates it all, in one write transaction.
+    let store = Store::open_migrating(db, progress)?;
     let rows = store.verify_audit()?.rows;
     Ok(Some(Done { kept: Some(kept), schema: (from, migrations::SCHEMA_VERSION), audit_rows: rows }))
 }

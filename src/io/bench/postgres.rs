@@ -141,6 +141,8 @@ pub fn run(url: &str, measures: usize, seed: u64, repeat: usize) -> Result<Figur
     spin.set_message("filtering stale items");
     let filter_stale_ms = super::filter_stale::measure(&mut app, &mut terminal, repeat * SHORT_FIGURE_FACTOR)?;
     drop(app);
+    spin.set_message("searching");
+    let search_ms = super::search::measure(path)?;
     // 5. keel check against the plain roll-up on the same database, alternating, each on a
     //    connection of its own opened afresh.
     spin.set_message("checking");
@@ -167,6 +169,7 @@ pub fn run(url: &str, measures: usize, seed: u64, repeat: usize) -> Result<Figur
     let none = sampling::Pairs::default();
     let mut figures = super::figures(measures, values, repeat, rss, [&loads, &checks, &none], &openings, frames, edits, fresh);
     figures.filter_stale_ms = super::round(filter_stale_ms, 1);
+    figures.search_ms = super::round(search_ms, 2);
     figures.csv_import_s = f64::NAN;
     figures.csv_import_json_s = f64::NAN;
     figures.csv_import_ratio = f64::NAN;

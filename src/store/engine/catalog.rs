@@ -9,6 +9,13 @@ use super::{Db, DbResult};
 /// on a file): never copied as data.
 const ENGINE_TABLES: &[&str] = &["keel_meta", "keel_writes"];
 
+/// Derived tables, never copied as data: search's FTS5 index on a file (`item_search` and the
+/// shadow tables FTS5 keeps beside it) and its pause flag. `keel copy` rebuilds the index on the
+/// destination from the copied tables (`store::search::bulk_end`); a server has none (pg_trgm
+/// indexes instead).
+const DERIVED_TABLES: &[&str] = &["search_pause"];
+const DERIVED_PREFIX: &str = "item_search";
+
 impl Db {
     /// The names of the database's tables, sorted, without SQLite's and the engine's own.
     pub fn table_names(&self) -> DbResult<Vec<String>> {
@@ -19,7 +26,7 @@ impl Db {
             "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite!_%' ESCAPE '!' ORDER BY 1"
         };
         let mut names: Vec<String> = self.query_map(sql, [], |r| r.get(0))?;
-        names.retain(|n| !ENGINE_TABLES.contains(&n.as_str()));
+        names.retain(|n| !ENGINE_TABLES.contains(&n.as_str()) && !DERIVED_TABLES.contains(&n.as_str()) && !n.starts_with(DERIVED_PREFIX));
         Ok(names)
     }
 

@@ -20,6 +20,7 @@
 mod catalog;
 mod listen;
 mod postgres;
+mod search;
 mod sqlite;
 mod tls;
 mod values;

@@ -1,0 +1,95 @@
+//! Search's engine-specific SQL (see `store::search` for the ranking and when each is used):
+//! SQLite's trigram FTS5 index `item_search` (migration 11, kept by triggers), and on
+//! PostgreSQL the pg_trgm GIN indexes that make the shared LIKE scan an index search.
+
+use super::{params, Db, DbResult};
+
+/// Exact key, on the index (the key's own unique index, then the row by its rowid).
+const EXACT: &str = "SELECT s.rowid, s.key, s.title FROM items i JOIN item_search s ON s.rowid = i.id WHERE i.key = upper(?1)";
+
+/// Key, title or owner containing the text: the trigram phrase, each candidate checked with the
+/// scan's LIKE (SQLite's LIKE folds ASCII case as the scan's lower() does, without the copies), in id order, stopping at the page.
+const CONTAINS: &str = "SELECT rowid, key, title FROM item_search WHERE item_search MATCH ?1
+    AND (title LIKE ?2 ESCAPE '\\' OR key LIKE ?2 ESCAPE '\\' OR owner LIKE ?2 ESCAPE '\\')
+    ORDER BY rowid LIMIT ?3";
+
+/// Text shorter than a trigram: the index's own stored rows (FTS5's content table, a plain
+/// table) whose ids lie within `?3` of the first, in id order, stopping at the page.
+const SHORT: &str = "SELECT id, c0, c1 FROM item_search_content
+    WHERE id <= (SELECT MIN(id) FROM item_search_content) + ?3
+      AND (c1 LIKE ?1 ESCAPE '\\' OR c0 LIKE ?1 ESCAPE '\\' OR c2 LIKE ?1 ESCAPE '\\')
+    ORDER BY id LIMIT ?2";
+
+/// pg_trgm and a GIN index on every text search looks at, each on `lower(...)` as the scan asks.
+const TRIGRAM_INDEXES: &str = "
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+CREATE INDEX IF NOT EXISTS objectives_title_trgm ON objectives USING gin (lower(title) gin_trgm_ops);
+CREATE INDEX IF NOT EXISTS key_results_title_trgm ON key_results USING gin (lower(title) gin_trgm_ops);
+CREATE INDEX IF NOT EXISTS kpis_title_trgm ON kpis USING gin (lower(title) gin_trgm_ops);
+CREATE INDEX IF NOT EXISTS nodes_title_trgm ON nodes USING gin (lower(title) gin_trgm_ops);
+CREATE INDEX IF NOT EXISTS measures_title_trgm ON measures USING gin (lower(title) gin_trgm_ops);
+CREATE INDEX IF NOT EXISTS items_key_trgm ON items USING gin (lower(key) gin_trgm_ops);
+CREATE INDEX IF NOT EXISTS people_name_trgm ON people USING gin (lower(name) gin_trgm_ops);
+";
+
+use crate::domain::search::Hit;
+
+impl Db {
+    /// Candidates through the FTS5 index, in id order: the exact key, then up to `limit` items
+    /// containing the text (`store::search` ranks them).
+    pub fn search_indexed(&self, q: &str, limit: i64) -> DbResult<Vec<Hit>> {
+        let e = crate::store::search::like_escaped(q);
+        let mut hits = Vec::new();
+        let take = |hits: &mut Vec<Hit>, stmt: &mut super::Stmt<'_>, p: &[&dyn super::ToParam]| -> DbResult<()> {
+            let mut rows = stmt.query(p)?;
+            while let Some(r) = rows.next()? {
+                hits.push((r.get(0)?, r.get(1)?, r.get(2)?));
+            }
+            Ok(())
+        };
+        take(&mut hits, &mut self.prepare_cached(EXACT)?, params![q])?;
+        if q.chars().count() < 3 {
+            take(&mut hits, &mut self.prepare_cached(SHORT)?, params![format!("%{e}%"), limit, crate::store::search::SHORT_SCAN])?;
+        } else {
+            let phrase = crate::store::search::fts_phrase(q);
+            take(&mut hits, &mut self.prepare_cached(CONTAINS)?, params![phrase, format!("%{e}%"), limit])?;
+        }
+        Ok(hits)
+    }
+
+    /// (Re)index the items with ids in (`after`, `upto`], from the tables, in one statement.
+    pub fn search_fill(&self, after: i64, upto: i64) -> DbResult<()> {
+        self.execute("DELETE FROM item_search WHERE rowid > ?1 AND rowid <= ?2", params![after, upto])?;
+        self.execute(
+            "INSERT INTO item_search (rowid, key, title, owner) SELECT id, key, title, owner FROM search_source WHERE id > ?1 AND id <= ?2",
+            params![after, upto],
+        )?;
+        Ok(())
+    }
+
+    /// Keys on which the index and a recompute from the tables disagree (at most 20).
+    pub fn search_drift(&self) -> DbResult<Vec<String>> {
+        self.query_map(
+            "SELECT key FROM (SELECT rowid, key, title, owner FROM item_search EXCEPT SELECT id, key, title, owner FROM search_source)
+             UNION SELECT key FROM (SELECT id, key, title, owner FROM search_source EXCEPT SELECT rowid, key, title, owner FROM item_search)
+             ORDER BY 1 LIMIT 20",
+            [],
+            |r| r.get(0),
+        )
+    }
+
+    /// Whether the server has search's trigram indexes.
+    pub fn trigram_indexes(&self) -> DbResult<bool> {
+        self.query_row("SELECT to_regclass('items_key_trgm') IS NOT NULL", [], |r| r.get(0))
+    }
+
+    /// pg_trgm and its indexes, inside a savepoint: a server that refuses the extension (not
+    /// installed, or this role may not create it) keeps the LIKE scan, and the migration goes on.
+    pub fn try_trigram_indexes(&self) -> DbResult<()> {
+        self.batch("SAVEPOINT keel_trgm")?;
+        match self.batch(TRIGRAM_INDEXES) {
+            Ok(()) => self.batch("RELEASE SAVEPOINT keel_trgm"),
+            Err(_) => self.batch("ROLLBACK TO SAVEPOINT keel_trgm; RELEASE SAVEPOINT keel_trgm"),
+        }
+    }
+}
