@@ -173,6 +173,9 @@ pub struct App {
     pub generation: u64,
     /// Others' commits as the server announces them (on a file: none, the data version is polled).
     pub live: Option<crate::store::live::LiveChanges>,
+    /// Why the server cannot be reached, while it cannot: the lists on screen are as they were
+    /// last read, and must not pass for the current state (an empty variance list is not "0 open").
+    pub server_lost: Option<String>,
 }
 
 impl App {
@@ -235,6 +238,7 @@ impl App {
             background,
             generation: 0,
             live: None,
+            server_lost: None,
         };
         // Open the top level so the first screen shows the company objectives and their key results.
         for root in app.store.outline_roots(app.tree.view)? {

@@ -36,11 +36,13 @@ impl App {
             }
         }
         if back {
+            self.server_lost = None;
             self.reconnect()?;
             return Ok(true);
         }
         if let Some(why) = lost {
             self.warn(format!("connection to the server lost ({why}): reconnecting by itself, edits wait"));
+            self.server_lost = Some(why);
             return Ok(true);
         }
         if changed && self.changed_elsewhere() {

@@ -10,7 +10,11 @@ use ratatui::Frame;
 
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let f = &app.variance.filter;
-    let mut title = format!("variance — {} open", app.variance.list.len());
+    // Without the server the list is what was last read: say so rather than count it.
+    let mut title = match &app.server_lost {
+        Some(_) => "variance — the server cannot be reached: what was last read".to_string(),
+        None => format!("variance — {} open", app.variance.list.len()),
+    };
     if let Some(t) = f.tier {
         title.push_str(&format!(", {} only", t.label()));
     }
