@@ -16,6 +16,11 @@ const ENGINE_TABLES: &[&str] = &["keel_meta", "keel_writes"];
 const DERIVED_TABLES: &[&str] = &["search_pause"];
 const DERIVED_PREFIX: &str = "item_search";
 
+/// Is `table` one of search's derived tables on a file (which a server has no counterpart of)?
+pub(crate) fn is_derived_search_table(table: &str) -> bool {
+    DERIVED_TABLES.contains(&table) || table.starts_with(DERIVED_PREFIX)
+}
+
 impl Db {
     /// The names of the database's tables, sorted, without SQLite's and the engine's own.
     pub fn table_names(&self) -> DbResult<Vec<String>> {
@@ -26,7 +31,7 @@ impl Db {
             "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite!_%' ESCAPE '!' ORDER BY 1"
         };
         let mut names: Vec<String> = self.query_map(sql, [], |r| r.get(0))?;
-        names.retain(|n| !ENGINE_TABLES.contains(&n.as_str()) && !DERIVED_TABLES.contains(&n.as_str()) && !n.starts_with(DERIVED_PREFIX));
+        names.retain(|n| !ENGINE_TABLES.contains(&n.as_str()) && !is_derived_search_table(n));
         Ok(names)
     }
 

@@ -17,7 +17,7 @@
 //! Methods take `&self`: a write transaction is a scope ([`Db::write`]), not a borrow, which also
 //! suits a client that needs `&mut` for each call (it sits in a `RefCell` inside its variant).
 
-mod catalog;
+pub(crate) mod catalog;
 mod listen;
 mod postgres;
 mod search;
