@@ -105,12 +105,9 @@ fn an_older_file_gets_the_kept_tables_by_migration() {
     let before = k.run(&["check", "--format", "json"]).json();
     {
         let sql = k.sql();
-        sql.execute_batch(
-            "DROP TRIGGER kept_escalation_opened; DROP TRIGGER kept_escalation_moved; DROP TRIGGER kept_escalation_removed;
-             DROP TRIGGER kept_escalation_measure_holder; DROP TRIGGER kept_escalation_key_result_owner; DROP TRIGGER kept_escalation_kpi_owner;
-             DROP TABLE kept_stale; DROP TABLE kept_escalation_counts; PRAGMA user_version = 9;",
-        )
-        .unwrap();
+        common::drop_search_index(&sql);
+        common::drop_kept_tables(&sql);
+        sql.execute_batch("PRAGMA user_version = 9;").unwrap();
     }
     let after = k.run(&["check", "--format", "json"]).json();
     assert_eq!(after["stale"], before["stale"]);

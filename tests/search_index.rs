@@ -126,18 +126,8 @@ fn hostile_search_text_is_only_ever_text() {
 /// Make a file look as schema 10 left it: without search's index (migration 11).
 fn downgrade_to_10(path: &std::path::Path) {
     let c = rusqlite::Connection::open(path).unwrap();
-    let triggers: Vec<String> = c
-        .prepare("SELECT name FROM sqlite_schema WHERE type = 'trigger' AND name LIKE '%search%'")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    assert_eq!(triggers.len(), 17, "{triggers:?}");
-    for t in triggers {
-        c.execute_batch(&format!("DROP TRIGGER {t}")).unwrap();
-    }
-    c.execute_batch("DROP VIEW search_source; DROP TABLE item_search; DROP TABLE search_pause; PRAGMA user_version = 10;").unwrap();
+    common::drop_search_index(&c);
+    c.execute_batch("PRAGMA user_version = 10;").unwrap();
 }
 
 #[test]

@@ -96,21 +96,12 @@ fn a_bad_backup_is_refused_and_nothing_changes() {
 /// This keel's schema version.
 const NOW: i64 = keel::store::migrations::SCHEMA_VERSION;
 
-/// Make the file look as schema 7 left it (without what 8 and 9 added).
+/// Make the file look as schema 7 left it (without what 8 to 11 added).
 fn downgrade_to_7(path: &std::path::Path) {
     let c = rusqlite::Connection::open(path).unwrap();
-    // Search's index (11) first: its triggers name items.retired_at, which 8 added.
-    let triggers: Vec<String> = c
-        .prepare("SELECT name FROM sqlite_schema WHERE type = 'trigger' AND name LIKE '%search%'")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    for t in triggers {
-        c.execute_batch(&format!("DROP TRIGGER {t}")).unwrap();
-    }
-    c.execute_batch("DROP VIEW search_source; DROP TABLE item_search; DROP TABLE search_pause;").unwrap();
+    // Search's index (11) and the kept tables (10) first: their triggers name columns 8 added.
+    common::drop_search_index(&c);
+    common::drop_kept_tables(&c);
     c.execute_batch(
         "DROP TABLE item_sources; ALTER TABLE item_values DROP COLUMN actual_at; ALTER TABLE item_values DROP COLUMN source;
          ALTER TABLE item_values DROP COLUMN override_reason;

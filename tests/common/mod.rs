@@ -342,3 +342,30 @@ pub fn into_closed_pipe(k: &Keel, args: &[&str]) -> Run {
         args: args.iter().map(|s| s.to_string()).collect(),
     }
 }
+
+/// Take search's index (migration 11) out of a file, as a file of an older schema has none:
+/// its triggers first (they name columns older migrations remove), then its view and tables.
+pub fn drop_search_index(c: &rusqlite::Connection) {
+    let triggers: Vec<String> = c
+        .prepare("SELECT name FROM sqlite_schema WHERE type = 'trigger' AND name LIKE '%search%'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(triggers.len(), 17, "search's triggers: {triggers:?}");
+    for t in triggers {
+        c.execute_batch(&format!("DROP TRIGGER {t}")).unwrap();
+    }
+    c.execute_batch("DROP VIEW search_source; DROP TABLE item_search; DROP TABLE search_pause;").unwrap();
+}
+
+/// Take the kept tables (migration 10) and their triggers out of a file.
+pub fn drop_kept_tables(c: &rusqlite::Connection) {
+    c.execute_batch(
+        "DROP TRIGGER kept_escalation_opened; DROP TRIGGER kept_escalation_moved; DROP TRIGGER kept_escalation_removed;
+         DROP TRIGGER kept_escalation_measure_holder; DROP TRIGGER kept_escalation_key_result_owner; DROP TRIGGER kept_escalation_kpi_owner;
+         DROP TABLE kept_stale; DROP TABLE kept_escalation_counts;",
+    )
+    .unwrap();
+}
