@@ -7,6 +7,7 @@
 
 use super::read::EscalationRow;
 use super::{Result, Store};
+use crate::domain::health;
 use crate::domain::rollup::{Money, TargetGap};
 use crate::domain::settings::SettingProblem;
 use crate::domain::{Num, Period, Stage};
@@ -50,7 +51,7 @@ pub struct StatusItem {
     pub detail: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct Alignment {
     pub objectives: usize,
     pub cascaded: usize,
@@ -62,6 +63,25 @@ pub struct Alignment {
     pub orphans: Vec<String>,
     pub cross_functional: Vec<String>,
     pub likely_duplicates: Vec<(String, String)>,
+}
+
+impl Alignment {
+    /// The alignment health of the objectives `facts`, against the cascade `ceiling` in force,
+    /// with the share's `trend` over the cycle: one reckoning for the check and its reference.
+    pub(crate) fn of(facts: &[health::ObjectiveFacts], ceiling: Option<Num>, trend: Vec<(String, Num)>) -> Alignment {
+        let share = health::cascade_share(facts);
+        Alignment {
+            objectives: facts.len(),
+            cascaded: facts.iter().filter(|o| o.has_parent).count(),
+            cascade_share: share,
+            ceiling,
+            above_ceiling: matches!((share, ceiling), (Some(s), Some(c)) if s > c),
+            trend,
+            orphans: facts.iter().filter(|o| health::is_orphan(o)).map(|o| o.key.clone()).collect(),
+            cross_functional: facts.iter().filter(|o| o.units.len() > 1).map(|o| o.key.clone()).collect(),
+            likely_duplicates: health::likely_duplicates(facts, 0.5).into_iter().map(|(a, b, _)| (a, b)).collect(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -159,17 +179,7 @@ impl Store {
             potential: vec![],
             at_risk_key_results: vec![],
             green_without_explanation: vec![],
-            alignment: Alignment {
-                objectives: 0,
-                cascaded: 0,
-                cascade_share: None,
-                ceiling: None,
-                above_ceiling: false,
-                trend: vec![],
-                orphans: vec![],
-                cross_functional: vec![],
-                likely_duplicates: vec![],
-            },
+            alignment: Alignment::default(),
             outcome_only_objectives: vec![],
             isolated_kpis: vec![],
             incomplete_kpis: vec![],

@@ -143,18 +143,7 @@ impl Store {
         let only: Vec<health::ObjectiveFacts> = facts.into_iter().map(|(_, f)| f.health).collect();
         let (settings, settings_errors) = self.settings()?;
         let ceiling = settings.cascade_ceiling;
-        let share = health::cascade_share(&only);
-        let alignment = super::check::Alignment {
-            objectives: only.len(),
-            cascaded: only.iter().filter(|o| o.has_parent).count(),
-            cascade_share: share,
-            ceiling,
-            above_ceiling: matches!((share, ceiling), (Some(s), Some(c)) if s > c),
-            trend: self.cascade_trend()?,
-            orphans: only.iter().filter(|o| health::is_orphan(o)).map(|o| o.key.clone()).collect(),
-            cross_functional: only.iter().filter(|o| o.units.len() > 1).map(|o| o.key.clone()).collect(),
-            likely_duplicates: health::likely_duplicates(&only, 0.5).into_iter().map(|(a, b, _)| (a, b)).collect(),
-        };
+        let alignment = super::check::Alignment::of(&only, ceiling, self.cascade_trend()?);
         for o in only.iter().filter(|o| health::outcome_only(o)) {
             row(CheckRow::OutcomeOnly(&o.key))?;
         }
