@@ -64,17 +64,16 @@ pub fn append(conn: &Db, at: &str, actor: &str, entries: &[Entry]) -> Result<()>
     let last: Option<(i64, String)> =
         conn.query_row("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
     let (mut seq, mut prev) = last.unwrap_or((0, GENESIS.to_string()));
-    let mut stmt = conn.prepare_cached(
-        "INSERT INTO audit (seq, at, actor, item_key, field, old_value, new_value, reason, prev_hash, hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-    )?;
+    // An import appends a row per item it creates: batched, so a server takes them in a few trips.
+    let mut rows =
+        conn.row_batch("INSERT INTO audit (seq, at, actor, item_key, field, old_value, new_value, reason, prev_hash, hash)", 10, "");
     for e in entries {
         seq += 1;
         let hash = hash_row(&prev, seq, at, actor, e);
-        stmt.execute(params![seq, at, actor, e.item_key, e.field, e.old_value, e.new_value, e.reason, prev, hash])?;
+        rows.push(params![seq, at, actor, e.item_key, e.field, e.old_value, e.new_value, e.reason, prev, hash])?;
         prev = hash;
     }
-    Ok(())
+    Ok(rows.finish()?)
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]

@@ -436,6 +436,17 @@ fn import_inner(ctx: &mut Ctx, plan: &Plan, origin: Origin) -> Result<()> {
             id(&node.key)
         ])?;
     }
+    // The measures, their milestones and links go to the server in batches (see `RowBatch`).
+    let mut new_measures = tx.row_batch(
+        "INSERT INTO measures (id, package_id, title, description, owner_id, sponsor_id, controller_id, business_unit_id, function_id, kra_id,
+             stage, side_state, side_reason, pending_stage, requested_by, sponsor_approved_by, controller_signed_by, validated_by,
+             cadence, value_type, potential, narrative, decision_needed, risk, next_steps)",
+        25,
+        "",
+    );
+    let mut new_milestones = tx.row_batch("INSERT INTO milestones (measure_id, title, due_date, done_date)", 4, "");
+    let mut new_links = tx.row_batch("INSERT INTO links (from_id, to_id)", 2, "ON CONFLICT DO NOTHING");
+    let mut unit_kinds: HashMap<i64, Option<UnitKind>> = HashMap::new();
     for (i, m) in plan.measures.iter().enumerate() {
         let at = format!("measures[{i}] ({})", m.key);
         text_ok(&mut problems, &at, "title", &m.title);
@@ -455,7 +466,11 @@ fn import_inner(ctx: &mut Ctx, plan: &Plan, origin: Origin) -> Result<()> {
         let kra = reference(tx, &mut problems, &at, "kra", m.kra.as_deref(), &[ItemKind::Kra])?;
         for (field, unit, named) in [("business_unit", bu, &m.business_unit), ("function", func, &m.function)] {
             if let (Some(unit), Some(named)) = (unit, named) {
-                if let Some(why) = super::structure::unit_kind_refusal(tx, field, named, unit)? {
+                let kind = match unit_kinds.get(&unit) {
+                    Some(kind) => *kind,
+                    None => *unit_kinds.entry(unit).or_insert(super::structure::unit_kind(tx, unit)?),
+                };
+                if let Some(why) = kind.and_then(|kind| crate::domain::structure::unit_kind_refusal(field, named, kind)) {
                     problems.push(&at, why);
                 }
             }
@@ -463,16 +478,33 @@ fn import_inner(ctx: &mut Ctx, plan: &Plan, origin: Origin) -> Result<()> {
         if m.pending_stage.is_some_and(|s| !matches!(s, Stage::Decided | Stage::Implemented | Stage::Closed)) {
             problems.push(&at, "pending_stage can only be decided, implemented or closed");
         }
-        tx.prepare_cached("INSERT INTO measures (id, package_id, title, description, owner_id, sponsor_id, controller_id, business_unit_id, function_id, kra_id,
-                 stage, side_state, side_reason, pending_stage, requested_by, sponsor_approved_by, controller_signed_by, validated_by,
-                 cadence, value_type, potential, narrative, decision_needed, risk, next_steps)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)")?.execute(params![
-                id(&m.key), package, m.title, m.description, owner, sponsor, controller, bu, func, kra,
-                m.stage.as_str(), m.side_state.map(|s| s.as_str()), m.side_reason, m.pending_stage.map(|s| s.as_str()).filter(|s| *s != "defined" && *s != "identified" && *s != "detailed"),
-                requested, approved, signed, validated, m.cadence.as_str(), m.value_type.as_str(), n(&m.potential),
-                m.narrative, m.decision_needed, m.risk, m.next_steps
-            ],
-        )?;
+        new_measures.push(params![
+            id(&m.key),
+            package,
+            m.title,
+            m.description,
+            owner,
+            sponsor,
+            controller,
+            bu,
+            func,
+            kra,
+            m.stage.as_str(),
+            m.side_state.map(|s| s.as_str()),
+            m.side_reason,
+            m.pending_stage.map(|s| s.as_str()).filter(|s| *s != "defined" && *s != "identified" && *s != "detailed"),
+            requested,
+            approved,
+            signed,
+            validated,
+            m.cadence.as_str(),
+            m.value_type.as_str(),
+            n(&m.potential),
+            m.narrative,
+            m.decision_needed,
+            m.risk,
+            m.next_steps
+        ])?;
         for ms in &m.milestones {
             text_ok(&mut problems, &at, "milestone title", &ms.title);
             for d in std::iter::once(ms.due).chain(ms.done) {
@@ -480,16 +512,18 @@ fn import_inner(ctx: &mut Ctx, plan: &Plan, origin: Origin) -> Result<()> {
                     problems.push(&at, format!("milestone '{}': {e}", ms.title));
                 }
             }
-            tx.prepare_cached("INSERT INTO milestones (measure_id, title, due_date, done_date) VALUES (?1, ?2, ?3, ?4)")?
-                .execute(params![id(&m.key), ms.title, ms.due.to_string(), ms.done.map(|d| d.to_string())])?;
+            new_milestones.push(params![id(&m.key), ms.title, ms.due.to_string(), ms.done.map(|d| d.to_string())])?;
         }
         for target in &m.contributes_to {
             if let Some(t) = reference(tx, &mut problems, &at, "contributes_to", Some(target), &[ItemKind::KeyResult, ItemKind::Kpi])? {
-                tx.prepare_cached("INSERT INTO links (from_id, to_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING")?
-                    .execute(params![id(&m.key), t])?;
+                new_links.push(params![id(&m.key), t])?;
             }
         }
     }
+    // The milestones and links refer to the measures: these go first.
+    new_measures.finish()?;
+    new_milestones.finish()?;
+    new_links.finish()?;
     for (i, m) in plan.measures.iter().enumerate() {
         let at = format!("measures[{i}] ({})", m.key);
         for dep in &m.depends_on {
@@ -518,6 +552,12 @@ fn import_inner(ctx: &mut Ctx, plan: &Plan, origin: Origin) -> Result<()> {
     let mut good_at: Option<&str> = None;
     let stamp = ctx.clock.stamp();
     const VALUED: [ItemKind; 3] = [ItemKind::Measure, ItemKind::KeyResult, ItemKind::Kpi];
+    // Nothing reads the new items' values until the loop ends (an existing item's are its own).
+    let mut new_values = tx.row_batch(
+        "INSERT INTO item_values (item_id, period, period_start, baseline, planned, forecast, actual, comment, reported_by, reported_at, confidence, updated_by, updated_at)",
+        13,
+        "",
+    );
     for (i, v) in plan.values.iter().enumerate() {
         let at = || format!("values[{i}] ({} {})", v.item, v.period);
         let item = match known(&v.item, &VALUED) {
@@ -551,24 +591,23 @@ fn import_inner(ctx: &mut Ctx, plan: &Plan, origin: Origin) -> Result<()> {
             continue;
         }
         // The plan's by/at is who reported the value and when; the importer entered it.
-        tx.prepare_cached("INSERT INTO item_values (item_id, period, period_start, baseline, planned, forecast, actual, comment, reported_by, reported_at, confidence, updated_by, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)")?.execute(params![
-                item,
-                period.to_string(),
-                period.start().to_string(),
-                n(&v.baseline),
-                n(&v.planned),
-                n(&v.forecast),
-                n(&v.actual),
-                v.comment,
-                v.by,
-                v.at,
-                n(&v.confidence),
-                ctx.actor.login,
-                stamp
-            ],
-        )?;
+        new_values.push(params![
+            item,
+            period.to_string(),
+            period.start().to_string(),
+            n(&v.baseline),
+            n(&v.planned),
+            n(&v.forecast),
+            n(&v.actual),
+            v.comment,
+            v.by,
+            v.at,
+            n(&v.confidence),
+            ctx.actor.login,
+            stamp
+        ])?;
     }
+    new_values.finish()?;
     for (i, d) in plan.decisions.iter().enumerate() {
         let at = format!("decisions[{i}] ({})", d.item);
         text_ok(&mut problems, &at, "text", &d.text);

@@ -112,7 +112,7 @@ pub(crate) fn dependency_loop(tx: &Tx) -> Result<Option<Vec<String>>> {
 }
 
 /// The kind of unit `id`, if it is one.
-fn unit_kind(tx: &Tx, id: i64) -> Result<Option<UnitKind>> {
+pub(crate) fn unit_kind(tx: &Tx, id: i64) -> Result<Option<UnitKind>> {
     let kind: Option<String> = tx.query_row("SELECT kind FROM units WHERE id = ?1", [id], |r| r.get(0)).optional()?;
     Ok(kind.as_deref().and_then(UnitKind::parse))
 }

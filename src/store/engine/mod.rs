@@ -20,6 +20,7 @@
 pub(crate) mod catalog;
 mod listen;
 mod postgres;
+mod row_batch;
 mod search;
 mod sqlite;
 mod tls;

@@ -148,10 +148,24 @@ fn bind_text(t: &str, ty: &Type, out: &mut BytesMut) -> BindResult {
     if <&str as ToSql>::accepts(ty) {
         t.to_sql(ty, out)
     } else if *ty == Type::NUMERIC {
-        Decimal::from_str(t.trim())?.to_sql(ty, out)
+        numeric_to_sql(Decimal::from_str(t.trim())?, ty, out)
     } else {
         refuse("text", ty)
     }
+}
+
+/// A NUMERIC as the server's binary form. The driver sends every zero with no scale, so `0.00`
+/// would be stored as `0` (and read back, exported and copied as `0`, where SQLite keeps `0.00`):
+/// a zero is written here with its scale (no digits, weight 0, positive sign, the scale).
+fn numeric_to_sql(d: Decimal, ty: &Type, out: &mut BytesMut) -> BindResult {
+    if !d.is_zero() {
+        return d.to_sql(ty, out);
+    }
+    let scale = u16::try_from(d.scale())?;
+    for half in [0_u16, 0, 0, scale] {
+        out.extend_from_slice(&half.to_be_bytes());
+    }
+    Ok(IsNull::No)
 }
 
 impl ToSql for Bind<'_> {
@@ -177,7 +191,7 @@ impl ToSql for Bind<'_> {
             Param::Text(t) => bind_text(t, ty, out),
             // Money and metric values stay exact: NUMERIC, or their canonical text (never a float).
             Param::Decimal(n) => match *ty {
-                Type::NUMERIC => n.inner().to_sql(ty, out),
+                Type::NUMERIC => numeric_to_sql(n.inner(), ty, out),
                 _ if <&str as ToSql>::accepts(ty) => n.to_string().as_str().to_sql(ty, out),
                 _ => refuse("decimal", ty),
             },

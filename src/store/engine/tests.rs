@@ -35,6 +35,7 @@ on_both_engines!(
     a_write_commits_on_ok_and_leaves_nothing_on_err
     a_trial_keeps_nothing_even_when_it_succeeds
     an_id_list_parameter_selects_those_rows
+    a_row_batch_writes_every_row_as_single_inserts_would
 );
 
 fn values_round_trip_and_bad_text_is_an_error(c: &Db, pg: bool) {
@@ -96,14 +97,15 @@ fn parameters_by_position_and_by_name_and_a_wrong_count_is_refused(c: &Db, pg: b
 
 fn decimals_round_trip_exactly(c: &Db, pg: bool) {
     c.batch(if pg { "CREATE TABLE v (k INTEGER, n NUMERIC)" } else { "CREATE TABLE v (k INTEGER, n TEXT)" }).unwrap();
-    let values = ["12345678901234567890.123456789", "-0.5", "0", "1200.50"];
+    // A zero keeps its scale ("0.00" is what was typed), as a text column keeps it.
+    let values = ["12345678901234567890.123456789", "-0.5", "0", "1200.50", "0.00"];
     for (k, text) in values.iter().enumerate() {
         c.execute("INSERT INTO v (k, n) VALUES (?1, ?2)", params![k, Num::from_stored(text).unwrap()]).unwrap();
     }
     c.execute("INSERT INTO v (k, n) VALUES (?1, ?2)", params![99, None::<Num>]).unwrap();
     let back: Vec<Option<Num>> = c.query_map("SELECT n FROM v ORDER BY k", [], |r| r.get(0)).unwrap();
     let shown: Vec<String> = back.iter().map(|n| n.map_or("NULL".into(), |n| n.to_string())).collect();
-    assert_eq!(shown, ["12345678901234567890.123456789", "-0.5", "0", "1200.50", "NULL"]);
+    assert_eq!(shown, ["12345678901234567890.123456789", "-0.5", "0", "1200.50", "0.00", "NULL"]);
     // Exact on the engine's side too: a sum of decimals carries no binary rounding.
     if pg {
         let total: Num = c.query_row("SELECT SUM(n) FROM v", [], |r| r.get(0)).unwrap();
@@ -155,6 +157,39 @@ fn an_id_list_parameter_selects_those_rows(c: &Db, pg: bool) {
     }
     let sql = format!("SELECT name FROM t WHERE {} ORDER BY id", c.in_id_list("id", 1));
     assert_eq!(c.query_map(&sql, ["[1,3]"], |r| r.get::<_, String>(0)).unwrap(), ["a", "c"]);
+}
+
+fn a_row_batch_writes_every_row_as_single_inserts_would(c: &Db, pg: bool) {
+    c.batch(if pg {
+        "CREATE TABLE b (n BIGINT PRIMARY KEY, name TEXT, money NUMERIC)"
+    } else {
+        "CREATE TABLE b (n INTEGER PRIMARY KEY, name TEXT, money TEXT)"
+    })
+    .unwrap();
+    // Sizes that fill no statement, exactly one, and several with an uneven rest.
+    let mut written = 0_i64;
+    for rows in [0_i64, 1, 3, 512, 1_300] {
+        let mut batch = c.row_batch("INSERT INTO b (n, name, money)", 3, "ON CONFLICT DO NOTHING");
+        for i in written..written + rows {
+            let name = (i % 3 != 0).then(|| format!("row '{i}'"));
+            let money = Num::parse(&format!("{i}.{:02}", i % 100)).unwrap();
+            batch.push(params![i, name, money]).unwrap();
+        }
+        // A row already there is skipped by the tail, as one insert would skip it.
+        if written > 0 {
+            batch.push(params![0_i64, "again", Num::ZERO]).unwrap();
+        }
+        batch.finish().unwrap();
+        written += rows;
+        assert_eq!(c.query_row("SELECT COUNT(*) FROM b", [], |r| r.get::<_, i64>(0)), Ok(written));
+    }
+    let rows: Vec<(i64, Option<String>, Num)> =
+        c.query_map("SELECT n, name, money FROM b ORDER BY n", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap();
+    for (i, (n, name, money)) in rows.into_iter().enumerate() {
+        let i = i as i64;
+        assert_eq!((n, name.clone()), (i, (i % 3 != 0).then(|| format!("row '{i}'"))));
+        assert_eq!(money.to_string(), format!("{i}.{:02}", i % 100), "row {i} kept its exact money");
+    }
 }
 
 /// Two connections write, each having read what the other writes: SERIALIZABLE lets one commit
