@@ -91,11 +91,23 @@ pub(crate) struct Memo {
     /// Per key result, the measures serving it; per objective, its key results and children.
     serving: HashMap<i64, Vec<i64>>,
     tree: HashMap<i64, (Vec<i64>, Vec<i64>)>,
+    /// In `all` mode, the tree as read once, less the objectives computed since.
+    tree_facts: HashMap<i64, TreeFacts>,
+    all_tree: bool,
     /// Whole tables already read (in `all` mode).
     all_measures: bool,
     all_krs: bool,
     all_kpis: bool,
     all_tiers: bool,
+}
+
+/// What an objective's status needs of its own row and of the tree (see `Engine::tree_facts`).
+#[derive(Default)]
+struct TreeFacts {
+    krs: Vec<i64>,
+    children: Vec<i64>,
+    manual: Option<String>,
+    explanation: Option<String>,
 }
 
 /// Computes statuses in batches. `all` reads whole tables (for `keel check`) instead of lists.
@@ -154,6 +166,28 @@ impl Engine<'_> {
         Ok(tier)
     }
 
+    /// The open tiers of a batch of items in one query, so computing their statuses asks no
+    /// more per item (on a server each question is a round trip).
+    pub fn prefetch_tiers(&mut self, ids: &[i64]) -> Result<()> {
+        if self.memo.all_tiers {
+            return Ok(());
+        }
+        let todo: Vec<i64> = ids.iter().copied().filter(|id| !self.memo.tiers.contains_key(id)).collect();
+        if todo.is_empty() {
+            return Ok(());
+        }
+        for &id in &todo {
+            self.memo.tiers.insert(id, None);
+        }
+        let sql = format!("SELECT item_id, tier FROM escalations WHERE state = 'open' AND {}", self.conn.in_id_list("item_id", 1));
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let mut rows = stmt.query([ids_json(&todo)])?;
+        while let Some(r) = rows.next()? {
+            self.memo.tiers.insert(r.get(0)?, Some(r.get(1)?));
+        }
+        Ok(())
+    }
+
     /// A measure computed by an earlier `load_measures`.
     pub fn measure_ref(&self, id: i64) -> Result<&MeasureStatus> {
         self.memo.measures.get(&id).ok_or(StoreError::Database(engine::Error::NoRows))
@@ -171,6 +205,9 @@ impl Engine<'_> {
             return Ok(());
         }
         self.memo.all_measures |= self.all;
+        if !self.all {
+            self.prefetch_tiers(&todo)?;
+        }
         type MRow = (Stage, Option<SideState>, ValueType, Cadence);
         let mut rows: HashMap<i64, MRow> = HashMap::new();
         let mut order = Vec::new();
@@ -393,6 +430,9 @@ impl Engine<'_> {
             return Ok(());
         }
         self.memo.all_krs |= self.all;
+        if !self.all {
+            self.prefetch_tiers(&todo)?;
+        }
         type KRow = (KrKind, Option<String>, Option<String>, String, bool, Option<String>, Option<String>, String, String);
         let mut rows: Vec<(i64, KRow)> = Vec::new();
         let sql = scoped(
@@ -507,31 +547,90 @@ impl Engine<'_> {
         Ok(())
     }
 
-    /// Prepare an objective's whole subtree in a few queries, then compute it.
+    /// Prepare an objective's whole subtree in a few queries (the whole tree in `all` mode),
+    /// then compute it.
     pub fn objective(&mut self, id: i64) -> Result<ObjectiveStatus> {
         if let Some(s) = self.memo.objectives.get(&id) {
             return Ok(s.clone());
         }
+        // In `all` mode the whole tree is read once and kept for the next objective asked.
+        let mut facts = if self.all && self.memo.all_tree {
+            std::mem::take(&mut self.memo.tree_facts)
+        } else {
+            let facts = self.tree_facts(id)?;
+            self.memo.all_tree |= self.all;
+            facts
+        };
+        // (In `all` mode every key result is read at once, whatever the list.)
+        let krs: Vec<i64> = if self.all { Vec::new() } else { facts.values().flat_map(|f| f.krs.iter().copied()).collect() };
+        self.load_krs(&krs)?;
         if !self.all {
-            // CROSS JOIN: SQLite walks the subtree first and finds its key results by index (the
-            // typed parameter would otherwise let it scan them all).
-            let krs: Vec<i64> = {
-                let mut stmt = self.conn.prepare_cached(
-                    "WITH RECURSIVE tree(id) AS (SELECT CAST(?1 AS BIGINT) UNION SELECT o.id FROM objectives o JOIN tree ON o.parent_id = tree.id)
-                     SELECT k.id FROM tree CROSS JOIN key_results k JOIN items i ON i.id = k.id AND i.retired_at IS NULL WHERE k.objective_id = tree.id",
-                )?;
-                let r = stmt.query_map([id], |r| r.get(0))?;
-                r.collect::<DbResult<_>>()?
-            };
-            self.load_krs(&krs)?;
+            // The tree's rows show each objective's own escalation too.
+            self.prefetch_tiers(&facts.keys().copied().collect::<Vec<_>>())?;
         }
-        self.objective_rec(id, &mut HashSet::new())
+        let status = self.objective_rec(id, &mut facts, &mut HashSet::new());
+        if self.all {
+            self.memo.tree_facts = facts;
+        }
+        status
+    }
+
+    /// Per objective under `root` (every objective in `all` mode): its live key results and
+    /// child objectives, and its manual status — two queries, not three per objective.
+    fn tree_facts(&mut self, root: i64) -> Result<HashMap<i64, TreeFacts>> {
+        let mut facts: HashMap<i64, TreeFacts> = HashMap::new();
+        // A retired objective is no one's child (nor is its subtree walked), as a live one is.
+        let objectives = if self.all {
+            "SELECT o.id, o.parent_id, i.retired_at IS NULL, o.manual_status, o.status_explanation FROM objectives o JOIN items i ON i.id = o.id ORDER BY o.id"
+        } else {
+            "WITH RECURSIVE tree(id) AS (SELECT CAST(?1 AS BIGINT) UNION SELECT o.id FROM tree CROSS JOIN objectives o JOIN items i ON i.id = o.id AND i.retired_at IS NULL WHERE o.parent_id = tree.id)
+             SELECT o.id, o.parent_id, i.retired_at IS NULL, o.manual_status, o.status_explanation FROM tree CROSS JOIN objectives o JOIN items i ON i.id = o.id WHERE o.id = tree.id ORDER BY o.id"
+        };
+        let mut live_children: Vec<(i64, i64)> = Vec::new();
+        let mut each = |r: &Row| -> DbResult<()> {
+            let id: i64 = r.get(0)?;
+            if let (Some(parent), true) = (r.get::<_, Option<i64>>(1)?, r.get::<_, bool>(2)?) {
+                live_children.push((parent, id));
+            }
+            facts.insert(id, TreeFacts { krs: Vec::new(), children: Vec::new(), manual: r.get(3)?, explanation: r.get(4)? });
+            Ok(())
+        };
+        if self.all {
+            self.conn.query_each(objectives, [], &mut each)?;
+        } else {
+            self.conn.query_each(objectives, [root], &mut each)?;
+        }
+        for (parent, child) in live_children {
+            if let Some(f) = facts.get_mut(&parent) {
+                f.children.push(child);
+            }
+        }
+        // CROSS JOIN: SQLite walks the subtree first and finds its key results by index (the
+        // typed parameter would otherwise let it scan them all).
+        let krs = if self.all {
+            "SELECT k.objective_id, k.id FROM key_results k JOIN items i ON i.id = k.id AND i.retired_at IS NULL ORDER BY k.id"
+        } else {
+            "WITH RECURSIVE tree(id) AS (SELECT CAST(?1 AS BIGINT) UNION SELECT o.id FROM objectives o JOIN tree ON o.parent_id = tree.id)
+             SELECT k.objective_id, k.id FROM tree CROSS JOIN key_results k JOIN items i ON i.id = k.id AND i.retired_at IS NULL WHERE k.objective_id = tree.id ORDER BY k.id"
+        };
+        let mut each = |r: &Row| -> DbResult<()> {
+            if let Some(f) = facts.get_mut(&r.get(0)?) {
+                f.krs.push(r.get(1)?);
+            }
+            Ok(())
+        };
+        if self.all {
+            self.conn.query_each(krs, [], &mut each)?;
+        } else {
+            self.conn.query_each(krs, [root], &mut each)?;
+        }
+        Ok(facts)
     }
 
     /// The subtree under `root`, children before their parent, with an explicit stack: an
     /// objective chain of any depth cannot overflow the thread's stack. A child already on the
     /// walk (a loop of parent links) is left out of its parent's colour.
-    fn objective_rec(&mut self, root: i64, visiting: &mut HashSet<i64>) -> Result<ObjectiveStatus> {
+    fn objective_rec(&mut self, root: i64, facts: &mut HashMap<i64, TreeFacts>, visiting: &mut HashSet<i64>) -> Result<ObjectiveStatus> {
         enum Step {
             Enter(i64),
             Leave(i64, Option<String>, Option<String>),
@@ -543,21 +642,7 @@ impl Engine<'_> {
                     if self.memo.objectives.contains_key(&id) || !visiting.insert(id) {
                         continue;
                     }
-                    let (krs, children, manual, explanation) = {
-                        let mut stmt = self.conn.prepare_cached(
-                            "SELECT k.id FROM key_results k JOIN items i ON i.id = k.id AND i.retired_at IS NULL WHERE k.objective_id = ?1",
-                        )?;
-                        let krs: Vec<i64> = stmt.query_map([id], |r| r.get(0))?.collect::<DbResult<_>>()?;
-                        let mut stmt = self.conn.prepare_cached(
-                            "SELECT o.id FROM objectives o JOIN items i ON i.id = o.id AND i.retired_at IS NULL WHERE o.parent_id = ?1",
-                        )?;
-                        let children: Vec<i64> = stmt.query_map([id], |r| r.get(0))?.collect::<DbResult<_>>()?;
-                        let mut stmt =
-                            self.conn.prepare_cached("SELECT manual_status, status_explanation FROM objectives WHERE id = ?1")?;
-                        let (m, e): (Option<String>, Option<String>) = stmt.query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-                        (krs, children, m, e)
-                    };
-                    self.load_krs(&krs)?;
+                    let TreeFacts { krs, children, manual, explanation } = facts.remove(&id).unwrap_or_default();
                     stack.push(Step::Leave(id, manual, explanation));
                     stack.extend(children.iter().rev().filter(|c| !visiting.contains(c)).map(|c| Step::Enter(*c)));
                     self.memo.tree.insert(id, (krs, children));
