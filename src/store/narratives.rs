@@ -24,9 +24,12 @@ pub(crate) fn check(ctx: &mut Ctx) -> Result<()> {
     let written_now: HashSet<&str> =
         ctx.audit.iter().filter(|e| matches!(e.field.as_str(), "narrative" | "created")).map(|e| e.item_key.as_str()).collect();
     let mut by_kind: HashMap<ItemKind, Vec<(i64, String)>> = HashMap::new();
-    for id in ids {
-        let (key, kind): (String, String) =
-            ctx.tx.prepare_cached("SELECT key, kind FROM items WHERE id = ?1")?.query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    // Every item's key and kind in one query (a plan's import asks for thousands), in id order.
+    let ids: Vec<i64> = ids.into_iter().collect();
+    let listed = format!("SELECT id, key, kind FROM items WHERE {} ORDER BY id", ctx.tx.in_id_list("id", 1));
+    let rows: Vec<(i64, String, String)> =
+        ctx.tx.query_map(&listed, [crate::store::engine::id_list(&ids)], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    for (id, key, kind) in rows {
         let Some(kind) = ItemKind::parse(&kind).filter(|k| k.has_values()) else { continue };
         // Written by this very edit (a plan's new items, mostly): no status needs working out.
         if written_now.contains(key.as_str()) && stands_whatever_the_status(narrative_of(ctx, kind, id)?.is_some(), true) {

@@ -204,19 +204,19 @@ pub(crate) struct VarianceInputs {
 }
 
 fn variance_inputs(conn: &Db, id: i64, t: &Thresholds, values: &[PeriodFigures]) -> Result<VarianceInputs> {
-    let (kind_s, retired): (String, bool) = conn
-        .prepare_cached("SELECT kind, retired_at IS NOT NULL FROM items WHERE id = ?1")?
-        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    // A measure's own columns come with the item's row: one round trip, not two.
+    let (kind_s, retired, value_type, side): (String, bool, Option<String>, Option<String>) = conn
+        .prepare_cached(
+            "SELECT i.kind, i.retired_at IS NOT NULL, m.value_type, m.side_state FROM items i LEFT JOIN measures m ON m.id = i.id WHERE i.id = ?1",
+        )?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
     let kind = ItemKind::parse(&kind_s).unwrap_or(ItemKind::Measure);
     let mut thresholds = t.clone();
     // The line a period is judged against when no plan was typed for it.
     let mut line: Box<dyn Fn(Period) -> Option<Num>> = Box::new(|_| None);
     let (direction, money, judged) = match kind {
         ItemKind::Measure => {
-            let (vt, side): (String, Option<String>) = conn
-                .prepare_cached("SELECT value_type, side_state FROM measures WHERE id = ?1")?
-                .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            let vt = ValueType::parse(&vt).unwrap_or(ValueType::RecurringBenefit);
+            let vt = value_type.as_deref().and_then(ValueType::parse).unwrap_or(ValueType::RecurringBenefit);
             (vt.direction(), true, side.as_deref() != Some("cancelled"))
         }
         ItemKind::KeyResult => {

@@ -36,75 +36,101 @@ impl Calendar {
     }
 }
 
+/// One item's own row, as the signal rules need it, read in one query (on a server every
+/// question is a round trip, and the write path asks for every item it touches).
+struct ItemFacts {
+    retired: bool,
+    /// The last failure of its value source, if it has not synced since: (source, why).
+    source_failure: Option<(String, String)>,
+    /// A measure that is cancelled or closed: judged no more, but a failing source still says so.
+    ended: bool,
+    cadence: Option<Cadence>,
+}
+
+fn item_facts(conn: &Db, id: i64) -> Result<Option<ItemFacts>> {
+    type Row =
+        (bool, String, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>);
+    let row: Option<Row> = conn
+        .prepare_cached(
+            "SELECT i.retired_at IS NOT NULL, i.kind, s.name, s.failure, m.stage, m.side_state, m.cadence, k.frequency, kr.kind
+             FROM items i LEFT JOIN measures m ON m.id = i.id LEFT JOIN kpis k ON k.id = i.id LEFT JOIN key_results kr ON kr.id = i.id
+             LEFT JOIN item_sources s ON s.item_id = i.id AND s.failure IS NOT NULL
+             WHERE i.id = ?1 LIMIT 1",
+        )?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?)))
+        .optional()?;
+    let Some((retired, kind, source, failure, stage, side_state, cadence, frequency, kr_kind)) = row else { return Ok(None) };
+    let ended = side_state.as_deref() == Some("cancelled") || stage.as_deref() == Some("closed");
+    // Who is expected to report, and how often: not a retired item, nor a closed, cancelled or
+    // paused measure, nor a milestone key result.
+    let cadence = match ItemKind::parse(&kind) {
+        _ if retired => None,
+        Some(ItemKind::Measure) if stage.as_deref().is_some_and(|s| s != "closed") && side_state.is_none() => {
+            Some(cadence.as_deref().and_then(Cadence::parse).unwrap_or(Cadence::Weekly))
+        }
+        Some(ItemKind::Kpi) => Some(frequency.as_deref().and_then(Cadence::parse).unwrap_or(Cadence::Monthly)),
+        Some(ItemKind::KeyResult) if kr_kind.is_some_and(|k| k != "milestone") => Some(Cadence::Weekly),
+        _ => None,
+    };
+    Ok(Some(ItemFacts { retired, source_failure: source.zip(failure), ended, cadence }))
+}
+
+/// One period of an item's values as the signal rules see it, oldest first.
+struct PeriodFacts {
+    period: String,
+    confidence: Option<Num>,
+    /// When its actual was given, if it has one.
+    actual: Option<Option<String>>,
+}
+
+fn period_facts(conn: &Db, id: i64) -> Result<Vec<PeriodFacts>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT period, confidence, actual IS NOT NULL, CASE WHEN actual IS NOT NULL THEN COALESCE(actual_at, reported_at, updated_at) END
+             FROM item_values WHERE item_id = ?1 ORDER BY period_start, period",
+        )?
+        .query_map([id], |r| {
+            let has: bool = r.get(2)?;
+            Ok(PeriodFacts { period: r.get(0)?, confidence: r.get(1)?, actual: if has { Some(r.get(3)?) } else { None } })
+        })?
+        .collect::<DbResult<_>>()?)
+}
+
+fn check_ins(periods: &[PeriodFacts]) -> Vec<CheckIn> {
+    periods.iter().filter_map(|p| Some(CheckIn { period: Period::parse(&p.period).ok()?, confidence: p.confidence? })).collect()
+}
+
 /// An item's confidence at each check-in, oldest first.
 pub(crate) fn confidence_history(conn: &Db, id: i64) -> Result<Vec<CheckIn>> {
-    let rows: Vec<(String, Num)> = conn
-        .prepare_cached(
-            "SELECT period, confidence FROM item_values WHERE item_id = ?1 AND confidence IS NOT NULL ORDER BY period_start, period",
-        )?
-        .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<DbResult<_>>()?;
-    Ok(rows.into_iter().filter_map(|(p, c)| Some(CheckIn { period: Period::parse(&p).ok()?, confidence: c })).collect())
+    Ok(check_ins(&period_facts(conn, id)?))
 }
 
 /// The cadence an item is expected to report at, or `None` when it is not expected to report
 /// (a closed, cancelled or paused measure; a milestone key result; not an item with values).
 pub(crate) fn reporting_cadence(conn: &Db, id: i64) -> Result<Option<Cadence>> {
-    // A retired item is not expected to report.
-    let kind: Option<String> =
-        conn.prepare_cached("SELECT kind FROM items WHERE id = ?1 AND retired_at IS NULL")?.query_row([id], |r| r.get(0)).optional()?;
-    Ok(match kind.as_deref().and_then(ItemKind::parse) {
-        Some(ItemKind::Measure) => conn
-            .prepare_cached("SELECT cadence FROM measures WHERE id = ?1 AND stage <> 'closed' AND side_state IS NULL")?
-            .query_row([id], |r| r.get::<_, String>(0))
-            .optional()?
-            .map(|c| Cadence::parse(&c).unwrap_or(Cadence::Weekly)),
-        Some(ItemKind::Kpi) => conn
-            .prepare_cached("SELECT frequency FROM kpis WHERE id = ?1")?
-            .query_row([id], |r| r.get::<_, Option<String>>(0))
-            .optional()?
-            .map(|f| f.as_deref().and_then(Cadence::parse).unwrap_or(Cadence::Monthly)),
-        Some(ItemKind::KeyResult) => conn
-            .prepare_cached("SELECT kind FROM key_results WHERE id = ?1")?
-            .query_row([id], |r| r.get::<_, String>(0))
-            .optional()?
-            .filter(|k| k != "milestone")
-            .map(|_| Cadence::Weekly),
-        _ => None,
-    })
+    Ok(item_facts(conn, id)?.and_then(|f| f.cadence))
 }
 
 /// An item's expected updates up to today (empty when it is not expected to report, or has no
 /// period that has begun).
 pub(crate) fn ledger(conn: &Db, id: i64, cal: &Calendar) -> Result<Vec<Expected>> {
     let Some(cadence) = reporting_cadence(conn, id)? else { return Ok(vec![]) };
-    let rows: Vec<(String, bool, Option<String>)> = conn
-        .prepare_cached(
-            "SELECT period, actual IS NOT NULL, CASE WHEN actual IS NOT NULL THEN COALESCE(actual_at, reported_at, updated_at) END
-             FROM item_values WHERE item_id = ?1 ORDER BY period_start",
-        )?
-        .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-        .collect::<DbResult<_>>()?;
+    Ok(ledger_of(cadence, &period_facts(conn, id)?, cal))
+}
+
+fn ledger_of(cadence: Cadence, rows: &[PeriodFacts], cal: &Calendar) -> Vec<Expected> {
     let begun = |p: &Period| p.start() <= cal.today;
     let periods: Vec<(Period, Option<NaiveDate>)> = rows
         .iter()
-        .filter_map(|(p, has, at)| {
-            let p = Period::parse(p).ok().filter(begun)?;
-            Some((p, if *has { at.as_deref().and_then(|a| cal.date_of(a)) } else { None }))
+        .filter_map(|row| {
+            let p = Period::parse(&row.period).ok().filter(begun)?;
+            Some((p, row.actual.as_ref().and_then(|at| at.as_deref().and_then(|a| cal.date_of(a)))))
         })
         .collect();
     let given: Vec<Given> = periods.iter().filter_map(|(p, on)| Some(Given { period: *p, on: (*on)? })).collect();
     // From the first reported period; an item that never reported, from its first number.
     let first = given.iter().map(|g| g.period).min().or_else(|| periods.iter().map(|(p, _)| *p).min());
-    Ok(first.map(|f| discipline::ledger(cadence, f, &given, cal.today)).unwrap_or_default())
-}
-
-/// The last failure of an item's value source, if it has not synced since: (source, why).
-pub(crate) fn source_failure(conn: &Db, id: i64) -> Result<Option<(String, String)>> {
-    Ok(conn
-        .prepare_cached("SELECT name, failure FROM item_sources WHERE item_id = ?1 AND failure IS NOT NULL")?
-        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?)
+    first.map(|f| discipline::ledger(cadence, f, &given, cal.today)).unwrap_or_default()
 }
 
 /// Every signal that calls for an escalation on this item now (`calendar`: with missed updates,
@@ -112,25 +138,20 @@ pub(crate) fn source_failure(conn: &Db, id: i64) -> Result<Option<(String, Strin
 pub(crate) fn signals_of(conn: &Db, id: i64, cal: &Calendar, calendar: bool) -> Result<Vec<Signal>> {
     let mut out = Vec::new();
     // A retired item is out of every check: nothing it does or fails to do is signalled.
-    let retired: bool = conn
-        .prepare_cached("SELECT EXISTS (SELECT 1 FROM items WHERE id = ?1 AND retired_at IS NOT NULL)")?
-        .query_row([id], |r| r.get(0))?;
-    if retired {
-        return Ok(out);
-    }
-    if let Some((name, why)) = source_failure(conn, id)? {
+    let Some(facts) = item_facts(conn, id)?.filter(|f| !f.retired) else { return Ok(out) };
+    if let Some((name, why)) = facts.source_failure {
         let period = Period::week_of(cal.today);
         out.push(Signal { tier: Tier::OwnerReview, reason: format!("source failed: {name}: {why}"), period });
     }
-    let cancelled: bool = conn
-        .prepare_cached("SELECT EXISTS (SELECT 1 FROM measures WHERE id = ?1 AND (side_state = 'cancelled' OR stage = 'closed'))")?
-        .query_row([id], |r| r.get(0))?;
-    if cancelled {
+    if facts.ended {
         return Ok(out);
     }
-    out.extend(confidence::confidence_falling(&confidence_history(conn, id)?, &cal.t));
+    let periods = period_facts(conn, id)?;
+    out.extend(confidence::confidence_falling(&check_ins(&periods), &cal.t));
     if calendar {
-        out.extend(discipline::missed_updates(&ledger(conn, id, cal)?, &cal.t));
+        if let Some(cadence) = facts.cadence {
+            out.extend(discipline::missed_updates(&ledger_of(cadence, &periods, cal), &cal.t));
+        }
     }
     Ok(out)
 }

@@ -60,19 +60,7 @@ fn begun(period_start: Option<&str>, today: &str) -> bool {
     period_start.is_some_and(|s| s <= today)
 }
 
-/// `[1,2,3]`: a batch of ids as one parameter (see `Db::in_id_list`), so one statement serves any batch.
-fn ids_json(ids: &[i64]) -> String {
-    let mut s = String::with_capacity(ids.len() * 8 + 2);
-    s.push('[');
-    for (i, id) in ids.iter().enumerate() {
-        if i > 0 {
-            s.push(',');
-        }
-        s.push_str(&id.to_string());
-    }
-    s.push(']');
-    s
-}
+use crate::store::engine::id_list as ids_json;
 
 /// What is remembered between calls, valid for one state of the file and one day.
 #[derive(Default)]

@@ -41,6 +41,20 @@ pub fn server_client(server: &crate::location::ServerUrl) -> DbResult<::postgres
     tls::connect(server)
 }
 
+/// `[1,2,3]`: a batch of ids as one parameter for [`Db::in_id_list`], so one statement serves any batch.
+pub fn id_list(ids: &[i64]) -> String {
+    let mut s = String::with_capacity(ids.len() * 8 + 2);
+    s.push('[');
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push_str(&id.to_string());
+    }
+    s.push(']');
+    s
+}
+
 /// What went wrong underneath, in terms the store can act on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Error {

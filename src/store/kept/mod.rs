@@ -25,10 +25,7 @@ pub const TABLES: &[&str] = &["kept_escalation_counts", "kept_stale"];
 /// date is the domain's).
 pub const SCHEMA: i64 = 10;
 
-fn ids_json(ids: &[i64]) -> String {
-    let list: Vec<String> = ids.iter().map(i64::to_string).collect();
-    format!("[{}]", list.join(","))
-}
+use crate::store::engine::id_list as ids_json;
 
 /// Which items an edit may have changed the staleness of, taken before the rules run (they empty
 /// the touched sets): those whose values, fields, stage or retirement changed, by the touched
