@@ -65,17 +65,16 @@ fn read_figures(conn: &Db, id: i64) -> Result<Vec<PeriodFigures>> {
 }
 
 fn money_row(conn: &Db, sql: &str, id: i64) -> Result<Option<(Money, Option<String>, Option<i64>)>> {
-    Ok(conn
-        .prepare_cached(sql)?
-        .query_row([id], |r| {
-            let m = Money {
-                planned: r.get::<_, Option<Num>>(0)?.unwrap_or_default(),
-                forecast: r.get::<_, Option<Num>>(1)?.unwrap_or_default(),
-                actual: r.get::<_, Option<Num>>(2)?.unwrap_or_default(),
-            };
-            Ok((m, r.get(3)?, r.get(4)?))
-        })
-        .optional()?)
+    Ok(conn.prepare_cached(sql)?.query_row([id], |r| Ok((money_at(r, 0)?, r.get(3)?, r.get(4)?))).optional()?)
+}
+
+/// Planned, forecast and actual money from three columns from `at` on (none counts as zero).
+fn money_at(r: &crate::store::engine::Row<'_>, at: usize) -> DbResult<Money> {
+    Ok(Money {
+        planned: r.get::<_, Option<Num>>(at)?.unwrap_or_default(),
+        forecast: r.get::<_, Option<Num>>(at + 1)?.unwrap_or_default(),
+        actual: r.get::<_, Option<Num>>(at + 2)?.unwrap_or_default(),
+    })
 }
 
 /// A measure's money from its values, computed by the domain rule.
@@ -144,18 +143,19 @@ fn refresh_one(
     deltas: &mut BTreeMap<(i64, String), Money>,
     paths: &mut HashMap<i64, Vec<i64>>,
 ) -> Result<()> {
-    let (stage, side, package, value_type, retired): (String, Option<String>, Option<i64>, String, bool) = conn
+    // The measure and the money it counted until now, in one query.
+    type Row = (String, Option<String>, Option<i64>, String, bool, Money, Option<String>, Option<i64>);
+    let (stage, side, package, value_type, retired, old_money, old_stage, old_package): Row = conn
         .prepare_cached(
-            "SELECT m.stage, m.side_state, m.package_id, m.value_type, i.retired_at IS NOT NULL FROM measures m JOIN items i ON i.id = m.id WHERE m.id = ?1",
+            "SELECT m.stage, m.side_state, m.package_id, m.value_type, i.retired_at IS NOT NULL,
+                    mm.planned, mm.forecast, mm.actual, mm.counted_stage, mm.counted_package
+             FROM measures m JOIN items i ON i.id = m.id LEFT JOIN measure_money mm ON mm.measure_id = m.id WHERE m.id = ?1",
         )?
-        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, money_at(r, 5)?, r.get(8)?, r.get(9)?)))?;
     let vt = ValueType::parse(&value_type).unwrap_or(ValueType::RecurringBenefit);
     let new = money_of(conn, id, values, vt)?;
     // A cancelled or retired measure no longer counts towards the funnel.
     let new_stage = if retired || side.as_deref() == Some(SideState::Cancelled.as_str()) { None } else { Some(stage) };
-    let old =
-        money_row(conn, "SELECT planned, forecast, actual, counted_stage, counted_package FROM measure_money WHERE measure_id = ?1", id)?;
-    let (old_money, old_stage, old_package) = old.unwrap_or((Money::default(), None, None));
     let overflow =
         |e: crate::domain::num::NumError| StoreError::Invalid { key: key_of_conn(conn, id), field: "roll-up".into(), why: e.to_string() };
     let mut add = |package: i64, stage: &str, delta: Money| -> Result<()> {
@@ -413,86 +413,46 @@ fn push_log(ctx: &mut Ctx, key: &str, old: Option<String>, new: Option<String>) 
     });
 }
 
+/// A measure's gate state and the facts the gates judge, in one query (on a server each
+/// question is a round trip, and an import asks this of every measure).
 pub(crate) fn gate_inputs(conn: &Db, id: i64) -> Result<(GateState, MeasureFacts)> {
-    type Row = (
-        String,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<i64>,
-        Option<i64>,
-        Option<i64>,
-        Option<i64>,
-        Option<i64>,
-        Option<i64>,
-        Option<i64>,
-        bool,
-        bool,
-        Option<Num>,
-    );
-    let r: Row = conn
+    Ok(conn
         .prepare_cached(
-            "SELECT stage, side_state, side_reason, pending_stage, requested_by, sponsor_approved_by, controller_signed_by, validated_by,
-                owner_id, sponsor_id, controller_id, business_unit_id IS NOT NULL, function_id IS NOT NULL, potential
-         FROM measures WHERE id = ?1",
+            "SELECT m.stage, m.side_state, m.side_reason, m.pending_stage, m.requested_by, m.sponsor_approved_by, m.controller_signed_by, m.validated_by,
+                m.owner_id, m.sponsor_id, m.controller_id, m.business_unit_id IS NOT NULL, m.function_id IS NOT NULL, m.potential,
+                (SELECT COUNT(*) FROM milestones ms WHERE ms.measure_id = m.id),
+                (SELECT COUNT(*) FROM milestones ms WHERE ms.measure_id = m.id AND ms.done_date IS NULL),
+                EXISTS (SELECT 1 FROM item_values v WHERE v.item_id = m.id AND v.planned IS NOT NULL),
+                EXISTS (SELECT 1 FROM item_values v WHERE v.item_id = m.id AND v.actual IS NOT NULL),
+                EXISTS (SELECT 1 FROM links l JOIN items i ON i.id = l.to_id WHERE l.from_id = m.id AND i.kind IN ('key-result', 'kpi'))
+         FROM measures m WHERE m.id = ?1",
         )?
         .query_row([id], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-                r.get(7)?,
-                r.get(8)?,
-                r.get(9)?,
-                r.get(10)?,
-                r.get(11)?,
-                r.get(12)?,
-                r.get(13)?,
-            ))
-        })?;
-    let state = GateState {
-        stage: Stage::parse(&r.0),
-        side_state: r.1.as_deref().and_then(SideState::parse),
-        side_reason: r.2,
-        pending: r.3.as_deref().and_then(Stage::parse),
-        requested_by: r.4,
-        sponsor_approved_by: r.5,
-        controller_signed_by: r.6,
-        validated_by: r.7,
-    };
-    let (milestones, open): (i64, i64) =
-        conn.query_row("SELECT COUNT(*), COUNT(*) FILTER (WHERE done_date IS NULL) FROM milestones WHERE measure_id = ?1", [id], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?;
-    let (planned, actual): (bool, bool) = conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM item_values WHERE item_id = ?1 AND planned IS NOT NULL),
-                EXISTS (SELECT 1 FROM item_values WHERE item_id = ?1 AND actual IS NOT NULL)",
-        [id],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
-    let linked: bool = conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM links l JOIN items i ON i.id = l.to_id WHERE l.from_id = ?1 AND i.kind IN ('key-result', 'kpi'))",
-        [id],
-        |r| r.get(0),
-    )?;
-    let facts = MeasureFacts {
-        owner: r.8,
-        sponsor: r.9,
-        controller: r.10,
-        business_unit_set: r.11,
-        function_set: r.12,
-        potential: r.13,
-        milestones: milestones as usize,
-        milestones_open: open as usize,
-        has_planned_values: planned,
-        has_actual_values: actual,
-        linked_to_kr_or_kpi: linked,
-    };
-    Ok((state, facts))
+            let state = GateState {
+                stage: Stage::parse(&r.get::<_, String>(0)?),
+                side_state: r.get::<_, Option<String>>(1)?.as_deref().and_then(SideState::parse),
+                side_reason: r.get(2)?,
+                pending: r.get::<_, Option<String>>(3)?.as_deref().and_then(Stage::parse),
+                requested_by: r.get(4)?,
+                sponsor_approved_by: r.get(5)?,
+                controller_signed_by: r.get(6)?,
+                validated_by: r.get(7)?,
+            };
+            let facts = MeasureFacts {
+                owner: r.get(8)?,
+                sponsor: r.get(9)?,
+                controller: r.get(10)?,
+                business_unit_set: r.get(11)?,
+                function_set: r.get(12)?,
+                potential: r.get(13)?,
+                milestones: r.get::<_, i64>(14)? as usize,
+                milestones_open: r.get::<_, i64>(15)? as usize,
+                has_planned_values: r.get(16)?,
+                has_actual_values: r.get(17)?,
+                linked_to_kr_or_kpi: r.get(18)?,
+            };
+            Ok((state, facts))
+        })?)
 }
 
 pub(crate) fn write_gate_state(ctx: &mut Ctx, key: &ItemKey, id: i64, old: &GateState, new: &GateState) -> Result<()> {
