@@ -64,3 +64,29 @@ fn the_app_reconnects_by_itself_when_the_server_drops_its_connections() {
     k.run(&["set", "O-1", "title=After the reconnect"]).ok();
     until_shown(&mut app, "After the reconnect", Duration::from_secs(10));
 }
+
+/// Only the store's session is ended (an administrator's `pg_terminate_backend`, a pooler
+/// dropping one idle connection): the listener hears nothing wrong, yet the app notices its
+/// store's connection broke the next time it used it, reconnects, and hears edits again.
+#[test]
+fn the_app_reconnects_its_store_when_only_the_store_connection_is_dropped() {
+    let Some(k) = Keel::demo_on_engine(Engine::Postgres, "live_store_only") else { return };
+    let mut app = open_app(&k);
+    let mut admin = k.server.as_ref().unwrap().client();
+    // Every session of the app but the one that listens.
+    let dropped: i64 = admin
+        .query_one(
+            "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity
+             WHERE datname = current_database() AND pid <> pg_backend_pid() AND query NOT LIKE 'LISTEN%'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert!(dropped >= 1, "the app's store was connected");
+    assert!(!app.store.connection_lost(), "nothing has used the store's connection yet");
+    // Another process's edit: the listener hears it, the store's read of it finds the connection gone.
+    k.run(&["set", "O-1", "title=Edited while the store was cut off"]).ok();
+    until_shown(&mut app, "Edited while the store was cut off", Duration::from_secs(20));
+    assert!(!app.store.connection_lost(), "the store reconnected");
+    assert!(app.server_lost.is_none(), "the server was never unreachable");
+}

@@ -596,6 +596,11 @@ impl Store {
         Ok(self.conn.data_version()?)
     }
 
+    /// Whether the store's own connection to its server is known to be broken (never on a file).
+    pub fn connection_lost(&self) -> bool {
+        self.conn.connection_lost()
+    }
+
     /// How many values (one item's numbers for one period) the file holds.
     pub fn value_count(&self) -> Result<i64> {
         Ok(self.conn.query_row("SELECT COUNT(*) FROM item_values", [], |r| r.get(0))?)

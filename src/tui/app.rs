@@ -176,6 +176,9 @@ pub struct App {
     /// Why the server cannot be reached, while it cannot: the lists on screen are as they were
     /// last read, and must not pass for the current state (an empty variance list is not "0 open").
     pub server_lost: Option<String>,
+    /// When the store's own connection may next be tried again after it was found broken while
+    /// the listener's stayed (see `take_live_events`).
+    pub store_retry_at: Option<std::time::Instant>,
 }
 
 impl App {
@@ -239,6 +242,7 @@ impl App {
             generation: 0,
             live: None,
             server_lost: None,
+            store_retry_at: None,
         };
         // Open the top level so the first screen shows the company objectives and their key results.
         for root in app.store.outline_roots(app.tree.view)? {

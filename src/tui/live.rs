@@ -6,6 +6,9 @@
 
 use super::app::App;
 
+/// How long the app waits before trying its store's broken connection again.
+const STORE_RETRY: std::time::Duration = std::time::Duration::from_secs(3);
+
 impl App {
     /// Start hearing the server's commits (nothing to do on a file). A listener that cannot
     /// connect is said, and the app falls back to polling.
@@ -43,6 +46,22 @@ impl App {
         if let Some(why) = lost {
             self.warn(format!("connection to the server lost ({why}): reconnecting by itself, edits wait"));
             self.server_lost = Some(why);
+            return Ok(true);
+        }
+        // The store's own connection can break while the listener's stays (a session ended by an
+        // administrator, a pooler or firewall dropping one idle connection): the listener never
+        // says so, so the store is asked — it knows without a round trip — and reconnected,
+        // at most every few seconds while the server turns it away.
+        if self.server_lost.is_none() && self.store.connection_lost() {
+            let now = std::time::Instant::now();
+            if self.store_retry_at.is_some_and(|at| now < at) {
+                return Ok(false);
+            }
+            self.store_retry_at = Some(now + STORE_RETRY);
+            self.reconnect()?;
+            if !self.store.connection_lost() {
+                self.store_retry_at = None;
+            }
             return Ok(true);
         }
         if changed && self.changed_elsewhere() {

@@ -266,6 +266,15 @@ impl Db {
         Ok(())
     }
 
+    /// Whether this connection is known to be broken: a server's connection that the last
+    /// statement found closed (a file's never is). Nothing is asked of the server to find out.
+    pub fn connection_lost(&self) -> bool {
+        match &self.engine {
+            Engine::Sqlite(_) => false,
+            Engine::Postgres(c) => c.is_closed(),
+        }
+    }
+
     /// Run several statements separated by `;`, with no parameters (schema, migrations).
     pub fn batch(&self, sql: &str) -> DbResult<()> {
         match &self.engine {

@@ -477,6 +477,11 @@ impl Conn {
         self.changes.get()
     }
 
+    /// Whether the connection is known to be gone (the last use of it found it closed).
+    pub(super) fn is_closed(&self) -> bool {
+        self.client.try_borrow().is_ok_and(|c| c.is_closed())
+    }
+
     pub(super) fn close(self) -> Result<(), Error> {
         Ok(self.client.into_inner().close()?)
     }
