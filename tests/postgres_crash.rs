@@ -337,3 +337,32 @@ fn the_app_says_the_server_is_gone_and_reconnects_by_itself() {
     k.run(&["set", "O-1", "title=Renamed after the second restart"]).ok();
     until_shown(&mut app, "Renamed after the second restart", Duration::from_secs(30));
 }
+
+/// The connection breaks while COMMIT is on its way — a deferred trigger ends the session as the
+/// commit runs, so it lands there every time. keel cannot know whether the server committed, and
+/// says exactly that (exit 75, "may or may not have been saved"), never "saved" nor "nothing was
+/// saved"; the server did not commit, the chain is whole, and trying again works.
+#[test]
+fn a_connection_lost_during_commit_says_the_edit_may_or_may_not_be_saved() {
+    let Some(k) = Keel::demo_on_engine(Engine::Postgres, "lost_in_commit") else { return };
+    let mut admin = k.server.as_ref().unwrap().client();
+    admin
+        .batch_execute(
+            "CREATE FUNCTION end_session_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN PERFORM pg_terminate_backend(pg_backend_pid()); RETURN NULL; END $$;
+             CREATE CONSTRAINT TRIGGER end_session_at_commit AFTER INSERT ON audit
+             DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION end_session_at_commit();",
+        )
+        .unwrap();
+    let before = counts(&mut admin);
+    let out = k.run(&["set", "O-1", "title=Cut off at commit"]);
+    assert_eq!(out.code, 75, "a connection lost in COMMIT is a temporary failure: {out:?}");
+    assert!(out.stderr.contains("may or may not have been saved"), "keel says it cannot know: {}", out.stderr);
+    assert!(!out.stderr.contains("Nothing was saved") && !out.stdout.contains("saved"), "{out:?}");
+    admin.batch_execute("DROP TRIGGER end_session_at_commit ON audit; DROP FUNCTION end_session_at_commit()").unwrap();
+    assert_eq!(counts(&mut admin), before, "the session ended before the server committed anything");
+    assert_eq!(k.run(&["audit", "verify"]).code, 0);
+    let again = k.run(&["set", "O-1", "title=Cut off at commit"]);
+    assert_eq!(again.code, 0, "{again:?}");
+    assert!(k.run(&["show", "O-1"]).stdout.contains("Cut off at commit"));
+}
