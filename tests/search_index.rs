@@ -177,3 +177,56 @@ fn a_large_file_opens_read_only_until_keel_migrate_builds_the_index() {
     demo.run(&["set", "M-1", "title=Quokka census"]).ok();
     assert_eq!(keys(&open(&demo), "quokka"), ["M-1"]);
 }
+
+/// A large database on a server that takes search's migration: opening moves the schema on and
+/// stays writable, but leaves the GIN builds (which would hold off every writer) to `keel
+/// migrate`, which builds them beside the writers; search scans meanwhile, with the same answers.
+#[test]
+fn a_large_server_database_leaves_its_search_indexes_to_keel_migrate() {
+    let Some(k) = Keel::demo_on_engine(Engine::Postgres, "search_large_server") else { return };
+    let mut admin = k.server.as_ref().unwrap().client();
+    let indexes = |admin: &mut postgres::Client| -> i64 {
+        admin
+            .query_one("SELECT COUNT(*) FROM pg_indexes WHERE schemaname = current_schema() AND indexname LIKE '%\\_trgm'", &[])
+            .unwrap()
+            .get(0)
+    };
+    assert_eq!(indexes(&mut admin), 7, "a small database takes its indexes when it is made");
+    // As schema 10 left it, and large (bare registry rows: they are not searched).
+    let names: Vec<String> = admin
+        .query("SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND indexname LIKE '%\\_trgm'", &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    for name in names {
+        admin.batch_execute(&format!("DROP INDEX \"{name}\"")).unwrap();
+    }
+    admin.execute("UPDATE keel_meta SET value = 10 WHERE name = 'schema_version'", &[]).unwrap();
+    let filler = keel::store::migrations::MIGRATE_ON_OPEN_MAX + 1;
+    admin
+        .execute(
+            "INSERT INTO items (kind, num, key) SELECT 'kra', 100000 + i, 'KRA-' || (100000 + i) FROM generate_series(1, $1::bigint) i",
+            &[&filler],
+        )
+        .unwrap();
+
+    k.run(&["set", "M-1", "title=Quokka census"]).ok();
+    let version: i64 = admin.query_one("SELECT value FROM keel_meta WHERE name = 'schema_version'", &[]).unwrap().get(0);
+    assert_eq!(version, keel::store::migrations::SCHEMA_VERSION, "opening moved the schema on");
+    assert_eq!(indexes(&mut admin), 0, "no GIN build held off the writers on opening");
+    let store = open(&k);
+    assert_eq!(store.read_only_reason(), None, "a server stays writable: search scans meanwhile");
+    assert!(store.search_note().unwrap().is_some_and(|n| n.contains("keel migrate")), "check --deep says what to run");
+    assert_eq!(keys(&store, "quokka"), ["M-1"]);
+    let scanned = answers(&store);
+    drop(store);
+
+    k.run(&["migrate"]).ok().stdout_has(&["trigram indexes are built"]);
+    assert_eq!(indexes(&mut admin), 7);
+    let store = open(&k);
+    assert_eq!(store.search_note().unwrap(), None);
+    assert_eq!(answers(&store), scanned, "the indexes answer as the scan did");
+    drop(store);
+    k.run(&["migrate"]).ok().stdout_has(&["nothing to do"]);
+}

@@ -8,7 +8,7 @@ use std::path::Path;
 
 /// Shown without a password or anything else a URL should not print: a file's path, or a
 /// server database's name.
-fn shown(path: &Path) -> String {
+pub(super) fn shown(path: &Path) -> String {
     match crate::store::server::server_url(path) {
         Some(_) => format!("the server database {}", crate::store::server::source_name(path)),
         None => path.display().to_string(),

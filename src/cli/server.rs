@@ -80,9 +80,6 @@ pub(super) fn refuse_server_url(cli: &Cli) -> Option<i32> {
         Some(Command::Upkeep(UpkeepCommand::Restore { .. })) => {
             ("restore", "restore with the server's own tools (pg_restore of a pg_dump, or point-in-time recovery)")
         }
-        Some(Command::Upkeep(UpkeepCommand::Migrate)) => {
-            ("migrate", "keel moves a server's schema forward by itself when it opens the database (take a pg_dump first)")
-        }
         _ => return None,
     };
     eprintln!("keel: --db {}: keel {what} works on SQLite files only; {instead}. Nothing was changed.", server.shown);

@@ -76,6 +76,18 @@ impl Store {
         Ok(!c.is_postgres() && c.schema_version()? >= INDEX_VERSION)
     }
 
+    /// On a server whose trigram indexes are missing (its items were more than opening builds
+    /// them for, or an earlier build was interrupted): build them beside the writers, naming
+    /// each as it is done (`keel migrate`). False when there was nothing to build.
+    pub fn build_server_search_indexes(&self, built: impl FnMut(&str)) -> Result<bool> {
+        let c = self.conn();
+        if !c.is_postgres() || c.trigram_indexes()? {
+            return Ok(false);
+        }
+        c.build_trigram_indexes_concurrently(built)?;
+        Ok(true)
+    }
+
     /// Whether search has an index to go through, in words when it has not (for `keel migrate`
     /// and `keel check --deep`): a file before `keel migrate`, or a server without pg_trgm.
     pub fn search_note(&self) -> Result<Option<String>> {
@@ -85,8 +97,9 @@ impl Store {
         }
         if c.is_postgres() && !c.trigram_indexes()? {
             return Ok(Some(
-                "search scans every title on this server: the pg_trgm extension could not be created. A database owner can run \
-                 CREATE EXTENSION pg_trgm; keel then adds its indexes at the next migration"
+                "search scans every title on this server: its trigram indexes are not built. The database's owner runs \
+                 `keel migrate`, which builds them without holding off anyone's edits (pg_trgm must be available: \
+                 CREATE EXTENSION pg_trgm)"
                     .into(),
             ));
         }
@@ -119,7 +132,12 @@ pub(crate) fn migrated(tx: &Tx, version: i64, progress: &mut dyn FnMut(u64, u64)
         return Ok(());
     }
     if tx.is_postgres() {
-        tx.try_trigram_indexes()?;
+        // A GIN build holds off every writer while it runs: on a large database it is left to
+        // `keel migrate`, which builds the indexes beside the writers (search scans meanwhile).
+        let items: i64 = tx.query_row("SELECT COUNT(*) FROM items", [], |r| r.get(0))?;
+        if items <= super::migrations::MIGRATE_ON_OPEN_MAX {
+            tx.try_trigram_indexes()?;
+        }
         return Ok(());
     }
     let top: i64 = tx.query_row("SELECT COALESCE(MAX(id), 0) FROM items", [], |r| r.get(0))?;

@@ -78,9 +78,38 @@ impl Db {
         )
     }
 
-    /// Whether the server has search's trigram indexes.
+    /// Whether the server has every one of search's trigram indexes, built and valid.
     pub fn trigram_indexes(&self) -> DbResult<bool> {
-        self.query_row("SELECT to_regclass('items_key_trgm') IS NOT NULL", [], |r| r.get(0))
+        let valid: i64 = self.query_row(
+            "SELECT COUNT(*) FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid
+             WHERE x.indisvalid AND c.relnamespace = current_schema()::regnamespace AND c.relname LIKE '%\\_trgm'",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(valid as usize == TRIGRAM_INDEXES.lines().filter(|l| l.starts_with("CREATE INDEX")).count())
+    }
+
+    /// Search's trigram indexes built beside the writers (`keel migrate` on a server): each
+    /// `CREATE INDEX CONCURRENTLY` on its own, outside any transaction, so colleagues' edits go on
+    /// while it runs. An index an interrupted build left invalid is dropped and built again.
+    /// Errors are the server's (not the owner, pg_trgm not available), for the caller to say.
+    pub fn build_trigram_indexes_concurrently(&self, mut built: impl FnMut(&str)) -> DbResult<()> {
+        self.batch("CREATE EXTENSION IF NOT EXISTS pg_trgm")?;
+        let invalid: Vec<String> = self.query_map(
+            "SELECT c.relname FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid
+             WHERE NOT x.indisvalid AND c.relnamespace = current_schema()::regnamespace AND c.relname LIKE '%\\_trgm'",
+            [],
+            |r| r.get(0),
+        )?;
+        for name in invalid {
+            self.batch(&format!("DROP INDEX CONCURRENTLY IF EXISTS {}", super::quote(&name)))?;
+        }
+        for statement in TRIGRAM_INDEXES.lines().filter(|l| l.starts_with("CREATE INDEX IF NOT EXISTS ")) {
+            let name = statement.split_whitespace().nth(5).unwrap_or_default();
+            self.batch(&statement.replacen("CREATE INDEX", "CREATE INDEX CONCURRENTLY", 1))?;
+            built(name);
+        }
+        Ok(())
     }
 
     /// pg_trgm and its indexes, inside a savepoint: a server that refuses the extension (not
