@@ -513,6 +513,9 @@ pub struct ItemRow {
     pub escalation_tier: Option<i64>,
 }
 
+/// How many items the items export reads at once.
+const ITEM_PAGE: usize = 2_000;
+
 impl Store {
     /// Objectives, key results, KPIs, the execution hierarchy and measures, with the statuses
     /// and numbers the tree shows.
@@ -522,88 +525,121 @@ impl Store {
 
     /// The rows of `only` these items (by id), or of every item.
     pub(super) fn item_rows_of(&self, only: Option<&std::collections::HashSet<i64>>) -> Result<Vec<ItemRow>> {
+        let mut out = Vec::new();
+        self.item_rows_paged(only, ITEM_PAGE, &mut |row| {
+            out.push(row);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// Every item's row handed to `each` as it is made, items read a page at a time (the items
+    /// export of a file of any size).
+    pub fn item_rows_each(&self, each: &mut dyn FnMut(ItemRow) -> Result<()>) -> Result<()> {
+        self.item_rows_paged(None, ITEM_PAGE, each)
+    }
+
+    fn item_rows_paged(
+        &self,
+        only: Option<&std::collections::HashSet<i64>>,
+        page: usize,
+        each: &mut dyn FnMut(ItemRow) -> Result<()>,
+    ) -> Result<()> {
         let c = self.conn();
         let kinds = ["objective", "key-result", "kpi", "portfolio", "programme", "project", "package", "measure"];
-        let mut out = Vec::new();
+        let page = page.max(1);
         for kind_s in kinds {
             let kind = ItemKind::parse(kind_s).expect("a known kind");
-            let rows: Vec<(i64, String)> = {
-                let mut s = c.prepare_cached("SELECT id, key FROM items WHERE kind = ?1 AND retired_at IS NULL ORDER BY num")?;
-                let r = s.query_map([kind_s], |r| Ok((r.get(0)?, r.get(1)?)))?;
-                r.collect::<DbResult<_>>()?
-            };
-            for (id, key) in rows {
-                if only.is_some_and(|o| !o.contains(&id)) {
-                    continue;
+            let mut after = 0i64;
+            loop {
+                let rows: Vec<(i64, i64, String)> = c.query_map(
+                    "SELECT id, num, key FROM items WHERE kind = ?1 AND num > ?2 AND retired_at IS NULL ORDER BY num LIMIT ?3",
+                    params![kind_s, after, page as i64],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )?;
+                let full = rows.len() >= page;
+                after = rows.last().map_or(after, |r| r.1);
+                for (id, _, key) in rows {
+                    if only.is_some_and(|o| !o.contains(&id)) {
+                        continue;
+                    }
+                    each(self.item_row(kind, kind_s, id, key)?)?;
                 }
-                let st = self.with_statuses(|e| e.item(kind, id))?;
-                let mut row = ItemRow {
-                    key,
-                    kind: kind_s.to_string(),
-                    title: read::title_of(c, id)?,
-                    status: st.rag.label().to_string(),
-                    stage: st.stage.map(|s| s.as_str().to_string()),
-                    side_state: st.side_state.map(|s| s.as_str().to_string()),
-                    implementation: st.implementation.map(|l| l.label().to_string()),
-                    progress: st.progress,
-                    stale: st.stale,
-                    escalation_tier: st.tier,
-                    ..Default::default()
-                };
-                let (parent, owner, cycle): (Option<i64>, Option<i64>, Option<i64>) = match kind {
-                    ItemKind::Objective => {
-                        c.query_row("SELECT parent_id, owner_id, cycle_id FROM objectives WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-                    }
-                    ItemKind::KeyResult => c.query_row(
-                        "SELECT k.objective_id, k.owner_id, o.cycle_id FROM key_results k JOIN objectives o ON o.id = k.objective_id WHERE k.id = ?1",
-                        [id],
-                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                    )?,
-                    ItemKind::Kpi => (None, c.query_row("SELECT owner_id FROM kpis WHERE id = ?1", [id], |r| r.get(0))?, None),
-                    ItemKind::Measure => {
-                        c.query_row("SELECT package_id, owner_id, NULL FROM measures WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-                    }
-                    _ => c.query_row("SELECT parent_id, owner_id, NULL FROM nodes WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?,
-                };
-                row.parent = parent.map(|p| key_of(c, p)).transpose()?;
-                row.owner = person(c, owner)?;
-                row.cycle = match cycle {
-                    Some(cy) => Some(c.query_row("SELECT name FROM cycles WHERE id = ?1", [cy], |r| r.get(0))?),
-                    None => None,
-                };
-                match kind {
-                    ItemKind::Measure => {
-                        let m = self.with_statuses(|e| e.measure(id))?;
-                        row.potential = Some(m.potential.label().to_string());
-                        (row.planned, row.forecast, row.actual) = (m.shown_money.planned, m.shown_money.forecast, m.shown_money.actual);
-                    }
-                    ItemKind::KeyResult => {
-                        let k = self.with_statuses(|e| e.kr(id))?;
-                        (row.target, row.actual) = (k.target, k.latest_actual);
-                        row.forecast = latest_forecast(&read::values_of(c, id, None)?);
-                    }
-                    ItemKind::Kpi => {
-                        let k = self.with_statuses(|e| e.kpi(id))?;
-                        (row.target, row.actual) = (k.target, k.latest_actual);
-                        row.forecast = latest_forecast(&read::values_of(c, id, None)?);
-                    }
-                    ItemKind::Objective => {
-                        let target: Option<String> = c.query_row("SELECT target FROM objectives WHERE id = ?1", [id], |r| r.get(0))?;
-                        row.target = target.as_deref().and_then(Num::from_stored);
-                        let bu = self.with_statuses(|e| e.bottom_up(id))?;
-                        (row.planned, row.forecast, row.actual) = (Some(bu.planned), Some(bu.forecast), Some(bu.actual));
-                    }
-                    _ => {
-                        let target: Option<String> = c.query_row("SELECT target FROM nodes WHERE id = ?1", [id], |r| r.get(0))?;
-                        row.target = target.as_deref().and_then(Num::from_stored);
-                        let total = read::node_total(c, id)?;
-                        (row.planned, row.forecast, row.actual) = (Some(total.planned), Some(total.forecast), Some(total.actual));
-                    }
+                if !full {
+                    break;
                 }
-                out.push(row);
             }
         }
-        Ok(out)
+        Ok(())
+    }
+
+    fn item_row(&self, kind: ItemKind, kind_s: &str, id: i64, key: String) -> Result<ItemRow> {
+        let c = self.conn();
+        let st = self.with_statuses(|e| e.item(kind, id))?;
+        let mut row = ItemRow {
+            key,
+            kind: kind_s.to_string(),
+            title: read::title_of(c, id)?,
+            status: st.rag.label().to_string(),
+            stage: st.stage.map(|s| s.as_str().to_string()),
+            side_state: st.side_state.map(|s| s.as_str().to_string()),
+            implementation: st.implementation.map(|l| l.label().to_string()),
+            progress: st.progress,
+            stale: st.stale,
+            escalation_tier: st.tier,
+            ..Default::default()
+        };
+        let (parent, owner, cycle): (Option<i64>, Option<i64>, Option<i64>) = match kind {
+            ItemKind::Objective => {
+                c.query_row("SELECT parent_id, owner_id, cycle_id FROM objectives WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            }
+            ItemKind::KeyResult => c.query_row(
+                "SELECT k.objective_id, k.owner_id, o.cycle_id FROM key_results k JOIN objectives o ON o.id = k.objective_id WHERE k.id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )?,
+            ItemKind::Kpi => (None, c.query_row("SELECT owner_id FROM kpis WHERE id = ?1", [id], |r| r.get(0))?, None),
+            ItemKind::Measure => {
+                c.query_row("SELECT package_id, owner_id, NULL FROM measures WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            }
+            _ => c.query_row("SELECT parent_id, owner_id, NULL FROM nodes WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?,
+        };
+        row.parent = parent.map(|p| key_of(c, p)).transpose()?;
+        row.owner = person(c, owner)?;
+        row.cycle = match cycle {
+            Some(cy) => Some(c.query_row("SELECT name FROM cycles WHERE id = ?1", [cy], |r| r.get(0))?),
+            None => None,
+        };
+        match kind {
+            ItemKind::Measure => {
+                let m = self.with_statuses(|e| e.measure(id))?;
+                row.potential = Some(m.potential.label().to_string());
+                (row.planned, row.forecast, row.actual) = (m.shown_money.planned, m.shown_money.forecast, m.shown_money.actual);
+            }
+            ItemKind::KeyResult => {
+                let k = self.with_statuses(|e| e.kr(id))?;
+                (row.target, row.actual) = (k.target, k.latest_actual);
+                row.forecast = latest_forecast(&read::values_of(c, id, None)?);
+            }
+            ItemKind::Kpi => {
+                let k = self.with_statuses(|e| e.kpi(id))?;
+                (row.target, row.actual) = (k.target, k.latest_actual);
+                row.forecast = latest_forecast(&read::values_of(c, id, None)?);
+            }
+            ItemKind::Objective => {
+                let target: Option<String> = c.query_row("SELECT target FROM objectives WHERE id = ?1", [id], |r| r.get(0))?;
+                row.target = target.as_deref().and_then(Num::from_stored);
+                let bu = self.with_statuses(|e| e.bottom_up(id))?;
+                (row.planned, row.forecast, row.actual) = (Some(bu.planned), Some(bu.forecast), Some(bu.actual));
+            }
+            _ => {
+                let target: Option<String> = c.query_row("SELECT target FROM nodes WHERE id = ?1", [id], |r| r.get(0))?;
+                row.target = target.as_deref().and_then(Num::from_stored);
+                let total = read::node_total(c, id)?;
+                (row.planned, row.forecast, row.actual) = (Some(total.planned), Some(total.forecast), Some(total.actual));
+            }
+        }
+        Ok(row)
     }
 
     /// Every item's title by key (for the values export).
