@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::pg::Engine;
 use common::*;
 use keel::io::csv as values_csv;
 use keel::io::export_out as x;
@@ -50,9 +51,9 @@ fn same_at_every_page_size(store: &Store) -> Whole {
     w
 }
 
-#[test]
-fn a_streamed_export_is_the_whole_document_byte_for_byte_at_any_page_size() {
-    let demo = Keel::demo();
+/// The same on a server: every page is a query of its own there, and its rows are the file's.
+fn streams_the_whole_document(engine: Engine, test: &str) {
+    let Some(demo) = Keel::demo_on_engine(engine, test) else { return };
     demo.run(&["retire", "M-9", "--reason", "merged into M-10"]).ok();
     demo.run(&["retire", "MP-2", "--reason", "merged into MP-4", "--with-children"]).ok();
     demo.run(&["decide", "M-16", "Release the firmware fix before the next shipment", "--owner", "P-9"]).ok();
@@ -71,6 +72,16 @@ fn a_streamed_export_is_the_whole_document_byte_for_byte_at_any_page_size() {
     assert_eq!(std::fs::read_to_string(&out).unwrap(), w.values_csv);
     let r = demo.run(&["export", "--format", "json", "--what", "values"]);
     assert_eq!(r.ok().stdout, w.values_json);
+}
+
+#[test]
+fn a_streamed_export_is_the_whole_document_byte_for_byte_at_any_page_size() {
+    streams_the_whole_document(Engine::Sqlite, "export_stream");
+}
+
+#[test]
+fn a_streamed_export_on_a_server_is_the_whole_document_byte_for_byte_at_any_page_size() {
+    streams_the_whole_document(Engine::Postgres, "export_stream");
 }
 
 #[test]

@@ -526,7 +526,7 @@ impl Store {
     /// The rows of `only` these items (by id), or of every item.
     pub(super) fn item_rows_of(&self, only: Option<&std::collections::HashSet<i64>>) -> Result<Vec<ItemRow>> {
         let mut out = Vec::new();
-        self.item_rows_paged(only, ITEM_PAGE, &mut |row| {
+        self.item_rows_paged(only, ITEM_PAGE, false, &mut |row| {
             out.push(row);
             Ok(())
         })?;
@@ -534,15 +534,16 @@ impl Store {
     }
 
     /// Every item's row handed to `each` as it is made, items read a page at a time (the items
-    /// export of a file of any size).
+    /// export of a file of any size); the statuses remembered are forgotten after each page.
     pub fn item_rows_each(&self, each: &mut dyn FnMut(ItemRow) -> Result<()>) -> Result<()> {
-        self.item_rows_paged(None, ITEM_PAGE, each)
+        self.item_rows_paged(None, ITEM_PAGE, true, each)
     }
 
     fn item_rows_paged(
         &self,
         only: Option<&std::collections::HashSet<i64>>,
         page: usize,
+        forget: bool,
         each: &mut dyn FnMut(ItemRow) -> Result<()>,
     ) -> Result<()> {
         let c = self.conn();
@@ -564,6 +565,9 @@ impl Store {
                         continue;
                     }
                     each(self.item_row(kind, kind_s, id, key)?)?;
+                }
+                if forget {
+                    self.forget_statuses();
                 }
                 if !full {
                     break;
