@@ -6,6 +6,7 @@
 //! begins with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'` so that it stays
 //! text, while number columns are written as plain numbers (`-1200` stays `-1200`).
 
+pub use super::export_out::{items_writer, write_item_row};
 use super::spreadsheet::{self, Cell, Decimals};
 use crate::domain::{ItemKey, Num, Period};
 use crate::store::report::ItemRow;
@@ -336,11 +337,11 @@ pub fn neutralise(s: &str) -> String {
     }
 }
 
-fn text(s: Option<&str>) -> String {
+pub(crate) fn text(s: Option<&str>) -> String {
     s.map(neutralise).unwrap_or_default()
 }
 
-fn number(n: Option<Num>) -> String {
+pub(crate) fn number(n: Option<Num>) -> String {
     n.map(|x| x.to_string()).unwrap_or_default()
 }
 
@@ -356,57 +357,6 @@ pub fn items_csv(rows: &[ItemRow]) -> anyhow::Result<String> {
         write_item_row(&mut w, r)?;
     }
     finish(w)
-}
-
-/// A CSV writer for the items export, its header written.
-pub fn items_writer<W: std::io::Write>(out: W) -> Result<::csv::Writer<W>, ::csv::Error> {
-    let mut w = ::csv::WriterBuilder::new().terminator(::csv::Terminator::CRLF).from_writer(out);
-    w.write_record([
-        "key",
-        "kind",
-        "title",
-        "parent",
-        "owner",
-        "cycle",
-        "stage",
-        "side_state",
-        "status",
-        "implementation",
-        "potential",
-        "progress",
-        "target",
-        "planned",
-        "forecast",
-        "actual",
-        "stale",
-        "escalation_tier",
-    ])?;
-    Ok(w)
-}
-
-/// One row of the items export.
-pub fn write_item_row<W: std::io::Write>(w: &mut ::csv::Writer<W>, r: &ItemRow) -> Result<(), ::csv::Error> {
-    w.write_record([
-        r.key.clone(),
-        r.kind.clone(),
-        neutralise(&r.title),
-        text(r.parent.as_deref()),
-        text(r.owner.as_deref()),
-        text(r.cycle.as_deref()),
-        text(r.stage.as_deref()),
-        text(r.side_state.as_deref()),
-        r.status.clone(),
-        text(r.implementation.as_deref()),
-        text(r.potential.as_deref()),
-        // A derived ratio: four decimals are plenty (the one rounding rule, `Num::round_dp`).
-        number(r.progress.map(|p| p.round_dp(4))),
-        number(r.target),
-        number(r.planned),
-        number(r.forecast),
-        number(r.actual),
-        if r.stale { "yes" } else { "no" }.to_string(),
-        r.escalation_tier.map(|t| t.to_string()).unwrap_or_default(),
-    ])
 }
 
 /// One row of the values export.

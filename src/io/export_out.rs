@@ -7,9 +7,10 @@
 //! pretty-printed alone and indented to its depth (JSON strings hold no newline, so lines are
 //! indented safely), inside an array frame written by hand.
 
-use super::csv as values_csv;
+use super::csv::{self as values_csv, neutralise, number, text};
 use crate::domain::plan::{self as p};
 use crate::store::plan::{PlanRow, ValueOf};
+use crate::store::report::ItemRow;
 use crate::store::{Result, Store, StoreError};
 use serde::Serialize;
 use std::io::Write;
@@ -180,9 +181,60 @@ pub fn write_items_json(store: &Store, out: &mut dyn Write) -> Result<()> {
 
 /// `keel export --what items --format csv`.
 pub fn write_items_csv(store: &Store, out: &mut dyn Write) -> Result<()> {
-    let mut w = values_csv::items_writer(out).map_err(csv_error)?;
-    store.item_rows_each(&mut |row| values_csv::write_item_row(&mut w, &row).map_err(csv_error))?;
+    let mut w = items_writer(out).map_err(csv_error)?;
+    store.item_rows_each(&mut |row| write_item_row(&mut w, &row).map_err(csv_error))?;
     w.flush().map_err(io)
+}
+
+/// A CSV writer for the items export, its header written.
+pub fn items_writer<W: std::io::Write>(out: W) -> std::result::Result<::csv::Writer<W>, ::csv::Error> {
+    let mut w = ::csv::WriterBuilder::new().terminator(::csv::Terminator::CRLF).from_writer(out);
+    w.write_record([
+        "key",
+        "kind",
+        "title",
+        "parent",
+        "owner",
+        "cycle",
+        "stage",
+        "side_state",
+        "status",
+        "implementation",
+        "potential",
+        "progress",
+        "target",
+        "planned",
+        "forecast",
+        "actual",
+        "stale",
+        "escalation_tier",
+    ])?;
+    Ok(w)
+}
+
+/// One row of the items export.
+pub fn write_item_row<W: std::io::Write>(w: &mut ::csv::Writer<W>, r: &ItemRow) -> std::result::Result<(), ::csv::Error> {
+    w.write_record([
+        r.key.clone(),
+        r.kind.clone(),
+        neutralise(&r.title),
+        text(r.parent.as_deref()),
+        text(r.owner.as_deref()),
+        text(r.cycle.as_deref()),
+        text(r.stage.as_deref()),
+        text(r.side_state.as_deref()),
+        r.status.clone(),
+        text(r.implementation.as_deref()),
+        text(r.potential.as_deref()),
+        // A derived ratio: four decimals are plenty (the one rounding rule, `Num::round_dp`).
+        number(r.progress.map(|p| p.round_dp(4))),
+        number(r.target),
+        number(r.planned),
+        number(r.forecast),
+        number(r.actual),
+        if r.stale { "yes" } else { "no" }.to_string(),
+        r.escalation_tier.map(|t| t.to_string()).unwrap_or_default(),
+    ])
 }
 
 fn csv_error(e: ::csv::Error) -> StoreError {

@@ -22,7 +22,8 @@ pub enum PlanRow {
     KeyResult(p::KeyResult),
     Kpi(p::Kpi),
     Node(p::Node),
-    Measure(p::Measure),
+    // Boxed: a measure is much the largest row.
+    Measure(Box<p::Measure>),
     Value(p::Value),
     Decision(p::Decision),
     Retired(p::Retired),
@@ -346,7 +347,7 @@ impl Store {
                 PlanRow::KeyResult(x) => plan.key_results.push(x),
                 PlanRow::Kpi(x) => plan.kpis.push(x),
                 PlanRow::Node(x) => plan.nodes.push(x),
-                PlanRow::Measure(x) => plan.measures.push(x),
+                PlanRow::Measure(x) => plan.measures.push(*x),
                 PlanRow::Value(x) => plan.values.push(x),
                 PlanRow::Decision(x) => plan.decisions.push(x),
                 PlanRow::Retired(x) => plan.retired.push(x),
@@ -394,7 +395,7 @@ impl Store {
             items_paged(c, kind, page, false, |p| p.iter().try_for_each(|(id, _, k)| row(PlanRow::Node(node(c, *id, k.clone(), kind)?))))?;
         }
         items_paged(c, ItemKind::Measure, page, false, |p| {
-            p.iter().try_for_each(|(id, _, k)| row(PlanRow::Measure(measure(c, *id, k.clone())?)))
+            p.iter().try_for_each(|(id, _, k)| row(PlanRow::Measure(Box::new(measure(c, *id, k.clone())?))))
         })?;
         self.export_values_paged(page, false, &mut |v| row(PlanRow::Value(v.value)))?;
         // Decisions by (at, id), a page at a time.
