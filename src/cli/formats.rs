@@ -3,7 +3,6 @@
 //! `--format` the format follows `--out`'s extension (`--out r.xlsx` writes a workbook).
 
 use crate::domain::ItemKey;
-use crate::io::csv as values_csv;
 use crate::store::{Store, StoreError};
 use anyhow::{anyhow, bail, Result};
 use clap::ValueEnum;
@@ -207,22 +206,43 @@ pub fn report(
 }
 
 pub fn export(db: &Path, json: bool, what: Option<ExportWhat>, out: Option<&Path>, force: bool) -> Result<i32> {
+    use crate::io::export_out as x;
     let out = out_path(out);
     let store = Store::open(db)?;
-    let text = match (json, what.unwrap_or(if json { ExportWhat::Plan } else { ExportWhat::Items })) {
-        (true, ExportWhat::Plan) => crate::io::plan::to_text(&store.export_plan()?)?,
-        (false, ExportWhat::Plan) => bail!(StoreError::Invalid {
-            key: "--what plan".into(),
-            field: "--format csv".into(),
-            why: "the plan is JSON only: use --format json, or --what items / values for CSV".into()
-        }),
-        (true, ExportWhat::Items) => format!("{}\n", serde_json::to_string_pretty(&store.item_rows()?)?),
-        (false, ExportWhat::Items) => values_csv::items_csv(&store.item_rows()?)?,
-        (true, ExportWhat::Values) => format!("{}\n", serde_json::to_string_pretty(&values_csv::value_lines(&store)?)?),
-        (false, ExportWhat::Values) => values_csv::values_csv(&values_csv::value_lines(&store)?)?,
-    };
-    write_out(out, text.as_bytes(), false, &store, force)?;
+    let page = crate::store::plan::EXPORT_PAGE;
+    let write: &dyn Fn(&mut dyn std::io::Write) -> crate::store::Result<()> =
+        match (json, what.unwrap_or(if json { ExportWhat::Plan } else { ExportWhat::Items })) {
+            (true, ExportWhat::Plan) => &|w| x::write_plan(&store, page, w),
+            (false, ExportWhat::Plan) => bail!(StoreError::Invalid {
+                key: "--what plan".into(),
+                field: "--format csv".into(),
+                why: "the plan is JSON only: use --format json, or --what items / values for CSV".into()
+            }),
+            (true, ExportWhat::Items) => &|w| x::write_items_json(&store, w),
+            (false, ExportWhat::Items) => &|w| x::write_items_csv(&store, w),
+            (true, ExportWhat::Values) => &|w| x::write_values_json(&store, page, w),
+            (false, ExportWhat::Values) => &|w| x::write_values_csv(&store, page, w),
+        };
+    stream_out(out, &store, force, |w| Ok(write(w)?))?;
     Ok(0)
+}
+
+/// Write to FILE as `write` produces it, or to standard output through a temporary file (unnamed,
+/// 0600): every read is done before a reader that is slow to take the output (a pager) is served.
+fn stream_out(out: Option<&Path>, store: &Store, force: bool, write: impl FnOnce(&mut dyn std::io::Write) -> Result<()>) -> Result<()> {
+    use std::io::{Seek, Write};
+    match out {
+        Some(path) => super::out_file::write_with(path, store.path(), force, write),
+        None => {
+            let mut spill = std::io::BufWriter::with_capacity(64 * 1024, tempfile::tempfile().map_err(StoreError::Io)?);
+            write(&mut spill)?;
+            spill.flush().map_err(StoreError::Io)?;
+            let mut file = spill.into_inner().map_err(|e| StoreError::Io(e.into_error()))?;
+            file.rewind().map_err(StoreError::Io)?;
+            std::io::copy(&mut std::io::BufReader::with_capacity(64 * 1024, file), &mut super::stdout::Stdout).map_err(StoreError::Io)?;
+            Ok(())
+        }
+    }
 }
 
 /// How the open escalations moved between two snapshots, one line each.

@@ -17,6 +17,12 @@ use std::path::{Path, PathBuf};
 
 /// Write `bytes` to `path` whole or not at all. `db` is the database the command has open.
 pub fn write(path: &Path, bytes: &[u8], db: &Path, force: bool) -> Result<()> {
+    write_with(path, db, force, |w| Ok(w.write_all(bytes)?))
+}
+
+/// Write to `path` whatever `fill` writes, as it writes it (a large export is never held whole),
+/// whole or not at all: a failure of `fill` leaves nothing behind.
+pub fn write_with(path: &Path, db: &Path, force: bool, fill: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
     let refuse = |why: String| anyhow!(StoreError::Invalid { key: "--out".into(), field: path.display().to_string(), why });
     if let Some(which) = database_file(path, db) {
         return Err(refuse(format!(
@@ -41,7 +47,18 @@ pub fn write(path: &Path, bytes: &[u8], db: &Path, force: bool) -> Result<()> {
         .tempfile_in(&dir)
         .map_err(failed)?;
     share_like_database(tmp.as_file(), db);
-    tmp.write_all(bytes).and_then(|()| tmp.as_file().sync_all()).map_err(failed)?;
+    {
+        let mut first_error = None;
+        let mut w = KeepError { out: std::io::BufWriter::with_capacity(64 * 1024, tmp.as_file_mut()), error: &mut first_error };
+        let filled = fill(&mut w).and_then(|()| Ok(w.flush()?));
+        drop(w);
+        match (filled, first_error) {
+            (Err(_), Some(e)) | (Ok(()), Some(e)) => return Err(failed(e)),
+            (Err(e), None) => return Err(e),
+            (Ok(()), None) => {}
+        }
+    }
+    tmp.as_file().sync_all().map_err(failed)?;
     let placed = if force { tmp.persist(path) } else { tmp.persist_noclobber(path) };
     if let Err(e) = placed {
         // The temporary is removed when `e.file` drops.
@@ -54,6 +71,29 @@ pub fn write(path: &Path, bytes: &[u8], db: &Path, force: bool) -> Result<()> {
         let _ = d.sync_all();
     }
     Ok(())
+}
+
+/// A writer that keeps its first I/O error (a full disk), however the filler reports it.
+struct KeepError<'a, W: Write> {
+    out: W,
+    error: &'a mut Option<std::io::Error>,
+}
+
+impl<W: Write> Write for KeepError<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.out.write(buf).map_err(|e| self.keep(e))
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush().map_err(|e| self.keep(e))
+    }
+}
+
+impl<W: Write> KeepError<'_, W> {
+    fn keep(&mut self, e: std::io::Error) -> std::io::Error {
+        let copy = std::io::Error::new(e.kind(), e.to_string());
+        self.error.get_or_insert(e);
+        copy
+    }
 }
 
 /// An I/O failure with the OS's own words: a missing folder is the user's (65), a folder they may

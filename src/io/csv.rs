@@ -6,6 +6,7 @@
 //! begins with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'` so that it stays
 //! text, while number columns are written as plain numbers (`-1200` stays `-1200`).
 
+pub use super::export_out::{items_writer, write_item_row};
 use super::spreadsheet::{self, Cell, Decimals};
 use crate::domain::{ItemKey, Num, Period};
 use crate::store::report::ItemRow;
@@ -336,11 +337,11 @@ pub fn neutralise(s: &str) -> String {
     }
 }
 
-fn text(s: Option<&str>) -> String {
+pub(crate) fn text(s: Option<&str>) -> String {
     s.map(neutralise).unwrap_or_default()
 }
 
-fn number(n: Option<Num>) -> String {
+pub(crate) fn number(n: Option<Num>) -> String {
     n.map(|x| x.to_string()).unwrap_or_default()
 }
 
@@ -351,49 +352,9 @@ fn finish(w: ::csv::Writer<Vec<u8>>) -> anyhow::Result<String> {
 
 /// The items export: one row per objective, key result, KPI, node and measure.
 pub fn items_csv(rows: &[ItemRow]) -> anyhow::Result<String> {
-    let mut w = ::csv::WriterBuilder::new().terminator(::csv::Terminator::CRLF).from_writer(Vec::new());
-    w.write_record([
-        "key",
-        "kind",
-        "title",
-        "parent",
-        "owner",
-        "cycle",
-        "stage",
-        "side_state",
-        "status",
-        "implementation",
-        "potential",
-        "progress",
-        "target",
-        "planned",
-        "forecast",
-        "actual",
-        "stale",
-        "escalation_tier",
-    ])?;
+    let mut w = items_writer(Vec::new())?;
     for r in rows {
-        w.write_record([
-            r.key.clone(),
-            r.kind.clone(),
-            neutralise(&r.title),
-            text(r.parent.as_deref()),
-            text(r.owner.as_deref()),
-            text(r.cycle.as_deref()),
-            text(r.stage.as_deref()),
-            text(r.side_state.as_deref()),
-            r.status.clone(),
-            text(r.implementation.as_deref()),
-            text(r.potential.as_deref()),
-            // A derived ratio: four decimals are plenty (the one rounding rule, `Num::round_dp`).
-            number(r.progress.map(|p| p.round_dp(4))),
-            number(r.target),
-            number(r.planned),
-            number(r.forecast),
-            number(r.actual),
-            if r.stale { "yes" } else { "no" }.to_string(),
-            r.escalation_tier.map(|t| t.to_string()).unwrap_or_default(),
-        ])?;
+        write_item_row(&mut w, r)?;
     }
     finish(w)
 }
@@ -415,53 +376,78 @@ pub struct ValueLine {
     pub at: String,
 }
 
-/// Every value of the file, in the plan's order, with each item's kind and title.
+/// Every value of the file, in the plan's order, with each item's kind and title, gathered in
+/// memory (`keel export` streams them instead: [`super::export_out`]).
 pub fn value_lines(store: &crate::store::Store) -> anyhow::Result<Vec<ValueLine>> {
-    Ok(value_lines_of(store.export_plan()?.values, &store.titles()?))
+    let mut out = Vec::new();
+    store.export_values_paged(crate::store::plan::EXPORT_PAGE, true, &mut |v| {
+        out.push(value_line(v.value, v.title));
+        Ok(())
+    })?;
+    Ok(out)
 }
 
 /// The values export's rows for some values of a plan (`titles` by key).
 pub fn value_lines_of(values: Vec<crate::domain::plan::Value>, titles: &BTreeMap<String, String>) -> Vec<ValueLine> {
     values
         .into_iter()
-        .map(|v| ValueLine {
-            kind: ItemKey::parse(&v.item).map(|k| k.kind.as_str().to_string()).unwrap_or_default(),
-            title: titles.get(&v.item).cloned().unwrap_or_default(),
-            key: v.item,
-            period: v.period,
-            baseline: v.baseline,
-            planned: v.planned,
-            forecast: v.forecast,
-            actual: v.actual,
-            confidence: v.confidence,
-            comment: v.comment,
-            by: v.by,
-            at: v.at,
+        .map(|v| {
+            let title = titles.get(&v.item).map(String::as_str).unwrap_or_default();
+            value_line(v, title)
         })
         .collect()
 }
 
+/// The values export's row of one value of an item titled `title`.
+pub fn value_line(v: crate::domain::plan::Value, title: &str) -> ValueLine {
+    ValueLine {
+        kind: ItemKey::parse(&v.item).map(|k| k.kind.as_str().to_string()).unwrap_or_default(),
+        title: title.to_string(),
+        key: v.item,
+        period: v.period,
+        baseline: v.baseline,
+        planned: v.planned,
+        forecast: v.forecast,
+        actual: v.actual,
+        confidence: v.confidence,
+        comment: v.comment,
+        by: v.by,
+        at: v.at,
+    }
+}
+
 /// The values export; its columns are the import's, so an edited copy can be imported back.
 pub fn values_csv(rows: &[ValueLine]) -> anyhow::Result<String> {
-    let mut w = ::csv::WriterBuilder::new().terminator(::csv::Terminator::CRLF).from_writer(Vec::new());
-    w.write_record(["key", "period", "planned", "forecast", "actual", "comment", "baseline", "confidence", "kind", "title", "by", "at"])?;
+    let mut w = values_writer(Vec::new())?;
     for r in rows {
-        w.write_record([
-            r.key.clone(),
-            r.period.clone(),
-            number(r.planned),
-            number(r.forecast),
-            number(r.actual),
-            text(r.comment.as_deref()),
-            number(r.baseline),
-            number(r.confidence),
-            r.kind.clone(),
-            neutralise(&r.title),
-            text(Some(&r.by)),
-            r.at.clone(),
-        ])?;
+        write_value_line(&mut w, r)?;
     }
     finish(w)
+}
+
+/// A CSV writer for the values export, its header written.
+pub fn values_writer<W: std::io::Write>(out: W) -> Result<::csv::Writer<W>, ::csv::Error> {
+    let mut w = ::csv::WriterBuilder::new().terminator(::csv::Terminator::CRLF).from_writer(out);
+    w.write_record(["key", "period", "planned", "forecast", "actual", "comment", "baseline", "confidence", "kind", "title", "by", "at"])?;
+    Ok(w)
+}
+
+/// One row of the values export.
+pub fn write_value_line<W: std::io::Write>(w: &mut ::csv::Writer<W>, r: &ValueLine) -> Result<(), ::csv::Error> {
+    w.write_record([
+        r.key.clone(),
+        r.period.clone(),
+        number(r.planned),
+        number(r.forecast),
+        number(r.actual),
+        text(r.comment.as_deref()),
+        number(r.baseline),
+        number(r.confidence),
+        r.kind.clone(),
+        neutralise(&r.title),
+        text(Some(&r.by)),
+        r.at.clone(),
+    ])
 }
 
 /// How a value cell reads now, for the import's comparison and the dry run's listing.

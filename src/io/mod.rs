@@ -6,6 +6,7 @@ pub mod check_out;
 pub mod csv;
 pub mod demo;
 pub mod digest;
+pub mod export_out;
 pub mod generate;
 pub mod ics;
 pub mod plan;

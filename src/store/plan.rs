@@ -10,6 +10,7 @@ use crate::store::engine::{params, Db, DbResult, OptionalExtension, Tx};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 mod export;
+pub use export::{PlanRow, ValueOf, EXPORT_PAGE};
 
 /// Collects every problem in a plan so that all are reported at once.
 struct Problems(Vec<String>);

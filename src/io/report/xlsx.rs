@@ -173,7 +173,9 @@ fn sheet(
     rows: Vec<Vec<Cell>>,
     totals: Vec<Vec<Cell>>,
 ) -> Result<(), XlsxError> {
-    let ws: &mut Worksheet = wb.add_worksheet();
+    // Written row by row, so each row goes to the sheet's temporary file (unnamed, 0600) as it is
+    // finished rather than staying in memory: a sheet of every measure of a large file.
+    let ws: &mut Worksheet = wb.add_worksheet_with_constant_memory()?;
     ws.set_name(name)?;
     let is_money = |c: usize| rows.iter().chain(totals.iter()).any(|row| matches!(row.get(c), Some(Money(_))));
     for (c, (h, width)) in header.iter().enumerate() {

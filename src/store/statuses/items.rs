@@ -121,6 +121,12 @@ impl crate::store::Store {
         f(&mut engine)
     }
 
+    /// Forget the remembered statuses: a pass over every item (the items export) keeps only a
+    /// page's worth, rather than every status of the file.
+    pub(crate) fn forget_statuses(&self) {
+        *self.memo.borrow_mut() = Memo::default();
+    }
+
     /// Statuses of the whole file at once (for `keel check`), not remembered.
     pub(crate) fn all_statuses<R>(&self, f: impl FnOnce(&mut Engine) -> Result<R>) -> Result<R> {
         let mut memo = Memo::default();

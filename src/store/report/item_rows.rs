@@ -1,0 +1,170 @@
+//! The items export's rows (`keel export --what items`) and the listings' (`keel list`): one per
+//! objective, key result, KPI, node and measure, with the statuses and numbers the tree shows.
+//! The export reads them a page at a time and forgets the statuses it remembered after each.
+
+use super::{key_of, latest_forecast, person};
+use crate::domain::{ItemKind, Num};
+use crate::store::engine::params;
+use crate::store::read;
+use crate::store::{Result, Store};
+use serde::Serialize;
+
+/// One row of the items export.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ItemRow {
+    pub key: String,
+    pub kind: String,
+    pub title: String,
+    /// Objective of a key result, parent objective, parent node, or package of a measure.
+    pub parent: Option<String>,
+    pub owner: Option<String>,
+    pub cycle: Option<String>,
+    pub stage: Option<String>,
+    pub side_state: Option<String>,
+    /// The status shown in the tree (red/amber/green/stale/no data).
+    pub status: String,
+    pub implementation: Option<String>,
+    pub potential: Option<String>,
+    /// Score of a key result, progress of an objective (0–1).
+    pub progress: Option<Num>,
+    pub target: Option<Num>,
+    pub planned: Option<Num>,
+    pub forecast: Option<Num>,
+    pub actual: Option<Num>,
+    pub stale: bool,
+    pub escalation_tier: Option<i64>,
+}
+
+/// How many items the items export reads at once.
+const ITEM_PAGE: usize = 2_000;
+
+impl Store {
+    /// Objectives, key results, KPIs, the execution hierarchy and measures, with the statuses
+    /// and numbers the tree shows.
+    pub fn item_rows(&self) -> Result<Vec<ItemRow>> {
+        self.item_rows_of(None)
+    }
+
+    /// The rows of `only` these items (by id), or of every item.
+    pub(crate) fn item_rows_of(&self, only: Option<&std::collections::HashSet<i64>>) -> Result<Vec<ItemRow>> {
+        let mut out = Vec::new();
+        self.item_rows_paged(only, ITEM_PAGE, false, &mut |row| {
+            out.push(row);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// Every item's row handed to `each` as it is made, items read a page at a time (the items
+    /// export of a file of any size); the statuses remembered are forgotten after each page.
+    pub fn item_rows_each(&self, each: &mut dyn FnMut(ItemRow) -> Result<()>) -> Result<()> {
+        self.item_rows_paged(None, ITEM_PAGE, true, each)
+    }
+
+    fn item_rows_paged(
+        &self,
+        only: Option<&std::collections::HashSet<i64>>,
+        page: usize,
+        forget: bool,
+        each: &mut dyn FnMut(ItemRow) -> Result<()>,
+    ) -> Result<()> {
+        let c = self.conn();
+        let kinds = ["objective", "key-result", "kpi", "portfolio", "programme", "project", "package", "measure"];
+        let page = page.max(1);
+        for kind_s in kinds {
+            let kind = ItemKind::parse(kind_s).expect("a known kind");
+            let mut after = 0i64;
+            loop {
+                let rows: Vec<(i64, i64, String)> = c.query_map(
+                    "SELECT id, num, key FROM items WHERE kind = ?1 AND num > ?2 AND retired_at IS NULL ORDER BY num LIMIT ?3",
+                    params![kind_s, after, page as i64],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )?;
+                let full = rows.len() >= page;
+                after = rows.last().map_or(after, |r| r.1);
+                for (id, _, key) in rows {
+                    if only.is_some_and(|o| !o.contains(&id)) {
+                        continue;
+                    }
+                    each(self.item_row(kind, kind_s, id, key)?)?;
+                }
+                if forget {
+                    self.forget_statuses();
+                }
+                if !full {
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn item_row(&self, kind: ItemKind, kind_s: &str, id: i64, key: String) -> Result<ItemRow> {
+        let c = self.conn();
+        let st = self.with_statuses(|e| e.item(kind, id))?;
+        let mut row = ItemRow {
+            key,
+            kind: kind_s.to_string(),
+            title: read::title_of(c, id)?,
+            status: st.rag.label().to_string(),
+            stage: st.stage.map(|s| s.as_str().to_string()),
+            side_state: st.side_state.map(|s| s.as_str().to_string()),
+            implementation: st.implementation.map(|l| l.label().to_string()),
+            progress: st.progress,
+            stale: st.stale,
+            escalation_tier: st.tier,
+            ..Default::default()
+        };
+        let (parent, owner, cycle): (Option<i64>, Option<i64>, Option<i64>) = match kind {
+            ItemKind::Objective => {
+                c.query_row("SELECT parent_id, owner_id, cycle_id FROM objectives WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            }
+            ItemKind::KeyResult => c.query_row(
+                "SELECT k.objective_id, k.owner_id, o.cycle_id FROM key_results k JOIN objectives o ON o.id = k.objective_id WHERE k.id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )?,
+            ItemKind::Kpi => (None, c.query_row("SELECT owner_id FROM kpis WHERE id = ?1", [id], |r| r.get(0))?, None),
+            ItemKind::Measure => {
+                c.query_row("SELECT package_id, owner_id, NULL FROM measures WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            }
+            _ => c.query_row("SELECT parent_id, owner_id, NULL FROM nodes WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?,
+        };
+        row.parent = parent.map(|p| key_of(c, p)).transpose()?;
+        row.owner = person(c, owner)?;
+        row.cycle = match cycle {
+            Some(cy) => Some(c.query_row("SELECT name FROM cycles WHERE id = ?1", [cy], |r| r.get(0))?),
+            None => None,
+        };
+        match kind {
+            ItemKind::Measure => {
+                let m = self.with_statuses(|e| e.measure(id))?;
+                row.potential = Some(m.potential.label().to_string());
+                (row.planned, row.forecast, row.actual) = (m.shown_money.planned, m.shown_money.forecast, m.shown_money.actual);
+            }
+            ItemKind::KeyResult => {
+                let k = self.with_statuses(|e| e.kr(id))?;
+                (row.target, row.actual) = (k.target, k.latest_actual);
+                row.forecast = latest_forecast(&read::values_of(c, id, None)?);
+            }
+            ItemKind::Kpi => {
+                let k = self.with_statuses(|e| e.kpi(id))?;
+                (row.target, row.actual) = (k.target, k.latest_actual);
+                row.forecast = latest_forecast(&read::values_of(c, id, None)?);
+            }
+            ItemKind::Objective => {
+                let target: Option<String> = c.query_row("SELECT target FROM objectives WHERE id = ?1", [id], |r| r.get(0))?;
+                row.target = target.as_deref().and_then(Num::from_stored);
+                let bu = self.with_statuses(|e| e.bottom_up(id))?;
+                (row.planned, row.forecast, row.actual) = (Some(bu.planned), Some(bu.forecast), Some(bu.actual));
+            }
+            _ => {
+                let target: Option<String> = c.query_row("SELECT target FROM nodes WHERE id = ?1", [id], |r| r.get(0))?;
+                row.target = target.as_deref().and_then(Num::from_stored);
+                let total = read::node_total(c, id)?;
+                (row.planned, row.forecast, row.actual) = (Some(total.planned), Some(total.forecast), Some(total.actual));
+            }
+        }
+        Ok(row)
+    }
+}
