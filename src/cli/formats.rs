@@ -223,7 +223,8 @@ pub fn export(db: &Path, json: bool, what: Option<ExportWhat>, out: Option<&Path
             (true, ExportWhat::Values) => &|w| x::write_values_json(&store, page, w),
             (false, ExportWhat::Values) => &|w| x::write_values_csv(&store, page, w),
         };
-    stream_out(out, &store, force, |w| Ok(write(w)?))?;
+    // Read in pages, all from one snapshot: an edit committed meanwhile is wholly in or wholly out.
+    stream_out(out, &store, force, |w| Ok(store.read_snapshot(|| write(w))?))?;
     Ok(0)
 }
 

@@ -596,6 +596,11 @@ impl Store {
         Ok(self.conn.data_version()?)
     }
 
+    /// `f`'s reads on one snapshot of the database (see [`engine::Db::read_snapshot`]).
+    pub fn read_snapshot<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        self.conn.read_snapshot(f)
+    }
+
     /// Whether the store's own connection to its server is known to be broken (never on a file).
     pub fn connection_lost(&self) -> bool {
         self.conn.connection_lost()

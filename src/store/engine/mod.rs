@@ -291,6 +291,23 @@ impl Db {
         self.transact(true, f)
     }
 
+    /// Run `f`'s reads on one snapshot of the database, so a long read in pages (an export,
+    /// `keel check`) sees one state even while others commit: a deferred read transaction on
+    /// SQLite, `REPEATABLE READ READ ONLY` on PostgreSQL. Writers are not held up by it. Its
+    /// output must not wait on a slow reader (a pager) meanwhile: spill it to a file first.
+    pub fn read_snapshot<T, E: From<Error>>(&self, f: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
+        self.batch(match &self.engine {
+            Engine::Sqlite(_) => "BEGIN DEFERRED",
+            Engine::Postgres(_) => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+        })?;
+        let out = f();
+        // Nothing was written: ending it either way keeps nothing.
+        let end = self.batch(if out.is_ok() { "COMMIT" } else { "ROLLBACK" });
+        let out = out?;
+        end?;
+        Ok(out)
+    }
+
     /// Run `f` as [`Db::write`] would, then roll everything back even when it succeeds: a dry
     /// run of the write path, which answers what an edit would do and keeps nothing.
     pub fn trial<T, E: From<Error>>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T, E>) -> Result<T, E> {
