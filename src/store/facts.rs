@@ -31,8 +31,9 @@ fn all<T>(c: &Db, sql: &str, f: impl FnMut(&Row) -> DbResult<T>) -> Result<Vec<T
     Ok(r.collect::<DbResult<_>>()?)
 }
 
-/// Facts for every objective, in key order. `planned_values` gives, per measure, how many of
-/// its values carry a plan (counted while its statuses were computed).
+/// Facts for every objective, in key order. `planned_values` gives, per objective, how many
+/// values of the distinct measures serving its key results carry a plan (folded while their
+/// statuses were computed).
 pub(crate) fn objective_facts(c: &Db, planned_values: &HashMap<i64, usize>) -> Result<Vec<(i64, Facts)>> {
     let base: Vec<(i64, String, String, bool, bool, Option<String>)> = all(
         c,
@@ -129,8 +130,8 @@ pub(crate) fn objective_facts(c: &Db, planned_values: &HashMap<i64, usize>) -> R
             f.risks_written += risk as usize;
             cadence += has_cadence as usize;
             f.milestones += milestones.get(m).copied().unwrap_or(0);
-            f.money_values += planned_values.get(m).copied().unwrap_or(0);
         }
+        f.money_values = planned_values.get(&id).copied().unwrap_or(0);
         f.cadence_set = cadence > 0;
         f.dependencies = ms.iter().flat_map(|m| deps_of.get(m).into_iter().flatten()).collect::<HashSet<_>>().len();
         out.push((id, Facts { health: f, target: target.and_then(|s| Num::parse(&s).ok()) }));
