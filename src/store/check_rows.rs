@@ -123,10 +123,9 @@ impl Store {
                 row(CheckRow::Unexplained(&x))?;
             }
         }
-        let planned_values = e.memo.folded.take().map(|f| f.planned_values).unwrap_or_default();
-        let facts = super::facts::objective_facts(c, &planned_values)?;
-        drop(planned_values);
-        let bottom_up = super::facts::bottom_up(c, facts.iter().filter(|(_, f)| f.target.is_some()).map(|(id, _)| *id))?;
+        let folded = e.memo.folded.take().unwrap_or_default();
+        let facts = super::facts::objective_facts(c, &folded.served)?;
+        let bottom_up = folded.bottom_up;
         let mut objective_targets = Vec::new();
         for (id, f) in &facts {
             let s = e.objective(*id)?;

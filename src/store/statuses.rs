@@ -621,4 +621,4 @@ impl Engine<'_> {
 mod fold;
 mod items;
 
-pub(crate) use fold::Folded;
+pub(crate) use fold::{Folded, Served};
