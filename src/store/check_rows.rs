@@ -58,27 +58,7 @@ impl Store {
         } else {
             0
         };
-        let mut batch: Vec<(i64, String, String, Option<String>, Option<String>, bool)> = Vec::with_capacity(size.min(BATCH));
-        {
-            // Retired measures too (skipped below), as a whole-file computation counts their plans.
-            let mut list = c.prepare(
-                "SELECT m.id, i.key, m.title, p.name, p.login, i.retired_at IS NULL FROM measures m JOIN items i ON i.id = m.id LEFT JOIN people p ON p.id = m.owner_id ORDER BY i.num",
-            )?;
-            let mut rows = list.query([])?;
-            loop {
-                let next = rows.next()?;
-                if let Some(r) = &next {
-                    batch.push((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?));
-                    if batch.len() < size {
-                        continue;
-                    }
-                }
-                self.measure_batch(e, &mut batch, row)?;
-                if next.is_none() {
-                    break;
-                }
-            }
-        }
+        self.measures_in_batches(e, size, row)?;
         e.measures_done();
         {
             let mut s = c.prepare(&format!(
@@ -207,6 +187,33 @@ impl Store {
         })
     }
 
+    /// Every measure, `size` at a time in key order: each batch read by keyset on the key's
+    /// number (no cursor stays open while a batch is computed, and a server's client, which
+    /// reads a whole result at once, holds one batch), its rows handed on, and folded.
+    fn measures_in_batches(&self, e: &mut Engine, size: usize, row: &mut dyn FnMut(CheckRow) -> Result<()>) -> Result<()> {
+        let mut batch: Vec<(i64, String, String, Option<String>, Option<String>, bool)> = Vec::with_capacity(size.min(BATCH));
+        let mut after = 0i64;
+        // Retired measures too (skipped below), as a whole-file computation counts their plans.
+        let mut list = self.conn().prepare(
+            "SELECT m.id, i.key, m.title, p.name, p.login, i.retired_at IS NULL, i.num FROM items i JOIN measures m ON m.id = i.id
+             LEFT JOIN people p ON p.id = m.owner_id WHERE i.kind = 'measure' AND i.num > ?1 ORDER BY i.num LIMIT ?2",
+        )?;
+        loop {
+            {
+                let mut rows = list.query(crate::store::engine::params![after, size as i64])?;
+                while let Some(r) = rows.next()? {
+                    batch.push((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?));
+                    after = r.get(6)?;
+                }
+            }
+            let full = batch.len() == size;
+            self.measure_batch(e, &mut batch, row)?;
+            if !full {
+                return Ok(());
+            }
+        }
+    }
+
     /// One batch of measures (key order): their statuses computed together, their rows handed
     /// on, what key results and objectives need of them folded, and their statuses forgotten.
     #[allow(clippy::type_complexity)]
@@ -260,5 +267,22 @@ impl Store {
         }
         e.forget_measures();
         Ok(())
+    }
+}
+
+#[cfg(test)]
+impl Store {
+    /// The objectives' health facts and bottom-up values as `keel check` folds them, `batch`
+    /// measures at a time (tests compare them with the per-objective figures).
+    pub(crate) fn folded_objective_facts(
+        &self,
+        batch: usize,
+    ) -> Result<(Vec<(i64, health::ObjectiveFacts)>, std::collections::HashMap<i64, crate::domain::rollup::Money>)> {
+        self.all_statuses(|e| {
+            self.measures_in_batches(e, batch, &mut |_| Ok(()))?;
+            let folded = e.memo.folded.take().unwrap_or_default();
+            let facts = super::facts::objective_facts(self.conn(), &folded.served)?;
+            Ok((facts.into_iter().map(|(id, f)| (id, f.health)).collect(), folded.bottom_up))
+        })
     }
 }

@@ -17,6 +17,7 @@ pub(crate) struct Facts {
     pub target: Option<Num>,
 }
 
+#[cfg(test)]
 fn each(c: &Db, sql: &str, mut f: impl FnMut(&Row) -> DbResult<()>) -> Result<()> {
     let mut s = c.prepare(sql)?;
     let mut rows = s.query([])?;
@@ -87,8 +88,10 @@ pub(crate) fn objective_facts(c: &Db, served: &HashMap<i64, Served>) -> Result<V
     Ok(out)
 }
 
+/// (Tests: the whole-table figure `keel check`'s fold is compared with.)
 /// The bottom-up value of these objectives: the money (from `measure_money`) of the distinct,
 /// not cancelled measures serving the key results of the objective and of those cascaded from it.
+#[cfg(test)]
 pub(crate) fn bottom_up(c: &Db, ids: impl Iterator<Item = i64>) -> Result<HashMap<i64, Money>> {
     let wanted: Vec<i64> = ids.collect();
     let mut out = HashMap::new();
