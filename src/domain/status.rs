@@ -217,7 +217,10 @@ pub fn key_result_rag(kind: super::KrKind, grade: Option<Num>, elapsed_share: Nu
 /// Why a key result is at risk: each measure serving it that is late or critical, or whose value
 /// is red ("M-4 late", "M-9 value red"). Cancelled measures serve nothing.
 pub fn key_result_at_risk<'a>(serving: impl IntoIterator<Item = (&'a str, ImplLevel, Rag, bool)>) -> Vec<String> {
-    serving.into_iter().filter_map(|(key, implementation, potential, cancelled)| at_risk_reason(key, implementation, potential, cancelled)).collect()
+    serving
+        .into_iter()
+        .filter_map(|(key, implementation, potential, cancelled)| at_risk_reason(key, implementation, potential, cancelled))
+        .collect()
 }
 
 /// Why one serving measure puts its key result at risk, if it does. A key result's reasons are

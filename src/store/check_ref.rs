@@ -383,7 +383,8 @@ mod tests {
         let want = store.objective_facts().unwrap();
         // The comparison is not vacuous: counts above one, which a set counted twice would change.
         let most = |f: fn(&crate::domain::health::ObjectiveFacts) -> usize| want.iter().map(|(_, o)| f(o)).max().unwrap_or(0);
-        let counts = [most(|o| o.measures), most(|o| o.dependencies), most(|o| o.milestones), most(|o| o.money_values), most(|o| o.risks_written)];
+        let counts =
+            [most(|o| o.measures), most(|o| o.dependencies), most(|o| o.milestones), most(|o| o.money_values), most(|o| o.risks_written)];
         assert!(counts.iter().all(|n| *n > 1), "{counts:?}");
         for batch in [crate::store::CHECK_BATCH, 7, 1] {
             let (facts, bottom_up) = store.folded_objective_facts(batch).unwrap();

@@ -1,15 +1,17 @@
 //! The facts `keel check` judges objectives by (health checks, top-down targets), for every
-//! objective at once from a few whole-table queries. The same figures as
-//! `Store::objective_facts` and `Engine::bottom_up`, which gather them per objective; the
-//! bottom-up sum itself is the domain's `rollup::objective_bottom_up`.
+//! objective at once: what the measures give was folded batch by batch (`statuses::fold`), the
+//! rest comes from a few whole-table queries as large as the objectives, KPIs and key results.
+//! The same figures as `Store::objective_facts` and `Engine::bottom_up`, which gather them per
+//! objective; the bottom-up sum itself is the domain's `rollup::objective_bottom_up`.
 
+use super::statuses::Served;
 use super::Result;
 use crate::domain::health::ObjectiveFacts;
-use crate::domain::rollup::Money;
 use crate::domain::{IpoClass, Num};
-use super::statuses::Served;
 use crate::store::engine::{Db, DbResult, Row};
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
+#[cfg(test)]
+use {crate::domain::rollup::Money, std::collections::HashSet};
 
 /// An objective's health facts and its top-down target, if it has a valid one.
 pub(crate) struct Facts {

@@ -120,9 +120,11 @@ impl Engine<'_> {
             if *live && !cancelled {
                 for o in rollup::objectives_counting(&objectives, |o| parents.get(&o).copied()) {
                     let sum = folded.bottom_up.entry(o).or_default();
-                    *sum = sum
-                        .plus(ms.money)
-                        .map_err(|e| StoreError::Invalid { key: "roll-up".into(), field: "sum".into(), why: e.to_string() })?;
+                    *sum = sum.plus(ms.money).map_err(|e| StoreError::Invalid {
+                        key: "roll-up".into(),
+                        field: "sum".into(),
+                        why: e.to_string(),
+                    })?;
                 }
             }
         }
