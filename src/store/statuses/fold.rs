@@ -62,10 +62,11 @@ impl Engine<'_> {
             (l.no_owner, l.risk, l.cadence) = (r.get(3)?, r.get(4)?, r.get(5)?);
         }
         // Dependencies on a measure of the batch, with the objectives the waiting measure serves
-        // (none: a lone NULL), so a dependency between two measures of one objective counts once.
+        // (NULL for none, or for a link to a KPI), so a dependency between two measures of one
+        // objective counts once. Plain left joins: a parenthesised join is built whole per batch.
         let sql = format!(
             "SELECT d.depends_on_id, d.measure_id, k.objective_id FROM dependencies d
-             LEFT JOIN (links l JOIN key_results k ON k.id = l.to_id) ON l.from_id = d.measure_id WHERE {}",
+             LEFT JOIN links l ON l.from_id = d.measure_id LEFT JOIN key_results k ON k.id = l.to_id WHERE {}",
             self.conn.in_id_list("d.depends_on_id", 1)
         );
         let mut waiting: HashMap<i64, HashMap<i64, Vec<i64>>> = HashMap::new();
