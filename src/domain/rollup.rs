@@ -110,6 +110,21 @@ where
     measures.into_iter().filter_map(money).try_fold(Money::default(), |sum, m| sum.plus(m))
 }
 
+/// The objectives whose bottom-up value counts a measure that serves the key results of
+/// `serving`: those objectives and every one they are cascaded from (`objective_bottom_up`'s
+/// walk turned round), each once, so the sums can be gathered measure by measure. A loop of
+/// parents ends where it comes round.
+pub fn objectives_counting(serving: &[i64], parent: impl Fn(i64) -> Option<i64>) -> std::collections::BTreeSet<i64> {
+    let mut out = std::collections::BTreeSet::new();
+    for &o in serving {
+        let mut at = Some(o);
+        while let Some(o) = at.filter(|o| out.insert(*o)) {
+            at = parent(o);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,6 +144,50 @@ mod tests {
         assert_eq!((m.planned, m.forecast, m.actual), (n("300").unwrap(), n("275").unwrap(), n("80").unwrap()));
         let c = measure_money(&periods, ValueType::OneTimeCost).unwrap();
         assert_eq!(c.planned, n("-300").unwrap());
+    }
+
+    #[test]
+    fn summing_measure_by_measure_equals_the_walk_down() {
+        // 1 <- 2 <- 3, 4 alone, and a loop 5 <-> 6; measures 10.. serve these objectives.
+        let parent = |o: i64| match o {
+            2 => Some(1),
+            3 => Some(2),
+            5 => Some(6),
+            6 => Some(5),
+            _ => None,
+        };
+        let children = |o: i64| -> &'static [i64] {
+            match o {
+                1 => &[2],
+                2 => &[3],
+                5 => &[6],
+                6 => &[5],
+                _ => &[],
+            }
+        };
+        let serves: [(i64, &[i64]); 5] = [(10, &[3]), (11, &[2, 3]), (12, &[4]), (13, &[5]), (14, &[1, 6])];
+        let money = |m: i64| Some(Money { planned: Num::from_int(m), forecast: Num::from_int(2 * m), actual: Num::ZERO });
+        for root in 1..=6 {
+            let serving = |o: i64| -> &'static [i64] {
+                match o {
+                    1 => &[14],
+                    2 => &[11],
+                    3 => &[10, 11],
+                    4 => &[12],
+                    5 => &[13],
+                    6 => &[14],
+                    _ => &[],
+                }
+            };
+            let want = objective_bottom_up(root, children, serving, money).unwrap();
+            let mut got = Money::default();
+            for (m, objectives) in serves {
+                if objectives_counting(objectives, parent).contains(&root) {
+                    got = got.plus(money(m).unwrap()).unwrap();
+                }
+            }
+            assert_eq!(got, want, "objective {root}");
+        }
     }
 
     proptest::proptest! {

@@ -217,18 +217,24 @@ pub fn key_result_rag(kind: super::KrKind, grade: Option<Num>, elapsed_share: Nu
 /// Why a key result is at risk: each measure serving it that is late or critical, or whose value
 /// is red ("M-4 late", "M-9 value red"). Cancelled measures serve nothing.
 pub fn key_result_at_risk<'a>(serving: impl IntoIterator<Item = (&'a str, ImplLevel, Rag, bool)>) -> Vec<String> {
-    let mut reasons = Vec::new();
-    for (key, implementation, potential, cancelled) in serving {
-        if cancelled {
-            continue;
-        }
-        if implementation != ImplLevel::OnTrack {
-            reasons.push(format!("{key} {}", implementation.label()));
-        } else if potential == Rag::Red {
-            reasons.push(format!("{key} value red"));
-        }
+    serving
+        .into_iter()
+        .filter_map(|(key, implementation, potential, cancelled)| at_risk_reason(key, implementation, potential, cancelled))
+        .collect()
+}
+
+/// Why one serving measure puts its key result at risk, if it does. A key result's reasons are
+/// its measures' in key order, so they can be gathered measure by measure (`keel check` does).
+pub fn at_risk_reason(key: &str, implementation: ImplLevel, potential: Rag, cancelled: bool) -> Option<String> {
+    if cancelled {
+        None
+    } else if implementation != ImplLevel::OnTrack {
+        Some(format!("{key} {}", implementation.label()))
+    } else if potential == Rag::Red {
+        Some(format!("{key} value red"))
+    } else {
+        None
     }
-    reasons
 }
 
 /// An objective's computed colour: the worst *computed* status of its key results (green when

@@ -44,6 +44,25 @@ fn streamed_check_equals_the_whole_document_on_a_generated_organisation() {
     }
 }
 
+/// On a server the same store code reads each page and batch as one whole result (the client
+/// holds a result at once): the same report, in pages and batches of any size.
+#[test]
+fn streamed_check_on_a_server_equals_the_file_in_any_batches() {
+    let Some(server) = crate::store::engine::tests::scratch::Scratch::new("check_batches") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let file = generated(&dir, 300);
+    let url = std::path::PathBuf::from(server.url());
+    crate::store::copy::copy(&dir.path().join("g.keel"), &url, &mut |_, _| {}).unwrap();
+    let mut on_server = Store::open(&url).unwrap();
+    on_server.set_clock(file.clock().today);
+    for format in [Format::Text, Format::Json] {
+        let want = whole(&file, format);
+        for batch in [crate::store::CHECK_BATCH, 7, 1] {
+            assert_eq!(streamed(&on_server, format, batch), want, "{format:?} on a server in batches of {batch}");
+        }
+    }
+}
+
 #[test]
 fn streamed_check_equals_the_whole_document_on_the_demo() {
     let dir = tempfile::tempdir().unwrap();

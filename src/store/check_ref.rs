@@ -365,6 +365,39 @@ mod tests {
     }
 
     #[test]
+    fn folded_objective_facts_equal_the_per_objective_ones_in_any_batches() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = generated(&dir, 600);
+        // Dependencies between measures of one objective (counted once there) and of two.
+        store
+            .conn()
+            .execute(
+                "INSERT OR IGNORE INTO dependencies (measure_id, depends_on_id)
+                 SELECT DISTINCT a.from_id, b.from_id FROM links a JOIN key_results ka ON ka.id = a.to_id
+                 JOIN links b JOIN key_results kb ON kb.id = b.to_id AND (kb.objective_id = ka.objective_id OR b.from_id % 3 = 0)
+                 JOIN measures ma ON ma.id = a.from_id JOIN measures mb ON mb.id = b.from_id
+                 WHERE a.from_id < b.from_id AND a.from_id % 5 = 0 AND b.from_id % 7 = 0 LIMIT 300",
+                [],
+            )
+            .unwrap();
+        let want = store.objective_facts().unwrap();
+        // The comparison is not vacuous: counts above one, which a set counted twice would change.
+        let most = |f: fn(&crate::domain::health::ObjectiveFacts) -> usize| want.iter().map(|(_, o)| f(o)).max().unwrap_or(0);
+        let counts =
+            [most(|o| o.measures), most(|o| o.dependencies), most(|o| o.milestones), most(|o| o.money_values), most(|o| o.risks_written)];
+        assert!(counts.iter().all(|n| *n > 1), "{counts:?}");
+        for batch in [crate::store::CHECK_BATCH, 7, 1] {
+            let (facts, bottom_up) = store.folded_objective_facts(batch).unwrap();
+            assert_eq!(facts.len(), want.len());
+            for ((id, got), (want_id, want)) in facts.iter().zip(&want) {
+                assert_eq!((id, format!("{got:?}")), (want_id, format!("{want:?}")), "facts in batches of {batch}");
+                let bu = facts::bottom_up(store.conn(), std::iter::once(*id)).unwrap()[id];
+                assert_eq!(bottom_up.get(id).copied().unwrap_or_default(), bu, "bottom-up value of {} in batches of {batch}", got.key);
+            }
+        }
+    }
+
+    #[test]
     fn remembered_statuses_are_forgotten_after_an_edit() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = generated(&dir, 120);

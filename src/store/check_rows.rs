@@ -1,9 +1,11 @@
 //! `keel check` row by row: [`Store::check_each`] hands each row on as it is computed, so the
-//! report is never held whole. Measures are computed in batches of [`BATCH`] in key order, and
-//! of each batch only what the key results and objectives need later is kept (the statuses of
-//! measures serving a key result), so memory grows with the objectives, not with the measures.
+//! report is never held whole. Open escalations are read in pages of [`BATCH`] rows; measures are
+//! computed in batches of [`BATCH`] in key order, and of each batch only what the key results and
+//! objectives need later is folded (see `statuses::fold`), so memory grows with the objectives,
+//! not with the measures.
 
 use super::check::{owned_items, CheckRow, CheckSummary, FunnelRow, Gaps, LateMilestone, StaleItem, StatusItem, SETTINGS_EXIT};
+use super::escalation_list::Scope;
 use super::read::{self, EscalationFilter};
 use super::statuses::Engine;
 use super::{Result, Store};
@@ -13,7 +15,6 @@ use crate::domain::status::{ImplLevel, Rag};
 use crate::domain::Num;
 use crate::store::engine::DbResult;
 use chrono::NaiveDate;
-use std::collections::HashSet;
 
 /// Measures computed at once: large enough that the per-batch queries are few, small enough that
 /// a batch's statuses, milestones and values are a few megabytes.
@@ -33,8 +34,20 @@ impl Store {
     fn check_rows(&self, e: &mut Engine, size: usize, row: &mut dyn FnMut(CheckRow) -> Result<()>) -> Result<CheckSummary> {
         let c = self.conn();
         let clock = self.clock();
-        for x in read::escalations(c, clock, &EscalationFilter::default())? {
-            row(CheckRow::Escalation(&x))?;
+        // Open escalations a page at a time, by keyset on the list's own order (its index).
+        let mut page = Scope::First(size);
+        loop {
+            let rows = self.escalation_page(&EscalationFilter::default(), page)?;
+            let full = rows.len() == size;
+            let mut last = None;
+            for (rank, x) in rows {
+                row(CheckRow::Escalation(&x))?;
+                last = Some(rank);
+            }
+            match last {
+                Some(rank) if full => page = Scope::After(rank, size),
+                _ => break,
+            }
         }
         // Kept by the write path (see `kept::escalations`).
         let by_tier = super::kept::escalations::by_tier(c)?;
@@ -45,34 +58,7 @@ impl Store {
         } else {
             0
         };
-        // Measures serving a key result (retired or not, as the objectives' facts count them):
-        // the only ones whose statuses are needed after their batch.
-        let keep: HashSet<i64> = {
-            let mut s = c.prepare("SELECT DISTINCT l.from_id FROM links l JOIN key_results k ON k.id = l.to_id")?;
-            let r = s.query_map([], |r| r.get(0))?;
-            r.collect::<DbResult<_>>()?
-        };
-        let mut batch: Vec<(i64, String, String, Option<String>, Option<String>, bool)> = Vec::with_capacity(size.min(BATCH));
-        {
-            // Retired measures too (skipped below), as a whole-file computation counts their plans.
-            let mut list = c.prepare(
-                "SELECT m.id, i.key, m.title, p.name, p.login, i.retired_at IS NULL FROM measures m JOIN items i ON i.id = m.id LEFT JOIN people p ON p.id = m.owner_id ORDER BY i.num",
-            )?;
-            let mut rows = list.query([])?;
-            loop {
-                let next = rows.next()?;
-                if let Some(r) = &next {
-                    batch.push((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?));
-                    if batch.len() < size {
-                        continue;
-                    }
-                }
-                self.measure_batch(e, &mut batch, &keep, row)?;
-                if next.is_none() {
-                    break;
-                }
-            }
-        }
+        self.measures_in_batches(e, size, row)?;
         e.measures_done();
         {
             let mut s = c.prepare(&format!(
@@ -117,9 +103,9 @@ impl Store {
                 row(CheckRow::Unexplained(&x))?;
             }
         }
-        let facts = super::facts::objective_facts(c, &e.memo.planned_values)?;
-        e.memo.planned_values = Default::default();
-        let bottom_up = super::facts::bottom_up(c, facts.iter().filter(|(_, f)| f.target.is_some()).map(|(id, _)| *id))?;
+        let folded = e.memo.folded.take().unwrap_or_default();
+        let facts = super::facts::objective_facts(c, &folded.served)?;
+        let bottom_up = folded.bottom_up;
         let mut objective_targets = Vec::new();
         for (id, f) in &facts {
             let s = e.objective(*id)?;
@@ -201,14 +187,40 @@ impl Store {
         })
     }
 
+    /// Every measure, `size` at a time in key order: each batch read by keyset on the key's
+    /// number (no cursor stays open while a batch is computed, and a server's client, which
+    /// reads a whole result at once, holds one batch), its rows handed on, and folded.
+    fn measures_in_batches(&self, e: &mut Engine, size: usize, row: &mut dyn FnMut(CheckRow) -> Result<()>) -> Result<()> {
+        let mut batch: Vec<(i64, String, String, Option<String>, Option<String>, bool)> = Vec::with_capacity(size.min(BATCH));
+        let mut after = 0i64;
+        // Retired measures too (skipped below), as a whole-file computation counts their plans.
+        let mut list = self.conn().prepare(
+            "SELECT m.id, i.key, m.title, p.name, p.login, i.retired_at IS NULL, i.num FROM items i JOIN measures m ON m.id = i.id
+             LEFT JOIN people p ON p.id = m.owner_id WHERE i.kind = 'measure' AND i.num > ?1 ORDER BY i.num LIMIT ?2",
+        )?;
+        loop {
+            {
+                let mut rows = list.query(crate::store::engine::params![after, size as i64])?;
+                while let Some(r) = rows.next()? {
+                    batch.push((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?));
+                    after = r.get(6)?;
+                }
+            }
+            let full = batch.len() == size;
+            self.measure_batch(e, &mut batch, row)?;
+            if !full {
+                return Ok(());
+            }
+        }
+    }
+
     /// One batch of measures (key order): their statuses computed together, their rows handed
-    /// on, and of their statuses only those in `keep` remembered.
+    /// on, what key results and objectives need of them folded, and their statuses forgotten.
     #[allow(clippy::type_complexity)]
     fn measure_batch(
         &self,
         e: &mut Engine,
         batch: &mut Vec<(i64, String, String, Option<String>, Option<String>, bool)>,
-        keep: &HashSet<i64>,
         row: &mut dyn FnMut(CheckRow) -> Result<()>,
     ) -> Result<()> {
         let ids: Vec<i64> = batch.iter().map(|b| b.0).collect();
@@ -216,6 +228,9 @@ impl Store {
         let loaded = e.load_measures(&ids);
         e.all = true;
         loaded?;
+        let served: Vec<(i64, &str, bool)> = batch.iter().map(|b| (b.0, b.1.as_str(), b.5)).collect();
+        e.fold_served(&served)?;
+        drop(served);
         for (id, key, title, owner, login, live) in batch.drain(..) {
             if !live {
                 continue;
@@ -250,7 +265,24 @@ impl Store {
                 row(CheckRow::Potential(&StatusItem { key, title, status: ms.potential.label().into(), detail }))?;
             }
         }
-        e.forget_measures_but(keep);
+        e.forget_measures();
         Ok(())
+    }
+}
+
+#[cfg(test)]
+impl Store {
+    /// The objectives' health facts and bottom-up values as `keel check` folds them, `batch`
+    /// measures at a time (tests compare them with the per-objective figures).
+    pub(crate) fn folded_objective_facts(
+        &self,
+        batch: usize,
+    ) -> Result<(Vec<(i64, health::ObjectiveFacts)>, std::collections::HashMap<i64, crate::domain::rollup::Money>)> {
+        self.all_statuses(|e| {
+            self.measures_in_batches(e, batch, &mut |_| Ok(()))?;
+            let folded = e.memo.folded.take().unwrap_or_default();
+            let facts = super::facts::objective_facts(self.conn(), &folded.served)?;
+            Ok((facts.into_iter().map(|(id, f)| (id, f.health)).collect(), folded.bottom_up))
+        })
     }
 }

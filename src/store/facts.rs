@@ -1,14 +1,17 @@
 //! The facts `keel check` judges objectives by (health checks, top-down targets), for every
-//! objective at once from a few whole-table queries. The same figures as
-//! `Store::objective_facts` and `Engine::bottom_up`, which gather them per objective; the
-//! bottom-up sum itself is the domain's `rollup::objective_bottom_up`.
+//! objective at once: what the measures give was folded batch by batch (`statuses::fold`), the
+//! rest comes from a few whole-table queries as large as the objectives, KPIs and key results.
+//! The same figures as `Store::objective_facts` and `Engine::bottom_up`, which gather them per
+//! objective; the bottom-up sum itself is the domain's `rollup::objective_bottom_up`.
 
+use super::statuses::Served;
 use super::Result;
 use crate::domain::health::ObjectiveFacts;
-use crate::domain::rollup::Money;
 use crate::domain::{IpoClass, Num};
 use crate::store::engine::{Db, DbResult, Row};
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
+#[cfg(test)]
+use {crate::domain::rollup::Money, std::collections::HashSet};
 
 /// An objective's health facts and its top-down target, if it has a valid one.
 pub(crate) struct Facts {
@@ -16,6 +19,7 @@ pub(crate) struct Facts {
     pub target: Option<Num>,
 }
 
+#[cfg(test)]
 fn each(c: &Db, sql: &str, mut f: impl FnMut(&Row) -> DbResult<()>) -> Result<()> {
     let mut s = c.prepare(sql)?;
     let mut rows = s.query([])?;
@@ -31,9 +35,9 @@ fn all<T>(c: &Db, sql: &str, f: impl FnMut(&Row) -> DbResult<T>) -> Result<Vec<T
     Ok(r.collect::<DbResult<_>>()?)
 }
 
-/// Facts for every objective, in key order. `planned_values` gives, per measure, how many of
-/// its values carry a plan (counted while its statuses were computed).
-pub(crate) fn objective_facts(c: &Db, planned_values: &HashMap<i64, usize>) -> Result<Vec<(i64, Facts)>> {
+/// Facts for every objective, in key order. `served` gives, per objective, the facts of the
+/// measures serving its key results (folded batch by batch while their statuses were computed).
+pub(crate) fn objective_facts(c: &Db, served: &HashMap<i64, Served>) -> Result<Vec<(i64, Facts)>> {
     let base: Vec<(i64, String, String, bool, bool, Option<String>)> = all(
         c,
         "SELECT o.id, i.key, o.title, o.parent_id IS NOT NULL, EXISTS (SELECT 1 FROM objectives x WHERE x.parent_id = o.id), o.target
@@ -62,84 +66,34 @@ pub(crate) fn objective_facts(c: &Db, planned_values: &HashMap<i64, usize>) -> R
         let objective = kr_objective.get(&to).copied().unwrap_or(to);
         kpis.entry(objective).or_default().insert((kpi, class));
     }
-    // The distinct measures serving each objective's key results.
-    let mut serving: HashMap<i64, HashSet<i64>> = HashMap::new();
-    for (o, m) in all(
-        c,
-        "SELECT k.objective_id, l.from_id FROM links l JOIN key_results k ON k.id = l.to_id JOIN measures m ON m.id = l.from_id",
-        |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
-    )? {
-        serving.entry(o).or_default().insert(m);
-    }
-    // Only the measures serving some objective are looked up: the maps stay as small as the
-    // links, not as large as the file.
-    let served: HashSet<i64> = serving.values().flatten().copied().collect();
-    let mut measure: HashMap<i64, (bool, bool, bool)> = HashMap::with_capacity(served.len());
-    each(c, "SELECT id, owner_id IS NULL, risk IS NOT NULL AND risk <> '', cadence IS NOT NULL FROM measures", |r| {
-        let id: i64 = r.get(0)?;
-        if served.contains(&id) {
-            measure.insert(id, (r.get(1)?, r.get(2)?, r.get(3)?));
-        }
-        Ok(())
-    })?;
-    let mut milestones: HashMap<i64, usize> = HashMap::new();
-    each(c, "SELECT measure_id, COUNT(*) FROM milestones GROUP BY measure_id", |r| {
-        let id: i64 = r.get(0)?;
-        if served.contains(&id) {
-            milestones.insert(id, r.get::<_, i64>(1)? as usize);
-        }
-        Ok(())
-    })?;
-    // Each dependency touching a served measure, indexed by the measures it touches, so an
-    // objective counts its own (each once) instead of walking every dependency of the file.
-    let mut deps_of: HashMap<i64, Vec<usize>> = HashMap::new();
-    let mut n = 0usize;
-    each(c, "SELECT measure_id, depends_on_id FROM dependencies", |r| {
-        let (a, b): (i64, i64) = (r.get(0)?, r.get(1)?);
-        for m in [a, b] {
-            if served.contains(&m) {
-                let list = deps_of.entry(m).or_default();
-                if list.last() != Some(&n) {
-                    list.push(n);
-                }
-            }
-        }
-        n += 1;
-        Ok(())
-    })?;
-    let empty = HashSet::new();
     let mut out = Vec::with_capacity(base.len());
     for (id, key, title, has_parent, has_children, target) in base {
-        let ms = serving.get(&id).unwrap_or(&empty);
-        let mut f = ObjectiveFacts {
+        let ms = served.get(&id).copied().unwrap_or_default();
+        let f = ObjectiveFacts {
             key,
             title,
             has_parent,
             has_children,
             units: units.remove(&id).unwrap_or_default(),
             kpi_classes: kpis.get(&id).into_iter().flatten().filter_map(|(_, c)| IpoClass::parse(c)).collect(),
-            measures: ms.len(),
+            measures: ms.measures,
             key_results: key_results.get(&id).copied().unwrap_or(0),
-            ..Default::default()
+            measure_owners_missing: ms.owners_missing,
+            risks_written: ms.risks_written,
+            milestones: ms.milestones,
+            money_values: ms.planned_values,
+            cadence_set: ms.with_cadence > 0,
+            dependencies: ms.dependencies,
         };
-        let mut cadence = 0;
-        for m in ms {
-            let (no_owner, risk, has_cadence) = measure.get(m).copied().unwrap_or_default();
-            f.measure_owners_missing += no_owner as usize;
-            f.risks_written += risk as usize;
-            cadence += has_cadence as usize;
-            f.milestones += milestones.get(m).copied().unwrap_or(0);
-            f.money_values += planned_values.get(m).copied().unwrap_or(0);
-        }
-        f.cadence_set = cadence > 0;
-        f.dependencies = ms.iter().flat_map(|m| deps_of.get(m).into_iter().flatten()).collect::<HashSet<_>>().len();
         out.push((id, Facts { health: f, target: target.and_then(|s| Num::parse(&s).ok()) }));
     }
     Ok(out)
 }
 
+/// (Tests: the whole-table figure `keel check`'s fold is compared with.)
 /// The bottom-up value of these objectives: the money (from `measure_money`) of the distinct,
 /// not cancelled measures serving the key results of the objective and of those cascaded from it.
+#[cfg(test)]
 pub(crate) fn bottom_up(c: &Db, ids: impl Iterator<Item = i64>) -> Result<HashMap<i64, Money>> {
     let wanted: Vec<i64> = ids.collect();
     let mut out = HashMap::new();

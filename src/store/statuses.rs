@@ -76,6 +76,8 @@ pub(crate) struct Memo {
     tiers: HashMap<i64, Option<i64>>,
     /// Per measure: how many of its values carry a plan (for the health checks).
     pub planned_values: HashMap<i64, usize>,
+    /// `keel check`'s fold of the measures, batch by batch (see [`Engine::fold_served`]).
+    pub folded: Option<Folded>,
     /// Per key result, the measures serving it; per objective, its key results and children.
     serving: HashMap<i64, Vec<i64>>,
     tree: HashMap<i64, (Vec<i64>, Vec<i64>)>,
@@ -314,15 +316,6 @@ impl Engine<'_> {
         Ok(())
     }
 
-    /// After a batch of `keel check`: forget every measure's status, plan count, milestones and
-    /// dependencies but those of the measures in `keep` (a later batch reads what it needs again).
-    pub fn forget_measures_but(&mut self, keep: &HashSet<i64>) {
-        self.memo.measures.retain(|id, _| keep.contains(id));
-        self.memo.planned_values.retain(|id, _| keep.contains(id));
-        self.memo.milestones = HashMap::new();
-        self.memo.deps = HashMap::new();
-    }
-
     /// Every measure has been computed (batch by batch): whole-file readers need not read them again.
     pub fn measures_done(&mut self) {
         self.memo.all_measures = true;
@@ -439,9 +432,11 @@ impl Engine<'_> {
             ));
             Ok(())
         })?;
+        // `keel check` folded the measures batch by batch: what makes a key result at risk is known.
+        let mut folded_at_risk = if self.all { self.memo.folded.as_mut().map(|f| std::mem::take(&mut f.at_risk)) } else { None };
         // Serving measures in key order, sorted here: sorting every link in SQL spills to disk.
         let mut serving: HashMap<i64, Vec<(i64, String)>> = HashMap::new();
-        {
+        if folded_at_risk.is_none() {
             let mut by_num: HashMap<i64, Vec<(i64, i64, String)>> = HashMap::new();
             let sql = scoped(
                 self.conn,
@@ -492,6 +487,7 @@ impl Engine<'_> {
         measures.sort_unstable();
         measures.dedup();
         self.load_measures(&measures)?;
+        let kr_tiers = if self.all { Some(self.key_result_tiers()?) } else { None };
         let today = self.clock.today;
         for (id, r) in rows {
             let (kind, baseline, target, weight, done, manual, explanation, start, end) = r;
@@ -499,11 +495,16 @@ impl Engine<'_> {
             let target = num(target);
             let score =
                 scoring::score_key_result(&KrNumbers { kind, baseline: num(baseline), target, actuals: &actuals, milestone_done: done });
-            let serving_now = serving.get(&id).map(|v| v.as_slice()).unwrap_or(&[]).iter().map(|(mid, key)| {
-                let ms = &self.memo.measures[mid];
-                (key.as_str(), ms.implementation.level, ms.potential, ms.side_state == Some(SideState::Cancelled))
-            });
-            let at_risk = status::key_result_at_risk(serving_now);
+            let at_risk = match &mut folded_at_risk {
+                Some(folded) => folded.remove(&id).unwrap_or_default(),
+                None => {
+                    let serving_now = serving.get(&id).map(|v| v.as_slice()).unwrap_or(&[]).iter().map(|(mid, key)| {
+                        let ms = &self.memo.measures[mid];
+                        (key.as_str(), ms.implementation.level, ms.potential, ms.side_state == Some(SideState::Cancelled))
+                    });
+                    status::key_result_at_risk(serving_now)
+                }
+            };
             let elapsed = match (date(&start), date(&end)) {
                 (Some(s), Some(e)) => key_result::elapsed_share(s, e, today),
                 _ => Num::ONE,
@@ -513,7 +514,10 @@ impl Engine<'_> {
             } else {
                 (false, None)
             };
-            let tier = self.tier(id)?;
+            let tier = match &kr_tiers {
+                Some(tiers) => tiers.get(&id).copied(),
+                None => self.tier(id)?,
+            };
             let computed = status::key_result_rag(kind, score.map(|s| s.grade), elapsed, !at_risk.is_empty(), tier).unless_stale(stale);
             let shown = status::shown(computed, manual.as_deref().and_then(Rag::parse), explanation.as_deref());
             self.memo.krs.insert(
@@ -687,4 +691,7 @@ impl Engine<'_> {
     }
 }
 
+mod fold;
 mod items;
+
+pub(crate) use fold::{Folded, Served};

@@ -41,6 +41,12 @@ impl Scratch {
         Some(scratch)
     }
 
+    /// The URL of this database (for a `Store` or `keel copy` to open).
+    pub fn url(&self) -> String {
+        let admin = std::env::var("KEEL_TEST_PG_URL").unwrap();
+        format!("{admin}{}dbname={}", if admin.contains('?') { '&' } else { '?' }, self.name)
+    }
+
     pub fn db(&self) -> &Db {
         self.db.as_ref().unwrap()
     }
