@@ -28,7 +28,8 @@ impl Store {
 
     /// As [`Store::check_each`], computing `batch` measures at a time.
     pub fn check_each_batched(&self, batch: usize, mut row: impl FnMut(CheckRow) -> Result<()>) -> Result<CheckSummary> {
-        self.all_statuses(|e| self.check_rows(e, batch.max(1), &mut row))
+        // Every batch from one snapshot: an edit committed meanwhile is wholly in or wholly out.
+        self.read_snapshot(|| self.all_statuses(|e| self.check_rows(e, batch.max(1), &mut row)))
     }
 
     fn check_rows(&self, e: &mut Engine, size: usize, row: &mut dyn FnMut(CheckRow) -> Result<()>) -> Result<CheckSummary> {

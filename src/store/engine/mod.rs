@@ -296,13 +296,20 @@ impl Db {
     /// SQLite, `REPEATABLE READ READ ONLY` on PostgreSQL. Writers are not held up by it. Its
     /// output must not wait on a slow reader (a pager) meanwhile: spill it to a file first.
     pub fn read_snapshot<T, E: From<Error>>(&self, f: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
-        self.batch(match &self.engine {
-            Engine::Sqlite(_) => "BEGIN DEFERRED",
-            Engine::Postgres(_) => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
-        })?;
+        // Inside a transaction already (a write's own reads), its snapshot serves.
+        let begun = match &self.engine {
+            Engine::Sqlite(c) => c.is_autocommit() && c.run_batch("BEGIN DEFERRED").map(|()| true)?,
+            Engine::Postgres(c) => c.begin_read()?,
+        };
         let out = f();
+        if !begun {
+            return out;
+        }
         // Nothing was written: ending it either way keeps nothing.
-        let end = self.batch(if out.is_ok() { "COMMIT" } else { "ROLLBACK" });
+        let end = match &self.engine {
+            Engine::Sqlite(c) => c.run_batch(if out.is_ok() { "COMMIT" } else { "ROLLBACK" }),
+            Engine::Postgres(c) => c.end_read(out.is_ok()),
+        };
         let out = out?;
         end?;
         Ok(out)

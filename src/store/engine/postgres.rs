@@ -21,6 +21,8 @@ pub(super) struct Conn {
     client: RefCell<Client>,
     cache: RefCell<HashMap<String, Arc<Prepared>>>,
     in_write: Cell<bool>,
+    /// Inside a read snapshot ([`Db::read_snapshot`]).
+    in_read: Cell<bool>,
     failed_in_write: Cell<bool>,
     /// The last failure was a serialization failure (or deadlock): the write can be run again.
     retryable: Cell<bool>,
@@ -282,6 +284,7 @@ impl Conn {
             client: RefCell::new(client),
             cache: RefCell::new(HashMap::new()),
             in_write: Cell::new(false),
+            in_read: Cell::new(false),
             failed_in_write: Cell::new(false),
             retryable: Cell::new(false),
             changes: Cell::new(0),
@@ -475,6 +478,21 @@ impl Conn {
 
     pub(super) fn own_changes(&self) -> u64 {
         self.changes.get()
+    }
+
+    /// Begin a read snapshot; false (and nothing begun) inside a transaction already.
+    pub(super) fn begin_read(&self) -> Result<bool, Error> {
+        if self.in_write.get() || self.in_read.get() {
+            return Ok(false);
+        }
+        self.run_batch("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")?;
+        self.in_read.set(true);
+        Ok(true)
+    }
+
+    pub(super) fn end_read(&self, ok: bool) -> Result<(), Error> {
+        self.in_read.set(false);
+        self.run_batch(if ok { "COMMIT" } else { "ROLLBACK" })
     }
 
     /// Whether the connection is known to be gone (the last use of it found it closed).

@@ -328,3 +328,44 @@ fn postgres_writers_queue_on_keel_writes_and_an_older_database_gets_it() {
     c.write(|tx| tx.execute("INSERT INTO keel_meta (name, value) VALUES ('x', 1)", [])).unwrap();
     assert_eq!(c.data_version(), Ok(43));
 }
+
+/// What a read snapshot's reads see while another connection commits: the state when it began,
+/// every time, and the new state once it has ended; inside a write it is the write's own.
+fn a_read_snapshot_sees_one_state_while_others_commit(reader: &Db, writer: &Db) {
+    reader.batch("CREATE TABLE s (n INTEGER)").unwrap();
+    reader.execute("INSERT INTO s VALUES (1)", []).unwrap();
+    let count = || reader.query_row("SELECT COUNT(*) FROM s", [], |r| r.get::<_, i64>(0)).unwrap();
+    let seen: Result<Vec<i64>, Error> = reader.read_snapshot(|| {
+        let first = count();
+        writer.write(|tx| tx.execute("INSERT INTO s VALUES (2)", [])).unwrap();
+        Ok(vec![first, count(), reader.read_snapshot(|| Ok::<_, Error>(count()))?])
+    });
+    assert_eq!(seen.unwrap(), [1, 1, 1], "the snapshot's reads never saw the commit, nested or not");
+    assert_eq!(count(), 2, "after the snapshot, the commit is seen");
+    let inside_a_write: i64 = reader
+        .write(|tx| {
+            tx.execute("INSERT INTO s VALUES (3)", [])?;
+            tx.read_snapshot(|| tx.query_row("SELECT COUNT(*) FROM s", [], |r| r.get(0)))
+        })
+        .unwrap();
+    assert_eq!(inside_a_write, 3, "inside a write the snapshot is the write's own");
+    let failed: Result<i64, Error> = reader.read_snapshot(|| reader.query_row("SELECT nothing FROM s", [], |r| r.get(0)));
+    assert!(failed.is_err());
+    assert_eq!(count(), 3, "a failed snapshot ends, and the connection goes on");
+}
+
+#[test]
+fn sqlite_a_read_snapshot_sees_one_state_while_others_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    let reader = Db::open_file(&path, FileMode::Create).unwrap();
+    reader.batch("PRAGMA journal_mode = WAL").unwrap();
+    let writer = Db::open_file(&path, FileMode::ReadWrite).unwrap();
+    a_read_snapshot_sees_one_state_while_others_commit(&reader, &writer);
+}
+
+#[test]
+fn postgres_a_read_snapshot_sees_one_state_while_others_commit() {
+    let Some(s) = Scratch::new("snapshot") else { return };
+    a_read_snapshot_sees_one_state_while_others_commit(s.db(), &s.connect());
+}
