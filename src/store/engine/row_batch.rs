@@ -77,12 +77,6 @@ impl RowBatch<'_> {
     }
 }
 
-impl ToParam for Param<'_> {
-    fn to_param(&self) -> Param<'_> {
-        self.clone()
-    }
-}
-
 fn owned(p: Param<'_>) -> Param<'static> {
     match p {
         Param::Null => Param::Null,

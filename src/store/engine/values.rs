@@ -90,6 +90,13 @@ impl ToParam for Value {
     }
 }
 
+/// A parameter already in keel's terms (a row batch's rows, kept until they are sent).
+impl ToParam for Param<'_> {
+    fn to_param(&self) -> Param<'_> {
+        self.clone()
+    }
+}
+
 /// A value that can be read from a column; `Err` says why the column's value is not one.
 pub trait FromColumn: Sized {
     fn from_column(v: ValueRef<'_>) -> Result<Self, String>;
