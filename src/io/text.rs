@@ -118,19 +118,19 @@ fn detail_raw(d: &Detail) -> String {
     if !d.depends_on.is_empty() {
         let _ = writeln!(s, "\n[waits for]");
         for l in &d.depends_on {
-            let _ = writeln!(s, "  {} {}", l.key, l.title);
+            let _ = writeln!(s, "  {}", l.label());
         }
     }
     if !d.serves.is_empty() {
         let _ = writeln!(s, "\n[serves]");
         for l in &d.serves {
-            let _ = writeln!(s, "  {} {}", l.key, l.title);
+            let _ = writeln!(s, "  {}", l.label());
         }
     }
     if !d.served_by.is_empty() {
         let _ = writeln!(s, "\n[served by]");
         for l in &d.served_by {
-            let _ = writeln!(s, "  {} {}", l.key, l.title);
+            let _ = writeln!(s, "  {}", l.label());
         }
     }
     if !d.funnel.is_empty() {

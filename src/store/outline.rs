@@ -44,8 +44,7 @@ impl Filter {
     }
 }
 
-/// How the retired filter marks its rows.
-pub const RETIRED_MARK: &str = "[retired] ";
+pub use super::read::RETIRED_MARK;
 
 fn ipo_rank(c: Option<IpoClass>) -> u8 {
     match c {

@@ -231,6 +231,21 @@ pub struct Field {
 pub struct Link {
     pub key: String,
     pub title: String,
+    /// A retired item still listed beside the one shown (a measure that served a key result):
+    /// marked, so a green key result over a red measure that was retired reads as what it is.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub retired: bool,
+}
+
+/// How a retired item is marked where it is still listed (the retired filter, a detail's links).
+pub const RETIRED_MARK: &str = "[retired] ";
+
+impl Link {
+    /// "KEY title" as the detail lists it, a retired item marked as the tree marks it.
+    pub fn label(&self) -> String {
+        let mark = if self.retired { RETIRED_MARK } else { "" };
+        format!("{} {mark}{}", self.key, self.title)
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -323,7 +338,17 @@ fn retirement(conn: &Db, id: i64, key: &str) -> Result<Option<Retirement>> {
 fn links(conn: &Db, sql: &str, id: i64) -> Result<Vec<Link>> {
     let mut stmt = conn.prepare_cached(sql)?;
     let ids: Vec<(i64, String)> = stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<DbResult<_>>()?;
-    ids.into_iter().map(|(i, key)| Ok(Link { key, title: title_of(conn, i)? })).collect()
+    ids.into_iter().map(|(i, key)| link_to(conn, i, key)).collect()
+}
+
+/// The link to one item: its key, its title, and whether it is retired.
+fn link_to(conn: &Db, id: i64, key: String) -> Result<Link> {
+    let retired = conn
+        .prepare_cached("SELECT retired_at IS NOT NULL FROM items WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
+        .optional()?
+        .unwrap_or(false);
+    Ok(Link { key, title: title_of(conn, id)?, retired })
 }
 
 /// Money per DoI stage under a node (the value funnel), from the incrementally kept table.
@@ -412,7 +437,7 @@ impl Store {
                 d.measure = Some(self.with_statuses(|e| e.measure(id))?);
                 if let Some(pkg) = c.query_row("SELECT package_id FROM measures WHERE id = ?1", [id], |r| r.get::<_, Option<i64>>(0))? {
                     let k: String = c.query_row("SELECT key FROM items WHERE id = ?1", [pkg], |r| r.get(0))?;
-                    d.serves.insert(0, Link { key: k, title: title_of(c, pkg)? });
+                    d.serves.insert(0, link_to(c, pkg, k)?);
                 }
                 let rows: Vec<(String, String, Option<String>)> = {
                     let mut stmt =
@@ -467,7 +492,7 @@ impl Store {
                 d.served_by.splice(0..0, children);
                 if let Some(p) = c.query_row("SELECT parent_id FROM objectives WHERE id = ?1", [id], |r| r.get::<_, Option<i64>>(0))? {
                     let k: String = c.query_row("SELECT key FROM items WHERE id = ?1", [p], |r| r.get(0))?;
-                    d.serves.insert(0, Link { key: k, title: title_of(c, p)? });
+                    d.serves.insert(0, link_to(c, p, k)?);
                 }
             }
             k if k.node().is_some() => {
@@ -490,7 +515,7 @@ impl Store {
         if key.kind == ItemKind::KeyResult {
             let o: i64 = c.query_row("SELECT objective_id FROM key_results WHERE id = ?1", [id], |r| r.get(0))?;
             let k: String = c.query_row("SELECT key FROM items WHERE id = ?1", [o], |r| r.get(0))?;
-            d.serves.insert(0, Link { key: k, title: title_of(c, o)? });
+            d.serves.insert(0, link_to(c, o, k)?);
         }
         d.escalation = escalation_of(c, clock, id)?;
         d.decisions = {

@@ -260,19 +260,19 @@ pub fn lines<'a>(app: &App, d: &Detail, width: usize) -> Vec<Line<'a>> {
     if !d.depends_on.is_empty() {
         out.push(section(app, "waits for"));
         for l in &d.depends_on {
-            out.push(Line::from(format!("  {} {}", l.key, l.title)));
+            out.push(Line::from(format!("  {}", l.label())));
         }
     }
     if !d.serves.is_empty() {
         out.push(section(app, "serves"));
         for l in &d.serves {
-            out.push(Line::from(format!("  {} {}", l.key, l.title)));
+            out.push(Line::from(format!("  {}", l.label())));
         }
     }
     if !d.served_by.is_empty() {
         out.push(section(app, "served by"));
         for l in &d.served_by {
-            out.push(Line::from(format!("  {} {}", l.key, l.title)));
+            out.push(Line::from(format!("  {}", l.label())));
         }
     }
     if !d.decisions.is_empty() {
