@@ -51,14 +51,33 @@ pub struct ShownMoney {
     pub actual: Option<Num>,
 }
 
+/// How many of a measure's periods hold each of its figures (a store counts them where the
+/// values are, without reading each one).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EnteredCounts {
+    pub planned: usize,
+    pub forecast: usize,
+    pub actual: usize,
+}
+
+impl EnteredCounts {
+    pub fn of(periods: &[PeriodMoney]) -> Self {
+        let count = |f: fn(&PeriodMoney) -> bool| periods.iter().filter(|p| f(p)).count();
+        EnteredCounts {
+            planned: count(|p| p.planned.is_some()),
+            forecast: count(|p| p.forecast.is_some()),
+            actual: count(|p| p.actual.is_some()),
+        }
+    }
+}
+
 /// DOMAIN "no data is not zero": which of a measure's totals rest on at least one entered value.
 /// The forecast lands on the actual, else the forecast, else the plan, so any of them counts.
-pub fn shown_money(money: Money, periods: &[PeriodMoney]) -> ShownMoney {
-    let any = |f: fn(&PeriodMoney) -> bool| periods.iter().any(f);
+pub fn shown_money(money: Money, entered: EnteredCounts) -> ShownMoney {
     ShownMoney {
-        planned: any(|p| p.planned.is_some()).then_some(money.planned),
-        forecast: any(|p| p.actual.is_some() || p.forecast.is_some() || p.planned.is_some()).then_some(money.forecast),
-        actual: any(|p| p.actual.is_some()).then_some(money.actual),
+        planned: (entered.planned > 0).then_some(money.planned),
+        forecast: (entered.actual + entered.forecast + entered.planned > 0).then_some(money.forecast),
+        actual: (entered.actual > 0).then_some(money.actual),
     }
 }
 
@@ -213,14 +232,14 @@ mod tests {
     #[test]
     fn money_without_values_is_shown_blank_not_zero() {
         let n = |x: &str| Some(Num::parse(x).unwrap());
-        let none = shown_money(Money::default(), &[]);
+        let none = shown_money(Money::default(), EnteredCounts::of(&[]));
         assert_eq!(none, ShownMoney::default());
         let only_plan = [PeriodMoney { planned: n("100"), forecast: None, actual: None }];
         let m = measure_money(&only_plan, ValueType::RecurringBenefit).unwrap();
-        let s = shown_money(m, &only_plan);
+        let s = shown_money(m, EnteredCounts::of(&only_plan));
         assert_eq!((s.planned, s.forecast, s.actual), (n("100"), n("100"), None), "the plan is the landing; no actual yet");
         let actual_zero = [PeriodMoney { planned: None, forecast: None, actual: n("0") }];
-        let s = shown_money(measure_money(&actual_zero, ValueType::RecurringBenefit).unwrap(), &actual_zero);
+        let s = shown_money(measure_money(&actual_zero, ValueType::RecurringBenefit).unwrap(), EnteredCounts::of(&actual_zero));
         assert_eq!(s.actual, n("0"), "an entered 0 is a 0");
         assert_eq!(s.planned, None);
     }

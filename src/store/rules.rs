@@ -88,7 +88,7 @@ pub(crate) fn compute_measure_money(conn: &Db, id: i64, value_type: ValueType) -
 pub(crate) fn compute_shown_money(conn: &Db, id: i64, money: Money) -> Result<crate::domain::rollup::ShownMoney> {
     let periods: Vec<PeriodMoney> =
         read_figures(conn, id)?.iter().map(|v| PeriodMoney { planned: v.planned, forecast: v.forecast, actual: v.actual }).collect();
-    Ok(crate::domain::rollup::shown_money(money, &periods))
+    Ok(crate::domain::rollup::shown_money(money, crate::domain::rollup::EnteredCounts::of(&periods)))
 }
 
 fn money_of(conn: &Db, id: i64, values: &[PeriodFigures], value_type: ValueType) -> Result<Money> {

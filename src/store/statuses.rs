@@ -13,8 +13,7 @@ use super::{Clock, Result, StoreError};
 use crate::domain::escalation::{self, Point, Thresholds, Tier};
 use crate::domain::health;
 use crate::domain::key_result;
-use crate::domain::num::NumError;
-use crate::domain::rollup::{self, measure_money, Money, PeriodMoney};
+use crate::domain::rollup::{self, Money};
 use crate::domain::scoring::{self, KrNumbers};
 use crate::domain::status::{self, Implementation, MilestoneFacts, Rag};
 use crate::domain::{Cadence, Direction, IpoClass, KrKind, Num, Period, SideState, Stage, ValueType};
@@ -189,98 +188,49 @@ impl Engine<'_> {
         if !self.all {
             self.prefetch_tiers(&todo)?;
         }
-        type MRow = (Stage, Option<SideState>, ValueType, Cadence);
+        type MRow = (Stage, Option<SideState>, ValueType, Cadence, Money);
         let mut rows: HashMap<i64, MRow> = HashMap::new();
         let mut order = Vec::new();
-        let sql = scoped(self.conn, "SELECT id, stage, side_state, value_type, cadence FROM measures", "id", self.all, "");
+        // The money as the write path keeps it (`measure_money`, checked against a recompute by
+        // `keel check --deep`): no measure's values are read to add them up again.
+        let sql = scoped(
+            self.conn,
+            "SELECT m.id, m.stage, m.side_state, m.value_type, m.cadence, mm.planned, mm.forecast, mm.actual
+             FROM measures m LEFT JOIN measure_money mm ON mm.measure_id = m.id",
+            "m.id",
+            self.all,
+            "",
+        );
         self.each(&sql, &todo, |r| {
             let id: i64 = r.get(0)?;
             let stage = text(r.get_ref(1)?).and_then(Stage::parse).unwrap_or(Stage::Defined);
             let side = text(r.get_ref(2)?).and_then(SideState::parse);
             let vt = text(r.get_ref(3)?).and_then(ValueType::parse).unwrap_or(ValueType::RecurringBenefit);
             let cadence = text(r.get_ref(4)?).and_then(Cadence::parse).unwrap_or(Cadence::Weekly);
-            rows.insert(id, (stage, side, vt, cadence));
+            let money = Money {
+                planned: r.get::<_, Option<Num>>(5)?.unwrap_or_default(),
+                forecast: r.get::<_, Option<Num>>(6)?.unwrap_or_default(),
+                actual: r.get::<_, Option<Num>>(7)?.unwrap_or_default(),
+            };
+            rows.insert(id, (stage, side, vt, cadence, money));
             order.push(id);
             Ok(())
         })?;
-        // One pass over their values, item by item: money, the last update, whether there are any.
-        struct Acc {
-            id: i64,
-            periods: Vec<PeriodMoney>,
-            last: Option<String>,
-            latest: Option<String>,
-            first: Option<String>,
-            planned: usize,
-        }
-        type Done = (std::result::Result<Money, NumError>, Option<String>, Option<String>, usize, Option<String>, rollup::ShownMoney);
-        let mut numbers: HashMap<i64, Done> = HashMap::with_capacity(rows.len());
-        let finish = |acc: &mut Acc, numbers: &mut HashMap<i64, Done>| {
-            let vt = rows.get(&acc.id).map(|r| r.2).unwrap_or(ValueType::RecurringBenefit);
-            let money = measure_money(&acc.periods, vt);
-            let shown = money.as_ref().map(|m| rollup::shown_money(*m, &acc.periods)).unwrap_or_default();
-            numbers.insert(acc.id, (money, acc.last.take(), acc.latest.take(), acc.planned, acc.first.take(), shown));
-            acc.periods.clear();
-            acc.planned = 0;
-        };
-        let sql = scoped(
-            self.conn,
-            "SELECT v.item_id, v.planned, v.forecast, v.actual, COALESCE(v.reported_at, v.updated_at), v.period, v.period_start FROM item_values v",
-            "v.item_id",
-            self.all,
-            "ORDER BY v.item_id, v.period_start",
-        );
-        let sql = if self.all { sql.replace(" ORDER BY", " WHERE v.item_id IN (SELECT id FROM measures) ORDER BY") } else { sql };
-        let mut acc = Acc { id: i64::MIN, periods: Vec::with_capacity(16), last: None, latest: None, first: None, planned: 0 };
-        let today_s = self.clock.today.to_string();
-        self.each(&sql, &todo, |r| {
-            let id: i64 = r.get(0)?;
-            if id != acc.id {
-                if acc.id != i64::MIN {
-                    finish(&mut acc, &mut numbers);
-                }
-                acc.id = id;
-                acc.first = text(r.get_ref(5)?).map(str::to_string);
-            }
-            let p = PeriodMoney { planned: num_ref(r.get_ref(1)?), forecast: num_ref(r.get_ref(2)?), actual: num_ref(r.get_ref(3)?) };
-            acc.planned += p.planned.is_some() as usize;
-            if !matches!(r.get_ref(3)?, ValueRef::Null) && begun(text(r.get_ref(6)?), &today_s) {
-                let at = text(r.get_ref(4)?).unwrap_or("");
-                if acc.last.as_deref().is_none_or(|l| at > l) {
-                    acc.last = Some(at.to_string());
-                }
-                let period = text(r.get_ref(5)?).unwrap_or("");
-                match &mut acc.latest {
-                    Some(l) => {
-                        l.clear();
-                        l.push_str(period);
-                    }
-                    None => acc.latest = Some(period.to_string()),
-                }
-            }
-            acc.periods.push(p);
-            Ok(())
-        })?;
-        if acc.id != i64::MIN {
-            finish(&mut acc, &mut numbers);
-        }
+        let numbers = self.value_facts(&todo)?;
         self.load_implementation_inputs(&order)?;
         let today = self.clock.today;
         for id in order {
-            let (stage, side_state, value_type, cadence) = rows[&id];
-            let done = numbers.remove(&id);
-            let money = match done.as_ref().map(|d| d.0.clone()) {
-                None => measure_money(&[], value_type),
-                Some(m) => m,
-            }
-            .map_err(|e| StoreError::Invalid { key: format!("#{id}"), field: "values".into(), why: e.to_string() })?;
+            let (stage, side_state, value_type, cadence, money) = rows[&id];
             let implementation = self.implementation(id, 0);
-            let has_values = done.is_some();
-            let shown_money = done.as_ref().map(|d| d.5).unwrap_or_default();
-            let (last, latest, planned_values, first) = done.map(|d| (d.1, d.2, d.3, d.4)).unwrap_or((None, None, 0, None));
-            self.memo.planned_values.insert(id, planned_values);
-            let reporting = has_values && stage != Stage::Closed && side_state.is_none();
-            let (stale, days) =
-                if reporting { stale_from(latest.as_deref(), first.as_deref(), last.as_deref(), cadence, today) } else { (false, None) };
+            let facts = numbers.get(&id);
+            let shown_money = facts.map(|f| f.shown(money)).unwrap_or_default();
+            self.memo.planned_values.insert(id, facts.map_or(0, |f| f.entered.planned));
+            let reporting = facts.is_some() && stage != Stage::Closed && side_state.is_none();
+            let last = facts.and_then(|f| f.last.clone());
+            let (stale, days) = match facts {
+                Some(f) if reporting => stale_from(f.latest.as_deref(), f.first.as_deref(), last.as_deref(), cadence, today),
+                _ => (false, None),
+            };
             let potential = status::measure_potential(money, value_type, &self.t, stale);
             self.memo.measures.insert(
                 id,
@@ -534,6 +484,7 @@ impl Engine<'_> {
 mod fold;
 mod items;
 mod tree;
+mod values;
 
 use tree::TreeFacts;
 
