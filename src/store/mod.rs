@@ -627,6 +627,11 @@ impl Store {
         Ok(Db::open_file(path, FileMode::ReadOnly)?.quick_check()?)
     }
 
+    /// Whether this store is a database on a server (so a message says "server", not "file").
+    pub fn on_server(&self) -> bool {
+        self.conn.is_postgres()
+    }
+
     pub fn integrity_check(&self) -> Result<String> {
         Ok(self.conn.integrity_check()?)
     }

@@ -35,12 +35,14 @@ impl App {
     /// selection kept when its item is still there. A path with nothing at it stays read-only.
     pub fn reopen(&mut self) -> anyhow::Result<()> {
         let path = self.store.path().display().to_string();
+        let container = if self.store.on_server() { "database" } else { "file" };
         let store = match self.store.reopen() {
             Ok(s) => s,
             Err(e) => {
                 // Said once: the banner keeps the reason the refresh compares with, so the
                 // question is not asked again on every tick; the reload key asks again.
-                let why = self.store.file_replaced().unwrap_or_else(|| "the file cannot be opened".into());
+                let unreachable = if self.store.on_server() { "the server cannot be reached" } else { "the file cannot be opened" };
+                let why = self.store.file_replaced().unwrap_or_else(|| unreachable.into());
                 let reload = self.keymap.first_key(super::action::Action::Reload);
                 self.read_only = Some(format!("{why}: viewing what was read before; {reload} tries to reopen"));
                 self.warn(format!("cannot reopen: {e} — staying read-only"));
@@ -73,7 +75,7 @@ impl App {
         self.load_detail()?;
         let selection = match (keep, kept) {
             (Some(k), true) => format!("; {k} is still selected"),
-            (Some(k), false) => format!("; {k} is not in this file"),
+            (Some(k), false) => format!("; {k} is not in this {container}"),
             (None, _) => String::new(),
         };
         self.say(format!("reopened {path}{selection}"));
