@@ -191,7 +191,7 @@ impl Store {
     /// Every measure, `size` at a time in key order: each batch read by keyset on the key's
     /// number (no cursor stays open while a batch is computed, and a server's client, which
     /// reads a whole result at once, holds one batch), its rows handed on, and folded.
-    fn measures_in_batches(&self, e: &mut Engine, size: usize, row: &mut dyn FnMut(CheckRow) -> Result<()>) -> Result<()> {
+    pub(crate) fn measures_in_batches(&self, e: &mut Engine, size: usize, row: &mut dyn FnMut(CheckRow) -> Result<()>) -> Result<()> {
         let mut batch: Vec<(i64, String, String, Option<String>, Option<String>, bool)> = Vec::with_capacity(size.min(BATCH));
         let mut after = 0i64;
         // Retired measures too (skipped below), as a whole-file computation counts their plans.

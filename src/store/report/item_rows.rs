@@ -3,11 +3,13 @@
 //! The export reads them a page at a time and forgets the statuses it remembered after each.
 
 use super::{key_of, latest_forecast, person};
+use crate::domain::rollup::Money;
 use crate::domain::{ItemKind, Num};
 use crate::store::engine::params;
-use crate::store::read;
+use crate::store::read::{self, ItemStatus};
 use crate::store::{Result, Store};
 use serde::Serialize;
+use std::collections::HashMap;
 
 /// One row of the items export.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -35,6 +37,14 @@ pub struct ItemRow {
     pub escalation_tier: Option<i64>,
 }
 
+/// A key result's or objective's status and figures, worked out before the rows are written.
+struct Goal {
+    status: ItemStatus,
+    target: Option<Num>,
+    actual: Option<Num>,
+    bottom_up: Option<Money>,
+}
+
 /// How many items the items export reads at once.
 const ITEM_PAGE: usize = 2_000;
 
@@ -48,7 +58,7 @@ impl Store {
     /// The rows of `only` these items (by id), or of every item.
     pub(crate) fn item_rows_of(&self, only: Option<&std::collections::HashSet<i64>>) -> Result<Vec<ItemRow>> {
         let mut out = Vec::new();
-        self.item_rows_paged(only, ITEM_PAGE, false, &mut |row| {
+        self.item_rows_paged(only, ITEM_PAGE, None, &mut |row| {
             out.push(row);
             Ok(())
         })?;
@@ -57,17 +67,49 @@ impl Store {
 
     /// Every item's row handed to `each` as it is made, items read a page at a time (the items
     /// export of a file of any size); the statuses remembered are forgotten after each page.
+    /// Key results and objectives are worked out first, as `keel check` does (measures batch by
+    /// batch, folded), because an objective's status needs every measure under it: asked page by
+    /// page, the first page of objectives held the statuses of the whole file's measures.
     pub fn item_rows_each(&self, each: &mut dyn FnMut(ItemRow) -> Result<()>) -> Result<()> {
-        self.item_rows_paged(None, ITEM_PAGE, true, each)
+        self.read_snapshot(|| {
+            let known = self.goal_statuses()?;
+            self.item_rows_paged(None, ITEM_PAGE, Some(&known), each)
+        })
+    }
+
+    /// Every key result's and objective's status with the figures its row shows, computed from
+    /// folded batches of measures so that no more than a batch of measures is held at once.
+    fn goal_statuses(&self) -> Result<HashMap<i64, Goal>> {
+        self.all_statuses(|e| {
+            self.measures_in_batches(e, crate::store::CHECK_BATCH, &mut |_| Ok(()))?;
+            e.measures_done();
+            let c = self.conn();
+            let ids = |sql: &str| -> Result<Vec<i64>> { Ok(c.query_map(sql, [], |r| r.get(0))?) };
+            let mut known = HashMap::new();
+            e.load_krs(&[])?;
+            for id in ids("SELECT k.id FROM key_results k JOIN items i ON i.id = k.id WHERE i.retired_at IS NULL")? {
+                let status = e.item(ItemKind::KeyResult, id)?;
+                let k = e.kr(id)?;
+                known.insert(id, Goal { status, target: k.target, actual: k.latest_actual, bottom_up: None });
+            }
+            let bottom_up = e.memo.folded.take().unwrap_or_default().bottom_up;
+            for id in ids("SELECT o.id FROM objectives o JOIN items i ON i.id = o.id WHERE i.retired_at IS NULL")? {
+                let status = e.item(ItemKind::Objective, id)?;
+                let money = bottom_up.get(&id).copied().unwrap_or_default();
+                known.insert(id, Goal { status, target: None, actual: None, bottom_up: Some(money) });
+            }
+            Ok(known)
+        })
     }
 
     fn item_rows_paged(
         &self,
         only: Option<&std::collections::HashSet<i64>>,
         page: usize,
-        forget: bool,
+        known: Option<&HashMap<i64, Goal>>,
         each: &mut dyn FnMut(ItemRow) -> Result<()>,
     ) -> Result<()> {
+        let forget = known.is_some();
         let c = self.conn();
         let kinds = ["objective", "key-result", "kpi", "portfolio", "programme", "project", "package", "measure"];
         let page = page.max(1);
@@ -82,11 +124,18 @@ impl Store {
                 )?;
                 let full = rows.len() >= page;
                 after = rows.last().map_or(after, |r| r.1);
+                // A page's measures or KPIs computed together: a few queries, not a few per row.
+                let page_ids: Vec<i64> = rows.iter().map(|r| r.0).filter(|id| only.is_none_or(|o| o.contains(id))).collect();
+                match kind {
+                    ItemKind::Measure => self.with_statuses(|e| e.load_measures(&page_ids))?,
+                    ItemKind::Kpi => self.with_statuses(|e| e.load_kpis(&page_ids))?,
+                    _ => {}
+                }
                 for (id, _, key) in rows {
                     if only.is_some_and(|o| !o.contains(&id)) {
                         continue;
                     }
-                    each(self.item_row(kind, kind_s, id, key)?)?;
+                    each(self.item_row(kind, kind_s, id, key, known.and_then(|k| k.get(&id)))?)?;
                 }
                 if forget {
                     self.forget_statuses();
@@ -99,9 +148,12 @@ impl Store {
         Ok(())
     }
 
-    fn item_row(&self, kind: ItemKind, kind_s: &str, id: i64, key: String) -> Result<ItemRow> {
+    fn item_row(&self, kind: ItemKind, kind_s: &str, id: i64, key: String, known: Option<&Goal>) -> Result<ItemRow> {
         let c = self.conn();
-        let st = self.with_statuses(|e| e.item(kind, id))?;
+        let st = match known {
+            Some(goal) => goal.status.clone(),
+            None => self.with_statuses(|e| e.item(kind, id))?,
+        };
         let mut row = ItemRow {
             key,
             kind: kind_s.to_string(),
@@ -143,8 +195,10 @@ impl Store {
                 (row.planned, row.forecast, row.actual) = (m.shown_money.planned, m.shown_money.forecast, m.shown_money.actual);
             }
             ItemKind::KeyResult => {
-                let k = self.with_statuses(|e| e.kr(id))?;
-                (row.target, row.actual) = (k.target, k.latest_actual);
+                (row.target, row.actual) = match known {
+                    Some(goal) => (goal.target, goal.actual),
+                    None => self.with_statuses(|e| e.kr(id).map(|k| (k.target, k.latest_actual)))?,
+                };
                 row.forecast = latest_forecast(&read::values_of(c, id, None)?);
             }
             ItemKind::Kpi => {
@@ -155,7 +209,10 @@ impl Store {
             ItemKind::Objective => {
                 let target: Option<String> = c.query_row("SELECT target FROM objectives WHERE id = ?1", [id], |r| r.get(0))?;
                 row.target = target.as_deref().and_then(Num::from_stored);
-                let bu = self.with_statuses(|e| e.bottom_up(id))?;
+                let bu = match known.and_then(|goal| goal.bottom_up) {
+                    Some(money) => money,
+                    None => self.with_statuses(|e| e.bottom_up(id))?,
+                };
                 (row.planned, row.forecast, row.actual) = (Some(bu.planned), Some(bu.forecast), Some(bu.actual));
             }
             _ => {
