@@ -496,3 +496,7 @@ pub fn health_lines(r: &ReportModel) -> Vec<(String, String, String)> {
     }
     out
 }
+
+#[cfg(test)]
+#[path = "report/stream_tests.rs"]
+mod stream_tests;
