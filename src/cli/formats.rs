@@ -171,8 +171,6 @@ pub fn report(
         Some(p) => Some(store.as_of(as_of_period(p)?)?),
         None => None,
     };
-    let mut model = past.as_ref().map_or(&store, |p| &p.store).report(cycle, unit)?;
-    model.as_of = past.as_ref().map(|p| p.describe());
     if size.pack_top.is_some() && format == ReportFormat::Xlsx {
         bail!(StoreError::Invalid {
             key: "--summary".into(),
@@ -180,27 +178,43 @@ pub fn report(
             why: "the steering pack is for reading: use --format md or html (narrow a workbook with --only or --depth)".into()
         });
     }
-    if let Some(only) = size.only {
-        model.keep_only(only.into());
-    }
-    if let Some(depth) = size.depth {
-        model.cut_to_depth(depth);
-    }
+    let from = past.as_ref().map_or(&store, |p| &p.store);
     let source = crate::store::server::source_name(db);
-    match format {
-        ReportFormat::Md => {
-            write_out(out, crate::io::report::markdown_of(&model, &source, size.pack_top).as_bytes(), false, &store, force)?
-        }
-        ReportFormat::Html => {
-            write_out(out, crate::io::report::html::html_of(&model, &source, size.pack_top).as_bytes(), false, &store, force)?
-        }
+    let as_of = past.as_ref().map(|p| p.describe());
+    let scope = match format {
         ReportFormat::Xlsx => {
+            let mut model = from.report(cycle, unit)?;
+            model.as_of = as_of;
+            if let Some(only) = size.only {
+                model.keep_only(only.into());
+            }
+            if let Some(depth) = size.depth {
+                model.cut_to_depth(depth);
+            }
             let bytes = crate::io::report::xlsx::xlsx(&model, &source).map_err(|e| anyhow!("cannot build the workbook: {e}"))?;
-            write_out(out, &bytes, true, &store, force)?
+            write_out(out, &bytes, true, &store, force)?;
+            model.scope.describe()
         }
-    }
+        // Markdown and HTML are written as they are made, the measures read a page at a time,
+        // all from one snapshot; standard output is served once every read is done.
+        ReportFormat::Md | ReportFormat::Html => {
+            let mut scope = String::new();
+            stream_out(out, &store, force, |w| {
+                Ok(from.read_snapshot(|| {
+                    let mut model = from.report_streamed(cycle, unit, size.only.map(Into::into), size.depth)?;
+                    model.as_of = as_of.clone();
+                    scope = model.scope.describe();
+                    match format {
+                        ReportFormat::Md => crate::io::report::write_markdown(&model, &source, size.pack_top, from, w),
+                        _ => crate::io::report::html::write_html(&model, &source, size.pack_top, from, w),
+                    }
+                })?)
+            })?;
+            scope
+        }
+    };
     if let Some(p) = out {
-        eprintln!("wrote {} ({})", p.display(), model.scope.describe());
+        eprintln!("wrote {} ({})", p.display(), scope);
     }
     Ok(0)
 }

@@ -9,9 +9,12 @@
 pub mod html;
 mod markdown;
 mod pack;
+mod tree;
 pub mod xlsx;
 
-pub use markdown::{markdown, markdown_of};
+pub use tree::{Held, Measures, Pick};
+
+pub use markdown::{markdown, markdown_of, write_markdown};
 pub use pack::render_summary;
 
 use crate::domain::escalation::Tier;
@@ -19,6 +22,7 @@ use crate::domain::rollup::Money;
 use crate::domain::status::{ImplLevel, Rag};
 use crate::domain::{Num, Stage};
 use crate::store::report::{KpiBlock, KrBlock, MeasureBlock, ReportModel};
+use crate::store::Result;
 
 /// A symbol for each status (the same shapes as on screen, so a report and the TUI look alike).
 pub fn rag_symbol(r: Rag) -> &'static str {
@@ -102,10 +106,29 @@ pub trait Sink {
     fn para(&mut self, text: &str);
     /// A quiet note such as "nothing is stale".
     fn muted(&mut self, text: &str);
-    /// A table; the columns in `right` hold numbers and are right-aligned.
-    fn table(&mut self, header: &[&str], right: &[usize], rows: &[Vec<String>]);
+    /// A table's header; the columns in `right` hold numbers and are right-aligned.
+    fn table_start(&mut self, header: &[&str], right: &[usize]);
+    fn table_row(&mut self, right: &[usize], row: &[String]);
+    fn table_end(&mut self);
+    /// A table at once.
+    fn table(&mut self, header: &[&str], right: &[usize], rows: &[Vec<String>]) {
+        self.table_start(header, right);
+        for r in rows {
+            self.table_row(right, r);
+        }
+        self.table_end();
+    }
     /// A list of (lead, rest) items, the lead emphasised.
-    fn bullets(&mut self, items: &[(String, String)]);
+    fn bullets_start(&mut self);
+    fn bullet(&mut self, lead: &str, rest: &str);
+    fn bullets_end(&mut self);
+    fn bullets(&mut self, items: &[(String, String)]) {
+        self.bullets_start();
+        for (lead, rest) in items {
+            self.bullet(lead, rest);
+        }
+        self.bullets_end();
+    }
     /// A chart of the value funnel (only the HTML draws one).
     fn funnel_chart(&mut self, _title: &str, _by_stage: &[(Stage, Money)]) {}
     /// Trend charts of the KPIs (only the HTML draws them).
@@ -120,11 +143,11 @@ pub(crate) fn or_dash(s: Option<&str>) -> String {
     s.filter(|x| !x.trim().is_empty()).map(str::to_string).unwrap_or_else(|| "—".into())
 }
 
-fn day(s: &str) -> String {
+pub(crate) fn day(s: &str) -> String {
     s.get(..10).unwrap_or(s).to_string()
 }
 
-fn measure_row(m: &MeasureBlock) -> Vec<String> {
+pub(crate) fn measure_row(m: &MeasureBlock) -> Vec<String> {
     vec![
         format!("{} {}", m.key, m.title),
         or_dash(m.owner.as_deref()),
@@ -146,14 +169,14 @@ pub fn money_heading(name: &str, currency: Option<&str>) -> String {
     }
 }
 
-fn measure_header(r: &ReportModel) -> Vec<String> {
+pub(crate) fn measure_header(r: &ReportModel) -> Vec<String> {
     let c = r.currency.as_deref();
     let mut h: Vec<String> = ["Measure", "Owner", "Stage", "Implementation", "Potential"].map(String::from).to_vec();
     h.extend(["Target (planned)", "Forecast", "Actual"].map(|x| money_heading(x, c)));
     h.push("Escalation".into());
     h
 }
-const MEASURE_RIGHT: [usize; 3] = [5, 6, 7];
+pub(crate) const MEASURE_RIGHT: [usize; 3] = [5, 6, 7];
 
 /// Does any key result in the report have a forecast? (Else its column is left out.)
 pub fn kr_forecasts(r: &ReportModel) -> bool {
@@ -161,7 +184,7 @@ pub fn kr_forecasts(r: &ReportModel) -> bool {
 }
 
 /// Does a measure have anything to say beyond its numbers (a narrative, a decision, …)?
-fn has_notes(m: &MeasureBlock) -> bool {
+pub(crate) fn has_notes(m: &MeasureBlock) -> bool {
     let said = |s: &Option<String>| s.as_deref().is_some_and(|x| !x.trim().is_empty());
     said(&m.narrative)
         || said(&m.decision_needed)
@@ -171,7 +194,7 @@ fn has_notes(m: &MeasureBlock) -> bool {
         || m.status.stale
 }
 
-fn measure_notes(m: &MeasureBlock) -> (String, String) {
+pub(crate) fn measure_notes(m: &MeasureBlock) -> (String, String) {
     let mut parts = vec![format!("owner {}, sponsor {}", or_dash(m.owner.as_deref()), or_dash(m.sponsor.as_deref()))];
     if !m.status.implementation.detail.is_empty() {
         parts.push(format!("implementation {} ({})", implementation(m.status.implementation.level), m.status.implementation.detail));
@@ -187,122 +210,15 @@ fn measure_notes(m: &MeasureBlock) -> (String, String) {
     (format!("{} {}", m.key, m.title), parts.join(" · "))
 }
 
-/// Walk the model in report order and hand every section to the sink.
-pub fn render(r: &ReportModel, source: &str, out: &mut dyn Sink) {
+/// Walk the model in report order and hand every section to the sink, the measures read from `ms`.
+pub fn render(r: &ReportModel, source: &str, ms: &dyn Measures, out: &mut dyn Sink) -> Result<()> {
     let c = &r.check;
     out.heading(1, "Steering committee report");
     heading_lines(r, source, out);
 
     summary_section(r, out);
 
-    out.heading(2, "Objectives, key results and measures");
-    if r.objectives.is_empty() {
-        out.muted("No objective in scope.");
-    }
-    for o in &r.objectives {
-        out.heading(3, &format!("{} {}", o.key, o.title));
-        let progress = o.status.progress.map(|p| p.percent()).unwrap_or_else(|| "—".into());
-        let mut line = format!(
-            "{} · progress {progress} · owner {} · {} · {} level",
-            rag(o.status.shown.rag),
-            or_dash(o.owner.as_deref()),
-            o.cycle,
-            o.level
-        );
-        if o.status.shown.manual {
-            line.push_str(&format!(" · set by hand (the work underneath is {})", o.status.shown.computed.label()));
-        }
-        if o.status.shown.green_without_explanation {
-            line.push_str(" · ⚑ green without explanation");
-        }
-        if let Some(p) = &o.parent {
-            line.push_str(&format!(" · aligned to {p}"));
-        }
-        out.para(&line);
-        if let Some(e) = o.explanation.as_deref().filter(|e| !e.trim().is_empty()) {
-            out.para(&format!("Status explanation: {e}"));
-        }
-        if let Some(g) = &o.target_gap {
-            out.para(&format!(
-                "Top-down target {} · bottom-up forecast {} · gap {} ({})",
-                g.target.grouped(),
-                g.bottom_up.grouped(),
-                g.gap.grouped(),
-                gap_word(g.gap)
-            ));
-        }
-        let with_forecast = kr_forecasts(r);
-        let rows: Vec<Vec<String>> = o
-            .key_results
-            .iter()
-            .map(|k| {
-                let mut row = vec![format!("{} {}", k.key, k.title), or_dash(k.owner.as_deref()), num(k.baseline), num(k.status.target)];
-                if with_forecast {
-                    row.push(num(k.forecast));
-                }
-                row.extend([num(k.status.latest_actual), score(k), kr_status(k)]);
-                row
-            })
-            .collect();
-        if r.depth < 2 {
-            // Cut at objectives (--depth 1): their key results are not in this report.
-        } else if rows.is_empty() {
-            out.muted("No key results yet.");
-        } else if with_forecast {
-            out.table(&["Key result", "Owner", "Baseline", "Target", "Forecast", "Actual", "Score", "Status"], &[2, 3, 4, 5, 6], &rows);
-        } else {
-            out.table(&["Key result", "Owner", "Baseline", "Target", "Actual", "Score", "Status"], &[2, 3, 4, 5], &rows);
-        }
-        // In the order first met, and a set to ask: an objective can have thousands of measures.
-        let mut noted: Vec<&str> = Vec::new();
-        let mut noted_set: std::collections::HashSet<&str> = std::collections::HashSet::new();
-        for k in o.key_results.iter().filter(|_| r.depth >= 3) {
-            out.heading(4, &format!("{} — measures", k.key));
-            let ms: Vec<&MeasureBlock> = k.measures.iter().filter_map(|m| r.measure(m)).collect();
-            if ms.is_empty() {
-                out.muted("No measure in scope serves this key result.");
-                continue;
-            }
-            out.table(&refs(&measure_header(r)), &MEASURE_RIGHT, &ms.iter().map(|m| measure_row(m)).collect::<Vec<_>>());
-            for m in ms {
-                if noted_set.insert(m.key.as_str()) {
-                    noted.push(&m.key);
-                }
-            }
-        }
-        let notes: Vec<(String, String)> = noted.iter().filter_map(|k| r.measure(k)).filter(|m| has_notes(m)).map(measure_notes).collect();
-        if !notes.is_empty() {
-            out.heading(4, &format!("{} — narrative, decisions, risks and next steps", o.key));
-            out.bullets(&notes);
-        }
-        if !o.kpis.is_empty() {
-            let list: Vec<String> = o
-                .kpis
-                .iter()
-                .filter_map(|k| r.kpi(k))
-                .map(|k| {
-                    format!(
-                        "{} {} ({}, latest {} against target {})",
-                        k.key,
-                        k.title,
-                        rag(k.status.rag),
-                        num(k.status.latest_actual),
-                        num(k.status.target)
-                    )
-                })
-                .collect();
-            out.para(&format!("KPIs watching {}: {}", o.key, list.join("; ")));
-        }
-    }
-    if !r.unlinked_measures.is_empty() {
-        out.heading(2, "Measures not linked to a key result");
-        let ms: Vec<&MeasureBlock> = r.unlinked_measures.iter().filter_map(|m| r.measure(m)).collect();
-        out.table(&refs(&measure_header(r)), &MEASURE_RIGHT, &ms.iter().map(|m| measure_row(m)).collect::<Vec<_>>());
-        let notes: Vec<(String, String)> = ms.into_iter().filter(|m| has_notes(m)).map(measure_notes).collect();
-        if !notes.is_empty() {
-            out.bullets(&notes);
-        }
-    }
+    tree::objectives(r, ms, out)?;
 
     out.heading(2, "KPIs");
     if r.kpis.is_empty() {
@@ -387,6 +303,7 @@ pub fn render(r: &ReportModel, source: &str, out: &mut dyn Sink) {
                 .collect::<Vec<_>>(),
         );
     }
+    Ok(())
 }
 
 /// The date, scope and file under the title, what narrowed the report, and the legend.
@@ -579,3 +496,7 @@ pub fn health_lines(r: &ReportModel) -> Vec<(String, String, String)> {
     }
     out
 }
+
+#[cfg(test)]
+#[path = "report/stream_tests.rs"]
+mod stream_tests;

@@ -165,11 +165,10 @@ pub struct CheckSummary {
     pub exit_code: i32,
 }
 
-impl Store {
-    /// The whole report in memory, for the callers that want it whole (reports, digests, tests);
-    /// `keel check` itself streams through [`Store::check_each`].
-    pub fn check(&self) -> Result<CheckReport> {
-        let mut r = CheckReport {
+impl CheckReport {
+    /// A report with nothing in it, to fill.
+    pub(crate) fn empty() -> CheckReport {
+        CheckReport {
             today: String::new(),
             escalations: vec![],
             escalations_by_tier: [0; 3],
@@ -188,7 +187,15 @@ impl Store {
             objective_targets: vec![],
             settings_errors: vec![],
             exit_code: 0,
-        };
+        }
+    }
+}
+
+impl Store {
+    /// The whole report in memory, for the callers that want it whole (reports, digests, tests);
+    /// `keel check` itself streams through [`Store::check_each`].
+    pub fn check(&self) -> Result<CheckReport> {
+        let mut r = CheckReport::empty();
         let summary = self.check_each(|row| {
             match row {
                 CheckRow::Escalation(x) => r.escalations.push(x.clone()),

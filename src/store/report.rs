@@ -16,6 +16,7 @@ use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 mod item_rows;
+pub mod stream;
 pub use item_rows::ItemRow;
 
 /// What a report covers: everything, or one cycle and/or one unit (with its sub-units).
@@ -49,6 +50,8 @@ impl Scope {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct KrBlock {
+    #[serde(skip)]
+    pub(crate) id: i64,
     pub key: String,
     pub title: String,
     pub owner: Option<String>,
@@ -136,6 +139,10 @@ pub struct ReportModel {
     pub as_of: Option<String>,
     /// How deep the tree goes: 1 objectives, 2 key results, 3 measures (the full report).
     pub depth: u8,
+    /// For a streamed report, what it needs to read its measures a page at a time (its
+    /// `measures`, `unlinked_measures` and key results' `measures` are then left empty).
+    #[serde(skip)]
+    pub(crate) stream: Option<stream::Streamed>,
     /// Items in scope whose owners gave a confidence, with its trend (issue 20).
     pub confidence: Vec<super::signals::ConfidenceRow>,
     /// Where each measure and KPI stands in its list, by key (made on first use: a report of
@@ -200,6 +207,58 @@ pub(super) fn find_named(conn: &Db, kind: ItemKind, table: &str, given: &str) ->
         })
 }
 
+/// One measure's block in the report, around its status (computed by the caller).
+pub(super) fn measure_block(c: &Db, id: i64, status: MeasureStatus, tier: Option<i64>) -> Result<MeasureBlock> {
+    type Row = (String, Option<i64>, Option<i64>, Option<i64>, Option<String>, Option<String>, Option<String>, Option<String>);
+    let r: Row = c.query_row(
+        "SELECT title, owner_id, sponsor_id, business_unit_id, narrative, decision_needed, risk, next_steps FROM measures WHERE id = ?1",
+        [id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?)),
+    )?;
+    let key = key_of(c, id)?;
+    let serves = ids(
+        c,
+        "SELECT l.to_id FROM links l JOIN items i ON i.id = l.to_id AND i.retired_at IS NULL WHERE l.from_id = ?1 ORDER BY i.kind, i.num",
+        [id],
+    )?
+    .into_iter()
+    .map(|x| key_of(c, x))
+    .collect::<Result<_>>()?;
+    let business_unit = match r.3 {
+        Some(u) => Some(c.query_row("SELECT name FROM units WHERE id = ?1", [u], |x| x.get(0))?),
+        None => None,
+    };
+    Ok(MeasureBlock {
+        tier,
+        key,
+        title: r.0,
+        owner: person(c, r.1)?,
+        sponsor: person(c, r.2)?,
+        business_unit,
+        status,
+        narrative: r.4,
+        decision_needed: r.5,
+        risk: r.6,
+        next_steps: r.7,
+        serves,
+    })
+}
+
+/// Add a measure's net money to the report's totals and, when given, to its stage of the scoped
+/// funnel (cancelled measures do not count).
+pub(super) fn add_money(totals: &mut Money, by_stage: Option<&mut Vec<(Stage, Money)>>, key: &str, s: &MeasureStatus) -> Result<()> {
+    if s.side_state == Some(SideState::Cancelled) {
+        return Ok(());
+    }
+    let bad = |e: crate::domain::num::NumError| StoreError::Invalid { key: key.to_string(), field: "roll-up".into(), why: e.to_string() };
+    *totals = totals.plus(s.money).map_err(bad)?;
+    if let Some(by_stage) = by_stage {
+        let slot = &mut by_stage[s.stage.index()].1;
+        *slot = slot.plus(s.money).map_err(bad)?;
+    }
+    Ok(())
+}
+
 /// The newest non-empty forecast among an item's values.
 fn latest_forecast(values: &[ValueRow]) -> Option<Num> {
     values.iter().rev().find_map(|v| v.forecast)
@@ -208,6 +267,12 @@ fn latest_forecast(values: &[ValueRow]) -> Option<Num> {
 impl Store {
     /// The steering committee report's model for a scope (`cycle` and `unit` by key or name).
     pub fn report(&self, cycle: Option<&str>, unit: Option<&str>) -> Result<ReportModel> {
+        self.report_with(cycle, unit, false)
+    }
+
+    /// The report's model, whole (`lazy` false) or without its measures (`lazy`: they are read a
+    /// page at a time as the report is written, see [`stream`]).
+    pub(crate) fn report_with(&self, cycle: Option<&str>, unit: Option<&str>, lazy: bool) -> Result<ReportModel> {
         let c = self.conn();
         let clock = self.clock();
         let cycle = cycle.map(|s| find_named(c, ItemKind::Cycle, "cycles", s)).transpose()?;
@@ -230,27 +295,20 @@ impl Store {
             None => None,
         };
         let cycle_id = cycle.as_ref().map(|x| x.0);
+        let scoped = stream::MeasureScope { units: units.clone(), cycle: cycle_id };
 
         // Measures in scope: of the unit (business unit or function), serving the cycle's key results.
-        let all_measures: Vec<(i64, Option<i64>, Option<i64>)> = {
+        let all_measures: Vec<(i64, Option<i64>, Option<i64>)> = if lazy {
+            Vec::new()
+        } else {
             let mut s =
                 c.prepare("SELECT m.id, m.business_unit_id, m.function_id FROM measures m JOIN items i ON i.id = m.id AND i.retired_at IS NULL ORDER BY i.num")?;
             let r = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
             r.collect::<DbResult<_>>()?
         };
         let mut measure_ids = Vec::new();
-        for (id, bu, func) in all_measures {
-            let unit_ok = units.as_ref().is_none_or(|u| bu.is_some_and(|b| u.contains(&b)) || func.is_some_and(|f| u.contains(&f)));
-            let cycle_ok = match cycle_id {
-                None => true,
-                Some(cy) => c.query_row(
-                    "SELECT EXISTS (SELECT 1 FROM links l JOIN key_results k ON k.id = l.to_id JOIN objectives o ON o.id = k.objective_id
-                     WHERE l.from_id = ?1 AND o.cycle_id = ?2)",
-                    params![id, cy],
-                    |r| r.get(0),
-                )?,
-            };
-            if unit_ok && cycle_ok {
+        for (id, bu, func) in all_measures.into_iter().filter(|_| !lazy) {
+            if scoped.contains(c, id, bu, func)? {
                 measure_ids.push(id);
             }
         }
@@ -276,7 +334,14 @@ impl Store {
             if let Some(u) = &units {
                 let tagged = unit_ids.iter().any(|x| u.contains(x));
                 let served = kr_ids.iter().try_fold(false, |acc, kr| -> Result<bool> {
-                    Ok(acc || ids(c, "SELECT from_id FROM links WHERE to_id = ?1", [kr])?.iter().any(|m| measure_set.contains(m)))
+                    if acc {
+                        return Ok(true);
+                    }
+                    let from = ids(c, "SELECT from_id FROM links WHERE to_id = ?1", [kr])?;
+                    if !lazy {
+                        return Ok(from.iter().any(|m| measure_set.contains(m)));
+                    }
+                    from.iter().try_fold(false, |acc, m| Ok(acc || scoped.has_measure(c, *m)?))
                 })?;
                 if !tagged && !served {
                     continue;
@@ -295,6 +360,7 @@ impl Store {
                 )?;
                 let measures = serving.into_iter().filter(|m| measure_set.contains(m)).map(|m| key_of(c, m)).collect::<Result<_>>()?;
                 key_results.push(KrBlock {
+                    id: *kr,
                     key: key_of(c, *kr)?,
                     title,
                     owner: person(c, owner)?,
@@ -339,36 +405,10 @@ impl Store {
             self.escalations(&read::EscalationFilter::default())?.into_iter().map(|e| (e.key, e.tier)).collect();
         let mut measures = Vec::new();
         for id in &measure_ids {
-            type Row = (String, Option<i64>, Option<i64>, Option<i64>, Option<String>, Option<String>, Option<String>, Option<String>);
-            let r: Row = c.query_row(
-                "SELECT title, owner_id, sponsor_id, business_unit_id, narrative, decision_needed, risk, next_steps FROM measures WHERE id = ?1",
-                [id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?)),
-            )?;
-            let key = key_of(c, *id)?;
-            let serves =
-                ids(c, "SELECT l.to_id FROM links l JOIN items i ON i.id = l.to_id AND i.retired_at IS NULL WHERE l.from_id = ?1 ORDER BY i.kind, i.num", [id])?
-                    .into_iter()
-                    .map(|x| key_of(c, x))
-                    .collect::<Result<_>>()?;
-            let business_unit = match r.3 {
-                Some(u) => Some(c.query_row("SELECT name FROM units WHERE id = ?1", [u], |x| x.get(0))?),
-                None => None,
-            };
-            measures.push(MeasureBlock {
-                tier: open.get(&key).copied(),
-                key,
-                title: r.0,
-                owner: person(c, r.1)?,
-                sponsor: person(c, r.2)?,
-                business_unit,
-                status: self.with_statuses(|e| e.measure(*id))?,
-                narrative: r.4,
-                decision_needed: r.5,
-                risk: r.6,
-                next_steps: r.7,
-                serves,
-            });
+            let status = self.with_statuses(|e| e.measure(*id))?;
+            let mut m = measure_block(c, *id, status, None)?;
+            m.tier = open.get(&m.key).copied();
+            measures.push(m);
         }
         let shown: BTreeSet<&str> =
             objectives.iter().flat_map(|o| o.key_results.iter().flat_map(|k| k.measures.iter())).map(String::as_str).collect();
@@ -404,12 +444,12 @@ impl Store {
         kpis.sort_by_key(|k| ItemKey::parse(&k.key).map(|x| x.number).unwrap_or(0));
 
         let mut measure_totals = Money::default();
-        for m in measures.iter().filter(|m| m.status.side_state != Some(SideState::Cancelled)) {
-            measure_totals = measure_totals.plus(m.status.money).map_err(|e| StoreError::Invalid {
-                key: m.key.clone(),
-                field: "roll-up".into(),
-                why: e.to_string(),
-            })?;
+        let mut by_stage: Vec<(Stage, Money)> = Stage::ALL.iter().map(|s| (*s, Money::default())).collect();
+        for m in &measures {
+            add_money(&mut measure_totals, Some(&mut by_stage), &m.key, &m.status)?;
+        }
+        if lazy {
+            self.stream_money(&scoped, &mut measure_totals, &mut by_stage)?;
         }
         let mut check = self.check()?;
         let mut scoped_funnel = None;
@@ -418,24 +458,26 @@ impl Store {
             keys.extend(objectives.iter().flat_map(|o| o.key_results.iter().map(|k| k.key.clone())));
             keys.extend(measures.iter().map(|m| m.key.clone()));
             keys.extend(kpis.iter().map(|k| k.key.clone()));
-            restrict(&mut check, &keys);
-            let mut by_stage: Vec<(Stage, Money)> = Stage::ALL.iter().map(|s| (*s, Money::default())).collect();
-            for m in measures.iter().filter(|m| m.status.side_state != Some(SideState::Cancelled)) {
-                let slot = &mut by_stage[m.status.stage.index()].1;
-                *slot = slot.plus(m.status.money).map_err(|e| StoreError::Invalid {
-                    key: m.key.clone(),
-                    field: "roll-up".into(),
-                    why: e.to_string(),
-                })?;
+            if lazy {
+                keys.extend(self.measures_in_scope(&scoped, check_keys(&check))?);
             }
+            restrict(&mut check, &keys);
             scoped_funnel = Some(by_stage);
         }
-        let in_scope: BTreeSet<String> = objectives
+        let mut in_scope: BTreeSet<String> = objectives
             .iter()
             .flat_map(|o| o.key_results.iter().map(|k| k.key.clone()))
             .chain(measures.iter().map(|m| m.key.clone()))
             .chain(kpis.iter().map(|k| k.key.clone()))
             .collect();
+        if lazy {
+            in_scope.extend(self.measures_in_scope(&scoped, self.confident_measures()?)?);
+        }
+        let stream = lazy.then(|| stream::Streamed {
+            scope: scoped,
+            krs: objectives.iter().flat_map(|o| o.key_results.iter().map(|k| k.id)).collect(),
+            only: None,
+        });
         let confidence = super::signals::confidence_rows(self.conn(), &in_scope, &self.settings()?.0.thresholds)?;
         Ok(ReportModel {
             confidence,
@@ -452,9 +494,20 @@ impl Store {
             narrowed: Vec::new(),
             as_of: None,
             depth: 3,
+            stream,
             index: Default::default(),
         })
     }
+}
+
+/// Every key the lists of `check` name (a scoped streamed report asks which are its measures).
+fn check_keys(check: &CheckReport) -> BTreeSet<String> {
+    let c = check;
+    let mut keys: BTreeSet<String> = c.escalations.iter().map(|e| e.key.clone()).collect();
+    keys.extend(c.stale.iter().map(|s| s.key.clone()));
+    keys.extend(c.late_milestones.iter().map(|s| s.key.clone()));
+    keys.extend(c.implementation.iter().chain(&c.potential).map(|s| s.key.clone()));
+    keys
 }
 
 /// Keep only the rows of `check` that name an item in `keys` (for a scoped report). The

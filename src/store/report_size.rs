@@ -32,7 +32,7 @@ fn amber_or_red(r: Rag) -> bool {
     matches!(r, Rag::Amber | Rag::Red)
 }
 
-fn measure_kept(m: &MeasureBlock, only: Only) -> bool {
+pub(crate) fn measure_kept(m: &MeasureBlock, only: Only) -> bool {
     let s = &m.status;
     match only {
         Only::Escalated => m.tier.is_some(),
@@ -46,22 +46,31 @@ impl ReportModel {
     /// of its key results does, a key result when it is `only` itself or a kept measure serves it.
     /// The summary counts and the escalation, funnel and health sections still describe the scope.
     pub fn keep_only(&mut self, only: Only) {
-        let escalated: BTreeSet<String> = self.check.escalations.iter().map(|e| e.key.clone()).collect();
         self.measures.retain(|m| measure_kept(m, only));
         let kept: BTreeSet<String> = self.measures.iter().map(|m| m.key.clone()).collect();
+        self.unlinked_measures.retain(|m| kept.contains(m));
+        self.keep_only_with(only, &mut |k| {
+            k.measures.retain(|m| kept.contains(m));
+            !k.measures.is_empty()
+        });
+    }
+
+    /// As [`ReportModel::keep_only`], `serves_kept` saying whether a kept measure serves a key
+    /// result (keeping only those in its list).
+    pub(crate) fn keep_only_with(&mut self, only: Only, serves_kept: &mut dyn FnMut(&mut super::report::KrBlock) -> bool) {
+        let escalated: BTreeSet<String> = self.check.escalations.iter().map(|e| e.key.clone()).collect();
         for o in &mut self.objectives {
             o.key_results.retain_mut(|k| {
-                k.measures.retain(|m| kept.contains(m));
+                let served = serves_kept(k);
                 let own = match only {
                     Only::Escalated => escalated.contains(&k.key),
                     Only::AtRisk => !k.status.at_risk.is_empty() || amber_or_red(k.status.shown.rag),
                     Only::Stale => k.status.stale,
                 };
-                own || !k.measures.is_empty()
+                own || served
             });
         }
         self.objectives.retain(|o| !o.key_results.is_empty());
-        self.unlinked_measures.retain(|m| kept.contains(m));
         self.kpis.retain(|k| match only {
             Only::Escalated => escalated.contains(&k.key),
             Only::AtRisk => amber_or_red(k.status.rag),
@@ -98,18 +107,51 @@ impl ReportModel {
 
     /// The `n` measures whose net forecast falls furthest short of their plan, largest first,
     /// with the shortfall (plan less forecast); measures without a plan are left out.
-    pub fn top_shortfalls(&self, n: usize) -> Vec<(&MeasureBlock, Num)> {
-        let mut out: Vec<(&MeasureBlock, Num)> = self
-            .measures
-            .iter()
-            .filter(|m| m.status.shown_money.planned.is_some())
-            .filter_map(|m| {
-                let short = m.status.money.planned.checked_sub(m.status.money.forecast).ok()?;
-                (short > Num::ZERO).then_some((m, short))
-            })
-            .collect();
-        out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.key.cmp(&b.0.key)));
-        out.truncate(n);
-        out
+    pub fn top_shortfalls(&self, n: usize) -> Vec<(MeasureBlock, Num)> {
+        let mut top = Shortfalls::new(n);
+        for m in &self.measures {
+            top.offer(m);
+        }
+        top.finish()
+    }
+}
+
+/// The `n` measures furthest short of plan among those offered one at a time: at most about
+/// twice `n` are held, whatever the number offered.
+pub struct Shortfalls {
+    n: usize,
+    rows: Vec<(MeasureBlock, Num)>,
+}
+
+impl Shortfalls {
+    pub fn new(n: usize) -> Self {
+        Shortfalls { n, rows: Vec::new() }
+    }
+
+    /// A measure's shortfall (plan less net forecast), when it has a plan and falls short.
+    fn shortfall(m: &MeasureBlock) -> Option<Num> {
+        m.status.shown_money.planned?;
+        let short = m.status.money.planned.checked_sub(m.status.money.forecast).ok()?;
+        (short > Num::ZERO).then_some(short)
+    }
+
+    pub fn offer(&mut self, m: &MeasureBlock) {
+        if let Some(short) = Self::shortfall(m) {
+            self.rows.push((m.clone(), short));
+            if self.rows.len() > 2 * self.n + 64 {
+                self.settle();
+            }
+        }
+    }
+
+    fn settle(&mut self) {
+        self.rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.key.cmp(&b.0.key)));
+        self.rows.truncate(self.n);
+    }
+
+    /// The top `n`, largest shortfall first (ties by key).
+    pub fn finish(mut self) -> Vec<(MeasureBlock, Num)> {
+        self.settle();
+        self.rows
     }
 }

@@ -2,11 +2,14 @@
 //! funnel and KPI trends drawn as inline SVG. Nothing is loaded from elsewhere, so the file can be
 //! mailed or archived as it is. Every status keeps its word and symbol; colour only helps.
 
-use super::{rag, render, Sink};
+use super::markdown::TextOut;
+use super::{rag, render, Measures, Sink};
 use crate::domain::rollup::Money;
 use crate::domain::{Num, Stage};
 use crate::store::report::{KpiBlock, ReportModel};
+use crate::store::{Result, StoreError};
 use std::fmt::Write;
+use std::io::Seek;
 
 const CSS: &str = r#"
 :root { --ink: #1d2430; --muted: #5b6575; --line: #d5dae2; --green: #1e7a3c; --amber: #9a6400; --red: #b3261e; --bar: #3d6fb6; --plan: #8a94a6; }
@@ -71,14 +74,30 @@ fn status_class(cell: &str) -> Option<&'static str> {
     })
 }
 
-struct Html {
+struct Html<'a> {
+    /// What is being written now.
     body: String,
+    /// The body up to the first section, which the contents follow.
+    before: String,
+    /// The body from the first section on, escaped for printing, once it has begun.
+    rest: Option<TextOut<'a>>,
+    /// Where that goes (taken when the first section begins).
+    spill: Option<&'a mut dyn std::io::Write>,
     open_section: bool,
     /// (level, anchor, text) of every section and objective heading, for the contents.
     toc: Vec<(u8, String, String)>,
 }
 
-impl Html {
+impl Html<'_> {
+    /// Hand what was written on: kept before the first section, written out after it.
+    fn flush(&mut self) {
+        match &mut self.rest {
+            Some(out) => out.put(&self.body),
+            None => self.before.push_str(&self.body),
+        }
+        self.body.clear();
+    }
+
     /// The table of contents: the sections, with their subsections nested under them.
     fn contents(&self) -> String {
         let mut s = String::from("<nav class=\"toc\" aria-label=\"Contents\">\n<h2>Contents</h2>\n<ol>\n");
@@ -110,13 +129,17 @@ impl Html {
     }
 }
 
-impl Sink for Html {
+impl Sink for Html<'_> {
     fn heading(&mut self, level: u8, text: &str) {
         if level <= 2 && self.open_section {
             self.body.push_str("</section>\n");
             self.open_section = false;
         }
         if level == 2 {
+            if self.rest.is_none() {
+                self.flush();
+                self.rest = self.spill.take().map(TextOut::exact);
+            }
             self.body.push_str("<section>\n");
             self.open_section = true;
         }
@@ -127,50 +150,64 @@ impl Sink for Html {
         } else {
             let _ = writeln!(self.body, "<h{level}>{}</h{level}>", esc(text));
         }
+        self.flush();
     }
     fn para(&mut self, text: &str) {
         let _ = writeln!(self.body, "<p>{}</p>", esc(text));
+        self.flush();
     }
     fn muted(&mut self, text: &str) {
         let _ = writeln!(self.body, "<p class=\"muted\">{}</p>", esc(text));
+        self.flush();
     }
-    fn table(&mut self, header: &[&str], right: &[usize], rows: &[Vec<String>]) {
+    fn table_start(&mut self, header: &[&str], right: &[usize]) {
         self.body.push_str("<table>\n<thead><tr>");
         for (i, h) in header.iter().enumerate() {
             let class = if right.contains(&i) { " class=\"num\"" } else { "" };
             let _ = write!(self.body, "<th scope=\"col\"{class}>{}</th>", esc(h));
         }
         self.body.push_str("</tr></thead>\n<tbody>\n");
-        for r in rows {
-            self.body.push_str("<tr>");
-            for (i, c) in r.iter().enumerate() {
-                let class = if right.contains(&i) { Some("num") } else { status_class(c) };
-                match class {
-                    Some(cl) => {
-                        let _ = write!(self.body, "<td class=\"{cl}\">{}</td>", esc(c));
-                    }
-                    None => {
-                        let _ = write!(self.body, "<td>{}</td>", esc(c));
-                    }
+        self.flush();
+    }
+    fn table_row(&mut self, right: &[usize], r: &[String]) {
+        self.body.push_str("<tr>");
+        for (i, c) in r.iter().enumerate() {
+            let class = if right.contains(&i) { Some("num") } else { status_class(c) };
+            match class {
+                Some(cl) => {
+                    let _ = write!(self.body, "<td class=\"{cl}\">{}</td>", esc(c));
+                }
+                None => {
+                    let _ = write!(self.body, "<td>{}</td>", esc(c));
                 }
             }
-            self.body.push_str("</tr>\n");
         }
-        self.body.push_str("</tbody>\n</table>\n");
+        self.body.push_str("</tr>\n");
+        self.flush();
     }
-    fn bullets(&mut self, items: &[(String, String)]) {
+    fn table_end(&mut self) {
+        self.body.push_str("</tbody>\n</table>\n");
+        self.flush();
+    }
+    fn bullets_start(&mut self) {
         self.body.push_str("<ul>\n");
-        for (lead, rest) in items {
-            let class = status_class(lead).map(|c| format!(" class=\"{c}\"")).unwrap_or_default();
-            let rest = if rest.is_empty() { String::new() } else { format!(" — {}", esc(rest)) };
-            let _ = writeln!(self.body, "<li><strong{class}>{}</strong>{rest}</li>", esc(lead));
-        }
+        self.flush();
+    }
+    fn bullet(&mut self, lead: &str, rest: &str) {
+        let class = status_class(lead).map(|c| format!(" class=\"{c}\"")).unwrap_or_default();
+        let rest = if rest.is_empty() { String::new() } else { format!(" — {}", esc(rest)) };
+        let _ = writeln!(self.body, "<li><strong{class}>{}</strong>{rest}</li>", esc(lead));
+        self.flush();
+    }
+    fn bullets_end(&mut self) {
         self.body.push_str("</ul>\n");
+        self.flush();
     }
     fn funnel_chart(&mut self, title: &str, by_stage: &[(Stage, Money)]) {
         self.body.push_str("<div class=\"charts\">");
         self.body.push_str(&funnel_svg(title, by_stage));
         self.body.push_str("</div>\n");
+        self.flush();
     }
     fn kpi_charts(&mut self, kpis: &[KpiBlock]) {
         let charts: Vec<String> =
@@ -178,6 +215,7 @@ impl Sink for Html {
         if !charts.is_empty() {
             let _ = writeln!(self.body, "<h3>KPI trends</h3>\n<div class=\"charts\">{}</div>", charts.concat());
         }
+        self.flush();
     }
 }
 
@@ -345,30 +383,49 @@ pub fn html(r: &ReportModel, source: &str) -> String {
 /// The whole report, or the steering pack with its top N (`Some(n)`), as one HTML document with
 /// a table of contents linking to every section and objective.
 pub fn html_of(r: &ReportModel, source: &str, pack_top: Option<usize>) -> String {
-    crate::io::text::printable(html_raw(r, source, pack_top))
+    let mut bytes = Vec::new();
+    // The model holds every measure and a Vec takes every write: only the spill file can fail.
+    let _ = write_html(r, source, pack_top, &super::Held, &mut bytes);
+    String::from_utf8(bytes).unwrap_or_default()
 }
 
-fn html_raw(r: &ReportModel, source: &str, pack_top: Option<usize>) -> String {
-    let mut sink = Html { body: String::new(), open_section: false, toc: Vec::new() };
+/// The report as one HTML document written to `w`, its measures read from `ms`. The body from
+/// the first section on goes to a temporary file (unnamed, 0600) as it is made, since the
+/// contents, which name every section, come before it.
+pub fn write_html(r: &ReportModel, source: &str, pack_top: Option<usize>, ms: &dyn Measures, w: &mut dyn std::io::Write) -> Result<()> {
+    let io = StoreError::Io;
+    let mut spill = std::io::BufWriter::with_capacity(64 * 1024, tempfile::tempfile().map_err(io)?);
+    let mut sink =
+        Html { body: String::new(), before: String::new(), rest: None, spill: Some(&mut spill), open_section: false, toc: Vec::new() };
     match pack_top {
-        Some(top) => super::render_summary(r, source, top, &mut sink),
-        None => render(r, source, &mut sink),
+        Some(top) => super::render_summary(r, source, top, ms, &mut sink)?,
+        None => render(r, source, ms, &mut sink)?,
     }
     if sink.open_section {
         sink.body.push_str("</section>\n");
     }
-    // The contents go before the first section, under the title and the date line.
-    if let Some(at) = sink.body.find("<section>") {
-        let contents = sink.contents();
-        sink.body.insert_str(at, &contents);
+    sink.flush();
+    let contents = if sink.rest.is_some() { sink.contents() } else { String::new() };
+    let before = std::mem::take(&mut sink.before);
+    if let Some(rest) = sink.rest.take() {
+        rest.finish()?;
     }
-    format!(
+    drop(sink);
+    let mut file = spill.into_inner().map_err(|e| StoreError::Io(e.into_error()))?;
+    file.rewind().map_err(io)?;
+    let mut out = TextOut::exact(w);
+    out.put(&format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <meta name=\"generator\" content=\"keel {}\">\n<title>Steering committee report — {}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<main>\n{}</main>\n</body>\n</html>\n",
+         <meta name=\"generator\" content=\"keel {}\">\n<title>Steering committee report — {}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<main>\n",
         env!("CARGO_PKG_VERSION"),
         esc(&r.today),
-        sink.body
-    )
+    ));
+    out.put(&before);
+    out.put(&contents);
+    out.finish()?;
+    std::io::copy(&mut std::io::BufReader::with_capacity(64 * 1024, file), w).map_err(io)?;
+    w.write_all(b"</main>\n</body>\n</html>\n").map_err(io)?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,12 +1,74 @@
-//! The report in Markdown, for wikis, mail and pull requests.
+//! The report in Markdown, for wikis, mail and pull requests, written as it is made.
 
-use super::{render, render_summary, Sink};
+use super::{render, render_summary, Measures, Sink};
 use crate::store::report::ReportModel;
-use std::fmt::Write;
+use crate::store::{Result, StoreError};
+use std::fmt::Write as _;
+use std::io::Write;
+
+/// Text out as it is made: escaped for printing (`printable`), and the blank lines at its very end
+/// cut to one newline.
+pub(crate) struct TextOut<'a> {
+    w: &'a mut dyn Write,
+    newlines: usize,
+    /// Keep every newline at the end (else one at most).
+    exact: bool,
+    error: Option<std::io::Error>,
+}
+
+impl<'a> TextOut<'a> {
+    pub(crate) fn new(w: &'a mut dyn Write) -> Self {
+        TextOut { w, newlines: 0, exact: false, error: None }
+    }
+
+    /// Text out with every newline kept.
+    pub(crate) fn exact(w: &'a mut dyn Write) -> Self {
+        TextOut { w, newlines: 0, exact: true, error: None }
+    }
+
+    pub(crate) fn put(&mut self, s: &str) {
+        let s = crate::domain::text_check::printable(s);
+        let body = s.trim_end_matches('\n');
+        let trailing = s.len() - body.len();
+        if body.is_empty() {
+            self.newlines += trailing;
+            return;
+        }
+        let pending = "\n".repeat(self.newlines);
+        if let Err(e) = self.w.write_all(pending.as_bytes()).and_then(|()| self.w.write_all(body.as_bytes())) {
+            self.error.get_or_insert(e);
+        }
+        self.newlines = trailing;
+    }
+
+    /// Write what is held back (one newline at most) and say whether every write went through.
+    pub(crate) fn finish(mut self) -> Result<()> {
+        if self.newlines > 0 {
+            let n = if self.exact { self.newlines } else { 1 };
+            if let Err(e) = self.w.write_all("\n".repeat(n).as_bytes()) {
+                self.error.get_or_insert(e);
+            }
+        }
+        match self.error {
+            Some(e) => Err(StoreError::Io(e)),
+            None => Ok(()),
+        }
+    }
+}
 
 /// Markdown: escapes anything in a title that could start a table column, a link, emphasis or
 /// raw HTML.
-struct Markdown(String);
+struct Markdown<'a> {
+    line: String,
+    out: TextOut<'a>,
+}
+
+impl Markdown<'_> {
+    fn flush(&mut self) {
+        self.out.put(&self.line);
+        self.line.clear();
+    }
+}
 
 fn md(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -23,30 +85,39 @@ fn md(s: &str) -> String {
     out
 }
 
-impl Sink for Markdown {
+impl Sink for Markdown<'_> {
     fn heading(&mut self, level: u8, text: &str) {
-        let _ = writeln!(self.0, "{} {}\n", "#".repeat(level as usize), md(text));
+        let _ = writeln!(self.line, "{} {}\n", "#".repeat(level as usize), md(text));
+        self.flush();
     }
     fn para(&mut self, text: &str) {
-        let _ = writeln!(self.0, "{}\n", md(text));
+        let _ = writeln!(self.line, "{}\n", md(text));
+        self.flush();
     }
     fn muted(&mut self, text: &str) {
-        let _ = writeln!(self.0, "_{}_\n", md(text));
+        let _ = writeln!(self.line, "_{}_\n", md(text));
+        self.flush();
     }
-    fn table(&mut self, header: &[&str], right: &[usize], rows: &[Vec<String>]) {
-        let _ = writeln!(self.0, "| {} |", header.iter().map(|h| md(h)).collect::<Vec<_>>().join(" | "));
+    fn table_start(&mut self, header: &[&str], right: &[usize]) {
+        let _ = writeln!(self.line, "| {} |", header.iter().map(|h| md(h)).collect::<Vec<_>>().join(" | "));
         let sep: Vec<&str> = (0..header.len()).map(|i| if right.contains(&i) { "---:" } else { "---" }).collect();
-        let _ = writeln!(self.0, "|{}|", sep.join("|"));
-        for r in rows {
-            let _ = writeln!(self.0, "| {} |", r.iter().map(|c| md(c)).collect::<Vec<_>>().join(" | "));
-        }
-        self.0.push('\n');
+        let _ = writeln!(self.line, "|{}|", sep.join("|"));
+        self.flush();
     }
-    fn bullets(&mut self, items: &[(String, String)]) {
-        for (lead, rest) in items {
-            let _ = writeln!(self.0, "- **{}**{}", md(lead), if rest.is_empty() { String::new() } else { format!(" — {}", md(rest)) });
-        }
-        self.0.push('\n');
+    fn table_row(&mut self, _right: &[usize], r: &[String]) {
+        let _ = writeln!(self.line, "| {} |", r.iter().map(|c| md(c)).collect::<Vec<_>>().join(" | "));
+        self.flush();
+    }
+    fn table_end(&mut self) {
+        self.out.put("\n");
+    }
+    fn bullets_start(&mut self) {}
+    fn bullet(&mut self, lead: &str, rest: &str) {
+        let _ = writeln!(self.line, "- **{}**{}", md(lead), if rest.is_empty() { String::new() } else { format!(" — {}", md(rest)) });
+        self.flush();
+    }
+    fn bullets_end(&mut self) {
+        self.out.put("\n");
     }
 }
 
@@ -57,14 +128,18 @@ pub fn markdown(r: &ReportModel, source: &str) -> String {
 
 /// The report in Markdown: the whole report, or the steering pack with its top N (`Some(n)`).
 pub fn markdown_of(r: &ReportModel, source: &str, pack_top: Option<usize>) -> String {
-    let mut sink = Markdown(String::new());
+    let mut bytes = Vec::new();
+    // The model holds every measure, and a Vec takes every write: nothing can fail.
+    let _ = write_markdown(r, source, pack_top, &super::Held, &mut bytes);
+    String::from_utf8(bytes).unwrap_or_default()
+}
+
+/// The report in Markdown written to `w` as it is made, its measures read from `ms`.
+pub fn write_markdown(r: &ReportModel, source: &str, pack_top: Option<usize>, ms: &dyn Measures, w: &mut dyn Write) -> Result<()> {
+    let mut sink = Markdown { line: String::new(), out: TextOut::new(w) };
     match pack_top {
-        Some(top) => render_summary(r, source, top, &mut sink),
-        None => render(r, source, &mut sink),
+        Some(top) => render_summary(r, source, top, ms, &mut sink)?,
+        None => render(r, source, ms, &mut sink)?,
     }
-    let mut s = sink.0;
-    while s.ends_with("\n\n") {
-        s.pop();
-    }
-    crate::io::text::printable(s)
+    sink.out.finish()
 }

@@ -1,12 +1,16 @@
 //! The steering pack (`keel report --summary`): the parts of the report a steering committee
 //! reads first, a few pages whatever the size of the organisation.
 
-use super::{escalations_section, funnel_section, heading_lines, money_heading, num, or_dash, potential, summary_section, tier, Sink};
+use super::{
+    escalations_section, funnel_section, heading_lines, money_heading, num, or_dash, potential, summary_section, tier, Measures, Pick, Sink,
+};
 use crate::store::report::ReportModel;
+use crate::store::report_size::Shortfalls;
+use crate::store::Result;
 
 /// The steering pack (`keel report --summary`): the summary, the open escalations, what is at
 /// risk, the value funnel and the `top` measures furthest short of plan — a few pages at any size.
-pub fn render_summary(r: &ReportModel, source: &str, top: usize, out: &mut dyn Sink) {
+pub fn render_summary(r: &ReportModel, source: &str, top: usize, ms: &dyn Measures, out: &mut dyn Sink) -> Result<()> {
     let c = &r.check;
     out.heading(1, "Steering committee pack");
     heading_lines(r, source, out);
@@ -37,9 +41,14 @@ pub fn render_summary(r: &ReportModel, source: &str, top: usize, out: &mut dyn S
     funnel_section(r, out);
 
     out.heading(2, &format!("Top {top} measures short of plan"));
-    let rows: Vec<Vec<String>> = r
-        .top_shortfalls(top)
-        .into_iter()
+    let mut shortfalls = Shortfalls::new(top);
+    ms.each(r, Pick::All, &mut |m| {
+        shortfalls.offer(m);
+        Ok(())
+    })?;
+    let rows: Vec<Vec<String>> = shortfalls
+        .finish()
+        .iter()
         .map(|(m, short)| {
             vec![
                 format!("{} {}", m.key, m.title),
@@ -59,4 +68,5 @@ pub fn render_summary(r: &ReportModel, source: &str, top: usize, out: &mut dyn S
         let h = [money_heading("Planned", cur), money_heading("Forecast", cur), money_heading("Short by", cur)];
         out.table(&["Measure", "Owner", h[0].as_str(), h[1].as_str(), h[2].as_str(), "Potential", "Escalation"], &[2, 3, 4], &rows);
     }
+    Ok(())
 }

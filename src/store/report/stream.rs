@@ -1,0 +1,220 @@
+//! The report's measures read a page at a time as the report is written (`keel report` of a
+//! file of any size): the model keeps its objectives, key results and KPIs, and each measure's
+//! block is made when its row is written, from the same status the whole model would hold, then
+//! forgotten with its page. Peak memory so grows with the objectives, not with the measures.
+
+use super::{ids, measure_block, MeasureBlock, ReportModel};
+use crate::domain::rollup::Money;
+use crate::domain::{ItemKey, ItemKind, Stage};
+use crate::store::engine::{params, Db};
+use crate::store::report_size::Only;
+use crate::store::{Result, Store};
+use std::collections::{BTreeSet, HashSet};
+
+/// Measures read and computed at once.
+const PAGE: i64 = 2_000;
+
+/// Which measures a report covers: of a unit (or its sub-units), serving a cycle's key results.
+#[derive(Clone, Debug, Default)]
+pub struct MeasureScope {
+    pub(super) units: Option<BTreeSet<i64>>,
+    pub(super) cycle: Option<i64>,
+}
+
+impl MeasureScope {
+    /// Is the live measure `id` (of business unit `bu` and function `func`) in scope?
+    pub(super) fn contains(&self, c: &Db, id: i64, bu: Option<i64>, func: Option<i64>) -> Result<bool> {
+        let unit_ok = self.units.as_ref().is_none_or(|u| bu.is_some_and(|b| u.contains(&b)) || func.is_some_and(|f| u.contains(&f)));
+        Ok(unit_ok
+            && match self.cycle {
+                None => true,
+                Some(cy) => c.query_row(
+                    "SELECT EXISTS (SELECT 1 FROM links l JOIN key_results k ON k.id = l.to_id JOIN objectives o ON o.id = k.objective_id
+                     WHERE l.from_id = ?1 AND o.cycle_id = ?2)",
+                    params![id, cy],
+                    |r| r.get(0),
+                )?,
+            })
+    }
+
+    /// Is item `id` a live measure in scope?
+    pub(super) fn has_measure(&self, c: &Db, id: i64) -> Result<bool> {
+        let row: Option<(Option<i64>, Option<i64>)> = crate::store::engine::OptionalExtension::optional(c.query_row(
+            "SELECT m.business_unit_id, m.function_id FROM measures m JOIN items i ON i.id = m.id AND i.retired_at IS NULL WHERE m.id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        ))?;
+        match row {
+            Some((bu, func)) => self.contains(c, id, bu, func),
+            None => Ok(false),
+        }
+    }
+}
+
+/// What a streamed report needs to read its measures.
+#[derive(Clone, Debug, Default)]
+pub struct Streamed {
+    pub(super) scope: MeasureScope,
+    /// The key results in the report before `--only` narrowed it (a measure serving one is
+    /// shown under it, else among the measures linked to no key result).
+    pub(super) krs: HashSet<i64>,
+    /// `--only`: the measures kept.
+    pub(crate) only: Option<Only>,
+}
+
+/// Which measures to hand on.
+#[derive(Clone, Copy, Debug)]
+pub enum Which {
+    /// Serving the key result of this id.
+    Serving(i64),
+    /// Linked to no key result of the report.
+    Unlinked,
+    /// Every measure in the report.
+    All,
+}
+
+impl Store {
+    /// The measures of a streamed report that `which` selects, in key order, each block handed
+    /// to `each` (measures cut by `--only` or `--depth` are not).
+    pub fn report_measures(&self, r: &ReportModel, which: Which, each: &mut dyn FnMut(&MeasureBlock) -> Result<()>) -> Result<()> {
+        let Some(s) = &r.stream else { return Ok(()) };
+        if r.depth < 3 {
+            return Ok(());
+        }
+        let c = self.conn();
+        let mut after = 0i64;
+        loop {
+            let page: Vec<(i64, i64)> = match which {
+                Which::Serving(kr) => c.query_map(
+                    "SELECT l.from_id, i.num FROM links l JOIN items i ON i.id = l.from_id AND i.retired_at IS NULL
+                     WHERE l.to_id = ?1 AND i.kind || '' = 'measure' AND i.num > ?2 ORDER BY i.num LIMIT ?3",
+                    params![kr, after, PAGE],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )?,
+                Which::Unlinked | Which::All => c.query_map(
+                    "SELECT m.id, i.num FROM measures m JOIN items i ON i.id = m.id AND i.retired_at IS NULL WHERE i.num > ?1 ORDER BY i.num LIMIT ?2",
+                    params![after, PAGE],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )?,
+            };
+            let full = page.len() as i64 == PAGE;
+            after = page.last().map_or(after, |p| p.1);
+            let mut wanted = Vec::with_capacity(page.len());
+            for (id, _) in page {
+                if !s.scope.has_measure(c, id)? {
+                    continue;
+                }
+                if matches!(which, Which::Unlinked)
+                    && ids(c, "SELECT to_id FROM links WHERE from_id = ?1", [id])?.iter().any(|k| s.krs.contains(k))
+                {
+                    continue;
+                }
+                wanted.push(id);
+            }
+            self.with_statuses(|e| e.load_measures(&wanted))?;
+            for id in wanted {
+                let (status, tier) = self.with_statuses(|e| Ok((e.measure(id)?, e.tier(id)?)))?;
+                let m = measure_block(c, id, status, tier)?;
+                if s.only.is_none_or(|o| crate::store::report_size::measure_kept(&m, o)) {
+                    each(&m)?;
+                }
+            }
+            self.forget_statuses();
+            if !full {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Does a kept measure serve the key result `kr` of a streamed report?
+    pub(crate) fn serves_kept(&self, r: &ReportModel, kr: i64) -> Result<bool> {
+        let mut any = false;
+        self.report_measures(r, Which::Serving(kr), &mut |_| {
+            any = true;
+            Ok(())
+        })?;
+        Ok(any)
+    }
+
+    /// The net money of every measure in scope, summed into `totals` and `by_stage`.
+    pub(super) fn stream_money(&self, scope: &MeasureScope, totals: &mut Money, by_stage: &mut Vec<(Stage, Money)>) -> Result<()> {
+        let r = ReportModel::streamed(Streamed { scope: scope.clone(), ..Default::default() });
+        self.report_measures(&r, Which::All, &mut |m| super::add_money(totals, Some(by_stage), &m.key, &m.status))
+    }
+
+    /// Which of these keys name a live measure in scope.
+    pub(super) fn measures_in_scope(&self, scope: &MeasureScope, keys: BTreeSet<String>) -> Result<Vec<String>> {
+        let c = self.conn();
+        let mut out = Vec::new();
+        for k in keys {
+            let Ok(key) = ItemKey::parse(&k) else { continue };
+            if key.kind != ItemKind::Measure {
+                continue;
+            }
+            let id: Option<i64> =
+                crate::store::engine::OptionalExtension::optional(c.query_row("SELECT id FROM items WHERE key = ?1", [&k], |r| r.get(0)))?;
+            if let Some(id) = id {
+                if scope.has_measure(c, id)? {
+                    out.push(k);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The keys of measures whose owners gave a confidence.
+    pub(super) fn confident_measures(&self) -> Result<BTreeSet<String>> {
+        let keys: Vec<String> = self.conn().query_map(
+            "SELECT DISTINCT i.key FROM item_values v JOIN items i ON i.id = v.item_id WHERE v.confidence IS NOT NULL AND i.kind || '' = 'measure'",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(keys.into_iter().collect())
+    }
+
+    /// The steering committee report for a scope, its measures left to be read as it is written
+    /// (see [`Store::report_measures`]); `--only` and `--depth` narrow it as they do the whole one.
+    pub fn report_streamed(&self, cycle: Option<&str>, unit: Option<&str>, only: Option<Only>, depth: Option<u8>) -> Result<ReportModel> {
+        let mut r = self.report_with(cycle, unit, true)?;
+        if let Some(only) = only {
+            if let Some(s) = &mut r.stream {
+                s.only = Some(only);
+            }
+            let mut kept: HashSet<i64> = HashSet::new();
+            for k in r.objectives.iter().flat_map(|o| &o.key_results) {
+                if self.serves_kept(&r, k.id)? {
+                    kept.insert(k.id);
+                }
+            }
+            r.keep_only_with(only, &mut |k| kept.contains(&k.id));
+        }
+        if let Some(depth) = depth {
+            r.cut_to_depth(depth);
+        }
+        Ok(r)
+    }
+}
+
+impl ReportModel {
+    /// An empty model that only reads measures (for a pass over them).
+    fn streamed(s: Streamed) -> ReportModel {
+        ReportModel {
+            today: String::new(),
+            scope: Default::default(),
+            check: crate::store::check::CheckReport::empty(),
+            objectives: vec![],
+            measures: vec![],
+            unlinked_measures: vec![],
+            kpis: vec![],
+            scoped_funnel: None,
+            currency: None,
+            measure_totals: Money::default(),
+            narrowed: vec![],
+            as_of: None,
+            depth: 3,
+            confidence: vec![],
+            stream: Some(s),
+            index: Default::default(),
+        }
+    }
+}
