@@ -132,9 +132,10 @@ fn hot_paths_plan_no_scan_of_a_growing_table() {
             let mut words = line.split_whitespace();
             let (step, name) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
             let table = names.iter().find(|(alias, _)| alias == name).map(|(_, t)| t.as_str()).unwrap_or(name);
-            // A search whose only constraint is the item kind walks every item of that kind: as
-            // much a scan as one that says so.
-            let by_kind_only = step == "SEARCH" && line.ends_with("(kind=?)");
+            // A search whose only constraint is the item kind, or an escalation's state (every
+            // open one), walks a share of the table that grows with it: as much a scan as one
+            // that says so (found at 1,000,000 measures: an edit read all 150,000 open tiers).
+            let by_kind_only = step == "SEARCH" && (line.ends_with("(kind=?)") || line.ends_with("(state=?)"));
             let bounded = step == "SCAN" && line.contains(" USING ") && line.contains("INDEX") && limited_walk;
             if (step == "SCAN" || by_kind_only) && !bounded && GROWING.contains(&table) {
                 offenders.push(format!("{line}\n    in: {flat}"));

@@ -159,7 +159,13 @@ impl Engine<'_> {
         for &id in &todo {
             self.memo.tiers.insert(id, None);
         }
-        let sql = format!("SELECT item_id, tier FROM escalations WHERE state = 'open' AND {}", self.conn.in_id_list("item_id", 1));
+        // Through the index of open escalations by item: without the hint SQLite walks every
+        // open escalation by state (it cannot tell the id list is short).
+        let sql = format!(
+            "SELECT item_id, tier FROM escalations{} WHERE state = 'open' AND {}",
+            self.conn.index_hint("escalations_one_open"),
+            self.conn.in_id_list("item_id", 1)
+        );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let mut rows = stmt.query([ids_json(&todo)])?;
         while let Some(r) = rows.next()? {
