@@ -144,22 +144,28 @@ impl Store {
 
     /// Which of these keys name a live measure in scope.
     pub(super) fn measures_in_scope(&self, scope: &MeasureScope, keys: BTreeSet<String>) -> Result<Vec<String>> {
-        let c = self.conn();
         let mut out = Vec::new();
         for k in keys {
-            let Ok(key) = ItemKey::parse(&k) else { continue };
-            if key.kind != ItemKind::Measure {
-                continue;
-            }
-            let id: Option<i64> =
-                crate::store::engine::OptionalExtension::optional(c.query_row("SELECT id FROM items WHERE key = ?1", [&k], |r| r.get(0)))?;
-            if let Some(id) = id {
-                if scope.has_measure(c, id)? {
-                    out.push(k);
-                }
+            if self.measure_in_scope(scope, &k)? {
+                out.push(k);
             }
         }
         Ok(out)
+    }
+
+    /// Does this key name a live measure in scope?
+    pub(super) fn measure_in_scope(&self, scope: &MeasureScope, k: &str) -> Result<bool> {
+        let c = self.conn();
+        let Ok(key) = ItemKey::parse(k) else { return Ok(false) };
+        if key.kind != ItemKind::Measure {
+            return Ok(false);
+        }
+        let id: Option<i64> =
+            crate::store::engine::OptionalExtension::optional(c.query_row("SELECT id FROM items WHERE key = ?1", [k], |r| r.get(0)))?;
+        match id {
+            Some(id) => scope.has_measure(c, id),
+            None => Ok(false),
+        }
     }
 
     /// The keys of measures whose owners gave a confidence.
@@ -186,7 +192,7 @@ impl Store {
                     kept.insert(k.id);
                 }
             }
-            r.keep_only_with(only, &mut |k| kept.contains(&k.id));
+            r.keep_only_with(only, &mut |k| kept.contains(&k.id))?;
         }
         if let Some(depth) = depth {
             r.cut_to_depth(depth);
@@ -201,7 +207,7 @@ impl ReportModel {
         ReportModel {
             today: String::new(),
             scope: Default::default(),
-            check: crate::store::check::CheckReport::empty(),
+            check: super::check_lists::ReportCheck::empty(),
             objectives: vec![],
             measures: vec![],
             unlinked_measures: vec![],
