@@ -318,6 +318,26 @@ impl Store {
         let mut objectives = Vec::new();
         let all_objectives =
             ids(c, "SELECT o.id FROM objectives o JOIN items i ON i.id = o.id AND i.retired_at IS NULL ORDER BY i.num", [])?;
+        // A streamed report works out the tree's statuses as `keel check` does, a batch of
+        // measures at a time; the whole model asks for each objective's subtree.
+        let tree = if lazy {
+            let krs = ids(c, "SELECT k.id FROM key_results k JOIN items i ON i.id = k.id AND i.retired_at IS NULL", [])?;
+            Some(self.folded_tree(&all_objectives, &krs)?)
+        } else {
+            None
+        };
+        let kr_status = |kr: i64| match tree.as_ref().and_then(|t| t.krs.get(&kr)) {
+            Some(s) => Ok(s.clone()),
+            None => self.with_statuses(|e| e.kr(kr)),
+        };
+        let objective_status = |o: i64| match tree.as_ref().and_then(|t| t.objectives.get(&o)) {
+            Some(s) => Ok(s.clone()),
+            None => self.with_statuses(|e| e.objective(o)),
+        };
+        let bottom_up = |o: i64| match &tree {
+            Some(t) => Ok(t.bottom_up.get(&o).copied().unwrap_or_default()),
+            None => self.with_statuses(|e| e.bottom_up(o)),
+        };
         for oid in all_objectives {
             type Row = (i64, String, Option<i64>, String, Option<i64>, Option<String>, Option<String>);
             let r: Row = c.query_row(
@@ -366,14 +386,14 @@ impl Store {
                     owner: person(c, owner)?,
                     unit,
                     baseline: baseline.as_deref().and_then(Num::from_stored),
-                    status: self.with_statuses(|e| e.kr(*kr))?,
+                    status: kr_status(*kr)?,
                     forecast: latest_forecast(&read::values_of(c, *kr, None)?),
                     explanation,
                     measures,
                 });
             }
             let target_gap = match r.6.as_deref().and_then(Num::from_stored) {
-                Some(target) => crate::domain::rollup::target_gap(target, self.with_statuses(|e| e.bottom_up(oid))?.forecast).ok(),
+                Some(target) => crate::domain::rollup::target_gap(target, bottom_up(oid)?.forecast).ok(),
                 None => None,
             };
             let kpis = ids(
@@ -393,7 +413,7 @@ impl Store {
                 level: r.3,
                 parent: r.4.map(|p| key_of(c, p)).transpose()?,
                 units: unit_ids.into_iter().map(|u| key_of(c, u)).collect::<Result<_>>()?,
-                status: self.with_statuses(|e| e.objective(oid))?,
+                status: objective_status(oid)?,
                 explanation: r.5,
                 target_gap,
                 key_results,

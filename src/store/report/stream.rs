@@ -9,7 +9,7 @@ use crate::domain::{ItemKey, ItemKind, Stage};
 use crate::store::engine::{params, Db};
 use crate::store::report_size::Only;
 use crate::store::{Result, Store};
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// Measures read and computed at once.
 const PAGE: i64 = 2_000;
@@ -198,6 +198,36 @@ impl Store {
             r.cut_to_depth(depth);
         }
         Ok(r)
+    }
+}
+
+/// The statuses of every key result and objective and the objectives' bottom-up values, worked
+/// out as `keel check` does: the measures computed a batch at a time and folded, so a streamed
+/// report never holds every measure's status at once.
+#[derive(Default)]
+pub(super) struct Tree {
+    pub krs: HashMap<i64, crate::store::read::KrStatus>,
+    pub objectives: HashMap<i64, crate::store::read::ObjectiveStatus>,
+    pub bottom_up: HashMap<i64, Money>,
+}
+
+impl Store {
+    /// See [`Tree`]; `objectives` and `krs` are the ids asked for.
+    pub(super) fn folded_tree(&self, objectives: &[i64], krs: &[i64]) -> Result<Tree> {
+        self.all_statuses(|e| {
+            self.measures_in_batches(e, crate::store::CHECK_BATCH, &mut |_| Ok(()))?;
+            e.measures_done();
+            e.load_krs(&[])?;
+            let mut t = Tree::default();
+            for kr in krs {
+                t.krs.insert(*kr, e.kr(*kr)?);
+            }
+            t.bottom_up = e.memo.folded.take().unwrap_or_default().bottom_up;
+            for o in objectives {
+                t.objectives.insert(*o, e.objective(*o)?);
+            }
+            Ok(t)
+        })
     }
 }
 
