@@ -137,9 +137,35 @@ impl Store {
     }
 
     /// The net money of every measure in scope, summed into `totals` and `by_stage`.
+    /// Only the statuses are read (a page at a time), not the measures' blocks.
     pub(super) fn stream_money(&self, scope: &MeasureScope, totals: &mut Money, by_stage: &mut Vec<(Stage, Money)>) -> Result<()> {
-        let r = ReportModel::streamed(Streamed { scope: scope.clone(), ..Default::default() });
-        self.report_measures(&r, Which::All, &mut |m| super::add_money(totals, Some(by_stage), &m.key, &m.status))
+        let c = self.conn();
+        let mut after = 0i64;
+        loop {
+            let page: Vec<(i64, String, i64)> = c.query_map(
+                "SELECT m.id, i.key, i.num FROM measures m JOIN items i ON i.id = m.id AND i.retired_at IS NULL WHERE i.num > ?1 ORDER BY i.num LIMIT ?2",
+                params![after, PAGE],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )?;
+            let full = page.len() as i64 == PAGE;
+            after = page.last().map_or(after, |p| p.2);
+            let mut wanted = Vec::with_capacity(page.len());
+            for (id, key, _) in page {
+                if scope.has_measure(c, id)? {
+                    wanted.push((id, key));
+                }
+            }
+            let ids: Vec<i64> = wanted.iter().map(|w| w.0).collect();
+            self.with_statuses(|e| e.load_measures(&ids))?;
+            for (id, key) in wanted {
+                let status = self.with_statuses(|e| e.measure(id))?;
+                super::add_money(totals, Some(by_stage), &key, &status)?;
+            }
+            self.forget_statuses();
+            if !full {
+                return Ok(());
+            }
+        }
     }
 
     /// Which of these keys name a live measure in scope.
@@ -228,29 +254,5 @@ impl Store {
             }
             Ok(t)
         })
-    }
-}
-
-impl ReportModel {
-    /// An empty model that only reads measures (for a pass over them).
-    fn streamed(s: Streamed) -> ReportModel {
-        ReportModel {
-            today: String::new(),
-            scope: Default::default(),
-            check: super::check_lists::ReportCheck::empty(),
-            objectives: vec![],
-            measures: vec![],
-            unlinked_measures: vec![],
-            kpis: vec![],
-            scoped_funnel: None,
-            currency: None,
-            measure_totals: Money::default(),
-            narrowed: vec![],
-            as_of: None,
-            depth: 3,
-            confidence: vec![],
-            stream: Some(s),
-            index: Default::default(),
-        }
     }
 }
