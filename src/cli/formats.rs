@@ -186,7 +186,7 @@ pub fn report(
             let mut model = from.report(cycle, unit)?;
             model.as_of = as_of;
             if let Some(only) = size.only {
-                model.keep_only(only.into());
+                model.keep_only(only.into())?;
             }
             if let Some(depth) = size.depth {
                 model.cut_to_depth(depth);

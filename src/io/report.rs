@@ -243,7 +243,7 @@ pub fn render(r: &ReportModel, source: &str, ms: &dyn Measures, out: &mut dyn Si
         out.kpi_charts(&r.kpis);
     }
 
-    escalations_section(r, out);
+    escalations_section(r, out)?;
     confidence_section(r, out);
 
     funnel_section(r, out);
@@ -266,42 +266,44 @@ pub fn render(r: &ReportModel, source: &str, ms: &dyn Measures, out: &mut dyn Si
     if c.stale.is_empty() {
         out.muted("Nothing is stale.");
     } else {
-        let rows: Vec<Vec<String>> = c
-            .stale
-            .iter()
-            .map(|s| {
-                vec![
+        let right = [4];
+        out.table_start(&["Item", "Owner", "Cadence", "Last update", "Days since"], &right);
+        c.stale.each(&mut |s| {
+            out.table_row(
+                &right,
+                &[
                     format!("? {} {}", s.key, s.title),
                     or_dash(s.owner.as_deref()),
-                    s.cadence.clone(),
+                    s.cadence,
                     s.last_update.as_deref().map(day).unwrap_or_else(|| "never".into()),
                     s.days_since_update.map(|d| d.to_string()).unwrap_or_else(|| "—".into()),
-                ]
-            })
-            .collect();
-        out.table(&["Item", "Owner", "Cadence", "Last update", "Days since"], &[4], &rows);
+                ],
+            );
+            Ok(())
+        })?;
+        out.table_end();
     }
     if !c.late_milestones.is_empty() {
         out.heading(3, "Late milestones");
-        let rows: Vec<Vec<String>> = c
-            .late_milestones
-            .iter()
-            .map(|m| vec![m.key.clone(), m.milestone.clone(), m.due.clone(), m.days_overdue.to_string(), or_dash(m.owner.as_deref())])
-            .collect();
-        out.table(&["Measure", "Milestone", "Due", "Days overdue", "Owner"], &[3], &rows);
+        let right = [3];
+        out.table_start(&["Measure", "Milestone", "Due", "Days overdue", "Owner"], &right);
+        c.late_milestones.each(&mut |m| {
+            out.table_row(&right, &[m.key, m.milestone, m.due, m.days_overdue.to_string(), or_dash(m.owner.as_deref())]);
+            Ok(())
+        })?;
+        out.table_end();
     }
 
     out.heading(2, "Health warnings");
-    let health = health_lines(r);
-    if health.is_empty() {
+    if health_count(r) == 0 {
         out.muted("No warnings.");
     } else {
-        out.bullets(
-            &health
-                .into_iter()
-                .map(|(what, key, detail)| (what, if detail.is_empty() { key } else { format!("{key} — {detail}") }))
-                .collect::<Vec<_>>(),
-        );
+        out.bullets_start();
+        health_each(r, &mut |what, key, detail| {
+            out.bullet(&what, &if detail.is_empty() { key } else { format!("{key} — {detail}") });
+            Ok(())
+        })?;
+        out.bullets_end();
     }
     Ok(())
 }
@@ -323,7 +325,7 @@ pub(crate) fn summary_section(r: &ReportModel, out: &mut dyn Sink) {
     let c = &r.check;
     out.heading(2, "Summary");
     let t = c.escalations_by_tier;
-    let health = health_lines(r);
+    let health = health_count(r);
     out.table(
         &["What", "Count"],
         &[1],
@@ -337,25 +339,37 @@ pub(crate) fn summary_section(r: &ReportModel, out: &mut dyn Sink) {
             vec!["Measures late or critical".into(), c.implementation.len().to_string()],
             vec!["Measures with amber or red potential".into(), c.potential.len().to_string()],
             vec!["Key results at risk".into(), c.at_risk_key_results.len().to_string()],
-            vec!["Health warnings".into(), health.len().to_string()],
+            vec!["Health warnings".into(), health.to_string()],
         ],
     );
 }
 
-pub(crate) fn escalations_section(r: &ReportModel, out: &mut dyn Sink) {
+pub(crate) fn escalations_section(r: &ReportModel, out: &mut dyn Sink) -> Result<()> {
     let c = &r.check;
     out.heading(2, "Open escalations by tier");
+    let mut counts = [0usize; 4];
+    c.escalations.each(&mut |e| {
+        if let Some(n) = usize::try_from(e.tier).ok().and_then(|t| counts.get_mut(t)) {
+            *n += 1;
+        }
+        Ok(())
+    })?;
     for t in [3, 2, 1] {
-        let list: Vec<_> = c.escalations.iter().filter(|e| e.tier == t).collect();
-        out.heading(3, &format!("{} ({})", tier(t), list.len()));
-        if list.is_empty() {
+        let n = counts[t as usize];
+        out.heading(3, &format!("{} ({})", tier(t), n));
+        if n == 0 {
             out.muted("None open.");
             continue;
         }
-        let rows: Vec<Vec<String>> = list
-            .iter()
-            .map(|e| {
-                vec![
+        let right = [4, 5, 6];
+        out.table_start(&["Item", "Owner", "Reason", "Period", "Variance", "Gap", "Periods out", "Assigned to", "Due", "Decision"], &right);
+        c.escalations.each(&mut |e| {
+            if e.tier != t {
+                return Ok(());
+            }
+            out.table_row(
+                &right,
+                &[
                     format!("{} {}", e.key, e.title),
                     or_dash(e.owner.as_deref()),
                     e.reason.clone(),
@@ -366,15 +380,13 @@ pub(crate) fn escalations_section(r: &ReportModel, out: &mut dyn Sink) {
                     or_dash(e.assignee.as_deref()),
                     format!("{}{}", day(&e.due_at), if e.overdue { " (overdue)" } else { "" }),
                     or_dash(e.decision.as_deref()),
-                ]
-            })
-            .collect();
-        out.table(
-            &["Item", "Owner", "Reason", "Period", "Variance", "Gap", "Periods out", "Assigned to", "Due", "Decision"],
-            &[4, 5, 6],
-            &rows,
-        );
+                ],
+            );
+            Ok(())
+        })?;
+        out.table_end();
     }
+    Ok(())
 }
 
 /// Confidence at the check-ins, where owners gave one: the trend and any warning.
@@ -454,47 +466,59 @@ pub fn target_rows(r: &ReportModel) -> Vec<(String, String, crate::domain::rollu
     out
 }
 
-/// Every health warning as (check, key, detail), in a fixed order.
-pub fn health_lines(r: &ReportModel) -> Vec<(String, String, String)> {
+/// How many health warnings [`health_each`] hands on.
+pub fn health_count(r: &ReportModel) -> usize {
     let c = &r.check;
-    let mut out = Vec::new();
-    for s in &c.implementation {
-        out.push((format!("implementation {}", s.status), s.key.clone(), format!("{} — {}", s.title, s.detail)));
-    }
-    for s in &c.potential {
-        out.push((format!("potential {}", s.status), s.key.clone(), format!("{} — {}", s.title, s.detail)));
-    }
+    let a = &c.alignment;
+    c.implementation.len()
+        + c.potential.len()
+        + c.at_risk_key_results.len()
+        + c.green_without_explanation.len()
+        + usize::from(a.above_ceiling)
+        + a.orphans.len()
+        + a.likely_duplicates.len()
+        + c.outcome_only_objectives.len()
+        + c.isolated_kpis.len()
+        + c.incomplete_kpis.len()
+        + c.not_executable.len()
+}
+
+/// Every health warning as (check, key, detail), in a fixed order, handed to `each`.
+pub fn health_each(r: &ReportModel, each: &mut dyn FnMut(String, String, String) -> Result<()>) -> Result<()> {
+    let c = &r.check;
+    c.implementation.each(&mut |s| each(format!("implementation {}", s.status), s.key, format!("{} — {}", s.title, s.detail)))?;
+    c.potential.each(&mut |s| each(format!("potential {}", s.status), s.key, format!("{} — {}", s.title, s.detail)))?;
     for s in &c.at_risk_key_results {
-        out.push(("key result at risk".into(), s.key.clone(), format!("{} — {}", s.title, s.detail)));
+        each("key result at risk".into(), s.key.clone(), format!("{} — {}", s.title, s.detail))?;
     }
     for s in &c.green_without_explanation {
-        out.push(("⚑ green without explanation".into(), s.key.clone(), s.detail.clone()));
+        each("⚑ green without explanation".into(), s.key.clone(), s.detail.clone())?;
     }
     let a = &c.alignment;
     if a.above_ceiling {
         let share = a.cascade_share.map(|s| s.percent()).unwrap_or_default();
         let ceiling = a.ceiling.map(|s| s.percent()).unwrap_or_default();
-        out.push(("cascade above ceiling".into(), String::new(), format!("{share} of objectives cascaded; the ceiling is {ceiling}")));
+        each("cascade above ceiling".into(), String::new(), format!("{share} of objectives cascaded; the ceiling is {ceiling}"))?;
     }
     for k in &a.orphans {
-        out.push(("orphan objective".into(), k.clone(), "no parent and no link".into()));
+        each("orphan objective".into(), k.clone(), "no parent and no link".into())?;
     }
     for (x, y) in &a.likely_duplicates {
-        out.push(("likely duplicate objectives".into(), format!("{x} ~ {y}"), String::new()));
+        each("likely duplicate objectives".into(), format!("{x} ~ {y}"), String::new())?;
     }
     for k in &c.outcome_only_objectives {
-        out.push(("outcome-only objective".into(), k.clone(), "watched only by outcome KPIs: no input or process KPI".into()));
+        each("outcome-only objective".into(), k.clone(), "watched only by outcome KPIs: no input or process KPI".into())?;
     }
     for k in &c.isolated_kpis {
-        out.push(("isolated KPI".into(), k.clone(), "linked to nothing".into()));
+        each("isolated KPI".into(), k.clone(), "linked to nothing".into())?;
     }
     for g in &c.incomplete_kpis {
-        out.push(("incomplete KPI".into(), g.key.clone(), format!("missing {}", g.missing.join(", "))));
+        each("incomplete KPI".into(), g.key.clone(), format!("missing {}", g.missing.join(", ")))?;
     }
     for g in &c.not_executable {
-        out.push(("objective not yet executable".into(), g.key.clone(), format!("missing {}", g.missing.join(", "))));
+        each("objective not yet executable".into(), g.key.clone(), format!("missing {}", g.missing.join(", ")))?;
     }
-    out
+    Ok(())
 }
 
 #[cfg(test)]

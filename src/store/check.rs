@@ -23,7 +23,7 @@ pub(crate) fn late_milestone(today: &str) -> String {
 use serde::Serialize;
 use std::collections::HashMap;
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct StaleItem {
     pub key: String,
     pub title: String,
@@ -34,7 +34,7 @@ pub struct StaleItem {
     pub days_since_update: Option<i64>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct LateMilestone {
     pub key: String,
     pub milestone: String,
@@ -43,7 +43,7 @@ pub struct LateMilestone {
     pub owner: Option<String>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct StatusItem {
     pub key: String,
     pub title: String,

@@ -6,7 +6,6 @@
 //! [`Store::check`], the same ones the TUI and `keel check` use, so a report never shows a figure
 //! that the app would not. This file only selects and groups.
 
-use super::check::CheckReport;
 use super::read::{self, KpiStatus, KrStatus, MeasureStatus, ObjectiveStatus, ValueRow};
 use super::{resolve, Result, Store, StoreError};
 use crate::domain::rollup::{Money, TargetGap};
@@ -15,6 +14,7 @@ use crate::store::engine::{params, Db, DbResult, OptionalExtension, Params};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+pub mod check_lists;
 mod item_rows;
 pub mod stream;
 pub use item_rows::ItemRow;
@@ -119,7 +119,7 @@ pub struct ReportModel {
     pub today: String,
     pub scope: Scope,
     /// `keel check`'s read model; when the report is scoped, only the rows of items in scope.
-    pub check: CheckReport,
+    pub check: check_lists::ReportCheck,
     pub objectives: Vec<ObjectiveBlock>,
     /// Every measure in scope, by key number.
     pub measures: Vec<MeasureBlock>,
@@ -318,6 +318,26 @@ impl Store {
         let mut objectives = Vec::new();
         let all_objectives =
             ids(c, "SELECT o.id FROM objectives o JOIN items i ON i.id = o.id AND i.retired_at IS NULL ORDER BY i.num", [])?;
+        // A streamed report works out the tree's statuses as `keel check` does, a batch of
+        // measures at a time; the whole model asks for each objective's subtree.
+        let tree = if lazy {
+            let krs = ids(c, "SELECT k.id FROM key_results k JOIN items i ON i.id = k.id AND i.retired_at IS NULL", [])?;
+            Some(self.folded_tree(&all_objectives, &krs)?)
+        } else {
+            None
+        };
+        let kr_status = |kr: i64| match tree.as_ref().and_then(|t| t.krs.get(&kr)) {
+            Some(s) => Ok(s.clone()),
+            None => self.with_statuses(|e| e.kr(kr)),
+        };
+        let objective_status = |o: i64| match tree.as_ref().and_then(|t| t.objectives.get(&o)) {
+            Some(s) => Ok(s.clone()),
+            None => self.with_statuses(|e| e.objective(o)),
+        };
+        let bottom_up = |o: i64| match &tree {
+            Some(t) => Ok(t.bottom_up.get(&o).copied().unwrap_or_default()),
+            None => self.with_statuses(|e| e.bottom_up(o)),
+        };
         for oid in all_objectives {
             type Row = (i64, String, Option<i64>, String, Option<i64>, Option<String>, Option<String>);
             let r: Row = c.query_row(
@@ -366,14 +386,14 @@ impl Store {
                     owner: person(c, owner)?,
                     unit,
                     baseline: baseline.as_deref().and_then(Num::from_stored),
-                    status: self.with_statuses(|e| e.kr(*kr))?,
+                    status: kr_status(*kr)?,
                     forecast: latest_forecast(&read::values_of(c, *kr, None)?),
                     explanation,
                     measures,
                 });
             }
             let target_gap = match r.6.as_deref().and_then(Num::from_stored) {
-                Some(target) => crate::domain::rollup::target_gap(target, self.with_statuses(|e| e.bottom_up(oid))?.forecast).ok(),
+                Some(target) => crate::domain::rollup::target_gap(target, bottom_up(oid)?.forecast).ok(),
                 None => None,
             };
             let kpis = ids(
@@ -393,7 +413,7 @@ impl Store {
                 level: r.3,
                 parent: r.4.map(|p| key_of(c, p)).transpose()?,
                 units: unit_ids.into_iter().map(|u| key_of(c, u)).collect::<Result<_>>()?,
-                status: self.with_statuses(|e| e.objective(oid))?,
+                status: objective_status(oid)?,
                 explanation: r.5,
                 target_gap,
                 key_results,
@@ -451,19 +471,19 @@ impl Store {
         if lazy {
             self.stream_money(&scoped, &mut measure_totals, &mut by_stage)?;
         }
-        let mut check = self.check()?;
         let mut scoped_funnel = None;
-        if !scope.is_whole_file() {
+        let check = if scope.is_whole_file() {
+            check_lists::collect(self, None)?
+        } else {
             let mut keys: BTreeSet<String> = objectives.iter().map(|o| o.key.clone()).collect();
             keys.extend(objectives.iter().flat_map(|o| o.key_results.iter().map(|k| k.key.clone())));
             keys.extend(measures.iter().map(|m| m.key.clone()));
             keys.extend(kpis.iter().map(|k| k.key.clone()));
-            if lazy {
-                keys.extend(self.measures_in_scope(&scoped, check_keys(&check))?);
-            }
-            restrict(&mut check, &keys);
             scoped_funnel = Some(by_stage);
-        }
+            // A streamed report holds no measures: a row's measure is asked about as it comes.
+            let mut keep = |k: &str| -> Result<bool> { Ok(keys.contains(k) || (lazy && self.measure_in_scope(&scoped, k)?)) };
+            check_lists::collect(self, Some(&mut keep))?
+        };
         let mut in_scope: BTreeSet<String> = objectives
             .iter()
             .flat_map(|o| o.key_results.iter().map(|k| k.key.clone()))
@@ -498,49 +518,6 @@ impl Store {
             index: Default::default(),
         })
     }
-}
-
-/// Every key the lists of `check` name (a scoped streamed report asks which are its measures).
-fn check_keys(check: &CheckReport) -> BTreeSet<String> {
-    let c = check;
-    let mut keys: BTreeSet<String> = c.escalations.iter().map(|e| e.key.clone()).collect();
-    keys.extend(c.stale.iter().map(|s| s.key.clone()));
-    keys.extend(c.late_milestones.iter().map(|s| s.key.clone()));
-    keys.extend(c.implementation.iter().chain(&c.potential).map(|s| s.key.clone()));
-    keys
-}
-
-/// Keep only the rows of `check` that name an item in `keys` (for a scoped report). The
-/// programme funnel and the alignment figures describe the whole file and are left out.
-fn restrict(check: &mut CheckReport, keys: &BTreeSet<String>) {
-    let has = |k: &String| keys.contains(k);
-    check.escalations.retain(|e| has(&e.key));
-    check.escalations_by_tier = [0; 3];
-    for e in &check.escalations {
-        check.escalations_by_tier[(e.tier - 1).clamp(0, 2) as usize] += 1;
-    }
-    check.exit_code = if check.escalations_by_tier[2] > 0 {
-        2
-    } else if check.escalations_by_tier[0] + check.escalations_by_tier[1] > 0 {
-        1
-    } else {
-        0
-    };
-    check.stale.retain(|s| has(&s.key));
-    check.late_milestones.retain(|s| has(&s.key));
-    check.implementation.retain(|s| has(&s.key));
-    check.potential.retain(|s| has(&s.key));
-    check.at_risk_key_results.retain(|s| has(&s.key));
-    check.green_without_explanation.retain(|s| has(&s.key));
-    check.outcome_only_objectives.retain(has);
-    check.isolated_kpis.retain(has);
-    check.incomplete_kpis.retain(|g| has(&g.key));
-    check.not_executable.retain(|g| has(&g.key));
-    check.objective_targets.retain(|(k, _)| has(k));
-    check.funnel.clear();
-    check.alignment.orphans.retain(has);
-    check.alignment.cross_functional.retain(has);
-    check.alignment.likely_duplicates.retain(|(a, b)| has(a) || has(b));
 }
 
 impl Store {

@@ -45,20 +45,24 @@ impl ReportModel {
     /// Keep only the items that are `only`, and what leads to them: an objective stays when one
     /// of its key results does, a key result when it is `only` itself or a kept measure serves it.
     /// The summary counts and the escalation, funnel and health sections still describe the scope.
-    pub fn keep_only(&mut self, only: Only) {
+    pub fn keep_only(&mut self, only: Only) -> crate::store::Result<()> {
         self.measures.retain(|m| measure_kept(m, only));
         let kept: BTreeSet<String> = self.measures.iter().map(|m| m.key.clone()).collect();
         self.unlinked_measures.retain(|m| kept.contains(m));
         self.keep_only_with(only, &mut |k| {
             k.measures.retain(|m| kept.contains(m));
             !k.measures.is_empty()
-        });
+        })
     }
 
     /// As [`ReportModel::keep_only`], `serves_kept` saying whether a kept measure serves a key
     /// result (keeping only those in its list).
-    pub(crate) fn keep_only_with(&mut self, only: Only, serves_kept: &mut dyn FnMut(&mut super::report::KrBlock) -> bool) {
-        let escalated: BTreeSet<String> = self.check.escalations.iter().map(|e| e.key.clone()).collect();
+    pub(crate) fn keep_only_with(
+        &mut self,
+        only: Only,
+        serves_kept: &mut dyn FnMut(&mut super::report::KrBlock) -> bool,
+    ) -> crate::store::Result<()> {
+        let escalated: BTreeSet<String> = self.check.escalated_keys()?;
         for o in &mut self.objectives {
             o.key_results.retain_mut(|k| {
                 let served = serves_kept(k);
@@ -82,6 +86,7 @@ impl ReportModel {
         }
         self.narrowed.push(format!("only {} items", only.label()));
         self.reindex();
+        Ok(())
     }
 
     /// Cut the tree: depth 1 shows objectives, 2 adds their key results, 3 (the full report) adds

@@ -15,7 +15,7 @@ pub fn render_summary(r: &ReportModel, source: &str, top: usize, ms: &dyn Measur
     out.heading(1, "Steering committee pack");
     heading_lines(r, source, out);
     summary_section(r, out);
-    escalations_section(r, out);
+    escalations_section(r, out)?;
 
     out.heading(2, "At risk");
     let item = |s: &crate::store::check::StatusItem| vec![format!("{} {}", s.key, s.title), s.status.clone(), s.detail.clone()];
@@ -29,13 +29,23 @@ pub fn render_summary(r: &ReportModel, source: &str, top: usize, ms: &dyn Measur
     if c.implementation.is_empty() {
         out.muted("None.");
     } else {
-        out.table(&["Measure", "Implementation", "Why"], &[], &c.implementation.iter().map(item).collect::<Vec<_>>());
+        out.table_start(&["Measure", "Implementation", "Why"], &[]);
+        c.implementation.each(&mut |s| {
+            out.table_row(&[], &item(&s));
+            Ok(())
+        })?;
+        out.table_end();
     }
     out.heading(3, &format!("Measures with amber or red potential ({})", c.potential.len()));
     if c.potential.is_empty() {
         out.muted("None.");
     } else {
-        out.table(&["Measure", "Potential", "Why"], &[], &c.potential.iter().map(item).collect::<Vec<_>>());
+        out.table_start(&["Measure", "Potential", "Why"], &[]);
+        c.potential.each(&mut |s| {
+            out.table_row(&[], &item(&s));
+            Ok(())
+        })?;
+        out.table_end();
     }
 
     funnel_section(r, out);

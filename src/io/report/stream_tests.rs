@@ -32,7 +32,7 @@ fn streamed_reports_equal_the_model_built_ones() {
         for (only, depth) in sizes {
             let mut model = store.report(cycle, unit).unwrap();
             if let Some(o) = only {
-                model.keep_only(o);
+                model.keep_only(o).unwrap();
             }
             if let Some(d) = depth {
                 model.cut_to_depth(d);

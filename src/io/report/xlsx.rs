@@ -9,7 +9,7 @@
 //! decimal; anything more precise than a double can hold (beyond ~15 significant digits) is
 //! written as text, so a cell never shows a figure keel does not hold.
 
-use super::{gap_word, health_lines, implementation, rag, stage, target_rows, tier, LEGEND};
+use super::{gap_word, health_each, implementation, rag, stage, target_rows, tier, LEGEND};
 use crate::domain::{Num, Stage};
 use crate::store::report::ReportModel;
 use chrono::{Datelike, NaiveDate};
@@ -210,7 +210,12 @@ pub fn xlsx(r: &ReportModel, source: &str) -> Result<Vec<u8>, XlsxError> {
     let page = Page::new(r, source);
     let c = &r.check;
     let t = c.escalations_by_tier;
-    let health = health_lines(r);
+    let mut health = Vec::new();
+    health_each(r, &mut |what, key, detail| {
+        health.push((what, key, detail));
+        Ok(())
+    })
+    .map_err(store_error)?;
     let summary = vec![
         vec![text("Report date"), date(&r.today)],
         vec![text("Scope"), text(r.scope.describe())],
@@ -444,6 +449,8 @@ pub fn xlsx(r: &ReportModel, source: &str) -> Result<Vec<u8>, XlsxError> {
 
     let rows = c
         .escalations
+        .to_vec()
+        .map_err(store_error)?
         .iter()
         .map(|e| {
             vec![
@@ -544,6 +551,8 @@ pub fn xlsx(r: &ReportModel, source: &str) -> Result<Vec<u8>, XlsxError> {
 
     let rows = c
         .stale
+        .to_vec()
+        .map_err(store_error)?
         .iter()
         .map(|s| {
             vec![
@@ -561,6 +570,8 @@ pub fn xlsx(r: &ReportModel, source: &str) -> Result<Vec<u8>, XlsxError> {
 
     let rows = c
         .late_milestones
+        .to_vec()
+        .map_err(store_error)?
         .iter()
         .map(|m| vec![text(&m.key), text(&m.milestone), date(&m.due), Int(m.days_overdue), opt_text(m.owner.as_deref())])
         .collect();
@@ -593,6 +604,11 @@ pub const SHEETS: &[&str] = &[
     "Late milestones",
     "Health",
 ];
+
+/// A failure to read back the report's spilled lists, as the workbook's error.
+fn store_error(e: crate::store::StoreError) -> XlsxError {
+    XlsxError::IoError(std::io::Error::other(e.to_string()))
+}
 
 #[cfg(test)]
 mod tests {

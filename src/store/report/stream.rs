@@ -9,7 +9,7 @@ use crate::domain::{ItemKey, ItemKind, Stage};
 use crate::store::engine::{params, Db};
 use crate::store::report_size::Only;
 use crate::store::{Result, Store};
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// Measures read and computed at once.
 const PAGE: i64 = 2_000;
@@ -137,29 +137,61 @@ impl Store {
     }
 
     /// The net money of every measure in scope, summed into `totals` and `by_stage`.
+    /// Only the statuses are read (a page at a time), not the measures' blocks.
     pub(super) fn stream_money(&self, scope: &MeasureScope, totals: &mut Money, by_stage: &mut Vec<(Stage, Money)>) -> Result<()> {
-        let r = ReportModel::streamed(Streamed { scope: scope.clone(), ..Default::default() });
-        self.report_measures(&r, Which::All, &mut |m| super::add_money(totals, Some(by_stage), &m.key, &m.status))
+        let c = self.conn();
+        let mut after = 0i64;
+        loop {
+            let page: Vec<(i64, String, i64)> = c.query_map(
+                "SELECT m.id, i.key, i.num FROM measures m JOIN items i ON i.id = m.id AND i.retired_at IS NULL WHERE i.num > ?1 ORDER BY i.num LIMIT ?2",
+                params![after, PAGE],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )?;
+            let full = page.len() as i64 == PAGE;
+            after = page.last().map_or(after, |p| p.2);
+            let mut wanted = Vec::with_capacity(page.len());
+            for (id, key, _) in page {
+                if scope.has_measure(c, id)? {
+                    wanted.push((id, key));
+                }
+            }
+            let ids: Vec<i64> = wanted.iter().map(|w| w.0).collect();
+            self.with_statuses(|e| e.load_measures(&ids))?;
+            for (id, key) in wanted {
+                let status = self.with_statuses(|e| e.measure(id))?;
+                super::add_money(totals, Some(by_stage), &key, &status)?;
+            }
+            self.forget_statuses();
+            if !full {
+                return Ok(());
+            }
+        }
     }
 
     /// Which of these keys name a live measure in scope.
     pub(super) fn measures_in_scope(&self, scope: &MeasureScope, keys: BTreeSet<String>) -> Result<Vec<String>> {
-        let c = self.conn();
         let mut out = Vec::new();
         for k in keys {
-            let Ok(key) = ItemKey::parse(&k) else { continue };
-            if key.kind != ItemKind::Measure {
-                continue;
-            }
-            let id: Option<i64> =
-                crate::store::engine::OptionalExtension::optional(c.query_row("SELECT id FROM items WHERE key = ?1", [&k], |r| r.get(0)))?;
-            if let Some(id) = id {
-                if scope.has_measure(c, id)? {
-                    out.push(k);
-                }
+            if self.measure_in_scope(scope, &k)? {
+                out.push(k);
             }
         }
         Ok(out)
+    }
+
+    /// Does this key name a live measure in scope?
+    pub(super) fn measure_in_scope(&self, scope: &MeasureScope, k: &str) -> Result<bool> {
+        let c = self.conn();
+        let Ok(key) = ItemKey::parse(k) else { return Ok(false) };
+        if key.kind != ItemKind::Measure {
+            return Ok(false);
+        }
+        let id: Option<i64> =
+            crate::store::engine::OptionalExtension::optional(c.query_row("SELECT id FROM items WHERE key = ?1", [k], |r| r.get(0)))?;
+        match id {
+            Some(id) => scope.has_measure(c, id),
+            None => Ok(false),
+        }
     }
 
     /// The keys of measures whose owners gave a confidence.
@@ -186,7 +218,7 @@ impl Store {
                     kept.insert(k.id);
                 }
             }
-            r.keep_only_with(only, &mut |k| kept.contains(&k.id));
+            r.keep_only_with(only, &mut |k| kept.contains(&k.id))?;
         }
         if let Some(depth) = depth {
             r.cut_to_depth(depth);
@@ -195,26 +227,32 @@ impl Store {
     }
 }
 
-impl ReportModel {
-    /// An empty model that only reads measures (for a pass over them).
-    fn streamed(s: Streamed) -> ReportModel {
-        ReportModel {
-            today: String::new(),
-            scope: Default::default(),
-            check: crate::store::check::CheckReport::empty(),
-            objectives: vec![],
-            measures: vec![],
-            unlinked_measures: vec![],
-            kpis: vec![],
-            scoped_funnel: None,
-            currency: None,
-            measure_totals: Money::default(),
-            narrowed: vec![],
-            as_of: None,
-            depth: 3,
-            confidence: vec![],
-            stream: Some(s),
-            index: Default::default(),
-        }
+/// The statuses of every key result and objective and the objectives' bottom-up values, worked
+/// out as `keel check` does: the measures computed a batch at a time and folded, so a streamed
+/// report never holds every measure's status at once.
+#[derive(Default)]
+pub(super) struct Tree {
+    pub krs: HashMap<i64, crate::store::read::KrStatus>,
+    pub objectives: HashMap<i64, crate::store::read::ObjectiveStatus>,
+    pub bottom_up: HashMap<i64, Money>,
+}
+
+impl Store {
+    /// See [`Tree`]; `objectives` and `krs` are the ids asked for.
+    pub(super) fn folded_tree(&self, objectives: &[i64], krs: &[i64]) -> Result<Tree> {
+        self.all_statuses(|e| {
+            self.measures_in_batches(e, crate::store::CHECK_BATCH, &mut |_| Ok(()))?;
+            e.measures_done();
+            e.load_krs(&[])?;
+            let mut t = Tree::default();
+            for kr in krs {
+                t.krs.insert(*kr, e.kr(*kr)?);
+            }
+            t.bottom_up = e.memo.folded.take().unwrap_or_default().bottom_up;
+            for o in objectives {
+                t.objectives.insert(*o, e.objective(*o)?);
+            }
+            Ok(t)
+        })
     }
 }
