@@ -253,28 +253,28 @@ pub fn objective_colour(key_results: &[Rag], child_objectives: &[Rag]) -> Rag {
 }
 
 /// DOMAIN "Cadence and freshness": an item whose last update is older than its cadence allows is
-/// stale. `latest_actual` is the newest period with an actual, `first` the item's first period
-/// with any number. Only periods that have begun count: an actual typed for a future period never
-/// makes an item fresh, and an item whose first period has not begun is not yet due. An item
-/// with numbers but no actual yet is stale once its first period has begun.
-pub fn is_stale(latest_actual: Option<super::Period>, first: Option<super::Period>, cadence: super::Cadence, today: NaiveDate) -> bool {
+/// stale. `latest_actual` is the newest period with an actual, `first_start` the day the item's
+/// first period with any number begins. Only periods that have begun count: an actual typed for
+/// a future period never makes an item fresh, and an item whose first period has not begun is
+/// not yet due. An item with numbers but no actual yet is stale once its first period has begun.
+pub fn is_stale(latest_actual: Option<super::Period>, first_start: Option<NaiveDate>, cadence: super::Cadence, today: NaiveDate) -> bool {
     match latest_actual.filter(|p| p.start() <= today) {
         Some(p) => (today - p.end()).num_days() > cadence.stale_after_days(),
-        None => first.is_some_and(|f| f.start() <= today),
+        None => first_start.is_some_and(|f| f <= today),
     }
 }
 
 /// DOMAIN "Cadence and freshness", kept: the day from which an item is stale by [`is_stale`],
 /// which does not move with today, so the stale items are an index range (`stale_from <= today`).
-/// `latest_actual` is the newest period with an actual (begun or not), `first` the item's first
-/// period with any number. Exact for every `today` on or after the start of `latest_actual`
-/// (see [`stale_from_exact_after`]); before it (the clock moved back) judge by [`is_stale`].
-/// `None`: never stale (no numbers at all).
-pub fn stale_from(latest_actual: Option<super::Period>, first: Option<super::Period>, cadence: super::Cadence) -> Option<NaiveDate> {
+/// `latest_actual` is the newest period with an actual (begun or not), `first_start` the day the
+/// item's first period with any number begins. Exact for every `today` on or after the start of
+/// `latest_actual` (see [`stale_from_exact_after`]); before it (the clock moved back) judge by
+/// [`is_stale`]. `None`: never stale (no numbers at all).
+pub fn stale_from(latest_actual: Option<super::Period>, first_start: Option<NaiveDate>, cadence: super::Cadence) -> Option<NaiveDate> {
     match latest_actual {
         // Stale when more than `stale_after_days` have passed since the period ended.
         Some(p) => Some(p.end() + chrono::Duration::days(cadence.stale_after_days() + 1)),
-        None => first.map(|f| f.start()),
+        None => first_start,
     }
 }
 
@@ -438,14 +438,15 @@ mod tests {
     fn stale_follows_the_cadence_and_ignores_periods_not_begun() {
         use crate::domain::{Cadence, Period};
         let p = |s: &str| Some(Period::parse(s).unwrap());
+        let f = |s: &str| Some(Period::parse(s).unwrap().start());
         let today = d("2026-11-26"); // Thursday of 2026-W48
-        assert!(!is_stale(p("2026-W47"), p("2026-W40"), Cadence::Weekly, today));
-        assert!(is_stale(p("2026-W46"), p("2026-W40"), Cadence::Weekly, today));
+        assert!(!is_stale(p("2026-W47"), f("2026-W40"), Cadence::Weekly, today));
+        assert!(is_stale(p("2026-W46"), f("2026-W40"), Cadence::Weekly, today));
         // A future actual is no update: the item is judged as if it had none.
-        assert!(is_stale(p("2026-W52"), p("2026-W40"), Cadence::Weekly, today));
+        assert!(is_stale(p("2026-W52"), f("2026-W40"), Cadence::Weekly, today));
         // First period not begun: not due yet.
-        assert!(!is_stale(None, p("2026-W50"), Cadence::Weekly, today));
-        assert!(is_stale(None, p("2026-W45"), Cadence::Weekly, today));
+        assert!(!is_stale(None, f("2026-W50"), Cadence::Weekly, today));
+        assert!(is_stale(None, f("2026-W45"), Cadence::Weekly, today));
         assert!(!is_stale(None, None, Cadence::Weekly, today));
     }
 
@@ -453,12 +454,13 @@ mod tests {
     fn stale_from_is_the_first_stale_day_once_every_actual_has_begun() {
         use crate::domain::{Cadence, Period};
         let p = |s: &str| Some(Period::parse(s).unwrap());
+        let f = |s: &str| Some(Period::parse(s).unwrap().start());
         let cases = [
-            (p("2026-W47"), p("2026-W40"), Cadence::Weekly),
-            (p("2026-W40"), p("2026-W40"), Cadence::Biweekly),
-            (p("2026-10"), p("2026-01"), Cadence::Monthly),
-            (p("2026-Q3"), p("2026-Q1"), Cadence::Quarterly),
-            (None, p("2026-W45"), Cadence::Weekly),
+            (p("2026-W47"), f("2026-W40"), Cadence::Weekly),
+            (p("2026-W40"), f("2026-W40"), Cadence::Biweekly),
+            (p("2026-10"), f("2026-01"), Cadence::Monthly),
+            (p("2026-Q3"), f("2026-Q1"), Cadence::Quarterly),
+            (None, f("2026-W45"), Cadence::Weekly),
             (None, None, Cadence::Monthly),
         ];
         for (latest, first, cadence) in cases {

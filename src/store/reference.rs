@@ -42,7 +42,7 @@ fn is_stale(conn: &Db, id: i64, last: Option<&str>, cadence: Cadence, today: Nai
         "SELECT period FROM item_values WHERE item_id = ?1 AND actual IS NOT NULL AND period_start <= ?2 ORDER BY period_start DESC LIMIT 1",
     )?;
     let first = period("SELECT period FROM item_values WHERE item_id = ?1 AND ?2 = ?2 ORDER BY period_start LIMIT 1")?;
-    Ok((status::is_stale(latest, first, cadence, today), days))
+    Ok((status::is_stale(latest, first.map(|p| p.start()), cadence, today), days))
 }
 
 fn implementation_of(conn: &Db, id: i64, clock: Clock, t: &Thresholds, depth: u8) -> Result<Implementation> {

@@ -41,17 +41,17 @@ fn date(s: &str) -> Option<NaiveDate> {
 }
 
 /// Staleness by the domain rule, from the newest period with an actual that has begun and the
-/// item's first period; also the days since the last entry.
+/// start of the item's first period (its stored `YYYY-MM-DD`); also the days since the last entry.
 fn stale_from(
     latest_period: Option<&str>,
-    first_period: Option<&str>,
+    first_start: Option<&str>,
     last: Option<&str>,
     cadence: Cadence,
     today: NaiveDate,
 ) -> (bool, Option<i64>) {
     let days = last.and_then(date).map(|d| (today - d).num_days());
-    let period = |p: Option<&str>| p.and_then(|p| Period::parse(p).ok());
-    (status::is_stale(period(latest_period), period(first_period), cadence, today), days)
+    let latest = latest_period.and_then(|p| Period::parse(p).ok());
+    (status::is_stale(latest, first_start.and_then(date), cadence, today), days)
 }
 
 /// Has a period (given by its stored start date, `YYYY-MM-DD`) begun by `today`?
@@ -234,7 +234,7 @@ impl Engine<'_> {
             let reporting = facts.is_some() && stage != Stage::Closed && side_state.is_none();
             let last = facts.and_then(|f| f.last.clone());
             let (stale, days) = match facts {
-                Some(f) if reporting => stale_from(f.latest.as_deref(), f.first.as_deref(), last.as_deref(), cadence, today),
+                Some(f) if reporting => stale_from(f.latest.as_deref(), f.first_start.as_deref(), last.as_deref(), cadence, today),
                 _ => (false, None),
             };
             let potential = status::measure_potential(money, value_type, &self.t, stale);
@@ -403,7 +403,7 @@ impl Engine<'_> {
             }
         }
         // Actuals of periods that have begun (oldest first), the last entry, the newest period
-        // with an actual and the first period with any number.
+        // with an actual and the start of the first period with any number.
         type KrNumbersRow = (Vec<Num>, Option<String>, Option<String>, Option<String>);
         let mut numbers: HashMap<i64, KrNumbersRow> = HashMap::new();
         let sql = scoped(
@@ -418,7 +418,7 @@ impl Engine<'_> {
         self.each(&sql, &todo, |r| {
             let e = numbers.entry(r.get(0)?).or_default();
             if e.3.is_none() {
-                e.3 = r.get(3)?;
+                e.3 = r.get(4)?;
             }
             if let Some(a) = num_ref(r.get_ref(1)?).filter(|_| begun(text(r.get_ref(4).unwrap_or(ValueRef::Null)), &today_s)) {
                 e.0.push(a);

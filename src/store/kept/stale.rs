@@ -61,7 +61,7 @@ fn judge(r: &Row<'_>) -> DbResult<(i64, Option<Kept>)> {
     let kr_kind = r.get::<_, Option<String>>(6)?.as_deref().and_then(KrKind::parse);
     let latest = r.get::<_, Option<String>>(8)?.and_then(|p| Period::parse(&p).ok());
     let last_update: Option<String> = r.get(9)?;
-    let first = r.get::<_, Option<String>>(10)?.and_then(|p| Period::parse(&p).ok());
+    let first = r.get::<_, Option<String>>(10)?.and_then(|p| Period::parse(&p).ok()).map(|p| p.start());
     let stage = (kind == ItemKind::Measure).then(|| stage.unwrap_or(Stage::Defined));
     if !active || !status::owes_updates(kind, first.is_some(), stage, side, kr_kind) {
         return Ok((id, None));
@@ -234,7 +234,7 @@ fn stale_before_exact(db: &Db, id: i64, today: NaiveDate) -> DbResult<bool> {
     let latest = period(
         "SELECT period FROM item_values WHERE item_id = ?1 AND actual IS NOT NULL AND period_start <= ?2 ORDER BY period_start DESC LIMIT 1",
     )?;
-    let first = period("SELECT period FROM item_values WHERE item_id = ?1 AND ?2 = ?2 ORDER BY period_start LIMIT 1")?;
+    let first = period("SELECT period FROM item_values WHERE item_id = ?1 AND ?2 = ?2 ORDER BY period_start LIMIT 1")?.map(|p| p.start());
     let cadence: String = db.query_row("SELECT cadence FROM kept_stale WHERE item_id = ?1", [id], |r| r.get(0))?;
     Ok(status::is_stale(latest, first, Cadence::parse(&cadence).unwrap_or(Cadence::Weekly), today))
 }

@@ -29,7 +29,8 @@ impl Engine<'_> {
             rows.push((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?)));
             Ok(())
         })?;
-        type Val = (String, Option<Num>, Option<Num>, Option<String>);
+        // (period, planned, actual, last entry, the period's start)
+        type Val = (String, Option<Num>, Option<Num>, Option<String>, String);
         let mut values: HashMap<i64, Vec<Val>> = HashMap::new();
         let today_s = self.clock.today.to_string();
         let sql = scoped(
@@ -48,6 +49,7 @@ impl Engine<'_> {
                 num_ref(r.get_ref(2)?),
                 if has_actual { num_ref(r.get_ref(3)?) } else { None },
                 if has_actual { r.get(4)? } else { None },
+                r.get(5)?,
             ));
             Ok(())
         })?;
@@ -60,7 +62,7 @@ impl Engine<'_> {
             let cadence = freq.as_deref().and_then(Cadence::parse).unwrap_or(Cadence::Monthly);
             let last = vals.iter().filter_map(|v| v.3.as_deref()).max();
             let latest = vals.iter().rev().find(|v| v.2.is_some()).map(|v| v.0.as_str());
-            let first = vals.first().map(|v| v.0.as_str());
+            let first = vals.first().map(|v| v.4.as_str());
             let (stale, days) = if vals.is_empty() { (false, None) } else { stale_from(latest, first, last, cadence, self.clock.today) };
             let last_update = last.map(str::to_string);
             let mut thresholds = self.t.clone();
@@ -69,7 +71,7 @@ impl Engine<'_> {
             }
             let points: Vec<Point> = vals
                 .iter()
-                .filter_map(|(p, planned, actual, _)| {
+                .filter_map(|(p, planned, actual, _, _)| {
                     Period::parse(p).ok().map(|period| Point {
                         period,
                         planned: escalation::period_target(*planned, target),

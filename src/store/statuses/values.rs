@@ -1,6 +1,6 @@
 //! What a measure's status needs from its values, counted where the values are: one row per
 //! measure (how many periods hold each figure, the newest update of an actual, the newest period
-//! with an actual that has begun, the first period) instead of every value row. On a server that
+//! with an actual that has begun, the day the first period begins) instead of every value row. On a server that
 //! is a tenth of the rows over the wire; the money itself is the write path's `measure_money`.
 
 use super::{scoped, Engine};
@@ -15,9 +15,10 @@ pub(super) struct ValueFacts {
     pub entered: EnteredCounts,
     /// When an actual of a period that has begun was last entered or reported.
     pub last: Option<String>,
-    /// The newest period with an actual that has begun, and the first period with any value.
+    /// The newest period with an actual that has begun, and the day the first period with any
+    /// value begins.
     pub latest: Option<String>,
-    pub first: Option<String>,
+    pub first_start: Option<String>,
 }
 
 impl ValueFacts {
@@ -27,8 +28,7 @@ impl ValueFacts {
 }
 
 /// Periods sort by their start date; the period's own name follows it after a space, so the
-/// greatest (or least) of `start || ' ' || period` names the newest (or first) period in either
-/// dialect.
+/// greatest of `start || ' ' || period` names the newest period in either dialect.
 fn period_of(started: Option<String>) -> Option<String> {
     started.map(|s| s.split_once(' ').map(|(_, period)| period.to_string()).unwrap_or(s))
 }
@@ -46,7 +46,7 @@ impl Engine<'_> {
                 "SELECT v.item_id, COUNT(v.planned), COUNT(v.forecast), COUNT(v.actual),
                         MAX(CASE WHEN {begun_actual} THEN COALESCE(v.reported_at, v.updated_at) END),
                         MAX(CASE WHEN {begun_actual} THEN v.period_start || ' ' || v.period END),
-                        MIN(v.period_start || ' ' || v.period)
+                        MIN(v.period_start)
                  FROM item_values v"
             ),
             "v.item_id",
@@ -63,7 +63,7 @@ impl Engine<'_> {
                     entered: EnteredCounts { planned: count(1)?, forecast: count(2)?, actual: count(3)? },
                     last: r.get(4)?,
                     latest: period_of(r.get(5)?),
-                    first: period_of(r.get(6)?),
+                    first_start: r.get(6)?,
                 },
             ))
         };
