@@ -77,29 +77,28 @@ impl Store {
         })
     }
 
-    /// Every key result's and objective's status with the figures its row shows, computed from
-    /// folded batches of measures so that no more than a batch of measures is held at once.
+    /// Every key result's and objective's status with the figures its row shows, from the
+    /// report's folded tree (no more than a batch of measures held at once).
     fn goal_statuses(&self) -> Result<HashMap<i64, Goal>> {
-        self.all_statuses(|e| {
-            self.measures_in_batches(e, crate::store::CHECK_BATCH, &mut |_| Ok(()))?;
-            e.measures_done();
-            let c = self.conn();
-            let ids = |sql: &str| -> Result<Vec<i64>> { Ok(c.query_map(sql, [], |r| r.get(0))?) };
-            let mut known = HashMap::new();
-            e.load_krs(&[])?;
-            for id in ids("SELECT k.id FROM key_results k JOIN items i ON i.id = k.id WHERE i.retired_at IS NULL")? {
-                let status = e.item(ItemKind::KeyResult, id)?;
-                let k = e.kr(id)?;
-                known.insert(id, Goal { status, target: k.target, actual: k.latest_actual, bottom_up: None });
-            }
-            let bottom_up = e.memo.folded.take().unwrap_or_default().bottom_up;
-            for id in ids("SELECT o.id FROM objectives o JOIN items i ON i.id = o.id WHERE i.retired_at IS NULL")? {
-                let status = e.item(ItemKind::Objective, id)?;
-                let money = bottom_up.get(&id).copied().unwrap_or_default();
-                known.insert(id, Goal { status, target: None, actual: None, bottom_up: Some(money) });
-            }
-            Ok(known)
-        })
+        let c = self.conn();
+        let ids = |sql: &str| -> Result<Vec<i64>> { Ok(c.query_map(sql, [], |r| r.get(0))?) };
+        let krs = ids("SELECT k.id FROM key_results k JOIN items i ON i.id = k.id WHERE i.retired_at IS NULL")?;
+        let objectives = ids("SELECT o.id FROM objectives o JOIN items i ON i.id = o.id WHERE i.retired_at IS NULL")?;
+        let tree = self.folded_tree(&objectives, &krs)?;
+        // Their open escalations' tiers in one query, then from memory.
+        let tier = |id: i64| self.with_statuses(|e| e.tier(id));
+        self.with_statuses(|e| e.prefetch_tiers(&[krs.as_slice(), objectives.as_slice()].concat()))?;
+        let mut known = HashMap::with_capacity(krs.len() + objectives.len());
+        for (id, k) in &tree.krs {
+            let status = ItemStatus::of_key_result(k, tier(*id)?);
+            known.insert(*id, Goal { status, target: k.target, actual: k.latest_actual, bottom_up: None });
+        }
+        for (id, o) in &tree.objectives {
+            let status = ItemStatus::of_objective(o, tier(*id)?);
+            let money = tree.bottom_up.get(id).copied().unwrap_or_default();
+            known.insert(*id, Goal { status, target: None, actual: None, bottom_up: Some(money) });
+        }
+        Ok(known)
     }
 
     fn item_rows_paged(

@@ -4,6 +4,32 @@
 use super::*;
 use crate::store::read::ItemStatus;
 
+impl ItemStatus {
+    fn blank(tier: Option<i64>) -> ItemStatus {
+        ItemStatus {
+            rag: Rag::NoData,
+            progress: None,
+            stage: None,
+            side_state: None,
+            implementation: None,
+            flagged: false,
+            stale: false,
+            tier,
+        }
+    }
+
+    /// A key result's row in the tree, from its status and its open escalation's tier.
+    pub(crate) fn of_key_result(k: &KrStatus, tier: Option<i64>) -> ItemStatus {
+        let progress = k.score.map(|s| s.grade);
+        ItemStatus { rag: k.shown.rag, progress, flagged: k.shown.green_without_explanation, stale: k.stale, ..ItemStatus::blank(tier) }
+    }
+
+    /// An objective's row in the tree, from its status and its open escalation's tier.
+    pub(crate) fn of_objective(o: &ObjectiveStatus, tier: Option<i64>) -> ItemStatus {
+        ItemStatus { rag: o.shown.rag, progress: o.progress, flagged: o.shown.green_without_explanation, ..ItemStatus::blank(tier) }
+    }
+}
+
 impl Engine<'_> {
     pub fn kpi(&mut self, id: i64) -> Result<KpiStatus> {
         self.load_kpis(&[id])?;
@@ -142,16 +168,7 @@ impl Engine<'_> {
     pub fn item(&mut self, kind: crate::domain::ItemKind, id: i64) -> Result<ItemStatus> {
         use crate::domain::ItemKind;
         let tier = self.tier(id)?;
-        let blank = ItemStatus {
-            rag: Rag::NoData,
-            progress: None,
-            stage: None,
-            side_state: None,
-            implementation: None,
-            flagged: false,
-            stale: false,
-            tier,
-        };
+        let blank = ItemStatus::blank(tier);
         Ok(match kind {
             ItemKind::Measure => {
                 let m = self.measure(id)?;
@@ -165,20 +182,8 @@ impl Engine<'_> {
                     ..blank
                 }
             }
-            ItemKind::KeyResult => {
-                let k = self.kr(id)?;
-                ItemStatus {
-                    rag: k.shown.rag,
-                    progress: k.score.map(|s| s.grade),
-                    flagged: k.shown.green_without_explanation,
-                    stale: k.stale,
-                    ..blank
-                }
-            }
-            ItemKind::Objective => {
-                let o = self.objective(id)?;
-                ItemStatus { rag: o.shown.rag, progress: o.progress, flagged: o.shown.green_without_explanation, ..blank }
-            }
+            ItemKind::KeyResult => ItemStatus::of_key_result(&self.kr(id)?, tier),
+            ItemKind::Objective => ItemStatus::of_objective(&self.objective(id)?, tier),
             ItemKind::Kpi => {
                 let k = self.kpi(id)?;
                 ItemStatus { rag: k.rag, stale: k.stale, ..blank }
