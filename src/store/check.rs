@@ -195,8 +195,13 @@ impl Store {
     /// The whole report in memory, for the callers that want it whole (reports, digests, tests);
     /// `keel check` itself streams through [`Store::check_each`].
     pub fn check(&self) -> Result<CheckReport> {
+        self.check_batched(super::CHECK_BATCH)
+    }
+
+    /// As [`Store::check`], computing `batch` measures at a time.
+    pub(crate) fn check_batched(&self, batch: usize) -> Result<CheckReport> {
         let mut r = CheckReport::empty();
-        let summary = self.check_each(|row| {
+        let summary = self.check_each_batched(batch, |row| {
             match row {
                 CheckRow::Escalation(x) => r.escalations.push(x.clone()),
                 CheckRow::Stale(x) => r.stale.push(x.clone()),

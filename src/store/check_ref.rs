@@ -398,6 +398,37 @@ mod tests {
     }
 
     #[test]
+    fn a_check_reading_its_batches_as_id_ranges_equals_the_per_item_check() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = generated(&dir, 600);
+        // Renumber the measures so that key order takes every other id: the first 300 keys the
+        // even ranks, the next 300 the odd. A batch of 300 in key order then spans 600 ids, half
+        // of them the other batch's, and is still read as a range (whose extra rows are dropped).
+        let mut by_id: Vec<i64> = ids(&store, ItemKind::Measure).into_iter().map(|(id, _)| id).collect();
+        by_id.sort_unstable();
+        let half = by_id.len() as i64 / 2;
+        let renumber = |shift: i64| {
+            for (rank, id) in by_id.iter().enumerate() {
+                let rank = rank as i64;
+                let num = shift + if rank % 2 == 0 { rank / 2 + 1 } else { half + rank / 2 + 1 };
+                let sql = "UPDATE items SET num = ?1, key = ?2 WHERE id = ?3";
+                store.conn().execute(sql, crate::store::engine::params![num, format!("M-{num}"), id]).unwrap();
+            }
+        };
+        renumber(1_000_000);
+        renumber(0);
+        let in_key_order: Vec<i64> = ids(&store, ItemKind::Measure).into_iter().map(|(id, _)| id).collect();
+        for chunk in in_key_order.chunks(half as usize) {
+            let batch = crate::store::engine::IdBatch::of(chunk);
+            let foreign = in_key_order.iter().filter(|id| !chunk.contains(id) && batch.keeps(**id)).count();
+            assert!(batch.is_range() && foreign == 0, "a range batch, keeping only its own ids");
+        }
+        let bulk = store.check_batched(half as usize).unwrap();
+        assert!(!bulk.stale.is_empty() && !bulk.implementation.is_empty() && !bulk.potential.is_empty());
+        same_report(&bulk, &store.check_per_item().unwrap());
+    }
+
+    #[test]
     fn remembered_statuses_are_forgotten_after_an_edit() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = generated(&dir, 120);

@@ -17,7 +17,7 @@ use crate::domain::rollup::{self, Money};
 use crate::domain::scoring::{self, KrNumbers};
 use crate::domain::status::{self, Implementation, MilestoneFacts, Rag};
 use crate::domain::{Cadence, Direction, IpoClass, KrKind, Num, Period, SideState, Stage, ValueType};
-use crate::store::engine::{self, Db, DbResult, OptionalExtension, Row, ValueRef};
+use crate::store::engine::{self, Db, DbResult, IdBatch, OptionalExtension, Row, ValueRef};
 use chrono::NaiveDate;
 use std::collections::{HashMap, HashSet};
 
@@ -59,8 +59,6 @@ fn begun(period_start: Option<&str>, today: &str) -> bool {
     period_start.is_some_and(|s| s <= today)
 }
 
-use crate::store::engine::id_list as ids_json;
-
 /// What is remembered between calls, valid for one state of the file and one day.
 #[derive(Default)]
 pub(crate) struct Memo {
@@ -99,23 +97,33 @@ pub(crate) struct Engine<'a> {
     pub all: bool,
 }
 
-/// Append `WHERE col IN (the batch)` unless the whole table is wanted.
-fn scoped(conn: &Db, sql: &str, col: &str, all: bool, order: &str) -> String {
-    if all {
-        format!("{sql} {order}")
-    } else if sql.contains(" WHERE ") {
-        format!("{sql} AND {} {order}", conn.in_id_list(col, 1))
-    } else {
-        format!("{sql} WHERE {} {order}", conn.in_id_list(col, 1))
+/// Append `WHERE col IN (the batch)` unless the whole table is wanted (`batch` is `None`).
+fn scoped(conn: &Db, sql: &str, col: &str, batch: Option<&IdBatch>, order: &str) -> String {
+    match batch {
+        None => format!("{sql} {order}"),
+        Some(b) if sql.contains(" WHERE ") => format!("{sql} AND {} {order}", b.condition(conn, col, 1)),
+        Some(b) => format!("{sql} WHERE {} {order}", b.condition(conn, col, 1)),
     }
 }
 
+/// The batch a statement reads: none in `all` mode (the whole table), else these ids.
+fn batch_of(all: bool, ids: &[i64]) -> Option<IdBatch> {
+    (!all).then(|| IdBatch::of(ids))
+}
+
 impl Engine<'_> {
-    fn each(&self, sql: &str, ids: &[i64], mut f: impl FnMut(&Row) -> DbResult<()>) -> Result<()> {
+    /// Each row of `sql` (built by [`scoped`] with the same `batch`); the batch's column is the
+    /// first, and rows of ids outside the batch are skipped.
+    fn each(&self, sql: &str, batch: Option<&IdBatch>, mut f: impl FnMut(&Row) -> DbResult<()>) -> Result<()> {
         let mut stmt = self.conn.prepare_cached(sql)?;
-        let mut rows = if self.all { stmt.query([])? } else { stmt.query([ids_json(ids)])? };
+        let mut rows = match batch {
+            None => stmt.query([])?,
+            Some(b) => stmt.query([b.param()])?,
+        };
         while let Some(r) = rows.next()? {
-            f(&r)?;
+            if batch.is_none_or(|b| r.get::<_, i64>(0).is_ok_and(|id| b.keeps(id))) {
+                f(&r)?;
+            }
         }
         Ok(())
     }
@@ -161,15 +169,19 @@ impl Engine<'_> {
         }
         // Through the index of open escalations by item: without the hint SQLite walks every
         // open escalation by state (it cannot tell the id list is short).
+        let batch = IdBatch::of(&todo);
         let sql = format!(
             "SELECT item_id, tier FROM escalations{} WHERE state = 'open' AND {}",
             self.conn.index_hint("escalations_one_open"),
-            self.conn.in_id_list("item_id", 1)
+            batch.condition(self.conn, "item_id", 1)
         );
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let mut rows = stmt.query([ids_json(&todo)])?;
-        while let Some(r) = rows.next()? {
-            self.memo.tiers.insert(r.get(0)?, Some(r.get(1)?));
+        let mut tiers = Vec::new();
+        self.each(&sql, Some(&batch), |r| {
+            tiers.push((r.get(0)?, r.get(1)?));
+            Ok(())
+        })?;
+        for (id, tier) in tiers {
+            self.memo.tiers.insert(id, Some(tier));
         }
         Ok(())
     }
@@ -199,15 +211,16 @@ impl Engine<'_> {
         let mut order = Vec::new();
         // The money as the write path keeps it (`measure_money`, checked against a recompute by
         // `keel check --deep`): no measure's values are read to add them up again.
+        let batch = batch_of(self.all, &todo);
         let sql = scoped(
             self.conn,
             "SELECT m.id, m.stage, m.side_state, m.value_type, m.cadence, mm.planned, mm.forecast, mm.actual
              FROM measures m LEFT JOIN measure_money mm ON mm.measure_id = m.id",
             "m.id",
-            self.all,
+            batch.as_ref(),
             "",
         );
-        self.each(&sql, &todo, |r| {
+        self.each(&sql, batch.as_ref(), |r| {
             let id: i64 = r.get(0)?;
             let stage = text(r.get_ref(1)?).and_then(Stage::parse).unwrap_or(Stage::Defined);
             let side = text(r.get_ref(2)?).and_then(SideState::parse);
@@ -222,7 +235,7 @@ impl Engine<'_> {
             order.push(id);
             Ok(())
         })?;
-        let numbers = self.value_facts(&todo)?;
+        let numbers = self.value_facts(batch.as_ref())?;
         self.load_implementation_inputs(&order)?;
         let today = self.clock.today;
         for id in order {
@@ -276,16 +289,16 @@ impl Engine<'_> {
             if frontier.is_empty() && !(all && round == 0) {
                 break;
             }
+            let batch = batch_of(all && round == 0, &frontier);
             let sql = scoped(
                 self.conn,
                 "SELECT measure_id, title, due_date, done_date FROM milestones",
                 "measure_id",
-                all && round == 0,
+                batch.as_ref(),
                 "ORDER BY measure_id, id",
             );
             let mut ms: HashMap<i64, Vec<(String, String, Option<String>)>> = HashMap::new();
-            self.all = all && round == 0;
-            self.each(&sql, &frontier, |r| {
+            self.each(&sql, batch.as_ref(), |r| {
                 ms.entry(r.get(0)?).or_default().push((r.get(1)?, r.get(2)?, r.get(3)?));
                 Ok(())
             })?;
@@ -293,15 +306,14 @@ impl Engine<'_> {
                 self.conn,
                 "SELECT d.measure_id, d.depends_on_id, i.key FROM dependencies d JOIN items i ON i.id = d.depends_on_id",
                 "d.measure_id",
-                all && round == 0,
+                batch.as_ref(),
                 "ORDER BY d.measure_id, d.depends_on_id",
             );
             let mut deps: HashMap<i64, Vec<(i64, String)>> = HashMap::new();
-            self.each(&sql, &frontier, |r| {
+            self.each(&sql, batch.as_ref(), |r| {
                 deps.entry(r.get(0)?).or_default().push((r.get(1)?, r.get(2)?));
                 Ok(())
             })?;
-            self.all = all;
             let loaded: Vec<i64> = if all && round == 0 {
                 let mut v: Vec<i64> = ms.keys().chain(deps.keys()).chain(ids).copied().collect();
                 v.sort_unstable();
@@ -363,15 +375,16 @@ impl Engine<'_> {
         }
         type KRow = (KrKind, Option<String>, Option<String>, String, bool, Option<String>, Option<String>, String, String);
         let mut rows: Vec<(i64, KRow)> = Vec::new();
+        let batch = batch_of(self.all, &todo);
         let sql = scoped(
             self.conn,
             "SELECT k.id, k.kind, k.baseline, k.target, k.weight, k.milestone_done, k.manual_status, k.status_explanation, c.start_date, c.end_date
              FROM key_results k JOIN objectives o ON o.id = k.objective_id JOIN cycles c ON c.id = o.cycle_id",
             "k.id",
-            self.all,
+            batch.as_ref(),
             "",
         );
-        self.each(&sql, &todo, |r| {
+        self.each(&sql, batch.as_ref(), |r| {
             let kind = text(r.get_ref(1)?).and_then(KrKind::parse).unwrap_or(KrKind::IncreaseTo);
             rows.push((
                 r.get(0)?,
@@ -389,10 +402,10 @@ impl Engine<'_> {
                 self.conn,
                 "SELECT l.to_id, m.id, i.key, i.num FROM links l JOIN measures m ON m.id = l.from_id JOIN items i ON i.id = m.id AND i.retired_at IS NULL",
                 "l.to_id",
-                self.all,
+                batch.as_ref(),
                 "",
             );
-            self.each(&sql, &todo, |r| {
+            self.each(&sql, batch.as_ref(), |r| {
                 by_num.entry(r.get(0)?).or_default().push((r.get(3)?, r.get(1)?, r.get(2)?));
                 Ok(())
             })?;
@@ -410,12 +423,12 @@ impl Engine<'_> {
             self.conn,
             "SELECT v.item_id, v.actual, COALESCE(v.reported_at, v.updated_at), v.period, v.period_start FROM item_values v",
             "v.item_id",
-            self.all,
+            batch.as_ref(),
             "ORDER BY v.item_id, v.period_start",
         );
         let sql = if self.all { sql.replace(" ORDER BY", " WHERE v.item_id IN (SELECT id FROM key_results) ORDER BY") } else { sql };
         let today_s = self.clock.today.to_string();
-        self.each(&sql, &todo, |r| {
+        self.each(&sql, batch.as_ref(), |r| {
             let e = numbers.entry(r.get(0)?).or_default();
             if e.3.is_none() {
                 e.3 = r.get(4)?;

@@ -434,6 +434,17 @@ impl Db {
         }
     }
 
+    /// `column BETWEEN` the two ids of parameter ?n (`[low,high]`), so the index is read as one
+    /// range (see [`super::IdBatch`]).
+    pub fn in_id_range(&self, column: &str, param: usize) -> String {
+        match self.engine {
+            Engine::Sqlite(_) => format!("{column} BETWEEN json_extract(?{param}, '$[0]') AND json_extract(?{param}, '$[1]')"),
+            Engine::Postgres(_) => {
+                format!("{column} BETWEEN (?{param}::text::json->>0)::bigint AND (?{param}::text::json->>1)::bigint")
+            }
+        }
+    }
+
     /// Where `needle` first occurs in `haystack` (1-based, 0 when absent), as SQL: SQLite's
     /// `instr`, PostgreSQL's `strpos` (the standard `position(… IN …)` SQLite lacks).
     pub fn position_of(&self, needle: &str, haystack: &str) -> String {

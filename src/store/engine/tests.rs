@@ -35,6 +35,7 @@ on_both_engines!(
     a_write_commits_on_ok_and_leaves_nothing_on_err
     a_trial_keeps_nothing_even_when_it_succeeds
     an_id_list_parameter_selects_those_rows
+    an_id_batch_reads_a_dense_batch_as_its_range_and_keeps_only_its_own
     a_row_batch_writes_every_row_as_single_inserts_would
 );
 
@@ -157,6 +158,30 @@ fn an_id_list_parameter_selects_those_rows(c: &Db, pg: bool) {
     }
     let sql = format!("SELECT name FROM t WHERE {} ORDER BY id", c.in_id_list("id", 1));
     assert_eq!(c.query_map(&sql, ["[1,3]"], |r| r.get::<_, String>(0)).unwrap(), ["a", "c"]);
+}
+
+fn an_id_batch_reads_a_dense_batch_as_its_range_and_keeps_only_its_own(c: &Db, pg: bool) {
+    table_with_ids(c, pg);
+    for i in 1..=1200 {
+        c.execute("INSERT INTO t (name) VALUES (?1)", [format!("n{i}")]).unwrap();
+    }
+    let read = |ids: &[i64]| -> (bool, Vec<i64>) {
+        let batch = super::IdBatch::of(ids);
+        let sql = format!("SELECT id FROM t WHERE {} ORDER BY id", batch.condition(c, "id", 1));
+        let rows = c.query_map(&sql, [batch.param()], |r| r.get::<_, i64>(0)).unwrap();
+        (batch.is_range(), rows.into_iter().filter(|id| batch.keeps(*id)).collect())
+    };
+    // Every other id of 2..=1000, unsorted: dense enough for a range, which also returns the
+    // odd ids between them; they are dropped.
+    let mut every_other: Vec<i64> = (1..=500).map(|i| i * 2).collect();
+    every_other.reverse();
+    let (range, got) = read(&every_other);
+    assert!(range, "a batch filling half its range is read as the range");
+    assert_eq!(got, (1..=500).map(|i| i * 2).collect::<Vec<_>>());
+    // Sparse, or short: a list.
+    let sparse: Vec<i64> = (1..=300).map(|i| i * 4).collect();
+    assert_eq!(read(&sparse), (false, sparse.clone()));
+    assert_eq!(read(&[5, 6, 7]), (false, vec![5, 6, 7]));
 }
 
 fn a_row_batch_writes_every_row_as_single_inserts_would(c: &Db, pg: bool) {

@@ -2,7 +2,7 @@
 //! need of them is gathered here, so that no measure's status outlives its batch and the memory
 //! of a check grows with the key results and objectives, not with the measures.
 
-use super::{engine, ids_json, Engine, HashMap, Money, Result, SideState, StoreError};
+use super::{engine, Engine, HashMap, IdBatch, Money, Result, SideState, StoreError};
 use crate::domain::{rollup, status};
 
 /// What key results and objectives need of the measures serving them, gathered batch by batch
@@ -46,36 +46,34 @@ impl Engine<'_> {
     /// After a batch of `keel check`, its measures loaded: fold what their key results and
     /// objectives need of them into `memo.folded`. `batch` is (id, key, not retired), in key order.
     pub fn fold_served(&mut self, batch: &[(i64, &str, bool)]) -> Result<()> {
-        let ids = ids_json(&batch.iter().map(|b| b.0).collect::<Vec<_>>());
+        let ids = IdBatch::of(&batch.iter().map(|b| b.0).collect::<Vec<_>>());
         // The key results (and their objectives) each measure of the batch serves, retired or not.
         let sql = format!(
             "SELECT l.from_id, l.to_id, k.objective_id, m.owner_id IS NULL, m.risk IS NOT NULL AND m.risk <> '', m.cadence IS NOT NULL
              FROM links l JOIN key_results k ON k.id = l.to_id JOIN measures m ON m.id = l.from_id WHERE {} ORDER BY l.from_id, l.to_id",
-            self.conn.in_id_list("l.from_id", 1)
+            ids.condition(self.conn, "l.from_id", 1)
         );
         let mut serves: HashMap<i64, Links> = HashMap::new();
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let mut rows = stmt.query([&ids])?;
-        while let Some(r) = rows.next()? {
+        self.each(&sql, Some(&ids), |r| {
             let l = serves.entry(r.get(0)?).or_default();
             l.krs.push((r.get(1)?, r.get(2)?));
             (l.no_owner, l.risk, l.cadence) = (r.get(3)?, r.get(4)?, r.get(5)?);
-        }
+            Ok(())
+        })?;
         // Dependencies on a measure of the batch, with the objectives the waiting measure serves
         // (NULL for none, or for a link to a KPI), so a dependency between two measures of one
         // objective counts once. Plain left joins: a parenthesised join is built whole per batch.
         let sql = format!(
             "SELECT d.depends_on_id, d.measure_id, k.objective_id FROM dependencies d
              LEFT JOIN links l ON l.from_id = d.measure_id LEFT JOIN key_results k ON k.id = l.to_id WHERE {}",
-            self.conn.in_id_list("d.depends_on_id", 1)
+            ids.condition(self.conn, "d.depends_on_id", 1)
         );
         let mut waiting: HashMap<i64, HashMap<i64, Vec<i64>>> = HashMap::new();
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let mut rows = stmt.query([&ids])?;
-        while let Some(r) = rows.next()? {
+        self.each(&sql, Some(&ids), |r| {
             let objectives = waiting.entry(r.get(0)?).or_default().entry(r.get(1)?).or_default();
             objectives.extend(r.get::<_, Option<i64>>(2)?);
-        }
+            Ok(())
+        })?;
         if self.memo.folded.as_ref().is_none_or(|f| f.parents.is_none()) {
             let mut stmt = self.conn.prepare_cached("SELECT id, parent_id FROM objectives WHERE parent_id IS NOT NULL")?;
             let parents = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<engine::DbResult<_>>()?;

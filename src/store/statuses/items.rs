@@ -44,14 +44,15 @@ impl Engine<'_> {
         self.memo.all_kpis |= self.all;
         type Row7 = (String, String, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>);
         let mut rows: Vec<(i64, Row7)> = Vec::new();
+        let batch = batch_of(self.all, &todo);
         let sql = scoped(
             self.conn,
             "SELECT id, ipo_class, direction, target, tolerance, timeframe, data_source, frequency FROM kpis",
             "id",
-            self.all,
+            batch.as_ref(),
             "",
         );
-        self.each(&sql, &todo, |r| {
+        self.each(&sql, batch.as_ref(), |r| {
             rows.push((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?)));
             Ok(())
         })?;
@@ -63,11 +64,11 @@ impl Engine<'_> {
             self.conn,
             "SELECT v.item_id, v.period, v.planned, v.actual, COALESCE(v.reported_at, v.updated_at), v.period_start FROM item_values v",
             "v.item_id",
-            self.all,
+            batch.as_ref(),
             "ORDER BY v.item_id, v.period_start",
         );
         let sql = if self.all { sql.replace(" ORDER BY", " WHERE v.item_id IN (SELECT id FROM kpis) ORDER BY") } else { sql };
-        self.each(&sql, &todo, |r| {
+        self.each(&sql, batch.as_ref(), |r| {
             // An actual for a period that has not begun is no update (and is refused today).
             let has_actual = !matches!(r.get_ref(3)?, ValueRef::Null) && begun(text(r.get_ref(5)?), &today_s);
             values.entry(r.get(0)?).or_default().push((

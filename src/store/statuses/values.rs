@@ -5,7 +5,7 @@
 
 use super::{scoped, Engine};
 use crate::domain::rollup::{self, EnteredCounts, Money, ShownMoney};
-use crate::store::engine::{id_list, DbResult, Row};
+use crate::store::engine::{DbResult, IdBatch, Row};
 use crate::store::Result;
 use std::collections::HashMap;
 
@@ -34,11 +34,11 @@ fn period_of(started: Option<String>) -> Option<String> {
 }
 
 impl Engine<'_> {
-    /// The value facts of these measures (of every measure in `all` mode); a measure without a
-    /// single value row has none.
-    pub(super) fn value_facts(&self, ids: &[i64]) -> Result<HashMap<i64, ValueFacts>> {
-        // `today` follows the id list, or stands first when the whole table is read.
-        let today = if self.all { "?1" } else { "?2" };
+    /// The value facts of the measures of `batch` (of every measure without one); a measure
+    /// without a single value row has none.
+    pub(super) fn value_facts(&self, batch: Option<&IdBatch>) -> Result<HashMap<i64, ValueFacts>> {
+        // `today` follows the batch, or stands first when the whole table is read.
+        let today = if batch.is_none() { "?1" } else { "?2" };
         let begun_actual = format!("v.actual IS NOT NULL AND v.period_start <= {today}");
         let sql = scoped(
             self.conn,
@@ -50,11 +50,11 @@ impl Engine<'_> {
                  FROM item_values v"
             ),
             "v.item_id",
-            self.all,
+            batch,
             "GROUP BY v.item_id",
         );
-        let sql = if self.all { sql.replace(" GROUP BY", " WHERE v.item_id IN (SELECT id FROM measures) GROUP BY") } else { sql };
-        let mut facts = HashMap::with_capacity(if self.all { 1024 } else { ids.len() });
+        let sql = if batch.is_none() { sql.replace(" GROUP BY", " WHERE v.item_id IN (SELECT id FROM measures) GROUP BY") } else { sql };
+        let mut facts = HashMap::with_capacity(1024);
         let read = |r: &Row| -> DbResult<(i64, ValueFacts)> {
             let count = |i: usize| -> DbResult<usize> { Ok(r.get::<_, i64>(i)?.max(0) as usize) };
             Ok((
@@ -69,10 +69,15 @@ impl Engine<'_> {
         };
         let today = self.clock.today.to_string();
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let mut rows = if self.all { stmt.query([today])? } else { stmt.query([id_list(ids), today])? };
+        let mut rows = match batch {
+            None => stmt.query([today])?,
+            Some(b) => stmt.query([b.param(), &today])?,
+        };
         while let Some(r) = rows.next()? {
             let (id, f) = read(&r)?;
-            facts.insert(id, f);
+            if batch.is_none_or(|b| b.keeps(id)) {
+                facts.insert(id, f);
+            }
         }
         Ok(facts)
     }
