@@ -140,19 +140,55 @@ fn a_small_file_takes_the_index_when_it_is_opened() {
     assert_eq!(keys(&open(&demo), "quokka"), ["M-1"]);
 }
 
-#[test]
-fn a_large_file_opens_read_only_until_keel_migrate_builds_the_index() {
-    let demo = Keel::demo();
-    downgrade_to_10(&demo.db);
+/// Make a file one that has not taken the index's migration and is too large to take it on
+/// opening: it opens read-only, and search scans.
+fn make_large_before_the_index(k: &Keel) {
+    downgrade_to_10(&k.db);
     // Enough items to be large (bare registry rows: they are not searched).
     let filler = keel::store::migrations::MIGRATE_ON_OPEN_MAX + 1;
-    demo.sql()
+    k.sql()
         .execute(
             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
              INSERT INTO items (kind, num, key) SELECT 'kra', 100000 + i, 'KRA-' || (100000 + i) FROM n",
             [filler],
         )
         .unwrap();
+}
+
+/// Titles and a name in other alphabets, and searches that must find them whatever their case
+/// (the short ones go the index's short path).
+const OTHER_ALPHABETS: &[(&str, &str)] = &[("M-1", "title=École numérique"), ("M-2", "title=ЖУК-проект"), ("P-3", "name=Åsa Öberg")];
+const FOLDED_QUERIES: &[&str] = &["école", "ÉCOLE", "éC", "жук", "Жу", "öberg", "ÅSA ÖBERG", "numÉRIQUE"];
+
+#[test]
+fn every_alphabet_folds_its_case_alike_on_the_index_the_scan_and_a_server() {
+    let demo = Keel::demo();
+    for (key, set) in OTHER_ALPHABETS {
+        demo.run(&["set", key, set]).ok();
+    }
+    let answers = |store: &Store| -> Vec<Vec<String>> { FOLDED_QUERIES.iter().map(|q| keys(store, q)).collect() };
+    let on_index = answers(&open(&demo));
+    let has = |i: usize, key: &str| on_index[i].contains(&key.to_string());
+    assert!((0..3).all(|i| has(i, "M-1")) && has(7, "M-1"), "École in any case: {on_index:?}");
+    assert!(has(3, "M-2") && has(4, "M-2"), "ЖУК in any case: {on_index:?}");
+    assert!(!on_index[5].is_empty() && on_index[5] == on_index[6], "Åsa Öberg's items in any case: {on_index:?}");
+
+    let Some(server) = Keel::demo_on_engine(Engine::Postgres, "search_folded") else { return };
+    for (key, set) in OTHER_ALPHABETS {
+        server.run(&["set", key, set]).ok();
+    }
+    assert_eq!(answers(&open(&server)), on_index, "a server folds as a file does");
+
+    make_large_before_the_index(&demo);
+    let scanning = open(&demo);
+    assert!(scanning.search_note().unwrap().is_some(), "this file scans");
+    assert_eq!(answers(&scanning), on_index, "the scan folds as the index does");
+}
+
+#[test]
+fn a_large_file_opens_read_only_until_keel_migrate_builds_the_index() {
+    let demo = Keel::demo();
+    make_large_before_the_index(&demo);
     // (The bare filler rows are no plan: counted, not exported.)
     let audit = |k: &Keel| -> i64 { k.sql().query_row("SELECT COUNT(*) FROM audit", [], |r| r.get(0)).unwrap() };
     let before = audit(&demo);

@@ -1,7 +1,7 @@
 //! How search ranks what it found (the same on every engine and path): the item whose key is
 //! the text first, then items whose title begins with the text, then the rest — each group in
-//! the order the candidates came (the order the items were made in). Case is compared as the
-//! database's LIKE compares it: ASCII letters only.
+//! the order the candidates came (the order the items were made in). Case is folded letter by
+//! letter, every alphabet's ([`fold`]): `école` finds `École`, `жук` finds `ЖУК`.
 
 /// One item found: its id (the order it was made in), key and title.
 pub type Hit = (i64, String, String);
@@ -15,11 +15,24 @@ pub fn rank(text: &str, found: Vec<Hit>, limit: usize) -> Vec<Hit> {
     hits
 }
 
+/// Text with each letter lower-cased on its own (Unicode's simple mapping, as a database's
+/// `lower()` does it): what search compares. A file's search calls it from SQL (`keel_fold`);
+/// a server's `lower()` does the same where its collation knows the letters (UTF-8 locales).
+pub fn fold(text: &str) -> String {
+    text.chars().map(|c| if c.is_ascii() { c.to_ascii_lowercase() } else { simple_lower(c) }).collect()
+}
+
+/// A letter's lower case, one letter for one: where Unicode lowers to two (`İ` to `i` and a
+/// combining dot) the first, as the C library's `towlower` gives it.
+fn simple_lower(c: char) -> char {
+    c.to_lowercase().next().unwrap_or(c)
+}
+
 fn tier(text: &str, key: &str, title: &str) -> u8 {
-    let (t, q) = (title.as_bytes(), text.as_bytes());
-    if key.eq_ignore_ascii_case(text) {
+    let q = fold(text);
+    if fold(key) == q {
         0
-    } else if t.len() >= q.len() && t[..q.len()].eq_ignore_ascii_case(q) {
+    } else if fold(title).starts_with(&q) {
         1
     } else {
         2
@@ -46,9 +59,19 @@ mod tests {
         let keys: Vec<String> = rank("pricing", found.clone(), 10).into_iter().map(|h| h.1).collect();
         assert_eq!(keys, ["PRICING", "M-7", "M-8", "O-1"]);
         assert_eq!(rank("pricing", found, 2).len(), 2, "at most the page");
-        // Only ASCII folds, as SQLite's LIKE: É is not é.
+        // Every alphabet folds: É is é, Ж is ж.
         let keys: Vec<String> =
             rank("éclair", vec![hit(1, "A-1", "x éclair"), hit(2, "A-2", "Éclair")], 10).into_iter().map(|h| h.1).collect();
-        assert_eq!(keys, ["A-1", "A-2"]);
+        assert_eq!(keys, ["A-2", "A-1"]);
+    }
+
+    #[test]
+    fn folding_lowers_each_letter_of_any_alphabet_and_keeps_the_length_in_letters() {
+        assert_eq!(super::fold("École ÄRGER Жук ΣΟΦΙΑ M-12"), "école ärger жук σοφια m-12");
+        // One letter for one: İ lowers to i (not i and a combining dot); ß stays.
+        assert_eq!(super::fold("İstanbul STRAßE"), "istanbul straße");
+        for s in ["École", "İİ", "ẞ", "ǅ"] {
+            assert_eq!(super::fold(s).chars().count(), s.chars().count(), "{s}");
+        }
     }
 }

@@ -19,7 +19,7 @@
 //!   scan of the items made first (ids within [`SHORT_SCAN`]), which stays fast however large
 //!   the file; on a file that large, two letters find what is among those.
 
-use super::engine::{params, DbResult, Tx};
+use super::engine::{params, Db, DbResult, Tx};
 use super::outline::OutlineItem;
 use super::{Result, Store};
 
@@ -42,16 +42,16 @@ pub(crate) fn fts_phrase(text: &str) -> String {
 }
 
 /// The scan: the same candidates as the index, over the tables themselves — the exact key, and
-/// the first `?3` items (in id order) whose key, title or owner's name contains the text. One SQL
-/// for both engines.
+/// the first `?3` items (in id order) whose key, title or owner's name contains the text, each
+/// case-folded (`{fold}`: [`Db::fold_function`]) as the pattern `?2` was. One SQL for both engines.
 const SCAN: &str = "SELECT i.id, i.key, x.title
         FROM (SELECT id, title, owner_id FROM objectives UNION ALL SELECT id, title, owner_id FROM key_results
               UNION ALL SELECT id, title, owner_id FROM kpis UNION ALL SELECT id, title, owner_id FROM nodes
               UNION ALL SELECT id, title, owner_id FROM measures) x
         JOIN items i ON i.id = x.id AND i.retired_at IS NULL
         LEFT JOIN people p ON p.id = x.owner_id
-        WHERE i.key = upper(?1) OR lower(x.title) LIKE lower(?2) ESCAPE '\\' OR lower(i.key) LIKE lower(?2) ESCAPE '\\'
-           OR lower(p.name) LIKE lower(?2) ESCAPE '\\'
+        WHERE i.key = upper(?1) OR {fold}(x.title) LIKE {fold}(?2) ESCAPE '\\' OR {fold}(i.key) LIKE {fold}(?2) ESCAPE '\\'
+           OR {fold}(p.name) LIKE {fold}(?2) ESCAPE '\\'
         ORDER BY i.key <> upper(?1), i.id LIMIT ?3";
 
 impl Store {
@@ -116,9 +116,9 @@ impl Store {
     }
 }
 
-fn scan(c: &super::engine::Db, q: &str, limit: i64) -> DbResult<Vec<crate::domain::search::Hit>> {
+fn scan(c: &Db, q: &str, limit: i64) -> DbResult<Vec<crate::domain::search::Hit>> {
     let e = like_escaped(q);
-    let mut stmt = c.prepare_cached(SCAN)?;
+    let mut stmt = c.prepare_cached(&SCAN.replace("{fold}", c.fold_function()))?;
     // One more than the page: the exact key may come on top of `limit` others, as on the index.
     let rows = stmt.query_map(params![q, format!("%{e}%"), limit + 1], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
     rows.collect()

@@ -7,17 +7,18 @@ use super::{params, Db, DbResult};
 /// Exact key, on the index (the key's own unique index, then the row by its rowid).
 const EXACT: &str = "SELECT s.rowid, s.key, s.title FROM items i JOIN item_search s ON s.rowid = i.id WHERE i.key = upper(?1)";
 
-/// Key, title or owner containing the text: the trigram phrase, each candidate checked with the
-/// scan's LIKE (SQLite's LIKE folds ASCII case as the scan's lower() does, without the copies), in id order, stopping at the page.
+/// Key, title or owner containing the text: the trigram phrase (the tokenizer folds every
+/// alphabet's case), each candidate checked as the scan checks it (the folded text LIKE the
+/// folded pattern, `?2`), in id order, stopping at the page.
 const CONTAINS: &str = "SELECT rowid, key, title FROM item_search WHERE item_search MATCH ?1
-    AND (title LIKE ?2 ESCAPE '\\' OR key LIKE ?2 ESCAPE '\\' OR owner LIKE ?2 ESCAPE '\\')
+    AND (keel_fold(title) LIKE ?2 ESCAPE '\\' OR keel_fold(key) LIKE ?2 ESCAPE '\\' OR keel_fold(owner) LIKE ?2 ESCAPE '\\')
     ORDER BY rowid LIMIT ?3";
 
 /// Text shorter than a trigram: the index's own stored rows (FTS5's content table, a plain
 /// table) whose ids lie within `?3` of the first, in id order, stopping at the page.
 const SHORT: &str = "SELECT id, c0, c1 FROM item_search_content
     WHERE id <= (SELECT MIN(id) FROM item_search_content) + ?3
-      AND (c1 LIKE ?1 ESCAPE '\\' OR c0 LIKE ?1 ESCAPE '\\' OR c2 LIKE ?1 ESCAPE '\\')
+      AND (keel_fold(c1) LIKE ?1 ESCAPE '\\' OR keel_fold(c0) LIKE ?1 ESCAPE '\\' OR keel_fold(c2) LIKE ?1 ESCAPE '\\')
     ORDER BY id LIMIT ?2";
 
 /// pg_trgm and a GIN index on every text search looks at, each on `lower(...)` as the scan asks.
@@ -38,7 +39,7 @@ impl Db {
     /// Candidates through the FTS5 index, in id order: the exact key, then up to `limit` items
     /// containing the text (`store::search` ranks them).
     pub fn search_indexed(&self, q: &str, limit: i64) -> DbResult<Vec<Hit>> {
-        let e = crate::store::search::like_escaped(q);
+        let e = crate::store::search::like_escaped(&crate::domain::search::fold(q));
         let mut hits = Vec::new();
         let take = |hits: &mut Vec<Hit>, stmt: &mut super::Stmt<'_>, p: &[&dyn super::ToParam]| -> DbResult<()> {
             let mut rows = stmt.query(p)?;

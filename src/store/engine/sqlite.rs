@@ -196,6 +196,7 @@ impl Db {
             FileMode::Create => Connection::open(path)?,
         };
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        add_functions(&conn)?;
         Ok(Db { engine: Engine::Sqlite(conn) })
     }
 
@@ -204,6 +205,7 @@ impl Db {
     pub fn open_in_memory() -> Result<Db, Error> {
         let conn = Connection::open_in_memory()?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        add_functions(&conn)?;
         Ok(Db { engine: Engine::Sqlite(conn) })
     }
 
@@ -445,6 +447,17 @@ impl Db {
         }
     }
 
+    /// The SQL function that case-folds text as search compares it (`domain::search::fold`): on
+    /// a file keel's own `keel_fold` (SQLite's `lower()` folds ASCII alone); on a server
+    /// `lower()`, which its GIN indexes are built on and which folds every alphabet in a UTF-8
+    /// locale.
+    pub fn fold_function(&self) -> &'static str {
+        match self.engine {
+            Engine::Sqlite(_) => "keel_fold",
+            Engine::Postgres(_) => "lower",
+        }
+    }
+
     /// Where `needle` first occurs in `haystack` (1-based, 0 when absent), as SQL: SQLite's
     /// `instr`, PostgreSQL's `strpos` (the standard `position(… IN …)` SQLite lacks).
     pub fn position_of(&self, needle: &str, haystack: &str) -> String {
@@ -520,4 +533,14 @@ impl Db {
         }
         Ok(lines)
     }
+}
+
+/// keel's SQL functions, on every connection to a file: `keel_fold(text)`, search's case folding
+/// (queries only: no schema object names it, so other tools can still read the file).
+fn add_functions(conn: &Connection) -> Result<(), Error> {
+    use rusqlite::functions::FunctionFlags;
+    conn.create_scalar_function("keel_fold", 1, FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC, |ctx| {
+        Ok(ctx.get_raw(0).as_str_or_null()?.map(crate::domain::search::fold))
+    })?;
+    Ok(())
 }
