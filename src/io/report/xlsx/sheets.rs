@@ -136,8 +136,8 @@ fn key_results(b: &mut Book, r: &ReportModel, ms: &dyn Measures) -> Result<()> {
             for k in &o.key_results {
                 // The keys of the measures serving it, as the report shows them under it.
                 let mut serving = Vec::new();
-                ms.each(r, Pick::Serving(k), &mut |m| {
-                    serving.push(m.key.clone());
+                ms.keys(r, Pick::Serving(k), &mut |key| {
+                    serving.push(key.to_string());
                     Ok(())
                 })?;
                 let mut row = vec![
