@@ -66,6 +66,13 @@ fn out_refuses_an_existing_file_unless_forced() {
     assert_eq!(std::fs::read_to_string(&notes).unwrap(), "my notes");
     k.run(&["report", "--out", notes.to_str().unwrap(), "--force"]).ok();
     assert!(std::fs::read_to_string(&notes).unwrap().contains("M-"), "--force replaced it with the report");
+    // The workbook, written as it is made, keeps the same rules.
+    let book = k.path("book.xlsx");
+    std::fs::write(&book, "my book").unwrap();
+    k.run(&["report", "--out", book.to_str().unwrap()]).code(65).stderr_has(&["already exists", "--force"]);
+    assert_eq!(std::fs::read_to_string(&book).unwrap(), "my book");
+    k.run(&["report", "--out", book.to_str().unwrap(), "--force"]).ok();
+    assert!(std::fs::read(&book).unwrap().starts_with(b"PK\x03\x04"), "--force replaced it with the workbook");
     // A folder is never replaced.
     let folder = k.path("reports");
     std::fs::create_dir(&folder).unwrap();
@@ -83,11 +90,13 @@ fn run_with_umask_000(k: &Keel, args: &[&str]) -> Run {
 #[test]
 fn out_files_are_private_or_shared_with_the_databases_group() {
     let k = Keel::demo();
-    let (md, csv) = (k.path("r.md"), k.path("items.csv"));
+    let (md, csv, xlsx) = (k.path("r.md"), k.path("items.csv"), k.path("r.xlsx"));
     run_with_umask_000(&k, &["report", "--out", md.to_str().unwrap()]).ok();
     run_with_umask_000(&k, &["export", "--format", "csv", "--out", csv.to_str().unwrap()]).ok();
+    run_with_umask_000(&k, &["report", "--out", xlsx.to_str().unwrap()]).ok();
     assert_eq!(mode(&md), 0o600);
     assert_eq!(mode(&csv), 0o600);
+    assert_eq!(mode(&xlsx), 0o600);
 
     // A shared database (0660, group-writable): its reports go to the same group, 0660.
     let gid = std::fs::metadata(k.dir.path()).unwrap().gid();
@@ -131,5 +140,6 @@ fn out_on_a_full_disk_exits_70_and_leaves_nothing_behind() {
     let out: PathBuf = fs.path("plan.json");
     k.run(&["export", "--out", out.to_str().unwrap()]).code(70).stderr_has(&["No space left on device", "Nothing was written"]);
     k.run(&["report", "--format", "html", "--out", fs.path("r.html").to_str().unwrap()]).code(70).stderr_has(&["No space left"]);
+    k.run(&["report", "--out", fs.path("r.xlsx").to_str().unwrap()]).code(70).stderr_has(&["No space left", "Nothing was written"]);
     assert!(fs.names().is_empty(), "left behind: {:?}", fs.names());
 }

@@ -100,24 +100,6 @@ pub fn export_format(given: Option<ExportFormat>, out: Option<&Path>) -> Result<
     )
 }
 
-/// Write to FILE (see [`super::out_file`]) or to standard output.
-fn write_out(out: Option<&Path>, bytes: &[u8], binary: bool, store: &Store, force: bool) -> Result<()> {
-    match out {
-        Some(path) => super::out_file::write(path, bytes, store.path(), force)?,
-        None => {
-            if binary && std::io::stdout().is_terminal() {
-                bail!(StoreError::Invalid {
-                    key: "--format xlsx".into(),
-                    field: "--out".into(),
-                    why: "a workbook is binary: give --out FILE.xlsx (or redirect standard output)".into()
-                });
-            }
-            super::stdout::write_bytes(bytes);
-        }
-    }
-    Ok(())
-}
-
 /// `--only`: which items a narrowed report keeps.
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
 pub enum OnlyArg {
@@ -182,18 +164,25 @@ pub fn report(
     let source = crate::store::server::source_name(db);
     let as_of = past.as_ref().map(|p| p.describe());
     let scope = match format {
+        // The workbook is written as it is made, like Markdown and HTML below.
         ReportFormat::Xlsx => {
-            let mut model = from.report(cycle, unit)?;
-            model.as_of = as_of;
-            if let Some(only) = size.only {
-                model.keep_only(only.into())?;
+            if out.is_none() && std::io::stdout().is_terminal() {
+                bail!(StoreError::Invalid {
+                    key: "--format xlsx".into(),
+                    field: "--out".into(),
+                    why: "a workbook is binary: give --out FILE.xlsx (or redirect standard output)".into()
+                });
             }
-            if let Some(depth) = size.depth {
-                model.cut_to_depth(depth);
-            }
-            let bytes = crate::io::report::xlsx::xlsx(&model, &source).map_err(|e| anyhow!("cannot build the workbook: {e}"))?;
-            write_out(out, &bytes, true, &store, force)?;
-            model.scope.describe()
+            let mut scope = String::new();
+            stream_out(out, &store, force, |w| {
+                Ok(from.read_snapshot(|| {
+                    let mut model = from.report_streamed(cycle, unit, size.only.map(Into::into), size.depth)?;
+                    model.as_of = as_of.clone();
+                    scope = model.scope.describe();
+                    crate::io::report::xlsx::write_xlsx(&model, &source, from, w)
+                })?)
+            })?;
+            scope
         }
         // Markdown and HTML are written as they are made, the measures read a page at a time,
         // all from one snapshot; standard output is served once every read is done.
@@ -244,7 +233,12 @@ pub fn export(db: &Path, json: bool, what: Option<ExportWhat>, out: Option<&Path
 
 /// Write to FILE as `write` produces it, or to standard output through a temporary file (unnamed,
 /// 0600): every read is done before a reader that is slow to take the output (a pager) is served.
-fn stream_out(out: Option<&Path>, store: &Store, force: bool, write: impl FnOnce(&mut dyn std::io::Write) -> Result<()>) -> Result<()> {
+fn stream_out(
+    out: Option<&Path>,
+    store: &Store,
+    force: bool,
+    write: impl FnOnce(&mut (dyn std::io::Write + Send)) -> Result<()>,
+) -> Result<()> {
     use std::io::{Seek, Write};
     match out {
         Some(path) => super::out_file::write_with(path, store.path(), force, write),

@@ -22,7 +22,7 @@ pub fn write(path: &Path, bytes: &[u8], db: &Path, force: bool) -> Result<()> {
 
 /// Write to `path` whatever `fill` writes, as it writes it (a large export is never held whole),
 /// whole or not at all: a failure of `fill` leaves nothing behind.
-pub fn write_with(path: &Path, db: &Path, force: bool, fill: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
+pub fn write_with(path: &Path, db: &Path, force: bool, fill: impl FnOnce(&mut (dyn Write + Send)) -> Result<()>) -> Result<()> {
     let refuse = |why: String| anyhow!(StoreError::Invalid { key: "--out".into(), field: path.display().to_string(), why });
     if let Some(which) = database_file(path, db) {
         return Err(refuse(format!(

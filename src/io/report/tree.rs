@@ -24,6 +24,11 @@ pub enum Pick<'a> {
 /// Where a report's measures come from.
 pub trait Measures {
     fn each(&self, r: &ReportModel, pick: Pick, f: &mut dyn FnMut(&MeasureBlock) -> Result<()>) -> Result<()>;
+
+    /// The keys of the measures [`Measures::each`] hands on, in the same order.
+    fn keys(&self, r: &ReportModel, pick: Pick, f: &mut dyn FnMut(&str) -> Result<()>) -> Result<()> {
+        self.each(r, pick, &mut |m| f(&m.key))
+    }
 }
 
 /// The measures the model holds.
@@ -51,12 +56,19 @@ impl Measures for Held {
 /// The measures read from the store a page at a time (see [`Store::report_measures`]).
 impl Measures for Store {
     fn each(&self, r: &ReportModel, pick: Pick, f: &mut dyn FnMut(&MeasureBlock) -> Result<()>) -> Result<()> {
-        let which = match pick {
-            Pick::Serving(k) => Which::Serving(k.id),
-            Pick::Unlinked => Which::Unlinked,
-            Pick::All => Which::All,
-        };
-        self.report_measures(r, which, f)
+        self.report_measures(r, which(pick), f)
+    }
+
+    fn keys(&self, r: &ReportModel, pick: Pick, f: &mut dyn FnMut(&str) -> Result<()>) -> Result<()> {
+        self.report_measure_keys(r, which(pick), f)
+    }
+}
+
+fn which(pick: Pick) -> Which {
+    match pick {
+        Pick::Serving(k) => Which::Serving(k.id),
+        Pick::Unlinked => Which::Unlinked,
+        Pick::All => Which::All,
     }
 }
 

@@ -78,39 +78,9 @@ impl Store {
     /// to `each` (measures cut by `--only` or `--depth` are not).
     pub fn report_measures(&self, r: &ReportModel, which: Which, each: &mut dyn FnMut(&MeasureBlock) -> Result<()>) -> Result<()> {
         let Some(s) = &r.stream else { return Ok(()) };
-        if r.depth < 3 {
-            return Ok(());
-        }
         let c = self.conn();
-        let mut after = 0i64;
-        loop {
-            let page: Vec<(i64, i64)> = match which {
-                Which::Serving(kr) => c.query_map(
-                    "SELECT l.from_id, i.num FROM links l JOIN items i ON i.id = l.from_id AND i.retired_at IS NULL
-                     WHERE l.to_id = ?1 AND i.kind || '' = 'measure' AND i.num > ?2 ORDER BY i.num LIMIT ?3",
-                    params![kr, after, PAGE],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )?,
-                Which::Unlinked | Which::All => c.query_map(
-                    "SELECT m.id, i.num FROM measures m JOIN items i ON i.id = m.id AND i.retired_at IS NULL WHERE i.num > ?1 ORDER BY i.num LIMIT ?2",
-                    params![after, PAGE],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )?,
-            };
-            let full = page.len() as i64 == PAGE;
-            after = page.last().map_or(after, |p| p.1);
-            let mut wanted = Vec::with_capacity(page.len());
-            for (id, _) in page {
-                if !s.scope.has_measure(c, id)? {
-                    continue;
-                }
-                if matches!(which, Which::Unlinked)
-                    && ids(c, "SELECT to_id FROM links WHERE from_id = ?1", [id])?.iter().any(|k| s.krs.contains(k))
-                {
-                    continue;
-                }
-                wanted.push(id);
-            }
+        self.measure_pages(r, which, &mut |page| {
+            let wanted: Vec<i64> = page.iter().map(|m| m.0).collect();
             self.with_statuses(|e| e.load_measures(&wanted))?;
             for id in wanted {
                 let (status, tier) = self.with_statuses(|e| Ok((e.measure(id)?, e.tier(id)?)))?;
@@ -120,6 +90,59 @@ impl Store {
                 }
             }
             self.forget_statuses();
+            Ok(())
+        })
+    }
+
+    /// The keys of the measures [`Store::report_measures`] hands on, in the same order: without
+    /// `--only` from the links and scope alone, no status worked out (a key result's list of
+    /// the measures serving it).
+    pub fn report_measure_keys(&self, r: &ReportModel, which: Which, each: &mut dyn FnMut(&str) -> Result<()>) -> Result<()> {
+        let Some(s) = &r.stream else { return Ok(()) };
+        if s.only.is_some() {
+            return self.report_measures(r, which, &mut |m| each(&m.key));
+        }
+        self.measure_pages(r, which, &mut |page| page.iter().try_for_each(|(_, key)| each(key)))
+    }
+
+    /// The live measures in scope that `which` selects, as (id, key) a page at a time in key
+    /// order; nothing when the report is cut above its measures (`--depth`).
+    fn measure_pages(&self, r: &ReportModel, which: Which, each: &mut dyn FnMut(Vec<(i64, String)>) -> Result<()>) -> Result<()> {
+        let Some(s) = &r.stream else { return Ok(()) };
+        if r.depth < 3 {
+            return Ok(());
+        }
+        let c = self.conn();
+        let mut after = 0i64;
+        loop {
+            let page: Vec<(i64, String, i64)> = match which {
+                Which::Serving(kr) => c.query_map(
+                    "SELECT l.from_id, i.key, i.num FROM links l JOIN items i ON i.id = l.from_id AND i.retired_at IS NULL
+                     WHERE l.to_id = ?1 AND i.kind || '' = 'measure' AND i.num > ?2 ORDER BY i.num LIMIT ?3",
+                    params![kr, after, PAGE],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )?,
+                Which::Unlinked | Which::All => c.query_map(
+                    "SELECT m.id, i.key, i.num FROM measures m JOIN items i ON i.id = m.id AND i.retired_at IS NULL WHERE i.num > ?1 ORDER BY i.num LIMIT ?2",
+                    params![after, PAGE],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )?,
+            };
+            let full = page.len() as i64 == PAGE;
+            after = page.last().map_or(after, |p| p.2);
+            let mut wanted = Vec::with_capacity(page.len());
+            for (id, key, _) in page {
+                if !s.scope.has_measure(c, id)? {
+                    continue;
+                }
+                if matches!(which, Which::Unlinked)
+                    && ids(c, "SELECT to_id FROM links WHERE from_id = ?1", [id])?.iter().any(|k| s.krs.contains(k))
+                {
+                    continue;
+                }
+                wanted.push((id, key));
+            }
+            each(wanted)?;
             if !full {
                 return Ok(());
             }
