@@ -163,45 +163,28 @@ pub fn report(
     let from = past.as_ref().map_or(&store, |p| &p.store);
     let source = crate::store::server::source_name(db);
     let as_of = past.as_ref().map(|p| p.describe());
-    let scope = match format {
-        // The workbook is written as it is made, like Markdown and HTML below.
-        ReportFormat::Xlsx => {
-            if out.is_none() && std::io::stdout().is_terminal() {
-                bail!(StoreError::Invalid {
-                    key: "--format xlsx".into(),
-                    field: "--out".into(),
-                    why: "a workbook is binary: give --out FILE.xlsx (or redirect standard output)".into()
-                });
+    if format == ReportFormat::Xlsx && out.is_none() && std::io::stdout().is_terminal() {
+        bail!(StoreError::Invalid {
+            key: "--format xlsx".into(),
+            field: "--out".into(),
+            why: "a workbook is binary: give --out FILE.xlsx (or redirect standard output)".into()
+        });
+    }
+    // Every format is written as it is made, the measures read a page at a time, all from one
+    // snapshot; standard output is served once every read is done.
+    let mut scope = String::new();
+    stream_out(out, &store, force, |w| {
+        Ok(from.read_snapshot(|| {
+            let mut model = from.report_streamed(cycle, unit, size.only.map(Into::into), size.depth)?;
+            model.as_of = as_of.clone();
+            scope = model.scope.describe();
+            match format {
+                ReportFormat::Md => crate::io::report::write_markdown(&model, &source, size.pack_top, from, w),
+                ReportFormat::Html => crate::io::report::html::write_html(&model, &source, size.pack_top, from, w),
+                ReportFormat::Xlsx => crate::io::report::xlsx::write_xlsx(&model, &source, from, w),
             }
-            let mut scope = String::new();
-            stream_out(out, &store, force, |w| {
-                Ok(from.read_snapshot(|| {
-                    let mut model = from.report_streamed(cycle, unit, size.only.map(Into::into), size.depth)?;
-                    model.as_of = as_of.clone();
-                    scope = model.scope.describe();
-                    crate::io::report::xlsx::write_xlsx(&model, &source, from, w)
-                })?)
-            })?;
-            scope
-        }
-        // Markdown and HTML are written as they are made, the measures read a page at a time,
-        // all from one snapshot; standard output is served once every read is done.
-        ReportFormat::Md | ReportFormat::Html => {
-            let mut scope = String::new();
-            stream_out(out, &store, force, |w| {
-                Ok(from.read_snapshot(|| {
-                    let mut model = from.report_streamed(cycle, unit, size.only.map(Into::into), size.depth)?;
-                    model.as_of = as_of.clone();
-                    scope = model.scope.describe();
-                    match format {
-                        ReportFormat::Md => crate::io::report::write_markdown(&model, &source, size.pack_top, from, w),
-                        _ => crate::io::report::html::write_html(&model, &source, size.pack_top, from, w),
-                    }
-                })?)
-            })?;
-            scope
-        }
-    };
+        })?)
+    })?;
     if let Some(p) = out {
         eprintln!("wrote {} ({})", p.display(), scope);
     }
