@@ -85,6 +85,16 @@ fn init_refuses_a_database_that_sorts_text_by_a_language() {
 }
 
 #[test]
+fn a_database_whose_lower_folds_ascii_alone_is_named_by_check_deep() {
+    let Some(k) = Keel::blank_on(Engine::Postgres, "ctype_c", None) else { return };
+    // Sorting byte by byte is what keel asks; the C locale's lower() leaves É as it is, so search
+    // could not fold other alphabets' case as it does in a file.
+    k.server.as_ref().unwrap().remake("TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C'");
+    k.run(&["init"]).ok();
+    k.run(&["check", "--deep"]).stderr_has(&["note: search folds", "ASCII letters only", "LC_CTYPE"]);
+}
+
+#[test]
 fn commands_that_work_on_files_only_are_refused_by_name_on_a_server() {
     let Some(k) = Keel::demo_on_engine(Engine::Postgres, "file_only") else { return };
     for (args, what) in [

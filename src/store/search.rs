@@ -95,15 +95,24 @@ impl Store {
         if c.schema_version()? < INDEX_VERSION {
             return Ok(Some("search scans every title until `keel migrate` adds its index".into()));
         }
-        if c.is_postgres() && !c.trigram_indexes()? {
-            return Ok(Some(
+        if !c.is_postgres() {
+            return Ok(None);
+        }
+        let mut notes = Vec::new();
+        if !c.trigram_indexes()? {
+            notes.push(
                 "search scans every title on this server: its trigram indexes are not built. The database's owner runs \
                  `keel migrate`, which builds them without holding off anyone's edits (pg_trgm must be available: \
-                 CREATE EXTENSION pg_trgm)"
-                    .into(),
-            ));
+                 CREATE EXTENSION pg_trgm)",
+            );
         }
-        Ok(None)
+        if !c.lower_folds_every_alphabet()? {
+            notes.push(
+                "search folds the case of ASCII letters only on this server: its database's locale (LC_CTYPE) is not a \
+                 UTF-8 one, so `école` does not find `École` here as it does in a file",
+            );
+        }
+        Ok((!notes.is_empty()).then(|| notes.join("; ")))
     }
 
     /// Items the index holds that it should not, or lacks, or holds with other words: empty

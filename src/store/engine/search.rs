@@ -90,6 +90,14 @@ impl Db {
         Ok(valid as usize == TRIGRAM_INDEXES.lines().filter(|l| l.starts_with("CREATE INDEX")).count())
     }
 
+    /// Whether this server's `lower()` folds letters beyond ASCII as keel's own fold does (a
+    /// database in a UTF-8 locale does; one in the C locale folds ASCII alone).
+    pub fn lower_folds_every_alphabet(&self) -> DbResult<bool> {
+        let sample = "ÉЖΣÄ";
+        let lowered: String = self.query_row("SELECT lower(?1)", [sample], |r| r.get(0))?;
+        Ok(lowered == crate::domain::search::fold(sample))
+    }
+
     /// Search's trigram indexes built beside the writers (`keel migrate` on a server): each
     /// `CREATE INDEX CONCURRENTLY` on its own, outside any transaction, so colleagues' edits go on
     /// while it runs. An index an interrupted build left invalid is dropped and built again.
