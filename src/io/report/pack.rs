@@ -4,6 +4,8 @@
 use super::{
     escalations_section, funnel_section, heading_lines, money_heading, num, or_dash, potential, summary_section, tier, Measures, Pick, Sink,
 };
+use crate::store::check::StatusItem;
+use crate::store::report::check_lists::Rows;
 use crate::store::report::ReportModel;
 use crate::store::report_size::Shortfalls;
 use crate::store::Result;
@@ -18,35 +20,14 @@ pub fn render_summary(r: &ReportModel, source: &str, top: usize, ms: &dyn Measur
     escalations_section(r, out)?;
 
     out.heading(2, "At risk");
-    let item = |s: &crate::store::check::StatusItem| vec![format!("{} {}", s.key, s.title), s.status.clone(), s.detail.clone()];
     out.heading(3, &format!("Key results at risk ({})", c.at_risk_key_results.len()));
     if c.at_risk_key_results.is_empty() {
         out.muted("None.");
     } else {
-        out.table(&["Key result", "Status", "Why"], &[], &c.at_risk_key_results.iter().map(item).collect::<Vec<_>>());
+        out.table(&["Key result", "Status", "Why"], &[], &c.at_risk_key_results.iter().map(item_cells).collect::<Vec<_>>());
     }
-    out.heading(3, &format!("Measures late or critical ({})", c.implementation.len()));
-    if c.implementation.is_empty() {
-        out.muted("None.");
-    } else {
-        out.table_start(&["Measure", "Implementation", "Why"], &[]);
-        c.implementation.each(&mut |s| {
-            out.table_row(&[], &item(&s));
-            Ok(())
-        })?;
-        out.table_end();
-    }
-    out.heading(3, &format!("Measures with amber or red potential ({})", c.potential.len()));
-    if c.potential.is_empty() {
-        out.muted("None.");
-    } else {
-        out.table_start(&["Measure", "Potential", "Why"], &[]);
-        c.potential.each(&mut |s| {
-            out.table_row(&[], &item(&s));
-            Ok(())
-        })?;
-        out.table_end();
-    }
+    spilled_items(out, "Measures late or critical", "Implementation", &c.implementation)?;
+    spilled_items(out, "Measures with amber or red potential", "Potential", &c.potential)?;
 
     funnel_section(r, out);
 
@@ -78,5 +59,27 @@ pub fn render_summary(r: &ReportModel, source: &str, top: usize, ms: &dyn Measur
         let h = [money_heading("Planned", cur), money_heading("Forecast", cur), money_heading("Short by", cur)];
         out.table(&["Measure", "Owner", h[0].as_str(), h[1].as_str(), h[2].as_str(), "Potential", "Escalation"], &[2, 3, 4], &rows);
     }
+    Ok(())
+}
+
+/// A status item's cells: the item, its status, why.
+fn item_cells(s: &StatusItem) -> Vec<String> {
+    vec![format!("{} {}", s.key, s.title), s.status.clone(), s.detail.clone()]
+}
+
+/// A measures section of the pack read from the check's spilled list: its title with the count,
+/// then the rows as they are read back, or "None.".
+fn spilled_items(out: &mut dyn Sink, title: &str, status: &str, list: &Rows<StatusItem>) -> Result<()> {
+    out.heading(3, &format!("{title} ({})", list.len()));
+    if list.is_empty() {
+        out.muted("None.");
+        return Ok(());
+    }
+    out.table_start(&["Measure", status, "Why"], &[]);
+    list.each(&mut |s| {
+        out.table_row(&[], &item_cells(&s));
+        Ok(())
+    })?;
+    out.table_end();
     Ok(())
 }
