@@ -6,6 +6,7 @@
 //! [`Store::check`], the same ones the TUI and `keel check` use, so a report never shows a figure
 //! that the app would not. This file only selects and groups.
 
+use super::engine::IdBatch;
 use super::read::{self, KpiStatus, KrStatus, MeasureStatus, ObjectiveStatus, ValueRow};
 use super::{resolve, Result, Store, StoreError};
 use crate::domain::rollup::{Money, TargetGap};
@@ -207,41 +208,72 @@ pub(super) fn find_named(conn: &Db, kind: ItemKind, table: &str, given: &str) ->
         })
 }
 
-/// One measure's block in the report, around its status (computed by the caller).
-pub(super) fn measure_block(c: &Db, id: i64, status: MeasureStatus, tier: Option<i64>) -> Result<MeasureBlock> {
-    type Row = (String, Option<i64>, Option<i64>, Option<i64>, Option<String>, Option<String>, Option<String>, Option<String>);
-    let r: Row = c.query_row(
-        "SELECT title, owner_id, sponsor_id, business_unit_id, narrative, decision_needed, risk, next_steps FROM measures WHERE id = ?1",
-        [id],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?)),
-    )?;
-    let key = key_of(c, id)?;
-    let serves = ids(
-        c,
-        "SELECT l.to_id FROM links l JOIN items i ON i.id = l.to_id AND i.retired_at IS NULL WHERE l.from_id = ?1 ORDER BY i.kind, i.num",
-        [id],
-    )?
-    .into_iter()
-    .map(|x| key_of(c, x))
-    .collect::<Result<_>>()?;
-    let business_unit = match r.3 {
-        Some(u) => Some(c.query_row("SELECT name FROM units WHERE id = ?1", [u], |x| x.get(0))?),
-        None => None,
-    };
-    Ok(MeasureBlock {
-        tier,
-        key,
-        title: r.0,
-        owner: person(c, r.1)?,
-        sponsor: person(c, r.2)?,
-        business_unit,
-        status,
-        narrative: r.4,
-        decision_needed: r.5,
-        risk: r.6,
-        next_steps: r.7,
-        serves,
-    })
+/// A measure's block but its status and tier: key, title, its owner's, sponsor's and business
+/// unit's names, its four texts, what it serves.
+struct OwnRow {
+    key: String,
+    title: String,
+    people: [Option<String>; 3],
+    texts: [Option<String>; 4],
+    serves: Vec<String>,
+}
+
+/// The report's blocks of these measures, each around its status and open escalation's tier
+/// (computed by the caller), in the order given: two queries for the lot, not seven a measure.
+pub(super) fn measure_blocks(c: &Db, measures: Vec<(i64, MeasureStatus, Option<i64>)>) -> Result<Vec<MeasureBlock>> {
+    let ids: Vec<i64> = measures.iter().map(|m| m.0).collect();
+    let batch = IdBatch::of(&ids);
+    let mut own: HashMap<i64, OwnRow> = HashMap::with_capacity(ids.len());
+    let sql = format!(
+        "SELECT m.id, i.key, m.title, o.name, s.name, u.name, m.narrative, m.decision_needed, m.risk, m.next_steps
+         FROM measures m JOIN items i ON i.id = m.id LEFT JOIN people o ON o.id = m.owner_id LEFT JOIN people s ON s.id = m.sponsor_id
+         LEFT JOIN units u ON u.id = m.business_unit_id WHERE {}",
+        batch.condition(c, "m.id", 1)
+    );
+    let mut stmt = c.prepare_cached(&sql)?;
+    let mut rows = stmt.query([batch.param()])?;
+    while let Some(r) = rows.next()? {
+        let id: i64 = r.get(0)?;
+        if !batch.keeps(id) {
+            continue;
+        }
+        let texts = [r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?];
+        own.insert(id, OwnRow { key: r.get(1)?, title: r.get(2)?, people: [r.get(3)?, r.get(4)?, r.get(5)?], texts, serves: Vec::new() });
+    }
+    // The live key results and KPIs each serves, by kind then number.
+    let sql = format!(
+        "SELECT l.from_id, t.key FROM links l JOIN items t ON t.id = l.to_id AND t.retired_at IS NULL WHERE {} ORDER BY l.from_id, t.kind, t.num",
+        batch.condition(c, "l.from_id", 1)
+    );
+    let mut stmt = c.prepare_cached(&sql)?;
+    let mut rows = stmt.query([batch.param()])?;
+    while let Some(r) = rows.next()? {
+        if let Some(block) = own.get_mut(&r.get::<_, i64>(0)?) {
+            block.serves.push(r.get(1)?);
+        }
+    }
+    measures
+        .into_iter()
+        .map(|(id, status, tier)| {
+            let r = own.remove(&id).ok_or(StoreError::Database(crate::store::engine::Error::NoRows))?;
+            let [owner, sponsor, business_unit] = r.people;
+            let [narrative, decision_needed, risk, next_steps] = r.texts;
+            Ok(MeasureBlock {
+                key: r.key,
+                title: r.title,
+                owner,
+                sponsor,
+                business_unit,
+                status,
+                narrative,
+                decision_needed,
+                risk,
+                next_steps,
+                serves: r.serves,
+                tier,
+            })
+        })
+        .collect()
 }
 
 /// Add a measure's net money to the report's totals and, when given, to its stage of the scoped
@@ -423,12 +455,13 @@ impl Store {
 
         let open: HashMap<String, i64> =
             self.escalations(&read::EscalationFilter::default())?.into_iter().map(|e| (e.key, e.tier)).collect();
-        let mut measures = Vec::new();
+        let mut statuses = Vec::with_capacity(measure_ids.len());
         for id in &measure_ids {
-            let status = self.with_statuses(|e| e.measure(*id))?;
-            let mut m = measure_block(c, *id, status, None)?;
+            statuses.push((*id, self.with_statuses(|e| e.measure(*id))?, None));
+        }
+        let mut measures = measure_blocks(c, statuses)?;
+        for m in &mut measures {
             m.tier = open.get(&m.key).copied();
-            measures.push(m);
         }
         let shown: BTreeSet<&str> =
             objectives.iter().flat_map(|o| o.key_results.iter().flat_map(|k| k.measures.iter())).map(String::as_str).collect();

@@ -3,7 +3,7 @@
 //! block is made when its row is written, from the same status the whole model would hold, then
 //! forgotten with its page. Peak memory so grows with the objectives, not with the measures.
 
-use super::{ids, measure_block, MeasureBlock, ReportModel};
+use super::{ids, measure_blocks, MeasureBlock, ReportModel};
 use crate::domain::rollup::Money;
 use crate::domain::{ItemKey, ItemKind, Stage};
 use crate::store::engine::{params, Db};
@@ -13,6 +13,11 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// Measures read and computed at once.
 const PAGE: i64 = 2_000;
+
+/// A page of live measures after the number `?1`, `?2` of them in key order: id, key, number,
+/// business unit and function.
+const LIVE_MEASURES_PAGE: &str = "SELECT m.id, i.key, i.num, m.business_unit_id, m.function_id FROM measures m
+     JOIN items i ON i.id = m.id AND i.retired_at IS NULL WHERE i.num > ?1 ORDER BY i.num LIMIT ?2";
 
 /// Which measures a report covers: of a unit (or its sub-units), serving a cycle's key results.
 #[derive(Clone, Debug, Default)]
@@ -82,9 +87,12 @@ impl Store {
         self.measure_pages(r, which, &mut |page| {
             let wanted: Vec<i64> = page.iter().map(|m| m.0).collect();
             self.with_statuses(|e| e.load_measures(&wanted))?;
+            let mut statuses = Vec::with_capacity(wanted.len());
             for id in wanted {
                 let (status, tier) = self.with_statuses(|e| Ok((e.measure(id)?, e.tier(id)?)))?;
-                let m = measure_block(c, id, status, tier)?;
+                statuses.push((id, status, tier));
+            }
+            for m in measure_blocks(c, statuses)? {
                 if s.only.is_none_or(|o| crate::store::report_size::measure_kept(&m, o)) {
                     each(&m)?;
                 }
@@ -115,24 +123,26 @@ impl Store {
         let c = self.conn();
         let mut after = 0i64;
         loop {
-            let page: Vec<(i64, String, i64)> = match which {
+            // With each measure's units, so the scope is decided without a look-up per measure.
+            type PageRow = (i64, String, i64, Option<i64>, Option<i64>);
+            let read = |r: &crate::store::engine::Row| -> crate::store::engine::DbResult<PageRow> {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            };
+            let page: Vec<PageRow> = match which {
                 Which::Serving(kr) => c.query_map(
-                    "SELECT l.from_id, i.key, i.num FROM links l JOIN items i ON i.id = l.from_id AND i.retired_at IS NULL
+                    "SELECT l.from_id, i.key, i.num, m.business_unit_id, m.function_id FROM links l
+                     JOIN items i ON i.id = l.from_id AND i.retired_at IS NULL JOIN measures m ON m.id = l.from_id
                      WHERE l.to_id = ?1 AND i.kind || '' = 'measure' AND i.num > ?2 ORDER BY i.num LIMIT ?3",
                     params![kr, after, PAGE],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                    read,
                 )?,
-                Which::Unlinked | Which::All => c.query_map(
-                    "SELECT m.id, i.key, i.num FROM measures m JOIN items i ON i.id = m.id AND i.retired_at IS NULL WHERE i.num > ?1 ORDER BY i.num LIMIT ?2",
-                    params![after, PAGE],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                )?,
+                Which::Unlinked | Which::All => c.query_map(LIVE_MEASURES_PAGE, params![after, PAGE], read)?,
             };
             let full = page.len() as i64 == PAGE;
             after = page.last().map_or(after, |p| p.2);
             let mut wanted = Vec::with_capacity(page.len());
-            for (id, key, _) in page {
-                if !s.scope.has_measure(c, id)? {
+            for (id, key, _, bu, func) in page {
+                if !s.scope.contains(c, id, bu, func)? {
                     continue;
                 }
                 if matches!(which, Which::Unlinked)
@@ -165,16 +175,13 @@ impl Store {
         let c = self.conn();
         let mut after = 0i64;
         loop {
-            let page: Vec<(i64, String, i64)> = c.query_map(
-                "SELECT m.id, i.key, i.num FROM measures m JOIN items i ON i.id = m.id AND i.retired_at IS NULL WHERE i.num > ?1 ORDER BY i.num LIMIT ?2",
-                params![after, PAGE],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )?;
+            let page: Vec<(i64, String, i64, Option<i64>, Option<i64>)> =
+                c.query_map(LIVE_MEASURES_PAGE, params![after, PAGE], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
             let full = page.len() as i64 == PAGE;
             after = page.last().map_or(after, |p| p.2);
             let mut wanted = Vec::with_capacity(page.len());
-            for (id, key, _) in page {
-                if scope.has_measure(c, id)? {
+            for (id, key, _, bu, func) in page {
+                if scope.contains(c, id, bu, func)? {
                     wanted.push((id, key));
                 }
             }
