@@ -3,10 +3,10 @@
 //! block is made when its row is written, from the same status the whole model would hold, then
 //! forgotten with its page. Peak memory so grows with the objectives, not with the measures.
 
-use super::{ids, measure_blocks, MeasureBlock, ReportModel};
+use super::{measure_blocks, MeasureBlock, ReportModel};
 use crate::domain::rollup::Money;
 use crate::domain::{ItemKey, ItemKind, Stage};
-use crate::store::engine::{params, Db};
+use crate::store::engine::{params, Db, IdBatch};
 use crate::store::report_size::Only;
 use crate::store::{Result, Store};
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -140,17 +140,22 @@ impl Store {
             };
             let full = page.len() as i64 == PAGE;
             after = page.last().map_or(after, |p| p.2);
+            // Among the measures linked to no key result of the report: those serving none (their
+            // links read for the page in one query).
+            let shown_elsewhere: HashSet<i64> = match which {
+                Which::Unlinked => {
+                    let batch = IdBatch::of(&page.iter().map(|p| p.0).collect::<Vec<_>>());
+                    let sql = format!("SELECT from_id, to_id FROM links WHERE {}", batch.condition(c, "from_id", 1));
+                    let links: Vec<(i64, i64)> = c.query_map(&sql, [batch.param()], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                    links.into_iter().filter(|(from, to)| batch.keeps(*from) && s.krs.contains(to)).map(|l| l.0).collect()
+                }
+                _ => HashSet::new(),
+            };
             let mut wanted = Vec::with_capacity(page.len());
             for (id, key, _, bu, func) in page {
-                if !s.scope.contains(c, id, bu, func)? {
-                    continue;
+                if s.scope.contains(c, id, bu, func)? && !shown_elsewhere.contains(&id) {
+                    wanted.push((id, key));
                 }
-                if matches!(which, Which::Unlinked)
-                    && ids(c, "SELECT to_id FROM links WHERE from_id = ?1", [id])?.iter().any(|k| s.krs.contains(k))
-                {
-                    continue;
-                }
-                wanted.push((id, key));
             }
             each(wanted)?;
             if !full {
