@@ -202,6 +202,18 @@ pub struct Store {
     now_override: Option<DateTime<Utc>>,
     /// Statuses computed for the screen, kept until the file or the day changes.
     memo: std::cell::RefCell<statuses::Memo>,
+    /// Inside [`Store::read_snapshot`]: what every status asks first (the file's version, the
+    /// clock, the thresholds), read once for the snapshot instead of three queries a call — on a
+    /// server three round trips for each row of an export. `Some(None)`: in a snapshot, not read yet.
+    snapshot: std::cell::RefCell<Option<Option<SnapshotFacts>>>,
+}
+
+/// See `Store::snapshot`.
+#[derive(Clone)]
+pub(crate) struct SnapshotFacts {
+    pub data_version: i64,
+    pub clock: Clock,
+    pub thresholds: Thresholds,
 }
 
 /// Why a large file waits for `keel migrate`, and what to do: the read-only reason it shows.
@@ -362,6 +374,7 @@ impl Store {
             clock_override: None,
             now_override: None,
             memo: Default::default(),
+            snapshot: Default::default(),
         };
         // How far opening migrates: all the way on a small file or when asked (`keel migrate`);
         // on a large one, to just before the first migration whose backfill grows with it.
@@ -434,6 +447,7 @@ impl Store {
             clock_override: None,
             now_override: None,
             memo: Default::default(),
+            snapshot: Default::default(),
         };
         store.identify(None)?;
         Ok(store)
@@ -463,6 +477,7 @@ impl Store {
             clock_override: self.clock_override,
             now_override: self.now_override,
             memo: Default::default(),
+            snapshot: Default::default(),
         })
     }
 
@@ -598,7 +613,30 @@ impl Store {
 
     /// `f`'s reads on one snapshot of the database (see [`engine::Db::read_snapshot`]).
     pub fn read_snapshot<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
-        self.conn.read_snapshot(f)
+        self.conn.read_snapshot(|| {
+            let outermost = self.snapshot.borrow().is_none();
+            if outermost {
+                *self.snapshot.borrow_mut() = Some(None);
+            }
+            let out = f();
+            if outermost {
+                *self.snapshot.borrow_mut() = None;
+            }
+            out
+        })
+    }
+
+    /// The file's version, clock and thresholds for a status: read once per snapshot inside
+    /// [`Store::read_snapshot`], else each time.
+    pub(crate) fn status_facts(&self) -> Result<SnapshotFacts> {
+        if let Some(Some(known)) = &*self.snapshot.borrow() {
+            return Ok(known.clone());
+        }
+        let facts = SnapshotFacts { data_version: self.data_version()?, clock: self.clock(), thresholds: self.thresholds()? };
+        if let Some(slot) = self.snapshot.borrow_mut().as_mut() {
+            *slot = Some(facts.clone());
+        }
+        Ok(facts)
     }
 
     /// Whether the store's own connection to its server is known to be broken (never on a file).

@@ -35,6 +35,7 @@ fn store(conn: Db, url: &str, demo: bool) -> Store {
         clock_override: None,
         now_override: None,
         memo: Default::default(),
+        snapshot: Default::default(),
     }
 }
 

@@ -139,13 +139,13 @@ impl crate::store::Store {
     /// Run `f` with the remembered statuses, forgetting them first if the file or the day
     /// changed since they were computed. Cheap to check: one pragma and a counter.
     pub(crate) fn with_statuses<R>(&self, f: impl FnOnce(&mut Engine) -> Result<R>) -> Result<R> {
-        let clock = self.clock();
-        let key = (self.data_version()?, self.conn().own_changes(), clock.today);
+        let facts = self.status_facts()?;
+        let (clock, t) = (facts.clock, facts.thresholds);
+        let key = (facts.data_version, self.conn().own_changes(), clock.today);
         let mut memo = self.memo.borrow_mut();
         if memo.key != Some(key) {
             *memo = Memo { key: Some(key), ..Memo::default() };
         }
-        let t = self.thresholds()?;
         let mut engine = Engine { conn: self.conn(), clock, t, memo: &mut memo, all: false };
         f(&mut engine)
     }
@@ -195,5 +195,39 @@ impl Engine<'_> {
             }
             _ => blank,
         })
+    }
+}
+
+#[cfg(test)]
+mod snapshot_tests {
+    use crate::store::Store;
+
+    /// Inside a read snapshot what every status asks first is read once and kept; outside, or
+    /// after it (ended well or not), it is read each time again.
+    #[test]
+    fn status_facts_are_kept_for_one_snapshot_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
+        let store = crate::io::demo::create_at(&dir.path().join("demo.keel"), today, "pmo").unwrap();
+        let kept = |s: &Store| s.snapshot.borrow().as_ref().is_some_and(|f| f.is_some());
+        store.item_status(&crate::domain::ItemKey::parse("O-1").unwrap()).unwrap();
+        assert!(store.snapshot.borrow().is_none(), "no snapshot, nothing kept");
+        store
+            .read_snapshot(|| {
+                assert!(!kept(&store));
+                store.with_statuses(|_| Ok(()))?;
+                assert!(kept(&store), "read once, kept");
+                let nested_kept = store.read_snapshot(|| Ok(kept(&store)))?;
+                assert!(nested_kept, "a nested snapshot shares it");
+                assert!(kept(&store), "the outer snapshot still has it");
+                Ok(())
+            })
+            .unwrap();
+        assert!(store.snapshot.borrow().is_none(), "forgotten when the snapshot ends");
+        let failed: crate::store::Result<()> = store.read_snapshot(|| {
+            store.with_statuses(|_| Ok(()))?;
+            Err(crate::store::StoreError::Invalid { key: "k".into(), field: "f".into(), why: "w".into() })
+        });
+        assert!(failed.is_err() && store.snapshot.borrow().is_none(), "forgotten when it fails too");
     }
 }
