@@ -522,5 +522,8 @@ pub fn health_each(r: &ReportModel, each: &mut dyn FnMut(String, String, String)
 }
 
 #[cfg(test)]
+#[path = "report/stream_cases.rs"]
+mod stream_cases;
+#[cfg(test)]
 #[path = "report/stream_tests.rs"]
 mod stream_tests;

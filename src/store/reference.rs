@@ -251,16 +251,7 @@ pub fn kpi_status(conn: &Db, id: i64, clock: Clock, t: &Thresholds) -> Result<Kp
 
 pub fn item_status(conn: &Db, kind: ItemKind, id: i64, clock: Clock, t: &Thresholds) -> Result<ItemStatus> {
     let tier = open_tier(conn, id)?;
-    let blank = ItemStatus {
-        rag: Rag::NoData,
-        progress: None,
-        stage: None,
-        side_state: None,
-        implementation: None,
-        flagged: false,
-        stale: false,
-        tier,
-    };
+    let blank = ItemStatus::blank(tier);
     Ok(match kind {
         ItemKind::Measure => {
             let m = measure_status(conn, id, clock, t)?;

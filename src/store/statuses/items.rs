@@ -5,7 +5,8 @@ use super::*;
 use crate::store::read::ItemStatus;
 
 impl ItemStatus {
-    fn blank(tier: Option<i64>) -> ItemStatus {
+    /// No status worked out yet: no data, nothing flagged, only its open tier.
+    pub(crate) fn blank(tier: Option<i64>) -> ItemStatus {
         ItemStatus {
             rag: Rag::NoData,
             progress: None,

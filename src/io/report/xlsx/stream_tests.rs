@@ -4,17 +4,10 @@
 //! styles, filters, print setup). For every scope and narrowing, with and without a currency.
 
 use super::{write_xlsx, xlsx};
-use crate::store::report_size::Only;
-use crate::store::{Change, Edit, Store};
+use crate::io::report::stream_cases::{demo, each_case};
+use crate::store::{Change, Edit};
 use calamine::{Data, Reader};
 use std::io::Read;
-
-fn demo() -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
-    let store = crate::io::demo::create_at(&dir.path().join("demo.keel"), today, "pmo").unwrap();
-    (dir, store)
-}
 
 /// Every sheet by name, in order, with every cell.
 fn cells(bytes: &[u8]) -> Vec<(String, Vec<Vec<Data>>)> {
@@ -69,16 +62,6 @@ fn same_workbook(streamed: &[u8], whole: &[u8], what: &str) {
 #[test]
 fn the_streamed_workbook_equals_the_model_built_one() {
     let (_dir, mut store) = demo();
-    let scopes: [(Option<&str>, Option<&str>); 4] =
-        [(None, None), (None, Some("Finance")), (Some("FY26-H2"), Some("U-6")), (Some("FY26-H2"), None)];
-    let sizes: [(Option<Only>, Option<u8>); 6] = [
-        (None, None),
-        (Some(Only::AtRisk), None),
-        (Some(Only::Escalated), None),
-        (Some(Only::Stale), None),
-        (None, Some(2)),
-        (None, Some(1)),
-    ];
     let mut measure_rows = 0;
     // The escalations' Gap heading names the currency only when a measure's gap is in it: a
     // heading the streamed workbook must settle before its rows, by reading them once more.
@@ -87,27 +70,16 @@ fn the_streamed_workbook_equals_the_model_built_one() {
         if let Some(c) = currency {
             store.edit(Edit::one(Change::Setting { name: "currency".into(), value: c.into() })).unwrap();
         }
-        for (cycle, unit) in scopes {
-            for (only, depth) in sizes {
-                let what = format!("{cycle:?} {unit:?} {only:?} {depth:?} currency {currency:?}");
-                let mut model = store.report(cycle, unit).unwrap();
-                if let Some(o) = only {
-                    model.keep_only(o).unwrap();
-                }
-                if let Some(d) = depth {
-                    model.cut_to_depth(d);
-                }
-                measure_rows += model.measures.len();
-                let whole = xlsx(&model, "demo.keel").unwrap();
-                let streamed_model = store.report_streamed(cycle, unit, only, depth).unwrap();
-                assert!(streamed_model.measures.is_empty(), "a streamed model holds no measure");
-                let mut streamed = Vec::new();
-                write_xlsx(&streamed_model, "demo.keel", &store, &mut streamed).unwrap();
-                same_workbook(&streamed, &whole, &what);
-                let escalations = cells(&whole).into_iter().find(|(n, _)| n == "Escalations").expect("an Escalations sheet").1;
-                gap_headings.insert(escalations[0][9].to_string());
-            }
-        }
+        each_case(&store, |what, model, streamed_model| {
+            let what = format!("{what} currency {currency:?}");
+            measure_rows += model.measures.len();
+            let whole = xlsx(model, "demo.keel").unwrap();
+            let mut streamed = Vec::new();
+            write_xlsx(streamed_model, "demo.keel", &store, &mut streamed).unwrap();
+            same_workbook(&streamed, &whole, &what);
+            let escalations = cells(&whole).into_iter().find(|(n, _)| n == "Escalations").expect("an Escalations sheet").1;
+            gap_headings.insert(escalations[0][9].to_string());
+        });
     }
     assert_eq!(gap_headings.into_iter().collect::<Vec<_>>(), ["Gap", "Gap (EUR)"], "both headings are compared");
     assert!(measure_rows > 100, "the demo's workbooks list measures ({measure_rows})");
