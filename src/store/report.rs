@@ -577,3 +577,6 @@ impl Store {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod blocks_tests;

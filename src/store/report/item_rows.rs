@@ -255,3 +255,57 @@ impl Store {
         Ok(row)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::store::engine::OptionalExtension;
+
+    /// Every row's title, parent, owner, cycle and target, read a page at a time in one query per
+    /// kind, are what one look-up per fact finds, for every kind of item.
+    #[test]
+    fn each_rows_own_facts_are_its_tables() {
+        let dir = tempfile::tempdir().unwrap();
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
+        let store = crate::io::demo::create_at(&dir.path().join("demo.keel"), today, "pmo").unwrap();
+        let c = store.conn();
+        let one = |sql: &str, key: &str| -> Option<String> {
+            c.query_row(sql, [key], |r| r.get::<_, Option<String>>(0)).optional().unwrap().flatten()
+        };
+        let rows = store.item_rows().unwrap();
+        let mut seen = std::collections::BTreeMap::new();
+        for row in &rows {
+            let (table, parent) = match row.kind.as_str() {
+                "objective" => ("objectives", Some("parent_id")),
+                "key-result" => ("key_results", Some("objective_id")),
+                "kpi" => ("kpis", None),
+                "measure" => ("measures", Some("package_id")),
+                _ => ("nodes", Some("parent_id")),
+            };
+            let of = |what: &str| format!("SELECT {what} FROM {table} t JOIN items i ON i.id = t.id WHERE i.key = ?1");
+            let k = row.key.as_str();
+            assert_eq!(Some(row.title.clone()), one(&of("t.title"), k), "{k} title");
+            let want_parent = parent.and_then(|p| one(&of(&format!("(SELECT key FROM items WHERE id = t.{p})")), k));
+            assert_eq!(row.parent, want_parent, "{k} parent");
+            assert_eq!(row.owner, one(&of("(SELECT name FROM people WHERE id = t.owner_id)"), k), "{k} owner");
+            let cycle = match row.kind.as_str() {
+                "objective" => one(&of("(SELECT name FROM cycles WHERE id = t.cycle_id)"), k),
+                "key-result" => {
+                    one(&of("(SELECT c.name FROM objectives o JOIN cycles c ON c.id = o.cycle_id WHERE o.id = t.objective_id)"), k)
+                }
+                _ => None,
+            };
+            assert_eq!(row.cycle, cycle, "{k} cycle");
+            if matches!(row.kind.as_str(), "objective" | "portfolio" | "programme" | "project" | "package") {
+                let target = one(&of("CAST(t.target AS TEXT)"), k).as_deref().and_then(crate::domain::Num::from_stored);
+                assert_eq!(row.target, target, "{k} target");
+            }
+            let n = seen.entry(row.kind.clone()).or_insert([0; 3]);
+            n[0] += row.parent.is_some() as usize;
+            n[1] += row.owner.is_some() as usize;
+            n[2] += row.cycle.is_some() as usize;
+        }
+        // Not vacuous: every kind is there, with parents and owners, and goals with cycles.
+        assert_eq!(seen.len(), 8, "{seen:?}");
+        assert!(seen["measure"][0] > 0 && seen["measure"][1] > 0 && seen["key-result"][2] > 0 && seen["objective"][2] > 0, "{seen:?}");
+    }
+}
