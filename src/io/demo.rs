@@ -65,6 +65,16 @@ pub fn shift(plan: &mut Plan, weeks: i64) {
     }
 }
 
+/// The demo as of 2026-11-26 in a temporary folder (removed with the `TempDir`), `pmo` its PMO
+/// administrator: what the library's tests compare against.
+#[cfg(test)]
+pub fn in_temp_dir() -> (tempfile::TempDir, crate::store::Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let today = NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
+    let store = create_at(&dir.path().join("demo.keel"), today, "pmo").unwrap();
+    (dir, store)
+}
+
 /// Create a demo database at `path` as of `today`, with `login` as its PMO administrator.
 /// Tests use this to get the same demo, to the byte, on any day.
 pub fn create_at(path: &std::path::Path, today: NaiveDate, login: &str) -> Result<crate::store::Store> {

@@ -6,12 +6,7 @@ use crate::store::report::ReportModel;
 use crate::store::report_size::Only;
 use crate::store::Store;
 
-pub fn demo() -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
-    let store = crate::io::demo::create_at(&dir.path().join("demo.keel"), today, "pmo").unwrap();
-    (dir, store)
-}
+pub use crate::io::demo::in_temp_dir as demo;
 
 /// (cycle, unit) scopes: the whole file, a unit by name, both by key, a cycle.
 const SCOPES: [(Option<&str>, Option<&str>); 4] =

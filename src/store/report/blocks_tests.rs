@@ -12,9 +12,7 @@ fn name(store: &Store, sql: &str, id: i64) -> Option<String> {
 
 #[test]
 fn measure_blocks_name_each_measures_people_unit_and_links_in_the_order_asked() {
-    let dir = tempfile::tempdir().unwrap();
-    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
-    let store = crate::io::demo::create_at(&dir.path().join("demo.keel"), today, "pmo").unwrap();
+    let (_dir, store) = crate::io::demo::in_temp_dir();
     // Every measure, newest first: the blocks must keep the order asked, not the table's.
     let ids: Vec<i64> = store.conn().query_map("SELECT id FROM measures ORDER BY id DESC", [], |r| r.get(0)).unwrap();
     let statuses = ids.iter().map(|id| (*id, store.with_statuses(|e| e.measure(*id)).unwrap(), Some(*id % 3))).collect();

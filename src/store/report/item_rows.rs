@@ -264,9 +264,7 @@ mod tests {
     /// kind, are what one look-up per fact finds, for every kind of item.
     #[test]
     fn each_rows_own_facts_are_its_tables() {
-        let dir = tempfile::tempdir().unwrap();
-        let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
-        let store = crate::io::demo::create_at(&dir.path().join("demo.keel"), today, "pmo").unwrap();
+        let (_dir, store) = crate::io::demo::in_temp_dir();
         let c = store.conn();
         let one = |sql: &str, key: &str| -> Option<String> {
             c.query_row(sql, [key], |r| r.get::<_, Option<String>>(0)).optional().unwrap().flatten()

@@ -207,9 +207,7 @@ mod snapshot_tests {
     /// after it (ended well or not), it is read each time again.
     #[test]
     fn status_facts_are_kept_for_one_snapshot_only() {
-        let dir = tempfile::tempdir().unwrap();
-        let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
-        let store = crate::io::demo::create_at(&dir.path().join("demo.keel"), today, "pmo").unwrap();
+        let (_dir, store) = crate::io::demo::in_temp_dir();
         let kept = |s: &Store| s.snapshot.borrow().as_ref().is_some_and(|f| f.is_some());
         store.item_status(&crate::domain::ItemKey::parse("O-1").unwrap()).unwrap();
         assert!(store.snapshot.borrow().is_none(), "no snapshot, nothing kept");
