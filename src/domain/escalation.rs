@@ -103,6 +103,19 @@ impl Default for Thresholds {
     }
 }
 
+/// `keel check`'s exit code from the open escalations counted by tier (owner review, sponsor
+/// action, steering committee): 2 when a steering committee item is open, 1 when only owner or
+/// sponsor items are, 0 when none is.
+pub fn check_exit_code(open_by_tier: [usize; 3]) -> i32 {
+    if open_by_tier[2] > 0 {
+        2
+    } else if open_by_tier[0] + open_by_tier[1] > 0 {
+        1
+    } else {
+        0
+    }
+}
+
 /// DOMAIN "Variance and escalation": the target of a period is its planned value where one was
 /// set; otherwise the item's own line (a KPI's target; a key result's line, see
 /// `key_result::line_for`).
@@ -250,6 +263,13 @@ pub fn transition(open: Option<Tier>, computed: Option<Tier>) -> Transition {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn check_exits_by_the_highest_open_tier() {
+        for (open, code) in [([0, 0, 0], 0), ([1, 0, 0], 1), ([0, 4, 0], 1), ([0, 0, 1], 2), ([3, 2, 1], 2)] {
+            assert_eq!(check_exit_code(open), code, "{open:?}");
+        }
+    }
 
     fn pts(rows: &[(&str, &str)]) -> Vec<Point> {
         let mut p = Period::parse("2026-W40").unwrap();

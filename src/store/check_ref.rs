@@ -22,13 +22,7 @@ impl Store {
         for e in &escalations {
             by_tier[(e.tier - 1).clamp(0, 2) as usize] += 1;
         }
-        let exit_code = if by_tier[2] > 0 {
-            2
-        } else if by_tier[0] + by_tier[1] > 0 {
-            1
-        } else {
-            0
-        };
+        let exit_code = crate::domain::escalation::check_exit_code(by_tier);
 
         let mut stale = Vec::new();
         let mut implementation = Vec::new();

@@ -52,13 +52,7 @@ impl Store {
         }
         // Kept by the write path (see `kept::escalations`).
         let by_tier = super::kept::escalations::by_tier(c)?;
-        let exit_code = if by_tier[2] > 0 {
-            2
-        } else if by_tier[0] + by_tier[1] > 0 {
-            1
-        } else {
-            0
-        };
+        let exit_code = crate::domain::escalation::check_exit_code(by_tier);
         self.measures_in_batches(e, size, row)?;
         e.measures_done();
         {

@@ -344,13 +344,7 @@ pub(crate) fn collect(store: &crate::store::Store, mut keep: Option<&mut dyn FnM
         }
         Some(keep) => {
             r.escalations_by_tier = tiers;
-            r.exit_code = if tiers[2] > 0 {
-                2
-            } else if tiers[0] + tiers[1] > 0 {
-                1
-            } else {
-                0
-            };
+            r.exit_code = crate::domain::escalation::check_exit_code(tiers);
             let a = &mut r.alignment;
             let mut kept = |v: Vec<String>| -> Result<Vec<String>> {
                 let mut out = Vec::with_capacity(v.len());
