@@ -166,6 +166,27 @@ pub struct CheckSummary {
 }
 
 impl CheckReport {
+    /// Keep a row of one of the short lists (they grow with the objectives and KPIs, not the
+    /// measures). The five long lists' rows are the caller's to keep: in memory here, spilled to
+    /// files in a report (`report::check_lists`).
+    pub(crate) fn keep_short(&mut self, row: CheckRow) {
+        match row {
+            CheckRow::AtRisk(x) => self.at_risk_key_results.push(x.clone()),
+            CheckRow::Unexplained(x) => self.green_without_explanation.push(x.clone()),
+            CheckRow::OutcomeOnly(x) => self.outcome_only_objectives.push(x.to_string()),
+            CheckRow::IsolatedKpi(x) => self.isolated_kpis.push(x.to_string()),
+            CheckRow::IncompleteKpi(x) => self.incomplete_kpis.push(x.clone()),
+            CheckRow::NotExecutable(x) => self.not_executable.push(x.clone()),
+            CheckRow::Funnel(x) => self.funnel.push(x.clone()),
+            CheckRow::ObjectiveTarget(x) => self.objective_targets.push(x.clone()),
+            CheckRow::Escalation(_)
+            | CheckRow::Stale(_)
+            | CheckRow::LateMilestone(_)
+            | CheckRow::Implementation(_)
+            | CheckRow::Potential(_) => {}
+        }
+    }
+
     /// A report with nothing in it, to fill.
     pub(crate) fn empty() -> CheckReport {
         CheckReport {
@@ -208,14 +229,7 @@ impl Store {
                 CheckRow::LateMilestone(x) => r.late_milestones.push(x.clone()),
                 CheckRow::Implementation(x) => r.implementation.push(x.clone()),
                 CheckRow::Potential(x) => r.potential.push(x.clone()),
-                CheckRow::AtRisk(x) => r.at_risk_key_results.push(x.clone()),
-                CheckRow::Unexplained(x) => r.green_without_explanation.push(x.clone()),
-                CheckRow::OutcomeOnly(x) => r.outcome_only_objectives.push(x.to_string()),
-                CheckRow::IsolatedKpi(x) => r.isolated_kpis.push(x.to_string()),
-                CheckRow::IncompleteKpi(x) => r.incomplete_kpis.push(x.clone()),
-                CheckRow::NotExecutable(x) => r.not_executable.push(x.clone()),
-                CheckRow::Funnel(x) => r.funnel.push(x.clone()),
-                CheckRow::ObjectiveTarget(x) => r.objective_targets.push(x.clone()),
+                short => r.keep_short(short),
             }
             Ok(())
         })?;

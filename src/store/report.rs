@@ -115,7 +115,7 @@ pub struct KpiBlock {
 }
 
 /// Everything the steering committee report shows, for one scope.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct ReportModel {
     pub today: String,
     pub scope: Scope,
@@ -142,13 +142,11 @@ pub struct ReportModel {
     pub depth: u8,
     /// For a streamed report, what it needs to read its measures a page at a time (its
     /// `measures`, `unlinked_measures` and key results' `measures` are then left empty).
-    #[serde(skip)]
     pub(crate) stream: Option<stream::Streamed>,
     /// Items in scope whose owners gave a confidence, with its trend (issue 20).
     pub confidence: Vec<super::signals::ConfidenceRow>,
     /// Where each measure and KPI stands in its list, by key (made on first use: a report of
     /// 100,000 measures looks each one up several times).
-    #[serde(skip)]
     index: std::sync::OnceLock<HashMap<String, usize>>,
 }
 

@@ -3,9 +3,8 @@
 //! temporary files as [`Store::check_each`] hands their rows on, and read back row by row as the
 //! report is written; the short lists (they grow with the objectives and KPIs) stay in memory.
 
-use crate::domain::rollup::TargetGap;
 use crate::domain::Num;
-use crate::store::check::{Alignment, CheckRow, FunnelRow, Gaps, LateMilestone, StaleItem, StatusItem};
+use crate::store::check::{CheckReport, CheckRow, LateMilestone, StaleItem, StatusItem};
 use crate::store::read::EscalationRow;
 use crate::store::{Result, StoreError};
 use serde::de::DeserializeOwned;
@@ -179,26 +178,6 @@ impl<T: Spill> Rows<T> {
     }
 }
 
-impl<T: Spill + Serialize> Serialize for Rows<T> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        use serde::ser::{Error, SerializeSeq};
-        let mut seq = s.serialize_seq(Some(self.len))?;
-        let mut failed = None;
-        let read = self.each(&mut |x| {
-            if let Err(e) = seq.serialize_element(&x) {
-                failed = Some(e);
-                return Err(StoreError::Io(std::io::Error::other("cannot serialize a row")));
-            }
-            Ok(())
-        });
-        if let Some(e) = failed {
-            return Err(e);
-        }
-        read.map_err(S::Error::custom)?;
-        seq.end()
-    }
-}
-
 /// A list being spilled.
 struct Writer<T> {
     file: Option<BufWriter<File>>,
@@ -232,47 +211,34 @@ impl<T: Spill> Writer<T> {
 }
 
 /// `keel check` as a report shows it: when the report is scoped, only the rows of items in scope.
-#[derive(Clone, Debug, Serialize)]
+/// Its summary and short lists are a [`CheckReport`]'s (read through it, `Deref`), whose five
+/// long lists stay empty: here they are spilled.
+#[derive(Clone, Debug)]
 pub struct ReportCheck {
-    pub today: String,
+    short: CheckReport,
     pub escalations: Rows<EscalationRow>,
-    pub escalations_by_tier: [usize; 3],
     pub stale: Rows<StaleItem>,
     pub late_milestones: Rows<LateMilestone>,
     pub implementation: Rows<StatusItem>,
     pub potential: Rows<StatusItem>,
-    pub at_risk_key_results: Vec<StatusItem>,
-    pub green_without_explanation: Vec<StatusItem>,
-    pub alignment: Alignment,
-    pub outcome_only_objectives: Vec<String>,
-    pub isolated_kpis: Vec<String>,
-    pub incomplete_kpis: Vec<Gaps>,
-    pub not_executable: Vec<Gaps>,
-    pub funnel: Vec<FunnelRow>,
-    pub objective_targets: Vec<(String, TargetGap)>,
-    pub exit_code: i32,
+}
+
+impl std::ops::Deref for ReportCheck {
+    type Target = CheckReport;
+    fn deref(&self) -> &CheckReport {
+        &self.short
+    }
 }
 
 impl ReportCheck {
     pub(crate) fn empty() -> ReportCheck {
         ReportCheck {
-            today: String::new(),
+            short: CheckReport::empty(),
             escalations: Rows::default(),
-            escalations_by_tier: [0; 3],
             stale: Rows::default(),
             late_milestones: Rows::default(),
             implementation: Rows::default(),
             potential: Rows::default(),
-            at_risk_key_results: vec![],
-            green_without_explanation: vec![],
-            alignment: Alignment::default(),
-            outcome_only_objectives: vec![],
-            isolated_kpis: vec![],
-            incomplete_kpis: vec![],
-            not_executable: vec![],
-            funnel: vec![],
-            objective_targets: vec![],
-            exit_code: 0,
         }
     }
 
@@ -319,14 +285,7 @@ pub(crate) fn collect(store: &crate::store::Store, mut keep: Option<&mut dyn FnM
             CheckRow::LateMilestone(x) => late.push(x)?,
             CheckRow::Implementation(x) => imp.push(x)?,
             CheckRow::Potential(x) => pot.push(x)?,
-            CheckRow::AtRisk(x) => r.at_risk_key_results.push(x.clone()),
-            CheckRow::Unexplained(x) => r.green_without_explanation.push(x.clone()),
-            CheckRow::OutcomeOnly(x) => r.outcome_only_objectives.push(x.to_string()),
-            CheckRow::IsolatedKpi(x) => r.isolated_kpis.push(x.to_string()),
-            CheckRow::IncompleteKpi(x) => r.incomplete_kpis.push(x.clone()),
-            CheckRow::NotExecutable(x) => r.not_executable.push(x.clone()),
-            CheckRow::Funnel(x) => r.funnel.push(x.clone()),
-            CheckRow::ObjectiveTarget(x) => r.objective_targets.push(x.clone()),
+            short => r.short.keep_short(short),
         }
         Ok(())
     })?;
@@ -335,17 +294,18 @@ pub(crate) fn collect(store: &crate::store::Store, mut keep: Option<&mut dyn FnM
     r.late_milestones = late.finish()?;
     r.implementation = imp.finish()?;
     r.potential = pot.finish()?;
-    r.today = summary.today;
-    r.alignment = summary.alignment;
+    let r_short = &mut r.short;
+    r_short.today = summary.today;
+    r_short.alignment = summary.alignment;
     match keep {
         None => {
-            r.escalations_by_tier = summary.escalations_by_tier;
-            r.exit_code = summary.exit_code;
+            r_short.escalations_by_tier = summary.escalations_by_tier;
+            r_short.exit_code = summary.exit_code;
         }
         Some(keep) => {
-            r.escalations_by_tier = tiers;
-            r.exit_code = crate::domain::escalation::check_exit_code(tiers);
-            let a = &mut r.alignment;
+            r_short.escalations_by_tier = tiers;
+            r_short.exit_code = crate::domain::escalation::check_exit_code(tiers);
+            let a = &mut r_short.alignment;
             let mut kept = |v: Vec<String>| -> Result<Vec<String>> {
                 let mut out = Vec::with_capacity(v.len());
                 for k in v {
